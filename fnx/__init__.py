@@ -1,0 +1,18 @@
+"""fnx: pure functions over immutable arrays, transformed; and PyTorch-style training on top.
+
+>>> import fnx, fnx.numpy as fnp
+>>> fnx.grad(lambda x: fnp.sum(fnp.sin(x)))(fnp.array([0.0]))
+Array([1.], dtype=float32)
+"""
+from . import errors
+from .core import tree
+from .core.array import Array
+from .core.dtypes import set_default_dtype
+from .core.primitive import freeze_registry as _freeze_registry
+from . import numpy
+from .numpy import array, asarray, stop_gradient
+from .transforms.autodiff import grad, hessian, jacfwd, jacrev, jvp, value_and_grad, vjp
+
+_freeze_registry()
+
+__version__ = "0.1.0"

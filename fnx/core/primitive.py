@@ -1,0 +1,136 @@
+"""Primitives: each operation defined once, with every rule it needs.
+
+A primitive is a named operation that transforms know how to handle without
+knowing which operation it is. Its definition carries:
+
+* ``impl(xp, *values, **params)``: the computation, against the array namespace
+  ``xp`` of the operands' backend (numpy or cupy). The only code that does maths
+  on payloads.
+* ``shape(*avals, **params)``: the output's ``ShapedArray`` (shape and dtype)
+  from the inputs' avals, without computing anything.
+* ``jvp(primals, tangents, **params) -> (out, tangent_out)``: forward mode. A
+  tangent of ``None`` is a symbolic zero.
+* ``vjp(ct, *primals, out=..., **params) -> tuple``: reverse mode, one
+  cotangent (or ``None``) per input.
+* ``batch(values, bdims, **params) -> (out, out_bdim)``: the vmap rule.
+
+Rules are written with fnx operations, never with numpy, so that a rule can be
+traced again: that is what makes ``grad(grad(f))`` and ``jvp(vjp)`` work.
+
+Operations whose outputs carry no derivative (comparisons, ``argmax``) say so
+with ``jvp=vjp=NOT_DIFFERENTIABLE``; a rule that does not exist yet is an
+explicit :class:`Missing` marker with a reason, never a silent gap.
+"""
+from types import MappingProxyType
+
+
+class ShapedArray:
+    """The abstract value of an array: its shape and dtype."""
+
+    __slots__ = ("shape", "dtype")
+
+    def __init__(self, shape, dtype):
+        self.shape = tuple(shape)
+        self.dtype = dtype
+
+    @property
+    def ndim(self):
+        return len(self.shape)
+
+    def __eq__(self, other):
+        return isinstance(other, ShapedArray) and self.shape == other.shape and self.dtype == other.dtype
+
+    def __hash__(self):
+        return hash((self.shape, self.dtype))
+
+    def __repr__(self):
+        return f"{self.dtype}{list(self.shape)}"
+
+
+class _NotDifferentiable:
+    """Marks a primitive whose outputs are integers, booleans or piecewise constant."""
+
+    def __repr__(self):
+        return "NOT_DIFFERENTIABLE"
+
+
+NOT_DIFFERENTIABLE = _NotDifferentiable()
+
+
+class Missing:
+    """A rule that is deliberately absent; calling it raises with the reason."""
+
+    def __init__(self, reason):
+        self.reason = reason
+
+    def __call__(self, *args, **kwargs):
+        raise NotImplementedError(self.reason)
+
+    def __repr__(self):
+        return f"Missing({self.reason!r})"
+
+
+class Primitive:
+    """A named operation with its implementation and transformation rules.
+
+    ``smooth`` says whether second derivatives exist almost everywhere (used by
+    the test-suite and by ``fnx.testing`` to decide which orders to check), and
+    ``domain`` names the inputs it is defined on (``"real"``, ``"positive"``,
+    ``"unit_interval"``, ...), so random programs can draw valid inputs.
+    """
+
+    __slots__ = ("name", "impl", "shape", "jvp", "vjp", "batch", "multiple_results",
+                 "smooth", "domain", "__weakref__")
+
+    def __init__(self, name, impl, shape, jvp=None, vjp=None, batch=None,
+                 multiple_results=False, smooth=True, domain="real"):
+        self.name = name
+        self.impl = impl
+        self.shape = shape
+        self.jvp = jvp if jvp is not None else Missing(f"{name}: no JVP rule")
+        self.vjp = vjp if vjp is not None else Missing(f"{name}: no VJP rule")
+        self.batch = batch if batch is not None else Missing(f"{name}: no batching rule")
+        self.multiple_results = multiple_results
+        self.smooth = smooth
+        self.domain = domain
+
+    @property
+    def differentiable(self):
+        return self.vjp is not NOT_DIFFERENTIABLE
+
+    def bind(self, *args, **params):
+        return _bind(self, args, params)
+
+    def __repr__(self):
+        return f"<primitive {self.name}>"
+
+
+_registry = {}
+_frozen = [False]
+
+#: Every primitive fnx defines, by name. Read-only once fnx has been imported.
+registry = MappingProxyType(_registry)
+
+
+def defprim(name, impl, shape, jvp=None, vjp=None, batch=None, **flags):
+    """Defines and registers a primitive; see :class:`Primitive` for the fields."""
+    if _frozen[0]:
+        raise RuntimeError(f"defprim({name!r}): the primitive registry is frozen after import; "
+                           "build a throw-away fnx.core.Primitive instead")
+    if name in _registry:
+        raise ValueError(f"defprim: primitive {name!r} is already defined")
+    prim = Primitive(name, impl, shape, jvp, vjp, batch, **flags)
+    _registry[name] = prim
+    return prim
+
+
+def freeze_registry():
+    for prim in _registry.values():
+        for rule in ("impl", "shape"):
+            if not callable(getattr(prim, rule)):
+                raise TypeError(f"primitive {prim.name}: {rule} is not callable")
+    _frozen[0] = True
+
+
+def _bind(prim, args, params):  # replaced by trace.bind once trace.py is imported
+    raise RuntimeError("fnx.core.trace is not initialised")

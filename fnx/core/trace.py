@@ -1,0 +1,187 @@
+"""Tracing: how one ``bind`` serves every transform.
+
+Every fnx operation ends in :func:`bind`. When none of its arguments is a
+tracer, ``bind`` calls the primitive's ``impl`` at once and wraps the payload:
+plain array code never builds a graph and costs a type check per argument.
+
+A transform (``grad``, ``jvp``, ``vmap``, ``make_graph``...) pushes a fresh
+:class:`MainTrace` for the dynamic extent of its call and boxes its inputs in
+tracers that point to that main. ``bind`` hands the primitive to the main with
+the highest level among its arguments; that trace's ``process`` unboxes its
+own tracers, treats everything else (plain arrays, tracers of outer transforms)
+as constants, and binds the primitive again on the unboxed values, so the
+transforms below get their turn. Identity decides ownership: a tracer belongs to
+the main it points to, compared with ``is``, which is what keeps nested
+derivatives from confusing their perturbations.
+
+When a transform returns, its main is marked dead; a tracer of a dead main that
+reaches ``bind`` again has escaped, and fnx says so instead of computing with it.
+"""
+import numpy as np
+
+from . import primitive as _primitive
+from .array import Array, wrap
+from .backend import NUMPY_TYPES, xp_of
+from ..errors import EscapedTracerError, TracerError
+
+_stack = []  # live MainTraces, outermost first
+
+
+class MainTrace:
+    """One invocation of one transform; ``level`` orders nested invocations."""
+
+    __slots__ = ("level", "trace", "alive", "name", "data")
+
+    def __init__(self, level, name, data=None):
+        self.level = level
+        self.name = name
+        self.alive = True
+        self.data = data
+        self.trace = None
+
+    def __repr__(self):
+        return f"<{self.name} trace, level {self.level}{'' if self.alive else ', ended'}>"
+
+
+class new_main:
+    """Context manager: pushes a MainTrace running ``trace_type``, pops and kills it on exit."""
+
+    __slots__ = ("trace_type", "name", "data", "main")
+
+    def __init__(self, trace_type, name, data=None):
+        self.trace_type, self.name, self.data = trace_type, name, data
+
+    def __enter__(self):
+        main = MainTrace(len(_stack) + 1, self.name, self.data)
+        main.trace = self.trace_type(main)
+        _stack.append(main)
+        self.main = main
+        return main
+
+    def __exit__(self, *exc):
+        main = _stack.pop()
+        assert main is self.main, "transform traces were not popped in order"
+        main.alive = False
+        return False
+
+
+class Trace:
+    """How one transform interprets primitives. Subclasses implement ``process``."""
+
+    __slots__ = ("main",)
+
+    def __init__(self, main):
+        self.main = main
+
+    def process(self, prim, args, params):
+        raise NotImplementedError
+
+    def process_custom_vjp(self, fun, fwd, bwd, args):
+        """A ``custom_vjp`` function meeting this trace; by default run its forward code."""
+        return fun(*args)
+
+    def process_custom_jvp(self, fun, rule, args):
+        return fun(*args)
+
+
+class Tracer(Array):
+    """A boxed value owned by one transform invocation (``self._main``).
+
+    Subclasses hold what their transform needs (a primal and tangent, a graph
+    node, a batch dimension) and answer ``shape``/``dtype`` for the value they stand
+    for. ``_value`` is absent: asking for a concrete value goes through
+    ``_concrete``, which a transform may refuse (vmap, jit).
+    """
+
+    __slots__ = ("_main",)
+
+    @property
+    def shape(self):
+        return self.primal.shape
+
+    @property
+    def dtype(self):
+        return self.primal.dtype
+
+    @property
+    def device(self):
+        return self.primal.device
+
+    def _concrete(self, what):
+        if not self._main.alive:
+            raise _escaped(self, what)
+        return self.primal._concrete(what)
+
+    def __repr__(self):
+        return f"Traced<{self.dtype}{list(self.shape)}> by {self._main.name}"
+
+
+def _escaped(tracer, what):
+    return EscapedTracerError(
+        f"{what}: this value was traced by {tracer._main.name}, which has already returned; "
+        f"a traced value must not leave its transform (return it from the function instead of "
+        f"storing it in a global, a closure or an attribute)")
+
+
+def find_top(args):
+    """The main of highest level among the tracers in ``args`` (None when none)."""
+    top = None
+    for a in args:
+        if isinstance(a, Tracer):
+            main = a._main
+            if not main.alive:
+                raise _escaped(a, "an operation")
+            if top is None or main.level > top.level:
+                top = main
+    return top
+
+
+def bind(prim, args, params):
+    top = None
+    for a in args:
+        if isinstance(a, Tracer):
+            main = a._main
+            if not main.alive:
+                raise _escaped(a, prim.name)
+            if top is None or main.level > top.level:
+                top = main
+    if top is None:
+        return eval_primitive(prim, args, params)
+    return top.trace.process(prim, args, params)
+
+
+def eval_primitive(prim, args, params):
+    vals = [a._value if isinstance(a, Array) else a for a in args]
+    xp = np
+    for v in vals:
+        if not isinstance(v, NUMPY_TYPES) and hasattr(v, "__cuda_array_interface__"):
+            xp = xp_of(v)
+            break
+    out = prim.impl(xp, *vals, **params)
+    if prim.multiple_results:
+        return tuple(map(wrap, out))
+    return wrap(out)
+
+
+def _prim_bind(self, *args, **params):
+    return bind(self, args, params)
+
+
+_primitive.Primitive.bind = _prim_bind
+
+
+def current_level():
+    return len(_stack)
+
+
+def full_lower(x):
+    """``x`` without boxes of dead transforms (a convenience for outputs)."""
+    return x
+
+
+def is_tracer(x):
+    return isinstance(x, Tracer)
+
+
+def concreteness_error(transform, what, hint):
+    return TracerError(f"{what}: the value is traced by {transform} and has no concrete value here. {hint}")

@@ -1,0 +1,264 @@
+"""Pytrees: nested containers of arrays that transforms take and return.
+
+A pytree is a leaf or a container node whose children are pytrees. Built-in
+nodes are tuple, list, dict (children in sorted key order, as JAX does),
+namedtuple and None (a node with no children); ``register_node`` and
+``register_dataclass`` add user types. ``flatten`` returns the leaves and a
+:class:`TreeDef` that ``unflatten`` uses to rebuild the same structure.
+"""
+import dataclasses
+from collections import namedtuple
+
+from ..errors import TreeError
+
+_nodes = {}  # type -> (flatten(x) -> (children, aux, keys), unflatten(aux, children) -> x)
+
+
+def register_node(cls, flatten, unflatten, flatten_with_keys=None):
+    """Registers ``cls`` as a pytree node.
+
+    ``flatten(x) -> (children, aux)`` and ``unflatten(aux, children) -> x``;
+    ``aux`` is static and must be hashable and comparable.
+
+    >>> import fnx
+    >>> class Pair:
+    ...     def __init__(self, a, b): self.a, self.b = a, b
+    >>> fnx.tree.register_node(Pair, lambda p: ((p.a, p.b), None), lambda aux, ch: Pair(*ch))
+    >>> fnx.tree.leaves(Pair(1, [2, 3]))
+    [1, 2, 3]
+    """
+    if cls in _nodes:
+        raise ValueError(f"register_node: {cls.__name__} is already a registered pytree node")
+
+    def flat(x):
+        children, aux = flatten(x)
+        children = list(children)
+        keys = flatten_with_keys(x) if flatten_with_keys else list(range(len(children)))
+        return children, aux, keys
+
+    _nodes[cls] = (flat, unflatten)
+    return cls
+
+
+def register_dataclass(cls=None, *, data_fields=None, meta_fields=None):
+    """Registers a dataclass: ``data_fields`` are children, ``meta_fields`` static.
+
+    Usable as a decorator; by default every field is a data field.
+    """
+    if cls is None:
+        return lambda c: register_dataclass(c, data_fields=data_fields, meta_fields=meta_fields)
+    if not dataclasses.is_dataclass(cls):
+        raise TypeError(f"register_dataclass: {cls.__name__} is not a dataclass")
+    fields = [f.name for f in dataclasses.fields(cls)]
+    meta = list(meta_fields or [])
+    data = list(data_fields) if data_fields is not None else [f for f in fields if f not in meta]
+
+    def flatten(x):
+        return [getattr(x, f) for f in data], tuple(getattr(x, f) for f in meta)
+
+    def unflatten(aux, children):
+        obj = object.__new__(cls)
+        for f, v in zip(data, children):
+            object.__setattr__(obj, f, v)
+        for f, v in zip(meta, aux):
+            object.__setattr__(obj, f, v)
+        return obj
+
+    register_node(cls, flatten, unflatten, lambda x: list(data))
+    return cls
+
+
+def _node_of(x):
+    t = type(x)
+    if t is tuple or t is list:
+        return t
+    if t is dict:
+        return dict
+    if x is None:
+        return None
+    if t in _nodes:
+        return t
+    if isinstance(x, tuple) and hasattr(t, "_fields"):
+        return namedtuple
+    return False  # a leaf
+
+
+class TreeDef:
+    """The structure of a pytree with its leaves taken out."""
+
+    __slots__ = ("kind", "aux", "children", "num_leaves")
+
+    def __init__(self, kind, aux, children):
+        self.kind, self.aux, self.children = kind, aux, tuple(children)
+        self.num_leaves = 1 if kind is False else sum(c.num_leaves for c in self.children)
+
+    def __eq__(self, other):
+        return (isinstance(other, TreeDef) and self.kind is other.kind and self.aux == other.aux
+                and self.children == other.children)
+
+    def __hash__(self):
+        return hash((id(self.kind), self.children))
+
+    def __repr__(self):
+        if self.kind is False:
+            return "*"
+        if self.kind is None:
+            return "None"
+        inner = ", ".join(map(repr, self.children))
+        if self.kind is dict:
+            return "{" + ", ".join(f"{k!r}: {c!r}" for k, c in zip(self.aux, self.children)) + "}"
+        if self.kind is list:
+            return f"[{inner}]"
+        if self.kind is tuple:
+            return f"({inner}{',' if len(self.children) == 1 else ''})"
+        name = self.aux.__name__ if self.kind is namedtuple else self.kind.__name__
+        return f"{name}({inner})"
+
+    def unflatten(self, leaves):
+        it = iter(leaves)
+        out = self._build(it)
+        rest = sum(1 for _ in it)
+        if rest:
+            raise TreeError(f"unflatten: {self.num_leaves} leaves expected, got {self.num_leaves + rest}")
+        return out
+
+    def _build(self, it):
+        k = self.kind
+        if k is False:
+            try:
+                return next(it)
+            except StopIteration:
+                raise TreeError(f"unflatten: too few leaves for structure {self}") from None
+        children = [c._build(it) for c in self.children]
+        if k is None:
+            return None
+        if k is tuple:
+            return tuple(children)
+        if k is list:
+            return children
+        if k is dict:
+            return dict(zip(self.aux, children))
+        if k is namedtuple:
+            return self.aux(*children)
+        return _nodes[k][1](self.aux, children)
+
+
+_LEAF = TreeDef(False, None, ())
+
+
+def _flatten(x, leaves, is_leaf):
+    if is_leaf is not None and is_leaf(x):
+        leaves.append(x)
+        return _LEAF
+    k = _node_of(x)
+    if k is False:
+        leaves.append(x)
+        return _LEAF
+    if k is None:
+        return TreeDef(None, None, ())
+    if k is tuple or k is list:
+        return TreeDef(k, None, [_flatten(c, leaves, is_leaf) for c in x])
+    if k is dict:
+        keys = sorted(x)
+        return TreeDef(dict, tuple(keys), [_flatten(x[key], leaves, is_leaf) for key in keys])
+    if k is namedtuple:
+        return TreeDef(namedtuple, type(x), [_flatten(c, leaves, is_leaf) for c in x])
+    children, aux, _ = _nodes[k][0](x)
+    return TreeDef(k, aux, [_flatten(c, leaves, is_leaf) for c in children])
+
+
+def flatten(tree, is_leaf=None):
+    """``(leaves, treedef)`` for ``tree``; ``is_leaf(x)`` can stop the descent early."""
+    leaves = []
+    treedef = _flatten(tree, leaves, is_leaf)
+    return leaves, treedef
+
+
+def unflatten(treedef, leaves):
+    return treedef.unflatten(leaves)
+
+
+def leaves(tree, is_leaf=None):
+    return flatten(tree, is_leaf)[0]
+
+
+def structure(tree, is_leaf=None):
+    return flatten(tree, is_leaf)[1]
+
+
+def map(f, tree, *rest, is_leaf=None):
+    """Applies ``f`` leaf-wise; ``rest`` trees must share ``tree``'s structure.
+
+    >>> import fnx
+    >>> fnx.tree.map(lambda a, b: a + b, {"x": 1, "y": (2, 3)}, {"x": 10, "y": (20, 30)})
+    {'x': 11, 'y': (22, 33)}
+    """
+    flat, treedef = flatten(tree, is_leaf)
+    others = []
+    for r in rest:
+        rflat, rdef = flatten(r, is_leaf)
+        if rdef != treedef:
+            raise TreeError(f"tree.map: structures differ: {treedef} and {rdef}")
+        others.append(rflat)
+    return treedef.unflatten([f(*xs) for xs in zip(flat, *others)])
+
+
+def _paths(x, prefix, out, is_leaf):
+    if is_leaf is not None and is_leaf(x):
+        out.append((prefix, x))
+        return
+    k = _node_of(x)
+    if k is False:
+        out.append((prefix, x))
+    elif k is None:
+        return
+    elif k is dict:
+        for key in sorted(x):
+            _paths(x[key], prefix + (key,), out, is_leaf)
+    elif k is tuple or k is list:
+        for i, c in enumerate(x):
+            _paths(c, prefix + (i,), out, is_leaf)
+    elif k is namedtuple:
+        for name, c in zip(x._fields, x):
+            _paths(c, prefix + (name,), out, is_leaf)
+    else:
+        children, _, keys = _nodes[k][0](x)
+        for key, c in zip(keys, children):
+            _paths(c, prefix + (key,), out, is_leaf)
+
+
+def leaves_with_path(tree, is_leaf=None):
+    """``[(path, leaf)]`` where a path is the tuple of keys/indices leading to the leaf."""
+    out = []
+    _paths(tree, (), out, is_leaf)
+    return out
+
+
+def map_with_path(f, tree, is_leaf=None):
+    flat, treedef = flatten(tree, is_leaf)
+    paths = [p for p, _ in leaves_with_path(tree, is_leaf)]
+    return treedef.unflatten([f(p, x) for p, x in zip(paths, flat)])
+
+
+def broadcast_prefix(prefix, tree, what="argument"):
+    """Expands a prefix tree (``in_axes``-style) to one entry per leaf of ``tree``."""
+    out = []
+
+    def walk(p, t):
+        kp, kt = _node_of(p), _node_of(t)
+        if kp is False or p is None and kt is not None:
+            out.extend([p] * len(leaves(t)))
+            return
+        if kp != kt or (kp is dict and sorted(p) != sorted(t)) or (kp in (list, tuple) and len(p) != len(t)):
+            raise TreeError(f"{what}: the structure {structure(p)} does not match {structure(t)}")
+        if kp is dict:
+            for key in sorted(t):
+                walk(p[key], t[key])
+        else:
+            pc = _nodes[kp][0](p)[0] if kp in _nodes else list(p)
+            tc = _nodes[kt][0](t)[0] if kt in _nodes else list(t)
+            for a, b in zip(pc, tc):
+                walk(a, b)
+
+    walk(prefix, tree)
+    return out

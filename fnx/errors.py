@@ -1,0 +1,50 @@
+"""fnx exceptions.
+
+Each one subclasses the builtin a user would catch for the same mistake, so
+``except ValueError`` keeps working, while ``except fnx.errors.FnxError``
+catches everything fnx raises on purpose.
+"""
+
+
+class FnxError(Exception):
+    """Base class of every error fnx raises deliberately."""
+
+
+class ShapeError(FnxError, ValueError):
+    """Operands whose shapes do not fit the operation."""
+
+
+class DTypeError(FnxError, TypeError):
+    """Operands whose dtypes do not fit the operation."""
+
+
+class DeviceError(FnxError, ValueError):
+    """Operands on different devices, or an unknown device."""
+
+
+class TracerError(FnxError, TypeError):
+    """A traced value used where a concrete one is needed."""
+
+
+class EscapedTracerError(TracerError):
+    """A traced value used after the transform that made it returned."""
+
+
+class ImmutableError(FnxError, TypeError):
+    """An attempt to mutate an immutable fnx array."""
+
+
+class TreeError(FnxError, ValueError):
+    """Pytrees whose structures do not match."""
+
+
+class GraphError(FnxError, RuntimeError):
+    """A backward pass over a graph that was already freed, and similar misuse."""
+
+
+class CheckpointError(FnxError, ValueError):
+    """A checkpoint file that is truncated, corrupt or not written by fnx."""
+
+
+class GradientCheckError(FnxError, AssertionError):
+    """Analytic and numerical derivatives disagree (raised by fnx.testing)."""

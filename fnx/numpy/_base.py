@@ -1,0 +1,283 @@
+"""What every family file of fnx.numpy shares.
+
+* :func:`asarray` turns Python scalars, lists, numpy arrays and fnx arrays into
+  fnx arrays, copying numpy input so later mutation cannot reach the result.
+* :func:`canonicalize` is the step every public function takes before ``bind``:
+  it promotes dtypes (NumPy 2 rules, weak Python scalars) and broadcasts shapes
+  explicitly, so rules always see operands of one dtype and one shape and no
+  rule has to undo broadcasting. Where no argument is traced it lets numpy do
+  both itself, because the result is the same and the per-op cost matters.
+* Rule factories build several rules from one statement (``unary_elementwise``).
+"""
+import numpy as np
+
+from ..core import dtypes
+from ..core.array import Array, wrap
+from ..core.primitive import NOT_DIFFERENTIABLE, ShapedArray, defprim
+from ..core.trace import Tracer
+from ..errors import DTypeError, ShapeError
+
+_SCALARS = (bool, int, float, complex)
+
+
+def asarray(x, dtype=None, copy=None):
+    """An fnx array from ``x`` (no copy when ``x`` already is one of ``dtype``).
+
+    >>> import numpy as np, fnx.numpy as fnp
+    >>> a = np.ones(2); x = fnp.asarray(a); a[0] = 5.0; x
+    Array([1., 1.], dtype=float64)
+    """
+    if isinstance(x, Array):
+        if dtype is not None and dtypes.canonical(dtype) != x.dtype:
+            return _astype(x, dtypes.canonical(dtype))
+        return x
+    if isinstance(x, (list, tuple)) and any(isinstance(e, Array) for e in _flat(x)):
+        from .shape import stack
+        return stack([asarray(e, dtype) for e in x])
+    return wrap(_to_payload(x, dtype))
+
+
+def array(x, dtype=None, copy=True, ndmin=0):
+    """Like :func:`asarray`; ``ndmin`` prepends axes of length one."""
+    out = asarray(x, dtype)
+    if ndmin > out.ndim:
+        from .shape import reshape
+        out = reshape(out, (1,) * (ndmin - out.ndim) + out.shape)
+    return out
+
+
+def _to_payload(x, dtype):
+    dt = None if dtype is None else dtypes.canonical(dtype)
+    if isinstance(x, np.ndarray):
+        return np.array(x, dtype=dt, copy=True)
+    if isinstance(x, np.generic):
+        return np.asarray(x, dtype=dt)
+    if isinstance(x, _SCALARS):
+        return np.asarray(x, dtype=dt if dt is not None else dtypes.scalar_dtype(x))
+    if hasattr(x, "__cuda_array_interface__"):
+        return x.astype(dt, copy=True) if dt is not None else x.copy()
+    if isinstance(x, (list, tuple)):
+        out = np.array(x, dtype=dt)
+        if dt is None and out.dtype == np.float64 and not _has_numpy_float64(x):
+            out = out.astype(dtypes.default_float())
+        elif dt is None and out.dtype == np.complex128 and not _has_numpy_float64(x):
+            out = out.astype(dtypes.default_complex())
+        if out.dtype == object:
+            raise DTypeError(f"array: cannot make an array from {x!r}")
+        return out
+    if hasattr(x, "__array__") or hasattr(x, "__array_interface__"):
+        return np.array(x, dtype=dt, copy=True)
+    raise DTypeError(f"array: cannot make an array from an object of type {type(x).__name__}")
+
+
+def _flat(x):
+    for e in x:
+        if isinstance(e, (list, tuple)):
+            yield from _flat(e)
+        else:
+            yield e
+
+
+def _has_numpy_float64(x):
+    return any(isinstance(e, (np.ndarray, np.generic)) and e.dtype in (np.float64, np.complex128) for e in _flat(x))
+
+
+def is_traced(*args):
+    for a in args:
+        if isinstance(a, Tracer):
+            return True
+    return False
+
+
+def broadcast_shapes(opname, *shapes):
+    """The common shape of ``shapes`` under NumPy broadcasting, or a ShapeError naming ``opname``."""
+    try:
+        return np.broadcast_shapes(*shapes)
+    except ValueError:
+        raise ShapeError(f"{opname}: shapes {', '.join(str(tuple(s)) for s in shapes)} cannot be broadcast "
+                         f"together") from None
+
+
+def canonicalize(opname, *args, dtype=None):
+    """Promotes and broadcasts ``args`` to one dtype and shape, as arrays.
+
+    Returns ``(arrays, dtype)``. ``dtype`` forces the common dtype.
+    """
+    dt = dtype if dtype is not None else dtypes.result_type(*args)
+    arrays = []
+    for a in args:
+        if isinstance(a, Array):
+            arrays.append(a if a.dtype == dt else _astype(a, dt))
+        else:
+            arrays.append(wrap(_to_payload(a, dt)) if isinstance(a, _SCALARS) else asarray(a, dt))
+    shapes = [a.shape for a in arrays]
+    if any(s != shapes[0] for s in shapes):
+        shape = broadcast_shapes(opname, *shapes)
+        from .shape import broadcast_to
+        arrays = [a if a.shape == shape else broadcast_to(a, shape) for a in arrays]
+    return arrays, dt
+
+
+def _astype(x, dt):
+    from .elementwise import astype
+    return astype(x, dt)
+
+
+def check_dtype(opname, x, kinds, what="floating"):
+    if x.dtype.kind not in kinds:
+        raise DTypeError(f"{opname}: expected a {what} array, got {x.dtype}")
+
+
+def normalize_axis(opname, axis, ndim):
+    if not isinstance(axis, (int, np.integer)):
+        raise TypeError(f"{opname}: axis must be an int, got {type(axis).__name__}")
+    if not -ndim <= axis < max(ndim, 1):
+        raise np.exceptions.AxisError(f"{opname}: axis {axis} is out of bounds for an array of dimension {ndim}")
+    return int(axis) % max(ndim, 1)
+
+
+def normalize_axes(opname, axis, ndim):
+    """``axis`` (None, int or tuple) -> a sorted tuple of non-negative axes."""
+    if axis is None:
+        return tuple(range(ndim))
+    if isinstance(axis, (int, np.integer)):
+        axis = (axis,)
+    out = tuple(sorted(normalize_axis(opname, a, ndim) for a in axis))
+    if len(set(out)) != len(out):
+        raise ValueError(f"{opname}: repeated axis in {axis}")
+    return out
+
+
+# ----- rule factories ----------------------------------------------------------------
+
+def same_shape(x, *rest, **params):
+    """Shape rule of operations whose output looks like their first input."""
+    return ShapedArray(x.shape, x.dtype)
+
+
+def bool_shape(x, *rest, **params):
+    return ShapedArray(x.shape, dtypes.bool_)
+
+
+def scale(t, d):
+    """``t * d``, skipping the multiplication when the derivative is the constant 1 or -1."""
+    if type(d) is float:
+        if d == 1.0:
+            return t
+        if d == -1.0:
+            from .elementwise import negative
+            return negative(t)
+    return t * d
+
+
+def unary(name, impl, deriv, **flags):
+    """A unary elementwise primitive from its derivative ``deriv(x, out)``.
+
+    One statement gives the JVP (``t * deriv``) and the VJP (``ct * deriv``).
+    """
+    def jvp(primals, tangents, **params):
+        (x,), (t,) = primals, tangents
+        out = prim.bind(x, **params)
+        return out, scale(t, deriv(x, out))
+
+    def vjp(ct, x, *, out, **params):
+        return (scale(ct, deriv(x, out)),)
+
+    prim = defprim(name, impl, same_shape, jvp=jvp, vjp=vjp, **flags)
+    return prim
+
+
+def binary(name, impl, dx, dy, **flags):
+    """A binary elementwise primitive from its partials ``dx(x, y, out)``, ``dy(x, y, out)``."""
+    def jvp(primals, tangents, **params):
+        (x, y), (tx, ty) = primals, tangents
+        out = prim.bind(x, y)
+        t = None
+        if tx is not None:
+            t = scale(tx, dx(x, y, out))
+        if ty is not None:
+            u = scale(ty, dy(x, y, out))
+            t = u if t is None else t + u
+        return out, t
+
+    def vjp(ct, x, y, *, out):
+        return (lambda: scale(ct, dx(x, y, out))), (lambda: scale(ct, dy(x, y, out)))
+
+    prim = defprim(name, impl, same_shape, jvp=jvp, vjp=vjp, **flags)
+    return prim
+
+
+def linear_jvp(prim):
+    """JVP of a primitive linear in all its array inputs: apply it to the tangents."""
+    def jvp(primals, tangents, **params):
+        from .creation import zeros_like
+        out = prim.bind(*primals, **params)
+        ts = [zeros_like(p) if t is None else t for p, t in zip(primals, tangents)]
+        return out, prim.bind(*ts, **params)
+    return jvp
+
+
+def not_differentiable(name, impl, shape, **flags):
+    """A primitive whose outputs carry no derivative (integers, booleans, steps)."""
+    return defprim(name, impl, shape, jvp=NOT_DIFFERENTIABLE, vjp=NOT_DIFFERENTIABLE, smooth=False, **flags)
+
+
+# ----- public-function factories ----------------------------------------------------
+
+_ndarray = np.ndarray
+_PY_NUMBERS = (int, float)
+
+
+def unary_fn(prim, name=None, doc=None, kinds=None):
+    """The public function of a unary elementwise primitive.
+
+    ``kinds`` (numpy dtype kinds, e.g. ``"fc"``) restricts the inputs; integer
+    input to a floating function is promoted the NumPy way first.
+    """
+    impl = prim.impl
+    opname = name or prim.name
+
+    def fn(x):
+        if type(x) is Array and type(x._value) is _ndarray and (kinds is None or x._value.dtype.kind in kinds):
+            return wrap(impl(np, x._value))
+        x = asarray(x)
+        if kinds is not None and x.dtype.kind not in kinds:
+            if "f" in kinds and x.dtype.kind in "biu":
+                x = _astype(x, dtypes.default_float() if x.dtype.kind == "b" else np.result_type(x.dtype, 1.0))
+            else:
+                raise DTypeError(f"{opname}: unsupported dtype {x.dtype}")
+        return prim.bind(x)
+
+    fn.__name__ = fn.__qualname__ = opname
+    fn.__doc__ = doc or f"Elementwise ``{opname}``, as ``numpy.{opname}``; differentiable."
+    return fn
+
+
+def binary_fn(prim, name=None, doc=None, result=None):
+    """The public function of a binary elementwise primitive (NumPy broadcasting and promotion).
+
+    ``result(dtype) -> dtype`` adjusts the common dtype before binding (true
+    division turns integers into floats).
+    """
+    impl = prim.impl
+    opname = name or prim.name
+
+    def fn(x, y):
+        tx, ty = type(x), type(y)
+        try:
+            if tx is Array and type(x._value) is _ndarray:
+                if ty is Array and type(y._value) is _ndarray or ty in _PY_NUMBERS:
+                    return wrap(impl(np, x._value, y._value if ty is Array else y))
+            elif ty is Array and tx in _PY_NUMBERS and type(y._value) is _ndarray:
+                return wrap(impl(np, x, y._value))
+        except (ValueError, TypeError):
+            pass  # let the canonical path below raise an fnx error naming the operation
+        dt = dtypes.result_type(x, y)
+        if result is not None:
+            dt = result(dt)
+        (x, y), _ = canonicalize(opname, x, y, dtype=dt)
+        return prim.bind(x, y)
+
+    fn.__name__ = fn.__qualname__ = opname
+    fn.__doc__ = doc or f"Elementwise ``{opname}`` with NumPy broadcasting, as ``numpy.{opname}``."
+    return fn

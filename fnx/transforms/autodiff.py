@@ -1,0 +1,536 @@
+"""Automatic differentiation: forward mode (JVP) and reverse mode (VJP).
+
+Forward mode boxes each input with a tangent. Every primitive that meets a
+:class:`JVPTracer` is handed to its ``jvp`` rule, which returns the output and
+its tangent; a tangent of ``None`` is a symbolic zero and costs nothing.
+
+Reverse mode records as it computes. Every primitive that meets a
+:class:`ReverseTracer` runs at once on the unboxed values and leaves behind a
+:class:`Node` holding what its ``vjp`` rule needs. ``backward_pass`` then walks
+the nodes from the output back to the inputs in reverse topological order,
+each node once after all of its consumers, asking each primitive for its input
+cotangents and summing them where a value was used twice.
+
+The backward pass runs *after* the transform's main trace has been popped, so
+the operations the vjp rules perform are ordinary fnx operations seen by any
+transform still active outside: that is all it takes for ``grad(grad(f))``,
+``jvp(vjp(f))`` and ``hessian`` to work. ``loss.backward()`` uses the same
+``backward_pass``.
+"""
+from ..core import tree as tree_util
+from ..core.array import Array
+from ..core.dtypes import is_differentiable
+from ..core.primitive import NOT_DIFFERENTIABLE, Primitive
+from ..core.trace import Trace, Tracer, new_main
+from ..errors import DTypeError, ShapeError, TreeError
+
+
+# ----- forward mode -----------------------------------------------------------
+
+class JVPTracer(Tracer):
+    __slots__ = ("primal", "tangent")
+
+    def __init__(self, main, primal, tangent):
+        self._main, self.primal, self.tangent = main, primal, tangent
+
+
+class JVPTrace(Trace):
+    __slots__ = ()
+
+    def process(self, prim, args, params):
+        main = self.main
+        primals, tangents = [], []
+        nonzero = False
+        for a in args:
+            if type(a) is JVPTracer and a._main is main:
+                primals.append(a.primal)
+                tangents.append(a.tangent)
+                nonzero = True
+            else:
+                primals.append(a)
+                tangents.append(None)
+        if not nonzero or prim.jvp is NOT_DIFFERENTIABLE:
+            return prim.bind(*primals, **params)
+        out, t_out = prim.jvp(primals, tangents, **params)
+        if prim.multiple_results:
+            return tuple(self._box(o, t) for o, t in zip(out, t_out))
+        return self._box(out, t_out)
+
+    def _box(self, primal, tangent):
+        if tangent is None or not is_differentiable(primal.dtype):
+            return primal
+        return JVPTracer(self.main, primal, tangent)
+
+    def _split(self, args):
+        primals = [a.primal if type(a) is JVPTracer and a._main is self.main else a for a in args]
+        tangents = [a.tangent if type(a) is JVPTracer and a._main is self.main else None for a in args]
+        return primals, tangents
+
+    def process_custom_jvp(self, fun, rule, args):
+        from .. import numpy as fnp
+        primals, tangents = self._split(args)
+        tangents = [fnp.zeros_like(p) if t is None else t for p, t in zip(primals, tangents)]
+        out, t_out = rule(tuple(primals), tuple(tangents))
+        out_flat, out_tree = tree_util.flatten(out)
+        t_flat, t_tree = tree_util.flatten(t_out)
+        if out_tree != t_tree:
+            raise TreeError(f"custom_jvp rule: primal output {out_tree} and tangent output {t_tree} differ")
+        return out_tree.unflatten([self._box(o, t) for o, t in zip(out_flat, t_flat)])
+
+
+def jvp(f, primals, tangents, has_aux=False):
+    """Forward-mode derivative: ``(f(*primals), J·tangents)``.
+
+    Args:
+      f: a function of pytrees of arrays.
+      primals, tangents: tuples (or lists) of the same structure, one entry per
+        argument of ``f``; each tangent has its primal's shape and dtype.
+
+    >>> import fnx, fnx.numpy as fnp
+    >>> fnx.jvp(fnp.sin, (0.0,), (2.0,))
+    (Array(0., dtype=float32), Array(2., dtype=float32))
+    """
+    from .. import numpy as fnp
+    if not isinstance(primals, (tuple, list)) or not isinstance(tangents, (tuple, list)):
+        raise TypeError("jvp: primals and tangents must be tuples or lists, one entry per argument of f")
+    p_flat, p_tree = tree_util.flatten(tuple(primals))
+    t_flat, t_tree = tree_util.flatten(tuple(tangents))
+    if p_tree != t_tree:
+        raise TreeError(f"jvp: primals {p_tree} and tangents {t_tree} have different structures")
+    p_flat = [fnp.asarray(p) for p in p_flat]
+    t_flat = [fnp.asarray(t) for t in t_flat]
+    for i, (p, t) in enumerate(zip(p_flat, t_flat)):
+        if p.shape != t.shape:
+            raise ShapeError(f"jvp: primal {i} has shape {p.shape} but its tangent has shape {t.shape}")
+    with new_main(JVPTrace, "jvp") as main:
+        boxed = [JVPTracer(main, p, t) if is_differentiable(p.dtype) else p for p, t in zip(p_flat, t_flat)]
+        out = f(*p_tree.unflatten(boxed))
+        if has_aux:
+            out, aux = out
+    out_flat, out_tree = tree_util.flatten(out)
+    primals_out, tangents_out = [], []
+    for o in out_flat:
+        if type(o) is JVPTracer and o._main is main:
+            primals_out.append(o.primal)
+            tangents_out.append(o.tangent)
+        else:
+            o = fnp.asarray(o)
+            primals_out.append(o)
+            tangents_out.append(fnp.zeros_like(o))
+    res = out_tree.unflatten(primals_out), out_tree.unflatten(tangents_out)
+    if has_aux:
+        return res + (_lower(aux, main),)
+    return res
+
+
+def _lower(tree, main):
+    """``tree`` with ``main``'s boxes taken off (values returned beside a derivative)."""
+    def lower(x):
+        while isinstance(x, Tracer) and x._main is main:
+            x = x.primal
+        return x
+    return tree_util.map(lower, tree)
+
+
+# ----- reverse mode -------------------------------------------------------------
+
+class Node:
+    """One recorded primitive application: what the backward pass needs of it.
+
+    ``parents[i]`` is ``(node, output_index)`` for an input that was traced by
+    this transform and ``None`` for a constant. A leaf has ``prim`` None.
+    """
+
+    __slots__ = ("prim", "params", "parents", "primals", "out", "__weakref__")
+
+    def __init__(self, prim, params, parents, primals, out):
+        self.prim, self.params, self.parents, self.primals, self.out = prim, params, parents, primals, out
+
+    def __repr__(self):
+        return f"<Node {self.prim.name if self.prim else 'leaf'}>"
+
+
+class ReverseTracer(Tracer):
+    __slots__ = ("primal", "node", "index")
+
+    def __init__(self, main, primal, node, index=0):
+        self._main, self.primal, self.node, self.index = main, primal, node, index
+
+
+class ReverseTrace(Trace):
+    __slots__ = ()
+
+    def process(self, prim, args, params):
+        main = self.main
+        primals, parents = [], []
+        for a in args:
+            if type(a) is ReverseTracer and a._main is main:
+                primals.append(a.primal)
+                parents.append((a.node, a.index))
+            else:
+                primals.append(a)
+                parents.append(None)
+        out = prim.bind(*primals, **params)
+        if prim.vjp is NOT_DIFFERENTIABLE:
+            return out
+        node = Node(prim, params, parents, primals, out)
+        if prim.multiple_results:
+            return tuple(self._box(o, node, i) for i, o in enumerate(out))
+        return self._box(out, node, 0)
+
+    def _box(self, value, node, index):
+        if not is_differentiable(value.dtype):
+            return value
+        return ReverseTracer(self.main, value, node, index)
+
+    def _record_call(self, name, vjp_rule, args, fun_of_primals):
+        """Records a call whose backward rule is a closure (custom_vjp, custom_jvp)."""
+        main = self.main
+        primals = [a.primal if type(a) is ReverseTracer and a._main is main else a for a in args]
+        parents = [(a.node, a.index) if type(a) is ReverseTracer and a._main is main else None for a in args]
+        out, vjp_closure = fun_of_primals(primals)
+        out_flat, out_tree = tree_util.flatten(out)
+        prim = Primitive(name, impl=None, shape=None, multiple_results=True,
+                         vjp=lambda cts, *_, out, **__: vjp_closure(cts))
+        node = Node(prim, {}, parents, primals, tuple(out_flat))
+        return out_tree.unflatten([self._box(o, node, i) if isinstance(o, Array) else o
+                                   for i, o in enumerate(out_flat)])
+
+    def process_custom_vjp(self, fun, fwd, bwd, args):
+        def run(primals):
+            out, res = fwd(*primals)
+            out_tree = tree_util.structure(out)
+
+            def vjp_closure(cts):
+                grads = bwd(res, out_tree.unflatten(list(cts)))
+                if not isinstance(grads, tuple) or len(grads) != len(primals):
+                    raise TypeError(f"custom_vjp bwd of {getattr(fun, '__name__', fun)} must return a tuple "
+                                    f"with one cotangent per argument ({len(primals)}), got {type(grads).__name__}"
+                                    f"{'' if not isinstance(grads, tuple) else f' of length {len(grads)}'}")
+                return grads
+            return out, vjp_closure
+        return self._record_call(f"custom_vjp[{getattr(fun, '__name__', 'f')}]", None, args, run)
+
+    def process_custom_jvp(self, fun, rule, args):
+        # The tangent output of a JVP rule is linear in the tangents, so the VJP
+        # of that linear map at zero tangents is its transpose: the reverse rule.
+        from .. import numpy as fnp
+
+        def run(primals):
+            out = fun(*primals)
+
+            def vjp_closure(cts):
+                def tangent_out(*ts):
+                    return rule(tuple(primals), ts)[1]
+                zeros = [fnp.zeros_like(p) for p in primals]
+                ct_tree = tree_util.structure(out).unflatten(list(cts))
+                return vjp(tangent_out, *zeros)[1](ct_tree)
+            return out, vjp_closure
+        return self._record_call(f"custom_jvp[{getattr(fun, '__name__', 'f')}]", None, args, run)
+
+
+def toposort(roots):
+    """Nodes reachable from ``roots``, each after every node that consumes it."""
+    pending = {}
+    stack = list(roots)
+    seen = set()
+    while stack:
+        node = stack.pop()
+        if node in seen:
+            continue
+        seen.add(node)
+        for p in node.parents:
+            if p is not None:
+                parent = p[0]
+                pending[parent] = pending.get(parent, 0) + 1
+                stack.append(parent)
+    ready = [r for r in dict.fromkeys(roots) if pending.get(r, 0) == 0]
+    order = []
+    while ready:
+        node = ready.pop()
+        order.append(node)
+        for p in node.parents:
+            if p is not None:
+                parent = p[0]
+                pending[parent] -= 1
+                if pending[parent] == 0:
+                    ready.append(parent)
+    return order
+
+
+def backward_pass(roots, free=False):
+    """Runs reverse mode from ``roots``, a list of ``(node, index, cotangent)``.
+
+    Returns ``{leaf_node: cotangent}``. With ``free=True`` each node lets go of
+    its saved values once processed (``loss.backward()`` without retain_graph).
+    """
+    from .. import numpy as fnp
+    cts = {}
+    for node, index, ct in roots:
+        _accumulate(cts, node, index, ct, fnp)
+    grads = {}
+    for node in toposort([r[0] for r in roots]):
+        node_cts = cts.pop(node, None)
+        if node_cts is None:
+            continue
+        prim = node.prim
+        if prim is None:
+            grads[node] = node_cts[0]
+            continue
+        if node.primals is None:
+            from ..errors import GraphError
+            raise GraphError(
+                f"backward through {prim.name} a second time: its saved values were freed by an earlier "
+                f"backward(); call backward(retain_graph=True) the first time to keep them")
+        if prim.multiple_results:
+            ct = tuple(fnp.zeros_like(o) if c is None else c for o, c in zip(node.out, node_cts))
+        else:
+            ct = node_cts[0]
+        in_cts = prim.vjp(ct, *node.primals, out=node.out, **node.params)
+        for parent, c in zip(node.parents, in_cts):
+            if parent is not None and c is not None:
+                if callable(c):  # a rule may defer a cotangent nobody might need (see numpy._base.binary)
+                    c = c()
+                _accumulate(cts, parent[0], parent[1], c, fnp)
+        if free:
+            node.primals = node.out = None
+    return grads
+
+
+def _accumulate(cts, node, index, ct, fnp):
+    slots = cts.get(node)
+    if slots is None:
+        n = len(node.out) if node.prim is not None and node.prim.multiple_results else 1
+        slots = cts[node] = [None] * n
+    prev = slots[index]
+    slots[index] = ct if prev is None else fnp.add(prev, ct)
+
+
+def vjp(f, *primals, has_aux=False):
+    """Reverse-mode derivative: ``(f(*primals), vjp_fn)``, with ``vjp_fn(ct)``
+    returning one cotangent per primal (a tuple), like ``jax.vjp``.
+
+    >>> import fnx, fnx.numpy as fnp
+    >>> out, f_vjp = fnx.vjp(lambda x: x ** 2, fnp.array([1., 2.]))
+    >>> f_vjp(fnp.array([1., 1.]))
+    (Array([2., 4.], dtype=float32),)
+    """
+    from .. import numpy as fnp
+    p_flat, p_tree = tree_util.flatten(primals)
+    p_flat = [fnp.asarray(p) for p in p_flat]
+    with new_main(ReverseTrace, "vjp") as main:
+        leaves = [Node(None, None, (), None, None) for _ in p_flat]
+        boxed = [ReverseTracer(main, p, leaf) if is_differentiable(p.dtype) else p
+                 for p, leaf in zip(p_flat, leaves)]
+        out = f(*p_tree.unflatten(boxed))
+        if has_aux:
+            out, aux = out
+    out_flat, out_tree = tree_util.flatten(out)
+    roots, out_primals = [], []
+    for o in out_flat:
+        if type(o) is ReverseTracer and o._main is main:
+            roots.append((o.node, o.index))
+            out_primals.append(o.primal)
+        else:
+            roots.append(None)
+            out_primals.append(fnp.asarray(o))
+
+    def vjp_fn(ct):
+        ct_flat, ct_tree = tree_util.flatten(ct)
+        if ct_tree != out_tree:
+            raise TreeError(f"vjp_fn: the cotangent's structure {ct_tree} differs from the output's {out_tree}")
+        seeds = []
+        for i, (r, c, o) in enumerate(zip(roots, ct_flat, out_primals)):
+            c = fnp.asarray(c)
+            if c.shape != o.shape:
+                raise ShapeError(f"vjp_fn: cotangent {i} has shape {c.shape}, the output has shape {o.shape}")
+            if r is not None:
+                seeds.append((r[0], r[1], c))
+        grads = backward_pass(seeds)
+        return p_tree.unflatten([_zero_or(grads.get(leaf), p, fnp) for leaf, p in zip(leaves, p_flat)])
+
+    out_value = out_tree.unflatten(out_primals)
+    if has_aux:
+        return out_value, vjp_fn, _lower(aux, main)
+    return out_value, vjp_fn
+
+
+def _zero_or(g, p, fnp):
+    return fnp.zeros_like(p) if g is None else g
+
+
+def _check_argnums(fname, argnums, nargs):
+    nums = (argnums,) if isinstance(argnums, int) else tuple(argnums)
+    for n in nums:
+        if not isinstance(n, int) or not -nargs <= n < nargs:
+            raise ValueError(f"{fname}: argnums {argnums} out of range for a function called with {nargs} "
+                             f"positional argument{'s' if nargs != 1 else ''}")
+    return [n % nargs for n in nums]
+
+
+def _partial(f, args, kwargs, nums):
+    def g(*dyn):
+        full = list(args)
+        for n, a in zip(nums, dyn):
+            full[n] = a
+        return f(*full, **kwargs)
+    return g
+
+
+def _check_inputs(fname, args, nums):
+    from .. import numpy as fnp
+    for n in nums:
+        for leaf in tree_util.leaves(args[n]):
+            dt = fnp.asarray(leaf).dtype
+            if not is_differentiable(dt):
+                raise DTypeError(
+                    f"{fname}: argument {n} has dtype {dt}; only floating (or complex) inputs can be "
+                    f"differentiated. Pass it as a float (e.g. x.astype('float32')), or leave it out of argnums")
+
+
+def value_and_grad(f, argnums=0, has_aux=False):
+    """Like :func:`grad`, but the new function returns ``(value, gradient)``.
+
+    >>> import fnx, fnx.numpy as fnp
+    >>> fnx.value_and_grad(lambda x: fnp.sum(x ** 2))(fnp.array([1., 2.]))
+    (Array(5., dtype=float32), Array([2., 4.], dtype=float32))
+    """
+    from .. import numpy as fnp
+
+    def value_and_grad_f(*args, **kwargs):
+        nums = _check_argnums("grad", argnums, len(args))
+        _check_inputs("grad", args, nums)
+        res = vjp(_partial(f, args, kwargs, nums), *[args[n] for n in nums], has_aux=has_aux)
+        out, vjp_fn = res[0], res[1]
+        if not isinstance(out, Array) or out.shape != ():
+            shape = getattr(out, "shape", type(out).__name__)
+            raise ShapeError(f"grad requires a function with a scalar output, but the output has shape {shape}; "
+                             f"reduce it first (e.g. with .sum()) or use jacrev / vjp for non-scalar outputs")
+        if not is_differentiable(out.dtype):
+            raise DTypeError(f"grad requires a floating output, but the output has dtype {out.dtype}")
+        g = vjp_fn(fnp.ones_like(out))
+        g = g[0] if isinstance(argnums, int) else g
+        return ((out, res[2]) if has_aux else out), g
+
+    return value_and_grad_f
+
+
+def grad(f, argnums=0, has_aux=False):
+    """The gradient of a scalar function, as a new function (``jax.grad``).
+
+    Args:
+      f: function returning a scalar array (and aux data when ``has_aux``).
+      argnums: which positional argument(s) to differentiate, an int or tuple.
+      has_aux: ``f`` returns ``(value, aux)``; the new function then returns
+        ``(gradient, aux)``.
+
+    Raises:
+      ShapeError: ``f``'s output is not a scalar.
+      DTypeError: a differentiated argument has an integer or boolean dtype.
+
+    >>> import fnx, fnx.numpy as fnp
+    >>> fnx.grad(lambda x: x * fnx.grad(lambda y: x + y)(1.))(3.)
+    Array(1., dtype=float32)
+    """
+    vg = value_and_grad(f, argnums, has_aux)
+
+    def grad_f(*args, **kwargs):
+        value, g = vg(*args, **kwargs)
+        return (g, value[1]) if has_aux else g
+
+    return grad_f
+
+
+# ----- Jacobians ------------------------------------------------------------------
+
+def _std_basis(x, fnp):
+    """Rows of the identity over ``x``'s elements, each reshaped like ``x``."""
+    n = x.size
+    eye = fnp.eye(n, dtype=x.dtype)
+    return [fnp.reshape(eye[i], x.shape) for i in range(n)]
+
+
+def jacrev(f, argnums=0, has_aux=False):
+    """The Jacobian by reverse mode: one VJP per output element.
+
+    For an input of shape ``S`` and an output of shape ``T`` the Jacobian has
+    shape ``T + S``; pytrees of inputs and outputs nest as in JAX (the output's
+    structure outside, the inputs' inside).
+    """
+    from .. import numpy as fnp
+
+    def jacrev_f(*args, **kwargs):
+        nums = _check_argnums("jacrev", argnums, len(args))
+        _check_inputs("jacrev", args, nums)
+        dyn = [args[n] for n in nums]
+        res = vjp(_partial(f, args, kwargs, nums), *dyn, has_aux=has_aux)
+        out, vjp_fn = res[0], res[1]
+        out_flat, out_tree = tree_util.flatten(out)
+        in_flat, in_tree = tree_util.flatten(tuple(dyn))
+        in_flat = [fnp.asarray(x) for x in in_flat]
+        per_out = []
+        for k, o in enumerate(out_flat):
+            rows = []
+            for e in _std_basis(o, fnp):
+                ct = [e if j == k else fnp.zeros_like(oo) for j, oo in enumerate(out_flat)]
+                rows.append(tree_util.leaves(vjp_fn(out_tree.unflatten(ct))))
+            blocks = [fnp.reshape(fnp.stack([r[i] for r in rows]) if rows else fnp.zeros((0,) + x.shape, x.dtype),
+                                  o.shape + x.shape) for i, x in enumerate(in_flat)]
+            jac = in_tree.unflatten(blocks)
+            per_out.append(jac[0] if isinstance(argnums, int) else jac)
+        result = out_tree.unflatten(per_out)
+        return (result, res[2]) if has_aux else result
+
+    return jacrev_f
+
+
+def jacfwd(f, argnums=0, has_aux=False):
+    """The Jacobian by forward mode: one JVP per input element (same layout as jacrev)."""
+    from .. import numpy as fnp
+
+    def jacfwd_f(*args, **kwargs):
+        nums = _check_argnums("jacfwd", argnums, len(args))
+        _check_inputs("jacfwd", args, nums)
+        dyn = tuple(args[n] for n in nums)
+        in_flat, in_tree = tree_util.flatten(dyn)
+        in_flat = [fnp.asarray(x) for x in in_flat]
+        g = _partial(f, args, kwargs, nums)
+        columns = []  # per input leaf: list over its elements of the flat output tangents
+        aux = None
+        out_flat = out_tree = None
+        for i, x in enumerate(in_flat):
+            cols = []
+            for e in _std_basis(x, fnp):
+                tangents = [e if j == i else fnp.zeros_like(y) for j, y in enumerate(in_flat)]
+                res = jvp(g, in_tree.unflatten(in_flat), in_tree.unflatten(tangents), has_aux=has_aux)
+                out_flat, out_tree = tree_util.flatten(res[0])
+                cols.append(tree_util.leaves(res[1]))
+                if has_aux:
+                    aux = res[2]
+            columns.append(cols)
+        if out_tree is None:  # every input was empty: evaluate once for the output's shape
+            res = (g(*in_tree.unflatten(in_flat)),)
+            if has_aux:
+                res, aux = res[0]
+            out_flat, out_tree = tree_util.flatten(res[0])
+        per_out = []
+        for k, o in enumerate(out_flat):
+            o = fnp.asarray(o)
+            blocks = []
+            for x, cols in zip(in_flat, columns):
+                if cols:
+                    block = fnp.moveaxis(fnp.stack([c[k] for c in cols]), 0, -1)
+                else:
+                    block = fnp.zeros(o.shape + (0,), o.dtype)
+                blocks.append(fnp.reshape(block, o.shape + x.shape))
+            jac = in_tree.unflatten(blocks)
+            per_out.append(jac[0] if isinstance(argnums, int) else jac)
+        result = out_tree.unflatten(per_out)
+        return (result, aux) if has_aux else result
+
+    return jacfwd_f
+
+
+def hessian(f, argnums=0, has_aux=False):
+    """The Hessian, ``jacfwd(jacrev(f))`` (forward over reverse)."""
+    return jacfwd(jacrev(f, argnums, has_aux), argnums, has_aux)
