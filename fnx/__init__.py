@@ -10,8 +10,10 @@ from .core.array import Array
 from .core.dtypes import set_default_dtype
 from .core.primitive import freeze_registry as _freeze_registry
 from . import numpy
+from . import random, scipy, testing
 from .numpy import array, asarray, stop_gradient
 from .transforms.autodiff import grad, hessian, jacfwd, jacrev, jvp, value_and_grad, vjp
+from .transforms.graph import make_graph
 
 _freeze_registry()
 

@@ -8,11 +8,14 @@ import numpy as _np
 from ..core.dtypes import (bool_, complex64, complex128, float16, float32, float64, int8, int16, int32, int64,
                            uint8, uint16, uint32, uint64)
 from ..core.array import Array as ndarray
-from . import creation, elementwise, indexing, reductions, shape
+from . import creation, elementwise, indexing, reductions, shape, sorting, linalg, fft
 from .creation import *  # noqa: F401,F403
 from .elementwise import *  # noqa: F401,F403
+from .indexing import *  # noqa: F401,F403
 from .reductions import *  # noqa: F401,F403
 from .shape import *  # noqa: F401,F403
+from .sorting import *  # noqa: F401,F403
+from .linalg import *  # noqa: F401,F403
 from . import _methods  # noqa: F401  (attaches operators and methods to Array)
 
 pi, e, inf, nan, newaxis = _np.pi, _np.e, _np.inf, _np.nan, None

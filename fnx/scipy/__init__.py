@@ -1,0 +1,2 @@
+"""fnx.scipy: differentiable SciPy functions."""
+from . import special
