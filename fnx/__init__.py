@@ -12,8 +12,11 @@ from .core.primitive import freeze_registry as _freeze_registry
 from . import numpy
 from . import random, scipy, testing
 from .numpy import array, asarray, stop_gradient
-from .transforms.autodiff import grad, hessian, jacfwd, jacrev, jvp, value_and_grad, vjp
+from .transforms.autodiff import grad, hessian, jacfwd, jacrev, jvp, saved_residuals, value_and_grad, vjp
 from .transforms.graph import make_graph
+from .transforms.custom import checkpoint, custom_jvp, custom_vjp
+
+remat = checkpoint
 
 _freeze_registry()
 

@@ -534,3 +534,37 @@ def jacfwd(f, argnums=0, has_aux=False):
 def hessian(f, argnums=0, has_aux=False):
     """The Hessian, ``jacfwd(jacrev(f))`` (forward over reverse)."""
     return jacfwd(jacrev(f, argnums, has_aux), argnums, has_aux)
+
+
+def saved_residuals(f, *args):
+    """The arrays reverse mode keeps for the backward pass of ``f(*args)``.
+
+    Returns a list of ``ShapedArray``: one per distinct array held by the
+    recorded graph. Useful to see what :func:`fnx.checkpoint` saves.
+
+    >>> import fnx, fnx.numpy as fnp
+    >>> len(fnx.saved_residuals(lambda x: fnp.sin(fnp.sin(x)), fnp.ones(3)))
+    3
+    """
+    roots = []
+
+    def collect(x):
+        if type(x) is ReverseTracer:
+            roots.append(x.node)
+    from .. import numpy as fnp
+    flat, tree = tree_util.flatten(args)
+    flat = [fnp.asarray(x) for x in flat]
+    with new_main(ReverseTrace, "saved_residuals") as main:
+        leaves = [Node(None, None, (), None, None) for _ in flat]
+        boxed = [ReverseTracer(main, x, leaf) if is_differentiable(x.dtype) else x for x, leaf in zip(flat, leaves)]
+        result = f(*tree.unflatten(boxed))
+        tree_util.map(collect, result)
+    seen = {}
+    for node in toposort(roots):
+        if node.prim is None:
+            continue
+        held = list(node.primals) + list(node.out if node.prim.multiple_results else (node.out,))
+        for v in held:
+            if isinstance(v, Array):
+                seen[id(v)] = v.aval
+    return list(seen.values())
