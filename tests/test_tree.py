@@ -1,0 +1,74 @@
+"""Pytrees: flatten/unflatten round trips, registration, key paths."""
+import dataclasses
+from collections import namedtuple
+
+import pytest
+from hypothesis import given, strategies as st
+
+import fnx
+from fnx.errors import TreeError
+
+leaves_st = st.integers()
+trees = st.recursive(
+    st.one_of(leaves_st, st.none()),
+    lambda children: st.one_of(st.lists(children, max_size=3), st.tuples(children, children),
+                               st.dictionaries(st.text("abc", min_size=1, max_size=2), children, max_size=3)),
+    max_leaves=10)
+
+
+@given(trees)
+def test_flatten_unflatten_round_trip(tree):
+    leaves, treedef = fnx.tree.flatten(tree)
+    assert fnx.tree.unflatten(treedef, leaves) == tree
+    assert treedef.num_leaves == len(leaves)
+    assert fnx.tree.map(lambda x: x, tree) == tree
+
+
+def test_dict_order_is_sorted_and_none_is_empty():
+    assert fnx.tree.leaves({"b": 1, "a": 2, "c": None}) == [2, 1]
+
+
+def test_namedtuple_and_registered_classes():
+    P = namedtuple("P", "x y")
+    assert fnx.tree.map(lambda v: v * 2, P(1, [2])) == P(2, [4])
+
+    @fnx.tree.register_dataclass(meta_fields=["label"])
+    @dataclasses.dataclass
+    class Box:
+        value: object
+        label: str = "box"
+
+    b = fnx.tree.map(lambda v: v + 1, Box([1, 2]))
+    assert isinstance(b, Box) and b.value == [2, 3]
+    with pytest.raises(ValueError, match="already"):
+        fnx.tree.register_dataclass(Box)
+
+
+def test_meta_fields_are_static():
+    @fnx.tree.register_dataclass
+    @dataclasses.dataclass
+    class Layer:
+        w: object
+        name: str
+
+    Layer2 = fnx.tree.register_dataclass(
+        dataclasses.make_dataclass("Layer2", ["w", "name"]), meta_fields=["name"])
+    assert fnx.tree.leaves(Layer(1, "x")) == [1, "x"]
+    assert fnx.tree.leaves(Layer2(1, "x")) == [1]
+    assert fnx.tree.structure(Layer2(1, "x")) != fnx.tree.structure(Layer2(1, "y"))
+
+
+def test_map_rejects_mismatched_structures():
+    with pytest.raises(TreeError, match="structures differ"):
+        fnx.tree.map(lambda a, b: a, [1, 2], (1, 2))
+    with pytest.raises(ValueError):
+        fnx.tree.map(lambda a, b: a, {"a": 1}, {"b": 1})
+
+
+def test_paths():
+    tree = {"layer": [10, {"w": 20}], "b": 30}
+    assert fnx.tree.leaves_with_path(tree) == [(("b",), 30), (("layer", 0), 10), (("layer", 1, "w"), 20)]
+
+
+def test_is_leaf_stops_descent():
+    assert fnx.tree.leaves([[1, 2], [3]], is_leaf=lambda x: isinstance(x, list) and len(x) == 1) == [1, 2, [3]]
