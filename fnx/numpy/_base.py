@@ -183,6 +183,7 @@ def unary(name, impl, deriv, **flags):
     def vjp(ct, x, *, out, **params):
         return (scale(ct, deriv(x, out)),)
 
+    flags.setdefault("batch", lambda vals, bdims, **params: (prim.bind(vals[0], **params), bdims[0]))
     prim = defprim(name, impl, same_shape, jvp=jvp, vjp=vjp, **flags)
     return prim
 
@@ -203,6 +204,7 @@ def binary(name, impl, dx, dy, **flags):
     def vjp(ct, x, y, *, out):
         return (lambda: scale(ct, dx(x, y, out))), (lambda: scale(ct, dy(x, y, out)))
 
+    flags.setdefault("batch", lambda vals, bdims, **params: batch_elementwise(prim, vals, bdims, params))
     prim = defprim(name, impl, same_shape, jvp=jvp, vjp=vjp, **flags)
     return prim
 
@@ -215,6 +217,59 @@ def linear_jvp(prim):
         ts = [zeros_like(p) if t is None else t for p, t in zip(primals, tangents)]
         return out, prim.bind(*ts, **params)
     return jvp
+
+
+# ----- batching-rule helpers (used by vmap) ----------------------------------------------
+
+
+def batch_size(vals, bdims):
+    for v, d in zip(vals, bdims):
+        if d is not None:
+            return v.shape[d]
+    raise ValueError("batch rule called with no batched operand")
+
+
+def move_to_front(vals, bdims, size=None):
+    """Every operand with its batch axis first; unbatched ones broadcast along a new axis 0."""
+    from .shape import broadcast_to, moveaxis
+    size = batch_size(vals, bdims) if size is None else size
+    out = []
+    for v, d in zip(vals, bdims):
+        if d is None:
+            v = asarray(v)
+            out.append(broadcast_to(v, (size,) + v.shape))
+        else:
+            out.append(v if d == 0 else moveaxis(v, d, 0))
+    return out
+
+
+def batch_elementwise(prim, vals, bdims, params):
+    """Rule of operations on same-shape operands: align the batch axes, then one call."""
+    first = next(d for d in bdims if d is not None)
+    if all(d == first for d in bdims):
+        return prim.bind(*vals, **params), first
+    return prim.bind(*move_to_front(vals, bdims), **params), 0
+
+
+def batch_front(prim, adjust):
+    """A rule that moves the batch axis of every operand to 0 and rewrites the params
+    with ``adjust(params, size) -> params`` (e.g. shifting ``axis`` by one)."""
+    def rule(vals, bdims, **params):
+        size = batch_size(vals, bdims)
+        out = prim.bind(*move_to_front(vals, bdims, size), **adjust(params, size))
+        return out, ((0,) * len(out) if prim.multiple_results else 0)
+    return rule
+
+
+def shift_axes(params, size, keys=("axis", "axes")):
+    """``params`` with every axis parameter moved one to the right (batch axis now at 0)."""
+    out = dict(params)
+    for k in keys:
+        v = out.get(k)
+        if v is None:
+            continue
+        out[k] = tuple(a + 1 for a in v) if isinstance(v, tuple) else v + 1
+    return out
 
 
 def not_differentiable(name, impl, shape, **flags):
