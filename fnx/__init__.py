@@ -14,6 +14,7 @@ from . import random, scipy, testing
 from .numpy import array, asarray, stop_gradient
 from .transforms.autodiff import grad, hessian, jacfwd, jacrev, jvp, saved_residuals, value_and_grad, vjp
 from .transforms.graph import make_graph
+from .transforms.vmap import vmap
 from .transforms.custom import checkpoint, custom_jvp, custom_vjp
 
 remat = checkpoint

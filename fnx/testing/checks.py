@@ -183,3 +183,62 @@ def _check(f, leaves, treedef, order, modes, eps, atol, rtol, rng, level):
             def f_vjp(*a):
                 return fnx.vjp(f, *a)[1](ct)
             _check(f_vjp, leaves, treedef, order - 1, modes, eps, atol, rtol, rng, level + 1)
+
+
+def _tolerance_for(leaves):
+    dts = [np.asarray(x).dtype for x in leaves if hasattr(x, "dtype")]
+    if any(d in (np.float16, np.float32, np.complex64) for d in dts):
+        return 1e-5, 1e-6
+    return 1e-12, 1e-13
+
+
+def check_vmap(f, args, in_axes=0, out_axes=0, rtol=None, atol=None):
+    """Checks that ``vmap(f, in_axes, out_axes)(*args)`` equals stacking ``f`` over the examples.
+
+    Integer and boolean results must agree exactly; floating ones to ``rtol``/``atol``
+    (defaults tight for float64, looser for float32).
+
+    Raises:
+      AssertionError: naming the output leaf, the example and the worst element.
+
+    >>> import fnx.numpy as fnp
+    >>> from fnx.testing import check_vmap
+    >>> check_vmap(lambda x, y: fnp.sum(x * y), (fnp.ones((3, 2)), fnp.ones(2)), in_axes=(0, None))
+    """
+    import fnx
+    import fnx.numpy as fnp
+    args = tuple(args)
+    prefix = tuple(in_axes) if isinstance(in_axes, (tuple, list)) else (in_axes,) * len(args)
+    flat, tree = tree_util.flatten(args)
+    axes = tree_util.broadcast_prefix(prefix, args, "check_vmap in_axes")
+    sizes = {fnp.asarray(x).shape[ax] for x, ax in zip(flat, axes) if ax is not None}
+    if len(sizes) != 1:
+        raise ValueError(f"check_vmap: batched arguments must share one batch size, got {sorted(sizes)}")
+    size = sizes.pop()
+    batched = fnx.vmap(f, in_axes=in_axes if not isinstance(in_axes, list) else tuple(in_axes),
+                       out_axes=out_axes)(*args)
+    b_flat, b_tree = tree_util.flatten(batched)
+    o_axes = tree_util.broadcast_prefix(out_axes, batched, "check_vmap out_axes")
+    d_rtol, d_atol = _tolerance_for(flat)
+    rtol = d_rtol if rtol is None else rtol
+    atol = d_atol if atol is None else atol
+    for i in range(size):
+        example = [fnp.take(fnp.asarray(x), i, axis=ax) if ax is not None else x for x, ax in zip(flat, axes)]
+        expected, e_tree = tree_util.flatten(f(*tree.unflatten(example)))
+        if e_tree != b_tree:
+            raise AssertionError(f"check_vmap: vmapped output structure {b_tree} differs from {e_tree}")
+        for k, (b, e, ax) in enumerate(zip(b_flat, expected, o_axes)):
+            got = np.asarray(b) if ax is None else np.take(np.asarray(b), i, axis=ax)
+            want = np.asarray(e)
+            if got.shape != want.shape or got.dtype != want.dtype:
+                raise AssertionError(f"check_vmap: output {k}, example {i}: vmap gives {got.dtype}{list(got.shape)}, "
+                                     f"the loop {want.dtype}{list(want.shape)}")
+            if want.dtype.kind in "fc":
+                bad = ~np.isclose(got, want, rtol=rtol, atol=atol, equal_nan=True)
+            else:
+                bad = got != want
+            if np.any(bad):
+                idx = np.unravel_index(np.argmax(bad), bad.shape) if bad.ndim else ()
+                raise AssertionError(
+                    f"check_vmap: output {k}, example {i}, element {list(int(j) for j in idx)}: vmap gives "
+                    f"{got[idx]!r}, the loop over examples gives {want[idx]!r}")

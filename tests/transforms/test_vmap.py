@@ -1,0 +1,110 @@
+"""vmap: axes, pytrees, errors, and composition with the autodiff transforms."""
+import numpy as np
+import pytest
+
+import fnx
+import fnx.numpy as fnp
+from fnx.errors import ShapeError, TracerError, TreeError
+from fnx.testing import check_grads, check_vmap
+
+rng = np.random.default_rng(0)
+
+
+def arr(x):
+    return fnp.asarray(np.asarray(x, dtype=np.float64))
+
+
+def randn(*shape):
+    return arr(rng.standard_normal(shape))
+
+
+def test_in_axes_out_axes_and_negative_axes():
+    x = randn(3, 4)
+    out = fnx.vmap(lambda a, b: a * b, in_axes=(0, 1))(x, randn(4, 3))
+    assert out.shape == (3, 4)
+    check_vmap(lambda a, b: fnp.sin(a) * b, (x, randn(4, 3)), in_axes=(0, -1))
+    out = fnx.vmap(lambda a: a * 2.0, in_axes=1, out_axes=-1)(randn(2, 3, 4))
+    assert out.shape == (2, 4, 3)
+    check_vmap(lambda a: a * 2.0, (randn(2, 3, 4),), in_axes=1, out_axes=-1)
+
+
+def test_pytree_in_axes_prefix_and_kwargs():
+    params = {"w": randn(4), "b": randn(())}
+    xs = randn(6, 4)
+    f = lambda p, x: fnp.sum(p["w"] * x) + p["b"]
+    out = fnx.vmap(f, in_axes=({"w": None, "b": None}, 0))(params, xs)
+    np.testing.assert_allclose(np.asarray(out), np.asarray(xs) @ np.asarray(params["w"]) + float(params["b"]))
+    out = fnx.vmap(f, in_axes=(None, 0))(params, xs)
+    assert out.shape == (6,)
+    out = fnx.vmap(lambda x, *, scale: x * scale)(xs, scale=randn(6, 4))  # kwargs batched along 0
+    assert out.shape == (6, 4)
+
+
+def test_unbatched_outputs_are_broadcast_and_out_axes_none():
+    out = fnx.vmap(lambda x: (x * 2.0, arr(1.0)))(randn(3))
+    assert out[1].shape == (3,)
+    out = fnx.vmap(lambda x: (x, arr(7.0)), out_axes=(0, None))(randn(3))
+    assert out[1].shape == ()
+    with pytest.raises(ValueError, match="out_axes=None"):
+        fnx.vmap(lambda x: x, out_axes=None)(randn(3))
+
+
+def test_batch_size_errors_name_the_arguments():
+    with pytest.raises(ShapeError, match=r"size 3: args\[0\].*size 4: args\[1\]"):
+        fnx.vmap(lambda a, b: a + b)(randn(3), randn(4))
+    with pytest.raises(TreeError, match="in_axes"):
+        fnx.vmap(lambda a, b: a + b, in_axes=(0, 0, 0))(randn(3), randn(3))
+    with pytest.raises(ValueError, match="axis_size"):
+        fnx.vmap(lambda a: a, in_axes=None)(randn(3))
+    assert fnx.vmap(lambda a: a, in_axes=None, axis_size=2)(randn(3)).shape == (2, 3)
+
+
+def test_control_flow_on_batched_values_is_refused():
+    def f(x):
+        if x > 0:
+            return x
+        return -x
+    with pytest.raises(TracerError, match=r"bool\(\).*vmap.*where"):
+        fnx.vmap(f)(randn(3))
+    with pytest.raises(TypeError):  # TracerError is a TypeError
+        fnx.vmap(lambda x: float(x))(randn(3))
+    # control flow on unbatched values still works
+    g = lambda x, n: x * 2.0 if n > 1 else x
+    assert fnx.vmap(g, in_axes=(0, None))(randn(3), 2).shape == (3,)
+
+
+def _mlp(params, x):
+    h = fnp.tanh(fnp.sum(params["w1"] * x[:, None], axis=0) + params["b1"])
+    return fnp.sum(params["w2"] * h)
+
+
+def test_per_example_gradients_equal_a_loop():
+    params = {"w1": randn(3, 5), "b1": randn(5), "w2": randn(5)}
+    xs = randn(7, 3)
+    batched = fnx.vmap(fnx.grad(_mlp), in_axes=(None, 0))(params, xs)
+    for i in range(7):
+        single = fnx.grad(_mlp)(params, xs[i])
+        for k in params:
+            np.testing.assert_allclose(np.asarray(batched[k][i]), np.asarray(single[k]), rtol=1e-12)
+
+
+def test_grad_of_vmap_and_vmap_of_vmap():
+    xs = randn(4, 3)
+    g = fnx.grad(lambda x: fnp.sum(fnx.vmap(lambda r: fnp.sin(r) * r[0])(x)))(xs)
+    check_grads(lambda x: fnp.sum(fnx.vmap(lambda r: fnp.sin(r) * r[0])(x)), (xs,), order=2)
+    assert g.shape == (4, 3)
+    f = lambda a, b: fnp.sum(a * b)
+    out = fnx.vmap(fnx.vmap(f, in_axes=(0, None)), in_axes=(None, 1))(randn(3, 2), randn(2, 5))
+    assert out.shape == (5, 3)
+    check_vmap(fnx.vmap(f, in_axes=(0, None)), (randn(3, 2), randn(2, 5)), in_axes=(None, 1))
+
+
+def test_vmap_of_jvp_and_hessian():
+    f = lambda x: fnp.sum(fnp.sin(x) ** 2)
+    xs, ts = randn(4, 3), randn(4, 3)
+    out = fnx.vmap(lambda x, t: fnx.jvp(f, (x,), (t,))[1])(xs, ts)
+    for i in range(4):
+        np.testing.assert_allclose(float(out[i]), float(fnx.jvp(f, (xs[i],), (ts[i],))[1]), rtol=1e-12)
+    hs = fnx.vmap(fnx.hessian(f))(xs)
+    for i in range(4):
+        np.testing.assert_allclose(np.asarray(hs[i]), np.asarray(fnx.hessian(f)(xs[i])), rtol=1e-12)
