@@ -10,9 +10,10 @@ from .core.array import Array
 from .core.dtypes import set_default_dtype
 from .core.primitive import freeze_registry as _freeze_registry
 from . import numpy
-from . import random, scipy, testing
+from . import nn, random, scipy, testing
 from .numpy import array, asarray, stop_gradient
-from .transforms.autodiff import grad, hessian, jacfwd, jacrev, jvp, saved_residuals, value_and_grad, vjp
+from .transforms.autodiff import (enable_grad, grad, hessian, is_grad_enabled, jacfwd, jacrev, jvp, no_grad,
+                                  saved_residuals, value_and_grad, vjp)
 from .transforms.graph import make_graph
 from .transforms.vmap import vmap
 from .transforms.custom import checkpoint, custom_jvp, custom_vjp

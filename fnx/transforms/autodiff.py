@@ -335,7 +335,7 @@ def vjp(f, *primals, has_aux=False):
             roots.append(None)
             out_primals.append(fnp.asarray(o))
 
-    def vjp_fn(ct):
+    def vjp_fn(ct, _free=False):
         ct_flat, ct_tree = tree_util.flatten(ct)
         if ct_tree != out_tree:
             raise TreeError(f"vjp_fn: the cotangent's structure {ct_tree} differs from the output's {out_tree}")
@@ -346,7 +346,7 @@ def vjp(f, *primals, has_aux=False):
                 raise ShapeError(f"vjp_fn: cotangent {i} has shape {c.shape}, the output has shape {o.shape}")
             if r is not None:
                 seeds.append((r[0], r[1], c))
-        grads = backward_pass(seeds)
+        grads = backward_pass(seeds, free=_free)
         return p_tree.unflatten([_zero_or(grads.get(leaf), p, fnp) for leaf, p in zip(leaves, p_flat)])
 
     out_value = out_tree.unflatten(out_primals)
@@ -408,7 +408,7 @@ def value_and_grad(f, argnums=0, has_aux=False):
                              f"reduce it first (e.g. with .sum()) or use jacrev / vjp for non-scalar outputs")
         if not is_differentiable(out.dtype):
             raise DTypeError(f"grad requires a floating output, but the output has dtype {out.dtype}")
-        g = vjp_fn(fnp.ones_like(out))
+        g = vjp_fn(fnp.ones_like(out), _free=True)  # grad runs the backward pass once: free as it goes
         g = g[0] if isinstance(argnums, int) else g
         return ((out, res[2]) if has_aux else out), g
 
@@ -568,3 +568,149 @@ def saved_residuals(f, *args):
             if isinstance(v, Array):
                 seen[id(v)] = v.aval
     return list(seen.values())
+
+
+# ----- the tape: loss.backward() --------------------------------------------------------------
+#
+# Object-style code differentiates without a function to transform: parameters are
+# leaves of a permanent reverse-mode trace, the *tape*, whose main sits below every
+# transform (level 0) and never ends. Ops that touch a Parameter record nodes on it
+# exactly as vjp's trace does, and ``backward()`` runs the same ``backward_pass``.
+
+class TapeTracer(ReverseTracer):
+    """An array computed from Parameters: prints and converts like its value."""
+
+    __slots__ = ()
+
+    def __repr__(self):
+        return repr(self.primal)[:-1] + ", grad_fn=" + (self.node.prim.name if self.node.prim else "leaf") + ")"
+
+    def __str__(self):
+        return str(self.primal)
+
+
+class TapeTrace(ReverseTrace):
+    __slots__ = ()
+
+    def _box(self, value, node, index):
+        if not is_differentiable(value.dtype):
+            return value
+        return TapeTracer(self.main, value, node, index)
+
+    def process(self, prim, args, params):
+        main = self.main
+        primals, parents = [], []
+        recorded = False
+        for a in args:
+            if isinstance(a, ReverseTracer) and a._main is main:
+                primals.append(a.primal)
+                if a.node is not None and _grad_enabled[0]:
+                    parents.append((a.node, a.index))
+                    recorded = True
+                else:
+                    parents.append(None)
+            else:
+                primals.append(a)
+                parents.append(None)
+        out = prim.bind(*primals, **params)
+        if not recorded or prim.vjp is NOT_DIFFERENTIABLE:
+            return out
+        node = Node(prim, params, parents, primals, out)
+        if prim.multiple_results:
+            return tuple(self._box(o, node, i) for i, o in enumerate(out))
+        return self._box(out, node, 0)
+
+
+def _make_tape():
+    from ..core.trace import MainTrace
+    main = MainTrace(0, "the backward() tape")
+    main.trace = TapeTrace(main)
+    return main
+
+
+TAPE = _make_tape()
+_grad_enabled = [True]
+
+
+class no_grad:
+    """Context manager (and decorator): operations inside record nothing on the tape.
+
+    >>> import fnx, fnx.numpy as fnp
+    >>> w = fnx.nn.Parameter(fnp.ones(2))
+    >>> with fnx.no_grad():
+    ...     y = fnp.sum(w * 2.0)
+    >>> type(y) is fnx.Array
+    True
+    """
+
+    def __init__(self, enabled=False):
+        self._enabled = enabled
+
+    def __enter__(self):
+        self._prev = _grad_enabled[0]
+        _grad_enabled[0] = self._enabled
+
+    def __exit__(self, *exc):
+        _grad_enabled[0] = self._prev
+        return False
+
+    def __call__(self, fn):
+        import functools
+
+        @functools.wraps(fn)
+        def wrapper(*args, **kwargs):
+            with type(self)(self._enabled):
+                return fn(*args, **kwargs)
+        return wrapper
+
+
+def enable_grad():
+    return no_grad(enabled=True)
+
+
+def is_grad_enabled():
+    return _grad_enabled[0]
+
+
+def backward(tensor, gradient=None, retain_graph=False):
+    """Reverse mode from ``tensor`` into the ``.grad`` of every Parameter it depends on.
+
+    Gradients accumulate (add to an existing ``.grad``) until zeroed, as in
+    PyTorch. Without ``retain_graph`` the recorded graph is freed as the pass
+    goes, and a second ``backward()`` through it raises ``GraphError``.
+    """
+    from .. import numpy as fnp
+    from ..errors import GraphError
+    if not (isinstance(tensor, ReverseTracer) and tensor._main is TAPE and tensor.node is not None):
+        raise GraphError("backward(): this array does not depend on any Parameter with requires_grad=True, "
+                         "so there is nothing to differentiate (was it computed under fnx.no_grad()?)")
+    if gradient is None:
+        if tensor.shape != ():
+            raise ShapeError(f"backward(): gradient can be implicit only for a scalar output, this one has shape "
+                             f"{tensor.shape}; pass gradient= of that shape, or reduce it first (e.g. .sum())")
+        gradient = fnp.ones_like(tensor.primal)
+    else:
+        gradient = fnp.asarray(gradient)
+        if gradient.shape != tensor.shape:
+            raise ShapeError(f"backward(): gradient has shape {gradient.shape}, the output has shape {tensor.shape}")
+    with no_grad():
+        grads = backward_pass([(tensor.node, tensor.index, gradient)], free=not retain_graph)
+        for leaf, g in grads.items():
+            owner = leaf.params() if leaf.params is not None else None
+            if owner is not None:
+                owner.grad = g if owner.grad is None else owner.grad + g
+
+
+def _requires_grad(x):
+    return isinstance(x, ReverseTracer) and x._main is TAPE and x.node is not None
+
+
+def _detach(x):
+    while isinstance(x, ReverseTracer) and x._main is TAPE:
+        x = x.primal
+    return x
+
+
+Array.backward = backward
+Array.requires_grad = property(_requires_grad)
+Array.detach = _detach

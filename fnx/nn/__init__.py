@@ -1,0 +1,2 @@
+"""fnx.nn: PyTorch-style modules over the functional core."""
+from .parameter import Parameter
