@@ -25,10 +25,26 @@ class Array:
     """
 
     __slots__ = ("_value",)
-    __array_priority__ = 100  # numpy defers to our reflected operators
+    # ``numpy_array + x`` defers to ``x.__radd__`` (and so returns an fnx array) because of this
+    # priority, while numpy functions such as ``np.sin(x)`` still accept fnx arrays through
+    # ``__array__``; ``__array_ufunc__ = None`` would make those raise instead.
+    __array_priority__ = 100
 
     def __init__(self, value):
-        self._value = value
+        """An array over a copy of ``value`` (anything ``fnx.numpy.asarray`` takes).
+
+        The copy is what makes the array immutable: mutating the numpy array it
+        was made from afterwards cannot reach it. An fnx array is shared, since
+        it cannot change either.
+        """
+        from .trace import Tracer
+        if isinstance(value, Tracer):
+            raise TracerError(f"fnx.Array(x): x is a value traced by {value._main.name}, and wrapping it would "
+                              "drop the trace; use x itself (or fnx.stop_gradient(x) for a constant)")
+        if not isinstance(value, Array):
+            from ..numpy import asarray  # the numpy layer knows every kind of input; it copies
+            value = asarray(value)
+        self._value = value._value
 
     # --- metadata ------------------------------------------------------------
     @property
@@ -51,6 +67,14 @@ class Array:
         return n
 
     @property
+    def itemsize(self):
+        return self.dtype.itemsize
+
+    @property
+    def nbytes(self):
+        return self.size * self.dtype.itemsize
+
+    @property
     def device(self):
         return backend.device_of(self._value)
 
@@ -61,7 +85,7 @@ class Array:
 
     def __len__(self):
         if not self.shape:
-            raise TypeError("len() of a 0-d array")
+            raise TypeError("len() of unsized object (a 0-d array)")
         return self.shape[0]
 
     def __iter__(self):
@@ -82,19 +106,29 @@ class Array:
             return value.astype(dtype)
         if copy:
             return value.copy()
-        out = value.view()
-        out.flags.writeable = False  # a view of our payload: read-only keeps the array immutable
-        return out
+        return _read_only(value)
 
     def __array_namespace__(self, api_version=None):
         import fnx.numpy
         return fnx.numpy
 
-    def __dlpack__(self, *args, **kwargs):
-        return self._concrete("__dlpack__").__dlpack__(*args, **kwargs)
+    def __dlpack__(self, *, stream=None, max_version=None, dl_device=None, copy=None):
+        value = self._concrete("__dlpack__")
+        if isinstance(value, backend.NUMPY_TYPES):
+            # DLPack before 1.0 cannot mark memory read-only, so such consumers get a copy.
+            legacy = max_version is None or tuple(max_version) < (1, 0)
+            if legacy and copy is False:
+                raise BufferError("__dlpack__: sharing an immutable fnx array needs DLPack >= 1.0 "
+                                  "(max_version=(1, 0)); pass copy=None to export a copy instead")
+            value = np.array(value) if legacy or copy else _read_only(value)
+            copy = None
+        return value.__dlpack__(stream=stream, max_version=max_version, dl_device=dl_device, copy=copy)
 
     def __dlpack_device__(self):
-        return self._concrete("__dlpack_device__").__dlpack_device__()
+        value = self._concrete("__dlpack_device__")
+        if isinstance(value, backend.NUMPY_TYPES):
+            value = np.asarray(value)
+        return value.__dlpack_device__()
 
     def item(self, *args):
         return backend.to_host(self._concrete("item()")).item(*args)
@@ -102,29 +136,36 @@ class Array:
     def tolist(self):
         return backend.to_host(self._concrete("tolist()")).tolist()
 
+    # Conversions follow NumPy 2: float(), int() and complex() take 0-d arrays only,
+    # bool() any one-element array, and an index must be a 0-d integer array.
     def __float__(self):
         return float(self._scalar("float()"))
 
     def __int__(self):
         return int(self._scalar("int()"))
 
-    def __index__(self):
-        if self.dtype.kind not in "iub":
-            raise TypeError(f"only integer arrays can be used as an index, not {self.dtype}")
-        return int(self._scalar("__index__"))
-
     def __complex__(self):
         return complex(self._scalar("complex()"))
 
+    def __index__(self):
+        if self.ndim or self.dtype.kind not in "iu":
+            raise TypeError(f"only integer scalar arrays can be converted to a scalar index, "
+                            f"not an array of shape {self.shape} and dtype {self.dtype}")
+        return int(self._scalar("__index__"))
+
     def __bool__(self):
-        return bool(self._scalar("bool()"))
+        size = self.size
+        if size != 1:
+            raise ValueError("The truth value of an empty array is ambiguous; use x.size > 0" if size == 0 else
+                             f"The truth value of an array with more than one element is ambiguous "
+                             f"(shape {self.shape}); use x.any() or x.all()")
+        return bool(backend.to_host(self._concrete("bool()")).reshape(()).item())
 
     def _scalar(self, what):
-        value = self._concrete(what)
-        if value.size != 1:
-            raise TypeError(f"{what}: only arrays with one element can be converted to Python scalars, "
-                            f"got shape {tuple(self.shape)}")
-        return backend.to_host(value).reshape(()).item()
+        if self.ndim:
+            raise TypeError(f"{what}: only 0-dimensional arrays can be converted to Python scalars, "
+                            f"got shape {self.shape} (use x.item() for one-element arrays)")
+        return backend.to_host(self._concrete(what)).item()
 
     def __hash__(self):
         raise TypeError("unhashable type: 'fnx.Array' (use x.item() or tuple(x.tolist()) as a key)")
@@ -133,9 +174,16 @@ class Array:
         raise ImmutableError("fnx arrays are immutable: instead of x[idx] = y, write x = x.at[idx].set(y)")
 
     def __repr__(self):
-        value = backend.to_host(self._concrete("repr"))
-        body = np.array2string(np.asarray(value), separator=", ", prefix="Array(")
-        return f"Array({body}, dtype={self.dtype})"
+        # NumPy's layout (rows aligned under the first, long rows wrapped, big arrays
+        # summarised), except that the dtype is always shown.
+        value = np.asarray(backend.to_host(self._concrete("repr")))
+        opts = np.get_printoptions()
+        body = "Array(" + np.array2string(value, separator=", ", prefix="Array(", suffix=")") + ","
+        extras = f"dtype={value.dtype})"
+        if value.size == 0 and value.shape != (0,) or value.size > opts["threshold"]:
+            extras = f"shape={value.shape}, " + extras
+        last_line = len(body) - (body.rfind("\n") + 1)
+        return body + ("\n      " if last_line + len(extras) + 1 > opts["linewidth"] else " ") + extras
 
     def __str__(self):
         return str(np.asarray(backend.to_host(self._concrete("str"))))
@@ -151,6 +199,13 @@ class Array:
 
     def __deepcopy__(self, memo):
         return self
+
+
+def _read_only(value):
+    """A read-only numpy view of a payload, which keeps it immutable while shared."""
+    out = np.asarray(value).view()
+    out.flags.writeable = False
+    return out
 
 
 def wrap(value):

@@ -1,78 +1,180 @@
 """Backends and devices.
 
-An array's payload is a numpy array (the CPU) or, when cupy is installed and a
-GPU is usable, a cupy array. The payload's type says which array namespace
-(``xp``) computes with it; primitive implementations receive that ``xp`` and are
-the only code in fnx that calls numpy or cupy for array maths.
+A device is where an array's payload lives: the CPU (a numpy array) or a CUDA
+GPU (a cupy array). Every fnx array records its :class:`Device`, and the
+device says which array namespace (``xp``) computes with the payload, so
+primitive implementations receive that ``xp`` and never name numpy or cupy.
+
+``FNX_CPU_DEVICES=N`` (read at import) makes ``cpu:0 ... cpu:N-1``: numpy
+arrays underneath, but distinct devices for every placement rule, so the rules
+can be tested on a machine without a GPU (as JAX's forced host device count).
+cupy is imported lazily, the first time CUDA devices are listed or used, and
+only counts when a GPU is actually usable.
 """
+import os
+
 import numpy as np
 
 from ..errors import DeviceError
 
 
 class Device:
-    """A place where arrays live: ``cpu:0``, ``cuda:0``."""
+    """A place where arrays live, such as ``cpu:0`` or ``cuda:0``.
 
-    __slots__ = ("platform", "id")
+    Devices are interned: ``fnx.device("cpu:0") is fnx.device("cpu")``.
+    """
 
-    def __init__(self, platform, id=0):
-        self.platform = platform
-        self.id = id
+    __slots__ = ("platform", "id", "_xp")
+
+    def __init__(self, platform, id, xp):
+        self.platform, self.id, self._xp = platform, id, xp
+
+    @property
+    def xp(self):
+        """The array namespace computing on this device (numpy or cupy)."""
+        return self._xp
 
     def __repr__(self):
         return f"{self.platform}:{self.id}"
 
     __str__ = __repr__
 
-    def __eq__(self, other):
-        if isinstance(other, str):
-            other = parse_device(other)
-        return isinstance(other, Device) and (self.platform, self.id) == (other.platform, other.id)
+    def __reduce__(self):
+        return parse_device, (str(self),)
 
-    def __hash__(self):
-        return hash((self.platform, self.id))
+    def context(self):
+        """A context manager making this device current for the backend (cupy's Device)."""
+        if self.platform == "cuda":
+            return self._xp.cuda.Device(self.id)
+        return _NULL_CONTEXT
 
 
-CPU = Device("cpu", 0)
+class _NullContext:
+    def __enter__(self):
+        return None
+
+    def __exit__(self, *exc):
+        return False
+
+
+_NULL_CONTEXT = _NullContext()
+
+
+def _cpu_count():
+    raw = os.environ.get("FNX_CPU_DEVICES", "1")
+    try:
+        n = int(raw)
+    except ValueError:
+        raise DeviceError(f"FNX_CPU_DEVICES must be a positive integer, got {raw!r}") from None
+    if n < 1:
+        raise DeviceError(f"FNX_CPU_DEVICES must be a positive integer, got {raw!r}")
+    return n
+
+
+CPU_DEVICES = tuple(Device("cpu", i, np) for i in range(_cpu_count()))
+CPU = CPU_DEVICES[0]
+_cuda_devices = None  # probed on first use
+
+
+def cuda_devices():
+    """The usable CUDA devices (empty when cupy is absent or no GPU works)."""
+    global _cuda_devices
+    if _cuda_devices is None:
+        _cuda_devices = ()
+        try:
+            import cupy
+            count = cupy.cuda.runtime.getDeviceCount()
+            if count > 0:
+                cupy.zeros(1).sum()  # a GPU that cannot run a kernel is not usable
+                _cuda_devices = tuple(Device("cuda", i, cupy) for i in range(count))
+        except Exception:  # noqa: BLE001 - any failure means "no usable GPU", never a crash at import
+            _cuda_devices = ()
+    return _cuda_devices
+
+
+def devices(platform=None):
+    """All usable devices, CPU first; ``platform`` ("cpu" or "cuda") filters them."""
+    found = CPU_DEVICES + cuda_devices()
+    return [d for d in found if platform is None or d.platform == platform]
 
 
 def parse_device(name):
-    """``"cpu"``, ``"cpu:1"``, ``"cuda:0"`` or a Device -> Device."""
+    """``"cpu"``, ``"cpu:1"``, ``"cuda"``, ``"cuda:0"`` or a Device -> the Device."""
     if isinstance(name, Device):
         return name
     if not isinstance(name, str):
         raise DeviceError(f"not a device: {name!r}; use a name like 'cpu' or 'cuda:0'")
     platform, _, idx = name.partition(":")
     if platform not in ("cpu", "cuda") or (idx and not idx.isdigit()):
-        raise DeviceError(f"not a device name: {name!r}; use a name like 'cpu' or 'cuda:0'")
-    return Device(platform, int(idx) if idx else 0)
+        raise DeviceError(f"not a device name: {name!r}; use a name like 'cpu', 'cpu:1' or 'cuda:0'")
+    i = int(idx) if idx else 0
+    pool = CPU_DEVICES if platform == "cpu" else cuda_devices()
+    if i >= len(pool):
+        have = ", ".join(map(str, devices())) or "none"
+        hint = " (set FNX_CPU_DEVICES=N for virtual CPU devices)" if platform == "cpu" else ""
+        raise DeviceError(f"device {name!r} is not available; available devices: {have}{hint}")
+    return pool[i]
 
 
-# Scalars numpy returns from 0-d operations (np.float64 and friends) are kept as
-# payloads as they are: they are immutable and answer .shape/.dtype like arrays.
+_default = [CPU]
+
+
+def get_default_device():
+    return _default[0]
+
+
+class default_device:
+    """Where creation functions and Python scalars land: ``with fnx.default_device("cpu:1"): ...``.
+
+    Called with no argument it returns the current default device.
+    """
+
+    def __new__(cls, device=None):
+        if device is None:
+            return _default[0]
+        self = object.__new__(cls)
+        self.device = parse_device(device)
+        return self
+
+    def __enter__(self):
+        self._prev = _default[0]
+        _default[0] = self.device
+        return self.device
+
+    def __exit__(self, *exc):
+        _default[0] = self._prev
+        return False
+
+
+def to_host(value):
+    """The payload as a numpy array (copied off a GPU)."""
+    if isinstance(value, (np.ndarray, np.generic)):
+        return value
+    return value.get()
+
+
+def transfer(value, src, dst):
+    """A copy of payload ``value`` from device ``src`` on device ``dst``."""
+    if src.platform == "cpu" and dst.platform == "cpu":
+        return value  # payloads are never mutated, so CPU devices can share one
+    if dst.platform == "cpu":
+        return value.get()
+    with dst.context():
+        return dst.xp.asarray(value)
+
+
 NUMPY_TYPES = (np.ndarray, np.generic)
 
 
 def xp_of(value):
-    """The array namespace that computes with ``value``."""
+    """The array namespace of a payload (numpy unless it is a cupy array)."""
     if isinstance(value, NUMPY_TYPES):
         return np
-    mod = type(value).__module__
-    if mod.startswith("cupy"):
-        import cupy
-        return cupy
-    return np
+    import cupy
+    return cupy
 
 
 def device_of(value):
     if isinstance(value, NUMPY_TYPES):
         return CPU
-    dev = getattr(value, "device", None)
-    return Device("cuda", getattr(dev, "id", 0))
-
-
-def to_host(value):
-    """The payload as a numpy array (a copy when it lived on a GPU)."""
-    if isinstance(value, NUMPY_TYPES):
-        return value
-    return value.get()
+    return parse_device(f"cuda:{value.device.id}")

@@ -1,38 +1,153 @@
 """Python operators and method forms of fnx arrays, attached to ``Array`` once.
 
-Every operator calls the public fnx.numpy function, so tracers (which subclass
-Array) take the same path as concrete arrays.
+Each operator and method calls the public ``fnx.numpy`` function of the same
+meaning, looked up by name on first use, so a family file defines a
+function once and ``x.var()`` or ``x // y`` picks it up; tracers subclass Array,
+so they take the same path. Operators answer ``NotImplemented`` to operands
+that are not array-like, so Python can ask the other operand (a ``Parameter``,
+say) and ``x == None`` is simply False. Methods keep NumPy's signatures but
+return new arrays where NumPy would work in place: ``x.sort()`` returns the
+sorted array, and an ``out=`` argument is refused.
 """
+import numpy as np
+
+from .. import numpy as fnp  # fnx.numpy is still importing; its functions are looked up at call time
 from ..core.array import Array
-from . import creation, elementwise as el, indexing, reductions as red, shape as sh
+from ..errors import ImmutableError
+
+_OPERANDS = (Array, np.ndarray, np.generic, bool, int, float, complex)
 
 
-def _swap(f):
-    return lambda x, y: f(y, x)
+def _operand(x):
+    """``x`` ready for an fnx function, or None when it is not array-like."""
+    if isinstance(x, _OPERANDS):
+        return x
+    if isinstance(x, (list, tuple)):
+        return fnp.asarray(x)
+    return x if hasattr(x, "__cuda_array_interface__") else None
 
 
-_operators = {
-    "__add__": el.add, "__radd__": _swap(el.add),
-    "__sub__": el.subtract, "__rsub__": _swap(el.subtract),
-    "__mul__": el.multiply, "__rmul__": _swap(el.multiply),
-    "__truediv__": el.true_divide, "__rtruediv__": _swap(el.true_divide),
-    "__pow__": el.power, "__rpow__": _swap(el.power),
-    "__neg__": el.negative, "__pos__": el.positive,
-    "__eq__": el.equal, "__ne__": el.not_equal, "__lt__": el.less, "__le__": el.less_equal,
-    "__gt__": el.greater, "__ge__": el.greater_equal,
-    "__getitem__": indexing.getitem,
-}
+def _binary(fname, reflected=False):
+    fn = None  # fnx.numpy.<fname>, found on first use (operators run per element of user code: keep them lean)
 
-_methods = {
-    "sum": red.sum, "mean": red.mean, "reshape": lambda x, *shape, **kw: sh.reshape(
-        x, shape[0] if len(shape) == 1 else shape, **kw),
-    "astype": el.astype, "transpose": lambda x, *axes: sh.transpose(
-        x, axes[0] if len(axes) == 1 else (axes or None)),
-    "ravel": sh.ravel, "flatten": sh.ravel, "squeeze": sh.squeeze, "swapaxes": sh.swapaxes,
-}
+    def op(self, other):
+        nonlocal fn
+        if type(other) is not Array:
+            other = _operand(other)
+            if other is None:
+                return NotImplemented
+        if fn is None:
+            fn = getattr(fnp, fname)
+        return fn(other, self) if reflected else fn(self, other)
+    return op
 
-for _name, _fn in {**_operators, **_methods}.items():
-    setattr(Array, _name, _fn)
 
-Array.T = property(lambda x: sh.transpose(x))
-Array.mT = property(lambda x: sh.swapaxes(x, -1, -2))
+def _unary(fname):
+    return lambda self: getattr(fnp, fname)(self)
+
+
+def _divmod(self, other):
+    other = _operand(other)
+    if other is None:
+        return NotImplemented
+    return fnp.floor_divide(self, other), fnp.remainder(self, other)
+
+
+def _rdivmod(self, other):
+    other = _operand(other)
+    if other is None:
+        return NotImplemented
+    return fnp.floor_divide(other, self), fnp.remainder(other, self)
+
+
+def _pow(self, other, mod=None):
+    if mod is not None:
+        raise TypeError("pow(x, y, mod): fnx arrays do not support a modulus; write (x ** y) % mod")
+    other = _operand(other)
+    if other is None:
+        return NotImplemented
+    return fnp.power(self, other)
+
+
+# ``@`` is attached by fnx.numpy.linalg, next to matmul.
+_BINARY = {"add": "add", "sub": "subtract", "mul": "multiply", "truediv": "true_divide",
+           "floordiv": "floor_divide", "mod": "remainder", "and": "bitwise_and", "or": "bitwise_or",
+           "xor": "bitwise_xor", "lshift": "left_shift", "rshift": "right_shift"}
+_COMPARISONS = {"eq": "equal", "ne": "not_equal", "lt": "less", "le": "less_equal", "gt": "greater",
+                "ge": "greater_equal"}
+_UNARY = {"neg": "negative", "pos": "positive", "abs": "absolute", "invert": "invert"}
+
+for _op, _fname in _BINARY.items():
+    setattr(Array, f"__{_op}__", _binary(_fname))
+    setattr(Array, f"__r{_op}__", _binary(_fname, reflected=True))
+for _op, _fname in _COMPARISONS.items():  # Python reflects comparisons itself (a < b is b > a)
+    setattr(Array, f"__{_op}__", _binary(_fname))
+for _op, _fname in _UNARY.items():
+    setattr(Array, f"__{_op}__", _unary(_fname))
+Array.__pow__, Array.__rpow__ = _pow, _binary("power", reflected=True)
+Array.__divmod__, Array.__rdivmod__ = _divmod, _rdivmod
+Array.__getitem__ = lambda self, idx: fnp.indexing.getitem(self, idx)
+
+# ----- method forms ------------------------------------------------------------------
+
+
+def _method(fname, takes_out):
+    if takes_out:
+        def method(self, *args, out=None, **kwargs):
+            if out is not None:
+                raise ImmutableError(f"{fname}: fnx arrays are immutable, so out= is not supported; "
+                                     f"use the returned array")
+            return getattr(fnp, fname)(self, *args, **kwargs)
+    else:
+        def method(self, *args, **kwargs):
+            return getattr(fnp, fname)(self, *args, **kwargs)
+    method.__name__ = method.__qualname__ = fname
+    method.__doc__ = f"``fnx.numpy.{fname}(x, ...)``."
+    return method
+
+
+# NumPy lets its functions call these methods with out=None (np.sum(x) calls x.sum(axis=None, out=None)).
+_WITH_OUT = ["sum", "mean", "prod", "max", "min", "argmax", "argmin", "var", "std", "all", "any", "cumsum",
+             "cumprod", "clip", "round", "dot", "take", "trace"]
+_PLAIN = ["ravel", "squeeze", "swapaxes", "repeat", "sort", "argsort", "nonzero", "diagonal", "conj"]
+
+for _name in _WITH_OUT:
+    setattr(Array, _name, _method(_name, takes_out=True))
+for _name in _PLAIN:
+    setattr(Array, _name, _method(_name, takes_out=False))
+Array.conjugate = Array.conj
+Array.sort.__doc__ = "The sorted array. Unlike NumPy's in-place ``ndarray.sort``, ``x`` itself is unchanged."
+
+
+def reshape(self, *shape, order="C", copy=None):
+    """``x.reshape(2, 3)`` or ``x.reshape((2, 3))``, as ``fnx.numpy.reshape``."""
+    return fnp.reshape(self, shape[0] if len(shape) == 1 else shape, order=order)
+
+
+def transpose(self, *axes):
+    """``x.transpose(1, 0)``, ``x.transpose((1, 0))`` or ``x.transpose()`` (reverse the axes)."""
+    return fnp.transpose(self, axes[0] if len(axes) == 1 else (axes or None))
+
+
+def astype(self, dtype, order="K", casting="unsafe", subok=True, copy=True):
+    """``x`` converted to ``dtype`` (differentiable between floating dtypes)."""
+    return fnp.astype(self, dtype)
+
+
+def flatten(self, order="C"):
+    """``x`` as one dimension; the same as ``x.ravel()``, since arrays are immutable."""
+    return fnp.ravel(self, order)
+
+
+def copy(self, order="K"):
+    """``x`` itself: an immutable array is as good as its copy."""
+    return self
+
+
+for _f in (reshape, transpose, astype, flatten, copy):
+    setattr(Array, _f.__name__, _f)
+
+Array.T = property(lambda self: fnp.transpose(self), doc="The array with its axes reversed.")
+Array.mT = property(lambda self: fnp.swapaxes(self, -1, -2), doc="The last two axes swapped (stacks of matrices).")
+Array.real = property(lambda self: fnp.real(self), doc="The real part, as ``fnx.numpy.real``.")
+Array.imag = property(lambda self: fnp.imag(self), doc="The imaginary part, as ``fnx.numpy.imag``.")
