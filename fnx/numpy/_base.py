@@ -327,6 +327,10 @@ def binary_fn(prim, name=None, doc=None, result=None):
                 return wrap(impl(np, x, y._value))
         except (ValueError, TypeError):
             pass  # let the canonical path below raise an fnx error naming the operation
+        if not isinstance(x, (Array, np.ndarray, np.generic) + _SCALARS):
+            x = asarray(x)
+        if not isinstance(y, (Array, np.ndarray, np.generic) + _SCALARS):
+            y = asarray(y)
         dt = dtypes.result_type(x, y)
         if result is not None:
             dt = result(dt)
