@@ -1,116 +1,450 @@
-"""Indexing: ``x[idx]`` and the ``x.at[idx]`` functional updates.
+"""Indexing: ``x[idx]``, ``take``, ``nonzero`` and the functional updates ``x.at[idx]``.
 
-Basic indexing (integers, slices, ``None``, ``...``) becomes a strided
-``slice`` primitive plus a ``reshape``. Its transpose, ``slice_transpose``,
-puts a cotangent back into zeros of the input's shape; the two are each
-other's VJPs, so slicing differentiates to any order.
+Every index expression is first parsed (``_advanced.parse``) into one entry per
+axis: a slice, an int, or a placeholder for an integer index array. Basic
+indexing (no arrays) is a strided ``slice`` plus a ``reshape``. With arrays it
+is one ``gather`` primitive that reads ``x[index]``, the index arrays passed as
+positional operands so they may be traced and never become static parameters.
+
+Gather and ``scatter_add`` are each other's transposes: the VJP of a gather
+adds the cotangent into zeros at the indexed places (duplicates accumulate),
+and the VJP of a scatter-add gathers, so indexing differentiates to any order.
+
+``x.at[idx]`` offers JAX's functional updates, one primitive each, returning
+a new array. Their rules are written with gather and scatter_add:
+
+* ``set``: the updated places of ``x`` get no gradient, ``v`` gets the gathered
+  cotangent. With duplicate indices one of the values wins (the last, on
+  NumPy), and only the winner receives a gradient.
+* ``add``: both get the cotangent, ``v`` gathered.
+* ``multiply``: the product rule; each update's partial is ``x`` times the
+  product of the *other* updates to the same place, computed without dividing
+  by a zero.
+* ``min``/``max``: the gradient goes to whichever of ``x`` and the updates equal
+  the result, split evenly between ties (as ``fnx.numpy.maximum`` does).
 """
 import numpy as np
 
+from ..core.array import Array, wrap
+from ..core.backend import xp_of
 from ..core.primitive import ShapedArray, defprim
-from ..errors import ShapeError
-from ._base import asarray, linear_jvp
+from ..core.trace import Tracer, concreteness_error
+from ..errors import DTypeError, ShapeError
+from ._advanced import index_tuple, indexed_shape, int_operand, normalize_index, parse
+from ._base import asarray, normalize_axis
+from .shape import reshape, slice_axis, slice_p, slice_transpose_p, static_slice  # noqa: F401  (re-exported)
 
-__all__ = ["slice_axis"]
-
-
-def _slice_shape(shape, slices):
-    return tuple(len(range(*s)) for s in slices) + tuple(shape[len(slices):])
-
-
-def _as_slices(slices):
-    return tuple(slice(*s) for s in slices)
+__all__ = ["take", "take_along_axis", "nonzero", "argwhere", "flatnonzero", "compress"]
 
 
-slice_p = defprim(
-    "slice", impl=lambda xp, x, *, slices: x[_as_slices(slices)],
-    shape=lambda x, *, slices: ShapedArray(_slice_shape(x.shape, slices), x.dtype),
-    vjp=lambda ct, x, *, out, slices: (slice_transpose_p.bind(ct, shape=x.shape, slices=slices),))
-slice_p.jvp = linear_jvp(slice_p)
+def _indexed_aval(x, *idx, index):
+    return ShapedArray(indexed_shape(x.shape, index, idx[0].shape if idx else ()), x.dtype)
 
 
-def _slice_transpose_impl(xp, ct, *, shape, slices):
-    out = xp.zeros(shape, ct.dtype)
-    out[_as_slices(slices)] = ct
-    return out
+def _update_aval(x, v, *idx, index):
+    return ShapedArray(x.shape, x.dtype)
 
 
-slice_transpose_p = defprim(
-    "slice_transpose", impl=_slice_transpose_impl,
-    shape=lambda ct, *, shape, slices: ShapedArray(shape, ct.dtype),
-    vjp=lambda ct, y, *, out, shape, slices: (slice_p.bind(ct, slices=slices),))
-slice_transpose_p.jvp = linear_jvp(slice_transpose_p)
+def _filled(x, value, dtype=None):
+    """An array of ``x``'s shape full of ``value``, as a broadcast scalar: free to make, and quick to
+    copy into a scatter (copying a fresh ``np.zeros`` costs a page fault per page)."""
+    from .creation import full
+    from .shape import broadcast_to
+    return broadcast_to(full((), value, x.dtype if dtype is None else dtype), x.shape)
 
 
-def static_slice(x, slices):
-    """``x[s0, s1, ...]`` for Python slices, as one primitive (``slices`` normalised here)."""
-    norm = tuple(s.indices(d) for s, d in zip(slices, x.shape))
-    if all(s == (0, d, 1) for s, d in zip(norm, x.shape)):
-        return x
-    return slice_p.bind(x, slices=norm)
+def _zeros_like(x):
+    return _filled(x, 0)
 
 
-def slice_axis(x, axis, start, stop, step=1):
-    x = asarray(x)
-    slices = [slice(None)] * x.ndim
-    slices[axis] = slice(start, stop, step)
-    return static_slice(x, slices)
+def _flat_positions(xp, shape, ix):
+    """The C-order flat position, in an array of ``shape``, of each element of ``x[ix]``."""
+    pos, stride = 0, 1
+    for d in range(len(shape) - 1, -1, -1):
+        coord = xp.broadcast_to(xp.arange(shape[d]).reshape((-1,) + (1,) * (len(shape) - 1 - d)), shape)[ix]
+        pos, stride = pos + coord * stride, stride * shape[d]
+    return pos
 
 
-def _expand_index(idx, ndim):
-    """Normalises a basic index to a list with Ellipsis replaced by full slices."""
-    if not isinstance(idx, tuple):
-        idx = (idx,)
-    n_real = sum(1 for i in idx if i is not None and i is not Ellipsis)
-    if n_real > ndim:
-        raise IndexError(f"too many indices: array is {ndim}-dimensional, but {n_real} were indexed")
-    if sum(1 for i in idx if i is Ellipsis) > 1:
-        raise IndexError("an index can only have a single ellipsis ('...')")
-    out = []
-    for i in idx:
-        if i is Ellipsis:
-            out.extend([slice(None)] * (ndim - n_real))
+_CUPYX_AT = {"add": "scatter_add", "maximum": "scatter_max", "minimum": "scatter_min"}
+
+
+def _scatter_impl(op):
+    """The impl of a scatter: a copy of ``x`` with ``v`` combined in at the index by ``op``.
+
+    With index arrays the update runs on the flattened copy, at the flat
+    positions of the indexed elements: numpy's ``ufunc.at`` is several times
+    faster on one dimension than on an index mixing arrays and slices.
+    """
+    def impl(xp, x, v, *idx, index):
+        out = xp.array(x, copy=True, order="C")
+        ix = index_tuple(index, idx)
+        if not idx:  # basic indices never repeat, so plain assignment is exact
+            out[ix] = v if op == "set" else getattr(xp, op)(out[ix], v)
+            return out
+        flat, pos, vals = out.reshape(-1), _flat_positions(xp, out.shape, ix).reshape(-1), v.reshape(-1)
+        if op == "set":
+            flat[pos] = vals
+        elif hasattr(getattr(xp, op), "at"):
+            getattr(xp, op).at(flat, pos, vals)
+        elif op in _CUPYX_AT:
+            import cupyx
+            getattr(cupyx, _CUPYX_AT[op])(flat, pos, vals)
         else:
-            out.append(i)
-    if Ellipsis not in idx:
-        out.extend([slice(None)] * (ndim - n_real))
-    return out
+            raise NotImplementedError(f"scatter: {op}.at is not available for {xp.__name__} arrays")
+        return out
+    return impl
 
 
-def _is_basic(idx):
-    items = idx if isinstance(idx, tuple) else (idx,)
-    return all(i is None or i is Ellipsis or isinstance(i, (slice, int, np.integer)) and not isinstance(i, bool)
-               for i in items)
+# ----- gather and scatter_add: the transpose pair -------------------------------------------------
+
+
+def _gather_jvp(primals, tangents, *, index):
+    x, *idx = primals
+    return gather_p.bind(x, *idx, index=index), gather_p.bind(tangents[0], *idx, index=index)
+
+
+gather_p = defprim(
+    "gather", impl=lambda xp, x, *idx, index: x[index_tuple(index, idx)], shape=_indexed_aval, jvp=_gather_jvp,
+    vjp=lambda ct, x, *idx, out, index: (scatter_add_p.bind(_zeros_like(x), ct, *idx, index=index),)
+    + (None,) * len(idx))
+
+
+def _scatter_add_jvp(primals, tangents, *, index):
+    x, v, *idx = primals
+    tx, tv = tangents[:2]
+    out = scatter_add_p.bind(x, v, *idx, index=index)
+    if tv is None:
+        return out, tx
+    return out, scatter_add_p.bind(_zeros_like(x) if tx is None else tx, tv, *idx, index=index)
+
+
+scatter_add_p = defprim(
+    "scatter_add", impl=_scatter_impl("add"), shape=_update_aval, jvp=_scatter_add_jvp,
+    vjp=lambda ct, x, v, *idx, out, index: (ct, lambda: gather_p.bind(ct, *idx, index=index)) + (None,) * len(idx))
+
+
+# ----- scatter (set) --------------------------------------------------------------------------------
+
+
+def _set_jvp(primals, tangents, *, index):
+    x, v, *idx = primals
+    tx, tv = (_zeros_like(p) if t is None else t for p, t in zip(primals[:2], tangents[:2]))
+    return scatter_p.bind(x, v, *idx, index=index), scatter_p.bind(tx, tv, *idx, index=index)
+
+
+def _winners(x, v, idx, index):
+    """Which updates survive a set with duplicate indices: scatter their ids, read back, compare."""
+    from .creation import arange
+    from .elementwise import equal
+    ids = reshape(arange(v.size, dtype=np.int64), v.shape)
+    written = scatter_p.bind(_filled(x, -1, np.int64), ids, *idx, index=index)
+    return equal(gather_p.bind(written, *idx, index=index), ids)
+
+
+def _set_vjp(ct, x, v, *idx, out, index):
+    def ct_v():
+        g = gather_p.bind(ct, *idx, index=index)
+        if not idx:  # basic indices never repeat
+            return g
+        from .elementwise import where
+        return where(_winners(x, v, idx, index), g, _zeros_like(g))
+    return (lambda: scatter_p.bind(ct, _zeros_like(v), *idx, index=index)), ct_v, *(None,) * len(idx)
+
+
+scatter_p = defprim("scatter", impl=_scatter_impl("set"), shape=_update_aval, jvp=_set_jvp, vjp=_set_vjp)
+
+
+# ----- scatter_mul -------------------------------------------------------------------------------------
+
+
+def _others(x, v, idx, index):
+    """For each update, the product of the other updates to the same place (None when all are alone)."""
+    if not idx:
+        return None
+    from .elementwise import astype, equal, where
+    zero = equal(v, 0)
+    safe = where(zero, 1, v)
+    prod = gather_p.bind(scatter_mul_p.bind(_filled(x, 1), safe, *idx, index=index), *idx, index=index)
+    zeros = gather_p.bind(scatter_add_p.bind(_zeros_like(x), astype(zero, v.dtype), *idx, index=index),
+                          *idx, index=index)
+    nothing = _zeros_like(v)
+    return where(zero, where(equal(zeros, 1), prod, nothing), where(equal(zeros, 0), prod / safe, nothing))
+
+
+def _mul_jvp(primals, tangents, *, index):
+    x, v, *idx = primals
+    tx, tv = tangents[:2]
+    out = scatter_mul_p.bind(x, v, *idx, index=index)
+    t = None if tx is None else scatter_mul_p.bind(tx, v, *idx, index=index)
+    if tv is not None:
+        others = _others(x, v, idx, index)
+        tv = tv if others is None else tv * others
+        u = x * scatter_add_p.bind(_zeros_like(x), tv, *idx, index=index)
+        t = u if t is None else t + u
+    return out, t
+
+
+def _mul_vjp(ct, x, v, *idx, out, index):
+    def ct_v():
+        g = gather_p.bind(ct * x, *idx, index=index)
+        others = _others(x, v, idx, index)
+        return g if others is None else g * others
+    return (lambda: scatter_mul_p.bind(ct, v, *idx, index=index)), ct_v, *(None,) * len(idx)
+
+
+scatter_mul_p = defprim("scatter_mul", impl=_scatter_impl("multiply"), shape=_update_aval,
+                        jvp=_mul_jvp, vjp=_mul_vjp)
+
+
+# ----- scatter_min, scatter_max --------------------------------------------------------------------------
+
+
+def _extremum(name, ufunc):
+    """A scatter-min or -max primitive; ties share the gradient evenly."""
+    def masks(x, v, idx, index, out):
+        from .elementwise import astype, equal
+        mx = astype(equal(x, out), x.dtype)
+        mv = astype(equal(v, gather_p.bind(out, *idx, index=index)), v.dtype)
+        return mx, mv, mx + scatter_add_p.bind(_zeros_like(x), mv, *idx, index=index)
+
+    def jvp(primals, tangents, *, index):
+        x, v, *idx = primals
+        tx, tv = tangents[:2]
+        out = prim.bind(x, v, *idx, index=index)
+        mx, mv, count = masks(x, v, idx, index, out)
+        t = None if tx is None else tx * mx
+        if tv is not None:
+            u = scatter_add_p.bind(_zeros_like(x), tv * mv, *idx, index=index)
+            t = u if t is None else t + u
+        return out, t / count
+
+    def vjp(ct, x, v, *idx, out, index):
+        mx, mv, count = masks(x, v, idx, index, out)
+        share = ct / count
+        return share * mx, gather_p.bind(share, *idx, index=index) * mv, *(None,) * len(idx)
+
+    prim = defprim(name, impl=_scatter_impl(ufunc), shape=_update_aval, jvp=jvp, vjp=vjp, smooth=False)
+    return prim
+
+
+scatter_min_p = _extremum("scatter_min", "minimum")
+scatter_max_p = _extremum("scatter_max", "maximum")
+
+
+# ----- x[idx] ------------------------------------------------------------------------------------------
 
 
 def getitem(x, idx):
-    """``x[idx]`` with NumPy semantics."""
+    """``x[idx]`` with NumPy semantics: basic and advanced indexing, boolean masks included.
+
+    A boolean mask must be concrete (not traced), since it decides the output's shape.
+
+    >>> import fnx.numpy as fnp
+    >>> x = fnp.arange(12).reshape(3, 4)
+    >>> x[[0, 2], 1:3]
+    Array([[ 1,  2],
+           [ 9, 10]], dtype=int64)
+    >>> x[x % 5 == 0]
+    Array([ 0,  5, 10], dtype=int64)
+    """
+    return _getitem("getitem", asarray(x), idx)
+
+
+def _getitem(opname, x, idx):
+    plan = parse(opname, x.shape, idx)
+    y = x if plan.shape == x.shape else reshape(x, plan.shape)
+    if plan.arrays:
+        return gather_p.bind(y, *plan.arrays, index=plan.index)
+    slices = tuple((e, e + 1, 1) if type(e) is int else e for e in plan.index)
+    if any(s != (0, d, 1) for s, d in zip(slices, y.shape)):
+        y = slice_p.bind(y, slices=slices)
+    return reshape(y, indexed_shape(plan.shape, plan.index, ()))
+
+
+def take(a, indices, axis=None, out=None, mode=None):
+    """Elements of ``a`` at ``indices`` along ``axis`` (of the flattened array when None).
+
+    ``mode``: ``'raise'`` (the default) checks bounds, ``'clip'`` clamps to the
+    axis (so negative indices mean 0, as in NumPy), ``'wrap'`` wraps around.
+
+    >>> import fnx.numpy as fnp
+    >>> fnp.take(fnp.array([[1, 2], [3, 4]]), [1, 1, 0], axis=1)
+    Array([[2, 2, 1],
+           [4, 4, 3]], dtype=int64)
+    """
+    from .shape import _no_out, ravel
+    _no_out("take", out)
+    x = asarray(a)
+    if axis is None:
+        x, axis = ravel(x), 0
+    axis = normalize_axis("take", axis, x.ndim)
+    i = normalize_index("take", int_operand("take", indices), x.shape[axis], mode)
+    return _getitem("take", x, (slice(None),) * axis + (i,))
+
+
+def take_along_axis(arr, indices, axis=-1):
+    """``arr`` indexed by ``indices`` along ``axis``, matching the other axes, as ``numpy.take_along_axis``.
+
+    >>> import fnx.numpy as fnp
+    >>> x = fnp.array([[10, 30, 20], [60, 40, 50]])
+    >>> fnp.take_along_axis(x, fnp.argsort(x, axis=1)[:, :1], axis=1)
+    Array([[10],
+           [40]], dtype=int64)
+    """
+    from .shape import ravel
+    x = asarray(arr)
+    i = int_operand("take_along_axis", indices)
+    if axis is None:
+        if i.ndim != 1:
+            raise ShapeError(f"take_along_axis: with axis=None the indices must be 1-d, got shape {tuple(i.shape)}")
+        x, axis = ravel(x), 0
+    if i.ndim != x.ndim:
+        raise ShapeError(f"take_along_axis: indices of shape {tuple(i.shape)} and an array of shape {x.shape} "
+                         f"must have the same number of dimensions")
+    axis = normalize_axis("take_along_axis", axis, x.ndim)
+    # The other axes are indexed by aranges shaped to broadcast against the indices (numpy's construction).
+    grid = tuple(i if d == axis else np.arange(n).reshape((1,) * d + (n,) + (1,) * (x.ndim - d - 1))
+                 for d, n in enumerate(x.shape))
+    return _getitem("take_along_axis", x, grid)
+
+
+def _concrete(opname, a):
+    x = asarray(a)
+    if isinstance(x, Tracer):
+        raise concreteness_error(
+            x._main.name, opname, "The number of nonzero elements decides the output's shape, so it cannot be "
+            "traced; use fnx.numpy.where(condition, x, y) to select without changing shape")
+    return x
+
+
+def nonzero(a):
+    """The indices of the nonzero elements of ``a``, one integer array per axis (concrete ``a`` only).
+
+    It is not a primitive: its output's shape depends on the values, so it
+    cannot be traced, and inside a transform it raises ``TracerError``.
+
+    >>> import fnx.numpy as fnp
+    >>> fnp.nonzero(fnp.array([0, 3, 0, 4]))
+    (Array([1, 3], dtype=int64),)
+    """
+    x = _concrete("nonzero", a)
+    if x.ndim == 0:
+        raise ValueError("nonzero: calling nonzero on a 0-d array is not allowed; use atleast_1d(x) first")
+    value = x._value
+    return tuple(wrap(i) for i in xp_of(value).nonzero(value))
+
+
+def flatnonzero(a):
+    """The indices of the nonzero elements of ``a`` flattened (concrete only)."""
+    from .shape import ravel
+    return nonzero(ravel(_concrete("flatnonzero", a)))[0]
+
+
+def argwhere(a):
+    """The indices of the nonzero elements as rows of an ``(N, a.ndim)`` array (concrete only)."""
+    value = _concrete("argwhere", a)._value
+    return wrap(xp_of(value).argwhere(value))
+
+
+def compress(condition, a, axis=None, out=None):
+    """The slices of ``a`` along ``axis`` where ``condition`` (1-d, concrete) is True."""
+    cond = _concrete("compress", condition)
+    if cond.ndim != 1:
+        raise ShapeError(f"compress: condition must be 1-d, got shape {cond.shape}")
+    return take(a, nonzero(cond)[0], axis=axis, out=out)
+
+
+# ----- x.at[idx] ---------------------------------------------------------------------------------------
+
+
+def _update(opname, prim, x, idx, values):
     x = asarray(x)
-    if _is_basic(idx):
-        return _basic_getitem(x, idx)
-    from . import _advanced
-    return _advanced.getitem(x, idx)
+    plan = parse(opname, x.shape, idx)
+    target = indexed_shape(plan.shape, plan.index, plan.arrays[0].shape if plan.arrays else ())
+    v = asarray(values, x.dtype)
+    while v.ndim > len(target) and v.shape[0] == 1:  # numpy drops leading length-one axes of the values
+        v = reshape(v, v.shape[1:])
+    if v.shape != target:
+        from .shape import broadcast_to
+        try:
+            v = broadcast_to(v, target)
+        except ShapeError:
+            raise ShapeError(f"{opname}: values of shape {v.shape} cannot be broadcast to the indexed shape "
+                             f"{target}") from None
+    out = prim.bind(reshape(x, plan.shape), v, *plan.arrays, index=plan.index)
+    return reshape(out, x.shape)
 
 
-def _basic_getitem(x, idx):
-    from .shape import reshape
-    items = _expand_index(idx, x.ndim)
-    slices, out_shape, dim = [], [], 0
-    for i in items:
-        if i is None:
-            out_shape.append(1)
-            continue
-        d = x.shape[dim]
-        if isinstance(i, slice):
-            s = i.indices(d)
-            slices.append(slice(*s))
-            out_shape.append(len(range(*s)))
-        else:
-            i = int(i)
-            if not -d <= i < d:
-                raise IndexError(f"index {i} is out of bounds for axis {dim} with size {d}")
-            i %= d
-            slices.append(slice(i, i + 1, 1))
-        dim += 1
-    y = static_slice(x, slices)
-    return reshape(y, tuple(out_shape)) if tuple(out_shape) != y.shape else y
+class _IndexUpdateRef:
+    """``x.at[idx]``: functional updates of ``x`` at ``idx``; each returns a new array."""
+
+    __slots__ = ("array", "index")
+
+    def __init__(self, array, index):
+        self.array, self.index = array, index
+
+    def get(self):
+        """``x[idx]``."""
+        return getitem(self.array, self.index)
+
+    def set(self, values):
+        """``x`` with ``x[idx] = values``; with repeated indices one of the values wins."""
+        return _update("x.at[idx].set", scatter_p, self.array, self.index, values)
+
+    def add(self, values):
+        """``x`` with ``values`` added at ``idx``; repeated indices accumulate."""
+        return _update("x.at[idx].add", scatter_add_p, self.array, self.index, values)
+
+    def subtract(self, values):
+        """``x`` with ``values`` subtracted at ``idx``; repeated indices accumulate."""
+        from .elementwise import negative
+        return self.add(negative(asarray(values, asarray(self.array).dtype)))
+
+    def multiply(self, values):
+        """``x`` multiplied by ``values`` at ``idx``; repeated indices accumulate."""
+        return _update("x.at[idx].multiply", scatter_mul_p, self.array, self.index, values)
+
+    def divide(self, values):
+        """``x`` divided by ``values`` at ``idx`` (floating ``x`` only)."""
+        x = asarray(self.array)
+        if x.dtype.kind not in "fc":
+            raise DTypeError(f"x.at[idx].divide: x must be floating, got {x.dtype}")
+        return self.multiply(1.0 / asarray(values, x.dtype))
+
+    def min(self, values):
+        """``x`` with ``x[idx] = minimum(x[idx], values)``."""
+        return _update("x.at[idx].min", scatter_min_p, self.array, self.index, values)
+
+    def max(self, values):
+        """``x`` with ``x[idx] = maximum(x[idx], values)``."""
+        return _update("x.at[idx].max", scatter_max_p, self.array, self.index, values)
+
+    def __repr__(self):
+        return f"_IndexUpdateRef({self.array!r}, {self.index!r})"
+
+
+class _IndexUpdateHelper:
+    """``x.at``, to be indexed: ``x.at[idx].set(v)``, ``.add(v)``, ``.multiply(v)``, ``.min(v)``, ``.max(v)``,
+    ``.get()``.
+
+    fnx arrays are immutable, so these return new arrays (as in JAX):
+
+    >>> import fnx.numpy as fnp
+    >>> fnp.zeros(3).at[[0, 0, 2]].add(1.)
+    Array([2., 0., 1.], dtype=float32)
+    """
+
+    __slots__ = ("array",)
+
+    def __init__(self, array):
+        self.array = array
+
+    def __getitem__(self, index):
+        return _IndexUpdateRef(self.array, index)
+
+    def __repr__(self):
+        return f"_IndexUpdateHelper({self.array!r})"
+
+
+Array.at = property(_IndexUpdateHelper, doc=_IndexUpdateHelper.__doc__)

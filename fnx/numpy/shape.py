@@ -1,17 +1,50 @@
-"""Shape operations: views and rearrangements that move no arithmetic.
+"""Shape operations: rearrangements, joins, splits and slices that do no arithmetic.
 
-All of these are linear, so each JVP applies the operation to the tangent and
-each VJP is the operation's transpose (``reshape`` back, ``transpose`` by the
-inverse permutation, sum what ``broadcast_to`` copied).
+Every one of them is linear, so its JVP applies the operation to the tangent and
+its VJP is the operation's transpose: ``reshape`` back, ``transpose`` by the
+inverse permutation, sum what ``broadcast_to`` copied, split what
+``concatenate`` joined (and join what ``split`` split), put a slice back into
+zeros of the input's shape (``slice_transpose``) and slice that again.
+
+Only those seven operations are primitives. The rest of the family is built
+from them, because the composition costs no more than a dedicated kernel would
+and its derivatives come for free: ``flip`` is a slice with step -1, ``tile``
+and ``repeat`` broadcast along a new axis and merge it, ``roll`` joins two
+slices, ``diagonal`` takes a strided slice of the last two axes flattened,
+``tril``/``triu`` select against a mask, and ``pad`` writes the array into zeros
+(``slice_transpose`` again), joins constant blocks, or gathers the positions
+``numpy.pad`` copies from (edge, reflect, symmetric, wrap).
 """
+import itertools
+import math
+import operator
+
 import numpy as np
 
 from ..core.primitive import ShapedArray, defprim
-from ..errors import ShapeError
+from ..errors import ImmutableError, ShapeError, TracerError
 from ._base import asarray, broadcast_shapes, linear_jvp, normalize_axes, normalize_axis
 
-__all__ = ["broadcast_to", "reshape", "transpose", "moveaxis", "expand_dims", "squeeze", "concatenate",
-           "stack", "ravel", "swapaxes", "broadcast_arrays"]
+__all__ = ["broadcast_to", "broadcast_arrays", "reshape", "ravel", "transpose", "moveaxis", "swapaxes",
+           "expand_dims", "squeeze", "concatenate", "stack", "hstack", "vstack", "dstack", "column_stack",
+           "split", "array_split", "tile", "repeat", "flip", "fliplr", "flipud", "roll", "pad", "diagonal",
+           "tril", "triu", "atleast_1d", "atleast_2d", "atleast_3d"]
+
+
+def _no_out(opname, out):
+    if out is not None:
+        raise ImmutableError(f"{opname}: fnx arrays are immutable, so out= is not supported; use the returned array")
+
+
+def _int_tuple(opname, shape):
+    if type(shape) is tuple and all(type(d) is int for d in shape):
+        return shape
+    if isinstance(shape, (int, np.integer)):
+        return (int(shape),)
+    try:
+        return tuple(operator.index(d) for d in shape)
+    except TypeError:
+        raise TypeError(f"{opname}: a shape must be an int or a sequence of ints, got {shape!r}") from None
 
 # ----- broadcast_to -------------------------------------------------------------------------
 
@@ -33,20 +66,28 @@ broadcast_p.jvp = linear_jvp(broadcast_p)
 
 
 def broadcast_to(x, shape):
-    """``x`` broadcast to ``shape`` (as ``numpy.broadcast_to``)."""
+    """``x`` broadcast to ``shape``, as ``numpy.broadcast_to``.
+
+    >>> import fnx.numpy as fnp
+    >>> fnp.broadcast_to(fnp.array([1, 2]), (2, 2))
+    Array([[1, 2],
+           [1, 2]], dtype=int64)
+    """
     x = asarray(x)
-    shape = (shape,) if isinstance(shape, (int, np.integer)) else tuple(int(d) for d in shape)
+    shape = _int_tuple("broadcast_to", shape)
     if x.shape == shape:
         return x
-    if len(shape) < x.ndim or broadcast_shapes("broadcast_to", x.shape, shape) != shape:
+    lead = len(shape) - x.ndim
+    if lead < 0 or any(d < 0 for d in shape) or any(d != 1 and d != e for d, e in zip(x.shape, shape[lead:])):
         raise ShapeError(f"broadcast_to: cannot broadcast an array of shape {x.shape} to {shape}")
     return broadcast_p.bind(x, shape=shape)
 
 
 def broadcast_arrays(*args):
+    """The arguments broadcast to their common shape, as a tuple (``numpy.broadcast_arrays``)."""
     arrays = [asarray(a) for a in args]
     shape = broadcast_shapes("broadcast_arrays", *[a.shape for a in arrays])
-    return [broadcast_to(a, shape) for a in arrays]
+    return tuple(broadcast_to(a, shape) for a in arrays)
 
 
 # ----- reshape ---------------------------------------------------------------------------------
@@ -57,23 +98,34 @@ reshape_p = defprim("reshape", impl=lambda xp, x, *, shape: xp.reshape(x, shape)
 reshape_p.jvp = linear_jvp(reshape_p)
 
 
-def reshape(x, shape, order="C", *, newshape=None):
-    """``x`` with a new shape of the same size; one dimension may be -1."""
+def reshape(x, shape=None, order="C", *, newshape=None, copy=None):
+    """``x`` with a new shape of the same size; one dimension may be -1.
+
+    Only C order is supported (fnx arrays have no memory layout to choose).
+
+    >>> import fnx.numpy as fnp
+    >>> fnp.reshape(fnp.arange(6), (2, -1)).shape
+    (2, 3)
+    """
     x = asarray(x)
     if newshape is not None:
         shape = newshape
     if order != "C":
         raise NotImplementedError(f"reshape: only order='C' is supported, got {order!r}")
-    shape = (shape,) if isinstance(shape, (int, np.integer)) else tuple(int(d) for d in shape)
+    shape = _int_tuple("reshape", shape)
+    if shape == x.shape:
+        return x
+    if any(d < -1 for d in shape) or shape.count(-1) > 1:
+        raise ShapeError(f"reshape: cannot reshape an array of shape {x.shape} into {shape}")
     if -1 in shape:
         known = 1
         for d in shape:
             if d != -1:
                 known *= d
-        if shape.count(-1) > 1 or known == 0 or x.size % known:
+        if known == 0 or x.size % known:
             raise ShapeError(f"reshape: cannot reshape an array of shape {x.shape} into {shape}")
         shape = tuple(x.size // known if d == -1 else d for d in shape)
-    if int(np.prod(shape, dtype=np.int64)) != x.size:
+    if math.prod(shape) != x.size:
         raise ShapeError(f"reshape: cannot reshape an array of shape {x.shape} (size {x.size}) into {shape}")
     if shape == x.shape:
         return x
@@ -81,6 +133,7 @@ def reshape(x, shape, order="C", *, newshape=None):
 
 
 def ravel(x, order="C"):
+    """``x`` flattened to one dimension."""
     return reshape(x, (-1,), order)
 
 
@@ -88,11 +141,12 @@ def ravel(x, order="C"):
 
 transpose_p = defprim("transpose", impl=lambda xp, x, *, axes: xp.transpose(x, axes),
                       shape=lambda x, *, axes: ShapedArray(tuple(x.shape[a] for a in axes), x.dtype),
-                      vjp=lambda ct, x, *, out, axes: (transpose_p.bind(ct, axes=tuple(np.argsort(axes))),))
+                      vjp=lambda ct, x, *, out, axes: (transpose_p.bind(ct, axes=tuple(np.argsort(axes).tolist())),))
 transpose_p.jvp = linear_jvp(transpose_p)
 
 
 def transpose(x, axes=None):
+    """``x`` with its axes permuted (reversed when ``axes`` is None)."""
     x = asarray(x)
     if axes is None:
         axes = tuple(range(x.ndim))[::-1]
@@ -105,6 +159,7 @@ def transpose(x, axes=None):
 
 
 def moveaxis(x, source, destination):
+    """``x`` with the axes ``source`` moved to positions ``destination``, the others in order."""
     x = asarray(x)
     src = (source,) if isinstance(source, (int, np.integer)) else tuple(source)
     dst = (destination,) if isinstance(destination, (int, np.integer)) else tuple(destination)
@@ -112,6 +167,8 @@ def moveaxis(x, source, destination):
         raise ValueError(f"moveaxis: source {source} and destination {destination} differ in length")
     src = [normalize_axis("moveaxis", a, x.ndim) for a in src]
     dst = [normalize_axis("moveaxis", a, x.ndim) for a in dst]
+    if len(set(src)) != len(src) or len(set(dst)) != len(dst):
+        raise ValueError(f"moveaxis: repeated axis in source {source} or destination {destination}")
     order = [a for a in range(x.ndim) if a not in src]
     for d, s in sorted(zip(dst, src)):
         order.insert(d, s)
@@ -119,6 +176,7 @@ def moveaxis(x, source, destination):
 
 
 def swapaxes(x, axis1, axis2):
+    """``x`` with two axes interchanged."""
     x = asarray(x)
     axes = list(range(x.ndim))
     a, b = normalize_axis("swapaxes", axis1, x.ndim), normalize_axis("swapaxes", axis2, x.ndim)
@@ -127,10 +185,10 @@ def swapaxes(x, axis1, axis2):
 
 
 def expand_dims(x, axis):
+    """``x`` with axes of length one inserted at the positions ``axis`` of the result."""
     x = asarray(x)
     axes = (axis,) if isinstance(axis, (int, np.integer)) else tuple(axis)
-    ndim = x.ndim + len(axes)
-    axes = normalize_axes("expand_dims", axes, ndim)
+    axes = normalize_axes("expand_dims", axes, x.ndim + len(axes))
     shape = list(x.shape)
     for a in axes:
         shape.insert(a, 1)
@@ -138,6 +196,7 @@ def expand_dims(x, axis):
 
 
 def squeeze(x, axis=None):
+    """``x`` without its axes of length one (or only those in ``axis``, which must have length one)."""
     x = asarray(x)
     if axis is None:
         axes = tuple(i for i, d in enumerate(x.shape) if d == 1)
@@ -149,16 +208,27 @@ def squeeze(x, axis=None):
     return reshape(x, tuple(d for i, d in enumerate(x.shape) if i not in axes))
 
 
-# ----- concatenate --------------------------------------------------------------------------------
+def atleast_1d(*arys):
+    """Each argument with at least one dimension: one array, or a tuple for several."""
+    out = tuple(reshape(a, (1,)) if asarray(a).ndim == 0 else asarray(a) for a in arys)
+    return out[0] if len(out) == 1 else out
 
 
-def _concat_vjp(ct, *xs, out, axis):
-    from .indexing import slice_axis
-    cts, start = [], 0
-    for x in xs:
-        cts.append(slice_axis(ct, axis, start, start + x.shape[axis]))
-        start += x.shape[axis]
-    return tuple(cts)
+def atleast_2d(*arys):
+    """Each argument with at least two dimensions; 1-d ``(N,)`` becomes ``(1, N)``."""
+    out = tuple(reshape(a, (1,) * (2 - a.ndim) + a.shape) for a in map(asarray, arys))
+    return out[0] if len(out) == 1 else out
+
+
+def atleast_3d(*arys):
+    """Each argument with at least three dimensions: ``(N,)`` becomes ``(1, N, 1)``, ``(M, N)`` ``(M, N, 1)``."""
+    def three(a):
+        return reshape(a, {0: (1, 1, 1), 1: (1,) + a.shape + (1,), 2: a.shape + (1,)}.get(a.ndim, a.shape))
+    out = tuple(three(asarray(a)) for a in arys)
+    return out[0] if len(out) == 1 else out
+
+
+# ----- concatenate and split ------------------------------------------------------------------------
 
 
 def _concat_shape(*xs, axis):
@@ -167,15 +237,39 @@ def _concat_shape(*xs, axis):
     return ShapedArray(shape, xs[0].dtype)
 
 
-concatenate_p = defprim("concatenate", impl=lambda xp, *xs, axis: xp.concatenate(xs, axis=axis),
-                        shape=_concat_shape, vjp=_concat_vjp)
+concatenate_p = defprim(
+    "concatenate", impl=lambda xp, *xs, axis: xp.concatenate(xs, axis=axis), shape=_concat_shape,
+    vjp=lambda ct, *xs, out, axis: split_p.bind(ct, axis=axis, sizes=tuple(x.shape[axis] for x in xs)))
 concatenate_p.jvp = linear_jvp(concatenate_p)
 
 
-def concatenate(arrays, axis=0, dtype=None):
-    """Joins arrays along an existing axis; ``axis=None`` flattens them first."""
+def _split_impl(xp, x, *, axis, sizes):
+    return tuple(xp.split(x, list(itertools.accumulate(sizes[:-1])), axis=axis))
+
+
+def _split_shape(x, *, axis, sizes):
+    return tuple(ShapedArray(x.shape[:axis] + (s,) + x.shape[axis + 1:], x.dtype) for s in sizes)
+
+
+def _split_jvp(primals, tangents, *, axis, sizes):
+    return split_p.bind(primals[0], axis=axis, sizes=sizes), split_p.bind(tangents[0], axis=axis, sizes=sizes)
+
+
+split_p = defprim("split", impl=_split_impl, shape=_split_shape, jvp=_split_jvp,
+                  vjp=lambda cts, x, *, out, axis, sizes: (concatenate_p.bind(*cts, axis=axis),),
+                  multiple_results=True)
+
+
+def concatenate(arrays, axis=0, out=None, *, dtype=None, casting="same_kind"):
+    """Joins arrays along an existing axis; ``axis=None`` flattens them first.
+
+    >>> import fnx.numpy as fnp
+    >>> fnp.concatenate([fnp.zeros((1, 2)), fnp.ones((2, 2))]).shape
+    (3, 2)
+    """
     from ..core import dtypes
     from .elementwise import astype
+    _no_out("concatenate", out)
     arrays = [asarray(a) for a in arrays]
     if not arrays:
         raise ValueError("concatenate: need at least one array")
@@ -195,8 +289,9 @@ def concatenate(arrays, axis=0, dtype=None):
     return concatenate_p.bind(*arrays, axis=axis)
 
 
-def stack(arrays, axis=0, dtype=None):
+def stack(arrays, axis=0, out=None, *, dtype=None, casting="same_kind"):
     """Joins same-shape arrays along a new axis."""
+    _no_out("stack", out)
     arrays = [asarray(a) for a in arrays]
     if not arrays:
         raise ValueError("stack: need at least one array")
@@ -208,3 +303,357 @@ def stack(arrays, axis=0, dtype=None):
     if len(expanded) == 1:
         return expanded[0] if dtype is None else expanded[0].astype(dtype)
     return concatenate(expanded, axis=axis, dtype=dtype)
+
+
+def _seq(opname, tup):
+    if isinstance(tup, (list, tuple)):
+        return list(tup)
+    raise TypeError(f"{opname}: arrays to stack must be passed as a list or tuple, got {type(tup).__name__}")
+
+
+def hstack(tup, *, dtype=None, casting="same_kind"):
+    """Joins arrays column-wise: along axis 1, or axis 0 for 1-d arrays."""
+    arrays = [atleast_1d(a) for a in _seq("hstack", tup)]
+    return concatenate(arrays, axis=0 if arrays and arrays[0].ndim == 1 else 1, dtype=dtype)
+
+
+def vstack(tup, *, dtype=None, casting="same_kind"):
+    """Joins arrays row-wise (along axis 0), after making 1-d arrays ``(1, N)``."""
+    return concatenate([atleast_2d(a) for a in _seq("vstack", tup)], axis=0, dtype=dtype)
+
+
+def dstack(tup):
+    """Joins arrays depth-wise (along axis 2), after :func:`atleast_3d`."""
+    return concatenate([atleast_3d(a) for a in _seq("dstack", tup)], axis=2)
+
+
+def column_stack(tup):
+    """Joins 1-d arrays as the columns of a 2-d array (2-d arrays are joined as they are)."""
+    def column(a):
+        a = asarray(a)
+        return reshape(a, (-1, 1)) if a.ndim < 2 else a
+    return concatenate([column(a) for a in _seq("column_stack", tup)], axis=1)
+
+
+def array_split(ary, indices_or_sections, axis=0):
+    """Splits ``ary`` into a list of parts, as ``numpy.array_split``.
+
+    An int ``N`` makes ``N`` parts, the first ``len % N`` one element longer;
+    a sequence of indices cuts before each of them.
+
+    >>> import fnx.numpy as fnp
+    >>> [p.shape for p in fnp.array_split(fnp.arange(7), 3)]
+    [(3,), (2,), (2,)]
+    """
+    x = asarray(ary)
+    axis = normalize_axis("array_split", axis, x.ndim)
+    n = x.shape[axis]
+    if isinstance(indices_or_sections, (int, np.integer)):
+        sections = int(indices_or_sections)
+        if sections <= 0:
+            raise ValueError(f"array_split: the number of sections must be larger than 0, got {sections}")
+        each, extra = divmod(n, sections)
+        bounds = [0] + list(itertools.accumulate([each + 1] * extra + [each] * (sections - extra)))
+    else:
+        bounds = [0] + [operator.index(i) for i in indices_or_sections] + [n]
+    parts = [slice(a, b).indices(n)[:2] for a, b in zip(bounds[:-1], bounds[1:])]
+    if len(parts) == 1:
+        return [slice_axis(x, axis, *parts[0])]
+    # Cuts that partition the axis (the usual case) are one split primitive, whose
+    # transpose is one concatenate; overlapping or backwards cuts slice part by part.
+    sizes = tuple(max(b - a, 0) for a, b in parts)
+    if all(p[0] == q[1] for p, q in zip(parts[1:], parts[:-1])) and parts[0][0] == 0 and parts[-1][1] == n \
+            and all(b >= a for a, b in parts):
+        return list(split_p.bind(x, axis=axis, sizes=sizes))
+    return [slice_axis(x, axis, a, max(a, b)) for a, b in parts]
+
+
+def split(ary, indices_or_sections, axis=0):
+    """Like :func:`array_split`, but an int number of sections must divide the axis exactly."""
+    x = asarray(ary)
+    if isinstance(indices_or_sections, (int, np.integer)):
+        n = x.shape[normalize_axis("split", axis, x.ndim)]
+        if indices_or_sections <= 0 or n % indices_or_sections:
+            raise ShapeError(f"split: an axis of length {n} does not split into {indices_or_sections} equal parts")
+    return array_split(x, indices_or_sections, axis)
+
+
+# ----- slices --------------------------------------------------------------------------------------
+# ``slices`` is a tuple of normalised (start, stop, step) triples, one per leading axis.
+
+
+def _slice_shape(shape, slices):
+    return tuple(len(range(*s)) for s in slices) + tuple(shape[len(slices):])
+
+
+def as_slice(s):
+    """A Python slice selecting what ``range(*s)`` lists, for a normalised ``s = (start, stop, step)``."""
+    # Normalised, start or stop is -1 where a negative step runs past index 0; in a
+    # Python slice -1 would mean the last element instead.
+    a, b, c = s
+    if not len(range(a, b, c)):
+        return slice(0, 0)
+    return slice(a, None if b < 0 else b, c)
+
+
+def as_slices(slices):
+    return tuple(map(as_slice, slices))
+
+
+slice_p = defprim(
+    "slice", impl=lambda xp, x, *, slices: x[as_slices(slices)],
+    shape=lambda x, *, slices: ShapedArray(_slice_shape(x.shape, slices), x.dtype),
+    vjp=lambda ct, x, *, out, slices: (slice_transpose_p.bind(ct, shape=x.shape, slices=slices),))
+slice_p.jvp = linear_jvp(slice_p)
+
+
+def _slice_transpose_impl(xp, ct, *, shape, slices):
+    out = xp.zeros(shape, ct.dtype)
+    out[as_slices(slices)] = ct
+    return out
+
+
+slice_transpose_p = defprim(
+    "slice_transpose", impl=_slice_transpose_impl,
+    shape=lambda ct, *, shape, slices: ShapedArray(shape, ct.dtype),
+    vjp=lambda ct, y, *, out, shape, slices: (slice_p.bind(ct, slices=slices),))
+slice_transpose_p.jvp = linear_jvp(slice_transpose_p)
+
+
+def static_slice(x, slices):
+    """``x[s0, s1, ...]`` for Python slices of the leading axes, as one primitive."""
+    x = asarray(x)
+    norm = tuple(s.indices(d) for s, d in zip(slices, x.shape))
+    if all(s == (0, d, 1) for s, d in zip(norm, x.shape)):
+        return x
+    return slice_p.bind(x, slices=norm)
+
+
+def slice_axis(x, axis, start, stop, step=1):
+    """``x[..., start:stop:step, ...]`` along ``axis``."""
+    x = asarray(x)
+    slices = [slice(None)] * x.ndim
+    slices[axis] = slice(start, stop, step)
+    return static_slice(x, slices)
+
+
+def flip(m, axis=None):
+    """``m`` with the order of elements reversed along ``axis`` (all axes when None)."""
+    x = asarray(m)
+    axes = normalize_axes("flip", axis, x.ndim)
+    return static_slice(x, [slice(None, None, -1) if i in axes else slice(None) for i in range(x.ndim)])
+
+
+def fliplr(m):
+    """``m`` reversed along axis 1 (left/right); needs at least two dimensions."""
+    x = asarray(m)
+    if x.ndim < 2:
+        raise ShapeError(f"fliplr: the input must have at least 2 dimensions, got shape {x.shape}")
+    return flip(x, 1)
+
+
+def flipud(m):
+    """``m`` reversed along axis 0 (up/down)."""
+    x = asarray(m)
+    if x.ndim < 1:
+        raise ShapeError("flipud: the input must have at least 1 dimension, got a 0-d array")
+    return flip(x, 0)
+
+
+def roll(a, shift, axis=None):
+    """Elements shifted cyclically by ``shift`` along ``axis`` (of the flattened array when None).
+
+    >>> import fnx.numpy as fnp
+    >>> fnp.roll(fnp.arange(5), 2)
+    Array([3, 4, 0, 1, 2], dtype=int64)
+    """
+    x = asarray(a)
+    if axis is None:
+        return reshape(roll(ravel(x), shift, 0), x.shape)
+    total = {}
+    for s, ax in np.broadcast(np.asarray(shift), np.asarray(axis)):
+        ax = normalize_axis("roll", int(ax), x.ndim)
+        total[ax] = total.get(ax, 0) + int(s)
+    for ax, s in total.items():
+        n = x.shape[ax]
+        s = s % n if n else 0
+        if s:
+            x = concatenate([slice_axis(x, ax, n - s, n), slice_axis(x, ax, 0, n - s)], axis=ax)
+    return x
+
+
+def diagonal(a, offset=0, axis1=0, axis2=1):
+    """The diagonal of the 2-d slices spanned by ``axis1``, ``axis2``, as the last axis of the result.
+
+    Unlike NumPy's read-only view, the result is a new (immutable) array.
+
+    >>> import fnx.numpy as fnp
+    >>> fnp.diagonal(fnp.arange(9).reshape(3, 3), 1)
+    Array([1, 5], dtype=int64)
+    """
+    x = asarray(a)
+    if x.ndim < 2:
+        raise ShapeError(f"diagonal: the input must have at least 2 dimensions, got shape {x.shape}")
+    a1, a2 = normalize_axis("diagonal", axis1, x.ndim), normalize_axis("diagonal", axis2, x.ndim)
+    if a1 == a2:
+        raise ValueError(f"diagonal: axis1 and axis2 cannot be the same axis ({axis1})")
+    x = moveaxis(x, (a1, a2), (-2, -1))
+    n, m = x.shape[-2:]
+    offset = operator.index(offset)
+    k = max(0, min(n, m - offset) if offset >= 0 else min(n + offset, m))
+    # In the row-major flattening of an n x m matrix, the diagonal is every (m+1)-th element.
+    flat = reshape(x, x.shape[:-2] + (n * m,))
+    start = (offset if offset >= 0 else -offset * m) if k else 0
+    return slice_axis(flat, -1, start, start + (k - 1) * (m + 1) + 1 if k else 0, m + 1)
+
+
+def _tri_mask(shape, k, lower):
+    from .creation import arange
+    from .elementwise import greater_equal, less_equal
+    if not shape:
+        raise ShapeError("tril/triu: the input must have at least 1 dimension, got a 0-d array")
+    n, m = shape[-2:] if len(shape) > 1 else shape * 2  # numpy treats 1-d input as its rows repeated
+    rows, cols = reshape(arange(n), (n, 1)) + k, arange(m)
+    return greater_equal(rows, cols) if lower else less_equal(rows, cols)
+
+
+def tril(m, k=0):
+    """``m`` with the elements above the ``k``-th diagonal zeroed (on the last two axes).
+
+    >>> import fnx.numpy as fnp
+    >>> fnp.tril(fnp.ones((2, 2)))
+    Array([[1., 0.],
+           [1., 1.]], dtype=float32)
+    """
+    from .creation import zeros
+    from .elementwise import where
+    x = asarray(m)
+    return where(_tri_mask(x.shape, operator.index(k), True), x, zeros((), x.dtype))
+
+
+def triu(m, k=0):
+    """``m`` with the elements below the ``k``-th diagonal zeroed (on the last two axes)."""
+    from .creation import zeros
+    from .elementwise import where
+    x = asarray(m)
+    return where(_tri_mask(x.shape, operator.index(k), False), x, zeros((), x.dtype))
+
+
+# ----- tile, repeat, pad -------------------------------------------------------------------------
+
+
+def tile(A, reps):
+    """``A`` repeated ``reps`` times along each axis, as ``numpy.tile``.
+
+    >>> import fnx.numpy as fnp
+    >>> fnp.tile(fnp.array([1, 2]), 2)
+    Array([1, 2, 1, 2], dtype=int64)
+    """
+    x = asarray(A)
+    reps = _int_tuple("tile", reps)
+    if any(r < 0 for r in reps):
+        raise ValueError(f"tile: negative repetitions {reps}")
+    d = max(len(reps), x.ndim)
+    reps, shape = (1,) * (d - len(reps)) + reps, (1,) * (d - x.ndim) + x.shape
+    if all(r == 1 for r in reps):
+        return reshape(x, shape)
+    x = reshape(x, tuple(itertools.chain.from_iterable((1, s) for s in shape)))
+    x = broadcast_to(x, tuple(itertools.chain.from_iterable(zip(reps, shape))))
+    return reshape(x, tuple(r * s for r, s in zip(reps, shape)))
+
+
+def repeat(a, repeats, axis=None):
+    """Each element of ``a`` repeated ``repeats`` times along ``axis`` (of the flattened array when None).
+
+    ``repeats`` is an int, or one int per element along the axis; those must be
+    concrete, since they decide the output's shape.
+
+    >>> import fnx.numpy as fnp
+    >>> fnp.repeat(fnp.array([1, 2]), [1, 3])
+    Array([1, 2, 2, 2], dtype=int64)
+    """
+    from ._base import is_traced
+    x = asarray(a)
+    if axis is None:
+        x, axis = ravel(x), 0
+    axis = normalize_axis("repeat", axis, x.ndim)
+    if is_traced(repeats):
+        raise TracerError(f"repeat: repeats is traced by {repeats._main.name}, but it decides the output's shape, "
+                          "so it must be a concrete value (a Python int, list or numpy array)")
+    reps = np.asarray(repeats)
+    if reps.dtype.kind not in "iub" or reps.ndim > 1:
+        raise TypeError(f"repeat: repeats must be an int or a 1-d sequence of ints, got {repeats!r}")
+    if (reps < 0).any():
+        raise ValueError("repeat: repeats may not contain negative values")
+    n = x.shape[axis]
+    if reps.ndim == 0 or reps.size == 1:
+        r = int(reps.reshape(()))
+        x = expand_dims(x, axis + 1)
+        x = broadcast_to(x, x.shape[:axis + 1] + (r,) + x.shape[axis + 2:])
+        return reshape(x, x.shape[:axis] + (n * r,) + x.shape[axis + 2:])
+    if reps.size != n:
+        raise ShapeError(f"repeat: {reps.size} repeats given for an axis of length {n}")
+    from .indexing import take
+    return take(x, np.repeat(np.arange(n), reps), axis=axis)
+
+
+_GATHER_MODES = ("edge", "reflect", "symmetric", "wrap")
+
+
+def _pairs(opname, value, ndim, what):
+    arr = np.asarray(value)
+    try:
+        return np.broadcast_to(arr, (ndim, 2)).tolist()
+    except ValueError:
+        raise ValueError(f"{opname}: {what} of shape {arr.shape} cannot be broadcast to ({ndim}, 2)") from None
+
+
+def pad(array, pad_width, mode="constant", **kwargs):
+    """``array`` padded on each side of each axis, as ``numpy.pad``.
+
+    ``pad_width`` takes every NumPy form: ``n``, ``(before, after)``,
+    ``((before, after),)`` or one pair per axis. Modes: ``'constant'`` (with
+    ``constant_values``, in the same forms), ``'empty'`` (zeros here),
+    ``'edge'``, ``'reflect'``, ``'symmetric'`` and ``'wrap'``.
+
+    >>> import fnx.numpy as fnp
+    >>> fnp.pad(fnp.array([1, 2, 3]), (2, 1), mode="reflect")
+    Array([3, 2, 1, 2, 3, 2], dtype=int64)
+    """
+    x = asarray(array)
+    widths = np.asarray(pad_width)
+    if widths.dtype.kind not in "iu":
+        raise TypeError(f"pad: pad_width must be of integral type, got {pad_width!r}")
+    widths = _pairs("pad", widths, x.ndim, "pad_width")
+    if any(w < 0 for pair in widths for w in pair):
+        raise ValueError(f"pad: pad_width cannot contain negative values, got {pad_width!r}")
+    if callable(mode) or mode not in ("constant", "empty") + _GATHER_MODES:
+        raise NotImplementedError(f"pad: mode {mode!r} is not supported; use 'constant', 'empty', "
+                                  f"{', '.join(repr(m) for m in _GATHER_MODES)}")
+    allowed = {"constant": {"constant_values"}, "reflect": {"reflect_type"}, "symmetric": {"reflect_type"}}
+    unknown = set(kwargs) - allowed.get(mode, set())
+    if unknown:
+        raise ValueError(f"pad: unsupported keyword arguments for mode {mode!r}: {sorted(unknown)}")
+    if kwargs.get("reflect_type", "even") != "even":
+        raise NotImplementedError("pad: only reflect_type='even' is supported")
+    if not any(b or a for b, a in widths):
+        return x
+    if mode in _GATHER_MODES:
+        from .indexing import take
+        for ax, (b, a) in enumerate(widths):
+            if b or a:
+                if x.shape[ax] == 0:
+                    raise ValueError(f"pad: cannot extend the empty axis {ax} with mode {mode!r}")
+                x = take(x, np.pad(np.arange(x.shape[ax]), (b, a), mode=mode), axis=ax)
+        return x
+    values = _pairs("pad", kwargs.get("constant_values", 0), x.ndim, "constant_values")
+    if not any(v for pair in values for v in pair):
+        shape = tuple(b + d + a for (b, a), d in zip(widths, x.shape))
+        return slice_transpose_p.bind(x, shape=shape, slices=tuple((b, b + d, 1) for (b, _), d in zip(widths, x.shape)))
+    from .creation import full
+    # Axis by axis, as numpy does, so a later axis's constants fill the corners.
+    for ax, ((b, a), (vb, va)) in enumerate(zip(widths, values)):
+        blocks = [full(x.shape[:ax] + (b,) + x.shape[ax + 1:], vb, x.dtype), x,
+                  full(x.shape[:ax] + (a,) + x.shape[ax + 1:], va, x.dtype)]
+        x = concatenate([blk for blk in blocks if blk.shape[ax]], axis=ax)
+    return x

@@ -1,0 +1,367 @@
+"""Indexing: gather and the scatter family, x[idx] against NumPy, x.at[idx] semantics, errors."""
+import numpy as np
+import pytest
+from hypothesis import given, strategies as st
+from hypothesis.extra import numpy as hnp
+
+import fnx
+import fnx.numpy as fnp
+from fnx.errors import ImmutableError, ShapeError, TracerError
+from fnx.testing import check_grads
+from fnx.testing.strategies import elements
+from .harness import Case, numpy_arrays, shapes
+
+# ----- strategies ------------------------------------------------------------------------
+# An index is drawn as a template (slices, ints, None, ..., and ARR placeholders) plus the
+# integer arrays that fill the placeholders, so the arrays can be passed (and traced) as
+# arguments while the rest stays static.
+
+ARR = "array"
+
+
+def _fill(template, arrays):
+    it = iter(arrays)
+    return tuple(next(it) if e is ARR else e for e in template)
+
+
+def _slice(d):
+    bound = st.none() | st.integers(-d - 1, d + 1)
+    return st.builds(slice, bound, bound, st.sampled_from([None, 1, 2, -1]))
+
+
+@st.composite
+def index_templates(draw, shape, arrays=True):
+    """(template, index arrays) for an array of ``shape``; at least one array when ``arrays``."""
+    ndim = len(shape)
+    k = draw(st.integers(1 if arrays else 0, ndim))
+    kinds = draw(st.lists(st.sampled_from(["slice", "int", ARR]), min_size=k, max_size=k))
+    if arrays and ARR not in kinds:
+        kinds[draw(st.integers(0, k - 1))] = ARR
+    trailing = k < ndim and draw(st.booleans())  # a leading ... makes the entries index the last axes
+    dims = shape[ndim - k:] if trailing else shape[:k]
+    n = kinds.count(ARR)
+    bshapes = draw(hnp.mutually_broadcastable_shapes(num_shapes=n, max_dims=2, max_side=3)).input_shapes if n else ()
+    template, index_arrays = [], []
+    for kind, d in zip(kinds, dims):
+        if kind == "slice":
+            template.append(draw(_slice(d)))
+        elif kind == "int":
+            template.append(draw(st.integers(-d, d - 1)))
+        else:
+            s = bshapes[len(index_arrays)]
+            index_arrays.append(draw(hnp.arrays(np.int64, s, elements=st.integers(-d, d - 1))))
+            template.append(ARR)
+    if draw(st.booleans()):
+        template.insert(draw(st.integers(0, len(template))), None)
+    if trailing:
+        template.insert(0, Ellipsis)
+    return tuple(template), index_arrays
+
+
+def _x(max_dims=3):
+    return numpy_arrays(shapes(min_dims=1, max_dims=max_dims, max_side=3))
+
+
+def _gather_args(x):
+    return index_templates(x.shape).map(lambda t: (x, t[0], *t[1]))
+
+
+def _unique_values(n, domain="real"):
+    """``n`` distinct values, so min/max have no ties."""
+    return hnp.arrays(np.float64, (n,), elements=elements(domain), unique=True)
+
+
+def _scatter_args(arrays=True, domain="real", unique=False):
+    """(x, v, template, *index arrays) with v of the indexed shape, or of a trailing part of it (broadcast)."""
+    def with_index(x):
+        def with_values(t):
+            target = np.empty(x.shape)[_fill(*t)].shape
+            drop = st.integers(0, len(target))
+            vshape = drop.map(lambda k: target[k:])
+            if unique:
+                def split(vs):
+                    vals = _unique_values(x.size + int(np.prod(vs, dtype=int)), domain)
+                    return vals.map(lambda a: (a[:x.size].reshape(x.shape), a[x.size:].reshape(vs)))
+                return vshape.flatmap(split).map(lambda p: (p[0], p[1], t[0], *t[1]))
+            return vshape.flatmap(lambda s: numpy_arrays(st.just(s), domain=domain)).map(
+                lambda v: (x, v, t[0], *t[1]))
+        return index_templates(x.shape, arrays).flatmap(with_values)
+    return _x().flatmap(with_index)
+
+
+def _mask_args(x):
+    k = st.integers(1, x.ndim)
+    return k.flatmap(lambda k: hnp.arrays(np.bool_, x.shape[:k])).map(lambda m: (x, m.tolist()))
+
+
+def _take_args(x):
+    def build(axis):
+        n = x.size if axis is None else x.shape[axis]
+        lo, hi = -n, n - 1
+        return st.tuples(hnp.arrays(np.int64, shapes(max_dims=2, max_side=3), elements=st.integers(lo - 2, hi + 2)),
+                         st.sampled_from(["raise", "clip", "wrap"])).map(
+            lambda p: (x, p[0] if p[1] != "raise" else np.clip(p[0], lo, hi), axis, p[1]))
+    return (st.none() | st.integers(-x.ndim, x.ndim - 1)).flatmap(build)
+
+
+def _take_along_args(x):
+    def build(axis):
+        shape = tuple(s if i == axis % x.ndim else 1 for i, s in enumerate(x.shape))
+        n = x.shape[axis]
+        return st.integers(1, 3).flatmap(lambda m: hnp.arrays(
+            np.int64, shape[:axis % x.ndim] + (m,) + shape[axis % x.ndim + 1:], elements=st.integers(-n, n - 1))).map(
+            lambda i: (x, i, axis))
+    return st.integers(-x.ndim, x.ndim - 1).flatmap(build)
+
+
+# ----- NumPy references of the updates -------------------------------------------------------------
+
+def _ref_update(ufunc):
+    def ref(x, v, template, *arrays):
+        out = x.copy()
+        idx = _fill(template, arrays)
+        if ufunc is None:
+            out[idx] = v
+        else:
+            ufunc.at(out, idx, v)
+        return out
+    return ref
+
+
+def _update(method):
+    return lambda x, v, template, *arrays: getattr(x.at[_fill(template, arrays)], method)(v)
+
+
+def _apart(x, v, *rest):
+    vals = np.sort(np.concatenate([x.ravel(), v.ravel()]))
+    return vals.size < 2 or np.diff(vals).min() > 1e-3
+
+
+# ----- cases ---------------------------------------------------------------------------------
+
+CASES = [
+    Case("gather", lambda x, t, *a: x[_fill(t, a)], lambda x, t, *a: x[_fill(t, a)], _x().flatmap(_gather_args)),
+    Case("gather", lambda x, m: x[m], lambda x, m: x[np.asarray(m, bool)], _x().flatmap(_mask_args), name="mask"),
+    Case("gather", lambda x, i, ax, mode: fnp.take(x, i, ax, mode=mode),
+         lambda x, i, ax, mode: np.take(x, i, ax, mode=mode), _x().flatmap(_take_args), name="take"),
+    Case("gather", fnp.take_along_axis, np.take_along_axis, _x().flatmap(_take_along_args), name="take_along_axis"),
+    Case("scatter_add", _update("add"), _ref_update(np.add), _scatter_args(), diff=(0, 1)),
+    Case("scatter", _update("set"), _ref_update(None), _scatter_args(), diff=(0, 1)),
+    Case("scatter", _update("set"), _ref_update(None), _scatter_args(arrays=False), diff=(0, 1), name="set_basic"),
+    Case("scatter_mul", _update("multiply"), _ref_update(np.multiply), _scatter_args(domain="nonzero"), diff=(0, 1)),
+    Case("scatter_min", _update("min"), _ref_update(np.minimum), _scatter_args(unique=True), diff=(0, 1),
+         valid=_apart),
+    Case("scatter_max", _update("max"), _ref_update(np.maximum), _scatter_args(unique=True), diff=(0, 1),
+         valid=_apart),
+]
+
+
+# ----- x[idx] against NumPy -------------------------------------------------------------------
+
+A = np.arange(2 * 3 * 4 * 5, dtype=np.float64).reshape(2, 3, 4, 5)
+TABLE = [
+    0, -1, (1, 2), (slice(None), 1), (Ellipsis, 2), (None, 0), (slice(None, None, -1),), (slice(1, None, 2), -1),
+    [1, 0], [[0, 1], [1, 1]], np.array([-1, 0]), (0, [0, 2]), ([0, 1], [2, 0]), ([0, 1], slice(None), [2, 0]),
+    (slice(None), [0, 2], [1, 3]), (slice(None), [0, 2], slice(None), [1, 3]), (0, slice(None), [1, 3]),
+    ([0, 1], None, [0, 1]), (slice(None), [0, 1], None, [0, 1]), (Ellipsis, [0, 4]), (Ellipsis, [0, 1], 0),
+    (None, Ellipsis, None, [0, 1]), (A[:, :, 0, 0] > 5,), (Ellipsis, A[0, 0] % 2 == 0), (0, A[0, :, 0, 0] > 12),
+    (slice(None), [True, False, True]), (True,), (False,), (0, True), ([[0], [1]], [0, 1, 2]), ([],),
+    (slice(None), np.zeros((0,), int)), (np.array(1), slice(None), np.array([0, 1])), (np.int64(1), -2),
+    (fnp.array([1, 0]), slice(None, 2)), ([1, 0], Ellipsis, fnp.array([True, False, False, False, True])),
+]
+
+
+@pytest.mark.parametrize("idx", TABLE, ids=[str(i) if len(str(i)) < 60 else f"expr{k}" for k, i in enumerate(TABLE)])
+def test_getitem_matches_numpy(idx):
+    np_idx = tuple(np.asarray(i) if isinstance(i, fnx.Array) else i for i in idx) if isinstance(idx, tuple) else idx
+    out, expected = fnp.asarray(A)[idx], A[np_idx]
+    assert out.shape == expected.shape and out.dtype == expected.dtype
+    np.testing.assert_array_equal(np.asarray(out), expected)
+
+
+@given(data=st.data())
+def test_getitem_shapes_match_numpy_on_random_indices(data):
+    x = data.draw(numpy_arrays(shapes(min_dims=1, max_dims=4, max_side=3)))
+    template, arrays = data.draw(index_templates(x.shape, arrays=data.draw(st.booleans())))
+    idx = _fill(template, arrays)
+    np.testing.assert_array_equal(np.asarray(fnp.asarray(x)[idx]), x[idx])
+    np.testing.assert_array_equal(np.asarray(fnp.asarray(x).at[idx].get()), x[idx])
+
+
+def test_getitem_zero_dimensional():
+    x = fnp.asarray(np.float64(3.0))
+    for idx in [(), Ellipsis, None, True, False, (None, Ellipsis)]:
+        np.testing.assert_array_equal(np.asarray(x[idx]), np.float64(3.0)[idx])
+
+
+# ----- x.at[idx] ---------------------------------------------------------------------------------
+
+def test_at_duplicates():
+    x = fnp.zeros(4)
+    i = [0, 2, 0, 0]
+    v = fnp.array([1., 2., 3., 4.])
+    np.testing.assert_array_equal(np.asarray(x.at[i].add(v)), [8., 0., 2., 0.])
+    assert np.asarray(x.at[i].set(v))[0] in (1., 3., 4.)  # one of them, as in JAX (the last on NumPy)
+    np.testing.assert_array_equal(np.asarray(fnp.ones(4).at[i].multiply(v)), [12., 1., 2., 1.])
+    np.testing.assert_array_equal(np.asarray(x.at[i].min(v - 2.)), [-1., 0., 0., 0.])
+    np.testing.assert_array_equal(np.asarray(x.at[i].max(v - 2.)), [2., 0., 0., 0.])
+    np.testing.assert_array_equal(np.asarray(fnp.ones(4).at[i].subtract(1.)), [-2., 1., 0., 1.])
+    np.testing.assert_array_equal(np.asarray(fnp.ones(4).at[1].divide(4.)), [1., .25, 1., 1.])
+
+
+def test_at_is_functional_and_broadcasts():
+    x = fnp.arange(6.).reshape(2, 3)
+    y = x.at[:, 1].set(fnp.array([[7.], [8.]]).reshape(2))
+    np.testing.assert_array_equal(np.asarray(x), np.arange(6.).reshape(2, 3))  # unchanged
+    np.testing.assert_array_equal(np.asarray(y), [[0., 7., 2.], [3., 8., 5.]])
+    np.testing.assert_array_equal(np.asarray(x.at[0].set(1.)), [[1., 1., 1.], [3., 4., 5.]])
+    np.testing.assert_array_equal(np.asarray(x.at[x > 2].set(0.)), [[0., 1., 2.], [0., 0., 0.]])
+    np.testing.assert_array_equal(np.asarray(x.at[None, 1, [0, 2]].add([[1., 2.]])), [[0., 1., 2.], [4., 4., 7.]])
+    assert x.at[0, 0].set(2).dtype == x.dtype  # values take x's dtype
+    assert fnp.arange(3).at[0].set(2.7).tolist() == [2, 1, 2]
+
+
+def test_at_gradients_with_duplicates():
+    x = fnp.asarray(np.linspace(0.5, 2.0, 4))
+    v = fnp.asarray(np.array([1.5, -0.5, 2.5, 0.7]))
+    i = [0, 2, 0, 0]
+    for method in ["add", "set", "multiply", "min", "max"]:
+        order = 1 if method in ("min", "max") else 2
+        check_grads(lambda x, v: getattr(x.at[i], method)(v) ** 2, (x, v), order=order)
+
+
+def test_set_gradient_goes_to_the_winner_only():
+    i = [1, 1]
+    gx, gv = fnx.grad(lambda x, v: (x.at[i].set(v) * fnp.arange(3.)).sum(), argnums=(0, 1))(fnp.ones(3), fnp.ones(2))
+    np.testing.assert_array_equal(np.asarray(gx), [0., 0., 2.])
+    assert sorted(np.asarray(gv).tolist()) == [0., 1.]
+
+
+def test_multiply_gradient_with_a_zero_update():
+    i = [0, 0, 0]
+    v = fnp.asarray(np.array([0., 2., 3.]))
+    g = fnx.grad(lambda v: fnp.ones(1).at[i].multiply(v).sum())(v)
+    np.testing.assert_array_equal(np.asarray(g), [6., 0., 0.])
+
+
+def test_min_max_ties_share_the_gradient():
+    g = fnx.grad(lambda x, v: x.at[[0, 0]].max(v).sum(), argnums=(0, 1))(fnp.ones(1), fnp.ones(2))
+    np.testing.assert_allclose(np.asarray(g[0]), [1 / 3])
+    np.testing.assert_allclose(np.asarray(g[1]), [1 / 3, 1 / 3])
+
+
+def test_gradients_through_indexing():
+    x = fnp.asarray(np.linspace(-1, 1, 24).reshape(2, 3, 4))
+    for idx in [([0, 1, 1], slice(None), [3, 0, 3]), (slice(None), [0, 0]), (Ellipsis, [1, -1]),
+                (np.asarray(x) > 0,), (1, slice(None, None, -1), None)]:
+        check_grads(lambda x: x[idx] ** 2, (x,), order=2)
+    check_grads(lambda x: fnp.take(x, [[0, 5], [5, 5]]), (x,), order=2)
+
+
+def test_second_derivative_graph_alternates_gather_and_scatter_add():
+    x, w = fnp.arange(3.), fnp.arange(2.)
+    f = fnx.grad(lambda x: (x[[0, 0]] * w).sum())
+    prims = fnx.make_graph(lambda x, w: fnx.grad(lambda x: (x[[0, 0]] * w).sum())(x))(x, w).primitives()
+    assert "scatter_add" in prims
+    prims = fnx.make_graph(lambda c, w: fnx.vjp(lambda c: fnp.zeros(3).at[[0, 0]].add(c), c)[1](w))(w, x).primitives()
+    assert "gather" in prims
+    np.testing.assert_array_equal(np.asarray(f(x)), [1., 0., 0.])
+
+
+def test_float32_gradients_keep_their_dtype():
+    x = fnp.ones((3, 3), dtype="float32")
+    for f in [lambda x: x[[0, 2]], lambda x: x.at[[0, 0]].add(2.0), lambda x: x.at[1].set(0.0),
+              lambda x: x.at[[0, 0]].multiply(2.0), lambda x: x.at[0].max(0.5), lambda x: fnp.take(x, [1, 1])]:
+        assert fnx.grad(lambda x: fnp.sum(f(x)))(x).dtype == np.float32
+    g = fnx.grad(lambda v: x.at[[0, 0]].set(v).sum())(fnp.ones(3, dtype="float64"))
+    assert g.dtype == np.float64
+
+
+# ----- take, take_along_axis, nonzero ------------------------------------------------------------
+
+def test_take_modes_and_errors():
+    a = np.arange(12.).reshape(3, 4)
+    for mode in ["raise", "clip", "wrap"]:
+        for axis in [None, 0, 1, -1]:
+            idx = [[0, 2], [1, 0]] if mode == "raise" else [[-5, 2], [7, 13]]
+            np.testing.assert_array_equal(np.asarray(fnp.take(a, idx, axis, mode=mode)),
+                                          np.take(a, idx, axis, mode=mode))
+    assert fnp.take(a, 5).shape == ()
+    with pytest.raises(IndexError, match="take: index 12 is out of bounds for axis 0 with size 12"):
+        fnp.take(a, 12)
+    with pytest.raises(ValueError, match="take: mode must be"):
+        fnp.take(a, 1, mode="nearest")
+
+
+def test_take_along_axis_matches_numpy():
+    a = np.random.default_rng(0).standard_normal((3, 4, 2))
+    for axis in [0, 1, 2, -1]:
+        idx = np.argsort(a, axis=axis)
+        np.testing.assert_array_equal(np.asarray(fnp.take_along_axis(a, idx, axis)), np.take_along_axis(a, idx, axis))
+    np.testing.assert_array_equal(np.asarray(fnp.take_along_axis(a, np.array([0, 23]), None)), a.ravel()[[0, 23]])
+    with pytest.raises(ShapeError, match="take_along_axis: indices of shape"):
+        fnp.take_along_axis(a, np.zeros((2, 2), int), 0)
+
+
+def test_nonzero_family():
+    a = np.array([[0, 1, 0], [2, 0, 3]])
+    for out, expected in zip(fnp.nonzero(a), np.nonzero(a)):
+        np.testing.assert_array_equal(np.asarray(out), expected)
+        assert out.dtype == expected.dtype
+    np.testing.assert_array_equal(np.asarray(fnp.argwhere(a)), np.argwhere(a))
+    np.testing.assert_array_equal(np.asarray(fnp.flatnonzero(a)), np.flatnonzero(a))
+    np.testing.assert_array_equal(np.asarray(fnp.compress([True, False, True], a, axis=1)),
+                                  np.compress([True, False, True], a, axis=1))
+    np.testing.assert_array_equal(np.asarray(fnp.where(a > 0)[1]), np.where(a > 0)[1])
+    with pytest.raises(ValueError, match="nonzero: calling nonzero on a 0-d array"):
+        fnp.nonzero(fnp.asarray(1.0))
+
+
+def test_nonzero_and_masks_refuse_traced_values():
+    with pytest.raises(TracerError, match="nonzero: the value is traced by make_graph.*shape"):
+        fnx.make_graph(fnp.nonzero)(fnp.ones(3))
+    with pytest.raises(TracerError, match="getitem: a boolean mask traced by make_graph"):
+        fnx.make_graph(lambda x: x[x > 0])(fnp.ones(3))
+    with pytest.raises(TracerError, match="x.at\\[idx\\].set: a boolean mask traced"):
+        fnx.make_graph(lambda x: x.at[x > 0].set(0.))(fnp.ones(3))
+    # A mask computed from a differentiated value is concrete: comparisons carry no derivative.
+    g = fnx.grad(lambda x: (x[x > 0] ** 2).sum())(fnp.array([-1., 2., 3.]))
+    np.testing.assert_array_equal(np.asarray(g), [0., 4., 6.])
+
+
+# ----- errors ------------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("idx,match", [
+    (3, "index 3 is out of bounds for axis 0 with size 3"),
+    ((0, -5), "index -5 is out of bounds for axis 1 with size 4"),
+    (([0, 3],), "index 3 is out of bounds for axis 0 with size 3"),
+    ((slice(None), [[-5]]), "index -5 is out of bounds for axis 1"),
+    ((0, 0, 0), "too many indices"),
+    ((Ellipsis, Ellipsis), "single ellipsis"),
+    (([0, 1], [0, 1, 2]), r"shape mismatch: indexing arrays could not be broadcast together with shapes \(2,\) \(3,\)"),
+    (([True, False],), "boolean index did not match indexed array along axis 0; size of axis is 3"),
+    (([0.5],), "arrays used as indices must be of integer"),
+    ("a", "only integers, slices"),
+    (1.0, "only integers, slices"),
+])
+def test_index_errors(idx, match):
+    x = fnp.ones((3, 4))
+    with pytest.raises(IndexError, match=match):
+        x[idx]
+    with pytest.raises(IndexError, match=match):
+        x.at[idx].set(0.)
+
+
+def test_setitem_points_to_at():
+    x = fnp.ones(3)
+    with pytest.raises(ImmutableError, match=r"x.at\[idx\].set\(y\)") as info:
+        x[0] = 2.
+    assert isinstance(info.value, TypeError)
+
+
+def test_update_value_shape_errors():
+    with pytest.raises(ShapeError, match=r"x.at\[idx\].add: values of shape \(3,\) cannot be broadcast to the "
+                                         r"indexed shape \(2,\)"):
+        fnp.zeros(4).at[[0, 1]].add(fnp.ones(3))
+    with pytest.raises(TypeError, match="x.at\\[idx\\].divide: x must be floating"):
+        fnp.arange(3).at[0].divide(2)

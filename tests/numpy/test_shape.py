@@ -1,0 +1,290 @@
+"""Shape primitives and the functions composed from them: registry cases, NumPy parity, errors."""
+import numpy as np
+import pytest
+from hypothesis import given, strategies as st
+from hypothesis.extra import numpy as hnp
+
+import fnx
+import fnx.numpy as fnp
+from fnx.errors import ShapeError, TracerError
+from fnx.testing import check_grads
+from .harness import Case, numpy_arrays, one, shapes
+
+# ----- strategies ------------------------------------------------------------------------
+
+
+def _arr(min_dims=0, max_dims=3, max_side=3, min_side=1):
+    return numpy_arrays(shapes(min_dims=min_dims, max_dims=max_dims, min_side=min_side, max_side=max_side))
+
+
+def _then(arr_strategy, build):
+    """(x, *build(x)): extra arguments drawn after the array, from its shape."""
+    return arr_strategy.flatmap(lambda x: build(x).map(lambda rest: (x,) + tuple(rest)))
+
+
+def _broadcast_target(x):
+    # A target shape that x broadcasts to: x's shape with its 1s widened, after new leading axes.
+    lead = st.lists(st.integers(1, 3), max_size=2)
+    dims = st.tuples(*[st.integers(1, 3) if d == 1 else st.just(d) for d in x.shape])
+    return st.tuples(st.tuples(lead, dims).map(lambda p: tuple(p[0]) + p[1]))
+
+
+def _reshape_target(x):
+    n, shape = x.size, x.shape
+    options = [(-1,), (n,), (1, n), (n, 1), shape[::-1], (1,) + shape, shape + (1,)]
+    if x.ndim >= 2:
+        options += [(shape[0], -1), (-1, shape[-1])]
+    return st.tuples(st.sampled_from(options))
+
+
+def _axis(x, extra=0):
+    return st.integers(-(x.ndim + extra), x.ndim + extra - 1)
+
+
+def _concat_args():
+    """(axis, a, b, c): three arrays that agree off ``axis`` (where some may have length 0)."""
+    def build(p):
+        base, axis, lengths = p
+        ax = axis % len(base)
+        return st.tuples(st.just(axis), *[numpy_arrays(st.just(base[:ax] + (n,) + base[ax + 1:])) for n in lengths])
+    return st.tuples(shapes(min_dims=1, max_side=3), st.integers(-3, 2),
+                     st.lists(st.integers(0, 3), min_size=3, max_size=3)).filter(
+        lambda p: -len(p[0]) <= p[1] < len(p[0])).flatmap(build)
+
+
+def _split_spec(x):
+    ax = st.integers(-x.ndim, x.ndim - 1)
+    sections = st.integers(1, 4)
+    cuts = st.lists(st.integers(-1, 5), max_size=3)
+    return st.tuples(st.one_of(sections, cuts.map(sorted), cuts), ax)
+
+
+def _slices(x):
+    bound = max(x.shape, default=1) + 1
+    one = st.builds(slice, st.none() | st.integers(-bound, bound), st.none() | st.integers(-bound, bound),
+                    st.sampled_from([None, 1, 2, -1, -2]))
+    return st.tuples(st.tuples(*[one for _ in x.shape]))
+
+
+def _pad_spec(x):
+    pair = st.tuples(st.integers(0, 2), st.integers(0, 2))
+    width = st.one_of(st.integers(0, 2), pair, st.tuples(pair), st.tuples(*[pair for _ in x.shape]))
+    return st.tuples(width, st.sampled_from(["constant", "edge", "reflect", "symmetric", "wrap"]))
+
+
+def _const_pad(x):
+    pair = st.tuples(st.integers(0, 2), st.integers(0, 2))
+    value = st.one_of(st.just(0.0), st.floats(-2, 2), st.tuples(st.floats(-2, 2), st.floats(-2, 2)))
+    return st.tuples(st.one_of(pair, st.tuples(*[pair for _ in x.shape])), value)
+
+
+def _split_fun(x, spec, axis):
+    return fnp.array_split(x, spec, axis)
+
+
+def _split_ref(x, spec, axis):
+    return np.array_split(x, spec, axis)
+
+
+# ----- cases ---------------------------------------------------------------------------------
+
+CASES = [
+    Case("broadcast_to", fnp.broadcast_to, np.broadcast_to, _then(_arr(), _broadcast_target)),
+    Case("broadcast_to", lambda x: fnp.tile(x, (2, 1, 2)), lambda x: np.tile(x, (2, 1, 2)), one(max_side=3),
+         name="tile"),
+    Case("broadcast_to", lambda x, r, ax: fnp.repeat(x, r, ax), lambda x, r, ax: np.repeat(x, r, ax),
+         _then(_arr(min_dims=1), lambda x: st.tuples(st.integers(0, 3), st.none() | _axis(x))), name="repeat"),
+    Case("reshape", fnp.reshape, np.reshape, _then(_arr(), _reshape_target)),
+    Case("reshape", lambda x: fnp.atleast_3d(x), np.atleast_3d, _arr(max_dims=2).map(lambda x: (x,)),
+         name="atleast_3d"),
+    Case("transpose", fnp.transpose, np.transpose,
+         _then(_arr(), lambda x: st.tuples(st.permutations(range(x.ndim)).map(tuple)))),
+    Case("transpose", fnp.moveaxis, np.moveaxis,
+         _then(_arr(min_dims=1), lambda x: st.tuples(_axis(x), _axis(x))), name="moveaxis"),
+    Case("concatenate", lambda axis, *xs: fnp.concatenate(xs, axis), lambda axis, *xs: np.concatenate(xs, axis),
+         _concat_args(), diff=(1, 2, 3)),
+    Case("concatenate", lambda x, y: fnp.hstack([x, y]), lambda x, y: np.hstack([x, y]),
+         shapes(max_dims=3, max_side=3).flatmap(lambda s: st.tuples(numpy_arrays(st.just(s)),
+                                                                    numpy_arrays(st.just(s)))), diff=(0, 1),
+         name="hstack"),
+    Case("concatenate", lambda x, s, ax: fnp.roll(x, s, ax), lambda x, s, ax: np.roll(x, s, ax),
+         _then(_arr(min_dims=1), lambda x: st.tuples(st.integers(-5, 5), st.none() | _axis(x))), name="roll"),
+    Case("split", _split_fun, _split_ref, _then(_arr(min_dims=1), _split_spec)),
+    Case("slice", lambda x, sl: x[sl], lambda x, sl: x[sl], _then(_arr(min_dims=1), _slices)),
+    Case("slice", lambda x, ax: fnp.flip(x, ax), lambda x, ax: np.flip(x, ax),
+         _then(_arr(), lambda x: st.tuples(st.none() | _axis(x) if x.ndim else st.none())), name="flip"),
+    Case("slice", lambda x, k, a1, a2: fnp.diagonal(x, k, a1, a2), lambda x, k, a1, a2: np.diagonal(x, k, a1, a2),
+         _then(_arr(min_dims=2), lambda x: st.tuples(st.integers(-3, 3), _axis(x), _axis(x)).filter(
+             lambda p: p[1] % x.ndim != p[2] % x.ndim)), name="diagonal"),
+    Case("slice_transpose", lambda x, w, v: fnp.pad(x, w, constant_values=v),
+         lambda x, w, v: np.pad(x, w, constant_values=v), _then(_arr(min_dims=1), _const_pad), name="pad_constant"),
+    Case("gather", lambda x, w, mode: fnp.pad(x, w, mode=mode), lambda x, w, mode: np.pad(x, w, mode=mode),
+         _then(_arr(min_dims=1), _pad_spec), name="pad_modes"),
+    Case("select", lambda x, k: fnp.tril(x, k), lambda x, k: np.tril(x, k),
+         _then(_arr(min_dims=1), lambda x: st.tuples(st.integers(-2, 2))), name="tril"),
+    Case("select", lambda x, k: fnp.triu(x, k), lambda x, k: np.triu(x, k),
+         _then(_arr(min_dims=1), lambda x: st.tuples(st.integers(-2, 2))), name="triu"),
+]
+
+
+# ----- ordinary tests --------------------------------------------------------------------------
+
+def _same(out, expected):
+    expected = np.asarray(expected)
+    assert out.shape == expected.shape and out.dtype == expected.dtype, (out.shape, out.dtype, expected.shape)
+    np.testing.assert_array_equal(np.asarray(out), expected)
+
+
+@given(x=_arr(min_dims=1), sections=st.integers(1, 4))
+def test_split_and_array_split(x, sections):
+    for ax in range(x.ndim):
+        parts = fnp.array_split(x, sections, ax)
+        assert isinstance(parts, list)
+        for p, e in zip(parts, np.array_split(x, sections, ax)):
+            _same(p, e)
+        if x.shape[ax] % sections == 0:
+            for p, e in zip(fnp.split(x, sections, ax), np.split(x, sections, ax)):
+                _same(p, e)
+
+
+def test_split_errors():
+    with pytest.raises(ShapeError, match="split: an axis of length 5"):
+        fnp.split(fnp.arange(5), 2)
+    with pytest.raises(ValueError, match="array_split: the number of sections"):
+        fnp.array_split(fnp.arange(5), 0)
+
+
+@pytest.mark.parametrize("fn", ["hstack", "vstack", "dstack", "column_stack"])
+@pytest.mark.parametrize("shape", [(), (3,), (2, 3), (2, 3, 2)])
+def test_stacking_functions(fn, shape):
+    if fn == "column_stack" and len(shape) > 2 or fn == "hstack" and shape == ():
+        shape = (3,)
+    a, b = np.arange(np.prod(shape, dtype=int)).reshape(shape), np.ones(shape, np.int32)
+    _same(getattr(fnp, fn)([a, b]), getattr(np, fn)([a, b]))
+
+
+@pytest.mark.parametrize("k", [1, 2, 3])
+@pytest.mark.parametrize("shape", [(), (3,), (2, 3), (2, 1, 3)])
+def test_atleast(k, shape):
+    a = np.zeros(shape)
+    f, g = getattr(fnp, f"atleast_{k}d"), getattr(np, f"atleast_{k}d")
+    _same(f(a), g(a))
+    out = f(a, 1.0)
+    assert isinstance(out, tuple) and [o.shape for o in out] == [e.shape for e in g(a, 1.0)]
+
+
+@pytest.mark.parametrize("reps", [2, (2, 3), (1, 2, 0), (3, 1, 1, 2)])
+def test_tile(reps):
+    a = np.arange(6).reshape(2, 3)
+    _same(fnp.tile(a, reps), np.tile(a, reps))
+
+
+def test_repeat_per_element_and_errors():
+    a = np.arange(6.).reshape(2, 3)
+    _same(fnp.repeat(a, [1, 0, 2], axis=1), np.repeat(a, [1, 0, 2], axis=1))
+    _same(fnp.repeat(a, [2], axis=0), np.repeat(a, [2], axis=0))
+    _same(fnp.repeat(a, 2), np.repeat(a, 2))
+    with pytest.raises(ShapeError, match="repeat: 2 repeats given for an axis of length 3"):
+        fnp.repeat(a, [1, 2], axis=1)
+    with pytest.raises(ValueError, match="repeat: repeats may not contain negative"):
+        fnp.repeat(a, -1)
+    with pytest.raises(TracerError, match="repeat: repeats is traced"):
+        fnx.make_graph(lambda r: fnp.repeat(fnp.ones(2), r))(fnp.array([1, 2]))
+    check_grads(lambda x: fnp.repeat(x, [1, 0, 3], axis=1), (fnp.asarray(a),), order=2)
+
+
+@pytest.mark.parametrize("shift,axis", [(2, None), (-7, 0), ((1, 2), (0, 1)), ((1, 1), (1, 1)), (3, -1)])
+def test_roll(shift, axis):
+    a = np.arange(10).reshape(2, 5)
+    _same(fnp.roll(a, shift, axis), np.roll(a, shift, axis))
+
+
+def test_flip_variants():
+    a = np.arange(24).reshape(2, 3, 4)
+    for axis in [None, 0, -1, (0, 2)]:
+        _same(fnp.flip(a, axis), np.flip(a, axis))
+    _same(fnp.fliplr(a), np.fliplr(a))
+    _same(fnp.flipud(a), np.flipud(a))
+    with pytest.raises(ShapeError, match="fliplr"):
+        fnp.fliplr(fnp.arange(3))
+
+
+@pytest.mark.parametrize("width", [1, (1, 2), ((1, 2),), ((0, 1), (2, 0)), [[1, 1], [0, 3]]])
+@pytest.mark.parametrize("mode", ["constant", "edge", "reflect", "symmetric", "wrap", "empty"])
+def test_pad_forms(width, mode):
+    a = np.arange(6).reshape(2, 3)
+    expected = np.pad(a, width, mode=mode)
+    if mode == "empty":
+        expected = np.pad(a, width)
+    _same(fnp.pad(a, width, mode=mode), expected)
+
+
+def test_pad_constants_and_errors():
+    a = np.arange(6.).reshape(2, 3)
+    for cv in [1.5, (1, 2), ((1, 2), (3, 4))]:
+        _same(fnp.pad(a, ((1, 2), (2, 1)), constant_values=cv), np.pad(a, ((1, 2), (2, 1)), constant_values=cv))
+    _same(fnp.pad(np.arange(3), 2, constant_values=7), np.pad(np.arange(3), 2, constant_values=7))
+    with pytest.raises(ValueError, match="pad: pad_width cannot contain negative"):
+        fnp.pad(a, -1)
+    with pytest.raises(TypeError, match="pad: pad_width must be of integral type"):
+        fnp.pad(a, 1.5)
+    with pytest.raises(NotImplementedError, match="pad: mode 'median'"):
+        fnp.pad(a, 1, mode="median")
+    with pytest.raises(ValueError, match="pad: cannot extend the empty axis"):
+        fnp.pad(np.zeros((0, 2)), 1, mode="edge")
+
+
+@pytest.mark.parametrize("offset", [-3, -1, 0, 1, 2, 5])
+def test_diagonal_and_tri(offset):
+    a = np.arange(2 * 3 * 4).reshape(2, 3, 4)
+    for a1, a2 in [(0, 1), (1, 2), (2, 0), (-1, -2)]:
+        _same(fnp.diagonal(a, offset, a1, a2), np.diagonal(a, offset, a1, a2))
+    _same(fnp.tril(a, offset), np.tril(a, offset))
+    _same(fnp.triu(a, offset), np.triu(a, offset))
+    _same(fnp.tril(np.arange(4), offset), np.tril(np.arange(4), offset))
+    b = np.ones((3, 3), bool)
+    _same(fnp.triu(b, offset), np.triu(b, offset))
+
+
+def test_diagonal_errors():
+    with pytest.raises(ShapeError, match="diagonal: the input must have at least 2"):
+        fnp.diagonal(fnp.arange(3))
+    with pytest.raises(ValueError, match="diagonal: axis1 and axis2"):
+        fnp.diagonal(fnp.ones((2, 2)), 0, 1, 1)
+
+
+def test_existing_shape_ops_edge_cases():
+    with pytest.raises(ShapeError, match="reshape: cannot reshape"):
+        fnp.reshape(fnp.arange(6), (-2, -3))
+    with pytest.raises(ShapeError, match="broadcast_to: cannot broadcast"):
+        fnp.broadcast_to(fnp.ones(3), (2, 4))
+    with pytest.raises(ValueError, match="moveaxis: repeated axis"):
+        fnp.moveaxis(fnp.ones((2, 3)), (0, 0), (0, 1))
+    with pytest.raises(ShapeError, match="concatenate: shapes"):
+        fnp.concatenate([fnp.ones((2, 3)), fnp.ones((3, 2))])
+    assert isinstance(fnp.broadcast_arrays(np.ones(2), 1.0), tuple)
+    _same(fnp.concatenate([np.ones((2, 0)), np.zeros((2, 0))], axis=1), np.zeros((2, 0)))
+
+
+def test_split_concatenate_transpose_pair():
+    """concatenate's VJP is one split, and split's VJP one concatenate (not slices into zeros)."""
+    xs = (fnp.ones(2), fnp.ones(3), fnp.arange(5.))
+    g = fnx.make_graph(lambda a, b, ct: fnx.vjp(lambda a, b: fnp.concatenate([a, b]), a, b)[1](ct))(*xs)
+    assert "split" in g.primitives() and "slice_transpose" not in g.primitives()
+    g = fnx.make_graph(lambda x, w: fnx.grad(lambda x: (fnp.array_split(x, 3)[1] * w).sum())(x))(fnp.ones(7),
+                                                                                                   fnp.ones(2))
+    assert "concatenate" in g.primitives()
+
+
+def test_float32_gradients_keep_their_dtype():
+    x = fnp.ones((3, 3), dtype="float32")
+    for f in [lambda x: fnp.pad(x, 1, constant_values=2.0), lambda x: fnp.pad(x, 1, mode="reflect"),
+              lambda x: fnp.tile(x, 2), lambda x: fnp.diagonal(x), lambda x: fnp.roll(x, 1),
+              lambda x: fnp.tril(x), lambda x: fnp.array_split(x, 2)[0], lambda x: fnp.flip(x)]:
+        assert fnx.grad(lambda x: fnp.sum(f(x)))(x).dtype == np.float32
+
+
+def test_pad_second_order():
+    x = fnp.asarray(np.linspace(-1, 1, 6).reshape(2, 3))
+    for mode in ["edge", "reflect", "wrap"]:
+        check_grads(lambda x: fnp.pad(x, ((1, 2), (2, 1)), mode=mode) ** 2, (x,), order=2)
