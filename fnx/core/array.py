@@ -24,7 +24,7 @@ class Array:
            [3., 4.]], dtype=float32)
     """
 
-    __slots__ = ("_value",)
+    __slots__ = ("_value", "_device")
     # ``numpy_array + x`` defers to ``x.__radd__`` (and so returns an fnx array) because of this
     # priority, while numpy functions such as ``np.sin(x)`` still accept fnx arrays through
     # ``__array__``; ``__array_ufunc__ = None`` would make those raise instead.
@@ -45,6 +45,7 @@ class Array:
             from ..numpy import asarray  # the numpy layer knows every kind of input; it copies
             value = asarray(value)
         self._value = value._value
+        self._device = value._device
 
     # --- metadata ------------------------------------------------------------
     @property
@@ -76,7 +77,13 @@ class Array:
 
     @property
     def device(self):
-        return backend.device_of(self._value)
+        """The :class:`fnx.Device` holding this array (``cpu:0``, ``cuda:0``...)."""
+        return self._device
+
+    def to(self, device):
+        """A copy of this array on ``device`` (itself when it is already there), like ``torch.Tensor.to``."""
+        from ..transforms.device import device_put
+        return device_put(self, device)
 
     @property
     def aval(self):
@@ -208,10 +215,11 @@ def _read_only(value):
     return out
 
 
-def wrap(value):
-    """An Array over ``value``, which the caller promises nobody else mutates."""
+def wrap(value, device=backend.CPU):
+    """An Array over payload ``value`` on ``device``; the caller promises nobody else mutates it."""
     a = object.__new__(Array)
     a._value = value
+    a._device = device
     return a
 
 

@@ -153,12 +153,11 @@ def to_host(value):
     return value.get()
 
 
-def transfer(value, src, dst):
-    """A copy of payload ``value`` from device ``src`` on device ``dst``."""
-    if src.platform == "cpu" and dst.platform == "cpu":
-        return value  # payloads are never mutated, so CPU devices can share one
+def transfer(value, dst):
+    """Payload ``value`` (from any device) as a payload on device ``dst``."""
     if dst.platform == "cpu":
-        return value.get()
+        # numpy payloads are never mutated, so virtual CPU devices can share one
+        return value if isinstance(value, NUMPY_TYPES) else value.get()
     with dst.context():
         return dst.xp.asarray(value)
 

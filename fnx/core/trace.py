@@ -21,8 +21,8 @@ import numpy as np
 
 from . import primitive as _primitive
 from .array import Array, wrap
-from .backend import NUMPY_TYPES, xp_of
-from ..errors import EscapedTracerError, TracerError
+from .backend import get_default_device
+from ..errors import DeviceError, EscapedTracerError, TracerError
 
 _stack = []  # live MainTraces, outermost first
 
@@ -151,16 +151,38 @@ def bind(prim, args, params):
 
 
 def eval_primitive(prim, args, params):
-    vals = [a._value if isinstance(a, Array) else a for a in args]
-    xp = np
-    for v in vals:
-        if not isinstance(v, NUMPY_TYPES) and hasattr(v, "__cuda_array_interface__"):
-            xp = xp_of(v)
-            break
-    out = prim.impl(xp, *vals, **params)
+    """Runs ``prim`` on concrete operands, on their common device (computation follows data)."""
+    dev = None
+    vals = []
+    for a in args:
+        if isinstance(a, Array):
+            d = a._device
+            if dev is None:
+                dev = d
+            elif d is not dev:
+                raise device_mismatch(prim.name, args)
+            vals.append(a._value)
+        else:
+            vals.append(a)
+    if dev is None:
+        dev = get_default_device()
+    out_dev = params["device"] if "device" in params else dev  # a transfer names its destination
+    if dev.platform == "cpu":
+        out = prim.impl(np, *vals, **params)
+    else:
+        with dev.context():
+            out = prim.impl(dev.xp, *vals, **params)
     if prim.multiple_results:
-        return tuple(map(wrap, out))
-    return wrap(out)
+        return tuple(wrap(o, out_dev) for o in out)
+    return wrap(out, out_dev)
+
+
+def device_mismatch(opname, args):
+    devs = sorted({str(a.device) for a in args if isinstance(a, Array)})
+    shapes = ", ".join(f"{a.dtype}{list(a.shape)} on {a.device}" for a in args if isinstance(a, Array))
+    return DeviceError(f"{opname}: operands are on different devices ({' and '.join(devs)}): {shapes}. fnx never "
+                       f"moves data silently; put them on one device first with fnx.device_put(x, device) "
+                       f"or x.to(device)")
 
 
 def _prim_bind(self, *args, **params):
@@ -168,15 +190,6 @@ def _prim_bind(self, *args, **params):
 
 
 _primitive.Primitive.bind = _prim_bind
-
-
-def current_level():
-    return len(_stack)
-
-
-def full_lower(x):
-    """``x`` without boxes of dead transforms (a convenience for outputs)."""
-    return x
 
 
 def is_tracer(x):

@@ -23,7 +23,7 @@ def register_node(cls, flatten, unflatten, flatten_with_keys=None):
     >>> import fnx
     >>> class Pair:
     ...     def __init__(self, a, b): self.a, self.b = a, b
-    >>> fnx.tree.register_node(Pair, lambda p: ((p.a, p.b), None), lambda aux, ch: Pair(*ch))
+    >>> _ = fnx.tree.register_node(Pair, lambda p: ((p.a, p.b), None), lambda aux, ch: Pair(*ch))
     >>> fnx.tree.leaves(Pair(1, [2, 3]))
     [1, 2, 3]
     """

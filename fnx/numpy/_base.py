@@ -11,7 +11,7 @@
 """
 import numpy as np
 
-from ..core import dtypes
+from ..core import backend, dtypes
 from ..core.array import Array, wrap
 from ..core.primitive import NOT_DIFFERENTIABLE, ShapedArray, defprim
 from ..core.trace import Tracer
@@ -20,8 +20,11 @@ from ..errors import DTypeError, ShapeError
 _SCALARS = (bool, int, float, complex)
 
 
-def asarray(x, dtype=None, copy=None):
+def asarray(x, dtype=None, copy=None, device=None):
     """An fnx array from ``x`` (no copy when ``x`` already is one of ``dtype``).
+
+    Foreign data lands on ``device`` (default: the default device); an fnx
+    array stays where it is.
 
     >>> import numpy as np, fnx.numpy as fnp
     >>> a = np.ones(2); x = fnp.asarray(a); a[0] = 5.0; x
@@ -33,8 +36,19 @@ def asarray(x, dtype=None, copy=None):
         return x
     if isinstance(x, (list, tuple)) and any(isinstance(e, Array) for e in _flat(x)):
         from .shape import stack
-        return stack([asarray(e, dtype) for e in x])
-    return wrap(_to_payload(x, dtype))
+        return stack([asarray(e, dtype, device=device) for e in x])
+    payload = _to_payload(x, dtype)
+    if not isinstance(payload, (np.ndarray, np.generic)):  # a GPU array: it says where it lives
+        return wrap(payload, backend.device_of(payload))
+    return from_host(payload, device)
+
+
+def from_host(payload, device=None):
+    """An fnx array over numpy ``payload``, placed on ``device`` (default: the default device)."""
+    dev = backend.get_default_device() if device is None else backend.parse_device(device)
+    if dev.platform == "cpu":
+        return wrap(payload, dev)
+    return wrap(backend.transfer(payload, dev), dev)
 
 
 def array(x, dtype=None, copy=True, ndmin=0):
@@ -104,12 +118,18 @@ def canonicalize(opname, *args, dtype=None):
     Returns ``(arrays, dtype)``. ``dtype`` forces the common dtype.
     """
     dt = dtype if dtype is not None else dtypes.result_type(*args)
+    device = None  # numpy arrays and Python scalars join the fnx operands' device
+    for a in args:
+        if isinstance(a, Array):
+            device = a.device
+            break
     arrays = []
     for a in args:
         if isinstance(a, Array):
             arrays.append(a if a.dtype == dt else _astype(a, dt))
         else:
-            arrays.append(wrap(_to_payload(a, dt)) if isinstance(a, _SCALARS) else asarray(a, dt))
+            arrays.append(from_host(_to_payload(a, dt), device) if isinstance(a, _SCALARS)
+                          else asarray(a, dt, device=device))
     shapes = [a.shape for a in arrays]
     if any(s != shapes[0] for s in shapes):
         shape = broadcast_shapes(opname, *shapes)
@@ -294,7 +314,7 @@ def unary_fn(prim, name=None, doc=None, kinds=None):
 
     def fn(x):
         if type(x) is Array and type(x._value) is _ndarray and (kinds is None or x._value.dtype.kind in kinds):
-            return wrap(impl(np, x._value))
+            return wrap(impl(np, x._value), x._device)
         x = asarray(x)
         if kinds is not None and x.dtype.kind not in kinds:
             if "f" in kinds and x.dtype.kind in "biu":
@@ -321,10 +341,12 @@ def binary_fn(prim, name=None, doc=None, result=None):
         tx, ty = type(x), type(y)
         try:
             if tx is Array and type(x._value) is _ndarray:
-                if ty is Array and type(y._value) is _ndarray or ty in _PY_NUMBERS:
-                    return wrap(impl(np, x._value, y._value if ty is Array else y))
+                if ty in _PY_NUMBERS:
+                    return wrap(impl(np, x._value, y), x._device)
+                if ty is Array and type(y._value) is _ndarray and x._device is y._device:
+                    return wrap(impl(np, x._value, y._value), x._device)
             elif ty is Array and tx in _PY_NUMBERS and type(y._value) is _ndarray:
-                return wrap(impl(np, x, y._value))
+                return wrap(impl(np, x, y._value), y._device)
         except (ValueError, TypeError):
             pass  # let the canonical path below raise an fnx error naming the operation
         if not isinstance(x, (Array, np.ndarray, np.generic) + _SCALARS):

@@ -20,7 +20,7 @@ import numpy as np
 
 from ..core import backend, dtypes
 from ..core.array import Array, wrap
-from ._base import _SCALARS, asarray as _asarray, normalize_axis
+from ._base import _SCALARS, asarray as _asarray, from_host, normalize_axis
 
 __all__ = ["array", "asarray", "zeros", "ones", "full", "empty", "zeros_like", "ones_like", "full_like",
            "empty_like", "arange", "linspace", "logspace", "meshgrid", "eye", "identity", "tri", "diag",
@@ -47,11 +47,19 @@ def _shape(opname, shape):
 
 
 def _place(x, device):
-    """``x`` on ``device`` (None: where it already is)."""
-    if device is None or backend.parse_device(device) == x.device:
+    """``x`` on ``device`` (None: the default device for new data, where it is for fnx input)."""
+    if device is None:
+        return x
+    device = backend.parse_device(device)
+    if device is x.device:
         return x
     from ..transforms.device import device_put
     return device_put(x, device)
+
+
+def _new(payload, device):
+    """A freshly made numpy payload as an array on ``device`` (None: the default device)."""
+    return from_host(payload, device)
 
 
 # ----- from data -----------------------------------------------------------------------
@@ -102,12 +110,12 @@ def zeros(shape, dtype=None, order="C", *, device=None):
     >>> fnp.zeros(3), fnp.zeros((1, 2), dtype=int)
     (Array([0., 0., 0.], dtype=float32), Array([[0, 0]], dtype=int64))
     """
-    return _place(wrap(np.zeros(_shape("zeros", shape), _dtype(dtype))), device)
+    return _new(np.zeros(_shape("zeros", shape), _dtype(dtype)), device)
 
 
 def ones(shape, dtype=None, order="C", *, device=None):
     """An array of ones; ``dtype`` defaults to the default float dtype (float32)."""
-    return _place(wrap(np.ones(_shape("ones", shape), _dtype(dtype))), device)
+    return _new(np.ones(_shape("ones", shape), _dtype(dtype)), device)
 
 
 def empty(shape, dtype=None, order="C", *, device=None):
@@ -127,7 +135,7 @@ def full(shape, fill_value, dtype=None, order="C", *, device=None):
     """
     shape = _shape("full", shape)
     if isinstance(fill_value, _SCALARS):
-        return _place(wrap(np.full(shape, fill_value, _dtype(dtype, fill_value))), device)
+        return _new(np.full(shape, fill_value, _dtype(dtype, fill_value)), device)
     from .shape import broadcast_to
     fill = _asarray(fill_value, dtype)
     return _place(broadcast_to(fill, shape), device)
@@ -141,16 +149,21 @@ def _shape_dtype(a, dtype, shape, opname):
             a.dtype if dtype is None else dtypes.canonical(dtype))
 
 
+def _device_of(a, device):
+    """``*_like`` arrays land on ``a``'s device unless told otherwise (as in NumPy 2 and PyTorch)."""
+    return device if device is not None else getattr(a, "device", None) if isinstance(a, Array) else None
+
+
 def zeros_like(a, dtype=None, order="K", subok=True, shape=None, *, device=None):
     """Zeros of the shape and dtype of ``a`` (which may be traced: only its shape and dtype are read)."""
     shape, dt = _shape_dtype(a, dtype, shape, "zeros_like")
-    return _place(wrap(np.zeros(shape, dt)), device)
+    return _new(np.zeros(shape, dt), _device_of(a, device))
 
 
 def ones_like(a, dtype=None, order="K", subok=True, shape=None, *, device=None):
     """Ones of the shape and dtype of ``a``."""
     shape, dt = _shape_dtype(a, dtype, shape, "ones_like")
-    return _place(wrap(np.ones(shape, dt)), device)
+    return _new(np.ones(shape, dt), _device_of(a, device))
 
 
 def empty_like(a, dtype=None, order="K", subok=True, shape=None, *, device=None):
@@ -161,7 +174,7 @@ def empty_like(a, dtype=None, order="K", subok=True, shape=None, *, device=None)
 def full_like(a, fill_value, dtype=None, order="K", subok=True, shape=None, *, device=None):
     """``fill_value`` in the shape and dtype of ``a`` (the dtype of ``a`` wins, as in NumPy)."""
     shape, dt = _shape_dtype(a, dtype, shape, "full_like")
-    return full(shape, fill_value, dt, device=device)
+    return full(shape, fill_value, dt, device=_device_of(a, device))
 
 
 def eye(N, M=None, k=0, dtype=None, order="C", *, device=None):
@@ -172,7 +185,7 @@ def eye(N, M=None, k=0, dtype=None, order="C", *, device=None):
     Array([[0, 1, 0],
            [0, 0, 1]], dtype=int64)
     """
-    return _place(wrap(np.eye(N, M, k, dtype=_dtype(dtype))), device)
+    return _new(np.eye(N, M, k, dtype=_dtype(dtype)), device)
 
 
 def identity(n, dtype=None, *, device=None):
@@ -188,7 +201,7 @@ def tri(N, M=None, k=0, dtype=None, *, device=None):
     Array([[ True, False, False],
            [ True,  True, False]], dtype=bool)
     """
-    return _place(wrap(np.tri(N, M, k, dtype=_dtype(dtype))), device)
+    return _new(np.tri(N, M, k, dtype=_dtype(dtype)), device)
 
 
 # ----- ranges --------------------------------------------------------------------------------
@@ -214,9 +227,9 @@ def arange(start, stop=None, step=None, dtype=None, *, device=None):
     if bounds[2] == 0:
         raise ZeroDivisionError("arange: step must not be zero")
     if dtype is not None:
-        return _place(wrap(np.arange(*bounds, dtype=dt)), device)
+        return _new(np.arange(*bounds, dtype=dt), device)
     out = np.arange(*bounds)
-    return _place(wrap(out if out.dtype == dt else out.astype(dt)), device)
+    return _new(out if out.dtype == dt else out.astype(dt), device)
 
 
 def _linspace(opname, start, stop, num, endpoint, axis):

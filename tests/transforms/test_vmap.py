@@ -29,7 +29,7 @@ def test_in_axes_out_axes_and_negative_axes():
 
 
 def test_pytree_in_axes_prefix_and_kwargs():
-    params = {"w": randn(4), "b": randn(())}
+    params = {"w": randn(4), "b": randn()}
     xs = randn(6, 4)
     f = lambda p, x: fnp.sum(p["w"] * x) + p["b"]
     out = fnx.vmap(f, in_axes=({"w": None, "b": None}, 0))(params, xs)
