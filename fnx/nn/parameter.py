@@ -67,7 +67,7 @@ class Parameter(ReverseTracer):
         self.set_(value)
 
     def set_(self, value):
-        """Rebinds the slot to ``value`` (same shape), keeping identity and ``.grad``."""
+        """Rebinds the slot to ``value`` (same shape; dtype and device may change), keeping identity and ``.grad``."""
         from .. import numpy as fnp
         from ..errors import ShapeError
         value = value.primal if isinstance(value, ReverseTracer) else fnp.asarray(value)

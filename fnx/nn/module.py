@@ -1,0 +1,500 @@
+"""Module: PyTorch's object face over fnx's functional core.
+
+A Module owns three ordered dictionaries, filled by attribute assignment as in
+PyTorch: parameters (:class:`Parameter` slots), buffers (plain arrays such as
+running statistics, rebound rather than mutated) and submodules. Their dotted
+names (``encoder.0.weight``) are the keys of ``state_dict`` and of the
+dictionaries ``functional_call`` takes.
+
+Every Module subclass is also a pytree (registered in ``__init_subclass__``):
+its children are its parameters, buffers and submodules in registration order;
+everything else is static. Unflattening builds a copy without calling
+``__init__`` (as Equinox does), so ``fnx.grad(loss)(model)`` and
+``fnx.tree.map`` work on models directly, and ``functional_call`` can run a
+copy of the model with other arrays in place of its parameters: pure and
+thread-safe, which is what makes ``vmap(grad(...))`` over a Module work.
+"""
+import copy
+from collections import OrderedDict, namedtuple
+
+from ..core import tree as tree_util
+from ..core.array import Array
+from ..errors import ShapeError
+from .parameter import Parameter
+
+IncompatibleKeys = namedtuple("IncompatibleKeys", ["missing_keys", "unexpected_keys"])
+
+
+class RemovableHandle:
+    """Returned by ``register_*_hook``; ``handle.remove()`` unregisters the hook."""
+
+    _next_id = 0
+
+    def __init__(self, hooks):
+        self._hooks = hooks
+        self.id = RemovableHandle._next_id
+        RemovableHandle._next_id += 1
+
+    def remove(self):
+        self._hooks.pop(self.id, None)
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.remove()
+
+
+class Module:
+    """Base class of every layer and model (``torch.nn.Module``).
+
+    >>> import fnx, fnx.numpy as fnp
+    >>> class Affine(fnx.nn.Module):
+    ...     def __init__(self):
+    ...         super().__init__()
+    ...         self.w = fnx.nn.Parameter(fnp.ones(2))
+    ...         self.register_buffer("shift", fnp.zeros(2))
+    ...     def forward(self, x):
+    ...         return x * self.w + self.shift
+    >>> m = Affine()
+    >>> [name for name, _ in m.named_parameters()], list(m.state_dict())
+    (['w'], ['w', 'shift'])
+    """
+
+    def __init__(self):
+        d = self.__dict__
+        d["_parameters"] = OrderedDict()
+        d["_buffers"] = OrderedDict()
+        d["_non_persistent"] = set()
+        d["_modules"] = OrderedDict()
+        d["_forward_hooks"] = OrderedDict()
+        d["_forward_pre_hooks"] = OrderedDict()
+        d["training"] = True
+
+    def __init_subclass__(cls, **kwargs):
+        super().__init_subclass__(**kwargs)
+        tree_util.register_node(cls, _flatten_module, _unflatten_module, _module_keys)
+
+    # ----- registration --------------------------------------------------------------
+
+    def _check_init(self):
+        if "_parameters" not in self.__dict__:
+            raise AttributeError(f"{type(self).__name__}: call super().__init__() before assigning parameters, "
+                                 "buffers or submodules")
+
+    def __setattr__(self, name, value):
+        d = self.__dict__
+        if isinstance(value, Parameter):
+            self._check_init()
+            self._remove_from(name)
+            d["_parameters"][name] = value
+        elif isinstance(value, Module):
+            self._check_init()
+            self._remove_from(name)
+            d["_modules"][name] = value
+        elif "_parameters" in d and name in d["_parameters"]:
+            if value is not None and not isinstance(value, Array):
+                raise TypeError(f"cannot assign {type(value).__name__} as parameter {name!r} "
+                                "(fnx.nn.Parameter, an array or None expected)")
+            d["_parameters"][name] = value
+        elif "_buffers" in d and name in d["_buffers"]:
+            if value is not None and not isinstance(value, Array):
+                raise TypeError(f"cannot assign {type(value).__name__} as buffer {name!r} (an array or None expected)")
+            d["_buffers"][name] = value
+        elif "_modules" in d and name in d["_modules"]:
+            if value is not None:
+                raise TypeError(f"cannot assign {type(value).__name__} as child module {name!r} "
+                                "(fnx.nn.Module or None expected)")
+            d["_modules"][name] = value
+        else:
+            object.__setattr__(self, name, value)
+
+    def _remove_from(self, name):
+        d = self.__dict__
+        d.pop(name, None)
+        for table in ("_parameters", "_buffers", "_modules"):
+            d[table].pop(name, None)
+        d["_non_persistent"].discard(name)
+
+    def __getattr__(self, name):
+        d = self.__dict__
+        for table in ("_parameters", "_buffers", "_modules"):
+            t = d.get(table)
+            if t is not None and name in t:
+                return t[name]
+        raise AttributeError(f"'{type(self).__name__}' object has no attribute '{name}'")
+
+    def __delattr__(self, name):
+        d = self.__dict__
+        for table in ("_parameters", "_buffers", "_modules"):
+            if name in d.get(table, ()):
+                del d[table][name]
+                d["_non_persistent"].discard(name)
+                return
+        object.__delattr__(self, name)
+
+    def __dir__(self):
+        return sorted(set(super().__dir__()) | set(self._parameters) | set(self._buffers) | set(self._modules))
+
+    def register_parameter(self, name, param):
+        self._check_init()
+        if param is not None and not isinstance(param, Parameter):
+            raise TypeError(f"register_parameter({name!r}): expected a fnx.nn.Parameter or None, "
+                            f"got {type(param).__name__}")
+        self._remove_from(name)
+        self._parameters[name] = param
+
+    def register_buffer(self, name, tensor, persistent=True):
+        """A named array saved in ``state_dict`` (unless ``persistent=False``) but not trained."""
+        self._check_init()
+        if tensor is not None and not isinstance(tensor, Array):
+            from .. import numpy as fnp
+            tensor = fnp.asarray(tensor)
+        self._remove_from(name)
+        self._buffers[name] = tensor
+        if not persistent:
+            self._non_persistent.add(name)
+
+    def add_module(self, name, module):
+        self._check_init()
+        if module is not None and not isinstance(module, Module):
+            raise TypeError(f"add_module({name!r}): {type(module).__name__} is not a Module")
+        self._remove_from(name)
+        self._modules[name] = module
+
+    register_module = add_module
+
+    def get_submodule(self, target):
+        mod = self
+        for part in target.split(".") if target else []:
+            if part not in mod._modules:
+                raise AttributeError(f"{type(mod).__name__} has no submodule {part!r}")
+            mod = mod._modules[part]
+        return mod
+
+    def get_parameter(self, target):
+        path, _, name = target.rpartition(".")
+        return getattr(self.get_submodule(path), name)
+
+    # ----- iteration ----------------------------------------------------------------
+
+    def named_modules(self, memo=None, prefix="", remove_duplicate=True):
+        memo = set() if memo is None else memo
+        if remove_duplicate and id(self) in memo:
+            return
+        memo.add(id(self))
+        yield prefix, self
+        for name, child in self._modules.items():
+            if child is not None:
+                yield from child.named_modules(memo, f"{prefix}.{name}" if prefix else name, remove_duplicate)
+
+    def modules(self):
+        for _, m in self.named_modules():
+            yield m
+
+    def named_children(self):
+        seen = set()
+        for name, child in self._modules.items():
+            if child is not None and id(child) not in seen:
+                seen.add(id(child))
+                yield name, child
+
+    def children(self):
+        for _, c in self.named_children():
+            yield c
+
+    def _named_members(self, table, prefix, recurse, remove_duplicate=True):
+        seen = set()
+        mods = self.named_modules(prefix=prefix, remove_duplicate=remove_duplicate) if recurse else [(prefix, self)]
+        for mod_prefix, mod in mods:
+            for name, value in mod.__dict__[table].items():
+                if value is None or (remove_duplicate and id(value) in seen):
+                    continue
+                seen.add(id(value))
+                yield (f"{mod_prefix}.{name}" if mod_prefix else name), value
+
+    def named_parameters(self, prefix="", recurse=True, remove_duplicate=True):
+        yield from self._named_members("_parameters", prefix, recurse, remove_duplicate)
+
+    def parameters(self, recurse=True):
+        for _, p in self.named_parameters(recurse=recurse):
+            yield p
+
+    def named_buffers(self, prefix="", recurse=True, remove_duplicate=True):
+        yield from self._named_members("_buffers", prefix, recurse, remove_duplicate)
+
+    def buffers(self, recurse=True):
+        for _, b in self.named_buffers(recurse=recurse):
+            yield b
+
+    # ----- state ---------------------------------------------------------------------
+
+    def state_dict(self, prefix="", keep_vars=False):
+        """Parameters' values and persistent buffers by dotted name, in registration order."""
+        out = OrderedDict()
+        for mod_prefix, mod in self.named_modules(prefix=prefix.rstrip(".")):
+            p = f"{mod_prefix}." if mod_prefix else ""
+            for name, param in mod._parameters.items():
+                if param is not None:
+                    out[p + name] = param if keep_vars else _value_of(param)
+            for name, buf in mod._buffers.items():
+                if buf is not None and name not in mod._non_persistent:
+                    out[p + name] = buf
+        return out
+
+    def load_state_dict(self, state_dict, strict=True, assign=False):
+        """Copies values from ``state_dict`` into this module's parameters and buffers.
+
+        Raises:
+          RuntimeError: with ``strict``, listing missing and unexpected keys; and
+            always for a shape mismatch, naming the key and both shapes.
+        Returns:
+          ``IncompatibleKeys(missing_keys, unexpected_keys)``.
+        """
+        from .. import numpy as fnp
+        own = self.state_dict(keep_vars=True)
+        missing = [k for k in own if k not in state_dict]
+        unexpected = [k for k in state_dict if k not in own]
+        errors = []
+        for key, value in state_dict.items():
+            if key not in own:
+                continue
+            value = fnp.asarray(value)
+            target = own[key]
+            if tuple(value.shape) != tuple(target.shape):
+                errors.append(f"size mismatch for {key}: copying a param with shape {tuple(value.shape)} from "
+                              f"checkpoint, the shape in current model is {tuple(target.shape)}.")
+        if strict:
+            if missing:
+                errors.insert(0, "Missing key(s) in state_dict: " + ", ".join(f'"{k}"' for k in missing) + ".")
+            if unexpected:
+                errors.insert(0, "Unexpected key(s) in state_dict: " + ", ".join(f'"{k}"' for k in unexpected) + ".")
+        if errors:
+            raise RuntimeError(f"Error(s) in loading state_dict for {type(self).__name__}:\n\t" + "\n\t".join(errors))
+        for key, value in state_dict.items():
+            if key not in own:
+                continue
+            path, _, name = key.rpartition(".")
+            mod = self.get_submodule(path)
+            target = own[key]
+            value = fnp.asarray(value)
+            if isinstance(target, Parameter):
+                if target.dtype != value.dtype:
+                    value = value.astype(target.dtype)
+                if value.device is not target.device:
+                    value = value.to(target.device)
+                target.set_(value)
+            else:
+                if target.dtype != value.dtype and not assign:
+                    value = value.astype(target.dtype)
+                if value.device is not target.device:
+                    value = value.to(target.device)
+                mod._buffers[name] = value
+        return IncompatibleKeys(missing if not strict else [], unexpected if not strict else [])
+
+    # ----- modes and bulk changes ------------------------------------------------------------
+
+    def train(self, mode=True):
+        if not isinstance(mode, bool):
+            raise ValueError("training mode is expected to be boolean")
+        for m in self.modules():
+            m.__dict__["training"] = mode
+        return self
+
+    def eval(self):
+        return self.train(False)
+
+    def requires_grad_(self, requires_grad=True):
+        for p in self.parameters():
+            p.requires_grad_(requires_grad)
+        return self
+
+    def zero_grad(self, set_to_none=True):
+        from .. import numpy as fnp
+        for p in self.parameters():
+            if p.grad is not None:
+                p.grad = None if set_to_none else fnp.zeros_like(p.grad)
+
+    def apply(self, fn):
+        """Calls ``fn`` on every submodule (children first) and then on this module."""
+        for child in self.children():
+            child.apply(fn)
+        fn(self)
+        return self
+
+    def _map_arrays(self, fn):
+        for mod in self.modules():
+            for p in mod._parameters.values():
+                if p is not None:
+                    p.set_(fn(p.primal))
+                    if p.grad is not None:
+                        p.grad = fn(p.grad)
+            for name, b in list(mod._buffers.items()):
+                if b is not None:
+                    mod._buffers[name] = fn(b)
+        return self
+
+    def to(self, *args, **kwargs):
+        """Moves parameters and buffers to a device and/or casts floating ones to a dtype, in place.
+
+        ``to(device)``, ``to(dtype)``, ``to(device, dtype)`` or keywords, as in PyTorch.
+        """
+        from ..core import backend, dtypes
+        device = kwargs.pop("device", None)
+        dtype = kwargs.pop("dtype", None)
+        for a in args:
+            if isinstance(a, (str, backend.Device)):
+                device = a
+            else:
+                dtype = a
+        dtype = None if dtype is None else dtypes.canonical(dtype)
+
+        def convert(x):
+            if dtype is not None and x.dtype.kind in "fc" and x.dtype != dtype:
+                x = x.astype(dtype)
+            if device is not None:
+                x = x.to(device)
+            return x
+        return self._map_arrays(convert)
+
+    def cpu(self):
+        return self.to("cpu")
+
+    def cuda(self, device=0):
+        return self.to(f"cuda:{device}" if isinstance(device, int) else device)
+
+    def float(self):
+        return self.to("float32")
+
+    def double(self):
+        return self.to("float64")
+
+    def half(self):
+        return self.to("float16")
+
+    # ----- calling -------------------------------------------------------------------
+
+    def forward(self, *args, **kwargs):
+        raise NotImplementedError(f"{type(self).__name__} does not define forward()")
+
+    def register_forward_hook(self, hook, *, with_kwargs=False):
+        """``hook(module, args, output)`` runs after ``forward``; a non-None result replaces the output."""
+        handle = RemovableHandle(self._forward_hooks)
+        self._forward_hooks[handle.id] = (hook, with_kwargs)
+        return handle
+
+    def register_forward_pre_hook(self, hook, *, with_kwargs=False):
+        """``hook(module, args)`` runs before ``forward``; a non-None result replaces the args."""
+        handle = RemovableHandle(self._forward_pre_hooks)
+        self._forward_pre_hooks[handle.id] = (hook, with_kwargs)
+        return handle
+
+    def __call__(self, *args, **kwargs):
+        for hook, with_kwargs in list(self._forward_pre_hooks.values()):
+            if with_kwargs:
+                res = hook(self, args, kwargs)
+                if res is not None:
+                    args, kwargs = res
+            else:
+                res = hook(self, args)
+                if res is not None:
+                    args = res if isinstance(res, tuple) else (res,)
+        out = self.forward(*args, **kwargs)
+        for hook, with_kwargs in list(self._forward_hooks.values()):
+            res = hook(self, args, kwargs, out) if with_kwargs else hook(self, args, out)
+            if res is not None:
+                out = res
+        return out
+
+    # ----- printing ----------------------------------------------------------------------
+
+    def extra_repr(self):
+        return ""
+
+    def _get_name(self):
+        return type(self).__name__
+
+    def __repr__(self):
+        lines = []
+        extra = self.extra_repr()
+        if extra:
+            lines.extend(extra.split("\n"))
+        for name, child in self._modules.items():
+            text = repr(child).replace("\n", "\n  ")
+            lines.append(f"({name}): {text}")
+        if not self._modules:
+            return f"{self._get_name()}({extra})"
+        return self._get_name() + "(\n  " + "\n  ".join(lines) + "\n)"
+
+    def __deepcopy__(self, memo):
+        new = object.__new__(type(self))
+        memo[id(self)] = new
+        for k, v in self.__dict__.items():
+            if k == "_parameters":
+                v = OrderedDict((n, None if p is None else Parameter(p.primal, p.requires_grad))
+                                for n, p in v.items())
+            else:
+                v = copy.deepcopy(v, memo)
+            new.__dict__[k] = v
+        return new
+
+
+def _value_of(x):
+    return x.primal if isinstance(x, Parameter) else x
+
+
+# ----- Modules as pytrees ---------------------------------------------------------------------
+
+_TABLES = ("_parameters", "_buffers", "_modules")
+
+
+def _flatten_module(m):
+    d = m.__dict__
+    names = tuple((t, tuple(d[t])) for t in _TABLES)
+    children = [v for t in _TABLES for v in d[t].values()]
+    static = _Static({k: v for k, v in d.items() if k not in _TABLES})
+    static.cls = type(m)
+    return children, (names, static)
+
+
+def _module_keys(m):
+    return [name for t in _TABLES for name in m.__dict__[t]]
+
+
+def _unflatten_module(aux, children):
+    names, static = aux
+    cls = static.cls
+    m = object.__new__(cls)
+    d = m.__dict__
+    d.update(static.attrs)
+    it = iter(children)
+    for table, keys in names:
+        d[table] = OrderedDict((k, next(it)) for k in keys)
+    return m
+
+
+class _Static:
+    """A module's non-array state, compared by identity (it is never traced)."""
+
+    __slots__ = ("attrs", "cls")
+
+    def __init__(self, attrs):
+        self.attrs = attrs
+        self.cls = None
+
+    def __eq__(self, other):
+        return isinstance(other, _Static) and self.cls is other.cls and self.attrs.keys() == other.attrs.keys() and all(
+            self.attrs[k] is other.attrs[k] or _same(self.attrs[k], other.attrs[k]) for k in self.attrs)
+
+    def __hash__(self):
+        return hash(tuple(self.attrs))
+
+
+def _same(a, b):
+    try:
+        return bool(a == b)
+    except Exception:  # noqa: BLE001 - values without a boolean equality are simply different
+        return False
+
+
+tree_util.register_node(Module, _flatten_module, _unflatten_module, _module_keys)
