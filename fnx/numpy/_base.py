@@ -318,7 +318,7 @@ def unary_fn(prim, name=None, doc=None, kinds=None):
         x = asarray(x)
         if kinds is not None and x.dtype.kind not in kinds:
             if "f" in kinds and x.dtype.kind in "biu":
-                x = _astype(x, dtypes.default_float() if x.dtype.kind == "b" else np.result_type(x.dtype, 1.0))
+                x = _astype(x, np.promote_types(x.dtype, np.float16))  # numpy's smallest safe float
             else:
                 raise DTypeError(f"{opname}: unsupported dtype {x.dtype}")
         return prim.bind(x)

@@ -1,22 +1,62 @@
-"""Elementwise operations: arithmetic, powers, exponentials, trigonometry, comparisons.
+"""Elementwise operations: arithmetic, powers, exponentials, trigonometry, rounding,
+comparisons, logic, selection and the parts of complex numbers.
 
 Each primitive is one block: its implementation on the backend namespace ``xp``
 and its derivative, from which ``unary``/``binary`` derive the JVP and VJP. The
-public functions follow the primitives, with NumPy names and broadcasting.
+public functions follow the primitives, with NumPy names, broadcasting and dtype
+rules, so every rule sees operands of one shape and one dtype.
+
+Three ideas shape the rules. Piecewise-constant operations (``floor``, ``sign``,
+``floor_divide``) return floats but carry no derivative: they are marked
+``NOT_DIFFERENTIABLE``, so transforms treat their outputs as constants and
+gradients through them are exactly zero. Derivatives are written with weak
+Python scalars (``1.0 / x``, never a float64 array) so a float32 input keeps a
+float32 gradient. Complex numbers follow JAX: a VJP is the plain transpose of
+the JVP (no conjugation), so holomorphic functions need no special case and
+``grad(f)(z)`` of a real-valued ``f`` is ``df/dx - i df/dy``.
 """
+import math
+
 import numpy as np
 
 from ..core import dtypes
-from ..core.array import Array, wrap
-from ..core.primitive import NOT_DIFFERENTIABLE, ShapedArray, defprim
-from ._base import (asarray, binary, binary_fn, bool_shape, canonicalize, not_differentiable, same_shape,
-                    unary, unary_fn)
+from ..core.primitive import ShapedArray, defprim
+from ..errors import DTypeError, ImmutableError
+from ._base import (asarray, binary, binary_fn, bool_shape, broadcast_shapes, is_traced, linear_jvp,
+                    not_differentiable, same_shape, unary, unary_fn)
 
 __all__ = [
-    "astype", "add", "subtract", "multiply", "divide", "true_divide", "negative", "positive",
-    "power", "exp", "log", "sin", "cos", "tanh", "sqrt", "maximum", "minimum", "where",
-    "equal", "not_equal", "less", "less_equal", "greater", "greater_equal", "stop_gradient",
+    "astype", "add", "subtract", "multiply", "divide", "true_divide", "floor_divide", "remainder", "mod", "fmod",
+    "negative", "positive", "reciprocal", "square", "abs", "absolute", "sign", "copysign",
+    "power", "pow", "float_power", "exp", "exp2", "expm1", "log", "log2", "log10", "log1p", "logaddexp",
+    "logaddexp2", "sqrt", "cbrt", "hypot",
+    "sin", "cos", "tan", "arcsin", "arccos", "arctan", "arctan2", "sinh", "cosh", "tanh", "arcsinh", "arccosh",
+    "arctanh", "asin", "acos", "atan", "atan2", "asinh", "acosh", "atanh", "deg2rad", "rad2deg", "radians",
+    "degrees",
+    "floor", "ceil", "trunc", "rint", "fix", "round", "around",
+    "maximum", "minimum", "fmax", "fmin", "clip", "where", "stop_gradient",
+    "equal", "not_equal", "less", "less_equal", "greater", "greater_equal",
+    "logical_and", "logical_or", "logical_xor", "logical_not", "isnan", "isinf", "isfinite", "signbit",
+    "bitwise_and", "bitwise_or", "bitwise_xor", "invert", "bitwise_not", "bitwise_invert", "left_shift",
+    "right_shift", "bitwise_left_shift", "bitwise_right_shift",
+    "real", "imag", "conj", "conjugate", "angle",
 ]
+
+_LN2, _LN10 = math.log(2.0), math.log(10.0)
+
+
+def _as(cond, like):
+    """A boolean mask as 0/1 in ``like``'s dtype (derivatives of kinks and ties)."""
+    return convert_p.bind(cond, dtype=like.dtype)
+
+
+def _real_dtype(dt):
+    return np.finfo(dt).dtype if dt.kind == "c" else dt
+
+
+def _real_shape(x):
+    return ShapedArray(x.shape, _real_dtype(x.dtype))
+
 
 # ----- casts ----------------------------------------------------------------------------
 
@@ -26,13 +66,17 @@ def _convert_jvp(primals, tangents, *, dtype):
     out = convert_p.bind(x, dtype=dtype)
     if not dtypes.is_differentiable(dtype):
         return out, None
+    if t.dtype.kind == "c" and dtype.kind != "c":
+        t = real_p.bind(t)  # complex -> real keeps the real part, without numpy's ComplexWarning
     return out, convert_p.bind(t, dtype=dtype)
 
 
 def _convert_vjp(ct, x, *, out, dtype):
     if not dtypes.is_differentiable(x.dtype):
         return (None,)
-    return (convert_p.bind(ct, dtype=x.dtype),)
+    if ct.dtype.kind == "c" and x.dtype.kind != "c":
+        ct = real_p.bind(ct)  # the transpose of real -> complex is the real part
+    return (ct if ct.dtype == x.dtype else convert_p.bind(ct, dtype=x.dtype),)
 
 
 convert_p = defprim(
@@ -43,7 +87,7 @@ convert_p = defprim(
 
 
 def astype(x, dtype, copy=True):
-    """``x`` converted to ``dtype`` (differentiable between floating dtypes)."""
+    """``x`` converted to ``dtype`` (differentiable between floating and complex dtypes)."""
     x = asarray(x)
     dtype = dtypes.canonical(dtype)
     if x.dtype == dtype:
@@ -59,7 +103,53 @@ subtract_p = binary("subtract", lambda xp, x, y: xp.subtract(x, y), lambda x, y,
 multiply_p = binary("multiply", lambda xp, x, y: xp.multiply(x, y), lambda x, y, out: y, lambda x, y, out: x)
 divide_p = binary("true_divide", lambda xp, x, y: xp.true_divide(x, y), lambda x, y, out: 1.0 / y,
                   lambda x, y, out: -out / y, domain="nonzero_second")
+floor_divide_p = not_differentiable("floor_divide", lambda xp, x, y: xp.floor_divide(x, y), same_shape,
+                                    domain="nonzero_second")
+# x - y * q with q = floor(x / y) (remainder) or trunc(x / y) (fmod), q piecewise constant.
+remainder_p = binary("remainder", lambda xp, x, y: xp.remainder(x, y), lambda x, y, out: 1.0,
+                     lambda x, y, out: -floor_divide(x, y), smooth=False, domain="nonzero_second")
+fmod_p = binary("fmod", lambda xp, x, y: xp.fmod(x, y), lambda x, y, out: 1.0,
+                lambda x, y, out: -trunc(true_divide(x, y)), smooth=False, domain="nonzero_second")
 negative_p = unary("negative", lambda xp, x: xp.negative(x), lambda x, out: -1.0)
+reciprocal_p = unary("reciprocal", lambda xp, x: xp.reciprocal(x), lambda x, out: -out * out, domain="nonzero")
+square_p = unary("square", lambda xp, x: xp.square(x), lambda x, out: 2.0 * x)
+sign_p = not_differentiable("sign", lambda xp, x: xp.sign(x), same_shape, domain="nonzero")
+
+
+def _unit_conj(x, out):
+    # conj(x) / |x|, taken as 0 at x == 0 like the real sign.
+    return conj(x) / where(equal(out, 0.0), 1.0, out)
+
+
+def _abs_jvp(primals, tangents):
+    (x,), (t,) = primals, tangents
+    out = abs_p.bind(x)
+    if x.dtype.kind == "c":
+        return out, real(t * _unit_conj(x, out))
+    return out, t * sign(x)
+
+
+def _abs_vjp(ct, x, *, out):
+    return (ct * (_unit_conj(x, out) if x.dtype.kind == "c" else sign(x)),)
+
+
+abs_p = defprim("absolute", impl=lambda xp, x: xp.abs(x), shape=_real_shape, jvp=_abs_jvp, vjp=_abs_vjp,
+                smooth=False)
+
+
+def _copysign_dx(x, y):
+    return 1.0 - 2.0 * _as(not_equal(signbit(x), signbit(y)), x)
+
+
+def _copysign_jvp(primals, tangents):
+    (x, y), (tx, _) = primals, tangents
+    return copysign_p.bind(x, y), None if tx is None else tx * _copysign_dx(x, y)
+
+
+# |x| with the sign of y: a kink in x at 0, a step in y (zero derivative).
+copysign_p = defprim("copysign", impl=lambda xp, x, y: xp.copysign(x, y), shape=same_shape, jvp=_copysign_jvp,
+                     vjp=lambda ct, x, y, *, out: ((lambda: ct * _copysign_dx(x, y)), None),
+                     smooth=False, domain="nonzero")
 
 # ----- powers, exponentials and logarithms ------------------------------------------------------
 
@@ -76,27 +166,75 @@ def _power_dy(x, y, out):
 
 power_p = binary("power", lambda xp, x, y: xp.power(x, y), _power_dx, _power_dy, domain="positive_first")
 exp_p = unary("exp", lambda xp, x: xp.exp(x), lambda x, out: out)
+exp2_p = unary("exp2", lambda xp, x: xp.exp2(x), lambda x, out: out * _LN2)
+expm1_p = unary("expm1", lambda xp, x: xp.expm1(x), lambda x, out: out + 1.0)
 log_p = unary("log", lambda xp, x: xp.log(x), lambda x, out: 1.0 / x, domain="positive")
+log2_p = unary("log2", lambda xp, x: xp.log2(x), lambda x, out: 1.0 / (x * _LN2), domain="positive")
+log10_p = unary("log10", lambda xp, x: xp.log10(x), lambda x, out: 1.0 / (x * _LN10), domain="positive")
+log1p_p = unary("log1p", lambda xp, x: xp.log1p(x), lambda x, out: 1.0 / (1.0 + x), domain="open_unit_ball")
+# d/dx log(e^x + e^y) = e^(x - out) <= 1: no overflow however large x and y are.
+logaddexp_p = binary("logaddexp", lambda xp, x, y: xp.logaddexp(x, y), lambda x, y, out: exp(x - out),
+                     lambda x, y, out: exp(y - out))
+logaddexp2_p = binary("logaddexp2", lambda xp, x, y: xp.logaddexp2(x, y), lambda x, y, out: exp2(x - out),
+                      lambda x, y, out: exp2(y - out))
 sqrt_p = unary("sqrt", lambda xp, x: xp.sqrt(x), lambda x, out: 0.5 / out, domain="positive")
+cbrt_p = unary("cbrt", lambda xp, x: xp.cbrt(x), lambda x, out: 1.0 / (3.0 * out * out), domain="nonzero")
+hypot_p = binary("hypot", lambda xp, x, y: xp.hypot(x, y), lambda x, y, out: x / out,
+                 lambda x, y, out: y / out, domain="nonzero")
 
 # ----- trigonometric and hyperbolic -----------------------------------------------------------
 
 sin_p = unary("sin", lambda xp, x: xp.sin(x), lambda x, out: cos(x))
 cos_p = unary("cos", lambda xp, x: xp.cos(x), lambda x, out: -sin(x))
+tan_p = unary("tan", lambda xp, x: xp.tan(x), lambda x, out: 1.0 + out * out, domain="open_unit_ball")
+arcsin_p = unary("arcsin", lambda xp, x: xp.arcsin(x), lambda x, out: 1.0 / sqrt(1.0 - x * x),
+                 domain="open_unit_ball")
+arccos_p = unary("arccos", lambda xp, x: xp.arccos(x), lambda x, out: -1.0 / sqrt(1.0 - x * x),
+                 domain="open_unit_ball")
+arctan_p = unary("arctan", lambda xp, x: xp.arctan(x), lambda x, out: 1.0 / (1.0 + x * x))
+# arctan2(y, x), the angle of (x, y): smooth away from the cut along x < 0, y = 0.
+arctan2_p = binary("arctan2", lambda xp, y, x: xp.arctan2(y, x), lambda y, x, out: x / (x * x + y * y),
+                   lambda y, x, out: -y / (x * x + y * y), domain="nonzero")
+sinh_p = unary("sinh", lambda xp, x: xp.sinh(x), lambda x, out: cosh(x))
+cosh_p = unary("cosh", lambda xp, x: xp.cosh(x), lambda x, out: sinh(x))
 tanh_p = unary("tanh", lambda xp, x: xp.tanh(x), lambda x, out: 1.0 - out * out)
+arcsinh_p = unary("arcsinh", lambda xp, x: xp.arcsinh(x), lambda x, out: 1.0 / sqrt(x * x + 1.0))
+arccosh_p = unary("arccosh", lambda xp, x: xp.arccosh(x), lambda x, out: 1.0 / sqrt(x * x - 1.0),
+                  domain="above_one")
+arctanh_p = unary("arctanh", lambda xp, x: xp.arctanh(x), lambda x, out: 1.0 / (1.0 - x * x),
+                  domain="open_unit_ball")
+
+# ----- rounding: piecewise constant, so their derivative is zero wherever it exists -----------
+
+floor_p = not_differentiable("floor", lambda xp, x: xp.floor(x), same_shape, domain="away_from_integers")
+ceil_p = not_differentiable("ceil", lambda xp, x: xp.ceil(x), same_shape, domain="away_from_integers")
+trunc_p = not_differentiable("trunc", lambda xp, x: xp.trunc(x), same_shape, domain="away_from_integers")
+fix_p = not_differentiable("fix", lambda xp, x: xp.fix(x), same_shape, domain="away_from_integers")
+rint_p = not_differentiable("rint", lambda xp, x: xp.rint(x), same_shape, domain="away_from_integers")
+round_p = not_differentiable("round", lambda xp, x, *, decimals: xp.round(x, decimals), same_shape,
+                             domain="away_from_integers")
 
 # ----- selection -------------------------------------------------------------------------------
 
 
 def _max_dx(x, y, out):
     # Ties split the derivative evenly, as JAX does, so max(x, x) has gradient 1.
-    return where(greater(x, y), 1.0, where(equal(x, y), 0.5, 0.0))
+    return _as(greater(x, y), x) + 0.5 * _as(equal(x, y), x)
+
+
+def _nan_other(x, y):
+    # fmax/fmin return the operand that is not NaN: the whole derivative goes to it.
+    return _as(logical_and(isnan(y), logical_not(isnan(x))), x)
 
 
 maximum_p = binary("maximum", lambda xp, x, y: xp.maximum(x, y), _max_dx,
                    lambda x, y, out: _max_dx(y, x, out), smooth=False)
 minimum_p = binary("minimum", lambda xp, x, y: xp.minimum(x, y), lambda x, y, out: _max_dx(y, x, out),
                    lambda x, y, out: _max_dx(x, y, out), smooth=False)
+fmax_p = binary("fmax", lambda xp, x, y: xp.fmax(x, y), lambda x, y, out: _max_dx(x, y, out) + _nan_other(x, y),
+                lambda x, y, out: _max_dx(y, x, out) + _nan_other(y, x), smooth=False)
+fmin_p = binary("fmin", lambda xp, x, y: xp.fmin(x, y), lambda x, y, out: _max_dx(y, x, out) + _nan_other(x, y),
+                lambda x, y, out: _max_dx(x, y, out) + _nan_other(y, x), smooth=False)
 
 
 def _where_jvp(primals, tangents):
@@ -119,38 +257,292 @@ where_p = defprim("select", impl=lambda xp, c, x, y: xp.where(c, x, y),
                   jvp=_where_jvp, vjp=_where_vjp, smooth=False)
 
 
-def where(condition, x=None, y=None):
-    """``x`` where ``condition`` holds, else ``y`` (broadcast together), as ``numpy.where``.
-
-    With only ``condition``, returns ``nonzero(condition)`` (not inside transforms).
-    """
-    if x is None and y is None:
-        from .indexing import nonzero
-        return nonzero(condition)
-    if x is None or y is None:
-        raise TypeError("where: give both x and y, or neither")
-    dt = dtypes.result_type(x, y)
-    c = asarray(condition)
-    if c.dtype != dtypes.bool_:
-        c = astype(c, dtypes.bool_)
-    (c, x, y), _ = _where_canon(c, x, y, dt)
-    return where_p.bind(c, x, y)
-
-
-def _where_canon(c, x, y, dt):
-    (x, y), _ = canonicalize("where", x, y, dtype=dt)
-    from ._base import broadcast_shapes
-    from .shape import broadcast_to
-    shape = broadcast_shapes("where", c.shape, x.shape)
-    return tuple(a if a.shape == shape else broadcast_to(a, shape) for a in (c, x, y)), dt
-
-
 def _stop_gradient_jvp(primals, tangents):
     return stop_gradient_p.bind(primals[0]), None
 
 
 stop_gradient_p = defprim("stop_gradient", impl=lambda xp, x: x, shape=same_shape,
                           jvp=_stop_gradient_jvp, vjp=lambda ct, x, *, out: (None,))
+
+# ----- comparisons, logic, bits: boolean or integer outputs -------------------------------------
+
+equal_p = not_differentiable("equal", lambda xp, x, y: xp.equal(x, y), bool_shape)
+not_equal_p = not_differentiable("not_equal", lambda xp, x, y: xp.not_equal(x, y), bool_shape)
+less_p = not_differentiable("less", lambda xp, x, y: xp.less(x, y), bool_shape)
+less_equal_p = not_differentiable("less_equal", lambda xp, x, y: xp.less_equal(x, y), bool_shape)
+greater_p = not_differentiable("greater", lambda xp, x, y: xp.greater(x, y), bool_shape)
+greater_equal_p = not_differentiable("greater_equal", lambda xp, x, y: xp.greater_equal(x, y), bool_shape)
+logical_and_p = not_differentiable("logical_and", lambda xp, x, y: xp.logical_and(x, y), bool_shape)
+logical_or_p = not_differentiable("logical_or", lambda xp, x, y: xp.logical_or(x, y), bool_shape)
+logical_xor_p = not_differentiable("logical_xor", lambda xp, x, y: xp.logical_xor(x, y), bool_shape)
+logical_not_p = not_differentiable("logical_not", lambda xp, x: xp.logical_not(x), bool_shape)
+isnan_p = not_differentiable("isnan", lambda xp, x: xp.isnan(x), bool_shape)
+isinf_p = not_differentiable("isinf", lambda xp, x: xp.isinf(x), bool_shape)
+isfinite_p = not_differentiable("isfinite", lambda xp, x: xp.isfinite(x), bool_shape)
+signbit_p = not_differentiable("signbit", lambda xp, x: xp.signbit(x), bool_shape)
+bitwise_and_p = not_differentiable("bitwise_and", lambda xp, x, y: xp.bitwise_and(x, y), same_shape)
+bitwise_or_p = not_differentiable("bitwise_or", lambda xp, x, y: xp.bitwise_or(x, y), same_shape)
+bitwise_xor_p = not_differentiable("bitwise_xor", lambda xp, x, y: xp.bitwise_xor(x, y), same_shape)
+invert_p = not_differentiable("invert", lambda xp, x: xp.invert(x), same_shape)
+left_shift_p = not_differentiable("left_shift", lambda xp, x, y: xp.left_shift(x, y), same_shape)
+right_shift_p = not_differentiable("right_shift", lambda xp, x, y: xp.right_shift(x, y), same_shape)
+
+# ----- parts of complex numbers: linear over the reals ------------------------------------------
+# JVP applies the map to the tangent; VJP is its transpose under Re(sum(a * b)):
+# real -> ct + 0i, imag -> -i ct, conj -> conj(ct).
+
+real_p = defprim("real", impl=lambda xp, x: xp.real(x), shape=_real_shape,
+                 vjp=lambda ct, x, *, out: (convert_p.bind(ct, dtype=x.dtype),))
+real_p.jvp = linear_jvp(real_p)
+imag_p = defprim("imag", impl=lambda xp, x: xp.imag(x), shape=_real_shape,
+                 vjp=lambda ct, x, *, out: (convert_p.bind(ct, dtype=x.dtype) * -1j,))
+imag_p.jvp = linear_jvp(imag_p)
+conj_p = defprim("conjugate", impl=lambda xp, x: xp.conj(x), shape=same_shape,
+                 vjp=lambda ct, x, *, out: (conj_p.bind(ct),))
+conj_p.jvp = linear_jvp(conj_p)
+
+# ----- public functions ------------------------------------------------------------------------------
+
+_FLOAT = "fc"
+
+
+def _true_divide_dtype(dt):
+    return dt if dt.kind in "fc" else np.result_type(dt, 1.0) if dt.kind != "b" else dtypes.default_float()
+
+
+def _floating(opname):
+    """Result dtype of a function NumPy defines for real floats only: ints become the smallest safe float."""
+    def result(dt):
+        if dt.kind == "c":
+            raise DTypeError(f"{opname}: complex operands are not supported (got {dt})")
+        return dt if dt.kind == "f" else np.promote_types(dt, dtypes.float16)
+    return result
+
+
+def _integers(opname):
+    def result(dt):
+        if dt.kind not in "biu":
+            raise DTypeError(f"{opname}: expected integer or boolean operands, got {dt}")
+        return dt
+    return result
+
+
+def _zero_derivative(name):
+    return f"Elementwise ``{name}``, as ``numpy.{name}``; piecewise constant, so its derivative is zero."
+
+
+def _boolean(name):
+    return f"Elementwise ``{name}``, as ``numpy.{name}``; boolean output, not differentiable."
+
+
+def _bits(name):
+    return f"Elementwise ``{name}`` of integer or boolean arrays, as ``numpy.{name}``."
+
+
+add = binary_fn(add_p)
+subtract = binary_fn(subtract_p)
+multiply = binary_fn(multiply_p)
+true_divide = binary_fn(divide_p, result=_true_divide_dtype)
+divide = binary_fn(divide_p, name="divide", result=_true_divide_dtype)
+floor_divide = binary_fn(floor_divide_p, doc=_zero_derivative("floor_divide"))
+remainder = binary_fn(remainder_p, doc="``x1 - floor(x1 / x2) * x2`` (sign of ``x2``), as ``numpy.remainder``; "
+                                       "differentiable except where it jumps.")
+mod = binary_fn(remainder_p, name="mod", doc=remainder.__doc__)
+fmod = binary_fn(fmod_p, doc="``x1 - trunc(x1 / x2) * x2`` (sign of ``x1``), as ``numpy.fmod``; "
+                             "differentiable except where it jumps.")
+copysign = binary_fn(copysign_p, result=_floating("copysign"))
+power = binary_fn(power_p)
+pow = binary_fn(power_p, name="pow")
+logaddexp = binary_fn(logaddexp_p, result=_floating("logaddexp"))
+logaddexp2 = binary_fn(logaddexp2_p, result=_floating("logaddexp2"))
+hypot = binary_fn(hypot_p, result=_floating("hypot"))
+arctan2 = binary_fn(arctan2_p, result=_floating("arctan2"))
+atan2 = binary_fn(arctan2_p, name="atan2", result=_floating("atan2"))
+maximum = binary_fn(maximum_p)
+minimum = binary_fn(minimum_p)
+fmax = binary_fn(fmax_p, doc="Elementwise maximum ignoring NaNs, as ``numpy.fmax``; the derivative goes to "
+                             "the operand chosen (half to each on ties).")
+fmin = binary_fn(fmin_p, doc="Elementwise minimum ignoring NaNs, as ``numpy.fmin``.")
+equal = binary_fn(equal_p, doc=_boolean("equal"))
+not_equal = binary_fn(not_equal_p, doc=_boolean("not_equal"))
+less = binary_fn(less_p, doc=_boolean("less"))
+less_equal = binary_fn(less_equal_p, doc=_boolean("less_equal"))
+greater = binary_fn(greater_p, doc=_boolean("greater"))
+greater_equal = binary_fn(greater_equal_p, doc=_boolean("greater_equal"))
+logical_and = binary_fn(logical_and_p, doc=_boolean("logical_and"))
+logical_or = binary_fn(logical_or_p, doc=_boolean("logical_or"))
+logical_xor = binary_fn(logical_xor_p, doc=_boolean("logical_xor"))
+bitwise_and = binary_fn(bitwise_and_p, result=_integers("bitwise_and"), doc=_bits("bitwise_and"))
+bitwise_or = binary_fn(bitwise_or_p, result=_integers("bitwise_or"), doc=_bits("bitwise_or"))
+bitwise_xor = binary_fn(bitwise_xor_p, result=_integers("bitwise_xor"), doc=_bits("bitwise_xor"))
+left_shift = binary_fn(left_shift_p, result=_integers("left_shift"), doc=_bits("left_shift"))
+right_shift = binary_fn(right_shift_p, result=_integers("right_shift"), doc=_bits("right_shift"))
+bitwise_left_shift = binary_fn(left_shift_p, name="bitwise_left_shift", result=_integers("bitwise_left_shift"),
+                               doc=left_shift.__doc__)
+bitwise_right_shift = binary_fn(right_shift_p, name="bitwise_right_shift",
+                                result=_integers("bitwise_right_shift"), doc=right_shift.__doc__)
+
+negative = unary_fn(negative_p)
+reciprocal = unary_fn(reciprocal_p, doc="``1 / x`` elementwise, as ``numpy.reciprocal`` (integer division for "
+                                        "integers); differentiable.")
+square = unary_fn(square_p)
+absolute = unary_fn(abs_p, doc="``|x|`` elementwise (the modulus for complex ``x``), as ``numpy.absolute``. "
+                               "The derivative at 0 is taken as 0.")
+abs = unary_fn(abs_p, name="abs", doc=absolute.__doc__)
+sign = unary_fn(sign_p, doc="Elementwise sign (``x / |x|`` for complex), as ``numpy.sign``; its derivative "
+                             "is taken as zero.")
+exp = unary_fn(exp_p, kinds=_FLOAT)
+exp2 = unary_fn(exp2_p, kinds=_FLOAT)
+expm1 = unary_fn(expm1_p, kinds=_FLOAT)
+log = unary_fn(log_p, kinds=_FLOAT)
+log2 = unary_fn(log2_p, kinds=_FLOAT)
+log10 = unary_fn(log10_p, kinds=_FLOAT)
+log1p = unary_fn(log1p_p, kinds=_FLOAT)
+sqrt = unary_fn(sqrt_p, kinds=_FLOAT)
+cbrt = unary_fn(cbrt_p, kinds="f")
+sin = unary_fn(sin_p, kinds=_FLOAT)
+cos = unary_fn(cos_p, kinds=_FLOAT)
+tan = unary_fn(tan_p, kinds=_FLOAT)
+arcsin = unary_fn(arcsin_p, kinds=_FLOAT)
+arccos = unary_fn(arccos_p, kinds=_FLOAT)
+arctan = unary_fn(arctan_p, kinds=_FLOAT)
+sinh = unary_fn(sinh_p, kinds=_FLOAT)
+cosh = unary_fn(cosh_p, kinds=_FLOAT)
+tanh = unary_fn(tanh_p, kinds=_FLOAT)
+arcsinh = unary_fn(arcsinh_p, kinds=_FLOAT)
+arccosh = unary_fn(arccosh_p, kinds=_FLOAT)
+arctanh = unary_fn(arctanh_p, kinds=_FLOAT)
+asin = unary_fn(arcsin_p, name="asin", kinds=_FLOAT)
+acos = unary_fn(arccos_p, name="acos", kinds=_FLOAT)
+atan = unary_fn(arctan_p, name="atan", kinds=_FLOAT)
+asinh = unary_fn(arcsinh_p, name="asinh", kinds=_FLOAT)
+acosh = unary_fn(arccosh_p, name="acosh", kinds=_FLOAT)
+atanh = unary_fn(arctanh_p, name="atanh", kinds=_FLOAT)
+floor = unary_fn(floor_p, doc=_zero_derivative("floor"))
+ceil = unary_fn(ceil_p, doc=_zero_derivative("ceil"))
+trunc = unary_fn(trunc_p, doc=_zero_derivative("trunc"))
+fix = unary_fn(fix_p, doc=_zero_derivative("fix"))
+rint = unary_fn(rint_p, kinds=_FLOAT, doc=_zero_derivative("rint"))
+logical_not = unary_fn(logical_not_p, doc=_boolean("logical_not"))
+isnan = unary_fn(isnan_p, doc=_boolean("isnan"))
+isinf = unary_fn(isinf_p, doc=_boolean("isinf"))
+isfinite = unary_fn(isfinite_p, doc=_boolean("isfinite"))
+signbit = unary_fn(signbit_p, doc=_boolean("signbit"))
+invert = unary_fn(invert_p, kinds="biu", doc=_bits("invert") + " On booleans it is logical not.")
+bitwise_not = unary_fn(invert_p, name="bitwise_not", kinds="biu", doc=invert.__doc__)
+bitwise_invert = unary_fn(invert_p, name="bitwise_invert", kinds="biu", doc=invert.__doc__)
+
+
+def positive(x):
+    """``+x``, as ``numpy.positive``: ``x`` itself (fnx arrays are immutable)."""
+    return asarray(x)
+
+
+def _operands(*values):
+    """Python scalars kept as they are (weak, for promotion), anything else as an array."""
+    return tuple(v if isinstance(v, (bool, int, float, complex)) else asarray(v) for v in values)
+
+
+def _to_float(x):
+    """``x`` as an array of the float NumPy's float-only functions would compute in."""
+    x = asarray(x)
+    return x if x.dtype.kind in "fc" else astype(x, np.promote_types(x.dtype, dtypes.float16))
+
+
+def float_power(x1, x2):
+    """``x1 ** x2`` computed in float64 (complex128 for complex input), as ``numpy.float_power``.
+
+    >>> import fnx.numpy as fnp
+    >>> fnp.float_power(fnp.array([2., 3.], dtype="float32"), 2)
+    Array([4., 9.], dtype=float64)
+    """
+    x1, x2 = _operands(x1, x2)
+    dt = dtypes.complex128 if dtypes.result_type(x1, x2).kind == "c" else dtypes.float64
+    return power(astype(x1, dt), astype(x2, dt))
+
+
+def deg2rad(x):
+    """Degrees to radians, ``x * pi / 180``, as ``numpy.deg2rad``."""
+    return multiply(_to_float(x), math.pi / 180.0)
+
+
+def rad2deg(x):
+    """Radians to degrees, ``x * 180 / pi``, as ``numpy.rad2deg``."""
+    return multiply(_to_float(x), 180.0 / math.pi)
+
+
+radians, degrees = deg2rad, rad2deg
+
+
+def round(a, decimals=0, out=None):
+    """``a`` rounded to ``decimals`` decimals, halves to even, as ``numpy.round``; zero derivative.
+
+    >>> import fnx.numpy as fnp
+    >>> fnp.round(fnp.array([0.5, 1.5, 2.5, 0.125]), 2)
+    Array([0.5 , 1.5 , 2.5 , 0.12], dtype=float32)
+    """
+    if out is not None:
+        raise ImmutableError("round: fnx arrays are immutable, so out= is not supported; use the returned array")
+    return round_p.bind(asarray(a), decimals=int(decimals))
+
+
+around = round
+
+
+def clip(a, a_min=None, a_max=None, out=None, *, min=None, max=None):
+    """``a`` limited to ``[a_min, a_max]`` (either may be None or an array), as ``numpy.clip``.
+
+    Computed as ``minimum(maximum(a, a_min), a_max)``, so where a bound is
+    active the derivative flows to that bound instead of to ``a``.
+
+    >>> import fnx, fnx.numpy as fnp
+    >>> fnx.grad(lambda x, hi: fnp.clip(x, 0., hi).sum(), argnums=(0, 1))(fnp.array([-1., .5, 2.]), 1.)
+    (Array([0., 1., 0.], dtype=float32), Array(1., dtype=float32))
+    """
+    if out is not None:
+        raise ImmutableError("clip: fnx arrays are immutable, so out= is not supported; use the returned array")
+    if (min is not None and a_min is not None) or (max is not None and a_max is not None):
+        raise TypeError("clip: give each bound once, as a_min/a_max or as min/max")
+    lo = a_min if min is None else min
+    hi = a_max if max is None else max
+    out = asarray(a)
+    if lo is not None:
+        out = maximum(out, lo)
+    if hi is not None:
+        out = minimum(out, hi)
+    return out
+
+
+def where(condition, x=None, y=None):
+    """``x`` where ``condition`` holds, else ``y``, all three broadcast together, as ``numpy.where``.
+
+    The derivative flows to ``x`` where the condition holds and to ``y``
+    elsewhere. With only ``condition``, returns ``nonzero(condition)``.
+
+    >>> import fnx.numpy as fnp
+    >>> fnp.where(fnp.array([True, False]), fnp.array([1., 2.]), 0.)
+    Array([1., 0.], dtype=float32)
+    """
+    if x is None and y is None:
+        from .indexing import nonzero
+        return nonzero(condition)
+    if x is None or y is None:
+        raise TypeError("where: give both x and y, or neither")
+    x, y = _operands(x, y)
+    dt = dtypes.result_type(x, y)
+    c, x, y = asarray(condition), asarray(x, dt), asarray(y, dt)
+    if c.dtype != dtypes.bool_:
+        c = astype(c, dtypes.bool_)
+    if not is_traced(c, x, y):
+        try:
+            return where_p.bind(c, x, y)  # no rule will see these operands: let the backend broadcast
+        except ValueError:
+            pass  # the path below raises an error naming where and the shapes
+    shape = broadcast_shapes("where", c.shape, x.shape, y.shape)
+    if c.shape != shape or x.shape != shape or y.shape != shape:
+        from .shape import broadcast_to
+        c, x, y = (broadcast_to(a, shape) for a in (c, x, y))
+    return where_p.bind(c, x, y)
 
 
 def stop_gradient(x):
@@ -164,47 +556,45 @@ def stop_gradient(x):
     return tree.map(lambda a: stop_gradient_p.bind(asarray(a)), x)
 
 
-# ----- comparisons -------------------------------------------------------------------------------
+def real(val):
+    """The real part, as ``numpy.real``: ``val`` itself for real arrays.
 
-equal_p = not_differentiable("equal", lambda xp, x, y: xp.equal(x, y), bool_shape)
-not_equal_p = not_differentiable("not_equal", lambda xp, x, y: xp.not_equal(x, y), bool_shape)
-less_p = not_differentiable("less", lambda xp, x, y: xp.less(x, y), bool_shape)
-less_equal_p = not_differentiable("less_equal", lambda xp, x, y: xp.less_equal(x, y), bool_shape)
-greater_p = not_differentiable("greater", lambda xp, x, y: xp.greater(x, y), bool_shape)
-greater_equal_p = not_differentiable("greater_equal", lambda xp, x, y: xp.greater_equal(x, y), bool_shape)
+    Complex derivatives follow JAX: for a real-valued ``f``, ``grad(f)(z)`` is
+    ``df/dx - i df/dy``.
 
-# ----- public functions ------------------------------------------------------------------------------
-
-_FLOAT = "fc"
-
-
-def _true_divide_dtype(dt):
-    return dt if dt.kind in "fc" else np.result_type(dt, 1.0) if dt.kind != "b" else dtypes.default_float()
+    >>> import fnx, fnx.numpy as fnp
+    >>> fnx.grad(lambda z: fnp.real(z * fnp.conj(z)))(fnp.array(3 + 4j))
+    Array(6.-8.j, dtype=complex64)
+    """
+    val = asarray(val)
+    return real_p.bind(val) if val.dtype.kind == "c" else val
 
 
-add = binary_fn(add_p)
-subtract = binary_fn(subtract_p)
-multiply = binary_fn(multiply_p)
-true_divide = binary_fn(divide_p, result=_true_divide_dtype)
-divide = binary_fn(divide_p, name="divide", result=_true_divide_dtype)
-power = binary_fn(power_p)
-maximum = binary_fn(maximum_p)
-minimum = binary_fn(minimum_p)
-equal = binary_fn(equal_p)
-not_equal = binary_fn(not_equal_p)
-less = binary_fn(less_p)
-less_equal = binary_fn(less_equal_p)
-greater = binary_fn(greater_p)
-greater_equal = binary_fn(greater_equal_p)
-
-negative = unary_fn(negative_p)
-exp = unary_fn(exp_p, kinds=_FLOAT)
-log = unary_fn(log_p, kinds=_FLOAT)
-sqrt = unary_fn(sqrt_p, kinds=_FLOAT)
-sin = unary_fn(sin_p, kinds=_FLOAT)
-cos = unary_fn(cos_p, kinds=_FLOAT)
-tanh = unary_fn(tanh_p, kinds=_FLOAT)
+def imag(val):
+    """The imaginary part, as ``numpy.imag``: zeros for real arrays."""
+    val = asarray(val)
+    if val.dtype.kind == "c":
+        return imag_p.bind(val)
+    from .creation import zeros_like
+    return zeros_like(val)
 
 
-def positive(x):
-    return asarray(x)
+def conjugate(x):
+    """The complex conjugate, as ``numpy.conjugate``: ``x`` itself for real arrays."""
+    x = asarray(x)
+    return conj_p.bind(x) if x.dtype.kind == "c" else x
+
+
+conj = conjugate
+
+
+def angle(z, deg=False):
+    """The argument of ``z``, ``arctan2(imag(z), real(z))``, in radians (degrees with ``deg``), as ``numpy.angle``.
+
+    >>> import fnx.numpy as fnp
+    >>> fnp.angle(fnp.array([1j, -1.]))
+    Array([1.5707964, 3.1415927], dtype=float32)
+    """
+    z = asarray(z)
+    a = arctan2(imag(z), real(z)) if z.dtype.kind == "c" else arctan2(0, z)
+    return a * (180.0 / math.pi) if deg else a

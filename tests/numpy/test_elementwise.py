@@ -1,28 +1,355 @@
 """Elementwise primitives: cases for the registry-wide checks, and named regressions."""
 import numpy as np
+import pytest
+from hypothesis import strategies as st
+from hypothesis.extra import numpy as hnp
 
+import fnx
 import fnx.numpy as fnp
-from .harness import Case, one, two_broadcasting
+from fnx.errors import DTypeError, ShapeError
+from .harness import Case, numpy_arrays, one, two_broadcasting
 
 
+def _apart(*xs):
+    """Every pair of the (broadcast) arguments differs by more than 1e-3 everywhere: away from ties."""
+    return all(bool(np.all(np.abs(a - b) > 1e-3)) for i, a in enumerate(xs) for b in xs[i + 1:])
 
-def _apart(x, y):
-    return bool(np.all(np.abs(x - y) > 1e-3))
+
+def _off_integers(q, margin=1e-3):
+    return bool(np.all(np.abs(q - np.round(q)) > margin))
+
+
+def _quotient_off_integers(x, y):
+    return _off_integers(x / y)
+
+
+def _off_halves(x, decimals=0):
+    return _off_integers(x * 10.0 ** decimals + 0.5)
+
+
+def _broadcasting(n, *elements):
+    """``n`` arrays of mutually broadcastable shapes, the i-th drawn from ``elements[i]``."""
+    def build(b):
+        return st.tuples(*[hnp.arrays(e[0], s, elements=e[1]) for s, e in zip(b.input_shapes, elements)])
+    return hnp.mutually_broadcastable_shapes(num_shapes=n, max_dims=3, max_side=3).flatmap(build)
+
+
+_REAL = (np.float64, st.floats(-3, 3))
+_TIES = (np.float64, st.sampled_from([-1.0, 0.0, 0.5, 1.0]))  # equal values and zeros are common
+_INTS = (np.int64, st.integers(-100, 100))
+_SHIFTS = (np.int64, st.integers(0, 8))
+_SPECIAL = hnp.arrays(
+    np.float64, hnp.array_shapes(max_dims=2, max_side=4),
+    elements=st.sampled_from([0.0, -0.0, 1.5, -2.0, np.inf, -np.inf, np.nan]))
+
+
+def _z(x, y):
+    return x + 1j * y
+
+
+def _both(expr):
+    """``(fnx function, numpy reference)`` from one expression over a module."""
+    return expr(fnp), expr(np)
 
 
 CASES = [
+    # casts
+    Case("convert_element_type", lambda x: fnp.astype(x, "float64"), lambda x: x.astype(np.float64),
+         one(dtype=np.float32)),
+    Case("convert_element_type", lambda x: fnp.astype(x, "int32"), lambda x: x.astype(np.int32), one(),
+         grad=False, name="convert_element_type_to_int"),
+    # arithmetic
     Case("add", fnp.add, np.add, two_broadcasting(), diff=(0, 1)),
     Case("subtract", fnp.subtract, np.subtract, two_broadcasting(), diff=(0, 1)),
     Case("multiply", fnp.multiply, np.multiply, two_broadcasting(), diff=(0, 1)),
     Case("true_divide", fnp.true_divide, np.true_divide, two_broadcasting("real", "nonzero"), diff=(0, 1)),
-    Case("power", fnp.power, np.power, two_broadcasting("positive", "real"), diff=(0, 1)),
+    Case("floor_divide", fnp.floor_divide, np.floor_divide, two_broadcasting("real", "nonzero"), diff=(0, 1),
+         valid=_quotient_off_integers),
+    Case("remainder", fnp.remainder, np.remainder, two_broadcasting("real", "nonzero"), diff=(0, 1),
+         valid=_quotient_off_integers),
+    Case("remainder", fnp.mod, np.mod, two_broadcasting("real", "nonzero"), diff=(0, 1),
+         valid=_quotient_off_integers, name="mod"),
+    Case("fmod", fnp.fmod, np.fmod, two_broadcasting("real", "nonzero"), diff=(0, 1),
+         valid=_quotient_off_integers),
     Case("negative", fnp.negative, np.negative, one()),
+    Case("reciprocal", fnp.reciprocal, np.reciprocal, one(domain="nonzero")),
+    Case("square", fnp.square, np.square, one()),
+    Case("absolute", fnp.abs, np.abs, one(domain="nonzero")),
+    Case("sign", fnp.sign, np.sign, one(domain="nonzero")),
+    Case("copysign", fnp.copysign, np.copysign, two_broadcasting("nonzero", "nonzero"), diff=(0, 1)),
+    # powers, exponentials, logarithms
+    Case("power", fnp.power, np.power, two_broadcasting("positive", "real"), diff=(0, 1)),
+    Case("power", fnp.float_power, np.float_power, two_broadcasting("positive", "real"), diff=(0, 1),
+         name="float_power"),
     Case("exp", fnp.exp, np.exp, one()),
+    Case("exp2", fnp.exp2, np.exp2, one()),
+    Case("expm1", fnp.expm1, np.expm1, one()),
     Case("log", fnp.log, np.log, one(domain="positive")),
+    Case("log2", fnp.log2, np.log2, one(domain="positive")),
+    Case("log10", fnp.log10, np.log10, one(domain="positive")),
+    Case("log1p", fnp.log1p, np.log1p, one(domain="open_unit_ball")),
+    Case("logaddexp", fnp.logaddexp, np.logaddexp, two_broadcasting(), diff=(0, 1)),
+    Case("logaddexp2", fnp.logaddexp2, np.logaddexp2, two_broadcasting(), diff=(0, 1)),
     Case("sqrt", fnp.sqrt, np.sqrt, one(domain="positive")),
+    Case("cbrt", fnp.cbrt, np.cbrt, one(domain="nonzero")),
+    Case("hypot", fnp.hypot, np.hypot, two_broadcasting("nonzero", "nonzero"), diff=(0, 1)),
+    # trigonometric and hyperbolic
     Case("sin", fnp.sin, np.sin, one()),
     Case("cos", fnp.cos, np.cos, one()),
+    Case("tan", fnp.tan, np.tan, one(domain="open_unit_ball")),
+    Case("arcsin", fnp.arcsin, np.arcsin, one(domain="open_unit_ball")),
+    Case("arccos", fnp.arccos, np.arccos, one(domain="open_unit_ball")),
+    Case("arctan", fnp.arctan, np.arctan, one()),
+    Case("arctan2", fnp.arctan2, np.arctan2, two_broadcasting("nonzero", "nonzero"), diff=(0, 1)),
+    Case("sinh", fnp.sinh, np.sinh, one()),
+    Case("cosh", fnp.cosh, np.cosh, one()),
     Case("tanh", fnp.tanh, np.tanh, one()),
+    Case("arcsinh", fnp.arcsinh, np.arcsinh, one()),
+    Case("arccosh", fnp.arccosh, np.arccosh, one(domain="above_one")),
+    Case("arctanh", fnp.arctanh, np.arctanh, one(domain="open_unit_ball")),
+    Case("multiply", fnp.deg2rad, np.deg2rad, one(), name="deg2rad"),
+    Case("multiply", fnp.rad2deg, np.rad2deg, one(), name="rad2deg"),
+    # rounding: the derivative checks see zeros on both sides
+    Case("floor", fnp.floor, np.floor, one(domain="away_from_integers")),
+    Case("ceil", fnp.ceil, np.ceil, one(domain="away_from_integers")),
+    Case("trunc", fnp.trunc, np.trunc, one(domain="away_from_integers")),
+    Case("fix", fnp.fix, np.fix, one(domain="away_from_integers")),
+    Case("rint", fnp.rint, np.rint, one(domain="away_from_integers"), valid=_off_halves),
+    Case("round", fnp.round, np.round, st.tuples(numpy_arrays(), st.integers(-1, 2)), valid=_off_halves),
+    # selection
     Case("maximum", fnp.maximum, np.maximum, two_broadcasting(), diff=(0, 1), valid=_apart),
     Case("minimum", fnp.minimum, np.minimum, two_broadcasting(), diff=(0, 1), valid=_apart),
+    Case("fmax", fnp.fmax, np.fmax, two_broadcasting(), diff=(0, 1), valid=_apart),
+    Case("fmin", fnp.fmin, np.fmin, two_broadcasting(), diff=(0, 1), valid=_apart),
+    Case("minimum", fnp.clip, np.clip, _broadcasting(3, _REAL, _REAL, _REAL), diff=(0, 1, 2), valid=_apart,
+         name="clip"),
+    Case("maximum", lambda x, lo: fnp.clip(x, lo), lambda x, lo: np.clip(x, lo, None), two_broadcasting(),
+         diff=(0, 1), valid=_apart, name="clip_lower"),
+    Case("select", fnp.where, np.where, _broadcasting(3, (np.bool_, st.booleans()), _REAL, _REAL), diff=(1, 2)),
+    Case("stop_gradient", fnp.stop_gradient, lambda x: x, one(), grad=False),
+    # comparisons, logic, bits
+    *[Case(name, getattr(fnp, name), getattr(np, name), _broadcasting(2, _TIES, _TIES), grad=False)
+      for name in ("equal", "not_equal", "less", "less_equal", "greater", "greater_equal",
+                   "logical_and", "logical_or", "logical_xor")],
+    Case("logical_not", fnp.logical_not, np.logical_not, _broadcasting(1, _TIES), grad=False),
+    *[Case(name, getattr(fnp, name), getattr(np, name), st.tuples(_SPECIAL), grad=False)
+      for name in ("isnan", "isinf", "isfinite", "signbit")],
+    *[Case(name, getattr(fnp, name), getattr(np, name), _broadcasting(2, _INTS, _INTS), grad=False)
+      for name in ("bitwise_and", "bitwise_or", "bitwise_xor")],
+    *[Case(name, getattr(fnp, name), getattr(np, name), _broadcasting(2, _INTS, _SHIFTS), grad=False)
+      for name in ("left_shift", "right_shift")],
+    Case("invert", fnp.invert, np.invert, _broadcasting(1, _INTS), grad=False),
+    Case("invert", fnp.invert, np.invert, _broadcasting(1, (np.bool_, st.booleans())), grad=False,
+         name="invert_bool"),
+    # complex intermediates between real inputs and outputs, so every derivative check applies
+    Case("real", *_both(lambda m: lambda x, y: m.real(_z(x, y) * _z(y, x))), two_broadcasting(), diff=(0, 1)),
+    Case("imag", *_both(lambda m: lambda x, y: m.imag(_z(x, y) * _z(x, y))), two_broadcasting(), diff=(0, 1)),
+    Case("conjugate", *_both(lambda m: lambda x, y: m.imag(m.conj(_z(x, y)) * m.exp(_z(y, x)))),
+         two_broadcasting(), diff=(0, 1)),
+    Case("absolute", *_both(lambda m: lambda x, y: m.abs(_z(x, y) * _z(y, 1.0))),
+         two_broadcasting("nonzero", "real"), diff=(0, 1), order=2, name="absolute_complex"),
+    Case("arctan2", *_both(lambda m: lambda x, y: m.angle(_z(x, y))), two_broadcasting("real", "nonzero"),
+         diff=(0, 1), name="angle"),
 ]
+
+
+# ----- dtypes ---------------------------------------------------------------------------------------
+
+def test_nep50_weak_python_scalars():
+    f32 = fnp.ones(3, dtype="float32")
+    assert (f32 * 2.0).dtype == np.float32
+    assert (2.0 * f32).dtype == np.float32
+    assert (fnp.ones(3, dtype="int8") + 1).dtype == np.int8
+    assert (f32 + fnp.ones(3, dtype="float64")).dtype == np.float64
+    assert fnp.maximum(f32, 0.0).dtype == np.float32
+    assert fnp.clip(fnp.arange(4, dtype="int8"), 1, 2).dtype == np.int8
+
+
+@pytest.mark.parametrize("fn", [fnp.sin, fnp.exp, fnp.log1p, fnp.rint, fnp.arctanh, fnp.deg2rad, fnp.cbrt])
+def test_float_functions_promote_integers_like_numpy(fn):
+    x = np.arange(1, 4)
+    with np.errstate(all="ignore"):
+        expected = getattr(np, fn.__name__)(x)
+        out = fn(fnp.asarray(x))
+    assert out.dtype == expected.dtype == np.float64
+    np.testing.assert_allclose(np.asarray(out), expected)
+
+
+@pytest.mark.parametrize("fn", [fnp.arctan2, fnp.hypot, fnp.logaddexp, fnp.copysign, fnp.true_divide])
+def test_float_binary_functions_promote_integers_like_numpy(fn):
+    x, y = np.arange(1, 4), np.array([2, -1, 3])
+    expected = getattr(np, fn.__name__)(x, y)
+    assert fn(fnp.asarray(x), fnp.asarray(y)).dtype == expected.dtype
+    traced = fnx.make_graph(lambda a: fn(a, fnp.asarray(y)))(fnp.asarray(x))
+    assert traced.eqns[-1].outputs[0].aval.dtype == expected.dtype
+
+
+def test_integer_and_bool_outputs():
+    i = fnp.array([3, -4, 5])
+    assert fnp.floor(i).dtype == np.int64 and fnp.abs(i).tolist() == [3, 4, 5]
+    assert fnp.floor_divide(i, 2).tolist() == [1, -2, 2] and fnp.mod(i, 3).tolist() == [0, 2, 2]
+    assert fnp.fmod(i, 3).tolist() == [0, -1, 2]
+    assert fnp.isnan(i).dtype == np.bool_
+    assert fnp.logical_and(fnp.array([0., 2.]), 1.5).tolist() == [False, True]
+    assert fnp.bitwise_and(fnp.array([True, False]), True).tolist() == [True, False]
+    assert fnp.invert(fnp.array([True, False])).tolist() == [False, True]
+    assert fnp.left_shift(fnp.array([1, 2], dtype="int8"), 2).dtype == np.int8
+
+
+def test_bitwise_operations_reject_floats():
+    with pytest.raises(DTypeError, match="bitwise_and"):
+        fnp.bitwise_and(fnp.array([1.0]), 1)
+    with pytest.raises(DTypeError, match="invert"):
+        fnp.invert(fnp.array([1.0]))
+    with pytest.raises(DTypeError, match="arctan2"):
+        fnp.arctan2(fnp.array([1j]), 1.0)
+
+
+def test_float_power_computes_in_float64():
+    assert fnp.float_power(fnp.array([2.0], dtype="float32"), 3).dtype == np.float64
+    assert fnp.float_power(2, fnp.array([1j])).dtype == np.complex128
+
+
+# ----- broadcasting and errors --------------------------------------------------------------------------
+
+@pytest.mark.parametrize("fn", [fnp.add, fnp.arctan2, fnp.logaddexp, fnp.equal])
+def test_broadcasting_error_names_op_and_shapes(fn):
+    with pytest.raises(ShapeError, match=rf"{fn.__name__}: shapes \(2,\), \(3,\)"):
+        fn(fnp.ones(2), fnp.ones(3))
+
+
+def test_where_broadcasts_scalars_and_conditions():
+    c = fnp.array([[True], [False]])
+    out = fnp.where(c, fnp.array([1.0, 2.0, 3.0]), 0.0)
+    np.testing.assert_array_equal(np.asarray(out), np.where(np.asarray(c), [1.0, 2.0, 3.0], 0.0))
+    assert out.dtype == np.float32 and out.shape == (2, 3)
+    assert fnp.where(fnp.array([0, 2]), 1, 2).tolist() == [2, 1]  # non-boolean conditions use truthiness
+    assert fnp.where(True, fnp.array([1, 2], dtype="int8"), 5).dtype == np.int8
+    with pytest.raises(ShapeError, match=r"where: shapes \(2,\), \(3,\)"):
+        fnp.where(fnp.ones(2, dtype=bool), fnp.ones(3), 0.0)
+    with pytest.raises(TypeError, match="where"):
+        fnp.where(c, 1.0)
+
+
+def test_where_with_only_a_condition_is_nonzero():
+    c = np.array([[0, 1], [2, 0]])
+    for got, expected in zip(fnp.where(fnp.asarray(c)), np.where(c)):
+        assert got.tolist() == expected.tolist()
+
+
+def test_where_gradient_flows_to_the_chosen_branch():
+    c = fnp.array([True, False, True])
+    gx, gy = fnx.grad(lambda x, y: fnp.where(c, x, y).sum(), argnums=(0, 1))(fnp.ones(3), fnp.ones(()))
+    assert gx.tolist() == [1.0, 0.0, 1.0] and gy.tolist() == 1.0
+
+
+def test_clip_bounds():
+    x = fnp.array([-2.0, 0.5, 2.0])
+    assert fnp.clip(x, None, 1.0).tolist() == [-2.0, 0.5, 1.0]
+    assert fnp.clip(x, min=0.0).tolist() == [0.0, 0.5, 2.0]
+    assert fnp.clip(x, None, None).tolist() == x.tolist()
+    np.testing.assert_array_equal(np.asarray(fnp.clip(x, fnp.array([[0.], [1.]]), 1.5)),
+                                  np.clip(np.asarray(x), [[0.], [1.]], 1.5))
+    with pytest.raises(TypeError, match="clip"):
+        fnp.clip(x, 0.0, a_max=1.0, min=0.0)
+
+
+# ----- derivatives ----------------------------------------------------------------------------------------
+
+_F32_GRADS = [
+    fnp.sin, fnp.tanh, fnp.abs, fnp.square, fnp.reciprocal, fnp.expm1, fnp.log1p, fnp.arctan, fnp.cbrt,
+    lambda x: fnp.maximum(x, 0.1), lambda x: fnp.fmin(x, 0.1), lambda x: fnp.clip(x, 0.1, 0.4),
+    lambda x: fnp.logaddexp(x, 0.5), lambda x: fnp.arctan2(x, 2.0), lambda x: fnp.hypot(x, 1.0),
+    lambda x: fnp.power(x, 2.5), lambda x: fnp.mod(x, 0.3), lambda x: fnp.copysign(x, -1.0),
+    lambda x: fnp.where(x > 0.3, x, 2.0), fnp.floor, fnp.sign, fnp.deg2rad,
+    lambda x: fnp.real(x * (1 + 2j)), lambda x: fnp.abs(x + 1j),
+]
+
+
+@pytest.mark.parametrize("fn", _F32_GRADS)
+def test_float32_gradients_stay_float32(fn):
+    x = fnp.array([0.25, 0.5], dtype="float32")
+    g = fnx.grad(lambda x: fnp.sum(fn(x)))(x)
+    assert g.dtype == np.float32
+    _, t = fnx.jvp(fn, (x,), (fnp.ones_like(x),))
+    assert t.dtype == fn(x).dtype
+
+
+def test_piecewise_constant_functions_have_zero_gradients():
+    x = fnp.array([-1.5, 0.3, 2.7])
+    for fn in (fnp.floor, fnp.ceil, fnp.trunc, fnp.rint, fnp.fix, fnp.sign, lambda x: fnp.round(x, 1),
+               lambda x: fnp.floor_divide(x, 0.7)):
+        g = fnx.grad(lambda x: fnp.sum(fn(x) * x))(x)
+        np.testing.assert_array_equal(np.asarray(g), np.asarray(fn(x)))  # only the product's x contributes
+        assert fn(x).dtype == np.float32
+
+
+def test_stop_gradient_has_zero_gradient():
+    x = fnp.array([1.0, 2.0])
+    assert fnx.grad(lambda x: fnp.sum(fnp.stop_gradient(x) ** 2))(x).tolist() == [0.0, 0.0]
+    assert fnx.jvp(fnp.stop_gradient, (x,), (fnp.ones_like(x),))[1].tolist() == [0.0, 0.0]
+
+
+def test_ties_split_the_derivative():
+    g = fnx.grad(lambda x, y: fnp.maximum(x, y), argnums=(0, 1))(1.0, 1.0)
+    assert [float(v) for v in g] == [0.5, 0.5]
+    assert float(fnx.grad(lambda x: fnp.maximum(x, x))(2.0)) == 1.0
+
+
+def test_fmax_fmin_send_the_derivative_past_nan():
+    x, nan = fnp.array([1.0, 2.0]), fnp.array([np.nan, 0.0])
+    for fn in (fnp.fmax, fnp.fmin):
+        gx, gy = fnx.grad(lambda x, y: fnp.sum(fn(x, y)), argnums=(0, 1))(x, nan)
+        assert gx.tolist()[0] == 1.0 and gy.tolist()[0] == 0.0
+
+
+def test_logaddexp_derivative_is_stable_for_large_inputs():
+    g = fnx.grad(lambda x, y: fnp.logaddexp(x, y), argnums=(0, 1))(fnp.array(1e3, "float64"), fnp.array(1e3, "float64"))
+    assert [float(v) for v in g] == pytest.approx([0.5, 0.5], rel=1e-12)
+    g = fnx.grad(lambda x: fnp.logaddexp2(x, -1000.0))(fnp.array(800.0))
+    assert float(g) == 1.0
+
+
+def test_domain_edges_behave_like_numpy():
+    x = np.array([-1.0, 0.0, 1.0])
+    with np.errstate(all="ignore"):
+        for fn in (fnp.sqrt, fnp.log, fnp.log2, fnp.log1p, fnp.arcsin, fnp.arccosh, fnp.arctanh):
+            np.testing.assert_array_equal(np.asarray(fn(fnp.asarray(x))), getattr(np, fn.__name__)(x))
+        g = fnx.grad(lambda x: fnp.sum(fnp.sqrt(x)))(fnp.asarray(x))
+        assert np.isnan(np.asarray(g)[0]) and np.isinf(np.asarray(g)[1]) and np.asarray(g)[2] == 0.5
+        g = fnx.grad(lambda x: fnp.sum(fnp.log(x)))(fnp.asarray(x))
+        np.testing.assert_array_equal(np.asarray(g), 1.0 / x)
+
+
+def test_second_derivatives_of_nested_rules():
+    x = fnp.array(0.4, dtype="float64")
+    h = fnx.hessian(lambda x: fnp.arctan2(fnp.sin(x), fnp.cos(x) + 2.0) * fnp.logaddexp(x, -x))(x)
+    eps = 1e-4
+    f = lambda v: np.arctan2(np.sin(v), np.cos(v) + 2.0) * np.logaddexp(v, -v)  # noqa: E731
+    numeric = (f(0.4 + eps) - 2 * f(0.4) + f(0.4 - eps)) / eps ** 2
+    np.testing.assert_allclose(float(h), numeric, rtol=1e-5)
+
+
+# ----- complex numbers (JAX's convention: grad of a real f is df/dx - i df/dy) ------------------------------
+
+def test_complex_gradients_follow_jax():
+    z = fnp.array(3 + 4j, dtype="complex128")
+    assert complex(fnx.grad(lambda z: fnp.abs(z) ** 2)(z)) == pytest.approx(6 - 8j)
+    assert complex(fnx.grad(lambda z: fnp.real(z * fnp.conj(z)))(z)) == pytest.approx(6 - 8j)
+    assert complex(fnx.grad(lambda z: fnp.imag(z))(z)) == pytest.approx(-1j)
+    assert complex(fnx.grad(lambda z: fnp.angle(z))(z)) == pytest.approx((-4 - 3j) / 25)
+
+
+def test_holomorphic_jvp_is_the_complex_derivative():
+    z = fnp.array(0.3 + 0.7j, dtype="complex128")
+    _, t = fnx.jvp(lambda z: fnp.exp(fnp.sin(z)), (z,), (fnp.array(1.0 + 0j, dtype="complex128"),))
+    expected = np.exp(np.sin(0.3 + 0.7j)) * np.cos(0.3 + 0.7j)
+    assert complex(t) == pytest.approx(expected)
+
+
+def test_complex_parts_of_real_arrays():
+    x = fnp.array([1.0, -2.0])
+    assert fnp.real(x) is x and fnp.conj(x) is x
+    assert fnp.imag(x).tolist() == [0.0, 0.0] and fnp.imag(x).dtype == np.float32
+    assert fnp.angle(x).tolist() == pytest.approx([0.0, np.pi])
+    assert fnp.abs(fnp.array([3 + 4j])).dtype == np.float32
