@@ -20,9 +20,10 @@ import math
 import numpy as np
 
 from ..core import dtypes
-from ..core.primitive import ShapedArray, defprim
+from ..core.primitive import Missing, Primitive, ShapedArray, defprim
 from ..errors import DTypeError, ImmutableError
-from ._base import (asarray, binary, binary_fn, bool_shape, broadcast_shapes, is_traced, linear_jvp,
+from ._base import (asarray, batch_elementwise, binary, binary_fn, bool_shape, broadcast_shapes, is_traced,
+                    linear_jvp,
                     not_differentiable, same_shape, unary, unary_fn)
 
 __all__ = [
@@ -598,3 +599,18 @@ def angle(z, deg=False):
     z = asarray(z)
     a = arctan2(imag(z), real(z)) if z.dtype.kind == "c" else arctan2(0, z)
     return a * (180.0 / math.pi) if deg else a
+
+
+# ----- batching --------------------------------------------------------------------------------
+# Every primitive in this file acts elementwise on operands of one shape, so one rule
+# batches them all: align the operands' batch axes and call the primitive once. The
+# `unary`/`binary` factories set it already; this gives it to the rest.
+
+def _elementwise_batch_rule(prim):
+    return lambda vals, bdims, **params: batch_elementwise(prim, vals, bdims, params)
+
+
+for _prim in [v for v in list(globals().values()) if isinstance(v, Primitive)]:
+    if isinstance(_prim.batch, Missing):
+        _prim.batch = _elementwise_batch_rule(_prim)
+del _prim

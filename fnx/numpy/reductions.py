@@ -1,66 +1,519 @@
-"""Reductions: sums, means, extrema, statistics, cumulative operations."""
+"""Reductions: sums, products, extrema, statistics and cumulative operations.
+
+A reduction primitive takes its axes as a sorted tuple of non-negative ints and
+always drops them; the public function normalises ``axis`` (None, an int, a
+negative int or a tuple), widens integer accumulators the way NumPy does, and
+puts ``keepdims`` axes back with a reshape, so the rules only ever meet one form.
+
+Every reduction's cotangent flows back the same way: reshape it to keep the
+reduced axes as ones, broadcast it over the input (``_restore``) and weight it
+by the derivative of the reduction at each element. For a sum the weight is 1;
+for a product it is the product of the *other* elements of the slice, computed
+without dividing by zero; for a maximum it is 1/k at each of the k elements
+that attain the maximum and 0 elsewhere, so ties share the derivative evenly
+(as JAX does). Statistics (``mean``, ``var``, ``std``, ``nansum``...) are
+compositions of these primitives and differentiate through them; the NaN-aware
+ones select with ``where`` before reducing, so a NaN never reaches a gradient.
+"""
+import builtins
+import math
+
 import numpy as np
 
 from ..core import dtypes
+from ..core.array import Array, wrap
 from ..core.primitive import ShapedArray, defprim
-from ._base import asarray, linear_jvp, normalize_axes
+from ..errors import ImmutableError, ShapeError
+from . import elementwise as el, shape as sh
+from ._base import asarray, linear_jvp, normalize_axes, normalize_axis, not_differentiable, same_shape
 
-__all__ = ["sum", "mean"]
+__all__ = ["sum", "mean", "prod", "max", "min", "amax", "amin", "argmax", "argmin", "var", "std", "all", "any",
+           "cumsum", "cumprod", "nansum", "nanmean", "ptp", "average", "count_nonzero"]
+
+_ndarray = np.ndarray
 
 
 def _reduced_shape(shape, axes):
     return tuple(d for i, d in enumerate(shape) if i not in axes)
 
 
-def _restore(ct, x_shape, axes):
-    """A reduction's cotangent broadcast back over the reduced axes."""
-    from .shape import broadcast_to, reshape
-    kept = tuple(1 if i in axes else d for i, d in enumerate(x_shape))
-    return broadcast_to(reshape(ct, kept), x_shape)
+# The primitives keep their input's dtype (impls pass ``dtype=x.dtype`` so numpy
+# does not widen small ints); the public functions choose the accumulator first.
+def _reduce_shape(x, *, axes):
+    return ShapedArray(_reduced_shape(x.shape, axes), x.dtype)
 
 
-sum_p = defprim("reduce_sum", impl=lambda xp, x, *, axes: xp.sum(x, axis=axes),
-                shape=lambda x, *, axes: ShapedArray(_reduced_shape(x.shape, axes), x.dtype),
+def _kept_shape(shape, axes):
+    return tuple(1 if i in axes else d for i, d in enumerate(shape))
+
+
+def _restore(y, x_shape, axes):
+    """A reduced value (a cotangent, the output) broadcast back over the reduced axes."""
+    return sh.broadcast_to(sh.reshape(y, _kept_shape(x_shape, axes)), x_shape)
+
+
+# ----- sum and product ---------------------------------------------------------------------------
+
+sum_p = defprim("reduce_sum", impl=lambda xp, x, *, axes: xp.sum(x, axis=axes, dtype=x.dtype), shape=_reduce_shape,
                 vjp=lambda ct, x, *, out, axes: (_restore(ct, x.shape, axes),))
 sum_p.jvp = linear_jvp(sum_p)
+
+
+def _prod_others(x, out, axes):
+    """For each element, the product of the other elements of its slice, with no division by zero.
+
+    Where ``x`` is nonzero that is ``out / x``. Where ``x`` is the slice's only
+    zero it is the product of the nonzero rest; where the slice holds several
+    zeros it is 0. Written in fnx ops, this is exact to first order always and to
+    second order when a slice holds at most one zero; the second derivative of
+    ``out / x`` adds two terms of size 1/x that cancel, so it loses precision
+    for nonzero |x| below about 1e-12.
+    """
+    zero = el.equal(x, 0.0)
+    safe = el.where(zero, 1.0, x)
+    n_zero = _restore(sum_p.bind(el.astype(zero, x.dtype), axes=axes), x.shape, axes)
+    rest = _restore(prod_p.bind(safe, axes=axes), x.shape, axes)
+    return el.where(zero, el.where(el.equal(n_zero, 1.0), rest, 0.0), _restore(out, x.shape, axes) / safe)
+
+
+def _prod_jvp(primals, tangents, *, axes):
+    (x,), (t,) = primals, tangents
+    out = prod_p.bind(x, axes=axes)
+    return out, sum_p.bind(t * _prod_others(x, out, axes), axes=axes)
+
+
+prod_p = defprim("reduce_prod", impl=lambda xp, x, *, axes: xp.prod(x, axis=axes, dtype=x.dtype), shape=_reduce_shape,
+                 jvp=_prod_jvp,
+                 vjp=lambda ct, x, *, out, axes: (_restore(ct, x.shape, axes) * _prod_others(x, out, axes),))
+
+# ----- extrema --------------------------------------------------------------------------------------
+
+
+def _extremum(name, reduce):
+    """A max-like reduction: the derivative is shared evenly by the elements attaining the result."""
+    def weights(x, out, axes):
+        hit = el.astype(el.equal(x, _restore(out, x.shape, axes)), x.dtype)
+        return hit / _restore(sum_p.bind(hit, axes=axes), x.shape, axes)
+
+    def jvp(primals, tangents, *, axes):
+        (x,), (t,) = primals, tangents
+        out = prim.bind(x, axes=axes)
+        return out, sum_p.bind(t * weights(x, out, axes), axes=axes)
+
+    def vjp(ct, x, *, out, axes):
+        return (_restore(ct, x.shape, axes) * weights(x, out, axes),)
+
+    prim = defprim(name, impl=lambda xp, x, *, axes: getattr(xp, reduce)(x, axis=axes), shape=_reduce_shape,
+                   jvp=jvp, vjp=vjp, smooth=False)
+    return prim
+
+
+max_p = _extremum("reduce_max", "max")
+min_p = _extremum("reduce_min", "min")
+
+
+def _arg_shape(x, *, axis, keepdims):
+    if axis is None:
+        shape = (1,) * x.ndim if keepdims else ()
+    else:
+        shape = _kept_shape(x.shape, (axis,)) if keepdims else _reduced_shape(x.shape, (axis,))
+    return ShapedArray(shape, dtypes.int64)
+
+
+argmax_p = not_differentiable("argmax", lambda xp, x, *, axis, keepdims: xp.argmax(x, axis=axis, keepdims=keepdims),
+                              _arg_shape)
+argmin_p = not_differentiable("argmin", lambda xp, x, *, axis, keepdims: xp.argmin(x, axis=axis, keepdims=keepdims),
+                              _arg_shape)
+
+# ----- logical ----------------------------------------------------------------------------------------
+
+
+def _bool_reduce_shape(x, *, axes):
+    return ShapedArray(_reduced_shape(x.shape, axes), dtypes.bool_)
+
+
+all_p = not_differentiable("reduce_all", lambda xp, x, *, axes: xp.all(x, axis=axes), _bool_reduce_shape)
+any_p = not_differentiable("reduce_any", lambda xp, x, *, axes: xp.any(x, axis=axes), _bool_reduce_shape)
+
+# ----- cumulative ---------------------------------------------------------------------------------------
+
+
+def _cumsum_impl(xp, x, *, axis, reverse):
+    if reverse:
+        return xp.flip(xp.cumsum(xp.flip(x, axis), axis=axis, dtype=x.dtype), axis)
+    return xp.cumsum(x, axis=axis, dtype=x.dtype)
+
+
+# The transpose of a running sum is the running sum taken from the other end,
+# hence the ``reverse`` flag: it makes cumsum's VJP a cumsum again.
+cumsum_p = defprim("cumsum", impl=_cumsum_impl, shape=same_shape,
+                   vjp=lambda ct, x, *, out, axis, reverse: (cumsum_p.bind(ct, axis=axis, reverse=not reverse),))
+cumsum_p.jvp = linear_jvp(cumsum_p)
+
+
+def _cumprod_jvp(primals, tangents, *, axis):
+    # d out_k = out_k * sum_{j <= k} t_j / x_j: assumes no zero in x.
+    (x,), (t,) = primals, tangents
+    out = cumprod_p.bind(x, axis=axis)
+    return out, out * cumsum_p.bind(t / x, axis=axis, reverse=False)
+
+
+cumprod_p = defprim("cumprod", impl=lambda xp, x, *, axis: xp.cumprod(x, axis=axis, dtype=x.dtype), shape=same_shape,
+                    jvp=_cumprod_jvp,
+                    vjp=lambda ct, x, *, out, axis: (cumsum_p.bind(ct * out, axis=axis, reverse=True) / x,),
+                    domain="nonzero")
+
+# ----- public functions -------------------------------------------------------------------------------
+
+
+def _check_out(opname, out):
+    if out is not None:
+        raise ImmutableError(f"{opname}: out= is not supported because fnx arrays are immutable; "
+                             f"use the returned array instead")
+
+
+def _axes(opname, axis, ndim):
+    """``axis`` as the sorted tuple of non-negative axes a reduction primitive takes."""
+    axes = normalize_axes(opname, axis, ndim)
+    return axes if ndim else ()  # a 0-d array has nothing to reduce, whatever axis 0 / -1 says
+
+
+def _widen(x):
+    """NumPy's accumulator for sum, prod, cumsum and cumprod: bools and small ints widen to 64 bits."""
+    dt = x.dtype
+    if dt.kind == "b" or (dt.kind in "iu" and dt.itemsize < 8):
+        return el.astype(x, dtypes.uint64 if dt.kind == "u" else dtypes.int64)
+    return x
+
+
+def _prepare(opname, a, axis, dtype, out, where=None, fill=0, stat=False):
+    """The input in the dtype to accumulate in, with ``where`` applied, and its reduced axes.
+
+    That dtype is ``dtype`` when given; otherwise float64 for integer input to a
+    statistic (``stat``) and NumPy's widened accumulator for sums and products.
+    """
+    _check_out(opname, out)
+    x = asarray(a)
+    if dtype is not None:
+        x = el.astype(x, dtype)
+    elif stat and x.dtype.kind in "biu":
+        x = el.astype(x, dtypes.float64)
+    elif not stat:
+        x = _widen(x)
+    if where is not None:
+        x = _select(_mask(where, x.shape), x, fill)
+    return x, _axes(opname, axis, x.ndim)
+
+
+def _mask(where, shape):
+    return sh.broadcast_to(el.astype(asarray(where), dtypes.bool_), shape)
+
+
+def _select(c, x, y):
+    return el.where(c, x, y)
 
 
 def _keep(out, x_shape, axes, keepdims):
     if not keepdims:
         return out
-    from .shape import reshape
-    return reshape(out, tuple(1 if i in axes else d for i, d in enumerate(x_shape)))
+    return sh.reshape(out, _kept_shape(x_shape, axes))
 
 
-def sum(a, axis=None, dtype=None, keepdims=False, initial=None, where=None):
-    """Sum over ``axis`` (None, int or tuple), as ``numpy.sum``; bools and small ints sum as int64."""
-    x = asarray(a)
-    if where is not None:
-        from .elementwise import where as _where
-        x = _where(where, x, 0)
-    if dtype is not None:
-        x = x.astype(dtype)
-    elif x.dtype.kind == "b" or (x.dtype.kind in "iu" and x.dtype.itemsize < 8):
-        x = x.astype(np.uint64 if x.dtype.kind == "u" else np.int64)
-    axes = normalize_axes("sum", axis, x.ndim)
-    out = sum_p.bind(x, axes=axes) if axes else x
-    if initial is not None:
-        out = out + initial
+def _reduce(prim, x, axes, keepdims):
+    out = prim.bind(x, axes=axes) if axes else x
     return _keep(out, x.shape, axes, keepdims)
 
 
-def mean(a, axis=None, dtype=None, keepdims=False, where=None):
-    """Arithmetic mean over ``axis``; integer input gives a floating result (float64, as numpy)."""
+def _eager(reduce, a, axis, keepdims, *options):
+    """``reduce`` (numpy's own function) on a concrete fnx array over a numpy array, skipping ``bind``.
+
+    That is what the primitive would compute, at numpy's cost. None for any other
+    input, when one of the ``options`` is given, or when numpy refuses: the
+    general path then handles it (and raises an error naming the op).
+    """
+    for option in options:
+        if option is not None:
+            return None
+    if type(a) is Array and type(a._value) is _ndarray:
+        try:
+            return wrap(reduce(a._value, axis=axis, keepdims=keepdims))
+        except (ValueError, TypeError):
+            pass
+    return None
+
+
+def sum(a, axis=None, dtype=None, out=None, keepdims=False, initial=None, where=None):
+    """Sum over ``axis`` (None, an int or a tuple), as ``numpy.sum``; bools and small ints sum as 64-bit ints.
+
+    >>> import fnx.numpy as fnp
+    >>> fnp.sum(fnp.array([[1., 2.], [3., 4.]]), axis=0)
+    Array([4., 6.], dtype=float32)
+    """
+    if (res := _eager(np.sum, a, axis, keepdims, dtype, out, initial, where)) is not None:
+        return res
+    x, axes = _prepare("sum", a, axis, dtype, out, where)
+    out = _reduce(sum_p, x, axes, keepdims)
+    return out if initial is None else out + initial
+
+
+def mean(a, axis=None, dtype=None, out=None, keepdims=False, *, where=None):
+    """Arithmetic mean over ``axis``; integer input gives float64, as numpy.
+
+    >>> import fnx.numpy as fnp
+    >>> fnp.mean(fnp.array([1, 2, 4]))
+    Array(2.33333333, dtype=float64)
+    """
+    if (res := _eager(np.mean, a, axis, keepdims, dtype, out, where)) is not None:
+        return res
+    x, axes = _prepare("mean", a, axis, dtype, out, stat=True)
+    return _mean(x, axes, keepdims, None if where is None else _mask(where, x.shape))
+
+
+def _mean(x, axes, keepdims, w):
+    """The mean of ``x`` over ``axes``, of the elements where the mask ``w`` holds when given."""
+    total = _reduce(sum_p, x if w is None else _select(w, x, 0), axes, keepdims)
+    return _like(total / _count_of(x, axes, keepdims, w), x.dtype)
+
+
+def _count_of(x, axes, keepdims, w):
+    """How many elements each slice reduces: a Python int, or an array in ``x``'s real dtype with a mask."""
+    if w is None:
+        return _count(x.shape, axes)
+    dt = np.finfo(x.dtype).dtype if x.dtype.kind in "fc" else dtypes.int64
+    return _reduce(sum_p, el.astype(w, dt), axes, keepdims)
+
+
+def _like(y, dt):
+    """A statistic computed in floating point, in the integer dtype asked for: numpy truncates too."""
+    return el.astype(y, dt) if dt.kind in "biu" else y
+
+
+def _count(shape, axes):
+    return math.prod(shape[i] for i in axes)
+
+
+def prod(a, axis=None, dtype=None, out=None, keepdims=False, initial=None, where=None):
+    """Product over ``axis``, as ``numpy.prod``. Its gradient is exact when a slice contains zeros.
+
+    >>> import fnx, fnx.numpy as fnp
+    >>> fnx.grad(fnp.prod)(fnp.array([2., 0., 3.]))
+    Array([0., 6., 0.], dtype=float32)
+    """
+    x, axes = _prepare("prod", a, axis, dtype, out, where, fill=1)
+    out = _reduce(prod_p, x, axes, keepdims)
+    return out if initial is None else out * initial
+
+
+def _extreme(opname, prim, combine, a, axis, out, keepdims, initial, where):
+    _check_out(opname, out)
     x = asarray(a)
-    if dtype is None and x.dtype.kind in "biu":
-        dtype = np.float64
-    axes = normalize_axes("mean", axis, x.ndim)
-    n = 1
-    for i in axes:
-        n *= x.shape[i]
     if where is not None:
-        from .elementwise import where as _where
-        from .shape import broadcast_to
-        w = broadcast_to(asarray(where), x.shape)
-        return sum(x, axis, dtype, keepdims, where=w) / sum(w, axis, keepdims=keepdims)
-    return sum(x, axis, dtype, keepdims) / n
+        if initial is None:
+            raise ValueError(f"{opname}: where= needs initial= (the value of a slice where nothing is selected)")
+        x = _select(_mask(where, x.shape), x, initial)
+    axes = _axes(opname, axis, x.ndim)
+    if x.size == 0 and builtins.any(x.shape[i] == 0 for i in axes):
+        if initial is None:
+            raise ValueError(f"{opname}: reducing an empty axis of shape {x.shape} needs initial=")
+        from .creation import full
+        return full(_kept_shape(x.shape, axes) if keepdims else _reduced_shape(x.shape, axes), initial, x.dtype)
+    res = _reduce(prim, x, axes, keepdims)
+    return res if initial is None else combine(res, initial)
+
+
+def max(a, axis=None, out=None, keepdims=False, initial=None, where=None):
+    """Maximum over ``axis``, as ``numpy.max``. Tied maxima share the gradient evenly.
+
+    >>> import fnx, fnx.numpy as fnp
+    >>> fnx.grad(fnp.max)(fnp.array([1., 3., 3.]))
+    Array([0. , 0.5, 0.5], dtype=float32)
+    """
+    if (res := _eager(np.max, a, axis, keepdims, out, initial, where)) is not None:
+        return res
+    return _extreme("max", max_p, el.maximum, a, axis, out, keepdims, initial, where)
+
+
+def min(a, axis=None, out=None, keepdims=False, initial=None, where=None):
+    """Minimum over ``axis``, as ``numpy.min``. Tied minima share the gradient evenly."""
+    if (res := _eager(np.min, a, axis, keepdims, out, initial, where)) is not None:
+        return res
+    return _extreme("min", min_p, el.minimum, a, axis, out, keepdims, initial, where)
+
+
+amax, amin = max, min
+
+
+def _arg(opname, prim, a, axis, out, keepdims):
+    _check_out(opname, out)
+    x = asarray(a)
+    if axis is not None:
+        axis = normalize_axis(opname, axis, x.ndim)
+    if x.size == 0:
+        raise ValueError(f"{opname}: attempt to get {opname} of an empty array of shape {x.shape}")
+    return prim.bind(x, axis=axis, keepdims=bool(keepdims))
+
+
+def argmax(a, axis=None, out=None, *, keepdims=False):
+    """Index (int64) of the first maximum along ``axis`` (of the flattened array when None); not differentiable.
+
+    >>> import fnx.numpy as fnp
+    >>> fnp.argmax(fnp.array([[1, 5], [7, 2]]), axis=1)
+    Array([1, 0], dtype=int64)
+    """
+    return _arg("argmax", argmax_p, a, axis, out, keepdims)
+
+
+def argmin(a, axis=None, out=None, *, keepdims=False):
+    """Index (int64) of the first minimum along ``axis`` (of the flattened array when None); not differentiable."""
+    return _arg("argmin", argmin_p, a, axis, out, keepdims)
+
+
+def var(a, axis=None, dtype=None, out=None, ddof=0, keepdims=False, *, where=None, mean=None, correction=None):
+    """Variance over ``axis`` with ``ddof`` (or ``correction``) delta degrees of freedom, as ``numpy.var``.
+
+    Integer input gives float64; complex input gives the real variance of |x - mean|.
+
+    >>> import fnx.numpy as fnp
+    >>> fnp.var(fnp.array([1., 2., 3., 4.]), ddof=1)
+    Array(1.6666666, dtype=float32)
+    """
+    if correction is not None:
+        if ddof != 0:
+            raise ValueError("var: give ddof or correction, not both")
+        ddof = correction
+    x, axes = _prepare("var", a, axis, dtype, out, stat=True)
+    w = None if where is None else _mask(where, x.shape)
+    sq = _abs2(x - (_mean(x, axes, True, w) if mean is None else asarray(mean)))
+    n = _count_of(x, axes, keepdims, w)
+    dof = builtins.max(n - ddof, 0) if isinstance(n, int) else el.maximum(n - ddof, 0)
+    return _like(_reduce(sum_p, sq if w is None else _select(w, sq, 0), axes, keepdims) / dof, x.dtype)
+
+
+def _abs2(d):
+    if d.dtype.kind == "c":
+        return el.real(d * el.conjugate(d))
+    return d * d
+
+
+def std(a, axis=None, dtype=None, out=None, ddof=0, keepdims=False, *, where=None, mean=None, correction=None):
+    """Standard deviation: the square root of :func:`var` (same arguments)."""
+    v = var(a, axis, dtype, out, ddof, keepdims, where=where, mean=mean, correction=correction)
+    return _like(el.sqrt(v), v.dtype)
+
+
+def _logical(opname, prim, a, axis, out, keepdims, where, fill):
+    _check_out(opname, out)
+    x = asarray(a)
+    axes = _axes(opname, axis, x.ndim)
+    if where is not None or not axes:  # with nothing to reduce, the answer is still a bool
+        x = el.astype(x, dtypes.bool_)
+    if where is not None:
+        x = _select(_mask(where, x.shape), x, fill)
+    return _reduce(prim, x, axes, keepdims)
+
+
+def all(a, axis=None, out=None, keepdims=False, *, where=None):
+    """Whether every element along ``axis`` is true (nonzero); a bool array, not differentiable."""
+    return _logical("all", all_p, a, axis, out, keepdims, where, True)
+
+
+def any(a, axis=None, out=None, keepdims=False, *, where=None):
+    """Whether some element along ``axis`` is true (nonzero); a bool array, not differentiable."""
+    return _logical("any", any_p, a, axis, out, keepdims, where, False)
+
+
+def _cumulative(opname, a, axis, dtype, out):
+    _check_out(opname, out)
+    x = asarray(a)
+    x = el.astype(x, dtype) if dtype is not None else _widen(x)
+    if axis is None:
+        return sh.ravel(x), 0
+    return x, normalize_axis(opname, axis, x.ndim)
+
+
+def cumsum(a, axis=None, dtype=None, out=None):
+    """Running sum along ``axis`` (of the flattened array when None), as ``numpy.cumsum``.
+
+    >>> import fnx.numpy as fnp
+    >>> fnp.cumsum(fnp.array([[1, 2], [3, 4]]))
+    Array([ 1,  3,  6, 10], dtype=int64)
+    """
+    x, axis = _cumulative("cumsum", a, axis, dtype, out)
+    return cumsum_p.bind(x, axis=axis, reverse=False) if x.ndim else x
+
+
+def cumprod(a, axis=None, dtype=None, out=None):
+    """Running product along ``axis`` (flattened when None), as ``numpy.cumprod``.
+
+    Its derivative divides by the input, so it assumes no element is zero (a
+    zero gives a NaN or infinite gradient); use :func:`prod` for products with zeros.
+    """
+    x, axis = _cumulative("cumprod", a, axis, dtype, out)
+    return cumprod_p.bind(x, axis=axis) if x.ndim else x
+
+
+def _nan_mask(x):
+    """True where ``x`` is a number (NaN is the one value unequal to itself)."""
+    return el.equal(x, x)
+
+
+def nansum(a, axis=None, dtype=None, out=None, keepdims=False, initial=None, where=None):
+    """:func:`sum` treating NaNs as zero; their gradient is zero, never NaN."""
+    x = asarray(a)
+    if x.dtype.kind in "fc":
+        x = _select(_nan_mask(x), x, 0)
+    return sum(x, axis, dtype, out, keepdims, initial, where)
+
+
+def nanmean(a, axis=None, dtype=None, out=None, keepdims=False, *, where=None):
+    """:func:`mean` ignoring NaNs (NaN for a slice of NaNs only); NaN positions get zero gradient."""
+    x = asarray(a)
+    if x.dtype.kind not in "fc":
+        return mean(x, axis, dtype, out, keepdims, where=where)
+    ok = _nan_mask(x)
+    return mean(x, axis, dtype, out, keepdims, where=ok if where is None else _select(ok, _mask(where, x.shape), False))
+
+
+def ptp(a, axis=None, out=None, keepdims=False):
+    """Range (maximum minus minimum) along ``axis``, as ``numpy.ptp``."""
+    return max(a, axis, out, keepdims) - min(a, axis, None, keepdims)
+
+
+def average(a, axis=None, weights=None, returned=False, *, keepdims=False):
+    """Weighted mean along ``axis``, as ``numpy.average``; differentiable in ``a`` and ``weights``.
+
+    ``weights`` has ``a``'s shape, or is 1-D along an int ``axis``. With
+    ``returned=True`` returns ``(average, sum of weights)``.
+
+    >>> import fnx.numpy as fnp
+    >>> fnp.average(fnp.array([1., 2., 4.]), weights=fnp.array([3., 1., 0.]))
+    Array(1.25, dtype=float32)
+    """
+    x = asarray(a)
+    if weights is None:
+        avg = mean(x, axis, keepdims=keepdims)
+        if not returned:
+            return avg
+        return avg, sh.broadcast_to(asarray(_count(x.shape, _axes("average", axis, x.ndim)), avg.dtype), avg.shape)
+    w = asarray(weights)
+    dt = np.result_type(x.dtype, w.dtype, *([dtypes.float64] if x.dtype.kind in "biu" else []))
+    x, w = el.astype(x, dt), el.astype(w, dt)
+    if w.shape != x.shape:
+        if axis is None:
+            raise ShapeError(f"average: weights of shape {w.shape} differ from a's shape {x.shape}; "
+                             f"give an axis for 1-D weights")
+        if w.ndim != 1 or not isinstance(axis, (int, np.integer)):
+            raise ShapeError(f"average: weights of shape {w.shape} must be 1-D along one axis, or of shape {x.shape}")
+        ax = normalize_axis("average", axis, x.ndim)
+        if w.shape[0] != x.shape[ax]:
+            raise ShapeError(f"average: weights of length {w.shape[0]} do not fit axis {ax} of shape {x.shape}")
+        w = sh.broadcast_to(sh.reshape(w, tuple(-1 if i == ax else 1 for i in range(x.ndim))), x.shape)
+    scale = sum(w, axis, keepdims=keepdims)
+    avg = sum(x * w, axis, keepdims=keepdims) / scale
+    return (avg, scale) if returned else avg
+
+
+def count_nonzero(a, axis=None, *, keepdims=False):
+    """Number (int64) of nonzero elements along ``axis``; a 0-d array where numpy returns a Python int."""
+    x = asarray(a)
+    return sum(el.not_equal(x, 0), axis, keepdims=keepdims)

@@ -1,2 +1,160 @@
-"""placeholder"""
-__all__ = []
+"""Sorting and searching: sort, argsort, searchsorted, unique.
+
+Sorting only moves values, so its derivative moves tangents the same way. The
+JVP of ``sort`` gathers the tangent through the permutation ``argsort`` finds,
+and the VJP sends the cotangent back through the inverse permutation, which is
+the argsort of that permutation. Both are the one linear primitive
+``permute_along_axis``, whose VJP is itself applied with the inverse, so
+``sort`` differentiates to any order. Where values tie, the permutation picks
+one assignment of the tied slots, a valid subgradient; JVP and VJP find the
+same one, as both ask argsort the same question.
+
+``argsort``, ``searchsorted`` and ``unique`` produce integers and are not
+differentiable; ``unique`` also has a size that depends on the values, so it
+needs concrete input and is computed outside the transforms.
+"""
+import numpy as np
+
+from ..core import backend, dtypes
+from ..core.array import wrap
+from ..core.primitive import ShapedArray, defprim
+from ..errors import ShapeError
+from . import elementwise as el, shape as sh
+from ._base import asarray, normalize_axis, not_differentiable, same_shape
+
+__all__ = ["sort", "argsort", "searchsorted", "unique"]
+
+
+def _kind(stable):
+    return "stable" if stable else None
+
+
+argsort_p = not_differentiable(
+    "argsort", lambda xp, x, *, axis, stable: xp.argsort(x, axis=axis, kind=_kind(stable)),
+    lambda x, *, axis, stable: ShapedArray(x.shape, dtypes.int64))
+
+
+def _permute_jvp(primals, tangents, *, axis):
+    (x, idx), (t, _) = primals, tangents
+    return permute_p.bind(x, idx, axis=axis), None if t is None else permute_p.bind(t, idx, axis=axis)
+
+
+def _inverse(idx, axis):
+    return argsort_p.bind(idx, axis=axis, stable=False)
+
+
+# ``idx`` must hold a permutation of each slice along ``axis`` (sort's rules are
+# its only users): then the transpose of the gather is the gather by the inverse.
+permute_p = defprim(
+    "permute_along_axis", impl=lambda xp, x, idx, *, axis: xp.take_along_axis(x, idx, axis=axis),
+    shape=same_shape, jvp=_permute_jvp,
+    vjp=lambda ct, x, idx, *, out, axis: (permute_p.bind(ct, _inverse(idx, axis), axis=axis), None))
+
+
+def _sort_jvp(primals, tangents, *, axis, stable):
+    (x,), (t,) = primals, tangents
+    idx = argsort_p.bind(x, axis=axis, stable=stable)
+    return permute_p.bind(x, idx, axis=axis), permute_p.bind(t, idx, axis=axis)
+
+
+def _sort_vjp(ct, x, *, out, axis, stable):
+    idx = argsort_p.bind(x, axis=axis, stable=stable)
+    return (permute_p.bind(ct, _inverse(idx, axis), axis=axis),)
+
+
+sort_p = defprim("sort", impl=lambda xp, x, *, axis, stable: xp.sort(x, axis=axis, kind=_kind(stable)),
+                 shape=same_shape, jvp=_sort_jvp, vjp=_sort_vjp, smooth=False)
+
+searchsorted_p = not_differentiable(
+    "searchsorted", lambda xp, a, v, *, side: xp.searchsorted(a, v, side=side),
+    lambda a, v, *, side: ShapedArray(v.shape, dtypes.int64))
+
+# ----- public functions ----------------------------------------------------------------------------
+
+
+def _along(opname, a, axis, kind, order, stable):
+    """The array and the axis to sort along (flattened for None), and whether to sort stably."""
+    if order is not None:
+        raise NotImplementedError(f"{opname}: order= (sorting structured arrays by field) is not supported")
+    if kind is not None and stable is not None:
+        raise ValueError(f"{opname}: give kind= or stable=, not both")
+    if kind not in (None, "quicksort", "mergesort", "heapsort", "stable"):
+        raise ValueError(f"{opname}: unknown kind {kind!r}; use 'quicksort', 'mergesort', 'heapsort' or 'stable'")
+    x = asarray(a)
+    if axis is None:
+        x, axis = sh.ravel(x), 0
+    return x, normalize_axis(opname, axis, x.ndim), bool(stable) or kind in ("mergesort", "stable")
+
+
+def sort(a, axis=-1, kind=None, order=None, *, stable=None):
+    """A sorted copy of ``a`` along ``axis`` (the flattened array when None), as ``numpy.sort``.
+
+    Differentiable: the gradient flows back to where each value came from.
+
+    >>> import fnx, fnx.numpy as fnp
+    >>> fnx.grad(lambda x: fnp.sort(x)[0])(fnp.array([3., 1., 2.]))
+    Array([0., 1., 0.], dtype=float32)
+    """
+    x, axis, stable = _along("sort", a, axis, kind, order, stable)
+    if x.ndim == 0:
+        raise np.exceptions.AxisError(f"sort: axis {axis} is out of bounds for an array of dimension 0")
+    return sort_p.bind(x, axis=axis, stable=stable)
+
+
+def argsort(a, axis=-1, kind=None, order=None, *, stable=None):
+    """Indices (int64) that sort ``a`` along ``axis``, as ``numpy.argsort``; ``stable=True`` keeps ties in order.
+
+    >>> import fnx.numpy as fnp
+    >>> fnp.argsort(fnp.array([3., 1., 2.]))
+    Array([1, 2, 0], dtype=int64)
+    """
+    x, axis, stable = _along("argsort", a, axis, kind, order, stable)
+    if x.ndim == 0:
+        raise np.exceptions.AxisError(f"argsort: axis {axis} is out of bounds for an array of dimension 0")
+    return argsort_p.bind(x, axis=axis, stable=stable)
+
+
+def searchsorted(a, v, side="left", sorter=None):
+    """Indices (int64) where ``v`` would be inserted into the sorted 1-D ``a`` to keep it sorted.
+
+    ``side='left'`` gives the first such place, ``'right'`` the last; ``sorter``
+    holds indices that sort ``a``. Not differentiable.
+
+    >>> import fnx.numpy as fnp
+    >>> fnp.searchsorted(fnp.array([1., 2., 2., 3.]), fnp.array([2., 2.5]), side="right")
+    Array([3, 3], dtype=int64)
+    """
+    if side not in ("left", "right"):
+        raise ValueError(f"searchsorted: side must be 'left' or 'right', got {side!r}")
+    a = asarray(a)
+    if a.ndim != 1:
+        raise ShapeError(f"searchsorted: a must be 1-D, got shape {a.shape}")
+    if sorter is not None:
+        sorter = asarray(sorter)
+        if sorter.shape != a.shape or sorter.dtype.kind not in "iu":
+            raise ShapeError(f"searchsorted: sorter must be integer indices of a's shape {a.shape}, "
+                             f"got {sorter.dtype}{list(sorter.shape)}")
+        a = permute_p.bind(a, el.astype(sorter, dtypes.int64), axis=0)
+    v = v if isinstance(v, (bool, int, float, complex)) else asarray(v)
+    dt = dtypes.result_type(a, v)
+    return searchsorted_p.bind(el.astype(a, dt), asarray(v, dt), side=side)
+
+
+def unique(ar, return_index=False, return_inverse=False, return_counts=False, axis=None, *, equal_nan=True):
+    """The sorted unique values of ``ar`` (and the optional index arrays), as ``numpy.unique``.
+
+    The output's size depends on the values, so ``ar`` must be concrete: this
+    works on plain arrays and under ``grad`` (the result is then a constant),
+    not under transforms without values. Not differentiable.
+
+    >>> import fnx.numpy as fnp
+    >>> fnp.unique(fnp.array([3, 1, 3, 2]), return_counts=True)
+    (Array([1, 2, 3], dtype=int64), Array([1, 1, 2], dtype=int64))
+    """
+    value = asarray(ar)._concrete("unique")
+    xp = backend.xp_of(value)
+    res = xp.unique(value, return_index=return_index, return_inverse=return_inverse,
+                    return_counts=return_counts, axis=axis, equal_nan=equal_nan)
+    if isinstance(res, tuple):
+        return tuple(wrap(r) for r in res)
+    return wrap(res)

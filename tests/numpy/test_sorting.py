@@ -1,0 +1,153 @@
+"""Sorting and searching: cases for the registry-wide checks, and the gradient through permutations."""
+import numpy as np
+import pytest
+from hypothesis import strategies as st
+from hypothesis.extra import numpy as hnp
+
+import fnx
+import fnx.numpy as fnp
+from fnx.errors import ShapeError
+from fnx.numpy import sorting
+from fnx.testing import check_grads
+from .harness import Case, numpy_arrays, shapes
+
+
+def _apart(x, *rest):
+    """No two values closer than 1e-3, so sort is differentiable at the draw."""
+    return bool(np.all(np.diff(np.sort(x.ravel())) > 1e-3))
+
+
+def along(arrays, none=True):
+    """Args strategy: an array of ``arrays`` (at least 1-D) and an axis: an int, possibly negative, or None."""
+    def build(x):
+        ints = st.integers(-x.ndim, x.ndim - 1)
+        return st.tuples(st.just(x), st.one_of(st.none(), ints) if none else ints)
+    return arrays.flatmap(build)
+
+
+def _distinct():
+    return hnp.arrays(np.float64, shapes(min_dims=1), elements=st.floats(-3, 3), unique=True)
+
+
+def _with_ties():
+    return hnp.arrays(np.float64, shapes(min_dims=1), elements=st.sampled_from([-1.0, 0.0, 0.5, 2.0]))
+
+
+def _permuted():
+    """(x, a permutation of each slice of x along axis, axis)."""
+    def build(args):
+        x, axis, seed = args
+        perm = np.argsort(np.random.default_rng(seed).random(x.shape), axis=axis)
+        return st.just((x, perm, axis))
+    return along(numpy_arrays(min_dims=1), none=False).flatmap(
+        lambda a: st.tuples(st.just(a[0]), st.just(a[1]), st.integers(0, 2 ** 32 - 1))).flatmap(build)
+
+
+def _searched():
+    a = numpy_arrays(shapes(min_dims=1, max_dims=1, max_side=6)).map(np.sort)
+    return st.tuples(a, numpy_arrays(), st.sampled_from(["left", "right"]))
+
+
+CASES = [
+    Case("sort", fnp.sort, np.sort, along(_distinct()), valid=_apart, order=2),
+    Case("argsort", lambda x, ax: fnp.argsort(x, ax, stable=True), lambda x, ax: np.argsort(x, ax, stable=True),
+         along(_with_ties()), grad=False),
+    Case("permute_along_axis", lambda x, p, ax: sorting.permute_p.bind(x, p, axis=ax % x.ndim),
+         lambda x, p, ax: np.take_along_axis(x, p, axis=ax), _permuted()),
+    Case("searchsorted", fnp.searchsorted, np.searchsorted, _searched(), grad=False),
+]
+
+
+def test_sort_gradient_follows_the_values():
+    x = fnp.array([3., 1., 2.])
+    g = fnx.grad(lambda x: fnp.sum(fnp.sort(x) * fnp.array([1., 10., 100.])))(x)
+    np.testing.assert_array_equal(g, [100., 1., 10.])
+    _, t = fnx.jvp(fnp.sort, (x,), (fnp.array([7., 8., 9.]),))
+    np.testing.assert_array_equal(t, [8., 9., 7.])
+
+
+def test_sort_gradient_along_axes_and_to_second_order():
+    x = fnp.array([[0.3, -1.2, 2.5], [1.1, 0.7, -0.4]], dtype="float64")
+    for axis in (0, 1, -1, None):
+        check_grads(lambda x: fnp.sort(x, axis=axis) ** 2, (x,), order=2)
+
+
+def test_sort_ties_give_each_slot_one_source():
+    g = fnx.grad(lambda x: fnp.sum(fnp.sort(x) * fnp.array([1., 10., 100.])))(fnp.array([2., 2., 0.]))
+    np.testing.assert_array_equal(np.sort(np.asarray(g)), [1., 10., 100.])
+    assert float(g[2]) == 1.0
+
+
+def test_sort_float32_gradient_keeps_float32():
+    g = fnx.grad(lambda x: fnp.sum(fnp.sort(x) ** 2))(fnp.array([[2., -1.], [0.5, 3.]], dtype="float32"))
+    assert g.dtype == np.float32
+
+
+def test_sort_and_argsort_match_numpy():
+    x = np.array([[3, 1, 2, 1], [0, 5, 5, -1]])
+    for axis in (None, 0, 1, -1):
+        np.testing.assert_array_equal(fnp.sort(fnp.asarray(x), axis=axis), np.sort(x, axis=axis))
+        for kw in ({"kind": "stable"}, {"kind": "mergesort"}, {"stable": True}):
+            out = fnp.argsort(fnp.asarray(x), axis=axis, **kw)
+            np.testing.assert_array_equal(out, np.argsort(x, axis=axis, kind="stable"))
+            assert out.dtype == np.int64
+    assert fnp.sort(fnp.asarray(x)).dtype == x.dtype
+    nan = np.array([2., np.nan, -1.])
+    np.testing.assert_array_equal(fnp.sort(fnp.asarray(nan)), np.sort(nan))
+
+
+def test_sort_errors_name_the_op():
+    with pytest.raises(ValueError, match="argsort: give kind= or stable="):
+        fnp.argsort(fnp.ones(3), kind="stable", stable=True)
+    with pytest.raises(ValueError, match="sort: unknown kind"):
+        fnp.sort(fnp.ones(3), kind="bogo")
+    with pytest.raises(np.exceptions.AxisError, match="sort"):
+        fnp.sort(fnp.ones((2, 2)), axis=2)
+    with pytest.raises(np.exceptions.AxisError, match="argsort"):
+        fnp.argsort(fnp.array(1.))
+    with pytest.raises(NotImplementedError, match="order="):
+        fnp.sort(fnp.ones(3), order="f")
+
+
+def test_searchsorted_sides_sorter_and_dtypes():
+    a = np.array([1., 2., 2., 3.])
+    v = np.array([[2., 0.], [5., 2.5]])
+    for side in ("left", "right"):
+        out = fnp.searchsorted(fnp.asarray(a), fnp.asarray(v), side=side)
+        np.testing.assert_array_equal(out, np.searchsorted(a, v, side=side))
+        assert out.dtype == np.int64
+    unsorted, sorter = np.array([3., 1., 2.]), np.array([1, 2, 0])
+    np.testing.assert_array_equal(fnp.searchsorted(fnp.asarray(unsorted), 2.5, sorter=fnp.asarray(sorter)),
+                                  np.searchsorted(unsorted, 2.5, sorter=sorter))
+    np.testing.assert_array_equal(fnp.searchsorted(fnp.asarray(a), [[2.5], [0.]]), np.searchsorted(a, [[2.5], [0.]]))
+    ints = np.array([1, 3, 5], np.int32)
+    assert int(fnp.searchsorted(fnp.asarray(ints), 3.5)) == np.searchsorted(ints, 3.5)
+    with pytest.raises(ShapeError, match="searchsorted: a must be 1-D"):
+        fnp.searchsorted(fnp.ones((2, 2)), 1.)
+    with pytest.raises(ValueError, match="searchsorted: side"):
+        fnp.searchsorted(fnp.asarray(a), 1., side="middle")
+    with pytest.raises(ShapeError, match="searchsorted: sorter"):
+        fnp.searchsorted(fnp.asarray(a), 1., sorter=fnp.array([0, 1]))
+
+
+def test_searchsorted_inside_grad_is_a_constant():
+    def f(x):
+        i = fnp.searchsorted(x, fnp.array(1.5))
+        return fnp.sum(x) * i.astype(x.dtype)
+    np.testing.assert_array_equal(fnx.grad(f)(fnp.array([1., 2., 3.])), [1., 1., 1.])
+
+
+def test_unique_matches_numpy():
+    x = np.array([[3, 1], [3, 2]])
+    vals, idx, inv, counts = fnp.unique(fnp.asarray(x), return_index=True, return_inverse=True, return_counts=True)
+    e = np.unique(x, return_index=True, return_inverse=True, return_counts=True)
+    for o, ee in zip((vals, idx, inv, counts), e):
+        np.testing.assert_array_equal(o, ee)
+        assert o.dtype == ee.dtype
+    np.testing.assert_array_equal(fnp.unique(fnp.asarray(x), axis=0), np.unique(x, axis=0))
+
+
+def test_unique_under_grad_is_a_constant():
+    def f(x):
+        return fnp.sum(x) * fnp.sum(fnp.unique(x))
+    np.testing.assert_array_equal(fnx.grad(f)(fnp.array([1., 1., 2.])), [3., 3., 3.])
