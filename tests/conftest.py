@@ -1,13 +1,20 @@
-"""Hypothesis profiles: `ci` (default; derandomized and quick) and `thorough`.
+"""Fixtures shared by the test-suite (profiles and devices are set up in the root conftest.py)."""
+import pytest
 
-Select with FNX_HYPOTHESIS_PROFILE=thorough for long local runs.
-"""
-import os
+import fnx
 
-from hypothesis import HealthCheck, settings
 
-settings.register_profile("ci", derandomize=True, max_examples=15, deadline=None, print_blob=True,
-                          suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
-settings.register_profile("thorough", max_examples=1000, deadline=None, print_blob=True,
-                          suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
-settings.load_profile(os.environ.get("FNX_HYPOTHESIS_PROFILE", "ci"))
+def _device_params():
+    params = []
+    for d in fnx.devices():
+        params.append(pytest.param(d, id=str(d), marks=[pytest.mark.gpu] if d.platform == "cuda" else []))
+    if not fnx.devices("cuda"):
+        params.append(pytest.param(None, id="cuda", marks=pytest.mark.skip(
+            reason="no usable CUDA GPU (cupy missing or no device)")))
+    return params
+
+
+@pytest.fixture(params=_device_params())
+def device(request):
+    """Every available device: the virtual CPU devices and, where usable, each CUDA GPU."""
+    return request.param

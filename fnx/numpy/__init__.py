@@ -8,7 +8,7 @@ import numpy as _np
 from ..core.dtypes import (bool_, complex64, complex128, float16, float32, float64, int8, int16, int32, int64,
                            uint8, uint16, uint32, uint64)
 from ..core.array import Array as ndarray
-from . import creation, elementwise, indexing, reductions, shape, sorting, linalg, fft
+from . import creation, elementwise, indexing, reductions, shape, sorting, linalg, fft, windows
 from .creation import *  # noqa: F401,F403
 from .elementwise import *  # noqa: F401,F403
 from .indexing import *  # noqa: F401,F403
