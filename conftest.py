@@ -13,7 +13,7 @@ from hypothesis import HealthCheck, settings  # noqa: E402
 
 _common = dict(deadline=None, print_blob=True,
                suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large,
-                                      HealthCheck.filter_too_much])
+                                      HealthCheck.filter_too_much, HealthCheck.function_scoped_fixture])
 settings.register_profile("ci", derandomize=True, max_examples=15, **_common)
 settings.register_profile("thorough", max_examples=1000, **_common)
 settings.load_profile(os.environ.get("FNX_HYPOTHESIS_PROFILE", "ci"))

@@ -2,3 +2,4 @@
 from .module import Module
 from .parameter import Parameter
 from .stateless import functional_call
+from . import utils

@@ -46,7 +46,7 @@ def _numeric_jacobian(f, leaves, treedef, eps):
                 moved = xv.copy()
                 moved[j] += delta
                 args = list(leaves)
-                args[i] = fnp.asarray(moved)
+                args[i] = fnp.asarray(moved, device=x.device)
                 return _flat_out(f(*treedef.unflatten(args)))[0]
             plus, minus = at(eps), at(-eps)
             cols.append(((i, j), [(p.astype(np.float64) - m.astype(np.float64)) / (2 * eps)
@@ -97,7 +97,8 @@ def _fwd_cols(f, leaves, treedef):
         for j in np.ndindex(x.shape):
             t = np.zeros(x.shape, x.dtype)
             t[j] = 1
-            tangents = [fnp.asarray(t) if k == i else fnp.zeros_like(y) for k, y in enumerate(leaves)]
+            tangents = [fnp.asarray(t, device=x.device) if k == i else fnp.zeros_like(y)
+                        for k, y in enumerate(leaves)]
             _, t_out = fnx.jvp(f, tuple(treedef.unflatten(leaves)), tuple(treedef.unflatten(tangents)))
             cols.append(((i, j), _flat_out(t_out)[0]))
     return cols
@@ -115,7 +116,8 @@ def _rev_cols(f, leaves, treedef):
         for oi in np.ndindex(o.shape):
             cts = [np.zeros(oo.shape, oo.dtype) for oo in outs]
             cts[k][oi] = 1
-            grads = tree_util.leaves(f_vjp(out_tree.unflatten([fnp.asarray(c) for c in cts])))
+            grads = tree_util.leaves(f_vjp(out_tree.unflatten([fnp.asarray(c, device=o.device)
+                                                               for c, o in zip(cts, outs)])))
             for i, g in enumerate(grads):
                 jac[k][i][oi] = _as_np(g)
     cols = []
@@ -127,7 +129,10 @@ def _rev_cols(f, leaves, treedef):
 
 def _random_like(tree, rng):
     import fnx.numpy as fnp
-    return tree_util.map(lambda x: fnp.asarray(rng.standard_normal(np.shape(x)).astype(fnp.asarray(x).dtype)), tree)
+    def draw(x):
+        x = fnp.asarray(x)
+        return fnp.asarray(rng.standard_normal(x.shape).astype(x.dtype), device=x.device)
+    return tree_util.map(draw, tree)
 
 
 def check_grads(f, args, order=1, modes=("fwd", "rev"), eps=None, atol=None, rtol=None, seed=0):
