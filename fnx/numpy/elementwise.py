@@ -20,6 +20,7 @@ import math
 import numpy as np
 
 from ..core import dtypes
+from ..core.array import Array
 from ..core.primitive import Missing, Primitive, ShapedArray, defprim
 from ..errors import DTypeError, ImmutableError
 from ._base import (asarray, batch_elementwise, binary, binary_fn, bool_shape, broadcast_shapes, is_traced,
@@ -531,7 +532,8 @@ def where(condition, x=None, y=None):
         raise TypeError("where: give both x and y, or neither")
     x, y = _operands(x, y)
     dt = dtypes.result_type(x, y)
-    c, x, y = asarray(condition), asarray(x, dt), asarray(y, dt)
+    dev = next((a.device for a in (condition, x, y) if isinstance(a, Array)), None)  # scalars join arrays
+    c, x, y = asarray(condition, device=dev), asarray(x, dt, device=dev), asarray(y, dt, device=dev)
     if c.dtype != dtypes.bool_:
         c = astype(c, dtypes.bool_)
     if not is_traced(c, x, y):

@@ -1,2 +1,1180 @@
-"""placeholder"""
-__all__ = []
+"""Linear algebra: products, einsum, solvers and decompositions.
+
+This module is both halves of NumPy's linear algebra: the products that live at
+the top of ``numpy`` (``matmul``, ``dot``, ``einsum``...; they are this module's
+``__all__``) and the ``numpy.linalg`` namespace itself (``fnp.linalg.inv``).
+
+Two primitives carry every product. ``matmul`` multiplies stacks of matrices
+whose batch dimensions the public function has already broadcast, so its rules
+are one line each: the tangent of ``A @ B`` is ``dA @ B + A @ dB`` and the
+cotangents are ``ct @ B^T`` and ``A^T @ ct``. ``einsum`` contracts any number of
+operands under an explicit, ellipsis-free subscript string such as
+``"ab,bc->ac"``. It is linear in each operand, so its JVP is a sum of einsums,
+and its VJP for operand ``k`` is again an einsum: contract the cotangent with
+the other operands into ``k``'s subscripts. Two things einsum cannot write
+directly are added around it: a repeated index (``"ii->"``) puts the cotangent
+on a diagonal, which is an extra identity-matrix operand, and an index summed
+away inside one operand (``"ij->i"``) spreads the cotangent along it, which is a
+``broadcast_to``. The public :func:`einsum` plans the contraction order with
+opt_einsum once per subscripts and shapes, and binds one pairwise ``einsum``
+per step, so reverse mode retraces the same cheap path. ``dot``,
+``tensordot``, ``inner``, ``trace`` and friends are einsums or matmuls.
+
+The decompositions follow the standard matrix-calculus results (Giles 2008,
+"Collected matrix derivative results"; Murray 2016 for Cholesky; Townsend 2016
+for the SVD), written with fnx operations (``matmul``, ``solve``, transposes) so
+that they can be differentiated again. ``cholesky``, ``eigh`` and ``eigvalsh``
+work on the symmetric part ``(A + A^T)/2`` of their input, as JAX does; NumPy
+reads only the lower triangle. The two agree on symmetric input, and only the
+symmetric version has a derivative that does not depend on which triangle was
+read. Derivatives of ``eigh`` and ``svd`` exist where the eigen- and singular
+values are distinct; ``qr`` and ``svd`` are differentiable in their reduced
+forms. The rules are those of real matrices (transposes, not conjugate
+transposes): complex input computes values but not derivatives. Numerical
+failure (a singular matrix) raises NumPy's ``LinAlgError``.
+
+Every primitive here already maps over leading dimensions, so its vmap rule
+moves the batch axis to the front; einsum's gives the batch axis an index of
+its own.
+
+One name differs: ``fnp.linalg.trace`` is ``numpy.trace`` (axes 0 and 1 by
+default) because both namespaces share this module; ``numpy.linalg.trace``
+works on the last two axes, which is ``trace(x, axis1=-2, axis2=-1)`` here.
+"""
+import functools
+import itertools
+import operator
+from collections import namedtuple
+
+import numpy as np
+import opt_einsum
+
+from ..core import dtypes
+from ..core.array import Array
+from ..core.primitive import ShapedArray, defprim
+from ..errors import ShapeError
+from . import creation, elementwise as el, reductions as red, shape as sh
+from ._base import asarray, broadcast_shapes, canonicalize, move_to_front, normalize_axis, same_shape
+
+__all__ = ["matmul", "dot", "vdot", "inner", "outer", "tensordot", "einsum", "trace", "kron", "vecdot"]
+
+LinAlgError = np.linalg.LinAlgError
+SlogdetResult = namedtuple("SlogdetResult", ["sign", "logabsdet"])
+EighResult = namedtuple("EighResult", ["eigenvalues", "eigenvectors"])
+QRResult = namedtuple("QRResult", ["Q", "R"])
+SVDResult = namedtuple("SVDResult", ["U", "S", "Vh"])
+
+# ----- helpers used by the rules ------------------------------------------------------------
+
+
+def _T(x):
+    return sh.swapaxes(x, -1, -2)
+
+
+def _mm(x, y):
+    """``x @ y`` for operands with equal batch dimensions (what the rules always have)."""
+    return matmul_p.bind(x, y)
+
+
+def _sym(x):
+    return (x + _T(x)) * 0.5
+
+
+def _letters(n, skip=""):
+    """``n`` einsum index symbols that are not in ``skip``."""
+    return "".join(itertools.islice((c for c in map(opt_einsum.get_symbol, itertools.count()) if c not in skip), n))
+
+
+def _diag(x):
+    """The diagonal of each matrix in a stack, as einsum ``'...ii->...i'``."""
+    b = _letters(x.ndim - 2, "ij")
+    return einsum_p.bind(x, spec=f"{b}ii->{b}i")
+
+
+def _tr(x):
+    b = _letters(x.ndim - 2, "ij")
+    return einsum_p.bind(x, spec=f"{b}ii->{b}")
+
+
+def _diag_embed(v):
+    """Stack of diagonal matrices from a stack of vectors."""
+    return sh.expand_dims(v, -1) * creation.eye(v.shape[-1], dtype=v.dtype)
+
+
+def _tri(n, k, dtype):
+    """The (n, n) mask of ``tril(ones, k)`` (ones where column <= row + k)."""
+    i = creation.arange(n)
+    return el.astype(el.greater_equal(sh.reshape(i, (n, 1)) + k, i), dtype)
+
+
+def _inv_gaps(w):
+    """``F[..., i, j] = 1 / (w_j - w_i)`` off the diagonal, 0 on it."""
+    eye = creation.eye(w.shape[-1], dtype=w.dtype)
+    return 1.0 / (eye + sh.expand_dims(w, -2) - sh.expand_dims(w, -1)) - eye
+
+
+def _lazy(f):
+    """A zero-argument cotangent computed at most once (shared by two cotangents)."""
+    return functools.lru_cache(maxsize=1)(f)
+
+
+def _add(x, y):
+    return y if x is None else x + y
+
+
+def _front(prim, vals, bdims, params):
+    """Batch rule of a primitive that already maps over leading dimensions: batch axis to the front."""
+    out = prim.bind(*move_to_front(vals, bdims), **params)
+    return out, ((0,) * len(out) if prim.multiple_results else 0)
+
+
+# ----- matmul -------------------------------------------------------------------------------
+
+
+def _matmul_jvp(primals, tangents):
+    (x, y), (tx, ty) = primals, tangents
+    out = matmul_p.bind(x, y)
+    t = None if tx is None else _mm(tx, y)
+    if ty is not None:
+        t = _add(t, _mm(x, ty))
+    return out, t
+
+
+matmul_p = defprim(
+    "matmul", impl=lambda xp, x, y: xp.matmul(x, y),
+    shape=lambda x, y: ShapedArray(x.shape[:-1] + y.shape[-1:], x.dtype),
+    jvp=_matmul_jvp, batch=lambda vals, bdims: _front(matmul_p, vals, bdims, {}),
+    vjp=lambda ct, x, y, *, out: ((lambda: _mm(ct, _T(y))), (lambda: _mm(_T(x), ct))))
+
+
+def _promote(*arrays, floating=False):
+    dt = dtypes.result_type(*arrays)
+    if floating and dt.kind not in "fc":
+        dt = dtypes.float64  # NumPy's linear algebra computes integers in float64
+    return [a if a.dtype == dt else el.astype(a, dt) for a in arrays]
+
+
+def matmul(x1, x2, /):
+    """Matrix product with NumPy's rules, also the ``@`` operator.
+
+    1-d operands are promoted to a row (left) or column (right) and the added
+    axis removed again; leading dimensions broadcast as a stack of matrices.
+
+    Raises:
+      ShapeError: a 0-d operand, or inner dimensions that do not match.
+
+    >>> import fnx.numpy as fnp
+    >>> fnp.array([[1., 2.], [3., 4.]]) @ fnp.array([1., 1.])
+    Array([3., 7.], dtype=float32)
+    """
+    a, b = asarray(x1), asarray(x2)
+    if a.ndim == 0 or b.ndim == 0:
+        raise ShapeError(f"matmul: operands must have at least one dimension, got shapes {a.shape} and {b.shape} "
+                         f"(use multiply for scalars)")
+    sa, sb = a.shape, b.shape
+    a, b = _promote(a, b)
+    if a.ndim == 1:
+        a = sh.reshape(a, (1, sa[0]))
+    if b.ndim == 1:
+        b = sh.reshape(b, (sb[0], 1))
+    if a.shape[-1] != b.shape[-2]:
+        raise ShapeError(f"matmul: shapes {sa} and {sb} do not align: {sa[-1]} (axis {len(sa) - 1}) != "
+                         f"{b.shape[-2]} (axis {max(len(sb) - 2, 0)})")
+    try:
+        np.broadcast_shapes(a.shape[:-2], b.shape[:-2])
+    except ValueError:
+        raise ShapeError(f"matmul: the stacks of shapes {sa} and {sb} do not broadcast: batch dimensions "
+                         f"{a.shape[:-2]} and {b.shape[:-2]}") from None
+    out = _matmul(a, b)
+    if len(sa) == 1:
+        out = sh.reshape(out, out.shape[:-2] + out.shape[-1:])
+    if len(sb) == 1:
+        out = sh.reshape(out, out.shape[:-1])
+    return out
+
+
+def _matmul(a, b):
+    """``a @ b`` for operands of ndim >= 2 with matching inner dimensions."""
+    ba, bb = a.shape[:-2], b.shape[:-2]
+    if ba == bb:
+        return matmul_p.bind(a, b)
+    if not bb:  # a stack times one matrix: one tall product, no copies of b
+        rows = int(np.prod(ba, dtype=np.int64)) * a.shape[-2]
+        out = matmul_p.bind(sh.reshape(a, (rows, a.shape[-1])), b)
+        return sh.reshape(out, ba + (a.shape[-2], b.shape[-1]))
+    batch = np.broadcast_shapes(ba, bb)
+    return matmul_p.bind(sh.broadcast_to(a, batch + a.shape[-2:]), sh.broadcast_to(b, batch + b.shape[-2:]))
+
+
+# ----- einsum -------------------------------------------------------------------------------
+
+
+def _split(spec):
+    ins, out = spec.split("->")
+    return ins.split(","), out
+
+
+def _einsum_shape(*ops, spec):
+    ins, out = _split(spec)
+    sizes = {}
+    for s, op in zip(ins, ops):
+        sizes.update(zip(s, op.shape))
+    return ShapedArray(tuple(sizes[c] for c in out), ops[0].dtype)
+
+
+def _einsum_jvp(primals, tangents, *, spec):
+    out = einsum_p.bind(*primals, spec=spec)
+    t_out = None
+    for k, t in enumerate(tangents):
+        if t is not None:
+            t_out = _add(t_out, einsum_p.bind(*primals[:k], t, *primals[k + 1:], spec=spec))
+    return out, t_out
+
+
+def _einsum_transpose(spec, k, ct, ops):
+    """The cotangent of operand ``k``: the cotangent contracted with the other operands."""
+    ins, out = _split(spec)
+    target, x = ins[k], ops[k]
+    fresh = iter(_letters(len(target), spec))
+    renamed, eyes, seen = "", [], set()
+    for c, d in zip(target, x.shape):
+        if c in seen:  # a repeated index: the cotangent lives on the diagonal of (c, f)
+            f = next(fresh)
+            eyes.append((c + f, creation.eye(d, dtype=ct.dtype)))
+            renamed += f
+        else:
+            seen.add(c)
+            renamed += c
+    others = [(s, op) for i, (s, op) in enumerate(zip(ins, ops)) if i != k]
+    reachable = set(out).union(*[s for s, _ in others + eyes])
+    kept = "".join(c for c in renamed if c in reachable)
+    terms = [out] + [s for s, _ in others] + [s for s, _ in eyes]
+    g = _einsum_bind(",".join(terms) + "->" + kept, ct, *[op for _, op in others], *[e for _, e in eyes])
+    if kept != renamed:  # indices summed inside operand k alone: spread the cotangent along them
+        g = sh.reshape(g, tuple(d if c in reachable else 1 for c, d in zip(renamed, x.shape)))
+        g = sh.broadcast_to(g, x.shape)
+    return g
+
+
+def _einsum_batch(vals, bdims, *, spec):
+    # A fresh index for the batch axis, on the batched operands and in front of the output.
+    ins, out = _split(spec)
+    b = _letters(1, spec)
+    terms = [t if d is None else b + t for t, d in zip(ins, bdims)]
+    ops = [v if d in (None, 0) else sh.moveaxis(v, d, 0) for v, d in zip(vals, bdims)]
+    return einsum_p.bind(*ops, spec=",".join(terms) + "->" + b + out), 0
+
+
+einsum_p = defprim(
+    "einsum", impl=lambda xp, *ops, spec: opt_einsum.contract(spec, *ops, backend=xp.__name__),
+    shape=_einsum_shape, jvp=_einsum_jvp, batch=_einsum_batch,
+    vjp=lambda ct, *ops, out, spec: tuple((lambda k=k: _einsum_transpose(spec, k, ct, ops))
+                                          for k in range(len(ops))))
+
+
+def _einsum_bind(spec, *ops):
+    """einsum on canonical operands, as a plain transpose (or nothing) where it is one."""
+    ins, out = _split(spec)
+    if len(ops) == 1 and len(set(ins[0])) == len(ins[0]) == len(out) and set(out) == set(ins[0]):
+        return sh.transpose(ops[0], tuple(ins[0].index(c) for c in out))
+    return einsum_p.bind(*ops, spec=spec)
+
+
+@functools.lru_cache(maxsize=512)
+def _canonical_subscripts(subscripts, shapes):
+    """``'...ij,jk'`` and the operand shapes -> ``('Aij,jk->Aik', target shape of each operand)``.
+
+    Ellipses become explicit indices, the implicit output is made explicit
+    (ellipsis indices first, then the indices seen once, sorted), and every
+    index gets one size: operands of size 1 along it are broadcast.
+    """
+    s = subscripts.replace(" ", "")
+    ins, arrow, out = s.partition("->")
+    terms = ins.split(",")
+    if len(terms) != len(shapes):
+        raise ShapeError(f"einsum: {subscripts!r} names {len(terms)} operand(s) but {len(shapes)} were given")
+    named = [t.replace("...", "") for t in terms]
+    for t, n in zip(terms + [out], named + [out.replace("...", "")]):
+        if not all(c.isalpha() for c in n) or t.count("...") > 1:
+            raise ValueError(f"einsum: invalid subscripts {subscripts!r}: use letters and at most one '...' per term")
+    n_ell = 0
+    for i, (t, n, shp) in enumerate(zip(terms, named, shapes)):
+        extra = len(shp) - len(n)
+        if extra < 0 or (extra and "..." not in t):
+            raise ShapeError(f"einsum: operand {i} has shape {shp} but its subscripts {t!r} name {len(n)} axes")
+        n_ell = max(n_ell, extra)
+    ell = _letters(n_ell, s)
+    terms = [t.replace("...", ell[n_ell - (len(shp) - len(n)):]) for t, n, shp in zip(terms, named, shapes)]
+    if arrow:
+        if n_ell and "..." not in out:
+            raise ShapeError(f"einsum: the operands of {subscripts!r} have axes under '...' but the output has no "
+                             f"'...' to keep them")
+        out = out.replace("...", ell)
+        for c in out:
+            if out.count(c) > 1 or all(c not in t for t in terms):
+                raise ValueError(f"einsum: output index {c!r} in {subscripts!r} is repeated or not in any input")
+    else:
+        counts = {}
+        for c in "".join(terms):
+            counts[c] = counts.get(c, 0) + 1
+        out = ell + "".join(sorted(c for c, n in counts.items() if n == 1 and c not in ell))
+    sizes = {}
+    for i, (t, shp) in enumerate(zip(terms, shapes)):
+        within = {}
+        for c, d in zip(t, shp):
+            if within.setdefault(c, d) != d:
+                raise ShapeError(f"einsum: index {c!r} repeats in operand {i} (shape {shp}) with sizes "
+                                 f"{within[c]} and {d}")
+            prev = sizes.get(c)
+            if prev is None or prev == 1:
+                sizes[c] = d
+            elif d not in (1, prev):
+                raise ShapeError(f"einsum: index {c!r} has size {prev} in one operand and {d} in operand {i}; "
+                                 f"shapes {', '.join(map(str, shapes))}")
+    targets = tuple(tuple(sizes[c] for c in t) for t in terms)
+    return ",".join(terms) + "->" + out, targets
+
+
+@functools.lru_cache(maxsize=512)
+def _plan(spec, shapes, optimize):
+    """The pairwise steps ``(positions, step subscripts)``, planned by opt_einsum once per spec and shapes.
+
+    Each step pops the operands at ``positions`` (in that order) and appends its result.
+    """
+    opt = "auto" if optimize is True else list(optimize) if isinstance(optimize, tuple) else optimize
+    _, info = opt_einsum.contract_path(spec, *shapes, shapes=True, optimize=opt)
+    return tuple((tuple(c[0]), c[2]) for c in info.contraction_list)
+
+
+def _interleaved(args):
+    """``einsum(op0, sublist0, op1, sublist1, ..., [out])`` -> subscripts and operands."""
+    def term(sub):
+        return "".join("..." if i is Ellipsis else opt_einsum.get_symbol(operator.index(i)) for i in sub)
+    ops, subs = list(args[0::2]), [term(s) for s in args[1::2]]
+    if len(args) % 2:
+        return ",".join(subs[:len(ops) - 1]) + "->" + term(ops.pop()), ops
+    return ",".join(subs), ops
+
+
+def einsum(subscripts, *operands, dtype=None, optimize=True):
+    """Einstein summation, as ``numpy.einsum`` (also in the interleaved ``op, sublist`` form).
+
+    Repeated indices (diagonals, traces), ``...`` and size-1 broadcasting work as
+    in NumPy. Unlike NumPy, ``optimize`` defaults to True: the contraction order
+    is planned by opt_einsum (``"greedy"``, ``"optimal"``, an explicit path, or
+    False for one contraction of all operands) and cached per subscripts and
+    shapes; each pairwise step is differentiable. ``out``, ``order`` and
+    ``casting`` are not supported.
+
+    >>> import fnx.numpy as fnp
+    >>> a = fnp.array([[1., 2.], [3., 4.]])
+    >>> fnp.einsum("ij,jk->ik", a, a)
+    Array([[ 7., 10.],
+           [15., 22.]], dtype=float32)
+    >>> fnp.einsum("ii", a)
+    Array(5., dtype=float32)
+    """
+    if not isinstance(subscripts, str):
+        subscripts, operands = _interleaved((subscripts,) + operands)
+    ops = [asarray(o) for o in operands]
+    if not ops:
+        raise ValueError("einsum: at least one operand is needed")
+    if dtype is not None:
+        ops = [el.astype(o, dtype) for o in ops]
+    ops = _promote(*ops)
+    spec, targets = _canonical_subscripts(subscripts, tuple(o.shape for o in ops))
+    ops = [o if o.shape == t else sh.broadcast_to(o, t) for o, t in zip(ops, targets)]
+    if isinstance(optimize, (list, tuple)):
+        optimize = tuple(tuple(p) for p in optimize if p != "einsum_path")
+    if len(ops) <= 2 or optimize is False:
+        return _einsum_bind(spec, *ops)
+    for positions, step in _plan(spec, targets, optimize):
+        args = [ops.pop(i) for i in positions]
+        ops.append(_einsum_bind(step, *args))
+    return ops[0]
+
+
+# ----- products built on matmul and einsum ----------------------------------------------------
+
+
+def tensordot(a, b, axes=2):
+    """Sum of products over ``axes`` (an int ``n``: the last n of ``a`` and first n of ``b``;
+    or a pair of axis sequences), as ``numpy.tensordot``.
+
+    >>> import fnx.numpy as fnp
+    >>> fnp.tensordot(fnp.ones((2, 3)), fnp.ones((3, 4)), axes=1).shape
+    (2, 4)
+    """
+    a, b = _promote(asarray(a), asarray(b))
+    if isinstance(axes, (int, np.integer)):
+        if not 0 <= axes <= min(a.ndim, b.ndim):
+            raise ShapeError(f"tensordot: axes={axes} is not valid for shapes {a.shape} and {b.shape}")
+        ax_a, ax_b = list(range(a.ndim - axes, a.ndim)), list(range(axes))
+    else:
+        ax_a, ax_b = ([x] if isinstance(x, (int, np.integer)) else list(x) for x in axes)
+        if len(ax_a) != len(ax_b):
+            raise ShapeError(f"tensordot: axes {axes} pair up {len(ax_a)} axes of a with {len(ax_b)} of b")
+        ax_a = [normalize_axis("tensordot", i, a.ndim) for i in ax_a]
+        ax_b = [normalize_axis("tensordot", i, b.ndim) for i in ax_b]
+    for i, j in zip(ax_a, ax_b):
+        if a.shape[i] != b.shape[j]:
+            raise ShapeError(f"tensordot: shapes {a.shape} and {b.shape} do not align: {a.shape[i]} (axis {i} of a) "
+                             f"!= {b.shape[j]} (axis {j} of b)")
+    la = _letters(a.ndim)
+    lb = [None] * b.ndim
+    for i, j in zip(ax_a, ax_b):
+        lb[j] = la[i]
+    free_b = iter(_letters(b.ndim, la))
+    lb = "".join(c if c is not None else next(free_b) for c in lb)
+    out = "".join(c for i, c in enumerate(la) if i not in ax_a) + "".join(c for c in lb if c not in la)
+    return _einsum_bind(f"{la},{lb}->{out}", a, b)
+
+
+def dot(a, b):
+    """Dot product as ``numpy.dot``: ``matmul`` for 1-d and 2-d operands, otherwise a sum
+    over the last axis of ``a`` and the second-to-last of ``b`` (not a batched product).
+
+    >>> import fnx.numpy as fnp
+    >>> fnp.dot(fnp.array([1., 2.]), fnp.array([3., 4.]))
+    Array(11., dtype=float32)
+    """
+    a, b = asarray(a), asarray(b)
+    if a.ndim == 0 or b.ndim == 0:
+        return el.multiply(a, b)
+    j = 0 if b.ndim == 1 else b.ndim - 2
+    if a.shape[-1] != b.shape[j]:
+        raise ShapeError(f"dot: shapes {a.shape} and {b.shape} do not align: {a.shape[-1]} (axis {a.ndim - 1}) != "
+                         f"{b.shape[j]} (axis {j})")
+    if a.ndim <= 2 and b.ndim <= 2 or b.ndim == 1:
+        return matmul(a, b)
+    return tensordot(a, b, axes=([a.ndim - 1], [j]))
+
+
+def inner(a, b):
+    """Sum of products over the last axes of ``a`` and ``b``, as ``numpy.inner``."""
+    a, b = asarray(a), asarray(b)
+    if a.ndim == 0 or b.ndim == 0:
+        return el.multiply(a, b)
+    if a.shape[-1] != b.shape[-1]:
+        raise ShapeError(f"inner: the last axes of shapes {a.shape} and {b.shape} differ")
+    return tensordot(a, b, axes=([-1], [-1]))
+
+
+def vdot(a, b, /):
+    """Dot product of the flattened inputs, conjugating the first, as ``numpy.vdot``."""
+    a, b = sh.ravel(asarray(a)), sh.ravel(asarray(b))
+    if a.shape != b.shape:
+        raise ShapeError(f"vdot: the inputs have {a.size} and {b.size} elements; they must have the same number")
+    if a.dtype.kind == "c":
+        from . import conj
+        a = conj(a)
+    return tensordot(a, b, axes=1)
+
+
+def outer(a, b):
+    """``out[i, j] = a.ravel()[i] * b.ravel()[j]``, as ``numpy.outer``."""
+    a, b = sh.ravel(asarray(a)), sh.ravel(asarray(b))
+    return el.multiply(sh.reshape(a, (a.shape[0], 1)), b)
+
+
+def vecdot(x1, x2, /, *, axis=-1):
+    """Vector dot product over ``axis`` with broadcasting (conjugating ``x1``), as ``numpy.vecdot``."""
+    (a, b), _ = canonicalize("vecdot", asarray(x1), asarray(x2))
+    if a.ndim == 0:
+        raise ShapeError("vecdot: the inputs must have at least one dimension")
+    axis = normalize_axis("vecdot", axis, a.ndim)
+    if a.dtype.kind == "c":
+        from . import conj
+        a = conj(a)
+    la = _letters(a.ndim)
+    return _einsum_bind(f"{la},{la}->{la[:axis] + la[axis + 1:]}", a, b)
+
+
+def kron(a, b):
+    """Kronecker product, as ``numpy.kron``: blocks ``a[i, j] * b``."""
+    a, b = asarray(a), asarray(b)
+    nd = max(a.ndim, b.ndim, 1)
+    sa, sb = (1,) * (nd - a.ndim) + a.shape, (1,) * (nd - b.ndim) + b.shape
+    x = sh.reshape(a, tuple(d for n in sa for d in (n, 1)))
+    y = sh.reshape(b, tuple(d for n in sb for d in (1, n)))
+    return sh.reshape(el.multiply(x, y), tuple(p * q for p, q in zip(sa, sb)))
+
+
+def trace(a, offset=0, axis1=0, axis2=1, dtype=None):
+    """Sum along a diagonal of the ``(axis1, axis2)`` planes, as ``numpy.trace``.
+
+    Integers and booleans sum as int64 like ``numpy.trace``. Note that
+    ``fnp.linalg.trace`` is this function too; ``numpy.linalg.trace(x)`` is
+    ``trace(x, axis1=-2, axis2=-1)``.
+
+    >>> import fnx.numpy as fnp
+    >>> fnp.trace(fnp.array([[1., 2.], [3., 4.]]))
+    Array(5., dtype=float32)
+    """
+    x = asarray(a)
+    if x.ndim < 2:
+        raise ShapeError(f"trace: needs an array of at least two dimensions, got shape {x.shape}")
+    i, j = normalize_axis("trace", axis1, x.ndim), normalize_axis("trace", axis2, x.ndim)
+    if i == j:
+        raise ValueError(f"trace: axis1 and axis2 must differ, both are {i}")
+    if dtype is not None:
+        x = el.astype(x, dtype)
+    elif x.dtype.kind == "b" or (x.dtype.kind in "iu" and x.dtype.itemsize < 8):
+        x = el.astype(x, np.uint64 if x.dtype.kind == "u" else np.int64)
+    x = sh.moveaxis(x, (i, j), (-2, -1))
+    from .indexing import slice_axis
+    n, m = x.shape[-2:]
+    k = max(0, min(n + min(offset, 0), m - max(offset, 0)))
+    if k == 0:
+        return creation.zeros(x.shape[:-2], dtype=x.dtype)
+    x = slice_axis(slice_axis(x, x.ndim - 2, max(-offset, 0), max(-offset, 0) + k),
+                   x.ndim - 1, max(offset, 0), max(offset, 0) + k)
+    return _tr(x)
+
+
+def multi_dot(arrays):
+    """``A @ B @ C @ ...`` multiplied in the order with the fewest operations, as ``numpy.linalg.multi_dot``.
+
+    The first array may be 1-d (a row) and the last 1-d (a column); the others are 2-d.
+    """
+    arrays = [asarray(x) for x in arrays]
+    if len(arrays) < 2:
+        raise ValueError("multi_dot: expecting at least two arrays")
+    first, last = arrays[0].ndim == 1, arrays[-1].ndim == 1
+    if first:
+        arrays[0] = sh.reshape(arrays[0], (1, -1))
+    if last:
+        arrays[-1] = sh.reshape(arrays[-1], (-1, 1))
+    for k, x in enumerate(arrays):
+        if x.ndim != 2:
+            raise ShapeError(f"multi_dot: array {k} has shape {x.shape}; all but the first and last must be 2-d")
+    dims = [x.shape[0] for x in arrays] + [arrays[-1].shape[1]]
+    n = len(arrays)
+    cost, split = {}, {}
+    for i in range(n):  # the classic matrix-chain dynamic programme
+        cost[i, i] = 0
+    for length in range(1, n):
+        for i in range(n - length):
+            j = i + length
+            cost[i, j], split[i, j] = min((cost[i, k] + cost[k + 1, j] + dims[i] * dims[k + 1] * dims[j + 1], k)
+                                          for k in range(i, j))
+
+    def chain(i, j):
+        return arrays[i] if i == j else matmul(chain(i, split[i, j]), chain(split[i, j] + 1, j))
+    out = chain(0, n - 1)
+    if first and last:
+        return sh.reshape(out, ())
+    if first or last:
+        return sh.reshape(out, (-1,))
+    return out
+
+
+def matrix_power(a, n):
+    """``a`` multiplied by itself ``n`` times (``n`` < 0 uses ``inv(a)``; 0 gives identities).
+
+    >>> import fnx.numpy as fnp
+    >>> fnp.linalg.matrix_power(fnp.array([[1., 1.], [0., 1.]]), 3)
+    Array([[1., 3.],
+           [0., 1.]], dtype=float32)
+    """
+    a = _square("matrix_power", asarray(a))
+    try:
+        n = operator.index(n)
+    except TypeError:
+        raise TypeError(f"matrix_power: the exponent must be an integer, got {n!r}") from None
+    if n == 0:
+        return sh.broadcast_to(creation.eye(a.shape[-1], dtype=a.dtype), a.shape)
+    if n < 0:
+        a, n = inv(a), -n
+    result, z = None, a
+    while True:  # binary powering: square z, multiply it in for each set bit of n
+        n, bit = divmod(n, 2)
+        if bit:
+            result = z if result is None else matmul(result, z)
+        if not n:
+            return result
+        z = matmul(z, z)
+
+
+def matrix_transpose(x, /):
+    """Transposes the last two axes, as ``numpy.linalg.matrix_transpose``."""
+    x = asarray(x)
+    if x.ndim < 2:
+        raise ShapeError(f"matrix_transpose: needs at least two dimensions, got shape {x.shape}")
+    return _T(x)
+
+
+# ----- inverse, solve, determinants -------------------------------------------------------------
+
+
+def _square(opname, x, floating=False):
+    if x.ndim < 2 or x.shape[-1] != x.shape[-2]:
+        raise ShapeError(f"{opname}: expected a square matrix or a stack of them in the last two axes, "
+                         f"got shape {x.shape}")
+    if floating:
+        (x,) = _promote(x, floating=True)
+    return x
+
+
+def _matrix(opname, x):
+    if x.ndim < 2:
+        raise ShapeError(f"{opname}: expected a matrix or a stack of them, got shape {x.shape}")
+    (x,) = _promote(x, floating=True)
+    return x
+
+
+inv_p = defprim(
+    "inv", impl=lambda xp, x: xp.linalg.inv(x), shape=same_shape,
+    jvp=lambda primals, tangents: _inv_jvp(*primals, *tangents),
+    vjp=lambda ct, x, *, out: (-_mm(_mm(_T(out), ct), _T(out)),),
+    batch=lambda vals, bdims: _front(inv_p, vals, bdims, {}))
+
+
+def _inv_jvp(x, t):
+    out = inv_p.bind(x)
+    return out, -_mm(_mm(out, t), out)
+
+
+def inv(a):
+    """The inverse of a square matrix (or of each in a stack).
+
+    >>> import fnx.numpy as fnp
+    >>> fnp.linalg.inv(fnp.array([[2., 0.], [0., 4.]]))
+    Array([[0.5 , 0.  ],
+           [0.  , 0.25]], dtype=float32)
+    """
+    return inv_p.bind(_square("inv", asarray(a), floating=True))
+
+
+def _solve_jvp(primals, tangents):
+    (a, b), (ta, tb) = primals, tangents
+    out = solve_p.bind(a, b)
+    rhs = tb
+    if ta is not None:
+        rhs = -_mm(ta, out) if rhs is None else rhs - _mm(ta, out)
+    return out, solve_p.bind(a, rhs)
+
+
+def _solve_vjp(ct, a, b, *, out):
+    ct_b = _lazy(lambda: solve_p.bind(_T(a), ct))
+    return (lambda: -_mm(ct_b(), _T(out))), ct_b
+
+
+solve_p = defprim("solve", impl=lambda xp, a, b: xp.linalg.solve(a, b),
+                  shape=lambda a, b: ShapedArray(b.shape, b.dtype), jvp=_solve_jvp, vjp=_solve_vjp,
+                  batch=lambda vals, bdims: _front(solve_p, vals, bdims, {}))
+
+
+def solve(a, b):
+    """The solution ``x`` of ``a @ x = b``, as ``numpy.linalg.solve`` (NumPy 2 rules).
+
+    ``b`` is a vector when it is 1-d, otherwise a (stack of) matrices; leading
+    dimensions of ``a`` and ``b`` broadcast.
+
+    >>> import fnx.numpy as fnp
+    >>> fnp.linalg.solve(fnp.array([[2., 0.], [0., 4.]]), fnp.array([2., 2.]))
+    Array([1. , 0.5], dtype=float32)
+    """
+    a, b = asarray(a), asarray(b)
+    _square("solve", a)
+    a, b = _promote(a, b, floating=True)
+    vector = b.ndim == 1
+    if vector:
+        b = sh.reshape(b, (b.shape[0], 1))
+    if b.ndim < 2 or b.shape[-2] != a.shape[-1]:
+        raise ShapeError(f"solve: a has shape {a.shape} and b has shape {b.shape}: b needs {a.shape[-1]} rows "
+                         f"(its only axis if 1-d, otherwise axis -2)")
+    batch = broadcast_shapes("solve", a.shape[:-2], b.shape[:-2])
+    a, b = sh.broadcast_to(a, batch + a.shape[-2:]), sh.broadcast_to(b, batch + b.shape[-2:])
+    out = solve_p.bind(a, b)
+    return sh.reshape(out, out.shape[:-1]) if vector else out
+
+
+def _expand2(x):
+    return sh.expand_dims(x, (-2, -1))
+
+
+det_p = defprim(
+    "det", impl=lambda xp, x: xp.linalg.det(x), shape=lambda x: ShapedArray(x.shape[:-2], x.dtype),
+    jvp=lambda primals, tangents: _det_jvp(*primals, *tangents),
+    vjp=lambda ct, x, *, out: (_expand2(ct * out) * _T(inv_p.bind(x)),),
+    batch=lambda vals, bdims: _front(det_p, vals, bdims, {}))
+
+
+def _det_jvp(x, t):
+    out = det_p.bind(x)
+    return out, out * _tr(solve_p.bind(x, t))
+
+
+def det(a):
+    """The determinant of a square matrix (or of each in a stack).
+
+    >>> import fnx.numpy as fnp
+    >>> fnp.linalg.det(fnp.array([[1., 2.], [3., 4.]]))
+    Array(-2., dtype=float32)
+    """
+    return det_p.bind(_square("det", asarray(a), floating=True))
+
+
+def _slogdet_impl(xp, x):
+    sign, logabsdet = xp.linalg.slogdet(x)
+    return sign, logabsdet
+
+
+def _slogdet_jvp(primals, tangents):
+    (x,), (t,) = primals, tangents
+    out = slogdet_p.bind(x)
+    return out, (None, _tr(solve_p.bind(x, t)))
+
+
+slogdet_p = defprim(
+    "slogdet", impl=_slogdet_impl, multiple_results=True,
+    shape=lambda x: (ShapedArray(x.shape[:-2], x.dtype),) * 2, jvp=_slogdet_jvp,
+    vjp=lambda ct, x, *, out: (_expand2(ct[1]) * _T(inv_p.bind(x)),),
+    batch=lambda vals, bdims: _front(slogdet_p, vals, bdims, {}))
+
+
+def slogdet(a):
+    """``(sign, log|det|)`` of a square matrix (or of each in a stack), as a namedtuple.
+
+    Only ``logabsdet`` carries a derivative; ``sign`` is piecewise constant.
+
+    >>> import fnx.numpy as fnp
+    >>> fnp.linalg.slogdet(fnp.array([[0., 2.], [1., 0.]])).sign
+    Array(-1., dtype=float32)
+    """
+    return SlogdetResult(*slogdet_p.bind(_square("slogdet", asarray(a), floating=True)))
+
+
+# ----- pseudo-inverse ----------------------------------------------------------------------------
+
+
+def _pinv_jvp(primals, tangents, *, rcond):
+    # Golub & Pereyra (1973), for a matrix of constant rank:
+    # dP = -P dA P + P P^T dA^T (I - A P) + (I - P A) dA^T P^T P
+    (a, ), (t, ) = primals, tangents
+    p = pinv_p.bind(a, rcond=rcond)
+    tt = _T(t)
+    w = _mm(_mm(p, _T(p)), tt)
+    z = _mm(tt, _mm(_T(p), p))
+    return p, -_mm(_mm(p, t), p) + w - _mm(_mm(w, a), p) + z - _mm(p, _mm(a, z))
+
+
+def _pinv_vjp(ct, a, *, out, rcond):
+    p, pt = out, _T(out)
+    y = _mm(_T(ct), _mm(p, pt))
+    v = _mm(_mm(pt, p), _T(ct))
+    return (-_mm(_mm(pt, ct), pt) + y - _mm(a, _mm(p, y)) + v - _mm(_mm(v, p), a),)
+
+
+pinv_p = defprim("pinv", impl=lambda xp, x, *, rcond: xp.linalg.pinv(x, rcond=rcond),
+                 shape=lambda x, *, rcond: ShapedArray(x.shape[:-2] + x.shape[:-3:-1], x.dtype),
+                 jvp=_pinv_jvp, vjp=_pinv_vjp,
+                 batch=lambda vals, bdims, **params: _front(pinv_p, vals, bdims, params))
+
+
+def pinv(a, rcond=None, hermitian=False, *, rtol=np._NoValue):
+    """Moore-Penrose pseudo-inverse, as ``numpy.linalg.pinv``.
+
+    Singular values below ``rcond * largest`` are dropped (NumPy's defaults for
+    ``rcond`` and ``rtol``); unlike NumPy, ``rcond`` must be a scalar, and
+    ``hermitian`` is accepted but the general algorithm is always used. The
+    derivative holds where the rank is locally constant.
+    """
+    x = _matrix("pinv", asarray(a))
+    if rcond is None:
+        rcond = 1e-15 if rtol is np._NoValue else (max(x.shape[-2:]) * np.finfo(x.dtype).eps if rtol is None
+                                                    else rtol)
+    elif rtol is not np._NoValue:
+        raise ValueError("pinv: give rcond or rtol, not both")
+    try:
+        rcond = float(rcond)
+    except TypeError:
+        raise TypeError(f"pinv: rcond must be a scalar in fnx, got {rcond!r}") from None
+    return pinv_p.bind(x, rcond=rcond)
+
+
+# ----- Cholesky ---------------------------------------------------------------------------------
+
+
+def _phi(n, dtype):
+    """Mask of Murray's Phi: the lower triangle with the diagonal halved."""
+    return _tri(n, -1, dtype) + 0.5 * creation.eye(n, dtype=dtype)
+
+
+def _cholesky_jvp(primals, tangents):
+    # dL = L Phi(L^-1 dA L^-T) (Murray 2016), with dA symmetrised like the input.
+    (x,), (t,) = primals, tangents
+    low = cholesky_p.bind(x)
+    m = _T(solve_p.bind(low, _T(solve_p.bind(low, _sym(t)))))
+    return low, _mm(low, m * _phi(x.shape[-1], x.dtype))
+
+
+def _cholesky_vjp(ct, x, *, out):
+    # The transpose of the JVP: sym(L^-T Phi(L^T ct) L^-1).
+    lt = _T(out)
+    z = solve_p.bind(lt, _mm(lt, ct) * _phi(x.shape[-1], x.dtype))
+    return (_sym(_T(solve_p.bind(lt, _T(z)))),)
+
+
+cholesky_p = defprim(
+    "cholesky", impl=lambda xp, x: xp.linalg.cholesky((x + xp.swapaxes(x, -1, -2)) / 2),
+    shape=same_shape, jvp=_cholesky_jvp, vjp=_cholesky_vjp,
+    batch=lambda vals, bdims: _front(cholesky_p, vals, bdims, {}))
+
+
+def cholesky(a, /, *, upper=False):
+    """Cholesky factor ``L`` (lower triangular, ``a = L @ L.T``) of a symmetric positive-definite matrix.
+
+    Computed from the symmetric part ``(a + a.T) / 2`` (NumPy reads only the
+    lower triangle; the two agree on symmetric input). ``upper=True`` returns ``L.T``.
+
+    >>> import fnx.numpy as fnp
+    >>> fnp.linalg.cholesky(fnp.array([[4., 2.], [2., 2.]]))
+    Array([[2., 0.],
+           [1., 1.]], dtype=float32)
+    """
+    low = cholesky_p.bind(_square("cholesky", asarray(a), floating=True))
+    return _T(low) if upper else low
+
+
+# ----- QR ----------------------------------------------------------------------------------------
+
+
+def _qr_check(x, complete):
+    m, n = x.shape[-2:]
+    if m < n or (complete and m != n):
+        raise NotImplementedError(f"qr: derivatives need mode='reduced' and rows >= columns; got shape {x.shape}"
+                                  f"{' and mode=complete' if complete else ''} (Q is not unique there)")
+
+
+def _qr_jvp(primals, tangents, *, complete):
+    # dQ = C + Q (W - B), dR = (B - W) R with C = dA R^-1, B = Q^T C, W = tril(B, -1) - tril(B, -1)^T
+    (x,), (t,) = primals, tangents
+    _qr_check(x, complete)
+    q, r = qr_p.bind(x, complete=complete)
+    c = _T(solve_p.bind(_T(r), _T(t)))
+    b = _mm(_T(q), c)
+    low = b * _tri(b.shape[-1], -1, b.dtype)
+    w = low - _T(low)
+    return (q, r), (c + _mm(q, w - b), _mm(b - w, r))
+
+
+def _qr_vjp(ct, x, *, out, complete):
+    # The transpose of the JVP: with M = Q^T ct_Q - ct_R R^T, ct_A = (ct_Q + Q (tril(M - M^T, -1) - M)) R^-T.
+    _qr_check(x, complete)
+    (ct_q, ct_r), (q, r) = ct, out
+    m = _mm(_T(q), ct_q) - _mm(ct_r, _T(r))
+    n = (m - _T(m)) * _tri(m.shape[-1], -1, m.dtype) - m
+    return (_T(solve_p.bind(r, _T(ct_q + _mm(q, n)))),)
+
+
+def _qr_shape(x, *, complete):
+    m, n = x.shape[-2:]
+    k = m if complete else min(m, n)
+    return ShapedArray(x.shape[:-2] + (m, k), x.dtype), ShapedArray(x.shape[:-2] + (k, n), x.dtype)
+
+
+qr_p = defprim("qr", impl=lambda xp, x, *, complete: tuple(xp.linalg.qr(x, "complete" if complete else "reduced")),
+               shape=_qr_shape, jvp=_qr_jvp, vjp=_qr_vjp, multiple_results=True,
+               batch=lambda vals, bdims, **params: _front(qr_p, vals, bdims, params))
+
+
+def qr(a, mode="reduced"):
+    """QR decomposition ``a = Q @ R`` of a matrix (or a stack), as ``numpy.linalg.qr``.
+
+    ``mode`` is ``"reduced"`` (a namedtuple ``(Q, R)``), ``"complete"`` or
+    ``"r"`` (``R`` alone). Differentiable in reduced mode, also for wide
+    matrices (``Q R`` of the leading square block, then ``Q^T`` times the rest);
+    ``"complete"`` with more rows than columns has no derivative.
+
+    >>> import fnx.numpy as fnp
+    >>> q, r = fnp.linalg.qr(fnp.array([[3., 0.], [4., 5.]]))
+    >>> fnp.abs(r[0, 0])
+    Array(5., dtype=float32)
+    """
+    if mode not in ("reduced", "complete", "r"):
+        raise ValueError(f"qr: mode must be 'reduced', 'complete' or 'r', got {mode!r}")
+    x = _matrix("qr", asarray(a))
+    m, n = x.shape[-2:]
+    if m < n:  # a wide matrix: Q comes from the leading square block alone
+        from .indexing import slice_axis
+        q, r1 = qr_p.bind(slice_axis(x, x.ndim - 1, 0, m), complete=False)
+        r = sh.concatenate([r1, _mm(_T(q), slice_axis(x, x.ndim - 1, m, n))], axis=-1)
+    else:
+        q, r = qr_p.bind(x, complete=mode == "complete" and m > n)
+    return r if mode == "r" else QRResult(q, r)
+
+
+# ----- symmetric eigenproblem --------------------------------------------------------------------
+
+
+def _eigh_impl(xp, x):
+    w, v = xp.linalg.eigh((x + xp.swapaxes(x, -1, -2)) / 2)
+    return w, v
+
+
+def _eigh_jvp(primals, tangents):
+    (x,), (t,) = primals, tangents
+    w, v = eigh_p.bind(x)
+    k = _mm(_mm(_T(v), _sym(t)), v)
+    return (w, v), (_diag(k), _mm(v, _inv_gaps(w) * k))
+
+
+def _eigh_vjp(ct, x, *, out):
+    (ct_w, ct_v), (w, v) = ct, out
+    inner = _diag_embed(ct_w) + _inv_gaps(w) * _mm(_T(v), ct_v)
+    return (_sym(_mm(_mm(v, inner), _T(v))),)
+
+
+eigh_p = defprim("eigh", impl=_eigh_impl, multiple_results=True,
+                 shape=lambda x: (ShapedArray(x.shape[:-1], x.dtype), ShapedArray(x.shape, x.dtype)),
+                 jvp=_eigh_jvp, vjp=_eigh_vjp, batch=lambda vals, bdims: _front(eigh_p, vals, bdims, {}))
+
+
+def _eigvalsh_jvp(primals, tangents):
+    (x,), (t,) = primals, tangents
+    w, v = eigh_p.bind(x)
+    return w, _diag(_mm(_mm(_T(v), _sym(t)), v))
+
+
+def _eigvalsh_vjp(ct, x, *, out):
+    _, v = eigh_p.bind(x)
+    return (_sym(_mm(v * sh.expand_dims(ct, -2), _T(v))),)
+
+
+eigvalsh_p = defprim("eigvalsh", impl=lambda xp, x: xp.linalg.eigvalsh((x + xp.swapaxes(x, -1, -2)) / 2),
+                     shape=lambda x: ShapedArray(x.shape[:-1], x.dtype), jvp=_eigvalsh_jvp, vjp=_eigvalsh_vjp,
+                     batch=lambda vals, bdims: _front(eigvalsh_p, vals, bdims, {}))
+
+
+def eigh(a, UPLO="L"):
+    """Eigenvalues (ascending) and eigenvectors of a symmetric matrix (or a stack), as a namedtuple.
+
+    Computed from the symmetric part ``(a + a.T) / 2``, so ``UPLO`` makes no
+    difference (NumPy reads one triangle; the two agree on symmetric input).
+    Derivatives exist where the eigenvalues are distinct; for eigenvalues alone
+    use :func:`eigvalsh`, whose derivative needs no such condition.
+
+    >>> import fnx.numpy as fnp
+    >>> fnp.linalg.eigh(fnp.array([[2., 1.], [1., 2.]])).eigenvalues
+    Array([1., 3.], dtype=float32)
+    """
+    if UPLO not in ("L", "U"):
+        raise ValueError(f"eigh: UPLO must be 'L' or 'U', got {UPLO!r}")
+    return EighResult(*eigh_p.bind(_square("eigh", asarray(a), floating=True)))
+
+
+def eigvalsh(a, UPLO="L"):
+    """Eigenvalues (ascending) of a symmetric matrix (or a stack), from its symmetric part."""
+    if UPLO not in ("L", "U"):
+        raise ValueError(f"eigvalsh: UPLO must be 'L' or 'U', got {UPLO!r}")
+    return eigvalsh_p.bind(_square("eigvalsh", asarray(a), floating=True))
+
+
+# ----- singular value decomposition --------------------------------------------------------------
+
+
+def _svd_check(x, full_matrices):
+    if full_matrices and x.shape[-1] != x.shape[-2]:
+        raise NotImplementedError(f"svd: derivatives of a non-square matrix (shape {x.shape}) need "
+                                  f"full_matrices=False (the extra singular vectors are not unique)")
+
+
+def _svd_jvp(primals, tangents, *, full_matrices):
+    # Townsend (2016), real case: with S = U^T dA V and F_ij = 1/(s_j^2 - s_i^2),
+    # dU = U (F o (S D + D S^T)) [+ (I - U U^T) dA V D^-1 when tall], dV likewise, ds = diag(S).
+    (x,), (t,) = primals, tangents
+    _svd_check(x, full_matrices)
+    u, s, vh = svd_p.bind(x, full_matrices=full_matrices)
+    v = _T(vh)
+    st = _mm(_mm(_T(u), t), v)
+    row, col = sh.expand_dims(s, -2), sh.expand_dims(s, -1)
+    f = _inv_gaps(s * s)
+    du = _mm(u, f * (st * row + col * _T(st)))
+    dv = _mm(v, f * (col * st + _T(st) * row))
+    m, n = x.shape[-2:]
+    if m > n:
+        tv = _mm(t, v)
+        du = du + (tv - _mm(u, _mm(_T(u), tv))) / row
+    if n > m:
+        tu = _mm(_T(t), u)
+        dv = dv + (tu - _mm(v, _mm(vh, tu))) / row
+    return (u, s, vh), (du, _diag(st), _T(dv))
+
+
+def _svd_vjp(ct, x, *, out, full_matrices):
+    _svd_check(x, full_matrices)
+    (ct_u, ct_s, ct_vh), (u, s, vh) = ct, out
+    v, ct_v = _T(vh), _T(ct_vh)
+    row, col = sh.expand_dims(s, -2), sh.expand_dims(s, -1)
+    f = _inv_gaps(s * s)
+    j = f * _mm(_T(u), ct_u)
+    k = f * _mm(vh, ct_v)
+    g = _mm(_mm(u, _diag_embed(ct_s) + (j + _T(j)) * row + col * (k + _T(k))), vh)
+    m, n = x.shape[-2:]
+    if m > n:
+        g = g + _mm((ct_u - _mm(u, _mm(_T(u), ct_u))) / row, vh)
+    if n > m:
+        g = g + _mm(u, _T((ct_v - _mm(v, _mm(vh, ct_v))) / row))
+    return (g,)
+
+
+def _svd_shape(x, *, full_matrices):
+    m, n = x.shape[-2:]
+    k, b = min(m, n), x.shape[:-2]
+    return (ShapedArray(b + (m, m if full_matrices else k), x.dtype), ShapedArray(b + (k,), x.dtype),
+            ShapedArray(b + (n if full_matrices else k, n), x.dtype))
+
+
+svd_p = defprim("svd", impl=lambda xp, x, *, full_matrices: tuple(xp.linalg.svd(x, full_matrices=full_matrices)),
+                shape=_svd_shape, jvp=_svd_jvp, vjp=_svd_vjp, multiple_results=True,
+                batch=lambda vals, bdims, **params: _front(svd_p, vals, bdims, params))
+
+
+def _svdvals_jvp(primals, tangents):
+    (x,), (t,) = primals, tangents
+    u, s, vh = svd_p.bind(x, full_matrices=False)
+    b = _letters(x.ndim - 2, "aik")
+    return s, einsum_p.bind(u, t, vh, spec=f"{b}ai,{b}ak,{b}ik->{b}i")
+
+
+def _svdvals_vjp(ct, x, *, out):
+    u, _, vh = svd_p.bind(x, full_matrices=False)
+    return (_mm(u * sh.expand_dims(ct, -2), vh),)
+
+
+svdvals_p = defprim("svdvals", impl=lambda xp, x: xp.linalg.svd(x, compute_uv=False),
+                    shape=lambda x: ShapedArray(x.shape[:-2] + (min(x.shape[-2:]),), x.dtype),
+                    jvp=_svdvals_jvp, vjp=_svdvals_vjp,
+                    batch=lambda vals, bdims: _front(svdvals_p, vals, bdims, {}))
+
+
+def svd(a, full_matrices=True, compute_uv=True, hermitian=False):
+    """Singular value decomposition ``a = U @ diag(S) @ Vh``, as ``numpy.linalg.svd``.
+
+    Returns a namedtuple ``(U, S, Vh)``, or ``S`` alone when ``compute_uv`` is
+    False. Derivatives of ``U`` and ``Vh`` need ``full_matrices=False`` (for
+    non-square input) and distinct singular values; ``S`` alone is always
+    differentiable. ``hermitian`` is accepted; the general algorithm is used.
+
+    >>> import fnx.numpy as fnp
+    >>> fnp.linalg.svd(fnp.array([[3., 0.], [0., -4.]]), compute_uv=False)
+    Array([4., 3.], dtype=float32)
+    """
+    x = _matrix("svd", asarray(a))
+    if not compute_uv:
+        return svdvals_p.bind(x)
+    # A square matrix's full and reduced forms agree; binding the reduced one keeps it differentiable.
+    return SVDResult(*svd_p.bind(x, full_matrices=bool(full_matrices) and x.shape[-1] != x.shape[-2]))
+
+
+def svdvals(x, /):
+    """Singular values, descending, as ``numpy.linalg.svdvals``."""
+    return svdvals_p.bind(_matrix("svdvals", asarray(x)))
+
+
+# ----- norms -----------------------------------------------------------------------------------
+
+
+def _abs(x):
+    from . import abs as _abs_fn
+    return _abs_fn(x)
+
+
+def _reduce(name, x, axis, keepdims=False):
+    from . import max as _max, min as _min
+    return (_max if name == "max" else _min)(x, axis=axis, keepdims=keepdims)
+
+
+def _vector_norm(x, ord, axis, keepdims):
+    if ord is None or ord == 2:
+        return el.sqrt(red.sum(x * x, axis=axis, keepdims=keepdims))
+    if ord == np.inf:
+        return _reduce("max", _abs(x), axis, keepdims)
+    if ord == -np.inf:
+        return _reduce("min", _abs(x), axis, keepdims)
+    if ord == 0:
+        return red.sum(el.astype(el.not_equal(x, 0), x.dtype), axis=axis, keepdims=keepdims)
+    if ord == 1:
+        return red.sum(_abs(x), axis=axis, keepdims=keepdims)
+    if isinstance(ord, str):
+        raise ValueError(f"norm: invalid norm order {ord!r} for vectors")
+    return red.sum(_abs(x) ** float(ord), axis=axis, keepdims=keepdims) ** (1.0 / float(ord))
+
+
+def _matrix_norm(x, ord, axes, keepdims):
+    r, c = axes
+    if ord in (None, "fro"):
+        out = el.sqrt(red.sum(x * x, axis=axes))
+    elif ord in ("nuc", 2, -2):
+        s = svdvals_p.bind(sh.moveaxis(x, (r, c), (-2, -1)))
+        out = red.sum(s, axis=-1) if ord == "nuc" else _reduce("max" if ord == 2 else "min", s, -1)
+    elif ord in (1, -1, np.inf, -np.inf):
+        along, across = (r, c) if ord in (1, -1) else (c, r)
+        sums = red.sum(_abs(x), axis=along)
+        out = _reduce("max" if ord > 0 else "min", sums, across - (across > along))
+    else:
+        raise ValueError(f"norm: invalid norm order {ord!r} for matrices")
+    if keepdims:
+        out = sh.expand_dims(out, (r, c))
+    return out
+
+
+def norm(x, ord=None, axis=None, keepdims=False):
+    """Vector or matrix norm, as ``numpy.linalg.norm``.
+
+    ``axis`` None (the whole array: 2-norm of the flattened array when ``ord`` is
+    None), an int (vector norms: ord None/2, 1, inf, -inf, 0, any p) or a pair of
+    ints (matrix norms: 'fro', 'nuc', 1, -1, 2, -2, inf, -inf; 2 and 'nuc' via
+    singular values). Integer input gives float64, as NumPy.
+
+    >>> import fnx.numpy as fnp
+    >>> fnp.linalg.norm(fnp.array([3., 4.]))
+    Array(5., dtype=float32)
+    """
+    x = asarray(x)
+    (x,) = _promote(x, floating=True)
+    if axis is None:
+        if ord is None:
+            out = el.sqrt(red.sum(x * x))
+            return sh.reshape(out, (1,) * x.ndim) if keepdims else out
+        if x.ndim not in (1, 2):
+            raise ShapeError(f"norm: ord={ord!r} needs a 1-d or 2-d array when axis is None, got shape {x.shape}")
+        axis = tuple(range(x.ndim))
+    if isinstance(axis, (int, np.integer)):
+        axis = (axis,)
+    axis = tuple(normalize_axis("norm", a, x.ndim) for a in axis)
+    if len(axis) == 1:
+        return _vector_norm(x, ord, axis[0], keepdims)
+    if len(axis) == 2 and axis[0] != axis[1]:
+        return _matrix_norm(x, ord, axis, keepdims)
+    raise ValueError(f"norm: axis must be an int or a pair of distinct ints, got {axis}")
+
+
+def vector_norm(x, /, *, axis=None, keepdims=False, ord=2):
+    """Vector norm over ``axis`` (None: all elements), as ``numpy.linalg.vector_norm``."""
+    x = asarray(x)
+    (x,) = _promote(x, floating=True)
+    if axis is None:
+        out = _vector_norm(sh.ravel(x), ord, 0, False)
+        return sh.reshape(out, (1,) * x.ndim) if keepdims else out
+    axes = (axis,) if isinstance(axis, (int, np.integer)) else tuple(axis)
+    if len(axes) == 1:
+        return _vector_norm(x, ord, normalize_axis("vector_norm", axes[0], x.ndim), keepdims)
+    axes = tuple(sorted(normalize_axis("vector_norm", a, x.ndim) for a in axes))
+    rest = tuple(i for i in range(x.ndim) if i not in axes)
+    flat = sh.reshape(sh.transpose(x, rest + axes), tuple(x.shape[i] for i in rest) + (-1,))
+    out = _vector_norm(flat, ord, -1, False)
+    return sh.expand_dims(out, axes) if keepdims else out
+
+
+def matrix_norm(x, /, *, keepdims=False, ord="fro"):
+    """Matrix norm over the last two axes, as ``numpy.linalg.matrix_norm``."""
+    x = _matrix("matrix_norm", asarray(x))
+    return _matrix_norm(x, ord, (x.ndim - 2, x.ndim - 1), keepdims)
+
+
+# The ``@`` operator.
+Array.__matmul__ = matmul
+Array.__rmatmul__ = lambda x, y: matmul(y, x)
