@@ -14,6 +14,11 @@ that attain the maximum and 0 elsewhere, so ties share the derivative evenly
 (as JAX does). Statistics (``mean``, ``var``, ``std``, ``nansum``...) are
 compositions of these primitives and differentiate through them; the NaN-aware
 ones select with ``where`` before reducing, so a NaN never reaches a gradient.
+
+Under vmap the batch axis is one more axis that no reduction touches: each rule
+leaves it where it is and renumbers the reduced axes around it, so batching
+costs no transpose. Only ``argmax``/``argmin`` over all axes (``axis=None``)
+move it first, to flatten each example's own axes behind it.
 """
 import builtins
 import math
@@ -47,6 +52,27 @@ def _kept_shape(shape, axes):
     return tuple(1 if i in axes else d for i, d in enumerate(shape))
 
 
+def _past(axis, bdim):
+    """A logical axis, counted in the batched value whose batch axis is ``bdim``."""
+    return axis + (axis >= bdim)
+
+
+def _reduce_batch(prim):
+    """Rule of a reduction over ``axes``: the batch axis stays, shifted left by the reduced axes before it."""
+    def rule(vals, bdims, *, axes):
+        (x,), (d,) = vals, bdims
+        return prim.bind(x, axes=tuple(_past(a, d) for a in axes)), d - builtins.sum(a < d for a in axes)
+    return rule
+
+
+def _along_batch(prim):
+    """Rule of an operation along one ``axis`` that keeps the shape: the batch axis stays where it is."""
+    def rule(vals, bdims, *, axis, **params):
+        (x,), (d,) = vals, bdims
+        return prim.bind(x, axis=_past(axis, d), **params), d
+    return rule
+
+
 def _restore(y, x_shape, axes):
     """A reduced value (a cotangent, the output) broadcast back over the reduced axes."""
     return sh.broadcast_to(sh.reshape(y, _kept_shape(x_shape, axes)), x_shape)
@@ -57,6 +83,7 @@ def _restore(y, x_shape, axes):
 sum_p = defprim("reduce_sum", impl=lambda xp, x, *, axes: xp.sum(x, axis=axes, dtype=x.dtype), shape=_reduce_shape,
                 vjp=lambda ct, x, *, out, axes: (_restore(ct, x.shape, axes),))
 sum_p.jvp = linear_jvp(sum_p)
+sum_p.batch = _reduce_batch(sum_p)
 
 
 def _prod_others(x, out, axes):
@@ -85,6 +112,7 @@ def _prod_jvp(primals, tangents, *, axes):
 prod_p = defprim("reduce_prod", impl=lambda xp, x, *, axes: xp.prod(x, axis=axes, dtype=x.dtype), shape=_reduce_shape,
                  jvp=_prod_jvp,
                  vjp=lambda ct, x, *, out, axes: (_restore(ct, x.shape, axes) * _prod_others(x, out, axes),))
+prod_p.batch = _reduce_batch(prod_p)
 
 # ----- extrema --------------------------------------------------------------------------------------
 
@@ -105,6 +133,7 @@ def _extremum(name, reduce):
 
     prim = defprim(name, impl=lambda xp, x, *, axes: getattr(xp, reduce)(x, axis=axes), shape=_reduce_shape,
                    jvp=jvp, vjp=vjp, smooth=False)
+    prim.batch = _reduce_batch(prim)
     return prim
 
 
@@ -120,10 +149,26 @@ def _arg_shape(x, *, axis, keepdims):
     return ShapedArray(shape, dtypes.int64)
 
 
+def _arg_batch(prim):
+    """Rule of argmax/argmin. With ``axis=None`` each example's index is into its own flattened
+    array: move the batch axis first, flatten the rest behind it and reduce axis 1."""
+    def rule(vals, bdims, *, axis, keepdims):
+        (x,), (d,) = vals, bdims
+        if axis is not None:
+            return prim.bind(x, axis=_past(axis, d), keepdims=keepdims), d if keepdims else d - (axis < d)
+        x = sh.batch_axis_at(x, d, 0)
+        n, rest = x.shape[0], x.shape[1:]
+        out = prim.bind(sh.reshape(x, (n, math.prod(rest))), axis=1, keepdims=False)
+        return (sh.reshape(out, (n,) + (1,) * len(rest)) if keepdims else out), 0
+    return rule
+
+
 argmax_p = not_differentiable("argmax", lambda xp, x, *, axis, keepdims: xp.argmax(x, axis=axis, keepdims=keepdims),
                               _arg_shape)
+argmax_p.batch = _arg_batch(argmax_p)
 argmin_p = not_differentiable("argmin", lambda xp, x, *, axis, keepdims: xp.argmin(x, axis=axis, keepdims=keepdims),
                               _arg_shape)
+argmin_p.batch = _arg_batch(argmin_p)
 
 # ----- logical ----------------------------------------------------------------------------------------
 
@@ -133,7 +178,9 @@ def _bool_reduce_shape(x, *, axes):
 
 
 all_p = not_differentiable("reduce_all", lambda xp, x, *, axes: xp.all(x, axis=axes), _bool_reduce_shape)
+all_p.batch = _reduce_batch(all_p)
 any_p = not_differentiable("reduce_any", lambda xp, x, *, axes: xp.any(x, axis=axes), _bool_reduce_shape)
+any_p.batch = _reduce_batch(any_p)
 
 # ----- cumulative ---------------------------------------------------------------------------------------
 
@@ -149,6 +196,7 @@ def _cumsum_impl(xp, x, *, axis, reverse):
 cumsum_p = defprim("cumsum", impl=_cumsum_impl, shape=same_shape,
                    vjp=lambda ct, x, *, out, axis, reverse: (cumsum_p.bind(ct, axis=axis, reverse=not reverse),))
 cumsum_p.jvp = linear_jvp(cumsum_p)
+cumsum_p.batch = _along_batch(cumsum_p)
 
 
 def _cumprod_jvp(primals, tangents, *, axis):
@@ -162,6 +210,7 @@ cumprod_p = defprim("cumprod", impl=lambda xp, x, *, axis: xp.cumprod(x, axis=ax
                     jvp=_cumprod_jvp,
                     vjp=lambda ct, x, *, out, axis: (cumsum_p.bind(ct * out, axis=axis, reverse=True) / x,),
                     domain="nonzero")
+cumprod_p.batch = _along_batch(cumprod_p)
 
 # ----- public functions -------------------------------------------------------------------------------
 
@@ -236,7 +285,7 @@ def _eager(reduce, a, axis, keepdims, *options):
             return None
     if type(a) is Array and type(a._value) is _ndarray:
         try:
-            return wrap(reduce(a._value, axis=axis, keepdims=keepdims))
+            return wrap(reduce(a._value, axis=axis, keepdims=keepdims), a._device)
         except (ValueError, TypeError):
             pass
     return None

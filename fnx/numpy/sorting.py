@@ -12,7 +12,14 @@ same one, as both ask argsort the same question.
 ``argsort``, ``searchsorted`` and ``unique`` produce integers and are not
 differentiable; ``unique`` also has a size that depends on the values, so it
 needs concrete input and is computed outside the transforms.
+
+Under vmap the batch axis is one more axis to sort along with, so the rules
+move it first and shift ``axis`` past it. ``searchsorted`` is the exception,
+because the table is 1-D and numpy searches only one table at a time: see its
+rule for how a batch of tables is searched with one sort.
 """
+import math
+
 import numpy as np
 
 from ..core import backend, dtypes
@@ -20,7 +27,8 @@ from ..core.array import wrap
 from ..core.primitive import ShapedArray, defprim
 from ..errors import ShapeError
 from . import elementwise as el, shape as sh
-from ._base import asarray, normalize_axis, not_differentiable, same_shape
+from .reductions import cumsum_p
+from ._base import asarray, batch_front, normalize_axis, not_differentiable, same_shape, shift_axes
 
 __all__ = ["sort", "argsort", "searchsorted", "unique"]
 
@@ -32,6 +40,7 @@ def _kind(stable):
 argsort_p = not_differentiable(
     "argsort", lambda xp, x, *, axis, stable: xp.argsort(x, axis=axis, kind=_kind(stable)),
     lambda x, *, axis, stable: ShapedArray(x.shape, dtypes.int64))
+argsort_p.batch = batch_front(argsort_p, shift_axes)
 
 
 def _permute_jvp(primals, tangents, *, axis):
@@ -49,6 +58,7 @@ permute_p = defprim(
     "permute_along_axis", impl=lambda xp, x, idx, *, axis: xp.take_along_axis(x, idx, axis=axis),
     shape=same_shape, jvp=_permute_jvp,
     vjp=lambda ct, x, idx, *, out, axis: (permute_p.bind(ct, _inverse(idx, axis), axis=axis), None))
+permute_p.batch = batch_front(permute_p, shift_axes)  # an unbatched operand is broadcast: one gather for all
 
 
 def _sort_jvp(primals, tangents, *, axis, stable):
@@ -64,10 +74,45 @@ def _sort_vjp(ct, x, *, out, axis, stable):
 
 sort_p = defprim("sort", impl=lambda xp, x, *, axis, stable: xp.sort(x, axis=axis, kind=_kind(stable)),
                  shape=same_shape, jvp=_sort_jvp, vjp=_sort_vjp, smooth=False)
+sort_p.batch = batch_front(sort_p, shift_axes)
+
+
+def _searchsorted_batch(vals, bdims, *, side):
+    """One search for a batch of tables, by merging each table with its queries in one stable sort.
+
+    A shared table with batched queries is one ordinary call. A batched table
+    (``B`` rows of ``n``) cannot be searched by numpy at once, so each row is
+    concatenated with its ``m`` queries, queries first for ``side='left'`` and
+    last for ``'right'``, and the rows are argsorted stably in one call: a query
+    then lands before the entries equal to it ('left') or after them ('right'),
+    NaNs included, exactly where numpy would insert it. Its answer is the number
+    of table entries sorted before it: a running count over the sorted rows,
+    sent back to the queries' places with the inverse permutation. That costs
+    two sorts of ``B x (n + m)`` values, where comparing every query with every
+    entry and counting would cost ``B x n x m`` and get NaNs wrong, and adding a
+    per-row offset to make one flat table would lose float precision.
+    """
+    (a, v), (da, dv) = vals, bdims
+    if da is None:
+        return searchsorted_p.bind(a, v, side=side), dv
+    a = sh.batch_axis_at(a, da, 0)
+    size, n = a.shape
+    v = sh.batch_axis_at(v, dv, 0, size)
+    queries = v.shape[1:]
+    m = math.prod(queries)
+    q = sh.reshape(v, (size, m))
+    left = side == "left"
+    order = argsort_p.bind(sh.concatenate([q, a] if left else [a, q], axis=1), axis=1, stable=True)
+    is_entry = el.astype(order >= m if left else order < n, dtypes.int64)
+    counts = permute_p.bind(cumsum_p.bind(is_entry, axis=1, reverse=False), _inverse(order, 1), axis=1)
+    found = sh.slice_axis(counts, 1, 0, m) if left else sh.slice_axis(counts, 1, n, n + m)
+    return sh.reshape(found, (size,) + queries), 0
+
 
 searchsorted_p = not_differentiable(
     "searchsorted", lambda xp, a, v, *, side: xp.searchsorted(a, v, side=side),
     lambda a, v, *, side: ShapedArray(v.shape, dtypes.int64))
+searchsorted_p.batch = _searchsorted_batch
 
 # ----- public functions ----------------------------------------------------------------------------
 
@@ -151,10 +196,11 @@ def unique(ar, return_index=False, return_inverse=False, return_counts=False, ax
     >>> fnp.unique(fnp.array([3, 1, 3, 2]), return_counts=True)
     (Array([1, 2, 3], dtype=int64), Array([1, 1, 2], dtype=int64))
     """
-    value = asarray(ar)._concrete("unique")
+    x = asarray(ar)
+    value = x._concrete("unique")
     xp = backend.xp_of(value)
     res = xp.unique(value, return_index=return_index, return_inverse=return_inverse,
                     return_counts=return_counts, axis=axis, equal_nan=equal_nan)
     if isinstance(res, tuple):
-        return tuple(wrap(r) for r in res)
-    return wrap(res)
+        return tuple(wrap(r, x.device) for r in res)
+    return wrap(res, x.device)

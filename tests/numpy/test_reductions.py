@@ -7,7 +7,7 @@ from hypothesis.extra import numpy as hnp
 import fnx
 import fnx.numpy as fnp
 from fnx.errors import ImmutableError, ShapeError
-from fnx.testing import check_grads
+from fnx.testing import check_grads, check_vmap
 from .harness import Case, numpy_arrays, shapes, two_broadcasting
 
 
@@ -416,3 +416,74 @@ def test_cumulative_dtype_and_flattening():
     assert out.shape == (6,) and out.dtype == np.int64
     assert fnp.cumprod(fnp.asarray(x.astype(np.uint8)), axis=0).dtype == np.uint64
     assert fnp.cumsum(fnp.asarray(x), axis=-1, dtype=np.float32).dtype == np.float32
+
+# ----- vmap ------------------------------------------------------------------------------------------
+
+
+def _reduction_loss(x):
+    """A scalar through every differentiable reduction primitive: x of shape (3, 4), distinct and nonzero."""
+    s = fnp.sum(x * fnp.max(x, axis=0), axis=1)
+    c = fnp.cumprod(x, axis=1)[:, -1] + fnp.cumsum(x, axis=0)[-1, 1:]
+    return fnp.sum(s * fnp.min(x, axis=1)) + fnp.prod(x[:2], axis=(0, 1)) + fnp.var(x) + fnp.sum(c ** 2)
+
+
+def _batch(*shape, seed=0):
+    return fnp.asarray(np.random.default_rng(seed).standard_normal(shape))
+
+
+def test_vmap_of_grad_of_reductions_matches_a_loop():
+    x = _batch(2, 3, 4)
+    grad = fnx.grad(_reduction_loss)
+    check_vmap(grad, (x,))
+    check_vmap(grad, (fnp.moveaxis(x, 0, 2),), in_axes=2, out_axes=-1)
+    check_vmap(grad, (fnp.moveaxis(x, 0, 1),), in_axes=1, out_axes=1)
+
+
+def test_grad_of_vmap_of_reductions():
+    x = _batch(2, 3, 4, seed=1)
+    for ax in (0, 1, 2):
+        check_grads(fnx.vmap(_reduction_loss, in_axes=ax), (fnp.moveaxis(x, 0, ax),), order=2)
+
+
+def test_nested_vmap_of_reductions():
+    x = _batch(2, 3, 4, 5, seed=2)
+
+    def f(x):
+        return fnp.max(x, axis=0) * fnp.sum(x, keepdims=True) + fnp.argmin(x, axis=-1, keepdims=True)
+    check_vmap(fnx.vmap(f, in_axes=1), (x,), in_axes=2, out_axes=1)
+    check_vmap(fnx.vmap(fnx.grad(lambda x: fnp.prod(fnp.sum(x, axis=0))), in_axes=1), (x,), in_axes=3)
+
+
+@pytest.mark.parametrize("in_axes", [0, 1, 3, -1])
+@pytest.mark.parametrize("keepdims", [False, True])
+def test_vmap_argmax_over_all_axes_indexes_each_example(in_axes, keepdims):
+    """With axis=None each example's index is into its own flattened array, whatever the batch axis."""
+    x = _batch(2, 3, 4, 5, seed=3)
+    check_vmap(lambda x: fnp.argmax(x, keepdims=keepdims), (x,), in_axes=in_axes)
+    check_vmap(lambda x: fnp.argmin(x, keepdims=keepdims), (x,), in_axes=in_axes, out_axes=-1)
+
+
+@pytest.mark.parametrize("fun,out_axes,expected", [
+    (lambda x: fnp.sum(x, axis=(0, 2)), 0, ["reduce_sum"]),
+    (lambda x: fnp.max(x, axis=-1), 1, ["reduce_max"]),
+    (lambda x: fnp.all(x, axis=0), 0, ["reduce_all"]),
+    (lambda x: fnp.argmax(x, axis=1, keepdims=True), 1, ["argmax"]),
+    (lambda x: fnp.cumsum(x, axis=0), 1, ["cumsum"]),
+])
+def test_vmap_reductions_leave_the_batch_axis_in_place(fun, out_axes, expected):
+    """No transpose: the reduced axes are renumbered around the batch axis (at 1 here), which stays put."""
+    x = _batch(3, 2, 4, 5, seed=4)
+    assert fnx.make_graph(fnx.vmap(fun, in_axes=1, out_axes=out_axes))(x).primitives() == expected
+    check_vmap(fun, (x,), in_axes=1, out_axes=out_axes)
+
+
+# ----- devices ---------------------------------------------------------------------------------------
+
+
+@pytest.mark.skipif(len(fnx.devices()) < 2, reason="needs a second device (FNX_CPU_DEVICES=2 or a GPU)")
+@pytest.mark.parametrize("name", ["sum", "mean", "max", "min"])
+def test_fast_paths_keep_the_device(name):
+    d = fnx.devices()[-1]
+    x = fnx.device_put(fnp.asarray(np.arange(6.).reshape(2, 3)), d)
+    for axis in (None, 1):
+        assert getattr(fnp, name)(x, axis=axis).device == d

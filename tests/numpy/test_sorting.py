@@ -8,7 +8,7 @@ import fnx
 import fnx.numpy as fnp
 from fnx.errors import ShapeError
 from fnx.numpy import sorting
-from fnx.testing import check_grads
+from fnx.testing import check_grads, check_vmap
 from .harness import Case, numpy_arrays, shapes
 
 
@@ -54,7 +54,9 @@ CASES = [
          along(_with_ties()), grad=False),
     Case("permute_along_axis", lambda x, p, ax: sorting.permute_p.bind(x, p, axis=ax % x.ndim),
          lambda x, p, ax: np.take_along_axis(x, p, axis=ax), _permuted()),
-    Case("searchsorted", fnp.searchsorted, np.searchsorted, _searched(), grad=False),
+    # The table is sorted inside the function: the vmap check permutes a table's entries to build a batch.
+    Case("searchsorted", lambda a, v, side: fnp.searchsorted(fnp.sort(a), v, side),
+         lambda a, v, side: np.searchsorted(np.sort(a), v, side), _searched(), grad=False),
 ]
 
 
@@ -151,3 +153,78 @@ def test_unique_under_grad_is_a_constant():
     def f(x):
         return fnp.sum(x) * fnp.sum(fnp.unique(x))
     np.testing.assert_array_equal(fnx.grad(f)(fnp.array([1., 1., 2.])), [3., 3., 3.])
+
+# ----- vmap ------------------------------------------------------------------------------------------
+
+
+def _sort_loss(x):
+    """A scalar through sort along each axis and over the flattened array: x of shape (3, 4), distinct values."""
+    w = fnp.arange(1., 5.)
+    return fnp.sum(fnp.sort(x, axis=1) * w) + fnp.sum(fnp.sort(x ** 2, axis=0)[1:] * w) + fnp.sort(x, axis=None)[4]
+
+
+def _batch(*shape, seed=0):
+    return fnp.asarray(np.random.default_rng(seed).standard_normal(shape))
+
+
+def test_vmap_of_grad_of_sort_matches_a_loop():
+    x = _batch(2, 3, 4)
+    grad = fnx.grad(_sort_loss)
+    check_vmap(grad, (x,))
+    check_vmap(grad, (fnp.moveaxis(x, 0, 2),), in_axes=2, out_axes=-1)
+
+
+def test_grad_of_vmap_of_sort():
+    x = _batch(2, 3, 4, seed=1)
+    for ax in (0, 1, 2):
+        check_grads(fnx.vmap(_sort_loss, in_axes=ax), (fnp.moveaxis(x, 0, ax),), order=2)
+
+
+def test_vmap_permute_with_a_shared_operand():
+    """An unbatched values array or permutation is broadcast, and one gather does the whole batch."""
+    x = _batch(3, 4, seed=2)
+    perms = fnp.argsort(_batch(2, 3, 4, seed=3), axis=-1)
+    f = lambda x, p: sorting.permute_p.bind(x, p, axis=1)  # noqa: E731
+    check_vmap(f, (x, perms), in_axes=(None, 0))
+    check_vmap(f, (fnp.stack([x, -x], axis=-1), perms[0]), in_axes=(-1, None))
+    check_vmap(fnx.grad(lambda x, p: fnp.sum(f(x, p) * fnp.arange(12.).reshape(3, 4))), (x, perms),
+               in_axes=(None, 0))
+
+
+_TABLES = np.array([[1., 2., 2., np.nan], [np.nan, np.nan, np.nan, np.nan], [-1., 0., 0., 0.]])
+_QUERIES = np.array([[2., np.nan, 0., 5.], [1., np.nan, 0., 0.], [0., -2., np.nan, 0.]])
+
+
+@pytest.mark.parametrize("side", ["left", "right"])
+def test_vmap_searchsorted_with_batched_tables(side):
+    """Each example searches its own table: ties go to the side asked for, and NaN sorts last, as numpy."""
+    a, v = fnp.asarray(_TABLES), fnp.asarray(_QUERIES)
+    f = lambda a, v: fnp.searchsorted(a, v, side=side)  # noqa: E731
+    check_vmap(f, (a, v), in_axes=(0, 0))
+    check_vmap(f, (a, v.T), in_axes=(0, 1), out_axes=1)
+    check_vmap(f, (a, v[0]), in_axes=(0, None))
+    check_vmap(f, (a.T, fnp.reshape(v, (2, 2, 3))), in_axes=(1, 2))
+    check_vmap(f, (a[0], v), in_axes=(None, 0))
+    check_vmap(f, (a, fnp.zeros((3, 0))), in_axes=(0, 0))
+    check_vmap(f, (fnp.zeros((3, 0)), v), in_axes=(0, 0))
+    check_vmap(fnx.vmap(f), (fnp.stack([a, a[::-1]]), v), in_axes=(0, None))
+
+
+def test_vmap_searchsorted_is_one_sort_not_a_loop():
+    graph = fnx.make_graph(fnx.vmap(fnp.searchsorted))(fnp.asarray(_TABLES), fnp.asarray(_QUERIES))
+    assert "searchsorted" not in graph.primitives() and graph.primitives().count("argsort") == 2
+
+
+def test_vmap_of_grad_through_searchsorted():
+    def f(a):
+        return fnp.sum(a ** 2) * fnp.searchsorted(fnp.sort(a), 0.5).astype(a.dtype)
+    check_vmap(fnx.grad(f), (_batch(3, 5, seed=4),))
+
+# ----- devices ---------------------------------------------------------------------------------------
+
+
+@pytest.mark.skipif(len(fnx.devices()) < 2, reason="needs a second device (FNX_CPU_DEVICES=2 or a GPU)")
+def test_unique_keeps_the_device():
+    d = fnx.devices()[-1]
+    out = fnp.unique(fnx.device_put(fnp.array([3, 1, 3]), d), return_counts=True)
+    assert all(o.device == d for o in out)
