@@ -8,6 +8,7 @@ import fnx
 import fnx.numpy as fnp
 from fnx import random as fr
 from fnx.errors import DTypeError, ShapeError
+from fnx.testing import check_grads, check_vmap
 
 K = fr.key(0)
 
@@ -26,26 +27,49 @@ def test_keys_are_uint32_pairs():
     assert fr.key(np.int64(5)).tolist() == fr.key(5).tolist()
 
 
+@pytest.mark.parametrize("key, count, expected", [
+    # Random123's known-answer vectors for Threefry-2x32, 20 rounds (also in JAX's tests)
+    ((0x00000000, 0x00000000), (0x00000000, 0x00000000), (0x6b200159, 0x99ba4efe)),
+    ((0xffffffff, 0xffffffff), (0xffffffff, 0xffffffff), (0x1cb996fc, 0xbb002be7)),
+    ((0x13198a2e, 0x03707344), (0x243f6a88, 0x85a308d3), (0xc4923a9c, 0x483df7a0)),
+])
+def test_threefry_known_answers(key, count, expected):
+    out = fr.threefry2x32(np.array(key, np.uint32), np.array(count, np.uint32))
+    assert out.dtype == np.uint32 and out.tolist() == list(expected)
+    # leading axes broadcast: one key against several counters
+    many = fr.threefry2x32(np.array(key, np.uint32), np.array([count, (0, 0), count], np.uint32))
+    assert many[0].tolist() == many[2].tolist() == list(expected)
+
+
 def test_same_key_same_numbers_and_fixed_streams():
     np.testing.assert_array_equal(fr.normal(K, (5,)), fr.normal(fr.key(0), (5,)))
-    # the stream derivation is part of the API: these values must never change
-    assert fr.split(K).tolist() == _np(fr.split(fr.key(0))).tolist()
-    words = np.random.Philox(key=0 + (1 << 64)).random_raw(2)
-    assert fr.split(K).tolist() == [[int(w) >> 32, int(w) & 0xFFFFFFFF] for w in words]
-    w = int(np.random.Philox(key=0 + ((3 << 2 | 2) << 64)).random_raw(1)[0])
-    assert fr.fold_in(K, 3).tolist() == [w >> 32, w & 0xFFFFFFFF]
-    w = np.random.Philox(key=0).random_raw(3)
-    np.testing.assert_array_equal(fr.uniform(K, (3,), "float64"), (w >> np.uint64(11)) * 2.0 ** -53)
+    # the stream derivation is part of the API: these values must never change (they are jax.random's too)
+    assert fr.split(K).tolist() == [[1797259609, 2579123966], [928981903, 3453687069]]
+    assert fr.split(K).tolist() == [fr.threefry2x32(K, np.array([0, i], np.uint32)).tolist() for i in range(2)]
+    assert fr.fold_in(K, 3).tolist() == [2467461003, 3840466878]
+    assert fr.bits(K, (4,)).tolist() == [4070199207, 4202968722, 1427181096, 2012915765]
+    np.testing.assert_array_equal(fr.uniform(K, (4,)), np.float32([0.947667, 0.9785799, 0.33229148, 0.46866846]))
+    # bits: y0 ^ y1 (32) or y0 * 2**32 + y1 (64) of the counter (0, i); uniforms keep the top mantissa bits
+    y = np.array([fr.threefry2x32(K, np.array([0, i], np.uint32)).tolist() for i in range(3)], np.uint64)
+    assert fr.bits(K, (3,)).tolist() == (y[:, 0] ^ y[:, 1]).tolist()
+    w = (y[:, 0] << np.uint64(32)) | y[:, 1]
+    assert fr.bits(K, (3,), "uint64").tolist() == w.tolist()
+    np.testing.assert_array_equal(fr.uniform(K, (3,), "float64"), (w >> np.uint64(12)) * 2.0 ** -52)
+    # a longer draw extends a shorter one, whatever the shape
+    np.testing.assert_array_equal(_np(fr.normal(K, (2, 3)))[0], _np(fr.normal(K, (3,))))
 
 
 def test_split_and_fold_in_give_new_streams():
     a, b = fr.split(K)
-    keys = [K, a, b, fr.fold_in(K, 0), fr.fold_in(K, 1), fr.fold_in(a, 0)] + list(fr.split(K, 5))
+    keys = [K, a, b, fr.fold_in(a, 0), fr.fold_in(K, 9)] + list(fr.split(K, 5))
     samples = {tuple(_np(fr.normal(k, (4,), "float64")).tolist()) for k in keys}
-    assert len(samples) == 5 + 6 - 2  # split(K, 5) starts with the same two keys as split(K)
+    assert len(samples) == 5 + 5 - 2  # split(K, 5) starts with the same two keys as split(K)
     assert fr.split(K, 5)[:2].tolist() == fr.split(K).tolist()
+    # fold_in(key, i) is the i-th key split from key (as in JAX)
+    assert [fr.fold_in(K, i).tolist() for i in range(5)] == fr.split(K, 5).tolist()
     assert fr.fold_in(K, 7).tolist() == fr.fold_in(fr.key(0), 7).tolist()
     assert fr.fold_in(K, 2 ** 32 + 7).tolist() == fr.fold_in(K, 7).tolist()
+    assert fr.fold_in(K, np.int64(7)).tolist() == fr.fold_in(K, 7).tolist()
     assert fr.split(K, 0).shape == (0, 2)
 
 
@@ -78,6 +102,10 @@ def test_bad_keys_and_arguments_are_refused():
         fr.truncated_normal(K, 1.0, 0.0)
     with pytest.raises(ValueError, match="without replacement"):
         fr.choice(K, 3, (4,), replace=False)
+    with pytest.raises(DTypeError, match="bits: dtype must be uint32 or uint64"):
+        fr.bits(K, (2,), "int32")
+    with pytest.raises(TypeError, match="threefry2x32: count must be a uint32 array"):
+        fr.threefry2x32(K, np.zeros(3, np.uint32))
 
 # ----- shapes, dtypes, bounds ----------------------------------------------------------------------------
 
@@ -95,6 +123,7 @@ def test_float_samplers_follow_the_default_dtype(sampler):
 
 
 def test_integer_and_boolean_samplers():
+    assert fr.bits(K, (2, 3)).dtype == np.uint32 and fr.bits(K, (), "uint64").dtype == np.uint64
     assert fr.randint(K, (3,), 0, 5).dtype == np.int64
     assert fr.randint(K, (3,), 0, 5, dtype="uint8").dtype == np.uint8
     assert fr.bernoulli(K, 0.3, (2, 2)).dtype == np.bool_
@@ -186,7 +215,100 @@ def test_tail_of_the_truncated_normal_is_accurate():
     # conditional mean of a standard normal above 8 is about 8.1216 (inverse Mills ratio)
     assert 8.0 < t.min() and t.max() < 9.0 and abs(t.mean() - 8.1216) < 0.01
 
+# ----- vmap: a batch of keys gives one independent draw per key -------------------------------------------
+
+KEYS = fr.split(fr.key(11), 8)
+
+SAMPLERS = {
+    "bits": lambda k: fr.bits(k, (3,), "uint64"),
+    "split": lambda k: fr.split(k, 3),
+    "fold_in": lambda k: fr.fold_in(k, 5),
+    "normal": lambda k: fr.normal(k, (2, 3)),
+    "uniform": lambda k: fr.uniform(k, (3,), "float64", minval=-1.0, maxval=2.0),
+    "truncated_normal": lambda k: fr.truncated_normal(k, np.array([-1.0, 8.0, -np.inf]), 9.0, dtype="float64"),
+    "bernoulli": lambda k: fr.bernoulli(k, 0.3, (5,)),
+    "categorical": lambda k: fr.categorical(k, fnp.zeros((2, 5))),
+    "randint": lambda k: fr.randint(k, (4,), -3, 10, dtype="int32"),
+    "permutation": lambda k: fr.permutation(k, 6),
+    "shuffle": lambda k: fr.permutation(k, fnp.arange(12.0).reshape(3, 4), axis=1),
+    "choice": lambda k: fr.choice(k, 5, (3,)),
+    "choice_p": lambda k: fr.choice(k, 5, (3,), p=[0.1, 0.2, 0.3, 0.4, 0.0]),
+    "choice_without_replacement": lambda k: fr.choice(k, 6, (3,), replace=False),
+    "choice_without_replacement_p": lambda k: fr.choice(k, 6, (2,), replace=False, p=[0.1, 0.2, 0.3, 0.1, 0.1, 0.2]),
+    "gumbel": lambda k: fr.gumbel(k, (3,)),
+    "exponential": lambda k: fr.exponential(k, (3,)),
+}
+
+
+@pytest.mark.parametrize("name", SAMPLERS)
+def test_vmap_over_keys_equals_the_loop(name):
+    check_vmap(SAMPLERS[name], (KEYS,))
+    check_vmap(SAMPLERS[name], (fnp.moveaxis(KEYS, 0, 1),), in_axes=1, out_axes=-1)
+
+
+def test_vmap_of_normal_is_the_loop_exactly():
+    batched = _np(fnx.vmap(lambda k: fr.normal(k, (5,), "float64"))(KEYS))
+    np.testing.assert_array_equal(batched, np.stack([_np(fr.normal(k, (5,), "float64")) for k in KEYS]))
+    nested = fnx.vmap(fnx.vmap(lambda k: fr.normal(k, (5,), "float64")))(fnp.reshape(KEYS, (2, 4, 2)))
+    np.testing.assert_array_equal(_np(nested).reshape(8, 5), batched)
+
+
+@pytest.mark.parametrize("name", ["normal", "randint", "permutation", "categorical", "split"])
+def test_vmap_draws_the_whole_batch_in_one_call(name):
+    graph = fnx.make_graph(fnx.vmap(SAMPLERS[name]))(KEYS)
+    names = [eqn.prim.name for eqn in graph.eqns]
+    assert names.count("random_bits") + names.count("threefry2x32") == 1, names
+
+
+def test_vmap_over_distribution_parameters():
+    lo = fnp.asarray([-1.0, 0.0, 5.0], dtype="float64")
+    check_vmap(lambda lo: fr.uniform(K, (4,), "float64", minval=lo, maxval=lo + 1.0), (lo,))
+    check_vmap(lambda k, lo: fr.truncated_normal(k, lo, lo + 1.0, (4,), "float64"), (KEYS[:3], lo))
+    check_vmap(lambda p: fr.bernoulli(K, p, (4,)), (fnp.asarray([0.1, 0.5, 0.9]),))
+    logits = fnp.asarray(np.random.default_rng(0).normal(size=(3, 4, 5)))
+    check_vmap(lambda logits: fr.categorical(K, logits), (logits,))
+    check_vmap(lambda hi: fr.randint(K, (4,), 0, hi), (fnp.asarray([2, 10, 1000]),))
+    check_vmap(lambda i: fr.fold_in(K, i), (fnp.arange(4),))
+
+
+def test_batched_draws_are_independent():
+    z = _np(fnx.vmap(lambda k: fr.normal(k, (2000,), "float64"))(fr.split(fr.key(12), 50)))
+    assert abs(z.mean()) < 0.01 and abs(z.std() - 1.0) < 0.01
+    corr = np.corrcoef(z)[np.triu_indices(50, 1)]
+    assert np.abs(corr).max() < 0.1
+
+# ----- samples are constants under differentiation --------------------------------------------------------
+
+
+def test_samples_are_constants():
+    x = fnp.asarray(0.5, dtype="float64")
+    assert float(fnx.grad(lambda lo: fnp.sum(fr.uniform(K, (3,), "float64", lo, lo + 2.0)))(x)) == 0.0
+    assert float(fnx.grad(lambda lo: fnp.sum(fr.truncated_normal(K, lo, lo + 1.0, (3,), "float64")))(x)) == 0.0
+    assert float(fnx.grad(lambda s: fnp.sum(fr.categorical(K, fnp.stack([s, -s])) * 1.0))(x)) == 0.0
+    x = fnp.asarray(np.linspace(-1.0, 1.0, 6))
+    check_grads(lambda x: x * fr.bernoulli(K, 0.5, (6,)) + x ** 2 * fr.normal(K, (6,), "float64"), (x,), order=2)
+
+
+def test_per_example_gradients_with_per_example_keys():
+    """vmap(grad) with a random mask drawn from each example's key (dropout-style)."""
+    xs = fnp.asarray(np.random.default_rng(1).normal(size=(8, 5)))
+
+    def loss(x, k):
+        keep = fr.bernoulli(k, 0.5, x.shape)
+        return fnp.sum(fnp.where(keep, x, 0.0) ** 2 * fr.uniform(k, x.shape, "float64"))
+    check_vmap(fnx.grad(loss), (xs, KEYS))
+    check_grads(lambda xs: fnp.sum(fnx.vmap(loss)(xs, KEYS)), (xs,), order=2)
+
 # ----- the global key source --------------------------------------------------------------------------------
+
+
+def test_global_keys_are_apart_from_derived_ones():
+    fr.manual_seed(5)
+    drawn = {tuple(fr.next_key().tolist()) for _ in range(4)}
+    root = fr.key(5)
+    derived = {tuple(k) for k in fr.split(root, 8).tolist()} | {tuple(root.tolist())}
+    assert len(drawn) == 4 and not drawn & derived
+    fr.manual_seed(0)
 
 
 def test_manual_seed_reproducibility():
@@ -198,3 +320,21 @@ def test_manual_seed_reproducibility():
     fr.manual_seed(124)
     assert fr.next_key().tolist() != first[0]
     fr.manual_seed(0)
+
+# ----- devices -------------------------------------------------------------------------------------------
+
+
+def test_samples_live_on_the_key_device(device):
+    """The same key gives the same numbers on every device, and the samples stay there."""
+    k = fnx.device_put(fr.key(3), device)
+    for f in [lambda k: fr.split(k, 3), lambda k: fr.fold_in(k, 4), lambda k: fr.normal(k, (4,)),
+              lambda k: fr.uniform(k, (4,), minval=[0.0, 1.0, 2.0, 3.0], maxval=5.0),
+              lambda k: fr.truncated_normal(k, -1.0, np.array(2.0), (4,)), lambda k: fr.bernoulli(k, 0.5, (4,)),
+              lambda k: fr.categorical(k, [0.0, 1.0, 2.0]), lambda k: fr.randint(k, (4,), 0, [3, 4, 5, 6]),
+              lambda k: fr.permutation(k, [1.0, 2.0, 3.0]), lambda k: fr.choice(k, 3, (2,), p=[0.2, 0.3, 0.5]),
+              lambda k: fr.choice(k, 3, (2,), replace=False, p=[0.2, 0.3, 0.5])]:
+        out = f(k)
+        assert out.device == device
+        np.testing.assert_array_equal(_np(out), _np(f(fr.key(3))))
+    batched = fnx.vmap(lambda k: fr.normal(k, (3,)))(fr.split(k, 4))
+    assert batched.device == device

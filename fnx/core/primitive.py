@@ -77,13 +77,16 @@ class Primitive:
     the test-suite and by ``fnx.testing`` to decide which orders to check), and
     ``domain`` names the inputs it is defined on (``"real"``, ``"positive"``,
     ``"unit_interval"``, ...), so random programs can draw valid inputs.
+    ``kind`` is ``"unary"`` or ``"binary"`` for elementwise operations without
+    parameters on same-shape operands: such a primitive can be dropped into a
+    random program (``fnx.testing.strategies.programs``) with no further help.
     """
 
     __slots__ = ("name", "impl", "shape", "jvp", "vjp", "batch", "multiple_results",
-                 "smooth", "domain", "__weakref__")
+                 "smooth", "domain", "kind", "__weakref__")
 
     def __init__(self, name, impl, shape, jvp=None, vjp=None, batch=None,
-                 multiple_results=False, smooth=True, domain="real"):
+                 multiple_results=False, smooth=True, domain="real", kind=None):
         self.name = name
         self.impl = impl
         self.shape = shape
@@ -93,6 +96,7 @@ class Primitive:
         self.multiple_results = multiple_results
         self.smooth = smooth
         self.domain = domain
+        self.kind = kind
 
     @property
     def differentiable(self):

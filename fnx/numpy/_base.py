@@ -204,6 +204,7 @@ def unary(name, impl, deriv, **flags):
         return (scale(ct, deriv(x, out)),)
 
     flags.setdefault("batch", lambda vals, bdims, **params: (prim.bind(vals[0], **params), bdims[0]))
+    flags.setdefault("kind", "unary")
     prim = defprim(name, impl, same_shape, jvp=jvp, vjp=vjp, **flags)
     return prim
 
@@ -225,6 +226,7 @@ def binary(name, impl, dx, dy, **flags):
         return (lambda: scale(ct, dx(x, y, out))), (lambda: scale(ct, dy(x, y, out)))
 
     flags.setdefault("batch", lambda vals, bdims, **params: batch_elementwise(prim, vals, bdims, params))
+    flags.setdefault("kind", "binary")
     prim = defprim(name, impl, same_shape, jvp=jvp, vjp=vjp, **flags)
     return prim
 

@@ -21,6 +21,9 @@ function of real inputs gets its true gradient. The rules are then short:
   transpose is an inverse ``fft`` of the real cotangent, cut to the half
   spectrum and weighted 1, 2, ..., 2, 1.
 
+Under ``vmap`` the batch axis stays where it is and the transformed axes are
+renumbered around it, so a batch of transforms is one call with no transpose.
+
 Dtypes follow NumPy 2: float32 and complex64 inputs stay single precision
 (complex64 spectra, float32 inverses); float64, integer and boolean inputs give
 complex128 (float64 after ``irfft``). float16 is computed in single precision.
@@ -58,10 +61,19 @@ def _resize(x, axis, n):
     from .shape import concatenate
     pad = list(x.shape)
     pad[axis] = n - d
-    return concatenate([x, zeros(tuple(pad), x.dtype)], axis=axis)
+    return concatenate([x, zeros(tuple(pad), x.dtype, device=x.device)], axis=axis)
 
 
 # ----- primitives ------------------------------------------------------------------------
+
+
+def _batch_over(prim):
+    """The vmap rule of a transform: the batch axis stays where it is and ``axes`` step over it,
+    so a batch costs one call and no transpose."""
+    def rule(vals, bdims, *, axes, **params):
+        (x,), (d,) = vals, bdims
+        return prim.bind(x, axes=tuple(a + (a >= d) for a in axes), **params), d
+    return rule
 
 
 def _fft_vjp(ct, x, *, out, axes, inverse, norm):
@@ -72,7 +84,7 @@ fft_p = defprim(
     "fft",
     impl=lambda xp, x, *, axes, inverse, norm: (xp.fft.ifftn if inverse else xp.fft.fftn)(x, axes=axes, norm=norm),
     shape=same_shape, vjp=_fft_vjp)
-fft_p.jvp = linear_jvp(fft_p)
+fft_p.jvp, fft_p.batch = linear_jvp(fft_p), _batch_over(fft_p)
 
 
 def _rfft_shape(x, *, axes, norm):
@@ -89,7 +101,7 @@ def _rfft_vjp(ct, x, *, out, axes, norm):
 
 rfft_p = defprim("rfft", impl=lambda xp, x, *, axes, norm: xp.fft.rfftn(x, axes=axes, norm=norm),
                  shape=_rfft_shape, vjp=_rfft_vjp)
-rfft_p.jvp = linear_jvp(rfft_p)
+rfft_p.jvp, rfft_p.batch = linear_jvp(rfft_p), _batch_over(rfft_p)
 
 
 def _irfft_shape(x, *, axes, n, norm):
@@ -99,6 +111,7 @@ def _irfft_shape(x, *, axes, n, norm):
 
 
 def _irfft_vjp(ct, x, *, out, axes, n, norm):
+    from .creation import asarray as place
     from .elementwise import astype
     from .indexing import slice_axis
     from .shape import reshape
@@ -108,7 +121,7 @@ def _irfft_vjp(ct, x, *, out, axes, n, norm):
     weights[0] = 1.0
     if n % 2 == 0:
         weights[-1] = 1.0
-    weights = reshape(asarray(weights), tuple(m if i == axis else 1 for i in range(x.ndim)))
+    weights = reshape(place(weights, device=x.device), tuple(m if i == axis else 1 for i in range(x.ndim)))
     return (slice_axis(spectrum, axis, 0, m) * weights,)
 
 
@@ -117,7 +130,7 @@ irfft_p = defprim(
     impl=lambda xp, x, *, axes, n, norm: xp.fft.irfftn(x, s=[x.shape[a] for a in axes[:-1]] + [n], axes=axes,
                                                         norm=norm),
     shape=_irfft_shape, vjp=_irfft_vjp)
-irfft_p.jvp = linear_jvp(irfft_p)
+irfft_p.jvp, irfft_p.batch = linear_jvp(irfft_p), _batch_over(irfft_p)
 
 # ----- argument handling -----------------------------------------------------------------
 
@@ -308,12 +321,14 @@ def fftfreq(n, d=1.0, device=None):
     >>> fnp.fft.fftfreq(4, d=0.5)
     Array([ 0. ,  0.5, -1. , -0.5], dtype=float64)
     """
-    return asarray(np.fft.fftfreq(_length("fftfreq", n), d))
+    from .creation import asarray as place
+    return place(np.fft.fftfreq(_length("fftfreq", n), d), device=device)
 
 
 def rfftfreq(n, d=1.0, device=None):
     """Sample frequencies of an ``n``-point :func:`rfft` (float64, as NumPy); a constant."""
-    return asarray(np.fft.rfftfreq(_length("rfftfreq", n), d))
+    from .creation import asarray as place
+    return place(np.fft.rfftfreq(_length("rfftfreq", n), d), device=device)
 
 
 def _roll_half(opname, x, axes, inverse):

@@ -236,7 +236,8 @@ def _polygamma_jvp(primals, tangents, *, n):
 
 
 polygamma_p = defprim("polygamma", impl=_in_float64(_polygamma), shape=same_shape, jvp=_polygamma_jvp,
-                      vjp=lambda ct, x, *, out, n: (ct * polygamma_p.bind(x, n=n + 1),), domain="positive")
+                      vjp=lambda ct, x, *, out, n: (ct * polygamma_p.bind(x, n=n + 1),), domain="positive",
+                      batch=lambda vals, bdims, *, n: (polygamma_p.bind(vals[0], n=n), bdims[0]))
 gammaln_p = unary("gammaln", _in_float64(_gammaln), lambda x, out: polygamma_p.bind(x, n=0), domain="positive")
 
 # ----- logistic function and relatives -------------------------------------------------------

@@ -12,7 +12,7 @@ from hypothesis import given, strategies as st
 import fnx
 import fnx.numpy as fnp
 from fnx.errors import DTypeError, ShapeError
-from fnx.testing import check_grads
+from fnx.testing import check_grads, check_vmap
 from .harness import Case, numpy_arrays, shapes
 
 _NORMS = st.sampled_from([None, "backward", "ortho", "forward"])
@@ -180,3 +180,30 @@ def test_errors_name_the_operation():
 def test_irfft_of_rfft_recovers_any_length(x, n):
     out = fnp.fft.irfft(fnp.fft.rfft(fnp.asarray(x), n=n), n=n)
     np.testing.assert_allclose(out, np.fft.irfft(np.fft.rfft(x, n=n), n=n), atol=1e-12)
+
+
+# ----- vmap ------------------------------------------------------------------------------------------
+
+
+def _spectral_loss(x):
+    """A real function of a (3, 5) array touching the three primitives, over several axes."""
+    z = fnp.fft.rfftn(x, axes=(0, 1))
+    w = fnp.fft.ifft(z, axis=0, norm="ortho")
+    return fnp.sum(fnp.abs(w) ** 2) + fnp.sum(fnp.fft.irfft(z, n=6, axis=1) ** 3)
+
+
+@pytest.mark.parametrize("axis", [0, 1, 2, -1])
+def test_vmap_of_grad_is_the_loop_of_grads(axis):
+    """The batch axis may sit before, between or after the transformed axes."""
+    xs = fnp.moveaxis(fnp.asarray(np.random.default_rng(6).standard_normal((4, 3, 5))), 0, axis)
+    check_vmap(fnx.grad(_spectral_loss), (xs,), in_axes=axis)
+    check_vmap(lambda x: fnp.fft.fft2(x + 0j, s=(4, 4)), (xs,), in_axes=axis, out_axes=-1)
+
+
+def test_grad_of_vmap_and_nested_vmap():
+    xs = fnp.asarray(np.random.default_rng(7).standard_normal((3, 2, 5)))
+    check_grads(lambda xs: fnp.sum(fnx.vmap(_spectral_loss, in_axes=1)(xs) ** 2), (fnp.moveaxis(xs, 0, 1),),
+                order=2)
+    inner = fnx.vmap(lambda x: fnp.fft.irfft(fnp.fft.rfft(x) * fnp.fft.rfft(x), n=5))
+    check_vmap(inner, (xs,))
+    check_grads(lambda xs: fnx.vmap(inner, in_axes=2, out_axes=1)(xs), (fnp.moveaxis(xs, 0, 2),), order=1)

@@ -2,18 +2,24 @@
 
 SciPy is only a test oracle (fnx does not depend on it): a reference that needs
 it skips its test when SciPy is missing, while the derivative checks still run.
+
+The cases of fnx.random's two primitives (``random_bits``, ``threefry2x32``) live
+here too, since the registry harness collects only tests/numpy; their reference
+is Threefry-2x32 written again on Python ints, word by word.
 """
 import math
 
 import numpy as np
 import pytest
 from hypothesis import given, strategies as st
+from hypothesis.extra import numpy as hnp
 
 import fnx
 import fnx.numpy as fnp
 import fnx.scipy.special as fsp
+from fnx import random as fr
 from fnx.errors import DTypeError
-from fnx.testing import check_grads
+from fnx.testing import check_grads, check_vmap
 from .harness import Case, numpy_arrays, one, shapes, two_broadcasting
 
 
@@ -49,6 +55,54 @@ CASES = [
     Case("logit", fsp.logit, _scipy("logit"), one(domain="unit_interval")),
     Case("xlogy", fsp.xlogy, _scipy("xlogy"), two_broadcasting("real", "positive"), diff=(0, 1)),
     Case("xlog1py", fsp.xlog1py, _scipy("xlog1py"), two_broadcasting("real", "positive"), diff=(0, 1)),
+]
+
+# ----- fnx.random's primitives ------------------------------------------------------------------
+
+_M32 = 0xFFFFFFFF
+
+
+def _threefry_words(key, count):
+    """Threefry-2x32, 20 rounds, on Python ints (Salmon et al. 2011)."""
+    k0, k1 = int(key[0]), int(key[1])
+    ks = (k0, k1, k0 ^ k1 ^ 0x1BD11BDA)
+    x0, x1 = (int(count[0]) + k0) & _M32, (int(count[1]) + k1) & _M32
+    for s in range(1, 6):
+        for r in ((13, 15, 26, 6), (17, 29, 16, 24))[(s - 1) % 2]:
+            x0 = (x0 + x1) & _M32
+            x1 = (((x1 << r) | (x1 >> (32 - r))) & _M32) ^ x0
+        x0, x1 = (x0 + ks[s % 3]) & _M32, (x1 + ks[(s + 1) % 3] + s) & _M32
+    return x0, x1
+
+
+def _threefry_ref(key, count):
+    key, count = np.broadcast_arrays(key, count)
+    out = [_threefry_words(k, c) for k, c in zip(key.reshape(-1, 2), count.reshape(-1, 2))]
+    return np.array(out, np.uint32).reshape(key.shape)
+
+
+def _bits_ref(key, shape, width):
+    words = []
+    for i in range(math.prod(shape)):
+        y0, y1 = _threefry_words(key, (i >> 32, i & _M32))
+        words.append(y0 ^ y1 if width == 32 else (y0 << 32) | y1)
+    return np.array(words, np.uint32 if width == 32 else np.uint64).reshape(shape)
+
+
+def _words(shape):
+    return hnp.arrays(np.uint32, shape)
+
+
+@st.composite
+def _key_and_count(draw):
+    lead_k, lead_c = draw(hnp.mutually_broadcastable_shapes(num_shapes=2, max_dims=2, max_side=3)).input_shapes
+    return draw(_words(lead_k + (2,))), draw(_words(lead_c + (2,)))
+
+
+CASES += [
+    Case("random_bits", lambda k, shape, width: fr.bits(k, shape, f"uint{width}"), _bits_ref,
+         st.tuples(_words((2,)), shapes(max_dims=2, max_side=3), st.sampled_from([32, 64])), grad=False),
+    Case("threefry2x32", fr.threefry2x32, _threefry_ref, _key_and_count(), grad=False),
 ]
 
 # ----- accuracy against scipy over wide ranges -----------------------------------------------------
@@ -226,3 +280,22 @@ def test_softmax_and_log_softmax_match_scipy():
     x = fnp.asarray(x / 30)
     check_grads(lambda x: fsp.softmax(x, axis=1), (x,), order=2)
     check_grads(lambda x: fsp.log_softmax(x, axis=0), (x,), order=2)
+
+# ----- vmap -------------------------------------------------------------------------------------------
+
+
+def _special_loss(x):
+    return fnp.sum(fsp.polygamma(1, x) * fsp.gammaln(x) + fsp.erf(x) * fsp.digamma(x) + fsp.ndtri(x / 4.0) ** 2)
+
+
+def test_vmap_of_grad_is_the_loop_of_grads():
+    xs = fnp.asarray(np.random.default_rng(6).uniform(0.5, 3.0, (4, 3)))
+    check_vmap(fnx.grad(_special_loss), (xs,))
+    check_vmap(fnx.grad(_special_loss), (fnp.moveaxis(xs, 0, 1),), in_axes=1, out_axes=1)
+    check_vmap(lambda x: fsp.polygamma(2, x), (xs,), in_axes=1)
+
+
+def test_grad_of_vmap():
+    xs = fnp.asarray(np.random.default_rng(7).uniform(0.5, 3.0, (3, 4)))
+    check_grads(lambda xs: fnp.sum(fnx.vmap(_special_loss, in_axes=1)(xs) ** 2), (xs,), order=2)
+    check_grads(lambda xs: fnx.vmap(fnx.vmap(lambda x: fsp.polygamma(1, x)))(xs), (xs,), order=2)
