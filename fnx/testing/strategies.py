@@ -1,4 +1,5 @@
-"""Hypothesis strategies for fnx: shapes, arrays inside named domains, pytrees.
+"""Hypothesis strategies for fnx: shapes, arrays inside named domains, pytrees,
+random keys, and random differentiable programs.
 
 Built on ``hypothesis.extra.numpy``. Domains keep inputs away from the places
 where a function or its derivative is undefined, so that gradient checks test
@@ -11,6 +12,15 @@ the rule and not the singularity:
 ``"open_unit_ball"``  (-0.9, 0.9), for arcsin/arctanh
 ``"above_one"``       [1.2, 4], for arccosh
 ``"away_from_integers"`` reals at least 0.1 from an integer (floor, round...)
+``"well_conditioned"`` square matrices ``M + n I`` (for solve, inv, det)
+``"spd"``             symmetric positive definite ``M M^T + n I`` (cholesky, eigh)
+
+``programs()`` draws random fnx programs composed from the primitive
+registry: every elementwise primitive (``kind`` unary or binary) with its
+declared domain, plus reductions with broadcasting, cumulative sums, flips,
+gathers and matrix products. Inputs may be any reals: each operand is mapped
+smoothly into its primitive's domain inside the program, so every drawn
+program is defined and differentiable at every drawn input.
 """
 import numpy as np
 from hypothesis import strategies as st
@@ -24,7 +34,7 @@ _BOUNDS = {
     "above_one": (1.2, 4.0),
 }
 
-DOMAINS = tuple(_BOUNDS) + ("nonzero", "away_from_integers")
+DOMAINS = tuple(_BOUNDS) + ("nonzero", "away_from_integers", "well_conditioned", "spd")
 
 
 def elements(domain="real", dtype=np.float64):
@@ -36,6 +46,8 @@ def elements(domain="real", dtype=np.float64):
     if domain == "nonzero":
         mag = st.floats(0.3, 3.0, width=width)
         return st.tuples(mag, st.booleans()).map(lambda p: -p[0] if p[1] else p[0])
+    if domain in ("well_conditioned", "spd"):
+        raise ValueError(f"domain {domain!r} describes matrices: use arrays(shape=(..., n, n), domain={domain!r})")
     if domain == "away_from_integers":
         return st.tuples(st.integers(-3, 2), st.floats(0.1, 0.9, width=width)).map(lambda p: p[0] + p[1])
     raise ValueError(f"unknown domain {domain!r}; choose from {DOMAINS}")
@@ -46,8 +58,23 @@ def shapes(min_dims=0, max_dims=3, min_side=1, max_side=4):
 
 
 def numpy_arrays(shape=None, dtype=np.float64, domain="real", **shape_kw):
-    """numpy arrays of ``dtype`` with elements in ``domain`` (shape drawn when None)."""
+    """numpy arrays of ``dtype`` with elements in ``domain`` (shape drawn when None).
+
+    For the matrix domains the last two dimensions must be equal.
+    """
     shape = shapes(**shape_kw) if shape is None else shape
+    shape = st.just(tuple(shape)) if isinstance(shape, (tuple, list)) else shape
+    if domain in ("well_conditioned", "spd"):
+        def build(sh):
+            if len(sh) < 2 or sh[-1] != sh[-2]:
+                raise ValueError(f"domain {domain!r} needs square matrices, got shape {sh}")
+            n = sh[-1]
+            eye = np.eye(n, dtype=dtype)
+            base = hnp.arrays(dtype, sh, elements=elements("real", dtype))
+            if domain == "spd":
+                return base.map(lambda m: m @ np.swapaxes(m, -1, -2) / n + eye)
+            return base.map(lambda m: m / n + 2 * eye)
+        return shape.flatmap(build)
     return hnp.arrays(dtype, shape, elements=elements(domain, dtype))
 
 
@@ -61,3 +88,166 @@ def broadcastable_shapes(shape, num_shapes=2, min_dims=0, max_dims=3):
     """Tuples of ``num_shapes`` shapes that broadcast against ``shape`` (hypothesis's mutually_broadcastable)."""
     return hnp.mutually_broadcastable_shapes(num_shapes=num_shapes, base_shape=shape, min_dims=min_dims,
                                              max_dims=max_dims, max_side=4).map(lambda b: b.input_shapes)
+
+
+def keys(seed_min=0, seed_max=2 ** 32 - 1):
+    """``fnx.random`` keys from random seeds."""
+    import fnx
+    return st.integers(seed_min, seed_max).map(fnx.random.key)
+
+
+def pytrees(leaves=None, max_leaves=6):
+    """Nested dicts, lists and tuples whose leaves come from ``leaves`` (default: float64 arrays)."""
+    leaves = arrays(shapes(max_dims=2, max_side=3)) if leaves is None else leaves
+    return st.recursive(
+        leaves,
+        lambda children: st.one_of(
+            st.lists(children, min_size=1, max_size=3),
+            st.tuples(children, children),
+            st.dictionaries(st.text("abcdef", min_size=1, max_size=3), children, min_size=1, max_size=3)),
+        max_leaves=max_leaves)
+
+
+# ----- random programs -----------------------------------------------------------------------
+
+
+def _into_domain(domain, x):
+    """``x`` (any reals) mapped smoothly into ``domain``, with fnx operations."""
+    import fnx.numpy as fnp
+    t = fnp.tanh(x / 3.0)
+    if domain in ("real", "away_from_integers"):
+        return 3.0 * t
+    if domain in ("positive", "nonzero"):
+        return fnp.exp(t)
+    if domain == "unit_interval":
+        return 0.5 + 0.45 * t
+    if domain == "open_unit_ball":
+        return 0.9 * t
+    if domain == "above_one":
+        return 2.2 + t
+    raise ValueError(f"programs: no map into domain {domain!r}")
+
+
+def _binary_domains(domain):
+    """Domains of the two operands of a binary primitive declaring ``domain``."""
+    return {"positive_first": ("positive", "real"), "nonzero_second": ("real", "nonzero"),
+            "positive_second": ("real", "positive")}.get(domain, (domain, domain))
+
+
+# Jumps, not kinks: central differences straddle them, so they are checked by their own cases.
+DISCONTINUOUS = frozenset({"remainder", "fmod"})
+
+
+def program_primitives(extra=(), include_registry=True):
+    """The primitives ``programs()`` draws from: elementwise, differentiable, real to real."""
+    from ..core import registry
+    from ..core.primitive import NOT_DIFFERENTIABLE, ShapedArray
+    pool = list(registry.values()) if include_registry else []
+    out = []
+    for prim in pool + list(extra):
+        if prim.kind not in ("unary", "binary") or prim.vjp is NOT_DIFFERENTIABLE or prim.name in DISCONTINUOUS:
+            continue
+        aval = ShapedArray((2,), np.dtype(np.float64))
+        try:
+            res = prim.shape(*([aval] * (1 if prim.kind == "unary" else 2)))
+        except Exception:  # noqa: BLE001 - a primitive that cannot take float64 is not for programs
+            continue
+        if res.dtype == np.float64:
+            out.append(prim)
+    return out
+
+
+class Program:
+    """A drawn program: ``program(*inputs)`` runs it; ``str(program)`` lists its steps."""
+
+    def __init__(self, shape, n_inputs, steps, inputs):
+        self.shape, self.n_inputs, self.steps, self.inputs = shape, n_inputs, steps, inputs
+        self.smooth = all(step[1] for step in steps)
+
+    def __call__(self, *xs):
+        values = list(xs)
+        for _, _, _, run in self.steps:
+            values.append(run(values))
+        out = values[-1]
+        for v in values[self.n_inputs:-1]:  # every step reaches the output
+            out = out + 0.1 * v
+        return out
+
+    def __repr__(self):
+        lines = [f"program over {self.n_inputs} input(s) of shape {self.shape}:"]
+        for k, (text, _, _, _) in enumerate(self.steps):
+            lines.append(f"  v{self.n_inputs + k} = {text}")
+        last = self.n_inputs + len(self.steps) - 1
+        rest = " + ".join(f"0.1 * v{k}" for k in range(self.n_inputs, last))
+        lines.append(f"  output = v{last}" + (f" + {rest}" if rest else ""))
+        return "\n".join(lines)
+
+
+def _elementwise_step(prim, operands):
+    if prim.kind == "unary":
+        (i,) = operands
+        text = f"{prim.name}(into_{prim.domain}(v{i}))"
+        return text, prim.smooth, operands, lambda v: prim.bind(_into_domain(prim.domain, v[i]))
+    i, j = operands
+    di, dj = _binary_domains(prim.domain)
+    text = f"{prim.name}(into_{di}(v{i}), into_{dj}(v{j}))"
+    return text, prim.smooth, operands, lambda v: prim.bind(_into_domain(di, v[i]), _into_domain(dj, v[j]))
+
+
+def _structural_steps(draw, shape, n_values):
+    """Non-elementwise steps that keep the shape: reductions broadcast back, scans, gathers, products."""
+    import fnx.numpy as fnp
+    i = draw(st.integers(0, n_values - 1))
+    options = []
+    if shape:
+        axis = draw(st.integers(0, len(shape) - 1))
+        options += [
+            (f"broadcast(sum(v{i}, axis={axis}, keepdims=True))", True,
+             lambda v: fnp.broadcast_to(fnp.sum(v[i], axis=axis, keepdims=True), shape)),
+            (f"broadcast(max(v{i}, axis={axis}, keepdims=True))", False,
+             lambda v: fnp.broadcast_to(fnp.max(v[i], axis=axis, keepdims=True), shape)),
+            (f"cumsum(v{i}, axis={axis}) / {shape[axis]}", True,
+             lambda v: fnp.cumsum(v[i], axis=axis) / float(shape[axis])),
+            (f"flip(v{i}, axis={axis})", True, lambda v: fnp.flip(v[i], axis=axis)),
+        ]
+        perm = tuple(draw(st.permutations(range(shape[0]))))
+        options.append((f"v{i}[{list(perm)}]", True, lambda v: v[i][np.array(perm)]))
+    if len(shape) == 2 and shape[0] == shape[1]:
+        j = draw(st.integers(0, n_values - 1))
+        options.append((f"(v{i} @ v{j}) / {shape[0]}", True, lambda v: (v[i] @ v[j]) / float(shape[0])))
+    if not options:
+        options.append((f"v{i} * 0.5", True, lambda v: v[i] * 0.5))
+    text, smooth, run = draw(st.sampled_from(options))
+    return text, smooth, (i,), run
+
+
+@st.composite
+def programs(draw, max_steps=5, max_inputs=2, primitives=None, include_registry=True, structural=True):
+    """Random differentiable programs built from the primitive registry.
+
+    Args:
+      max_steps: at most this many operations after the inputs.
+      max_inputs: 1 to this many inputs, all of one drawn shape.
+      primitives: extra (e.g. throw-away) primitives with ``kind`` unary/binary.
+      include_registry: draw from fnx's own elementwise primitives too.
+      structural: also draw reductions, scans, flips, gathers and matmuls.
+
+    Returns a :class:`Program` with ``.inputs`` (a tuple of float64 numpy
+    arrays) and ``.smooth`` (whether second derivatives exist everywhere).
+    """
+    pool = program_primitives(primitives or (), include_registry)
+    if not pool:
+        raise ValueError("programs: no primitive to draw from")
+    shape = draw(shapes(min_dims=0, max_dims=2, max_side=3))
+    n_inputs = draw(st.integers(1, max_inputs))
+    steps = []
+    for k in range(draw(st.integers(1, max_steps))):
+        n_values = n_inputs + k
+        if structural and draw(st.integers(0, 3)) == 0:
+            steps.append(_structural_steps(draw, shape, n_values))
+            continue
+        prim = draw(st.sampled_from(pool))
+        ops = tuple(draw(st.integers(0, n_values - 1)) for _ in range(1 if prim.kind == "unary" else 2))
+        steps.append(_elementwise_step(prim, ops))
+    inputs = tuple(draw(hnp.arrays(np.float64, shape, elements=st.floats(-2.0, 2.0))) for _ in range(n_inputs))
+    return Program(shape, n_inputs, steps, inputs)
