@@ -449,7 +449,7 @@ def grad(f, argnums=0, has_aux=False):
 
 def _basis(x, fnp):
     """The identity over ``x``'s elements, shaped ``(x.size,) + x.shape``."""
-    return fnp.reshape(fnp.eye(x.size, dtype=x.dtype), (x.size,) + x.shape)
+    return fnp.reshape(fnp.eye(x.size, dtype=x.dtype, device=x.device), (x.size,) + x.shape)
 
 
 def jacrev(f, argnums=0, has_aux=False):

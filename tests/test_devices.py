@@ -1,0 +1,122 @@
+"""Placement semantics, on the two virtual CPU devices the test session creates (and CUDA where usable)."""
+import os
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+import fnx
+import fnx.numpy as fnp
+from fnx.errors import DeviceError
+
+pytestmark = pytest.mark.skipif(len(fnx.devices("cpu")) < 2, reason="needs FNX_CPU_DEVICES=2 (set by conftest.py)")
+D0, D1 = (fnx.devices("cpu") + [None, None])[:2]
+
+
+def test_devices_and_names():
+    assert [str(d) for d in fnx.devices("cpu")] == ["cpu:0", "cpu:1"]
+    assert fnx.device("cpu") is D0 and fnx.device("cpu:1") is D1
+    assert (D1.platform, D1.id, str(D1)) == ("cpu", 1, "cpu:1")
+    with pytest.raises(DeviceError, match="not available.*cpu:0, cpu:1"):
+        fnx.device("cpu:7")
+    with pytest.raises(ValueError, match="not a device name"):
+        fnx.device("tpu:0")
+
+
+def test_cupy_absent_or_present_never_breaks_import():
+    code = "import fnx; print([str(d) for d in fnx.devices()])"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         env={**os.environ, "FNX_CPU_DEVICES": "3"}, cwd=os.path.dirname(os.path.dirname(__file__)))
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.startswith("['cpu:0', 'cpu:1', 'cpu:2'")
+
+
+def test_computation_follows_data():
+    x = fnx.device_put(fnp.arange(3.0), D1)
+    assert x.device is D1
+    for y in (x + 1.0, x * x, fnp.sin(x), fnp.sum(x), x[1:], x @ fnp.ones(3, device=D1), fnp.sort(x),
+              x.reshape(3, 1), fnp.where(x > 1.0, x, 0.0), x + np.ones(3)):
+        assert y.device is D1, y
+
+
+def test_mixing_devices_is_an_error_naming_both():
+    a, b = fnp.ones(2), fnx.device_put(fnp.ones(2), D1)
+    with pytest.raises(DeviceError, match=r"add: operands are on different devices \(cpu:0 and cpu:1\)"):
+        a + b
+    with pytest.raises(ValueError):
+        fnp.matmul(a, b)
+
+
+def test_device_put_copies_and_is_a_no_op_when_there():
+    x = fnp.ones(2)
+    assert fnx.device_put(x, D0) is x
+    assert x.to(D0) is x
+    tree = fnx.device_put({"a": x, "b": [np.zeros(2), 3.0]}, "cpu:1")
+    assert all(leaf.device is D1 for leaf in fnx.tree.leaves(tree))
+
+
+def test_default_device_for_creation_and_scalars():
+    with fnx.default_device("cpu:1"):
+        assert fnx.default_device() is D1
+        for a in (fnp.zeros(2), fnp.ones(2), fnp.arange(3), fnp.eye(2), fnp.array([1.0]), fnp.full(2, 3.0),
+                  fnp.linspace(0, 1, 3), fnx.random.normal(fnx.random.key(0), (2,))):
+            assert a.device is D1, a
+    assert fnp.zeros(2).device is D0
+    assert fnp.zeros_like(fnx.device_put(fnp.ones(2), D1)).device is D1
+
+
+def test_gradients_land_on_the_inputs_device():
+    x = fnp.array([1.0, 2.0])
+    g = fnx.grad(lambda a: fnp.sum(fnx.device_put(a, D1) ** 2))(x)
+    assert g.device is D0
+    np.testing.assert_allclose(np.asarray(g), [2.0, 4.0])
+    _, t = fnx.jvp(lambda a: fnx.device_put(a, D1) * 3.0, (x,), (fnp.ones(2),))
+    assert t.device is D1
+
+
+def test_on_device_composes_with_grad_vmap_and_itself():
+    f = lambda a: fnp.sum(fnp.sin(a) * fnp.ones(a.shape))
+    x = fnp.array([0.1, 0.2])
+    g = fnx.grad(fnx.on_device(f, D1))(x)
+    assert g.device is D0
+    np.testing.assert_allclose(np.asarray(g), np.cos([0.1, 0.2]), rtol=1e-6)
+    g = fnx.on_device(fnx.grad(f), D1)(x)
+    assert g.device is D1
+    out = fnx.vmap(fnx.on_device(f, D1))(fnp.ones((3, 2)))
+    assert out.shape == (3,) and out.device is D1
+    out = fnx.on_device(fnx.vmap(f), D1)(fnp.ones((3, 2)))
+    assert out.device is D1
+    nested = fnx.on_device(fnx.on_device(lambda a: a * 2.0, D1), D0)(x)
+    assert nested.device is D1
+    h = fnx.hessian(fnx.on_device(f, D1))(x)
+    assert h.shape == (2, 2)
+
+
+def test_module_to_and_optimizer_state_follow_parameters():
+    lin = fnx.nn.Module()
+    lin.w = fnx.nn.Parameter(fnp.ones(2))
+    lin.register_buffer("stat", fnp.zeros(2))
+    lin.to("cpu:1")
+    assert lin.w.device is D1 and lin.stat.device is D1
+    opt = fnx.optim.Adam(lin.parameters(), lr=0.1)
+    fnp.sum(lin.w * 2.0).backward()
+    assert lin.w.grad.device is D1
+    opt.step()
+    assert lin.w.device is D1
+    assert all(v.device is D1 for v in fnx.tree.leaves(opt.state_dict()["state"]) if isinstance(v, fnx.Array))
+
+
+@pytest.mark.gpu
+@pytest.mark.skipif(not fnx.devices("cuda"), reason="no usable CUDA GPU (cupy missing or no device)")
+def test_cuda_round_trip_and_gradients():
+    gpu = fnx.devices("cuda")[0]
+    x = fnp.array([1.0, 2.0, 3.0])
+    y = fnx.device_put(x, gpu)
+    assert y.device is gpu
+    np.testing.assert_allclose(np.asarray(fnx.device_put(y * 2.0, "cpu")), [2.0, 4.0, 6.0])
+    g = fnx.grad(lambda a: fnp.sum(fnx.device_put(a, gpu) ** 2))(x)
+    assert g.device is D0
+    k = fnx.random.key(3)
+    np.testing.assert_array_equal(np.asarray(fnx.random.bits(fnx.device_put(k, gpu), (5,))),
+                                  np.asarray(fnx.random.bits(k, (5,))))
