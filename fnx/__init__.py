@@ -17,9 +17,11 @@ from .transforms.autodiff import (enable_grad, grad, hessian, is_grad_enabled, j
                                   saved_residuals, value_and_grad, vjp)
 from .transforms.graph import make_graph
 from .transforms.vmap import vmap
+from .transforms.jit import jit
 from .transforms.device import device_put, on_device
 from .core.backend import Device, default_device, devices, parse_device as device
 from .transforms.custom import checkpoint, custom_jvp, custom_vjp
+from .io import load, save
 
 remat = checkpoint
 

@@ -12,11 +12,12 @@ from ..core.trace import Trace, Tracer, new_main
 
 
 class Var:
-    __slots__ = ("aval", "name")
+    __slots__ = ("aval", "name", "device")
 
-    def __init__(self, aval):
+    def __init__(self, aval, device=None):
         self.aval = aval
         self.name = None
+        self.device = device
 
     def __repr__(self):
         return self.name or "?"
@@ -133,12 +134,14 @@ class GraphTracer(Tracer):
 
 class GraphTrace(Trace):
     __slots__ = ()
+    tracer_type = GraphTracer
 
     def process(self, prim, args, params):
         main = self.main
+        own = self.tracer_type
         primals, inputs = [], []
         for a in args:
-            if type(a) is GraphTracer and a._main is main:
+            if type(a) is own and a._main is main:
                 primals.append(a.primal)
                 inputs.append(a.var)
             else:
@@ -146,7 +149,7 @@ class GraphTrace(Trace):
                 inputs.append(Literal(a))
         out = prim.bind(*primals, **params)
         outs = out if prim.multiple_results else (out,)
-        tracers = [GraphTracer(main, o, Var(o.aval)) for o in outs]
+        tracers = [self.tracer_type(main, o, Var(o.aval, o.device)) for o in outs]
         main.data.append(Eqn(prim, params, inputs, [t.var for t in tracers]))
         return tuple(tracers) if prim.multiple_results else tracers[0]
 
@@ -171,7 +174,7 @@ def make_graph(f, static_argnums=()):
         flat = [fnp.asarray(x) for x in flat]
         eqns = []
         with new_main(GraphTrace, "make_graph", eqns) as main:
-            boxed = [GraphTracer(main, x, Var(x.aval)) for x in flat]
+            boxed = [GraphTracer(main, x, Var(x.aval, x.device)) for x in flat]
             it = iter(in_tree.unflatten(boxed))
             out = f(*[a if i in static else next(it) for i, a in enumerate(args)])
         out_flat, out_tree = tree_util.flatten(out)

@@ -1,0 +1,223 @@
+"""``jit``: trace once per input signature, then replay straight-line code.
+
+The first call with a new signature (tree structure, shapes, dtypes, devices
+and the values of static arguments) runs ``f`` under a staging trace, exactly
+like :func:`fnx.make_graph`, and compiles the resulting graph into a flat list
+of steps: each step is one primitive's ``impl`` with its array namespace and
+parameters fixed, reading and writing numbered slots. Later calls run those
+steps on the raw payloads, with no tracing, no pytree work per operation and no
+wrapping of intermediates; a slot is released right after its last use, so
+intermediate buffers return to the allocator as early as the graph allows.
+
+Because the graph is fixed, the function must not branch on traced values:
+turning one into a Python ``bool``/``int``/``float`` while tracing raises a
+:class:`TracerError` naming jit and suggesting ``static_argnums`` or
+``fnx.numpy.where``.
+
+``jit`` composes with the other transforms. Called with tracers (inside
+``grad``, ``vmap``, ``jvp``...) it replays the cached graph through ``bind``,
+so the outer transform sees the primitives; ``jit(grad(f))`` traces the whole
+backward pass into the graph.
+"""
+import functools
+import inspect
+
+from ..core import tree as tree_util
+from ..core.array import Array, wrap
+from ..core.trace import Tracer, new_main
+from ..errors import TracerError
+from .graph import Graph, GraphTrace, GraphTracer, Literal, Var
+
+
+class JitTracer(GraphTracer):
+    __slots__ = ()
+
+    def _concrete(self, what):
+        raise TracerError(
+            f"{what}: inside fnx.jit the value is traced (it stands for every input of this shape), so it has "
+            f"no concrete value and Python control flow cannot depend on it. Mark the argument it comes from "
+            f"static with static_argnums/static_argnames, or select with fnx.numpy.where instead of branching")
+
+
+class JitTrace(GraphTrace):
+    __slots__ = ()
+    tracer_type = JitTracer
+
+
+class _Compiled:
+    """A graph flattened into steps over numbered slots, runnable on payloads."""
+
+    def __init__(self, graph):
+        self.graph = graph
+        slots = {}
+
+        def slot(v):
+            if v not in slots:
+                slots[v] = len(slots)
+            return slots[v]
+
+        self.in_slots = [slot(v) for v in graph.invars]
+        consts = []
+        steps = []
+        for e in graph.eqns:
+            ins = []
+            for a in e.inputs:
+                if isinstance(a, Literal):
+                    k = len(slots)
+                    slots[object()] = k
+                    value = a.value
+                    consts.append((k, value._value if isinstance(value, Array) else value))
+                    ins.append(k)
+                else:
+                    ins.append(slot(a))
+            outs = [slot(v) for v in e.outputs]
+            dev = e.outputs[0].device
+            steps.append([e.prim.impl, dev.xp, dev, e.params, ins, outs, e.prim.multiple_results, ()])
+        self.out_spec = []
+        for v in graph.outvars:
+            if isinstance(v, Literal):
+                self.out_spec.append((None, v.value))
+            else:
+                self.out_spec.append((slot(v), v.device))
+        # Release each slot after the step that reads it last (never the outputs).
+        keep = {s for s, _ in self.out_spec if s is not None}
+        last = {}
+        for n, step in enumerate(steps):
+            for k in step[4]:
+                last[k] = n
+        frees = [[] for _ in steps]
+        for k, n in last.items():
+            if k not in keep:
+                frees[n].append(k)
+        for step, f in zip(steps, frees):
+            step[7] = tuple(f)
+        self.steps = [tuple(s) for s in steps]
+        self.consts = consts
+        self.n_slots = len(slots)
+
+    def run(self, payloads):
+        env = [None] * self.n_slots
+        for k, v in self.consts:
+            env[k] = v
+        for k, v in zip(self.in_slots, payloads):
+            env[k] = v
+        for impl, xp, dev, params, ins, outs, multiple, frees in self.steps:
+            if dev.platform == "cpu":
+                out = impl(xp, *[env[i] for i in ins], **params)
+            else:
+                with dev.context():
+                    out = impl(xp, *[env[i] for i in ins], **params)
+            if multiple:
+                for k, o in zip(outs, out):
+                    env[k] = o
+            else:
+                env[outs[0]] = out
+            for k in frees:
+                env[k] = None
+        return [value if k is None else wrap(env[k], value) for k, value in self.out_spec]
+
+
+def jit(f=None, *, static_argnums=(), static_argnames=()):
+    """Compiles ``f``: traced once per input signature, then replayed without per-op tracing.
+
+    Args:
+      f: a function of pytrees of arrays (and static values).
+      static_argnums / static_argnames: arguments that are Python values (flags,
+        sizes, functions): part of the cache key, free to steer control flow.
+
+    The returned function has ``.lower(*args)`` (the cached :class:`Graph`
+    for those arguments) and ``.clear_cache()``.
+
+    >>> import fnx, fnx.numpy as fnp
+    >>> f = fnx.jit(lambda x, n: fnp.sum(x ** n), static_argnums=1)
+    >>> f(fnp.array([1.0, 2.0]), 2)
+    Array(5., dtype=float32)
+    >>> f.lower(fnp.array([1.0, 2.0]), 2).primitives()
+    ['power', 'reduce_sum']
+    """
+    if f is None:
+        return functools.partial(jit, static_argnums=static_argnums, static_argnames=static_argnames)
+    nums = (static_argnums,) if isinstance(static_argnums, int) else tuple(static_argnums)
+    names = (static_argnames,) if isinstance(static_argnames, str) else tuple(static_argnames)
+    try:
+        signature = inspect.signature(f)
+    except (TypeError, ValueError):
+        signature = None
+    cache = {}
+
+    def split(args, kwargs):
+        if signature is not None and names:
+            for n in names:  # a static argument given positionally is static too
+                params = list(signature.parameters)
+                if n in params and params.index(n) < len(args):
+                    nums_ = params.index(n)
+                    if nums_ not in nums:
+                        raise TypeError(f"jit: pass static argument {n!r} by keyword or list it in static_argnums")
+        static = tuple((i, args[i]) for i in nums if i < len(args)) + tuple(
+            sorted((k, v) for k, v in kwargs.items() if k in names))
+        dyn_args = tuple(a for i, a in enumerate(args) if i not in nums)
+        dyn_kwargs = {k: v for k, v in kwargs.items() if k not in names}
+        return static, dyn_args, dyn_kwargs
+
+    def rebuild(static, dyn_args, dyn_kwargs):
+        it = iter(dyn_args)
+        pos = dict(s for s in static if isinstance(s[0], int))
+        n = len(dyn_args) + len(pos)
+        args = [pos[i] if i in pos else next(it) for i in range(n)]
+        kwargs = dict(dyn_kwargs)
+        kwargs.update({k: v for k, v in static if isinstance(k, str)})
+        return args, kwargs
+
+    def lookup(args, kwargs):
+        from .. import numpy as fnp
+        static, dyn_args, dyn_kwargs = split(args, kwargs)
+        flat, in_tree = tree_util.flatten((dyn_args, dyn_kwargs))
+        flat = [x if isinstance(x, Array) else fnp.asarray(x) for x in flat]
+        try:
+            key = (in_tree, tuple((x.shape, x.dtype, x.device) for x in flat), static)
+            hash(key)
+        except TypeError:
+            raise TypeError("jit: static arguments must be hashable; got "
+                            f"{[type(v).__name__ for _, v in static]}") from None
+        compiled = cache.get(key)
+        if compiled is None:
+            compiled = cache[key] = _trace(static, flat, in_tree)
+        return compiled, flat
+
+    def _trace(static, flat, in_tree):
+        eqns = []
+        with new_main(JitTrace, "jit", eqns) as main:
+            boxed = [JitTracer(main, x, Var(x.aval, x.device)) for x in flat]
+            dyn_args, dyn_kwargs = in_tree.unflatten(boxed)
+            args, kwargs = rebuild(static, dyn_args, dyn_kwargs)
+            out = f(*args, **kwargs)
+        out_flat, out_tree = tree_util.flatten(out)
+        outvars = []
+        for o in out_flat:
+            if type(o) is JitTracer and o._main is main:
+                outvars.append(o.var)
+            elif isinstance(o, Array):
+                outvars.append(Literal(o))
+            else:
+                raise TypeError(f"jit: {getattr(f, '__name__', 'the function')} returned a {type(o).__name__}; "
+                                "jitted functions return pytrees of arrays")
+        graph = Graph([t.var for t in boxed], eqns, outvars, in_tree, out_tree)
+        return _Compiled(graph)
+
+    @functools.wraps(f)
+    def jitted(*args, **kwargs):
+        compiled, flat = lookup(args, kwargs)
+        graph = compiled.graph
+        if any(isinstance(x, Tracer) for x in flat):
+            # An outer transform is active: replay the primitives through bind for it to see.
+            return graph(*graph.in_tree.unflatten(flat))
+        return graph.out_tree.unflatten(compiled.run([x._value for x in flat]))
+
+    def lower(*args, **kwargs):
+        """The cached graph for these arguments (traced now if it is not cached yet)."""
+        return lookup(args, kwargs)[0].graph
+
+    jitted.lower = lower
+    jitted.clear_cache = cache.clear
+    jitted._cache = cache
+    return jitted

@@ -1,0 +1,108 @@
+"""jit: every result is compared with the un-jitted function."""
+import numpy as np
+import pytest
+
+import fnx
+import fnx.numpy as fnp
+from fnx.errors import TracerError
+from fnx.testing import check_grads
+
+rng = np.random.default_rng(0)
+
+
+def arr(*shape):
+    return fnp.asarray(rng.standard_normal(shape))
+
+
+def close(a, b):
+    for x, y in zip(fnx.tree.leaves(a), fnx.tree.leaves(b)):
+        np.testing.assert_allclose(np.asarray(x), np.asarray(y), rtol=1e-12, atol=1e-12)
+
+
+def mlp(params, x):
+    h = fnp.tanh(x @ params["w1"] + params["b1"])
+    return fnp.sum((h @ params["w2"]) ** 2)
+
+
+PARAMS = {"w1": arr(3, 4), "b1": arr(4), "w2": arr(4, 2)}
+
+
+def test_jit_matches_eager_and_caches_per_signature():
+    f = fnx.jit(mlp)
+    x = arr(5, 3)
+    close(f(PARAMS, x), mlp(PARAMS, x))
+    close(f(PARAMS, x + 1.0), mlp(PARAMS, x + 1.0))
+    assert len(f._cache) == 1
+    y = arr(7, 3)
+    close(f(PARAMS, y), mlp(PARAMS, y))
+    assert len(f._cache) == 2  # a new shape retraces
+    close(f(PARAMS, x.astype("float32")), mlp(PARAMS, x.astype("float32")))
+    assert len(f._cache) == 3  # so does a new dtype
+
+
+def test_jit_of_grad_grad_of_jit_vmap_of_jit():
+    x = arr(5, 3)
+    g = fnx.grad(mlp)
+    close(fnx.jit(g)(PARAMS, x), g(PARAMS, x))
+    close(fnx.grad(fnx.jit(mlp))(PARAMS, x), g(PARAMS, x))
+    per_example = fnx.vmap(fnx.grad(mlp), in_axes=(None, 0))
+    close(fnx.jit(per_example)(PARAMS, x), per_example(PARAMS, x))
+    close(fnx.vmap(fnx.jit(mlp), in_axes=(None, 0))(PARAMS, x), fnx.vmap(mlp, in_axes=(None, 0))(PARAMS, x))
+    v = arr(3)
+    h = fnx.hessian(lambda v: fnp.sum(fnp.sin(v) ** 3))
+    close(fnx.jit(h)(v), h(v))
+    check_grads(fnx.jit(lambda v: fnp.sum(fnp.tanh(v) * v)), (arr(3),), order=2)
+
+
+def test_jit_with_on_device():
+    f = lambda v: fnp.sum(fnp.sin(v) * fnp.ones(3))
+    d = fnx.devices()[-1]
+    x = arr(3)
+    out = fnx.jit(fnx.on_device(f, d))(x)
+    assert out.device is d
+    close(out, fnx.on_device(f, d)(x))
+    close(fnx.grad(fnx.jit(fnx.on_device(f, d)))(x), fnx.grad(f)(x))
+
+
+def test_static_arguments():
+    def f(x, n, *, mode):
+        y = x
+        for _ in range(n):  # Python control flow on a static value is fine
+            y = fnp.sin(y)
+        return y * 2.0 if mode == "double" else y
+    jf = fnx.jit(f, static_argnums=1, static_argnames="mode")
+    x = arr(4)
+    close(jf(x, 3, mode="double"), f(x, 3, mode="double"))
+    close(jf(x, 2, mode="single"), f(x, 2, mode="single"))
+    assert len(jf._cache) == 2
+    assert jf.lower(x, 3, mode="double").primitives().count("sin") == 3
+
+
+def test_control_flow_on_traced_values_names_jit():
+    def f(x):
+        if fnp.sum(x) > 0:
+            return x
+        return -x
+    with pytest.raises(TracerError, match=r"bool\(\).*jit.*static_argnums.*where"):
+        fnx.jit(f)(arr(3))
+    with pytest.raises(TypeError):
+        fnx.jit(lambda x: float(x))(arr())
+
+
+def test_lower_exposes_the_graph_and_constants_are_kept():
+    c = arr(3)
+    f = fnx.jit(lambda x: fnp.sum(x * c + fnp.ones(3)))
+    graph = f.lower(arr(3))
+    assert graph.primitives() == ["multiply", "add", "reduce_sum"]
+    assert "lambda" in str(graph)
+    x = arr(3)
+    close(f(x), fnp.sum(x * c + 1.0))
+
+
+def test_multiple_outputs_and_literals():
+    f = fnx.jit(lambda x: {"sum": fnp.sum(x), "const": fnp.zeros(2), "eig": fnp.linalg.eigh(x @ x.T)[0]})
+    x = arr(3, 3)
+    out = f(x)
+    close(out["sum"], fnp.sum(x))
+    close(out["eig"], fnp.linalg.eigh(x @ x.T)[0])
+    assert out["const"].shape == (2,)
