@@ -29,7 +29,7 @@ import numpy as np
 from ..core.array import Array, wrap
 from ..core.backend import xp_of
 from ..core.trace import Tracer
-from ._base import asarray
+from ._base import asarray, from_host
 from .shape import as_slice
 
 IndexPlan = namedtuple("IndexPlan", "shape index arrays")
@@ -81,10 +81,13 @@ def _consumes(e):
 def _concrete_mask(opname, mask):
     if isinstance(mask, Tracer):
         from ..errors import TracerError
+        by = mask._main.name
+        varies = " (and each example could select a different number)" if by == "vmap" else ""
+        fix = "fnx.numpy.where(mask, values, x)" if opname.startswith("x.at") else "fnx.numpy.where(mask, x, 0)"
         raise TracerError(
-            f"{opname}: a boolean mask traced by {mask._main.name} cannot be used as an index, because the "
-            f"output's shape depends on how many of its elements are True. Select with "
-            f"fnx.numpy.where(mask, x, 0) instead, or compute the mask outside the transform")
+            f"{opname}: a boolean mask traced by {by} cannot be used as an index, because the output's shape "
+            f"depends on how many of its elements are True{varies}. Select with {fix} instead, or compute the "
+            f"mask outside the transform")
     return mask._value if isinstance(mask, Array) else mask
 
 
@@ -98,8 +101,8 @@ def _check_bounds(opname, arr, axis, size):
                          f"with size {size}")
 
 
-def parse(opname, shape, idx):
-    """The :class:`IndexPlan` of ``x[idx]`` for an ``x`` of ``shape``."""
+def parse(opname, shape, idx, device=None):
+    """The :class:`IndexPlan` of ``x[idx]`` for an ``x`` of ``shape`` on ``device`` (where host index arrays go)."""
     items = [_entry(opname, i) for i in (idx if isinstance(idx, tuple) else (idx,))]
     used = sum(_consumes(e) for e in items)
     if used > len(shape):
@@ -151,11 +154,11 @@ def parse(opname, shape, idx):
             index.append(None)
             arrays.append(e)
             dim += 1
-    return IndexPlan(tuple(new_shape), tuple(index), _broadcast(opname, arrays))
+    return IndexPlan(tuple(new_shape), tuple(index), _broadcast(opname, arrays, device))
 
 
-def _broadcast(opname, arrays):
-    """The index arrays as fnx arrays of one common shape (numpy payloads wrapped without a copy)."""
+def _broadcast(opname, arrays, device):
+    """The index arrays as fnx arrays of one common shape (payloads wrapped without a copy, on ``device``)."""
     if not arrays:
         return []
     shapes = [tuple(a.shape) for a in arrays]
@@ -170,7 +173,7 @@ def _broadcast(opname, arrays):
             from .shape import broadcast_to
             out.append(broadcast_to(a, common))
         else:  # a payload made (or copied) by parse itself, so nobody else can change it
-            out.append(wrap(xp_of(a).broadcast_to(a, common) if a.shape != common else a))
+            out.append(from_host(xp_of(a).broadcast_to(a, common) if a.shape != common else a, device))
     return out
 
 
@@ -213,7 +216,8 @@ def normalize_index(opname, indices, size, mode):
     # Concrete indices are static data: computing them here keeps the gather a single primitive.
     value = indices._value if isinstance(indices, Array) else np.asarray(indices)
     xp = xp_of(value)
-    return wrap(xp.clip(value, 0, size - 1) if mode == "clip" else xp.mod(value, size))
+    out = xp.clip(value, 0, size - 1) if mode == "clip" else xp.mod(value, size)
+    return wrap(out, indices.device) if isinstance(indices, Array) else out
 
 
 def int_operand(opname, x):

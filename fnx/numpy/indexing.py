@@ -22,6 +22,16 @@ a new array. Their rules are written with gather and scatter_add:
   by a zero.
 * ``min``/``max``: the gradient goes to whichever of ``x`` and the updates equal
   the result, split evenly between ties (as ``fnx.numpy.maximum`` does).
+
+Under vmap the batch becomes one more indexed axis of ``x``, so one gather or
+scatter does the whole batch. When only ``x`` (or the values) is batched, that
+axis is indexed by a full slice. When the index arrays are batched, it is
+indexed by an iota, ``arange(batch)``, as one more index array: example ``b``
+reads ``x[b][idx[b]]`` as ``x[b, idx[b]]``. NumPy's placement rule for the
+indexed axes (together where they are adjacent, first otherwise) decides
+where the batch lands in the result, so the rule puts the batch axis of ``x``
+where it does not reorder the other axes. A boolean mask batched by vmap is
+refused: each example could select a different number of elements.
 """
 import numpy as np
 
@@ -31,7 +41,8 @@ from ..core.primitive import ShapedArray, defprim
 from ..core.trace import Tracer, concreteness_error
 from ..errors import DTypeError, ShapeError
 from ._advanced import index_tuple, indexed_shape, int_operand, normalize_index, parse
-from ._base import asarray, normalize_axis
+from ._base import asarray, batch_size, move_to_front, normalize_axis
+from .shape import batch_axis_at, broadcast_to, moveaxis
 from .shape import reshape, slice_axis, slice_p, slice_transpose_p, static_slice  # noqa: F401  (re-exported)
 
 __all__ = ["take", "take_along_axis", "nonzero", "argwhere", "flatnonzero", "compress"]
@@ -50,7 +61,7 @@ def _filled(x, value, dtype=None):
     copy into a scatter (copying a fresh ``np.zeros`` costs a page fault per page)."""
     from .creation import full
     from .shape import broadcast_to
-    return broadcast_to(full((), value, x.dtype if dtype is None else dtype), x.shape)
+    return broadcast_to(full((), value, x.dtype if dtype is None else dtype, device=x.device), x.shape)
 
 
 def _zeros_like(x):
@@ -96,6 +107,76 @@ def _scatter_impl(op):
     return impl
 
 
+# ----- batching: the batch as one more indexed axis -------------------------------------------------
+
+
+def _advanced(index):
+    """The positions of the advanced entries: index arrays, and ints when arrays are present."""
+    return [k for k, e in enumerate(index) if type(e) is not tuple] if None in index else []
+
+
+def _block_at(index):
+    """Where the axes of the index arrays land in ``x[index]``: in place of the advanced
+    entries when those are adjacent, first otherwise (as in :func:`indexed_shape`)."""
+    adv = _advanced(index)
+    if adv[-1] - adv[0] + 1 != len(adv):
+        return 0
+    return sum(type(e) is tuple for e in index[:adv[0]])
+
+
+def _batched_index(x, xd, idx, ids, index, size):
+    """One index for the whole batch: ``(x, xd, index, arrays, pos)``, ``pos`` the batch axis of ``x[index]``.
+
+    ``x`` has its batch axis at ``xd`` (None: shared by the examples), the index arrays at ``ids``;
+    the ``x`` returned may have it elsewhere, at the ``xd`` returned.
+    """
+    adv = _advanced(index)
+    by_iota = any(b is not None for b in ids)
+    if xd is not None and adv and adv[-1] - adv[0] + 1 == len(adv):
+        # Adjacent advanced entries must stay adjacent (a slice between them would send the
+        # index axes first): the iota joins the block, a batch slice stays outside it.
+        fits = adv[0] <= xd <= adv[-1] + 1 if by_iota else not adv[0] < xd <= adv[-1]
+        if not fits:
+            x, xd = moveaxis(x, xd, adv[0]), adv[0]
+    if not by_iota:
+        index = index[:xd] + ((0, size, 1),) + index[xd:]
+        pos = sum(type(e) is tuple for e in index[:xd])
+        if idx and pos >= _block_at(index):
+            pos += idx[0].ndim
+        return x, xd, index, list(idx), pos
+    arrays = move_to_front(idx, ids, size)
+    if xd is not None:
+        from .creation import arange
+        shape = arrays[0].shape
+        iota = arange(size, device=arrays[0].device)
+        iota = broadcast_to(reshape(iota, (size,) + (1,) * (len(shape) - 1)), shape)
+        arrays.insert(sum(e is None for e in index[:xd]), iota)
+        index = index[:xd] + (None,) + index[xd:]
+    return x, xd, index, arrays, _block_at(index)
+
+
+def _gather_batch(vals, bdims, *, index):
+    x, *idx = vals
+    x, _, index, arrays, pos = _batched_index(x, bdims[0], idx, bdims[1:], index, batch_size(vals, bdims))
+    return gather_p.bind(x, *arrays, index=index), pos
+
+
+def _scatter_batch(prim):
+    """The batching rule of a scatter: ``x`` always batched (the examples' results differ), the
+    values' batch axis moved to where the batch lands in ``x[index]``."""
+    def rule(vals, bdims, *, index):
+        x, v, *idx = vals
+        size = batch_size(vals, bdims)
+        xd = bdims[0]
+        if xd is None:
+            adv = _advanced(index)
+            xd = adv[0] if adv else 0
+            x = batch_axis_at(x, None, xd, size)
+        x, xd, index, arrays, pos = _batched_index(x, xd, idx, bdims[2:], index, size)
+        return prim.bind(x, batch_axis_at(v, bdims[1], pos, size), *arrays, index=index), xd
+    return rule
+
+
 # ----- gather and scatter_add: the transpose pair -------------------------------------------------
 
 
@@ -107,7 +188,7 @@ def _gather_jvp(primals, tangents, *, index):
 gather_p = defprim(
     "gather", impl=lambda xp, x, *idx, index: x[index_tuple(index, idx)], shape=_indexed_aval, jvp=_gather_jvp,
     vjp=lambda ct, x, *idx, out, index: (scatter_add_p.bind(_zeros_like(x), ct, *idx, index=index),)
-    + (None,) * len(idx))
+    + (None,) * len(idx), batch=_gather_batch)
 
 
 def _scatter_add_jvp(primals, tangents, *, index):
@@ -122,6 +203,7 @@ def _scatter_add_jvp(primals, tangents, *, index):
 scatter_add_p = defprim(
     "scatter_add", impl=_scatter_impl("add"), shape=_update_aval, jvp=_scatter_add_jvp,
     vjp=lambda ct, x, v, *idx, out, index: (ct, lambda: gather_p.bind(ct, *idx, index=index)) + (None,) * len(idx))
+scatter_add_p.batch = _scatter_batch(scatter_add_p)
 
 
 # ----- scatter (set) --------------------------------------------------------------------------------
@@ -137,7 +219,7 @@ def _winners(x, v, idx, index):
     """Which updates survive a set with duplicate indices: scatter their ids, read back, compare."""
     from .creation import arange
     from .elementwise import equal
-    ids = reshape(arange(v.size, dtype=np.int64), v.shape)
+    ids = reshape(arange(v.size, dtype=np.int64, device=v.device), v.shape)
     written = scatter_p.bind(_filled(x, -1, np.int64), ids, *idx, index=index)
     return equal(gather_p.bind(written, *idx, index=index), ids)
 
@@ -153,6 +235,7 @@ def _set_vjp(ct, x, v, *idx, out, index):
 
 
 scatter_p = defprim("scatter", impl=_scatter_impl("set"), shape=_update_aval, jvp=_set_jvp, vjp=_set_vjp)
+scatter_p.batch = _scatter_batch(scatter_p)
 
 
 # ----- scatter_mul -------------------------------------------------------------------------------------
@@ -195,6 +278,7 @@ def _mul_vjp(ct, x, v, *idx, out, index):
 
 scatter_mul_p = defprim("scatter_mul", impl=_scatter_impl("multiply"), shape=_update_aval,
                         jvp=_mul_jvp, vjp=_mul_vjp)
+scatter_mul_p.batch = _scatter_batch(scatter_mul_p)
 
 
 # ----- scatter_min, scatter_max --------------------------------------------------------------------------
@@ -225,6 +309,7 @@ def _extremum(name, ufunc):
         return share * mx, gather_p.bind(share, *idx, index=index) * mv, *(None,) * len(idx)
 
     prim = defprim(name, impl=_scatter_impl(ufunc), shape=_update_aval, jvp=jvp, vjp=vjp, smooth=False)
+    prim.batch = _scatter_batch(prim)
     return prim
 
 
@@ -252,7 +337,7 @@ def getitem(x, idx):
 
 
 def _getitem(opname, x, idx):
-    plan = parse(opname, x.shape, idx)
+    plan = parse(opname, x.shape, idx, x.device)
     y = x if plan.shape == x.shape else reshape(x, plan.shape)
     if plan.arrays:
         return gather_p.bind(y, *plan.arrays, index=plan.index)
@@ -332,7 +417,7 @@ def nonzero(a):
     if x.ndim == 0:
         raise ValueError("nonzero: calling nonzero on a 0-d array is not allowed; use atleast_1d(x) first")
     value = x._value
-    return tuple(wrap(i) for i in xp_of(value).nonzero(value))
+    return tuple(wrap(i, x.device) for i in xp_of(value).nonzero(value))
 
 
 def flatnonzero(a):
@@ -343,8 +428,8 @@ def flatnonzero(a):
 
 def argwhere(a):
     """The indices of the nonzero elements as rows of an ``(N, a.ndim)`` array (concrete only)."""
-    value = _concrete("argwhere", a)._value
-    return wrap(xp_of(value).argwhere(value))
+    x = _concrete("argwhere", a)
+    return wrap(xp_of(x._value).argwhere(x._value), x.device)
 
 
 def compress(condition, a, axis=None, out=None):
@@ -360,7 +445,7 @@ def compress(condition, a, axis=None, out=None):
 
 def _update(opname, prim, x, idx, values):
     x = asarray(x)
-    plan = parse(opname, x.shape, idx)
+    plan = parse(opname, x.shape, idx, x.device)
     target = indexed_shape(plan.shape, plan.index, plan.arrays[0].shape if plan.arrays else ())
     v = asarray(values, x.dtype)
     while v.ndim > len(target) and v.shape[0] == 1:  # numpy drops leading length-one axes of the values

@@ -14,6 +14,13 @@ slices, ``diagonal`` takes a strided slice of the last two axes flattened,
 ``tril``/``triu`` select against a mask, and ``pad`` writes the array into zeros
 (``slice_transpose`` again), joins constant blocks, or gathers the positions
 ``numpy.pad`` copies from (edge, reflect, symmetric, wrap).
+
+Under vmap the batch axis is just one more axis, and each rule leaves it where it
+already is whenever the operation allows: ``transpose`` fixes it in its
+permutation, ``split``, ``concatenate`` and ``slice`` shift their axis past it (a
+full slice for the batch), ``broadcast_to`` keeps it in place among the new
+leading axes. Only ``reshape`` moves it, to the front, since merging or
+splitting axes around it would mix examples.
 """
 import itertools
 import math
@@ -23,7 +30,7 @@ import numpy as np
 
 from ..core.primitive import ShapedArray, defprim
 from ..errors import ImmutableError, ShapeError, TracerError
-from ._base import asarray, broadcast_shapes, linear_jvp, normalize_axes, normalize_axis
+from ._base import asarray, batch_size, broadcast_shapes, linear_jvp, normalize_axes, normalize_axis
 
 __all__ = ["broadcast_to", "broadcast_arrays", "reshape", "ravel", "transpose", "moveaxis", "swapaxes",
            "expand_dims", "squeeze", "concatenate", "stack", "hstack", "vstack", "dstack", "column_stack",
@@ -46,6 +53,22 @@ def _int_tuple(opname, shape):
     except TypeError:
         raise TypeError(f"{opname}: a shape must be an int or a sequence of ints, got {shape!r}") from None
 
+
+def batch_axis_at(x, bdim, d, size=None):
+    """``x`` with its batch axis at ``d``: moved there, or, when ``x`` is unbatched (``bdim`` None),
+    broadcast along a new axis ``d`` of length ``size``. For batching rules."""
+    if bdim is None:
+        x = asarray(x)
+        before, after = x.shape[:d], x.shape[d:]
+        return broadcast_p.bind(reshape(x, before + (1,) + after), shape=before + (size,) + after)
+    return x if bdim == d else moveaxis(x, bdim, d)
+
+
+def _past(axis, bdim):
+    """A logical axis, counted in the batched value whose batch axis is ``bdim``."""
+    return axis + (axis >= bdim)
+
+
 # ----- broadcast_to -------------------------------------------------------------------------
 
 
@@ -60,8 +83,16 @@ def _broadcast_vjp(ct, x, *, out, shape):
     return (ct,)
 
 
+def _broadcast_batch(vals, bdims, *, shape):
+    # x's axes align with the trailing axes of ``shape``, so the batch axis stays among them.
+    (x,), (d,) = vals, bdims
+    at = len(shape) - x.ndim + 1 + d
+    return broadcast_p.bind(x, shape=shape[:at] + (x.shape[d],) + shape[at:]), at
+
+
 broadcast_p = defprim("broadcast_to", impl=lambda xp, x, *, shape: xp.broadcast_to(x, shape),
-                      shape=lambda x, *, shape: ShapedArray(shape, x.dtype), vjp=_broadcast_vjp)
+                      shape=lambda x, *, shape: ShapedArray(shape, x.dtype), vjp=_broadcast_vjp,
+                      batch=_broadcast_batch)
 broadcast_p.jvp = linear_jvp(broadcast_p)
 
 
@@ -92,9 +123,14 @@ def broadcast_arrays(*args):
 
 # ----- reshape ---------------------------------------------------------------------------------
 
+def _reshape_batch(vals, bdims, *, shape):
+    x = batch_axis_at(vals[0], bdims[0], 0)
+    return reshape_p.bind(x, shape=x.shape[:1] + shape), 0
+
+
 reshape_p = defprim("reshape", impl=lambda xp, x, *, shape: xp.reshape(x, shape),
                     shape=lambda x, *, shape: ShapedArray(shape, x.dtype),
-                    vjp=lambda ct, x, *, out, shape: (reshape(ct, x.shape),))
+                    vjp=lambda ct, x, *, out, shape: (reshape(ct, x.shape),), batch=_reshape_batch)
 reshape_p.jvp = linear_jvp(reshape_p)
 
 
@@ -139,9 +175,18 @@ def ravel(x, order="C"):
 
 # ----- transpose ---------------------------------------------------------------------------------
 
+def _transpose_batch(vals, bdims, *, axes):
+    # The batch axis maps to itself; the others are permuted around it.
+    (x,), (d,) = vals, bdims
+    perm = [_past(a, d) for a in axes]
+    perm.insert(d, d)
+    return transpose_p.bind(x, axes=tuple(perm)), d
+
+
 transpose_p = defprim("transpose", impl=lambda xp, x, *, axes: xp.transpose(x, axes),
                       shape=lambda x, *, axes: ShapedArray(tuple(x.shape[a] for a in axes), x.dtype),
-                      vjp=lambda ct, x, *, out, axes: (transpose_p.bind(ct, axes=tuple(np.argsort(axes).tolist())),))
+                      vjp=lambda ct, x, *, out, axes: (transpose_p.bind(ct, axes=tuple(np.argsort(axes).tolist())),),
+                      batch=_transpose_batch)
 transpose_p.jvp = linear_jvp(transpose_p)
 
 
@@ -237,9 +282,18 @@ def _concat_shape(*xs, axis):
     return ShapedArray(shape, xs[0].dtype)
 
 
+def _concat_batch(vals, bdims, *, axis):
+    # Every operand takes the first batched one's batch axis (unbatched ones are broadcast along it).
+    d = next(b for b in bdims if b is not None)
+    size = batch_size(vals, bdims)
+    xs = [batch_axis_at(x, b, d, size) for x, b in zip(vals, bdims)]
+    return concatenate_p.bind(*xs, axis=_past(axis, d)), d
+
+
 concatenate_p = defprim(
     "concatenate", impl=lambda xp, *xs, axis: xp.concatenate(xs, axis=axis), shape=_concat_shape,
-    vjp=lambda ct, *xs, out, axis: split_p.bind(ct, axis=axis, sizes=tuple(x.shape[axis] for x in xs)))
+    vjp=lambda ct, *xs, out, axis: split_p.bind(ct, axis=axis, sizes=tuple(x.shape[axis] for x in xs)),
+    batch=_concat_batch)
 concatenate_p.jvp = linear_jvp(concatenate_p)
 
 
@@ -255,9 +309,14 @@ def _split_jvp(primals, tangents, *, axis, sizes):
     return split_p.bind(primals[0], axis=axis, sizes=sizes), split_p.bind(tangents[0], axis=axis, sizes=sizes)
 
 
+def _split_batch(vals, bdims, *, axis, sizes):
+    (x,), (d,) = vals, bdims
+    return split_p.bind(x, axis=_past(axis, d), sizes=sizes), (d,) * len(sizes)
+
+
 split_p = defprim("split", impl=_split_impl, shape=_split_shape, jvp=_split_jvp,
                   vjp=lambda cts, x, *, out, axis, sizes: (concatenate_p.bind(*cts, axis=axis),),
-                  multiple_results=True)
+                  batch=_split_batch, multiple_results=True)
 
 
 def concatenate(arrays, axis=0, out=None, *, dtype=None, casting="same_kind"):
@@ -400,10 +459,21 @@ def as_slices(slices):
     return tuple(map(as_slice, slices))
 
 
+def _full_slice_at(slices, d, size):
+    """``slices`` with the batch axis ``d`` taken whole (beyond the sliced leading axes, nothing to add)."""
+    return slices[:d] + ((0, size, 1),) + slices[d:] if d < len(slices) else slices
+
+
+def _slice_batch(vals, bdims, *, slices):
+    (x,), (d,) = vals, bdims
+    return slice_p.bind(x, slices=_full_slice_at(slices, d, x.shape[d])), d
+
+
 slice_p = defprim(
     "slice", impl=lambda xp, x, *, slices: x[as_slices(slices)],
     shape=lambda x, *, slices: ShapedArray(_slice_shape(x.shape, slices), x.dtype),
-    vjp=lambda ct, x, *, out, slices: (slice_transpose_p.bind(ct, shape=x.shape, slices=slices),))
+    vjp=lambda ct, x, *, out, slices: (slice_transpose_p.bind(ct, shape=x.shape, slices=slices),),
+    batch=_slice_batch)
 slice_p.jvp = linear_jvp(slice_p)
 
 
@@ -413,10 +483,16 @@ def _slice_transpose_impl(xp, ct, *, shape, slices):
     return out
 
 
+def _slice_transpose_batch(vals, bdims, *, shape, slices):
+    (ct,), (d,) = vals, bdims
+    n = ct.shape[d]
+    return slice_transpose_p.bind(ct, shape=shape[:d] + (n,) + shape[d:], slices=_full_slice_at(slices, d, n)), d
+
+
 slice_transpose_p = defprim(
     "slice_transpose", impl=_slice_transpose_impl,
     shape=lambda ct, *, shape, slices: ShapedArray(shape, ct.dtype),
-    vjp=lambda ct, y, *, out, shape, slices: (slice_p.bind(ct, slices=slices),))
+    vjp=lambda ct, y, *, out, shape, slices: (slice_p.bind(ct, slices=slices),), batch=_slice_transpose_batch)
 slice_transpose_p.jvp = linear_jvp(slice_transpose_p)
 
 

@@ -7,7 +7,7 @@ from hypothesis.extra import numpy as hnp
 import fnx
 import fnx.numpy as fnp
 from fnx.errors import ImmutableError, ShapeError, TracerError
-from fnx.testing import check_grads
+from fnx.testing import check_grads, check_vmap
 from fnx.testing.strategies import elements
 from .harness import Case, numpy_arrays, shapes
 
@@ -365,3 +365,143 @@ def test_update_value_shape_errors():
         fnp.zeros(4).at[[0, 1]].add(fnp.ones(3))
     with pytest.raises(TypeError, match="x.at\\[idx\\].divide: x must be floating"):
         fnp.arange(3).at[0].divide(2)
+
+
+# ----- vmap ------------------------------------------------------------------------------------
+# Per-example x has shape (4, 5, 2); index values in [-2, 1] are valid on every axis. The batch
+# (of 3) goes on x, the index arrays and the values in every combination, at various axes.
+
+VMAP_INDICES = [(ARR,), (slice(None), ARR), (ARR, slice(None), 1), (1, slice(None), ARR), (slice(None), 1, ARR),
+                (Ellipsis, ARR), (ARR, None), (ARR, ARR), (slice(1, None), ARR, ARR), (ARR, slice(None), ARR),
+                (None, ARR, slice(None, None, -1), ARR), (slice(None), ARR, ARR), (0, ARR, 1)]
+
+
+def _vmap_inputs(template, seed=0):
+    rng = np.random.default_rng(seed)
+    n = template.count(ARR)
+    arrays = [rng.integers(-2, 2, (3, 2, 3) if k == 0 else (3, 3)) for k in range(n)]
+    return rng.standard_normal((3, 4, 5, 2)), arrays
+
+
+def _moved(a, ax):
+    return fnp.asarray(a if ax is None or ax == 0 else np.moveaxis(a, 0, ax))
+
+
+def _example(a, ax):
+    return fnp.asarray(a[0] if ax is None else a)
+
+
+@pytest.mark.parametrize("template", VMAP_INDICES, ids=str)
+def test_vmap_getitem_matches_a_loop(template):
+    x, arrays = _vmap_inputs(template)
+
+    def f(x, *a):
+        return x[_fill(template, a)]
+    for x_ax in [None, 0, 2, -1]:
+        for i_ax in [None, 0, -1]:
+            for first_only in [False, True]:
+                if x_ax is None and i_ax is None:
+                    continue
+                i_axes = [i_ax if k == 0 or not first_only else None for k in range(len(arrays))]
+                args = [_moved(x, x_ax) if x_ax is not None else fnp.asarray(x[0])]
+                args += [_moved(a, ax) if ax is not None else fnp.asarray(a[0]) for a, ax in zip(arrays, i_axes)]
+                check_vmap(f, tuple(args), in_axes=(x_ax, *i_axes))
+
+
+_AXES = [(0, None, None), (None, 0, None), (None, None, 0), (1, 0, None), (None, -1, 0), (-1, None, -1), (2, 0, 0),
+         (0, -1, 0), (None, 0, 0)]
+
+
+@pytest.mark.parametrize("method", ["set", "add", "multiply", "min", "max"])
+@pytest.mark.parametrize("template", VMAP_INDICES, ids=str)
+def test_vmap_at_updates_match_a_loop(template, method):
+    x, arrays = _vmap_inputs(template)
+    rng = np.random.default_rng(1)
+    v = rng.standard_normal((3,) + np.empty(x.shape[1:])[_fill(template, [a[0] for a in arrays])].shape)
+
+    def f(x, v, *a):
+        return getattr(x.at[_fill(template, a)], method)(v)
+    for x_ax, v_ax, i_ax in _AXES:
+        args = [x[0] if x_ax is None else _moved(x, x_ax), v[0] if v_ax is None else _moved(v, v_ax)]
+        args += [a[0] if i_ax is None else _moved(a, i_ax) for a in arrays]
+        check_vmap(f, tuple(fnp.asarray(a) for a in args), in_axes=(x_ax, v_ax) + (i_ax,) * len(arrays))
+
+
+def test_vmap_take_and_take_along_axis():
+    x = fnp.asarray(np.random.default_rng(0).standard_normal((3, 4, 5)))
+    i = fnp.asarray(np.array([[0, 3, -1], [2, 2, 1], [3, 0, -4]]))
+    far = fnp.asarray(np.array([[0, 9, -7], [2, 4, 1], [3, 0, -40]]))
+    for mode, i in [("raise", i), ("clip", far), ("wrap", far)]:
+        check_vmap(lambda x, i: fnp.take(x, i, axis=1, mode=mode), (x, i), in_axes=(0, 0))
+        check_vmap(lambda x, i: fnp.take(x, i, mode=mode), (fnp.moveaxis(x, 0, 2), fnp.transpose(i)), in_axes=(2, 1))
+    order = fnp.asarray(np.argsort(np.asarray(x), axis=-1))
+    check_vmap(lambda x, i: fnp.take_along_axis(x, i, axis=-1), (x, order), in_axes=(1, 1))
+    rows = fnp.asarray(np.moveaxis(np.argsort(np.asarray(x), axis=1), 0, 2))
+    check_vmap(lambda x, i: fnp.take_along_axis(x, i, axis=0), (x[0], rows), in_axes=(None, 2))
+
+
+def test_vmap_of_an_index_is_one_gather_or_scatter():
+    x, i = fnp.ones((3, 4, 5)), fnp.asarray(np.array([[0, 1], [2, 3], [1, 1]]))
+    prims = fnx.make_graph(fnx.vmap(lambda x, i: x[:, i]))(x, i).primitives()
+    assert prims.count("gather") == 1, prims
+    prims = fnx.make_graph(fnx.vmap(lambda x, i: x.at[1, i].add(1.0), in_axes=(2, 0)))(fnp.ones((4, 5, 3)),
+                                                                                        i).primitives()
+    assert prims.count("scatter_add") == 1 and "gather" not in prims, prims
+
+
+def test_nested_vmap_of_indexing():
+    rng = np.random.default_rng(0)
+    x = fnp.asarray(rng.standard_normal((2, 3, 4, 5)))
+    i = fnp.asarray(rng.integers(0, 4, (2, 3, 6)))
+    v = fnp.asarray(rng.standard_normal((3, 6, 5)))
+
+    def f(x, i, v):
+        return x[i] * 2.0 + x.at[i].add(v)[0]
+
+    inner = fnx.vmap(f, in_axes=(0, 0, 0))
+    check_vmap(inner, (x, i, v), in_axes=(0, 0, None))
+    check_vmap(fnx.vmap(f, in_axes=(0, None, 0)), (fnp.moveaxis(x, 0, 2), i[0, 0], v), in_axes=(2, None, None))
+
+
+def _indexing_loss(x, i, v):
+    y = x[i] * v + x.at[i].multiply(v)[:3] - x.at[i].set(v ** 2)[-1]
+    return fnp.sum(fnp.sin(y) + x.at[i].max(v)[1] ** 2)
+
+
+def test_vmap_of_grad_of_indexing_matches_a_loop():
+    rng = np.random.default_rng(0)
+    x = fnp.asarray(rng.standard_normal((3, 4, 2)))
+    i = fnp.asarray(rng.integers(0, 4, (3, 3)))
+    v = fnp.asarray(rng.standard_normal((3, 3, 2)))
+    grads = fnx.grad(_indexing_loss, argnums=(0, 2))
+    check_vmap(grads, (x, i, v), in_axes=(0, 0, 0))
+    check_vmap(grads, (x[0], i, v), in_axes=(None, 0, 0))
+    check_vmap(grads, (x, i[0], v), in_axes=(0, None, 0))
+    check_vmap(grads, (x, i, v[0]), in_axes=(0, 0, None))
+
+
+def test_grad_of_vmap_of_indexing():
+    rng = np.random.default_rng(1)
+    x = fnp.asarray(rng.standard_normal((3, 4, 2)))
+    i = fnp.asarray(rng.integers(0, 4, (3, 3)))
+    v = fnp.asarray(rng.standard_normal((3, 3, 2)))
+    for in_axes in [(0, 0, 0), (None, 0, 0), (0, None, 0), (0, 0, None)]:
+        batched = fnx.vmap(_indexing_loss, in_axes=in_axes)
+        xs, vs = (x[0] if in_axes[0] is None else x), (v[0] if in_axes[2] is None else v)
+        is_ = i[0] if in_axes[1] is None else i
+        check_grads(lambda x, v: batched(x, is_, v), (xs, vs), order=1)
+        check_grads(lambda x: fnp.sum(fnx.vmap(lambda x, i: x[i] ** 2, in_axes=in_axes[:2])(x, is_)), (xs,), order=2)
+
+
+def test_boolean_masks_under_vmap_name_vmap():
+    x = fnp.ones((3, 4))
+    m = fnp.asarray(np.array([[True, False, True, True]] * 3))
+    with pytest.raises(TracerError, match="getitem: a boolean mask traced by vmap .*each example could select"):
+        fnx.vmap(lambda x, m: x[m])(x, m)
+    with pytest.raises(TracerError, match=r"x.at\[idx\].set: a boolean mask traced by vmap.*where\(mask, values, x\)"):
+        fnx.vmap(lambda x, m: x.at[m].set(0.0))(x, m)
+    with pytest.raises(TracerError, match="nonzero: the value is traced by vmap"):
+        fnx.vmap(fnp.nonzero)(m)
+    # A mask that is the same for every example is concrete, and works.
+    mask = np.array([True, False, True, True])
+    check_vmap(lambda x: x[mask] + x.at[mask].set(2.0)[:3], (fnp.asarray(np.arange(12.).reshape(3, 4)),))

@@ -7,7 +7,7 @@ from hypothesis.extra import numpy as hnp
 import fnx
 import fnx.numpy as fnp
 from fnx.errors import ShapeError, TracerError
-from fnx.testing import check_grads
+from fnx.testing import check_grads, check_vmap
 from .harness import Case, numpy_arrays, one, shapes
 
 # ----- strategies ------------------------------------------------------------------------
@@ -288,3 +288,61 @@ def test_pad_second_order():
     x = fnp.asarray(np.linspace(-1, 1, 6).reshape(2, 3))
     for mode in ["edge", "reflect", "wrap"]:
         check_grads(lambda x: fnp.pad(x, ((1, 2), (2, 1)), mode=mode) ** 2, (x,), order=2)
+
+
+# ----- vmap ------------------------------------------------------------------------------------
+
+def _shape_loss(x, y):
+    """A scalar through every shape primitive: x of shape (3, 4), y of shape (4,)."""
+    z = fnp.concatenate([fnp.transpose(x), fnp.broadcast_to(y, (2, 4)).T], axis=1)  # (4, 5)
+    a, b = fnp.array_split(fnp.reshape(z, (5, 4)), [2], axis=0)
+    w = fnp.pad(a[:, ::-1], ((1, 0), (0, 2)))[:, 1:-1] * fnp.roll(b, 1, 0)
+    return fnp.sum(w ** 2) + fnp.sum(fnp.diagonal(fnp.tile(x, (1, 2)), 1) * fnp.flip(y)[:3])
+
+
+def test_vmap_of_grad_of_shape_ops_matches_a_loop():
+    rng = np.random.default_rng(0)
+    x, y = fnp.asarray(rng.standard_normal((2, 3, 4))), fnp.asarray(rng.standard_normal((2, 4)))
+    grads = fnx.grad(_shape_loss, argnums=(0, 1))
+    check_vmap(grads, (x, y), in_axes=(0, 0))
+    check_vmap(grads, (fnp.moveaxis(x, 0, 2), y), in_axes=(2, 0), out_axes=-1)
+    check_vmap(grads, (x, y[0]), in_axes=(0, None))
+    check_vmap(grads, (x[0], fnp.transpose(y)), in_axes=(None, 1))
+
+
+def test_grad_of_vmap_of_shape_ops():
+    rng = np.random.default_rng(1)
+    x, y = fnp.asarray(rng.standard_normal((2, 3, 4))), fnp.asarray(rng.standard_normal((4, 2)))
+    for in_axes, xs, ys in [((0, 1), x, y), ((2, None), fnp.moveaxis(x, 0, 2), y[:, 0]), ((None, 1), x[0], y)]:
+        check_grads(lambda x, y: fnx.vmap(_shape_loss, in_axes=in_axes)(x, y), (xs, ys), order=2)
+
+
+def test_nested_vmap_of_shape_ops():
+    x = fnp.asarray(np.random.default_rng(2).standard_normal((2, 3, 4, 5)))
+
+    def f(x):
+        parts = fnp.split(fnp.transpose(x), [1, 3], axis=0)
+        return fnp.concatenate([parts[2], fnp.pad(parts[1][::-1], 1)[1:-1, 1:-1], parts[0]], axis=0)
+    check_vmap(fnx.vmap(f, in_axes=1), (x,), in_axes=3, out_axes=1)
+
+
+@pytest.mark.parametrize("fun,in_axes,out_axes,shape,expected", [
+    (lambda x: fnp.transpose(x, (2, 0, 1)), 1, 1, (3, 2, 4, 5), ["transpose"]),
+    (lambda x: fnp.broadcast_to(x, (6,) + x.shape), 1, 2, (3, 2, 4), ["broadcast_to"]),
+    (lambda x: x[1:, ::-1], 2, 2, (3, 4, 2), ["slice"]),
+    (lambda x: fnp.pad(x, 1), 1, 1, (3, 2, 4), ["slice_transpose"]),
+    (lambda x: fnp.split(x, 2, axis=-1)[0], 1, 1, (3, 2, 4), ["split"]),
+    (lambda x: fnp.concatenate([x, x], axis=0), 1, 1, (3, 2, 4), ["concatenate"]),
+])
+def test_vmap_leaves_the_batch_axis_in_place(fun, in_axes, out_axes, shape, expected):
+    """No transpose is added when the primitive can carry the batch axis where it is."""
+    x = fnp.ones(shape)
+    assert fnx.make_graph(fnx.vmap(fun, in_axes=in_axes, out_axes=out_axes))(x).primitives() == expected
+    check_vmap(fun, (fnp.asarray(np.random.default_rng(0).standard_normal(shape)),), in_axes=in_axes,
+               out_axes=out_axes)
+
+
+def test_vmap_concatenate_broadcasts_unbatched_operands():
+    a, b = fnp.asarray(np.arange(12.).reshape(2, 3, 2)), fnp.asarray(np.arange(6.).reshape(2, 3))
+    check_vmap(lambda a, b: fnp.concatenate([a, b, a], axis=0), (a, b), in_axes=(2, None))
+    check_vmap(lambda a, b: fnp.stack([b, a[0]], axis=-1), (a, b), in_axes=(2, 0))
