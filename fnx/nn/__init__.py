@@ -3,3 +3,6 @@ from .module import Module
 from .parameter import Parameter
 from .stateless import functional_call
 from . import utils
+from . import functional, init
+from . import layers
+from .layers import *  # noqa: F401,F403  every layer class: Linear, Conv2d, LSTM, Sequential, CrossEntropyLoss...

@@ -86,16 +86,16 @@ class Module:
         d = self.__dict__
         if isinstance(value, Parameter):
             self._check_init()
-            self._remove_from(name)
-            d["_parameters"][name] = value
+            self._remove_from(name, keep="_parameters")
+            d["_parameters"][name] = value  # a reassigned name keeps its place, as in PyTorch
         elif isinstance(value, Module):
             self._check_init()
-            self._remove_from(name)
+            self._remove_from(name, keep="_modules")
             d["_modules"][name] = value
         elif "_parameters" in d and name in d["_parameters"]:
-            if value is not None and not isinstance(value, Array):
+            if value is not None:
                 raise TypeError(f"cannot assign {type(value).__name__} as parameter {name!r} "
-                                "(fnx.nn.Parameter, an array or None expected)")
+                                "(fnx.nn.Parameter or None expected)")
             d["_parameters"][name] = value
         elif "_buffers" in d and name in d["_buffers"]:
             if value is not None and not isinstance(value, Array):
@@ -109,11 +109,12 @@ class Module:
         else:
             object.__setattr__(self, name, value)
 
-    def _remove_from(self, name):
+    def _remove_from(self, name, keep=None):
         d = self.__dict__
         d.pop(name, None)
         for table in ("_parameters", "_buffers", "_modules"):
-            d[table].pop(name, None)
+            if table != keep:
+                d[table].pop(name, None)
         d["_non_persistent"].discard(name)
 
     def __getattr__(self, name):
@@ -343,7 +344,7 @@ class Module:
         device = kwargs.pop("device", None)
         dtype = kwargs.pop("dtype", None)
         for a in args:
-            if isinstance(a, (str, backend.Device)):
+            if isinstance(a, backend.Device) or isinstance(a, str) and a.partition(":")[0] in ("cpu", "cuda"):
                 device = a
             else:
                 dtype = a

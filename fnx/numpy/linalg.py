@@ -98,18 +98,18 @@ def _tr(x):
 
 def _diag_embed(v):
     """Stack of diagonal matrices from a stack of vectors."""
-    return sh.expand_dims(v, -1) * creation.eye(v.shape[-1], dtype=v.dtype)
+    return sh.expand_dims(v, -1) * creation.eye(v.shape[-1], dtype=v.dtype, device=v.device)
 
 
-def _tri(n, k, dtype):
+def _tri(n, k, dtype, device=None):
     """The (n, n) mask of ``tril(ones, k)`` (ones where column <= row + k)."""
-    i = creation.arange(n)
+    i = creation.arange(n, device=device)
     return el.astype(el.greater_equal(sh.reshape(i, (n, 1)) + k, i), dtype)
 
 
 def _inv_gaps(w):
     """``F[..., i, j] = 1 / (w_j - w_i)`` off the diagonal, 0 on it."""
-    eye = creation.eye(w.shape[-1], dtype=w.dtype)
+    eye = creation.eye(w.shape[-1], dtype=w.dtype, device=w.device)
     return 1.0 / (eye + sh.expand_dims(w, -2) - sh.expand_dims(w, -1)) - eye
 
 
@@ -240,7 +240,7 @@ def _einsum_transpose(spec, k, ct, ops):
     for c, d in zip(target, x.shape):
         if c in seen:  # a repeated index: the cotangent lives on the diagonal of (c, f)
             f = next(fresh)
-            eyes.append((c + f, creation.eye(d, dtype=ct.dtype)))
+            eyes.append((c + f, creation.eye(d, dtype=ct.dtype, device=ct.device)))
             renamed += f
         else:
             seen.add(c)
@@ -526,7 +526,7 @@ def trace(a, offset=0, axis1=0, axis2=1, dtype=None):
     n, m = x.shape[-2:]
     k = max(0, min(n + min(offset, 0), m - max(offset, 0)))
     if k == 0:
-        return creation.zeros(x.shape[:-2], dtype=x.dtype)
+        return creation.zeros(x.shape[:-2], dtype=x.dtype, device=x.device)
     x = slice_axis(slice_axis(x, x.ndim - 2, max(-offset, 0), max(-offset, 0) + k),
                    x.ndim - 1, max(offset, 0), max(offset, 0) + k)
     return _tr(x)
@@ -583,7 +583,7 @@ def matrix_power(a, n):
     except TypeError:
         raise TypeError(f"matrix_power: the exponent must be an integer, got {n!r}") from None
     if n == 0:
-        return sh.broadcast_to(creation.eye(a.shape[-1], dtype=a.dtype), a.shape)
+        return sh.broadcast_to(creation.eye(a.shape[-1], dtype=a.dtype, device=a.device), a.shape)
     if n < 0:
         a, n = inv(a), -n
     result, z = None, a
@@ -797,9 +797,9 @@ def pinv(a, rcond=None, hermitian=False, *, rtol=np._NoValue):
 # ----- Cholesky ---------------------------------------------------------------------------------
 
 
-def _phi(n, dtype):
+def _phi(n, dtype, device=None):
     """Mask of Murray's Phi: the lower triangle with the diagonal halved."""
-    return _tri(n, -1, dtype) + 0.5 * creation.eye(n, dtype=dtype)
+    return _tri(n, -1, dtype, device) + 0.5 * creation.eye(n, dtype=dtype, device=device)
 
 
 def _cholesky_jvp(primals, tangents):
@@ -807,13 +807,13 @@ def _cholesky_jvp(primals, tangents):
     (x,), (t,) = primals, tangents
     low = cholesky_p.bind(x)
     m = _T(solve_p.bind(low, _T(solve_p.bind(low, _sym(t)))))
-    return low, _mm(low, m * _phi(x.shape[-1], x.dtype))
+    return low, _mm(low, m * _phi(x.shape[-1], x.dtype, x.device))
 
 
 def _cholesky_vjp(ct, x, *, out):
     # The transpose of the JVP: sym(L^-T Phi(L^T ct) L^-1).
     lt = _T(out)
-    z = solve_p.bind(lt, _mm(lt, ct) * _phi(x.shape[-1], x.dtype))
+    z = solve_p.bind(lt, _mm(lt, ct) * _phi(x.shape[-1], x.dtype, x.device))
     return (_sym(_T(solve_p.bind(lt, _T(z)))),)
 
 
@@ -855,7 +855,7 @@ def _qr_jvp(primals, tangents, *, complete):
     q, r = qr_p.bind(x, complete=complete)
     c = _T(solve_p.bind(_T(r), _T(t)))
     b = _mm(_T(q), c)
-    low = b * _tri(b.shape[-1], -1, b.dtype)
+    low = b * _tri(b.shape[-1], -1, b.dtype, b.device)
     w = low - _T(low)
     return (q, r), (c + _mm(q, w - b), _mm(b - w, r))
 
@@ -865,7 +865,7 @@ def _qr_vjp(ct, x, *, out, complete):
     _qr_check(x, complete)
     (ct_q, ct_r), (q, r) = ct, out
     m = _mm(_T(q), ct_q) - _mm(ct_r, _T(r))
-    n = (m - _T(m)) * _tri(m.shape[-1], -1, m.dtype) - m
+    n = (m - _T(m)) * _tri(m.shape[-1], -1, m.dtype, m.device) - m
     return (_T(solve_p.bind(r, _T(ct_q + _mm(q, n)))),)
 
 

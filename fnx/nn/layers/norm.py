@@ -1,0 +1,225 @@
+"""Normalisation layers: batch, layer, group and RMS normalisation.
+
+``BatchNorm*d`` is the one layer with state that changes in the forward pass.
+PyTorch updates its running statistics in place; fnx arrays are immutable, so
+a training step computes the new statistics with ``F.batch_norm_stats`` (no
+gradient flows through them) and *rebinds* the buffers
+(``self.running_mean = new``), which ``Module.__setattr__`` routes into
+``_buffers``. Under ``functional_call`` the rebinding happens on the call's
+private copy, so the model passed in is left as it was.
+
+The running variance is updated with the unbiased batch variance while the
+batch itself is normalised with the biased one, as PyTorch documents;
+``momentum=None`` turns the exponential average into a cumulative one, with
+factor ``1 / num_batches_tracked``.
+
+Signatures and reprs follow current PyTorch, where the affine norms also take
+``bias=False`` (keyword-only for BatchNorm and GroupNorm) to drop the bias
+and print whether they have one.
+"""
+import numbers
+
+from ... import numpy as fnp
+from ...transforms.autodiff import no_grad
+from .. import functional as F
+from .. import init
+from ..module import Module
+from .linear import _empty
+
+__all__ = ["BatchNorm1d", "BatchNorm2d", "BatchNorm3d", "LayerNorm", "GroupNorm", "RMSNorm"]
+
+
+def _affine_params(module, shape, affine, bias, device, dtype):
+    """Registers ``weight`` (and ``bias``, unless ``bias=False``) when ``affine``, else both as None."""
+    module.register_parameter("weight", _empty(shape, device, dtype) if affine else None)
+    module.register_parameter("bias", _empty(shape, device, dtype) if affine and bias else None)
+
+
+def _reset_affine(module):
+    if module.weight is not None:
+        init.ones_(module.weight)
+    if module.bias is not None:
+        init.zeros_(module.bias)
+
+
+class _BatchNorm(Module):
+    _dims = ()
+
+    def __init__(self, num_features, eps=1e-5, momentum=0.1, affine=True, track_running_stats=True, device=None,
+                 dtype=None, *, bias=True):
+        super().__init__()
+        if momentum is not None and (isinstance(momentum, bool) or not isinstance(momentum, numbers.Real)):
+            raise TypeError(f"{type(self).__name__}: momentum must be a number or None, got {momentum!r}")
+        self.num_features, self.eps, self.momentum = num_features, eps, momentum
+        self.affine, self.track_running_stats = affine, track_running_stats
+        _affine_params(self, (num_features,), affine, bias, device, dtype)
+        if track_running_stats:
+            self.register_buffer("running_mean", fnp.zeros((num_features,), dtype=dtype, device=device))
+            self.register_buffer("running_var", fnp.ones((num_features,), dtype=dtype, device=device))
+            self.register_buffer("num_batches_tracked", fnp.zeros((), dtype=fnp.int64, device=device))
+        else:
+            for name in ("running_mean", "running_var", "num_batches_tracked"):
+                self.register_buffer(name, None)
+        self.reset_parameters()
+
+    def reset_running_stats(self):
+        if self.track_running_stats:
+            self.running_mean = fnp.zeros_like(self.running_mean)
+            self.running_var = fnp.ones_like(self.running_var)
+            self.num_batches_tracked = fnp.zeros_like(self.num_batches_tracked)
+
+    def reset_parameters(self):
+        self.reset_running_stats()
+        _reset_affine(self)
+
+    def _check_input_dim(self, x):
+        if x.ndim not in self._dims:
+            want = " or ".join(f"{d}D" for d in self._dims)
+            raise ValueError(f"{type(self).__name__}: expected {want} input (got {x.ndim}D input of shape "
+                             f"{x.shape})")
+
+    def forward(self, input):
+        x = fnp.asarray(input)
+        self._check_input_dim(x)
+        factor = 0.0 if self.momentum is None else self.momentum
+        if self.training and self.track_running_stats and self.num_batches_tracked is not None:
+            with no_grad():
+                self.num_batches_tracked = self.num_batches_tracked + 1
+            if self.momentum is None:
+                factor = 1.0 / float(self.num_batches_tracked)
+        # with no running statistics (track_running_stats=False, or set to None) batch statistics are used always
+        use_batch = self.training or (self.running_mean is None and self.running_var is None)
+        if self.training and self.track_running_stats and self.running_mean is not None:
+            self.running_mean, self.running_var = F.batch_norm_stats(x, self.running_mean, self.running_var,
+                                                                     factor)
+        stats = (self.running_mean, self.running_var) if not self.training or self.track_running_stats else \
+            (None, None)
+        return F.batch_norm(x, *stats, self.weight, self.bias, use_batch, factor, self.eps)
+
+    def extra_repr(self):
+        return (f"{self.num_features}, eps={self.eps}, momentum={self.momentum}, affine={self.affine}, "
+                f"bias={self.bias is not None}, track_running_stats={self.track_running_stats}")
+
+
+class BatchNorm1d(_BatchNorm):
+    """Batch normalisation over ``(N, C)`` or ``(N, C, L)`` input (``torch.nn.BatchNorm1d``).
+
+    ``y = (x - E[x]) / sqrt(Var[x] + eps) * weight + bias`` per channel, with the
+    batch's statistics when training (rebinding ``running_mean`` and
+    ``running_var`` to ``(1 - momentum) * running + momentum * batch``) and the
+    running ones in ``eval()`` mode.
+
+    >>> import fnx, fnx.numpy as fnp
+    >>> bn = fnx.nn.BatchNorm1d(2)
+    >>> bn
+    BatchNorm1d(2, eps=1e-05, momentum=0.1, affine=True, bias=True, track_running_stats=True)
+    >>> _ = bn(fnp.array([[0.0, 1.0], [2.0, 5.0]]))
+    >>> bn.running_mean, bn.running_var, bn.num_batches_tracked
+    (Array([0.1, 0.3], dtype=float32), Array([1.1, 1.7], dtype=float32), Array(1, dtype=int64))
+    """
+    _dims = (2, 3)
+
+
+class BatchNorm2d(_BatchNorm):
+    """Batch normalisation over ``(N, C, H, W)`` input (``torch.nn.BatchNorm2d``); see :class:`BatchNorm1d`."""
+    _dims = (4,)
+
+
+class BatchNorm3d(_BatchNorm):
+    """Batch normalisation over ``(N, C, D, H, W)`` input (``torch.nn.BatchNorm3d``); see :class:`BatchNorm1d`."""
+    _dims = (5,)
+
+
+def _shape_tuple(normalized_shape):
+    if isinstance(normalized_shape, numbers.Integral):
+        return (int(normalized_shape),)
+    return tuple(normalized_shape)
+
+
+class LayerNorm(Module):
+    """Normalises over the trailing ``normalized_shape`` dimensions (``torch.nn.LayerNorm``), then
+    ``* weight + bias`` elementwise (weight 1 and bias 0 at first; ``bias=False`` drops the bias).
+
+    >>> import fnx, fnx.numpy as fnp
+    >>> ln = fnx.nn.LayerNorm(2)
+    >>> ln
+    LayerNorm((2,), eps=1e-05, elementwise_affine=True, bias=True)
+    >>> ln(fnp.array([[1.0, 3.0]]))
+    Array([[-0.999995,  0.999995]], dtype=float32, grad_fn=add)
+    """
+
+    def __init__(self, normalized_shape, eps=1e-5, elementwise_affine=True, bias=True, device=None, dtype=None):
+        super().__init__()
+        self.normalized_shape = _shape_tuple(normalized_shape)
+        self.eps, self.elementwise_affine = eps, elementwise_affine
+        _affine_params(self, self.normalized_shape, elementwise_affine, bias, device, dtype)
+        self.reset_parameters()
+
+    def reset_parameters(self):
+        _reset_affine(self)
+
+    def forward(self, input):
+        return F.layer_norm(input, self.normalized_shape, self.weight, self.bias, self.eps)
+
+    def extra_repr(self):
+        return (f"{self.normalized_shape}, eps={self.eps}, elementwise_affine={self.elementwise_affine}, "
+                f"bias={self.bias is not None}")
+
+
+class GroupNorm(Module):
+    """Normalises each of ``num_groups`` groups of channels of each example over its channels and
+    positions (``torch.nn.GroupNorm``), then ``* weight + bias`` per channel.
+
+    >>> import fnx
+    >>> fnx.nn.GroupNorm(2, 4)(fnx.numpy.ones((3, 4, 5))).shape
+    (3, 4, 5)
+    """
+
+    def __init__(self, num_groups, num_channels, eps=1e-5, affine=True, device=None, dtype=None, *, bias=True):
+        super().__init__()
+        if num_groups <= 0 or num_channels % num_groups:
+            raise ValueError(f"GroupNorm: num_channels ({num_channels}) must be divisible by num_groups "
+                             f"({num_groups})")
+        self.num_groups, self.num_channels, self.eps, self.affine = num_groups, num_channels, eps, affine
+        _affine_params(self, (num_channels,), affine, bias, device, dtype)
+        self.reset_parameters()
+
+    def reset_parameters(self):
+        _reset_affine(self)
+
+    def forward(self, input):
+        return F.group_norm(input, self.num_groups, self.weight, self.bias, self.eps)
+
+    def extra_repr(self):
+        return (f"{self.num_groups}, {self.num_channels}, eps={self.eps}, affine={self.affine}, "
+                f"bias={self.bias is not None}")
+
+
+class RMSNorm(Module):
+    """``x / sqrt(mean(x^2) + eps) * weight`` over the trailing ``normalized_shape`` dimensions
+    (``torch.nn.RMSNorm``; ``eps=None`` is the dtype's machine epsilon).
+
+    >>> import fnx
+    >>> fnx.nn.RMSNorm([2, 3])
+    RMSNorm((2, 3), eps=None, elementwise_affine=True)
+    """
+
+    def __init__(self, normalized_shape, eps=None, elementwise_affine=True, device=None, dtype=None):
+        super().__init__()
+        self.normalized_shape = _shape_tuple(normalized_shape)
+        self.eps, self.elementwise_affine = eps, elementwise_affine
+        if elementwise_affine:
+            self.weight = _empty(self.normalized_shape, device, dtype)
+        else:
+            self.register_parameter("weight", None)
+        self.reset_parameters()
+
+    def reset_parameters(self):
+        if self.elementwise_affine:
+            init.ones_(self.weight)
+
+    def forward(self, input):
+        return F.rms_norm(input, self.normalized_shape, self.weight, self.eps)
+
+    def extra_repr(self):
+        return f"{self.normalized_shape}, eps={self.eps}, elementwise_affine={self.elementwise_affine}"

@@ -1,0 +1,341 @@
+"""fnx.nn.Module and functional_call: PyTorch's registration and state semantics, and Modules under transforms.
+
+Each test states one documented PyTorch behaviour (registration order and
+names, strict ``load_state_dict`` reports, train/eval, hooks, reprs...) or one
+way the functional core reaches a Module (``functional_call`` under ``grad``,
+``vmap(grad)`` for per-example gradients, ``jvp(grad)`` for Hessian-vector
+products), checked against plain numpy or a Python loop.
+"""
+import copy
+from collections import OrderedDict
+
+import numpy as np
+import pytest
+
+import fnx
+import fnx.numpy as fnp
+from fnx import nn
+from fnx.nn import Parameter
+
+
+def _np(x):
+    return np.asarray(x.detach() if hasattr(x, "detach") else x)
+
+
+class Net(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.fc1 = nn.Linear(3, 4)
+        self.scale = Parameter(fnp.ones(4))
+        self.register_buffer("shift", fnp.zeros(4))
+        self.register_buffer("scratch", fnp.zeros(2), persistent=False)
+        self.fc2 = nn.Linear(4, 2)
+
+    def forward(self, x):
+        return self.fc2(fnp.tanh(self.fc1(x) * self.scale + self.shift))
+
+
+def _mlp(dtype=fnp.float64):
+    fnx.manual_seed(0)
+    return nn.Sequential(nn.Linear(3, 5), nn.Tanh(), nn.Linear(5, 2)).to(dtype)
+
+
+# ----- registration -----------------------------------------------------------------------------
+
+
+def test_registration_order_and_names():
+    net = Net()
+    assert [n for n, _ in net.named_parameters()] == ["scale", "fc1.weight", "fc1.bias", "fc2.weight", "fc2.bias"]
+    assert [n for n, _ in net.named_buffers()] == ["shift", "scratch"]
+    assert [n for n, _ in net.named_children()] == ["fc1", "fc2"]
+    assert [n for n, _ in net.named_modules()] == ["", "fc1", "fc2"]
+    assert list(net.state_dict()) == ["scale", "shift", "fc1.weight", "fc1.bias", "fc2.weight", "fc2.bias"]
+    assert net.get_submodule("fc2") is net.fc2 and net.get_parameter("fc1.bias") is net.fc1.bias
+
+
+def test_reassignment_moves_between_tables():
+    net = Net()
+    net.fc1 = Parameter(fnp.zeros(1))  # a module slot becomes a parameter
+    assert "fc1" not in net._modules and "fc1" in net._parameters
+    net.scale = fnp.ones(4)  # an array into a parameter slot stays a parameter entry (PyTorch raises; fnx keeps it)
+    net.shift = fnp.full(4, 2.0)  # buffers are rebound by assignment
+    assert float(net.state_dict()["shift"][0]) == 2.0
+    with pytest.raises(TypeError, match="cannot assign str as buffer 'shift'"):
+        net.shift = "nope"
+    net.fc2 = None
+    assert [n for n, _ in net.named_children()] == []
+    del net.shift
+    assert "shift" not in net.state_dict()
+
+
+def test_init_must_come_first():
+    class Bad(nn.Module):
+        def __init__(self):
+            self.w = Parameter(fnp.ones(1))
+    with pytest.raises(AttributeError, match="super\\(\\).__init__\\(\\)"):
+        Bad()
+
+
+def test_shared_parameters_counted_once():
+    lin = nn.Linear(2, 2)
+    seq = nn.Sequential(lin, nn.ReLU(), lin)
+    assert len(list(seq.parameters())) == 2
+    assert [n for n, _ in seq.named_parameters(remove_duplicate=False)] == ["0.weight", "0.bias", "2.weight",
+                                                                            "2.bias"]
+
+
+# ----- state_dict / load_state_dict ---------------------------------------------------------------
+
+
+def test_state_dict_roundtrip_keeps_parameter_identity():
+    a, b = Net(), Net()
+    w = b.fc1.weight
+    b.load_state_dict(a.state_dict())
+    assert b.fc1.weight is w
+    for (ka, va), (kb, vb) in zip(a.state_dict().items(), b.state_dict().items()):
+        assert ka == kb and np.array_equal(_np(va), _np(vb))
+    x = fnp.ones((2, 3))
+    np.testing.assert_array_equal(_np(a(x)), _np(b(x)))
+
+
+def test_load_state_dict_strict_reports():
+    net = Net()
+    sd = net.state_dict()
+    del sd["fc2.bias"]
+    sd["extra.weight"] = fnp.zeros(1)
+    with pytest.raises(RuntimeError) as err:
+        net.load_state_dict(sd)
+    msg = str(err.value)
+    assert "Error(s) in loading state_dict for Net" in msg
+    assert 'Missing key(s) in state_dict: "fc2.bias".' in msg
+    assert 'Unexpected key(s) in state_dict: "extra.weight".' in msg
+    res = net.load_state_dict(sd, strict=False)
+    assert res.missing_keys == ["fc2.bias"] and res.unexpected_keys == ["extra.weight"]
+
+
+def test_load_state_dict_size_mismatch():
+    net = Net()
+    sd = net.state_dict()
+    sd["fc1.weight"] = fnp.zeros((5, 3))
+    with pytest.raises(RuntimeError, match=r"size mismatch for fc1.weight: copying a param with shape \(5, 3\)"):
+        net.load_state_dict(sd, strict=False)
+
+
+def test_load_state_dict_casts_to_parameter_dtype():
+    lin = nn.Linear(2, 2)
+    lin.load_state_dict({"weight": np.eye(2), "bias": np.zeros(2)})
+    assert lin.weight.dtype == np.float32
+    np.testing.assert_array_equal(_np(lin.weight), np.eye(2))
+
+
+# ----- modes and bulk changes ---------------------------------------------------------------------
+
+
+def test_train_eval_recursive():
+    model = nn.Sequential(nn.Linear(2, 2), nn.Sequential(nn.Dropout(0.5)))
+    assert all(m.training for m in model.modules())
+    assert model.eval() is model
+    assert not any(m.training for m in model.modules())
+    x = fnp.ones((4, 2))
+    np.testing.assert_array_equal(_np(model(x)), _np(model[0](x)))
+    model.train()
+    assert all(m.training for m in model.modules())
+    with pytest.raises(ValueError, match="boolean"):
+        model.train("yes")
+
+
+def test_zero_grad():
+    lin = nn.Linear(2, 1)
+    fnp.sum(lin(fnp.ones((3, 2)))).backward()
+    assert lin.weight.grad is not None
+    lin.zero_grad(set_to_none=False)
+    np.testing.assert_array_equal(_np(lin.weight.grad), np.zeros((1, 2)))
+    lin.zero_grad()
+    assert lin.weight.grad is None and lin.bias.grad is None
+
+
+def test_requires_grad_():
+    lin = nn.Linear(2, 1)
+    lin.requires_grad_(False)
+    assert not any(p.requires_grad for p in lin.parameters())
+    lin.bias.requires_grad_(True)
+    fnp.sum(lin(fnp.ones((3, 2)))).backward()
+    assert lin.weight.grad is None and float(lin.bias.grad[0]) == 3.0
+
+
+def test_apply_visits_children_first():
+    order = []
+    model = nn.Sequential(nn.Linear(2, 2), nn.Sequential(nn.Linear(2, 2)))
+    model.apply(lambda m: order.append(type(m).__name__))
+    assert order == ["Linear", "Linear", "Sequential", "Sequential"]
+
+    def zero_linear(m):
+        if isinstance(m, nn.Linear):
+            nn.init.zeros_(m.weight)
+    model.apply(zero_linear)
+    assert all(not _np(p).any() for n, p in model.named_parameters() if n.endswith("weight"))
+
+
+def test_to_device_and_dtype():
+    assert [str(d) for d in fnx.devices()][:2] == ["cpu:0", "cpu:1"]
+    model = nn.Sequential(nn.Linear(2, 3), nn.BatchNorm1d(3))
+    w = model[0].weight
+    fnp.sum(model(fnp.ones((4, 2)))).backward()
+    assert model.to("cpu:1") is model and model[0].weight is w
+    assert {str(p.device) for p in model.parameters()} == {"cpu:1"}
+    assert {str(b.device) for b in model.buffers()} == {"cpu:1"}
+    assert str(w.grad.device) == "cpu:1"
+    with pytest.raises(fnx.errors.DeviceError, match="different devices"):
+        model(fnp.ones((4, 2)))
+    y = model(fnp.ones((4, 2), device="cpu:1"))
+    assert str(y.device) == "cpu:1"
+    model.to(fnp.float64)
+    assert {p.dtype for p in model.parameters()} == {np.dtype("float64")}
+    assert model[1].num_batches_tracked.dtype == np.int64  # only floating arrays are cast
+    model.to(device="cpu:0", dtype=fnp.float32)
+    assert {(str(p.device), p.dtype) for p in model.parameters()} == {("cpu:0", np.dtype("float32"))}
+
+
+def test_deepcopy_is_independent():
+    a = nn.Linear(2, 2)
+    b = copy.deepcopy(a)
+    assert b.weight is not a.weight
+    nn.init.zeros_(b.weight)
+    assert _np(a.weight).any()
+
+
+# ----- printing ----------------------------------------------------------------------------------
+
+
+def test_nested_repr_like_pytorch():
+    model = nn.Sequential(OrderedDict(
+        conv=nn.Conv2d(1, 4, 3, padding=1),
+        block=nn.Sequential(nn.BatchNorm2d(4), nn.ReLU()),
+        head=nn.ModuleList([nn.Linear(4, 4), nn.Linear(4, 4), nn.Dropout(0.1)]),
+    ))
+    assert repr(model) == (
+        "Sequential(\n"
+        "  (conv): Conv2d(1, 4, kernel_size=(3, 3), stride=(1, 1), padding=(1, 1))\n"
+        "  (block): Sequential(\n"
+        "    (0): BatchNorm2d(4, eps=1e-05, momentum=0.1, affine=True, bias=True, track_running_stats=True)\n"
+        "    (1): ReLU()\n"
+        "  )\n"
+        "  (head): ModuleList(\n"
+        "    (0-1): 2 x Linear(in_features=4, out_features=4, bias=True)\n"
+        "    (2): Dropout(p=0.1, inplace=False)\n"
+        "  )\n"
+        ")")
+    assert repr(Net()) == ("Net(\n  (fc1): Linear(in_features=3, out_features=4, bias=True)\n"
+                           "  (fc2): Linear(in_features=4, out_features=2, bias=True)\n)")
+
+
+# ----- hooks ---------------------------------------------------------------------------------------
+
+
+def test_forward_hooks_and_removal():
+    lin = nn.Linear(2, 2)
+    seen = []
+    h1 = lin.register_forward_pre_hook(lambda m, args: seen.append(("pre", args[0].shape)))
+    h2 = lin.register_forward_hook(lambda m, args, out: seen.append(("post", out.shape)))
+    x = fnp.ones((3, 2))
+    lin(x)
+    assert seen == [("pre", (3, 2)), ("post", (3, 2))]
+    h1.remove()
+    h2.remove()
+    lin(x)
+    assert len(seen) == 2
+
+
+def test_hooks_replace_args_and_output():
+    lin = nn.Linear(2, 2)
+    x = fnp.ones((3, 2))
+    with lin.register_forward_pre_hook(lambda m, args: (args[0] * 0.0,)):
+        np.testing.assert_allclose(_np(lin(x)), np.broadcast_to(_np(lin.bias), (3, 2)))
+    with lin.register_forward_hook(lambda m, args, out: out * 0.0):
+        assert not _np(lin(x)).any()
+    got = []
+    h = lin.register_forward_pre_hook(lambda m, args, kwargs: got.append(sorted(kwargs)), with_kwargs=True)
+    lin(input=x)
+    h.remove()
+    assert got == [["input"]]
+    np.testing.assert_allclose(_np(lin(x)), _np(x) @ _np(lin.weight).T + _np(lin.bias), rtol=1e-6)
+
+
+# ----- functional_call and transforms --------------------------------------------------------------
+
+
+def _params(model):
+    return {k: v.detach() for k, v in model.named_parameters()}
+
+
+def test_functional_call_is_pure_and_strict():
+    model = _mlp()
+    p = {k: v * 0.0 for k, v in _params(model).items()}
+    x = fnp.ones((2, 3), dtype=fnp.float64)
+    assert not _np(nn.functional_call(model, p, (x,))).any()
+    assert _np(model[0].weight).any()
+    with pytest.raises(ValueError, match="not parameters or buffers"):
+        nn.functional_call(model, {"nope": fnp.ones(1)}, (x,))
+    with pytest.raises(RuntimeError, match="missing keys"):
+        nn.functional_call(model, {"0.weight": p["0.weight"]}, (x,), strict=True)
+
+
+def test_backward_equals_grad_of_functional_call():
+    model = _mlp()
+    x = fnp.asarray(np.random.default_rng(0).standard_normal((6, 3)))
+    y = fnp.asarray(np.random.default_rng(1).standard_normal((6, 2)))
+    nn.MSELoss()(model(x), y).backward()
+    g = fnx.grad(lambda p: nn.MSELoss()(nn.functional_call(model, p, (x,)), y))(_params(model))
+    for name, param in model.named_parameters():
+        np.testing.assert_allclose(_np(param.grad), _np(g[name]), rtol=1e-12, atol=1e-14)
+
+
+def test_per_example_gradients_with_vmap_grad():
+    model = _mlp()
+    rng = np.random.default_rng(2)
+    x, y = fnp.asarray(rng.standard_normal((5, 3))), fnp.asarray(rng.standard_normal((5, 2)))
+
+    def loss(p, xi, yi):
+        return fnp.sum((nn.functional_call(model, p, (xi,)) - yi) ** 2)
+    per = fnx.vmap(fnx.grad(loss), in_axes=(None, 0, 0))(_params(model), x, y)
+    for i in range(5):
+        model.zero_grad()
+        loss({k: v for k, v in model.named_parameters()}, x[i], y[i]).backward()
+        for name, param in model.named_parameters():
+            assert per[name].shape == (5,) + param.shape
+            np.testing.assert_allclose(_np(per[name][i]), _np(param.grad), rtol=1e-12, atol=1e-14)
+
+
+def test_hessian_vector_product_via_jvp_of_grad():
+    model = _mlp()
+    rng = np.random.default_rng(3)
+    x, y = fnp.asarray(rng.standard_normal((4, 3))), fnp.asarray(rng.standard_normal((4, 2)))
+    p = _params(model)
+    v = {k: fnp.asarray(rng.standard_normal(a.shape)) for k, a in p.items()}
+
+    def loss(q):
+        return nn.MSELoss()(nn.functional_call(model, q, (x,)), y)
+    hvp = fnx.jvp(fnx.grad(loss), (p,), (v,))[1]
+    eps = 1e-5
+    plus = fnx.grad(loss)({k: p[k] + eps * v[k] for k in p})
+    minus = fnx.grad(loss)({k: p[k] - eps * v[k] for k in p})
+    for k in p:
+        np.testing.assert_allclose(_np(hvp[k]), (_np(plus[k]) - _np(minus[k])) / (2 * eps), rtol=1e-6, atol=1e-9)
+
+
+def test_grad_of_a_module_pytree():
+    model = _mlp()
+    x = fnp.ones((2, 3), dtype=fnp.float64)
+    g = fnx.grad(lambda m: fnp.sum(m(x) ** 2))(model)
+    assert type(g) is nn.Sequential
+    ref = fnx.grad(lambda p: fnp.sum(nn.functional_call(model, p, (x,)) ** 2))(_params(model))
+    np.testing.assert_allclose(_np(g[0].weight), _np(ref["0.weight"]), rtol=1e-12)
+
+
+def test_functional_call_leaves_batchnorm_buffers_alone():
+    bn = nn.BatchNorm1d(2)
+    x = fnp.asarray(np.random.default_rng(4).standard_normal((8, 2)).astype(np.float32))
+    p = _params(bn)
+    fnx.grad(lambda q: fnp.sum(nn.functional_call(bn, q, (x,)) ** 2))(p)
+    np.testing.assert_array_equal(_np(bn.running_mean), np.zeros(2))
+    assert int(bn.num_batches_tracked) == 0
