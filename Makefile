@@ -14,7 +14,7 @@ $(STAMP): pyproject.toml
 	touch $(STAMP)
 
 demo: $(STAMP)
-	$(BIN)/python examples/digits_functional.py
+	$(BIN)/python examples/digits_mlp.py
 
 test: $(STAMP)
 	$(BIN)/python -m pytest

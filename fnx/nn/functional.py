@@ -940,7 +940,7 @@ def one_hot(tensor, num_classes=-1):
         if values.max() >= num_classes:
             raise ValueError(f"one_hot: class values must be smaller than num_classes ({num_classes}), got "
                              f"{values.max()}")
-    classes = fnp.arange(num_classes, dtype=fnp.int64, device=tensor.device)
+    classes = fnp.arange(num_classes, dtype=fnp.int64, device=idx.device)
     return fnp.astype(fnp.expand_dims(idx, -1) == classes, fnp.int64)
 
 
