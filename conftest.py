@@ -1,5 +1,6 @@
 """Test-session set-up shared by tests/ and the doctests in fnx/.
 
+* One BLAS thread (small products on 2 cores are faster that way).
 * Two virtual CPU devices (FNX_CPU_DEVICES=2, read when fnx is imported), so
   placement rules are exercised on every machine, GPU or not.
 * Hypothesis profiles: ``ci`` (default: derandomized and quick) and ``thorough``
@@ -8,6 +9,9 @@
 import os
 
 os.environ.setdefault("FNX_CPU_DEVICES", "2")
+# The suite multiplies small matrices; on 2 cores, threaded BLAS makes those several times slower.
+for _var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
+    os.environ.setdefault(_var, "1")
 
 from hypothesis import HealthCheck, settings  # noqa: E402
 

@@ -1,0 +1,12 @@
+"""fnx.data: datasets and batch loading, with the names and semantics of ``torch.utils.data``.
+
+>>> import fnx, fnx.data
+>>> ds = fnx.data.ArrayDataset(fnx.numpy.ones((5, 2)), fnx.numpy.arange(5))
+>>> [x.shape for x, y in fnx.data.DataLoader(ds, batch_size=2)]
+[(2, 2), (2, 2), (1, 2)]
+"""
+from .dataset import ArrayDataset, ConcatDataset, Dataset, IterableDataset, Subset, TensorDataset, random_split
+from .loader import DataLoader, default_collate, default_convert
+
+__all__ = ["Dataset", "IterableDataset", "ArrayDataset", "TensorDataset", "Subset", "ConcatDataset", "random_split",
+           "DataLoader", "default_collate", "default_convert"]

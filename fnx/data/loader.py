@@ -1,0 +1,318 @@
+"""DataLoader: batches of samples, in a reproducible order, optionally prepared in the background.
+
+A loader turns a dataset into an iterable of batches. Each pass (an *epoch*)
+picks an order, cuts it into batches of ``batch_size`` indices, fetches those
+samples and merges them with ``collate_fn``. The default collate function
+stacks corresponding leaves of the samples' pytrees, so samples ``(x, y)``
+become a batch ``(xs, ys)`` whose arrays have one more leading axis.
+
+Shuffling is a pure function of a seed and the epoch number: the order of
+epoch ``e`` is ``fnx.random.permutation(fold_in(key(seed), e), n)``. Two
+loaders with the same seed therefore agree epoch by epoch, successive epochs
+differ, and a resumed run can set ``loader.epoch`` to continue the sequence.
+Without a seed each epoch draws a key from the global source, which
+``fnx.manual_seed`` makes reproducible (PyTorch's behaviour with its default
+generator).
+
+``prefetch=N`` moves fetching and collating to a background thread that keeps
+up to ``N`` batches ready in a bounded queue, so slow ``__getitem__`` calls
+(disk, decoding, augmentation) overlap with the training step. A thread rather
+than processes: the samples need no pickling, and numpy and I/O release the
+GIL. An exception in the thread is raised again in the consumer, and
+abandoning the iteration (``break``, or dropping the iterator) stops the
+thread.
+"""
+import collections.abc
+import math
+import queue
+import threading
+
+import numpy as np
+
+from ..core.array import Array
+from .dataset import IterableDataset, _base_key, _has_collated
+
+__all__ = ["DataLoader", "default_collate", "default_convert"]
+
+
+def default_collate(batch):
+    """Merges a list of samples into a batch, leaf by leaf (``torch.utils.data.default_collate``).
+
+    * fnx and numpy arrays (and numpy scalars) are stacked on a new first axis,
+      keeping their dtype;
+    * Python ``int`` becomes int64, ``float`` the default float dtype (float32),
+      ``bool`` bool, ``complex`` the default complex dtype;
+    * strings and bytes stay a list;
+    * dicts, namedtuples, tuples and lists are collated per key or position and
+      keep their type (PyTorch turns tuples into lists; fnx keeps tuples so the
+      batch has the samples' pytree structure).
+
+    Raises:
+      RuntimeError: sequences of different lengths in one batch.
+      TypeError: a leaf of an unsupported type.
+
+    >>> import fnx.data
+    >>> fnx.data.default_collate([(1, 0.5), (2, 1.5)])
+    (Array([1, 2], dtype=int64), Array([0.5, 1.5], dtype=float32))
+    >>> fnx.data.default_collate([{"x": [1.0, 2.0]}, {"x": [3.0, 4.0]}])["x"]
+    [Array([1., 3.], dtype=float32), Array([2., 4.], dtype=float32)]
+    """
+    from .. import numpy as fnp
+    from ..core import dtypes
+    if not isinstance(batch, collections.abc.Sequence) or not len(batch):
+        raise TypeError(f"default_collate: expected a non-empty list of samples, got {type(batch).__name__}")
+    elem = batch[0]
+    if isinstance(elem, Array):
+        return fnp.stack(batch)
+    if isinstance(elem, (np.ndarray, np.generic)):
+        if elem.dtype.kind in "OUSV":
+            raise TypeError(f"default_collate: numpy arrays of dtype {elem.dtype} cannot be collated; "
+                            "pass a collate_fn for such samples")
+        return fnp.asarray(np.stack([np.asarray(b) for b in batch]))
+    if isinstance(elem, bool):
+        return fnp.asarray(np.array(batch, dtype=bool))
+    if isinstance(elem, int):
+        return fnp.asarray(np.array(batch, dtype=np.int64))
+    if isinstance(elem, float):
+        return fnp.asarray(np.array(batch, dtype=dtypes.default_float()))
+    if isinstance(elem, complex):
+        return fnp.asarray(np.array(batch, dtype=dtypes.default_complex()))
+    if isinstance(elem, (str, bytes)):
+        return list(batch)
+    if isinstance(elem, collections.abc.Mapping):
+        out = {key: default_collate([d[key] for d in batch]) for key in elem}
+        try:
+            return type(elem)(out)
+        except TypeError:  # a mapping type that cannot be built from a dict
+            return out
+    if isinstance(elem, tuple) and hasattr(elem, "_fields"):
+        return type(elem)(*(default_collate(list(s)) for s in zip(*batch)))
+    if isinstance(elem, collections.abc.Sequence):
+        size = len(elem)
+        if any(len(s) != size for s in batch):
+            raise RuntimeError("default_collate: each element in list of batch should be of equal size, got "
+                               f"lengths {sorted({len(s) for s in batch})}")
+        parts = [default_collate(list(s)) for s in zip(*batch)]
+        if isinstance(elem, tuple):
+            return tuple(parts)
+        try:
+            return type(elem)(parts)
+        except TypeError:
+            return parts
+    raise TypeError(f"default_collate: batch must contain arrays, numbers, strings, dicts or lists; "
+                    f"found {type(elem).__name__}")
+
+
+def default_convert(data):
+    """Turns numpy arrays inside ``data`` into fnx arrays, leaving everything else as it is.
+
+    The loader applies it to single samples when ``batch_size=None``.
+
+    >>> import numpy as np, fnx.data
+    >>> fnx.data.default_convert({"x": np.zeros(2), "label": 3})
+    {'x': Array([0., 0.], dtype=float64), 'label': 3}
+    """
+    from .. import numpy as fnp
+    if isinstance(data, (np.ndarray, np.generic)) and data.dtype.kind not in "OUSV":
+        return fnp.asarray(data)
+    if isinstance(data, collections.abc.Mapping):
+        out = {k: default_convert(v) for k, v in data.items()}
+        try:
+            return type(data)(out)
+        except TypeError:
+            return out
+    if isinstance(data, tuple) and hasattr(data, "_fields"):
+        return type(data)(*(default_convert(d) for d in data))
+    if isinstance(data, (tuple, list)):
+        parts = [default_convert(d) for d in data]
+        return tuple(parts) if isinstance(data, tuple) else type(data)(parts) if type(data) is list else parts
+    return data
+
+
+class DataLoader:
+    """Iterates over ``dataset`` in batches (``torch.utils.data.DataLoader``).
+
+    Args:
+      dataset: a map-style :class:`~fnx.data.Dataset` (anything with
+        ``__getitem__`` and ``__len__``) or an :class:`~fnx.data.IterableDataset`.
+      batch_size: samples per batch; ``None`` yields single samples, uncollated
+        (numpy arrays converted), as PyTorch does.
+      shuffle: a new random order every epoch (see ``seed``).
+      drop_last: drop the last batch when it is smaller than ``batch_size``.
+      collate_fn: merges a list of samples into a batch; default
+        :func:`default_collate`.
+      seed: an int or an ``fnx.random`` key fixing the shuffling: epoch ``e``
+        uses the permutation of ``fold_in(key, e)``. ``None`` draws a key per
+        epoch from the global source (``fnx.manual_seed``).
+      prefetch: how many batches a background thread prepares ahead; 0 (the
+        default) prepares each batch when it is asked for.
+
+    ``len(loader)`` is the number of batches per epoch; ``loader.epoch`` the
+    number of the next epoch (set it to resume a seeded sequence). Parameters
+    PyTorch's loader has and this one does not (``num_workers``, ``sampler``,
+    ``pin_memory``...) raise a TypeError rather than being ignored.
+
+    >>> import fnx, fnx.data
+    >>> ds = fnx.data.ArrayDataset(fnx.numpy.arange(10.0), fnx.numpy.arange(10))
+    >>> loader = fnx.data.DataLoader(ds, batch_size=4, shuffle=True, seed=0)
+    >>> len(loader), [y.shape for x, y in loader]
+    (3, [(4,), (4,), (2,)])
+    """
+
+    def __init__(self, dataset, batch_size=1, shuffle=False, *, drop_last=False, collate_fn=None, seed=None,
+                 prefetch=0):
+        if batch_size is not None and (isinstance(batch_size, bool) or not isinstance(batch_size, int)
+                                       or batch_size <= 0):
+            raise ValueError(f"DataLoader: batch_size should be a positive integer or None, got {batch_size!r}")
+        if batch_size is None and drop_last:
+            raise ValueError("DataLoader: batch_size=None disables batching, so drop_last must be False")
+        if isinstance(prefetch, bool) or not isinstance(prefetch, int) or prefetch < 0:
+            raise ValueError(f"DataLoader: prefetch should be a non-negative integer, got {prefetch!r}")
+        if isinstance(dataset, IterableDataset) and shuffle:
+            raise ValueError("DataLoader: shuffle=True needs a map-style dataset; an IterableDataset "
+                             "has no indices to permute (shuffle inside its __iter__ instead)")
+        if seed is not None:
+            _base_key("DataLoader", seed)  # reject a bad seed now rather than at the first epoch
+        self.dataset = dataset
+        self.batch_size = batch_size
+        self.shuffle = bool(shuffle)
+        self.drop_last = bool(drop_last)
+        self.collate_fn = collate_fn
+        self.seed = seed
+        self.prefetch = prefetch
+        self.epoch = 0
+
+    def __len__(self):
+        n = len(self.dataset)
+        if self.batch_size is None:
+            return n
+        return n // self.batch_size if self.drop_last else math.ceil(n / self.batch_size)
+
+    def _order(self):
+        """The sample indices of the next epoch (advancing the epoch counter)."""
+        from .. import random
+        n = len(self.dataset)
+        epoch, self.epoch = self.epoch, self.epoch + 1
+        if not self.shuffle or n == 0:
+            return list(range(n))
+        if self.seed is None:
+            key = random.next_key()
+        else:
+            key = random.fold_in(_base_key("DataLoader", self.seed), epoch)
+        return np.asarray(random.permutation(key, n)).tolist()
+
+    def _index_batches(self, order):
+        if self.batch_size is None:
+            return [[i] for i in order]
+        bs = self.batch_size
+        stop = len(order) - len(order) % bs if self.drop_last else len(order)
+        return [order[i:i + bs] for i in range(0, stop, bs)]
+
+    def _fetch(self, indices):
+        if self.batch_size is None:
+            sample = self.dataset[indices[0]]
+            return self.collate_fn(sample) if self.collate_fn is not None else default_convert(sample)
+        if self.collate_fn is None and _has_collated(self.dataset):
+            return self.dataset._collated(indices)
+        getitems = getattr(self.dataset, "__getitems__", None)
+        samples = getitems(indices) if getitems is not None else [self.dataset[i] for i in indices]
+        return (self.collate_fn or default_collate)(samples)
+
+    def _batches_of(self, index_batches):
+        for indices in index_batches:
+            yield self._fetch(indices)
+
+    def _stream(self):
+        """Batches of an IterableDataset, in its own order."""
+        self.epoch += 1
+        convert = self.collate_fn or (default_convert if self.batch_size is None else default_collate)
+        if self.batch_size is None:
+            for sample in self.dataset:
+                yield convert(sample)
+            return
+        batch = []
+        for sample in self.dataset:
+            batch.append(sample)
+            if len(batch) == self.batch_size:
+                yield convert(batch)
+                batch = []
+        if batch and not self.drop_last:
+            yield convert(batch)
+
+    def __iter__(self):
+        if isinstance(self.dataset, IterableDataset):
+            batches = self._stream()
+        else:
+            batches = self._batches_of(self._index_batches(self._order()))
+        return _prefetched(batches, self.prefetch) if self.prefetch else batches
+
+    def __repr__(self):
+        return (f"DataLoader({type(self.dataset).__name__}, batch_size={self.batch_size}, shuffle={self.shuffle}, "
+                f"drop_last={self.drop_last}, seed={self.seed!r}, prefetch={self.prefetch})")
+
+
+_DONE = object()
+
+
+def _prefetched(batches, depth):
+    """Runs the generator ``batches`` in a thread, ``depth`` items ahead of the consumer."""
+    q = queue.Queue(maxsize=depth)
+    stop = threading.Event()
+
+    def put(item):
+        # A timed put, so that a consumer that went away (stop set) cannot leave us blocked forever.
+        while not stop.is_set():
+            try:
+                q.put(item, timeout=0.05)
+                return True
+            except queue.Full:
+                pass
+        return False
+
+    def work():
+        try:
+            for batch in batches:
+                if not put((batch, None)):
+                    return
+            put((_DONE, None))
+        except BaseException as e:  # handed to the consumer, which raises it
+            put((None, e))
+        finally:
+            batches.close()
+
+    thread = threading.Thread(target=work, name="fnx-data-prefetch", daemon=True)
+    thread.start()
+    return _PrefetchIterator(q, stop, thread)
+
+
+class _PrefetchIterator:
+    """The consumer's end of the queue. ``close()``, exhaustion, an error or garbage collection stop
+    the thread (a class, not a generator, so that even an iterator never advanced stops it)."""
+
+    def __init__(self, q, stop, thread):
+        self._q, self._stop, self._thread = q, stop, thread
+
+    def __iter__(self):
+        return self
+
+    def __next__(self):
+        if self._stop.is_set():
+            raise StopIteration
+        batch, error = self._q.get()
+        if error is not None or batch is _DONE:
+            self.close()
+            if error is not None:
+                raise error
+            raise StopIteration
+        return batch
+
+    def close(self):
+        self._stop.set()
+        if self._thread is not threading.current_thread():
+            self._thread.join()
+
+    def __del__(self):
+        try:
+            self.close()
+        except Exception:  # at interpreter shutdown threading may already be torn down
+            pass

@@ -1,0 +1,295 @@
+"""Checkpoints: ``fnx.save`` and ``fnx.load`` of pytrees, in the safetensors format, without pickle.
+
+``torch.save`` pickles, and unpickling a file can run any code in it. fnx
+writes safetensors instead: an 8-byte header length, a JSON header giving each
+tensor's dtype, shape and byte range, then the raw little-endian bytes. Loading
+reads numbers and JSON and nothing else, and other tools (the ``safetensors``
+library, Hugging Face's loaders) can read the tensors.
+
+A checkpoint is any pytree: a model's ``state_dict()``, an optimizer's
+``{"state": {0: {...}}, "param_groups": [...]}``, or a dict holding both with
+an epoch number. Each array leaf becomes a tensor named by its path
+(``"model.fc1.weight"``, ``"optimizer.state.0.exp_avg"``); the structure and
+every other leaf (None, bools, ints, floats, complex numbers, strings) go into
+the header's ``__metadata__`` as JSON, under ``{"format": "fnx", "version":
+"1", "tree": ...}``. The tree records dict key types (an optimizer's state is
+keyed by ints), insertion order, tuples versus lists and OrderedDicts, so what
+``load`` returns equals what ``save`` was given, with every array an fnx array
+of the same dtype and shape. The tree also keeps a CRC-32 of each tensor's
+bytes, so damage to the data section is detected, not only damage to the header.
+
+A safetensors file written by another tool (no fnx marker in its metadata)
+loads as a flat dict ``{name: array}`` in the file's order, so weights
+exported elsewhere can be fed to ``load_state_dict``.
+
+Saving is atomic: the bytes go to a temporary file in the destination's
+directory, which is flushed, ``fsync``-ed and then renamed over the
+destination with ``os.replace``. A crash or an error part-way leaves the
+previous checkpoint untouched and removes the temporary file. A file that is
+truncated, corrupt or not safetensors at all raises
+:class:`fnx.errors.CheckpointError` (a ValueError) saying what is wrong.
+"""
+import collections
+import contextlib
+import json
+import os
+import tempfile
+import zlib
+
+import numpy as np
+
+from .core.array import Array
+from .errors import CheckpointError
+
+__all__ = ["save", "load"]
+
+FORMAT, VERSION = "fnx", 1
+_COMPLEX_PARTS = {"complex64": np.float32, "complex128": np.float64}
+_STORABLE = set("?bBhHiIlLqQefd")  # numpy type codes of bool, the ints and float16/32/64
+_SCALARS = (type(None), bool, int, float, str)
+_KEYS = (str, int, float, bool, type(None))
+
+
+# ----- encoding: pytree -> (named numpy arrays, JSON tree) -----------------------------------------
+
+def _encode(obj, path, tensors):
+    where = "/".join(map(str, path)) or "the root"
+    if obj is None or type(obj) in (bool, int, float, str):
+        return {"value": obj}
+    if isinstance(obj, str):  # numpy's str_ too
+        return {"value": str(obj)}
+    if type(obj) is complex:
+        return {"complex_value": [obj.real, obj.imag]}
+    if isinstance(obj, (Array, np.ndarray, np.generic)):  # numpy scalars (float64 too) become 0-d arrays
+        arr = np.asarray(obj)
+        node = {}
+        if arr.dtype.name in _COMPLEX_PARTS:  # safetensors has no complex128: store (real, imag) pairs
+            node["complex"] = arr.dtype.name
+            arr = np.stack([arr.real, arr.imag], axis=-1)
+        elif arr.dtype.char not in _STORABLE:
+            raise TypeError(f"fnx.save: cannot store the {arr.dtype} array at {where}; checkpoints hold bool, "
+                            "integer, float16/32/64 and complex arrays")
+        arr = np.asarray(arr, dtype=arr.dtype.newbyteorder("<"), order="C")  # not ascontiguousarray: keeps 0-d
+        name = ".".join(map(str, path)) or "_"
+        base, k = name, 1
+        while name in tensors:  # paths can collide once joined ({"a.b": x, "a": {"b": y}})
+            k += 1
+            name = f"{base}#{k}"
+        tensors[name] = arr
+        node["array"] = name
+        node["crc32"] = zlib.crc32(arr.tobytes())
+        return node
+    if type(obj) in (dict, collections.OrderedDict):
+        items = []
+        for key, value in obj.items():
+            if not isinstance(key, _KEYS):
+                raise TypeError(f"fnx.save: the dict at {where} has a key {key!r} of type {type(key).__name__}; "
+                                "checkpoint keys must be str, int, float, bool or None")
+            items.append([key, _encode(value, path + (key,), tensors)])
+        return {"odict" if type(obj) is collections.OrderedDict else "dict": items}
+    if type(obj) in (list, tuple):
+        return {type(obj).__name__: [_encode(v, path + (i,), tensors) for i, v in enumerate(obj)]}
+    hint = ""
+    from .nn.module import Module
+    if isinstance(obj, Module):
+        hint = "; save the module's state_dict() and load it with load_state_dict()"
+    elif isinstance(obj, tuple) and hasattr(obj, "_fields"):
+        hint = "; convert the namedtuple with ._asdict()"
+    raise TypeError(f"fnx.save: cannot store a {type(obj).__name__} at {where}: checkpoints hold arrays, "
+                    f"None, bools, numbers and strings inside dicts, lists and tuples (no pickle){hint}")
+
+
+# ----- decoding: JSON tree + tensors -> pytree --------------------------------------------------
+
+def _decode(node, tensors, device, what):
+    from .numpy import asarray
+    if not isinstance(node, dict) or len(node) not in (1, 2, 3):
+        raise CheckpointError(f"fnx.load: {what} has a corrupt structure record ({_short(node)})")
+    if "array" in node:
+        name = node["array"]
+        arr = tensors.get(name) if isinstance(name, str) else None
+        if arr is None:
+            raise CheckpointError(f"fnx.load: {what} refers to a tensor {name!r} that the file does not hold")
+        if node.get("crc32") is not None and zlib.crc32(arr.tobytes()) != node["crc32"]:
+            raise CheckpointError(f"fnx.load: {what} is corrupt: the bytes of tensor {name!r} fail their checksum")
+        kind = node.get("complex")
+        if kind is not None:
+            if kind not in _COMPLEX_PARTS or arr.dtype != _COMPLEX_PARTS[kind] or arr.shape[-1:] != (2,):
+                raise CheckpointError(f"fnx.load: {what} has a corrupt record for complex tensor {name!r}")
+            arr = (arr[..., 0] + 1j * arr[..., 1]).astype(kind)
+        return asarray(arr, device=device)
+    if len(node) != 1:
+        raise CheckpointError(f"fnx.load: {what} has a corrupt structure record ({_short(node)})")
+    (kind, body), = node.items()
+    if kind == "value" and isinstance(body, _SCALARS):
+        return body
+    if kind == "complex_value" and isinstance(body, list) and len(body) == 2:
+        return complex(*body)
+    if kind in ("dict", "odict") and isinstance(body, list) and all(isinstance(i, list) and len(i) == 2 for i in body):
+        out = (dict if kind == "dict" else collections.OrderedDict)()
+        for key, value in body:
+            if not isinstance(key, _KEYS):
+                raise CheckpointError(f"fnx.load: {what} has a corrupt dict key {_short(key)}")
+            out[key] = _decode(value, tensors, device, what)
+        return out
+    if kind in ("list", "tuple") and isinstance(body, list):
+        items = [_decode(v, tensors, device, what) for v in body]
+        return items if kind == "list" else tuple(items)
+    raise CheckpointError(f"fnx.load: {what} has a corrupt structure record ({_short(node)})")
+
+
+def _short(x):
+    text = repr(x)
+    return text if len(text) < 80 else text[:77] + "..."
+
+
+# ----- files --------------------------------------------------------------------------------------
+
+def save(obj, path):
+    """Writes the pytree ``obj`` to ``path`` as a safetensors file, atomically (``torch.save``'s place).
+
+    Args:
+      obj: arrays (fnx or numpy; Parameters are saved by value), None, bools,
+        ints, floats, complex numbers and strings, nested in dicts (keys str,
+        int, float, bool or None), OrderedDicts, lists and tuples.
+      path: a file name (str or os.PathLike), or a binary file object to write
+        to (then without the atomic rename).
+
+    Raises:
+      TypeError: a leaf or key of another type (a Module, a namedtuple, an object
+        array); nothing is written.
+      FileNotFoundError: the destination's directory does not exist.
+
+    >>> import os, tempfile, fnx
+    >>> path = os.path.join(tempfile.mkdtemp(), "ckpt.safetensors")
+    >>> fnx.save({"w": fnx.numpy.ones(2), "step": 3, "betas": (0.9, 0.999)}, path)
+    >>> fnx.load(path)
+    {'w': Array([1., 1.], dtype=float32), 'step': 3, 'betas': (0.9, 0.999)}
+    """
+    from safetensors.numpy import save as to_bytes
+    tensors = {}
+    tree = _encode(obj, (), tensors)
+    text = json.dumps(tree, separators=(",", ":"))
+    metadata = {"format": FORMAT, "version": str(VERSION), "tree": text, "tree_crc32": str(zlib.crc32(text.encode()))}
+    data = to_bytes(tensors, metadata=metadata)
+    if hasattr(path, "write"):
+        path.write(data)
+        return
+    _write_atomic(os.fspath(path), data)
+
+
+def _write(f, data, chunk=1 << 24):
+    """Writes ``data`` to ``f`` piece by piece (separate so tests can fail it half-way)."""
+    view = memoryview(data)
+    for start in range(0, len(view), chunk):
+        f.write(view[start:start + chunk])
+
+
+def _write_atomic(path, data):
+    directory = os.path.dirname(os.path.abspath(path))
+    if not os.path.isdir(directory):
+        raise FileNotFoundError(f"fnx.save: the directory {directory!r} does not exist")
+    try:
+        mode = os.stat(path).st_mode & 0o777
+    except FileNotFoundError:
+        mode = 0o666 & ~_umask()
+    fd, tmp = tempfile.mkstemp(dir=directory, prefix=f".{os.path.basename(path)}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as f:
+            _write(f, data)
+            f.flush()
+            os.fsync(f.fileno())
+        os.chmod(tmp, mode)  # mkstemp makes the file private; give it the permissions a plain open would
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        raise
+    # The rename itself is durable only once the directory entry reaches the disk.
+    with contextlib.suppress(OSError, AttributeError):
+        dfd = os.open(directory, os.O_RDONLY)
+        try:
+            os.fsync(dfd)
+        finally:
+            os.close(dfd)
+
+
+def _umask():
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
+def _header(data, what):
+    """The parsed JSON header, after checking that the file has the safetensors layout."""
+    if len(data) < 8:
+        raise CheckpointError(f"fnx.load: {what} is not a safetensors file: it has only {len(data)} bytes "
+                              "(truncated or empty?)")
+    n = int.from_bytes(data[:8], "little")
+    if n > len(data) - 8:
+        raise CheckpointError(f"fnx.load: {what} is truncated or not a safetensors file: its header claims "
+                              f"{n} bytes, but only {len(data) - 8} follow")
+    try:
+        header = json.loads(bytes(data[8:8 + n]).decode("utf-8"))
+    except (UnicodeDecodeError, ValueError) as e:
+        raise CheckpointError(f"fnx.load: {what} is corrupt or not a safetensors file: its header is not "
+                              f"valid JSON ({e})") from None
+    if not isinstance(header, dict):
+        raise CheckpointError(f"fnx.load: {what} is corrupt or not a safetensors file: its header is not a "
+                              "JSON object")
+    return header
+
+
+def load(path, device=None):
+    """Reads a checkpoint written by :func:`save` (``torch.load``'s place); arrays come back as fnx arrays.
+
+    Args:
+      path: a file name (str or os.PathLike) or a binary file object.
+      device: where to put the arrays (a Device or a name such as ``"cuda:0"``);
+        default: the default device.
+
+    Returns:
+      The saved pytree; for a safetensors file not written by fnx, a flat dict
+      ``{name: array}`` in the file's order.
+
+    Raises:
+      CheckpointError: the file is truncated, corrupt, not safetensors, or from
+        a newer fnx.
+      FileNotFoundError: there is no such file.
+    """
+    from safetensors import SafetensorError
+    from safetensors.numpy import load as from_bytes
+    from .numpy import asarray
+    if hasattr(path, "read"):
+        data, what = path.read(), "the file object"
+    else:
+        with open(path, "rb") as f:
+            data = f.read()
+        what = repr(os.fspath(path))
+    header = _header(data, what)
+    try:
+        tensors = from_bytes(bytes(data))
+    except (SafetensorError, ValueError, KeyError, TypeError) as e:
+        # The header parsed, so it is the tensor records or the data section that is wrong.
+        raise CheckpointError(f"fnx.load: {what} is truncated or corrupt: {e}") from None
+    meta = header.get("__metadata__") or {}
+    if not isinstance(meta, dict) or meta.get("format") != FORMAT and "tree" not in meta:
+        return {name: asarray(tensors[name], device=device) for name in header if name != "__metadata__"}
+    if meta.get("format") != FORMAT:
+        raise CheckpointError(f"fnx.load: {what} is corrupt: it has an fnx structure record but its format "
+                              f"marker reads {meta.get('format')!r} instead of {FORMAT!r}")
+    version = meta.get("version")
+    if not (isinstance(version, str) and version.isdigit()):
+        raise CheckpointError(f"fnx.load: {what} has an fnx marker but no valid format version ({version!r})")
+    if int(version) > VERSION:
+        raise CheckpointError(f"fnx.load: {what} uses fnx checkpoint format version {version}; this fnx reads "
+                              f"versions up to {VERSION} (upgrade fnx)")
+    try:
+        text = meta["tree"]
+        if "tree_crc32" in meta and meta["tree_crc32"] != str(zlib.crc32(text.encode())):
+            raise CheckpointError(f"fnx.load: {what} is corrupt: its structure record fails its checksum")
+        tree = json.loads(text)
+    except (KeyError, TypeError, AttributeError, ValueError):
+        raise CheckpointError(f"fnx.load: {what} has an fnx marker but its structure record is missing or "
+                              "corrupt") from None
+    return _decode(tree, tensors, device, what)

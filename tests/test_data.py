@@ -1,0 +1,306 @@
+"""fnx.data: datasets, random_split, default_collate and the DataLoader (order, length, prefetch)."""
+import collections
+import threading
+import time
+
+import numpy as np
+import pytest
+
+import fnx
+import fnx.numpy as fnp
+from fnx.data import (ArrayDataset, ConcatDataset, DataLoader, Dataset, IterableDataset, Subset, TensorDataset,
+                      default_collate, default_convert, random_split)
+from fnx.errors import ShapeError
+
+
+class Range(Dataset):
+    """Samples ``(i, float(i))``; optionally sleeping in __getitem__ or failing at one index."""
+
+    def __init__(self, n, sleep=0.0, fail_at=None):
+        self.n, self.sleep, self.fail_at = n, sleep, fail_at
+
+    def __len__(self):
+        return self.n
+
+    def __getitem__(self, i):
+        if i == self.fail_at:
+            raise KeyError(f"sample {i} is broken")
+        if self.sleep:
+            time.sleep(self.sleep)
+        return i, float(i)
+
+
+def ids(loader):
+    return [b[0].tolist() for b in loader]
+
+
+def prefetch_threads():
+    return [t for t in threading.enumerate() if t.name == "fnx-data-prefetch" and t.is_alive()]
+
+
+# ----- datasets -------------------------------------------------------------------------------------
+
+def test_array_dataset_items_and_length():
+    x, y = fnp.arange(12.0).reshape(4, 3), np.array([3, 1, 4, 1])
+    ds = ArrayDataset(x, y)
+    assert len(ds) == 4 and TensorDataset is ArrayDataset
+    xi, yi = ds[2]
+    assert xi.tolist() == [6.0, 7.0, 8.0] and int(yi) == 4 and yi.dtype == np.int64
+    assert isinstance(yi, fnx.Array)
+    assert ds.tensors is ds.arrays
+
+
+def test_array_dataset_checks_first_dimension():
+    with pytest.raises(ShapeError, match=r"ArrayDataset: size mismatch.*\[3, 4\]"):
+        ArrayDataset(fnp.zeros((3, 2)), fnp.zeros(4))
+    with pytest.raises(ShapeError, match="0-d"):
+        ArrayDataset(fnp.zeros(()))
+    with pytest.raises(ValueError, match="at least one"):
+        ArrayDataset()
+
+
+def test_dataset_base_is_abstract_and_concatenates():
+    with pytest.raises(NotImplementedError, match="__getitem__"):
+        Dataset()[0]
+    with pytest.raises(NotImplementedError, match="__len__"):
+        len(Dataset())
+    both = Range(2) + Range(3)
+    assert isinstance(both, ConcatDataset) and len(both) == 5
+    assert [s[0] for s in both] == [0, 1, 0, 1, 2]
+
+
+def test_concat_dataset_indexing():
+    cat = ConcatDataset([Range(2), Range(0), Range(3)])
+    assert cat.cumulative_sizes == [2, 2, 5]
+    assert [cat[i][0] for i in range(5)] == [0, 1, 0, 1, 2]
+    assert cat[-1][0] == 2 and cat[-5][0] == 0
+    with pytest.raises(IndexError):
+        cat[5]
+    with pytest.raises(ValueError):
+        cat[-6]
+    with pytest.raises(ValueError, match="empty"):
+        ConcatDataset([])
+
+
+def test_subset():
+    sub = Subset(Range(10), [7, 2, 5])
+    assert len(sub) == 3 and [s[0] for s in sub] == [7, 2, 5] and sub[-1][0] == 5
+
+
+def test_random_split_counts_and_fractions():
+    a, b, c = random_split(Range(10), [3, 3, 4], seed=0)
+    assert (len(a), len(b), len(c)) == (3, 3, 4)
+    assert sorted(a.indices + b.indices + c.indices) == list(range(10))
+    # PyTorch's rule: floor of each fraction, remainder dealt from the first split on
+    assert [len(s) for s in random_split(Range(5), [0.5, 0.5], seed=0)] == [3, 2]
+    assert [len(s) for s in random_split(Range(10), [0.33, 0.33, 0.34], seed=0)] == [4, 3, 3]
+    with pytest.raises(ValueError, match="do not sum"):
+        random_split(Range(10), [3, 3])
+    with pytest.raises(ValueError, match="between 0 and 1"):
+        random_split(Range(10), [1.2, -0.2])
+    with pytest.warns(UserWarning, match="index 1 is 0"):
+        random_split(Range(1), [0.5, 0.5], seed=0)
+
+
+def test_random_split_is_seeded():
+    first = [s.indices for s in random_split(Range(20), [0.5, 0.5], seed=3)]
+    assert first == [s.indices for s in random_split(Range(20), [0.5, 0.5], seed=3)]
+    assert first == [s.indices for s in random_split(Range(20), [0.5, 0.5], generator=fnx.random.key(3))]
+    assert first != [s.indices for s in random_split(Range(20), [0.5, 0.5], seed=4)]
+    fnx.manual_seed(1)
+    g1 = [s.indices for s in random_split(Range(20), [10, 10])]
+    fnx.manual_seed(1)
+    assert g1 == [s.indices for s in random_split(Range(20), [10, 10])]
+    with pytest.raises(TypeError, match="either"):
+        random_split(Range(4), [2, 2], fnx.random.key(0), seed=0)
+    with pytest.raises(TypeError, match="seed must be"):
+        random_split(Range(4), [2, 2], seed="zero")
+
+
+# ----- collate --------------------------------------------------------------------------------------
+
+Point = collections.namedtuple("Point", "x y")
+
+
+def test_default_collate_numbers_and_arrays():
+    ints, floats, bools = default_collate([(1, 0.5, True), (2, 1.5, False)])
+    assert ints.dtype == np.int64 and ints.tolist() == [1, 2]
+    assert floats.dtype == np.float32 and bools.dtype == np.bool_
+    stacked = default_collate([np.ones((2, 3), np.float16), np.zeros((2, 3), np.float16)])
+    assert isinstance(stacked, fnx.Array) and stacked.shape == (2, 2, 3) and stacked.dtype == np.float16
+    fx = default_collate([fnp.ones(2), fnp.zeros(2)])
+    assert fx.shape == (2, 2) and fx.dtype == np.float32
+    scalars = default_collate([np.float64(1.0), np.float64(2.0)])
+    assert scalars.dtype == np.float64 and scalars.shape == (2,)
+
+
+def test_default_collate_containers_keep_their_type():
+    batch = default_collate([{"p": Point(1, [2.0, 3.0]), "name": "a"}, {"p": Point(4, [5.0, 6.0]), "name": "b"}])
+    assert isinstance(batch["p"], Point) and batch["name"] == ["a", "b"]
+    assert batch["p"].x.tolist() == [1, 4]
+    assert isinstance(batch["p"].y, list) and [t.tolist() for t in batch["p"].y] == [[2.0, 5.0], [3.0, 6.0]]
+    ordered = default_collate([collections.OrderedDict(b=1, a=2)] * 2)
+    assert type(ordered) is collections.OrderedDict and list(ordered) == ["b", "a"]
+    assert isinstance(default_collate([(1, 2), (3, 4)]), tuple)
+
+
+def test_default_collate_errors():
+    with pytest.raises(RuntimeError, match="equal size"):
+        default_collate([[1, 2], [3]])
+    with pytest.raises(TypeError, match="found object"):
+        default_collate([object(), object()])
+    with pytest.raises(TypeError, match="non-empty"):
+        default_collate([])
+
+
+def test_default_convert():
+    out = default_convert((np.arange(3), 1.5, "s", [np.zeros(1)]))
+    assert isinstance(out[0], fnx.Array) and out[1] == 1.5 and out[2] == "s" and isinstance(out[3][0], fnx.Array)
+
+
+# ----- the loader -----------------------------------------------------------------------------------
+
+def test_len_matches_pytorch():
+    for n, bs, drop, expected in [(10, 3, False, 4), (10, 3, True, 3), (9, 3, False, 3), (2, 5, True, 0),
+                                  (0, 4, False, 0)]:
+        loader = DataLoader(Range(n), batch_size=bs, drop_last=drop)
+        assert len(loader) == expected
+        assert len(list(loader)) == expected
+    assert len(DataLoader(Range(7), batch_size=None)) == 7
+
+
+def test_sequential_batches_and_drop_last():
+    assert ids(DataLoader(Range(7), batch_size=3)) == [[0, 1, 2], [3, 4, 5], [6]]
+    assert ids(DataLoader(Range(7), batch_size=3, drop_last=True)) == [[0, 1, 2], [3, 4, 5]]
+    x, y = next(iter(DataLoader(Range(4), batch_size=4)))
+    assert x.dtype == np.int64 and y.dtype == np.float32
+
+
+def test_shuffle_is_seeded_per_epoch():
+    a = DataLoader(Range(20), batch_size=5, shuffle=True, seed=7)
+    b = DataLoader(Range(20), batch_size=5, shuffle=True, seed=7)
+    e0, e1 = ids(a), ids(a)
+    assert e0 == ids(b) and e1 == ids(b)  # same seed: the same sequence of epochs
+    assert e0 != e1  # epochs differ
+    assert sorted(sum(e0, [])) == list(range(20))
+    assert ids(DataLoader(Range(20), batch_size=5, shuffle=True, seed=8)) != e0
+    resumed = DataLoader(Range(20), batch_size=5, shuffle=True, seed=7)
+    resumed.epoch = 1
+    assert ids(resumed) == e1
+    keyed = DataLoader(Range(20), batch_size=5, shuffle=True, seed=fnx.random.key(7))
+    assert ids(keyed) == e0
+
+
+def test_unseeded_shuffle_follows_manual_seed():
+    loader = DataLoader(Range(30), batch_size=30, shuffle=True)
+    fnx.manual_seed(5)
+    first = ids(loader)
+    fnx.manual_seed(5)
+    assert ids(loader) == first and first != [list(range(30))]
+
+
+def test_array_dataset_fast_path_equals_per_sample_collate():
+    rng = np.random.default_rng(0)
+    ds = ArrayDataset(rng.standard_normal((23, 4)).astype(np.float32), np.arange(23))
+    sub = Subset(ds, list(range(22, -1, -2)))
+    for data in (ds, sub):
+        fast = list(DataLoader(data, batch_size=4, shuffle=True, seed=1))
+        slow = list(DataLoader(data, batch_size=4, shuffle=True, seed=1, collate_fn=default_collate))
+        assert len(fast) == len(slow)
+        for (fx, fy), (sx, sy) in zip(fast, slow):
+            assert isinstance(fx, fnx.Array) and fx.dtype == sx.dtype and fy.dtype == sy.dtype
+            np.testing.assert_array_equal(fx, sx)
+            np.testing.assert_array_equal(fy, sy)
+
+
+def test_collate_fn_and_getitems():
+    class Batched(Range):
+        def __getitems__(self, indices):
+            return [(i, -i) for i in indices]
+
+    assert [b for b in DataLoader(Range(4), batch_size=2, collate_fn=len)] == [2, 2]
+    assert [b[1].tolist() for b in DataLoader(Batched(4), batch_size=2)] == [[0, -1], [-2, -3]]
+
+
+def test_batch_size_none_yields_samples():
+    out = list(DataLoader(ArrayDataset(np.arange(3.0)), batch_size=None))
+    assert [float(x[0]) for x in out] == [0.0, 1.0, 2.0]
+    with pytest.raises(ValueError, match="drop_last"):
+        DataLoader(Range(3), batch_size=None, drop_last=True)
+
+
+def test_iterable_dataset():
+    class Stream(IterableDataset):
+        def __iter__(self):
+            return iter(range(7))
+
+    assert [b.tolist() for b in DataLoader(Stream(), batch_size=3)] == [[0, 1, 2], [3, 4, 5], [6]]
+    assert [b.tolist() for b in DataLoader(Stream(), batch_size=3, drop_last=True, prefetch=2)] == [[0, 1, 2],
+                                                                                                  [3, 4, 5]]
+    with pytest.raises(ValueError, match="IterableDataset"):
+        DataLoader(Stream(), shuffle=True)
+
+
+def test_bad_arguments():
+    for bs in (0, -1, 2.0, True):
+        with pytest.raises(ValueError, match="batch_size"):
+            DataLoader(Range(3), batch_size=bs)
+    with pytest.raises(ValueError, match="prefetch"):
+        DataLoader(Range(3), prefetch=-1)
+    with pytest.raises(TypeError, match="seed"):
+        DataLoader(Range(3), shuffle=True, seed=1.5)
+    with pytest.raises(TypeError):
+        DataLoader(Range(3), num_workers=2)  # not silently ignored
+
+
+# ----- prefetch -------------------------------------------------------------------------------------
+
+def test_prefetch_gives_identical_batches():
+    for shuffle in (False, True):
+        plain = list(DataLoader(Range(17), batch_size=4, shuffle=shuffle, seed=2))
+        ahead = list(DataLoader(Range(17), batch_size=4, shuffle=shuffle, seed=2, prefetch=3))
+        assert len(plain) == len(ahead) == 5
+        for (px, py), (ax, ay) in zip(plain, ahead):
+            np.testing.assert_array_equal(px, ax)
+            np.testing.assert_array_equal(py, ay)
+    assert not prefetch_threads()
+
+
+def test_prefetch_overlaps_loading_and_training():
+    n, step = 8, 0.05
+
+    def epoch(prefetch):
+        start = time.perf_counter()
+        for _ in DataLoader(Range(n, sleep=step), batch_size=1, prefetch=prefetch):
+            time.sleep(step)  # the "training step"
+        return time.perf_counter() - start
+
+    serial, overlapped = epoch(0), epoch(2)
+    assert serial >= 2 * n * step
+    # loading and stepping overlap: about max(n, n) steps plus one, instead of 2n
+    assert overlapped < 1.5 * n * step, (serial, overlapped)
+
+
+def test_prefetch_reraises_worker_errors():
+    loader = DataLoader(Range(10, fail_at=5), batch_size=2, prefetch=2)
+    got = []
+    with pytest.raises(KeyError, match="sample 5 is broken"):
+        for x, _ in loader:
+            got.append(x.tolist())
+    assert got == [[0, 1], [2, 3]]
+    assert not prefetch_threads()
+
+
+def test_prefetch_thread_stops_when_abandoned():
+    loader = DataLoader(Range(1000), batch_size=1, prefetch=2)
+    for _ in loader:
+        break
+    assert not prefetch_threads()
+    it = iter(loader)  # never advanced
+    next(iter(DataLoader(Range(1), prefetch=1)))
+    it.close()
+    assert not prefetch_threads()
+    it = iter(loader)
+    next(it)
+    del it
+    assert not prefetch_threads()
