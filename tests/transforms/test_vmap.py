@@ -108,3 +108,14 @@ def test_vmap_of_jvp_and_hessian():
     hs = fnx.vmap(fnx.hessian(f))(xs)
     for i in range(4):
         np.testing.assert_allclose(np.asarray(hs[i]), np.asarray(fnx.hessian(f)(xs[i])), rtol=1e-12)
+
+
+def test_jacobians_are_one_batched_pass():
+    """The graph of jacrev/jacfwd does not grow with the output size (no loop over rows/columns)."""
+    f = lambda x: fnp.tanh(x) * fnp.sum(x ** 2)
+    sizes = {}
+    for n in (3, 30):
+        x = randn(n)
+        sizes[n] = (len(fnx.make_graph(fnx.jacrev(f))(x)), len(fnx.make_graph(fnx.jacfwd(f))(x)))
+        np.testing.assert_allclose(np.asarray(fnx.jacrev(f)(x)), np.asarray(fnx.jacfwd(f)(x)), rtol=1e-12)
+    assert sizes[3] == sizes[30], sizes
