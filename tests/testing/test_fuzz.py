@@ -7,7 +7,8 @@ The CI profile runs a bounded number of programs; FNX_HYPOTHESIS_PROFILE=thoroug
 runs thousands. Planted wrong rules in throw-away primitives show that each
 check catches what it is meant to catch.
 """
-import numpy as np
+import os
+
 import pytest
 from hypothesis import given, settings
 
@@ -28,6 +29,11 @@ def run_all_checks(program):
     check_vmap(program, batch)
 
 
+# CI draws a bounded number of programs; the thorough profile draws thousands.
+FUZZ_EXAMPLES = 2500 if os.environ.get("FNX_HYPOTHESIS_PROFILE") == "thorough" else 25
+
+
+@settings(max_examples=FUZZ_EXAMPLES)
 @given(programs())
 def test_random_programs_pass_every_check(program):
     run_all_checks(program)
