@@ -57,7 +57,8 @@ def test_reassignment_moves_between_tables():
     net = Net()
     net.fc1 = Parameter(fnp.zeros(1))  # a module slot becomes a parameter
     assert "fc1" not in net._modules and "fc1" in net._parameters
-    net.scale = fnp.ones(4)  # an array into a parameter slot stays a parameter entry (PyTorch raises; fnx keeps it)
+    with pytest.raises(TypeError, match="cannot assign Array as parameter 'scale'"):
+        net.scale = fnp.ones(4)  # as in PyTorch: a parameter slot takes a Parameter or None
     net.shift = fnp.full(4, 2.0)  # buffers are rebound by assignment
     assert float(net.state_dict()["shift"][0]) == 2.0
     with pytest.raises(TypeError, match="cannot assign str as buffer 'shift'"):

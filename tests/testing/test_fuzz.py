@@ -54,7 +54,7 @@ def _planted(jvp=_sin_jvp, vjp=lambda ct, x, *, out: (ct * fnp.cos(x),), batch=N
 
 
 def _fuzz_only(prim, max_examples=40):
-    @settings(max_examples=max_examples, derandomize=True, deadline=None, database=None)
+    @settings(max_examples=max_examples, derandomize=True, deadline=None, database=None, report_multiple_bugs=False)
     @given(programs(primitives=[prim], include_registry=False, structural=False))
     def fuzz(program):
         run_all_checks(program)
