@@ -24,7 +24,7 @@ from ._base import _SCALARS, asarray as _asarray, from_host, normalize_axis
 
 __all__ = ["array", "asarray", "zeros", "ones", "full", "empty", "zeros_like", "ones_like", "full_like",
            "empty_like", "arange", "linspace", "logspace", "meshgrid", "eye", "identity", "tri", "diag",
-           "diagflat"]
+           "diagflat", "from_dlpack"]
 
 
 def _dtype(dtype, fill=None):
@@ -374,3 +374,29 @@ def diagflat(v, k=0):
     """A 2-d array with the flattened ``v`` on its ``k``-th diagonal."""
     from .shape import ravel
     return diag(ravel(_asarray(v)), k)
+
+
+def from_dlpack(x, *, device=None, copy=None):
+    """An fnx array from any object with ``__dlpack__`` (numpy, cupy, torch, jax...).
+
+    By default fnx copies the data, since the producer could still write to a
+    shared buffer and fnx arrays are immutable. ``copy=False`` shares it with
+    no copy (on a GPU too); the caller then promises not to mutate the
+    producer's array afterwards.
+
+    >>> import numpy as np, fnx.numpy as fnp
+    >>> fnp.from_dlpack(np.arange(3.0))
+    Array([0., 1., 2.], dtype=float64)
+    """
+    if not hasattr(x, "__dlpack__"):
+        raise TypeError(f"from_dlpack: {type(x).__name__} does not implement __dlpack__")
+    dev_type, dev_id = x.__dlpack_device__()
+    if int(dev_type) == 1:  # kDLCPU
+        payload = np.from_dlpack(x)
+        payload = payload if copy is False else np.array(payload, copy=True)
+        return _place(from_host(payload, backend.CPU), device)
+    import cupy
+    payload = cupy.from_dlpack(x)
+    payload = payload if copy is False else payload.copy()
+    from ..core.array import wrap as _wrap
+    return _place(_wrap(payload, backend.parse_device(f"cuda:{int(dev_id)}")), device)
