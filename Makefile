@@ -19,6 +19,16 @@ demo: $(STAMP)
 test: $(STAMP)
 	$(BIN)/python -m pytest
 
+# Checks that fnx, the hand-written numpy floor and the peers (torch, jax, when installed) agree, then
+# times them side by side and writes bench/RESULTS.md. OPENBLAS_CORETYPE/OPENBLAS_L2_SIZE, which this
+# environment may set for older OpenBLAS builds, would make numpy pick slower kernels: unset here only.
+bench: $(VENV)/.fnx-bench-installed
+	env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE $(BIN)/python -m bench $(BENCH_ARGS)
+
+$(VENV)/.fnx-bench-installed: $(STAMP)
+	$(BIN)/python -m pip install -q -e '.[bench]'
+	touch $@
+
 test-thorough: $(STAMP)
 	FNX_HYPOTHESIS_PROFILE=thorough $(BIN)/python -m pytest
 

@@ -1,0 +1,44 @@
+"""The benchmark suite still runs: every fnx workload, once, at a tiny size, agrees with the numpy floor.
+
+This is not a timing test (the ratios are `make bench`'s business); it keeps
+bench/ from rotting as fnx changes, and checks the hand-written floors against
+fnx's derivatives, which is what makes the floors worth comparing with.
+"""
+import os
+import sys
+
+import pytest
+
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+
+from bench import run, workloads  # noqa: E402
+
+
+@pytest.mark.parametrize("key", list(workloads.WORKLOADS))
+def test_fnx_agrees_with_the_floor(key):
+    w = workloads.WORKLOADS[key](small=True)
+    rows = [i for i in w.impls if i.backend in ("numpy", "fnx") and i.make is not None]
+    steps, failed = run.check(w, rows)
+    assert not failed
+    assert set(steps) == {i.label for i in rows}
+    assert any(i.backend == "fnx" for i in rows)
+
+
+def test_targets_name_existing_rows():
+    for key, _, num, den, _, measure in run.TARGETS:
+        labels = {i.label for i in workloads.WORKLOADS[key](small=True).impls}
+        assert num in labels and den in labels, (key, num, den)
+        assert measure in ("time", "peak", "speedup")
+
+
+def test_timing_and_report_on_a_tiny_workload(tmp_path):
+    w = workloads.w1(small=True)
+    rows = [i for i in w.impls if i.backend in ("numpy", "fnx") and i.make is not None]
+    steps, _ = run.check(w, rows)
+    times = run.time_rows([(label, step, None) for label, step in steps.items()], budget=0.01)
+    assert all(len(t) >= 3 and min(t) > 0 for t in times.values())
+    res = run.Result(w)
+    for label, t in times.items():
+        res.order.append(label)
+        res.add(label, t)
+    assert "numpy floor" in run.table(res) and "1.00x" in run.table(res)
