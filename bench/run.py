@@ -486,13 +486,13 @@ def main(argv=None):
     targets = [t for t in evaluate_targets(results) if t[3] != "not run"]
     print("\nTargets:")
     for name, text, one, verdict in targets:
-        print(f"  {verdict[:4]:4s} {name}: {text}" + (f" (1 BLAS thread: {one})" if one else "")
-              + (f" {verdict[5:]}" if len(verdict) > 4 else ""))
+        head, _, tail = verdict.partition(" ")
+        print(f"  {head:4s} {name}: {text}" + (f" (1 BLAS thread: {one})" if one else "") + (f" {tail}" if tail else ""))
     print(f"\nbench took {time.perf_counter() - t0:.0f} s")
     if out_path:
         with open(out_path, "w") as f:
             f.write(report(results, targets, started, load_before, os.getloadavg(), args))
-        print(f"wrote {os.path.relpath(out_path)}")
+        print(f"wrote {out_path}")
     return 0
 
 

@@ -66,19 +66,25 @@ def _dilate(xp, x, dilation):
 
 
 def _pad(xp, x, padding, value=0):
-    """The trailing axes padded by ``(lo, hi)`` pairs of ``value``; a negative entry crops."""
+    """The trailing axes padded by ``(lo, hi)`` pairs of ``value``; a negative entry crops.
+
+    Padding comes first and cropping second, so a crop may reach into the padding
+    (``(2, -1)`` on one element keeps a single padded zero), as the shape rule counts.
+    """
     if all(lo == 0 and hi == 0 for lo, hi in padding):
         return x
     lead = x.ndim - len(padding)
-    crop = tuple(slice(max(-lo, 0), max(n - max(-hi, 0), max(-lo, 0)))
-                 for (lo, hi), n in zip(padding, x.shape[lead:]))
-    x = x[(Ellipsis,) + crop]
-    if all(lo <= 0 and hi <= 0 for lo, hi in padding):
-        return x
-    shape = x.shape[:lead] + tuple(n + max(lo, 0) + max(hi, 0) for (lo, hi), n in zip(padding, x.shape[lead:]))
-    out = xp.zeros(shape, x.dtype) if value == 0 else xp.full(shape, value, x.dtype)
-    out[(Ellipsis,) + tuple(slice(max(lo, 0), max(lo, 0) + n) for (lo, _), n in zip(padding, x.shape[lead:]))] = x
-    return out
+    if any(lo > 0 or hi > 0 for lo, hi in padding):
+        shape = x.shape[:lead] + tuple(n + max(lo, 0) + max(hi, 0)
+                                       for (lo, hi), n in zip(padding, x.shape[lead:]))
+        out = xp.zeros(shape, x.dtype) if value == 0 else xp.full(shape, value, x.dtype)
+        out[(Ellipsis,) + tuple(slice(max(lo, 0), max(lo, 0) + n)
+                                for (lo, _), n in zip(padding, x.shape[lead:]))] = x
+        x = out
+    if any(lo < 0 or hi < 0 for lo, hi in padding):
+        x = x[(Ellipsis,) + tuple(slice(max(-lo, 0), n - max(-hi, 0))
+                                  for (lo, hi), n in zip(padding, x.shape[lead:]))]
+    return x
 
 
 def _windows(xp, x, window, strides, dilation):

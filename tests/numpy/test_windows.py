@@ -252,3 +252,14 @@ def test_errors_name_the_operation():
         W.patches_transpose(fnp.ones((3, 2)), (5,), (2,))
     with pytest.raises(ValueError, match="max_pool: padding must be non-negative"):
         W.max_pool(fnp.ones(4), (2,), padding=[(-1, 0)])
+
+
+def test_regression_crop_reaching_into_padding():
+    """Found by CI: padding (2, -1) on one element must keep one padded zero (pad first, then crop)."""
+    import fnx.numpy.windows as W
+    from fnx.testing import check_grads
+    x = fnp.asarray(np.array([[[0.3]]]))
+    w = fnp.asarray(np.array([[[0.7]]]))
+    f = lambda x, w: W.conv_general_dilated(x, w, (2,), ((2, -1),), (1,), (1,), 1)
+    assert np.asarray(f(x, w)).tolist() == [[[0.0]]]
+    check_grads(f, (x, w), order=2)
