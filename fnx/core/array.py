@@ -221,7 +221,3 @@ def wrap(value, device=backend.CPU):
     a._value = value
     a._device = device
     return a
-
-
-def concrete_error(transform, what):
-    return TracerError(f"{what}: a traced value inside {transform} has no concrete value")

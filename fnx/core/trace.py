@@ -192,9 +192,5 @@ def _prim_bind(self, *args, **params):
 _primitive.Primitive.bind = _prim_bind
 
 
-def is_tracer(x):
-    return isinstance(x, Tracer)
-
-
 def concreteness_error(transform, what, hint):
     return TracerError(f"{what}: the value is traced by {transform} and has no concrete value here. {hint}")

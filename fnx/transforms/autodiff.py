@@ -183,7 +183,7 @@ class ReverseTrace(Trace):
             return value
         return ReverseTracer(self.main, value, node, index)
 
-    def _record_call(self, name, vjp_rule, args, fun_of_primals):
+    def _record_call(self, name, args, fun_of_primals):
         """Records a call whose backward rule is a closure (custom_vjp, custom_jvp)."""
         main = self.main
         primals = [a.primal if type(a) is ReverseTracer and a._main is main else a for a in args]
@@ -209,7 +209,7 @@ class ReverseTrace(Trace):
                                     f"{'' if not isinstance(grads, tuple) else f' of length {len(grads)}'}")
                 return grads
             return out, vjp_closure
-        return self._record_call(f"custom_vjp[{getattr(fun, '__name__', 'f')}]", None, args, run)
+        return self._record_call(f"custom_vjp[{getattr(fun, '__name__', 'f')}]", args, run)
 
     def process_custom_jvp(self, fun, rule, args):
         # The tangent output of a JVP rule is linear in the tangents, so the VJP
@@ -226,7 +226,7 @@ class ReverseTrace(Trace):
                 ct_tree = tree_util.structure(out).unflatten(list(cts))
                 return vjp(tangent_out, *zeros)[1](ct_tree)
             return out, vjp_closure
-        return self._record_call(f"custom_jvp[{getattr(fun, '__name__', 'f')}]", None, args, run)
+        return self._record_call(f"custom_jvp[{getattr(fun, '__name__', 'f')}]", args, run)
 
 
 def toposort(roots):
