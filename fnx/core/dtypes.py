@@ -85,12 +85,23 @@ def scalar_dtype(x):
     raise DTypeError(f"not a scalar: {x!r} of type {type(x).__name__}")
 
 
+# A weak Python scalar of each type leaves an array of these dtype kinds unchanged (NEP 50).
+_WEAK_KEEPS = {bool: "biufc", int: "fc", float: "fc"}
+
+
 def result_type(*operands):
     """NumPy 2 promotion over dtypes and weak Python scalars.
 
     Arguments are dtypes, objects with a ``.dtype``, or Python scalars (weak).
     When every operand is a Python scalar, floats become the default float dtype.
     """
+    if len(operands) == 2:  # an array and a Python scalar that cannot change its dtype: the common case
+        a, b = operands
+        kinds = _WEAK_KEEPS.get(type(b))
+        if kinds is not None:
+            dt = getattr(a, "dtype", None)
+            if dt is not None and dt.kind in kinds:
+                return dt
     strong = []
     weak = []
     for x in operands:

@@ -47,6 +47,29 @@ class ShapedArray:
         return f"{self.dtype}{list(self.shape)}"
 
 
+class Abstract(ShapedArray):
+    """A value reverse mode did not keep: its shape, dtype and device, no data.
+
+    A VJP rule that declared (through ``residuals``) that it does not read an
+    operand receives this in its place; reading data from it fails loudly.
+    """
+
+    __slots__ = ("device",)
+
+    def __init__(self, shape, dtype, device):
+        self.shape, self.dtype, self.device = shape, dtype, device
+
+    @property
+    def size(self):
+        n = 1
+        for d in self.shape:
+            n *= d
+        return n
+
+    def __repr__(self):
+        return f"Abstract({self.dtype}{list(self.shape)} on {self.device})"
+
+
 class _NotDifferentiable:
     """Marks a primitive whose outputs are integers, booleans or piecewise constant."""
 
@@ -80,13 +103,24 @@ class Primitive:
     ``kind`` is ``"unary"`` or ``"binary"`` for elementwise operations without
     parameters on same-shape operands: such a primitive can be dropped into a
     random program (``fnx.testing.strategies.programs``) with no further help.
+
+    ``kinks(xp, *values, **params)``, for a primitive that is not smooth, gives
+    how far its operands are from the nearest point where it has no derivative
+    (or jumps): an array whose smallest entry is that distance. Gradient checks
+    use it to keep central differences from straddling a kink.
+
+    ``residuals`` says what the VJP rule reads, so reverse mode keeps only that
+    (``None``: everything). A set of ``"inputs"`` (every input), ``"partners"``
+    (an input only when another input is traced: ``x * y`` needs ``y`` for
+    ``x``'s cotangent) and ``"out"``. What is not kept reaches the rule as an
+    :class:`Abstract` value, which has a shape, dtype and device but no data.
     """
 
     __slots__ = ("name", "impl", "shape", "jvp", "vjp", "batch", "multiple_results",
-                 "smooth", "domain", "kind", "__weakref__")
+                 "smooth", "domain", "kind", "kinks", "residuals", "__weakref__")
 
     def __init__(self, name, impl, shape, jvp=None, vjp=None, batch=None,
-                 multiple_results=False, smooth=True, domain="real", kind=None):
+                 multiple_results=False, smooth=True, domain="real", kind=None, kinks=None, residuals=None):
         self.name = name
         self.impl = impl
         self.shape = shape
@@ -97,6 +131,11 @@ class Primitive:
         self.smooth = smooth
         self.domain = domain
         self.kind = kind
+        self.kinks = kinks
+        self.residuals = None if residuals is None else frozenset(residuals)
+        if self.residuals is not None and not self.residuals <= {"inputs", "partners", "out"}:
+            raise ValueError(f"primitive {name}: residuals must name 'inputs', 'partners' or 'out', "
+                             f"got {sorted(self.residuals)}")
 
     @property
     def differentiable(self):

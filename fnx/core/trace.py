@@ -156,25 +156,25 @@ def eval_primitive(prim, args, params):
     vals = []
     for a in args:
         if isinstance(a, Array):
-            d = a._device
-            if dev is None:
-                dev = d
-            elif d is not dev:
-                raise device_mismatch(prim.name, args)
+            if a._device is not dev:
+                if dev is not None:
+                    raise device_mismatch(prim.name, args)
+                dev = a._device
             vals.append(a._value)
         else:
             vals.append(a)
     if dev is None:
         dev = get_default_device()
-    out_dev = params["device"] if "device" in params else dev  # a transfer names its destination
     if dev.platform == "cpu":
         out = prim.impl(np, *vals, **params)
     else:
         with dev.context():
             out = prim.impl(dev.xp, *vals, **params)
+    if params and "device" in params:  # a transfer names its destination
+        dev = params["device"]
     if prim.multiple_results:
-        return tuple(wrap(o, out_dev) for o in out)
-    return wrap(out, out_dev)
+        return tuple(wrap(o, dev) for o in out)
+    return wrap(out, dev)
 
 
 def device_mismatch(opname, args):

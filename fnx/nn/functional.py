@@ -156,8 +156,11 @@ def relu(input, inplace=False):
     >>> F.relu(fnp.array([-1., 0., 2.]))
     Array([0., 0., 2.], dtype=float32)
     """
+    from ..numpy.elementwise import relu_p
     x = fnp.asarray(input)
-    return fnp.where(x > 0, x, 0)
+    if x.dtype.kind not in "fiu":
+        raise DTypeError(f"relu: expected a real array, got {x.dtype}")
+    return relu_p.bind(x)
 
 
 def relu6(input, inplace=False):

@@ -124,18 +124,59 @@ def canonicalize(opname, *args, dtype=None):
             device = a.device
             break
     arrays = []
+    scalars = []
     for a in args:
         if isinstance(a, Array):
             arrays.append(a if a.dtype == dt else _astype(a, dt))
+        elif isinstance(a, _SCALARS):
+            scalars.append(len(arrays))
+            arrays.append(a)
         else:
-            arrays.append(from_host(_to_payload(a, dt), device) if isinstance(a, _SCALARS)
-                          else asarray(a, dt, device=device))
-    shapes = [a.shape for a in arrays]
-    if any(s != shapes[0] for s in shapes):
+            arrays.append(asarray(a, dt, device=device))
+    shapes = [a.shape for a in arrays if type(a) not in _SCALARS]
+    shape = shapes[0] if shapes else ()
+    if any(s != shape for s in shapes):
         shape = broadcast_shapes(opname, *shapes)
         from .shape import broadcast_to
-        arrays = [a if a.shape == shape else broadcast_to(a, shape) for a in arrays]
+        arrays = [a if type(a) in _SCALARS or a.shape == shape else broadcast_to(a, shape) for a in arrays]
+    for i in scalars:
+        arrays[i] = constant(arrays[i], dt, shape, device)
     return arrays, dt
+
+
+def _fits(value, dt):
+    """Whether a Python number becomes a ``dt`` scalar as is (floats always; ints only in range)."""
+    return dt.kind in "fc" or np.can_cast(np.min_scalar_type(value), dt) if type(value) is int else True
+
+
+_constants = {}
+
+
+def constant(value, dtype, shape, device=None):
+    """The Python scalar ``value`` as an untraced array of ``shape``: a broadcast view
+    of one element, bound through no primitive (a constant never gets a cotangent).
+
+    Views over CPU payloads are cached, because the same constants (``* 1.01``,
+    ``+ 1``) come back at every step of a loop.
+    """
+    dev = backend.get_default_device() if device is None else device
+    cacheable = dev.platform == "cpu" and type(value) in (int, float) and value != 0 and value == value
+    if cacheable:
+        key = (value, type(value), dtype, shape, dev)
+        hit = _constants.get(key)
+        if hit is not None:
+            return hit
+    one = _to_payload(value, dtype)
+    if dev.platform == "cpu":
+        out = wrap(np.broadcast_to(one, shape), dev)
+    else:
+        with dev.context():
+            out = wrap(dev.xp.broadcast_to(backend.transfer(one, dev), shape), dev)
+    if cacheable:
+        if len(_constants) >= 512:
+            _constants.clear()
+        _constants[key] = out
+    return out
 
 
 def _astype(x, dt):
@@ -351,6 +392,14 @@ def binary_fn(prim, name=None, doc=None, result=None):
                 return wrap(impl(np, x, y._value), y._device)
         except (ValueError, TypeError):
             pass  # let the canonical path below raise an fnx error naming the operation
+        if ty in _PY_NUMBERS and isinstance(x, Array):  # a traced array and a constant, the common case
+            dt = dtypes.result_type(x, y) if result is None else result(dtypes.result_type(x, y))
+            if x.dtype == dt and _fits(y, dt):
+                return prim.bind(x, constant(y, dt, x.shape, x.device))
+        elif tx in _PY_NUMBERS and isinstance(y, Array):
+            dt = dtypes.result_type(y, x) if result is None else result(dtypes.result_type(y, x))
+            if y.dtype == dt and _fits(x, dt):
+                return prim.bind(constant(x, dt, y.shape, y.device), y)
         if not isinstance(x, (Array, np.ndarray, np.generic) + _SCALARS):
             x = asarray(x)
         if not isinstance(y, (Array, np.ndarray, np.generic) + _SCALARS):

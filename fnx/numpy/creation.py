@@ -20,6 +20,7 @@ import numpy as np
 
 from ..core import backend, dtypes
 from ..core.array import Array, wrap
+from ..core.primitive import Abstract
 from ._base import _SCALARS, asarray as _asarray, from_host, normalize_axis
 
 __all__ = ["array", "asarray", "zeros", "ones", "full", "empty", "zeros_like", "ones_like", "full_like",
@@ -151,7 +152,7 @@ def _shape_dtype(a, dtype, shape, opname):
 
 def _device_of(a, device):
     """``*_like`` arrays land on ``a``'s device unless told otherwise (as in NumPy 2 and PyTorch)."""
-    return device if device is not None else getattr(a, "device", None) if isinstance(a, Array) else None
+    return device if device is not None else getattr(a, "device", None) if isinstance(a, (Array, Abstract)) else None
 
 
 def zeros_like(a, dtype=None, order="K", subok=True, shape=None, *, device=None):

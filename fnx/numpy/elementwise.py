@@ -60,6 +60,35 @@ def _real_shape(x):
     return ShapedArray(x.shape, _real_dtype(x.dtype))
 
 
+# ``kinks`` functions: how far operands are from where an operation loses its derivative or jumps.
+# They are testing oracles (``fnx.testing.kink_distance``), computed on payloads with ``xp``.
+
+def _apart(xp, x, y):
+    return xp.abs(x - y)
+
+
+def _to_integers(xp, x, nonzero=False):
+    """Distance to the nearest integer (nonzero integer: ``trunc`` is continuous at 0)."""
+    d = xp.abs(x - xp.rint(x))
+    return xp.maximum(d, 1.0 - xp.abs(x)) if nonzero else d
+
+
+def _to_halves(xp, x, decimals=0):
+    """Distance to the nearest half-integer (of ``10**-decimals``), where rounding jumps."""
+    s = 10.0 ** decimals
+    return xp.abs(x * s - xp.floor(x * s) - 0.5) / s
+
+
+def _to_multiples(xp, x, y, nonzero=False):
+    """Distance of ``(x, y)`` from the lines ``x = k y`` (integer ``k``, nonzero for ``trunc``) and from
+    ``y = 0``: where ``floor(x / y)`` or ``trunc(x / y)`` steps."""
+    q = x / xp.where(y == 0, 1.0, y)
+    k = xp.rint(q)
+    if nonzero:
+        k = xp.where(k == 0, xp.where(q < 0, -1.0, 1.0), k)
+    return xp.minimum(xp.abs(x - k * y) / xp.sqrt(1.0 + k * k), xp.abs(y))
+
+
 # ----- casts ----------------------------------------------------------------------------
 
 
@@ -81,11 +110,19 @@ def _convert_vjp(ct, x, *, out, dtype):
     return (ct if ct.dtype == x.dtype else convert_p.bind(ct, dtype=x.dtype),)
 
 
+def _convert_kinks(xp, x, *, dtype):
+    # A cast to an integer truncates (steps at the nonzero integers), to bool steps at 0.
+    x = xp.asarray(x)
+    if x.dtype.kind not in "fc" or dtype.kind in "fc":
+        return xp.full(x.shape, xp.inf)
+    return xp.abs(x) if dtype.kind == "b" else _to_integers(xp, xp.real(x), nonzero=True)
+
+
 convert_p = defprim(
     "convert_element_type",
     impl=lambda xp, x, *, dtype: xp.asarray(x).astype(dtype),
     shape=lambda x, *, dtype: ShapedArray(x.shape, dtype),
-    jvp=_convert_jvp, vjp=_convert_vjp)
+    jvp=_convert_jvp, vjp=_convert_vjp, residuals=(), kinks=_convert_kinks)
 
 
 def astype(x, dtype, copy=True):
@@ -99,23 +136,28 @@ def astype(x, dtype, copy=True):
 
 # ----- arithmetic ---------------------------------------------------------------------------
 
-add_p = binary("add", lambda xp, x, y: xp.add(x, y), lambda x, y, out: 1.0, lambda x, y, out: 1.0)
+add_p = binary("add", lambda xp, x, y: xp.add(x, y), lambda x, y, out: 1.0, lambda x, y, out: 1.0,
+               residuals=())
 subtract_p = binary("subtract", lambda xp, x, y: xp.subtract(x, y), lambda x, y, out: 1.0,
-                    lambda x, y, out: -1.0)
-multiply_p = binary("multiply", lambda xp, x, y: xp.multiply(x, y), lambda x, y, out: y, lambda x, y, out: x)
+                    lambda x, y, out: -1.0, residuals=())
+multiply_p = binary("multiply", lambda xp, x, y: xp.multiply(x, y), lambda x, y, out: y, lambda x, y, out: x,
+                    residuals=("partners",))
 divide_p = binary("true_divide", lambda xp, x, y: xp.true_divide(x, y), lambda x, y, out: 1.0 / y,
                   lambda x, y, out: -out / y, domain="nonzero_second")
 floor_divide_p = not_differentiable("floor_divide", lambda xp, x, y: xp.floor_divide(x, y), same_shape,
-                                    domain="nonzero_second")
+                                    domain="nonzero_second", kinks=_to_multiples)
 # x - y * q with q = floor(x / y) (remainder) or trunc(x / y) (fmod), q piecewise constant.
 remainder_p = binary("remainder", lambda xp, x, y: xp.remainder(x, y), lambda x, y, out: 1.0,
-                     lambda x, y, out: -floor_divide(x, y), smooth=False, domain="nonzero_second")
+                     lambda x, y, out: -floor_divide(x, y), smooth=False, domain="nonzero_second",
+                     kinks=_to_multiples)
 fmod_p = binary("fmod", lambda xp, x, y: xp.fmod(x, y), lambda x, y, out: 1.0,
-                lambda x, y, out: -trunc(true_divide(x, y)), smooth=False, domain="nonzero_second")
-negative_p = unary("negative", lambda xp, x: xp.negative(x), lambda x, out: -1.0)
+                lambda x, y, out: -trunc(true_divide(x, y)), smooth=False, domain="nonzero_second",
+                kinks=lambda xp, x, y: _to_multiples(xp, x, y, nonzero=True))
+negative_p = unary("negative", lambda xp, x: xp.negative(x), lambda x, out: -1.0, residuals=())
 reciprocal_p = unary("reciprocal", lambda xp, x: xp.reciprocal(x), lambda x, out: -out * out, domain="nonzero")
-square_p = unary("square", lambda xp, x: xp.square(x), lambda x, out: 2.0 * x)
-sign_p = not_differentiable("sign", lambda xp, x: xp.sign(x), same_shape, domain="nonzero")
+square_p = unary("square", lambda xp, x: xp.square(x), lambda x, out: 2.0 * x, residuals=("inputs",))
+sign_p = not_differentiable("sign", lambda xp, x: xp.sign(x), same_shape, domain="nonzero",
+                            kinks=lambda xp, x: xp.abs(x))
 
 
 def _unit_conj(x, out):
@@ -136,7 +178,7 @@ def _abs_vjp(ct, x, *, out):
 
 
 abs_p = defprim("absolute", impl=lambda xp, x: xp.abs(x), shape=_real_shape, jvp=_abs_jvp, vjp=_abs_vjp,
-                smooth=False)
+                smooth=False, kind="unary", kinks=lambda xp, x: xp.abs(x))
 
 
 def _copysign_dx(x, y):
@@ -151,7 +193,7 @@ def _copysign_jvp(primals, tangents):
 # |x| with the sign of y: a kink in x at 0, a step in y (zero derivative).
 copysign_p = defprim("copysign", impl=lambda xp, x, y: xp.copysign(x, y), shape=same_shape, jvp=_copysign_jvp,
                      vjp=lambda ct, x, y, *, out: ((lambda: ct * _copysign_dx(x, y)), None),
-                     smooth=False, domain="nonzero")
+                     smooth=False, kind="binary", kinks=lambda xp, x, y: xp.minimum(xp.abs(x), xp.abs(y)))
 
 # ----- powers, exponentials and logarithms ------------------------------------------------------
 
@@ -167,10 +209,10 @@ def _power_dy(x, y, out):
 
 
 power_p = binary("power", lambda xp, x, y: xp.power(x, y), _power_dx, _power_dy, domain="positive_first")
-exp_p = unary("exp", lambda xp, x: xp.exp(x), lambda x, out: out)
+exp_p = unary("exp", lambda xp, x: xp.exp(x), lambda x, out: out, residuals=("out",))
 exp2_p = unary("exp2", lambda xp, x: xp.exp2(x), lambda x, out: out * _LN2)
 expm1_p = unary("expm1", lambda xp, x: xp.expm1(x), lambda x, out: out + 1.0)
-log_p = unary("log", lambda xp, x: xp.log(x), lambda x, out: 1.0 / x, domain="positive")
+log_p = unary("log", lambda xp, x: xp.log(x), lambda x, out: 1.0 / x, domain="positive", residuals=("inputs",))
 log2_p = unary("log2", lambda xp, x: xp.log2(x), lambda x, out: 1.0 / (x * _LN2), domain="positive")
 log10_p = unary("log10", lambda xp, x: xp.log10(x), lambda x, out: 1.0 / (x * _LN10), domain="positive")
 log1p_p = unary("log1p", lambda xp, x: xp.log1p(x), lambda x, out: 1.0 / (1.0 + x), domain="open_unit_ball")
@@ -179,15 +221,16 @@ logaddexp_p = binary("logaddexp", lambda xp, x, y: xp.logaddexp(x, y), lambda x,
                      lambda x, y, out: exp(y - out))
 logaddexp2_p = binary("logaddexp2", lambda xp, x, y: xp.logaddexp2(x, y), lambda x, y, out: exp2(x - out),
                       lambda x, y, out: exp2(y - out))
-sqrt_p = unary("sqrt", lambda xp, x: xp.sqrt(x), lambda x, out: 0.5 / out, domain="positive")
+sqrt_p = unary("sqrt", lambda xp, x: xp.sqrt(x), lambda x, out: 0.5 / out, domain="positive",
+               residuals=("out",))
 cbrt_p = unary("cbrt", lambda xp, x: xp.cbrt(x), lambda x, out: 1.0 / (3.0 * out * out), domain="nonzero")
 hypot_p = binary("hypot", lambda xp, x, y: xp.hypot(x, y), lambda x, y, out: x / out,
                  lambda x, y, out: y / out, domain="nonzero")
 
 # ----- trigonometric and hyperbolic -----------------------------------------------------------
 
-sin_p = unary("sin", lambda xp, x: xp.sin(x), lambda x, out: cos(x))
-cos_p = unary("cos", lambda xp, x: xp.cos(x), lambda x, out: -sin(x))
+sin_p = unary("sin", lambda xp, x: xp.sin(x), lambda x, out: cos(x), residuals=("inputs",))
+cos_p = unary("cos", lambda xp, x: xp.cos(x), lambda x, out: -sin(x), residuals=("inputs",))
 tan_p = unary("tan", lambda xp, x: xp.tan(x), lambda x, out: 1.0 + out * out, domain="open_unit_ball")
 arcsin_p = unary("arcsin", lambda xp, x: xp.arcsin(x), lambda x, out: 1.0 / sqrt(1.0 - x * x),
                  domain="open_unit_ball")
@@ -199,7 +242,7 @@ arctan2_p = binary("arctan2", lambda xp, y, x: xp.arctan2(y, x), lambda y, x, ou
                    lambda y, x, out: -y / (x * x + y * y), domain="nonzero")
 sinh_p = unary("sinh", lambda xp, x: xp.sinh(x), lambda x, out: cosh(x))
 cosh_p = unary("cosh", lambda xp, x: xp.cosh(x), lambda x, out: sinh(x))
-tanh_p = unary("tanh", lambda xp, x: xp.tanh(x), lambda x, out: 1.0 - out * out)
+tanh_p = unary("tanh", lambda xp, x: xp.tanh(x), lambda x, out: 1.0 - out * out, residuals=("out",))
 arcsinh_p = unary("arcsinh", lambda xp, x: xp.arcsinh(x), lambda x, out: 1.0 / sqrt(x * x + 1.0))
 arccosh_p = unary("arccosh", lambda xp, x: xp.arccosh(x), lambda x, out: 1.0 / sqrt(x * x - 1.0),
                   domain="above_one")
@@ -208,13 +251,18 @@ arctanh_p = unary("arctanh", lambda xp, x: xp.arctanh(x), lambda x, out: 1.0 / (
 
 # ----- rounding: piecewise constant, so their derivative is zero wherever it exists -----------
 
-floor_p = not_differentiable("floor", lambda xp, x: xp.floor(x), same_shape, domain="away_from_integers")
-ceil_p = not_differentiable("ceil", lambda xp, x: xp.ceil(x), same_shape, domain="away_from_integers")
-trunc_p = not_differentiable("trunc", lambda xp, x: xp.trunc(x), same_shape, domain="away_from_integers")
-fix_p = not_differentiable("fix", lambda xp, x: xp.fix(x), same_shape, domain="away_from_integers")
-rint_p = not_differentiable("rint", lambda xp, x: xp.rint(x), same_shape, domain="away_from_integers")
+floor_p = not_differentiable("floor", lambda xp, x: xp.floor(x), same_shape, domain="away_from_integers",
+                             kinks=_to_integers)
+ceil_p = not_differentiable("ceil", lambda xp, x: xp.ceil(x), same_shape, domain="away_from_integers",
+                            kinks=_to_integers)
+trunc_p = not_differentiable("trunc", lambda xp, x: xp.trunc(x), same_shape, domain="away_from_integers",
+                             kinks=lambda xp, x: _to_integers(xp, x, nonzero=True))
+fix_p = not_differentiable("fix", lambda xp, x: xp.fix(x), same_shape, domain="away_from_integers",
+                           kinks=lambda xp, x: _to_integers(xp, x, nonzero=True))
+rint_p = not_differentiable("rint", lambda xp, x: xp.rint(x), same_shape, domain="away_from_integers",
+                            kinks=_to_halves)
 round_p = not_differentiable("round", lambda xp, x, *, decimals: xp.round(x, decimals), same_shape,
-                             domain="away_from_integers")
+                             domain="away_from_integers", kinks=_to_halves)
 
 # ----- selection -------------------------------------------------------------------------------
 
@@ -230,13 +278,13 @@ def _nan_other(x, y):
 
 
 maximum_p = binary("maximum", lambda xp, x, y: xp.maximum(x, y), _max_dx,
-                   lambda x, y, out: _max_dx(y, x, out), smooth=False)
+                   lambda x, y, out: _max_dx(y, x, out), smooth=False, kinks=_apart)
 minimum_p = binary("minimum", lambda xp, x, y: xp.minimum(x, y), lambda x, y, out: _max_dx(y, x, out),
-                   lambda x, y, out: _max_dx(x, y, out), smooth=False)
+                   lambda x, y, out: _max_dx(x, y, out), smooth=False, kinks=_apart)
 fmax_p = binary("fmax", lambda xp, x, y: xp.fmax(x, y), lambda x, y, out: _max_dx(x, y, out) + _nan_other(x, y),
-                lambda x, y, out: _max_dx(y, x, out) + _nan_other(y, x), smooth=False)
+                lambda x, y, out: _max_dx(y, x, out) + _nan_other(y, x), smooth=False, kinks=_apart)
 fmin_p = binary("fmin", lambda xp, x, y: xp.fmin(x, y), lambda x, y, out: _max_dx(y, x, out) + _nan_other(x, y),
-                lambda x, y, out: _max_dx(x, y, out) + _nan_other(y, x), smooth=False)
+                lambda x, y, out: _max_dx(x, y, out) + _nan_other(y, x), smooth=False, kinks=_apart)
 
 
 def _where_jvp(primals, tangents):
@@ -254,9 +302,32 @@ def _where_vjp(ct, c, x, y, *, out):
     return None, (lambda: where_p.bind(c, ct, zeros)), (lambda: where_p.bind(c, zeros, ct))
 
 
+# Linear in x and y, so smooth: where the condition flips is a step of the comparison that computed it.
 where_p = defprim("select", impl=lambda xp, c, x, y: xp.where(c, x, y),
                   shape=lambda c, x, y: ShapedArray(x.shape, x.dtype),
-                  jvp=_where_jvp, vjp=_where_vjp, smooth=False)
+                  jvp=_where_jvp, vjp=_where_vjp, residuals=("partners",))
+
+
+# relu is a primitive, not where(x > 0, x, 0): numpy's maximum is several times faster than
+# its where, and the rule reads only the output's sign, so x itself need not be kept. Its
+# derivative is a primitive too (ct where out > 0, PyTorch's 0 at 0), so it differentiates again.
+relu_p = defprim("relu", impl=lambda xp, x: xp.maximum(x, 0), shape=same_shape,
+                 jvp=lambda primals, tangents: _relu_jvp(primals[0], tangents[0]),
+                 vjp=lambda ct, x, *, out: (relu_grad_p.bind(ct, out),),
+                 batch=lambda vals, bdims: (relu_p.bind(vals[0]), bdims[0]),
+                 smooth=False, residuals=("out",), kinks=lambda xp, x: xp.abs(x))
+relu_grad_p = defprim("relu_grad", impl=lambda xp, ct, out: xp.multiply(ct, out > 0), shape=same_shape,
+                      jvp=lambda primals, tangents: (relu_grad_p.bind(*primals),
+                                                     None if tangents[0] is None
+                                                     else relu_grad_p.bind(tangents[0], primals[1])),
+                      vjp=lambda g, ct, y, *, out: (relu_grad_p.bind(g, y), None),
+                      batch=lambda vals, bdims: batch_elementwise(relu_grad_p, vals, bdims, {}),
+                      smooth=False, residuals=("partners",), kinks=lambda xp, ct, y: xp.abs(y))
+
+
+def _relu_jvp(x, t):
+    out = relu_p.bind(x)
+    return out, relu_grad_p.bind(t, out)
 
 
 def _stop_gradient_jvp(primals, tangents):
@@ -264,7 +335,7 @@ def _stop_gradient_jvp(primals, tangents):
 
 
 stop_gradient_p = defprim("stop_gradient", impl=lambda xp, x: x, shape=same_shape,
-                          jvp=_stop_gradient_jvp, vjp=lambda ct, x, *, out: (None,))
+                          jvp=_stop_gradient_jvp, vjp=lambda ct, x, *, out: (None,), residuals=())
 
 # ----- comparisons, logic, bits: boolean or integer outputs -------------------------------------
 
@@ -274,6 +345,8 @@ less_p = not_differentiable("less", lambda xp, x, y: xp.less(x, y), bool_shape)
 less_equal_p = not_differentiable("less_equal", lambda xp, x, y: xp.less_equal(x, y), bool_shape)
 greater_p = not_differentiable("greater", lambda xp, x, y: xp.greater(x, y), bool_shape)
 greater_equal_p = not_differentiable("greater_equal", lambda xp, x, y: xp.greater_equal(x, y), bool_shape)
+for _cmp in (equal_p, not_equal_p, less_p, less_equal_p, greater_p, greater_equal_p):
+    _cmp.kinks = _apart  # a comparison steps where its operands meet
 logical_and_p = not_differentiable("logical_and", lambda xp, x, y: xp.logical_and(x, y), bool_shape)
 logical_or_p = not_differentiable("logical_or", lambda xp, x, y: xp.logical_or(x, y), bool_shape)
 logical_xor_p = not_differentiable("logical_xor", lambda xp, x, y: xp.logical_xor(x, y), bool_shape)
@@ -281,7 +354,7 @@ logical_not_p = not_differentiable("logical_not", lambda xp, x: xp.logical_not(x
 isnan_p = not_differentiable("isnan", lambda xp, x: xp.isnan(x), bool_shape)
 isinf_p = not_differentiable("isinf", lambda xp, x: xp.isinf(x), bool_shape)
 isfinite_p = not_differentiable("isfinite", lambda xp, x: xp.isfinite(x), bool_shape)
-signbit_p = not_differentiable("signbit", lambda xp, x: xp.signbit(x), bool_shape)
+signbit_p = not_differentiable("signbit", lambda xp, x: xp.signbit(x), bool_shape, kinks=lambda xp, x: xp.abs(x))
 bitwise_and_p = not_differentiable("bitwise_and", lambda xp, x, y: xp.bitwise_and(x, y), same_shape)
 bitwise_or_p = not_differentiable("bitwise_or", lambda xp, x, y: xp.bitwise_or(x, y), same_shape)
 bitwise_xor_p = not_differentiable("bitwise_xor", lambda xp, x, y: xp.bitwise_xor(x, y), same_shape)

@@ -188,7 +188,7 @@ def _gather_jvp(primals, tangents, *, index):
 gather_p = defprim(
     "gather", impl=lambda xp, x, *idx, index: x[index_tuple(index, idx)], shape=_indexed_aval, jvp=_gather_jvp,
     vjp=lambda ct, x, *idx, out, index: (scatter_add_p.bind(_zeros_like(x), ct, *idx, index=index),)
-    + (None,) * len(idx), batch=_gather_batch)
+    + (None,) * len(idx), batch=_gather_batch, residuals=("partners",))
 
 
 def _scatter_add_jvp(primals, tangents, *, index):
@@ -308,7 +308,18 @@ def _extremum(name, ufunc):
         share = ct / count
         return share * mx, gather_p.bind(share, *idx, index=index) * mv, *(None,) * len(idx)
 
-    prim = defprim(name, impl=_scatter_impl(ufunc), shape=_update_aval, jvp=jvp, vjp=vjp, smooth=False)
+    def kinks(xp, x, v, *idx, index):
+        # Per target: the gap between its two largest competitors, x's element and the updates sent there.
+        sign = 1.0 if ufunc == "maximum" else -1.0
+        out = prim.impl(xp, x, v, *idx, index=index)
+        dx, dv = sign * (out - x), sign * (gather_p.impl(xp, out, *idx, index=index) - v)
+        ties = scatter_add_p.impl(xp, (dx == 0).astype(x.dtype), (dv == 0).astype(v.dtype), *idx, index=index)
+        second = _scatter_impl("minimum")(xp, xp.where(dx > 0, dx, xp.inf), xp.where(dv > 0, dv, xp.inf), *idx,
+                                          index=index)
+        return xp.where(ties > 1, 0.0, second)
+
+    prim = defprim(name, impl=_scatter_impl(ufunc), shape=_update_aval, jvp=jvp, vjp=vjp, smooth=False,
+                   kinks=kinks)
     prim.batch = _scatter_batch(prim)
     return prim
 

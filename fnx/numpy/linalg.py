@@ -144,7 +144,7 @@ matmul_p = defprim(
     "matmul", impl=lambda xp, x, y: xp.matmul(x, y),
     shape=lambda x, y: ShapedArray(x.shape[:-1] + y.shape[-1:], x.dtype),
     jvp=_matmul_jvp, batch=lambda vals, bdims: _front(matmul_p, vals, bdims, {}),
-    vjp=lambda ct, x, y, *, out: ((lambda: _mm(ct, _T(y))), (lambda: _mm(_T(x), ct))))
+    vjp=lambda ct, x, y, *, out: ((lambda: _mm(ct, _T(y))), (lambda: _mm(_T(x), ct))), residuals=("partners",))
 
 
 def _promote(*arrays, floating=False):
@@ -269,7 +269,7 @@ einsum_p = defprim(
     "einsum", impl=lambda xp, *ops, spec: opt_einsum.contract(spec, *ops, backend=xp.__name__),
     shape=_einsum_shape, jvp=_einsum_jvp, batch=_einsum_batch,
     vjp=lambda ct, *ops, out, spec: tuple((lambda k=k: _einsum_transpose(spec, k, ct, ops))
-                                          for k in range(len(ops))))
+                                          for k in range(len(ops))), residuals=("partners",))
 
 
 def _einsum_bind(spec, *ops):

@@ -81,7 +81,7 @@ def _restore(y, x_shape, axes):
 # ----- sum and product ---------------------------------------------------------------------------
 
 sum_p = defprim("reduce_sum", impl=lambda xp, x, *, axes: xp.sum(x, axis=axes, dtype=x.dtype), shape=_reduce_shape,
-                vjp=lambda ct, x, *, out, axes: (_restore(ct, x.shape, axes),))
+                vjp=lambda ct, x, *, out, axes: (_restore(ct, x.shape, axes),), residuals=())
 sum_p.jvp = linear_jvp(sum_p)
 sum_p.batch = _reduce_batch(sum_p)
 
@@ -117,8 +117,25 @@ prod_p.batch = _reduce_batch(prod_p)
 # ----- extrema --------------------------------------------------------------------------------------
 
 
+def _top_gap(xp, v):
+    """The gap between the two largest entries along ``v``'s last axis (0 on a tie, inf when fewer than
+    two compete): how far a maximum over that axis is from changing hands. A ``kinks`` helper."""
+    if v.shape[-1] < 2:
+        return xp.full(v.shape[:-1], xp.inf)
+    s = xp.sort(v, axis=-1)
+    return s[..., -1] - s[..., -2]
+
+
 def _extremum(name, reduce):
     """A max-like reduction: the derivative is shared evenly by the elements attaining the result."""
+    sign = 1.0 if reduce == "max" else -1.0
+
+    def kinks(xp, x, *, axes):
+        x = xp.asarray(x)
+        kept = tuple(n for d, n in enumerate(x.shape) if d not in axes)
+        last = xp.moveaxis(x, axes, tuple(range(-len(axes), 0)))
+        return _top_gap(xp, sign * last.reshape(kept + (math.prod(x.shape[d] for d in axes),)))
+
     def weights(x, out, axes):
         hit = el.astype(el.equal(x, _restore(out, x.shape, axes)), x.dtype)
         return hit / _restore(sum_p.bind(hit, axes=axes), x.shape, axes)
@@ -132,7 +149,7 @@ def _extremum(name, reduce):
         return (_restore(ct, x.shape, axes) * weights(x, out, axes),)
 
     prim = defprim(name, impl=lambda xp, x, *, axes: getattr(xp, reduce)(x, axis=axes), shape=_reduce_shape,
-                   jvp=jvp, vjp=vjp, smooth=False)
+                   jvp=jvp, vjp=vjp, smooth=False, kinks=kinks)
     prim.batch = _reduce_batch(prim)
     return prim
 

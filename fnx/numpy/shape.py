@@ -92,7 +92,7 @@ def _broadcast_batch(vals, bdims, *, shape):
 
 broadcast_p = defprim("broadcast_to", impl=lambda xp, x, *, shape: xp.broadcast_to(x, shape),
                       shape=lambda x, *, shape: ShapedArray(shape, x.dtype), vjp=_broadcast_vjp,
-                      batch=_broadcast_batch)
+                      batch=_broadcast_batch, residuals=())
 broadcast_p.jvp = linear_jvp(broadcast_p)
 
 
@@ -130,7 +130,7 @@ def _reshape_batch(vals, bdims, *, shape):
 
 reshape_p = defprim("reshape", impl=lambda xp, x, *, shape: xp.reshape(x, shape),
                     shape=lambda x, *, shape: ShapedArray(shape, x.dtype),
-                    vjp=lambda ct, x, *, out, shape: (reshape(ct, x.shape),), batch=_reshape_batch)
+                    vjp=lambda ct, x, *, out, shape: (reshape(ct, x.shape),), batch=_reshape_batch, residuals=())
 reshape_p.jvp = linear_jvp(reshape_p)
 
 
@@ -186,7 +186,7 @@ def _transpose_batch(vals, bdims, *, axes):
 transpose_p = defprim("transpose", impl=lambda xp, x, *, axes: xp.transpose(x, axes),
                       shape=lambda x, *, axes: ShapedArray(tuple(x.shape[a] for a in axes), x.dtype),
                       vjp=lambda ct, x, *, out, axes: (transpose_p.bind(ct, axes=tuple(np.argsort(axes).tolist())),),
-                      batch=_transpose_batch)
+                      batch=_transpose_batch, residuals=())
 transpose_p.jvp = linear_jvp(transpose_p)
 
 

@@ -73,7 +73,8 @@ def _sort_vjp(ct, x, *, out, axis, stable):
 
 
 sort_p = defprim("sort", impl=lambda xp, x, *, axis, stable: xp.sort(x, axis=axis, kind=_kind(stable)),
-                 shape=same_shape, jvp=_sort_jvp, vjp=_sort_vjp, smooth=False)
+                 shape=same_shape, jvp=_sort_jvp, vjp=_sort_vjp, smooth=False,
+                 kinks=lambda xp, x, *, axis, stable: xp.diff(xp.sort(x, axis=axis), axis=axis))
 sort_p.batch = batch_front(sort_p, shift_axes)
 
 

@@ -241,7 +241,8 @@ def _conv_batch(vals, bdims, *, groups, **params):
     return reshape(y, (y.shape[0], b, o) + y.shape[2:]), 1
 
 
-conv_p = defprim("conv", impl=_conv_impl, shape=_conv_shape, jvp=_conv_jvp, vjp=_conv_vjp, batch=_conv_batch)
+conv_p = defprim("conv", impl=_conv_impl, shape=_conv_shape, jvp=_conv_jvp, vjp=_conv_vjp, batch=_conv_batch,
+                 residuals=("partners",))
 
 
 def _pairs(opname, padding, nd):
@@ -460,9 +461,15 @@ def _max_pool_vjp(ct, x, *, out, window, strides, padding, dilation):
                                                      zip(x.shape[lead:], padding)]),)
 
 
+def _max_pool_kinks(xp, x, *, window, strides, padding, dilation):
+    from .reductions import _top_gap  # each window's maximum changes hands where its top two meet
+    v = _windows(xp, _pad(xp, x, padding, _lowest(xp, x.dtype)), window, strides, dilation)
+    return _top_gap(xp, v.reshape(v.shape[:v.ndim - len(window)] + (-1,)))
+
+
 max_pool_p = defprim("max_pool", impl=_max_pool_impl, shape=_max_pool_shape, jvp=_max_pool_jvp,
                      vjp=_max_pool_vjp, batch=_lead_batch(lambda: max_pool_p, lambda p: len(p["window"])),
-                     smooth=False)
+                     smooth=False, kinks=_max_pool_kinks)
 
 
 def _pool_padding(opname, padding, nd):

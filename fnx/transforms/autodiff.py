@@ -17,11 +17,14 @@ transform still active outside: that is all it takes for ``grad(grad(f))``,
 ``jvp(vjp(f))`` and ``hessian`` to work. ``loss.backward()`` uses the same
 ``backward_pass``.
 """
+import heapq
+import itertools
+
 from ..core import tree as tree_util
 from ..core.array import Array
 from ..core.dtypes import is_differentiable
-from ..core.primitive import NOT_DIFFERENTIABLE, Primitive
-from ..core.trace import Trace, Tracer, new_main
+from ..core.primitive import NOT_DIFFERENTIABLE, Abstract, Primitive
+from ..core.trace import Trace, Tracer, bind, new_main
 from ..errors import DTypeError, ShapeError, TreeError
 
 
@@ -134,6 +137,9 @@ def _lower(tree, main):
 
 # ----- reverse mode -------------------------------------------------------------
 
+_creation_order = itertools.count()
+
+
 class Node:
     """One recorded primitive application: what the backward pass needs of it.
 
@@ -141,13 +147,43 @@ class Node:
     this transform and ``None`` for a constant. A leaf has ``prim`` None.
     """
 
-    __slots__ = ("prim", "params", "parents", "primals", "out", "__weakref__")
+    __slots__ = ("prim", "params", "parents", "primals", "out", "seq", "__weakref__")
 
     def __init__(self, prim, params, parents, primals, out):
         self.prim, self.params, self.parents, self.primals, self.out = prim, params, parents, primals, out
+        self.seq = next(_creation_order)  # a node is always created after the nodes it consumes
 
     def __repr__(self):
         return f"<Node {self.prim.name if self.prim else 'leaf'}>"
+
+
+def _abstract(x):
+    if type(x) is Array:
+        v = x._value
+        return Abstract(v.shape, v.dtype, x._device)
+    if isinstance(x, Array):
+        return Abstract(x.shape, x.dtype, x.device)
+    return x
+
+
+def record(prim, params, parents, primals, out):
+    """The Node for one application of ``prim``, keeping only what its VJP reads.
+
+    Dropping what the rule never reads is what lets an intermediate value die as
+    soon as the forward pass is done with it (``relu(x @ w)`` need not keep
+    ``x @ w``). Untraced operands are kept: they are constants that live
+    elsewhere anyway, and describing them would cost more than holding them.
+    """
+    keep = prim.residuals
+    if keep is not None:
+        if "inputs" not in keep:
+            n_traced = len(parents) - parents.count(None)
+            partners = "partners" in keep
+            primals = [x if p is None or (partners and n_traced > 1) else _abstract(x)
+                       for x, p in zip(primals, parents)]
+        if "out" not in keep:
+            out = tuple(map(_abstract, out)) if prim.multiple_results else _abstract(out)
+    return Node(prim, params, parents, primals, out)
 
 
 class ReverseTracer(Tracer):
@@ -170,10 +206,10 @@ class ReverseTrace(Trace):
             else:
                 primals.append(a)
                 parents.append(None)
-        out = prim.bind(*primals, **params)
+        out = bind(prim, primals, params)
         if prim.vjp is NOT_DIFFERENTIABLE:
             return out
-        node = Node(prim, params, parents, primals, out)
+        node = record(prim, params, parents, primals, out)
         if prim.multiple_results:
             return tuple(self._box(o, node, i) for i, o in enumerate(out))
         return self._box(out, node, 0)
@@ -263,16 +299,20 @@ def backward_pass(roots, free=False):
 
     Returns ``{leaf_node: cotangent}``. With ``free=True`` each node lets go of
     its saved values once processed (``loss.backward()`` without retain_graph).
+
+    Nodes are visited latest-created first: a node is created after every node
+    it consumes, so by the time it is reached all of its consumers have passed
+    their cotangents to it. Only nodes that received a cotangent are visited.
     """
     from .. import numpy as fnp
     cts = {}
+    pending = []  # heap of (-seq, node): the node created last comes out first
     for node, index, ct in roots:
-        _accumulate(cts, node, index, ct, fnp)
+        _accumulate(cts, pending, node, index, ct, fnp)
     grads = {}
-    for node in toposort([r[0] for r in roots]):
-        node_cts = cts.pop(node, None)
-        if node_cts is None:
-            continue
+    while pending:
+        node = heapq.heappop(pending)[1]
+        node_cts = cts.pop(node)
         prim = node.prim
         if prim is None:
             grads[node] = node_cts[0]
@@ -283,7 +323,8 @@ def backward_pass(roots, free=False):
                 f"backward through {prim.name} a second time: its saved values were freed by an earlier "
                 f"backward(); call backward(retain_graph=True) the first time to keep them")
         if prim.multiple_results:
-            ct = tuple(fnp.zeros_like(o) if c is None else c for o, c in zip(node.out, node_cts))
+            ct = tuple(fnp.zeros(o.shape, o.dtype, device=o.device) if c is None else c
+                       for o, c in zip(node.out, node_cts))
         else:
             ct = node_cts[0]
         in_cts = prim.vjp(ct, *node.primals, out=node.out, **node.params)
@@ -291,17 +332,18 @@ def backward_pass(roots, free=False):
             if parent is not None and c is not None:
                 if callable(c):  # a rule may defer a cotangent nobody might need (see numpy._base.binary)
                     c = c()
-                _accumulate(cts, parent[0], parent[1], c, fnp)
+                _accumulate(cts, pending, parent[0], parent[1], c, fnp)
         if free:
             node.primals = node.out = None
     return grads
 
 
-def _accumulate(cts, node, index, ct, fnp):
+def _accumulate(cts, pending, node, index, ct, fnp):
     slots = cts.get(node)
     if slots is None:
         n = len(node.out) if node.prim is not None and node.prim.multiple_results else 1
         slots = cts[node] = [None] * n
+        heapq.heappush(pending, (-node.seq, node))
     prev = slots[index]
     slots[index] = ct if prev is None else fnp.add(prev, ct)
 
@@ -552,9 +594,12 @@ def saved_residuals(f, *args):
     Returns a list of ``ShapedArray``: one per distinct array held by the
     recorded graph. Useful to see what :func:`fnx.checkpoint` saves.
 
+    Each primitive keeps only what its VJP reads: ``sin`` keeps its input, not
+    its output, so two sines keep ``x`` and ``sin(x)``:
+
     >>> import fnx, fnx.numpy as fnp
     >>> len(fnx.saved_residuals(lambda x: fnp.sin(fnp.sin(x)), fnp.ones(3)))
-    3
+    2
     """
     roots = []
 
@@ -622,10 +667,10 @@ class TapeTrace(ReverseTrace):
             else:
                 primals.append(a)
                 parents.append(None)
-        out = prim.bind(*primals, **params)
+        out = bind(prim, primals, params)
         if not recorded or prim.vjp is NOT_DIFFERENTIABLE:
             return out
-        node = Node(prim, params, parents, primals, out)
+        node = record(prim, params, parents, primals, out)
         if prim.multiple_results:
             return tuple(self._box(o, node, i) for i, o in enumerate(out))
         return self._box(out, node, 0)

@@ -6,7 +6,9 @@ from hypothesis.extra import numpy as hnp
 
 import fnx
 import fnx.numpy as fnp
+import fnx.nn.functional as F
 from fnx.errors import DTypeError, ShapeError
+from fnx.numpy.elementwise import relu_grad_p
 from .harness import Case, numpy_arrays, one, two_broadcasting
 
 
@@ -126,6 +128,11 @@ CASES = [
     Case("maximum", lambda x, lo: fnp.clip(x, lo), lambda x, lo: np.clip(x, lo, None), two_broadcasting(),
          diff=(0, 1), valid=_apart, name="clip_lower"),
     Case("select", fnp.where, np.where, _broadcasting(3, (np.bool_, st.booleans()), _REAL, _REAL), diff=(1, 2)),
+    Case("relu", F.relu, lambda x: np.maximum(x, 0.0), one(), valid=lambda x: np.all(np.abs(x) > 1e-3)),
+    Case("relu_grad", lambda ct, y: relu_grad_p.bind(fnp.asarray(ct), fnp.asarray(y)),
+         lambda ct, y: ct * (y > 0), st.integers(0, 3).flatmap(
+             lambda n: st.tuples(numpy_arrays((n, 2)), numpy_arrays((n, 2)))),
+         diff=(0, 1), valid=lambda ct, y: np.all(np.abs(y) > 1e-3)),
     Case("stop_gradient", fnp.stop_gradient, lambda x: x, one(), grad=False),
     # comparisons, logic, bits
     *[Case(name, getattr(fnp, name), getattr(np, name), _broadcasting(2, _TIES, _TIES), grad=False)
