@@ -112,8 +112,9 @@ class Primitive:
     ``residuals`` says what the VJP rule reads, so reverse mode keeps only that
     (``None``: everything). A set of ``"inputs"`` (every input), ``"partners"``
     (an input only when another input is traced: ``x * y`` needs ``y`` for
-    ``x``'s cotangent) and ``"out"``. What is not kept reaches the rule as an
-    :class:`Abstract` value, which has a shape, dtype and device but no data.
+    ``x``'s cotangent), ``"out"`` and, for a primitive with several outputs,
+    ``"out0"``, ``"out1"``... (that output only). What is not kept reaches the
+    rule as an :class:`Abstract` value: a shape, dtype and device, no data.
     """
 
     __slots__ = ("name", "impl", "shape", "jvp", "vjp", "batch", "multiple_results",
@@ -133,9 +134,11 @@ class Primitive:
         self.kind = kind
         self.kinks = kinks
         self.residuals = None if residuals is None else frozenset(residuals)
-        if self.residuals is not None and not self.residuals <= {"inputs", "partners", "out"}:
-            raise ValueError(f"primitive {name}: residuals must name 'inputs', 'partners' or 'out', "
-                             f"got {sorted(self.residuals)}")
+        if self.residuals is not None and any(r not in ("inputs", "partners", "out") and not
+                                              (multiple_results and r[:3] == "out" and r[3:].isdigit())
+                                              for r in self.residuals):
+            raise ValueError(f"primitive {name}: residuals must name 'inputs', 'partners', 'out' or (with "
+                             f"several outputs) 'out0', 'out1'..., got {sorted(self.residuals)}")
 
     @property
     def differentiable(self):

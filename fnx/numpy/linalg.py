@@ -140,10 +140,26 @@ def _matmul_jvp(primals, tangents):
     return out, t
 
 
+def _matmul_impl(xp, x, y):
+    if x.shape[-1] == 1:  # outer products (per-example weight gradients): nothing to sum, so no GEMM
+        return xp.multiply(x, y)
+    return xp.matmul(x, y)
+
+
+def _matmul_batch(vals, bdims):
+    (x, y), (dx, dy) = vals, bdims
+    if dy is None and y.ndim == 2:
+        # A batch of stacks times one matrix is one tall product: no copies of y, one GEMM.
+        x = sh.moveaxis(x, dx, 0)
+        out = matmul_p.bind(sh.reshape(x, (-1, x.shape[-1])), y)
+        return sh.reshape(out, x.shape[:-1] + y.shape[-1:]), 0
+    return _front(matmul_p, vals, bdims, {})
+
+
 matmul_p = defprim(
-    "matmul", impl=lambda xp, x, y: xp.matmul(x, y),
+    "matmul", impl=_matmul_impl,
     shape=lambda x, y: ShapedArray(x.shape[:-1] + y.shape[-1:], x.dtype),
-    jvp=_matmul_jvp, batch=lambda vals, bdims: _front(matmul_p, vals, bdims, {}),
+    jvp=_matmul_jvp, batch=_matmul_batch,
     vjp=lambda ct, x, y, *, out: ((lambda: _mm(ct, _T(y))), (lambda: _mm(_T(x), ct))), residuals=("partners",))
 
 
@@ -265,8 +281,52 @@ def _einsum_batch(vals, bdims, *, spec):
     return einsum_p.bind(*ops, spec=",".join(terms) + "->" + b + out), 0
 
 
+@functools.lru_cache(maxsize=1024)
+def _as_matmul(spec, shape_a, shape_b):
+    """How to run two-operand ``spec`` as one (batched) matrix product, or None.
+
+    Every index of such a spec is a batch index (in both operands and the
+    output), a contracted one (both operands only) or a free one (one operand
+    and the output). The plan: the transpose and shape that make each operand
+    ``(batch, rows, k)`` / ``(batch, k, cols)``, the product's shape before the
+    final transpose, and that transpose.
+    """
+    (a, b), out = _split(spec)
+    if len(set(a)) != len(a) or len(set(b)) != len(b):
+        return None
+    if any(c not in b and c not in out for c in a) or any(c not in a and c not in out for c in b):
+        return None
+    size = dict(zip(a, shape_a)) | dict(zip(b, shape_b))
+    if any(size[c] != d for c, d in zip(a, shape_a)):
+        return None  # an index broadcast along one operand
+    batch = [c for c in out if c in a and c in b]
+    rows = [c for c in a if c in out and c not in b]
+    cols = [c for c in b if c in out and c not in a]
+    k = [c for c in a if c not in out]
+
+    def prod(cs):
+        return int(np.prod([size[c] for c in cs], dtype=np.int64))
+    nb, m, n, nk = prod(batch), prod(rows), prod(cols), prod(k)
+    perm_a = tuple(a.index(c) for c in batch + rows + k)
+    perm_b = tuple(b.index(c) for c in batch + k + cols)
+    mid = batch + rows + cols
+    return (perm_a, (nb, m, nk), perm_b, (nb, nk, n), tuple(size[c] for c in mid),
+            tuple(mid.index(c) for c in out))
+
+
+def _einsum_impl(xp, *ops, spec):
+    if len(ops) == 2:
+        plan = _as_matmul(spec, ops[0].shape, ops[1].shape)
+        if plan is not None:
+            perm_a, shape_a, perm_b, shape_b, mid, perm_out = plan
+            prod = xp.matmul(xp.transpose(ops[0], perm_a).reshape(shape_a),
+                             xp.transpose(ops[1], perm_b).reshape(shape_b))
+            return xp.transpose(prod.reshape(mid), perm_out)
+    return opt_einsum.contract(spec, *ops, backend=xp.__name__)
+
+
 einsum_p = defprim(
-    "einsum", impl=lambda xp, *ops, spec: opt_einsum.contract(spec, *ops, backend=xp.__name__),
+    "einsum", impl=_einsum_impl,
     shape=_einsum_shape, jvp=_einsum_jvp, batch=_einsum_batch,
     vjp=lambda ct, *ops, out, spec: tuple((lambda k=k: _einsum_transpose(spec, k, ct, ops))
                                           for k in range(len(ops))), residuals=("partners",))

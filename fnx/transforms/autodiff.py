@@ -182,7 +182,8 @@ def record(prim, params, parents, primals, out):
             primals = [x if p is None or (partners and n_traced > 1) else _abstract(x)
                        for x, p in zip(primals, parents)]
         if "out" not in keep:
-            out = tuple(map(_abstract, out)) if prim.multiple_results else _abstract(out)
+            out = (tuple(o if f"out{i}" in keep else _abstract(o) for i, o in enumerate(out))
+                   if prim.multiple_results else _abstract(out))
     return Node(prim, params, parents, primals, out)
 
 
@@ -322,9 +323,8 @@ def backward_pass(roots, free=False):
             raise GraphError(
                 f"backward through {prim.name} a second time: its saved values were freed by an earlier "
                 f"backward(); call backward(retain_graph=True) the first time to keep them")
-        if prim.multiple_results:
-            ct = tuple(fnp.zeros(o.shape, o.dtype, device=o.device) if c is None else c
-                       for o, c in zip(node.out, node_cts))
+        if prim.multiple_results:  # outputs nobody differentiated get a zero that allocates nothing
+            ct = tuple(_broadcast_zero(o) if c is None else c for o, c in zip(node.out, node_cts))
         else:
             ct = node_cts[0]
         in_cts = prim.vjp(ct, *node.primals, out=node.out, **node.params)
@@ -335,7 +335,14 @@ def backward_pass(roots, free=False):
                 _accumulate(cts, pending, parent[0], parent[1], c, fnp)
         if free:
             node.primals = node.out = None
+        # The rule's closures hold the node's residuals: let them go before the next node runs.
+        in_cts = ct = node_cts = c = None
     return grads
+
+
+def _broadcast_zero(like):
+    from ..numpy._base import constant
+    return constant(False if like.dtype.kind == "b" else 0, like.dtype, like.shape, like.device)
 
 
 def _accumulate(cts, pending, node, index, ct, fnp):
