@@ -540,6 +540,11 @@ def linear(input, weight, bias=None):
     if x.ndim == 0 or x.shape[-1] != w.shape[-1]:
         raise ShapeError(f"linear: input of shape {x.shape} does not fit weight of shape {w.shape}: the last "
                          f"dimension of the input must equal in_features = {w.shape[-1]}")
+    if bias is not None and x.ndim == 2 and w.ndim == 2:
+        b = fnp.asarray(bias)
+        if b.shape == w.shape[:1] and x.dtype == w.dtype == b.dtype and x.dtype.kind in "fc":
+            from ..numpy.linalg import linear_p
+            return linear_p.bind(x, w, b)
     y = fnp.matmul(x, w.T if w.ndim == 2 else w)
     return y if bias is None else y + bias
 
@@ -1121,6 +1126,9 @@ def _class_targets(opname, x, target, weight, ignore_index):
         bad = values[(values != ignore_index) & ((values < 0) | (values >= c))]
         if bad.size:
             raise IndexError(f"{opname}: target {bad.flat[0]} is out of bounds for {c} classes")
+        if weight is None and x.ndim == 2 and not (values == ignore_index).any():
+            # Known targets, none ignored, no weights (a training batch): one gather, every weight 1.
+            return x[fnp.arange(x.shape[0], device=x.device), t], None
     valid = t != ignore_index
     safe = fnp.where(valid, t, 0)
     picked = fnp.squeeze(fnp.take_along_axis(x, fnp.expand_dims(safe, cax), axis=cax), axis=cax)
@@ -1132,7 +1140,8 @@ def _class_targets(opname, x, target, weight, ignore_index):
 
 
 def _weighted_mean(loss, w, reduction):
-    if reduction == "mean":
+    """``loss`` reduced; ``'mean'`` divides by the sum of the weights ``w`` (None: all 1)."""
+    if reduction == "mean" and w is not None:
         return fnp.sum(loss) / fnp.sum(w)
     return _reduce(loss, reduction)
 
@@ -1151,7 +1160,7 @@ def nll_loss(input, target, weight=None, size_average=None, ignore_index=-100, r
     reduction = _check_reduction("nll_loss", _legacy_reduction(size_average, reduce, reduction))
     x = _float(input)
     picked, w = _class_targets("nll_loss", x, target, weight, ignore_index)
-    return _weighted_mean(-picked * w, w, reduction)
+    return _weighted_mean(-picked if w is None else -picked * w, w, reduction)
 
 
 def cross_entropy(input, target, weight=None, size_average=None, ignore_index=-100, reduce=None,
@@ -1204,7 +1213,7 @@ def cross_entropy(input, target, weight=None, size_average=None, ignore_index=-1
             return fnp.sum(loss) / (x.size // c) if x.size else fnp.sum(loss) * math.nan
         return _reduce(loss, reduction)
     picked, wt = _class_targets("cross_entropy", logp, t, w, ignore_index)
-    loss = _weighted_mean(-picked * wt, wt, reduction)
+    loss = _weighted_mean(-picked if wt is None else -picked * wt, wt, reduction)
     if label_smoothing == 0:
         return loss
     smooth = -fnp.sum(logp if wv is None else logp * wv, axis=cax)

@@ -163,6 +163,46 @@ matmul_p = defprim(
     vjp=lambda ct, x, y, *, out: ((lambda: _mm(ct, _T(y))), (lambda: _mm(_T(x), ct))), residuals=("partners",))
 
 
+# ----- linear: the dense layer ------------------------------------------------------------------
+#
+# ``x @ w.T + b`` for a (rows, in) input, an (out, in) weight and an (out,) bias, as one
+# primitive (PyTorch's addmm): composed, it is a transpose, a product, a broadcast and an
+# add, and twice as many steps backward, for a layer that training loops run at every step.
+
+
+def _linear_impl(xp, x, w, b):
+    out = xp.matmul(x, w.T)
+    out += b  # out is fresh: no second (rows, out) buffer
+    return out
+
+
+def _linear_jvp(primals, tangents):
+    (x, w, b), (tx, tw, tb) = primals, tangents
+    t = None if tx is None else _mm(tx, _T(w))
+    if tw is not None:
+        t = _add(t, _mm(x, _T(tw)))
+    if tb is not None:
+        t = _add(t, sh.broadcast_to(tb, (x.shape[0],) + tb.shape))
+    return linear_p.bind(x, w, b), t
+
+
+def _linear_batch(vals, bdims):
+    (x, w, b), (dx, dw, db) = vals, bdims
+    if dw is None and db is None:  # a batch of inputs is one taller input
+        x = sh.moveaxis(x, dx, 0)
+        out = linear_p.bind(sh.reshape(x, (-1, x.shape[-1])), w, b)
+        return sh.reshape(out, x.shape[:2] + w.shape[:1]), 0
+    x, w, b = move_to_front((x, w, b), bdims)
+    return _mm(x, _T(w)) + sh.expand_dims(b, 1), 0
+
+
+linear_p = defprim(
+    "linear", impl=_linear_impl, shape=lambda x, w, b: ShapedArray((x.shape[0], w.shape[0]), x.dtype),
+    jvp=_linear_jvp, batch=_linear_batch, residuals=("partners",),
+    vjp=lambda ct, x, w, b, *, out: ((lambda: _mm(ct, w)), (lambda: _mm(_T(ct), x)),
+                                     (lambda: red.sum(ct, axis=0))))
+
+
 def _promote(*arrays, floating=False):
     dt = dtypes.result_type(*arrays)
     if floating and dt.kind not in "fc":

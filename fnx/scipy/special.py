@@ -23,7 +23,8 @@ import math
 from ..core import dtypes
 from ..core.primitive import defprim
 from ..errors import DTypeError
-from ..numpy._base import asarray, binary, binary_fn, normalize_axes, same_shape, unary, unary_fn
+from ..numpy._base import (asarray, batch_front, binary, binary_fn, normalize_axes, same_shape, shift_axes, unary,
+                           unary_fn)
 from ..numpy.elementwise import exp, log, log1p
 
 __all__ = ["erf", "erfc", "erfinv", "ndtr", "ndtri", "gammaln", "digamma", "psi", "polygamma", "expit", "logit",
@@ -419,12 +420,44 @@ def logsumexp(a, axis=None, b=None, keepdims=False, return_sign=False):
     return (out, sign) if return_sign else out
 
 
-def log_softmax(x, axis=None):
-    """``x - logsumexp(x, axis)``, as ``scipy.special.log_softmax`` (all axes by default)."""
+def _log_softmax_impl(xp, x, *, axes):
+    m = xp.max(x, axis=axes, keepdims=True)
+    shifted = x - xp.where(xp.isfinite(m), m, 0)  # the maximum entry keeps its full relative accuracy
+    return shifted - xp.log(xp.sum(xp.exp(shifted), axis=axes, keepdims=True))
+
+
+def _log_softmax_jvp(primals, tangents, *, axes):
     from .. import numpy as fnp
+    (x,), (t,) = primals, tangents
+    out = log_softmax_p.bind(x, axes=axes)
+    return out, t - fnp.sum(fnp.exp(out) * t, axis=axes, keepdims=True)
+
+
+def _log_softmax_vjp(ct, x, *, out, axes):
+    from .. import numpy as fnp
+    return (ct - fnp.exp(out) * fnp.sum(ct, axis=axes, keepdims=True),)
+
+
+# One primitive rather than max, exp, sum and log: it is the last layer of most classifiers,
+# and its derivative reads only the output (softmax = exp(out)).
+log_softmax_p = defprim("log_softmax", impl=_log_softmax_impl, shape=same_shape, jvp=_log_softmax_jvp,
+                        vjp=_log_softmax_vjp, residuals=("out",))
+log_softmax_p.batch = batch_front(log_softmax_p, shift_axes)
+
+
+def log_softmax(x, axis=None):
+    """``x - logsumexp(x, axis)``, as ``scipy.special.log_softmax`` (all axes by default).
+
+    >>> import fnx, fnx.numpy as fnp, fnx.scipy.special as fsp
+    >>> fsp.log_softmax(fnp.array([0., 0., -fnp.inf]))
+    Array([-0.6931472, -0.6931472,       -inf], dtype=float32)
+    """
     x = _float("log_softmax", x)
-    m, s = _shifted_sum(fnp, x, normalize_axes("log_softmax", axis, x.ndim))
-    return (x - m) - fnp.log(s)  # the maximum entry keeps its full relative accuracy
+    axes = normalize_axes("log_softmax", axis, x.ndim)
+    if not axes:  # each entry is a distribution of its own: log(1)
+        from ..numpy import zeros_like
+        return zeros_like(x)
+    return log_softmax_p.bind(x, axes=axes)
 
 
 def softmax(x, axis=None):

@@ -14,6 +14,7 @@ from hypothesis.extra import numpy as hnp
 
 import fnx
 import fnx.numpy as fnp
+import fnx.nn.functional as F
 from fnx.errors import ShapeError
 from fnx.testing import check_grads
 from .harness import Case, numpy_arrays
@@ -173,8 +174,14 @@ def _distinct_magnitudes(ndim):
 # vmap checks batch these inputs by permuting rows and columns together, which keeps their structure.
 _STRUCTURED = {"structured": True}
 
+def _linear_args():
+    return st.tuples(st.integers(0, 3), st.integers(1, 3), st.integers(1, 3)).flatmap(
+        lambda s: st.tuples(numpy_arrays((s[0], s[1])), numpy_arrays((s[2], s[1])), numpy_arrays((s[2],))))
+
+
 CASES = [
     Case("matmul", fnp.matmul, np.matmul, _matmul_args(), diff=(0, 1)),
+    Case("linear", F.linear, lambda x, w, b: x @ w.T + b, _linear_args(), diff=(0, 1, 2)),
     Case("einsum", lambda s, a: fnp.einsum(s, a), lambda s, a: np.einsum(s, a), _einsum_args(1), diff=(1,),
          name="einsum_1"),
     Case("einsum", lambda s, a, b: fnp.einsum(s, a, b), lambda s, a, b: np.einsum(s, a, b), _einsum_args(2),

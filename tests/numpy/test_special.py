@@ -55,7 +55,16 @@ CASES = [
     Case("logit", fsp.logit, _scipy("logit"), one(domain="unit_interval")),
     Case("xlogy", fsp.xlogy, _scipy("xlogy"), two_broadcasting("real", "positive"), diff=(0, 1)),
     Case("xlog1py", fsp.xlog1py, _scipy("xlog1py"), two_broadcasting("real", "positive"), diff=(0, 1)),
+    Case("log_softmax", lambda x, axis: fsp.log_softmax(x, axis), lambda x, axis: _log_softmax_ref(x, axis),
+         shapes(min_dims=1).flatmap(lambda s: st.tuples(
+             numpy_arrays(st.just(s)), st.none() | st.integers(-len(s), len(s) - 1)
+             | st.lists(st.integers(0, len(s) - 1), min_size=1, max_size=len(s), unique=True).map(tuple)))),
 ]
+
+
+def _log_softmax_ref(x, axis):
+    m = np.max(x, axis=axis, keepdims=True)
+    return (x - m) - np.log(np.sum(np.exp(x - m), axis=axis, keepdims=True))
 
 # ----- fnx.random's primitives ------------------------------------------------------------------
 
