@@ -115,13 +115,18 @@ class Primitive:
     ``x``'s cotangent), ``"out"`` and, for a primitive with several outputs,
     ``"out0"``, ``"out1"``... (that output only). What is not kept reaches the
     rule as an :class:`Abstract` value: a shape, dtype and device, no data.
+
+    ``ufunc``, for an elementwise primitive whose impl is one call of the
+    backend's ufunc of that name (``"add"``), lets ``jit`` pass it an ``out=``
+    buffer: a dead input's memory, reused when the graph proves nobody sees it.
     """
 
     __slots__ = ("name", "impl", "shape", "jvp", "vjp", "batch", "multiple_results",
-                 "smooth", "domain", "kind", "kinks", "residuals", "__weakref__")
+                 "smooth", "domain", "kind", "kinks", "residuals", "ufunc", "__weakref__")
 
     def __init__(self, name, impl, shape, jvp=None, vjp=None, batch=None,
-                 multiple_results=False, smooth=True, domain="real", kind=None, kinks=None, residuals=None):
+                 multiple_results=False, smooth=True, domain="real", kind=None, kinks=None, residuals=None,
+                 ufunc=None):
         self.name = name
         self.impl = impl
         self.shape = shape
@@ -133,6 +138,7 @@ class Primitive:
         self.domain = domain
         self.kind = kind
         self.kinks = kinks
+        self.ufunc = ufunc
         self.residuals = None if residuals is None else frozenset(residuals)
         if self.residuals is not None and any(r not in ("inputs", "partners", "out") and not
                                               (multiple_results and r[:3] == "out" and r[3:].isdigit())

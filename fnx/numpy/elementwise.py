@@ -137,11 +137,11 @@ def astype(x, dtype, copy=True):
 # ----- arithmetic ---------------------------------------------------------------------------
 
 add_p = binary("add", lambda xp, x, y: xp.add(x, y), lambda x, y, out: 1.0, lambda x, y, out: 1.0,
-               residuals=())
+               residuals=(), ufunc="add")
 subtract_p = binary("subtract", lambda xp, x, y: xp.subtract(x, y), lambda x, y, out: 1.0,
-                    lambda x, y, out: -1.0, residuals=())
+                    lambda x, y, out: -1.0, residuals=(), ufunc="subtract")
 multiply_p = binary("multiply", lambda xp, x, y: xp.multiply(x, y), lambda x, y, out: y, lambda x, y, out: x,
-                    residuals=("partners",))
+                    residuals=("partners",), ufunc="multiply")
 divide_p = binary("true_divide", lambda xp, x, y: xp.true_divide(x, y), lambda x, y, out: 1.0 / y,
                   lambda x, y, out: -out / y, domain="nonzero_second")
 floor_divide_p = not_differentiable("floor_divide", lambda xp, x, y: xp.floor_divide(x, y), same_shape,
@@ -153,9 +153,10 @@ remainder_p = binary("remainder", lambda xp, x, y: xp.remainder(x, y), lambda x,
 fmod_p = binary("fmod", lambda xp, x, y: xp.fmod(x, y), lambda x, y, out: 1.0,
                 lambda x, y, out: -trunc(true_divide(x, y)), smooth=False, domain="nonzero_second",
                 kinks=lambda xp, x, y: _to_multiples(xp, x, y, nonzero=True))
-negative_p = unary("negative", lambda xp, x: xp.negative(x), lambda x, out: -1.0, residuals=())
+negative_p = unary("negative", lambda xp, x: xp.negative(x), lambda x, out: -1.0, residuals=(), ufunc="negative")
 reciprocal_p = unary("reciprocal", lambda xp, x: xp.reciprocal(x), lambda x, out: -out * out, domain="nonzero")
-square_p = unary("square", lambda xp, x: xp.square(x), lambda x, out: 2.0 * x, residuals=("inputs",))
+square_p = unary("square", lambda xp, x: xp.square(x), lambda x, out: 2.0 * x, residuals=("inputs",),
+                 ufunc="square")
 sign_p = not_differentiable("sign", lambda xp, x: xp.sign(x), same_shape, domain="nonzero",
                             kinks=lambda xp, x: xp.abs(x))
 
@@ -209,10 +210,11 @@ def _power_dy(x, y, out):
 
 
 power_p = binary("power", lambda xp, x, y: xp.power(x, y), _power_dx, _power_dy, domain="positive_first")
-exp_p = unary("exp", lambda xp, x: xp.exp(x), lambda x, out: out, residuals=("out",))
+exp_p = unary("exp", lambda xp, x: xp.exp(x), lambda x, out: out, residuals=("out",), ufunc="exp")
 exp2_p = unary("exp2", lambda xp, x: xp.exp2(x), lambda x, out: out * _LN2)
 expm1_p = unary("expm1", lambda xp, x: xp.expm1(x), lambda x, out: out + 1.0)
-log_p = unary("log", lambda xp, x: xp.log(x), lambda x, out: 1.0 / x, domain="positive", residuals=("inputs",))
+log_p = unary("log", lambda xp, x: xp.log(x), lambda x, out: 1.0 / x, domain="positive", residuals=("inputs",),
+              ufunc="log")
 log2_p = unary("log2", lambda xp, x: xp.log2(x), lambda x, out: 1.0 / (x * _LN2), domain="positive")
 log10_p = unary("log10", lambda xp, x: xp.log10(x), lambda x, out: 1.0 / (x * _LN10), domain="positive")
 log1p_p = unary("log1p", lambda xp, x: xp.log1p(x), lambda x, out: 1.0 / (1.0 + x), domain="open_unit_ball")
@@ -222,15 +224,15 @@ logaddexp_p = binary("logaddexp", lambda xp, x, y: xp.logaddexp(x, y), lambda x,
 logaddexp2_p = binary("logaddexp2", lambda xp, x, y: xp.logaddexp2(x, y), lambda x, y, out: exp2(x - out),
                       lambda x, y, out: exp2(y - out))
 sqrt_p = unary("sqrt", lambda xp, x: xp.sqrt(x), lambda x, out: 0.5 / out, domain="positive",
-               residuals=("out",))
+               residuals=("out",), ufunc="sqrt")
 cbrt_p = unary("cbrt", lambda xp, x: xp.cbrt(x), lambda x, out: 1.0 / (3.0 * out * out), domain="nonzero")
 hypot_p = binary("hypot", lambda xp, x, y: xp.hypot(x, y), lambda x, y, out: x / out,
                  lambda x, y, out: y / out, domain="nonzero")
 
 # ----- trigonometric and hyperbolic -----------------------------------------------------------
 
-sin_p = unary("sin", lambda xp, x: xp.sin(x), lambda x, out: cos(x), residuals=("inputs",))
-cos_p = unary("cos", lambda xp, x: xp.cos(x), lambda x, out: -sin(x), residuals=("inputs",))
+sin_p = unary("sin", lambda xp, x: xp.sin(x), lambda x, out: cos(x), residuals=("inputs",), ufunc="sin")
+cos_p = unary("cos", lambda xp, x: xp.cos(x), lambda x, out: -sin(x), residuals=("inputs",), ufunc="cos")
 tan_p = unary("tan", lambda xp, x: xp.tan(x), lambda x, out: 1.0 + out * out, domain="open_unit_ball")
 arcsin_p = unary("arcsin", lambda xp, x: xp.arcsin(x), lambda x, out: 1.0 / sqrt(1.0 - x * x),
                  domain="open_unit_ball")
@@ -242,7 +244,8 @@ arctan2_p = binary("arctan2", lambda xp, y, x: xp.arctan2(y, x), lambda y, x, ou
                    lambda y, x, out: -y / (x * x + y * y), domain="nonzero")
 sinh_p = unary("sinh", lambda xp, x: xp.sinh(x), lambda x, out: cosh(x))
 cosh_p = unary("cosh", lambda xp, x: xp.cosh(x), lambda x, out: sinh(x))
-tanh_p = unary("tanh", lambda xp, x: xp.tanh(x), lambda x, out: 1.0 - out * out, residuals=("out",))
+tanh_p = unary("tanh", lambda xp, x: xp.tanh(x), lambda x, out: 1.0 - out * out, residuals=("out",),
+               ufunc="tanh")
 arcsinh_p = unary("arcsinh", lambda xp, x: xp.arcsinh(x), lambda x, out: 1.0 / sqrt(x * x + 1.0))
 arccosh_p = unary("arccosh", lambda xp, x: xp.arccosh(x), lambda x, out: 1.0 / sqrt(x * x - 1.0),
                   domain="above_one")
@@ -325,7 +328,7 @@ relu_grad_p = defprim("relu_grad", impl=lambda xp, ct, mask: xp.multiply(ct, mas
                                                      else relu_grad_p.bind(tangents[0], primals[1])),
                       vjp=lambda g, ct, mask, *, out: (relu_grad_p.bind(g, mask), None),
                       batch=lambda vals, bdims: batch_elementwise(relu_grad_p, vals, bdims, {}),
-                      residuals=("partners",))
+                      residuals=("partners",), ufunc="multiply")
 
 
 def _relu_jvp(x, t):

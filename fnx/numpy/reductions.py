@@ -80,7 +80,13 @@ def _restore(y, x_shape, axes):
 
 # ----- sum and product ---------------------------------------------------------------------------
 
-sum_p = defprim("reduce_sum", impl=lambda xp, x, *, axes: xp.sum(x, axis=axes, dtype=x.dtype), shape=_reduce_shape,
+def _sum_impl(xp, x, *, axes):
+    if xp is np:  # the ufunc method itself: numpy.sum's Python wrapper costs as much as a small sum
+        return np.add.reduce(x, axis=axes, dtype=x.dtype)
+    return xp.sum(x, axis=axes, dtype=x.dtype)
+
+
+sum_p = defprim("reduce_sum", impl=_sum_impl, shape=_reduce_shape,
                 vjp=lambda ct, x, *, out, axes: (_restore(ct, x.shape, axes),), residuals=())
 sum_p.jvp = linear_jvp(sum_p)
 sum_p.batch = _reduce_batch(sum_p)

@@ -7,7 +7,9 @@ of steps: each step is one primitive's ``impl`` with its array namespace and
 parameters fixed, reading and writing numbered slots. Later calls run those
 steps on the raw payloads, with no tracing, no pytree work per operation and no
 wrapping of intermediates; a slot is released right after its last use, so
-intermediate buffers return to the allocator as early as the graph allows.
+intermediate buffers return to the allocator as early as the graph allows, and
+an elementwise step whose input dies there writes its result over that input
+when the graph proves the buffer private (see ``_Compiled._reuse_buffers``).
 
 Because the graph is fixed, the function must not branch on traced values:
 turning one into a Python ``bool``/``int``/``float`` while tracing raises a
@@ -21,6 +23,8 @@ backward pass into the graph.
 """
 import functools
 import inspect
+
+import numpy as np
 
 from ..core import tree as tree_util
 from ..core.array import Array, wrap
@@ -72,7 +76,13 @@ class _Compiled:
                     ins.append(slot(a))
             outs = [slot(v) for v in e.outputs]
             dev = e.outputs[0].device
-            steps.append([e.prim.impl, dev.xp, dev, e.params, ins, outs, e.prim.multiple_results, ()])
+            impl = e.prim.impl
+            if dev.platform != "cpu":  # the device's context around the call; numpy needs none
+                impl = _in_context(impl, dev)
+            if e.params:
+                impl = functools.partial(impl, **e.params)
+            steps.append([impl, dev.xp, ins, outs[0] if not e.prim.multiple_results else tuple(outs),
+                          e.prim.multiple_results, ()])
         self.out_spec = []
         for v in graph.outvars:
             if isinstance(v, Literal):
@@ -83,17 +93,48 @@ class _Compiled:
         keep = {s for s, _ in self.out_spec if s is not None}
         last = {}
         for n, step in enumerate(steps):
-            for k in step[4]:
+            for k in step[2]:
                 last[k] = n
         frees = [[] for _ in steps]
         for k, n in last.items():
             if k not in keep:
                 frees[n].append(k)
         for step, f in zip(steps, frees):
-            step[7] = tuple(f)
+            step[5] = tuple(f)
+        self.in_place = self._reuse_buffers(graph, steps, slots, last, keep)  # which equations write over an input
         self.steps = [tuple(s) for s in steps]
         self.consts = consts
         self.n_slots = len(slots)
+
+    @staticmethod
+    def _reuse_buffers(graph, steps, slots, last, keep):
+        """Lets a ufunc step write its result over an input that dies at that step.
+
+        Safe when the input's buffer is provably private to the graph: made by an
+        earlier ufunc step (so fresh memory, never a view and never the caller's
+        array), read by ufunc steps only (so no view of it can outlive it), of the
+        result's shape and dtype, and not an output of the graph.
+        """
+        fresh = {}  # slot -> aval, for outputs of ufunc steps
+        viewed = set()  # slots read by a step that might return a view of them
+        for e in graph.eqns:
+            for a in e.inputs:
+                if isinstance(a, Var) and e.prim.ufunc is None:
+                    viewed.add(slots[a])
+            if e.prim.ufunc is not None:
+                fresh[slots[e.outputs[0]]] = e.outputs[0].aval
+        in_place = []
+        for n, (e, step) in enumerate(zip(graph.eqns, steps)):
+            if e.prim.ufunc is None or step[1] is not np:
+                continue
+            aval = e.outputs[0].aval
+            for position, k in enumerate(step[2]):
+                if last.get(k) == n and k not in keep and k not in viewed and fresh.get(k) == aval \
+                        and k not in step[2][:position] + step[2][position + 1:]:
+                    step[0] = _writing_into(getattr(np, e.prim.ufunc), position, aval.shape)
+                    in_place.append(n)
+                    break
+        return in_place
 
     def run(self, payloads):
         env = [None] * self.n_slots
@@ -101,20 +142,33 @@ class _Compiled:
             env[k] = v
         for k, v in zip(self.in_slots, payloads):
             env[k] = v
-        for impl, xp, dev, params, ins, outs, multiple, frees in self.steps:
-            if dev.platform == "cpu":
-                out = impl(xp, *[env[i] for i in ins], **params)
-            else:
-                with dev.context():
-                    out = impl(xp, *[env[i] for i in ins], **params)
+        for impl, xp, ins, outs, multiple, frees in self.steps:
+            out = impl(xp, *[env[i] for i in ins])
             if multiple:
                 for k, o in zip(outs, out):
                     env[k] = o
             else:
-                env[outs[0]] = out
+                env[outs] = out
             for k in frees:
                 env[k] = None
         return [value if k is None else wrap(env[k], value) for k, value in self.out_spec]
+
+
+def _writing_into(ufunc, position, shape):
+    """A step running ``ufunc`` with its result written over operand ``position``."""
+    def run(xp, *args):
+        buf = args[position]
+        if type(buf) is np.ndarray and buf.shape == shape:  # a 0-d result comes back as a numpy scalar
+            return ufunc(*args, out=buf)
+        return ufunc(*args)
+    return run
+
+
+def _in_context(impl, dev):
+    def run(xp, *args, **params):
+        with dev.context():
+            return impl(xp, *args, **params)
+    return run
 
 
 def jit(f=None, *, static_argnums=(), static_argnames=()):
