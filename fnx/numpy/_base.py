@@ -14,10 +14,11 @@ import numpy as np
 from ..core import backend, dtypes
 from ..core.array import Array, wrap
 from ..core.primitive import NOT_DIFFERENTIABLE, ShapedArray, defprim
-from ..core.trace import Tracer
+from ..core.trace import Tracer, bind
 from ..errors import DTypeError, ShapeError
 
 _SCALARS = (bool, int, float, complex)
+_NO_PARAMS = {}  # shared by binds without parameters; never mutated
 
 
 def asarray(x, dtype=None, copy=None, device=None):
@@ -364,7 +365,7 @@ def unary_fn(prim, name=None, doc=None, kinds=None):
                 x = _astype(x, np.promote_types(x.dtype, np.float16))  # numpy's smallest safe float
             else:
                 raise DTypeError(f"{opname}: unsupported dtype {x.dtype}")
-        return prim.bind(x)
+        return bind(prim, (x,), _NO_PARAMS)
 
     fn.__name__ = fn.__qualname__ = opname
     fn.__doc__ = doc or f"Elementwise ``{opname}``, as ``numpy.{opname}``; differentiable."
@@ -395,11 +396,11 @@ def binary_fn(prim, name=None, doc=None, result=None):
         if ty in _PY_NUMBERS and isinstance(x, Array):  # a traced array and a constant, the common case
             dt = dtypes.result_type(x, y) if result is None else result(dtypes.result_type(x, y))
             if x.dtype == dt and _fits(y, dt):
-                return prim.bind(x, constant(y, dt, x.shape, x.device))
+                return bind(prim, (x, constant(y, dt, x.shape, x.device)), _NO_PARAMS)
         elif tx in _PY_NUMBERS and isinstance(y, Array):
             dt = dtypes.result_type(y, x) if result is None else result(dtypes.result_type(y, x))
             if y.dtype == dt and _fits(x, dt):
-                return prim.bind(constant(x, dt, y.shape, y.device), y)
+                return bind(prim, (constant(x, dt, y.shape, y.device), y), _NO_PARAMS)
         if not isinstance(x, (Array, np.ndarray, np.generic) + _SCALARS):
             x = asarray(x)
         if not isinstance(y, (Array, np.ndarray, np.generic) + _SCALARS):
@@ -408,7 +409,7 @@ def binary_fn(prim, name=None, doc=None, result=None):
         if result is not None:
             dt = result(dt)
         (x, y), _ = canonicalize(opname, x, y, dtype=dt)
-        return prim.bind(x, y)
+        return bind(prim, (x, y), _NO_PARAMS)
 
     fn.__name__ = fn.__qualname__ = opname
     fn.__doc__ = doc or f"Elementwise ``{opname}`` with NumPy broadcasting, as ``numpy.{opname}``."
