@@ -113,8 +113,9 @@ class Primitive:
     (``None``: everything). A set of ``"inputs"`` (every input), ``"partners"``
     (an input only when another input is traced: ``x * y`` needs ``y`` for
     ``x``'s cotangent), ``"out"`` and, for a primitive with several outputs,
-    ``"out0"``, ``"out1"``... (that output only). What is not kept reaches the
-    rule as an :class:`Abstract` value: a shape, dtype and device, no data.
+    ``"out0"``, ``"out1"``... (that output only). An input not kept reaches the
+    rule as an :class:`Abstract` value (a shape, dtype and device, no data), a
+    single output not kept as None.
 
     ``ufunc``, for an elementwise primitive whose impl is one call of the
     backend's ufunc of that name (``"add"``), lets ``jit`` pass it an ``out=``

@@ -145,11 +145,6 @@ def canonicalize(opname, *args, dtype=None):
     return arrays, dt
 
 
-def _fits(value, dt):
-    """Whether a Python number becomes a ``dt`` scalar as is (floats always; ints only in range)."""
-    return dt.kind in "fc" or np.can_cast(np.min_scalar_type(value), dt) if type(value) is int else True
-
-
 _constants = {}
 
 
@@ -393,13 +388,14 @@ def binary_fn(prim, name=None, doc=None, result=None):
                 return wrap(impl(np, x, y._value), y._device)
         except (ValueError, TypeError):
             pass  # let the canonical path below raise an fnx error naming the operation
-        if ty in _PY_NUMBERS and isinstance(x, Array):  # a traced array and a constant, the common case
-            dt = dtypes.result_type(x, y) if result is None else result(dtypes.result_type(x, y))
-            if x.dtype == dt and _fits(y, dt):
+        # A traced floating array and a Python number, the common case: the number takes the array's dtype.
+        if ty in _PY_NUMBERS and isinstance(x, Array):
+            dt = x.dtype
+            if dt.kind in "fc" and (result is None or result(dt) == dt):
                 return bind(prim, (x, constant(y, dt, x.shape, x.device)), _NO_PARAMS)
         elif tx in _PY_NUMBERS and isinstance(y, Array):
-            dt = dtypes.result_type(y, x) if result is None else result(dtypes.result_type(y, x))
-            if y.dtype == dt and _fits(x, dt):
+            dt = y.dtype
+            if dt.kind in "fc" and (result is None or result(dt) == dt):
                 return bind(prim, (constant(x, dt, y.shape, y.device), y), _NO_PARAMS)
         if not isinstance(x, (Array, np.ndarray, np.generic) + _SCALARS):
             x = asarray(x)

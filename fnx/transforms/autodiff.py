@@ -181,9 +181,9 @@ def record(prim, params, parents, primals, out):
             partners = "partners" in keep
             primals = [x if p is None or (partners and n_traced > 1) else _abstract(x)
                        for x, p in zip(primals, parents)]
-        if "out" not in keep:
+        if "out" not in keep:  # a single output the rule does not read is not even described
             out = (tuple(o if f"out{i}" in keep else _abstract(o) for i, o in enumerate(out))
-                   if prim.multiple_results else _abstract(out))
+                   if prim.multiple_results else None)
     return Node(prim, params, parents, primals, out)
 
 
@@ -216,7 +216,7 @@ class ReverseTrace(Trace):
         return self._box(out, node, 0)
 
     def _box(self, value, node, index):
-        if not is_differentiable(value.dtype):
+        if value.dtype.kind not in "fc":  # only floating values have cotangents
             return value
         return ReverseTracer(self.main, value, node, index)
 
