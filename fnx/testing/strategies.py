@@ -17,13 +17,22 @@ the rule and not the singularity:
 
 ``programs()`` draws random fnx programs composed from the primitive
 registry: every elementwise primitive (``kind`` unary or binary) with its
-declared domain, plus reductions with broadcasting, cumulative sums, flips,
-gathers and matrix products. Inputs may be any reals: each operand is mapped
-smoothly into its primitive's domain inside the program, so every drawn
-program is defined and differentiable at every drawn input.
+declared domain, plus relu, sums, maxima and minima broadcast back, cumulative
+sums, sorts, max pooling, flips, gathers, scatter-maxima and matrix products.
+Inputs may be any reals: each operand is mapped smoothly into its primitive's
+domain inside the program, so every drawn program is defined at every drawn
+input.
+
+Non-smooth operations (``maximum``, ``abs``, ``remainder``, a ``max``
+reduction...) are drawn too. Each declares its kinks (``Primitive.kinks``), and
+a draw whose inputs bring some operation within ``KINK_MARGIN`` of a kink or a
+jump (measured by :func:`fnx.testing.kink_distance`) is rejected, so central
+differences never straddle one. Checks that use no differences (the transpose
+identity, jacfwd against jacrev, vmap) hold at kinks too; ``kink_margin=0``
+keeps such draws for them.
 """
 import numpy as np
-from hypothesis import strategies as st
+from hypothesis import assume, strategies as st
 from hypothesis.extra import numpy as hnp
 
 _BOUNDS = {
@@ -134,10 +143,6 @@ def _binary_domains(domain):
             "positive_second": ("real", "positive")}.get(domain, (domain, domain))
 
 
-# Jumps, not kinks: central differences straddle them, so they are checked by their own cases.
-DISCONTINUOUS = frozenset({"remainder", "fmod"})
-
-
 def program_primitives(extra=(), include_registry=True):
     """The primitives ``programs()`` draws from: elementwise, differentiable, real to real."""
     from ..core import registry
@@ -145,7 +150,7 @@ def program_primitives(extra=(), include_registry=True):
     pool = list(registry.values()) if include_registry else []
     out = []
     for prim in pool + list(extra):
-        if prim.kind not in ("unary", "binary") or prim.vjp is NOT_DIFFERENTIABLE or prim.name in DISCONTINUOUS:
+        if prim.kind not in ("unary", "binary") or prim.vjp is NOT_DIFFERENTIABLE:
             continue
         aval = ShapedArray((2,), np.dtype(np.float64))
         try:
@@ -195,10 +200,14 @@ def _elementwise_step(prim, operands):
 
 
 def _structural_steps(draw, shape, n_values):
-    """Non-elementwise steps that keep the shape: reductions broadcast back, scans, gathers, products."""
+    """Steps other than ``kind`` primitives, all keeping the shape: relu, reductions broadcast back,
+    scans, sorts, pooling, gathers, scatters and products."""
     import fnx.numpy as fnp
+    from ..nn.functional import relu
+    from ..numpy.windows import max_pool
     i = draw(st.integers(0, n_values - 1))
-    options = []
+    # relu's flat zeros would meet each other at the next max: the leak keeps the values apart.
+    options = [(f"relu(v{i}) + 0.1 * v{i}", False, lambda v: relu(v[i]) + 0.1 * v[i])]
     if shape:
         axis = draw(st.integers(0, len(shape) - 1))
         options += [
@@ -212,18 +221,50 @@ def _structural_steps(draw, shape, n_values):
         ]
         perm = tuple(draw(st.permutations(range(shape[0]))))
         options.append((f"v{i}[{list(perm)}]", True, lambda v: v[i][np.array(perm)]))
+        options += [
+            (f"broadcast(min(v{i}, axis={axis}, keepdims=True))", False,
+             lambda v: fnp.broadcast_to(fnp.min(v[i], axis=axis, keepdims=True), shape)),
+            (f"sort(v{i}, axis={axis})", False, lambda v: fnp.sort(v[i], axis=axis)),
+            (f"max_pool(v{i}, window=2, padding=(1, 0))", False, lambda v: max_pool(v[i], (2,), (1,), ((1, 0),))),
+        ]
+        if n_values > 1:  # v.at[idx].max(v) would tie wherever idx[k] == k
+            j = (i + draw(st.integers(1, n_values - 1))) % n_values
+            idx = tuple(draw(st.lists(st.integers(0, shape[0] - 1), min_size=shape[0], max_size=shape[0])))
+            options.append((f"v{i}.at[{list(idx)}].max(v{j})", False, lambda v: v[i].at[np.array(idx)].max(v[j])))
     if len(shape) == 2 and shape[0] == shape[1]:
         j = draw(st.integers(0, n_values - 1))
         options.append((f"(v{i} @ v{j}) / {shape[0]}", True, lambda v: (v[i] @ v[j]) / float(shape[0])))
-    if not options:
-        options.append((f"v{i} * 0.5", True, lambda v: v[i] * 0.5))
     text, smooth, run = draw(st.sampled_from(options))
     return text, smooth, (i,), run
 
 
+def _generic(xs):
+    """The drawn inputs plus offsets (at most 0.05) that set every element apart from 0 and the others.
+
+    Hypothesis favours 0, small integers and repeated values, which would put
+    most programs with ``abs`` or ``maximum`` exactly at a kink. The offsets
+    are multiples of ``0.05 / n`` for ``n`` elements in all, of alternating
+    sign and in a scrambled order, so an all-zero draw keeps every element at
+    least ``0.05 / n`` from 0 and from any other, and a shrunk example still
+    reads as simple numbers."""
+    sizes = [x.size for x in xs]
+    n = sum(sizes)
+    rank = np.argsort(np.argsort(np.arange(1, n + 1) * 0.6180339887498949 % 1.0))
+    offsets = np.split((-1.0) ** rank * (rank + 1) * (0.05 / max(n, 1)), np.cumsum(sizes)[:-1])
+    return tuple(x + o.reshape(x.shape) for x, o in zip(xs, offsets))
+
+
+# check_grads steps one input element by eps = 1e-6 (float64). Elementwise steps see their operands
+# through 1-Lipschitz maps into bounded domains, the others are sums, products and selections of
+# moderate values, so such a step moves a kink's operands by a few eps (3.5 eps at most over 2,500
+# draws; tests/testing/test_kinks.py asserts under 100 eps for every draw). 1e-3, a thousand steps,
+# leaves the nearest kink at least ten times further than any difference reaches.
+KINK_MARGIN = 1e-3
+
+
 @st.composite
 def programs(draw, max_steps=5, max_inputs=2, primitives=None, include_registry=True, structural=True,
-             smooth_only=True):
+             smooth_only=False, kink_margin=KINK_MARGIN, elements=None):
     """Random differentiable programs built from the primitive registry.
 
     Args:
@@ -231,18 +272,24 @@ def programs(draw, max_steps=5, max_inputs=2, primitives=None, include_registry=
       max_inputs: 1 to this many inputs, all of one drawn shape.
       primitives: extra (e.g. throw-away) primitives with ``kind`` unary/binary.
       include_registry: draw from fnx's own elementwise primitives too.
-      structural: also draw reductions, scans, flips, gathers and matmuls.
-      smooth_only: draw only operations declared smooth. Kinks (max, abs) are
-        points where central differences are no derivative, and random inputs
-        land within a step of them often enough to make failures meaningless;
-        non-smooth primitives are checked by their own cases, away from kinks.
+      structural: also draw relu, reductions, scans, sorts, pooling, flips,
+        gathers, scatters and matmuls.
+      smooth_only: draw only operations declared smooth (for second-order checks).
+      kink_margin: reject inputs that bring an operation closer than this to a
+        kink or jump (see :func:`fnx.testing.kink_distance`); 0 keeps them all.
+      elements: a strategy for the input elements, used as drawn; by default
+        floats in [-2, 2], set apart by small offsets (``_generic``) so that
+        exact ties are rare.
 
     Returns a :class:`Program` with ``.inputs`` (a tuple of float64 numpy
-    arrays) and ``.smooth`` (whether second derivatives exist everywhere).
+    arrays) and ``.smooth`` (whether every step is smooth, so that second
+    derivatives can be checked).
     """
+    from .kinks import kink_distance
     pool = [p for p in program_primitives(primitives or (), include_registry) if p.smooth or not smooth_only]
     if not pool:
         raise ValueError("programs: no primitive to draw from")
+    first = [p for p in pool if p.kind == "unary" or p.smooth] or pool  # for a step with one value to use
     shape = draw(shapes(min_dims=0, max_dims=2, max_side=3))
     n_inputs = draw(st.integers(1, max_inputs))
     steps = []
@@ -253,8 +300,21 @@ def programs(draw, max_steps=5, max_inputs=2, primitives=None, include_registry=
             if step[1] or not smooth_only:
                 steps.append(step)
                 continue
-        prim = draw(st.sampled_from(pool))
-        ops = tuple(draw(st.integers(0, n_values - 1)) for _ in range(1 if prim.kind == "unary" else 2))
+        prim = draw(st.sampled_from(pool if n_values > 1 else first))
+        if prim.kind == "unary":
+            ops = (draw(st.integers(0, n_values - 1)),)
+        elif prim.smooth or n_values == 1:
+            ops = tuple(draw(st.integers(0, n_values - 1)) for _ in range(2))
+        else:  # maximum(v, v) is v, but at a tie everywhere: a non-smooth step takes two different values
+            ops = tuple(draw(st.permutations(range(n_values)))[:2])
         steps.append(_elementwise_step(prim, ops))
-    inputs = tuple(draw(hnp.arrays(np.float64, shape, elements=st.floats(-2.0, 2.0))) for _ in range(n_inputs))
-    return Program(shape, n_inputs, steps, inputs)
+    if elements is None:
+        inputs = _generic([draw(hnp.arrays(np.float64, shape, elements=st.floats(-2.0, 2.0)))
+                           for _ in range(n_inputs)])
+    else:
+        inputs = tuple(draw(hnp.arrays(np.float64, shape, elements=elements)) for _ in range(n_inputs))
+    program = Program(shape, n_inputs, steps, inputs)
+    if kink_margin:
+        import fnx.numpy as fnp
+        assume(kink_distance(program, *(fnp.asarray(x) for x in inputs)).distance >= kink_margin)
+    return program
