@@ -24,7 +24,7 @@ from ..core import tree as tree_util
 from ..core.array import Array
 from ..core.dtypes import is_differentiable
 from ..core.primitive import NOT_DIFFERENTIABLE, Abstract, Primitive
-from ..core.trace import Trace, Tracer, bind, new_main
+from ..core.trace import Trace, Tracer, bind, eval_primitive, new_main
 from ..errors import DTypeError, ShapeError, TreeError
 
 
@@ -138,6 +138,7 @@ def _lower(tree, main):
 # ----- reverse mode -------------------------------------------------------------
 
 _creation_order = itertools.count()
+_new_tracer = object.__new__  # tracers are made once per recorded operation: skip __init__'s call
 
 
 class Node:
@@ -200,14 +201,17 @@ class ReverseTrace(Trace):
     def process(self, prim, args, params):
         main = self.main
         primals, parents = [], []
+        concrete = True  # no tracer of an outer transform among the operands
         for a in args:
             if type(a) is ReverseTracer and a._main is main:
-                primals.append(a.primal)
-                parents.append((a.node, a.index))
+                a, parent = a.primal, (a.node, a.index)
             else:
-                primals.append(a)
-                parents.append(None)
-        out = bind(prim, primals, params)
+                parent = None
+            if concrete and type(a) is not Array and isinstance(a, Tracer):
+                concrete = False
+            primals.append(a)
+            parents.append(parent)
+        out = eval_primitive(prim, primals, params) if concrete else bind(prim, primals, params)
         if prim.vjp is NOT_DIFFERENTIABLE:
             return out
         node = record(prim, params, parents, primals, out)
@@ -216,9 +220,11 @@ class ReverseTrace(Trace):
         return self._box(out, node, 0)
 
     def _box(self, value, node, index):
-        if value.dtype.kind not in "fc":  # only floating values have cotangents
-            return value
-        return ReverseTracer(self.main, value, node, index)
+        if (value._value.dtype if type(value) is Array else value.dtype).kind not in "fc":
+            return value  # only floating values have cotangents
+        tracer = _new_tracer(ReverseTracer)
+        tracer._main, tracer.primal, tracer.node, tracer.index = self.main, value, node, index
+        return tracer
 
     def _record_call(self, name, args, fun_of_primals):
         """Records a call whose backward rule is a closure (custom_vjp, custom_jvp)."""
