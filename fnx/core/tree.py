@@ -86,18 +86,19 @@ def _node_of(x):
 class TreeDef:
     """The structure of a pytree with its leaves taken out."""
 
-    __slots__ = ("kind", "aux", "children", "num_leaves")
+    __slots__ = ("kind", "aux", "children", "num_leaves", "_hash")
 
     def __init__(self, kind, aux, children):
         self.kind, self.aux, self.children = kind, aux, tuple(children)
         self.num_leaves = 1 if kind is False else sum(c.num_leaves for c in self.children)
+        self._hash = hash((id(kind), self.children))  # children hash in O(1): theirs is stored too
 
     def __eq__(self, other):
-        return (isinstance(other, TreeDef) and self.kind is other.kind and self.aux == other.aux
-                and self.children == other.children)
+        return self is other or (isinstance(other, TreeDef) and self._hash == other._hash and self.kind is other.kind
+                                 and self.aux == other.aux and self.children == other.children)
 
     def __hash__(self):
-        return hash((id(self.kind), self.children))
+        return self._hash
 
     def __repr__(self):
         if self.kind is False:

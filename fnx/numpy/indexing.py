@@ -72,7 +72,7 @@ def _flat_positions(xp, shape, ix):
     """The C-order flat position, in an array of ``shape``, of each element of ``x[ix]``."""
     if len(ix) == len(shape) and all(isinstance(i, xp.ndarray) and i.dtype.kind in "iu" for i in ix):
         # One integer array per axis (x[rows, cols]): numpy's own ravel, after numpy's wrap of negatives.
-        coords = tuple(i + (i < 0) * n for i, n in zip(ix, shape))
+        coords = tuple(i + (i < 0) * n if i.size and i.min() < 0 else i for i, n in zip(ix, shape))
         if any(c.shape != coords[0].shape for c in coords):
             coords = tuple(xp.broadcast_arrays(*coords))
         return xp.ravel_multi_index(coords, shape)

@@ -154,7 +154,14 @@ def _extremum(name, reduce):
     def vjp(ct, x, *, out, axes):
         return (_restore(ct, x.shape, axes) * weights(x, out, axes),)
 
-    prim = defprim(name, impl=lambda xp, x, *, axes: getattr(xp, reduce)(x, axis=axes), shape=_reduce_shape,
+    ufunc = np.maximum if reduce == "max" else np.minimum
+
+    def impl(xp, x, *, axes):
+        if xp is np:  # the ufunc method: numpy.max's Python wrapper costs as much as a small reduction
+            return ufunc.reduce(x, axis=axes)
+        return getattr(xp, reduce)(x, axis=axes)
+
+    prim = defprim(name, impl=impl, shape=_reduce_shape,
                    jvp=jvp, vjp=vjp, smooth=False, kinks=kinks)
     prim.batch = _reduce_batch(prim)
     return prim

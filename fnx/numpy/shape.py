@@ -128,7 +128,8 @@ def _reshape_batch(vals, bdims, *, shape):
     return reshape_p.bind(x, shape=x.shape[:1] + shape), 0
 
 
-reshape_p = defprim("reshape", impl=lambda xp, x, *, shape: xp.reshape(x, shape),
+# The array methods, not xp.reshape/xp.transpose: numpy's function wrappers cost more than the views.
+reshape_p = defprim("reshape", impl=lambda xp, x, *, shape: x.reshape(shape),
                     shape=lambda x, *, shape: ShapedArray(shape, x.dtype),
                     vjp=lambda ct, x, *, out, shape: (reshape(ct, x.shape),), batch=_reshape_batch, residuals=())
 reshape_p.jvp = linear_jvp(reshape_p)
@@ -183,7 +184,7 @@ def _transpose_batch(vals, bdims, *, axes):
     return transpose_p.bind(x, axes=tuple(perm)), d
 
 
-transpose_p = defprim("transpose", impl=lambda xp, x, *, axes: xp.transpose(x, axes),
+transpose_p = defprim("transpose", impl=lambda xp, x, *, axes: x.transpose(axes),
                       shape=lambda x, *, axes: ShapedArray(tuple(x.shape[a] for a in axes), x.dtype),
                       vjp=lambda ct, x, *, out, axes: (transpose_p.bind(ct, axes=tuple(np.argsort(axes).tolist())),),
                       batch=_transpose_batch, residuals=())

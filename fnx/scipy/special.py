@@ -20,6 +20,8 @@ and its gradient (the softmax) exact while keeping ``exp`` from overflowing.
 """
 import math
 
+import numpy as np
+
 from ..core import dtypes
 from ..core.primitive import defprim
 from ..errors import DTypeError
@@ -421,9 +423,12 @@ def logsumexp(a, axis=None, b=None, keepdims=False, return_sign=False):
 
 
 def _log_softmax_impl(xp, x, *, axes):
-    m = xp.max(x, axis=axes, keepdims=True)
+    # numpy's ufunc methods, not numpy.max/sum: their Python wrappers cost as much as these small reductions.
+    maximum, add = (np.maximum.reduce, np.add.reduce) if xp is np else (xp.max, xp.sum)
+    m = maximum(x, axis=axes, keepdims=True)
     shifted = x - xp.where(xp.isfinite(m), m, 0)  # the maximum entry keeps its full relative accuracy
-    return shifted - xp.log(xp.sum(xp.exp(shifted), axis=axes, keepdims=True))
+    shifted -= xp.log(add(xp.exp(shifted), axis=axes, keepdims=True))
+    return shifted
 
 
 def _log_softmax_jvp(primals, tangents, *, axes):

@@ -200,6 +200,8 @@ def jit(f=None, *, static_argnums=(), static_argnames=()):
     cache = {}
 
     def split(args, kwargs):
+        if not nums and not names:
+            return (), args, kwargs
         if signature is not None and names:
             for n in names:  # a static argument given positionally is static too
                 params = list(signature.parameters)
@@ -226,14 +228,21 @@ def jit(f=None, *, static_argnums=(), static_argnames=()):
         from .. import numpy as fnp
         static, dyn_args, dyn_kwargs = split(args, kwargs)
         flat, in_tree = tree_util.flatten((dyn_args, dyn_kwargs))
-        flat = [x if isinstance(x, Array) else fnp.asarray(x) for x in flat]
+        avals = []
+        for i, x in enumerate(flat):
+            if type(x) is Array:  # the common case, read without properties
+                v = x._value
+                avals.append((v.shape, v.dtype, x._device))
+            else:
+                if not isinstance(x, Array):
+                    x = flat[i] = fnp.asarray(x)
+                avals.append((x.shape, x.dtype, x.device))
+        key = (in_tree, tuple(avals), static)
         try:
-            key = (in_tree, tuple((x.shape, x.dtype, x.device) for x in flat), static)
-            hash(key)
+            compiled = cache.get(key)
         except TypeError:
             raise TypeError("jit: static arguments must be hashable; got "
                             f"{[type(v).__name__ for _, v in static]}") from None
-        compiled = cache.get(key)
         if compiled is None:
             compiled = cache[key] = _trace(static, flat, in_tree)
         return compiled, flat
