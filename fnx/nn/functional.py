@@ -1123,12 +1123,18 @@ def _class_targets(opname, x, target, weight, ignore_index):
             raise ShapeError(f"{opname}: weight must hold one value per class, shape ({c},), got {weight.shape}")
     values = _peek(t)
     if values is not None:
-        bad = values[(values != ignore_index) & ((values < 0) | (values >= c))]
-        if bad.size:
-            raise IndexError(f"{opname}: target {bad.flat[0]} is out of bounds for {c} classes")
-        if weight is None and x.ndim == 2 and not (values == ignore_index).any():
-            # Known targets, none ignored, no weights (a training batch): one gather, every weight 1.
-            return x[fnp.arange(x.shape[0], device=x.device), t], None
+        in_range = values.size == 0 or (values.min() >= 0 and values.max() < c)
+        if not in_range:
+            bad = values[(values != ignore_index) & ((values < 0) | (values >= c))]
+            if bad.size:
+                raise IndexError(f"{opname}: target {bad.flat[0]} is out of bounds for {c} classes")
+        if in_range and weight is None and x.ndim == 2 and not (0 <= ignore_index < c
+                                                               and (values == ignore_index).any()):
+            # Known targets, none ignored, no weights (a training batch): x[rows, t], one gather
+            # bound directly (the indexing front end would only rediscover that), every weight 1.
+            from ..numpy.indexing import gather_p
+            rows = fnp.asarray(np.arange(x.shape[0], dtype=t.dtype), device=x.device)
+            return gather_p.bind(x, rows, t, index=(None, None)), None
     valid = t != ignore_index
     safe = fnp.where(valid, t, 0)
     picked = fnp.squeeze(fnp.take_along_axis(x, fnp.expand_dims(safe, cax), axis=cax), axis=cax)
