@@ -105,6 +105,28 @@ class _Compiled:
         self.steps = [tuple(s) for s in steps]
         self.consts = consts
         self.n_slots = len(slots)
+        self._replay = self._straight_line()
+
+    def _straight_line(self):
+        """The steps as the source of one Python function: a local per slot, one call per step, a
+        ``del`` after each last use. No interpreter loop, list or index per step is left at run time."""
+        scope = {}
+        lines = ["def replay(payloads):"]
+        if self.in_slots:
+            lines.append("    " + "".join(f"s{k}, " for k in self.in_slots) + "= payloads")
+        for k, value in self.consts:
+            scope[f"c{k}"] = value
+            lines.append(f"    s{k} = c{k}")
+        for n, (impl, xp, ins, outs, multiple, frees) in enumerate(self.steps):
+            scope[f"f{n}"], scope[f"xp{n}"] = impl, xp
+            target = "".join(f"s{k}, " for k in outs) if multiple else f"s{outs}"
+            lines.append(f"    {target} = f{n}(xp{n}, {''.join(f's{k}, ' for k in ins)})")
+            if frees:
+                lines.append("    del " + ", ".join(f"s{k}" for k in frees))
+        lines.append("    return (" + "".join(f"s{k}, " for k, _ in self.out_spec if k is not None) + ")")
+        self.source = "\n".join(lines)
+        exec(compile(self.source, "<fnx.jit replay>", "exec"), scope)
+        return scope["replay"]
 
     @staticmethod
     def _reuse_buffers(graph, steps, slots, last, keep):
@@ -137,21 +159,8 @@ class _Compiled:
         return in_place
 
     def run(self, payloads):
-        env = [None] * self.n_slots
-        for k, v in self.consts:
-            env[k] = v
-        for k, v in zip(self.in_slots, payloads):
-            env[k] = v
-        for impl, xp, ins, outs, multiple, frees in self.steps:
-            out = impl(xp, *[env[i] for i in ins])
-            if multiple:
-                for k, o in zip(outs, out):
-                    env[k] = o
-            else:
-                env[outs] = out
-            for k in frees:
-                env[k] = None
-        return [value if k is None else wrap(env[k], value) for k, value in self.out_spec]
+        results = iter(self._replay(payloads))
+        return [value if k is None else wrap(next(results), value) for k, value in self.out_spec]
 
 
 def _writing_into(ufunc, position, shape):
