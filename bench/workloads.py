@@ -207,6 +207,18 @@ def _mlp_params(sizes, seed):
     return params
 
 
+def _object_step(model, opt, loss_fn, nxt):
+    """One PyTorch-style training step (fnx object-style and torch share it, letter for letter)."""
+    def step():
+        x, y = nxt()
+        opt.zero_grad()
+        loss = loss_fn(model(x), y)
+        loss.backward()
+        opt.step()
+        return [loss] + list(model.parameters())
+    return step
+
+
 def w3(small=False):
     sizes = (64, 256, 256, 10) if not small else (64, 16, 16, 10)
     batch, lr = (128, 0.05) if not small else (8, 0.05)
@@ -261,14 +273,7 @@ def w3(small=False):
         loss_fn = nn.CrossEntropyLoss()
         nxt = cycle([(fnx.asarray(x), fnx.asarray(y)) for x, y in batches])
 
-        def step():
-            x, y = nxt()
-            opt.zero_grad()
-            loss = loss_fn(model(x), y)
-            loss.backward()
-            opt.step()
-            return [loss] + list(model.parameters())
-        return step
+        return _object_step(model, opt, loss_fn, nxt)
 
     def fnx_functional(jit=False):
         import fnx
@@ -307,14 +312,7 @@ def w3(small=False):
         loss_fn = nn.CrossEntropyLoss()
         nxt = cycle([(torch.tensor(x), torch.tensor(y)) for x, y in batches])
 
-        def step():
-            x, y = nxt()
-            opt.zero_grad()
-            loss = loss_fn(model(x), y)
-            loss.backward()
-            opt.step()
-            return [loss] + list(model.parameters())
-        return step
+        return _object_step(model, opt, loss_fn, nxt)
 
     def jax_make(jit):
         jax = jax_module()

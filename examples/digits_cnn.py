@@ -13,7 +13,6 @@ Run with ``python examples/digits_cnn.py [--epochs N]``; it prints the time
 per epoch and the test accuracy (about 98-99%).
 """
 import argparse
-import contextlib
 import time
 
 import numpy as np
@@ -22,6 +21,7 @@ import fnx
 import fnx.nn as nn
 import fnx.optim as optim
 from fnx.data import ArrayDataset, DataLoader
+from _blas import single_threaded_blas  # examples/_blas.py, beside this script
 
 EPOCHS, BATCH, LR, CHANNELS = 15, 64, 3e-3, 32
 
@@ -64,16 +64,6 @@ def accuracy(model, x, y):
         return float((model(x).argmax(axis=1) == y).mean())
 
 
-def _single_threaded_blas():
-    """Tiny matrices gain nothing from BLAS threads, and on a busy machine the threads' spinning
-    can make each product many times slower; threadpoolctl comes with scikit-learn."""
-    try:
-        from threadpoolctl import threadpool_limits
-    except ImportError:
-        return contextlib.nullcontext()
-    return threadpool_limits(limits=1, user_api="blas")
-
-
 def main(epochs=EPOCHS, quick=False, seed=0):
     """Trains and evaluates; returns the per-epoch losses, accuracies and times.
 
@@ -81,7 +71,7 @@ def main(epochs=EPOCHS, quick=False, seed=0):
     """
     if quick:
         epochs = min(epochs, 2)
-    with _single_threaded_blas():
+    with single_threaded_blas():
         fnx.manual_seed(seed)
         x_train, y_train, x_test, y_test = load_data(seed)
         loader = DataLoader(ArrayDataset(x_train, y_train), batch_size=BATCH, shuffle=True, seed=seed)

@@ -24,7 +24,6 @@ standardised per pixel with statistics of the training split. A seeded
 Run with ``make demo`` or ``python examples/digits_mlp.py [--epochs N]``.
 """
 import argparse
-import contextlib
 import os
 import time
 
@@ -34,6 +33,7 @@ import fnx
 import fnx.nn as nn
 import fnx.optim as optim
 from fnx.data import ArrayDataset, DataLoader
+from _blas import single_threaded_blas  # examples/_blas.py, beside this script
 
 OUT_DIR = os.path.join(os.path.dirname(os.path.abspath(__file__)), "out")
 EPOCHS, BATCH, LR, HIDDEN, DROPOUT = 15, 64, 3e-3, 256, 0.3
@@ -100,23 +100,13 @@ def plot(history, path):
     plt.close(fig)
 
 
-def _single_threaded_blas():
-    """Tiny matrices gain nothing from BLAS threads, and on a busy machine the threads' spinning
-    can make each product many times slower; threadpoolctl comes with scikit-learn."""
-    try:
-        from threadpoolctl import threadpool_limits
-    except ImportError:
-        return contextlib.nullcontext()
-    return threadpool_limits(limits=1, user_api="blas")
-
-
 def main(epochs=EPOCHS, quick=False, out_dir=OUT_DIR, seed=0):
     """Trains, evaluates, plots and checkpoints; returns the history and both accuracies.
 
     ``quick=True`` trains a smaller model for at most 3 epochs without progress
     bars (for the tests).
     """
-    with _single_threaded_blas():
+    with single_threaded_blas():
         return _main(min(epochs, 3) if quick else epochs, quick, out_dir, seed)
 
 

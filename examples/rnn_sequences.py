@@ -22,7 +22,6 @@ differentiates through either loop like through any other Python code.
 Run with ``python examples/rnn_sequences.py [--epochs N]``.
 """
 import argparse
-import contextlib
 import time
 
 import numpy as np
@@ -32,6 +31,7 @@ import fnx.nn as nn
 import fnx.numpy as fnp
 import fnx.optim as optim
 from fnx.data import DataLoader, Dataset
+from _blas import single_threaded_blas  # examples/_blas.py, beside this script
 
 EPOCHS, BATCH, LR, HIDDEN = 8, 64, 1e-2, 32
 MIN_LEN, MAX_LEN = 4, 16
@@ -100,16 +100,6 @@ def accuracy(model, loader):
     return correct / total
 
 
-def _single_threaded_blas():
-    """Tiny matrices gain nothing from BLAS threads, and on a busy machine the threads' spinning
-    can make each product many times slower; threadpoolctl comes with scikit-learn."""
-    try:
-        from threadpoolctl import threadpool_limits
-    except ImportError:
-        return contextlib.nullcontext()
-    return threadpool_limits(limits=1, user_api="blas")
-
-
 def main(epochs=EPOCHS, quick=False, seed=0):
     """Trains and evaluates; returns per-epoch losses, accuracies and times, and the two-way check.
 
@@ -117,7 +107,7 @@ def main(epochs=EPOCHS, quick=False, seed=0):
     """
     if quick:
         epochs = min(epochs, 3)
-    with _single_threaded_blas():
+    with single_threaded_blas():
         fnx.manual_seed(seed)
         train = SignOfSum(600 if quick else 3000, seed=seed)
         test = SignOfSum(200 if quick else 1000, seed=seed + 1)

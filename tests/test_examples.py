@@ -1,6 +1,7 @@
 """The examples run end to end: quick versions train (the loss falls) and the checkpoint round trip is exact."""
 import importlib.util
 import pathlib
+import sys
 
 import numpy as np
 import pytest
@@ -8,6 +9,7 @@ import pytest
 import fnx
 
 EXAMPLES = pathlib.Path(__file__).resolve().parent.parent / "examples"
+sys.path.insert(0, str(EXAMPLES))  # as when a script runs: its folder's helpers (_blas.py) import
 
 
 def load_example(name):

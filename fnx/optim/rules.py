@@ -79,6 +79,15 @@ def _on(x, p):
     return x if x.device is p.device else x.to(p.device)
 
 
+def _descent_grad(g, p, maximize, weight_decay):
+    """The gradient a rule descends: negated to maximize, plus PyTorch's coupled L2 term ``weight_decay * p``."""
+    if maximize:
+        g = -g
+    if weight_decay != 0:
+        g = g + weight_decay * p
+    return g
+
+
 def _like(x, p):
     """A scalar as ``p``'s dtype on ``p``'s device; Python numbers stay weak and need nothing."""
     if isinstance(x, (int, float)):
@@ -178,10 +187,7 @@ def sgd(lr=1e-3, momentum=0.0, dampening=0.0, weight_decay=0.0, nesterov=False, 
         raise ValueError("Nesterov momentum requires a momentum and zero dampening")
 
     def step(p, g, s, t, lr):
-        if maximize:
-            g = -g
-        if weight_decay != 0:
-            g = g + weight_decay * p
+        g = _descent_grad(g, p, maximize, weight_decay)
         if momentum != 0:
             buf = fnp.where(t == 1, g, momentum * s["momentum_buffer"] + (1 - dampening) * g)
             g = g + momentum * buf if nesterov else buf
@@ -200,12 +206,9 @@ def _adam(name, lr, betas, eps, weight_decay, amsgrad, maximize, decoupled):
     beta1, beta2 = betas
 
     def step(p, g, s, t, lr):
-        if maximize:
-            g = -g
-        if decoupled:
+        if decoupled:  # AdamW: the decay shrinks the parameter instead of joining the gradient
             p = p * _like(1 - lr * weight_decay, p)
-        elif weight_decay != 0:
-            g = g + weight_decay * p
+        g = _descent_grad(g, p, maximize, 0 if decoupled else weight_decay)
         m = s["exp_avg"] + (1 - beta1) * (g - s["exp_avg"])
         v = beta2 * s["exp_avg_sq"] + (1 - beta2) * g * g
         new = {"exp_avg": m, "exp_avg_sq": v}
@@ -317,10 +320,7 @@ def rmsprop(lr=1e-2, alpha=0.99, eps=1e-8, weight_decay=0.0, momentum=0.0, cente
     _check_nonneg("alpha value", alpha)
 
     def step(p, g, s, t, lr):
-        if maximize:
-            g = -g
-        if weight_decay != 0:
-            g = g + weight_decay * p
+        g = _descent_grad(g, p, maximize, weight_decay)
         sq = alpha * s["square_avg"] + (1 - alpha) * g * g
         new = {"square_avg": sq}
         if centered:
@@ -376,10 +376,7 @@ def adagrad(lr=1e-2, lr_decay=0.0, weight_decay=0.0, initial_accumulator_value=0
     _check_nonneg("epsilon value", eps)
 
     def step(p, g, s, t, lr):
-        if maximize:
-            g = -g
-        if weight_decay != 0:
-            g = g + weight_decay * p
+        g = _descent_grad(g, p, maximize, weight_decay)
         clr = _like(lr / (1 + (t - 1) * lr_decay), p)
         acc = s["sum"] + g * g
         return p - clr * g / (fnp.sqrt(acc) + eps), {"sum": acc}

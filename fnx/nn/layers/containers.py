@@ -33,7 +33,23 @@ def _check_module(owner, module):
         raise TypeError(f"{owner}: expected a fnx.nn.Module, got {type(module).__name__}")
 
 
-class Sequential(Module):
+class _Numbered(Module):
+    """Submodules in order (``Sequential``, ``ModuleList``): length, iteration and deletion with renumbering."""
+
+    def __delitem__(self, idx):
+        keys = list(self._modules)
+        for key in (keys[idx] if isinstance(idx, slice) else [keys[_index(self, idx)]]):
+            delattr(self, key)
+        _renumber(self)
+
+    def __len__(self):
+        return len(self._modules)
+
+    def __iter__(self):
+        return iter(self._modules.values())
+
+
+class Sequential(_Numbered):
     """Modules applied one after another; built from arguments or from an ``OrderedDict`` of names.
 
     Supports indexing (an int gives the module, a slice a new Sequential),
@@ -72,18 +88,6 @@ class Sequential(Module):
     def __setitem__(self, idx, module):
         _check_module("Sequential", module)
         self._modules[list(self._modules)[_index(self, idx)]] = module  # in place: the order is kept
-
-    def __delitem__(self, idx):
-        keys = list(self._modules)
-        for key in (keys[idx] if isinstance(idx, slice) else [keys[_index(self, idx)]]):
-            delattr(self, key)
-        _renumber(self)
-
-    def __len__(self):
-        return len(self._modules)
-
-    def __iter__(self):
-        return iter(self._modules.values())
 
     def __add__(self, other):
         if not isinstance(other, Sequential):
@@ -128,7 +132,7 @@ class Sequential(Module):
         return input
 
 
-class ModuleList(Module):
+class ModuleList(_Numbered):
     """A list of submodules, registered under ``'0'``, ``'1'``... (``torch.nn.ModuleList``).
 
     >>> import fnx
@@ -155,18 +159,6 @@ class ModuleList(Module):
     def __setitem__(self, idx, module):
         _check_module("ModuleList", module)
         self._modules[str(_index(self, idx))] = module
-
-    def __delitem__(self, idx):
-        keys = list(self._modules)
-        for key in (keys[idx] if isinstance(idx, slice) else [str(_index(self, idx))]):
-            delattr(self, key)
-        _renumber(self)
-
-    def __len__(self):
-        return len(self._modules)
-
-    def __iter__(self):
-        return iter(self._modules.values())
 
     def __iadd__(self, modules):
         return self.extend(modules)
