@@ -413,3 +413,19 @@ def test_real_and_imag_are_properties():
 def test_methods_on_tracers():
     g = fnx.grad(lambda x: x.reshape(3, 2).T.sum() * 2.0 + x.mean())(fnp.asarray(A))
     np.testing.assert_allclose(np.asarray(g), np.full(A.shape, 2.0 + 1 / 6))
+
+
+def test_python_numbers_become_shared_read_only_constants_that_keep_their_sign():
+    from fnx.core.backend import CPU
+    from fnx.numpy._base import constant
+    a = constant(1.5, np.dtype("float32"), (3,), CPU)
+    assert a is constant(1.5, np.dtype("float32"), (3,), CPU)  # cached: the same view again
+    assert a is not constant(1.5, np.dtype("float64"), (3,), CPU)
+    np.testing.assert_array_equal(np.asarray(a), np.full(3, 1.5, np.float32))
+    assert not np.asarray(a).flags.writeable
+    # -0.0 == 0.0, but they are different constants: a traced x * -0.0 keeps numpy's signs
+    x = fnx.numpy.array([1.0, -2.0])
+    out, _ = fnx.vjp(lambda x: fnx.numpy.copysign(1.0, x * -0.0), x)
+    np.testing.assert_array_equal(np.asarray(out), np.copysign(1.0, np.array([1.0, -2.0]) * -0.0))
+    out, _ = fnx.vjp(lambda x: fnx.numpy.copysign(1.0, x * 0.0), x)
+    np.testing.assert_array_equal(np.asarray(out), np.copysign(1.0, np.array([1.0, -2.0]) * 0.0))

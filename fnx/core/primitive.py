@@ -120,14 +120,18 @@ class Primitive:
     ``ufunc``, for an elementwise primitive whose impl is one call of the
     backend's ufunc of that name (``"add"``), lets ``jit`` pass it an ``out=``
     buffer: a dead input's memory, reused when the graph proves nobody sees it.
+
+    ``transfers`` marks a primitive whose output lives on the device named by
+    its ``device`` parameter rather than on its operands' (``device_put``).
     """
 
     __slots__ = ("name", "impl", "shape", "jvp", "vjp", "batch", "multiple_results",
-                 "smooth", "domain", "kind", "kinks", "residuals", "ufunc", "__weakref__")
+                 "smooth", "domain", "kind", "kinks", "residuals", "ufunc", "transfers",
+                 "__weakref__")
 
     def __init__(self, name, impl, shape, jvp=None, vjp=None, batch=None,
                  multiple_results=False, smooth=True, domain="real", kind=None, kinks=None, residuals=None,
-                 ufunc=None):
+                 ufunc=None, transfers=False):
         self.name = name
         self.impl = impl
         self.shape = shape
@@ -140,6 +144,7 @@ class Primitive:
         self.kind = kind
         self.kinks = kinks
         self.ufunc = ufunc
+        self.transfers = transfers
         self.residuals = None if residuals is None else frozenset(residuals)
         if self.residuals is not None and any(r not in ("inputs", "partners", "out") and not
                                               (multiple_results and r[:3] == "out" and r[3:].isdigit())

@@ -170,7 +170,7 @@ def eval_primitive(prim, args, params):
     else:
         with dev.context():
             out = prim.impl(dev.xp, *vals, **params)
-    if params and "device" in params:  # a transfer names its destination
+    if prim.transfers:
         dev = params["device"]
     if prim.multiple_results:
         return tuple(wrap(o, dev) for o in out)

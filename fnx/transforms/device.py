@@ -31,7 +31,8 @@ device_put_p = defprim(
     shape=lambda x, *, device: ShapedArray(x.shape, x.dtype),
     jvp=_device_put_jvp,
     vjp=lambda ct, x, *, out, device: (device_put_p.bind(ct, device=x.device),),
-    batch=lambda vals, bdims, *, device: (device_put_p.bind(vals[0], device=device), bdims[0]))
+    batch=lambda vals, bdims, *, device: (device_put_p.bind(vals[0], device=device), bdims[0]),
+    transfers=True)
 
 
 def device_put(tree, device=None):
