@@ -41,7 +41,7 @@ from ..core.primitive import ShapedArray, defprim
 from ..core.trace import Tracer, concreteness_error
 from ..errors import DTypeError, ShapeError
 from ._advanced import index_tuple, indexed_shape, int_operand, normalize_index, parse
-from ._base import asarray, batch_size, move_to_front, normalize_axis
+from ._base import asarray, batch_size, constant, move_to_front, normalize_axis
 from .shape import batch_axis_at, broadcast_to, moveaxis
 from .shape import reshape, slice_axis, slice_p, slice_transpose_p, static_slice  # noqa: F401  (re-exported)
 
@@ -57,11 +57,9 @@ def _update_aval(x, v, *idx, index):
 
 
 def _filled(x, value, dtype=None):
-    """An array of ``x``'s shape full of ``value``, as a broadcast scalar: free to make, and quick to
-    copy into a scatter (copying a fresh ``np.zeros`` costs a page fault per page)."""
-    from .creation import full
-    from .shape import broadcast_to
-    return broadcast_to(full((), value, x.dtype if dtype is None else dtype, device=x.device), x.shape)
+    """An array of ``x``'s shape full of ``value``: a broadcast scalar (``_base.constant``), free to
+    make, and quick to copy into a scatter (copying a fresh ``np.zeros`` costs a page fault per page)."""
+    return constant(value, x.dtype if dtype is None else np.dtype(dtype), tuple(x.shape), x.device)
 
 
 def _zeros_like(x):
