@@ -89,9 +89,13 @@ def _check_prob(opname, p):
     return float(p)
 
 
-def _key(key):
+def _key(key, x):
+    """The key for a random draw shaped like ``x`` (given, or the global generator's), on ``x``'s device:
+    samples land where their key is, and a mask must meet ``x`` on its device (PyTorch draws it there too)."""
     from .. import random
-    return random.next_key() if key is None else key
+    from ..transforms.device import device_put
+    key = random.next_key() if key is None else key
+    return key if key.device == x.device else device_put(key, x.device)
 
 
 def _legacy_reduction(size_average, reduce, reduction):
@@ -418,7 +422,7 @@ def rrelu(input, lower=1.0 / 8, upper=1.0 / 3, training=False, inplace=False, *,
     x = _float(input)
     if not training:
         return leaky_relu(x, (lower + upper) / 2)
-    slope = random.uniform(_key(key), x.shape, x.dtype, lower, upper)
+    slope = random.uniform(_key(key, x), x.shape, x.dtype, lower, upper)
     return fnp.where(x >= 0, x, x * slope)
 
 
@@ -575,7 +579,7 @@ def bilinear(input1, input2, weight, bias=None):
 
 def _dropout_mask(x, p, key, shape):
     from .. import random
-    keep = random.bernoulli(_key(key), 1.0 - p, shape)
+    keep = random.bernoulli(_key(key, x), 1.0 - p, shape)
     return fnp.where(keep, x * (1.0 / (1.0 - p)), 0.0)
 
 
@@ -664,7 +668,7 @@ def alpha_dropout(input, p=0.5, training=False, inplace=False, *, key=None):
         return x * 0.0
     alpha = -_SELU_SCALE * _SELU_ALPHA
     a = ((1.0 - p) * (1.0 + p * alpha * alpha)) ** -0.5
-    keep = random.bernoulli(_key(key), 1.0 - p, x.shape)
+    keep = random.bernoulli(_key(key, x), 1.0 - p, x.shape)
     return fnp.where(keep, x, alpha) * a + (-a * alpha * p)
 
 # ----- normalisation ----------------------------------------------------------------------------

@@ -81,9 +81,6 @@ def _flat_positions(xp, shape, ix):
     return pos
 
 
-_CUPYX_AT = {"add": "scatter_add", "maximum": "scatter_max", "minimum": "scatter_min"}
-
-
 def _scatter_impl(op):
     """The impl of a scatter: a copy of ``x`` with ``v`` combined in at the index by ``op``.
 
@@ -98,17 +95,41 @@ def _scatter_impl(op):
             out[ix] = v if op == "set" else getattr(xp, op)(out[ix], v)
             return out
         flat, pos, vals = out.reshape(-1), _flat_positions(xp, out.shape, ix).reshape(-1), v.reshape(-1)
-        if op == "set":
+        if xp is not np:  # cupy: repeated positions are written in no set order, and only add has .at
+            if op == "add":
+                import cupyx
+                cupyx.scatter_add(flat, pos, vals)
+            else:
+                scatter_in_rounds(xp, op, flat, pos, vals)
+        elif op == "set":
             flat[pos] = vals
-        elif hasattr(getattr(xp, op), "at"):
-            getattr(xp, op).at(flat, pos, vals)
-        elif op in _CUPYX_AT:
-            import cupyx
-            getattr(cupyx, _CUPYX_AT[op])(flat, pos, vals)
         else:
-            raise NotImplementedError(f"scatter: {op}.at is not available for {xp.__name__} arrays")
+            getattr(xp, op).at(flat, pos, vals)
         return out
     return impl
+
+
+def scatter_in_rounds(xp, op, flat, pos, vals):
+    """``flat[pos] = vals`` (``op`` "set") or ``op.at(flat, pos, vals)``, for a backend without either.
+
+    Round ``r`` updates the ``r``-th occurrence of every position, so no round
+    repeats a position: repeated positions combine exactly and in order, as in
+    numpy (the last value set wins), where GPU atomics would combine them in no
+    set order (cupy's scatter_min/max on float64 also lose precision).
+    """
+    n = pos.size
+    if n == 0:
+        return
+    order = xp.argsort(pos * n + xp.arange(n))  # by position, then occurrence: unique keys, any sort is stable
+    ordered = pos[order]
+    starts = xp.ones(n, dtype=bool)
+    starts[1:] = ordered[1:] != ordered[:-1]
+    first = xp.flatnonzero(starts)
+    occurrence = xp.arange(n) - first[xp.cumsum(starts) - 1]
+    for r in range(int(occurrence.max()) + 1):
+        sel = order[occurrence == r]
+        p = pos[sel]
+        flat[p] = vals[sel] if op == "set" else getattr(xp, op)(flat[p], vals[sel])
 
 
 # ----- batching: the batch as one more indexed axis -------------------------------------------------

@@ -342,6 +342,18 @@ def test_dropout_global_generator_and_manual_seed():
     assert np.array_equal(a, c) and not np.array_equal(a, b)
 
 
+@pytest.mark.parametrize("fn", [F.dropout, F.alpha_dropout, F.rrelu])
+def test_random_layers_draw_on_the_inputs_device(fn):
+    # The global generator's key lives on the default device; the mask is drawn where x is (as in PyTorch).
+    other = fnx.devices("cpu")[-1]
+    x = fnx.device_put(fnp.linspace(-1.0, 1.0, 8), other)
+    y = fn(x, training=True)
+    assert y.device == other
+    key = fnx.random.key(3)
+    np.testing.assert_array_equal(np.asarray(fn(x, training=True, key=key)),
+                                  np.asarray(fn(fnx.device_put(x, "cpu:0"), training=True, key=key)))
+
+
 def test_dropout_modes_and_errors():
     x = fnp.asarray(np.arange(1.0, 7.0))
     close(F.dropout(x, 0.5, training=False), _np(x))

@@ -209,6 +209,21 @@ def test_at_duplicates():
     np.testing.assert_array_equal(np.asarray(fnp.ones(4).at[1].divide(4.)), [1., .25, 1., 1.])
 
 
+@given(st.lists(st.integers(0, 4), max_size=12), st.sampled_from(["set", "multiply", "maximum", "minimum"]))
+def test_scatter_in_rounds_combines_repeats_in_numpys_order(positions, op):
+    # The GPU path of x.at[...]: checked here with numpy as the backend, against numpy itself.
+    from fnx.numpy.indexing import scatter_in_rounds
+    pos = np.asarray(positions, dtype=np.int64)
+    vals = np.arange(1.0, len(pos) + 1) * np.where(np.arange(len(pos)) % 2, -1.0, 1.5)
+    expected, got = np.linspace(-2.0, 2.0, 5), np.linspace(-2.0, 2.0, 5)
+    if op == "set":
+        expected[pos] = vals
+    else:
+        getattr(np, op).at(expected, pos, vals)
+    scatter_in_rounds(np, op, got, pos, vals)
+    np.testing.assert_array_equal(got, expected)
+
+
 def test_at_is_functional_and_broadcasts():
     x = fnp.arange(6.).reshape(2, 3)
     y = x.at[:, 1].set(fnp.array([[7.], [8.]]).reshape(2))
