@@ -45,6 +45,7 @@ from bench import workloads as wl  # noqa: E402
 
 ONE_THREAD = " [1 BLAS thread]"
 RESULTS = os.path.join(os.path.dirname(os.path.abspath(__file__)), "RESULTS.md")
+RESULTS_CUDA = os.path.join(os.path.dirname(os.path.abspath(__file__)), "RESULTS-cuda.md")
 
 
 class Mismatch(AssertionError):
@@ -54,10 +55,12 @@ class Mismatch(AssertionError):
 # ----- agreement -------------------------------------------------------------------------------
 
 def to_numpy(x):
-    """A numpy copy of an output of any backend (fnx, torch, jax, numpy, Python scalar)."""
+    """A numpy copy of an output of any backend (fnx, torch, jax, numpy, cupy, Python scalar)."""
     module = type(x).__module__
     if module.startswith("torch"):
         return x.detach().cpu().numpy().copy()
+    if module.startswith("cupy"):
+        return x.get()
     if module.startswith("fnx"):
         x = x.detach()
     return np.array(x, copy=True)
@@ -79,7 +82,19 @@ def compare(ref, got, rtol):
     return problems
 
 
-def check(workload, impls=None, keep_going=False, log=print):
+def synced(step, place):
+    """``step`` followed by waiting for the GPU, so that a timed call includes the work it queued."""
+    if not place.gpu:
+        return step
+
+    def run():
+        out = step()
+        place.synchronize()
+        return out
+    return run
+
+
+def check(workload, impls=None, keep_going=False, log=print, place=wl.CPU):
     """Runs each implementation once and compares it with the floor; returns {label: step} of those that agree.
 
     Raises :class:`Mismatch` on the first disagreement (or failure) unless ``keep_going``.
@@ -90,7 +105,7 @@ def check(workload, impls=None, keep_going=False, log=print):
     ref = None
     for impl in [floor] + [i for i in impls if i is not floor]:
         try:
-            step = impl.make()
+            step = synced(impl.make(), place)
             t0 = time.perf_counter()
             out = step()
             step.first_call = time.perf_counter() - t0
@@ -212,10 +227,11 @@ class Result:
         return t * 1e6 / w.ops if w.unit == "us/op" else t * 1e3
 
 
-def run_workload(workload, budget, keep_going, log):
-    log(f"\n{workload.key}: {workload.title}")
+def run_workload(workload, budget, keep_going, log, place=wl.CPU):
+    log(f"\n{workload.key}: {workload.title}" + (" on cuda:0" if place.gpu else ""))
+    workload.device = place.device
     res = Result(workload)
-    steps, failed = check(workload, keep_going=keep_going, log=log)
+    steps, failed = check(workload, keep_going=keep_going, log=log, place=place)
     log(f"  agreement with the numpy floor: {len(steps)} implementations OK"
         + (f", {len(failed)} FAILED" if failed else ""))
     rows = []
@@ -230,7 +246,7 @@ def run_workload(workload, budget, keep_going, log):
             continue
         # The floor's default is numpy's own thread count, whatever fnx's policy did to the BLAS.
         rows.append((impl.label, steps[impl.label], DEFAULT_THREADS[0] if impl.backend == "numpy" else None))
-        if impl.one_thread and threads_ok:
+        if impl.one_thread and threads_ok and not place.gpu:
             label = impl.label + ONE_THREAD
             res.order.append(label)
             rows.append((label, impl.make(), 1))  # a fresh instance: time_rows warms it up
@@ -281,11 +297,12 @@ def table(res):
     lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
     floor_t = res.median.get("numpy floor")
     for label in res.order:
+        shown = "floor (cupy)" if label == "numpy floor" and w.device == "cuda" else label
         if label not in res.median:
-            lines.append(f"| {label} | {res.status.get(label, '')} |" + " |" * (len(head) - 2))
+            lines.append(f"| {shown} | {res.status.get(label, '')} |" + " |" * (len(head) - 2))
             continue
         t = res.median[label]
-        cells = [label, _fmt_value(res.value(label), w.unit), f"{res.spread[label]:.0%}",
+        cells = [shown, _fmt_value(res.value(label), w.unit), f"{res.spread[label]:.0%}",
                  _fmt_ratio(_ratio(t, floor_t))]
         cells += [_fmt_ratio(_ratio(t, res.median[p])) for p, _ in peers]
         if res.peak:
@@ -382,6 +399,14 @@ def machine_info():
     return f"{model}; {os.cpu_count()} logical CPUs ({usable} usable){mem}; {platform.platform()}"
 
 
+def gpu_info():
+    import cupy
+    props = cupy.cuda.runtime.getDeviceProperties(0)
+    name = props["name"].decode() if isinstance(props["name"], bytes) else props["name"]
+    return (f"{name}, {props['totalGlobalMem'] / 2 ** 30:.0f} GiB; cupy {cupy.__version__}, CUDA runtime "
+            f"{cupy.cuda.runtime.runtimeGetVersion()}; timed calls end with cudaDeviceSynchronize")
+
+
 def blas_info():
     if have_threadpoolctl():
         import threadpoolctl
@@ -423,8 +448,15 @@ ENV_VARS = ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE", "OPENBLAS_NUM_THREADS", "OM
 
 
 def report(results, targets, started, load_before, load_after, args):
-    lines = ["# fnx benchmark results", "",
-             f"Written by `make bench` (`python -m bench`) on {time.strftime('%Y-%m-%d %H:%M', started)}, "
+    gpu = args.device == "cuda"
+    lines = ["# fnx benchmark results" + (" on a GPU (cuda:0)" if gpu else ""), ""]
+    if gpu:
+        lines += ["Written by `python -m bench --device cuda`: the floor is the same hand-written code run with "
+                  "cupy, fnx runs on `cuda:0` (its jit rows fuse chains of elementwise ops into cupy kernels), "
+                  "torch on CUDA when it has it; jax is measured on the CPU only. Every timed call ends with "
+                  "`cudaDeviceSynchronize`. The targets below were set for the CPU run; they are evaluated here "
+                  "as the same ratios, for comparison.", ""]
+    lines += [f"Written by `make bench` (`python -m bench`) on {time.strftime('%Y-%m-%d %H:%M', started)}, "
              f"{args.budget:g} s of timing per row. Medians of round-robin samples; each ratio divides two medians "
              "of this run. `± (IQR/2)` is half the interquartile range over the median. Rows marked "
              f"`{ONE_THREAD.strip()}` ran under `threadpoolctl.threadpool_limits(1)`; the floor's other rows "
@@ -443,7 +475,7 @@ def report(results, targets, started, load_before, load_after, args):
         lines += [f"## {key}: {w.title}", "", table(res), ""]
         lines += [n for n in w.notes] + [""]
     load = ", ".join(f"{x:.2f}" for x in load_before)
-    lines += ["## Machine", "", f"- CPU: {machine_info()}",
+    lines += ["## Machine", "", f"- CPU: {machine_info()}"] + ([f"- GPU: {gpu_info()}"] if args.device == "cuda" else []) + [
               f"- load average (1, 5, 15 min) before the run: {load}; after: "
               + ", ".join(f"{x:.2f}" for x in load_after)
               + " (other jobs share this machine; round-robin sampling spreads their effect over all rows)",
@@ -460,6 +492,8 @@ def main(argv=None):
     parser.add_argument("--only", help="comma-separated workloads (W1,...,W7); default all")
     parser.add_argument("--budget", type=float, default=1.2, help="seconds of timing per row (default 1.2)")
     parser.add_argument("--keep-going", action="store_true", help="mark disagreeing rows instead of stopping")
+    parser.add_argument("--device", choices=("cpu", "cuda"), default="cpu",
+                        help="cuda: the floor in cupy, fnx and torch on the GPU (default cpu)")
     parser.add_argument("--out", default=None, help=f"markdown report (default {os.path.relpath(RESULTS)} "
                         "for a full run; nothing for --only unless given)")
     args = parser.parse_args(argv)
@@ -467,7 +501,12 @@ def main(argv=None):
     unknown = [k for k in keys if k not in wl.WORKLOADS]
     if unknown:
         parser.error(f"unknown workloads {unknown}; choose from {list(wl.WORKLOADS)}")
-    out_path = args.out or (RESULTS if not args.only else None)
+    out_path = args.out or ((RESULTS_CUDA if args.device == "cuda" else RESULTS) if not args.only else None)
+    place = wl.Place(args.device)
+    if place.gpu:
+        import fnx
+        if not fnx.devices("cuda"):
+            parser.error("--device cuda: no usable CUDA GPU (cupy missing or no device)")
     DEFAULT_THREADS[0] = initial_blas_threads()
     env = [f"{k}={os.environ[k]}" for k in ENV_VARS if k in os.environ]
     print(f"fnx bench: {', '.join(keys)}; {machine_info()}" + (f"; {' '.join(env)}" if env else ""), flush=True)
@@ -478,8 +517,8 @@ def main(argv=None):
     results = {}
     try:
         for key in keys:
-            results[key] = run_workload(wl.WORKLOADS[key](), args.budget, args.keep_going,
-                                        lambda s: print(s, flush=True))
+            results[key] = run_workload(wl.WORKLOADS[key](place=place), args.budget, args.keep_going,
+                                        lambda s: print(s, flush=True), place)
     except Mismatch as e:
         print(f"\nbench: STOPPED, implementations disagree: {e}", file=sys.stderr)
         return 1

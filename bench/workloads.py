@@ -41,6 +41,7 @@ class Workload:
     ops: int = 1
     rtol: float = 1e-6               # tolerance of the agreement check (relative to each output's scale)
     memory: bool = False             # also measure peak numpy memory with tracemalloc
+    device: str = "cpu"              # "cuda": the floor is written with cupy, fnx and torch run on the GPU
     notes: list = field(default_factory=list)
 
     def impl(self, label):
@@ -83,10 +84,6 @@ def _jax_ready(out):
     return [o.block_until_ready() for o in out]
 
 
-def _torch_tensors(torch, arrays):
-    return {k: torch.tensor(v) for k, v in arrays.items()}
-
-
 def _fnx_rows(rows, key, make, one_thread=False, jit_make=None):
     """The fnx rows: eager (optionally also with one BLAS thread) and, when fnx has it, jit."""
     rows.append(Impl(key, "fnx", make, one_thread))
@@ -95,21 +92,74 @@ def _fnx_rows(rows, key, make, one_thread=False, jit_make=None):
                          "" if has_jit() else "fnx.jit not available"))
 
 
+class Place:
+    """Where a workload runs: ``"cpu"`` (numpy floor, fnx on the CPU, every peer) or ``"cuda"`` (the same
+    floor written with cupy, fnx on ``cuda:0``, torch on CUDA when it has it; jax stays on the CPU and
+    is left out). Each backend's arrays are made by its method here, from the workload's numpy data."""
+
+    def __init__(self, device="cpu"):
+        if device not in ("cpu", "cuda"):
+            raise ValueError(f"bench: device must be 'cpu' or 'cuda', got {device!r}")
+        self.device = device
+        self.gpu = device == "cuda"
+
+    @property
+    def xp(self):
+        if self.gpu:
+            import cupy
+            return cupy
+        return np
+
+    def floor(self, a):
+        return self.xp.asarray(a)
+
+    @property
+    def fnx_device(self):
+        import fnx
+        return fnx.device("cuda:0") if self.gpu else fnx.default_device()
+
+    def fnx(self, a):
+        import fnx
+        return fnx.asarray(a, device=self.fnx_device)
+
+    def torch(self, a, **kw):
+        return torch_module().tensor(a, device="cuda" if self.gpu else "cpu", **kw)
+
+    def peer(self, label, backend, make, one_thread=False):
+        """A peer's row: torch on this device when it can reach it; jax on the CPU only."""
+        if self.gpu and backend == "jax":
+            return Impl(label, backend, None, note="not run on cuda (jax is measured on the CPU)")
+        if self.gpu and backend == "torch" and torch_module() is not None and not torch_module().cuda.is_available():
+            return Impl(label, backend, None, note="torch has no CUDA here")
+        return _peer(label, backend, make, one_thread and not self.gpu)
+
+    def synchronize(self):
+        """Waits for the device's queued work (every stream, so torch's as well as cupy's)."""
+        if self.gpu:
+            self.xp.cuda.runtime.deviceSynchronize()
+
+
+CPU = Place()
+
+
 # ----- W1, W2: a chain of elementwise ops ----------------------------------------------------
 
-def _chain(n, links, key, title, unit, small):
+def _chain(n, links, key, title, unit, small, place):
     x = np.random.default_rng(1).uniform(-1.0, 1.0, n)
+    xp = place.xp
 
     def floor():
+        x_ = place.floor(x)
+
         def step():
-            saved, y = [], x
+            saved, y = [], x_
             for _ in range(links):
                 saved.append(y)
-                y = np.sin(y) * 1.01 + 0.1
+                y = xp.sin(y) * 1.01 + 0.1
             value = y.sum()
-            g = np.ones_like(y)
+            g = xp.ones_like(y)
             while saved:
-                g = np.cos(saved.pop()) * (g * 1.01)
+                g = xp.cos(saved.pop()) * (g * 1.01)
             return [value, g]
         return step
 
@@ -124,17 +174,17 @@ def _chain(n, links, key, title, unit, small):
 
     def fnx_eager():
         import fnx
-        vg, xf = fnx.value_and_grad(fnx_fun()), fnx.asarray(x)
+        vg, xf = fnx.value_and_grad(fnx_fun()), place.fnx(x)
         return lambda: list(vg(xf))
 
     def fnx_jit():
         import fnx
-        vg, xf = fnx.jit(fnx.value_and_grad(fnx_fun())), fnx.asarray(x)
+        vg, xf = fnx.jit(fnx.value_and_grad(fnx_fun())), place.fnx(x)
         return lambda: list(vg(xf))
 
     def torch_eager():
         torch = torch_module()
-        xt = torch.tensor(x, requires_grad=True)
+        xt = place.torch(x, requires_grad=True)
 
         def step():
             y = xt
@@ -159,26 +209,27 @@ def _chain(n, links, key, title, unit, small):
 
     rows = [Impl("numpy floor", "numpy", floor)]
     _fnx_rows(rows, "fnx", fnx_eager, jit_make=fnx_jit)
-    rows.append(_peer("torch", "torch", torch_eager))
-    if small or n < 100_000:
-        rows.append(_peer("jax", "jax", functools.partial(jax_make, False)))
+    rows.append(place.peer("torch", "torch", torch_eager))
+    if small or n < 100_000 or place.gpu:
+        rows.append(place.peer("jax", "jax", functools.partial(jax_make, False)))
     else:  # seconds per call: jax eager's dispatch cost is W1's, and its kernels are those of jax jit
         rows.append(Impl("jax", "jax", None, note="not run on W2 (too slow to time here; see W1 and jax jit)"))
-    rows.append(_peer("jax jit", "jax", functools.partial(jax_make, True)))
+    rows.append(place.peer("jax jit", "jax", functools.partial(jax_make, True)))
     return Workload(key, title, rows, unit=unit, ops=3 * links, rtol=1e-9,
                     notes=[f"{links} links of `y = sin(y) * 1.01 + 0.1` (3 ops each) on {n:,} float64 values, "
                            f"then the gradient of `sum(y)`; the floor saves each link's input for `cos` in the "
                            f"backward pass. Elementwise only: no BLAS, so no one-thread rows."])
 
 
-def w1(small=False):
+def w1(small=False, place=CPU):
     return _chain(16 if not small else 4, 200 if not small else 10, "W1",
-                  "per-op overhead: chain of 200 elementwise ops on 16 float64, forward+backward", "us/op", small)
+                  "per-op overhead: chain of 200 elementwise ops on 16 float64, forward+backward", "us/op", small,
+                  place)
 
 
-def w2(small=False):
+def w2(small=False, place=CPU):
     return _chain(1_000_000 if not small else 1000, 200 if not small else 10, "W2",
-                  "the same chain on 1,000,000 float64, forward+backward", "ms", small)
+                  "the same chain on 1,000,000 float64, forward+backward", "ms", small, place)
 
 
 # ----- W3: one SGD step of an MLP on digits ---------------------------------------------------
@@ -219,7 +270,7 @@ def _object_step(model, opt, loss_fn, nxt):
     return step
 
 
-def w3(small=False):
+def w3(small=False, place=CPU):
     sizes = (64, 256, 256, 10) if not small else (64, 16, 16, 10)
     batch, lr = (128, 0.05) if not small else (8, 0.05)
     x_all, y_all = digits()
@@ -233,22 +284,24 @@ def w3(small=False):
         return lambda: converted[next(it) % len(converted)]
 
     def floor():
-        p = {k: v.copy() for k, v in init.items()}
-        nxt = cycle(batches)
+        xp = place.xp
+        p = {k: place.floor(v).copy() for k, v in init.items()}
+        nxt = cycle([(place.floor(x), place.floor(y)) for x, y in batches])
+        row_numbers = {len(y): xp.arange(len(y)) for _, y in batches}
 
         def step():
             x, y = nxt()
             n = len(y)
             h1 = x @ p["w1"].T + p["b1"]
-            r1 = np.maximum(h1, 0)
+            r1 = xp.maximum(h1, 0)
             h2 = r1 @ p["w2"].T + p["b2"]
-            r2 = np.maximum(h2, 0)
+            r2 = xp.maximum(h2, 0)
             z = r2 @ p["w3"].T + p["b3"]
             z = z - z.max(axis=1, keepdims=True)
-            e = np.exp(z)
+            e = xp.exp(z)
             s = e.sum(axis=1, keepdims=True)
-            rows = np.arange(n)
-            loss = (np.log(s[:, 0]) - z[rows, y]).mean()
+            rows = row_numbers[n]
+            loss = (xp.log(s[:, 0]) - z[rows, y]).mean()
             dz = e / s
             dz[rows, y] -= 1.0
             dz /= n
@@ -266,12 +319,12 @@ def w3(small=False):
         import fnx
         import fnx.nn as nn
         model = nn.Sequential(nn.Linear(sizes[0], sizes[1]), nn.ReLU(), nn.Linear(sizes[1], sizes[2]), nn.ReLU(),
-                              nn.Linear(sizes[2], sizes[3]))
-        model.load_state_dict({f"{2 * (int(k[1]) - 1)}.{'weight' if k[0] == 'w' else 'bias'}": fnx.asarray(v)
+                              nn.Linear(sizes[2], sizes[3])).to(place.fnx_device)
+        model.load_state_dict({f"{2 * (int(k[1]) - 1)}.{'weight' if k[0] == 'w' else 'bias'}": place.fnx(v)
                                for k, v in init.items()})
         opt = fnx.optim.SGD(model.parameters(), lr=lr)
         loss_fn = nn.CrossEntropyLoss()
-        nxt = cycle([(fnx.asarray(x), fnx.asarray(y)) for x, y in batches])
+        nxt = cycle([(place.fnx(x), place.fnx(y)) for x, y in batches])
 
         return _object_step(model, opt, loss_fn, nxt)
 
@@ -290,9 +343,9 @@ def w3(small=False):
             p, s = rule.update(g, s, p)
             return loss, p, s
         train_step = fnx.jit(train_step) if jit else train_step
-        params = {k: fnx.asarray(v) for k, v in init.items()}
+        params = {k: place.fnx(v) for k, v in init.items()}
         st = [params, rule.init(params)]
-        nxt = cycle([(fnx.asarray(x), fnx.asarray(y)) for x, y in batches])
+        nxt = cycle([(place.fnx(x), place.fnx(y)) for x, y in batches])
 
         def step():
             loss, st[0], st[1] = train_step(st[0], st[1], *nxt())
@@ -303,14 +356,14 @@ def w3(small=False):
         torch = torch_module()
         nn = torch.nn
         model = nn.Sequential(nn.Linear(sizes[0], sizes[1]), nn.ReLU(), nn.Linear(sizes[1], sizes[2]), nn.ReLU(),
-                              nn.Linear(sizes[2], sizes[3]))
+                              nn.Linear(sizes[2], sizes[3])).to(place.device)
         with torch.no_grad():
             for k, v in init.items():
                 layer = model[2 * (int(k[1]) - 1)]
-                (layer.weight if k[0] == "w" else layer.bias).copy_(torch.tensor(v))
+                (layer.weight if k[0] == "w" else layer.bias).copy_(place.torch(v))
         opt = torch.optim.SGD(model.parameters(), lr=lr)
         loss_fn = nn.CrossEntropyLoss()
-        nxt = cycle([(torch.tensor(x), torch.tensor(y)) for x, y in batches])
+        nxt = cycle([(place.torch(x), place.torch(y)) for x, y in batches])
 
         return _object_step(model, opt, loss_fn, nxt)
 
@@ -340,9 +393,9 @@ def w3(small=False):
             Impl("fnx object (backward + SGD)", "fnx", fnx_object, one_thread=True)]
     _fnx_rows(rows, "fnx functional (value_and_grad + sgd)", fnx_functional, one_thread=True,
               jit_make=functools.partial(fnx_functional, True))
-    rows += [_peer("torch", "torch", torch_eager, one_thread=True),
-             _peer("jax", "jax", functools.partial(jax_make, False)),
-             _peer("jax jit", "jax", functools.partial(jax_make, True))]
+    rows += [place.peer("torch", "torch", torch_eager, one_thread=True),
+             place.peer("jax", "jax", functools.partial(jax_make, False)),
+             place.peer("jax jit", "jax", functools.partial(jax_make, True))]
     return Workload("W3", f"one SGD step, {'-'.join(map(str, sizes))} ReLU MLP, softmax cross-entropy, "
                     f"batches of {batch} digits (float32)", rows, rtol=2e-4,
                     notes=[f"Cycles through {nb} fixed batches; each step returns the loss and the updated "
@@ -351,7 +404,7 @@ def w3(small=False):
 
 # ----- W4: per-example gradients ------------------------------------------------------------
 
-def w4(small=False):
+def w4(small=False, place=CPU):
     sizes = (64, 128, 10) if not small else (64, 8, 10)
     batch = 256 if not small else 4
     x, y = digits(batch)
@@ -360,16 +413,18 @@ def w4(small=False):
     keys = ["w1", "b1", "w2", "b2"]
 
     def floor():
-        p = init
+        xp = place.xp
+        p = {k: place.floor(v) for k, v in init.items()}
+        x_, onehot_ = place.floor(x), place.floor(onehot)
 
         def step():
-            h = x @ p["w1"].T + p["b1"]
-            r = np.maximum(h, 0)
+            h = x_ @ p["w1"].T + p["b1"]
+            r = xp.maximum(h, 0)
             z = r @ p["w2"].T + p["b2"]
-            e = np.exp(z - z.max(axis=1, keepdims=True))
-            dz = e / e.sum(axis=1, keepdims=True) - onehot
+            e = xp.exp(z - z.max(axis=1, keepdims=True))
+            dz = e / e.sum(axis=1, keepdims=True) - onehot_
             dh = (dz @ p["w2"]) * (h > 0)
-            return [dh[:, :, None] * x[:, None, :], dh, dz[:, :, None] * r[:, None, :], dz]
+            return [dh[:, :, None] * x_[:, None, :], dh, dz[:, :, None] * r[:, None, :], dz]
         return step
 
     def fnx_loss():
@@ -385,8 +440,8 @@ def w4(small=False):
         import fnx
         per_example = fnx.vmap(fnx.grad(fnx_loss()), in_axes=(None, 0, 0))
         per_example = fnx.jit(per_example) if jit else per_example
-        p = {k: fnx.asarray(v) for k, v in init.items()}
-        xf, tf = fnx.asarray(x), fnx.asarray(onehot)
+        p = {k: place.fnx(v) for k, v in init.items()}
+        xf, tf = place.fnx(x), place.fnx(onehot)
 
         def step():
             g = per_example(p, xf, tf)
@@ -397,8 +452,8 @@ def w4(small=False):
         import fnx
         import fnx.numpy as fnp
         grad = fnx.grad(fnx_loss())
-        p = {k: fnx.asarray(v) for k, v in init.items()}
-        examples = [(fnx.asarray(x[i]), fnx.asarray(onehot[i])) for i in range(batch)]
+        p = {k: place.fnx(v) for k, v in init.items()}
+        examples = [(place.fnx(x[i]), place.fnx(onehot[i])) for i in range(batch)]
 
         def step():
             gs = [grad(p, xi, ti) for xi, ti in examples]
@@ -413,7 +468,7 @@ def w4(small=False):
             h = torch.relu(p["w1"] @ xi + p["b1"])
             return -(ti * torch.log_softmax(p["w2"] @ h + p["b2"], dim=-1)).sum()
         per_example = vmap(grad(loss), in_dims=(None, 0, 0))
-        p, xt, tt = _torch_tensors(torch, init), torch.tensor(x), torch.tensor(onehot)
+        p, xt, tt = {k: place.torch(v) for k, v in init.items()}, place.torch(x), place.torch(onehot)
 
         def step():
             g = per_example(p, xt, tt)
@@ -440,9 +495,9 @@ def w4(small=False):
     rows = [Impl("numpy floor", "numpy", floor, one_thread=True)]
     _fnx_rows(rows, "fnx vmap(grad)", fnx_vmap, one_thread=True, jit_make=functools.partial(fnx_vmap, True))
     rows += [Impl("fnx loop of grad", "fnx", fnx_loop),
-             _peer("torch.func vmap(grad)", "torch", torch_func),
-             _peer("jax vmap(grad)", "jax", functools.partial(jax_make, False)),
-             _peer("jax jit(vmap(grad))", "jax", functools.partial(jax_make, True))]
+             place.peer("torch.func vmap(grad)", "torch", torch_func),
+             place.peer("jax vmap(grad)", "jax", functools.partial(jax_make, False)),
+             place.peer("jax jit(vmap(grad))", "jax", functools.partial(jax_make, True))]
     return Workload("W4", f"per-example gradients, {'-'.join(map(str, sizes))} ReLU MLP, batch of {batch} "
                     f"(float32)", rows, rtol=2e-4,
                     notes=["Per-example softmax cross-entropy against one-hot labels; the floor computes all "
@@ -451,30 +506,32 @@ def w4(small=False):
 
 # ----- W5: a Hessian ------------------------------------------------------------------------
 
-def w5(small=False):
+def w5(small=False, place=CPU):
     n = 100 if not small else 5
     rng = np.random.default_rng(5)
     a = rng.normal(0.0, 1.0 / np.sqrt(n), (n, n))
     x = rng.normal(0.0, 1.0, n)
 
     def floor():
+        xp, a_, x_ = place.xp, place.floor(a), place.floor(x)
+
         def step():
-            t = np.tanh(a @ x)
+            t = xp.tanh(a_ @ x_)
             w = (2.0 - 6.0 * t * t) * (1.0 - t * t)  # d2/dz2 of tanh(z)**2
-            return [a.T @ (w[:, None] * a)]
+            return [a_.T @ (w[:, None] * a_)]
         return step
 
     def fnx_make(jit=False):
         import fnx
         import fnx.numpy as fnp
-        af, xf = fnx.asarray(a), fnx.asarray(x)
+        af, xf = place.fnx(a), place.fnx(x)
         h = fnx.hessian(lambda v, m: fnp.sum(fnp.tanh(m @ v) ** 2))
         h = fnx.jit(h) if jit else h
         return lambda: [h(xf, af)]
 
     def torch_func():
         torch = torch_module()
-        at, xt = torch.tensor(a), torch.tensor(x)
+        at, xt = place.torch(a), place.torch(x)
         h = torch.func.hessian(lambda v: (torch.tanh(at @ v) ** 2).sum())
         return lambda: [h(xt)]
 
@@ -488,16 +545,16 @@ def w5(small=False):
 
     rows = [Impl("numpy floor", "numpy", floor, one_thread=True)]
     _fnx_rows(rows, "fnx", fnx_make, one_thread=True, jit_make=functools.partial(fnx_make, True))
-    rows += [_peer("torch.func", "torch", torch_func),
-             _peer("jax", "jax", functools.partial(jax_make, False)),
-             _peer("jax jit", "jax", functools.partial(jax_make, True))]
+    rows += [place.peer("torch.func", "torch", torch_func),
+             place.peer("jax", "jax", functools.partial(jax_make, False)),
+             place.peer("jax jit", "jax", functools.partial(jax_make, True))]
     return Workload("W5", f"hessian of sum(tanh(A @ x) ** 2), A {n}x{n}, x of size {n} (float64)", rows,
                     rtol=1e-9, notes=["The floor is the closed form `A.T @ diag((2 - 6 t^2)(1 - t^2)) @ A`."])
 
 
 # ----- W6: a big two-layer forward+backward, with memory -----------------------------------------
 
-def w6(small=False):
+def w6(small=False, place=CPU):
     n, d, h, o = (2048, 1024, 1024, 256) if not small else (32, 16, 16, 8)
     rng = np.random.default_rng(6)
     xs = rng.normal(0.0, 1.0, (n, d)).astype(np.float32)
@@ -505,18 +562,20 @@ def w6(small=False):
     w2 = rng.normal(0.0, 1.0 / np.sqrt(h), (h, o)).astype(np.float32)
 
     def floor():
+        xp, xs_, w1_, w2_ = place.xp, place.floor(xs), place.floor(w1), place.floor(w2)
+
         def step():
-            r = np.maximum(xs @ w1, 0)
-            out = r @ w2
+            r = xp.maximum(xs_ @ w1_, 0)
+            out = r @ w2_
             value = out.sum()
-            g = np.ones_like(out)
+            g = xp.ones_like(out)
             del out
             dw2 = r.T @ g
-            dh = g @ w2.T
+            dh = g @ w2_.T
             del g
             dh *= r > 0
             del r
-            return [value, xs.T @ dh, dw2]
+            return [value, xs_.T @ dh, dw2]
         return step
 
     def fnx_make(jit=False):
@@ -525,7 +584,7 @@ def w6(small=False):
         import fnx.nn.functional as F
         vg = fnx.value_and_grad(lambda a, b, x: fnp.sum(F.relu(x @ a) @ b), argnums=(0, 1))
         vg = fnx.jit(vg) if jit else vg
-        a, b, x = fnx.asarray(w1), fnx.asarray(w2), fnx.asarray(xs)
+        a, b, x = place.fnx(w1), place.fnx(w2), place.fnx(xs)
 
         def step():
             value, (ga, gb) = vg(a, b, x)
@@ -534,8 +593,8 @@ def w6(small=False):
 
     def torch_eager():
         torch = torch_module()
-        a, b = torch.tensor(w1, requires_grad=True), torch.tensor(w2, requires_grad=True)
-        x = torch.tensor(xs)
+        a, b = place.torch(w1, requires_grad=True), place.torch(w2, requires_grad=True)
+        x = place.torch(xs)
 
         def step():
             value = (torch.relu(x @ a) @ b).sum()
@@ -556,11 +615,11 @@ def w6(small=False):
 
     rows = [Impl("numpy floor", "numpy", floor, one_thread=True)]
     _fnx_rows(rows, "fnx", fnx_make, one_thread=True, jit_make=functools.partial(fnx_make, True))
-    rows += [_peer("torch", "torch", torch_eager),
-             _peer("jax", "jax", functools.partial(jax_make, False)),
-             _peer("jax jit", "jax", functools.partial(jax_make, True))]
+    rows += [place.peer("torch", "torch", torch_eager),
+             place.peer("jax", "jax", functools.partial(jax_make, False)),
+             place.peer("jax jit", "jax", functools.partial(jax_make, True))]
     return Workload("W6", f"forward+backward of sum(relu(X @ W1) @ W2), X {n}x{d}, W1 {d}x{h}, W2 {h}x{o} "
-                    f"(float32), gradients for W1 and W2", rows, rtol=1e-4, memory=True,
+                    f"(float32), gradients for W1 and W2", rows, rtol=1e-4, memory=not place.gpu,
                     notes=["The floor backpropagates a cotangent of ones (as any autodiff does) and keeps only "
                            "`relu(X @ W1)` for the backward pass. Peak memory is what tracemalloc sees of "
                            "numpy's allocations during one call (numpy and fnx only; torch and jax allocate "
@@ -569,7 +628,7 @@ def w6(small=False):
 
 # ----- W7: einsum with gradients ----------------------------------------------------------------
 
-def w7(small=False):
+def w7(small=False, place=CPU):
     i, j = (64, 2048) if not small else (4, 16)
     rng = np.random.default_rng(7)
     shapes = [(i, j), (j, i), (i, j), (j, i)]
@@ -577,10 +636,12 @@ def w7(small=False):
     spec = "ij,jk,kl,lm->im"
 
     def floor():
+        xp, ops_ = place.xp, [place.floor(o) for o in ops]
+
         def step():
-            a, b, c, d = ops
-            value = np.einsum(spec, a, b, c, d, optimize=True).sum()
-            g = np.ones((i, i))
+            a, b, c, d = ops_
+            value = xp.einsum(spec, a, b, c, d, optimize=True).sum()
+            g = xp.ones((i, i))
             ab, cd = a @ b, c @ d
             gcd = g @ cd.T
             return [value, gcd @ b.T, a.T @ gcd, (ab.T @ g) @ d.T, (ab @ c).T @ g]
@@ -591,7 +652,7 @@ def w7(small=False):
         import fnx.numpy as fnp
         vg = fnx.value_and_grad(lambda *xs: fnp.sum(fnp.einsum(spec, *xs)), argnums=(0, 1, 2, 3))
         vg = fnx.jit(vg) if jit else vg
-        xs = [fnx.asarray(o) for o in ops]
+        xs = [place.fnx(o) for o in ops]
 
         def step():
             value, grads = vg(*xs)
@@ -600,7 +661,7 @@ def w7(small=False):
 
     def torch_eager():
         torch = torch_module()
-        xs = [torch.tensor(o, requires_grad=True) for o in ops]
+        xs = [place.torch(o, requires_grad=True) for o in ops]
 
         def step():
             value = torch.einsum(spec, *xs).sum()
@@ -621,9 +682,9 @@ def w7(small=False):
 
     rows = [Impl("numpy floor", "numpy", floor, one_thread=True)]
     _fnx_rows(rows, "fnx", fnx_make, one_thread=True, jit_make=functools.partial(fnx_make, True))
-    rows += [_peer("torch", "torch", torch_eager),
-             _peer("jax", "jax", functools.partial(jax_make, False)),
-             _peer("jax jit", "jax", functools.partial(jax_make, True))]
+    rows += [place.peer("torch", "torch", torch_eager),
+             place.peer("jax", "jax", functools.partial(jax_make, False)),
+             place.peer("jax jit", "jax", functools.partial(jax_make, True))]
     return Workload("W7", f'forward+grad of einsum("{spec}"), shapes {shapes} (float64)', rows, rtol=1e-9,
                     notes=["The floor is `np.einsum(..., optimize=True)` (its path found at every call) plus "
                            "hand-written gradients as four cheap matrix chains."])

@@ -24,6 +24,17 @@ def test_fnx_agrees_with_the_floor(key):
     assert any(i.backend == "fnx" for i in rows)
 
 
+@pytest.mark.gpu
+@pytest.mark.skipif(not __import__("fnx").devices("cuda"), reason="no usable CUDA GPU (cupy missing or no device)")
+@pytest.mark.parametrize("key", list(workloads.WORKLOADS))
+def test_fnx_agrees_with_the_cupy_floor_on_the_gpu(key):
+    place = workloads.Place("cuda")
+    w = workloads.WORKLOADS[key](small=True, place=place)
+    rows = [i for i in w.impls if i.backend in ("numpy", "fnx") and i.make is not None]
+    steps, failed = run.check(w, rows, place=place)
+    assert not failed and set(steps) == {i.label for i in rows}
+
+
 def test_targets_name_existing_rows():
     for key, _, num, den, _, measure in run.TARGETS:
         labels = {i.label for i in workloads.WORKLOADS[key](small=True).impls}

@@ -143,7 +143,7 @@ subtract_p = binary("subtract", lambda xp, x, y: xp.subtract(x, y), lambda x, y,
 multiply_p = binary("multiply", lambda xp, x, y: xp.multiply(x, y), lambda x, y, out: y, lambda x, y, out: x,
                     residuals=("partners",), ufunc="multiply")
 divide_p = binary("true_divide", lambda xp, x, y: xp.true_divide(x, y), lambda x, y, out: 1.0 / y,
-                  lambda x, y, out: -out / y, domain="nonzero_second")
+                  lambda x, y, out: -out / y, domain="nonzero_second", ufunc="true_divide")
 floor_divide_p = not_differentiable("floor_divide", lambda xp, x, y: xp.floor_divide(x, y), same_shape,
                                     domain="nonzero_second", kinks=_to_multiples)
 # x - y * q with q = floor(x / y) (remainder) or trunc(x / y) (fmod), q piecewise constant.
@@ -154,7 +154,7 @@ fmod_p = binary("fmod", lambda xp, x, y: xp.fmod(x, y), lambda x, y, out: 1.0,
                 lambda x, y, out: -trunc(true_divide(x, y)), smooth=False, domain="nonzero_second",
                 kinks=lambda xp, x, y: _to_multiples(xp, x, y, nonzero=True))
 negative_p = unary("negative", lambda xp, x: xp.negative(x), lambda x, out: -1.0, residuals=(), ufunc="negative")
-reciprocal_p = unary("reciprocal", lambda xp, x: xp.reciprocal(x), lambda x, out: -out * out, domain="nonzero")
+reciprocal_p = unary("reciprocal", lambda xp, x: xp.reciprocal(x), lambda x, out: -out * out, domain="nonzero", ufunc="reciprocal")
 square_p = unary("square", lambda xp, x: xp.square(x), lambda x, out: 2.0 * x, residuals=("inputs",),
                  ufunc="square")
 sign_p = not_differentiable("sign", lambda xp, x: xp.sign(x), same_shape, domain="nonzero",
@@ -209,41 +209,41 @@ def _power_dy(x, y, out):
     return where(equal(x, 0.0), 0.0, log(safe) * out)
 
 
-power_p = binary("power", lambda xp, x, y: xp.power(x, y), _power_dx, _power_dy, domain="positive_first")
+power_p = binary("power", lambda xp, x, y: xp.power(x, y), _power_dx, _power_dy, domain="positive_first", ufunc="power")
 exp_p = unary("exp", lambda xp, x: xp.exp(x), lambda x, out: out, residuals=("out",), ufunc="exp")
-exp2_p = unary("exp2", lambda xp, x: xp.exp2(x), lambda x, out: out * _LN2)
-expm1_p = unary("expm1", lambda xp, x: xp.expm1(x), lambda x, out: out + 1.0)
+exp2_p = unary("exp2", lambda xp, x: xp.exp2(x), lambda x, out: out * _LN2, ufunc="exp2")
+expm1_p = unary("expm1", lambda xp, x: xp.expm1(x), lambda x, out: out + 1.0, ufunc="expm1")
 log_p = unary("log", lambda xp, x: xp.log(x), lambda x, out: 1.0 / x, domain="positive", residuals=("inputs",),
               ufunc="log")
-log2_p = unary("log2", lambda xp, x: xp.log2(x), lambda x, out: 1.0 / (x * _LN2), domain="positive")
-log10_p = unary("log10", lambda xp, x: xp.log10(x), lambda x, out: 1.0 / (x * _LN10), domain="positive")
-log1p_p = unary("log1p", lambda xp, x: xp.log1p(x), lambda x, out: 1.0 / (1.0 + x), domain="open_unit_ball")
+log2_p = unary("log2", lambda xp, x: xp.log2(x), lambda x, out: 1.0 / (x * _LN2), domain="positive", ufunc="log2")
+log10_p = unary("log10", lambda xp, x: xp.log10(x), lambda x, out: 1.0 / (x * _LN10), domain="positive", ufunc="log10")
+log1p_p = unary("log1p", lambda xp, x: xp.log1p(x), lambda x, out: 1.0 / (1.0 + x), domain="open_unit_ball", ufunc="log1p")
 # d/dx log(e^x + e^y) = e^(x - out) <= 1: no overflow however large x and y are.
 logaddexp_p = binary("logaddexp", lambda xp, x, y: xp.logaddexp(x, y), lambda x, y, out: exp(x - out),
-                     lambda x, y, out: exp(y - out))
+                     lambda x, y, out: exp(y - out), ufunc="logaddexp")
 logaddexp2_p = binary("logaddexp2", lambda xp, x, y: xp.logaddexp2(x, y), lambda x, y, out: exp2(x - out),
                       lambda x, y, out: exp2(y - out))
 sqrt_p = unary("sqrt", lambda xp, x: xp.sqrt(x), lambda x, out: 0.5 / out, domain="positive",
                residuals=("out",), ufunc="sqrt")
 cbrt_p = unary("cbrt", lambda xp, x: xp.cbrt(x), lambda x, out: 1.0 / (3.0 * out * out), domain="nonzero")
 hypot_p = binary("hypot", lambda xp, x, y: xp.hypot(x, y), lambda x, y, out: x / out,
-                 lambda x, y, out: y / out, domain="nonzero")
+                 lambda x, y, out: y / out, domain="nonzero", ufunc="hypot")
 
 # ----- trigonometric and hyperbolic -----------------------------------------------------------
 
 sin_p = unary("sin", lambda xp, x: xp.sin(x), lambda x, out: cos(x), residuals=("inputs",), ufunc="sin")
 cos_p = unary("cos", lambda xp, x: xp.cos(x), lambda x, out: -sin(x), residuals=("inputs",), ufunc="cos")
-tan_p = unary("tan", lambda xp, x: xp.tan(x), lambda x, out: 1.0 + out * out, domain="open_unit_ball")
+tan_p = unary("tan", lambda xp, x: xp.tan(x), lambda x, out: 1.0 + out * out, domain="open_unit_ball", ufunc="tan")
 arcsin_p = unary("arcsin", lambda xp, x: xp.arcsin(x), lambda x, out: 1.0 / sqrt(1.0 - x * x),
                  domain="open_unit_ball")
 arccos_p = unary("arccos", lambda xp, x: xp.arccos(x), lambda x, out: -1.0 / sqrt(1.0 - x * x),
                  domain="open_unit_ball")
-arctan_p = unary("arctan", lambda xp, x: xp.arctan(x), lambda x, out: 1.0 / (1.0 + x * x))
+arctan_p = unary("arctan", lambda xp, x: xp.arctan(x), lambda x, out: 1.0 / (1.0 + x * x), ufunc="arctan")
 # arctan2(y, x), the angle of (x, y): smooth away from the cut along x < 0, y = 0.
 arctan2_p = binary("arctan2", lambda xp, y, x: xp.arctan2(y, x), lambda y, x, out: x / (x * x + y * y),
                    lambda y, x, out: -y / (x * x + y * y), domain="nonzero")
-sinh_p = unary("sinh", lambda xp, x: xp.sinh(x), lambda x, out: cosh(x))
-cosh_p = unary("cosh", lambda xp, x: xp.cosh(x), lambda x, out: sinh(x))
+sinh_p = unary("sinh", lambda xp, x: xp.sinh(x), lambda x, out: cosh(x), ufunc="sinh")
+cosh_p = unary("cosh", lambda xp, x: xp.cosh(x), lambda x, out: sinh(x), ufunc="cosh")
 tanh_p = unary("tanh", lambda xp, x: xp.tanh(x), lambda x, out: 1.0 - out * out, residuals=("out",),
                ufunc="tanh")
 arcsinh_p = unary("arcsinh", lambda xp, x: xp.arcsinh(x), lambda x, out: 1.0 / sqrt(x * x + 1.0))
@@ -281,9 +281,9 @@ def _nan_other(x, y):
 
 
 maximum_p = binary("maximum", lambda xp, x, y: xp.maximum(x, y), _max_dx,
-                   lambda x, y, out: _max_dx(y, x, out), smooth=False, kinks=_apart)
+                   lambda x, y, out: _max_dx(y, x, out), smooth=False, kinks=_apart, ufunc="maximum")
 minimum_p = binary("minimum", lambda xp, x, y: xp.minimum(x, y), lambda x, y, out: _max_dx(y, x, out),
-                   lambda x, y, out: _max_dx(x, y, out), smooth=False, kinks=_apart)
+                   lambda x, y, out: _max_dx(x, y, out), smooth=False, kinks=_apart, ufunc="minimum")
 fmax_p = binary("fmax", lambda xp, x, y: xp.fmax(x, y), lambda x, y, out: _max_dx(x, y, out) + _nan_other(x, y),
                 lambda x, y, out: _max_dx(y, x, out) + _nan_other(y, x), smooth=False, kinks=_apart)
 fmin_p = binary("fmin", lambda xp, x, y: xp.fmin(x, y), lambda x, y, out: _max_dx(y, x, out) + _nan_other(x, y),

@@ -62,15 +62,18 @@ class _Compiled:
 
         self.in_slots = [slot(v) for v in graph.invars]
         consts = []
+        const_slots = {}  # id(constant) -> slot: a constant used by many steps (a cached 1.0) is one slot
         steps = []
         for e in graph.eqns:
             ins = []
             for a in e.inputs:
                 if isinstance(a, Literal):
-                    k = len(slots)
-                    slots[object()] = k
                     value = a.value
-                    consts.append((k, value._value if isinstance(value, Array) else value))
+                    k = const_slots.get(id(value))
+                    if k is None:
+                        k = const_slots[id(value)] = len(slots)
+                        slots[object()] = k
+                        consts.append((k, value._value if isinstance(value, Array) else value))
                     ins.append(k)
                 else:
                     ins.append(slot(a))
@@ -89,19 +92,17 @@ class _Compiled:
                 self.out_spec.append((None, v.value))
             else:
                 self.out_spec.append((slot(v), v.device))
-        # Release each slot after the step that reads it last (never the outputs).
         keep = {s for s, _ in self.out_spec if s is not None}
-        last = {}
-        for n, step in enumerate(steps):
-            for k in step[2]:
-                last[k] = n
+        self.in_place = self._reuse_buffers(graph, steps, slots, _last_reads(steps), keep)  # equations writing over an input
+        self.kernels = []  # (name, source) of each fused chain
+        steps = self._fuse_elementwise(graph, steps, keep)
+        # Release each slot after the step that reads it last (never the outputs).
         frees = [[] for _ in steps]
-        for k, n in last.items():
+        for k, n in _last_reads(steps).items():
             if k not in keep:
                 frees[n].append(k)
         for step, f in zip(steps, frees):
             step[5] = tuple(f)
-        self.in_place = self._reuse_buffers(graph, steps, slots, last, keep)  # which equations write over an input
         self.steps = [tuple(s) for s in steps]
         self.consts = consts
         self.n_slots = len(slots)
@@ -127,6 +128,59 @@ class _Compiled:
         self.source = "\n".join(lines)
         exec(compile(self.source, "<fnx.jit replay>", "exec"), scope)
         return scope["replay"]
+
+    def _fuse_elementwise(self, graph, steps, keep):
+        """Replaces each run of two or more consecutive ufunc steps of one shape on a device with a kernel
+        fuser (cupy.fuse on a GPU) by one step: a generated function of the run's ufunc calls, compiled
+        into a single kernel that reads the run's inputs once and writes only the values read after it.
+
+        A run is consecutive in program order, so every input it reads from outside is computed before
+        it starts. It is capped at ``MAX_KERNEL_ARGS`` arrays in and out (a kernel's parameters are finite).
+        """
+        last = _last_reads(steps)
+        fused, run = [], []
+
+        def close():
+            if len(run) < 2 or not _run_arguments(steps, run, last, keep)[1]:  # one step, or nothing read after
+                fused.extend(steps[n] for n in run)
+            else:
+                fused.append(self._fused_step(graph, steps, run, last, keep))
+            run.clear()
+
+        for n, (e, step) in enumerate(zip(graph.eqns, steps)):
+            fuser = None
+            if e.prim.ufunc is not None and not e.params and not e.prim.multiple_results:
+                fuser = _kernel_fuser(e.outputs[0].device)
+            if fuser is None:
+                close()
+                fused.append(step)
+                continue
+            if run:
+                head = graph.eqns[run[0]].outputs[0]
+                if (e.outputs[0].device, e.outputs[0].aval.shape) != (head.device, head.aval.shape) or \
+                        sum(map(len, _run_arguments(steps, run + [n], last, keep))) > MAX_KERNEL_ARGS:
+                    close()
+            run.append(n)
+        close()
+        return fused
+
+    def _fused_step(self, graph, steps, run, last, keep):
+        ins, outs = _run_arguments(steps, run, last, keep)
+        name = f"fnx_jit_{id(self):x}_{len(self.kernels)}"
+        lines = [f"def {name}({', '.join(f's{k}' for k in ins)}):"]
+        for n in run:
+            e, (_, _, args, out, _, _) = graph.eqns[n], steps[n]
+            lines.append(f"    s{out} = xp.{e.prim.ufunc}({', '.join(f's{k}' for k in args)})")
+        lines.append(f"    return {', '.join(f's{k}' for k in outs)}")
+        source = "\n".join(lines)
+        device = graph.eqns[run[0]].outputs[0].device
+        scope = {"xp": device.xp}
+        exec(compile(source, f"<fnx.jit kernel {name}>", "exec"), scope)
+        self.kernels.append((name, source))
+        kernel = _kernel_fuser(device)(kernel_name=name)(scope[name])
+        impl = _in_context(lambda xp, *args: kernel(*args), device) if device.platform != "cpu" else \
+            (lambda xp, *args: kernel(*args))
+        return [impl, device.xp, ins, tuple(outs) if len(outs) > 1 else outs[0], len(outs) > 1, ()]
 
     @staticmethod
     def _reuse_buffers(graph, steps, slots, last, keep):
@@ -161,6 +215,44 @@ class _Compiled:
     def run(self, payloads):
         results = iter(self._replay(payloads))
         return [value if k is None else wrap(next(results), value) for k, value in self.out_spec]
+
+
+#: The most arrays a fused kernel reads and writes (CUDA caps a kernel's parameters at 4 KiB on older
+#: toolkits; cupy passes each array as a pointer, a size and a shape and strides per dimension).
+MAX_KERNEL_ARGS = 48
+
+
+def _kernel_fuser(device):
+    """How ufunc steps on ``device`` become one kernel: ``cupy.fuse`` on a GPU. None on the CPU: numpy
+    has no kernel fusion, and there a chain of small ufuncs is cheapest as it is (each reuses a dead
+    buffer instead, see ``_reuse_buffers``)."""
+    return device.xp.fuse if device.platform == "cuda" else None
+
+
+def _last_reads(steps):
+    """slot -> the index of the last step reading it."""
+    last = {}
+    for n, step in enumerate(steps):
+        for k in step[2]:
+            last[k] = n
+    return last
+
+
+def _run_arguments(steps, run, last, keep):
+    """The slots a run of steps reads from outside it, and the slots it makes that are read after it
+    (or are outputs of the graph), each in order."""
+    made, ins, outs = set(), [], []
+    for n in run:
+        for k in steps[n][2]:
+            if k not in made and k not in ins:
+                ins.append(k)
+        made.add(steps[n][3])
+    end = run[-1]
+    for n in run:
+        k = steps[n][3]
+        if k in keep or last.get(k, -1) > end:
+            outs.append(k)
+    return ins, outs
 
 
 def _writing_into(ufunc, position, shape):

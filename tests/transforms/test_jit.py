@@ -151,3 +151,94 @@ def test_buffer_reuse_in_a_training_step_matches_eager():
     close(f(PARAMS, x), step(PARAMS, x))
     close(f(PARAMS, x), step(PARAMS, x))
     assert _writes_in_place(f) > 0
+
+
+# ----- fusion of elementwise chains (cupy.fuse on a GPU) --------------------------------------------
+
+def _chain(links):
+    def f(y):
+        for _ in range(links):
+            y = fnp.sin(y) * 1.01 + 0.1
+        return fnp.sum(y)
+    return fnx.value_and_grad(f)
+
+
+def _compiled(f):
+    (compiled,) = f._cache.values()
+    return compiled
+
+
+@pytest.fixture
+def fuse_on_cpu(monkeypatch):
+    """Fusion planned on the CPU too, with a fuser that runs the generated function as it is (numpy's
+    ufuncs): the plan and the generated code are then checked on any machine."""
+    from fnx.transforms import jit as jit_module
+    monkeypatch.setattr(jit_module, "_kernel_fuser", lambda device: lambda kernel_name: lambda fn: fn)
+    return jit_module
+
+
+def test_no_fusion_on_the_cpu():
+    f = fnx.jit(_chain(5))
+    f(arr(4))
+    assert _compiled(f).kernels == []
+
+
+def test_fused_chains_match_the_unjitted_function(fuse_on_cpu):
+    x = arr(16)
+    for links in (1, 3, 40):
+        f = fnx.jit(_chain(links))
+        close(f(x), _chain(links)(x))
+        kernels = _compiled(f).kernels
+        calls = sum(source.count("= xp.") for _, source in kernels)
+        # Every ufunc step is in a kernel: 3 per link forward (sin, multiply, add), 2 back (cos, multiply)
+        # and the backward's first multiply by 1.01, which meets the broadcast of the sum's cotangent.
+        assert calls >= 5 * links - 1, [s for _, s in kernels]
+        assert all(source.count("= xp.") >= 2 for _, source in kernels)
+        assert len(kernels) <= 2 * (1 + 5 * links // fuse_on_cpu.MAX_KERNEL_ARGS + 1)
+
+
+def test_fused_kernels_respect_the_argument_cap(fuse_on_cpu, monkeypatch):
+    monkeypatch.setattr(fuse_on_cpu, "MAX_KERNEL_ARGS", 6)
+    x = arr(7)
+    f = fnx.jit(_chain(12))
+    close(f(x), _chain(12)(x))
+    for name, source in _compiled(f).kernels:
+        lines = source.splitlines()
+        n_in = len(lines[0][lines[0].index("(") + 1:lines[0].index(")")].split(", "))
+        n_out = len(lines[-1].removeprefix("    return ").split(", "))
+        assert n_in + n_out <= 6, source
+
+
+def test_fusion_keeps_values_read_later_and_graph_outputs(fuse_on_cpu):
+    def f(x, y):
+        a = fnp.exp(x) * 2.0       # read again after the run: an output of the kernel
+        b = fnp.tanh(a) - y
+        c = fnp.sum(b)             # ends the run
+        return a * 3.0 + c, b      # b is an output of the graph
+    x, y = arr(3, 2), arr(3, 2)
+    jf = fnx.jit(f)
+    close(jf(x, y), f(x, y))
+    close(fnx.jit(fnx.grad(lambda x, y: fnp.sum(f(x, y)[0] * f(x, y)[1])))(x, y),
+          fnx.grad(lambda x, y: fnp.sum(f(x, y)[0] * f(x, y)[1]))(x, y))
+    assert _compiled(jf).kernels
+
+
+@pytest.mark.gpu
+@pytest.mark.skipif(not fnx.devices("cuda"), reason="no usable CUDA GPU (cupy missing or no device)")
+def test_jit_fuses_elementwise_chains_into_cupy_kernels():
+    gpu = fnx.devices("cuda")[0]
+    x = fnx.device_put(arr(1000), gpu)
+    for links in (2, 50):
+        f = fnx.jit(_chain(links))
+        value, grad = f(x)
+        ref_value, ref_grad = _chain(links)(x)
+        assert value.device == grad.device == gpu and grad.dtype == ref_grad.dtype
+        close((value, grad), (ref_value, ref_grad))
+        kernels = _compiled(f).kernels
+        assert sum(source.count("= xp.") for _, source in kernels) >= 5 * links - 1
+        assert len(kernels) <= 2 * (1 + 5 * links // 48 + 1)
+    f32 = fnx.jit(lambda v: fnp.tanh(v * 2.0) + 1.0)
+    v = fnx.device_put(fnp.linspace(-1.0, 1.0, 9, dtype=fnp.float32), gpu)
+    out = f32(v)
+    assert out.dtype == fnp.float32 and _compiled(f32).kernels
+    np.testing.assert_allclose(np.asarray(out), np.tanh(np.linspace(-1, 1, 9, dtype=np.float32) * 2) + 1, rtol=1e-6)
