@@ -44,6 +44,17 @@ def asarray(x, dtype=None, copy=None, device=None):
     return from_host(payload, device)
 
 
+def filled(shape, value, dtype, device=None):
+    """An array of ``shape`` holding the Python scalar ``value``, made where it lives: a GPU fills
+    its own memory instead of receiving a host copy."""
+    dev = backend.get_default_device() if device is None else backend.parse_device(device)
+    if dev.platform == "cpu":
+        zero = isinstance(value, int) and value == 0  # calloc'd; -0.0 keeps its sign through np.full
+        return wrap(np.zeros(shape, dtype) if zero else np.full(shape, value, dtype), dev)
+    with dev.context():
+        return wrap(dev.xp.full(shape, value, dtype), dev)
+
+
 def from_host(payload, device=None):
     """An fnx array over numpy ``payload``, placed on ``device`` (default: the default device)."""
     dev = backend.get_default_device() if device is None else backend.parse_device(device)
@@ -152,11 +163,12 @@ def constant(value, dtype, shape, device=None):
     """The Python scalar ``value`` as an untraced array of ``shape``: a broadcast view
     of one element, bound through no primitive (a constant never gets a cotangent).
 
-    Views over CPU payloads are cached, because the same constants (``* 1.01``,
-    ``+ 1``) come back at every step of a loop.
+    The views are cached, because the same constants (``* 1.01``, ``+ 1``) come
+    back at every step of a loop; on a GPU a constant made anew would also be a
+    copy from the host, which waits for every kernel queued before it.
     """
     dev = backend.get_default_device() if device is None else device
-    cacheable = dev.platform == "cpu" and type(value) in (int, float) and value != 0 and value == value
+    cacheable = type(value) in (int, float) and value != 0 and value == value
     if cacheable:
         key = (value, type(value), dtype, shape, dev)
         hit = _constants.get(key)

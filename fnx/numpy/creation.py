@@ -21,7 +21,7 @@ import numpy as np
 from ..core import backend, dtypes
 from ..core.array import Array, wrap
 from ..core.primitive import Abstract
-from ._base import _SCALARS, asarray as _asarray, from_host, normalize_axis
+from ._base import _SCALARS, asarray as _asarray, filled, from_host, normalize_axis
 
 __all__ = ["array", "asarray", "zeros", "ones", "full", "empty", "zeros_like", "ones_like", "full_like",
            "empty_like", "arange", "linspace", "logspace", "meshgrid", "eye", "identity", "tri", "diag",
@@ -111,12 +111,12 @@ def zeros(shape, dtype=None, order="C", *, device=None):
     >>> fnp.zeros(3), fnp.zeros((1, 2), dtype=int)
     (Array([0., 0., 0.], dtype=float32), Array([[0, 0]], dtype=int64))
     """
-    return _new(np.zeros(_shape("zeros", shape), _dtype(dtype)), device)
+    return filled(_shape("zeros", shape), 0, _dtype(dtype), device)
 
 
 def ones(shape, dtype=None, order="C", *, device=None):
     """An array of ones; ``dtype`` defaults to the default float dtype (float32)."""
-    return _new(np.ones(_shape("ones", shape), _dtype(dtype)), device)
+    return filled(_shape("ones", shape), 1, _dtype(dtype), device)
 
 
 def empty(shape, dtype=None, order="C", *, device=None):
@@ -136,7 +136,7 @@ def full(shape, fill_value, dtype=None, order="C", *, device=None):
     """
     shape = _shape("full", shape)
     if isinstance(fill_value, _SCALARS):
-        return _new(np.full(shape, fill_value, _dtype(dtype, fill_value)), device)
+        return filled(shape, fill_value, _dtype(dtype, fill_value), device)
     from .shape import broadcast_to
     fill = _asarray(fill_value, dtype)
     return _place(broadcast_to(fill, shape), device)
@@ -158,13 +158,13 @@ def _device_of(a, device):
 def zeros_like(a, dtype=None, order="K", subok=True, shape=None, *, device=None):
     """Zeros of the shape and dtype of ``a`` (which may be traced: only its shape and dtype are read)."""
     shape, dt = _shape_dtype(a, dtype, shape, "zeros_like")
-    return _new(np.zeros(shape, dt), _device_of(a, device))
+    return filled(shape, 0, dt, _device_of(a, device))
 
 
 def ones_like(a, dtype=None, order="K", subok=True, shape=None, *, device=None):
     """Ones of the shape and dtype of ``a``."""
     shape, dt = _shape_dtype(a, dtype, shape, "ones_like")
-    return _new(np.ones(shape, dt), _device_of(a, device))
+    return filled(shape, 1, dt, _device_of(a, device))
 
 
 def empty_like(a, dtype=None, order="K", subok=True, shape=None, *, device=None):
