@@ -265,6 +265,22 @@ def _writing_into(ufunc, position, shape):
     return run
 
 
+def _static_positions_and_names(f, nums, names):
+    """Each static argument both by position and by name, as JAX infers them from ``f``'s signature:
+    ``static_argnames=("n",)`` makes ``n`` static when it is passed positionally too, and
+    ``static_argnums=(1,)`` when it is passed by keyword."""
+    try:
+        params = list(inspect.signature(f).parameters.values())
+    except (TypeError, ValueError):  # a builtin or a callable without a signature: take them as given
+        return nums, names
+    positional = [p.name for p in params if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)]
+    by_name = [p.name for p in params if p.kind in (p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY)]
+    nums = tuple(sorted(set(nums) | {positional.index(n) for n in names if n in positional}))
+    names = tuple(dict.fromkeys(names + tuple(positional[i] for i in nums
+                                              if i < len(positional) and positional[i] in by_name)))
+    return nums, names
+
+
 def _in_context(impl, dev):
     def run(xp, *args, **params):
         with dev.context():
@@ -294,22 +310,12 @@ def jit(f=None, *, static_argnums=(), static_argnames=()):
         return functools.partial(jit, static_argnums=static_argnums, static_argnames=static_argnames)
     nums = (static_argnums,) if isinstance(static_argnums, int) else tuple(static_argnums)
     names = (static_argnames,) if isinstance(static_argnames, str) else tuple(static_argnames)
-    try:
-        signature = inspect.signature(f)
-    except (TypeError, ValueError):
-        signature = None
+    nums, names = _static_positions_and_names(f, nums, names)
     cache = {}
 
     def split(args, kwargs):
         if not nums and not names:
             return (), args, kwargs
-        if signature is not None and names:
-            for n in names:  # a static argument given positionally is static too
-                params = list(signature.parameters)
-                if n in params and params.index(n) < len(args):
-                    nums_ = params.index(n)
-                    if nums_ not in nums:
-                        raise TypeError(f"jit: pass static argument {n!r} by keyword or list it in static_argnums")
         static = tuple((i, args[i]) for i in nums if i < len(args)) + tuple(
             sorted((k, v) for k, v in kwargs.items() if k in names))
         dyn_args = tuple(a for i, a in enumerate(args) if i not in nums)
@@ -349,6 +355,7 @@ def jit(f=None, *, static_argnums=(), static_argnames=()):
         return compiled, flat
 
     def _trace(static, flat, in_tree):
+        from .. import numpy as fnp
         eqns = []
         with new_main(JitTrace, "jit", eqns) as main:
             boxed = [JitTracer(main, x, Var(x.aval, x.device)) for x in flat]
@@ -363,8 +370,11 @@ def jit(f=None, *, static_argnums=(), static_argnames=()):
             elif isinstance(o, Array):
                 outvars.append(Literal(o))
             else:
-                raise TypeError(f"jit: {getattr(f, '__name__', 'the function')} returned a {type(o).__name__}; "
-                                "jitted functions return pytrees of arrays")
+                try:  # a Python number or numpy array comes back as an array, as from jax.jit
+                    outvars.append(Literal(fnp.asarray(o)))
+                except TypeError:
+                    raise TypeError(f"jit: {getattr(f, '__name__', 'the function')} returned a "
+                                    f"{type(o).__name__}; jitted functions return pytrees of arrays") from None
         graph = Graph([t.var for t in boxed], eqns, outvars, in_tree, out_tree)
         return _Compiled(graph)
 

@@ -78,6 +78,30 @@ def test_static_arguments():
     assert jf.lower(x, 3, mode="double").primitives().count("sin") == 3
 
 
+def test_static_arguments_by_position_or_by_name():
+    # As in jax.jit: a static argument is static whichever way it is passed.
+    def power(x, n):
+        return x ** n
+    x = arr(3)
+    by_name, by_number = fnx.jit(power, static_argnames="n"), fnx.jit(power, static_argnums=1)
+    for jf in (by_name, by_number):
+        close(jf(x, 3), power(x, 3))
+        close(jf(x, n=2), power(x, 2))
+        assert len(jf.lower(x, 3).invars) == 1  # n is part of the signature, not an input of the graph
+        assert len(jf._cache) == 2
+    with pytest.raises(TypeError, match="hashable"):
+        by_name(x, [2])
+
+
+def test_python_numbers_returned_come_back_as_arrays():
+    f = fnx.jit(lambda x: (fnp.sum(x), 2.5, np.arange(2)))
+    total, number, vector = f(arr(3))
+    assert isinstance(number, fnx.Array) and float(number) == 2.5
+    assert isinstance(vector, fnx.Array) and vector.tolist() == [0, 1]
+    with pytest.raises(TypeError, match="returned a str"):
+        fnx.jit(lambda x: "no")(arr(2))
+
+
 def test_control_flow_on_traced_values_names_jit():
     def f(x):
         if fnp.sum(x) > 0:
