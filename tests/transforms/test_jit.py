@@ -247,6 +247,21 @@ def test_fusion_keeps_values_read_later_and_graph_outputs(fuse_on_cpu):
     assert _compiled(jf).kernels
 
 
+def _mixed_shapes(s, b, x):
+    """Runs of 0-d, broadcast and full-shape steps, and a float32 constant meeting float64."""
+    k = (s * 2.0 + 1.0) / 3.0                   # a 0-d run
+    y = fnp.exp(b) * x - k                      # b (3,) broadcast against x (2, 3)
+    return fnp.sqrt(y * y + 1.0) + fnp.maximum(x, 0.5), k
+
+
+def test_fusion_of_0d_and_broadcast_runs(fuse_on_cpu):
+    args = (fnp.asarray(0.7), arr(3), arr(2, 3))
+    f = fnx.jit(_mixed_shapes)
+    close(f(*args), _mixed_shapes(*args))
+    shapes = [line for _, source in _compiled(f).kernels for line in source.splitlines()]
+    assert len(_compiled(f).kernels) >= 2, shapes
+
+
 @pytest.mark.gpu
 @pytest.mark.skipif(not fnx.devices("cuda"), reason="no usable CUDA GPU (cupy missing or no device)")
 def test_jit_fuses_elementwise_chains_into_cupy_kernels():
@@ -261,6 +276,10 @@ def test_jit_fuses_elementwise_chains_into_cupy_kernels():
         kernels = _compiled(f).kernels
         assert sum(source.count("= xp.") for _, source in kernels) >= 5 * links - 1
         assert len(kernels) <= 2 * (1 + 5 * links // 48 + 1)
+    mixed = fnx.jit(_mixed_shapes)
+    args = [fnx.device_put(a, gpu) for a in (fnp.asarray(0.7), arr(3), arr(2, 3))]
+    close(mixed(*args), _mixed_shapes(*args))
+    assert len(_compiled(mixed).kernels) >= 2
     f32 = fnx.jit(lambda v: fnp.tanh(v * 2.0) + 1.0)
     v = fnx.device_put(fnp.linspace(-1.0, 1.0, 9, dtype=fnp.float32), gpu)
     out = f32(v)
