@@ -409,6 +409,10 @@ def binary_fn(prim, name=None, doc=None, result=None):
             dt = y.dtype
             if dt.kind in "fc" and (result is None or result(dt) == dt):
                 return bind(prim, (constant(x, dt, y.shape, y.device), y), _NO_PARAMS)
+        elif isinstance(x, Array) and isinstance(y, Array):  # traced operands that need no promotion or broadcast
+            dt = x.dtype
+            if dt == y.dtype and x.shape == y.shape and (result is None or result(dt) == dt):
+                return bind(prim, (x, y), _NO_PARAMS)
         if not isinstance(x, (Array, np.ndarray, np.generic) + _SCALARS):
             x = asarray(x)
         if not isinstance(y, (Array, np.ndarray, np.generic) + _SCALARS):

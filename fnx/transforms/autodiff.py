@@ -158,10 +158,19 @@ class Node:
         return f"<Node {self.prim.name if self.prim else 'leaf'}>"
 
 
+_abstracts = {}  # (shape, dtype, device) -> Abstract: shared, as they are never mutated
+
+
 def _abstract(x):
     if type(x) is Array:
         v = x._value
-        return Abstract(v.shape, v.dtype, x._device)
+        key = (v.shape, v.dtype, x._device)
+        hit = _abstracts.get(key)
+        if hit is None:
+            if len(_abstracts) >= 1024:
+                _abstracts.clear()
+            hit = _abstracts[key] = Abstract(*key)
+        return hit
     if isinstance(x, Array):
         return Abstract(x.shape, x.dtype, x.device)
     return x
