@@ -120,3 +120,27 @@ def test_cuda_round_trip_and_gradients():
     k = fnx.random.key(3)
     np.testing.assert_array_equal(np.asarray(fnx.random.bits(fnx.device_put(k, gpu), (5,))),
                                   np.asarray(fnx.random.bits(k, (5,))))
+    y = x.cuda()  # PyTorch's names: .cuda(), .cpu(), and .numpy() only on the host
+    assert y.device is gpu and x.cuda(0).device is gpu and x.cuda("cuda:0").device is gpu
+    with pytest.raises(DeviceError, match=r"numpy\(\).*\.cpu\(\)"):
+        y.numpy()
+    np.testing.assert_array_equal(y.cpu().numpy(), [1.0, 2.0, 3.0])
+    fnx.cuda.synchronize()
+    assert fnx.cuda.is_available() and fnx.cuda.device_count() == len(fnx.devices("cuda"))
+
+
+def test_pytorch_style_placement_methods():
+    x = fnx.device_put(fnp.array([1.0, -2.0]), D1)
+    back = x.cpu()
+    assert back.device is D0 and back.cpu() is back  # already there: itself
+    a = x.numpy()
+    assert isinstance(a, np.ndarray) and a.tolist() == [1.0, -2.0] and not a.flags.writeable
+    g = fnx.grad(lambda v: fnp.sum(fnx.device_put(v, D1).cpu() ** 2))(fnp.array([1.0, 3.0]))
+    assert g.device is D0 and g.tolist() == [2.0, 6.0]
+    assert fnx.cuda.is_available() == bool(fnx.devices("cuda"))
+    assert fnx.cuda.device_count() == len(fnx.devices("cuda"))
+    if not fnx.devices("cuda"):
+        with pytest.raises(DeviceError, match="cuda:0.*not available"):
+            x.cuda()
+        with pytest.raises(DeviceError, match="not available"):
+            fnx.cuda.synchronize()

@@ -85,6 +85,25 @@ class Array:
         from ..transforms.device import device_put
         return device_put(self, device)
 
+    def cpu(self):
+        """This array on ``cpu:0`` (``torch.Tensor.cpu``); differentiable, like :meth:`to`."""
+        return self.to("cpu")
+
+    def cuda(self, device=None):
+        """This array on a GPU (``torch.Tensor.cuda``): ``cuda:0``, or ``device`` given as an index or a name."""
+        return self.to(f"cuda:{device}" if isinstance(device, int) else "cuda:0" if device is None else device)
+
+    def numpy(self):
+        """The values as a read-only numpy array (``torch.Tensor.numpy``).
+
+        As in PyTorch, an array on a GPU must be copied to the host first (``x.cpu().numpy()``).
+        """
+        if self.device.platform != "cpu":
+            from ..errors import DeviceError
+            raise DeviceError(f"numpy(): the array is on {self.device}, and numpy arrays live in host memory; "
+                              f"copy it first with .cpu() (or use numpy.asarray, which copies)")
+        return np.asarray(self)
+
     @property
     def aval(self):
         from .primitive import ShapedArray

@@ -1,0 +1,26 @@
+"""The questions ``torch.cuda`` answers, for code that picks its device at run time.
+
+>>> import fnx
+>>> device = "cuda" if fnx.cuda.is_available() else "cpu"
+>>> fnx.cuda.device_count() == len(fnx.devices("cuda"))
+True
+"""
+from .core.backend import cuda_devices, parse_device
+
+
+def is_available():
+    """Whether fnx can compute on a GPU (cupy installed and a device that runs a kernel)."""
+    return bool(cuda_devices())
+
+
+def device_count():
+    """How many GPUs fnx can use."""
+    return len(cuda_devices())
+
+
+def synchronize(device=None):
+    """Waits until the GPU (``cuda:0`` unless ``device`` says otherwise) has finished its queued work,
+    as before reading a clock; a :class:`~fnx.errors.DeviceError` when there is no usable GPU."""
+    dev = parse_device(f"cuda:{device}" if isinstance(device, int) else "cuda" if device is None else device)
+    with dev.context():
+        dev.xp.cuda.runtime.deviceSynchronize()
