@@ -10,6 +10,9 @@ wrapping of intermediates; a slot is released right after its last use, so
 intermediate buffers return to the allocator as early as the graph allows, and
 an elementwise step whose input dies there writes its result over that input
 when the graph proves the buffer private (see ``_Compiled._reuse_buffers``).
+On a GPU, each run of consecutive elementwise steps becomes one cupy kernel
+(see ``_Compiled._fuse_elementwise``), so a chain of N such operations costs a
+few kernel launches instead of N.
 
 Because the graph is fixed, the function must not branch on traced values:
 turning one into a Python ``bool``/``int``/``float`` while tracing raises a
