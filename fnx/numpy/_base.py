@@ -366,7 +366,8 @@ def unary_fn(prim, name=None, doc=None, kinds=None):
     def fn(x):
         if type(x) is Array and type(x._value) is _ndarray and (kinds is None or x._value.dtype.kind in kinds):
             return wrap(impl(np, x._value), x._device)
-        x = asarray(x)
+        if not isinstance(x, Array):
+            x = asarray(x)
         if kinds is not None and x.dtype.kind not in kinds:
             if "f" in kinds and x.dtype.kind in "biu":
                 x = _astype(x, np.promote_types(x.dtype, np.float16))  # numpy's smallest safe float
