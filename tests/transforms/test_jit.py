@@ -224,6 +224,16 @@ def test_fused_chains_match_the_unjitted_function(fuse_on_cpu):
         assert len(kernels) <= 2 * (1 + 5 * links // fuse_on_cpu.MAX_KERNEL_ARGS + 1)
 
 
+def test_the_w1_chain_is_ten_kernels_and_a_sum(fuse_on_cpu):
+    # The README's figure: 200 links, forward and backward, 1,199 ufunc steps.
+    x = fnp.asarray(np.linspace(-1.0, 1.0, 16))
+    f = fnx.jit(_chain(200))
+    close(f(x), _chain(200)(x))
+    compiled = _compiled(f)
+    assert len(compiled.kernels) == 10 and len(compiled.steps) == 11
+    assert sum(source.count("= xp.") for _, source in compiled.kernels) == 1199
+
+
 def test_fused_kernels_respect_the_argument_cap(fuse_on_cpu, monkeypatch):
     monkeypatch.setattr(fuse_on_cpu, "MAX_KERNEL_ARGS", 6)
     x = arr(7)
