@@ -475,8 +475,8 @@ def report(results, targets, started, load_before, load_after, args):
         lines += [f"## {key}: {w.title}", "", table(res), ""]
         lines += [n for n in w.notes] + [""]
     load = ", ".join(f"{x:.2f}" for x in load_before)
-    lines += ["## Machine", "", f"- CPU: {machine_info()}"] + ([f"- GPU: {gpu_info()}"] if args.device == "cuda" else []) + [
-              f"- load average (1, 5, 15 min) before the run: {load}; after: "
+    lines += ["## Machine", "", f"- CPU: {machine_info()}"] + ([f"- GPU: {gpu_info()}"] if gpu else [])
+    lines += [f"- load average (1, 5, 15 min) before the run: {load}; after: "
               + ", ".join(f"{x:.2f}" for x in load_after)
               + " (other jobs share this machine; round-robin sampling spreads their effect over all rows)",
               "- BLAS:"]

@@ -5,7 +5,7 @@
 >>> fnx.cuda.device_count() == len(fnx.devices("cuda"))
 True
 """
-from .core.backend import cuda_devices, parse_device
+from .core.backend import cuda_device, cuda_devices
 
 
 def is_available():
@@ -21,6 +21,6 @@ def device_count():
 def synchronize(device=None):
     """Waits until the GPU (``cuda:0`` unless ``device`` says otherwise) has finished its queued work,
     as before reading a clock; a :class:`~fnx.errors.DeviceError` when there is no usable GPU."""
-    dev = parse_device(f"cuda:{device}" if isinstance(device, int) else "cuda" if device is None else device)
+    dev = cuda_device(device)
     with dev.context():
         dev.xp.cuda.runtime.deviceSynchronize()

@@ -91,7 +91,7 @@ class Array:
 
     def cuda(self, device=None):
         """This array on a GPU (``torch.Tensor.cuda``): ``cuda:0``, or ``device`` given as an index or a name."""
-        return self.to(f"cuda:{device}" if isinstance(device, int) else "cuda:0" if device is None else device)
+        return self.to(backend.cuda_device(device))
 
     def numpy(self):
         """The values as a read-only numpy array (``torch.Tensor.numpy``).

@@ -92,6 +92,11 @@ def cuda_devices():
     return _cuda_devices
 
 
+def cuda_device(device=None):
+    """The GPU named as PyTorch's ``.cuda(device)`` takes it: None (``cuda:0``), an index, or a name/Device."""
+    return parse_device(f"cuda:{device}" if isinstance(device, int) else "cuda:0" if device is None else device)
+
+
 def devices(platform=None):
     """All usable devices, CPU first; ``platform`` ("cpu" or "cuda") filters them."""
     found = CPU_DEVICES + cuda_devices()

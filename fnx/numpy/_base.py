@@ -410,7 +410,7 @@ def binary_fn(prim, name=None, doc=None, result=None):
             dt = y.dtype
             if dt.kind in "fc" and (result is None or result(dt) == dt):
                 return bind(prim, (constant(x, dt, y.shape, y.device), y), _NO_PARAMS)
-        elif isinstance(x, Array) and isinstance(y, Array):  # traced operands that need no promotion or broadcast
+        elif isinstance(x, Array) and isinstance(y, Array):  # traced (or GPU) operands of one dtype and shape
             dt = x.dtype
             if dt == y.dtype and x.shape == y.shape and (result is None or result(dt) == dt):
                 return bind(prim, (x, y), _NO_PARAMS)

@@ -154,7 +154,8 @@ fmod_p = binary("fmod", lambda xp, x, y: xp.fmod(x, y), lambda x, y, out: 1.0,
                 lambda x, y, out: -trunc(true_divide(x, y)), smooth=False, domain="nonzero_second",
                 kinks=lambda xp, x, y: _to_multiples(xp, x, y, nonzero=True))
 negative_p = unary("negative", lambda xp, x: xp.negative(x), lambda x, out: -1.0, residuals=(), ufunc="negative")
-reciprocal_p = unary("reciprocal", lambda xp, x: xp.reciprocal(x), lambda x, out: -out * out, domain="nonzero", ufunc="reciprocal")
+reciprocal_p = unary("reciprocal", lambda xp, x: xp.reciprocal(x), lambda x, out: -out * out, domain="nonzero",
+                     ufunc="reciprocal")
 square_p = unary("square", lambda xp, x: xp.square(x), lambda x, out: 2.0 * x, residuals=("inputs",),
                  ufunc="square")
 sign_p = not_differentiable("sign", lambda xp, x: xp.sign(x), same_shape, domain="nonzero",
@@ -209,15 +210,19 @@ def _power_dy(x, y, out):
     return where(equal(x, 0.0), 0.0, log(safe) * out)
 
 
-power_p = binary("power", lambda xp, x, y: xp.power(x, y), _power_dx, _power_dy, domain="positive_first", ufunc="power")
+power_p = binary("power", lambda xp, x, y: xp.power(x, y), _power_dx, _power_dy, domain="positive_first",
+                 ufunc="power")
 exp_p = unary("exp", lambda xp, x: xp.exp(x), lambda x, out: out, residuals=("out",), ufunc="exp")
 exp2_p = unary("exp2", lambda xp, x: xp.exp2(x), lambda x, out: out * _LN2, ufunc="exp2")
 expm1_p = unary("expm1", lambda xp, x: xp.expm1(x), lambda x, out: out + 1.0, ufunc="expm1")
 log_p = unary("log", lambda xp, x: xp.log(x), lambda x, out: 1.0 / x, domain="positive", residuals=("inputs",),
               ufunc="log")
-log2_p = unary("log2", lambda xp, x: xp.log2(x), lambda x, out: 1.0 / (x * _LN2), domain="positive", ufunc="log2")
-log10_p = unary("log10", lambda xp, x: xp.log10(x), lambda x, out: 1.0 / (x * _LN10), domain="positive", ufunc="log10")
-log1p_p = unary("log1p", lambda xp, x: xp.log1p(x), lambda x, out: 1.0 / (1.0 + x), domain="open_unit_ball", ufunc="log1p")
+log2_p = unary("log2", lambda xp, x: xp.log2(x), lambda x, out: 1.0 / (x * _LN2), domain="positive",
+               ufunc="log2")
+log10_p = unary("log10", lambda xp, x: xp.log10(x), lambda x, out: 1.0 / (x * _LN10), domain="positive",
+                ufunc="log10")
+log1p_p = unary("log1p", lambda xp, x: xp.log1p(x), lambda x, out: 1.0 / (1.0 + x), domain="open_unit_ball",
+                ufunc="log1p")
 # d/dx log(e^x + e^y) = e^(x - out) <= 1: no overflow however large x and y are.
 logaddexp_p = binary("logaddexp", lambda xp, x, y: xp.logaddexp(x, y), lambda x, y, out: exp(x - out),
                      lambda x, y, out: exp(y - out), ufunc="logaddexp")
@@ -233,7 +238,8 @@ hypot_p = binary("hypot", lambda xp, x, y: xp.hypot(x, y), lambda x, y, out: x /
 
 sin_p = unary("sin", lambda xp, x: xp.sin(x), lambda x, out: cos(x), residuals=("inputs",), ufunc="sin")
 cos_p = unary("cos", lambda xp, x: xp.cos(x), lambda x, out: -sin(x), residuals=("inputs",), ufunc="cos")
-tan_p = unary("tan", lambda xp, x: xp.tan(x), lambda x, out: 1.0 + out * out, domain="open_unit_ball", ufunc="tan")
+tan_p = unary("tan", lambda xp, x: xp.tan(x), lambda x, out: 1.0 + out * out, domain="open_unit_ball",
+              ufunc="tan")
 arcsin_p = unary("arcsin", lambda xp, x: xp.arcsin(x), lambda x, out: 1.0 / sqrt(1.0 - x * x),
                  domain="open_unit_ball")
 arccos_p = unary("arccos", lambda xp, x: xp.arccos(x), lambda x, out: -1.0 / sqrt(1.0 - x * x),

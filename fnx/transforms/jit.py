@@ -96,7 +96,8 @@ class _Compiled:
             else:
                 self.out_spec.append((slot(v), v.device))
         keep = {s for s, _ in self.out_spec if s is not None}
-        self.in_place = self._reuse_buffers(graph, steps, slots, _last_reads(steps), keep)  # equations writing over an input
+        # the equations that write over a dead input
+        self.in_place = self._reuse_buffers(graph, steps, slots, _last_reads(steps), keep)
         self.kernels = []  # (name, source) of each fused chain
         steps = self._fuse_elementwise(graph, steps, keep)
         # Release each slot after the step that reads it last (never the outputs).
@@ -151,10 +152,9 @@ class _Compiled:
             run.clear()
 
         for n, (e, step) in enumerate(zip(graph.eqns, steps)):
-            fuser = None
-            if e.prim.ufunc is not None and not e.params and not e.prim.multiple_results:
-                fuser = _kernel_fuser(e.outputs[0].device)
-            if fuser is None:
+            fusable = (e.prim.ufunc is not None and not e.params and not e.prim.multiple_results
+                       and _kernel_fuser(e.outputs[0].device) is not None)
+            if not fusable:
                 close()
                 fused.append(step)
                 continue

@@ -239,7 +239,9 @@ def test_fused_kernels_respect_the_argument_cap(fuse_on_cpu, monkeypatch):
     x = arr(7)
     f = fnx.jit(_chain(12))
     close(f(x), _chain(12)(x))
-    for name, source in _compiled(f).kernels:
+    kernels = _compiled(f).kernels
+    assert len(kernels) > 2  # the cap splits the chain instead of giving up on fusion
+    for name, source in kernels:
         lines = source.splitlines()
         n_in = len(lines[0][lines[0].index("(") + 1:lines[0].index(")")].split(", "))
         n_out = len(lines[-1].removeprefix("    return ").split(", "))
@@ -271,8 +273,8 @@ def test_fusion_of_0d_and_broadcast_runs(fuse_on_cpu):
     args = (fnp.asarray(0.7), arr(3), arr(2, 3))
     f = fnx.jit(_mixed_shapes)
     close(f(*args), _mixed_shapes(*args))
-    shapes = [line for _, source in _compiled(f).kernels for line in source.splitlines()]
-    assert len(_compiled(f).kernels) >= 2, shapes
+    sources = [source for _, source in _compiled(f).kernels]
+    assert len(sources) >= 2, sources
 
 
 @pytest.mark.gpu
