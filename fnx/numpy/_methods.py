@@ -16,6 +16,7 @@ from ..core.array import Array
 from ..errors import ImmutableError
 
 _OPERANDS = (Array, np.ndarray, np.generic, bool, int, float, complex)
+_FAST_OPERANDS = frozenset((Array, float, int))  # operands _operand would return unchanged
 
 
 def _operand(x):
@@ -32,7 +33,7 @@ def _binary(fname, reflected=False):
 
     def op(self, other):
         nonlocal fn
-        if type(other) is not Array:
+        if type(other) not in _FAST_OPERANDS:
             other = _operand(other)
             if other is None:
                 return NotImplemented

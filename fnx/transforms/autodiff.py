@@ -176,6 +176,33 @@ def _abstract(x):
     return x
 
 
+def _residual_plan(prim):
+    """What ``record`` keeps of ``prim``'s operands and outputs, decided once per primitive.
+
+    ``(inputs, out)``: ``inputs`` is 0 (keep every operand), 1 (keep the untraced
+    ones, and the traced ones too when several are traced: ``"partners"``) or 2 (keep
+    only the untraced ones); ``out`` is True (keep the output), False (keep nothing
+    of it) or, for several outputs, the indices kept.
+    """
+    keep = prim.residuals
+    if keep is None:
+        plan = (0, True)
+    else:
+        inputs = 0 if "inputs" in keep else 1 if "partners" in keep else 2
+        if "out" in keep:
+            out = True
+        elif prim.multiple_results:
+            out = tuple(int(r[3:]) for r in keep if r[:3] == "out" and r[3:].isdigit())
+        else:
+            out = False
+        plan = (inputs, out)
+    _plans[prim] = plan
+    return plan
+
+
+_plans = {}
+
+
 def record(prim, params, parents, primals, out):
     """The Node for one application of ``prim``, keeping only what its VJP reads.
 
@@ -184,16 +211,13 @@ def record(prim, params, parents, primals, out):
     ``x @ w``). Untraced operands are kept: they are constants that live
     elsewhere anyway, and describing them would cost more than holding them.
     """
-    keep = prim.residuals
-    if keep is not None:
-        if "inputs" not in keep:
-            n_traced = len(parents) - parents.count(None)
-            partners = "partners" in keep
-            primals = [x if p is None or (partners and n_traced > 1) else _abstract(x)
-                       for x, p in zip(primals, parents)]
-        if "out" not in keep:  # a single output the rule does not read is not even described
-            out = (tuple(o if f"out{i}" in keep else _abstract(o) for i, o in enumerate(out))
-                   if prim.multiple_results else None)
+    plan = _plans.get(prim) or _residual_plan(prim)
+    inputs, keep_out = plan
+    if inputs and (inputs == 2 or parents.count(None) >= len(parents) - 1):
+        primals = [x if p is None else _abstract(x) for x, p in zip(primals, parents)]
+    if keep_out is not True:
+        out = (tuple(o if i in keep_out else _abstract(o) for i, o in enumerate(out))
+               if keep_out is not False else None)
     return Node(prim, params, parents, primals, out)
 
 
@@ -202,6 +226,22 @@ class ReverseTracer(Tracer):
 
     def __init__(self, main, primal, node, index=0):
         self._main, self.primal, self.node, self.index = main, primal, node, index
+
+    # One level of lookup when the primal is a concrete array (read once or twice per recorded operation).
+    @property
+    def shape(self):
+        p = self.primal
+        return p._value.shape if type(p) is Array else p.shape
+
+    @property
+    def dtype(self):
+        p = self.primal
+        return p._value.dtype if type(p) is Array else p.dtype
+
+    @property
+    def device(self):
+        p = self.primal
+        return p._device if type(p) is Array else p.device
 
 
 class ReverseTrace(Trace):
@@ -213,20 +253,25 @@ class ReverseTrace(Trace):
         concrete = True  # no tracer of an outer transform among the operands
         for a in args:
             if type(a) is ReverseTracer and a._main is main:
-                a, parent = a.primal, (a.node, a.index)
+                parents.append((a.node, a.index))
+                a = a.primal
             else:
-                parent = None
+                parents.append(None)
             if concrete and type(a) is not Array and isinstance(a, Tracer):
                 concrete = False
             primals.append(a)
-            parents.append(parent)
         out = eval_primitive(prim, primals, params) if concrete else bind(prim, primals, params)
         if prim.vjp is NOT_DIFFERENTIABLE:
             return out
         node = record(prim, params, parents, primals, out)
         if prim.multiple_results:
             return tuple(self._box(o, node, i) for i, o in enumerate(out))
-        return self._box(out, node, 0)
+        # _box, written inline for the single output of most operations
+        if (out._value.dtype if type(out) is Array else out.dtype).kind not in "fc":
+            return out
+        tracer = _new_tracer(ReverseTracer)
+        tracer._main, tracer.primal, tracer.node, tracer.index = main, out, node, 0
+        return tracer
 
     def _box(self, value, node, index):
         if (value._value.dtype if type(value) is Array else value.dtype).kind not in "fc":
@@ -321,17 +366,38 @@ def backward_pass(roots, free=False):
     their cotangents to it. Only nodes that received a cotangent are visited.
     """
     from .. import numpy as fnp
-    cts = {}
+    add, push, pop = fnp.add, heapq.heappush, heapq.heappop
+    cts = {}  # node -> one cotangent slot per output
     pending = []  # heap of (-seq, node): the node created last comes out first
-    for node, index, ct in roots:
-        _accumulate(cts, pending, node, index, ct, fnp)
     grads = {}
-    while pending:
-        node = heapq.heappop(pending)[1]
+    node = None
+    parents, in_cts = [(n, i) for n, i, _ in roots], [c for _, _, c in roots]  # the seeds come first
+    while True:
+        # Written inline: this runs once per recorded operation.
+        for parent, c in zip(parents, in_cts):
+            if parent is not None and c is not None:
+                if callable(c):  # a rule may defer a cotangent nobody might need (see numpy._base.binary)
+                    c = c()
+                target, index = parent
+                slots = cts.get(target)
+                if slots is None:
+                    slots = cts[target] = [None] * (len(target.out) if target.prim is not None and
+                                                    target.prim.multiple_results else 1)
+                    push(pending, (-target.seq, target))
+                prev = slots[index]
+                slots[index] = c if prev is None else add(prev, c)
+        if free and node is not None:
+            node.primals = node.out = None
+        # The rule's closures hold the node's residuals: let them go before the next node runs.
+        in_cts = ct = node_cts = c = None
+        if not pending:
+            return grads
+        node = pop(pending)[1]
         node_cts = cts.pop(node)
         prim = node.prim
         if prim is None:
             grads[node] = node_cts[0]
+            parents, in_cts, node = (), (), None
             continue
         if node.primals is None:
             from ..errors import GraphError
@@ -343,31 +409,12 @@ def backward_pass(roots, free=False):
         else:
             ct = node_cts[0]
         in_cts = prim.vjp(ct, *node.primals, out=node.out, **node.params)
-        for parent, c in zip(node.parents, in_cts):
-            if parent is not None and c is not None:
-                if callable(c):  # a rule may defer a cotangent nobody might need (see numpy._base.binary)
-                    c = c()
-                _accumulate(cts, pending, parent[0], parent[1], c, fnp)
-        if free:
-            node.primals = node.out = None
-        # The rule's closures hold the node's residuals: let them go before the next node runs.
-        in_cts = ct = node_cts = c = None
-    return grads
+        parents = node.parents
 
 
 def _broadcast_zero(like):
     from ..numpy._base import constant
     return constant(False if like.dtype.kind == "b" else 0, like.dtype, like.shape, like.device)
-
-
-def _accumulate(cts, pending, node, index, ct, fnp):
-    slots = cts.get(node)
-    if slots is None:
-        n = len(node.out) if node.prim is not None and node.prim.multiple_results else 1
-        slots = cts[node] = [None] * n
-        heapq.heappush(pending, (-node.seq, node))
-    prev = slots[index]
-    slots[index] = ct if prev is None else fnp.add(prev, ct)
 
 
 def vjp(f, *primals, has_aux=False):
