@@ -9,6 +9,8 @@
   both itself, because the result is the same and the per-op cost matters.
 * Rule factories build several rules from one statement (``unary_elementwise``).
 """
+import functools
+
 import numpy as np
 
 from ..core import backend, dtypes
@@ -168,12 +170,13 @@ def constant(value, dtype, shape, device=None):
     copy from the host, which waits for every kernel queued before it.
     """
     dev = backend.get_default_device() if device is None else device
-    cacheable = type(value) in (int, float) and value != 0 and value == value
+    cacheable = type(value) in _PY_NUMBERS
     if cacheable:
         key = (value, type(value), dtype, shape, dev)
-        hit = _constants.get(key)
+        hit = _constants.get(key)  # zeros and NaN never hit: they are not stored (below)
         if hit is not None:
             return hit
+        cacheable = value != 0 and value == value  # -0.0 == 0.0 would share an entry; nan != nan
     one = _to_payload(value, dtype)
     if dev.platform == "cpu":
         out = wrap(np.broadcast_to(one, shape), dev)
@@ -236,7 +239,10 @@ def scale(t, d):
         if d == -1.0:
             from .elementwise import negative
             return negative(t)
-    return t * d
+    return _multiply[0](t, d)  # the function, not the operator: one call fewer per backward step
+
+
+_multiply = []  # [fnx.numpy.multiply], filled by elementwise.py once it has defined it
 
 
 def unary(name, impl, deriv, **flags):
@@ -354,18 +360,23 @@ _ndarray = np.ndarray
 _PY_NUMBERS = (int, float)
 
 
+def _numpy_compute(prim):
+    """``prim``'s impl on numpy payloads: its ufunc itself when it declares one (one call fewer)."""
+    return getattr(np, prim.ufunc) if prim.ufunc else functools.partial(prim.impl, np)
+
+
 def unary_fn(prim, name=None, doc=None, kinds=None):
     """The public function of a unary elementwise primitive.
 
     ``kinds`` (numpy dtype kinds, e.g. ``"fc"``) restricts the inputs; integer
     input to a floating function is promoted the NumPy way first.
     """
-    impl = prim.impl
+    compute = _numpy_compute(prim)
     opname = name or prim.name
 
     def fn(x):
         if type(x) is Array and type(x._value) is _ndarray and (kinds is None or x._value.dtype.kind in kinds):
-            return wrap(impl(np, x._value), x._device)
+            return wrap(compute(x._value), x._device)
         if not isinstance(x, Array):
             x = asarray(x)
         if kinds is not None and x.dtype.kind not in kinds:
@@ -386,7 +397,7 @@ def binary_fn(prim, name=None, doc=None, result=None):
     ``result(dtype) -> dtype`` adjusts the common dtype before binding (true
     division turns integers into floats).
     """
-    impl = prim.impl
+    compute = _numpy_compute(prim)
     opname = name or prim.name
 
     def fn(x, y):
@@ -394,11 +405,11 @@ def binary_fn(prim, name=None, doc=None, result=None):
         try:
             if tx is Array and type(x._value) is _ndarray:
                 if ty in _PY_NUMBERS:
-                    return wrap(impl(np, x._value, y), x._device)
+                    return wrap(compute(x._value, y), x._device)
                 if ty is Array and type(y._value) is _ndarray and x._device is y._device:
-                    return wrap(impl(np, x._value, y._value), x._device)
+                    return wrap(compute(x._value, y._value), x._device)
             elif ty is Array and tx in _PY_NUMBERS and type(y._value) is _ndarray:
-                return wrap(impl(np, x, y._value), y._device)
+                return wrap(compute(x, y._value), y._device)
         except (ValueError, TypeError):
             pass  # let the canonical path below raise an fnx error naming the operation
         # A traced floating array and a Python number, the common case: the number takes the array's dtype.

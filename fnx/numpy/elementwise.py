@@ -23,6 +23,7 @@ from ..core import dtypes
 from ..core.array import Array
 from ..core.primitive import Missing, Primitive, ShapedArray, defprim
 from ..errors import DTypeError, ImmutableError
+from . import _base
 from ._base import (asarray, batch_elementwise, binary, binary_fn, bool_shape, broadcast_shapes, is_traced,
                     linear_jvp,
                     not_differentiable, same_shape, unary, unary_fn)
@@ -429,6 +430,7 @@ def _bits(name):
 add = binary_fn(add_p)
 subtract = binary_fn(subtract_p)
 multiply = binary_fn(multiply_p)
+_base._multiply.append(multiply)
 true_divide = binary_fn(divide_p, result=_true_divide_dtype)
 divide = binary_fn(divide_p, name="divide", result=_true_divide_dtype)
 floor_divide = binary_fn(floor_divide_p, doc=_zero_derivative("floor_divide"))

@@ -20,6 +20,8 @@ transform still active outside: that is all it takes for ``grad(grad(f))``,
 import heapq
 import itertools
 
+import numpy as np
+
 from ..core import tree as tree_util
 from ..core.array import Array
 from ..core.dtypes import is_differentiable
@@ -138,6 +140,7 @@ def _lower(tree, main):
 # ----- reverse mode -------------------------------------------------------------
 
 _creation_order = itertools.count()
+_new_array = object.__new__
 _new_tracer = object.__new__  # tracers are made once per recorded operation: skip __init__'s call
 
 
@@ -218,7 +221,13 @@ def record(prim, params, parents, primals, out):
     if keep_out is not True:
         out = (tuple(o if i in keep_out else _abstract(o) for i, o in enumerate(out))
                if keep_out is not False else None)
-    return Node(prim, params, parents, primals, out)
+    node = _new_node(Node)  # Node(), without the call to __init__: this runs once per operation
+    node.prim, node.params, node.parents, node.primals, node.out = prim, params, parents, primals, out
+    node.seq = next(_creation_order)
+    return node
+
+
+_new_node = object.__new__
 
 
 class ReverseTracer(Tracer):
@@ -249,18 +258,30 @@ class ReverseTrace(Trace):
 
     def process(self, prim, args, params):
         main = self.main
-        primals, parents = [], []
-        concrete = True  # no tracer of an outer transform among the operands
+        primals, parents, payloads = [], [], []
+        device = None
         for a in args:
             if type(a) is ReverseTracer and a._main is main:
                 parents.append((a.node, a.index))
                 a = a.primal
             else:
                 parents.append(None)
-            if concrete and type(a) is not Array and isinstance(a, Tracer):
-                concrete = False
             primals.append(a)
-        out = eval_primitive(prim, primals, params) if concrete else bind(prim, primals, params)
+            if payloads is not None:
+                if type(a) is Array and (a._device is device or device is None):
+                    device = a._device
+                    payloads.append(a._value)
+                else:  # a tracer of an outer transform, a Python value or a second device
+                    payloads = None
+        if (payloads is not None and device is not None and device.platform == "cpu"
+                and not prim.multiple_results and not prim.transfers):
+            # eval_primitive's common case, written inline: this runs once per recorded operation.
+            out = _new_array(Array)
+            out._value, out._device = prim.impl(np, *payloads, **params), device
+        elif any(type(a) is not Array and isinstance(a, Tracer) for a in primals):
+            out = bind(prim, primals, params)
+        else:
+            out = eval_primitive(prim, primals, params)
         if prim.vjp is NOT_DIFFERENTIABLE:
             return out
         node = record(prim, params, parents, primals, out)
