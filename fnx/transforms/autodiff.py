@@ -217,7 +217,9 @@ def record(prim, params, parents, primals, out):
     plan = _plans.get(prim) or _residual_plan(prim)
     inputs, keep_out = plan
     if inputs and (inputs == 2 or parents.count(None) >= len(parents) - 1):
-        primals = [x if p is None else _abstract(x) for x, p in zip(primals, parents)]
+        for i, p in enumerate(parents):  # ``primals`` is the caller's fresh list: rewritten in place
+            if p is not None:
+                primals[i] = _abstract(primals[i])
     if keep_out is not True:
         out = (tuple(o if i in keep_out else _abstract(o) for i, o in enumerate(out))
                if keep_out is not False else None)
