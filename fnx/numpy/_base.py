@@ -159,6 +159,7 @@ def canonicalize(opname, *args, dtype=None):
 
 
 _constants = {}
+_CACHED_SCALARS = (bool, int, float)
 
 
 def constant(value, dtype, shape, device=None):
@@ -170,13 +171,14 @@ def constant(value, dtype, shape, device=None):
     copy from the host, which waits for every kernel queued before it.
     """
     dev = backend.get_default_device() if device is None else device
-    cacheable = type(value) in _PY_NUMBERS
+    cacheable = type(value) in _CACHED_SCALARS
     if cacheable:
         key = (value, type(value), dtype, shape, dev)
-        hit = _constants.get(key)  # zeros and NaN never hit: they are not stored (below)
+        hit = _constants.get(key)  # float zeros and NaN never hit: they are not stored (below)
         if hit is not None:
             return hit
-        cacheable = value != 0 and value == value  # -0.0 == 0.0 would share an entry; nan != nan
+        # -0.0 == 0.0 would share an entry, and nan != nan would never be found again.
+        cacheable = value == value and (value != 0 or type(value) is not float)
     one = _to_payload(value, dtype)
     if dev.platform == "cpu":
         out = wrap(np.broadcast_to(one, shape), dev)
