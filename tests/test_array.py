@@ -429,3 +429,10 @@ def test_python_numbers_become_shared_read_only_constants_that_keep_their_sign()
     np.testing.assert_array_equal(np.asarray(out), np.copysign(1.0, np.array([1.0, -2.0]) * -0.0))
     out, _ = fnx.vjp(lambda x: fnx.numpy.copysign(1.0, x * 0.0), x)
     np.testing.assert_array_equal(np.asarray(out), np.copysign(1.0, np.array([1.0, -2.0]) * 0.0))
+    # boolean and integer zeros have no sign: they are cached too, apart from each other and from 0.0
+    f = constant(False, np.dtype(bool), (2,), CPU)
+    assert f is constant(False, np.dtype(bool), (2,), CPU) and np.asarray(f).dtype == bool
+    z = constant(0, np.dtype("int32"), (2,), CPU)
+    assert z is constant(0, np.dtype("int32"), (2,), CPU) and z is not f
+    assert constant(0.0, np.dtype("float32"), (2,), CPU) is not constant(0.0, np.dtype("float32"), (2,), CPU)
+    np.testing.assert_array_equal(np.asarray(constant(True, np.dtype(bool), (2,), CPU)), [True, True])

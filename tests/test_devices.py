@@ -48,6 +48,17 @@ def test_mixing_devices_is_an_error_naming_both():
         fnp.matmul(a, b)
 
 
+def test_reverse_mode_follows_data_and_refuses_mixed_devices():
+    # reverse mode evaluates CPU operations itself (not through eval_primitive): same rules
+    x = fnx.device_put(fnp.array([0.5, -1.0, 2.0]), D1)
+    value, g = fnx.value_and_grad(lambda v: fnp.sum(fnp.sin(v) * 1.5 + v * v))(x)
+    assert value.device is D1 and g.device is D1
+    np.testing.assert_allclose(np.asarray(g), 1.5 * np.cos([0.5, -1.0, 2.0]) + 2 * np.array([0.5, -1.0, 2.0]),
+                               rtol=1e-6)
+    with pytest.raises(DeviceError, match=r"multiply: operands are on different devices \(cpu:0 and cpu:1\)"):
+        fnx.grad(lambda v: fnp.sum(v * fnp.ones(3)))(x)
+
+
 def test_device_put_copies_and_is_a_no_op_when_there():
     x = fnp.ones(2)
     assert fnx.device_put(x, D0) is x
