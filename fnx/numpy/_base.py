@@ -415,14 +415,23 @@ def binary_fn(prim, name=None, doc=None, result=None):
         except (ValueError, TypeError):
             pass  # let the canonical path below raise an fnx error naming the operation
         # A traced floating array and a Python number, the common case: the number takes the array's dtype.
+        # constant()'s cache is read here first: this runs once per traced `* 1.01`.
         if ty in _PY_NUMBERS and isinstance(x, Array):
             dt = x.dtype
             if dt.kind in "fc" and (result is None or result(dt) == dt):
-                return bind(prim, (x, constant(y, dt, x.shape, x.device)), _NO_PARAMS)
+                shape, dev = x.shape, x.device
+                c = _constants.get((y, ty, dt, shape, dev))
+                if c is None:
+                    c = constant(y, dt, shape, dev)
+                return bind(prim, (x, c), _NO_PARAMS)
         elif tx in _PY_NUMBERS and isinstance(y, Array):
             dt = y.dtype
             if dt.kind in "fc" and (result is None or result(dt) == dt):
-                return bind(prim, (constant(x, dt, y.shape, y.device), y), _NO_PARAMS)
+                shape, dev = y.shape, y.device
+                c = _constants.get((x, tx, dt, shape, dev))
+                if c is None:
+                    c = constant(x, dt, shape, dev)
+                return bind(prim, (c, y), _NO_PARAMS)
         elif isinstance(x, Array) and isinstance(y, Array):  # traced (or GPU) operands of one dtype and shape
             dt = x.dtype
             if dt == y.dtype and x.shape == y.shape and (result is None or result(dt) == dt):

@@ -219,7 +219,13 @@ def record(prim, params, parents, primals, out):
     if inputs and (inputs == 2 or parents.count(None) >= len(parents) - 1):
         for i, p in enumerate(parents):  # ``primals`` is the caller's fresh list: rewritten in place
             if p is not None:
-                primals[i] = _abstract(primals[i])
+                x = primals[i]
+                if type(x) is Array:  # _abstract's common case, inline
+                    v = x._value
+                    hit = _abstracts.get((v.shape, v.dtype, x._device))
+                    primals[i] = hit if hit is not None else _abstract(x)
+                else:
+                    primals[i] = _abstract(x)
     if keep_out is not True:
         out = (tuple(o if i in keep_out else _abstract(o) for i, o in enumerate(out))
                if keep_out is not False else None)
