@@ -15,7 +15,7 @@ import numpy as np
 
 from ..core import backend, dtypes
 from ..core.array import Array, wrap
-from ..core.primitive import NOT_DIFFERENTIABLE, ShapedArray, defprim
+from ..core.primitive import NOT_DIFFERENTIABLE, Abstract, ShapedArray, defprim
 from ..core.trace import Tracer, bind
 from ..errors import DTypeError, ShapeError
 
@@ -280,6 +280,11 @@ def binary(name, impl, dx, dy, **flags):
         return out, t
 
     def vjp(ct, x, y, *, out):
+        # Reverse mode replaces a traced operand it was told not to keep by an Abstract and keeps the
+        # untraced ones, so when exactly one operand is Abstract it alone wants a cotangent: computed
+        # now. Otherwise both are deferred, and only those whose operand is traced get computed.
+        if (type(x) is Abstract) is not (type(y) is Abstract):
+            return (scale(ct, dx(x, y, out)), None) if type(x) is Abstract else (None, scale(ct, dy(x, y, out)))
         return (lambda: scale(ct, dx(x, y, out))), (lambda: scale(ct, dy(x, y, out)))
 
     flags.setdefault("batch", lambda vals, bdims, **params: batch_elementwise(prim, vals, bdims, params))
