@@ -410,15 +410,15 @@ def backward_pass(roots, free=False):
                 target, index = parent
                 slots = cts.get(target)
                 if slots is None:
-                    slots = cts[target] = [None] * (len(target.out) if target.prim is not None and
-                                                    target.prim.multiple_results else 1)
+                    out = target.out  # a tuple exactly when the primitive has several outputs
+                    slots = cts[target] = [None] * (len(out) if type(out) is tuple else 1)
                     push(pending, (-target.seq, target))
                 prev = slots[index]
                 slots[index] = c if prev is None else add(prev, c)
         if free and node is not None:
             node.primals = node.out = None
         # The rule's closures hold the node's residuals: let them go before the next node runs.
-        in_cts = ct = node_cts = c = None
+        in_cts = ct = node_cts = c = out = None
         if not pending:
             return grads
         node = pop(pending)[1]
