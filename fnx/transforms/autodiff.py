@@ -140,8 +140,7 @@ def _lower(tree, main):
 # ----- reverse mode -------------------------------------------------------------
 
 _creation_order = itertools.count()
-_new_array = object.__new__
-_new_tracer = object.__new__  # tracers are made once per recorded operation: skip __init__'s call
+_new = object.__new__  # arrays, nodes and tracers are made once per recorded operation: no __init__ call
 
 
 class Node:
@@ -229,13 +228,11 @@ def record(prim, params, parents, primals, out):
     if keep_out is not True:
         out = (tuple(o if i in keep_out else _abstract(o) for i, o in enumerate(out))
                if keep_out is not False else None)
-    node = _new_node(Node)  # Node(), without the call to __init__: this runs once per operation
+    node = _new(Node)
     node.prim, node.params, node.parents, node.primals, node.out = prim, params, parents, primals, out
     node.seq = next(_creation_order)
     return node
 
-
-_new_node = object.__new__
 
 
 class ReverseTracer(Tracer):
@@ -284,7 +281,7 @@ class ReverseTrace(Trace):
         if (payloads is not None and device is not None and device.platform == "cpu"
                 and not prim.multiple_results and not prim.transfers):
             # eval_primitive's common case, written inline: this runs once per recorded operation.
-            out = _new_array(Array)
+            out = _new(Array)
             out._value, out._device = prim.impl(np, *payloads, **params), device
         elif any(type(a) is not Array and isinstance(a, Tracer) for a in primals):
             out = bind(prim, primals, params)
@@ -298,14 +295,14 @@ class ReverseTrace(Trace):
         # _box, written inline for the single output of most operations
         if (out._value.dtype if type(out) is Array else out.dtype).kind not in "fc":
             return out
-        tracer = _new_tracer(ReverseTracer)
+        tracer = _new(ReverseTracer)
         tracer._main, tracer.primal, tracer.node, tracer.index = main, out, node, 0
         return tracer
 
     def _box(self, value, node, index):
         if (value._value.dtype if type(value) is Array else value.dtype).kind not in "fc":
             return value  # only floating values have cotangents
-        tracer = _new_tracer(ReverseTracer)
+        tracer = _new(ReverseTracer)
         tracer._main, tracer.primal, tracer.node, tracer.index = self.main, value, node, index
         return tracer
 
