@@ -9,7 +9,10 @@ mutates an array in place.
 """
 import weakref
 
+from .. import numpy as fnp
 from ..core.array import Array
+from ..core.dtypes import is_differentiable
+from ..errors import ShapeError
 from ..transforms.autodiff import TAPE, Node, ReverseTracer
 
 
@@ -30,7 +33,6 @@ class Parameter(ReverseTracer):
     __slots__ = ("grad", "_requires_grad", "__weakref__")
 
     def __init__(self, data, requires_grad=True):
-        from .. import numpy as fnp
         value = data.primal if isinstance(data, ReverseTracer) else fnp.asarray(data)
         self._main = TAPE
         self.primal = value
@@ -46,7 +48,6 @@ class Parameter(ReverseTracer):
 
     @requires_grad.setter
     def requires_grad(self, flag):
-        from ..core.dtypes import is_differentiable
         flag = bool(flag)
         if flag and not is_differentiable(self.primal.dtype):
             raise TypeError(f"Parameter: only floating arrays can require gradients, got {self.primal.dtype}")
@@ -68,8 +69,6 @@ class Parameter(ReverseTracer):
 
     def set_(self, value):
         """Rebinds the slot to ``value`` (same shape; dtype and device may change), keeping identity and ``.grad``."""
-        from .. import numpy as fnp
-        from ..errors import ShapeError
         value = value.primal if isinstance(value, ReverseTracer) else fnp.asarray(value)
         if value.shape != self.primal.shape:
             raise ShapeError(f"Parameter.set_: new value has shape {value.shape}, the parameter {self.primal.shape}")
