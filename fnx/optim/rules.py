@@ -29,6 +29,7 @@ from typing import Callable, NamedTuple
 
 from .. import numpy as fnp
 from ..core import tree as tree_util
+from ..core.array import Array
 from ..core.trace import Tracer
 
 __all__ = ["Rule", "sgd", "adam", "adamw", "rmsprop", "adagrad"]
@@ -120,12 +121,13 @@ def _leafwise(name, default_lr, slots, step, counted=True):
             state[key] = treedef.unflatten([make(p) for p in flat])
         return state
 
+    expected = frozenset((["step"] if counted else []) + list(slots))
+
     def update(grads, state, params, lr=None):
         lr = default_lr if lr is None else lr
         flat, treedef = tree_util.flatten(params)
         g_flat = _leaves(name, "grads", grads, treedef)
-        expected = (["step"] if counted else []) + list(slots)
-        if not isinstance(state, dict) or sorted(state) != sorted(expected):
+        if not isinstance(state, dict) or state.keys() != expected:
             got = sorted(state) if isinstance(state, dict) else type(state).__name__
             raise ValueError(f"{name}.update: the state has keys {got}, this rule's init makes {sorted(expected)}; "
                              f"build the state with this rule's init (hyper-parameters such as momentum or "
@@ -134,7 +136,10 @@ def _leafwise(name, default_lr, slots, step, counted=True):
         t = state["step"] + 1 if counted else None
         new_p, new_bufs = [], {key: [] for key in slots}
         for i, (p, g) in enumerate(zip(flat, g_flat)):
-            p, g = fnp.asarray(p), fnp.asarray(g)
+            if type(p) is not Array:
+                p = fnp.asarray(p)
+            if type(g) is not Array:
+                g = fnp.asarray(g)
             out, out_bufs = step(p, g, {key: b[i] for key, b in bufs.items()}, None if t is None else _on(t, p), lr)
             new_p.append(out)
             for key in slots:

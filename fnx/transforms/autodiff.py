@@ -260,6 +260,7 @@ class ReverseTracer(Tracer):
 
 class ReverseTrace(Trace):
     __slots__ = ()
+    _tracer_type = ReverseTracer  # what _box makes (the tape makes TapeTracers)
 
     def process(self, prim, args, params):
         main = self.main
@@ -302,7 +303,7 @@ class ReverseTrace(Trace):
     def _box(self, value, node, index):
         if (value._value.dtype if type(value) is Array else value.dtype).kind not in "fc":
             return value  # only floating values have cotangents
-        tracer = _new(ReverseTracer)
+        tracer = _new(self._tracer_type)
         tracer._main, tracer.primal, tracer.node, tracer.index = self.main, value, node, index
         return tracer
 
@@ -742,10 +743,7 @@ class TapeTracer(ReverseTracer):
 class TapeTrace(ReverseTrace):
     __slots__ = ()
 
-    def _box(self, value, node, index):
-        if not is_differentiable(value.dtype):
-            return value
-        return TapeTracer(self.main, value, node, index)
+    _tracer_type = TapeTracer
 
     def process(self, prim, args, params):
         main = self.main
@@ -762,7 +760,9 @@ class TapeTrace(ReverseTrace):
             else:
                 primals.append(a)
                 parents.append(None)
-        out = bind(prim, primals, params)
+        # The tape sits below every transform: when it processes an operation, no operand is traced by
+        # another transform, so the unboxed operands are concrete.
+        out = eval_primitive(prim, primals, params)
         if not recorded or prim.vjp is NOT_DIFFERENTIABLE:
             return out
         node = record(prim, params, parents, primals, out)
