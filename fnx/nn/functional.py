@@ -42,6 +42,7 @@ from ..core.array import Array
 from ..core.dtypes import default_float, result_type
 from ..core.trace import Tracer
 from ..errors import DTypeError, ShapeError
+from ..numpy.elementwise import relu_p
 from ..scipy import special as fsp
 
 __all__ = [
@@ -160,10 +161,11 @@ def relu(input, inplace=False):
     >>> F.relu(fnp.array([-1., 0., 2.]))
     Array([0., 0., 2.], dtype=float32)
     """
-    from ..numpy.elementwise import relu_p
     x = fnp.asarray(input)
     if x.dtype.kind not in "fiu":
         raise DTypeError(f"relu: expected a real array, got {x.dtype}")
+    if type(x) is Array:  # nothing traces it: relu's second output, the mask its derivative reads, is not needed
+        return fnp.maximum(x, 0)
     return relu_p.bind(x)[0]
 
 

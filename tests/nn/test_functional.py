@@ -143,6 +143,15 @@ def test_extreme_inputs_stay_finite():
     close(F.softplus(fnp.array([25.0, -1000.0])), [25.0, 0.0])
 
 
+def test_relu_untraced_computes_what_its_primitive_and_the_traced_path_compute():
+    from fnx.numpy.elementwise import relu_p
+    x = fnp.array([-1.0, -0.0, 0.0, 2.0, np.nan, -np.inf, np.inf])
+    expected = np.asarray(relu_p.bind(x)[0])
+    np.testing.assert_array_equal(_np(F.relu(x)), expected)  # nan stays nan, as torch.relu
+    np.testing.assert_array_equal(_np(fnx.vjp(F.relu, x)[0]), expected)
+    np.testing.assert_array_equal(np.signbit(_np(F.relu(x))), np.signbit(expected))
+
+
 def test_inplace_is_accepted_and_returns_a_new_array():
     x = fnp.array([-1.0, 1.0])
     y = F.relu(x, inplace=True)
