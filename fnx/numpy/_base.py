@@ -420,23 +420,20 @@ def binary_fn(prim, name=None, doc=None, result=None):
         except (ValueError, TypeError):
             pass  # let the canonical path below raise an fnx error naming the operation
         # A traced floating array and a Python number, the common case: the number takes the array's dtype.
-        # constant()'s cache is read here first: this runs once per traced `* 1.01`.
         if ty in _PY_NUMBERS and isinstance(x, Array):
-            dt = x.dtype
-            if dt.kind in "fc" and (result is None or result(dt) == dt):
-                shape, dev = x.shape, x.device
-                c = _constants.get((y, ty, dt, shape, dev))
-                if c is None:
-                    c = constant(y, dt, shape, dev)
-                return bind(prim, (x, c), _NO_PARAMS)
+            arr, number, kind = x, y, ty
         elif tx in _PY_NUMBERS and isinstance(y, Array):
-            dt = y.dtype
+            arr, number, kind = y, x, tx
+        else:
+            arr = None
+        if arr is not None:
+            dt = arr.dtype
             if dt.kind in "fc" and (result is None or result(dt) == dt):
-                shape, dev = y.shape, y.device
-                c = _constants.get((x, tx, dt, shape, dev))
+                shape, dev = arr.shape, arr.device
+                c = _constants.get((number, kind, dt, shape, dev))  # constant()'s cache, read first: once per `* 1.01`
                 if c is None:
-                    c = constant(x, dt, shape, dev)
-                return bind(prim, (c, y), _NO_PARAMS)
+                    c = constant(number, dt, shape, dev)
+                return bind(prim, (arr, c) if arr is x else (c, arr), _NO_PARAMS)
         elif isinstance(x, Array) and isinstance(y, Array):  # traced (or GPU) operands of one dtype and shape
             dt = x.dtype
             if dt == y.dtype and x.shape == y.shape and (result is None or result(dt) == dt):

@@ -218,13 +218,7 @@ def record(prim, params, parents, primals, out):
     if inputs and (inputs == 2 or parents.count(None) >= len(parents) - 1):
         for i, p in enumerate(parents):  # ``primals`` is the caller's fresh list: rewritten in place
             if p is not None:
-                x = primals[i]
-                if type(x) is Array:  # _abstract's common case, inline
-                    v = x._value
-                    hit = _abstracts.get((v.shape, v.dtype, x._device))
-                    primals[i] = hit if hit is not None else _abstract(x)
-                else:
-                    primals[i] = _abstract(x)
+                primals[i] = _abstract(primals[i])
     if keep_out is not True:
         out = (tuple(o if i in keep_out else _abstract(o) for i, o in enumerate(out))
                if keep_out is not False else None)
@@ -293,12 +287,7 @@ class ReverseTrace(Trace):
         node = record(prim, params, parents, primals, out)
         if prim.multiple_results:
             return tuple(self._box(o, node, i) for i, o in enumerate(out))
-        # _box, written inline for the single output of most operations
-        if (out._value.dtype if type(out) is Array else out.dtype).kind not in "fc":
-            return out
-        tracer = _new(ReverseTracer)
-        tracer._main, tracer.primal, tracer.node, tracer.index = main, out, node, 0
-        return tracer
+        return self._box(out, node, 0)
 
     def _box(self, value, node, index):
         if (value._value.dtype if type(value) is Array else value.dtype).kind not in "fc":

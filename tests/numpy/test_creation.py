@@ -65,6 +65,13 @@ def test_full_dtypes():
     assert fnp.full((2,), np.int8(3)).dtype == np.int8
 
 
+def test_full_of_negative_zero_keeps_its_sign():
+    # full() of 0 is made zeroed by the allocator; -0.0 must not take that path
+    assert np.signbit(np.asarray(fnp.full((3,), -0.0))).all()
+    assert not np.signbit(np.asarray(fnp.full((3,), 0.0))).any()
+    assert not np.signbit(np.asarray(fnp.zeros_like(fnp.ones(2)))).any()
+
+
 def test_full_with_an_array_fill():
     fill = np.array([1.0, 2.0, 3.0])
     same(fnp.full((2, 3), fill), np.full((2, 3), fill))
