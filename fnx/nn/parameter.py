@@ -10,7 +10,6 @@ mutates an array in place.
 import weakref
 
 from .. import numpy as fnp
-from ..core.array import Array
 from ..core.dtypes import is_differentiable
 from ..errors import ShapeError
 from ..transforms.autodiff import TAPE, Node, ReverseTracer
