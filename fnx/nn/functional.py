@@ -43,6 +43,8 @@ from ..core.dtypes import default_float, result_type
 from ..core.trace import Tracer
 from ..errors import DTypeError, ShapeError
 from ..numpy.elementwise import relu_p
+from ..numpy.indexing import gather_p
+from ..numpy.linalg import linear_p
 from ..scipy import special as fsp
 
 __all__ = [
@@ -549,7 +551,6 @@ def linear(input, weight, bias=None):
     if bias is not None and x.ndim == 2 and w.ndim == 2:
         b = fnp.asarray(bias)
         if b.shape == w.shape[:1] and x.dtype == w.dtype == b.dtype and x.dtype.kind in "fc":
-            from ..numpy.linalg import linear_p
             return linear_p.bind(x, w, b)
     y = fnp.matmul(x, w.T if w.ndim == 2 else w)
     return y if bias is None else y + bias
@@ -1108,6 +1109,25 @@ def pairwise_distance(x1, x2, p=2.0, eps=1e-6, keepdim=False):
 # replaced by class 0 for the gather and then given weight 0.
 
 
+def _every_target_counts(opname, t, c, ignore_index):
+    """Whether the class indices ``t`` are known, all in ``[0, c)`` and none ignored.
+
+    Raises IndexError for an index out of range that is not ``ignore_index``;
+    traced indices (inside jit or vmap) cannot be checked and answer False.
+    """
+    values = _peek(t)
+    if values is None:
+        return False
+    if values.size == 0:
+        return True
+    if values.min() < 0 or values.max() >= c:
+        bad = values[(values != ignore_index) & ((values < 0) | (values >= c))]
+        if bad.size:
+            raise IndexError(f"{opname}: target {bad.flat[0]} is out of bounds for {c} classes")
+        return False
+    return not (0 <= ignore_index < c and (values == ignore_index).any())
+
+
 def _class_targets(opname, x, target, weight, ignore_index):
     """Returns ``(picked, w)``: each target's entry of ``x`` along the class axis and its weight.
 
@@ -1127,20 +1147,11 @@ def _class_targets(opname, x, target, weight, ignore_index):
         weight = fnp.asarray(weight)
         if weight.shape != (c,):
             raise ShapeError(f"{opname}: weight must hold one value per class, shape ({c},), got {weight.shape}")
-    values = _peek(t)
-    if values is not None:
-        in_range = values.size == 0 or (values.min() >= 0 and values.max() < c)
-        if not in_range:
-            bad = values[(values != ignore_index) & ((values < 0) | (values >= c))]
-            if bad.size:
-                raise IndexError(f"{opname}: target {bad.flat[0]} is out of bounds for {c} classes")
-        if in_range and weight is None and x.ndim == 2 and not (0 <= ignore_index < c
-                                                               and (values == ignore_index).any()):
-            # Known targets, none ignored, no weights (a training batch): x[rows, t], one gather
-            # bound directly (the indexing front end would only rediscover that), every weight 1.
-            from ..numpy.indexing import gather_p
-            rows = fnp.asarray(np.arange(x.shape[0], dtype=t.dtype), device=x.device)
-            return gather_p.bind(x, rows, t, index=(None, None)), None
+    if weight is None and x.ndim == 2 and _every_target_counts(opname, t, c, ignore_index):
+        # A training batch (no weights, none ignored): x[rows, t], one gather bound directly
+        # (the indexing front end would only rediscover that), every weight 1.
+        rows = fnp.asarray(np.arange(x.shape[0], dtype=t.dtype), device=x.device)
+        return gather_p.bind(x, rows, t, index=(None, None)), None
     valid = t != ignore_index
     safe = fnp.where(valid, t, 0)
     picked = fnp.squeeze(fnp.take_along_axis(x, fnp.expand_dims(safe, cax), axis=cax), axis=cax)
@@ -1207,6 +1218,9 @@ def cross_entropy(input, target, weight=None, size_average=None, ignore_index=-1
         raise ShapeError("cross_entropy: input must have a class dimension, got a scalar")
     cax = 0 if x.ndim == 1 else 1
     c = x.shape[cax]
+    if (x.ndim <= 2 and t.dtype.kind in "iu" and weight is None and label_smoothing == 0 and x.size
+            and t.shape == x.shape[:-1] and _every_target_counts("cross_entropy", t, c, ignore_index)):
+        return fsp.cross_entropy_p.bind(x, t, reduction=reduction)  # the common case, as one primitive
     logp = fsp.log_softmax(x, axis=cax)
     w = None if weight is None else fnp.asarray(weight)
     if w is not None and w.shape != (c,):

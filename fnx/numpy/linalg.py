@@ -68,7 +68,17 @@ SVDResult = namedtuple("SVDResult", ["U", "S", "Vh"])
 
 
 def _T(x):
-    return sh.swapaxes(x, -1, -2)
+    """The last two axes swapped (the rules' operands have at least two, so nothing needs checking)."""
+    nd = x.ndim
+    return sh.transpose_p.bind(x, axes=_SWAP_LAST.get(nd) or _swap_last(nd))
+
+
+def _swap_last(nd):
+    axes = _SWAP_LAST[nd] = (*range(nd - 2), nd - 1, nd - 2)
+    return axes
+
+
+_SWAP_LAST = {}
 
 
 def _mm(x, y):

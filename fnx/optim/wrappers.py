@@ -80,9 +80,11 @@ class Optimizer:
 
     _rule = None
     _eager_state = False  # Adagrad creates its state at construction, as in PyTorch
+    _leafwise = False  # True: the rule updates each leaf on its own (all of rules.py's do)
 
     def __init__(self, params, defaults):
         self.defaults = dict(defaults)
+        self._rules = {}  # the rule for each tuple of option values, built once
         if self._rule is not None:
             self._rule(**self.defaults)  # rejects bad hyper-parameters now, naming the value
         self.state = _StateByParam()
@@ -99,7 +101,16 @@ class Optimizer:
             self.add_param_group(group)
 
     def _rule_for(self, group):
-        return self._rule(**{k: group[k] for k in self.defaults})
+        options = tuple(group[k] for k in self.defaults)
+        try:
+            return self._rules[options]
+        except TypeError:  # an unhashable option (an array lr): build the rule each time
+            return self._rule(**dict(zip(self.defaults, options)))
+        except KeyError:
+            if len(self._rules) >= 64:  # a schedule makes a new lr every step
+                self._rules.clear()
+            rule = self._rules[options] = self._rule(**dict(zip(self.defaults, options)))
+            return rule
 
     def add_param_group(self, param_group):
         """Adds a group (a dict with ``"params"`` and options; missing options take the defaults)."""
@@ -156,15 +167,52 @@ class Optimizer:
         with no_grad():
             for group in self.param_groups:
                 rule = self._rule_for(group)
-                for p in group["params"]:
-                    if p.grad is None:
-                        continue
-                    state = self.state.get(p) or rule.init(p.primal)
-                    new, state = rule.update(p.grad, state, p.primal)
-                    p.set_(new)
-                    if state:
-                        self.state[p] = state
+                for batch in self._batches(group):
+                    self._update(rule, batch)
         return loss
+
+    def _batches(self, group):
+        """The group's parameters with a gradient, in lists that one call of the rule can update.
+
+        A rule of :mod:`fnx.optim.rules` treats each leaf on its own, so parameters
+        sharing a step count (the same array: they were last updated together) and
+        a device, or all still without state, are one list. Other rules
+        (``_leafwise = False``) see one parameter at a time.
+        """
+        batches = {}
+        for p in group["params"]:
+            if p.grad is None:
+                continue
+            state = self.state.get(p)
+            if not self._leafwise:
+                key = id(p)
+            elif not state:
+                key = (None, p.device)
+            else:
+                key = (id(state["step"]), p.device) if "step" in state else id(p)
+            batches.setdefault(key, []).append(p)
+        return batches.values()
+
+    def _update(self, rule, batch):
+        if not self._leafwise:
+            (p,) = batch
+            new, state = rule.update(p.grad, self.state.get(p) or rule.init(p.primal), p.primal)
+            p.set_(new)
+            if state:
+                self.state[p] = state
+            return
+        params = [p.primal for p in batch]
+        first = self.state.get(batch[0])
+        if first:  # the batch shares its step count: gather each buffer into a list
+            state = {key: value if key == "step" else [self.state[p][key] for p in batch]
+                     for key, value in first.items()}
+        else:
+            state = rule.init(params)
+        new, state = rule.update([p.grad for p in batch], state, params)
+        for i, p in enumerate(batch):
+            p.set_(new[i])
+            if state:
+                self.state[p] = {key: value if key == "step" else value[i] for key, value in state.items()}
 
     def state_dict(self):
         """``{"state": {index: {...}}, "param_groups": [{..., "params": [index, ...]}]}``, PyTorch's layout.
@@ -257,6 +305,7 @@ class SGD(Optimizer):
     """
 
     _rule = staticmethod(rules.sgd)
+    _leafwise = True
 
     def __init__(self, params, lr=1e-3, momentum=0.0, dampening=0.0, weight_decay=0.0, nesterov=False, *,
                  maximize=False):
@@ -277,6 +326,7 @@ class Adam(Optimizer):
     """
 
     _rule = staticmethod(rules.adam)
+    _leafwise = True
 
     def __init__(self, params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0.0, amsgrad=False, *,
                  maximize=False):
@@ -297,6 +347,7 @@ class AdamW(Optimizer):
     """
 
     _rule = staticmethod(rules.adamw)
+    _leafwise = True
 
     def __init__(self, params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=1e-2, amsgrad=False, *,
                  maximize=False):
@@ -317,6 +368,7 @@ class RMSprop(Optimizer):
     """
 
     _rule = staticmethod(rules.rmsprop)
+    _leafwise = True
 
     def __init__(self, params, lr=1e-2, alpha=0.99, eps=1e-8, weight_decay=0.0, momentum=0.0, centered=False, *,
                  maximize=False):
@@ -338,6 +390,7 @@ class Adagrad(Optimizer):
     """
 
     _rule = staticmethod(rules.adagrad)
+    _leafwise = True
     _eager_state = True
 
     def __init__(self, params, lr=1e-2, lr_decay=0.0, weight_decay=0.0, initial_accumulator_value=0.0, eps=1e-10,

@@ -23,10 +23,10 @@ import math
 import numpy as np
 
 from ..core import dtypes
-from ..core.primitive import defprim
+from ..core.primitive import ShapedArray, defprim
 from ..errors import DTypeError
-from ..numpy._base import (asarray, batch_front, binary, binary_fn, normalize_axes, same_shape, shift_axes, unary,
-                           unary_fn)
+from ..numpy._base import (asarray, batch_front, binary, binary_fn, move_to_front, normalize_axes, same_shape,
+                           shift_axes, unary, unary_fn)
 from ..numpy.elementwise import exp, log, log1p
 
 __all__ = ["erf", "erfc", "erfinv", "ndtr", "ndtri", "gammaln", "digamma", "psi", "polygamma", "expit", "logit",
@@ -448,6 +448,130 @@ def _log_softmax_vjp(ct, x, *, out, axes):
 log_softmax_p = defprim("log_softmax", impl=_log_softmax_impl, shape=same_shape, jvp=_log_softmax_jvp,
                         vjp=_log_softmax_vjp, residuals=("out",))
 log_softmax_p.batch = batch_front(log_softmax_p, shift_axes)
+
+
+# ----- softmax cross-entropy with class indices --------------------------------------------------
+#
+# ``logsumexp(x) - x[t]`` along the last axis, reduced, as one primitive: composed it is a
+# log_softmax, a gather, a negation and a mean forward, and a scatter of the one-hot and
+# softmax's own rule backward, for the loss that every classifier's training step ends in.
+# Its derivative is ``softmax(x) - onehot(t)`` times the cotangent, computed by a second
+# primitive from ``x`` (no softmax is kept between the passes: it costs what ``x`` costs).
+# ``reduction`` is "none" (a loss per row), "sum" or "mean" over every leading axis.
+
+
+def _shifted_last(xp, x):
+    """``x`` minus its maximum along the last axis (0 where that is infinite), and the reducers used."""
+    # numpy's ufunc methods, not numpy.max/sum: their Python wrappers cost as much as these small reductions.
+    maximum, add = (np.maximum.reduce, np.add.reduce) if xp is np else (xp.max, xp.sum)
+    m = maximum(x, axis=-1, keepdims=True)
+    return x - xp.where(xp.isfinite(m), m, 0), add
+
+
+def _rows_and_classes(xp, a, t):
+    """``a`` as (rows, classes) and each row's index: the pairs ``a2[rows, t]`` address the targets."""
+    return a.reshape(-1, a.shape[-1]), xp.arange(t.size), t.reshape(-1)
+
+
+def _cross_entropy_impl(xp, x, t, *, reduction):
+    shifted, add = _shifted_last(xp, x)
+    flat, rows, cols = _rows_and_classes(xp, shifted, t)
+    losses = xp.log(add(xp.exp(shifted), axis=-1)) - flat[rows, cols].reshape(t.shape)
+    if reduction == "none":
+        return xp.asarray(losses)  # one row's loss is a scalar, made an array again
+    total = add(losses, axis=None)
+    return xp.asarray(total / losses.size if reduction == "mean" else total, dtype=x.dtype)
+
+
+def _row_scale(ct, rows_shape, reduction):
+    """The cotangent of each row's loss, shaped to broadcast along the class axis."""
+    if reduction == "none":
+        return ct[..., None]
+    return ct / math.prod(rows_shape) if reduction == "mean" else ct
+
+
+def _cross_entropy_grad_impl(xp, x, t, ct, *, reduction):
+    shifted, add = _shifted_last(xp, x)
+    g = xp.exp(shifted, out=shifted)
+    g /= add(g, axis=-1, keepdims=True)
+    flat, rows, cols = _rows_and_classes(xp, g, t)  # flat is a view: g is fresh and contiguous
+    flat[rows, cols] -= 1
+    g *= _row_scale(ct, t.shape, reduction)
+    return g
+
+
+def _softmax_minus_onehot(x, t):
+    from ..numpy import arange, astype, equal, expand_dims
+    classes = arange(x.shape[-1], device=x.device)
+    return softmax(x, axis=-1) - astype(equal(expand_dims(t, -1), classes), x.dtype)
+
+
+def _reduce_rows(per_row, reduction):
+    from ..numpy import mean, sum as sum_
+    return per_row if reduction == "none" else mean(per_row) if reduction == "mean" else sum_(per_row)
+
+
+def _cross_entropy_jvp(primals, tangents, *, reduction):
+    from ..numpy import sum as sum_
+    (x, t), (tx, _) = primals, tangents
+    out = cross_entropy_p.bind(x, t, reduction=reduction)
+    return out, _reduce_rows(sum_(_softmax_minus_onehot(x, t) * tx, axis=-1), reduction)
+
+
+def _cross_entropy_batch(vals, bdims, *, reduction):
+    from ..numpy import mean, sum as sum_
+    x, t = move_to_front(vals, bdims)
+    rows = cross_entropy_p.bind(x, t, reduction="none")
+    if reduction == "none":
+        return rows, 0
+    leading = tuple(range(1, rows.ndim))
+    return (mean if reduction == "mean" else sum_)(rows, axis=leading), 0
+
+
+cross_entropy_p = defprim(
+    "softmax_cross_entropy", impl=_cross_entropy_impl,
+    shape=lambda x, t, *, reduction: ShapedArray(x.shape[:-1] if reduction == "none" else (), x.dtype),
+    jvp=_cross_entropy_jvp, batch=_cross_entropy_batch, residuals=("inputs",),
+    vjp=lambda ct, x, t, *, out, reduction: (cross_entropy_grad_p.bind(x, t, ct, reduction=reduction), None))
+
+
+def _cross_entropy_grad_jvp(primals, tangents, *, reduction):
+    from ..numpy import sum as sum_
+    (x, t, ct), (tx, _, tct) = primals, tangents
+    out = cross_entropy_grad_p.bind(x, t, ct, reduction=reduction)
+    tangent = None
+    if tx is not None:  # softmax's Jacobian, s (tx - <s, tx>), times each row's cotangent
+        s = softmax(x, axis=-1)
+        tangent = s * (tx - sum_(s * tx, axis=-1, keepdims=True)) * _row_scale(ct, t.shape, reduction)
+    if tct is not None:  # linear in the cotangent
+        dct = cross_entropy_grad_p.bind(x, t, tct, reduction=reduction)
+        tangent = dct if tangent is None else tangent + dct
+    return out, tangent
+
+
+def _cross_entropy_grad_vjp(g, x, t, ct, *, out, reduction):
+    from ..numpy import sum as sum_
+    s = softmax(x, axis=-1)
+    h = g * _row_scale(ct, t.shape, reduction)
+    dx = s * (h - sum_(s * h, axis=-1, keepdims=True))  # softmax's Jacobian is symmetric
+    dct = _reduce_rows(sum_(g * _softmax_minus_onehot(x, t), axis=-1), reduction)
+    return dx, None, dct
+
+
+def _cross_entropy_grad_batch(vals, bdims, *, reduction):
+    from ..numpy import broadcast_to, reshape
+    x, t, ct = move_to_front(vals, bdims)
+    if reduction != "none":  # one reduced cotangent per batch entry becomes one per row
+        ct = broadcast_to(reshape(ct, ct.shape + (1,) * (t.ndim - 1)), t.shape)
+        if reduction == "mean":
+            ct = ct / math.prod(t.shape[1:])
+    return cross_entropy_grad_p.bind(x, t, ct, reduction="none"), 0
+
+
+cross_entropy_grad_p = defprim(
+    "softmax_cross_entropy_grad", impl=_cross_entropy_grad_impl, shape=same_shape,
+    jvp=_cross_entropy_grad_jvp, vjp=_cross_entropy_grad_vjp, batch=_cross_entropy_grad_batch,
+    residuals=("inputs",))
 
 
 def log_softmax(x, axis=None):

@@ -168,6 +168,24 @@ def test_cross_entropy_one_hot_probabilities_equal_indices():
     close(a, _np(b))
 
 
+@pytest.mark.parametrize("shape", [(5, 4), (4,)])
+@pytest.mark.parametrize("reduction", REDUCTIONS)
+def test_cross_entropy_of_a_training_batch_is_one_primitive_with_the_general_paths_numbers(shape, reduction):
+    rng = np.random.default_rng(2)
+    x = fnp.asarray(rng.normal(size=shape))
+    t = fnp.asarray(rng.integers(0, shape[-1], size=shape[:-1]).astype(np.int32))
+    graph = fnx.make_graph(lambda x: F.cross_entropy(x, t, reduction=reduction))(x)
+    assert [e.prim.name for e in graph.eqns] == ["softmax_cross_entropy"]
+    # the same loss through the general path: a weight of ones takes it
+    general = lambda x: F.cross_entropy(x, t, fnp.ones(shape[-1], dtype=x.dtype), reduction=reduction)  # noqa: E731
+    close(F.cross_entropy(x, t, reduction=reduction), _np(general(x)))
+    ct = fnp.asarray(rng.normal(size=() if reduction != "none" else shape[:-1]))
+    fast_vjp = fnx.vjp(lambda x: F.cross_entropy(x, t, reduction=reduction), x)[1](ct)[0]
+    close(fast_vjp, _np(fnx.vjp(general, x)[1](ct)[0]))
+    with pytest.raises(IndexError, match="cross_entropy: target 4 is out of bounds for 4 classes"):
+        F.cross_entropy(x, fnp.full(shape[:-1], 4), reduction=reduction)
+
+
 def test_cross_entropy_all_ignored_is_nan_like_torch():
     out = F.cross_entropy(fnp.ones((2, 3)), fnp.array([-100, -100]))
     assert np.isnan(_np(out))

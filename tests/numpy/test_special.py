@@ -62,6 +62,41 @@ CASES = [
 ]
 
 
+def _class_problem(with_cotangent):
+    """Logits ``(..., C)``, class indices of shape ``(...)``, a reduction and (for the gradient) its cotangent."""
+    def build(shape):
+        targets = hnp.arrays(np.int64, shape[:-1], elements=st.integers(0, shape[-1] - 1))
+        reduction = st.sampled_from(["none", "sum", "mean"])
+
+        def with_ct(t_red):
+            t, red = t_red
+            ct = numpy_arrays(st.just(t.shape if red == "none" else ()))
+            return ct.map(lambda c: (t, red, c))
+        rest = st.tuples(targets, reduction)
+        rest = rest.flatmap(with_ct) if with_cotangent else rest
+        return st.tuples(numpy_arrays(st.just(shape)), rest).map(lambda a: (a[0],) + tuple(a[1]))
+    return shapes(min_dims=1).filter(lambda s: s[-1] > 0).flatmap(build)
+
+
+def _cross_entropy_ref(x, t, reduction):
+    logp = _log_softmax_ref(x, -1)
+    rows = -np.take_along_axis(logp, t[..., None], -1)[..., 0]
+    return rows if reduction == "none" else rows.mean() if reduction == "mean" else rows.sum()
+
+
+def _cross_entropy_grad_ref(x, t, reduction, ct):
+    g = np.exp(_log_softmax_ref(x, -1)) - (t[..., None] == np.arange(x.shape[-1]))
+    return g * (ct[..., None] if reduction == "none" else ct / max(t.size, 1) if reduction == "mean" else ct)
+
+
+CASES += [
+    Case("softmax_cross_entropy", lambda x, t, red: fsp.cross_entropy_p.bind(x, t, reduction=red),
+         _cross_entropy_ref, _class_problem(False).filter(lambda a: a[2] == "none" or a[1].size)),
+    Case("softmax_cross_entropy_grad", lambda x, t, red, ct: fsp.cross_entropy_grad_p.bind(x, t, ct, reduction=red),
+         _cross_entropy_grad_ref, _class_problem(True), diff=(0, 3)),
+]
+
+
 def _log_softmax_ref(x, axis):
     m = np.max(x, axis=axis, keepdims=True)
     return (x - m) - np.log(np.sum(np.exp(x - m), axis=axis, keepdims=True))

@@ -62,6 +62,56 @@ def test_step_skips_parameters_without_grad_and_keeps_their_own_count():
     assert int(opt.state[a]["step"]) == 2 and int(opt.state[b]["step"]) == 1
 
 
+def test_parameters_sharing_a_step_count_are_updated_in_one_call_with_the_same_numbers():
+    shapes = [(2, 3), (3,), (4,)]
+    grads = _grads(3, shapes, steps=5)
+    calls = []
+
+    class CountingAdam(optim.Adam):
+        def _rule_for(self, group):
+            rule = super()._rule_for(group)
+            return rule._replace(update=lambda g, s, p, lr=None: calls.append(len(p)) or rule.update(g, s, p, lr))
+
+    batched = [Parameter(fnp.ones(s)) for s in shapes]
+    alone = [Parameter(fnp.ones(s)) for s in shapes]
+    opt = CountingAdam(batched, lr=0.1)
+    opts = [optim.Adam([p], lr=0.1) for p in alone]
+    for step, gs in enumerate(grads):
+        for i, (p, q, g) in enumerate(zip(batched, alone, gs)):
+            skip = step == 1 and i == 2  # the last parameter misses a step: it keeps its own count
+            p.grad = q.grad = None if skip else fnp.asarray(g)
+        opt.step()
+        for o in opts:
+            o.step()
+    assert calls == [3, 2, 2, 1, 2, 1, 2, 1]
+    for p, q, o in zip(batched, alone, opts):
+        np.testing.assert_array_equal(np.asarray(p.data), np.asarray(q.data))
+        for key, value in o.state[q].items():
+            np.testing.assert_array_equal(np.asarray(opt.state[p][key]), np.asarray(value))
+    assert [int(opt.state[p]["step"]) for p in batched] == [5, 5, 4]
+
+
+def test_a_rule_that_is_not_leafwise_sees_one_parameter_at_a_time():
+    def normalized_sgd(lr):  # divides by the norm over all leaves: batching would change it
+        def update(grads, state, params, lr_=None):
+            leaves = fnx.tree.leaves(grads)
+            norm = fnp.sqrt(sum(fnp.sum(g * g) for g in leaves))
+            return fnx.tree.map(lambda p, g: p - lr * g / norm, params, grads), state
+        return optim.Rule(lambda params: {}, update)
+
+    class NormalizedSGD(optim.Optimizer):
+        _rule = staticmethod(normalized_sgd)
+
+        def __init__(self, params, lr):
+            super().__init__(params, dict(lr=lr))
+
+    a, b = Parameter(fnp.zeros(2)), Parameter(fnp.zeros(2))
+    a.grad, b.grad = fnp.asarray([3.0, 4.0]), fnp.asarray([0.0, 2.0])
+    NormalizedSGD([a, b], lr=1.0).step()
+    np.testing.assert_allclose(np.asarray(a.data), [-0.6, -0.8], rtol=1e-6)
+    np.testing.assert_allclose(np.asarray(b.data), [0.0, -1.0], rtol=1e-6)
+
+
 def test_param_groups_with_their_own_lr():
     a, b = Parameter(fnp.zeros(2)), Parameter(fnp.zeros(2))
     opt = optim.SGD([{"params": [a]}, {"params": [b], "lr": 0.5}], lr=0.1, momentum=0.0)
