@@ -542,15 +542,17 @@ def linear(input, weight, bias=None):
     (2, 4)
     """
     x, w = fnp.asarray(input), fnp.asarray(weight)
-    if w.ndim not in (1, 2):
+    x_shape, w_shape = x.shape, w.shape  # read once: on a traced array each is a property lookup
+    if len(w_shape) not in (1, 2):
         raise ShapeError(f"linear: weight must be 1- or 2-dimensional (out_features, in_features), "
-                         f"got shape {w.shape}")
-    if x.ndim == 0 or x.shape[-1] != w.shape[-1]:
-        raise ShapeError(f"linear: input of shape {x.shape} does not fit weight of shape {w.shape}: the last "
-                         f"dimension of the input must equal in_features = {w.shape[-1]}")
-    if bias is not None and x.ndim == 2 and w.ndim == 2:
+                         f"got shape {w_shape}")
+    if not x_shape or x_shape[-1] != w_shape[-1]:
+        raise ShapeError(f"linear: input of shape {x_shape} does not fit weight of shape {w_shape}: the last "
+                         f"dimension of the input must equal in_features = {w_shape[-1]}")
+    if bias is not None and len(x_shape) == 2 and len(w_shape) == 2:
         b = fnp.asarray(bias)
-        if b.shape == w.shape[:1] and x.dtype == w.dtype == b.dtype and x.dtype.kind in "fc":
+        dt = x.dtype
+        if b.shape == w_shape[:1] and dt == w.dtype == b.dtype and dt.kind in "fc":
             return linear_p.bind(x, w, b)
     y = fnp.matmul(x, w.T if w.ndim == 2 else w)
     return y if bias is None else y + bias

@@ -220,7 +220,7 @@ def record(prim, params, parents, primals, out):
             if p is not None:
                 primals[i] = _abstract(primals[i])
     if keep_out is not True:
-        out = (tuple(o if i in keep_out else _abstract(o) for i, o in enumerate(out))
+        out = (tuple([o if i in keep_out else _abstract(o) for i, o in enumerate(out)])
                if keep_out is not False else None)
     node = _new(Node)
     node.prim, node.params, node.parents, node.primals, node.out = prim, params, parents, primals, out
@@ -273,11 +273,19 @@ class ReverseTrace(Trace):
                     payloads.append(a._value)
                 else:  # a tracer of an outer transform, a Python value or a second device
                     payloads = None
-        if (payloads is not None and device is not None and device.platform == "cpu"
-                and not prim.multiple_results and not prim.transfers):
+        if payloads is not None and device is not None and device.platform == "cpu" and not prim.transfers:
             # eval_primitive's common case, written inline: this runs once per recorded operation.
-            out = _new(Array)
-            out._value, out._device = prim.impl(np, *payloads, **params), device
+            result = prim.impl(np, *payloads, **params)
+            if prim.multiple_results:
+                out = []
+                for r in result:
+                    o = _new(Array)
+                    o._value, o._device = r, device
+                    out.append(o)
+                out = tuple(out)
+            else:
+                out = _new(Array)
+                out._value, out._device = result, device
         elif any(type(a) is not Array and isinstance(a, Tracer) for a in primals):
             out = bind(prim, primals, params)
         else:
@@ -286,7 +294,8 @@ class ReverseTrace(Trace):
             return out
         node = record(prim, params, parents, primals, out)
         if prim.multiple_results:
-            return tuple(self._box(o, node, i) for i, o in enumerate(out))
+            box = self._box
+            return tuple([box(o, node, i) for i, o in enumerate(out)])
         return self._box(out, node, 0)
 
     def _box(self, value, node, index):
@@ -442,9 +451,16 @@ def vjp(f, *primals, has_aux=False):
     >>> f_vjp(fnp.array([1., 1.]))
     (Array([2., 4.], dtype=float32),)
     """
+    return _vjp(f, primals, has_aux)
+
+
+def _vjp(f, primals, has_aux, refuse=None):
+    """:func:`vjp`; ``refuse()``, when given, raises the caller's error for an input that is not floating."""
     from .. import numpy as fnp
     p_flat, p_tree = tree_util.flatten(primals)
     p_flat = [fnp.asarray(p) for p in p_flat]
+    if refuse is not None and not all(is_differentiable(p.dtype) for p in p_flat):
+        refuse()
     with new_main(ReverseTrace, "vjp") as main:
         leaves = [Node(None, None, (), None, None) for _ in p_flat]
         boxed = [ReverseTracer(main, p, leaf) if is_differentiable(p.dtype) else p
@@ -526,8 +542,8 @@ def value_and_grad(f, argnums=0, has_aux=False):
 
     def value_and_grad_f(*args, **kwargs):
         nums = _check_argnums("grad", argnums, len(args))
-        _check_inputs("grad", args, nums)
-        res = vjp(_partial(f, args, kwargs, nums), *[args[n] for n in nums], has_aux=has_aux)
+        res = _vjp(_partial(f, args, kwargs, nums), tuple([args[n] for n in nums]), has_aux,
+                   refuse=lambda: _check_inputs("grad", args, nums))
         out, vjp_fn = res[0], res[1]
         if not isinstance(out, Array) or out.shape != ():
             shape = getattr(out, "shape", type(out).__name__)
@@ -756,7 +772,8 @@ class TapeTrace(ReverseTrace):
             return out
         node = record(prim, params, parents, primals, out)
         if prim.multiple_results:
-            return tuple(self._box(o, node, i) for i, o in enumerate(out))
+            box = self._box
+            return tuple([box(o, node, i) for i, o in enumerate(out)])
         return self._box(out, node, 0)
 
 
