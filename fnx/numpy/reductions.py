@@ -304,7 +304,8 @@ def _reduce(prim, x, axes, keepdims):
 
 
 def _eager(reduce, a, axis, keepdims, *options):
-    """``reduce`` (numpy's own function) on a concrete fnx array over a numpy array, skipping ``bind``.
+    """``reduce`` (numpy's own function, or the ufunc method it calls without its Python wrapper)
+    on a concrete fnx array over a numpy array, skipping ``bind``.
 
     That is what the primitive would compute, at numpy's cost. None for any other
     input, when one of the ``options`` is given, or when numpy refuses: the
@@ -328,7 +329,7 @@ def sum(a, axis=None, dtype=None, out=None, keepdims=False, initial=None, where=
     >>> fnp.sum(fnp.array([[1., 2.], [3., 4.]]), axis=0)
     Array([4., 6.], dtype=float32)
     """
-    if (res := _eager(np.sum, a, axis, keepdims, dtype, out, initial, where)) is not None:
+    if (res := _eager(np.add.reduce, a, axis, keepdims, dtype, out, initial, where)) is not None:
         return res
     x, axes = _prepare("sum", a, axis, dtype, out, where)
     out = _reduce(sum_p, x, axes, keepdims)
@@ -407,14 +408,14 @@ def max(a, axis=None, out=None, keepdims=False, initial=None, where=None):
     >>> fnx.grad(fnp.max)(fnp.array([1., 3., 3.]))
     Array([0. , 0.5, 0.5], dtype=float32)
     """
-    if (res := _eager(np.max, a, axis, keepdims, out, initial, where)) is not None:
+    if (res := _eager(np.maximum.reduce, a, axis, keepdims, out, initial, where)) is not None:
         return res
     return _extreme("max", max_p, el.maximum, a, axis, out, keepdims, initial, where)
 
 
 def min(a, axis=None, out=None, keepdims=False, initial=None, where=None):
     """Minimum over ``axis``, as ``numpy.min``. Tied minima share the gradient evenly."""
-    if (res := _eager(np.min, a, axis, keepdims, out, initial, where)) is not None:
+    if (res := _eager(np.minimum.reduce, a, axis, keepdims, out, initial, where)) is not None:
         return res
     return _extreme("min", min_p, el.minimum, a, axis, out, keepdims, initial, where)
 
