@@ -72,3 +72,21 @@ def test_paths():
 
 def test_is_leaf_stops_descent():
     assert fnx.tree.leaves([[1, 2], [3]], is_leaf=lambda x: isinstance(x, list) and len(x) == 1) == [1, 2, [3]]
+
+
+def test_leaf_types_are_leaves_until_registered_as_nodes():
+    from fnx.core import tree as tree_impl
+    assert fnx.Array in tree_impl._leaf_types  # arrays take the one-lookup path
+    x = fnx.numpy.ones(2)
+    leaves, treedef = fnx.tree.flatten({"b": x, "a": [1.5, "s"]})
+    assert leaves[0] == 1.5 and leaves[1] == "s" and leaves[2] is x and treedef.num_leaves == 3
+
+    class Box:
+        def __init__(self, v):
+            self.v = v
+    tree_impl.register_leaf_type(Box)
+    assert fnx.tree.leaves([Box(1)])[0].v == 1
+    fnx.tree.register_node(Box, lambda b: ((b.v,), None), lambda aux, ch: Box(*ch))
+    assert fnx.tree.leaves([Box(1)]) == [1]  # a node now: registering took it out of the leaf types
+    with pytest.raises(TreeError, match="registered as a pytree node"):
+        tree_impl.register_leaf_type(Box)

@@ -8,7 +8,7 @@ Array, so everything written for arrays also works while a transform is active.
 """
 import numpy as np
 
-from . import backend
+from . import backend, tree
 from ..errors import ImmutableError, TracerError
 
 
@@ -240,3 +240,6 @@ def wrap(value, device=backend.CPU):
     a._value = value
     a._device = device
     return a
+
+
+tree.register_leaf_type(Array)

@@ -12,6 +12,14 @@ from collections import namedtuple
 from ..errors import TreeError
 
 _nodes = {}  # type -> (flatten(x) -> (children, aux, keys), unflatten(aux, children) -> x)
+_leaf_types = {int, float, bool, complex, str}  # exact types that are always leaves: checked first
+
+
+def register_leaf_type(cls):
+    """Makes instances of exactly ``cls`` leaves without further checks (fnx's Array registers itself)."""
+    if cls in _nodes:
+        raise TreeError(f"register_leaf_type: {cls.__name__} is registered as a pytree node")
+    _leaf_types.add(cls)
 
 
 def register_node(cls, flatten, unflatten, flatten_with_keys=None):
@@ -27,6 +35,7 @@ def register_node(cls, flatten, unflatten, flatten_with_keys=None):
     >>> fnx.tree.leaves(Pair(1, [2, 3]))
     [1, 2, 3]
     """
+    _leaf_types.discard(cls)
     if cls in _nodes:
         raise ValueError(f"register_node: {cls.__name__} is already a registered pytree node")
 
@@ -148,7 +157,11 @@ _LEAF = TreeDef(False, None, ())
 
 
 def _flatten(x, leaves, is_leaf):
-    if is_leaf is not None and is_leaf(x):
+    if is_leaf is None:
+        if type(x) in _leaf_types:  # arrays, the common leaf, found in one lookup
+            leaves.append(x)
+            return _LEAF
+    elif is_leaf(x):
         leaves.append(x)
         return _LEAF
     k = _node_of(x)

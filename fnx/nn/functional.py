@@ -1122,7 +1122,7 @@ def _every_target_counts(opname, t, c, ignore_index):
         return False
     if values.size == 0:
         return True
-    if values.min() < 0 or values.max() >= c:
+    if np.minimum.reduce(values, axis=None) < 0 or np.maximum.reduce(values, axis=None) >= c:
         bad = values[(values != ignore_index) & ((values < 0) | (values >= c))]
         if bad.size:
             raise IndexError(f"{opname}: target {bad.flat[0]} is out of bounds for {c} classes")
