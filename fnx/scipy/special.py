@@ -455,17 +455,15 @@ log_softmax_p.batch = batch_front(log_softmax_p, shift_axes)
 # ``logsumexp(x) - x[t]`` along the last axis, reduced, as one primitive: composed it is a
 # log_softmax, a gather, a negation and a mean forward, and a scatter of the one-hot and
 # softmax's own rule backward, for the loss that every classifier's training step ends in.
-# Its derivative is ``softmax(x) - onehot(t)`` times the cotangent, computed by a second
-# primitive from ``x`` (no softmax is kept between the passes: it costs what ``x`` costs).
-# ``reduction`` is "none" (a loss per row), "sum" or "mean" over every leading axis.
+# ``reduction`` is "none" (a loss per row), "sum" or "mean" over every leading axis. Its second
+# output is each row's ``logsumexp(x)``: the rule reads it to form ``softmax(x) = exp(x - lse)``
+# without reducing ``x`` again. The gradient, ``softmax(x) - onehot(t)`` times the cotangent
+# (plus ``softmax(x)`` times the second output's), is a primitive too, so it differentiates again.
 
 
-def _shifted_last(xp, x):
-    """``x`` minus its maximum along the last axis (0 where that is infinite), and the reducers used."""
+def _reducers(xp):
     # numpy's ufunc methods, not numpy.max/sum: their Python wrappers cost as much as these small reductions.
-    maximum, add = (np.maximum.reduce, np.add.reduce) if xp is np else (xp.max, xp.sum)
-    m = maximum(x, axis=-1, keepdims=True)
-    return x - xp.where(xp.isfinite(m), m, 0), add
+    return (np.maximum.reduce, np.add.reduce) if xp is np else (xp.max, xp.sum)
 
 
 def _rows_and_classes(xp, a, t):
@@ -474,13 +472,18 @@ def _rows_and_classes(xp, a, t):
 
 
 def _cross_entropy_impl(xp, x, t, *, reduction):
-    shifted, add = _shifted_last(xp, x)
+    maximum, add = _reducers(xp)
+    m = maximum(x, axis=-1, keepdims=True)
+    m = xp.where(xp.isfinite(m), m, 0)  # the largest entry keeps its full relative accuracy
+    shifted = x - m
     flat, rows, cols = _rows_and_classes(xp, shifted, t)
-    losses = xp.log(add(xp.exp(shifted), axis=-1)) - flat[rows, cols].reshape(t.shape)
-    if reduction == "none":
-        return xp.asarray(losses)  # one row's loss is a scalar, made an array again
-    total = add(losses, axis=None)
-    return xp.asarray(total / losses.size if reduction == "mean" else total, dtype=x.dtype)
+    log_sum = xp.log(add(xp.exp(shifted), axis=-1))
+    lse = xp.asarray(log_sum + m[..., 0])  # one row's is a scalar, made an array again
+    losses = xp.asarray(log_sum - flat[rows, cols].reshape(t.shape))
+    if reduction != "none":
+        total = add(losses, axis=None)
+        losses = xp.asarray(total / losses.size if reduction == "mean" else total, dtype=x.dtype)
+    return losses, lse
 
 
 def _row_scale(ct, rows_shape, reduction):
@@ -490,82 +493,99 @@ def _row_scale(ct, rows_shape, reduction):
     return ct / math.prod(rows_shape) if reduction == "mean" else ct
 
 
-def _cross_entropy_grad_impl(xp, x, t, ct, *, reduction):
-    shifted, add = _shifted_last(xp, x)
-    g = xp.exp(shifted, out=shifted)
-    g /= add(g, axis=-1, keepdims=True)
-    flat, rows, cols = _rows_and_classes(xp, g, t)  # flat is a view: g is fresh and contiguous
-    flat[rows, cols] -= 1
-    g *= _row_scale(ct, t.shape, reduction)
-    return g
-
-
-def _softmax_minus_onehot(x, t):
-    from ..numpy import arange, astype, equal, expand_dims
-    classes = arange(x.shape[-1], device=x.device)
-    return softmax(x, axis=-1) - astype(equal(expand_dims(t, -1), classes), x.dtype)
-
-
 def _reduce_rows(per_row, reduction):
     from ..numpy import mean, sum as sum_
     return per_row if reduction == "none" else mean(per_row) if reduction == "mean" else sum_(per_row)
 
 
+def _onehot(t, like):
+    from ..numpy import arange, astype, equal, expand_dims
+    return astype(equal(expand_dims(t, -1), arange(like.shape[-1], device=like.device)), like.dtype)
+
+
+def _softmax_from(x, lse):
+    from ..numpy import exp, expand_dims
+    return exp(x - expand_dims(lse, -1))
+
+
 def _cross_entropy_jvp(primals, tangents, *, reduction):
     from ..numpy import sum as sum_
     (x, t), (tx, _) = primals, tangents
-    out = cross_entropy_p.bind(x, t, reduction=reduction)
-    return out, _reduce_rows(sum_(_softmax_minus_onehot(x, t) * tx, axis=-1), reduction)
+    loss, lse = cross_entropy_p.bind(x, t, reduction=reduction)
+    s = _softmax_from(x, lse)
+    return (loss, lse), (_reduce_rows(sum_((s - _onehot(t, x)) * tx, axis=-1), reduction), sum_(s * tx, axis=-1))
+
+
+def _cross_entropy_vjp(cts, x, t, *, out, reduction):
+    ct, ct_lse = cts
+    return cross_entropy_grad_p.bind(x, out[1], t, ct, ct_lse, reduction=reduction), None
 
 
 def _cross_entropy_batch(vals, bdims, *, reduction):
     from ..numpy import mean, sum as sum_
     x, t = move_to_front(vals, bdims)
-    rows = cross_entropy_p.bind(x, t, reduction="none")
-    if reduction == "none":
-        return rows, 0
-    leading = tuple(range(1, rows.ndim))
-    return (mean if reduction == "mean" else sum_)(rows, axis=leading), 0
+    rows, lse = cross_entropy_p.bind(x, t, reduction="none")
+    if reduction != "none":
+        rows = (mean if reduction == "mean" else sum_)(rows, axis=tuple(range(1, rows.ndim)))
+    return (rows, lse), (0, 0)
 
 
 cross_entropy_p = defprim(
     "softmax_cross_entropy", impl=_cross_entropy_impl,
-    shape=lambda x, t, *, reduction: ShapedArray(x.shape[:-1] if reduction == "none" else (), x.dtype),
-    jvp=_cross_entropy_jvp, batch=_cross_entropy_batch, residuals=("inputs",),
-    vjp=lambda ct, x, t, *, out, reduction: (cross_entropy_grad_p.bind(x, t, ct, reduction=reduction), None))
+    shape=lambda x, t, *, reduction: (ShapedArray(x.shape[:-1] if reduction == "none" else (), x.dtype),
+                                      ShapedArray(x.shape[:-1], x.dtype)),
+    jvp=_cross_entropy_jvp, vjp=_cross_entropy_vjp, batch=_cross_entropy_batch, multiple_results=True,
+    residuals=("inputs", "out1"))
+
+
+# The gradient as a function of its own operands: ``exp(x - lse) (c + ct_lse) - onehot(t) c`` with
+# ``c`` each row's loss cotangent. Elementwise in x and lse, linear in the two cotangents.
+
+def _cross_entropy_grad_impl(xp, x, lse, t, ct, ct_lse, *, reduction):
+    g = xp.subtract(x, lse[..., None])
+    xp.exp(g, out=g)
+    c = _row_scale(ct, t.shape, reduction)
+    g *= c + ct_lse[..., None]
+    flat, rows, cols = _rows_and_classes(xp, g, t)  # flat is a view: g is fresh and contiguous
+    flat[rows, cols] -= c.reshape(-1) if reduction == "none" else c
+    return g
 
 
 def _cross_entropy_grad_jvp(primals, tangents, *, reduction):
-    from ..numpy import sum as sum_
-    (x, t, ct), (tx, _, tct) = primals, tangents
-    out = cross_entropy_grad_p.bind(x, t, ct, reduction=reduction)
-    tangent = None
-    if tx is not None:  # softmax's Jacobian, s (tx - <s, tx>), times each row's cotangent
-        s = softmax(x, axis=-1)
-        tangent = s * (tx - sum_(s * tx, axis=-1, keepdims=True)) * _row_scale(ct, t.shape, reduction)
-    if tct is not None:  # linear in the cotangent
-        dct = cross_entropy_grad_p.bind(x, t, tct, reduction=reduction)
-        tangent = dct if tangent is None else tangent + dct
+    from ..numpy import expand_dims
+    (x, lse, t, ct, ct_lse), (tx, tlse, _, tct, tct_lse) = primals, tangents
+    out = cross_entropy_grad_p.bind(x, lse, t, ct, ct_lse, reduction=reduction)
+    s = _softmax_from(x, lse)
+    terms = []
+    if tx is not None or tlse is not None:  # d exp(x - lse) = exp(x - lse) (dx - dlse)
+        d = tx if tlse is None else (-expand_dims(tlse, -1) if tx is None else tx - expand_dims(tlse, -1))
+        terms.append(s * d * (_row_scale(ct, t.shape, reduction) + expand_dims(ct_lse, -1)))
+    if tct is not None:
+        terms.append((s - _onehot(t, x)) * _row_scale(tct, t.shape, reduction))
+    if tct_lse is not None:
+        terms.append(s * expand_dims(tct_lse, -1))
+    tangent = terms[0]
+    for term in terms[1:]:
+        tangent = tangent + term
     return out, tangent
 
 
-def _cross_entropy_grad_vjp(g, x, t, ct, *, out, reduction):
-    from ..numpy import sum as sum_
-    s = softmax(x, axis=-1)
-    h = g * _row_scale(ct, t.shape, reduction)
-    dx = s * (h - sum_(s * h, axis=-1, keepdims=True))  # softmax's Jacobian is symmetric
-    dct = _reduce_rows(sum_(g * _softmax_minus_onehot(x, t), axis=-1), reduction)
-    return dx, None, dct
+def _cross_entropy_grad_vjp(g, x, lse, t, ct, ct_lse, *, out, reduction):
+    from ..numpy import expand_dims, sum as sum_
+    s = _softmax_from(x, lse)
+    dx = g * s * (_row_scale(ct, t.shape, reduction) + expand_dims(ct_lse, -1))
+    dct = _reduce_rows(sum_(g * (s - _onehot(t, x)), axis=-1), reduction)
+    return dx, -sum_(dx, axis=-1), None, dct, sum_(g * s, axis=-1)
 
 
 def _cross_entropy_grad_batch(vals, bdims, *, reduction):
     from ..numpy import broadcast_to, reshape
-    x, t, ct = move_to_front(vals, bdims)
+    x, lse, t, ct, ct_lse = move_to_front(vals, bdims)
     if reduction != "none":  # one reduced cotangent per batch entry becomes one per row
         ct = broadcast_to(reshape(ct, ct.shape + (1,) * (t.ndim - 1)), t.shape)
         if reduction == "mean":
             ct = ct / math.prod(t.shape[1:])
-    return cross_entropy_grad_p.bind(x, t, ct, reduction="none"), 0
+    return cross_entropy_grad_p.bind(x, lse, t, ct, ct_lse, reduction="none"), 0
 
 
 cross_entropy_grad_p = defprim(

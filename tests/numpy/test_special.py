@@ -62,38 +62,38 @@ CASES = [
 ]
 
 
-def _class_problem(with_cotangent):
-    """Logits ``(..., C)``, class indices of shape ``(...)``, a reduction and (for the gradient) its cotangent."""
+def _class_problem(for_gradient):
+    """Logits ``(..., C)``, class indices of shape ``(...)`` and a reduction; for the gradient also a
+    per-row ``lse``, the loss cotangent (a scalar unless the reduction is "none") and the lse's cotangent."""
     def build(shape):
-        targets = hnp.arrays(np.int64, shape[:-1], elements=st.integers(0, shape[-1] - 1))
+        rows = shape[:-1]
+        targets = hnp.arrays(np.int64, rows, elements=st.integers(0, shape[-1] - 1))
         reduction = st.sampled_from(["none", "sum", "mean"])
-
-        def with_ct(t_red):
-            t, red = t_red
-            ct = numpy_arrays(st.just(t.shape if red == "none" else ()))
-            return ct.map(lambda c: (t, red, c))
-        rest = st.tuples(targets, reduction)
-        rest = rest.flatmap(with_ct) if with_cotangent else rest
-        return st.tuples(numpy_arrays(st.just(shape)), rest).map(lambda a: (a[0],) + tuple(a[1]))
+        if not for_gradient:
+            return st.tuples(numpy_arrays(st.just(shape)), targets, reduction)
+        return st.tuples(numpy_arrays(st.just(shape)), numpy_arrays(st.just(rows)), targets, reduction).flatmap(
+            lambda a: st.tuples(*map(st.just, a), numpy_arrays(st.just(rows if a[3] == "none" else ())),
+                                numpy_arrays(st.just(rows))))
     return shapes(min_dims=1).filter(lambda s: s[-1] > 0).flatmap(build)
 
 
 def _cross_entropy_ref(x, t, reduction):
-    logp = _log_softmax_ref(x, -1)
-    rows = -np.take_along_axis(logp, t[..., None], -1)[..., 0]
-    return rows if reduction == "none" else rows.mean() if reduction == "mean" else rows.sum()
+    lse = np.log(np.sum(np.exp(x - x.max(-1, keepdims=True)), -1)) + x.max(-1)
+    rows = lse - np.take_along_axis(x, t[..., None], -1)[..., 0]
+    return (rows if reduction == "none" else rows.mean() if reduction == "mean" else rows.sum()), lse
 
 
-def _cross_entropy_grad_ref(x, t, reduction, ct):
-    g = np.exp(_log_softmax_ref(x, -1)) - (t[..., None] == np.arange(x.shape[-1]))
-    return g * (ct[..., None] if reduction == "none" else ct / max(t.size, 1) if reduction == "mean" else ct)
+def _cross_entropy_grad_ref(x, lse, t, reduction, ct, ct_lse):
+    c = ct[..., None] if reduction == "none" else ct / max(t.size, 1) if reduction == "mean" else ct
+    return np.exp(x - lse[..., None]) * (c + ct_lse[..., None]) - (t[..., None] == np.arange(x.shape[-1])) * c
 
 
 CASES += [
     Case("softmax_cross_entropy", lambda x, t, red: fsp.cross_entropy_p.bind(x, t, reduction=red),
          _cross_entropy_ref, _class_problem(False).filter(lambda a: a[2] == "none" or a[1].size)),
-    Case("softmax_cross_entropy_grad", lambda x, t, red, ct: fsp.cross_entropy_grad_p.bind(x, t, ct, reduction=red),
-         _cross_entropy_grad_ref, _class_problem(True), diff=(0, 3)),
+    Case("softmax_cross_entropy_grad",
+         lambda x, lse, t, red, ct, ct_lse: fsp.cross_entropy_grad_p.bind(x, lse, t, ct, ct_lse, reduction=red),
+         _cross_entropy_grad_ref, _class_problem(True), diff=(0, 1, 4, 5)),
 ]
 
 
