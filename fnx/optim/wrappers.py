@@ -6,9 +6,10 @@ and a ``state`` dict keyed by parameter, and ``step()`` reads each
 Parameter's ``.grad``. But it holds no algorithm of its own. At every step it
 builds, for each group, the pure rule of :mod:`fnx.optim.rules` from the group's
 *current* options (so a scheduler or the user can change ``lr``, ``betas`` or
-``momentum`` between steps), applies it parameter by parameter (PyTorch keeps a
-step count per parameter, and a parameter without a gradient is skipped), and
-rebinds each Parameter to its new value with ``set_``. Each parameter's state
+``momentum`` between steps), applies it to the parameters that have a gradient
+(PyTorch keeps a step count per parameter, and a parameter without a gradient is
+skipped; parameters whose counts move together are updated in one call of the
+rule), and rebinds each Parameter to its new value with ``set_``. Each parameter's state
 is exactly the rule's state for that one array, keyed by PyTorch's names, which
 is what makes ``state_dict()`` come out in PyTorch's layout.
 
@@ -250,6 +251,7 @@ class Optimizer:
         by_index = {i: p for mine, theirs in zip(self.param_groups, saved)
                     for i, p in zip(theirs["params"], mine["params"])}
         state = _StateByParam()
+        steps = {}  # (count, device) -> one array: parameters at the same count update together again
         for i, s in state_dict["state"].items():
             p = by_index.get(int(i))
             if p is not None:
@@ -257,6 +259,7 @@ class Optimizer:
                 if restored and "step" not in restored:  # PyTorch's SGD counts no steps; it has taken one
                     restored["step"] = fnp.ones((), "int32", device=p.device)
                 if restored:
+                    restored["step"] = steps.setdefault((int(restored["step"]), p.device), restored["step"])
                     state[p] = restored
         groups = []
         for mine, theirs in zip(self.param_groups, saved):

@@ -268,6 +268,8 @@ def test_state_dict_round_trip(cls, kw):
     opt_b = cls([{"params": b[:2]}, {"params": b[2:]}], **kw)
     opt_b.load_state_dict(sd)
     assert opt_b.param_groups[1]["lr"] == 0.03 and opt_b.param_groups[0]["params"][0] is b[0]
+    # equal counts share one array again, so those parameters are updated together
+    assert opt_b.state[b[0]]["step"] is opt_b.state[b[1]]["step"] is opt_b.state[b[2]]["step"]
     _train(opt_a, a, grads[3:])
     _train(opt_b, b, grads[3:])
     for p, q in zip(a, b):
