@@ -72,7 +72,10 @@ class Optimizer:
         optimizers these are the keyword arguments of their rule.
 
     A subclass names its rule (a constructor from :mod:`fnx.optim.rules`) as
-    ``_rule``; a custom optimizer may instead override :meth:`step`.
+    ``_rule``; a custom optimizer may instead override :meth:`step`. A rule that
+    treats each leaf on its own (every rule of :mod:`fnx.optim.rules`) may set
+    ``_leafwise = True``: parameters whose step counts move together are then
+    updated in one call; otherwise the rule sees one parameter at a time.
 
     Raises:
       TypeError: ``params`` is a single array, or holds something other than Parameters.

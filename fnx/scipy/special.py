@@ -422,11 +422,20 @@ def logsumexp(a, axis=None, b=None, keepdims=False, return_sign=False):
     return (out, sign) if return_sign else out
 
 
-def _log_softmax_impl(xp, x, *, axes):
+def _shift_by_max(xp, x, axes):
+    """``(x - m, m, add)``: ``m`` the maximum over ``axes`` (kept; 0 where infinite) and the sum reducer.
+
+    The largest entry keeps its full relative accuracy and ``exp`` cannot overflow.
+    """
     # numpy's ufunc methods, not numpy.max/sum: their Python wrappers cost as much as these small reductions.
     maximum, add = (np.maximum.reduce, np.add.reduce) if xp is np else (xp.max, xp.sum)
     m = maximum(x, axis=axes, keepdims=True)
-    shifted = x - xp.where(xp.isfinite(m), m, 0)  # the maximum entry keeps its full relative accuracy
+    m = xp.where(xp.isfinite(m), m, 0)
+    return x - m, m, add
+
+
+def _log_softmax_impl(xp, x, *, axes):
+    shifted, _, add = _shift_by_max(xp, x, axes)
     shifted -= xp.log(add(xp.exp(shifted), axis=axes, keepdims=True))
     return shifted
 
@@ -461,21 +470,13 @@ log_softmax_p.batch = batch_front(log_softmax_p, shift_axes)
 # (plus ``softmax(x)`` times the second output's), is a primitive too, so it differentiates again.
 
 
-def _reducers(xp):
-    # numpy's ufunc methods, not numpy.max/sum: their Python wrappers cost as much as these small reductions.
-    return (np.maximum.reduce, np.add.reduce) if xp is np else (xp.max, xp.sum)
-
-
 def _rows_and_classes(xp, a, t):
     """``a`` as (rows, classes) and each row's index: the pairs ``a2[rows, t]`` address the targets."""
     return a.reshape(-1, a.shape[-1]), xp.arange(t.size), t.reshape(-1)
 
 
 def _cross_entropy_impl(xp, x, t, *, reduction):
-    maximum, add = _reducers(xp)
-    m = maximum(x, axis=-1, keepdims=True)
-    m = xp.where(xp.isfinite(m), m, 0)  # the largest entry keeps its full relative accuracy
-    shifted = x - m
+    shifted, m, add = _shift_by_max(xp, x, -1)
     flat, rows, cols = _rows_and_classes(xp, shifted, t)
     log_sum = xp.log(add(xp.exp(shifted), axis=-1))
     lse = xp.asarray(log_sum + m[..., 0])  # one row's is a scalar, made an array again

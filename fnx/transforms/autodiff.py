@@ -23,7 +23,7 @@ import itertools
 import numpy as np
 
 from ..core import tree as tree_util
-from ..core.array import Array
+from ..core.array import Array, wrap
 from ..core.dtypes import is_differentiable
 from ..core.primitive import NOT_DIFFERENTIABLE, Abstract, Primitive
 from ..core.trace import Trace, Tracer, bind, eval_primitive, new_main
@@ -228,7 +228,6 @@ def record(prim, params, parents, primals, out):
     return node
 
 
-
 class ReverseTracer(Tracer):
     __slots__ = ("primal", "node", "index")
 
@@ -277,12 +276,7 @@ class ReverseTrace(Trace):
             # eval_primitive's common case, written inline: this runs once per recorded operation.
             result = prim.impl(np, *payloads, **params)
             if prim.multiple_results:
-                out = []
-                for r in result:
-                    o = _new(Array)
-                    o._value, o._device = r, device
-                    out.append(o)
-                out = tuple(out)
+                out = tuple([wrap(r, device) for r in result])
             else:
                 out = _new(Array)
                 out._value, out._device = result, device
@@ -292,7 +286,9 @@ class ReverseTrace(Trace):
             out = eval_primitive(prim, primals, params)
         if prim.vjp is NOT_DIFFERENTIABLE:
             return out
-        node = record(prim, params, parents, primals, out)
+        return self._box_outputs(prim, out, record(prim, params, parents, primals, out))
+
+    def _box_outputs(self, prim, out, node):
         if prim.multiple_results:
             box = self._box
             return tuple([box(o, node, i) for i, o in enumerate(out)])
@@ -770,11 +766,7 @@ class TapeTrace(ReverseTrace):
         out = eval_primitive(prim, primals, params)
         if not recorded or prim.vjp is NOT_DIFFERENTIABLE:
             return out
-        node = record(prim, params, parents, primals, out)
-        if prim.multiple_results:
-            box = self._box
-            return tuple([box(o, node, i) for i, o in enumerate(out)])
-        return self._box(out, node, 0)
+        return self._box_outputs(prim, out, record(prim, params, parents, primals, out))
 
 
 def _make_tape():
