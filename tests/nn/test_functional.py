@@ -124,6 +124,23 @@ def test_activations_promote_integers_like_torch():
     close(F.relu(fnp.array([-1, 2])), [0, 2])
 
 
+@pytest.mark.parametrize("shape", [(), (5,), (3, 7), (2, 3, 4), (2, 70000)])  # the last beyond the cached rows
+@pytest.mark.parametrize("dtype", ["float16", "float32", "float64", "int8", "int64"])
+def test_relu_is_numpys_maximum_against_zero(shape, dtype):
+    x = np.random.default_rng(0).integers(-3, 4, shape).astype(dtype)
+    if x.dtype.kind == "f":
+        x.flat[:3] = [np.nan, -np.inf, np.inf][:x.size]
+    ref = np.maximum(x, 0)
+    out, traced = F.relu(fnp.asarray(x)), fnx.vjp(F.relu, fnp.asarray(x))[0] if x.dtype.kind == "f" else None
+    for got in (out, traced) if traced is not None else (out,):
+        assert got.dtype == ref.dtype and got.shape == ref.shape
+        np.testing.assert_array_equal(np.asarray(got), ref)
+    from fnx.numpy.elementwise import _zero_row
+    if x.ndim and shape[-1] <= 1 << 16:
+        row = _zero_row(shape[-1], x.dtype)  # shared by every call: all zeros and read-only
+        assert not row.any() and not row.flags.writeable
+
+
 def test_kinks_take_pytorchs_side():
     x = fnp.array([0.0, -1.0, 1.0, -3.0, 3.0])
     g = lambda f: _np(fnx.grad(lambda x: fnp.sum(f(x)))(x))  # noqa: E731
