@@ -16,8 +16,9 @@ few kernel launches instead of N.
 
 Because the graph is fixed, the function must not branch on traced values:
 turning one into a Python ``bool``/``int``/``float`` while tracing raises a
-:class:`TracerError` naming jit and suggesting ``static_argnums`` or
-``fnx.numpy.where``.
+:class:`TracerError` naming jit, the conversion and the operation that computed
+the value (``bool() of the bool[] result of `greater```), and suggesting
+``static_argnums`` or ``fnx.numpy.where``.
 
 ``jit`` composes with the other transforms. Called with tracers (inside
 ``grad``, ``vmap``, ``jvp``...) it replays the cached graph through ``bind``,
@@ -33,15 +34,21 @@ from ..core import tree as tree_util
 from ..core.array import Array, wrap
 from ..core.trace import Tracer, new_main
 from ..errors import TracerError
-from .graph import Graph, GraphTrace, GraphTracer, Literal, Var
+from .graph import Graph, GraphTrace, GraphTracer, Literal, Var, _short
 
 
 class JitTracer(GraphTracer):
     __slots__ = ()
 
     def _concrete(self, what):
+        aval = self.var.aval
+        value = f"{_short(aval.dtype)}{list(aval.shape)}"
+        origin = next((e.prim.name for e in reversed(self._main.data) if any(v is self.var for v in e.outputs)),
+                      None)
+        value = f"the {value} result of `{origin}`" if origin else f"a {value} input"
         raise TracerError(
-            f"{what}: inside fnx.jit the value is traced (it stands for every input of this shape), so it has "
+            f"{what} of {value}: inside fnx.jit the value is traced (it stands for every input of this shape), "
+            f"so it has "
             f"no concrete value and Python control flow cannot depend on it. Mark the argument it comes from "
             f"static with static_argnums/static_argnames, or select with fnx.numpy.where instead of branching")
 

@@ -110,10 +110,12 @@ def test_control_flow_on_traced_values_names_jit():
         if fnp.sum(x) > 0:
             return x
         return -x
-    with pytest.raises(TracerError, match=r"bool\(\).*jit.*static_argnums.*where"):
+    with pytest.raises(TracerError, match=r"bool\(\) of the bool\[\] result of `greater`.*jit.*static_argnums.*where"):
         fnx.jit(f)(arr(3))
-    with pytest.raises(TypeError):
+    with pytest.raises(TypeError, match=r"float\(\) of a f64\[\] input.*jit"):
         fnx.jit(lambda x: float(x))(arr())
+    with pytest.raises(TracerError, match=r"int\(\) of the f64\[\] result of `reduce_sum`"):
+        fnx.jit(lambda x: int(fnp.sum(x)))(arr(3))
 
 
 def test_lower_exposes_the_graph_and_constants_are_kept():
