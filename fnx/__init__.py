@@ -22,6 +22,7 @@ from .transforms.device import device_put, on_device
 from .core.backend import Device, default_device, devices, parse_device as device
 from .transforms.custom import checkpoint, custom_jvp, custom_vjp
 from .io import load, save
+from .tensor import *  # noqa: F401,F403  (PyTorch's top-level vocabulary: tensor, randn, cat, max...)
 
 remat = checkpoint
 
