@@ -90,3 +90,15 @@ def test_leaf_types_are_leaves_until_registered_as_nodes():
     assert fnx.tree.leaves([Box(1)]) == [1]  # a node now: registering took it out of the leaf types
     with pytest.raises(TreeError, match="registered as a pytree node"):
         tree_impl.register_leaf_type(Box)
+
+
+def test_reduce_all_and_flatten_with_path_follow_jax_tree():
+    import functools
+    t = {"b": (3, {"c": 4}), "a": [1, 2]}
+    assert fnx.tree.reduce(lambda a, b: a * 10 + b, t) == functools.reduce(lambda a, b: a * 10 + b, [1, 2, 3, 4])
+    assert fnx.tree.reduce(lambda a, b: a + b, t, 100) == 110
+    assert fnx.tree.reduce(lambda a, b: a + b, [], 0) == 0
+    assert fnx.tree.all(t) and not fnx.tree.all({"a": [1, 0]}) and fnx.tree.all([])
+    pairs, treedef = fnx.tree.flatten_with_path(t)
+    assert pairs == [(("a", 0), 1), (("a", 1), 2), (("b", 0), 3), (("b", 1, "c"), 4)]
+    assert treedef == fnx.tree.structure(t)

@@ -6,7 +6,9 @@ namedtuple and None (a node with no children); ``register_node`` and
 ``register_dataclass`` add user types. ``flatten`` returns the leaves and a
 :class:`TreeDef` that ``unflatten`` uses to rebuild the same structure.
 """
+import builtins
 import dataclasses
+import functools
 from collections import namedtuple
 
 from ..errors import TreeError
@@ -252,6 +254,32 @@ def map_with_path(f, tree, is_leaf=None):
     flat, treedef = flatten(tree, is_leaf)
     paths = [p for p, _ in leaves_with_path(tree, is_leaf)]
     return treedef.unflatten([f(p, x) for p, x in zip(paths, flat)])
+
+
+def flatten_with_path(tree, is_leaf=None):
+    """``([(path, leaf)], treedef)``, as ``jax.tree.flatten_with_path``."""
+    return leaves_with_path(tree, is_leaf), structure(tree, is_leaf)
+
+
+_NO_INITIAL = object()
+
+
+def reduce(function, tree, initializer=_NO_INITIAL, is_leaf=None):
+    """``function`` folded over the leaves, left to right (``functools.reduce``), as ``jax.tree.reduce``.
+
+    >>> import fnx
+    >>> fnx.tree.reduce(lambda a, b: a + b, {"x": 1, "y": (2, 3)})
+    6
+    """
+    flat = leaves(tree, is_leaf)
+    if initializer is _NO_INITIAL:
+        return functools.reduce(function, flat)
+    return functools.reduce(function, flat, initializer)
+
+
+def all(tree, is_leaf=None):
+    """Whether every leaf is truthy (``jax.tree.all``); an empty tree gives True."""
+    return builtins.all(leaves(tree, is_leaf))
 
 
 def broadcast_prefix(prefix, tree, what="argument"):
