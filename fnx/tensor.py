@@ -632,6 +632,7 @@ def _install():
     A = Array
     A.size = property(lambda self: _Size(self.shape), doc=_Size.__doc__)
     A.view, A.expand, A.clone, A.norm = _view, _expand, _clone, norm
+    A.data = property(lambda self: self.detach(), doc="The value without its gradient record (``x.detach()``).")
     A.view_as = lambda self, other: fnp.reshape(self, other.shape)
     A.expand_as = lambda self, other: fnp.broadcast_to(self, other.shape)
     A.reshape_as = A.view_as

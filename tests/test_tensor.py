@@ -76,6 +76,11 @@ def test_requires_grad_makes_a_leaf_with_grad():
     eq(x.grad, np.array([2.0, 4.0], np.float32))
     w = fnx.zeros(2, requires_grad=True)
     assert w.requires_grad
+    y = x * 3
+    assert y.requires_grad and not y.data.requires_grad and type(y.data) is fnx.Array  # .data: detached
+    eq(y.data, np.array([3.0, 6.0], np.float32))
+    a = fnx.tensor(A)
+    assert a.data is a
 
 
 def test_reductions_take_pytorchs_meaning_with_dim():
