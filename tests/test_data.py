@@ -250,7 +250,21 @@ def test_bad_arguments():
     with pytest.raises(TypeError, match="seed"):
         DataLoader(Range(3), shuffle=True, seed=1.5)
     with pytest.raises(TypeError):
-        DataLoader(Range(3), num_workers=2)  # not silently ignored
+        DataLoader(Range(3), sampler=[0, 1, 2])  # not silently ignored
+    with pytest.raises(ValueError, match="num_workers"):
+        DataLoader(Range(3), num_workers=-1)
+
+
+def test_pytorch_loading_options_keep_the_batches():
+    plain = list(DataLoader(Range(10), batch_size=4, shuffle=True, seed=1))
+    loader = DataLoader(Range(10), batch_size=4, shuffle=True, seed=1, num_workers=2, pin_memory=True,
+                        persistent_workers=True)
+    assert loader.prefetch == 4  # two batches ahead per worker, as PyTorch's prefetch_factor
+    assert DataLoader(Range(10), num_workers=2, prefetch=1).prefetch == 1
+    for (px, py), (ax, ay) in zip(plain, loader):
+        np.testing.assert_array_equal(px, ax)
+        np.testing.assert_array_equal(py, ay)
+    assert not prefetch_threads()
 
 
 # ----- prefetch -------------------------------------------------------------------------------------

@@ -299,3 +299,13 @@ def test_against_pytorch():
                                        err_msg=key)
         else:
             assert tuple(g) == tuple(w) if isinstance(w, tuple) else g == w, key
+
+
+def test_to_takes_a_device_a_dtype_or_another_array():
+    x = fnx.ones(2)
+    assert x.to("cpu") is x and x.to("cpu", non_blocking=True) is x
+    assert x.to(fnx.float64).dtype == np.float64
+    assert x.to("cpu", fnx.float16).dtype == np.float16
+    assert x.to(device="cpu", dtype="int32").dtype == np.int32
+    assert x.to(fnx.zeros(1, dtype=fnx.int64)).dtype == np.int64
+    assert fnx.grad(lambda v: v.to(fnx.float64).sum())(x).dtype == np.float32  # differentiable across dtypes

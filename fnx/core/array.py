@@ -80,10 +80,23 @@ class Array:
         """The :class:`fnx.Device` holding this array (``cpu:0``, ``cuda:0``...)."""
         return self._device
 
-    def to(self, device):
-        """A copy of this array on ``device`` (itself when it is already there), like ``torch.Tensor.to``."""
+    def to(self, *args, device=None, dtype=None, non_blocking=False, copy=False):
+        """This array on a device and/or as a dtype (itself when nothing changes), like ``torch.Tensor.to``:
+        ``x.to("cuda")``, ``x.to(fnx.float64)``, ``x.to("cpu", fnx.float32)``, ``x.to(other)`` (other's
+        device and dtype). ``non_blocking`` and ``copy`` are accepted for PyTorch code; arrays are
+        immutable, so a copy is never needed."""
+        import numpy as np
+        from .backend import Device
         from ..transforms.device import device_put
-        return device_put(self, device)
+        for a in args:
+            if isinstance(a, Array):
+                device, dtype = a.device, a.dtype
+            elif isinstance(a, (str, Device)) or type(a) is int:
+                device = f"cuda:{a}" if type(a) is int else a  # an int is a GPU's index, as in PyTorch
+            else:
+                dtype = np.dtype(a)
+        x = self if device is None else device_put(self, device)
+        return x if dtype is None or np.dtype(dtype) == x.dtype else x.astype(dtype)
 
     def cpu(self):
         """This array on ``cpu:0`` (``torch.Tensor.cpu``); differentiable, like :meth:`to`."""

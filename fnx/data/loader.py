@@ -146,11 +146,18 @@ class DataLoader:
         epoch from the global source (``fnx.manual_seed``).
       prefetch: how many batches a background thread prepares ahead; 0 (the
         default) prepares each batch when it is asked for.
+      num_workers: PyTorch's loading in the background. Here one thread loads
+        (fnx's work runs in numpy, which releases the GIL), so ``num_workers=N``
+        means ``prefetch=2 * N`` unless ``prefetch`` is given: PyTorch's two
+        batches per worker ahead.
+      pin_memory, persistent_workers: accepted so PyTorch loops run unchanged;
+        neither changes what the loader yields (fnx has no page-locked host
+        memory, and its loading thread lives for one epoch).
 
     ``len(loader)`` is the number of batches per epoch; ``loader.epoch`` the
-    number of the next epoch (set it to resume a seeded sequence). Parameters
-    PyTorch's loader has and this one does not (``num_workers``, ``sampler``,
-    ``pin_memory``...) raise a TypeError rather than being ignored.
+    number of the next epoch (set it to resume a seeded sequence). Other
+    parameters of PyTorch's loader (``sampler``, ``worker_init_fn``...) raise a
+    TypeError rather than being ignored.
 
     >>> import fnx, fnx.data
     >>> ds = fnx.data.ArrayDataset(fnx.numpy.arange(10.0), fnx.numpy.arange(10))
@@ -160,7 +167,11 @@ class DataLoader:
     """
 
     def __init__(self, dataset, batch_size=1, shuffle=False, *, drop_last=False, collate_fn=None, seed=None,
-                 prefetch=0):
+                 prefetch=None, num_workers=0, pin_memory=False, persistent_workers=False):
+        if isinstance(num_workers, bool) or not isinstance(num_workers, int) or num_workers < 0:
+            raise ValueError(f"DataLoader: num_workers should be a non-negative integer, got {num_workers!r}")
+        if prefetch is None:
+            prefetch = 2 * num_workers
         if batch_size is not None and (isinstance(batch_size, bool) or not isinstance(batch_size, int)
                                        or batch_size <= 0):
             raise ValueError(f"DataLoader: batch_size should be a positive integer or None, got {batch_size!r}")
