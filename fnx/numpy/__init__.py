@@ -9,6 +9,7 @@ from ..core.dtypes import (bool_, complex64, complex128, float16, float32, float
                            uint8, uint16, uint32, uint64)
 from ..core.array import Array as ndarray
 from . import creation, elementwise, indexing, reductions, shape, sorting, linalg, fft, windows
+from . import introspection, numerical, statistics
 from .creation import *  # noqa: F401,F403
 from .elementwise import *  # noqa: F401,F403
 from .indexing import *  # noqa: F401,F403
@@ -16,7 +17,14 @@ from .reductions import *  # noqa: F401,F403
 from .shape import *  # noqa: F401,F403
 from .sorting import *  # noqa: F401,F403
 from .linalg import *  # noqa: F401,F403
+from .statistics import *  # noqa: F401,F403
+from .numerical import *  # noqa: F401,F403
+from .introspection import *  # noqa: F401,F403  (its shape() replaces the shape module as an attribute)
 from . import _methods  # noqa: F401  (attaches operators and methods to Array)
 
 pi, e, inf, nan, newaxis = _np.pi, _np.e, _np.inf, _np.nan, None
 dtype, finfo, iinfo = _np.dtype, _np.finfo, _np.iinfo
+# NumPy's abstract scalar types, for issubdtype(x.dtype, fnp.floating) and the like.
+generic, number, integer, signedinteger, unsignedinteger, inexact, floating, complexfloating = (
+    _np.generic, _np.number, _np.integer, _np.signedinteger, _np.unsignedinteger, _np.inexact, _np.floating,
+    _np.complexfloating)

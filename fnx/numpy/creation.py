@@ -14,6 +14,7 @@ array on its own gets the default float dtype (float32 unless changed with
 ``arange(0., 1., .1)`` and ``linspace(0, 1)`` are float32, while
 ``full((2,), 3)`` and ``arange(5)`` are int64 and numpy arrays keep their dtype.
 """
+import math
 import operator
 
 import numpy as np
@@ -21,11 +22,12 @@ import numpy as np
 from ..core import backend, dtypes
 from ..core.array import Array, wrap
 from ..core.primitive import Abstract
-from ._base import _SCALARS, asarray as _asarray, filled, from_host, normalize_axis
+from ..errors import DTypeError
+from ._base import _SCALARS, asarray as _asarray, filled, from_host, is_traced, normalize_axis
 
 __all__ = ["array", "asarray", "zeros", "ones", "full", "empty", "zeros_like", "ones_like", "full_like",
            "empty_like", "arange", "linspace", "logspace", "meshgrid", "eye", "identity", "tri", "diag",
-           "diagflat", "from_dlpack"]
+           "diagflat", "from_dlpack", "copy", "geomspace", "indices", "tril_indices", "triu_indices"]
 
 
 def _dtype(dtype, fill=None):
@@ -315,6 +317,46 @@ def logspace(start, stop, num=50, endpoint=True, base=10.0, dtype=None, axis=0):
     return power(base, y).astype(dtypes.result_type(base, dt) if dtype is None else dtype)
 
 
+def geomspace(start, stop, num=50, endpoint=True, dtype=None, axis=0):
+    """``num`` values from ``start`` to ``stop`` in geometric progression, as ``numpy.geomspace``.
+
+    ``start`` and ``stop`` share a sign (a sign change gives NaNs, as in
+    NumPy), are not zero, and come back exactly at the ends. Real input only;
+    arrays give one sequence per element along ``axis``, differentiable in both.
+
+    >>> import fnx.numpy as fnp
+    >>> fnp.geomspace(1, 1000, 4), fnp.geomspace(-2., -8., 3)
+    (Array([   1.,   10.,  100., 1000.], dtype=float32), Array([-2., -4., -8.], dtype=float32))
+    """
+    from .elementwise import astype, floor, log10, sign
+    from .shape import broadcast_to, concatenate, moveaxis, reshape
+    start, stop = (x if isinstance(x, _SCALARS) else _asarray(x) for x in (start, stop))
+    if dtypes.result_type(start, stop).kind == "c":
+        raise DTypeError("geomspace: complex start or stop is not supported; use real values")
+    for end in (start, stop):
+        if not is_traced(end) and np.any(np.asarray(end) == 0):
+            raise ValueError("geomspace: a geometric sequence cannot include zero")
+    if isinstance(start, _SCALARS) and isinstance(stop, _SCALARS):
+        # The logarithms in float64, as NumPy takes them; logspace casts the samples to the default float.
+        unit = math.copysign(1.0, start)
+        y = logspace(math.log10(start / unit), math.log10(stop / unit) if stop / unit > 0 else math.nan, num,
+                     endpoint) * unit
+    else:
+        dt = dtypes.result_type(start, stop, 1.0)
+        start, stop = _asarray(start, dt), _asarray(stop, dt)
+        unit = sign(start)
+        y = logspace(log10(start / unit), log10(stop / unit), num, endpoint) * unit
+    if num > 0:
+        def at_end(v):
+            return reshape(broadcast_to(_asarray(v, y.dtype), y.shape[1:]), (1,) + y.shape[1:])
+        last = [at_end(stop)] if endpoint and num > 1 else []
+        y = concatenate([at_end(start), y[1:num - len(last)]] + last)
+    if dtype is not None:
+        dt = dtypes.canonical(dtype)
+        y = astype(floor(y) if dt.kind in "iu" else y, dt)
+    return moveaxis(y, 0, normalize_axis("geomspace", axis, y.ndim)) if axis != 0 else y
+
+
 def meshgrid(*xi, copy=True, sparse=False, indexing="xy"):
     """Coordinate arrays from 1-d coordinate vectors, as a tuple (NumPy 2).
 
@@ -401,3 +443,53 @@ def from_dlpack(x, *, device=None, copy=None):
     payload = payload if copy is False else payload.copy()
     from ..core.array import wrap as _wrap
     return _place(_wrap(payload, backend.parse_device(f"cuda:{int(dev_id)}")), device)
+
+
+# ----- copies and index grids --------------------------------------------------------------------
+
+
+def copy(a, order="K", subok=False):
+    """``a`` as an fnx array, as ``numpy.copy``. fnx arrays are immutable, so an fnx array is its own
+    copy; numpy arrays and other data are copied (see :func:`asarray`). Differentiable (the identity).
+
+    >>> import numpy as np, fnx.numpy as fnp
+    >>> a = np.zeros(2); b = fnp.copy(a); a[0] = 1.0; b
+    Array([0., 0.], dtype=float64)
+    """
+    return _asarray(a)
+
+
+def indices(dimensions, dtype=int, sparse=False):
+    """The index grid of an array of shape ``dimensions``, one array per axis, as ``numpy.indices``.
+
+    Dense (one stacked array) by default; ``sparse=True`` gives a tuple of broadcastable arrays.
+
+    >>> import fnx.numpy as fnp
+    >>> fnp.indices((2, 3))[1]
+    Array([[0, 1, 2],
+           [0, 1, 2]], dtype=int64)
+    """
+    grid = np.indices(_shape("indices", dimensions), dtype=_dtype(dtype), sparse=sparse)
+    return tuple(_new(g, None) for g in grid) if sparse else _new(grid, None)
+
+
+def tril_indices(n, k=0, m=None):
+    """Row and column indices (int64) of the lower triangle of an ``n`` by ``m`` array, at and below
+    diagonal ``k``, as ``numpy.tril_indices``.
+
+    >>> import fnx.numpy as fnp
+    >>> fnp.tril_indices(2)
+    (Array([0, 1, 1], dtype=int64), Array([0, 0, 1], dtype=int64))
+    """
+    return tuple(_new(i, None) for i in np.tril_indices(n, k, m))
+
+
+def triu_indices(n, k=0, m=None):
+    """Row and column indices (int64) of the upper triangle of an ``n`` by ``m`` array, at and above
+    diagonal ``k``, as ``numpy.triu_indices``.
+
+    >>> import fnx.numpy as fnp
+    >>> fnp.triu_indices(2, k=1)
+    (Array([0], dtype=int64), Array([1], dtype=int64))
+    """
+    return tuple(_new(i, None) for i in np.triu_indices(n, k, m))

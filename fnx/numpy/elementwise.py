@@ -22,6 +22,7 @@ import numpy as np
 
 from ..core import dtypes
 from ..core.array import Array
+from ..core.backend import xp_of
 from ..core.primitive import Missing, Primitive, ShapedArray, defprim
 from ..errors import DTypeError, ImmutableError
 from . import _base
@@ -44,6 +45,8 @@ __all__ = [
     "bitwise_and", "bitwise_or", "bitwise_xor", "invert", "bitwise_not", "bitwise_invert", "left_shift",
     "right_shift", "bitwise_left_shift", "bitwise_right_shift",
     "real", "imag", "conj", "conjugate", "angle",
+    "isclose", "isneginf", "isposinf", "iscomplex", "isreal", "nan_to_num", "heaviside", "sinc", "modf", "divmod",
+    "gcd", "lcm", "ldexp", "frexp", "select",
 ]
 
 _LN2, _LN10 = math.log(2.0), math.log(10.0)
@@ -707,6 +710,285 @@ def angle(z, deg=False):
     z = asarray(z)
     a = arctan2(imag(z), real(z)) if z.dtype.kind == "c" else arctan2(0, z)
     return a * (180.0 / math.pi) if deg else a
+
+
+# ----- compositions ------------------------------------------------------------------------------
+# NumPy functions built from the primitives above: their derivatives, batching and
+# placement come from those primitives, so they need no rules of their own.
+
+
+def _real_only(opname, x):
+    if x.dtype.kind == "c":
+        raise DTypeError(f"{opname}: complex input ({x.dtype}) is not supported; apply it to real(x) and imag(x)")
+
+
+def isclose(a, b, rtol=1e-05, atol=1e-08, equal_nan=False):
+    """Whether ``a`` and ``b`` agree within ``atol + rtol * |b|`` elementwise, as ``numpy.isclose``.
+
+    Infinities are close only to the same infinity; NaNs only with ``equal_nan``.
+    A bool array, not differentiable.
+
+    >>> import fnx.numpy as fnp
+    >>> fnp.isclose(fnp.array([1.0, 1.1, fnp.inf]), fnp.array([1.0 + 1e-9, 1.0, fnp.inf]))
+    Array([ True, False,  True], dtype=bool)
+    """
+    a, b = _operands(a, b)
+    dt = dtypes.result_type(a, b, 1.0)  # integers compare as floats, so |a - b| cannot overflow
+    a, b = asarray(a, dt), asarray(b, dt)
+    with np.errstate(invalid="ignore", over="ignore"):  # inf - inf is NaN here; the equality below decides it
+        close = logical_and(less_equal(abs(a - b), atol + rtol * abs(b)), isfinite(b))
+        out = logical_or(close, equal(a, b))
+    if equal_nan:
+        out = logical_or(out, logical_and(isnan(a), isnan(b)))
+    return out
+
+
+def isposinf(x):
+    """Whether each element is +inf, as ``numpy.isposinf``; real input only.
+
+    >>> import fnx.numpy as fnp
+    >>> fnp.isposinf(fnp.array([-fnp.inf, 0.0, fnp.inf]))
+    Array([False, False,  True], dtype=bool)
+    """
+    x = asarray(x)
+    _real_only("isposinf", x)
+    return logical_and(isinf(x), logical_not(signbit(x)))
+
+
+def isneginf(x):
+    """Whether each element is -inf, as ``numpy.isneginf``; real input only.
+
+    >>> import fnx.numpy as fnp
+    >>> fnp.isneginf(fnp.array([-fnp.inf, 0.0, fnp.inf]))
+    Array([ True, False, False], dtype=bool)
+    """
+    x = asarray(x)
+    _real_only("isneginf", x)
+    return logical_and(isinf(x), signbit(x))
+
+
+def iscomplex(x):
+    """Whether each element has a nonzero imaginary part, as ``numpy.iscomplex`` (all False for real input).
+
+    >>> import fnx.numpy as fnp
+    >>> fnp.iscomplex(fnp.array([1 + 1j, 2 + 0j]))
+    Array([ True, False], dtype=bool)
+    """
+    return not_equal(imag(x), 0)
+
+
+def isreal(x):
+    """Whether each element has a zero imaginary part, as ``numpy.isreal`` (all True for real input).
+
+    >>> import fnx.numpy as fnp
+    >>> fnp.isreal(fnp.array([1 + 1j, 2 + 0j]))
+    Array([False,  True], dtype=bool)
+    """
+    return equal(imag(x), 0)
+
+
+def nan_to_num(x, copy=True, nan=0.0, posinf=None, neginf=None):
+    """``x`` with NaN replaced by ``nan`` and infinities by ``posinf``/``neginf``, as ``numpy.nan_to_num``.
+
+    The infinities default to the largest finite values of the dtype. Complex
+    input has its real and imaginary parts replaced separately; integer input
+    comes back unchanged. The derivative is 1 at finite elements and 0 at the
+    replaced ones.
+
+    >>> import fnx.numpy as fnp
+    >>> fnp.nan_to_num(fnp.array([fnp.nan, -fnp.inf, 1.5]), neginf=-9.0)
+    Array([ 0. , -9. ,  1.5], dtype=float32)
+    """
+    x = asarray(x)
+    if x.dtype.kind not in "fc":
+        return x
+    part = _real_dtype(x.dtype)
+    big = float(np.finfo(part).max)
+    # Arrays of the part's dtype: two Python floats alone would meet in the default float dtype.
+    hi = asarray(big if posinf is None else posinf, part)
+    lo = asarray(-big if neginf is None else neginf, part)
+
+    def fix(r):
+        return where(isnan(r), nan, where(isinf(r), where(signbit(r), lo, hi), r))
+
+    if x.dtype.kind == "c":
+        return add(astype(fix(real(x)), x.dtype), multiply(fix(imag(x)), 1j))
+    return fix(x)
+
+
+def heaviside(x1, x2):
+    """The step function: 0 where ``x1 < 0``, ``x2`` where ``x1 == 0``, 1 where ``x1 > 0``, as ``numpy.heaviside``.
+
+    NaN in ``x1`` gives NaN. Differentiable in ``x2`` (where ``x1`` is 0); the
+    derivative in ``x1`` is 0.
+
+    >>> import fnx.numpy as fnp
+    >>> fnp.heaviside(fnp.array([-1.5, 0.0, 2.0]), 0.5)
+    Array([0. , 0.5, 1. ], dtype=float32)
+    """
+    x1, x2 = _operands(x1, x2)
+    dt = dtypes.result_type(x1, x2)
+    if dt.kind == "c":
+        raise DTypeError(f"heaviside: complex input ({dt}) is not supported")
+    if dt.kind in "biu":
+        dt = np.promote_types(dt, dtypes.float16)  # NumPy's loop: the smallest float holding the integers
+    x1, x2 = asarray(x1, dt), asarray(x2, dt)
+    step = where(less(x1, 0), 0.0, where(greater(x1, 0), 1.0, x2))
+    return where(isnan(x1), x1, step)
+
+
+def sinc(x):
+    """The normalised sinc, ``sin(pi x) / (pi x)`` with ``sinc(0) = 1``, as ``numpy.sinc``.
+
+    Integer input gives float64. The first derivative is exact everywhere (0 at
+    0); higher derivatives at exactly 0 are not.
+
+    >>> import fnx.numpy as fnp
+    >>> fnp.sinc(fnp.array([0.0, 0.5, -1.5]))
+    Array([ 1.        ,  0.63661975, -0.21220659], dtype=float32)
+    """
+    x = asarray(x)
+    if x.dtype.kind not in "fc":
+        x = astype(x, dtypes.result_type(x, 1.0))
+    zero = equal(x, 0)
+    # The quotient is evaluated at 1 instead of 0, so its derivative there is finite and then discarded.
+    px = multiply(where(zero, 1.0, x), math.pi)
+    return where(zero, 1.0, divide(sin(px), px))
+
+
+def modf(x, out=None):
+    """The fractional and integral parts of ``x``, both with ``x``'s sign, as ``numpy.modf``.
+
+    >>> import fnx.numpy as fnp
+    >>> fnp.modf(fnp.array([2.5, -3.25]))
+    (Array([ 0.5 , -0.25], dtype=float32), Array([ 2., -3.], dtype=float32))
+    """
+    if out is not None:
+        raise ImmutableError("modf: fnx arrays are immutable, so out= is not supported; use the returned arrays")
+    x = _to_float(x)
+    _real_only("modf", x)
+    whole = trunc(x)
+    infinite = isinf(x)
+    # inf - inf would be NaN; NumPy gives a zero of the input's sign.
+    finite = where(infinite, 0.0, x)
+    return where(infinite, copysign(0.0, x), subtract(finite, trunc(finite))), whole
+
+
+def divmod(x1, x2, out=None):
+    """``(floor_divide(x1, x2), remainder(x1, x2))``, as ``numpy.divmod``.
+
+    >>> import fnx.numpy as fnp
+    >>> fnp.divmod(fnp.array([7, -7]), 3)
+    (Array([ 2, -3], dtype=int64), Array([1, 2], dtype=int64))
+    """
+    if out is not None:
+        raise ImmutableError("divmod: fnx arrays are immutable, so out= is not supported; use the returned arrays")
+    return floor_divide(x1, x2), remainder(x1, x2)
+
+
+def _integer_operands(opname, x1, x2):
+    x1, x2 = _operands(x1, x2)
+    dt = dtypes.result_type(x1, x2)
+    if dt.kind not in "iu":
+        raise DTypeError(f"{opname}: expected integer operands, got {dt}")
+    (x1, x2), dt = _base.canonicalize(opname, x1, x2, dtype=dt)
+    return x1, x2, dt
+
+
+def gcd(x1, x2):
+    """The greatest common divisor of ``|x1|`` and ``|x2|`` (integers), as ``numpy.gcd``; ``gcd(0, 0) = 0``.
+
+    >>> import fnx.numpy as fnp
+    >>> fnp.gcd(fnp.array([12, 20, 0]), 8)
+    Array([4, 4, 8], dtype=int64)
+    """
+    a, b, dt = _integer_operands("gcd", x1, x2)
+    a, b = abs(a), abs(b)
+    # Euclid's algorithm. Concrete operands stop when every pair is done; traced ones
+    # run the worst case, consecutive Fibonacci numbers: log_phi(2 ** bits) + 2 steps.
+    steps = int(dt.itemsize * 8 * 1.45) + 2
+    for _ in range(steps):
+        if not is_traced(b) and not xp_of(b._value).any(b._value):
+            break
+        done = equal(b, 0)
+        a, b = where(done, a, b), where(done, 0, remainder(a, where(done, 1, b)))
+    return a
+
+
+def lcm(x1, x2):
+    """The least common multiple of ``|x1|`` and ``|x2|`` (integers), as ``numpy.lcm``; 0 if either is 0.
+
+    >>> import fnx.numpy as fnp
+    >>> fnp.lcm(fnp.array([4, 6, 0]), 6)
+    Array([12,  6,  0], dtype=int64)
+    """
+    a, b, _ = _integer_operands("lcm", x1, x2)
+    g = gcd(a, b)
+    return abs(multiply(floor_divide(a, where(equal(g, 0), 1, g)), b))
+
+
+def ldexp(x1, x2, out=None):
+    """``x1 * 2 ** x2`` for integer ``x2``, as ``numpy.ldexp``; differentiable in ``x1``.
+
+    >>> import fnx.numpy as fnp
+    >>> fnp.ldexp(fnp.array([0.5, 3.0]), fnp.array([3, -1]))
+    Array([4. , 1.5], dtype=float32)
+    """
+    if out is not None:
+        raise ImmutableError("ldexp: fnx arrays are immutable, so out= is not supported; use the returned array")
+    x1 = _to_float(x1)
+    x2 = asarray(x2)
+    if x2.dtype.kind not in "biu":
+        raise DTypeError(f"ldexp: the exponent must be integer, got {x2.dtype}")
+    _real_only("ldexp", x1)
+    # Two half powers: 2 ** x2 alone can overflow or underflow where the product does not.
+    half = floor_divide(x2, 2)
+    return multiply(multiply(x1, exp2(astype(half, x1.dtype))), exp2(astype(subtract(x2, half), x1.dtype)))
+
+
+def frexp(x, out=None):
+    """``(mantissa, exponent)`` with ``x = mantissa * 2 ** exponent`` and ``0.5 <= |mantissa| < 1``, as
+    ``numpy.frexp``. The exponent is int32, and 0 for zeros, infinities and NaNs.
+
+    >>> import fnx.numpy as fnp
+    >>> fnp.frexp(fnp.array([8.0, -0.75, 0.0]))
+    (Array([ 0.5 , -0.75,  0.  ], dtype=float32), Array([4, 0, 0], dtype=int32))
+    """
+    if out is not None:
+        raise ImmutableError("frexp: fnx arrays are immutable, so out= is not supported; use the returned arrays")
+    x = _to_float(x)
+    _real_only("frexp", x)
+    regular = logical_and(isfinite(x), not_equal(x, 0))
+    safe = where(regular, x, 1.0)
+    e = add(floor(log2(abs(safe))), 1.0)
+    m = divide(safe, exp2(e))
+    # log2 rounds near powers of two, leaving the mantissa a factor of two off: one correction step.
+    e = where(greater_equal(abs(m), 1.0), add(e, 1.0), where(less(abs(m), 0.5), subtract(e, 1.0), e))
+    m = divide(safe, exp2(e))
+    return where(regular, m, x), astype(where(regular, e, 0.0), dtypes.int32)
+
+
+def select(condlist, choicelist, default=0):
+    """The element of the first ``choicelist[i]`` whose ``condlist[i]`` holds, else ``default``, as
+    ``numpy.select``. Differentiable in the choices and ``default``.
+
+    >>> import fnx.numpy as fnp
+    >>> x = fnp.arange(6.0)
+    >>> fnp.select([x < 2, x > 3], [x, x ** 2], default=-1.0)
+    Array([ 0.,  1., -1., -1., 16., 25.], dtype=float32)
+    """
+    if len(condlist) != len(choicelist):
+        raise ValueError(f"select: {len(condlist)} conditions and {len(choicelist)} choices; give one choice per "
+                         f"condition")
+    if not condlist:
+        raise ValueError("select: condlist is empty; give at least one condition")
+    out = default
+    for i in range(len(condlist) - 1, -1, -1):  # the first condition that holds is applied last, so it wins
+        c = asarray(condlist[i])
+        if c.dtype != dtypes.bool_:
+            raise DTypeError(f"select: condition {i} has dtype {c.dtype}; conditions must be boolean arrays")
+        out = where(c, choicelist[i], out)
+    return out
 
 
 # ----- batching --------------------------------------------------------------------------------

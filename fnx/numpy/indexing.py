@@ -35,17 +35,19 @@ refused: each example could select a different number of elements.
 """
 import numpy as np
 
+from ..core import dtypes
 from ..core.array import Array, wrap
 from ..core.backend import xp_of
 from ..core.primitive import ShapedArray, defprim
 from ..core.trace import Tracer, concreteness_error
-from ..errors import DTypeError, ShapeError
+from ..errors import DTypeError, ImmutableError, ShapeError
 from ._advanced import index_tuple, indexed_shape, int_operand, normalize_index, parse
 from ._base import asarray, batch_size, constant, move_to_front, normalize_axis
 from .shape import batch_axis_at, broadcast_to, moveaxis
 from .shape import reshape, slice_axis, slice_p, slice_transpose_p, static_slice  # noqa: F401  (re-exported)
 
-__all__ = ["take", "take_along_axis", "nonzero", "argwhere", "flatnonzero", "compress"]
+__all__ = ["take", "take_along_axis", "nonzero", "argwhere", "flatnonzero", "compress", "put_along_axis",
+           "unravel_index", "ravel_multi_index", "bincount"]
 
 
 def _indexed_aval(x, *idx, index):
@@ -474,6 +476,145 @@ def compress(condition, a, axis=None, out=None):
     if cond.ndim != 1:
         raise ShapeError(f"compress: condition must be 1-d, got shape {cond.shape}")
     return take(a, nonzero(cond)[0], axis=axis, out=out)
+
+
+def _along_axis_grid(opname, x, i, axis):
+    """The index tuple that pairs ``i`` along ``axis`` with aranges over the other axes (numpy's construction)."""
+    if i.ndim != x.ndim:
+        raise ShapeError(f"{opname}: indices of shape {tuple(i.shape)} and an array of shape {x.shape} "
+                         f"must have the same number of dimensions")
+    return tuple(i if d == axis else np.arange(n).reshape((1,) * d + (n,) + (1,) * (x.ndim - d - 1))
+                 for d, n in enumerate(x.shape))
+
+
+def _integers(opname, x):
+    x = asarray(x)
+    if x.dtype.kind not in "iu":
+        raise DTypeError(f"{opname}: expected integer indices, got {x.dtype}")
+    return x
+
+
+def put_along_axis(arr, indices, values, axis, inplace=True):
+    """A copy of ``arr`` with ``values`` written at ``indices`` along ``axis``, as
+    ``jax.numpy.put_along_axis``.
+
+    fnx arrays are immutable, so the update cannot happen in place as in
+    ``numpy.put_along_axis``: pass ``inplace=False`` and use the returned array.
+    Differentiable in ``arr`` and ``values``.
+
+    >>> import fnx.numpy as fnp
+    >>> x = fnp.array([[10., 30., 20.], [60., 40., 50.]])
+    >>> fnp.put_along_axis(x, fnp.argmax(x, axis=1, keepdims=True), 0., axis=1, inplace=False)
+    Array([[10.,  0., 20.],
+           [ 0., 40., 50.]], dtype=float32)
+    """
+    if inplace:
+        raise ImmutableError("put_along_axis: fnx arrays are immutable and cannot be updated in place; pass "
+                             "inplace=False and use the returned array")
+    x = asarray(arr)
+    i = int_operand("put_along_axis", indices)
+    if axis is None:
+        if i.ndim != 1:
+            raise ShapeError(f"put_along_axis: with axis=None the indices must be 1-d, got shape {tuple(i.shape)}")
+        flat = reshape(x, (x.size,))
+        return reshape(_update("put_along_axis", scatter_p, flat, (i,), values), x.shape)
+    axis = normalize_axis("put_along_axis", axis, x.ndim)
+    return _update("put_along_axis", scatter_p, x, _along_axis_grid("put_along_axis", x, i, axis), values)
+
+
+def unravel_index(indices, shape, order="C"):
+    """The multi-indices into an array of ``shape`` of the flat ``indices``, one int64 array per axis, as
+    ``numpy.unravel_index``. Concrete indices are bounds-checked.
+
+    >>> import fnx.numpy as fnp
+    >>> fnp.unravel_index(fnp.array([5, 7]), (2, 4))
+    (Array([1, 1], dtype=int64), Array([1, 3], dtype=int64))
+    """
+    from .elementwise import astype, floor_divide, remainder
+    if order not in ("C", "F"):
+        raise ValueError(f"unravel_index: order must be 'C' or 'F', got {order!r}")
+    dims = (int(shape),) if isinstance(shape, (int, np.integer)) else tuple(int(d) for d in shape)
+    flat = astype(_integers("unravel_index", indices), np.int64)
+    total = int(np.prod(dims))
+    if not isinstance(flat, Tracer) and flat.size and not (0 <= int(flat.min()) and int(flat.max()) < total):
+        raise ValueError(f"unravel_index: indices must be in [0, {total}) for shape {dims}")
+    out = []
+    for d in (reversed(dims) if order == "C" else dims):  # the fastest-varying axis comes off first
+        out.append(remainder(flat, d))
+        flat = floor_divide(flat, d)
+    return tuple(reversed(out)) if order == "C" else tuple(out)
+
+
+def ravel_multi_index(multi_index, dims, mode="raise", order="C"):
+    """The flat indices (int64) of the multi-indices ``multi_index`` into an array of shape ``dims``, as
+    ``numpy.ravel_multi_index``.
+
+    ``mode`` (one for all axes, or one per axis): ``'raise'`` checks concrete
+    indices, ``'wrap'`` wraps them around, ``'clip'`` clamps them.
+
+    >>> import fnx.numpy as fnp
+    >>> fnp.ravel_multi_index((fnp.array([1, 1]), fnp.array([1, 3])), (2, 4))
+    Array([5, 7], dtype=int64)
+    """
+    from .elementwise import astype, clip, remainder
+    from .shape import broadcast_arrays
+    if order not in ("C", "F"):
+        raise ValueError(f"ravel_multi_index: order must be 'C' or 'F', got {order!r}")
+    dims = tuple(int(d) for d in dims)
+    if len(multi_index) != len(dims):
+        raise ValueError(f"ravel_multi_index: {len(multi_index)} index arrays for {len(dims)} dimensions")
+    modes = (mode,) * len(dims) if isinstance(mode, str) else tuple(mode)
+    if len(modes) != len(dims) or any(m not in ("raise", "wrap", "clip") for m in modes):
+        raise ValueError(f"ravel_multi_index: mode must be 'raise', 'wrap' or 'clip' (or one per axis), got {mode!r}")
+    parts = broadcast_arrays(*[astype(_integers("ravel_multi_index", i), np.int64) for i in multi_index])
+    flat, stride = None, 1
+    for k in (reversed(range(len(dims))) if order == "C" else range(len(dims))):
+        i, d, m = parts[k], dims[k], modes[k]
+        if m == "wrap":
+            i = remainder(i, d)
+        elif m == "clip":
+            i = clip(i, 0, d - 1)
+        elif not isinstance(i, Tracer) and i.size and not (0 <= int(i.min()) and int(i.max()) < d):
+            raise ValueError(f"ravel_multi_index: invalid entry in coordinates array {k}: not in [0, {d})")
+        flat = i * stride if flat is None else flat + i * stride
+        stride *= d
+    return flat
+
+
+def bincount(x, weights=None, minlength=0, *, length=None):
+    """How often each value ``0 .. length-1`` occurs in the 1-d non-negative integer array ``x``, summing
+    ``weights`` instead of ones when given, as ``numpy.bincount`` (``length=`` as in JAX).
+
+    Without ``length`` the output's length is ``max(x) + 1`` (at least
+    ``minlength``), which depends on the values, so ``x`` must be concrete;
+    under a transform pass ``length`` (values at or past it are dropped).
+    Differentiable in ``weights``, whose dtype is raised to at least the
+    default float.
+
+    >>> import fnx.numpy as fnp
+    >>> fnp.bincount(fnp.array([0, 1, 1, 3]))
+    Array([1, 2, 0, 1], dtype=int64)
+    """
+    from .creation import zeros
+    from .elementwise import astype, less, minimum, where
+    i = _integers("bincount", x)
+    if i.ndim != 1:
+        raise ShapeError(f"bincount: x must be 1-d, got shape {i.shape}")
+    if not isinstance(i, Tracer) and i.size and int(i.min()) < 0:
+        raise ValueError("bincount: x must be non-negative")
+    if length is None:
+        if isinstance(i, Tracer):
+            raise concreteness_error(i._main.name, "bincount", "The largest value decides the output's length, so "
+                                     "it cannot be traced; pass length= to fix it")
+        length = max(int(i.max()) + 1 if i.size else 0, int(minlength))
+    w = asarray(1) if weights is None else asarray(weights)
+    dt = dtypes.int64 if weights is None else dtypes.result_type(w, float)
+    if weights is not None and w.shape != i.shape:
+        raise ShapeError(f"bincount: weights of shape {w.shape} differ from x's shape {i.shape}")
+    inside = less(i, length)
+    w = where(inside, astype(w, dt), 0)
+    out = zeros(int(length), dt, device=i.device)
+    return out.at[minimum(i, max(int(length) - 1, 0))].add(w) if length else out
 
 
 # ----- x.at[idx] ---------------------------------------------------------------------------------------

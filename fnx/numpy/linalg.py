@@ -56,7 +56,8 @@ from ..errors import ShapeError
 from . import creation, elementwise as el, reductions as red, shape as sh
 from ._base import asarray, broadcast_shapes, canonicalize, move_to_front, normalize_axis, same_shape
 
-__all__ = ["matmul", "dot", "vdot", "inner", "outer", "tensordot", "einsum", "trace", "kron", "vecdot"]
+__all__ = ["matmul", "dot", "vdot", "inner", "outer", "tensordot", "einsum", "trace", "kron", "vecdot",
+           "matrix_transpose"]
 
 LinAlgError = np.linalg.LinAlgError
 SlogdetResult = namedtuple("SlogdetResult", ["sign", "logabsdet"])

@@ -33,7 +33,9 @@ from . import elementwise as el, shape as sh
 from ._base import asarray, linear_jvp, normalize_axes, normalize_axis, not_differentiable, same_shape
 
 __all__ = ["sum", "mean", "prod", "max", "min", "amax", "amin", "argmax", "argmin", "var", "std", "all", "any",
-           "cumsum", "cumprod", "nansum", "nanmean", "ptp", "average", "count_nonzero"]
+           "cumsum", "cumprod", "nansum", "nanmean", "ptp", "average", "count_nonzero", "cumulative_sum",
+           "cumulative_prod", "nanmax", "nanmin", "nanargmax", "nanargmin", "nanvar", "nanstd", "allclose",
+           "array_equal", "array_equiv"]
 
 _ndarray = np.ndarray
 
@@ -597,3 +599,195 @@ def count_nonzero(a, axis=None, *, keepdims=False):
     """Number (int64) of nonzero elements along ``axis``; a 0-d array where numpy returns a Python int."""
     x = asarray(a)
     return sum(el.not_equal(x, 0), axis, keepdims=keepdims)
+
+
+def _cumulative_api(opname, running, x, axis, dtype, include_initial, identity):
+    x = asarray(x)
+    if axis is None:
+        if x.ndim != 1:
+            raise ValueError(f"{opname}: axis=None needs a 1-d array, got shape {x.shape}; give an axis")
+        axis = 0
+    axis = normalize_axis(opname, axis, x.ndim)
+    out = running(x, axis=axis, dtype=dtype)
+    if not include_initial:
+        return out
+    from .creation import full
+    first = full(_kept_shape(out.shape, (axis,)), identity, out.dtype, device=out.device)
+    return sh.concatenate([first, out], axis=axis)
+
+
+def cumulative_sum(x, /, *, axis=None, dtype=None, include_initial=False):
+    """Running sum along ``axis`` (optional for 1-d input), as ``numpy.cumulative_sum`` (the array API's).
+
+    ``include_initial=True`` starts the result with a zero.
+
+    >>> import fnx.numpy as fnp
+    >>> fnp.cumulative_sum(fnp.array([1, 2, 3]), include_initial=True)
+    Array([0, 1, 3, 6], dtype=int64)
+    """
+    return _cumulative_api("cumulative_sum", cumsum, x, axis, dtype, include_initial, 0)
+
+
+def cumulative_prod(x, /, *, axis=None, dtype=None, include_initial=False):
+    """Running product along ``axis`` (optional for 1-d input), as ``numpy.cumulative_prod``.
+
+    ``include_initial=True`` starts the result with a one. Its derivative is :func:`cumprod`'s.
+
+    >>> import fnx.numpy as fnp
+    >>> fnp.cumulative_prod(fnp.array([[1., 2.], [3., 4.]]), axis=1)
+    Array([[ 1.,  2.],
+           [ 3., 12.]], dtype=float32)
+    """
+    return _cumulative_api("cumulative_prod", cumprod, x, axis, dtype, include_initial, 1)
+
+
+def _nan_extreme(opname, reduce, a, axis, out, keepdims, initial, where):
+    """``reduce`` ignoring NaNs, as ``numpy.fmax.reduce`` does it: NaN only for a slice of NaNs without
+    ``initial``. NaNs are replaced by the value that never wins, so they get zero gradient."""
+    _check_out(opname, out)
+    x = asarray(a)
+    if x.dtype.kind not in "fc":
+        return reduce(x, axis, None, keepdims, initial, where)
+    ok = _nan_mask(x)
+    loser = -np.inf if reduce is max else np.inf
+    res = reduce(_select(ok, x, loser), axis, None, keepdims, initial, where)
+    if initial is not None:
+        return res
+    counted = ok if where is None else el.logical_and(ok, _mask(where, x.shape))
+    return _select(any(counted, axis, keepdims=keepdims), res, np.nan)
+
+
+def nanmax(a, axis=None, out=None, keepdims=False, initial=None, where=None):
+    """:func:`max` ignoring NaNs, as ``numpy.nanmax``: NaN for a slice of NaNs only. NaNs get zero gradient.
+
+    >>> import fnx.numpy as fnp
+    >>> fnp.nanmax(fnp.array([[1., fnp.nan], [fnp.nan, fnp.nan]]), axis=1)
+    Array([ 1., nan], dtype=float32)
+    """
+    return _nan_extreme("nanmax", max, a, axis, out, keepdims, initial, where)
+
+
+def nanmin(a, axis=None, out=None, keepdims=False, initial=None, where=None):
+    """:func:`min` ignoring NaNs, as ``numpy.nanmin``: NaN for a slice of NaNs only. NaNs get zero gradient.
+
+    >>> import fnx.numpy as fnp
+    >>> fnp.nanmin(fnp.array([3., fnp.nan, 2.]))
+    Array(2., dtype=float32)
+    """
+    return _nan_extreme("nanmin", min, a, axis, out, keepdims, initial, where)
+
+
+def _nan_arg(opname, reduce, a, axis, out, keepdims):
+    _check_out(opname, out)
+    x = asarray(a)
+    find = argmax if reduce is nanmax else argmin
+    if x.dtype.kind not in "fc":
+        return find(x, axis, keepdims=keepdims)
+    if axis is not None:
+        axis = normalize_axis(opname, axis, x.ndim)
+    # The first element equal to the NaN-free extremum: a NaN is never equal, a real -inf still is.
+    best = reduce(x, axis, keepdims=True)
+    first = argmax(el.equal(x, best), axis, keepdims=keepdims)
+    return _select(any(_nan_mask(x), axis, keepdims=keepdims), first, -1)
+
+
+def nanargmax(a, axis=None, out=None, *, keepdims=False):
+    """Index (int64) of the first maximum ignoring NaNs, as ``numpy.nanargmax``.
+
+    A slice of NaNs only gives -1, as in JAX (NumPy raises), so the result does
+    not depend on whether the input is traced.
+
+    >>> import fnx.numpy as fnp
+    >>> fnp.nanargmax(fnp.array([[fnp.nan, 2., 5.], [fnp.nan, fnp.nan, fnp.nan]]), axis=1)
+    Array([ 2, -1], dtype=int64)
+    """
+    return _nan_arg("nanargmax", nanmax, a, axis, out, keepdims)
+
+
+def nanargmin(a, axis=None, out=None, *, keepdims=False):
+    """Index (int64) of the first minimum ignoring NaNs, as ``numpy.nanargmin``; -1 for a slice of NaNs only.
+
+    >>> import fnx.numpy as fnp
+    >>> fnp.nanargmin(fnp.array([fnp.nan, 2., -1.]))
+    Array(2, dtype=int64)
+    """
+    return _nan_arg("nanargmin", nanmin, a, axis, out, keepdims)
+
+
+def nanvar(a, axis=None, dtype=None, out=None, ddof=0, keepdims=False, *, where=None, mean=None, correction=None):
+    """:func:`var` ignoring NaNs, as ``numpy.nanvar``: NaN where no more than ``ddof`` numbers remain.
+
+    NaNs get zero gradient.
+
+    >>> import fnx.numpy as fnp
+    >>> fnp.nanvar(fnp.array([1., fnp.nan, 3.]))
+    Array(1., dtype=float32)
+    """
+    x = asarray(a)
+    if x.dtype.kind not in "fc":
+        return var(x, axis, dtype, out, ddof, keepdims, where=where, mean=mean, correction=correction)
+    if correction is not None:
+        if ddof != 0:
+            raise ValueError("nanvar: give ddof or correction, not both")
+        ddof = correction
+    ok = _nan_mask(x)
+    counted = ok if where is None else el.logical_and(ok, _mask(where, x.shape))
+    # NaNs become zeros before any arithmetic: masked out later, a NaN would still poison the gradient.
+    v = var(_select(ok, x, 0), axis, dtype, out, ddof, keepdims, where=counted, mean=mean)
+    enough = sum(counted, axis, keepdims=keepdims) > ddof
+    return _select(enough, v, np.nan)
+
+
+def nanstd(a, axis=None, dtype=None, out=None, ddof=0, keepdims=False, *, where=None, mean=None, correction=None):
+    """:func:`std` ignoring NaNs: the square root of :func:`nanvar` (same arguments), as ``numpy.nanstd``.
+
+    >>> import fnx.numpy as fnp
+    >>> fnp.nanstd(fnp.array([1., fnp.nan, 3.]))
+    Array(1., dtype=float32)
+    """
+    v = nanvar(a, axis, dtype, out, ddof, keepdims, where=where, mean=mean, correction=correction)
+    return _like(el.sqrt(v), v.dtype)
+
+
+def allclose(a, b, rtol=1e-05, atol=1e-08, equal_nan=False):
+    """Whether every element of ``a`` is close to ``b`` (see :func:`isclose`), as ``numpy.allclose``.
+
+    A 0-d bool array (NumPy returns a Python bool), so it can be traced; ``if`` and
+    ``bool()`` read it on concrete input.
+
+    >>> import fnx.numpy as fnp
+    >>> fnp.allclose(fnp.array([1.0, 2.0]), fnp.array([1.0, 2.0 + 1e-7]))
+    Array(True, dtype=bool)
+    """
+    return all(el.isclose(a, b, rtol, atol, equal_nan))
+
+
+def array_equal(a1, a2, equal_nan=False):
+    """Whether ``a1`` and ``a2`` have the same shape and elements, as ``numpy.array_equal``; a 0-d bool array.
+
+    >>> import fnx.numpy as fnp
+    >>> fnp.array_equal(fnp.array([1, 2]), fnp.array([1., 2.])), fnp.array_equal(fnp.ones(2), fnp.ones(3))
+    (Array(True, dtype=bool), Array(False, dtype=bool))
+    """
+    x, y = asarray(a1), asarray(a2)
+    if x.shape != y.shape:
+        return asarray(False, device=x.device)
+    same = el.equal(x, y)
+    if equal_nan and (x.dtype.kind in "fc" or y.dtype.kind in "fc"):
+        same = el.logical_or(same, el.logical_and(el.isnan(x), el.isnan(y)))
+    return all(same)
+
+
+def array_equiv(a1, a2):
+    """Whether ``a1`` and ``a2`` broadcast to one shape and are equal there, as ``numpy.array_equiv``.
+
+    >>> import fnx.numpy as fnp
+    >>> fnp.array_equiv(fnp.array([1, 2]), fnp.array([[1, 2], [1, 2]]))
+    Array(True, dtype=bool)
+    """
+    x, y = asarray(a1), asarray(a2)
+    try:
+        np.broadcast_shapes(x.shape, y.shape)
+    except ValueError:
+        return asarray(False, device=x.device)
+    return all(el.equal(x, y))

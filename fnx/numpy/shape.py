@@ -35,7 +35,7 @@ from ._base import asarray, batch_size, broadcast_shapes, linear_jvp, normalize_
 __all__ = ["broadcast_to", "broadcast_arrays", "reshape", "ravel", "transpose", "moveaxis", "swapaxes",
            "expand_dims", "squeeze", "concatenate", "stack", "hstack", "vstack", "dstack", "column_stack",
            "split", "array_split", "tile", "repeat", "flip", "fliplr", "flipud", "roll", "pad", "diagonal",
-           "tril", "triu", "atleast_1d", "atleast_2d", "atleast_3d"]
+           "tril", "triu", "atleast_1d", "atleast_2d", "atleast_3d", "concat", "permute_dims", "unstack", "rot90"]
 
 
 def _no_out(opname, out):
@@ -734,3 +734,73 @@ def pad(array, pad_width, mode="constant", **kwargs):
                   full(x.shape[:ax] + (a,) + x.shape[ax + 1:], va, x.dtype)]
         x = concatenate([blk for blk in blocks if blk.shape[ax]], axis=ax)
     return x
+
+
+# ----- array-API names and rotations -------------------------------------------------------------
+
+
+def concat(arrays, /, *, axis=0):
+    """Joins arrays along ``axis`` (flattened first when None), as ``numpy.concat`` (the array API's
+    :func:`concatenate`).
+
+    >>> import fnx.numpy as fnp
+    >>> fnp.concat([fnp.zeros(2), fnp.ones(1)])
+    Array([0., 0., 1.], dtype=float32)
+    """
+    return concatenate(arrays, axis=axis)
+
+
+def permute_dims(a, /, axes):
+    """``a`` with its axes permuted to ``axes``, as ``numpy.permute_dims`` (the array API's :func:`transpose`).
+
+    >>> import fnx.numpy as fnp
+    >>> fnp.permute_dims(fnp.zeros((2, 3, 4)), (2, 0, 1)).shape
+    (4, 2, 3)
+    """
+    return transpose(a, axes)
+
+
+def unstack(x, /, *, axis=0):
+    """The slices of ``x`` along ``axis``, as a tuple of arrays, as ``numpy.unstack`` (the inverse of :func:`stack`).
+
+    >>> import fnx.numpy as fnp
+    >>> fnp.unstack(fnp.array([[1, 2], [3, 4]]), axis=1)
+    (Array([1, 3], dtype=int64), Array([2, 4], dtype=int64))
+    """
+    x = asarray(x)
+    if x.ndim == 0:
+        raise ShapeError("unstack: a zero-dimensional array has no axis to unstack")
+    axis = normalize_axis("unstack", axis, x.ndim)
+    n = x.shape[axis]
+    if n == 0:
+        return ()
+    rest = x.shape[:axis] + x.shape[axis + 1:]
+    return tuple(reshape(part, rest) for part in array_split(x, n, axis))
+
+
+def rot90(m, k=1, axes=(0, 1)):
+    """``m`` rotated by ``k`` quarter turns in the plane of ``axes``, from the first axis towards the second,
+    as ``numpy.rot90``.
+
+    >>> import fnx.numpy as fnp
+    >>> fnp.rot90(fnp.array([[1, 2], [3, 4]]))
+    Array([[2, 4],
+           [1, 3]], dtype=int64)
+    """
+    x = asarray(m)
+    axes = tuple(axes)
+    if len(axes) != 2:
+        raise ValueError(f"rot90: axes must name two axes, got {axes}")
+    if x.ndim < 2:
+        raise ShapeError(f"rot90: needs at least two dimensions, got shape {x.shape}")
+    a, b = (normalize_axis("rot90", ax, x.ndim) for ax in axes)
+    if a == b:
+        raise ValueError(f"rot90: axes {axes} name the same axis twice")
+    k = operator.index(k) % 4
+    if k == 0:
+        return x
+    if k == 2:
+        return flip(x, (a, b))
+    order = list(range(x.ndim))
+    order[a], order[b] = order[b], order[a]
+    return transpose(flip(x, b), order) if k == 1 else flip(transpose(x, order), b)

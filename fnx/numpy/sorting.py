@@ -30,7 +30,7 @@ from . import elementwise as el, shape as sh
 from .reductions import cumsum_p
 from ._base import asarray, batch_front, normalize_axis, not_differentiable, same_shape, shift_axes
 
-__all__ = ["sort", "argsort", "searchsorted", "unique"]
+__all__ = ["sort", "argsort", "searchsorted", "unique", "partition", "argpartition"]
 
 
 def _kind(stable):
@@ -205,3 +205,42 @@ def unique(ar, return_index=False, return_inverse=False, return_counts=False, ax
     if isinstance(res, tuple):
         return tuple(wrap(r, x.device) for r in res)
     return wrap(res, x.device)
+
+
+def _check_kth(opname, x, kth, axis):
+    if x.ndim == 0:
+        raise np.exceptions.AxisError(f"{opname}: axis {axis} is out of bounds for an array of dimension 0")
+    n = x.shape[axis]
+    for k in np.atleast_1d(np.asarray(kth)).ravel():
+        if not np.issubdtype(type(k), np.integer) or not -n <= k < n:
+            raise ValueError(f"{opname}: kth={kth!r} is not an int in [{-n}, {n}) for axis {axis} of shape {x.shape}")
+
+
+def partition(a, kth, axis=-1, kind="introselect", order=None):
+    """``a`` with the element of sorted position ``kth`` in place along ``axis``, smaller ones before it and
+    larger ones after, as ``numpy.partition``.
+
+    fnx returns the fully sorted array, which is one of the valid partitions.
+    Differentiable like :func:`sort`.
+
+    >>> import fnx.numpy as fnp
+    >>> fnp.partition(fnp.array([3., 1., 2., 0.]), 1)
+    Array([0., 1., 2., 3.], dtype=float32)
+    """
+    x, axis, _ = _along("partition", a, axis, None, order, None)
+    _check_kth("partition", x, kth, axis)
+    return sort_p.bind(x, axis=axis, stable=False)
+
+
+def argpartition(a, kth, axis=-1, kind="introselect", order=None):
+    """Indices (int64) that partition ``a`` around sorted position ``kth``, as ``numpy.argpartition``.
+
+    fnx returns the indices of a full sort, one of the valid answers.
+
+    >>> import fnx.numpy as fnp
+    >>> fnp.argpartition(fnp.array([3., 1., 2., 0.]), 1)
+    Array([3, 1, 2, 0], dtype=int64)
+    """
+    x, axis, _ = _along("argpartition", a, axis, None, order, None)
+    _check_kth("argpartition", x, kth, axis)
+    return argsort_p.bind(x, axis=axis, stable=False)

@@ -10,6 +10,7 @@ from hypothesis import given, strategies as st
 
 import fnx
 import fnx.numpy as fnp
+from fnx.testing import check_grads
 
 F32 = np.float32
 
@@ -286,3 +287,47 @@ def test_diag_gradient():
     w = np.arange(9.0).reshape(3, 3)
     g = fnx.grad(lambda v: fnp.sum(fnp.diag(v, 0) * w))(fnp.ones(3, "float64"))
     same(g, np.diag(w))
+
+
+# ----- copy, geomspace and index grids ---------------------------------------------------------------
+
+
+def test_copy_is_detached_from_numpy_input():
+    a = np.arange(3.)
+    c = fnp.copy(a)
+    a[0] = 9.0
+    np.testing.assert_array_equal(c, [0.0, 1.0, 2.0])
+    assert c.dtype == np.float64
+    g = fnx.grad(lambda x: fnp.sum(fnp.copy(x) * x))(fnp.array([1.0, 2.0]))
+    np.testing.assert_array_equal(g, [2.0, 4.0])
+
+
+def test_geomspace_matches_numpy():
+    for start, stop, kw in [(1, 1000, {"num": 4}), (-2.0, -512.0, {"num": 5}), (1, 256, {"num": 9, "endpoint": False}),
+                            (3.0, 3.0, {"num": 1}), (1, 5, {"num": 0}), (1, 100, {"num": 3, "dtype": int})]:
+        out, expected = fnp.geomspace(start, stop, **kw), np.geomspace(start, stop, **kw)
+        assert out.shape == expected.shape
+        assert out.dtype == (np.float32 if "dtype" not in kw else expected.dtype)  # Python numbers: default float
+        np.testing.assert_allclose(out, expected, rtol=1e-6)
+    s, e = np.array([1.0, 10.0]), np.array([100.0, 1000.0])
+    for axis in (0, 1, -1):
+        out, expected = fnp.geomspace(fnp.asarray(s), fnp.asarray(e), 3, axis=axis), np.geomspace(s, e, 3, axis=axis)
+        assert out.shape == expected.shape and out.dtype == expected.dtype
+        np.testing.assert_allclose(out, expected)
+    with pytest.raises(ValueError, match="geomspace"):
+        fnp.geomspace(0, 10)
+    check_grads(lambda a, b: fnp.geomspace(a, b, 5), (fnp.array([1.5, 2.0], dtype="float64"),
+                                                      fnp.array([30.0, 0.5], dtype="float64")), order=1)
+
+
+def test_index_grids_match_numpy():
+    for args in [(3,), (4, 1), (3, -1, 5), (2, 0, 4)]:
+        for name in ("tril_indices", "triu_indices"):
+            out, expected = getattr(fnp, name)(*args), getattr(np, name)(*args)
+            for o, e in zip(out, expected):
+                assert o.dtype == e.dtype
+                np.testing.assert_array_equal(o, e)
+    np.testing.assert_array_equal(fnp.indices((2, 3)), np.indices((2, 3)))
+    for o, e in zip(fnp.indices((2, 3), dtype="int32", sparse=True), np.indices((2, 3), dtype="int32", sparse=True)):
+        assert o.dtype == e.dtype and o.shape == e.shape
+        np.testing.assert_array_equal(o, e)

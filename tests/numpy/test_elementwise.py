@@ -9,6 +9,7 @@ import fnx.numpy as fnp
 import fnx.nn.functional as F
 from fnx.errors import DTypeError, ShapeError
 from fnx.numpy.elementwise import relu_grad_p
+from fnx.testing import check_grads
 from .harness import Case, numpy_arrays, one, two_broadcasting
 
 
@@ -359,3 +360,133 @@ def test_complex_parts_of_real_arrays():
     assert fnp.imag(x).tolist() == [0.0, 0.0] and fnp.imag(x).dtype == np.float32
     assert fnp.angle(x).tolist() == pytest.approx([0.0, np.pi])
     assert fnp.abs(fnp.array([3 + 4j])).dtype == np.float32
+
+
+# ----- compositions: isclose, nan_to_num, heaviside, sinc, modf, divmod, gcd, lcm, ldexp, frexp, select -----
+
+_SPECIAL = np.array([-np.inf, -2.5, -1.0, -0.0, 0.0, 0.75, 1.0, 3.5, np.inf, np.nan])
+
+
+@pytest.mark.parametrize("name", ["isposinf", "isneginf", "iscomplex", "isreal", "sinc", "modf", "frexp",
+                                  "nan_to_num"])
+@pytest.mark.parametrize("dtype", ["float32", "float64", "int8", "int64"])
+def test_unary_compositions_match_numpy(name, dtype):
+    x = _SPECIAL if dtype.startswith("float") else np.array([-3, 0, 1, 7])
+    x = x.astype(dtype)
+    with np.errstate(all="ignore"):
+        expected = getattr(np, name)(x)
+        out = getattr(fnp, name)(fnp.asarray(x))
+    outs, expecteds = (out, expected) if isinstance(out, tuple) else ((out,), (expected,))
+    for o, e in zip(outs, expecteds):
+        e = np.asarray(e)
+        assert o.shape == e.shape and o.dtype == e.dtype, (name, o.dtype, e.dtype)
+        np.testing.assert_allclose(np.asarray(o, np.float64), e.astype(np.float64), rtol=1e-6, atol=1e-7)
+
+
+def test_complex_predicates_and_nan_to_num():
+    z = np.array([1 + 2j, 3 + 0j, np.nan + 1j * np.inf, -np.inf + 0j], np.complex64)
+    np.testing.assert_array_equal(fnp.iscomplex(fnp.asarray(z)), np.iscomplex(z))
+    np.testing.assert_array_equal(fnp.isreal(fnp.asarray(z)), np.isreal(z))
+    out = fnp.nan_to_num(fnp.asarray(z), nan=1.0, posinf=2.0)
+    assert out.dtype == np.complex64
+    np.testing.assert_array_equal(out, np.nan_to_num(z, nan=1.0, posinf=2.0))
+    x = np.array([np.nan, np.inf, -np.inf, 2.0])
+    np.testing.assert_array_equal(fnp.nan_to_num(fnp.asarray(x), nan=-1.0, posinf=5.0, neginf=-5.0),
+                                  np.nan_to_num(x, nan=-1.0, posinf=5.0, neginf=-5.0))
+    with pytest.raises(DTypeError, match="isposinf"):
+        fnp.isposinf(fnp.asarray(z))
+
+
+def test_isclose_matches_numpy():
+    a = np.array([1.0, 1.0 + 1e-9, 1.1, np.inf, -np.inf, np.nan, 0.0, 1e-9])
+    b = np.array([1.0, 1.0, 1.0, np.inf, np.inf, np.nan, 1e-9, 0.0])
+    for kw in ({}, {"equal_nan": True}, {"rtol": 0.2}, {"atol": 0.0}):
+        out = fnp.isclose(fnp.asarray(a), fnp.asarray(b), **kw)
+        assert out.dtype == np.bool_
+        np.testing.assert_array_equal(out, np.isclose(a, b, **kw))
+    ints = np.array([1, 2, 3])
+    np.testing.assert_array_equal(fnp.isclose(fnp.asarray(ints), 2), np.isclose(ints, 2))
+    np.testing.assert_array_equal(fnp.isclose(fnp.asarray(a[:3, None]), fnp.asarray(b[None, :3])),
+                                  np.isclose(a[:3, None], b[None, :3]))
+
+
+def test_heaviside_matches_numpy_and_differentiates_in_x2():
+    x1 = np.array([-1.5, 0.0, 2.0, np.nan, -0.0])
+    for x2 in (0.5, np.array([0.1, 0.2, 0.3, 0.4, 0.5])):
+        np.testing.assert_array_equal(fnp.heaviside(fnp.asarray(x1), x2), np.heaviside(x1, x2))
+    for dt in ("int8", "int16", "int64", "float32"):
+        xi = np.array([-2, 0, 3]).astype(dt)
+        out, expected = fnp.heaviside(fnp.asarray(xi), fnp.asarray(xi)), np.heaviside(xi, xi)
+        assert out.dtype == expected.dtype, dt
+        np.testing.assert_array_equal(out, expected)
+    g = fnx.grad(lambda x2: fnp.sum(fnp.heaviside(fnp.asarray(x1[:3]), x2)))(fnp.ones(3, dtype="float64"))
+    np.testing.assert_array_equal(g, [0.0, 1.0, 0.0])
+
+
+def test_sinc_gradient():
+    check_grads(fnp.sinc, (fnp.array([-1.3, -0.4, 0.25, 0.8, 2.1], dtype="float64"),), order=2)
+    check_grads(fnp.sinc, (fnp.array([0.0], dtype="float64"),), order=1)
+
+
+def test_modf_frexp_ldexp_gradients_and_values():
+    x = fnp.array([-7.25, -0.3, 0.6, 3.75, 1e-300, 5e-324, 1e300], dtype="float64")
+    m, e = fnp.frexp(x)
+    np.testing.assert_array_equal(fnp.ldexp(m, e), x)
+    np.testing.assert_array_equal(m, np.frexp(np.asarray(x))[0])
+    check_grads(lambda x: fnp.modf(x)[0], (fnp.array([-1.3, 0.4, 2.6], dtype="float64"),))
+    check_grads(lambda x: fnp.frexp(x)[0], (fnp.array([-1.3, 0.4, 2.6], dtype="float64"),))
+    check_grads(lambda x: fnp.ldexp(x, fnp.array([3, -2, 0])), (fnp.array([-1.3, 0.4, 2.6], dtype="float64"),))
+    x32 = np.array([0.5, 3.0, 1.0], np.float32)
+    k = np.array([128, -150, 127])
+    out = fnp.ldexp(fnp.asarray(x32), fnp.asarray(k))
+    assert out.dtype == np.float32
+    np.testing.assert_array_equal(out, np.ldexp(x32, k))  # 2 ** 128 overflows float32; the product does not
+    with pytest.raises(DTypeError, match="ldexp"):
+        fnp.ldexp(fnp.ones(2), fnp.ones(2))
+
+
+def test_divmod_gcd_lcm_match_numpy():
+    a = np.array([12, -20, 0, 7, 2 ** 62, -9, 0])
+    b = np.array([8, 6, 5, -21, 2 ** 40, 0, 0])
+    q, r = fnp.divmod(fnp.asarray(a), fnp.asarray(b[b != 0].repeat(2)[:7]))
+    eq, er = np.divmod(a, b[b != 0].repeat(2)[:7])
+    np.testing.assert_array_equal(q, eq)
+    np.testing.assert_array_equal(r, er)
+    for name in ("gcd", "lcm"):
+        out, expected = getattr(fnp, name)(fnp.asarray(a), fnp.asarray(b)), getattr(np, name)(a, b)
+        assert out.dtype == expected.dtype
+        np.testing.assert_array_equal(out, expected)
+    small = np.array([4, 6, -9], np.int8)
+    assert fnp.gcd(fnp.asarray(small), 6).dtype == np.gcd(small, 6).dtype
+    with pytest.raises(DTypeError, match="gcd"):
+        fnp.gcd(fnp.ones(2), 2)
+
+
+def test_gcd_traced_runs_the_worst_case():
+    """Under vmap the values are unknown, so Euclid runs its full bound: still exact for Fibonacci pairs."""
+    fib = [1, 1]
+    while fib[-1] < 2 ** 62:
+        fib.append(fib[-1] + fib[-2])
+    a, b = np.array(fib[-2:-1] + [48]), np.array(fib[-3:-2] + [18])
+    np.testing.assert_array_equal(fnx.vmap(fnp.gcd)(fnp.asarray(a), fnp.asarray(b)), np.gcd(a, b))
+
+
+def test_select_matches_numpy_and_differentiates():
+    x = np.linspace(-2, 2, 9)
+    conds, choices = [x < -1, x > 1, x < 0], [x, x ** 2, -x]
+    np.testing.assert_array_equal(fnp.select([fnp.asarray(c) for c in conds], [fnp.asarray(c) for c in choices], -1.),
+                                  np.select(conds, choices, -1.))
+    ints = fnp.select([fnp.asarray(x > 0)], [fnp.arange(9)])
+    assert ints.dtype == np.int64
+    np.testing.assert_array_equal(ints, np.select([x > 0], [np.arange(9)]))
+    g = fnx.grad(lambda v: fnp.sum(fnp.select([fnp.asarray(c) for c in conds], [v, v * v, -v])))(fnp.asarray(x))
+    np.testing.assert_allclose(g, np.select(conds, [np.ones(9), 2 * x, -np.ones(9)]))
+    with pytest.raises(ValueError, match="select"):
+        fnp.select([fnp.asarray(x > 0)], [])
+    with pytest.raises(DTypeError, match="select"):
+        fnp.select([fnp.asarray(x)], [fnp.asarray(x)])
+
+
+def test_nan_to_num_gradient_is_zero_at_replaced_elements():
+    g = fnx.grad(lambda x: fnp.sum(fnp.nan_to_num(x, posinf=7.0) * 2.0))(fnp.array([1.0, np.nan, np.inf, -2.0]))
+    np.testing.assert_array_equal(g, [2.0, 0.0, 0.0, 2.0])

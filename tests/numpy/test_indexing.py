@@ -520,3 +520,84 @@ def test_boolean_masks_under_vmap_name_vmap():
     # A mask that is the same for every example is concrete, and works.
     mask = np.array([True, False, True, True])
     check_vmap(lambda x: x[mask] + x.at[mask].set(2.0)[:3], (fnp.asarray(np.arange(12.).reshape(3, 4)),))
+
+
+# ----- put_along_axis, unravel_index, ravel_multi_index, bincount ----------------------------------------
+
+
+def _numpy_put(x, i, v, axis):
+    out = x.copy()
+    np.put_along_axis(out, i, v, axis)
+    return out
+
+
+def test_put_along_axis_matches_numpy():
+    x = np.arange(12.).reshape(3, 4)
+    for i, v, axis in [(np.array([[1], [0], [3]]), 99., 1),
+                       (np.array([[0, 2, 1, 1]]), np.array([[-1., -2., -3., -4.]]), 0),
+                       (np.array([[0, 3], [1, 2], [2, 1]]), np.array([[5.], [6.], [7.]]), -1),
+                       (np.array([0, 5, 11]), 7., None)]:
+        out = fnp.put_along_axis(fnp.asarray(x), fnp.asarray(i), v, axis, inplace=False)
+        assert out.shape == x.shape and out.dtype == x.dtype
+        np.testing.assert_array_equal(out, _numpy_put(x, i, v, axis))
+    with pytest.raises(ImmutableError, match="inplace=False"):
+        fnp.put_along_axis(fnp.asarray(x), fnp.asarray(np.array([[1], [0], [3]])), 1., 1)
+    with pytest.raises(ShapeError, match="put_along_axis"):
+        fnp.put_along_axis(fnp.asarray(x), fnp.array([1, 2]), 1., 1, inplace=False)
+
+
+def test_put_along_axis_gradients():
+    i = fnp.array([[1], [0], [3]])
+    x = fnp.asarray(np.arange(12.).reshape(3, 4) / 5)
+    check_grads(lambda x, v: fnp.put_along_axis(x, i, v, axis=1, inplace=False),
+                (x, fnp.asarray(np.array([[0.5], [1.5], [-2.0]]))), order=2)
+    g = fnx.grad(lambda x: fnp.sum(fnp.put_along_axis(x, i, 0., axis=1, inplace=False)))(x)
+    np.testing.assert_array_equal(g, np.ones((3, 4)) - (np.arange(4) == np.array([[1], [0], [3]])))
+
+
+def test_unravel_and_ravel_multi_index_match_numpy():
+    flat = np.array([0, 5, 11, 23, 17])
+    for order in ("C", "F"):
+        out, expected = fnp.unravel_index(fnp.asarray(flat), (2, 3, 4), order=order), np.unravel_index(flat, (2, 3, 4),
+                                                                                                        order=order)
+        for o, e in zip(out, expected):
+            assert o.dtype == e.dtype
+            np.testing.assert_array_equal(o, e)
+        back = fnp.ravel_multi_index(out, (2, 3, 4), order=order)
+        np.testing.assert_array_equal(back, np.ravel_multi_index(expected, (2, 3, 4), order=order))
+    idx = (np.array([-1, 5, 2]), np.array([2, 7, -3]))
+    for mode in ("wrap", "clip", ("clip", "wrap")):
+        np.testing.assert_array_equal(fnp.ravel_multi_index(tuple(map(fnp.asarray, idx)), (3, 4), mode=mode),
+                                      np.ravel_multi_index(idx, (3, 4), mode=mode))
+    np.testing.assert_array_equal(fnp.unravel_index(7, (3, 4)), np.unravel_index(7, (3, 4)))
+    with pytest.raises(ValueError, match="unravel_index"):
+        fnp.unravel_index(fnp.array([12]), (3, 4))
+    with pytest.raises(ValueError, match="ravel_multi_index"):
+        fnp.ravel_multi_index((fnp.array([3]), fnp.array([0])), (3, 4))
+    check_vmap(lambda i: fnp.unravel_index(i, (3, 4)), (fnp.array([[1, 7], [11, 0]]),))
+
+
+def test_bincount_matches_numpy():
+    x = np.array([0, 1, 1, 5, 3, 1])
+    w = np.array([0.5, 1.0, 2.0, 3.0, -1.0, 0.25])
+    for kw in ({}, {"minlength": 9}, {"minlength": 2}):
+        out, expected = fnp.bincount(fnp.asarray(x), **kw), np.bincount(x, **kw)
+        assert out.dtype == expected.dtype
+        np.testing.assert_array_equal(out, expected)
+        np.testing.assert_allclose(fnp.bincount(fnp.asarray(x), fnp.asarray(w), **kw), np.bincount(x, w, **kw))
+    assert fnp.bincount(fnp.asarray(x), fnp.asarray(w.astype(np.float32))).dtype == np.float32  # kept, not float64
+    np.testing.assert_array_equal(fnp.bincount(fnp.asarray(x), length=3), [1, 3, 0])  # values past length dropped
+    np.testing.assert_array_equal(fnp.bincount(fnp.zeros(0, dtype="int64")), np.bincount(np.zeros(0, np.int64)))
+    with pytest.raises(ValueError, match="non-negative"):
+        fnp.bincount(fnp.array([1, -1]))
+    with pytest.raises(TypeError, match="bincount"):
+        fnp.bincount(fnp.array([1., 2.]))
+
+
+def test_bincount_under_transforms():
+    x = fnp.array([[0, 1, 1], [2, 2, 0]])
+    np.testing.assert_array_equal(fnx.vmap(lambda v: fnp.bincount(v, length=3))(x), [[1, 2, 0], [1, 0, 2]])
+    with pytest.raises(TracerError, match="bincount.*length="):
+        fnx.vmap(fnp.bincount)(x)
+    g = fnx.grad(lambda w: fnp.sum(fnp.bincount(fnp.array([0, 2, 2]), w) ** 2))(fnp.array([1., 2., 3.]))
+    np.testing.assert_array_equal(g, [2., 10., 10.])

@@ -487,3 +487,98 @@ def test_fast_paths_keep_the_device(name):
     x = fnx.device_put(fnp.asarray(np.arange(6.).reshape(2, 3)), d)
     for axis in (None, 1):
         assert getattr(fnp, name)(x, axis=axis).device == d
+
+
+# ----- array-API cumulative functions, NaN-aware extrema and statistics, comparisons -------------------
+
+
+@pytest.mark.parametrize("name", ["cumulative_sum", "cumulative_prod"])
+@pytest.mark.parametrize("dtype", ["int8", "uint32", "bool", "float32", "float64"])
+def test_cumulative_api_matches_numpy(name, dtype):
+    x = (np.arange(1, 7).reshape(2, 3) % 3).astype(dtype)
+    for kw in ({"axis": 0}, {"axis": 1}, {"axis": -1, "include_initial": True}, {"axis": 0, "dtype": "float64"}):
+        out, expected = getattr(fnp, name)(fnp.asarray(x), **kw), getattr(np, name)(x, **kw)
+        assert out.shape == expected.shape and out.dtype == expected.dtype, (kw, out.dtype, expected.dtype)
+        np.testing.assert_allclose(np.asarray(out, np.float64), expected.astype(np.float64))
+    flat = getattr(fnp, name)(fnp.asarray(x[0]), include_initial=True)
+    np.testing.assert_array_equal(flat, getattr(np, name)(x[0], include_initial=True))
+    with pytest.raises(ValueError, match=name):
+        getattr(fnp, name)(fnp.asarray(x))
+
+
+def test_cumulative_sum_gradient():
+    x = fnp.array([[1.5, -2.0, 0.5], [3.0, 1.0, -1.0]], dtype="float64")
+    check_grads(lambda x: fnp.cumulative_sum(x, axis=1, include_initial=True), (x,), order=2)
+    check_grads(lambda x: fnp.cumulative_prod(x, axis=0, include_initial=True), (x,), order=1)
+
+
+_WITH_NANS = np.array([[1.0, np.nan, -2.0, 4.0], [np.nan, np.nan, np.nan, np.nan], [np.nan, -np.inf, 3.0, 0.5]])
+
+
+@pytest.mark.filterwarnings("ignore::RuntimeWarning")  # numpy warns about the slice of NaNs only
+@pytest.mark.parametrize("name", ["nanmax", "nanmin", "nanvar", "nanstd"])
+def test_nan_statistics_match_numpy(name):
+    for dtype in ("float32", "float64"):
+        x = _WITH_NANS.astype(dtype)
+        for axis in (None, 0, 1, -1, (0, 1)):
+            for keepdims in (False, True):
+                expected = getattr(np, name)(x, axis=axis, keepdims=keepdims)
+                out = getattr(fnp, name)(fnp.asarray(x), axis=axis, keepdims=keepdims)
+                assert out.shape == expected.shape and out.dtype == expected.dtype, (axis, out.dtype, expected.dtype)
+                np.testing.assert_allclose(out, expected, rtol=1e-6)
+    ints = np.array([[3, 1, 2], [0, 5, 5]])
+    np.testing.assert_allclose(getattr(fnp, name)(fnp.asarray(ints), axis=1), getattr(np, name)(ints, axis=1))
+
+
+@pytest.mark.filterwarnings("ignore::RuntimeWarning")
+def test_nan_statistics_options():
+    x = _WITH_NANS
+    w = np.array([[True, True, False, True], [True, False, False, False], [False, True, True, True]])
+    fx = fnp.asarray(x)
+    np.testing.assert_allclose(fnp.nanvar(fx, axis=1, ddof=1), np.nanvar(x, axis=1, ddof=1))
+    np.testing.assert_allclose(fnp.nanstd(fx, axis=1, where=w), np.nanstd(x, axis=1, where=w))
+    np.testing.assert_allclose(fnp.nanvar(fx, axis=0, correction=1), np.nanvar(x, axis=0, correction=1))
+    np.testing.assert_allclose(fnp.nanmax(fx, axis=1, initial=10.), np.nanmax(x, axis=1, initial=10.))
+    np.testing.assert_allclose(fnp.nanmin(fx, axis=1, where=w, initial=10.), np.nanmin(x, axis=1, where=w, initial=10.))
+
+
+def test_nanargmax_nanargmin_match_numpy_and_give_minus_one_for_nan_slices():
+    x = np.array([[1.0, np.nan, -2.0, 4.0], [np.nan, 0.0, np.nan, 7.0], [np.nan, -np.inf, 3.0, -np.inf]])
+    for name in ("nanargmax", "nanargmin"):
+        for axis in (None, 0, 1, -1):
+            for keepdims in (False, True):
+                out = getattr(fnp, name)(fnp.asarray(x), axis=axis, keepdims=keepdims)
+                expected = getattr(np, name)(x, axis=axis, keepdims=keepdims)
+                assert out.shape == expected.shape and out.dtype == expected.dtype
+                np.testing.assert_array_equal(out, expected)
+    np.testing.assert_array_equal(fnp.nanargmin(fnp.array([np.nan, -np.inf])), 1)  # a real -inf still counts
+    np.testing.assert_array_equal(fnp.nanargmax(fnp.asarray(_WITH_NANS), axis=1), [3, -1, 2])
+    check_vmap(lambda r: fnp.nanargmax(r), (fnp.asarray(_WITH_NANS),))
+
+
+def test_nan_statistics_gradients_ignore_nans():
+    x = fnp.array([[1.0, np.nan, -2.0, 4.0], [np.nan, 0.5, 2.0, np.nan]], dtype="float64")
+    for name in ("nanmax", "nanmin", "nanvar", "nanstd"):
+        g = fnx.grad(lambda x: fnp.sum(getattr(fnp, name)(x, axis=1)))(x)
+        assert np.all(np.isfinite(g)) and np.all(np.asarray(g)[np.isnan(np.asarray(x))] == 0), name
+
+        numbers = ~np.isnan(np.asarray(x))  # differentiate the numbers, with the NaNs held in place
+
+        def at_numbers(v, name=name):
+            return getattr(fnp, name)(x.at[numbers].set(v), axis=1)
+        check_grads(at_numbers, (fnp.asarray(np.asarray(x)[numbers]),), order=1)
+
+
+def test_allclose_array_equal_array_equiv():
+    a = np.array([[1.0, 2.0], [3.0, np.nan]])
+    fa = fnp.asarray(a)
+    assert not fnp.allclose(fa, a) and fnp.allclose(fa, a, equal_nan=True)
+    assert bool(fnp.allclose(fa, a + 1e-9, equal_nan=True)) and not bool(fnp.allclose(fa, a + 1e-3, equal_nan=True))
+    assert fnp.allclose(fa, a).dtype == np.bool_ and fnp.allclose(fa, a).shape == ()
+    for x, y, kw in [(a, a, {}), (a, a, {"equal_nan": True}), (a, a[:1], {}), (np.arange(3), np.arange(3.), {}),
+                     (np.arange(3), np.arange(4), {}), (np.ones((2, 2)), np.ones(2), {})]:
+        assert bool(fnp.array_equal(fnp.asarray(x), fnp.asarray(y), **kw)) == np.array_equal(x, y, **kw), (x, y, kw)
+    for x, y in [(np.ones((2, 2)), np.ones(2)), (np.ones((2, 2)), np.ones(3)),
+                 (np.arange(2), np.array([[0, 1], [0, 2]]))]:
+        assert bool(fnp.array_equiv(fnp.asarray(x), fnp.asarray(y))) == np.array_equiv(x, y)
+    assert fnx.jit(lambda x, y: fnp.allclose(x, y))(fnp.ones(3), fnp.ones(3))

@@ -346,3 +346,48 @@ def test_vmap_concatenate_broadcasts_unbatched_operands():
     a, b = fnp.asarray(np.arange(12.).reshape(2, 3, 2)), fnp.asarray(np.arange(6.).reshape(2, 3))
     check_vmap(lambda a, b: fnp.concatenate([a, b, a], axis=0), (a, b), in_axes=(2, None))
     check_vmap(lambda a, b: fnp.stack([b, a[0]], axis=-1), (a, b), in_axes=(2, 0))
+
+
+# ----- array-API names and rot90 ---------------------------------------------------------------------
+
+
+def test_array_api_aliases_match_numpy():
+    x = np.arange(24.).reshape(2, 3, 4)
+    fx = fnp.asarray(x)
+    for axis in (0, 2, -1, None):
+        np.testing.assert_array_equal(fnp.concat([fx, fx], axis=axis), np.concat([x, x], axis=axis))
+    np.testing.assert_array_equal(fnp.permute_dims(fx, (2, 0, 1)), np.permute_dims(x, (2, 0, 1)))
+    np.testing.assert_array_equal(fnp.matrix_transpose(fx), np.matrix_transpose(x))
+    for axis in (0, 1, -1):
+        out, expected = fnp.unstack(fx, axis=axis), np.unstack(x, axis=axis)
+        assert isinstance(out, tuple) and len(out) == len(expected)
+        for o, e in zip(out, expected):
+            assert o.shape == e.shape
+            np.testing.assert_array_equal(o, e)
+    assert fnp.unstack(fnp.zeros((0, 2))) == ()
+    with pytest.raises(ShapeError, match="unstack"):
+        fnp.unstack(fnp.array(1.0))
+    with pytest.raises(ShapeError, match="matrix_transpose"):
+        fnp.matrix_transpose(fnp.ones(3))
+
+
+def test_unstack_and_rot90_gradients():
+    x = fnp.asarray(np.arange(12.).reshape(3, 4) / 7)
+    check_grads(lambda x: fnp.unstack(x, axis=1), (x,), order=2)
+    check_grads(lambda x: fnp.rot90(x, 3), (x,), order=2)
+    check_vmap(lambda x: fnp.rot90(x), (fnp.asarray(np.arange(24.).reshape(2, 3, 4)),))
+
+
+def test_rot90_matches_numpy():
+    x = np.arange(24).reshape(2, 3, 4)
+    for k in range(-5, 6):
+        for axes in [(0, 1), (1, 0), (2, 0), (-1, -2), (1, 2)]:
+            out, expected = fnp.rot90(fnp.asarray(x), k, axes), np.rot90(x, k, axes)
+            assert out.shape == expected.shape, (k, axes)
+            np.testing.assert_array_equal(out, expected)
+    with pytest.raises(ValueError, match="rot90"):
+        fnp.rot90(fnp.asarray(x), axes=(1, 1))
+    with pytest.raises(ValueError, match="rot90"):
+        fnp.rot90(fnp.asarray(x), axes=(0, 1, 2))
+    with pytest.raises(ShapeError, match="rot90"):
+        fnp.rot90(fnp.ones(3))

@@ -228,3 +228,29 @@ def test_unique_keeps_the_device():
     d = fnx.devices()[-1]
     out = fnp.unique(fnx.device_put(fnp.array([3, 1, 3]), d), return_counts=True)
     assert all(o.device == d for o in out)
+
+
+# ----- partition -----------------------------------------------------------------------------------
+
+
+def test_partition_is_a_valid_partition():
+    x = np.array([[3., 1., 4., 1., 5.], [9., 2., 6., 5., 3.], [5., 8., 9., 7., 0.], [2., 3., 8., 4., 6.]])
+    for kth in (0, 2, -1, (1, 3)):
+        for axis in (-1, 0, None):
+            out = np.asarray(fnp.partition(fnp.asarray(x), kth, axis=axis))
+            idx = np.asarray(fnp.argpartition(fnp.asarray(x), kth, axis=axis))
+            expected = np.partition(x, kth, axis=axis)
+            assert out.shape == expected.shape and idx.dtype == np.int64
+            for k in np.atleast_1d(kth):  # the k-th element is in place, smaller ones before, larger after
+                ax = -1 if axis is None else axis
+                kk = k % expected.shape[ax]
+                np.testing.assert_array_equal(np.take(out, kk, ax), np.take(expected, kk, ax))
+                assert np.all(np.take(out, range(kk), ax) <= np.expand_dims(np.take(out, kk, ax), ax))
+            flat = x.ravel() if axis is None else x
+            np.testing.assert_array_equal(np.take_along_axis(flat, idx, -1 if axis is None else axis), out)
+    with pytest.raises(ValueError, match="partition"):
+        fnp.partition(fnp.asarray(x), 4, axis=0)
+    with pytest.raises(ValueError, match="argpartition"):
+        fnp.argpartition(fnp.asarray(x), 1.5)
+    distinct = x + np.arange(20).reshape(4, 5) / 100  # no ties: sort is differentiable there
+    check_grads(lambda x: fnp.partition(x, 1), (fnp.asarray(distinct),), order=1)

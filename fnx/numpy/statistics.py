@@ -1,0 +1,210 @@
+"""Order statistics and covariances: median, quantile, percentile, cov, corrcoef.
+
+Quantiles read the sorted data at a fractional position ``q * (n - 1)`` and
+interpolate between its two neighbours. The sort carries the derivative back to
+where each value came from, and the interpolation weights are ordinary
+arithmetic, so quantiles differentiate in the data (and in ``q``). A slice with
+a NaN has a NaN quantile, as in NumPy. Covariances are means and one matrix
+product. Nothing here is a primitive.
+"""
+import numpy as np
+
+from ..core import dtypes
+from ..errors import ImmutableError, ShapeError
+from . import elementwise as el, reductions as red, shape as sh
+from ._base import asarray, is_traced, normalize_axes
+from .indexing import take
+from .linalg import matmul
+from .sorting import sort
+
+__all__ = ["median", "quantile", "percentile", "cov", "corrcoef"]
+
+_METHODS = ("linear", "lower", "higher", "nearest", "midpoint")
+
+
+def _no_out(opname, out):
+    if out is not None:
+        raise ImmutableError(f"{opname}: fnx arrays are immutable, so out= is not supported; use the returned array")
+
+
+def _quantile(opname, a, q, axis, method, keepdims):
+    if method not in _METHODS:
+        raise ValueError(f"{opname}: method {method!r} is not supported; use one of {', '.join(_METHODS)}")
+    x = asarray(a)
+    q = q if isinstance(q, (bool, int, float)) else asarray(q)
+    if not isinstance(q, (bool, int, float)) and q.dtype.kind == "c" or x.dtype.kind == "c":
+        raise dtypes.DTypeError(f"{opname}: complex input is not supported")
+    if not is_traced(q) and not np.all((np.asarray(q) >= 0) & (np.asarray(q) <= 1)):
+        raise ValueError(f"{opname}: quantiles must be in the range [0, 1], got {q!r}")
+    dt = dtypes.result_type(x, q)
+    if dt.kind not in "f":
+        dt = dtypes.float64
+    x, q = el.astype(x, dt), asarray(q, dt)
+    axes = normalize_axes(opname, axis, x.ndim)
+    if x.ndim and any(x.shape[i] == 0 for i in axes):
+        raise ShapeError(f"{opname}: cannot take a quantile over an empty axis of shape {x.shape}")
+    kept = [i for i in range(x.ndim) if i not in axes]
+    n = int(np.prod([x.shape[i] for i in axes]))
+    rows = sh.reshape(sh.transpose(x, kept + list(axes)), tuple(x.shape[i] for i in kept) + (n,))
+    ordered = sort(rows, axis=-1)
+
+    def at(index):  # the sorted values at integer positions ``index`` (shape q.shape), q's axes first
+        out = take(ordered, el.astype(index, dtypes.int64), axis=-1)
+        return sh.moveaxis(out, tuple(range(len(kept), out.ndim)), tuple(range(q.ndim)))
+
+    position = q * (n - 1)
+    below = el.floor(position)
+    above = el.minimum(below + 1, n - 1)
+    if method == "lower":
+        out = at(below)
+    elif method == "higher":
+        out = at(el.ceil(position))
+    elif method == "nearest":
+        out = at(el.round(position))  # halves to the even position, as NumPy
+    else:
+        lo, hi = at(below), at(above)
+        if method == "midpoint":
+            hi = at(el.ceil(position))
+            weight = 0.5 * el.astype(el.not_equal(position, below), dt)
+        else:
+            weight = position - below
+        out = lo + sh.reshape(weight, q.shape + (1,) * len(kept)) * (hi - lo)
+    out = el.where(red.any(el.isnan(rows), axis=-1), np.nan, out)
+    if keepdims:
+        out = sh.reshape(out, q.shape + tuple(1 if i in axes else d for i, d in enumerate(x.shape)))
+    return out
+
+
+def quantile(a, q, axis=None, out=None, overwrite_input=False, method="linear", keepdims=False, *, weights=None):
+    """The ``q``-th quantiles (``q`` in [0, 1], a number or an array) of ``a`` along ``axis``, as
+    ``numpy.quantile``.
+
+    ``method`` is ``'linear'`` (NumPy's default), ``'lower'``, ``'higher'``,
+    ``'nearest'`` or ``'midpoint'``. The result has ``q``'s axes first. Integer
+    input gives float64; a slice with a NaN gives NaN. Differentiable in ``a``
+    (through the sort) and in ``q`` (``'linear'``).
+
+    >>> import fnx.numpy as fnp
+    >>> fnp.quantile(fnp.array([[1., 2., 3., 4.], [4., 0., 8., 2.]]), 0.25, axis=1)
+    Array([1.75, 1.5 ], dtype=float32)
+    """
+    _no_out("quantile", out)
+    if weights is not None:
+        raise NotImplementedError("quantile: weights= is not supported")
+    return _quantile("quantile", a, q, axis, method, keepdims)
+
+
+def percentile(a, q, axis=None, out=None, overwrite_input=False, method="linear", keepdims=False, *, weights=None):
+    """:func:`quantile` with ``q`` in percent (0 to 100), as ``numpy.percentile``.
+
+    >>> import fnx.numpy as fnp
+    >>> fnp.percentile(fnp.array([1., 2., 3., 4., 5.]), [10., 50.])
+    Array([1.4, 3. ], dtype=float32)
+    """
+    _no_out("percentile", out)
+    if weights is not None:
+        raise NotImplementedError("percentile: weights= is not supported")
+    q = q / 100 if isinstance(q, (int, float)) and not isinstance(q, bool) else asarray(q)
+    if not isinstance(q, float):
+        q = el.true_divide(q, 100)
+    return _quantile("percentile", a, q, axis, method, keepdims)
+
+
+def median(a, axis=None, out=None, overwrite_input=False, keepdims=False):
+    """The median along ``axis`` (the mean of the two middle values for an even count), as ``numpy.median``.
+
+    Integer input gives float64; a slice with a NaN gives NaN. Differentiable.
+
+    >>> import fnx.numpy as fnp
+    >>> fnp.median(fnp.array([[3., 1., 2.], [4., 6., 5.]]), axis=1)
+    Array([2., 5.], dtype=float32)
+    """
+    _no_out("median", out)
+    return _quantile("median", a, 0.5, axis, "linear", keepdims)
+
+
+def _observations(opname, m, rowvar):
+    x = asarray(m)
+    if x.ndim > 2:
+        raise ShapeError(f"{opname}: expected a 1-d or 2-d array, got shape {x.shape}")
+    x = sh.atleast_2d(x)
+    return x if rowvar or x.shape[0] == 1 else sh.transpose(x)
+
+
+def cov(m, y=None, rowvar=True, bias=False, ddof=None, fweights=None, aweights=None, *, dtype=None):
+    """The covariance matrix of the variables in the rows of ``m`` (columns with ``rowvar=False``), and of
+    ``y``'s too, as ``numpy.cov``; one variable gives a 0-d array.
+
+    Normalised by ``N - 1`` (``N`` with ``bias=True``, ``N - ddof`` with
+    ``ddof``); ``fweights`` (integer repeat counts) and ``aweights`` weigh
+    the observations. The dtype is at least the default float (NumPy's is at
+    least float64): float32 data gives a float32 matrix. Differentiable in
+    ``m``, ``y`` and ``aweights``.
+
+    >>> import fnx.numpy as fnp
+    >>> fnp.cov(fnp.array([[0., 1., 2.], [2., 1., 0.]]))
+    Array([[ 1., -1.],
+           [-1.,  1.]], dtype=float32)
+    """
+    if ddof is not None and ddof != int(ddof):
+        raise ValueError(f"cov: ddof must be an integer, got {ddof!r}")
+    x = _observations("cov", m, rowvar)
+    if y is not None:
+        other = _observations("cov", y, rowvar)
+        if other.shape[1] != x.shape[1]:
+            raise ShapeError(f"cov: m and y hold {x.shape[1]} and {other.shape[1]} observations; they must agree")
+        x = sh.concatenate([x, other], axis=0)
+    dt = dtypes.canonical(dtype) if dtype is not None else dtypes.result_type(x, float)
+    x = el.astype(x, dt)
+    if ddof is None:
+        ddof = 0 if bias else 1
+    n = x.shape[1]
+    w = None
+    for name, weights in (("fweights", fweights), ("aweights", aweights)):
+        if weights is None:
+            continue
+        weights = asarray(weights)
+        if weights.shape != (n,):
+            raise ShapeError(f"cov: {name} must be 1-d of length {n} (one per observation), got shape {weights.shape}")
+        if name == "fweights" and weights.dtype.kind not in "biu":
+            raise dtypes.DTypeError(f"cov: fweights must be integers, got {weights.dtype}")
+        if not is_traced(weights) and np.any(np.asarray(weights) < 0):
+            raise ValueError(f"cov: {name} must be non-negative")
+        weights = el.astype(weights, dt)
+        w = weights if w is None else w * weights
+    if w is None:
+        mean = red.mean(x, axis=1, keepdims=True)
+        norm = max(n - ddof, 0)
+    else:
+        w_sum = red.sum(w)
+        mean = red.sum(x * w, axis=1, keepdims=True) / w_sum
+        if ddof == 0:
+            norm = w_sum
+        elif aweights is None:
+            norm = w_sum - ddof
+        else:
+            norm = w_sum - ddof * red.sum(w * el.astype(asarray(aweights), dt)) / w_sum
+        norm = el.maximum(norm, 0)
+    centred = x - mean
+    weighted = centred if w is None else centred * w
+    c = matmul(centred, el.conjugate(sh.transpose(weighted))) / norm
+    return sh.squeeze(c)
+
+
+def corrcoef(x, y=None, rowvar=True, *, dtype=None):
+    """The correlation coefficients of the variables in the rows of ``x`` (and ``y``), as ``numpy.corrcoef``:
+    :func:`cov` divided by the outer product of the standard deviations, real parts clipped to [-1, 1].
+
+    >>> import fnx.numpy as fnp
+    >>> fnp.corrcoef(fnp.array([[0., 1., 2.], [0., 2., 5.]], dtype="float64"))
+    Array([[1.        , 0.99339927],
+           [0.99339927, 1.        ]], dtype=float64)
+    """
+    c = cov(x, y, rowvar, dtype=dtype)
+    if c.ndim == 0:
+        return c / c
+    std = el.sqrt(el.real(sh.diagonal(c)))
+    c = c / std[:, None] / std[None, :]
+    if c.dtype.kind == "c":
+        return el.clip(el.real(c), -1, 1) + 1j * el.clip(el.imag(c), -1, 1)
+    return el.clip(c, -1, 1)
