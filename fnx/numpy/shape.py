@@ -154,16 +154,17 @@ def reshape(x, shape=None, order="C", *, newshape=None, copy=None):
         return x
     if any(d < -1 for d in shape) or shape.count(-1) > 1:
         raise ShapeError(f"reshape: cannot reshape an array of shape {x.shape} into {shape}")
+    size = math.prod(x.shape)
     if -1 in shape:
         known = 1
         for d in shape:
             if d != -1:
                 known *= d
-        if known == 0 or x.size % known:
+        if known == 0 or size % known:
             raise ShapeError(f"reshape: cannot reshape an array of shape {x.shape} into {shape}")
-        shape = tuple(x.size // known if d == -1 else d for d in shape)
-    if math.prod(shape) != x.size:
-        raise ShapeError(f"reshape: cannot reshape an array of shape {x.shape} (size {x.size}) into {shape}")
+        shape = tuple(size // known if d == -1 else d for d in shape)
+    if math.prod(shape) != size:
+        raise ShapeError(f"reshape: cannot reshape an array of shape {x.shape} (size {size}) into {shape}")
     if shape == x.shape:
         return x
     return reshape_p.bind(x, shape=shape)
