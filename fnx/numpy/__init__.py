@@ -9,7 +9,7 @@ from ..core.dtypes import (bool_, complex64, complex128, float16, float32, float
                            uint8, uint16, uint32, uint64)
 from ..core.array import Array as ndarray
 from . import creation, elementwise, indexing, reductions, shape, sorting, linalg, fft, windows
-from . import introspection, numerical, statistics
+from . import introspection, numerical, statistics, sets, editing
 from .creation import *  # noqa: F401,F403
 from .elementwise import *  # noqa: F401,F403
 from .indexing import *  # noqa: F401,F403
@@ -19,6 +19,8 @@ from .sorting import *  # noqa: F401,F403
 from .linalg import *  # noqa: F401,F403
 from .statistics import *  # noqa: F401,F403
 from .numerical import *  # noqa: F401,F403
+from .sets import *  # noqa: F401,F403
+from .editing import *  # noqa: F401,F403
 from .introspection import *  # noqa: F401,F403  (its shape() replaces the shape module as an attribute)
 from . import _methods  # noqa: F401  (attaches operators and methods to Array)
 
@@ -28,3 +30,6 @@ dtype, finfo, iinfo = _np.dtype, _np.finfo, _np.iinfo
 generic, number, integer, signedinteger, unsignedinteger, inexact, floating, complexfloating = (
     _np.generic, _np.number, _np.integer, _np.signedinteger, _np.unsignedinteger, _np.inexact, _np.floating,
     _np.complexfloating)
+# jax.numpy's scalar-type aliases (with fnx's 64-bit default integer, as JAX with x64).
+bool, double, single, int_, float_, cdouble, csingle, uint = (
+    bool_, float64, float32, int64, float64, complex128, complex64, uint64)

@@ -43,6 +43,7 @@ works on the last two axes, which is ``trace(x, axis1=-2, axis2=-1)`` here.
 """
 import functools
 import itertools
+import math
 import operator
 from collections import namedtuple
 
@@ -1284,6 +1285,230 @@ def matrix_norm(x, /, *, keepdims=False, ord="fro"):
     """Matrix norm over the last two axes, as ``numpy.linalg.matrix_norm``."""
     x = _matrix("matrix_norm", asarray(x))
     return _matrix_norm(x, ord, (x.ndim - 2, x.ndim - 1), keepdims)
+
+
+# ----- built from the above: rank, condition number, least squares, tensor solves --------------
+
+
+def matrix_rank(A, tol=None, hermitian=False, *, rtol=None):
+    """The number of singular values above a tolerance, as ``numpy.linalg.matrix_rank``.
+
+    ``tol`` is an absolute threshold; ``rtol`` a relative one (times the
+    largest singular value); by default ``S.max() * max(M, N) * eps``. A 1-d
+    (or 0-d) ``A`` has rank 1 unless all zero. Integer (int64) result; works
+    on stacks. ``hermitian`` is accepted; the general algorithm is used.
+
+    >>> import fnx.numpy as fnp
+    >>> fnp.linalg.matrix_rank(fnp.array([[1., 2.], [2., 4.]]))
+    Array(1, dtype=int64)
+    """
+    x = asarray(A)
+    if x.ndim < 2:
+        return el.astype(red.any(el.not_equal(x, 0)), dtypes.int64)
+    if tol is not None and rtol is not None:
+        raise ValueError("matrix_rank: give tol or rtol, not both")
+    (x,) = _promote(x, floating=True)
+    s = svdvals_p.bind(x)
+    top = _reduce("max", s, -1, keepdims=True) if s.shape[-1] else s
+    if tol is None:
+        scale = max(x.shape[-2:]) * np.finfo(x.dtype).eps if rtol is None else rtol
+        tol = top * asarray(scale, x.dtype)
+    else:
+        tol = sh.expand_dims(asarray(tol, x.dtype), -1)
+    return red.sum(el.astype(s > tol, dtypes.int64), axis=-1)
+
+
+def cond(x, p=None):
+    """The condition number of a matrix (or a stack) in norm ``p``, as ``numpy.linalg.cond``.
+
+    ``p`` None, 2 or -2 is the ratio of extreme singular values; 'fro', 'nuc',
+    1, -1, inf and -inf use ``norm(x, p) * norm(inv(x), p)`` (square input).
+    A singular matrix gives inf for the singular-value orders; for the others
+    the inverse raises ``LinAlgError`` (NumPy returns inf). Differentiable
+    where the matrix is regular.
+
+    >>> import fnx.numpy as fnp
+    >>> fnp.linalg.cond(fnp.array([[2., 0.], [0., 0.5]]))
+    Array(4., dtype=float32)
+    """
+    a = _matrix("cond", asarray(x))
+    if p in (None, 2, -2):
+        s = svdvals_p.bind(a)
+        first, last = sh.slice_axis(s, -1, 0, 1), sh.slice_axis(s, -1, s.shape[-1] - 1, s.shape[-1])
+        out = sh.squeeze(first / last if p != -2 else last / first, -1)
+    else:
+        a = _square("cond", a)
+        axes = (a.ndim - 2, a.ndim - 1)
+        out = _matrix_norm(a, p, axes, False) * _matrix_norm(inv_p.bind(a), p, axes, False)
+    return el.where(el.isnan(out) & ~red.any(el.isnan(a), axis=(-2, -1)), np.inf, out)
+
+
+LstsqResult = namedtuple("LstsqResult", ["x", "residuals", "rank", "singular_values"])
+
+
+def lstsq(a, b, rcond=None, *, numpy_resid=False):
+    """The least-squares solution ``x`` of ``a @ x = b`` and numpy's 4-tuple ``(x, residuals, rank, s)``.
+
+    As ``jax.numpy.linalg.lstsq``: singular values below ``rcond * s.max()`` are
+    treated as zero, with ``rcond`` defaulting to ``eps * max(M, N)``;
+    ``residuals`` (the squared 2-norm of each column of ``b - a @ x``) are
+    always returned, shape ``(K,)`` (``(1,)`` for 1-d ``b``). With
+    ``numpy_resid=True`` they are empty, as NumPy's, where the rank is below N
+    or M <= N (that needs a concrete ``a``). ``x`` is ``pinv(a) @ b``:
+    differentiable where the rank is locally constant. ``rank`` is int32, as NumPy's.
+
+    >>> import fnx.numpy as fnp
+    >>> x, resid, rank, s = fnp.linalg.lstsq(fnp.array([[1., 0.], [0., 2.], [0., 0.]]), fnp.array([1., 2., 3.]))
+    >>> x, resid, rank
+    (Array([1., 1.], dtype=float32), Array([9.], dtype=float32), Array(2, dtype=int32))
+    """
+    a, b = asarray(a), asarray(b)
+    if a.ndim != 2 or b.ndim not in (1, 2):
+        raise ShapeError(f"lstsq: a must be 2-d and b 1-d or 2-d, got shapes {a.shape} and {b.shape}")
+    if a.shape[0] != b.shape[0]:
+        raise ShapeError(f"lstsq: a of shape {a.shape} and b of shape {b.shape} differ in rows "
+                         f"({a.shape[0]} != {b.shape[0]})")
+    a, b = _promote(a, b, floating=True)
+    m, n = a.shape
+    if rcond is None or rcond < 0:  # numpy and jax: a negative rcond means machine precision
+        rcond = np.finfo(a.dtype).eps * max(m, n)
+    s = svdvals_p.bind(a)
+    b2 = sh.reshape(b, (m, 1)) if b.ndim == 1 else b
+    if m == 0 or n == 0:
+        x = creation.zeros((n, b2.shape[1]), dtype=a.dtype)
+        rank = asarray(0, dtypes.int32)
+    else:
+        x = _mm(pinv_p.bind(a, rcond=float(rcond)), b2)
+        cutoff = _reduce("max", s, -1, keepdims=True) * rcond
+        rank = el.astype(red.sum(el.astype(s > cutoff, dtypes.int32)), dtypes.int32)
+    r = b2 - _mm(a, x) if m and n else b2
+    resid = red.sum(r * r, axis=0)
+    if numpy_resid:
+        from .indexing import _concrete
+        if int(np.asarray(_concrete("lstsq", rank)._value)) < n or m <= n:
+            resid = creation.zeros((0,), dtype=a.dtype)
+    if b.ndim == 1:
+        x = sh.reshape(x, (n,))
+    return LstsqResult(x, resid, rank, s)
+
+
+def tensorinv(a, ind=2):
+    """The inverse of ``a`` under ``tensordot(., ., ind)``, as ``numpy.linalg.tensorinv``.
+
+    ``a.shape[:ind]`` and ``a.shape[ind:]`` must have equal products; the result
+    has shape ``a.shape[ind:] + a.shape[:ind]``. Differentiable.
+
+    >>> import fnx.numpy as fnp
+    >>> fnp.linalg.tensorinv(fnp.reshape(2. * fnp.eye(4), (4, 2, 2)), ind=1).shape
+    (2, 2, 4)
+    """
+    x = asarray(a)
+    ind = operator.index(ind)
+    if ind <= 0:
+        raise ValueError(f"tensorinv: ind must be a positive integer, got {ind}")
+    rows, cols = x.shape[:ind], x.shape[ind:]
+    if math.prod(rows) != math.prod(cols):
+        raise ShapeError(f"tensorinv: a of shape {x.shape} is not square under ind={ind}: "
+                         f"prod{rows} != prod{cols}")
+    return sh.reshape(inv(sh.reshape(x, (math.prod(rows), -1))), cols + rows)
+
+
+def tensorsolve(a, b, axes=None):
+    """The ``x`` with ``tensordot(a, x, x.ndim) == b``, as ``numpy.linalg.tensorsolve``.
+
+    ``axes`` names axes of ``a`` to move to the end first. Differentiable.
+
+    >>> import fnx.numpy as fnp
+    >>> fnp.linalg.tensorsolve(fnp.reshape(2. * fnp.eye(4), (2, 2, 4)), fnp.ones((2, 2))).shape
+    (4,)
+    """
+    x, y = asarray(a), asarray(b)
+    if axes is not None:
+        axes = [normalize_axis("tensorsolve", k, x.ndim) for k in np.atleast_1d(axes)]
+        rest = [k for k in range(x.ndim) if k not in axes]
+        x = sh.transpose(x, rest + axes)
+    sol = x.shape[y.ndim:]
+    n = math.prod(sol)
+    if math.prod(x.shape) != n * n or math.prod(y.shape) != n:
+        raise ShapeError(f"tensorsolve: a of shape {x.shape} and b of shape {y.shape} do not make a square "
+                         f"system: the solution's shape would be {sol} ({n} unknowns)")
+    return sh.reshape(solve(sh.reshape(x, (n, n)), sh.reshape(y, (n,))), sol)
+
+
+# ----- general eigenproblem (concrete input, no derivative) ---------------------------------------
+#
+# Not primitives: ``eig`` has no derivative here, so it is computed on the concrete value
+# (as ``unique`` is) and raises under every transform rather than return a silent zero.
+
+EigResult = namedtuple("EigResult", ["eigenvalues", "eigenvectors"])
+
+
+def _eig(opname, a, vectors):
+    from ..core.array import wrap
+    from ..core.backend import xp_of
+    from .indexing import _concrete
+    x = _square(opname, _concrete(opname, a), floating=True)
+    value = x._value
+    dt = np.result_type(value.dtype, np.complex64)
+    xp = xp_of(value)
+    if not vectors:
+        return wrap(xp.linalg.eigvals(value).astype(dt, copy=False), x.device)
+    w, v = xp.linalg.eig(value)
+    return EigResult(wrap(w.astype(dt, copy=False), x.device), wrap(v.astype(dt, copy=False), x.device))
+
+
+def eig(a):
+    """Eigenvalues and right eigenvectors of a square matrix (or a stack), as ``numpy.linalg.eig``.
+
+    As in JAX the results are always complex (complex64 for float32 input,
+    complex128 for float64), where NumPy returns real arrays when every
+    eigenvalue is real. Computed on the concrete value: not differentiable
+    (use :func:`eigh` for symmetric matrices), and under a transform it raises
+    ``TracerError``.
+
+    >>> import fnx.numpy as fnp
+    >>> fnp.linalg.eig(fnp.array([[2., 0.], [0., 3.]])).eigenvalues
+    Array([2.+0.j, 3.+0.j], dtype=complex64)
+    """
+    return _eig("eig", a, True)
+
+
+def eigvals(a):
+    """Eigenvalues of a square matrix (or a stack), always complex as in JAX; concrete input only, as :func:`eig`.
+
+    >>> import fnx.numpy as fnp
+    >>> fnp.linalg.eigvals(fnp.array([[0., -1.], [1., 0.]]))
+    Array([0.+1.j, 0.-1.j], dtype=complex64)
+    """
+    return _eig("eigvals", a, False)
+
+
+# ----- numpy.linalg's own versions of top-level functions -------------------------------------
+
+
+def diagonal(x, /, *, offset=0):
+    """The diagonals of the last two axes, as ``numpy.linalg.diagonal`` (``numpy.diagonal`` uses axes 0, 1).
+
+    >>> import fnx.numpy as fnp
+    >>> fnp.linalg.diagonal(fnp.reshape(fnp.arange(8), (2, 2, 2)))
+    Array([[0, 3],
+           [4, 7]], dtype=int64)
+    """
+    return sh.diagonal(x, offset=offset, axis1=-2, axis2=-1)
+
+
+def cross(x1, x2, /, *, axis=-1):
+    """The cross product of 3-vectors along ``axis``, as ``numpy.linalg.cross`` (both must have length 3).
+
+    >>> import fnx.numpy as fnp
+    >>> fnp.linalg.cross(fnp.array([1., 0., 0.]), fnp.array([0., 1., 0.]))
+    Array([0., 0., 1.], dtype=float32)
+    """
+    from .numerical import cross as _cross
+    a, b = asarray(x1), asarray(x2)
+    if a.ndim == 0 or b.ndim == 0 or a.shape[axis] != 3 or b.shape[axis] != 3:
+        raise ShapeError(f"cross: both operands need length 3 along axis {axis}, got shapes {a.shape} and {b.shape}")
+    return _cross(a, b, axis=axis)
 
 
 # The ``@`` operator.

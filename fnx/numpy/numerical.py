@@ -21,7 +21,8 @@ from .linalg import matmul
 from .sorting import argsort, searchsorted
 from .windows import patches
 
-__all__ = ["diff", "gradient", "cross", "interp", "polyval", "vander", "convolve", "correlate"]
+__all__ = ["diff", "gradient", "cross", "interp", "polyval", "vander", "convolve", "correlate", "trapezoid",
+           "ediff1d", "hamming", "hanning", "blackman", "bartlett"]
 
 
 def _along(x, axis, values):
@@ -324,3 +325,98 @@ def convolve(a, v, mode="full"):
     v = asarray(v)
     full, n, m = _correlate_full("convolve", a, sh.flip(v) if v.ndim == 1 else v, conjugate=False)
     return _mode_slice("convolve", full, n, m, mode, (min(n, m) - 1) // 2)
+
+
+# ----- integration and differences -----------------------------------------------------------------
+
+
+def trapezoid(y, x=None, dx=1.0, axis=-1):
+    """The integral of ``y`` along ``axis`` by the trapezoidal rule, as ``numpy.trapezoid``; ``x`` gives the
+    sample points (1-d, or shaped like ``y``), else they are ``dx`` apart. Differentiable in ``y`` and ``x``.
+
+    >>> import fnx.numpy as fnp
+    >>> fnp.trapezoid(fnp.array([1., 2., 3.]), dx=2.)
+    Array(8., dtype=float32)
+    """
+    from .reductions import sum as _sum
+    v = asarray(y)
+    if v.ndim == 0:
+        raise ShapeError("trapezoid: y must have at least one dimension")
+    axis = normalize_axis("trapezoid", axis, v.ndim)
+    if v.dtype.kind in "biu":
+        v = el.astype(v, dtypes.float64)
+    if x is None:
+        d = dx
+    else:
+        d = diff(asarray(x), axis=-1 if asarray(x).ndim == 1 else axis)
+        if d.ndim == 1:
+            d = _along(v, axis, d)
+    n = v.shape[axis]
+    mid = (sh.slice_axis(v, axis, 1, max(n, 1)) + sh.slice_axis(v, axis, 0, max(n - 1, 0))) * 0.5
+    return _sum(d * mid, axis=axis)
+
+
+def ediff1d(ary, to_end=None, to_begin=None):
+    """The differences of the flattened ``ary``, with ``to_begin``/``to_end`` joined on, as ``numpy.ediff1d``.
+
+    >>> import fnx.numpy as fnp
+    >>> fnp.ediff1d(fnp.array([1, 4, 9]), to_begin=0)
+    Array([0, 3, 5], dtype=int64)
+    """
+    x = sh.ravel(asarray(ary))
+    parts = [diff(x)] if x.shape[0] else [x]
+    if to_begin is not None:
+        parts.insert(0, el.astype(sh.ravel(asarray(to_begin)), x.dtype))
+    if to_end is not None:
+        parts.append(el.astype(sh.ravel(asarray(to_end)), x.dtype))
+    return sh.concatenate(parts)
+
+
+# ----- window functions ---------------------------------------------------------------------------
+
+
+def _window(opname, M):
+    M = operator.index(M)
+    from .creation import arange
+    return M, arange(max(M, 0), dtype=dtypes.float64)
+
+
+def _cosine_window(opname, M, coeffs):
+    M, n = _window(opname, M)
+    if M < 1:
+        return n
+    if M == 1:
+        return el.astype(n * 0 + 1, dtypes.float64)
+    phase = 2 * np.pi * n / (M - 1)
+    out = coeffs[0] + 0 * n
+    for k, c in enumerate(coeffs[1:], 1):
+        out = out + c * el.cos(k * phase)
+    return out
+
+
+def hamming(M):
+    """The Hamming window of ``M`` points (float64), as ``numpy.hamming``.
+
+    >>> import fnx.numpy as fnp
+    >>> fnp.hamming(3)
+    Array([0.08, 1.  , 0.08], dtype=float64)
+    """
+    return _cosine_window("hamming", M, (0.54, -0.46))
+
+
+def hanning(M):
+    """The Hann window of ``M`` points (float64), as ``numpy.hanning``."""
+    return _cosine_window("hanning", M, (0.5, -0.5))
+
+
+def blackman(M):
+    """The Blackman window of ``M`` points (float64), as ``numpy.blackman``."""
+    return _cosine_window("blackman", M, (0.42, -0.5, 0.08))
+
+
+def bartlett(M):
+    """The Bartlett (triangular) window of ``M`` points (float64), as ``numpy.bartlett``."""
+    M, n = _window("bartlett", M)
+    if M <= 1:
+        return el.astype(n * 0 + 1, dtypes.float64)
+    return 1 - el.abs(2 * n / (M - 1) - 1)

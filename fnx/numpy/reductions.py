@@ -33,7 +33,7 @@ from . import elementwise as el, shape as sh
 from ._base import asarray, linear_jvp, normalize_axes, normalize_axis, not_differentiable, same_shape
 
 __all__ = ["sum", "mean", "prod", "max", "min", "amax", "amin", "argmax", "argmin", "var", "std", "all", "any",
-           "cumsum", "cumprod", "nansum", "nanmean", "ptp", "average", "count_nonzero", "cumulative_sum",
+           "cumsum", "cumprod", "nansum", "nanmean", "nanprod", "nancumsum", "nancumprod", "ptp", "average", "count_nonzero", "cumulative_sum",
            "cumulative_prod", "nanmax", "nanmin", "nanargmax", "nanargmin", "nanvar", "nanstd", "allclose",
            "array_equal", "array_equiv"]
 
@@ -545,6 +545,40 @@ def nansum(a, axis=None, dtype=None, out=None, keepdims=False, initial=None, whe
     if x.dtype.kind in "fc":
         x = _select(_nan_mask(x), x, 0)
     return sum(x, axis, dtype, out, keepdims, initial, where)
+
+
+def nanprod(a, axis=None, dtype=None, out=None, keepdims=False, initial=None, where=None):
+    """:func:`prod` treating NaNs as one, as ``numpy.nanprod``; their gradient is zero.
+
+    >>> import fnx.numpy as fnp
+    >>> fnp.nanprod(fnp.array([2., fnp.nan, 3.]))
+    Array(6., dtype=float32)
+    """
+    x = asarray(a)
+    if x.dtype.kind in "fc":
+        x = _select(_nan_mask(x), x, 1)
+    return prod(x, axis, dtype, out, keepdims, initial, where)
+
+
+def nancumsum(a, axis=None, dtype=None, out=None):
+    """:func:`cumsum` treating NaNs as zero, as ``numpy.nancumsum``.
+
+    >>> import fnx.numpy as fnp
+    >>> fnp.nancumsum(fnp.array([1., fnp.nan, 3.]))
+    Array([1., 1., 4.], dtype=float32)
+    """
+    x = asarray(a)
+    if x.dtype.kind in "fc":
+        x = _select(_nan_mask(x), x, 0)
+    return cumsum(x, axis, dtype, out)
+
+
+def nancumprod(a, axis=None, dtype=None, out=None):
+    """:func:`cumprod` treating NaNs as one, as ``numpy.nancumprod``."""
+    x = asarray(a)
+    if x.dtype.kind in "fc":
+        x = _select(_nan_mask(x), x, 1)
+    return cumprod(x, axis, dtype, out)
 
 
 def nanmean(a, axis=None, dtype=None, out=None, keepdims=False, *, where=None):

@@ -186,17 +186,31 @@ def searchsorted(a, v, side="left", sorter=None):
     return searchsorted_p.bind(el.astype(a, dt), asarray(v, dt), side=side)
 
 
-def unique(ar, return_index=False, return_inverse=False, return_counts=False, axis=None, *, equal_nan=True):
+def unique(ar, return_index=False, return_inverse=False, return_counts=False, axis=None, *, equal_nan=True,
+           size=None, fill_value=None):
     """The sorted unique values of ``ar`` (and the optional index arrays), as ``numpy.unique``.
 
     The output's size depends on the values, so ``ar`` must be concrete: this
     works on plain arrays and under ``grad`` (the result is then a constant),
-    not under transforms without values. Not differentiable.
+    not under transforms without values. Not differentiable. ``size=`` (with
+    ``axis=None``), as in JAX, fixes the length, padding with ``fill_value``
+    (the smallest value by default); then it traces, and the values are
+    differentiable (see ``fnx.numpy.sets``).
 
     >>> import fnx.numpy as fnp
     >>> fnp.unique(fnp.array([3, 1, 3, 2]), return_counts=True)
     (Array([1, 2, 3], dtype=int64), Array([1, 1, 2], dtype=int64))
     """
+    if size is not None or fill_value is not None:
+        if axis is not None:
+            raise NotImplementedError("unique: size= and fill_value= need axis=None")
+        if size is None:
+            raise ValueError("unique: fill_value= needs size=")
+        from .sets import _unique
+        values, index, inverse, counts = _unique("unique", ar, size, fill_value, equal_nan)
+        out = (values,) + ((index(),) if return_index else ()) + ((inverse(),) if return_inverse else ()) + (
+            (counts(),) if return_counts else ())
+        return out if len(out) > 1 else values
     x = asarray(ar)
     value = x._concrete("unique")
     xp = backend.xp_of(value)
