@@ -26,9 +26,15 @@ Samples live on the key's device (put the key there with ``fnx.device_put``);
 parameters given as Python numbers, lists or numpy arrays are made there too,
 while fnx arrays must already be there, as fnx moves nothing silently.
 
-Samples are constants: no sampler is differentiable with respect to its key or
-its distribution parameters (``permutation`` and ``choice`` of an array are
-gathers, differentiable in the array). The default floating dtype is fnx's
+Samples are constants in their key. Most are constants in their distribution
+parameters too; the exceptions are reparameterised: ``lognormal`` (in ``sigma``),
+``pareto``, ``weibull_min``, ``triangular`` and ``multivariate_normal`` (in
+``mean`` and ``cov``) are smooth functions of their parameters and the draws,
+and differentiate as such, as in JAX. ``gamma`` and the samplers built on it
+(``loggamma``, ``chisquare``, ``t``, ``beta``, ``dirichlet``) lack JAX's implicit
+derivative in their shape parameters: differentiating through one raises an
+error (rather than giving a wrong zero). ``permutation
+and ``choice`` of an array are gathers, differentiable in the array. The default floating dtype is fnx's
 (float32 unless changed with ``fnx.set_default_dtype``).
 
 The streams, exactly. ``T(k, c)`` is Threefry-2x32 of key ``k = (k0, k1)`` and
@@ -60,6 +66,18 @@ with ``jax.random`` bit for bit, and normals to rounding.
   their relative accuracy) and the result kept strictly inside the bounds.
   ``bernoulli`` is ``uniform < p`` in ``p``'s float dtype; ``categorical`` is
   the arg-max of the logits plus ``gumbel(key, shape + (k,))``.
+* The other continuous samplers transform these: ``laplace`` ``-sign(s) log1p(-|s|)``
+  of ``s = 2 o - 1``, ``logistic`` ``logit(o)``, ``cauchy`` ``tan(pi (o - 1/2))``,
+  ``lognormal`` ``exp(sigma z)``, ``pareto`` ``exp(e / b)``, ``weibull_min``
+  ``scale e**(1/concentration)``, ``triangular`` the inverse distribution function;
+  ``gamma`` is Marsaglia and Tsang's rejection sampler in 24 rounds, each from
+  ``split(key, 25)[r]``, keeping the first accepted proposal (a draw of shape
+  below 1 is boosted with the last key), and ``beta``, ``dirichlet``,
+  ``chisquare`` and ``t`` are built from it; ``poisson`` inverts the distribution
+  function below rate 10 and runs Hoermann's PTRS rejection in 50 rounds above,
+  and ``binomial`` likewise (inversion where ``n min(p, 1 - p) < 10``, else
+  BTRS in 58 rounds).
+  The exact key derivations of these are not promised to stay fixed.
 * ``randint`` reads 64-bit words ``w`` and gives ``minval + floor(w * span / 2**64)``,
   ``span = maxval - minval`` (the high word of a 128-bit product; the bias is
   below ``span / 2**64``). ``permutation`` is the stable arg-sort of 64-bit
@@ -87,7 +105,9 @@ from .numpy._base import broadcast_shapes, is_traced, move_to_front, normalize_a
 
 __all__ = ["key", "PRNGKey", "split", "fold_in", "bits", "threefry2x32", "normal", "uniform", "bernoulli",
            "categorical", "randint", "permutation", "choice", "truncated_normal", "gumbel", "exponential",
-           "manual_seed", "next_key"]
+           "laplace", "logistic", "cauchy", "rademacher", "lognormal", "pareto", "weibull_min", "triangular",
+           "gamma", "loggamma", "chisquare", "t", "beta", "dirichlet", "multivariate_normal", "geometric", "poisson",
+           "binomial", "orthogonal", "generalized_normal", "ball", "manual_seed", "next_key"]
 
 _MASK32 = 0xFFFFFFFF
 
@@ -300,13 +320,14 @@ def _broadcasts(a, b):
     return True
 
 
-def _param(opname, key, name, value, shape, dt):
-    """A distribution parameter of dtype ``dt`` that broadcasts to ``shape``, as a constant."""
+def _param(opname, key, name, value, shape, dt, differentiable=False):
+    """A distribution parameter of dtype ``dt`` that broadcasts to ``shape``, as a constant unless
+    ``differentiable`` (location and scale parameters of reparameterised samplers)."""
     from .numpy import stop_gradient
     x = _on(key, value, dt)
     if not _broadcasts(x.shape, shape) or np.broadcast_shapes(x.shape, shape) != tuple(shape):
         raise ShapeError(f"{opname}: {name} of shape {x.shape} does not broadcast to shape {shape}")
-    return stop_gradient(x)
+    return x if differentiable else stop_gradient(x)
 
 
 def _concrete(*xs):
@@ -590,6 +611,584 @@ def choice(key, a, shape=(), replace=True, p=None, axis=0):
 def _order_by(scores):
     from .numpy import argsort, negative
     return argsort(negative(scores), stable=True)
+
+# ----- further distributions, as jax.random ----------------------------------------------------------------
+#
+# Each is a transformation of the draws above; none adds a primitive. Rejection samplers run a fixed number
+# of vectorised rounds, each with its own key, and keep the first accepted proposal, so they trace, jit and
+# vmap like straight-line code; the round counts make an unaccepted sample (which then keeps the last
+# proposal) rarer than 1e-30.
+
+
+def _dist(opname, key, shape, dtype, params, grads=()):
+    """Key, shape, dtype and parameters of a sampler with JAX's conventions: ``shape=None`` is the
+    parameters' broadcast shape, a given shape must be one they broadcast to. Parameters named in
+    ``grads`` keep their derivatives (location and scale, by reparameterisation); the others are constants."""
+    key, dt = _check_key(opname, key), _float_dtype(opname, dtype)
+    xs = {name: _on(key, value, dt) for name, value in params.items()}
+    shape = (broadcast_shapes(opname, *(x.shape for x in xs.values())) if shape is None
+             else _shape(opname, shape))
+    return key, shape, dt, [_param(opname, key, name, x, shape, dt, name in grads) for name, x in xs.items()]
+
+
+def _require(opname, what, x, ok):
+    """Refuses concrete parameter values where ``ok`` fails (traced ones give NaN or -1 instead, as in JAX)."""
+    values = _concrete(x)
+    if values is not None and not np.all(ok(values[0])):
+        raise ValueError(f"{opname}: {what}")
+
+
+def _work(dt):
+    """The dtype to compute in: float16 has too few bits for rejection tests and logs of small numbers."""
+    return dtypes.float32 if dt.itemsize < 4 else dt
+
+
+def _signed_int(opname, dtype):
+    dt = dtypes.canonical(dtype)
+    if dt.kind != "i":
+        raise DTypeError(f"{opname}: dtype must be a signed integer dtype, got {dt}")
+    return dt
+
+
+def laplace(key, shape=(), dtype=None):
+    """Standard Laplace samples, as ``jax.random.laplace``: ``-sign(s) log1p(-|s|)`` of ``s = 2 o - 1``.
+
+    >>> import fnx
+    >>> x = fnx.random.laplace(fnx.random.key(0), (3, 2)); x.shape, x.dtype
+    ((3, 2), dtype('float32'))
+    """
+    from .numpy import abs as fabs, log1p, sign
+    shape, dt = _shape("laplace", shape), _float_dtype("laplace", dtype)
+    s = _open_unit("laplace", key, shape, dt) * 2.0 - 1.0  # exact, symmetric, never 0 or +-1
+    return -sign(s) * log1p(-fabs(s))
+
+
+def logistic(key, shape=(), dtype=None):
+    """Standard logistic samples, as ``jax.random.logistic``: ``log(o / (1 - o))``.
+
+    >>> import fnx
+    >>> fnx.random.logistic(fnx.random.key(0), (4,), "float64").dtype
+    dtype('float64')
+    """
+    from .scipy.special import logit
+    shape, dt = _shape("logistic", shape), _float_dtype("logistic", dtype)
+    return logit(_open_unit("logistic", key, shape, dt))
+
+
+def cauchy(key, shape=(), dtype=None):
+    """Standard Cauchy samples, as ``jax.random.cauchy``: ``tan(pi (o - 1/2))``.
+
+    >>> import fnx
+    >>> fnx.random.cauchy(fnx.random.key(0), (2,)).shape
+    (2,)
+    """
+    from .numpy import tan
+    shape, dt = _shape("cauchy", shape), _float_dtype("cauchy", dtype)
+    return tan(math.pi * (_open_unit("cauchy", key, shape, dt) - 0.5))
+
+
+def rademacher(key, shape=(), dtype="int64"):
+    """-1 or 1 with equal probability, as ``jax.random.rademacher`` (from the top bit of each word).
+
+    >>> import fnx
+    >>> x = fnx.random.rademacher(fnx.random.key(0), (1000,))
+    >>> sorted(set(x.tolist())), x.dtype
+    ([-1, 1], dtype('int64'))
+    """
+    from .numpy import astype, right_shift
+    shape, dt = _shape("rademacher", shape), _signed_int("rademacher", dtype)
+    b = astype(right_shift(_random_bits("rademacher", key, shape, 32), 31), dt)
+    return b * 2 - 1
+
+
+def lognormal(key, sigma=1.0, shape=None, dtype=None):
+    """Log-normal samples ``exp(sigma z)``, as ``jax.random.lognormal``; differentiable in ``sigma``.
+
+    >>> import fnx
+    >>> x = fnx.random.lognormal(fnx.random.key(0), 0.5, (3,)); x.shape, bool((x > 0).all())
+    ((3,), True)
+    """
+    from .numpy import exp
+    key, shape, dt, (sigma,) = _dist("lognormal", key, shape, dtype, {"sigma": sigma}, grads=("sigma",))
+    return exp(sigma * normal(key, shape, dt))
+
+
+def pareto(key, b, shape=None, dtype=None):
+    """Pareto samples of shape ``b`` on ``[1, inf)``, ``exp(e / b)`` of exponentials ``e``, as
+    ``jax.random.pareto``; differentiable in ``b``.
+
+    >>> import fnx
+    >>> x = fnx.random.pareto(fnx.random.key(0), 3.0, (5,)); x.shape, bool((x >= 1).all())
+    ((5,), True)
+    """
+    from .numpy import exp
+    key, shape, dt, (b,) = _dist("pareto", key, shape, dtype, {"b": b}, grads=("b",))
+    _require("pareto", "b must be positive", b, lambda v: v > 0)
+    return exp(exponential(key, shape, dt) / b)
+
+
+def weibull_min(key, scale, concentration, shape=(), dtype=None):
+    """Weibull samples ``scale * e ** (1 / concentration)`` of exponentials ``e``, as
+    ``jax.random.weibull_min``; differentiable in both parameters.
+
+    As in JAX, ``shape`` broadcasts with the parameters' shapes; every entry of
+    the result is an independent draw.
+
+    >>> import fnx
+    >>> fnx.random.weibull_min(fnx.random.key(0), 2.0, fnx.numpy.ones((3, 1)), (4,)).shape
+    (3, 4)
+    """
+    from .numpy import power
+    dt = _float_dtype("weibull_min", dtype)
+    key = _check_key("weibull_min", key)
+    scale, concentration = _on(key, scale, dt), _on(key, concentration, dt)
+    shape = broadcast_shapes("weibull_min", _shape("weibull_min", shape), scale.shape, concentration.shape)
+    key, shape, dt, (scale, concentration) = _dist("weibull_min", key, shape, dt, {
+        "scale": scale, "concentration": concentration}, grads=("scale", "concentration"))
+    _require("weibull_min", "scale and concentration must be positive", scale, lambda v: v > 0)
+    _require("weibull_min", "scale and concentration must be positive", concentration, lambda v: v > 0)
+    return scale * power(exponential(key, shape, dt), 1.0 / concentration)
+
+
+def triangular(key, left, mode, right, shape=None, dtype=None):
+    """Triangular samples on ``[left, right]`` peaking at ``mode``, by inversion of the distribution
+    function, as ``jax.random.triangular``; differentiable in all three parameters.
+
+    >>> import fnx
+    >>> x = fnx.random.triangular(fnx.random.key(0), 0.0, 1.0, 3.0, (100,))
+    >>> x.shape, bool((x >= 0).all() and (x <= 3).all())
+    ((100,), True)
+    """
+    from .numpy import sqrt, where
+    key, shape, dt, (lo, mid, hi) = _dist("triangular", key, shape, dtype, {
+        "left": left, "mode": mode, "right": right}, grads=("left", "mode", "right"))
+    values = _concrete(lo, mid, hi)
+    if values is not None and not np.all((values[0] <= values[1]) & (values[1] <= values[2])
+                                         & (values[0] < values[2])):
+        raise ValueError("triangular: need left <= mode <= right and left < right everywhere")
+    u = _open_unit("triangular", key, shape, dt)
+    width = hi - lo
+    first = u < (mid - lo) / width
+    # each square root sees a harmless 1 where its branch is not taken, so no NaN reaches the gradient
+    below = lo + sqrt(where(first, u * width * (mid - lo), 1.0))
+    above = hi - sqrt(where(first, 1.0, (1.0 - u) * width * (hi - mid)))
+    return where(first, below, above)
+
+
+# Marsaglia and Tsang (2000) accept a proposal with probability >= 0.951 (at a = 1, higher above), so 24
+# independent rounds leave a sample unaccepted with probability below 0.049**24 < 1e-31.
+_GAMMA_ROUNDS = 24
+
+
+def _log_gamma(opname, key, a, shape, dt):
+    """Logarithms of standard gamma samples of shape ``a > 0`` (broadcast to ``shape``).
+
+    Marsaglia and Tsang's squeeze: ``d (1 + c x)**3`` for normal ``x``, ``d = a - 1/3``,
+    ``c = 1 / sqrt(9 d)``; shapes below 1 draw with ``a + 1`` and add ``log(u) / a``
+    (Marsaglia and Tsang's boost), kept in logs so that tiny samples do not underflow.
+    """
+    from .numpy import astype, broadcast_to, full, log, logical_and, logical_not, logical_or, sqrt, where, zeros
+    wt = _work(dt)
+    a = broadcast_to(astype(a, wt), shape)
+    valid = a > 0
+    small = logical_and(valid, a < 1)
+    a1 = where(valid, where(small, a + 1.0, a), 1.0)
+    d = a1 - 1.0 / 3.0
+    c = 1.0 / sqrt(9.0 * d)
+    keys = split(key, _GAMMA_ROUNDS + 1)
+    out, done = zeros(shape, wt, device=key.device), full(shape, False, device=key.device)
+    for r in range(_GAMMA_ROUNDS):
+        kx, ku = split(keys[r])
+        x = normal(kx, shape, wt)
+        v = (1.0 + c * x) ** 3
+        pos = v > 0
+        v = where(pos, v, 1.0)
+        logv = log(v)
+        ok = logical_and(pos, log(_open_unit(opname, ku, shape, wt)) < 0.5 * x * x + d - d * v + d * logv)
+        out = where(logical_and(ok, logical_not(done)) if r else ok, log(d) + logv, out)
+        done = logical_or(done, ok)
+    boost = log(_open_unit(opname, keys[_GAMMA_ROUNDS], shape, wt)) / where(small, a1 - 1.0, 1.0)
+    out = where(small, out + boost, out)
+    return astype(where(valid, out, np.nan), dt)
+
+
+def _no_derivative(opname, name, value):
+    """``value`` itself, refusing to be differentiated: the gamma family's samples do depend on their
+    shape parameters, and a zero derivative would be silently wrong."""
+    from .transforms.custom import custom_jvp
+    from .errors import TracerError
+
+    @custom_jvp
+    def guarded(v):
+        return v
+
+    @guarded.defjvp
+    def refuse(primals, tangents):
+        raise TracerError(f"{opname}: no derivative with respect to {name} (JAX's implicit gamma derivative is not "
+                          f"implemented); pass fnx.stop_gradient({name}) if its derivative is not wanted")
+    from .numpy.elementwise import stop_gradient_p
+    from .transforms.autodiff import ReverseTracer
+    if not is_traced(value) or (isinstance(value, ReverseTracer) and value.node is not None
+                                and value.node.prim is stop_gradient_p):  # the user's stop_gradient: a constant
+        return value
+    return guarded(value)
+
+
+def _shape_param(opname, key, shape, dtype, name, value):
+    # The guard, not a stop_gradient, stands between the parameter and the samples: a derivative reaching it raises.
+    value = _no_derivative(opname, name, value)
+    key, shape, dt, (a,) = _dist(opname, key, shape, dtype, {name: value}, grads=(name,))
+    _require(opname, f"{name} must be positive", a, lambda v: v > 0)
+    return key, shape, dt, a
+
+
+def loggamma(key, a, shape=None, dtype=None):
+    """Logarithms of gamma samples of shape ``a``, as ``jax.random.loggamma``: accurate where ``a`` is
+    so small that the samples themselves underflow. Not differentiable in ``a`` (see ``gamma``).
+
+    >>> import fnx
+    >>> fnx.random.loggamma(fnx.random.key(0), fnx.numpy.asarray([0.01, 1.0, 50.0])).shape
+    (3,)
+    """
+    key, shape, dt, a = _shape_param("loggamma", key, shape, dtype, "a", a)
+    return _log_gamma("loggamma", key, a, shape, dt)
+
+
+def gamma(key, a, shape=None, dtype=None):
+    """Gamma samples of shape ``a`` and scale 1, as ``jax.random.gamma`` (Marsaglia and Tsang's
+    rejection sampler, in fixed vectorised rounds).
+
+    JAX's implicit derivative in ``a`` is not implemented: differentiating through ``a``
+    raises a TracerError (wrap it in ``fnx.stop_gradient`` when its derivative is not wanted).
+
+    >>> import fnx
+    >>> x = fnx.random.gamma(fnx.random.key(0), 2.5, (2, 3)); x.shape, x.dtype
+    ((2, 3), dtype('float32'))
+    """
+    from .numpy import exp
+    key, shape, dt, a = _shape_param("gamma", key, shape, dtype, "a", a)
+    return exp(_log_gamma("gamma", key, a, shape, dt))
+
+
+def chisquare(key, df, shape=None, dtype=None):
+    """Chi-square samples with ``df`` degrees of freedom, ``2 gamma(df / 2)``, as ``jax.random.chisquare``;
+    not differentiable in ``df`` (see ``gamma``).
+
+    >>> import fnx
+    >>> fnx.random.chisquare(fnx.random.key(0), 3.0, (4,)).shape
+    (4,)
+    """
+    from .numpy import exp
+    key, shape, dt, df = _shape_param("chisquare", key, shape, dtype, "df", df)
+    return 2.0 * exp(_log_gamma("chisquare", key, df / 2.0, shape, dt))
+
+
+def t(key, df, shape=None, dtype=None):
+    """Student's t samples with ``df`` degrees of freedom, ``z / sqrt(chi2 / df)``, as ``jax.random.t``;
+    not differentiable in ``df`` (see ``gamma``).
+
+    >>> import fnx
+    >>> fnx.random.t(fnx.random.key(0), 5.0, (2, 2), "float64").dtype
+    dtype('float64')
+    """
+    from .numpy import exp, log
+    key, shape, dt, df = _shape_param("t", key, shape, dtype, "df", df)
+    kz, kg = split(key)
+    half = df / 2.0  # chi2 / df = gamma(df / 2) / (df / 2), taken in logs for small df
+    return normal(kz, shape, dt) * exp(0.5 * (log(half) - _log_gamma("t", kg, half, shape, dt)))
+
+
+def beta(key, a, b, shape=None, dtype=None):
+    """Beta samples ``x / (x + y)`` of gamma samples ``x ~ G(a)``, ``y ~ G(b)``, as ``jax.random.beta``
+    (in logs, so small ``a`` and ``b`` keep their mass near 0 and 1); not differentiable in ``a`` and ``b`` (see ``gamma``).
+
+    >>> import fnx
+    >>> x = fnx.random.beta(fnx.random.key(0), 2.0, fnx.numpy.ones(3)); x.shape
+    (3,)
+    """
+    from .numpy import exp, logaddexp
+    a, b = _no_derivative("beta", "a", a), _no_derivative("beta", "b", b)
+    key, shape, dt, (a, b) = _dist("beta", key, shape, dtype, {"a": a, "b": b}, grads=("a", "b"))
+    _require("beta", "a and b must be positive", a, lambda v: v > 0)
+    _require("beta", "a and b must be positive", b, lambda v: v > 0)
+    ka, kb = split(key)
+    la, lb = _log_gamma("beta", ka, a, shape, dt), _log_gamma("beta", kb, b, shape, dt)
+    return exp(la - logaddexp(la, lb))
+
+
+def dirichlet(key, alpha, shape=None, dtype=None):
+    """Dirichlet samples, as ``jax.random.dirichlet``: normalised gamma samples of shapes ``alpha``
+    (last axis), in logs; not differentiable in ``alpha`` (see ``gamma``).
+
+    ``shape`` is the batch shape (``alpha``'s without its last axis by default);
+    the result has shape ``shape + alpha.shape[-1:]``.
+
+    >>> import fnx
+    >>> x = fnx.random.dirichlet(fnx.random.key(0), fnx.numpy.ones(4), (2,))
+    >>> x.shape, bool(abs(x.sum(-1) - 1).max() < 1e-5)
+    ((2, 4), True)
+    """
+    from .numpy import exp
+    from .scipy.special import logsumexp
+    key, dt = _check_key("dirichlet", key), _float_dtype("dirichlet", dtype)
+    alpha = _on(key, _no_derivative("dirichlet", "alpha", alpha), dt)
+    if alpha.ndim == 0:
+        raise ShapeError("dirichlet: alpha must have at least one dimension (the categories), got a scalar")
+    shape = alpha.shape[:-1] if shape is None else _shape("dirichlet", shape)
+    full = tuple(shape) + alpha.shape[-1:]
+    if not _broadcasts(alpha.shape, full) or np.broadcast_shapes(alpha.shape, full) != full:
+        raise ShapeError(f"dirichlet: alpha of shape {alpha.shape} does not broadcast to the batch shape "
+                         f"{tuple(shape)} plus its last axis")
+    alpha = _param("dirichlet", key, "alpha", alpha, full, dt, differentiable=True)  # guarded above
+    _require("dirichlet", "alpha must be positive", alpha, lambda v: v > 0)
+    lg = _log_gamma("dirichlet", key, alpha, full, dt)
+    return exp(lg - logsumexp(lg, axis=-1, keepdims=True))
+
+
+def multivariate_normal(key, mean, cov, shape=None, dtype=None, method="cholesky"):
+    """Multivariate normal samples ``mean + L z``, ``L L^T = cov``, as ``jax.random.multivariate_normal``;
+    differentiable in ``mean`` and ``cov``.
+
+    ``mean`` has shape ``(..., n)`` and ``cov`` ``(..., n, n)``; ``shape`` is the
+    batch shape (their broadcast batch shape by default) and the result has shape
+    ``shape + (n,)``. ``method`` factors ``cov`` by ``"cholesky"`` (positive
+    definite), ``"eigh"`` or ``"svd"`` (also semi-definite).
+
+    >>> import fnx
+    >>> fnx.random.multivariate_normal(fnx.random.key(0), fnx.numpy.zeros(3), fnx.numpy.eye(3), (5,)).shape
+    (5, 3)
+    """
+    from .numpy import expand_dims, matmul, maximum, sqrt, squeeze
+    from .numpy.linalg import cholesky, eigh, svd
+    if method not in ("cholesky", "eigh", "svd"):
+        raise ValueError(f"multivariate_normal: method must be 'cholesky', 'eigh' or 'svd', got {method!r}")
+    key, dt = _check_key("multivariate_normal", key), _float_dtype("multivariate_normal", dtype)
+    mean, cov = _on(key, mean, dt), _on(key, cov, dt)
+    if mean.ndim < 1 or cov.ndim < 2 or cov.shape[-2:] != mean.shape[-1:] * 2:
+        raise ShapeError(f"multivariate_normal: mean must have shape (..., n) and cov (..., n, n), got "
+                         f"{mean.shape} and {cov.shape}")
+    n = mean.shape[-1]
+    batch = broadcast_shapes("multivariate_normal", mean.shape[:-1], cov.shape[:-2])
+    shape = batch if shape is None else _shape("multivariate_normal", shape)
+    if not _broadcasts(batch, shape) or np.broadcast_shapes(batch, shape) != tuple(shape):
+        raise ShapeError(f"multivariate_normal: the batch shapes {mean.shape[:-1]} of mean and {cov.shape[:-2]} "
+                         f"of cov do not broadcast to shape {tuple(shape)}")
+    if method == "cholesky":
+        factor = cholesky(cov)
+    elif method == "eigh":
+        w, v = eigh(cov)
+        factor = v * expand_dims(sqrt(maximum(w, 0.0)), -2)
+    else:
+        u, s, _ = svd(cov)
+        factor = u * expand_dims(sqrt(s), -2)
+    z = normal(key, tuple(shape) + (n,), dt)
+    return mean + squeeze(matmul(factor, expand_dims(z, -1)), -1)
+
+
+def geometric(key, p, shape=None, dtype="int64"):
+    """The number of Bernoulli(``p``) trials up to the first success (1, 2, ...), as
+    ``jax.random.geometric``: ``1 + floor(log1p(-u) / log1p(-p))``.
+
+    >>> import fnx
+    >>> x = fnx.random.geometric(fnx.random.key(0), 0.5, (100,)); x.dtype, int(x.min())
+    (dtype('int64'), 1)
+    """
+    from .numpy import astype, floor, log1p, minimum, where
+    out_dt = _signed_int("geometric", dtype)
+    key, shape, dt, (p,) = _dist("geometric", key, shape, dtypes.float64, {"p": p})
+    _require("geometric", "p must lie in (0, 1]", p, lambda v: (v > 0) & (v <= 1))
+    k = 1.0 + floor(log1p(-_unit("geometric", key, shape, dt)) / log1p(-where(p < 1, p, 0.5)))
+    top = float(np.nextafter(float(np.iinfo(out_dt).max), 0.0))  # tiny p would overflow the integers
+    return astype(where(p < 1, minimum(k, top), where(p == 1, 1.0, -1.0)), out_dt)
+
+
+# Poisson: below _POISSON_SPLIT, inversion against the first _POISSON_TERMS terms of the distribution
+# function; the mass beyond them is below e**-lam (e lam / N)**N < 1e-33 (Chernoff). Above, Hoermann's
+# transformed rejection (PTRS, 1993) accepts with probability >= 0.75 (measured at lam = 10, rising with
+# lam), so 50 rounds leave a sample unaccepted with probability below 0.25**50 < 1e-30.
+_POISSON_SPLIT, _POISSON_TERMS, _POISSON_ROUNDS = 10.0, 70, 50
+
+
+def poisson(key, lam, shape=None, dtype="int64"):
+    """Poisson samples of rate ``lam``, as ``jax.random.poisson``: by inversion for ``lam < 10``, else by
+    Hoermann's transformed rejection (PTRS) in fixed vectorised rounds.
+
+    >>> import fnx
+    >>> x = fnx.random.poisson(fnx.random.key(0), fnx.numpy.asarray([0.5, 30.0])); x.shape, x.dtype
+    ((2,), dtype('int64'))
+    """
+    from .numpy import abs as fabs, astype, exp, floor, full, log, logical_and, logical_not, logical_or, sqrt, where
+    from .numpy import zeros
+    from .scipy.special import gammaln
+    out_dt = _signed_int("poisson", dtype)
+    key, shape, dt, (lam,) = _dist("poisson", key, shape, dtypes.float64, {"lam": lam})
+    _require("poisson", "lam must be non-negative", lam, lambda v: v >= 0)
+    k_inv, k_rej = split(key)
+    # inversion: the number of terms of the distribution function at or below u
+    small = where(lam < _POISSON_SPLIT, lam, 0.0)
+    u = _unit("poisson", k_inv, shape, dt)
+    term = exp(-small)
+    cdf, count = term, zeros(shape, dt, device=key.device)
+    for i in range(1, _POISSON_TERMS):
+        count = count + astype(cdf <= u, dt)
+        term = term * small / i
+        cdf = cdf + term
+    # transformed rejection
+    big = where(lam < _POISSON_SPLIT, _POISSON_SPLIT, lam)
+    log_lam = log(big)
+    b = 0.931 + 2.53 * sqrt(big)
+    a = -0.059 + 0.02483 * b
+    log_inv_alpha = log(1.1239 + 1.1328 / (b - 3.4))
+    v_r = 0.9277 - 3.6224 / (b - 2.0)
+    keys = split(k_rej, _POISSON_ROUNDS)
+    out, done = zeros(shape, dt, device=key.device), full(shape, False, device=key.device)
+    for r in range(_POISSON_ROUNDS):
+        ku, kv = split(keys[r])
+        uu = _open_unit("poisson", ku, shape, dt) - 0.5
+        v = _open_unit("poisson", kv, shape, dt)
+        us = 0.5 - fabs(uu)
+        k = floor((2.0 * a / us + b) * uu + big + 0.43)
+        kk = where(k < 0, 0.0, k)
+        ok = logical_or(logical_and(us >= 0.07, v <= v_r), logical_and(
+            logical_and(k >= 0, logical_or(us >= 0.013, v <= us)),
+            log(v) + log_inv_alpha - log(a / (us * us) + b) <= -big + kk * log_lam - gammaln(kk + 1.0)))
+        out = where(logical_and(ok, logical_not(done)), kk, out)
+        done = logical_or(done, ok)
+    x = where(lam < _POISSON_SPLIT, count, out)
+    return astype(where(lam >= 0, x, -1.0), out_dt)
+
+
+# Binomial: with q = min(p, 1 - p), inversion when n q < 10 (the mass beyond _POISSON_TERMS terms is below
+# the same Chernoff bound, 1e-33), else Hoermann's BTRS (1993), which accepts with probability >= 0.7
+# (measured at its worst, n = 20, q = 1/2), so 58 rounds leave a sample unaccepted with probability below
+# 0.3**58 < 1e-30.
+_BINOMIAL_ROUNDS = 58
+
+
+def binomial(key, n, p, shape=None, dtype=None):
+    """Binomial samples, the number of successes in ``n`` trials of probability ``p``, as
+    ``jax.random.binomial`` (floats, as in JAX): by inversion where ``n min(p, 1-p) < 10``, else by
+    Hoermann's transformed rejection (BTRS) in fixed vectorised rounds.
+
+    >>> import fnx
+    >>> x = fnx.random.binomial(fnx.random.key(0), 10, fnx.numpy.asarray([0.0, 0.5, 1.0])); x.tolist()[::2], x.dtype
+    ([0.0, 10.0], dtype('float32'))
+    """
+    from .numpy import abs as fabs, astype, exp, floor, full, log, log1p, logical_and, logical_not, logical_or
+    from .numpy import minimum, sqrt, where, zeros
+    from .scipy.special import gammaln
+    out_dt = _float_dtype("binomial", dtype)
+    key, shape, dt, (n, p) = _dist("binomial", key, shape, dtypes.float64, {"n": n, "p": p})
+    _require("binomial", "n must be a non-negative integer", n, lambda v: (v >= 0) & (v == np.floor(v)))
+    _require("binomial", "p must lie in [0, 1]", p, lambda v: (v >= 0) & (v <= 1))
+    n = floor(n)
+    flip = p > 0.5
+    q = where(flip, 1.0 - p, p)
+    inverse = n * q < 10.0
+    k_inv, k_rej = split(key)
+    # inversion: the number of terms of the distribution function at or below u
+    qs = where(inverse, q, 0.0)
+    ns = where(inverse, n, 0.0)
+    ratio = qs / (1.0 - qs)
+    term = exp(ns * log1p(-qs))
+    u = _unit("binomial", k_inv, shape, dt)
+    cdf, count = term, zeros(shape, dt, device=key.device)
+    for i in range(1, _POISSON_TERMS):
+        count = count + astype(cdf <= u, dt)
+        term = term * ratio * (ns - (i - 1)) / i
+        cdf = cdf + term
+    count = minimum(count, ns)
+    # transformed rejection
+    nb, qb = where(inverse, 20.0, n), where(inverse, 0.5, q)
+    spq = sqrt(nb * qb * (1.0 - qb))
+    b = 1.15 + 2.53 * spq
+    a = -0.0873 + 0.0248 * b + 0.01 * qb
+    c = nb * qb + 0.5
+    log_alpha = log((2.83 + 5.1 / b) * spq)
+    v_r = 0.92 - 4.2 / b
+    m = floor((nb + 1.0) * qb)
+    log_r = log(qb / (1.0 - qb))
+    log_fm = -gammaln(m + 1.0) - gammaln(nb - m + 1.0)
+    keys = split(k_rej, _BINOMIAL_ROUNDS)
+    out, done = zeros(shape, dt, device=key.device), full(shape, False, device=key.device)
+    for r in range(_BINOMIAL_ROUNDS):
+        ku, kv = split(keys[r])
+        uu = _open_unit("binomial", ku, shape, dt) - 0.5
+        v = _open_unit("binomial", kv, shape, dt)
+        us = 0.5 - fabs(uu)
+        k = floor((2.0 * a / us + b) * uu + c)
+        inside = logical_and(k >= 0, k <= nb)
+        kk = where(inside, k, 0.0)
+        log_h = -gammaln(kk + 1.0) - gammaln(nb - kk + 1.0) - log_fm + (kk - m) * log_r  # log f(k) / f(m)
+        ok = logical_or(logical_and(us >= 0.07, v <= v_r),
+                        logical_and(inside, log(v) + log_alpha - log(a / (us * us) + b) <= log_h))
+        out = where(logical_and(ok, logical_not(done)), kk, out)
+        done = logical_or(done, ok)
+    x = where(inverse, count, out)
+    x = where(flip, n - x, x)
+    valid = logical_and(logical_and(n >= 0, p >= 0), p <= 1)
+    return astype(where(valid, x, np.nan), out_dt)
+
+
+def orthogonal(key, n, shape=(), dtype=None, m=None):
+    """Matrices with orthonormal columns (or rows, when ``n < m``) of shape ``shape + (n, m)`` (``m``
+    defaults to ``n``), Haar distributed, as ``jax.random.orthogonal``: the sign-corrected ``Q`` of
+    the QR factorisation of a normal matrix.
+
+    >>> import fnx
+    >>> q = fnx.random.orthogonal(fnx.random.key(0), 3, (2,), "float64")
+    >>> q.shape, bool(abs(q[0] @ q[0].T - fnx.numpy.eye(3)).max() < 1e-12)
+    ((2, 3, 3), True)
+    """
+    from .numpy import diagonal, expand_dims, sign, swapaxes
+    from .numpy.linalg import qr
+    n = _count("orthogonal", n, "n")
+    m = n if m is None else _count("orthogonal", m, "m")
+    shape, dt = _shape("orthogonal", shape), _float_dtype("orthogonal", dtype)
+    z = normal(key, shape + (max(n, m), min(n, m)), dt)
+    q, r = qr(z)
+    q = q * expand_dims(sign(diagonal(r, 0, -2, -1)), -2)
+    return swapaxes(q, -2, -1) if n < m else q
+
+
+def generalized_normal(key, p, shape=(), dtype=None):
+    """Generalized normal samples, density proportional to ``exp(-|x|**p)``, as
+    ``jax.random.generalized_normal``: a random sign times ``gamma(1/p) ** (1/p)``.
+
+    >>> import fnx
+    >>> fnx.random.generalized_normal(fnx.random.key(0), 1.5, (3,)).shape
+    (3,)
+    """
+    from .numpy import astype, exp
+    shape, dt = _shape("generalized_normal", shape), _float_dtype("generalized_normal", dtype)
+    if not isinstance(p, (int, float, np.integer, np.floating)) or isinstance(p, bool) or not p > 0:
+        raise ValueError(f"generalized_normal: p must be a positive number, got {p!r}")
+    key = _check_key("generalized_normal", key)
+    kg, ks = split(key)
+    g = exp(_log_gamma("generalized_normal", kg, _on(key, 1.0 / p, dt), shape, dt) / p)
+    return astype(rademacher(ks, shape), dt) * g
+
+
+def ball(key, d, p=2, shape=(), dtype=None):
+    """Points uniform in the unit ``p``-norm ball of dimension ``d``, shape ``shape + (d,)``, as
+    ``jax.random.ball`` (Barthe, Guedon, Mendelson and Naor: generalized normals over their norm
+    to the ``p`` plus an exponential).
+
+    >>> import fnx
+    >>> x = fnx.random.ball(fnx.random.key(0), 3, shape=(100,))
+    >>> x.shape, bool(((x ** 2).sum(-1) <= 1).all())
+    ((100, 3), True)
+    """
+    from .numpy import abs as fabs, expand_dims, power, sum as fsum
+    d = _count("ball", d, "d")
+    shape, dt = _shape("ball", shape), _float_dtype("ball", dtype)
+    if not isinstance(p, (int, float, np.integer, np.floating)) or isinstance(p, bool) or not p > 0:
+        raise ValueError(f"ball: p must be a positive number, got {p!r}")
+    key = _check_key("ball", key)
+    kg, ke = split(key)
+    g = generalized_normal(kg, p, shape + (d,), dt)
+    e = exponential(ke, shape, dt)
+    return g / expand_dims(power(fsum(power(fabs(g), p), axis=-1) + e, 1.0 / p), -1)
 
 # ----- the global key source ----------------------------------------------------------------------------
 
