@@ -112,7 +112,8 @@ def _unique(opname, ar, size, fill_value, equal_nan=True):
 def unique_values(x, /, *, size=None, fill_value=None):
     """The sorted unique values of ``x`` (flattened), as ``jax.numpy.unique_values``.
 
-    NumPy 2.3+ may return them unsorted; fnx sorts, as JAX. ``size`` fixes the
+    As in the Array API (and NumPy and JAX), every NaN is a value of its own. NumPy
+    2.3+ may return the values unsorted; fnx sorts, as JAX. ``size`` fixes the
     length (padded with ``fill_value``, by default the smallest value), which
     makes it traceable.
 
@@ -120,7 +121,7 @@ def unique_values(x, /, *, size=None, fill_value=None):
     >>> fnp.unique_values(fnp.array([3, 1, 3, 2])), fnp.unique_values(fnp.array([2, 2]), size=3, fill_value=-1)
     (Array([1, 2, 3], dtype=int64), Array([ 2, -1, -1], dtype=int64))
     """
-    return _unique("unique_values", x, size, fill_value)[0]
+    return _unique("unique_values", x, size, fill_value, equal_nan=False)[0]
 
 
 def unique_counts(x, /, *, size=None, fill_value=None):
@@ -130,7 +131,7 @@ def unique_counts(x, /, *, size=None, fill_value=None):
     >>> fnp.unique_counts(fnp.array([3, 1, 3])).counts
     Array([1, 2], dtype=int64)
     """
-    values, _, _, counts = _unique("unique_counts", x, size, fill_value)
+    values, _, _, counts = _unique("unique_counts", x, size, fill_value, equal_nan=False)
     return UniqueCountsResult(values, counts())
 
 
@@ -142,7 +143,7 @@ def unique_inverse(x, /, *, size=None, fill_value=None):
     Array([[2, 0],
            [2, 1]], dtype=int64)
     """
-    values, _, inverse, _ = _unique("unique_inverse", x, size, fill_value)
+    values, _, inverse, _ = _unique("unique_inverse", x, size, fill_value, equal_nan=False)
     return UniqueInverseResult(values, inverse())
 
 
@@ -153,7 +154,7 @@ def unique_all(x, /, *, size=None, fill_value=None):
     >>> fnp.unique_all(fnp.array([3, 1, 3])).indices
     Array([1, 0], dtype=int64)
     """
-    values, indices, inverse, counts = _unique("unique_all", x, size, fill_value)
+    values, indices, inverse, counts = _unique("unique_all", x, size, fill_value, equal_nan=False)
     return UniqueAllResult(values, indices(), inverse(), counts())
 
 
