@@ -167,7 +167,7 @@ def test_device_argument():
 @given(start=st.integers(-10, 10), stop=st.one_of(st.none(), st.integers(-10, 10)),
        step=st.integers(-3, 3).filter(bool))
 def test_arange_ints(start, stop, step):
-    same(fnp.arange(start, stop, step), np.arange(start, stop, step) if stop is not None else np.arange(start))
+    same(fnp.arange(start, stop, step), np.arange(start, stop, step))  # stop=None: start is the stop, step kept
 
 
 @given(start=st.floats(-5, 5), stop=st.floats(-5, 5), step=st.floats(0.1, 2).map(lambda s: round(s, 2)),
