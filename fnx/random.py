@@ -775,6 +775,19 @@ def triangular(key, left, mode, right, shape=None, dtype=None):
     return where(first, below, above)
 
 
+def _first_accepted(keys, rounds, shape, dt, propose):
+    """The first accepted proposal of ``rounds`` rejection rounds, one per key of ``keys``:
+    ``propose(key) -> (value, accepted)``. A fixed number of rounds, rather than a loop until every
+    sample is accepted, keeps the samplers traceable under jit and vmap."""
+    from .numpy import full, logical_and, logical_not, logical_or, where, zeros
+    out, done = zeros(shape, dt, device=keys.device), full(shape, False, device=keys.device)
+    for r in range(rounds):
+        value, ok = propose(keys[r])
+        out = where(logical_and(ok, logical_not(done)), value, out)
+        done = logical_or(done, ok)
+    return out
+
+
 # Marsaglia and Tsang (2000) accept a proposal with probability >= 0.951 (at a = 1, higher above), so 24
 # independent rounds leave a sample unaccepted with probability below 0.049**24 < 1e-31.
 _GAMMA_ROUNDS = 24
@@ -787,7 +800,7 @@ def _log_gamma(opname, key, a, shape, dt):
     ``c = 1 / sqrt(9 d)``; shapes below 1 draw with ``a + 1`` and add ``log(u) / a``
     (Marsaglia and Tsang's boost), kept in logs so that tiny samples do not underflow.
     """
-    from .numpy import astype, broadcast_to, full, log, logical_and, logical_not, logical_or, sqrt, where, zeros
+    from .numpy import astype, broadcast_to, log, logical_and, sqrt, where
     wt = _work(dt)
     a = broadcast_to(astype(a, wt), shape)
     valid = a > 0
@@ -796,17 +809,17 @@ def _log_gamma(opname, key, a, shape, dt):
     d = a1 - 1.0 / 3.0
     c = 1.0 / sqrt(9.0 * d)
     keys = split(key, _GAMMA_ROUNDS + 1)
-    out, done = zeros(shape, wt, device=key.device), full(shape, False, device=key.device)
-    for r in range(_GAMMA_ROUNDS):
-        kx, ku = split(keys[r])
+
+    def propose(k):
+        kx, ku = split(k)
         x = normal(kx, shape, wt)
         v = (1.0 + c * x) ** 3
         pos = v > 0
         v = where(pos, v, 1.0)
         logv = log(v)
         ok = logical_and(pos, log(_open_unit(opname, ku, shape, wt)) < 0.5 * x * x + d - d * v + d * logv)
-        out = where(logical_and(ok, logical_not(done)) if r else ok, log(d) + logv, out)
-        done = logical_or(done, ok)
+        return log(d) + logv, ok
+    out = _first_accepted(keys, _GAMMA_ROUNDS, shape, wt, propose)
     boost = log(_open_unit(opname, keys[_GAMMA_ROUNDS], shape, wt)) / where(small, a1 - 1.0, 1.0)
     out = where(small, out + boost, out)
     return astype(where(valid, out, np.nan), dt)
@@ -1002,6 +1015,14 @@ def geometric(key, p, shape=None, dtype="int64"):
     return astype(where(p < 1, minimum(k, top), where(p == 1, 1.0, -1.0)), out_dt)
 
 
+def _btrs_uniforms(opname, key, shape, dt):
+    """Hoermann's transformed-rejection draws: ``u - 1/2``, ``v`` and ``1/2 - |u - 1/2|``."""
+    from .numpy import abs as fabs
+    ku, kv = split(key)
+    uu = _open_unit(opname, ku, shape, dt) - 0.5
+    return uu, _open_unit(opname, kv, shape, dt), 0.5 - fabs(uu)
+
+
 # Poisson: below _POISSON_SPLIT, inversion against the first _POISSON_TERMS terms of the distribution
 # function; the mass beyond them is below e**-lam (e lam / N)**N < 1e-33 (Chernoff). Above, Hoermann's
 # transformed rejection (PTRS, 1993) accepts with probability >= 0.75 (measured at lam = 10, rising with
@@ -1017,8 +1038,7 @@ def poisson(key, lam, shape=None, dtype="int64"):
     >>> x = fnx.random.poisson(fnx.random.key(0), fnx.numpy.asarray([0.5, 30.0])); x.shape, x.dtype
     ((2,), dtype('int64'))
     """
-    from .numpy import abs as fabs, astype, exp, floor, full, log, logical_and, logical_not, logical_or, sqrt, where
-    from .numpy import zeros
+    from .numpy import astype, exp, floor, log, logical_and, logical_or, sqrt, where, zeros
     from .scipy.special import gammaln
     out_dt = _signed_int("poisson", dtype)
     key, shape, dt, (lam,) = _dist("poisson", key, shape, dtypes.float64, {"lam": lam})
@@ -1040,20 +1060,16 @@ def poisson(key, lam, shape=None, dtype="int64"):
     a = -0.059 + 0.02483 * b
     log_inv_alpha = log(1.1239 + 1.1328 / (b - 3.4))
     v_r = 0.9277 - 3.6224 / (b - 2.0)
-    keys = split(k_rej, _POISSON_ROUNDS)
-    out, done = zeros(shape, dt, device=key.device), full(shape, False, device=key.device)
-    for r in range(_POISSON_ROUNDS):
-        ku, kv = split(keys[r])
-        uu = _open_unit("poisson", ku, shape, dt) - 0.5
-        v = _open_unit("poisson", kv, shape, dt)
-        us = 0.5 - fabs(uu)
+
+    def propose(key):
+        uu, v, us = _btrs_uniforms("poisson", key, shape, dt)
         k = floor((2.0 * a / us + b) * uu + big + 0.43)
         kk = where(k < 0, 0.0, k)
         ok = logical_or(logical_and(us >= 0.07, v <= v_r), logical_and(
             logical_and(k >= 0, logical_or(us >= 0.013, v <= us)),
             log(v) + log_inv_alpha - log(a / (us * us) + b) <= -big + kk * log_lam - gammaln(kk + 1.0)))
-        out = where(logical_and(ok, logical_not(done)), kk, out)
-        done = logical_or(done, ok)
+        return kk, ok
+    out = _first_accepted(split(k_rej, _POISSON_ROUNDS), _POISSON_ROUNDS, shape, dt, propose)
     x = where(lam < _POISSON_SPLIT, count, out)
     return astype(where(lam >= 0, x, -1.0), out_dt)
 
@@ -1074,8 +1090,7 @@ def binomial(key, n, p, shape=None, dtype=None):
     >>> x = fnx.random.binomial(fnx.random.key(0), 10, fnx.numpy.asarray([0.0, 0.5, 1.0])); x.tolist()[::2], x.dtype
     ([0.0, 10.0], dtype('float32'))
     """
-    from .numpy import abs as fabs, astype, exp, floor, full, log, log1p, logical_and, logical_not, logical_or
-    from .numpy import minimum, sqrt, where, zeros
+    from .numpy import astype, exp, floor, log, log1p, logical_and, logical_or, minimum, sqrt, where, zeros
     from .scipy.special import gammaln
     out_dt = _float_dtype("binomial", dtype)
     key, shape, dt, (n, p) = _dist("binomial", key, shape, dtypes.float64, {"n": n, "p": p})
@@ -1109,21 +1124,17 @@ def binomial(key, n, p, shape=None, dtype=None):
     m = floor((nb + 1.0) * qb)
     log_r = log(qb / (1.0 - qb))
     log_fm = -gammaln(m + 1.0) - gammaln(nb - m + 1.0)
-    keys = split(k_rej, _BINOMIAL_ROUNDS)
-    out, done = zeros(shape, dt, device=key.device), full(shape, False, device=key.device)
-    for r in range(_BINOMIAL_ROUNDS):
-        ku, kv = split(keys[r])
-        uu = _open_unit("binomial", ku, shape, dt) - 0.5
-        v = _open_unit("binomial", kv, shape, dt)
-        us = 0.5 - fabs(uu)
+
+    def propose(key):
+        uu, v, us = _btrs_uniforms("binomial", key, shape, dt)
         k = floor((2.0 * a / us + b) * uu + c)
         inside = logical_and(k >= 0, k <= nb)
         kk = where(inside, k, 0.0)
         log_h = -gammaln(kk + 1.0) - gammaln(nb - kk + 1.0) - log_fm + (kk - m) * log_r  # log f(k) / f(m)
         ok = logical_or(logical_and(us >= 0.07, v <= v_r),
                         logical_and(inside, log(v) + log_alpha - log(a / (us * us) + b) <= log_h))
-        out = where(logical_and(ok, logical_not(done)), kk, out)
-        done = logical_or(done, ok)
+        return kk, ok
+    out = _first_accepted(split(k_rej, _BINOMIAL_ROUNDS), _BINOMIAL_ROUNDS, shape, dt, propose)
     x = where(inverse, count, out)
     x = where(flip, n - x, x)
     valid = logical_and(logical_and(n >= 0, p >= 0), p <= 1)
