@@ -69,12 +69,20 @@ def map(f, xs):
     return scan(lambda _, x: (None, f(x)), None, xs)[1]
 
 
-def _index(value, what):
+def _concrete(value):
+    """``value`` as a Python int, or None when a transform keeps it symbolic."""
     try:
         return int(value)
     except TracerError:
+        return None
+
+
+def _index(value, what):
+    index = _concrete(value)
+    if index is None:
         raise TracerError(f"{what} must be concrete: inside fnx.jit pass it as a static argument "
-                          f"(static_argnums), or loop in Python outside the transform") from None
+                          f"(static_argnums), or loop in Python outside the transform")
+    return index
 
 
 def fori_loop(lower, upper, body_fun, init_val, *, unroll=None):
@@ -96,14 +104,6 @@ def while_loop(cond_fun, body_fun, init_val):
     while bool(cond_fun(val)):
         val = body_fun(val)
     return val
-
-
-def _concrete(value):
-    """``value`` as a Python int or bool, or None when a transform keeps it symbolic."""
-    try:
-        return int(value)
-    except TracerError:
-        return None
 
 
 def _select_outputs(which, branches, what):

@@ -913,7 +913,8 @@ def t(key, df, shape=None, dtype=None):
 
 def beta(key, a, b, shape=None, dtype=None):
     """Beta samples ``x / (x + y)`` of gamma samples ``x ~ G(a)``, ``y ~ G(b)``, as ``jax.random.beta``
-    (in logs, so small ``a`` and ``b`` keep their mass near 0 and 1); not differentiable in ``a`` and ``b`` (see ``gamma``).
+    (in logs, so small ``a`` and ``b`` keep their mass near 0 and 1); not differentiable in ``a`` and ``b``
+    (see ``gamma``).
 
     >>> import fnx
     >>> x = fnx.random.beta(fnx.random.key(0), 2.0, fnx.numpy.ones(3)); x.shape

@@ -438,14 +438,8 @@ def bmm(input, mat2):
 
 
 def allclose(input, other, rtol=1e-05, atol=1e-08, equal_nan=False):
-    """Whether ``|input - other| <= atol + rtol * |other|`` everywhere (``torch.allclose``); equal
-    infinities are close, NaNs only with ``equal_nan``."""
-    a, b = fnp.asarray(input), fnp.asarray(other)
-    with np.errstate(invalid="ignore"):  # inf - inf: equal infinities are caught by a == b
-        close = (a == b) | (fnp.abs(a - b) <= atol + rtol * fnp.abs(b))
-    if equal_nan:
-        close = close | (fnp.isnan(a) & fnp.isnan(b))
-    return builtins.bool(fnp.all(close))
+    """Whether ``|input - other| <= atol + rtol * |other|`` everywhere, as a Python bool (``torch.allclose``)."""
+    return builtins.bool(fnp.allclose(input, other, rtol=rtol, atol=atol, equal_nan=equal_nan))
 
 
 def equal(input, other):
@@ -607,7 +601,8 @@ def _as(dtype):
 def _numpy_or_torch(numpy_method, torch_fn, torch_keys, torch_when=None):
     """A method with NumPy's meaning, or PyTorch's when a PyTorch-only keyword (or ``torch_when``) says so."""
     def method(self, *args, **kwargs):
-        if torch_keys.intersection(kwargs) or (torch_when is not None and torch_when(self, args)):
+        # Checked only when there is something to check: x.sum() stays one call away from fnx.numpy.sum.
+        if (kwargs and torch_keys.intersection(kwargs)) or (args and torch_when and torch_when(self, args)):
             return torch_fn(self, *args, **kwargs)
         return numpy_method(self, *args, **kwargs)
     method.__name__ = method.__qualname__ = numpy_method.__name__
@@ -672,7 +667,7 @@ def _install():
         setattr(A, name, _numpy_or_torch(getattr(A, name), torch_fn, dim_keys))
     for name, torch_fn in (("max", max), ("min", min)):
         setattr(A, name, _numpy_or_torch(getattr(A, name), torch_fn, dim_keys,
-                                         lambda self, args: bool_(args) and isinstance(args[0], Array)))
+                                         lambda self, args: isinstance(args[0], Array)))
     for name, torch_fn in (("std", std), ("var", var)):
         setattr(A, name, _numpy_or_torch(getattr(A, name), torch_fn, dim_keys | {"unbiased"}))
     A.cumsum = _numpy_or_torch(A.cumsum, cumsum, frozenset(("dim",)))
@@ -681,11 +676,9 @@ def _install():
     A.argsort = _numpy_or_torch(A.argsort, argsort, frozenset(("dim", "descending")))
     A.squeeze = _numpy_or_torch(A.squeeze, squeeze, frozenset(("dim",)))
     A.flatten = _numpy_or_torch(A.flatten, flatten, frozenset(("start_dim", "end_dim")),
-                                lambda self, args: bool_(args) and isinstance(args[0], (builtins.int, np.integer)))
+                                lambda self, args: isinstance(args[0], (builtins.int, np.integer)))
     A.transpose = _numpy_or_torch(A.transpose, transpose, frozenset(), _swaps_axes)
 
-
-bool_ = builtins.bool
 
 
 _install()

@@ -142,6 +142,8 @@ def test_shape_functions():
     eq(b.permute(2, 0, 1), B.transpose(2, 0, 1))
     eq(b.permute((1, 2, 0)), B.transpose(1, 2, 0))
     eq(b.transpose(0, 1), B.swapaxes(0, 1))  # two axes of a 3-d array: swapped
+    eq(a.transpose(0, 1), A)  # of a matrix: NumPy's permutation, as documented
+    eq(a.repeat(2, 1), A.repeat(2, 1))  # NumPy's repeat, not PyTorch's tile
     eq(fnx.transpose(a, 0, 1), A.T)
     eq(a.transpose(1, 0), A.T)
     eq(a.t(), A.T)
@@ -309,3 +311,13 @@ def test_to_takes_a_device_a_dtype_or_another_array():
     assert x.to(device="cpu", dtype="int32").dtype == np.int32
     assert x.to(fnx.zeros(1, dtype=fnx.int64)).dtype == np.int64
     assert fnx.grad(lambda v: v.to(fnx.float64).sum())(x).dtype == np.float32  # differentiable across dtypes
+
+
+def test_pytorch_style_ops_under_vmap_and_jit():
+    def f(a):
+        values, indices = a.max(dim=1)
+        return a.softmax(dim=1).sum(dim=0) + values.sum() + indices.float().mean() + a.std(dim=0)
+    batch = fnp.asarray(rng.standard_normal((5, 3, 4)))
+    want = np.stack([np.asarray(f(batch[i])) for i in range(5)])
+    np.testing.assert_allclose(np.asarray(fnx.vmap(f)(batch)), want, rtol=1e-6)
+    np.testing.assert_allclose(np.asarray(fnx.jit(f)(batch[0])), want[0], rtol=1e-6)

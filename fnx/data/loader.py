@@ -146,10 +146,9 @@ class DataLoader:
         epoch from the global source (``fnx.manual_seed``).
       prefetch: how many batches a background thread prepares ahead; 0 (the
         default) prepares each batch when it is asked for.
-      num_workers: PyTorch's loading in the background. Here one thread loads
-        (fnx's work runs in numpy, which releases the GIL), so ``num_workers=N``
-        means ``prefetch=2 * N`` unless ``prefetch`` is given: PyTorch's two
-        batches per worker ahead.
+      num_workers: PyTorch's loading in the background. Here one thread loads,
+        so ``num_workers=N`` means ``prefetch=2 * N`` unless ``prefetch`` is
+        given: PyTorch's two batches per worker ahead.
       pin_memory, persistent_workers: accepted so PyTorch loops run unchanged;
         neither changes what the loader yields (fnx has no page-locked host
         memory, and its loading thread lives for one epoch).

@@ -1222,7 +1222,7 @@ def cross_entropy(input, target, weight=None, size_average=None, ignore_index=-1
         raise ShapeError("cross_entropy: input must have a class dimension, got a scalar")
     cax = 0 if x.ndim == 1 else 1
     c = x.shape[cax]
-    if (x.ndim <= 2 and t.dtype.kind in "iu" and weight is None and label_smoothing == 0 and x.size
+    if (x.ndim <= 2 and t.dtype.kind in "iu" and weight is None and label_smoothing == 0 and 0 not in x.shape
             and t.shape == x.shape[:-1] and _every_target_counts("cross_entropy", t, c, ignore_index)):
         return fsp.cross_entropy_p.bind(x, t, reduction=reduction)[0]  # the common case, as one primitive
     logp = fsp.log_softmax(x, axis=cax)

@@ -10,21 +10,17 @@ product. Nothing here is a primitive.
 import numpy as np
 
 from ..core import dtypes
-from ..errors import ImmutableError, ShapeError
+from ..errors import ShapeError
 from . import elementwise as el, reductions as red, shape as sh
 from ._base import asarray, is_traced, normalize_axes
 from .indexing import take
 from .linalg import matmul
+from .shape import _no_out
 from .sorting import sort
 
 __all__ = ["median", "quantile", "percentile", "cov", "corrcoef"]
 
 _METHODS = ("linear", "lower", "higher", "nearest", "midpoint")
-
-
-def _no_out(opname, out):
-    if out is not None:
-        raise ImmutableError(f"{opname}: fnx arrays are immutable, so out= is not supported; use the returned array")
 
 
 def _quantile(opname, a, q, axis, method, keepdims):

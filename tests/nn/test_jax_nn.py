@@ -53,6 +53,14 @@ def test_matches_the_documented_formula_and_differentiates(name):
     check_grads(lambda x: fnp.sum(fn(x) ** 2), (fnp.asarray(X + 0.05),), order=1)  # away from relu's kinks at 0
 
 
+@pytest.mark.parametrize("name", sorted(FORMULAS))
+def test_batches_under_vmap(name):
+    fn = getattr(fnx.nn, name)
+    batch = fnp.asarray(np.stack([X, X[::-1], 2 * X]))
+    want = np.stack([np.asarray(fn(batch[i])) for i in range(3)])
+    np.testing.assert_allclose(np.asarray(fnx.vmap(fn)(batch)), want, rtol=1e-12, atol=1e-12)
+
+
 def test_defaults_and_options():
     x = fnp.asarray(X)
     np.testing.assert_allclose(np.asarray(fnx.nn.gelu(x, approximate=False)), 0.5 * X * (1 + _erf(X / np.sqrt(2))))
