@@ -301,15 +301,24 @@ class ReverseTrace(Trace):
         tracer._main, tracer.primal, tracer.node, tracer.index = self.main, value, node, index
         return tracer
 
+    def _unbox(self, a):
+        """``(primal, parent)`` of one operand: its value, and ``(node, index)`` when this trace records it."""
+        if isinstance(a, ReverseTracer) and a._main is self.main:
+            return a.primal, (a.node, a.index)
+        return a, None
+
     def _record_call(self, name, args, fun_of_primals):
-        """Records a call whose backward rule is a closure (custom_vjp, custom_jvp)."""
-        main = self.main
-        primals = [a.primal if type(a) is ReverseTracer and a._main is main else a for a in args]
-        parents = [(a.node, a.index) if type(a) is ReverseTracer and a._main is main else None for a in args]
+        """Records a call whose backward rule is a closure (custom_vjp, custom_jvp).
+
+        The closure is handed the node's operands when the backward pass runs: the
+        recorded values, or (``create_graph``) the same values as tracers of the tape.
+        """
+        unboxed = [self._unbox(a) for a in args]
+        primals, parents = [u[0] for u in unboxed], [u[1] for u in unboxed]
         out, vjp_closure = fun_of_primals(primals)
         out_flat, out_tree = tree_util.flatten(out)
         prim = Primitive(name, impl=None, shape=None, multiple_results=True,
-                         vjp=lambda cts, *_, out, **__: vjp_closure(cts))
+                         vjp=lambda cts, *given, out, **__: vjp_closure(cts, list(given)))
         node = Node(prim, {}, parents, primals, tuple(out_flat))
         return out_tree.unflatten([self._box(o, node, i) if isinstance(o, Array) else o
                                    for i, o in enumerate(out_flat)])
@@ -319,8 +328,11 @@ class ReverseTrace(Trace):
             out, res = fwd(*primals)
             out_tree = tree_util.structure(out)
 
-            def vjp_closure(cts):
-                grads = bwd(res, out_tree.unflatten(list(cts)))
+            def vjp_closure(cts, given):
+                # Operands given as tracers (a differentiable backward pass) need residuals computed from
+                # them, so that the second derivative sees how the residuals depend on the operands.
+                residuals = res if all(g is p for g, p in zip(given, primals)) else fwd(*given)[1]
+                grads = bwd(residuals, out_tree.unflatten(list(cts)))
                 if not isinstance(grads, tuple) or len(grads) != len(primals):
                     raise TypeError(f"custom_vjp bwd of {getattr(fun, '__name__', fun)} must return a tuple "
                                     f"with one cotangent per argument ({len(primals)}), got {type(grads).__name__}"
@@ -337,9 +349,9 @@ class ReverseTrace(Trace):
         def run(primals):
             out = fun(*primals)
 
-            def vjp_closure(cts):
+            def vjp_closure(cts, given):
                 def tangent_out(*ts):
-                    return rule(tuple(primals), ts)[1]
+                    return rule(tuple(given), ts)[1]
                 zeros = [fnp.zeros_like(p) for p in primals]
                 ct_tree = tree_util.structure(out).unflatten(list(cts))
                 return vjp(tangent_out, *zeros)[1](ct_tree)
@@ -376,11 +388,16 @@ def toposort(roots):
     return order
 
 
-def backward_pass(roots, free=False):
+def backward_pass(roots, free=False, create_graph=False, capture=()):
     """Runs reverse mode from ``roots``, a list of ``(node, index, cotangent)``.
 
     Returns ``{leaf_node: cotangent}``. With ``free=True`` each node lets go of
     its saved values once processed (``loss.backward()`` without retain_graph).
+    Each node of ``capture`` that the pass reaches is also in the result, mapped
+    to the list of cotangents of its outputs (``torch.autograd.grad`` of an
+    intermediate value). With ``create_graph`` the rules see the tape's nodes'
+    saved values as tracers of the tape, so the cotangents are recorded on it
+    and can be differentiated again (``create_graph=True`` in PyTorch).
 
     Nodes are visited latest-created first: a node is created after every node
     it consumes, so by the time it is reached all of its consumers have passed
@@ -420,6 +437,8 @@ def backward_pass(roots, free=False):
             grads[node] = node_cts[0]
             parents, in_cts, node = (), (), None
             continue
+        if capture and node in capture:
+            grads[node] = list(node_cts)
         if node.primals is None:
             from ..errors import GraphError
             raise GraphError(
@@ -429,8 +448,24 @@ def backward_pass(roots, free=False):
             ct = tuple(_broadcast_zero(o) if c is None else c for o, c in zip(node.out, node_cts))
         else:
             ct = node_cts[0]
-        in_cts = prim.vjp(ct, *node.primals, out=node.out, **node.params)
+        if create_graph:
+            in_cts = prim.vjp(ct, *_tape_operands(node), out=_tape_outputs(node), **node.params)
+        else:
+            in_cts = prim.vjp(ct, *node.primals, out=node.out, **node.params)
         parents = node.parents
+
+
+def _tape_operands(node):
+    """A tape node's saved operands, each traced one as a tracer of the tape again (for create_graph)."""
+    return [TAPE.trace._box(v, *parent) if parent is not None and isinstance(v, Array) else v
+            for v, parent in zip(node.primals, node.parents)]
+
+
+def _tape_outputs(node):
+    out, box = node.out, TAPE.trace._box
+    if type(out) is tuple:
+        return tuple([box(o, node, i) if isinstance(o, Array) else o for i, o in enumerate(out)])
+    return box(out, node, 0) if isinstance(out, Array) else out
 
 
 def _broadcast_zero(like):
@@ -768,6 +803,11 @@ class TapeTrace(ReverseTrace):
             return out
         return self._box_outputs(prim, out, record(prim, params, parents, primals, out))
 
+    def _unbox(self, a):
+        if isinstance(a, ReverseTracer) and a._main is self.main:
+            return a.primal, ((a.node, a.index) if a.node is not None and _grad_enabled[0] else None)
+        return a, None
+
 
 def _make_tape():
     from ..core.trace import MainTrace
@@ -820,33 +860,103 @@ def is_grad_enabled():
     return _grad_enabled[0]
 
 
-def backward(tensor, gradient=None, retain_graph=False):
+def backward(tensor, gradient=None, retain_graph=None, create_graph=False, inputs=None):
     """Reverse mode from ``tensor`` into the ``.grad`` of every Parameter it depends on.
 
     Gradients accumulate (add to an existing ``.grad``) until zeroed, as in
-    PyTorch. Without ``retain_graph`` the recorded graph is freed as the pass
-    goes, and a second ``backward()`` through it raises ``GraphError``.
+    PyTorch. Without ``retain_graph`` (which defaults to ``create_graph``) the
+    recorded graph is freed as the pass goes, and a second ``backward()``
+    through it raises ``GraphError``. With ``create_graph`` the gradients are
+    themselves recorded, so a function of them can be differentiated again;
+    ``inputs`` (Parameters) limits which ``.grad`` are written.
+    """
+    if not (isinstance(tensor, ReverseTracer) and tensor._main is TAPE and tensor.node is not None):
+        from ..errors import GraphError
+        raise GraphError("backward(): this array does not depend on any Parameter with requires_grad=True, "
+                         "so there is nothing to differentiate (was it computed under fnx.no_grad()?)")
+    gradient = _seed("backward()", "the output", tensor, gradient)
+    only = None if inputs is None else {_leaf_node("backward()", x, i) for i, x in enumerate(_as_list(inputs))}
+    retain_graph = create_graph if retain_graph is None else retain_graph
+    with no_grad(enabled=create_graph):
+        grads = backward_pass([(tensor.node, tensor.index, gradient)], free=not retain_graph,
+                              create_graph=create_graph)
+        for leaf, g in grads.items():
+            owner = leaf.params() if leaf.params is not None and (only is None or leaf in only) else None
+            if owner is not None:
+                owner.grad = g if owner.grad is None else owner.grad + g
+
+
+def _as_list(xs):
+    return list(xs) if isinstance(xs, (list, tuple)) else [xs]
+
+
+def _seed(fname, what, output, gradient):
+    """The cotangent that starts a backward pass from ``output``: ones for a scalar, else ``gradient``."""
+    from .. import numpy as fnp
+    if gradient is None:
+        if output.shape != ():
+            raise ShapeError(f"{fname}: a gradient can be implicit only for a scalar output, {what} has shape "
+                             f"{output.shape}; pass one of that shape, or reduce the output first (e.g. .sum())")
+        return fnp.ones_like(output.primal)
+    if not isinstance(gradient, ReverseTracer):
+        gradient = fnp.asarray(gradient)
+    if gradient.shape != output.shape:
+        raise ShapeError(f"{fname}: the gradient for {what} has shape {gradient.shape}, {what} has shape "
+                         f"{output.shape}")
+    return gradient
+
+
+def _leaf_node(fname, x, i):
+    node = x.node if isinstance(x, ReverseTracer) and x._main is TAPE else None
+    if node is None or node.prim is not None:
+        from ..errors import GraphError
+        raise GraphError(f"{fname}: inputs[{i}] is not a Parameter (or a tensor made with requires_grad=True) "
+                         f"that requires grad")
+    return node
+
+
+def tape_grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=False, allow_unused=None,
+              materialize_grads=False):
+    """The gradients of ``outputs`` with respect to ``inputs`` on the tape (``torch.autograd.grad``).
+
+    ``inputs`` are Parameters, tensors made with ``requires_grad=True`` or values
+    computed from them; nothing is accumulated into ``.grad``. Returns a tuple
+    with one gradient per input. An input the outputs do not depend on raises
+    ``GraphError``, unless ``allow_unused`` (its gradient is then None) or
+    ``materialize_grads`` (zeros). ``create_graph`` records the gradients on the
+    tape, so they can be differentiated again; ``retain_graph`` defaults to it.
     """
     from .. import numpy as fnp
     from ..errors import GraphError
-    if not (isinstance(tensor, ReverseTracer) and tensor._main is TAPE and tensor.node is not None):
-        raise GraphError("backward(): this array does not depend on any Parameter with requires_grad=True, "
-                         "so there is nothing to differentiate (was it computed under fnx.no_grad()?)")
-    if gradient is None:
-        if tensor.shape != ():
-            raise ShapeError(f"backward(): gradient can be implicit only for a scalar output, this one has shape "
-                             f"{tensor.shape}; pass gradient= of that shape, or reduce it first (e.g. .sum())")
-        gradient = fnp.ones_like(tensor.primal)
-    else:
-        gradient = fnp.asarray(gradient)
-        if gradient.shape != tensor.shape:
-            raise ShapeError(f"backward(): gradient has shape {gradient.shape}, the output has shape {tensor.shape}")
-    with no_grad():
-        grads = backward_pass([(tensor.node, tensor.index, gradient)], free=not retain_graph)
-        for leaf, g in grads.items():
-            owner = leaf.params() if leaf.params is not None else None
-            if owner is not None:
-                owner.grad = g if owner.grad is None else owner.grad + g
+    outputs, inputs = _as_list(outputs), _as_list(inputs)
+    seeds = [None] * len(outputs) if grad_outputs is None else _as_list(grad_outputs)
+    if len(seeds) != len(outputs):
+        raise ValueError(f"autograd.grad: {len(seeds)} grad_outputs for {len(outputs)} outputs")
+    roots = []
+    for i, (o, g) in enumerate(zip(outputs, seeds)):
+        if not (isinstance(o, ReverseTracer) and o._main is TAPE and o.node is not None):
+            raise GraphError(f"autograd.grad: outputs[{i}] does not require grad: it depends on no Parameter "
+                             f"(or tensor made with requires_grad=True), or it was computed under no_grad()")
+        roots.append((o.node, o.index, _seed("autograd.grad", f"outputs[{i}]", o, g)))
+    for i, x in enumerate(inputs):
+        if not (isinstance(x, ReverseTracer) and x._main is TAPE and x.node is not None):
+            raise GraphError(f"autograd.grad: inputs[{i}] does not require grad, so no gradient can flow to it")
+    retain_graph = create_graph if retain_graph is None else retain_graph
+    capture = frozenset(x.node for x in inputs if x.node.prim is not None)
+    with no_grad(enabled=create_graph):
+        grads = backward_pass(roots, free=not retain_graph, create_graph=create_graph, capture=capture)
+    result = []
+    for i, x in enumerate(inputs):
+        got = grads.get(x.node)
+        g = got[x.index] if type(got) is list else got
+        if g is None:
+            if materialize_grads:
+                g = fnp.zeros_like(x.primal)
+            elif not allow_unused:
+                raise GraphError(f"autograd.grad: inputs[{i}] was not used to compute the outputs; pass "
+                                 f"allow_unused=True to get None for it (or materialize_grads=True for zeros)")
+        result.append(g)
+    return tuple(result)
 
 
 def _requires_grad(x):
