@@ -51,6 +51,11 @@ def is_inexact(dtype):
     return dtype.kind in "fc"
 
 
+# The dtype of the gradient of an integer or boolean input (``allow_int=True``): JAX's trivial tangent type,
+# an element of no bytes, so such a gradient can be nothing but zeros.
+float0 = np.dtype([("float0", np.void, 0)])
+
+
 def is_differentiable(dtype):
     """Only floating and complex values have tangents; ints and bools do not."""
     return dtype.kind in "fc"

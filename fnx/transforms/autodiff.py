@@ -24,7 +24,7 @@ import numpy as np
 
 from ..core import tree as tree_util
 from ..core.array import Array, wrap
-from ..core.dtypes import is_differentiable
+from ..core.dtypes import float0, is_differentiable
 from ..core.primitive import NOT_DIFFERENTIABLE, Abstract, Primitive
 from ..core.trace import Trace, Tracer, bind, eval_primitive, new_main
 from ..errors import DTypeError, ShapeError, TreeError
@@ -551,18 +551,52 @@ def _partial(f, args, kwargs, nums):
     return g
 
 
-def _check_inputs(fname, args, nums):
+def _check_inputs(fname, args, nums, holomorphic=False, allow_int=False, real=False):
+    """JAX's checks of the differentiated arguments' dtypes (``real``: jacfwd's, which refuses complex ones)."""
     from .. import numpy as fnp
     for n in nums:
         for leaf in tree_util.leaves(args[n]):
             dt = fnp.asarray(leaf).dtype
-            if not is_differentiable(dt):
+            if holomorphic:
+                if dt.kind != "c":
+                    raise DTypeError(f"{fname} with holomorphic=True requires inputs with complex dtype, but "
+                                     f"argument {n} has dtype {dt}")
+            elif real and dt.kind != "f":
+                raise DTypeError(f"{fname} requires real-valued inputs, but argument {n} has dtype {dt}. For "
+                                 f"holomorphic differentiation, pass holomorphic=True; for complex or integer "
+                                 f"inputs of other functions, use fnx.jvp directly")
+            elif not is_differentiable(dt) and not allow_int:
                 raise DTypeError(
                     f"{fname}: argument {n} has dtype {dt}; only floating (or complex) inputs can be "
-                    f"differentiated. Pass it as a float (e.g. x.astype('float32')), or leave it out of argnums")
+                    f"differentiated. Pass it as a float (e.g. x.astype('float32')), leave it out of argnums, "
+                    f"or set allow_int=True (its gradient is then float0 zeros, as in JAX)")
 
 
-def value_and_grad(f, argnums=0, has_aux=False):
+def _check_output(fname, out, holomorphic):
+    """JAX's check of a reverse-mode output's dtype: real floating, or complex with ``holomorphic``."""
+    dt = out.dtype
+    if holomorphic:
+        if dt.kind != "c":
+            raise DTypeError(f"{fname} with holomorphic=True requires outputs with complex dtype, but got {dt}")
+    elif dt.kind == "c":
+        raise DTypeError(f"{fname} requires real-valued outputs, but got {dt}. For holomorphic "
+                         f"differentiation, pass holomorphic=True; for other functions with complex outputs, "
+                         f"use fnx.vjp directly")
+    elif dt.kind != "f":
+        raise DTypeError(f"{fname} requires a floating output, but the output has dtype {dt}; for functions "
+                         f"with integer outputs, use fnx.vjp directly")
+
+
+def _float0_for_ints(grads, dyn):
+    """``allow_int``: the gradient of an integer or boolean input is float0 zeros of its shape (as in JAX)."""
+    from .. import numpy as fnp
+    g_flat, g_tree = tree_util.flatten(grads)
+    x_flat = [fnp.asarray(x) for x in tree_util.leaves(dyn)]
+    return g_tree.unflatten([g if is_differentiable(x.dtype) else np.zeros(x.shape, float0)
+                             for g, x in zip(g_flat, x_flat)])
+
+
+def value_and_grad(f, argnums=0, has_aux=False, holomorphic=False, allow_int=False):
     """Like :func:`grad`, but the new function returns ``(value, gradient)``.
 
     >>> import fnx, fnx.numpy as fnp
@@ -573,23 +607,28 @@ def value_and_grad(f, argnums=0, has_aux=False):
 
     def value_and_grad_f(*args, **kwargs):
         nums = _check_argnums("grad", argnums, len(args))
-        res = _vjp(_partial(f, args, kwargs, nums), tuple([args[n] for n in nums]), has_aux,
-                   refuse=lambda: _check_inputs("grad", args, nums))
+        if holomorphic:
+            _check_inputs("grad", args, nums, holomorphic=True)
+        dyn = tuple([args[n] for n in nums])
+        res = _vjp(_partial(f, args, kwargs, nums), dyn, has_aux,
+                   refuse=None if allow_int else lambda: _check_inputs("grad", args, nums))
         out, vjp_fn = res[0], res[1]
         if not isinstance(out, Array) or out.shape != ():
             shape = getattr(out, "shape", type(out).__name__)
             raise ShapeError(f"grad requires a function with a scalar output, but the output has shape {shape}; "
                              f"reduce it first (e.g. with .sum()) or use jacrev / vjp for non-scalar outputs")
-        if not is_differentiable(out.dtype):
-            raise DTypeError(f"grad requires a floating output, but the output has dtype {out.dtype}")
+        if out.dtype.kind != "f" or holomorphic:
+            _check_output("grad", out, holomorphic)
         g = vjp_fn(fnp.ones_like(out), _free=True)  # grad runs the backward pass once: free as it goes
+        if allow_int:
+            g = _float0_for_ints(g, dyn)
         g = g[0] if isinstance(argnums, int) else g
         return ((out, res[2]) if has_aux else out), g
 
     return value_and_grad_f
 
 
-def grad(f, argnums=0, has_aux=False):
+def grad(f, argnums=0, has_aux=False, holomorphic=False, allow_int=False):
     """The gradient of a scalar function, as a new function (``jax.grad``).
 
     Args:
@@ -597,16 +636,22 @@ def grad(f, argnums=0, has_aux=False):
       argnums: which positional argument(s) to differentiate, an int or tuple.
       has_aux: ``f`` returns ``(value, aux)``; the new function then returns
         ``(gradient, aux)``.
+      holomorphic: ``f`` is promised holomorphic: complex inputs and output,
+        and the gradient is the complex derivative ``f'(z)``.
+      allow_int: integer and boolean arguments are allowed; their gradient is
+        an ndarray of zeros of dtype :data:`float0` (JAX's trivial tangent type).
 
     Raises:
       ShapeError: ``f``'s output is not a scalar.
-      DTypeError: a differentiated argument has an integer or boolean dtype.
+      DTypeError: a differentiated argument has an integer or boolean dtype
+        (without ``allow_int``), the output is complex (without
+        ``holomorphic``) or integer, or ``holomorphic`` meets a real value.
 
     >>> import fnx, fnx.numpy as fnp
     >>> fnx.grad(lambda x: x * fnx.grad(lambda y: x + y)(1.))(3.)
     Array(1., dtype=float32)
     """
-    vg = value_and_grad(f, argnums, has_aux)
+    vg = value_and_grad(f, argnums, has_aux, holomorphic, allow_int)
 
     def grad_f(*args, **kwargs):
         value, g = vg(*args, **kwargs)
@@ -626,7 +671,7 @@ def _basis(x, fnp):
     return fnp.reshape(fnp.eye(x.size, dtype=x.dtype, device=x.device), (x.size,) + x.shape)
 
 
-def jacrev(f, argnums=0, has_aux=False):
+def jacrev(f, argnums=0, has_aux=False, holomorphic=False, allow_int=False):
     """The Jacobian by reverse mode: one VJP, vmapped over the rows of the identity.
 
     For an input of shape ``S`` and an output of shape ``T`` the Jacobian has
@@ -643,11 +688,13 @@ def jacrev(f, argnums=0, has_aux=False):
 
     def jacrev_f(*args, **kwargs):
         nums = _check_argnums("jacrev", argnums, len(args))
-        _check_inputs("jacrev", args, nums)
+        _check_inputs("jacrev", args, nums, holomorphic, allow_int)
         dyn = [args[n] for n in nums]
         res = vjp(_partial(f, args, kwargs, nums), *dyn, has_aux=has_aux)
         out, vjp_fn = res[0], res[1]
         out_flat, out_tree = tree_util.flatten(out)
+        for o in out_flat:
+            _check_output("jacrev", o, holomorphic)
         in_flat, in_tree = tree_util.flatten(tuple(dyn))
         in_flat = [fnp.asarray(x) for x in in_flat]
         per_out = []
@@ -658,7 +705,8 @@ def jacrev(f, argnums=0, has_aux=False):
                 cts = zeros[:k] + [e] + zeros[k + 1:]
                 return tree_util.leaves(vjp_fn(out_tree.unflatten(cts)))
             rows = vmap(pull)(_basis(o, fnp)) if o.size else [fnp.zeros((0,) + x.shape, x.dtype) for x in in_flat]
-            blocks = [fnp.reshape(r, o.shape + x.shape) for r, x in zip(rows, in_flat)]
+            blocks = [fnp.reshape(r, o.shape + x.shape) if is_differentiable(x.dtype)
+                      else np.zeros(o.shape + x.shape, float0) for r, x in zip(rows, in_flat)]
             jac = in_tree.unflatten(blocks)
             per_out.append(jac[0] if isinstance(argnums, int) else jac)
         result = out_tree.unflatten(per_out)
@@ -667,7 +715,7 @@ def jacrev(f, argnums=0, has_aux=False):
     return jacrev_f
 
 
-def jacfwd(f, argnums=0, has_aux=False):
+def jacfwd(f, argnums=0, has_aux=False, holomorphic=False):
     """The Jacobian by forward mode: one JVP per input, vmapped over the identity's columns.
 
     Same layout as :func:`jacrev`.
@@ -681,7 +729,7 @@ def jacfwd(f, argnums=0, has_aux=False):
 
     def jacfwd_f(*args, **kwargs):
         nums = _check_argnums("jacfwd", argnums, len(args))
-        _check_inputs("jacfwd", args, nums)
+        _check_inputs("jacfwd", args, nums, holomorphic, real=True)
         dyn = tuple(args[n] for n in nums)
         in_flat, in_tree = tree_util.flatten(dyn)
         in_flat = [fnp.asarray(x) for x in in_flat]
@@ -701,6 +749,9 @@ def jacfwd(f, argnums=0, has_aux=False):
             out, aux = out
         out_flat, out_tree = tree_util.flatten(out)
         out_flat = [fnp.asarray(o) for o in out_flat]
+        if holomorphic:
+            for o in out_flat:
+                _check_output("jacfwd", o, True)
         per_out = []
         for k, o in enumerate(out_flat):
             blocks = []
@@ -715,9 +766,9 @@ def jacfwd(f, argnums=0, has_aux=False):
     return jacfwd_f
 
 
-def hessian(f, argnums=0, has_aux=False):
+def hessian(f, argnums=0, has_aux=False, holomorphic=False):
     """The Hessian, ``jacfwd(jacrev(f))`` (forward over reverse)."""
-    return jacfwd(jacrev(f, argnums, has_aux), argnums, has_aux)
+    return jacfwd(jacrev(f, argnums, has_aux, holomorphic), argnums, has_aux, holomorphic)
 
 
 def saved_residuals(f, *args):

@@ -298,13 +298,36 @@ def _in_context(impl, dev):
     return run
 
 
-def jit(f=None, *, static_argnums=(), static_argnames=()):
+def _check_donated(f, donate_argnums, donate_argnames, static_nums, static_names):
+    nums = (donate_argnums,) if isinstance(donate_argnums, int) else tuple(donate_argnums)
+    names = (donate_argnames,) if isinstance(donate_argnames, str) else tuple(donate_argnames)
+    for n in nums:
+        if not isinstance(n, int) or isinstance(n, bool):
+            raise ValueError(f"jit: donate_argnums must be ints, got {donate_argnums!r}")
+    for name in names:
+        if not isinstance(name, str):
+            raise ValueError(f"jit: donate_argnames must be strings, got {donate_argnames!r}")
+    both = sorted(set(nums) & set(static_nums)) + sorted(set(names) & set(static_names))
+    if both:
+        raise ValueError(f"jit: {both} are both static and donated; only array arguments can be donated")
+
+
+def jit(f=None, *, static_argnums=(), static_argnames=(), donate_argnums=(), donate_argnames=(),
+        keep_unused=False, inline=False):
     """Compiles ``f``: traced once per input signature, then replayed without per-op tracing.
 
     Args:
       f: a function of pytrees of arrays (and static values).
       static_argnums / static_argnames: arguments that are Python values (flags,
         sizes, functions): part of the cache key, free to steer control flow.
+      donate_argnums / donate_argnames: accepted as in JAX and checked (in
+        range, not static), so code that donates ports unchanged. Donation is
+        a hint: fnx arrays are immutable, so a donated array stays valid and
+        its buffer is not reused (``fnx.jit`` already reuses buffers of the
+        graph's own intermediates).
+      keep_unused / inline: accepted for JAX's signature; they change nothing
+        here (unused arguments cost nothing in a replay, and a jitted function
+        called inside another is traced into it).
 
     The returned function has ``.lower(*args)`` (the cached :class:`Graph`
     for those arguments) and ``.clear_cache()``.
@@ -317,10 +340,13 @@ def jit(f=None, *, static_argnums=(), static_argnames=()):
     ['power', 'reduce_sum']
     """
     if f is None:
-        return functools.partial(jit, static_argnums=static_argnums, static_argnames=static_argnames)
+        return functools.partial(jit, static_argnums=static_argnums, static_argnames=static_argnames,
+                                 donate_argnums=donate_argnums, donate_argnames=donate_argnames,
+                                 keep_unused=keep_unused, inline=inline)
     nums = (static_argnums,) if isinstance(static_argnums, int) else tuple(static_argnums)
     names = (static_argnames,) if isinstance(static_argnames, str) else tuple(static_argnames)
     nums, names = _static_positions_and_names(f, nums, names)
+    _check_donated(f, donate_argnums, donate_argnames, nums, names)
     cache = {}
 
     def split(args, kwargs):

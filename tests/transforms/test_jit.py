@@ -302,3 +302,18 @@ def test_jit_fuses_elementwise_chains_into_cupy_kernels():
     out = f32(v)
     assert out.dtype == fnp.float32 and _compiled(f32).kernels
     np.testing.assert_allclose(np.asarray(out), np.tanh(np.linspace(-1, 1, 9, dtype=np.float32) * 2) + 1, rtol=1e-6)
+
+
+def test_donation_is_accepted_checked_and_harmless():
+    """JAX code that donates its state (``jit(step, donate_argnums=0)``) ports unchanged; a donated array stays valid."""
+    import functools
+    step = functools.partial(fnx.jit, donate_argnums=(0,))(lambda p, g: p - 0.5 * g)
+    p = fnp.asarray(np.array([1.0, 2.0]))
+    np.testing.assert_allclose(step(p, p), [0.5, 1.0])
+    np.testing.assert_allclose(p, [1.0, 2.0])
+    named = fnx.jit(lambda p, g: p * g, donate_argnames="p", keep_unused=True, inline=True)
+    np.testing.assert_allclose(named(p, g=p), [1.0, 4.0])
+    with pytest.raises(ValueError, match=r"both static and donated"):
+        fnx.jit(lambda x, n: x, static_argnums=1, donate_argnums=1)
+    with pytest.raises(ValueError, match=r"donate_argnums must be ints"):
+        fnx.jit(lambda x: x, donate_argnums="x")
