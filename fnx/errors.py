@@ -38,6 +38,10 @@ class TreeError(FnxError, ValueError):
     """Pytrees whose structures do not match."""
 
 
+class AxisNameError(FnxError, NameError):
+    """A collective (``fnx.lax.psum``...) naming an axis no enclosing ``vmap`` defines."""
+
+
 class GraphError(FnxError, RuntimeError):
     """A backward pass over a graph that was already freed, and similar misuse."""
 

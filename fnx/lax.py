@@ -12,13 +12,23 @@ batched by ``vmap``) cannot pick a branch in Python: ``cond`` and ``switch``
 then run every branch and select each output element with ``fnx.numpy.where``,
 which is what ``jax.vmap`` of a ``cond`` computes. Loop bounds and a
 ``while_loop`` condition must be concrete.
+
+The collectives (``psum``, ``pmean``, ``pmax``, ``pmin``, ``all_gather``,
+``axis_index``) compute across the examples of a ``vmap`` given an
+``axis_name``, as in JAX: ``vmap(lambda x: x / psum(x, "i"), axis_name="i")``
+normalises a batch.
 """
 from . import numpy as fnp
 from .core import tree as tree_util
-from .errors import ShapeError, TracerError, TreeError
+from .core.primitive import ShapedArray, defprim
+from .core.trace import _stack
+from .errors import AxisNameError, ShapeError, TracerError, TreeError
 from .numpy import stop_gradient
+from .numpy._base import linear_jvp
+from .transforms.vmap import BatchTracer
 
-__all__ = ["scan", "map", "fori_loop", "while_loop", "cond", "switch", "select", "clamp", "stop_gradient"]
+__all__ = ["scan", "map", "fori_loop", "while_loop", "cond", "switch", "select", "clamp", "stop_gradient",
+           "psum", "pmean", "pmax", "pmin", "all_gather", "axis_index"]
 
 
 def _length(xs_flat, length):
@@ -166,3 +176,159 @@ def select(pred, on_true, on_false):
 def clamp(min, x, max):
     """``x`` clipped to ``[min, max]`` (``jax.lax.clamp``: note the argument order)."""
     return fnp.clip(x, min, max)
+
+
+# ----- collectives over a named vmap axis -------------------------------------------------------
+#
+# ``psum`` and ``all_gather`` are primitives whose batching rule, at the vmap that owns their axis
+# name, reduces or gathers along that vmap's batch axis, and at any other vmap passes through. A
+# value the named vmap does not batch is the same for every example, so the implementation (what
+# runs when no batching rule of that name saw it) treats it as such: ``axis_size`` copies of it.
+
+
+def _named_vmap(axis_name, fname):
+    """The ``(axis_name, axis_size)`` of the innermost live vmap called ``axis_name``."""
+    for main in reversed(_stack):
+        if main.name == "vmap" and main.data is not None and main.data[0] == axis_name:
+            return main
+    names = [m.data[0] for m in _stack if m.name == "vmap" and m.data is not None and m.data[0] is not None]
+    raise AxisNameError(f"{fname}: unbound axis name {axis_name!r}: no enclosing fnx.vmap(..., axis_name="
+                        f"{axis_name!r}); the axis names defined here are {names}")
+
+
+def _names(axis_name):
+    return tuple(axis_name) if isinstance(axis_name, (tuple, list)) else (axis_name,)
+
+
+def _psum_batch(vals, bdims, batch_axis, *, axis_name, axis_size):
+    (x,), (d,) = vals, bdims
+    if batch_axis[0] == axis_name:
+        return fnp.sum(x, axis=d, dtype=x.dtype), None
+    return psum_p.bind(x, axis_name=axis_name, axis_size=axis_size), d
+
+
+psum_p = defprim(
+    "psum", impl=lambda xp, x, *, axis_name, axis_size: x * xp.asarray(axis_size, x.dtype),
+    shape=lambda x, **_: ShapedArray(x.shape, x.dtype), batch=_psum_batch, collective=True, residuals=(),
+    # Each example's output is the sum over all of them, so each input's cotangent sums every example's.
+    vjp=lambda ct, x, *, out, axis_name, axis_size: (psum_p.bind(ct, axis_name=axis_name, axis_size=axis_size),))
+psum_p.jvp = linear_jvp(psum_p)
+
+
+def psum(x, axis_name):
+    """The sum over the examples of the vmap named ``axis_name`` (a name or a tuple of names), per leaf of ``x``.
+
+    >>> import fnx, fnx.numpy as fnp
+    >>> fnx.vmap(lambda x: x / fnx.lax.psum(x, "i"), axis_name="i")(fnp.array([1.0, 3.0]))
+    Array([0.25, 0.75], dtype=float32)
+    """
+    def one(leaf):
+        leaf = fnp.asarray(leaf)
+        for name in _names(axis_name):
+            leaf = psum_p.bind(leaf, axis_name=name, axis_size=_named_vmap(name, "psum").data[1])
+        return leaf
+    return tree_util.map(one, x)
+
+
+def _axis_size(axis_name, fname):
+    n = 1
+    for name in _names(axis_name):
+        n *= _named_vmap(name, fname).data[1]
+    return n
+
+
+def pmean(x, axis_name):
+    """The mean over the examples of the vmap named ``axis_name`` (``jax.lax.pmean``)."""
+    size = _axis_size(axis_name, "pmean")
+    return tree_util.map(lambda s: s / size, psum(x, axis_name))
+
+
+def _gather_axis(axis, ndim, fname):
+    """``axis`` of a result with ``ndim + 1`` axes, from 0."""
+    if not isinstance(axis, int) or not -(ndim + 1) <= axis <= ndim:
+        raise ShapeError(f"{fname}: axis {axis!r} is out of range for a {ndim + 1}-d result")
+    return axis % (ndim + 1)
+
+
+def _all_gather_shape(x, *, axis_name, axis_size, axis, tiled):
+    if tiled:
+        return ShapedArray(x.shape[:axis] + (axis_size * x.shape[axis],) + x.shape[axis + 1:], x.dtype)
+    return ShapedArray(x.shape[:axis] + (axis_size,) + x.shape[axis:], x.dtype)
+
+
+def _all_gather_impl(xp, x, *, axis_name, axis_size, axis, tiled):
+    return xp.concatenate([x] * axis_size, axis) if tiled else xp.stack([x] * axis_size, axis)
+
+
+def _all_gather_batch(vals, bdims, batch_axis, *, axis_name, axis_size, axis, tiled):
+    (x,), (d,) = vals, bdims
+    if batch_axis[0] == axis_name:  # the examples are the gathered axis
+        out = fnp.moveaxis(x, d, axis)
+        if tiled:
+            out = fnp.reshape(out, out.shape[:axis] + (-1,) + out.shape[axis + 2:])
+        return out, None
+    # Another vmap's axis sits in x at d: the gathered axis goes in front of it or after it.
+    inner = axis + (d <= axis)
+    out = all_gather_p.bind(x, axis_name=axis_name, axis_size=axis_size, axis=inner, tiled=tiled)
+    return out, d + (not tiled and axis < d)
+
+
+def _all_gather_vjp(ct, x, *, out, axis_name, axis_size, axis, tiled):
+    # Every example's result holds each example's value: an input's cotangent is the sum over
+    # the examples of their cotangents' slice at its own index.
+    # Outside that vmap (a derivative taken around it), the input was one value gathered axis_size times.
+    inside = any(m.name == "vmap" and m.data is not None and m.data[0] == axis_name for m in _stack)
+    total = psum_p.bind(ct, axis_name=axis_name, axis_size=axis_size) if inside else ct
+    if tiled:
+        total = fnp.reshape(total, total.shape[:axis] + (axis_size, -1) + total.shape[axis + 1:])
+    return (fnp.take(total, axis_index(axis_name), axis=axis) if inside else fnp.sum(total, axis=axis),)
+
+
+all_gather_p = defprim("all_gather", impl=_all_gather_impl, shape=_all_gather_shape, batch=_all_gather_batch,
+                       vjp=_all_gather_vjp, collective=True, residuals=())
+all_gather_p.jvp = linear_jvp(all_gather_p)
+
+
+def all_gather(x, axis_name, *, axis=0, tiled=False):
+    """Every example's value, stacked along ``axis`` (concatenated when ``tiled``), per leaf of ``x``.
+
+    >>> import fnx, fnx.numpy as fnp
+    >>> fnx.vmap(lambda x: fnx.lax.all_gather(x, "i"), axis_name="i")(fnp.array([1.0, 2.0]))
+    Array([[1., 2.],
+           [1., 2.]], dtype=float32)
+    """
+    if isinstance(axis_name, (tuple, list)):
+        raise TypeError("all_gather: gather over one axis name at a time")
+    size = _named_vmap(axis_name, "all_gather").data[1]
+
+    def one(leaf):
+        leaf = fnp.asarray(leaf)
+        if tiled and leaf.ndim == 0:
+            raise ShapeError("all_gather: tiled=True needs at least one axis to concatenate along")
+        ax = _gather_axis(axis, leaf.ndim - tiled, "all_gather")
+        return all_gather_p.bind(leaf, axis_name=axis_name, axis_size=size, axis=ax, tiled=tiled)
+    return tree_util.map(one, x)
+
+
+def pmax(x, axis_name):
+    """The maximum over the examples of the vmap named ``axis_name`` (``jax.lax.pmax``)."""
+    def one(leaf):
+        for name in _names(axis_name):
+            leaf = fnp.max(all_gather(leaf, name), axis=0)
+        return leaf
+    return tree_util.map(one, x)
+
+
+def pmin(x, axis_name):
+    """The minimum over the examples of the vmap named ``axis_name`` (``jax.lax.pmin``)."""
+    def one(leaf):
+        for name in _names(axis_name):
+            leaf = fnp.min(all_gather(leaf, name), axis=0)
+        return leaf
+    return tree_util.map(one, x)
+
+
+def axis_index(axis_name):
+    """Each example's index along the vmap named ``axis_name`` (int32), as ``jax.lax.axis_index``."""
+    main = _named_vmap(axis_name, "axis_index")
+    return BatchTracer(main, fnp.arange(main.data[1], dtype="int32"), 0)

@@ -123,15 +123,19 @@ class Primitive:
 
     ``transfers`` marks a primitive whose output lives on the device named by
     its ``device`` parameter rather than on its operands' (``device_put``).
+
+    ``collective`` marks a primitive that communicates across a named ``vmap``
+    axis (``fnx.lax.psum``): its batching rule is also handed the batch's
+    ``(axis_name, axis_size)``, to tell its own axis from the ones it passes through.
     """
 
     __slots__ = ("name", "impl", "shape", "jvp", "vjp", "batch", "multiple_results",
-                 "smooth", "domain", "kind", "kinks", "residuals", "ufunc", "transfers",
+                 "smooth", "domain", "kind", "kinks", "residuals", "ufunc", "transfers", "collective",
                  "__weakref__")
 
     def __init__(self, name, impl, shape, jvp=None, vjp=None, batch=None,
                  multiple_results=False, smooth=True, domain="real", kind=None, kinks=None, residuals=None,
-                 ufunc=None, transfers=False):
+                 ufunc=None, transfers=False, collective=False):
         self.name = name
         self.impl = impl
         self.shape = shape
@@ -145,6 +149,7 @@ class Primitive:
         self.kinks = kinks
         self.ufunc = ufunc
         self.transfers = transfers
+        self.collective = collective
         self.residuals = None if residuals is None else frozenset(residuals)
         if self.residuals is not None and any(r not in ("inputs", "partners", "out") and not
                                               (multiple_results and r[:3] == "out" and r[3:].isdigit())

@@ -63,7 +63,10 @@ class BatchTrace(Trace):
                 bdims.append(None)
         if not batched:
             return prim.bind(*vals, **params)
-        out, out_bdim = prim.batch(vals, bdims, **params)
+        if prim.collective:
+            out, out_bdim = prim.batch(vals, bdims, main.data, **params)
+        else:
+            out, out_bdim = prim.batch(vals, bdims, **params)
         if prim.multiple_results:
             return tuple(self._box(o, d) for o, d in zip(out, out_bdim))
         return self._box(out, out_bdim)
@@ -77,7 +80,7 @@ def _moveaxis(x, src, dst):
     return x if src == dst else fnp.moveaxis(x, src, dst)
 
 
-def vmap(f, in_axes=0, out_axes=0, axis_size=None):
+def vmap(f, in_axes=0, out_axes=0, axis_name=None, axis_size=None, spmd_axis_name=None):
     """Vectorises ``f`` over an axis of its inputs (``jax.vmap``).
 
     Args:
@@ -86,7 +89,13 @@ def vmap(f, in_axes=0, out_axes=0, axis_size=None):
         arguments giving each one's batch axis (negative counts from the end).
         Keyword arguments are batched along axis 0.
       out_axes: the same for the outputs; unbatched outputs are broadcast.
+      axis_name: a name for the batch axis, which the collectives of
+        :mod:`fnx.lax` (``psum``, ``pmean``, ``pmax``, ``pmin``,
+        ``all_gather``, ``axis_index``) use to reduce or gather across the
+        examples (the innermost ``vmap`` of that name).
       axis_size: the batch size, needed only when no input is batched.
+      spmd_axis_name: accepted for JAX's signature; there is no device mesh to
+        partition over here, so it changes nothing.
 
     >>> import fnx, fnx.numpy as fnp
     >>> fnx.vmap(lambda x, y: fnp.sum(x * y), in_axes=(0, None))(fnp.ones((3, 2)), fnp.ones(2))
@@ -108,7 +117,7 @@ def vmap(f, in_axes=0, out_axes=0, axis_size=None):
         axes = tree_util.broadcast_prefix((axes_prefix, {k: 0 for k in kwargs}), (args, kwargs), "vmap in_axes")
         flat = [fnp.asarray(x) if ax is not None else x for x, ax in zip(flat, axes)]
         size = _batch_size(flat, axes, axis_size, in_tree)
-        with new_main(BatchTrace, "vmap") as main:
+        with new_main(BatchTrace, "vmap", (axis_name, size)) as main:
             boxed = []
             for x, ax in zip(flat, axes):
                 if ax is None:
