@@ -28,7 +28,7 @@ from .numpy._base import linear_jvp
 from .transforms.vmap import BatchTracer
 
 __all__ = ["scan", "map", "fori_loop", "while_loop", "cond", "switch", "select", "clamp", "stop_gradient",
-           "psum", "pmean", "pmax", "pmin", "all_gather", "axis_index"]
+           "psum", "pmean", "pmax", "pmin", "all_gather", "axis_index", "axis_size", "ppermute"]
 
 
 def _length(xs_flat, length):
@@ -332,3 +332,34 @@ def axis_index(axis_name):
     """Each example's index along the vmap named ``axis_name`` (int32), as ``jax.lax.axis_index``."""
     main = _named_vmap(axis_name, "axis_index")
     return BatchTracer(main, fnp.arange(main.data[1], dtype="int32"), 0)
+
+
+def axis_size(axis_name):
+    """The number of examples of the vmap named ``axis_name`` (a product for a tuple of names)."""
+    return _axis_size(axis_name, "axis_size")
+
+
+def ppermute(x, axis_name, perm):
+    """Each example's value sent to another: ``perm`` lists ``(source, destination)`` index pairs; an
+    example no pair sends to gets zeros (``jax.lax.ppermute``)."""
+    size = _axis_size(axis_name, "ppermute")
+    source = [-1] * size
+    for src, dst in perm:
+        if not (0 <= src < size and 0 <= dst < size) or source[dst] != -1:
+            raise ValueError(f"ppermute: perm {perm} must be (source, destination) pairs in range({size}), each "
+                             f"destination once")
+        source[dst] = src
+    table = fnp.asarray(source, dtype="int32")
+
+    def one(leaf):
+        gathered = all_gather(leaf, axis_name)
+        src = table[axis_index(axis_name)]
+        picked = fnp.take(gathered, fnp.maximum(src, 0), axis=0)
+        return fnp.where(src >= 0, picked, fnp.zeros_like(picked))
+    return tree_util.map(one, x)
+
+
+from ._lax_ops import *  # noqa: E402,F401,F403  (jax.lax's operations: rsqrt, dot_general, conv_general_dilated...)
+from ._lax_ops import __all__ as _ops  # noqa: E402
+
+__all__ += _ops
