@@ -17,11 +17,16 @@ from .transforms.autodiff import (enable_grad, grad, hessian, is_grad_enabled, j
                                   saved_residuals, value_and_grad, vjp)
 from .transforms.graph import make_graph
 from .transforms.vmap import vmap
-from .transforms.jit import jit
+from .transforms.jit import clear_caches, disable_jit, jit
 from .transforms.device import device_put, on_device
 from .core.backend import Device, default_device, devices, parse_device as device
 from .transforms.custom import checkpoint, custom_jvp, custom_vjp
+from .transforms.extras import (ShapeDtypeStruct, block_until_ready, custom_gradient, default_backend, device_count,
+                                device_get, eval_shape, jacobian, linear_transpose, linearize, local_device_count,
+                                local_devices, make_jaxpr, named_call, pure_callback)
+from . import debug, tree_util
 from .io import load, save
+from ._config import config
 from .tensor import *  # noqa: F401,F403  (PyTorch's top-level vocabulary: tensor, randn, cat, max...)
 
 remat = checkpoint

@@ -110,7 +110,7 @@ max = _binary("max", fnp.maximum)
 min = _binary("min", fnp.minimum)
 pow = _binary("pow", fnp.power)
 atan2 = _binary("atan2", fnp.arctan2)
-nextafter = _binary("nextafter", fnp.nextafter)
+nextafter = _binary("nextafter", lambda x, y: fnp.nextafter(x, y))  # looked up when called
 bitwise_and = _binary("bitwise_and", fnp.bitwise_and)
 bitwise_or = _binary("bitwise_or", fnp.bitwise_or)
 bitwise_xor = _binary("bitwise_xor", fnp.bitwise_xor)
@@ -191,9 +191,15 @@ def shift_right_logical(x, y):
 
 
 def population_count(x):
-    """The number of set bits of each integer."""
+    """The number of set bits of each integer (of its two's-complement bits, for negative ones)."""
     x = fnp.asarray(x)
-    return fnp.bitwise_count(x.astype(np.dtype(f"uint{x.dtype.itemsize * 8}"))).astype(x.dtype)
+    bits = x.dtype.itemsize * 8
+    u = x.astype(np.dtype(f"uint{bits}"))
+    one = fnp.asarray(1, u.dtype)
+    count = fnp.zeros(x.shape, u.dtype)
+    for shift in range(bits):
+        count = count + (fnp.right_shift(u, fnp.asarray(shift, u.dtype)) & one)
+    return count.astype(x.dtype)
 
 
 def integer_pow(x, y):

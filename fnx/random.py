@@ -1227,3 +1227,187 @@ def next_key():
         root, c = _global["key"], _global["count"]
         _global["count"] = c + 1
     return threefry2x32(_as_array(root), _as_array([(1 << 31) | (c >> 32) & 0x7FFFFFFF, c & _MASK32]))
+
+# ----- more of jax.random's samplers, and its key-data functions ------------------------------------------
+
+__all__ += ["maxwell", "double_sided_maxwell", "rayleigh", "wald", "f", "multinomial", "clone", "key_data",
+            "wrap_key_data"]
+
+
+def maxwell(key, shape=(), dtype=None):
+    """Maxwell samples (the speed of a particle whose velocity is three standard normals), as
+    ``jax.random.maxwell``: the norm of ``normal(key, shape + (3,))`` along its last axis.
+
+    >>> import fnx
+    >>> x = fnx.random.maxwell(fnx.random.key(0), (4,)); x.shape, bool((x >= 0).all())
+    ((4,), True)
+    """
+    from .numpy import sqrt, sum as fsum
+    shape, dt = _shape("maxwell", shape), _float_dtype("maxwell", dtype)
+    z = normal(key, shape + (3,), dt)
+    return sqrt(fsum(z * z, axis=-1))
+
+
+def double_sided_maxwell(key, loc, scale, shape=(), dtype=None):
+    """Double-sided Maxwell samples ``loc + scale * s * m``, a random sign ``s`` times a Maxwell draw ``m``, as
+    ``jax.random.double_sided_maxwell``; differentiable in ``loc`` and ``scale``.
+
+    As in JAX, the result has shape ``shape + broadcast(loc, scale).shape`` (the
+    parameters' shape when ``shape`` is empty).
+
+    >>> import fnx
+    >>> fnx.random.double_sided_maxwell(fnx.random.key(0), 0.0, fnx.numpy.ones(3), (2,)).shape
+    (2, 3)
+    """
+    key, dt = _check_key("double_sided_maxwell", key), _float_dtype("double_sided_maxwell", dtype)
+    loc, scale = _on(key, loc, dt), _on(key, scale, dt)
+    params = broadcast_shapes("double_sided_maxwell", loc.shape, scale.shape)
+    shape = _shape("double_sided_maxwell", shape) + tuple(params)
+    _require("double_sided_maxwell", "scale must be positive", scale, lambda v: v > 0)
+    km, ks = split(key)
+    sign = rademacher(ks, shape, "int32").astype(dt)
+    return sign * maxwell(km, shape, dt) * scale + loc
+
+
+def rayleigh(key, scale, shape=None, dtype=None):
+    """Rayleigh samples ``scale * sqrt(-2 log o)`` of open uniforms ``o``, as ``jax.random.rayleigh`` (which takes
+    the logarithm of a closed-at-0 uniform, so it can return infinity; this never does); differentiable in
+    ``scale``.
+
+    >>> import fnx
+    >>> x = fnx.random.rayleigh(fnx.random.key(0), 2.0, (3,)); x.shape, bool((x > 0).all())
+    ((3,), True)
+    """
+    from .numpy import log, sqrt
+    key, shape, dt, (scale,) = _dist("rayleigh", key, shape, dtype, {"scale": scale}, grads=("scale",))
+    _require("rayleigh", "scale must be positive", scale, lambda v: v > 0)
+    return scale * sqrt(-2.0 * log(_open_unit("rayleigh", key, shape, dt)))
+
+
+def wald(key, mean, shape=None, dtype=None):
+    """Wald (inverse Gaussian) samples of mean ``mean`` and shape 1, as ``jax.random.wald`` (Michael, Schucany and
+    Haas's transformation of a chi-square(1) draw ``y``, then a uniform to pick one of its two roots).
+
+    The smaller root is taken as ``4 mean**2 y / (mean y + sqrt(4 mean y + mean**2 y**2))**2``,
+    which is JAX's ``mean + mean**2 y / 2 - mean sqrt(...) / 2`` without its
+    cancellation (that form loses every digit, and can reach 0 or below, for
+    large ``mean y``). Differentiable in ``mean``, as in JAX (each root is a smooth
+    function of ``mean`` and the draws).
+
+    >>> import fnx
+    >>> x = fnx.random.wald(fnx.random.key(0), 3.0, (4,)); x.shape, bool((x > 0).all())
+    ((4,), True)
+    """
+    from .numpy import sqrt, where
+    key, shape, dt, (mean,) = _dist("wald", key, shape, dtype, {"mean": mean}, grads=("mean",))
+    _require("wald", "mean must be positive", mean, lambda v: v > 0)
+    k1, k2 = split(key)
+    v = normal(k1, shape, dt)
+    z = _unit("wald", k2, shape, dt)
+    y = v * v
+    my = mean * y
+    x = 4.0 * mean * my / (my + sqrt(4.0 * my + my * my)) ** 2
+    return where(z <= mean / (mean + x), x, mean * mean / x)
+
+
+def f(key, dfnum, dfden, shape=None, dtype=None):
+    """F-distribution samples ``(chi2(dfnum) / dfnum) / (chi2(dfden) / dfden)``, as ``jax.random.f``; not
+    differentiable in the degrees of freedom (see ``gamma``).
+
+    >>> import fnx
+    >>> x = fnx.random.f(fnx.random.key(0), 3.0, 5.0, (4,)); x.shape, bool((x > 0).all())
+    ((4,), True)
+    """
+    dfnum, dfden = _no_derivative("f", "dfnum", dfnum), _no_derivative("f", "dfden", dfden)
+    key, shape, dt, (dfnum, dfden) = _dist("f", key, shape, dtype, {"dfnum": dfnum, "dfden": dfden},
+                                           grads=("dfnum", "dfden"))
+    _require("f", "dfnum and dfden must be positive", dfnum, lambda v: v > 0)
+    _require("f", "dfnum and dfden must be positive", dfden, lambda v: v > 0)
+    from .numpy import exp, log
+    k_den, k_num = split(key)
+    # chi2(d) / d = gamma(d / 2) / (d / 2), the ratio taken in logs (chisquare's draws, guarded above)
+    log_num = _log_gamma("f", k_num, dfnum / 2.0, shape, dt) - log(dfnum / 2.0)
+    log_den = _log_gamma("f", k_den, dfden / 2.0, shape, dt) - log(dfden / 2.0)
+    return exp(log_num - log_den)
+
+
+def multinomial(key, n, p, *, shape=None, dtype=None, unroll=1):
+    """Counts of ``n`` draws among the categories of probabilities ``p`` (last axis), as
+    ``jax.random.multinomial``: one binomial per category, of the draws left, with the probability
+    renormalised to the categories left.
+
+    ``shape`` is the result's shape (``p``'s by default; its last axis is the
+    categories'), ``n`` broadcasts to ``shape[:-1]``. Counts are floats (fnx's
+    default float unless ``dtype`` says otherwise), as in JAX. ``unroll`` is
+    accepted for JAX's signature (the loop over categories always runs unrolled).
+
+    >>> import fnx
+    >>> c = fnx.random.multinomial(fnx.random.key(0), 10, fnx.numpy.asarray([0.2, 0.3, 0.5]))
+    >>> c.shape, float(c.sum())
+    ((3,), 10.0)
+    """
+    from .numpy import asarray, broadcast_to, clip, cumsum, flip, moveaxis, stack, where
+    del unroll
+    key = _check_key("multinomial", key)
+    out_dt = dtypes.default_float() if dtype is None else dtypes.canonical(dtype)
+    n = _on(key, n, dtypes.float64)
+    p = _on(key, p, dtypes.float64)
+    if p.ndim == 0:
+        raise ShapeError("multinomial: p must have at least one dimension (the categories), got a scalar")
+    shape = p.shape if shape is None else _shape("multinomial", shape)
+    if not shape or not _broadcasts(p.shape, shape) or np.broadcast_shapes(p.shape, shape) != tuple(shape) or \
+            not _broadcasts(n.shape, shape[:-1]) or np.broadcast_shapes(n.shape, shape[:-1]) != tuple(shape[:-1]):
+        raise ShapeError(f"multinomial: p of shape {p.shape} must broadcast to shape {tuple(shape)} and n of shape "
+                         f"{n.shape} to its batch shape {tuple(shape[:-1])}")
+    _require("multinomial", "p must lie in [0, 1]", p, lambda v: (v >= 0) & (v <= 1))
+    remainder = broadcast_to(n, shape[:-1])
+    p = moveaxis(broadcast_to(p, shape), -1, 0)
+    left = flip(cumsum(flip(p, 0), 0), 0)  # the probability of this category and those after it
+    ratios = clip(p / where(left == 0, 1.0, left), 0.0, 1.0)
+    keys = split(key, shape[-1])
+    counts = []
+    for i in range(shape[-1]):
+        count = binomial(keys[i], remainder, ratios[i], dtype=dtypes.float64)
+        remainder = remainder - count
+        counts.append(count)
+    return asarray(moveaxis(stack(counts), 0, -1), out_dt)
+
+
+def _check_keys(opname, keys):
+    """``keys`` as an fnx array, after checking that it holds keys: uint32 with a last axis of 2."""
+    from .numpy import asarray
+    keys = asarray(keys)
+    if keys.dtype != dtypes.uint32 or keys.ndim == 0 or keys.shape[-1] != 2:
+        raise TypeError(f"{opname}: expected keys, a uint32 array whose last axis has length 2 (from "
+                        f"fnx.random.key or split), got {keys.dtype} array of shape {keys.shape}")
+    return keys
+
+
+def clone(key):
+    """``key`` itself, as ``jax.random.clone``: fnx keys are immutable arrays, so a copy and the original
+    cannot differ (JAX's clone exists for its key-reuse checker)."""
+    return _check_keys("clone", key)
+
+
+def key_data(keys):
+    """The uint32 words of ``keys``, as ``jax.random.key_data``: fnx keys are those words already, so this returns
+    them (any batch shape ``(..., 2)``)."""
+    return _check_keys("key_data", keys)
+
+
+def wrap_key_data(key_bits_array, *, impl=None, dtype=None):
+    """Keys from their uint32 words, as ``jax.random.wrap_key_data``: the words themselves, after checking
+    them. ``impl`` (or ``dtype``) may name ``"threefry2x32"``, the only generator fnx has.
+
+    >>> import fnx
+    >>> k = fnx.random.key(7)
+    >>> bool((fnx.random.wrap_key_data(fnx.random.key_data(k)) == k).all())
+    True
+    """
+    if impl is not None and dtype is not None:
+        raise ValueError("wrap_key_data: give impl or dtype, not both")
+    impl = impl if impl is not None else dtype
+    if impl is not None and impl != "threefry2x32":
+        raise ValueError(f"wrap_key_data: fnx keys are Threefry-2x32 keys; impl must be None or 'threefry2x32', "
+                         f"got {impl!r}")
+    return _check_keys("wrap_key_data", key_bits_array)

@@ -27,6 +27,7 @@ backward pass into the graph.
 """
 import functools
 import inspect
+import weakref
 
 import numpy as np
 
@@ -416,6 +417,8 @@ def jit(f=None, *, static_argnums=(), static_argnames=(), donate_argnums=(), don
 
     @functools.wraps(f)
     def jitted(*args, **kwargs):
+        if _disabled[0]:
+            return f(*args, **kwargs)
         compiled, flat = lookup(args, kwargs)
         graph = compiled.graph
         if any(isinstance(x, Tracer) for x in flat):
@@ -430,4 +433,38 @@ def jit(f=None, *, static_argnums=(), static_argnames=(), donate_argnums=(), don
     jitted.lower = lower
     jitted.clear_cache = cache.clear
     jitted._cache = cache
+    _every_jitted.add(jitted)
     return jitted
+
+
+_disabled = [False]
+_every_jitted = weakref.WeakSet()
+
+
+class disable_jit:
+    """Context manager: jitted functions called inside run ``f`` itself, op by op (``jax.disable_jit``),
+    so prints, breakpoints and Python control flow on values work while debugging.
+
+    >>> import fnx, fnx.numpy as fnp
+    >>> f = fnx.jit(lambda x: float(x) * 2)  # a Python float of a traced value: refused under jit
+    >>> with fnx.disable_jit():
+    ...     f(fnp.array(1.5))
+    3.0
+    """
+
+    def __init__(self, disable=True):
+        self._disable = bool(disable)
+
+    def __enter__(self):
+        self._prev = _disabled[0]
+        _disabled[0] = self._disable
+
+    def __exit__(self, *exc):
+        _disabled[0] = self._prev
+        return False
+
+
+def clear_caches():
+    """Drops the traced graphs of every jitted function (``jax.clear_caches``); the next calls trace again."""
+    for jitted in list(_every_jitted):
+        jitted.clear_cache()

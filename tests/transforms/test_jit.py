@@ -317,3 +317,30 @@ def test_donation_is_accepted_checked_and_harmless():
         fnx.jit(lambda x, n: x, static_argnums=1, donate_argnums=1)
     with pytest.raises(ValueError, match=r"donate_argnums must be ints"):
         fnx.jit(lambda x: x, donate_argnums="x")
+
+
+def test_disable_jit_runs_the_python_function_and_clear_caches_retraces():
+    traces = []
+
+    def f(x):
+        traces.append(1)
+        return x * 2 if float(fnp.sum(x)) > 0 else -x  # Python control flow on a value: refused under jit
+
+    jf = fnx.jit(f)
+    with pytest.raises(TracerError):
+        jf(fnp.ones(2))
+    with fnx.disable_jit():
+        np.testing.assert_allclose(jf(fnp.ones(2)), [2.0, 2.0])
+        np.testing.assert_allclose(jf(-fnp.ones(2)), [1.0, 1.0])
+        with fnx.disable_jit(False):  # nested: jit is on again inside
+            with pytest.raises(TracerError):
+                jf(fnp.ones(2))
+    g = fnx.jit(lambda x: (traces.append(1), x + 1)[1])
+    traces.clear()
+    g(fnp.ones(2))
+    g(fnp.ones(2))
+    assert len(traces) == 1 and len(g._cache) == 1
+    fnx.clear_caches()
+    assert len(g._cache) == 0
+    np.testing.assert_allclose(g(fnp.ones(2)), [2.0, 2.0])
+    assert len(traces) == 2

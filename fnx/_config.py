@@ -1,0 +1,57 @@
+"""``fnx.config``: the JAX configuration switches that have a meaning here, under JAX's names.
+
+JAX code that starts with ``jax.config.update("jax_enable_x64", True)`` ports by
+changing ``jax`` to ``fnx``. The options:
+
+* ``jax_enable_x64``: Python floats (and lists of them) become float64 arrays
+  instead of float32 (:func:`fnx.set_default_dtype`). Integers are int64 in fnx
+  either way, as in NumPy and PyTorch.
+* ``jax_platform_name`` / ``jax_platforms``: ``"cpu"`` or ``"cuda"``/``"gpu"``:
+  where creation functions and Python scalars land (:func:`fnx.default_device`).
+
+An option fnx does not have raises AttributeError, as JAX does for an unknown one.
+
+>>> import fnx
+>>> fnx.config.update("jax_enable_x64", True); fnx.numpy.array(1.5).dtype
+dtype('float64')
+>>> fnx.config.update("jax_enable_x64", False); fnx.config.jax_enable_x64
+False
+"""
+from .core import backend, dtypes
+
+_PLATFORMS = {"cpu": "cpu", "cuda": "cuda", "gpu": "cuda"}
+
+
+class _Config:
+    def update(self, name, value):
+        """Sets option ``name`` (``jax.config.update``)."""
+        if name == "jax_enable_x64":
+            dtypes.set_default_dtype("float64" if value else "float32")
+        elif name in ("jax_platform_name", "jax_platforms"):
+            first = str(value).split(",")[0].strip().lower()
+            if first not in _PLATFORMS:
+                raise ValueError(f"config.update({name!r}): fnx runs on {sorted(set(_PLATFORMS))}, got {value!r}")
+            backend._default[0] = backend.parse_device(_PLATFORMS[first])
+        else:
+            raise AttributeError(f"Unrecognized config option: {name} (fnx has jax_enable_x64, "
+                                 f"jax_platform_name and jax_platforms)")
+
+    def read(self, name):
+        """The current value of option ``name``."""
+        return getattr(self, name)
+
+    @property
+    def jax_enable_x64(self):
+        return dtypes.default_float() == dtypes.float64
+
+    @property
+    def jax_platform_name(self):
+        return backend._default[0].platform
+
+    jax_platforms = jax_platform_name
+
+    def __repr__(self):
+        return f"fnx.config(jax_enable_x64={self.jax_enable_x64}, jax_platform_name={self.jax_platform_name!r})"
+
+
+config = _Config()
