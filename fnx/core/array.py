@@ -80,6 +80,16 @@ class Array:
         """The :class:`fnx.Device` holding this array (``cpu:0``, ``cuda:0``...)."""
         return self._device
 
+    def devices(self):
+        """The set of devices holding this array (one: fnx does not shard), as ``jax.Array.devices()``."""
+        return {self.device}
+
+    def block_until_ready(self):
+        """Waits until the array's value is computed, and returns the array (``jax.Array.block_until_ready``):
+        at once for numpy, after the device's queued work for cupy."""
+        from ..transforms.extras import block_until_ready
+        return block_until_ready(self)
+
     def to(self, *args, device=None, dtype=None, non_blocking=False, copy=False):
         """This array on a device and/or as a dtype (itself when nothing changes), like ``torch.Tensor.to``:
         ``x.to("cuda")``, ``x.to(fnx.float64)``, ``x.to("cpu", fnx.float32)``, ``x.to(other)`` (other's

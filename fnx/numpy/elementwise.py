@@ -624,11 +624,12 @@ def clip(a, a_min=None, a_max=None, out=None, *, min=None, max=None):
     return out
 
 
-def where(condition, x=None, y=None):
+def where(condition, x=None, y=None, *, size=None, fill_value=None):
     """``x`` where ``condition`` holds, else ``y``, all three broadcast together, as ``numpy.where``.
 
     The derivative flows to ``x`` where the condition holds and to ``y``
-    elsewhere. With only ``condition``, returns ``nonzero(condition)``.
+    elsewhere. With only ``condition``, returns ``nonzero(condition)``
+    (with JAX's ``size`` and ``fill_value``).
 
     >>> import fnx.numpy as fnp
     >>> fnp.where(fnp.array([True, False]), fnp.array([1., 2.]), 0.)
@@ -636,7 +637,9 @@ def where(condition, x=None, y=None):
     """
     if x is None and y is None:
         from .indexing import nonzero
-        return nonzero(condition)
+        return nonzero(condition, size=size, fill_value=fill_value)
+    if size is not None or fill_value is not None:
+        raise TypeError("where: size and fill_value go with the one-argument form where(condition)")
     if x is None or y is None:
         raise TypeError("where: give both x and y, or neither")
     x, y = _operands(x, y)

@@ -385,16 +385,21 @@ def _getitem(opname, x, idx):
     return reshape(y, indexed_shape(plan.shape, plan.index, ()))
 
 
-def take(a, indices, axis=None, out=None, mode=None):
+def take(a, indices, axis=None, out=None, mode=None, unique_indices=False, indices_are_sorted=False,
+         fill_value=None):
     """Elements of ``a`` at ``indices`` along ``axis`` (of the flattened array when None).
 
     ``mode``: ``'raise'`` (the default) checks bounds, ``'clip'`` clamps to the
-    axis (so negative indices mean 0, as in NumPy), ``'wrap'`` wraps around.
+    axis (so negative indices mean 0, as in NumPy), ``'wrap'`` wraps around,
+    and JAX's ``'fill'`` gives ``fill_value`` (NaN for floats by default) for an
+    index out of bounds (negative indices count from the end).
 
     >>> import fnx.numpy as fnp
     >>> fnp.take(fnp.array([[1, 2], [3, 4]]), [1, 1, 0], axis=1)
     Array([[2, 2, 1],
            [4, 4, 3]], dtype=int64)
+    >>> fnp.take(fnp.array([1.0, 2.0]), [1, 5], mode="fill")
+    Array([ 2., nan], dtype=float32)
     """
     from .shape import _no_out, ravel
     _no_out("take", out)
@@ -402,8 +407,11 @@ def take(a, indices, axis=None, out=None, mode=None):
     if axis is None:
         x, axis = ravel(x), 0
     axis = normalize_axis("take", axis, x.ndim)
-    i = normalize_index("take", int_operand("take", indices), x.shape[axis], mode)
-    return _getitem("take", x, (slice(None),) * axis + (i,))
+    index = (slice(None),) * axis + (int_operand("take", indices),)
+    if mode == "fill":
+        return _IndexUpdateRef(x, index).get(mode="fill", fill_value=fill_value)
+    i = normalize_index("take", index[-1], x.shape[axis], mode)
+    return _getitem("take", x, index[:-1] + (i,))
 
 
 def take_along_axis(arr, indices, axis=-1):
@@ -441,16 +449,25 @@ def _concrete(opname, a):
     return x
 
 
-def nonzero(a):
-    """The indices of the nonzero elements of ``a``, one integer array per axis (concrete ``a`` only).
+def nonzero(a, *, size=None, fill_value=None):
+    """The indices of the nonzero elements of ``a``, one integer array per axis.
 
-    It is not a primitive: its output's shape depends on the values, so it
-    cannot be traced, and inside a transform it raises ``TracerError``.
+    Without ``size`` the output's length depends on the values, so ``a`` must be
+    concrete (inside a transform this raises ``TracerError``). With JAX's
+    ``size`` the output has exactly ``size`` entries: the first ``size``
+    indices, padded with ``fill_value`` (0 by default; a tuple gives one per
+    axis), which works under ``jit`` and ``vmap`` too.
 
     >>> import fnx.numpy as fnp
     >>> fnp.nonzero(fnp.array([0, 3, 0, 4]))
     (Array([1, 3], dtype=int64),)
+    >>> fnp.nonzero(fnp.array([0, 3, 0, 4]), size=3, fill_value=-1)
+    (Array([ 1,  3, -1], dtype=int64),)
     """
+    if size is not None:
+        return _nonzero_sized("nonzero", a, size, fill_value)
+    if fill_value is not None:
+        raise ValueError("nonzero: fill_value needs size")
     x = _concrete("nonzero", a)
     if x.ndim == 0:
         raise ValueError("nonzero: calling nonzero on a 0-d array is not allowed; use atleast_1d(x) first")
@@ -458,14 +475,49 @@ def nonzero(a):
     return tuple(wrap(i, x.device) for i in xp_of(value).nonzero(value))
 
 
-def flatnonzero(a):
-    """The indices of the nonzero elements of ``a`` flattened (concrete only)."""
+def _nonzero_sized(opname, a, size, fill_value):
+    """nonzero with a fixed output length, as array operations (no value decides a shape)."""
+    from .creation import arange, zeros
+    from .elementwise import astype, less, logical_and, not_equal, where
+    from .reductions import cumsum, sum as total
     from .shape import ravel
+    x = asarray(a)
+    if x.ndim == 0:
+        raise ValueError(f"{opname}: calling nonzero on a 0-d array is not allowed; use atleast_1d(x) first")
+    size = int(size)
+    if size < 0:
+        raise ValueError(f"{opname}: size must be non-negative, got {size}")
+    fills = fill_value if isinstance(fill_value, (tuple, list)) else (0 if fill_value is None else fill_value,) * x.ndim
+    if len(fills) != x.ndim:
+        raise ValueError(f"{opname}: fill_value has {len(fills)} entries for an array of {x.ndim} dimensions")
+    hit = ravel(not_equal(x, False) if x.dtype.kind == "b" else not_equal(x, 0))
+    rank = cumsum(astype(hit, np.int64)) - 1  # each hit's place in the output
+    slot = where(logical_and(hit, less(rank, size)), rank, size)  # misses (and hits past size) go to a spare slot
+    flat = zeros(size + 1, np.int64, device=x.device).at[slot].set(arange(hit.size, dtype=np.int64,
+                                                                             device=x.device))[:size]
+    found = less(arange(size, dtype=np.int64, device=x.device), total(astype(hit, np.int64)))
+    coords = unravel_index(flat, x.shape) if x.ndim > 1 else (flat,)
+    return tuple(where(found, c, np.int64(f)) for c, f in zip(coords, fills))
+
+
+def flatnonzero(a, *, size=None, fill_value=None):
+    """The indices of the nonzero elements of ``a`` flattened (concrete only, unless ``size`` is given)."""
+    from .shape import ravel
+    if size is not None:
+        return _nonzero_sized("flatnonzero", ravel(asarray(a)), size, fill_value)[0]
     return nonzero(ravel(_concrete("flatnonzero", a)))[0]
 
 
-def argwhere(a):
-    """The indices of the nonzero elements as rows of an ``(N, a.ndim)`` array (concrete only)."""
+def argwhere(a, *, size=None, fill_value=None):
+    """The indices of the nonzero elements as rows of an ``(N, a.ndim)`` array (concrete only, unless
+    ``size`` fixes N)."""
+    if size is not None:
+        from .shape import stack
+        x = asarray(a)
+        if x.ndim == 0:
+            from .shape import atleast_1d
+            x = atleast_1d(x)
+        return stack(_nonzero_sized("argwhere", x, size, fill_value), axis=1)
     x = _concrete("argwhere", a)
     return wrap(xp_of(x._value).argwhere(x._value), x.device)
 
@@ -638,49 +690,163 @@ def _update(opname, prim, x, idx, values):
     return reshape(out, x.shape)
 
 
+# JAX's ``mode=`` for out-of-bounds indices. Without it fnx raises IndexError for a concrete index out of
+# bounds, as NumPy does; with it, the index expression is rewritten before indexing: "clip" clamps each
+# integer index into its axis, "fill" (reads) and "drop" (updates) send every index tuple with a
+# component out of bounds to one extra slot padded at the end of each indexed axis, which holds the
+# fill value for a read and is cut off again after an update.
+_MODES = ("promise_in_bounds", "clip", "fill", "drop")
+
+
+def _default_fill(dtype):
+    if dtype.kind in "fc":
+        return np.nan
+    if dtype.kind == "b":
+        return True
+    info = np.iinfo(dtype)
+    return info.min if dtype.kind == "i" else info.max
+
+
+def _with_mode(opname, x, idx, mode, pad_value):
+    """``(x, idx, padded_axes)`` with ``idx``'s integer components made safe under ``mode``."""
+    from .creation import full
+    from .elementwise import astype, clip, greater_equal, less, logical_and, where
+    from .shape import concatenate
+    if mode not in _MODES:
+        raise ValueError(f"{opname}: mode must be one of {_MODES} (or None), got {mode!r}")
+    if mode == "promise_in_bounds":
+        return x, idx, ()
+    items = list(idx) if isinstance(idx, tuple) else [idx]
+    consumed = sum(0 if it is None or it is Ellipsis else
+                   (asarray(it).ndim if _is_bool_index(it) else 1) for it in items)
+    axis, found = 0, []
+    for k, it in enumerate(items):
+        if it is Ellipsis:
+            axis += x.ndim - consumed
+        elif it is None:
+            continue
+        elif isinstance(it, slice):
+            axis += 1
+        elif _is_bool_index(it):
+            axis += asarray(it).ndim
+        else:
+            i = astype(int_operand(opname, it), np.int64)
+            n = x.shape[axis]
+            found.append((k, axis, where(less(i, 0), i + n, i)))
+            axis += 1
+    if not found:
+        return x, idx, ()
+    if mode == "clip":
+        for k, ax, i in found:
+            items[k] = clip(i, 0, max(x.shape[ax] - 1, 0))
+        return x, tuple(items), ()
+    valid = None
+    for _, ax, i in found:
+        inside = logical_and(greater_equal(i, 0), less(i, x.shape[ax]))
+        valid = inside if valid is None else logical_and(valid, inside)
+    padded = []
+    for k, ax, i in found:
+        items[k] = where(valid, i, x.shape[ax])
+        if ax not in padded:
+            slot = full(x.shape[:ax] + (1,) + x.shape[ax + 1:], pad_value, x.dtype, device=x.device)
+            x = concatenate([x, slot], axis=ax)
+            padded.append(ax)
+    return x, tuple(items), tuple(padded)
+
+
+def _is_bool_index(it):
+    if isinstance(it, (bool, np.bool_)):
+        return True
+    if isinstance(it, (Array, np.ndarray)):
+        return it.dtype == np.bool_
+    if isinstance(it, (list, tuple)):
+        return np.asarray(it).dtype == np.bool_ if it else False
+    return False
+
+
 class _IndexUpdateRef:
-    """``x.at[idx]``: functional updates of ``x`` at ``idx``; each returns a new array."""
+    """``x.at[idx]``: functional updates of ``x`` at ``idx``; each returns a new array.
+
+    Every method takes JAX's ``mode``: ``"clip"`` clamps out-of-bounds indices
+    into their axis; ``"fill"`` (``get``) reads ``fill_value`` there (NaN for
+    floats, the extreme value for integers, True for booleans, by default);
+    ``"drop"`` (updates) ignores updates there; ``"promise_in_bounds"`` checks
+    nothing. Without ``mode``, a concrete index out of bounds raises IndexError,
+    as in NumPy. ``indices_are_sorted`` and ``unique_indices`` are accepted
+    hints that change nothing.
+    """
 
     __slots__ = ("array", "index")
 
     def __init__(self, array, index):
         self.array, self.index = array, index
 
-    def get(self):
+    def get(self, *, mode=None, fill_value=None, indices_are_sorted=False, unique_indices=False):
         """``x[idx]``."""
-        return getitem(self.array, self.index)
+        if mode is None:
+            return getitem(self.array, self.index)
+        x = asarray(self.array)
+        if mode == "drop":
+            raise ValueError("x.at[idx].get: mode 'drop' is for updates; reads take 'fill', 'clip' or "
+                             "'promise_in_bounds'")
+        fill = _default_fill(x.dtype) if fill_value is None else fill_value
+        x, idx, _ = _with_mode("x.at[idx].get", x, self.index, mode, fill)
+        return getitem(x, idx)
 
-    def set(self, values):
+    def _apply(self, opname, prim, values, mode):
+        if mode is None:
+            return _update(opname, prim, self.array, self.index, values)
+        if mode == "fill":
+            mode = "drop"  # JAX: an update's fill mode drops, as its default does
+        x = asarray(self.array)
+        padded_x, idx, padded = _with_mode(opname, x, self.index, mode, 0)
+        out = _update(opname, prim, padded_x, idx, values)
+        for ax in padded:
+            out = slice_axis(out, ax, 0, x.shape[ax])
+        return out
+
+    def set(self, values, *, mode=None, indices_are_sorted=False, unique_indices=False):
         """``x`` with ``x[idx] = values``; with repeated indices one of the values wins."""
-        return _update("x.at[idx].set", scatter_p, self.array, self.index, values)
+        return self._apply("x.at[idx].set", scatter_p, values, mode)
 
-    def add(self, values):
+    def add(self, values, *, mode=None, indices_are_sorted=False, unique_indices=False):
         """``x`` with ``values`` added at ``idx``; repeated indices accumulate."""
-        return _update("x.at[idx].add", scatter_add_p, self.array, self.index, values)
+        return self._apply("x.at[idx].add", scatter_add_p, values, mode)
 
-    def subtract(self, values):
+    def subtract(self, values, *, mode=None, indices_are_sorted=False, unique_indices=False):
         """``x`` with ``values`` subtracted at ``idx``; repeated indices accumulate."""
         from .elementwise import negative
-        return self.add(negative(asarray(values, asarray(self.array).dtype)))
+        return self.add(negative(asarray(values, asarray(self.array).dtype)), mode=mode)
 
-    def multiply(self, values):
+    def multiply(self, values, *, mode=None, indices_are_sorted=False, unique_indices=False):
         """``x`` multiplied by ``values`` at ``idx``; repeated indices accumulate."""
-        return _update("x.at[idx].multiply", scatter_mul_p, self.array, self.index, values)
+        return self._apply("x.at[idx].multiply", scatter_mul_p, values, mode)
 
-    def divide(self, values):
+    mul = multiply
+
+    def divide(self, values, *, mode=None, indices_are_sorted=False, unique_indices=False):
         """``x`` divided by ``values`` at ``idx`` (floating ``x`` only)."""
         x = asarray(self.array)
         if x.dtype.kind not in "fc":
             raise DTypeError(f"x.at[idx].divide: x must be floating, got {x.dtype}")
-        return self.multiply(1.0 / asarray(values, x.dtype))
+        return self.multiply(1.0 / asarray(values, x.dtype), mode=mode)
 
-    def min(self, values):
+    def power(self, values, *, mode=None, indices_are_sorted=False, unique_indices=False):
+        """``x`` with ``x[idx] = x[idx] ** values`` (each index once)."""
+        from .elementwise import power
+        return self.set(power(self.get(mode="clip" if mode is not None else None), values), mode=mode)
+
+    def min(self, values, *, mode=None, indices_are_sorted=False, unique_indices=False):
         """``x`` with ``x[idx] = minimum(x[idx], values)``."""
-        return _update("x.at[idx].min", scatter_min_p, self.array, self.index, values)
+        return self._apply("x.at[idx].min", scatter_min_p, values, mode)
 
-    def max(self, values):
+    def max(self, values, *, mode=None, indices_are_sorted=False, unique_indices=False):
         """``x`` with ``x[idx] = maximum(x[idx], values)``."""
-        return _update("x.at[idx].max", scatter_max_p, self.array, self.index, values)
+        return self._apply("x.at[idx].max", scatter_max_p, values, mode)
+
+    def apply(self, func, *, mode=None, indices_are_sorted=False, unique_indices=False):
+        """``x`` with ``x[idx] = func(x[idx])`` for a unary ``func`` (an index repeated is applied once)."""
+        return self.set(func(self.get(mode="clip" if mode is not None else None)), mode=mode)
 
     def __repr__(self):
         return f"_IndexUpdateRef({self.array!r}, {self.index!r})"

@@ -160,11 +160,13 @@ def argsort(a, axis=-1, kind=None, order=None, *, stable=None):
     return argsort_p.bind(x, axis=axis, stable=stable)
 
 
-def searchsorted(a, v, side="left", sorter=None):
+def searchsorted(a, v, side="left", sorter=None, *, method="scan"):
     """Indices (int64) where ``v`` would be inserted into the sorted 1-D ``a`` to keep it sorted.
 
     ``side='left'`` gives the first such place, ``'right'`` the last; ``sorter``
-    holds indices that sort ``a``. Not differentiable.
+    holds indices that sort ``a``. Not differentiable. ``method`` is JAX's
+    choice of algorithm (``'scan'``, ``'scan_unrolled'``, ``'sort'``,
+    ``'compare_all'``): all give the same indices, so it is checked and accepted.
 
     >>> import fnx.numpy as fnp
     >>> fnp.searchsorted(fnp.array([1., 2., 2., 3.]), fnp.array([2., 2.5]), side="right")
@@ -172,6 +174,9 @@ def searchsorted(a, v, side="left", sorter=None):
     """
     if side not in ("left", "right"):
         raise ValueError(f"searchsorted: side must be 'left' or 'right', got {side!r}")
+    if method not in ("scan", "scan_unrolled", "sort", "compare_all"):
+        raise ValueError(f"searchsorted: method must be 'scan', 'scan_unrolled', 'sort' or 'compare_all', "
+                         f"got {method!r}")
     a = asarray(a)
     if a.ndim != 1:
         raise ShapeError(f"searchsorted: a must be 1-D, got shape {a.shape}")
