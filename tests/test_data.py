@@ -250,7 +250,7 @@ def test_bad_arguments():
     with pytest.raises(TypeError, match="seed"):
         DataLoader(Range(3), shuffle=True, seed=1.5)
     with pytest.raises(TypeError):
-        DataLoader(Range(3), sampler=[0, 1, 2])  # not silently ignored
+        DataLoader(Range(3), sampler_of_my_own=[0, 1, 2])  # an unknown option is not silently ignored
     with pytest.raises(ValueError, match="num_workers"):
         DataLoader(Range(3), num_workers=-1)
 

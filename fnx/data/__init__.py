@@ -5,8 +5,13 @@
 >>> [x.shape for x, y in fnx.data.DataLoader(ds, batch_size=2)]
 [(2, 2), (2, 2), (1, 2)]
 """
-from .dataset import ArrayDataset, ConcatDataset, Dataset, IterableDataset, Subset, TensorDataset, random_split
-from .loader import DataLoader, default_collate, default_convert
+from .dataset import (ArrayDataset, ChainDataset, ConcatDataset, Dataset, IterableDataset, StackDataset, Subset,
+                      TensorDataset, random_split)
+from .loader import DataLoader, WorkerInfo, default_collate, default_convert, get_worker_info
+from .sampler import (BatchSampler, RandomSampler, Sampler, SequentialSampler, SubsetRandomSampler,
+                      WeightedRandomSampler)
 
-__all__ = ["Dataset", "IterableDataset", "ArrayDataset", "TensorDataset", "Subset", "ConcatDataset", "random_split",
-           "DataLoader", "default_collate", "default_convert"]
+__all__ = ["Dataset", "IterableDataset", "ArrayDataset", "TensorDataset", "Subset", "ConcatDataset", "ChainDataset",
+           "StackDataset", "random_split", "DataLoader", "default_collate", "default_convert", "get_worker_info",
+           "WorkerInfo", "Sampler", "SequentialSampler", "RandomSampler", "SubsetRandomSampler",
+           "WeightedRandomSampler", "BatchSampler"]

@@ -28,7 +28,7 @@ import numpy as np
 from ..core.array import Array
 
 __all__ = ["Dataset", "IterableDataset", "ArrayDataset", "TensorDataset", "Subset", "ConcatDataset",
-           "random_split"]
+           "ChainDataset", "StackDataset", "random_split"]
 
 
 class Dataset:
@@ -76,6 +76,10 @@ class IterableDataset(Dataset):
 
     def __getitem__(self, index):
         raise TypeError(f"{type(self).__name__} is an IterableDataset: iterate over it instead of indexing")
+
+    def __len__(self):
+        # A TypeError, as for any object without a length, so that list(dataset) and friends still work.
+        raise TypeError(f"{type(self).__name__} is an IterableDataset that does not define __len__")
 
     def __add__(self, other):
         raise TypeError("ConcatDataset does not support IterableDataset; chain the iterators instead")
@@ -200,6 +204,61 @@ class ConcatDataset(Dataset):
         which = bisect.bisect_right(self.cumulative_sizes, index)
         start = self.cumulative_sizes[which - 1] if which else 0
         return self.datasets[which][index - start]
+
+
+class ChainDataset(IterableDataset):
+    """Several iterable datasets one after another (``torch.utils.data.ChainDataset``).
+
+    >>> import fnx.data
+    >>> class Count(fnx.data.IterableDataset):
+    ...     def __init__(self, n): self.n = n
+    ...     def __iter__(self): return iter(range(self.n))
+    >>> list(fnx.data.ChainDataset([Count(2), Count(3)]))
+    [0, 1, 0, 1, 2]
+    """
+
+    def __init__(self, datasets):
+        self.datasets = datasets
+
+    def __iter__(self):
+        for d in self.datasets:
+            if not isinstance(d, IterableDataset):
+                raise TypeError(f"ChainDataset only supports IterableDataset, got {type(d).__name__}")
+            yield from d
+
+    def __len__(self):
+        return sum(len(d) for d in self.datasets)
+
+
+class StackDataset(Dataset):
+    """Samples of several datasets side by side: ``StackDataset(a, b)[i]`` is ``(a[i], b[i])`` and
+    ``StackDataset(x=a, y=b)[i]`` is ``{"x": a[i], "y": b[i]}`` (``torch.utils.data.StackDataset``).
+
+    >>> import fnx.data
+    >>> fnx.data.StackDataset(x=[1, 2], y=["a", "b"])[1]
+    {'x': 2, 'y': 'b'}
+    """
+
+    def __init__(self, *args, **kwargs):
+        if args and kwargs:
+            raise ValueError("StackDataset: supported either tuple-like (positional) or dict-like (keyword) "
+                             "input/output, but both types are given")
+        parts = list(args) or list(kwargs.values())
+        if not parts:
+            raise ValueError("StackDataset: at least one dataset should be passed")
+        lengths = {len(p) for p in parts}
+        if len(lengths) != 1:
+            raise ValueError(f"StackDataset: size mismatch between datasets, lengths {sorted(lengths)}")
+        self._length = lengths.pop()
+        self.datasets = args if args else kwargs
+
+    def __getitem__(self, index):
+        if isinstance(self.datasets, dict):
+            return {k: d[index] for k, d in self.datasets.items()}
+        return tuple(d[index] for d in self.datasets)
+
+    def __len__(self):
+        return self._length
 
 
 def _base_key(opname, seed):

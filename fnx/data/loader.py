@@ -32,7 +32,7 @@ import numpy as np
 from ..core.array import Array
 from .dataset import IterableDataset, _base_key, _has_collated
 
-__all__ = ["DataLoader", "default_collate", "default_convert"]
+__all__ = ["DataLoader", "default_collate", "default_convert", "get_worker_info", "WorkerInfo"]
 
 
 def default_collate(batch):
@@ -153,10 +153,24 @@ class DataLoader:
         neither changes what the loader yields (fnx has no page-locked host
         memory, and its loading thread lives for one epoch).
 
+      sampler: an iterable of indices giving the order instead of ``shuffle``
+        (a :class:`~fnx.data.RandomSampler`, a list...); batch_sampler: an
+        iterable of index lists, instead of ``batch_size``, ``shuffle``,
+        ``sampler`` and ``drop_last``. Giving both sides raises ValueError, as
+        in PyTorch.
+      generator: PyTorch's spelling of ``seed`` (an int or an ``fnx.random`` key).
+      worker_init_fn: with ``num_workers > 0``, called as ``worker_init_fn(0)``
+        in the loading thread at the start of each epoch (one thread: worker 0);
+        :func:`get_worker_info` describes that worker inside it.
+      prefetch_factor: batches loaded ahead per worker (needs ``num_workers > 0``).
+      timeout: seconds to wait for a batch from the loading thread before a
+        RuntimeError (0: wait forever).
+      multiprocessing_context, in_order, pin_memory_device: accepted so PyTorch
+        loops run unchanged; batches always come in order.
+
     ``len(loader)`` is the number of batches per epoch; ``loader.epoch`` the
-    number of the next epoch (set it to resume a seeded sequence). Other
-    parameters of PyTorch's loader (``sampler``, ``worker_init_fn``...) raise a
-    TypeError rather than being ignored.
+    number of the next epoch (set it to resume a seeded sequence). Unknown
+    parameters raise a TypeError rather than being ignored.
 
     >>> import fnx, fnx.data
     >>> ds = fnx.data.ArrayDataset(fnx.numpy.arange(10.0), fnx.numpy.arange(10))
@@ -165,35 +179,66 @@ class DataLoader:
     (3, [(4,), (4,), (2,)])
     """
 
-    def __init__(self, dataset, batch_size=1, shuffle=False, *, drop_last=False, collate_fn=None, seed=None,
-                 prefetch=None, num_workers=0, pin_memory=False, persistent_workers=False):
+    def __init__(self, dataset, batch_size=1, shuffle=None, sampler=None, batch_sampler=None, num_workers=0,
+                 collate_fn=None, pin_memory=False, drop_last=False, timeout=0, worker_init_fn=None,
+                 multiprocessing_context=None, generator=None, *, prefetch_factor=None, persistent_workers=False,
+                 pin_memory_device="", in_order=True, seed=None, prefetch=None):
         if isinstance(num_workers, bool) or not isinstance(num_workers, int) or num_workers < 0:
             raise ValueError(f"DataLoader: num_workers should be a non-negative integer, got {num_workers!r}")
+        if prefetch_factor is not None:
+            if num_workers == 0:
+                raise ValueError("DataLoader: prefetch_factor option could only be specified in multiprocessing; "
+                                 "let num_workers > 0 to enable it, otherwise set prefetch_factor to None")
+            if isinstance(prefetch_factor, bool) or not isinstance(prefetch_factor, int) or prefetch_factor < 0:
+                raise ValueError(f"DataLoader: prefetch_factor should be a non-negative integer, got "
+                                 f"{prefetch_factor!r}")
         if prefetch is None:
-            prefetch = 2 * num_workers
+            prefetch = (2 if prefetch_factor is None else prefetch_factor) * num_workers
+        if not isinstance(timeout, (int, float)) or isinstance(timeout, bool) or timeout < 0:
+            raise ValueError(f"DataLoader: timeout option should be non-negative, got {timeout!r}")
+        if generator is not None:
+            if seed is not None:
+                raise TypeError("DataLoader: give either generator or seed, not both")
+            seed = generator
+        if sampler is not None and shuffle:
+            raise ValueError("DataLoader: sampler option is mutually exclusive with shuffle")
+        if batch_sampler is not None:
+            if batch_size != 1 or shuffle or sampler is not None or drop_last:
+                raise ValueError("DataLoader: batch_sampler option is mutually exclusive with batch_size, shuffle, "
+                                 "sampler, and drop_last")
+        shuffle = bool(shuffle)
         if batch_size is not None and (isinstance(batch_size, bool) or not isinstance(batch_size, int)
                                        or batch_size <= 0):
             raise ValueError(f"DataLoader: batch_size should be a positive integer or None, got {batch_size!r}")
+        if batch_sampler is not None:
+            batch_size = None  # the batch sampler decides each batch (PyTorch's loader.batch_size is None too)
         if batch_size is None and drop_last:
             raise ValueError("DataLoader: batch_size=None disables batching, so drop_last must be False")
         if isinstance(prefetch, bool) or not isinstance(prefetch, int) or prefetch < 0:
             raise ValueError(f"DataLoader: prefetch should be a non-negative integer, got {prefetch!r}")
-        if isinstance(dataset, IterableDataset) and shuffle:
-            raise ValueError("DataLoader: shuffle=True needs a map-style dataset; an IterableDataset "
-                             "has no indices to permute (shuffle inside its __iter__ instead)")
+        if isinstance(dataset, IterableDataset) and (shuffle or sampler is not None or batch_sampler is not None):
+            raise ValueError("DataLoader: shuffle, sampler and batch_sampler need a map-style dataset; an "
+                             "IterableDataset has no indices to order (shuffle inside its __iter__ instead)")
         if seed is not None:
             _base_key("DataLoader", seed)  # reject a bad seed now rather than at the first epoch
         self.dataset = dataset
         self.batch_size = batch_size
-        self.shuffle = bool(shuffle)
+        self.shuffle = shuffle
+        self.sampler = sampler
+        self.batch_sampler = batch_sampler
         self.drop_last = bool(drop_last)
         self.collate_fn = collate_fn
         self.seed = seed
         self.prefetch = prefetch
+        self.num_workers = num_workers
+        self.worker_init_fn = worker_init_fn
+        self.timeout = timeout
         self.epoch = 0
 
     def __len__(self):
-        n = len(self.dataset)
+        if self.batch_sampler is not None:
+            return len(self.batch_sampler)
+        n = len(self.dataset) if self.sampler is None else len(self.sampler)
         if self.batch_size is None:
             return n
         return n // self.batch_size if self.drop_last else math.ceil(n / self.batch_size)
@@ -203,6 +248,8 @@ class DataLoader:
         from .. import random
         n = len(self.dataset)
         epoch, self.epoch = self.epoch, self.epoch + 1
+        if self.sampler is not None:
+            return list(self.sampler)
         if not self.shuffle or n == 0:
             return list(range(n))
         if self.seed is None:
@@ -219,7 +266,7 @@ class DataLoader:
         return [order[i:i + bs] for i in range(0, stop, bs)]
 
     def _fetch(self, indices):
-        if self.batch_size is None:
+        if self.batch_size is None and self.batch_sampler is None:
             sample = self.dataset[indices[0]]
             return self.collate_fn(sample) if self.collate_fn is not None else default_convert(sample)
         if self.collate_fn is None and _has_collated(self.dataset):
@@ -252,9 +299,16 @@ class DataLoader:
     def __iter__(self):
         if isinstance(self.dataset, IterableDataset):
             batches = self._stream()
+        elif self.batch_sampler is not None:
+            self.epoch += 1
+            batches = self._batches_of([list(b) for b in self.batch_sampler])
         else:
             batches = self._batches_of(self._index_batches(self._order()))
-        return _prefetched(batches, self.prefetch) if self.prefetch else batches
+        if not self.prefetch:
+            return batches
+        info = WorkerInfo(id=0, num_workers=max(self.num_workers, 1), seed=self.epoch, dataset=self.dataset)
+        return _prefetched(batches, self.prefetch, info, self.worker_init_fn if self.num_workers else None,
+                           self.timeout)
 
     def __repr__(self):
         return (f"DataLoader({type(self.dataset).__name__}, batch_size={self.batch_size}, shuffle={self.shuffle}, "
@@ -264,7 +318,17 @@ class DataLoader:
 _DONE = object()
 
 
-def _prefetched(batches, depth):
+WorkerInfo = collections.namedtuple("WorkerInfo", ["id", "num_workers", "seed", "dataset"])
+_worker = threading.local()
+
+
+def get_worker_info():
+    """Inside the loader's background thread, a ``WorkerInfo(id, num_workers, seed, dataset)``; elsewhere
+    None (``torch.utils.data.get_worker_info``), so a dataset can tell where it is being read."""
+    return getattr(_worker, "info", None)
+
+
+def _prefetched(batches, depth, info=None, worker_init_fn=None, timeout=0):
     """Runs the generator ``batches`` in a thread, ``depth`` items ahead of the consumer."""
     q = queue.Queue(maxsize=depth)
     stop = threading.Event()
@@ -280,7 +344,10 @@ def _prefetched(batches, depth):
         return False
 
     def work():
+        _worker.info = info
         try:
+            if worker_init_fn is not None:
+                worker_init_fn(0)
             for batch in batches:
                 if not put((batch, None)):
                     return
@@ -292,15 +359,15 @@ def _prefetched(batches, depth):
 
     thread = threading.Thread(target=work, name="fnx-data-prefetch", daemon=True)
     thread.start()
-    return _PrefetchIterator(q, stop, thread)
+    return _PrefetchIterator(q, stop, thread, timeout)
 
 
 class _PrefetchIterator:
     """The consumer's end of the queue. ``close()``, exhaustion, an error or garbage collection stop
     the thread (a class, not a generator, so that even an iterator never advanced stops it)."""
 
-    def __init__(self, q, stop, thread):
-        self._q, self._stop, self._thread = q, stop, thread
+    def __init__(self, q, stop, thread, timeout=0):
+        self._q, self._stop, self._thread, self._timeout = q, stop, thread, timeout
 
     def __iter__(self):
         return self
@@ -308,7 +375,11 @@ class _PrefetchIterator:
     def __next__(self):
         if self._stop.is_set():
             raise StopIteration
-        batch, error = self._q.get()
+        try:
+            batch, error = self._q.get(timeout=self._timeout or None)
+        except queue.Empty:
+            self.close()
+            raise RuntimeError(f"DataLoader timed out after {self._timeout} seconds waiting for a batch") from None
         if error is not None or batch is _DONE:
             self.close()
             if error is not None:
