@@ -28,6 +28,7 @@ from . import debug, tree_util
 from .io import load, save
 from ._config import config
 from .tensor import *  # noqa: F401,F403  (PyTorch's top-level vocabulary: tensor, randn, cat, max...)
+from . import autograd, func, linalg  # torch.autograd, torch.func and torch.linalg
 
 remat = checkpoint
 

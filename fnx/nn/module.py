@@ -142,7 +142,7 @@ class Module:
         if param is not None and not isinstance(param, Parameter):
             raise TypeError(f"register_parameter({name!r}): expected a fnx.nn.Parameter or None, "
                             f"got {type(param).__name__}")
-        self._remove_from(name)
+        self._remove_from(name, keep="_parameters")  # a name registered again keeps its place in the order
         self._parameters[name] = param
 
     def register_buffer(self, name, tensor, persistent=True):
@@ -151,7 +151,7 @@ class Module:
         if tensor is not None and not isinstance(tensor, Array):
             from .. import numpy as fnp
             tensor = fnp.asarray(tensor)
-        self._remove_from(name)
+        self._remove_from(name, keep="_buffers")
         self._buffers[name] = tensor
         if not persistent:
             self._non_persistent.add(name)
@@ -160,7 +160,7 @@ class Module:
         self._check_init()
         if module is not None and not isinstance(module, Module):
             raise TypeError(f"add_module({name!r}): {type(module).__name__} is not a Module")
-        self._remove_from(name)
+        self._remove_from(name, keep="_modules")
         self._modules[name] = module
 
     register_module = add_module
@@ -176,6 +176,26 @@ class Module:
     def get_parameter(self, target):
         path, _, name = target.rpartition(".")
         return getattr(self.get_submodule(path), name)
+
+    def get_buffer(self, target):
+        """The buffer at the dotted path ``target`` (``torch.nn.Module.get_buffer``)."""
+        path, _, name = target.rpartition(".")
+        mod = self.get_submodule(path)
+        if name not in mod._buffers:
+            raise AttributeError(f"{type(mod).__name__} has no buffer {name!r}")
+        return mod._buffers[name]
+
+    def set_submodule(self, target, module, strict=False):
+        """Replaces (or, unless ``strict``, adds) the submodule at the dotted path ``target``."""
+        if not target:
+            raise ValueError("set_submodule: cannot set the module itself; give a dotted path")
+        if not isinstance(module, Module):
+            raise TypeError(f"set_submodule({target!r}): {type(module).__name__} is not a Module")
+        path, _, name = target.rpartition(".")
+        parent = self.get_submodule(path)
+        if strict and name not in parent._modules:
+            raise AttributeError(f"{type(parent).__name__} has no submodule {name!r} (strict=True)")
+        parent.add_module(name, module)
 
     # ----- iteration ----------------------------------------------------------------
 
@@ -372,6 +392,22 @@ class Module:
 
     def half(self):
         return self.to("float16")
+
+    def type(self, dst_type):
+        """Casts the floating parameters and buffers to ``dst_type`` (``torch.nn.Module.type``)."""
+        return self.to(dst_type)
+
+    def to_empty(self, *, device, recurse=True):
+        """Moves the parameters and buffers to ``device`` (PyTorch leaves their values unset; fnx keeps them)."""
+        return self.to(device)
+
+    def share_memory(self):
+        """Returns the module: fnx loads data in threads of one process, so there is no memory to share."""
+        return self
+
+    def compile(self, *args, **kwargs):
+        """``Module.compile``: runs the module as it is (see :func:`fnx.compile`)."""
+        return None
 
     # ----- calling -------------------------------------------------------------------
 

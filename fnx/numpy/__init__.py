@@ -21,6 +21,11 @@ from .statistics import *  # noqa: F401,F403
 from .numerical import *  # noqa: F401,F403
 from .sets import *  # noqa: F401,F403
 from .editing import *  # noqa: F401,F403
+from .functional import *  # noqa: F401,F403
+from .histograms import *  # noqa: F401,F403
+from .polynomial import *  # noqa: F401,F403
+from .bessel import *  # noqa: F401,F403
+from .utilities import *  # noqa: F401,F403
 from .introspection import *  # noqa: F401,F403  (its shape() replaces the shape module as an attribute)
 from . import _methods  # noqa: F401  (attaches operators and methods to Array)
 

@@ -36,7 +36,7 @@ from ..errors import DTypeError, ShapeError
 from ._base import asarray, linear_jvp, normalize_axis, same_shape
 
 __all__ = ["fft", "ifft", "fft2", "ifft2", "fftn", "ifftn", "rfft", "irfft", "rfft2", "irfft2", "rfftn",
-           "irfftn", "fftfreq", "rfftfreq", "fftshift", "ifftshift"]
+           "irfftn", "hfft", "ihfft", "fftfreq", "rfftfreq", "fftshift", "ifftshift"]
 
 _NORMS = ("backward", "ortho", "forward")
 
@@ -292,6 +292,43 @@ def irfft(a, n=None, axis=-1, norm=None):
     """
     x, axes, s = _one_axis("irfft", a, n, axis)
     return _irfftn("irfft", x, s, axes, norm)
+
+
+def _swap_direction(opname, norm):
+    """The norm of the opposite transform: a Hermitian transform is an inverse real one, scaled the other way."""
+    swapped = {None: "forward", "backward": "forward", "ortho": "ortho", "forward": "backward"}
+    if norm not in swapped:
+        raise ValueError(f"{opname}: norm must be 'backward', 'ortho' or 'forward', got {norm!r}")
+    return swapped[norm]
+
+
+def hfft(a, n=None, axis=-1, norm=None):
+    """Fourier transform of a Hermitian-symmetric signal given by its first half, as ``numpy.fft.hfft``:
+    ``n`` real points (default ``2 * (len - 1)``); ``irfft`` of ``conj(a)`` with the opposite scaling.
+    Differentiable.
+
+    >>> import fnx.numpy as fnp
+    >>> fnp.fft.hfft(fnp.array([1., 2., 3.]))
+    Array([ 8., -2.,  0., -2.], dtype=float32)
+    """
+    from .elementwise import conjugate
+    x = asarray(a)
+    axis_ = normalize_axis("hfft", axis, x.ndim) if x.ndim else axis
+    if n is None and x.ndim:
+        n = 2 * (x.shape[axis_] - 1)
+    return irfft(conjugate(x), n, axis, _swap_direction("hfft", norm))
+
+
+def ihfft(a, n=None, axis=-1, norm=None):
+    """Inverse of :func:`hfft`: the ``n//2 + 1`` non-negative frequencies of a real signal, conjugated and
+    scaled by ``1/n``, as ``numpy.fft.ihfft``. Differentiable.
+
+    >>> import fnx.numpy as fnp
+    >>> fnp.fft.ihfft(fnp.array([8., -2., 0., -2.]))
+    Array([1.-0.j, 2.-0.j, 3.-0.j], dtype=complex64)
+    """
+    from .elementwise import conjugate
+    return conjugate(rfft(a, n, axis, _swap_direction("ihfft", norm)))
 
 
 def rfftn(a, s=None, axes=None, norm=None):

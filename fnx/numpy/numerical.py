@@ -22,7 +22,7 @@ from .sorting import argsort, searchsorted
 from .windows import patches
 
 __all__ = ["diff", "gradient", "cross", "interp", "polyval", "vander", "convolve", "correlate", "trapezoid",
-           "ediff1d", "hamming", "hanning", "blackman", "bartlett"]
+           "ediff1d", "hamming", "hanning", "blackman", "bartlett", "kaiser"]
 
 
 def _along(x, axis, values):
@@ -420,3 +420,24 @@ def bartlett(M):
     if M <= 1:
         return el.astype(n * 0 + 1, dtypes.float64)
     return 1 - el.abs(2 * n / (M - 1) - 1)
+
+
+def kaiser(M, beta):
+    """The Kaiser window of ``M`` points with shape parameter ``beta`` (float64), as ``numpy.kaiser``:
+    ``i0(beta * sqrt(1 - (2 n / (M - 1) - 1) ** 2)) / i0(beta)``. Differentiable in ``beta``.
+
+    >>> import fnx.numpy as fnp
+    >>> fnp.kaiser(4, 5.0)
+    Array([0.03671089, 0.7753221 , 0.7753221 , 0.03671089], dtype=float64)
+    """
+    from .bessel import i0
+    M, n = _window("kaiser", M)
+    beta = el.astype(asarray(beta), dtypes.float64)
+    if beta.ndim != 0:
+        raise ShapeError(f"kaiser: beta must be a scalar, got shape {beta.shape}")
+    if M == 1:
+        return el.astype(n * 0 + 1, dtypes.float64)
+    if M < 1:
+        return n
+    alpha = (M - 1) / 2.0
+    return i0(beta * el.sqrt(1 - ((n - alpha) / alpha) ** 2.0)) / i0(beta)

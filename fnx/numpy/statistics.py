@@ -1,10 +1,12 @@
-"""Order statistics and covariances: median, quantile, percentile, cov, corrcoef.
+"""Order statistics and covariances: median, quantile, percentile, their NaN-ignoring variants, cov, corrcoef.
 
 Quantiles read the sorted data at a fractional position ``q * (n - 1)`` and
 interpolate between its two neighbours. The sort carries the derivative back to
 where each value came from, and the interpolation weights are ordinary
 arithmetic, so quantiles differentiate in the data (and in ``q``). A slice with
-a NaN has a NaN quantile, as in NumPy. Covariances are means and one matrix
+a NaN has a NaN quantile, as in NumPy. The ``nan*`` variants count each
+slice's numbers (NaNs sort last) and read each slice at its own positions, so
+a slice of NaNs only has a NaN quantile. Covariances are means and one matrix
 product. Nothing here is a primitive.
 """
 import numpy as np
@@ -13,17 +15,17 @@ from ..core import dtypes
 from ..errors import ShapeError
 from . import elementwise as el, reductions as red, shape as sh
 from ._base import asarray, is_traced, normalize_axes
-from .indexing import take
+from .indexing import take, take_along_axis
 from .linalg import matmul
 from .shape import _no_out
 from .sorting import sort
 
-__all__ = ["median", "quantile", "percentile", "cov", "corrcoef"]
+__all__ = ["median", "quantile", "percentile", "nanmedian", "nanquantile", "nanpercentile", "cov", "corrcoef"]
 
 _METHODS = ("linear", "lower", "higher", "nearest", "midpoint")
 
 
-def _quantile(opname, a, q, axis, method, keepdims):
+def _quantile(opname, a, q, axis, method, keepdims, skip_nan=False):
     if method not in _METHODS:
         raise ValueError(f"{opname}: method {method!r} is not supported; use one of {', '.join(_METHODS)}")
     x = asarray(a)
@@ -41,16 +43,33 @@ def _quantile(opname, a, q, axis, method, keepdims):
         raise ShapeError(f"{opname}: cannot take a quantile over an empty axis of shape {x.shape}")
     kept = [i for i in range(x.ndim) if i not in axes]
     n = int(np.prod([x.shape[i] for i in axes]))
-    rows = sh.reshape(sh.transpose(x, kept + list(axes)), tuple(x.shape[i] for i in kept) + (n,))
-    ordered = sort(rows, axis=-1)
+    lead = tuple(x.shape[i] for i in kept)
+    rows = sh.reshape(sh.transpose(x, kept + list(axes)), lead + (n,))
+    ordered = sort(rows, axis=-1)  # NaNs sort last
 
-    def at(index):  # the sorted values at integer positions ``index`` (shape q.shape), q's axes first
-        out = take(ordered, el.astype(index, dtypes.int64), axis=-1)
-        return sh.moveaxis(out, tuple(range(len(kept), out.ndim)), tuple(range(q.ndim)))
+    if skip_nan:
+        # Each row has its own count of numbers, so its own positions: gather them row by row.
+        count = red.sum(el.astype(el.logical_not(el.isnan(rows)), dt), axis=-1)  # shape lead
+        last = count - 1
 
-    position = q * (n - 1)
+        def at(index):  # index: q.shape + lead -> the values there, q's axes first
+            flat = sh.reshape(sh.moveaxis(index, tuple(range(q.ndim)), tuple(range(len(lead), index.ndim)))
+                              if q.ndim else index, lead + (int(np.prod(q.shape)),))
+            flat = el.astype(el.clip(flat, 0, n - 1), dtypes.int64)
+            out = sh.reshape(take_along_axis(ordered, flat, axis=-1), lead + q.shape)
+            return sh.moveaxis(out, tuple(range(len(lead), out.ndim)), tuple(range(q.ndim))) if q.ndim else out
+
+        position = sh.reshape(q, q.shape + (1,) * len(lead)) * last
+    else:
+        last = n - 1
+
+        def at(index):  # the sorted values at integer positions ``index`` (shape q.shape), q's axes first
+            out = take(ordered, el.astype(index, dtypes.int64), axis=-1)
+            return sh.moveaxis(out, tuple(range(len(kept), out.ndim)), tuple(range(q.ndim)))
+
+        position = q * (n - 1)
     below = el.floor(position)
-    above = el.minimum(below + 1, n - 1)
+    above = el.minimum(below + 1, last)
     if method == "lower":
         out = at(below)
     elif method == "higher":
@@ -64,8 +83,13 @@ def _quantile(opname, a, q, axis, method, keepdims):
             weight = 0.5 * el.astype(el.not_equal(position, below), dt)
         else:
             weight = position - below
-        out = lo + sh.reshape(weight, q.shape + (1,) * len(kept)) * (hi - lo)
-    out = el.where(red.any(el.isnan(rows), axis=-1), np.nan, out)
+        if not skip_nan:
+            weight = sh.reshape(weight, q.shape + (1,) * len(kept))
+        out = lo + weight * (hi - lo)
+    if skip_nan:
+        out = el.where(el.equal(count, 0), np.nan, out)  # an all-NaN slice, as NumPy
+    else:
+        out = el.where(red.any(el.isnan(rows), axis=-1), np.nan, out)
     if keepdims:
         out = sh.reshape(out, q.shape + tuple(1 if i in axes else d for i, d in enumerate(x.shape)))
     return out
@@ -117,6 +141,49 @@ def median(a, axis=None, out=None, overwrite_input=False, keepdims=False):
     """
     _no_out("median", out)
     return _quantile("median", a, 0.5, axis, "linear", keepdims)
+
+
+def nanquantile(a, q, axis=None, out=None, overwrite_input=False, method="linear", keepdims=False, *,
+                weights=None):
+    """:func:`quantile` ignoring NaNs, as ``numpy.nanquantile``: each slice's quantiles are those of its
+    numbers; a slice of NaNs only gives NaN.
+
+    Differentiable in ``a`` (the NaNs get zero gradient) and in ``q``.
+
+    >>> import fnx.numpy as fnp
+    >>> fnp.nanquantile(fnp.array([[1., fnp.nan, 3.], [fnp.nan, fnp.nan, fnp.nan]]), 0.5, axis=1)
+    Array([ 2., nan], dtype=float32)
+    """
+    _no_out("nanquantile", out)
+    if weights is not None:
+        raise NotImplementedError("nanquantile: weights= is not supported")
+    return _quantile("nanquantile", a, q, axis, method, keepdims, skip_nan=True)
+
+
+def nanpercentile(a, q, axis=None, out=None, overwrite_input=False, method="linear", keepdims=False, *,
+                  weights=None):
+    """:func:`nanquantile` with ``q`` in percent (0 to 100), as ``numpy.nanpercentile``.
+
+    >>> import fnx.numpy as fnp
+    >>> fnp.nanpercentile(fnp.array([1., fnp.nan, 3., 5.]), 50.)
+    Array(3., dtype=float32)
+    """
+    _no_out("nanpercentile", out)
+    if weights is not None:
+        raise NotImplementedError("nanpercentile: weights= is not supported")
+    q = q / 100 if isinstance(q, (int, float)) and not isinstance(q, bool) else el.true_divide(asarray(q), 100)
+    return _quantile("nanpercentile", a, q, axis, method, keepdims, skip_nan=True)
+
+
+def nanmedian(a, axis=None, out=None, overwrite_input=False, keepdims=False):
+    """:func:`median` ignoring NaNs, as ``numpy.nanmedian``; a slice of NaNs only gives NaN.
+
+    >>> import fnx.numpy as fnp
+    >>> fnp.nanmedian(fnp.array([[3., fnp.nan, 1.], [4., 6., 5.]]), axis=1)
+    Array([2., 5.], dtype=float32)
+    """
+    _no_out("nanmedian", out)
+    return _quantile("nanmedian", a, 0.5, axis, "linear", keepdims, skip_nan=True)
 
 
 def _observations(opname, m, rowvar):

@@ -619,3 +619,603 @@ def softmax(x, axis=None):
     """
     from ..numpy import exp as _exp
     return _exp(log_softmax(x, axis))
+
+
+# ===== gamma-function family, Bessel functions, incomplete gamma, Hurwitz zeta =====================
+#
+# Compositions first: gamma, beta and their relatives are exp/log of ``gammaln`` with the sign of the
+# gamma function restored, so they differentiate through ``gammaln' = digamma`` with no rules of their
+# own. The modified Bessel functions are fnx.numpy's primitives (fnx/numpy/bessel.py). The regularized
+# incomplete gamma functions and the Hurwitz zeta function need iterations (a power series or a
+# continued fraction; an Euler-Maclaurin sum), so each is a primitive computed in float64 with the
+# derivative in its second argument; the derivative in the first is not implemented (an error says so).
+
+from ..numpy.bessel import i0_p, i0e_p, i1_p, i1e_p  # noqa: E402
+
+__all__ += ["gamma", "gammasgn", "loggamma", "beta", "betaln", "factorial", "poch", "multigammaln", "i0", "i0e",
+            "i1", "i1e", "gammainc", "gammaincc", "zeta", "log_ndtr", "kl_div", "rel_entr"]
+
+
+def _gamma_sign(x):
+    """The sign of Gamma(x): 1 for x > 0 (and +0), -1 for -0, alternating on the negative axis, nan at the
+    negative integers. Piecewise constant, so it carries no derivative."""
+    from .. import numpy as fnp
+    x = fnp.stop_gradient(x)
+    finite = fnp.where(fnp.isfinite(x), x, 0.5)
+    odd = fnp.equal(fnp.remainder(fnp.floor(finite), 2.0), 1.0)
+    neg = fnp.where(fnp.equal(x, fnp.floor(x)), np.nan, fnp.where(odd, -1.0, 1.0))
+    zero = fnp.where(fnp.signbit(x), -1.0, 1.0)
+    out = fnp.where(fnp.greater(x, 0), 1.0, fnp.where(fnp.equal(x, 0), zero, neg))
+    return fnp.astype(fnp.where(fnp.isnan(x), np.nan, out), x.dtype)
+
+
+def gammasgn(x):
+    """The sign of the gamma function, as ``scipy.special.gammasgn`` (nan at the poles x = -1, -2, ...).
+
+    >>> import numpy as np, fnx.scipy.special as fsp
+    >>> fsp.gammasgn(np.array([0.5, -0.5, -1.5]))
+    Array([ 1., -1.,  1.], dtype=float64)
+    """
+    return _gamma_sign(_float("gammasgn", x))
+
+
+def gamma(x):
+    """The gamma function, as ``scipy.special.gamma``: ``exp(gammaln(x))`` times its sign; +-inf at 0 and
+    +0/-0, nan at the negative integers, inf past 171.6. Differentiable (``gamma' = gamma * digamma``).
+
+    >>> import fnx.scipy.special as fsp
+    >>> fsp.gamma(5.0), fsp.gamma(0.5) ** 2
+    (Array(24., dtype=float32), Array(3.1415925, dtype=float32))
+    """
+    x = _float("gamma", x)
+    return exp(gammaln(x)) * _gamma_sign(x)
+
+
+def loggamma(x):
+    """``log(gamma(x))`` for real ``x``, as ``scipy.special.loggamma``: nan for negative x (whose gamma may be
+    negative; :func:`gammaln` gives ``log|gamma|``).
+
+    >>> import fnx.scipy.special as fsp
+    >>> fsp.loggamma(3.0)
+    Array(0.6931472, dtype=float32)
+    """
+    from ..numpy import less, where
+    x = _float("loggamma", x)
+    return where(less(x, 0), np.nan, gammaln(x))
+
+
+def betaln(a, b):
+    """``log|B(a, b)|``, with ``B(a, b) = gamma(a) gamma(b) / gamma(a + b)``, as ``scipy.special.betaln``.
+
+    >>> import fnx.scipy.special as fsp
+    >>> fsp.betaln(1.0, 2.0)
+    Array(-0.6931472, dtype=float32)
+    """
+    from ..numpy._base import canonicalize
+    (a, b), _ = canonicalize("betaln", _float("betaln", a), _float("betaln", b),
+                            dtype=dtypes.result_type(_float("betaln", a), _float("betaln", b)))
+    return gammaln(a) + gammaln(b) - gammaln(a + b)
+
+
+def beta(a, b):
+    """The beta function ``gamma(a) gamma(b) / gamma(a + b)``, as ``scipy.special.beta``. Differentiable.
+
+    >>> import fnx.scipy.special as fsp
+    >>> fsp.beta(2.0, 3.0)
+    Array(0.08333334, dtype=float32)
+    """
+    from ..numpy import isnan, where
+    from ..numpy._base import canonicalize
+    a, b = _float("beta", a), _float("beta", b)
+    (a, b), _ = canonicalize("beta", a, b, dtype=dtypes.result_type(a, b))
+    sign = _gamma_sign(a) * _gamma_sign(b) * _gamma_sign(a + b)
+    return exp(betaln(a, b)) * where(isnan(sign), 1.0, sign)
+
+
+def factorial(n, exact=False):
+    """``n!`` as ``gamma(n + 1)``, and 0 for negative ``n``, as ``scipy.special.factorial`` (``exact=True``
+    is not supported, as in JAX).
+
+    >>> import numpy as np, fnx.scipy.special as fsp
+    >>> fsp.factorial(np.array([0, 3, 5]))
+    Array([  1.,   6., 120.], dtype=float64)
+    """
+    from ..numpy import less, where
+    if exact:
+        raise NotImplementedError("factorial: exact=True is not supported; use math.factorial for exact integers")
+    n = _float("factorial", n)
+    safe = where(less(n, 0), 0.0, n)
+    return where(less(n, 0), 0.0, exp(gammaln(safe + 1.0)))
+
+
+def poch(z, m):
+    """The Pochhammer symbol (rising factorial) ``gamma(z + m) / gamma(z)``, as ``scipy.special.poch``.
+    Differentiable in both.
+
+    >>> import fnx.scipy.special as fsp
+    >>> fsp.poch(2.0, 3.0)
+    Array(24., dtype=float32)
+    """
+    from ..numpy import equal, isnan, where
+    from ..numpy._base import canonicalize
+    z, m = _float("poch", z), _float("poch", m)
+    (z, m), _ = canonicalize("poch", z, m, dtype=dtypes.result_type(z, m))
+    sign = _gamma_sign(z + m) * _gamma_sign(z)
+    out = exp(gammaln(z + m) - gammaln(z)) * where(isnan(sign), 1.0, sign)
+    return where(equal(m, 0), 1.0, out)
+
+
+def multigammaln(a, d):
+    """The log of the multivariate gamma function of dimension ``d``,
+    ``d (d - 1) / 4 log(pi) + sum_j gammaln(a - j / 2)`` for j = 0 .. d - 1, as ``scipy.special.multigammaln``.
+
+    Raises:
+      ValueError: for a non-positive integer ``d``, or (concrete ``a``) ``a <= (d - 1) / 2``.
+
+    >>> import fnx.scipy.special as fsp
+    >>> fsp.multigammaln(3.0, 2)
+    Array(1.550195, dtype=float32)
+    """
+    from ..numpy._base import is_traced
+    if not isinstance(d, (int, np.integer)) or isinstance(d, bool) or d < 1:
+        raise ValueError(f"multigammaln: d must be a positive integer, got {d!r}")
+    a = _float("multigammaln", a)
+    if not is_traced(a) and np.any(np.asarray(a) <= 0.5 * (d - 1)):
+        raise ValueError(f"multigammaln: condition a > (d - 1) / 2 = {0.5 * (d - 1)} is not met by a = {a}")
+    out = d * (d - 1) / 4.0 * math.log(math.pi)
+    for j in range(d):
+        out = out + gammaln(a - j / 2.0)
+    return out
+
+
+i0 = unary_fn(i0_p, kinds="f", doc="""The modified Bessel function of the first kind of order 0, as
+    ``scipy.special.i0``. Differentiable (``i0' = i1``).
+
+    >>> import fnx.scipy.special as fsp
+    >>> fsp.i0(1.0)
+    Array(1.2660658, dtype=float32)
+    """)
+i0e = unary_fn(i0e_p, kinds="f", doc="""The exponentially scaled ``exp(-|x|) i0(x)``, as ``scipy.special.i0e``;
+    finite for every x. Differentiable except at 0.""")
+i1 = unary_fn(i1_p, kinds="f", doc="""The modified Bessel function of the first kind of order 1, as
+    ``scipy.special.i1``. Differentiable (``i1' = i0 - i1 / x``).
+
+    >>> import fnx.scipy.special as fsp
+    >>> fsp.i1(1.0)
+    Array(0.5651591, dtype=float32)
+    """)
+i1e = unary_fn(i1e_p, kinds="f", doc="""The exponentially scaled ``exp(-|x|) i1(x)``, as ``scipy.special.i1e``.
+    Differentiable except at 0.""")
+
+
+# ----- regularized incomplete gamma functions (Cephes igam/igamc, vectorised) ------------------------
+
+_MACHEP = np.finfo(np.float64).eps / 2
+_MAXITER = 10000
+
+
+def _igam_prefactor(xp, a, x):
+    """``x^a e^-x / Gamma(a)``, through logs."""
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+        return xp.exp(a * xp.log(x) - x - _gammaln(xp, a))
+
+
+def _igam_series(xp, a, x):
+    """P(a, x) by its power series, for x <= max(1, a)."""
+    r, c, total = a.copy(), xp.ones_like(x), xp.ones_like(x)
+    active = xp.ones(x.shape, dtype=bool)
+    for _ in range(_MAXITER):
+        r = r + 1.0
+        c = xp.where(active, c * x / r, 0.0)
+        total = total + c
+        active = active & (xp.abs(c) > _MACHEP * xp.abs(total))
+        if not active.any():
+            break
+    return total * _igam_prefactor(xp, a, x) / a
+
+
+def _igamc_fraction(xp, a, x):
+    """Q(a, x) by its continued fraction, for x > max(1, a)."""
+    big, biginv = 4.503599627370496e15, 2.22044604925031308085e-16
+    y, z, c = 1.0 - a, x + (1.0 - a) + 1.0, xp.zeros_like(x)
+    pkm2, qkm2, pkm1, qkm1 = xp.ones_like(x), x.copy(), x + 1.0, z * x
+    ans = pkm1 / qkm1
+    active = xp.ones(x.shape, dtype=bool)
+    for _ in range(_MAXITER):
+        c, y, z = c + 1.0, y + 1.0, z + 2.0
+        yc = y * c
+        pk, qk = pkm1 * z - pkm2 * yc, qkm1 * z - qkm2 * yc
+        nonzero = qk != 0
+        r = pk / xp.where(nonzero, qk, 1.0)
+        t = xp.where(nonzero, xp.abs((ans - r) / xp.where(r == 0, 1.0, r)), 1.0)
+        ans = xp.where(active & nonzero, r, ans)
+        pkm2, pkm1, qkm2, qkm1 = pkm1, pk, qkm1, qk
+        scale = xp.where(xp.abs(pk) > big, biginv, 1.0)
+        pkm2, pkm1, qkm2, qkm1 = pkm2 * scale, pkm1 * scale, qkm2 * scale, qkm1 * scale
+        active = active & (t > _MACHEP)
+        if not active.any():
+            break
+    return ans * _igam_prefactor(xp, a, x)
+
+
+def _igam_pair(xp, a, x):
+    """(P, Q) for a > 0, x > 0, each from the method accurate for it."""
+    use_series = (x <= 1.0) | (x <= a)
+    xs = xp.where(use_series, x, xp.minimum(x, a))  # each method on arguments in its own range
+    xf = xp.where(use_series, xp.maximum(a, 1.0) + 1.0, x)
+    p_series = _igam_series(xp, a, xs)
+    q_fraction = _igamc_fraction(xp, a, xf)
+    p = xp.where(use_series, p_series, 1.0 - q_fraction)
+    q = xp.where(use_series, 1.0 - p_series, q_fraction)
+    return p, q
+
+
+def _igam_impl(upper):
+    def impl(xp, a, x):
+        a, x = xp.broadcast_arrays(xp.asarray(a, dtype=xp.float64), xp.asarray(x, dtype=xp.float64))
+        bad = (a < 0) | (x < 0) | xp.isnan(a) | xp.isnan(x)
+        zero_a = a == 0
+        inner = ~bad & ~zero_a & (x > 0) & xp.isfinite(x) & xp.isfinite(a)
+        sa, sx = xp.where(inner, a, 1.0), xp.where(inner, x, 1.0)
+        p, q = _igam_pair(xp, sa, sx)
+        out = q if upper else p
+        # the edges, as scipy: x = 0 gives P = 0; a = 0 (x > 0) gives P = 1; x = inf gives P = 1
+        p_edge = xp.where(zero_a & (x > 0), 1.0, xp.where(x == xp.inf, 1.0, 0.0))
+        edge = 1.0 - p_edge if upper else p_edge
+        out = xp.where(inner, out, edge)
+        return xp.where(bad | (zero_a & (x == 0)), xp.nan, out)
+    return lambda xp, a, x: impl(xp, a, x).astype(xp.result_type(a, x))
+
+
+def _igam_dx(a, x, out):
+    """d/dx P(a, x) = x^(a-1) e^-x / Gamma(a)."""
+    from ..numpy import where, equal
+    safe = where(equal(x, 0), 1.0, x)
+    return where(equal(x, 0), 0.0, exp((a - 1.0) * log(safe) - safe - gammaln(a)))
+
+
+def _no_derivative_in(opname, what):
+    def rule(*args, **kwargs):
+        raise NotImplementedError(f"{opname}: the derivative in {what} is not implemented (JAX does not have it "
+                                  f"in closed form either); differentiate in the second argument only")
+    return rule
+
+
+gammainc_p = binary("gammainc", _igam_impl(False), _no_derivative_in("gammainc", "a"),
+                    lambda a, x, out: _igam_dx(a, x, out), domain="positive", kind=None)
+gammaincc_p = binary("gammaincc", _igam_impl(True), _no_derivative_in("gammaincc", "a"),
+                     lambda a, x, out: -_igam_dx(a, x, out), domain="positive", kind=None)
+gammainc = binary_fn(gammainc_p, result=_float_result, doc="""The regularized lower incomplete gamma function
+    ``P(a, x)``, the integral of ``t^(a-1) e^-t`` from 0 to x over ``Gamma(a)``, as ``scipy.special.gammainc``.
+
+    Computed in float64 by Cephes' power series (x <= max(1, a)) or continued
+    fraction. nan for negative arguments. Differentiable in ``x``
+    (``x^(a-1) e^-x / Gamma(a)``); the derivative in ``a`` raises
+    NotImplementedError.
+
+    >>> import fnx.scipy.special as fsp
+    >>> fsp.gammainc(1.0, 0.5)  # 1 - exp(-0.5)
+    Array(0.39346933, dtype=float32)
+    """)
+gammaincc = binary_fn(gammaincc_p, result=_float_result, doc="""The regularized upper incomplete gamma function
+    ``Q(a, x) = 1 - P(a, x)``, accurate where P is near 1, as ``scipy.special.gammaincc``. Differentiable
+    in ``x``.
+
+    >>> import fnx.scipy.special as fsp
+    >>> fsp.gammaincc(1.0, 0.5)  # exp(-0.5)
+    Array(0.60653067, dtype=float32)
+    """)
+
+
+# ----- Hurwitz zeta (Cephes zeta.c: Euler-Maclaurin summation) ------------------------------------------
+
+_ZETA_A = (12.0, -720.0, 30240.0, -1209600.0, 47900160.0, -1.8924375803183791606e9, 7.47242496e10,
+           -2.950130727918164224e12, 1.1646782814350067249e14, -4.5979787224074726105e15,
+           1.8152105401943546773e17, -7.1661652561756670113e18)  # (2j)! / B_2j
+
+
+def _zeta(xp, x, q):
+    """sum over k >= 0 of (q + k)^-x: direct terms until q + N > 9 (at least 9 of them), then the
+    Euler-Maclaurin tail."""
+    x, q = xp.broadcast_arrays(xp.asarray(x, dtype=xp.float64), xp.asarray(q, dtype=xp.float64))
+    nan_q = (q <= 0) & (q != xp.floor(q)) & (x != xp.floor(x))
+    pole = (x == 1) | ((q <= 0) & (q == xp.floor(q)))
+    bad = (x < 1) | xp.isnan(x) | xp.isnan(q) | nan_q
+    ok = ~(pole | bad)
+    x, q = xp.where(ok, x, 2.0), xp.where(ok, q, 1.0)
+    n = xp.maximum(9.0, xp.ceil(9.0 - q) + 1.0)  # q + n > 9
+    with np.errstate(divide="ignore", over="ignore", invalid="ignore"):
+        s = xp.zeros_like(x)
+        for k in range(int(n.max()) if n.size else 0):
+            s = s + xp.where(k < n, xp.power(q + k, -x), 0.0)
+        w = q + n
+        b = xp.power(w, -x)
+        s = s + b * w / (x - 1.0) + 0.5 * b
+        a, kk = xp.ones_like(x), 0.0
+        active = xp.ones(x.shape, dtype=bool)
+        for c in _ZETA_A:
+            a = a * (x + kk)
+            b = b / w
+            t = a * b / c
+            s = xp.where(active, s + t, s)
+            active = active & (xp.abs(t) > _MACHEP * xp.abs(s))
+            kk += 1.0
+            a = a * (x + kk)
+            b = b / w
+            kk += 1.0
+    return xp.where(pole, xp.inf, xp.where(bad, xp.nan, s))
+
+
+zeta_p = binary("zeta", lambda xp, x, q: _zeta(xp, x, q).astype(xp.result_type(x, q)),
+                _no_derivative_in("zeta", "x"), lambda x, q, out: -x * zeta_p.bind(x + 1.0, q),
+                domain="positive", kind=None)
+_zeta_fn = binary_fn(zeta_p, result=_float_result)
+
+
+def _borwein_weights(n=40):
+    """P. Borwein's weights ``(d_k - d_n) / d_n`` for the alternating series of the eta function."""
+    terms = [math.factorial(n + i - 1) * 4 ** i / (math.factorial(n - i) * math.factorial(2 * i)) for i in range(n + 1)]
+    d = np.cumsum([n * t for t in terms])
+    return tuple(float((d[k] - d[n]) / d[n]) for k in range(n))
+
+
+_BORWEIN = _borwein_weights()
+
+
+def _riemann_below_one(x):
+    """The Riemann zeta function for x < 1: on (0, 1) through the eta function (Borwein's series,
+    ``zeta = eta / (1 - 2^(1-x))``), below 0 by the functional equation
+    ``zeta(x) = 2^x pi^(x-1) sin(pi x / 2) gamma(1 - x) zeta(1 - x)``, and -1/2 at 0."""
+    from .. import numpy as fnp
+    s_ok = fnp.logical_and(x > 0, x < 1)  # each formula sees arguments in its own range only
+    eta = 0.0
+    sx = fnp.where(s_ok, x, 0.5)
+    for k, w in enumerate(_BORWEIN):
+        eta = eta + (-1.0) ** (k + 1) * w * (k + 1.0) ** -sx
+    strip = eta / (1.0 - 2.0 ** (1.0 - sx))
+    neg_ok = fnp.logical_and(x < 0, fnp.isfinite(x))
+    rx = fnp.where(neg_ok, x, -1.0)
+    mirrored = _zeta_fn(1.0 - rx, 1.0)
+    negative = 2.0 ** rx * math.pi ** (rx - 1.0) * fnp.sin(0.5 * math.pi * rx) * gamma(1.0 - rx) * mirrored
+    negative = fnp.where(fnp.equal(fnp.remainder(rx, 2.0), 0.0), 0.0, negative)  # the trivial zeros, exactly
+    return fnp.where(s_ok, strip, fnp.where(neg_ok, negative, fnp.where(fnp.equal(x, 0), -0.5, np.nan)))
+
+
+def zeta(x, q=None):
+    """The Hurwitz zeta function ``sum_k (q + k)^-x`` (the Riemann zeta function when ``q`` is None), as
+    ``scipy.special.zeta``: inf at x = 1 and at q = 0, -1, ...; nan for x < 1, except for the Riemann zeta
+    function, which is continued below 1 by its functional equation.
+
+    Computed in float64 by Euler-Maclaurin summation (Cephes). Differentiable
+    in ``q`` (``-x zeta(x + 1, q)``); the derivative in ``x`` raises
+    NotImplementedError.
+
+    >>> import fnx.scipy.special as fsp
+    >>> fsp.zeta(2.0)  # pi^2 / 6
+    Array(1.644934, dtype=float32)
+    """
+    if q is None:
+        from ..numpy import less, where
+        x = _float("zeta", x)
+        return where(less(x, 1.0), _riemann_below_one(x), _zeta_fn(where(less(x, 1.0), 2.0, x), 1.0))
+    return _zeta_fn(x, q)
+
+
+# ----- log of the normal distribution function, and relative entropies -----------------------------------
+
+
+def log_ndtr(x):
+    """``log(ndtr(x))``, accurate in both tails, as ``scipy.special.log_ndtr``.
+
+    Below -20 (-10 in float32) an asymptotic series of ``erfc`` is summed in
+    logs; above 0 it is ``log1p(-ndtr(-x))``; between, ``log(ndtr(x))``.
+    Differentiable.
+
+    >>> import numpy as np, fnx.scipy.special as fsp
+    >>> fsp.log_ndtr(np.array([-40., 0.]))
+    Array([-8.04608442e+02, -6.93147181e-01], dtype=float64)
+    """
+    from .. import numpy as fnp
+    x = _float("log_ndtr", x)
+    lower, upper = (-20.0, 0.0) if x.dtype == dtypes.float64 else (-10.0, 0.0)
+    low = fnp.minimum(x, lower)  # each branch sees only arguments in its own range
+    mid = fnp.clip(x, lower, upper)
+    high = fnp.maximum(x, upper)
+    # log(ndtr(x)) = -x^2/2 - log(-x) - log(2 pi)/2 + log(1 + sum_n (-1)^n (2n-1)!! / x^(2n)) for x << 0
+    x2 = low * low
+    term, series = fnp.ones_like(low), fnp.zeros_like(low)
+    for n in range(1, 11):
+        term = term * -(2 * n - 1) / x2
+        series = series + term
+    tail = -0.5 * x2 - log(-low) - 0.5 * math.log(2 * math.pi) + log1p(series)
+    middle = log(ndtr(mid))
+    top = log1p(-ndtr(-high))
+    return fnp.where(x < lower, tail, fnp.where(x > upper, top, middle))
+
+
+def _entropy_args(opname, x, y):
+    from ..numpy._base import canonicalize
+    x, y = _float(opname, x), _float(opname, y)
+    (x, y), _ = canonicalize(opname, x, y, dtype=dtypes.result_type(x, y))
+    return x, y
+
+
+def rel_entr(x, y):
+    """Elementwise relative entropy ``x log(x / y)``: 0 where x = 0 and y >= 0, inf where either is
+    negative (or y = 0 < x), as ``scipy.special.rel_entr``. Differentiable for x, y > 0.
+
+    >>> import numpy as np, fnx.scipy.special as fsp
+    >>> fsp.rel_entr(np.array([0., 1., 1.]), np.array([1., 2., 0.]))
+    Array([ 0.        , -0.69314718,         inf], dtype=float64)
+    """
+    from .. import numpy as fnp
+    x, y = _entropy_args("rel_entr", x, y)
+    both = fnp.logical_and(x > 0, y > 0)
+    sx, sy = fnp.where(both, x, 1.0), fnp.where(both, y, 1.0)
+    zero = fnp.logical_and(fnp.equal(x, 0), y >= 0)
+    out = fnp.where(both, sx * log(sx / sy), fnp.where(zero, 0.0, np.inf))
+    return fnp.where(fnp.logical_or(fnp.isnan(x), fnp.isnan(y)), np.nan, out)
+
+
+def kl_div(x, y):
+    """Elementwise ``x log(x / y) - x + y``: ``y`` where x = 0 and y >= 0, inf where either is negative
+    (or y = 0 < x), as ``scipy.special.kl_div``. Differentiable for x, y > 0.
+
+    >>> import numpy as np, fnx.scipy.special as fsp
+    >>> fsp.kl_div(np.array([0., 1.]), np.array([1., 2.]))
+    Array([1.        , 0.30685282], dtype=float64)
+    """
+    from .. import numpy as fnp
+    x, y = _entropy_args("kl_div", x, y)
+    both = fnp.logical_and(x > 0, y > 0)
+    sx, sy = fnp.where(both, x, 1.0), fnp.where(both, y, 1.0)
+    zero = fnp.logical_and(fnp.equal(x, 0), y >= 0)
+    out = fnp.where(both, sx * log(sx / sy) - sx + sy, fnp.where(zero, y, np.inf))
+    return fnp.where(fnp.logical_or(fnp.isnan(x), fnp.isnan(y)), np.nan, out)
+
+
+# ----- exponential integrals (Cephes expn.c, and Ei by its series and asymptotic expansion) -------------
+
+__all__ += ["exp1", "expi", "expn"]
+
+_EULER = 0.5772156649015328606
+
+
+def _expn_positive(xp, x, n):
+    """E_n(x) for x > 0 (finite, below the underflow of exp(-x)): the power series for x <= 1, the continued
+    fraction above."""
+    small = x <= 1.0
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+        # power series (Cephes), on x clipped into (0, 1]
+        xs = xp.where(small, x, 1.0)
+        psi = -_EULER - xp.log(xs) + sum(1.0 / i for i in range(1, n))
+        z = -xs
+        xk, yk, pk = 0.0, xp.ones_like(xs), 1.0 - n
+        ans = xp.zeros_like(xs) if n == 1 else xp.full_like(xs, 1.0 / pk)
+        active = xp.ones(xs.shape, dtype=bool)
+        for _ in range(_MAXITER):
+            xk += 1.0
+            yk = yk * z / xk
+            pk += 1.0
+            if pk != 0:
+                ans = xp.where(active, ans + yk / pk, ans)
+            t = xp.where(ans != 0, xp.abs(yk / xp.where(ans != 0, ans, 1.0)), 1.0)
+            active = active & (t > _MACHEP)
+            if not active.any():
+                break
+        series = xp.power(z, n - 1) * psi / math.gamma(n) - ans
+        # continued fraction (Cephes), on x clipped into (1, inf)
+        xc = xp.where(small, 2.0, x)
+        big, biginv = 4.503599627370496e15, 2.22044604925031308085e-16
+        pkm2, qkm2, pkm1, qkm1 = xp.ones_like(xc), xc.copy(), xp.ones_like(xc), xc + n
+        frac = pkm1 / qkm1
+        active = xp.ones(xc.shape, dtype=bool)
+        for k in range(2, _MAXITER):
+            if k % 2:
+                yk, xk = 1.0, n + (k - 1) / 2.0
+            else:
+                yk, xk = xc, k / 2.0
+            pk, qk = pkm1 * yk + pkm2 * xk, qkm1 * yk + qkm2 * xk
+            nonzero = qk != 0
+            r = pk / xp.where(nonzero, qk, 1.0)
+            t = xp.where(nonzero, xp.abs((frac - r) / xp.where(r == 0, 1.0, r)), 1.0)
+            frac = xp.where(active & nonzero, r, frac)
+            pkm2, pkm1, qkm2, qkm1 = pkm1, pk, qkm1, qk
+            scale = xp.where(xp.abs(pk) > big, biginv, 1.0)
+            pkm2, pkm1, qkm2, qkm1 = pkm2 * scale, pkm1 * scale, qkm2 * scale, qkm1 * scale
+            active = active & (t > _MACHEP)
+            if not active.any():
+                break
+        fraction = frac * xp.exp(-xc)
+    return xp.where(small, series, fraction)
+
+
+def _expn(xp, x, *, n):
+    x = xp.asarray(x, dtype=xp.float64)
+    inner = (x > 0) & (x < 709.0)
+    xs = xp.where(inner, x, 1.0)
+    with np.errstate(divide="ignore", over="ignore"):
+        out = xp.exp(-xs) / xs if n == 0 else _expn_positive(xp, xs, n)
+        at_zero = xp.inf if n < 2 else 1.0 / (n - 1)
+    out = xp.where(inner, out, xp.where(x == 0, at_zero, 0.0))
+    return xp.where((x < 0) | xp.isnan(x), xp.nan, out)
+
+
+def _expn_deriv(x, out, n):
+    """d/dx E_n = -E_(n-1); for n = 0, E_0 = exp(-x) / x gives -E_0 (1 + 1 / x)."""
+    return -out * (1.0 + 1.0 / x) if n == 0 else -expn_p.bind(x, n=n - 1)
+
+
+def _expn_jvp(primals, tangents, *, n):
+    (x,), (t,) = primals, tangents
+    out = expn_p.bind(x, n=n)
+    return out, t * _expn_deriv(x, out, n)
+
+
+expn_p = defprim("expn", impl=_in_float64(_expn), shape=same_shape, jvp=_expn_jvp,
+                 vjp=lambda ct, x, *, out, n: (ct * _expn_deriv(x, out, n),), domain="positive",
+                 batch=lambda vals, bdims, *, n: (expn_p.bind(vals[0], n=n), bdims[0]))
+
+
+def _expi(xp, x):
+    """Ei(x): -E_1(-x) below 0; the series gamma + log x + sum x^k / (k k!) up to 40, the asymptotic
+    expansion exp(x) / x sum k! / x^k above (its smallest term there is below float64's resolution)."""
+    x = xp.asarray(x, dtype=xp.float64)
+    with np.errstate(divide="ignore", over="ignore", invalid="ignore"):
+        neg = xp.where(x < 0, -x, 1.0)
+        negative = -_expn(xp, neg, n=1)
+        xs = xp.where((x > 0) & (x <= 40.0), x, 1.0)
+        term, total = xp.ones_like(xs), xp.zeros_like(xs)
+        for k in range(1, 200):
+            term = term * xs / k
+            total = total + term / k
+            if np.all(term / k < _MACHEP * total):
+                break
+        series = _EULER + xp.log(xs) + total
+        xl = xp.where(x > 40.0, x, 50.0)
+        term, total = xp.ones_like(xl), xp.ones_like(xl)
+        for k in range(1, 41):  # for x > 40 the terms fall all the way to k = 40
+            term = term * k / xl
+            total = total + term
+        asym = xp.exp(xl) / xl * total
+        out = xp.where(x < 0, negative, xp.where(x <= 40.0, series, asym))
+        out = xp.where(x == 0, -xp.inf, xp.where(x == xp.inf, xp.inf, out))
+    return xp.where(xp.isnan(x), xp.nan, out)
+
+
+expi_p = unary("expi", _in_float64(_expi), lambda x, out: exp(x) / x, domain="positive")
+exp1_p = unary("exp1", _in_float64(lambda xp, x: _expn(xp, x, n=1)), lambda x, out: -exp(-x) / x,
+               domain="positive")
+
+exp1 = unary_fn(exp1_p, kinds="f", doc="""The exponential integral ``E_1(x)``, the integral of ``exp(-x t) / t``
+    from 1 to inf, as ``scipy.special.exp1`` for real x: inf at 0, nan below. Differentiable
+    (``-exp(-x) / x``).
+
+    >>> import fnx.scipy.special as fsp
+    >>> fsp.exp1(1.0)
+    Array(0.21938394, dtype=float32)
+    """)
+expi = unary_fn(expi_p, kinds="f", doc="""The exponential integral ``Ei(x)``, the principal value of the
+    integral of ``exp(t) / t`` up to x, as ``scipy.special.expi``: -inf at 0, ``-E_1(-x)`` below.
+    Differentiable (``exp(x) / x``).
+
+    >>> import fnx.scipy.special as fsp
+    >>> fsp.expi(1.0)
+    Array(1.8951179, dtype=float32)
+    """)
+
+
+def expn(n, x):
+    """The generalized exponential integral ``E_n(x)``, the integral of ``exp(-x t) / t^n`` from 1 to inf,
+    as ``scipy.special.expn`` (``n`` a non-negative Python int): ``1 / (n - 1)`` at 0 for n >= 2, nan
+    for x < 0. Differentiable in ``x`` (``-E_(n-1)(x)``).
+
+    >>> import fnx.scipy.special as fsp
+    >>> fsp.expn(2, 1.0)
+    Array(0.14849551, dtype=float32)
+    """
+    if hasattr(n, "dtype") and getattr(n, "ndim", 1) == 0 and n.dtype.kind in "iu":
+        n = int(n)
+    if not isinstance(n, (int, np.integer)) or isinstance(n, bool) or n < 0:
+        raise ValueError(f"expn: the order n must be a non-negative integer, got {n!r}")
+    return expn_p.bind(_float("expn", x), n=int(n))

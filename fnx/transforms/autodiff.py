@@ -927,10 +927,15 @@ def backward(tensor, gradient=None, retain_graph=None, create_graph=False, input
                          "so there is nothing to differentiate (was it computed under fnx.no_grad()?)")
     gradient = _seed("backward()", "the output", tensor, gradient)
     only = None if inputs is None else {_leaf_node("backward()", x, i) for i, x in enumerate(_as_list(inputs))}
+    tape_backward([(tensor.node, tensor.index, gradient)], retain_graph, create_graph, only)
+
+
+def tape_backward(seeds, retain_graph=None, create_graph=False, only=None):
+    """One backward pass from ``seeds`` (``(node, index, cotangent)``) into the ``.grad`` of the Parameters
+    reached (those whose leaf node is in ``only``, when given), adding to what is there."""
     retain_graph = create_graph if retain_graph is None else retain_graph
     with no_grad(enabled=create_graph):
-        grads = backward_pass([(tensor.node, tensor.index, gradient)], free=not retain_graph,
-                              create_graph=create_graph)
+        grads = backward_pass(seeds, free=not retain_graph, create_graph=create_graph)
         for leaf, g in grads.items():
             owner = leaf.params() if leaf.params is not None and (only is None or leaf in only) else None
             if owner is not None:

@@ -340,3 +340,23 @@ def test_functional_call_leaves_batchnorm_buffers_alone():
     fnx.grad(lambda q: fnp.sum(nn.functional_call(bn, q, (x,)) ** 2))(p)
     np.testing.assert_array_equal(_np(bn.running_mean), np.zeros(2))
     assert int(bn.num_batches_tracked) == 0
+
+
+def test_submodule_and_buffer_paths_and_torch_shims():
+    import fnx
+    import fnx.nn as nn
+    net = nn.Sequential(nn.Linear(2, 3), nn.BatchNorm1d(3))
+    assert net.get_buffer("1.running_mean").shape == (3,)
+    with pytest.raises(AttributeError, match="no buffer 'nope'"):
+        net.get_buffer("1.nope")
+    net.set_submodule("0", nn.Linear(2, 3, bias=False))
+    assert net[0].bias is None  # replaced in its place: a name registered again keeps its position
+    lin = nn.Linear(2, 2)
+    lin.register_parameter("weight", nn.Parameter(fnx.numpy.zeros((2, 2))))
+    assert [k for k, _ in lin.named_parameters()] == ["weight", "bias"]
+    with pytest.raises(AttributeError, match="strict=True"):
+        net.set_submodule("9", nn.ReLU(), strict=True)
+    net.set_submodule("9", nn.ReLU())
+    assert isinstance(net.get_submodule("9"), nn.ReLU)
+    assert net.type(fnx.float64) is net and net[0].weight.dtype == fnx.float64
+    assert net.share_memory() is net and net.to_empty(device="cpu") is net and net.compile() is None

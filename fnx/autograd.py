@@ -1,0 +1,511 @@
+"""``torch.autograd`` over fnx's tape: gradients of recorded values, without ``.grad`` side effects.
+
+Object-style code records operations on Parameters on the *tape* (see
+``fnx.transforms.autodiff``), and ``loss.backward()`` runs one backward pass
+into the Parameters' ``.grad``. This module gives the rest of PyTorch's
+reverse-mode vocabulary over the same pass:
+
+- :func:`grad` returns the gradients of some outputs with respect to chosen
+  inputs, which may be Parameters or intermediate values, and touches no
+  ``.grad``. With ``create_graph=True`` the gradients are themselves recorded
+  on the tape, so they can be differentiated again.
+- :func:`backward` is ``loss.backward()`` for several outputs at once.
+- :class:`Function` is a user-defined operation with its own backward, on top of
+  :func:`fnx.custom_vjp`.
+- :mod:`fnx.autograd.functional` has the Jacobian, Hessian and product helpers.
+"""
+import sys
+import types
+
+from . import numpy as fnp
+from .core import tree as tree_util
+from .core.array import Array
+from .core.trace import Tracer
+from .errors import GraphError, ShapeError, TreeError
+from .tensor import inference_mode, set_grad_enabled
+from .transforms.autodiff import (TAPE, ReverseTracer, enable_grad, is_grad_enabled, no_grad, tape_backward,
+                                  tape_grad)
+from .transforms.custom import custom_vjp
+
+__all__ = ["grad", "backward", "Function", "FunctionCtx", "functional", "gradcheck", "gradgradcheck", "no_grad",
+           "enable_grad", "set_grad_enabled", "inference_mode", "is_grad_enabled"]
+
+
+def _on_tape(x):
+    """Whether ``x`` is recorded on the tape (a Parameter with requires_grad, or a value computed from one)."""
+    return isinstance(x, ReverseTracer) and x._main is TAPE and x.node is not None
+
+
+def _as_seq(fname, what, xs):
+    if isinstance(xs, Array):
+        return (xs,)
+    if isinstance(xs, (tuple, list)):
+        return tuple(xs)
+    raise TypeError(f"{fname}: {what} must be an array or a sequence of arrays, got {type(xs).__name__}")
+
+
+def _seeds(fname, outputs, grad_outputs):
+    """``(node, index, cotangent)`` for each output, checking PyTorch's rules for the seeds."""
+    grad_outputs = (None,) * len(outputs) if grad_outputs is None else _as_seq(fname, "grad_tensors", grad_outputs)
+    if len(grad_outputs) != len(outputs):
+        raise TreeError(f"{fname}: got {len(grad_outputs)} gradients for {len(outputs)} outputs")
+    seeds = []
+    for i, (out, g) in enumerate(zip(outputs, grad_outputs)):
+        if not _on_tape(out):
+            raise GraphError(f"{fname}: output {i} does not depend on any Parameter with requires_grad=True "
+                             f"(was it computed under fnx.no_grad()?), so it has no gradient")
+        if g is None:
+            if out.shape != ():
+                raise ShapeError(f"{fname}: a gradient can be implicit only for a scalar output, output {i} has "
+                                 f"shape {out.shape}; pass one of that shape")
+            g = fnp.ones_like(out.primal)
+        else:
+            g = g if isinstance(g, ReverseTracer) else fnp.asarray(g)  # a recorded seed stays recorded
+            if g.shape != out.shape:
+                raise ShapeError(f"{fname}: the gradient for output {i} has shape {g.shape}, output {i} has shape "
+                                 f"{out.shape}")
+        seeds.append((out.node, out.index, g))
+    return seeds
+
+
+def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=False, *, allow_unused=None,
+         materialize_grads=False):
+    """The gradients of ``outputs`` with respect to ``inputs`` (``torch.autograd.grad``), as a tuple.
+
+    Nothing accumulates into ``.grad``: the gradients are returned.
+
+    Args:
+      outputs: an array or a sequence of arrays recorded on the tape.
+      inputs: an array or a sequence: Parameters (leaves) or intermediate values
+        the outputs were computed from.
+      grad_outputs: the vector of the vector-Jacobian product, one per output
+        (None for a scalar output means 1).
+      retain_graph: keep the recorded graph for another pass; by default ``create_graph``.
+      create_graph: record the gradients on the tape, so that they can be differentiated again.
+      allow_unused: an input the outputs do not depend on gets None instead of an error.
+      materialize_grads: such an input gets zeros instead of None (implies ``allow_unused``).
+
+    Returns:
+      a tuple with one gradient per input, of that input's shape.
+
+    Raises:
+      GraphError: an output or input is not recorded on the tape, an input is unused
+        (without ``allow_unused``), or the graph was freed by an earlier pass.
+      ShapeError: a non-scalar output without ``grad_outputs``, or shapes that differ.
+
+    >>> import fnx
+    >>> x = fnx.tensor([1.0, 2.0], requires_grad=True)
+    >>> h = x * x
+    >>> fnx.autograd.grad(h.sum() * 3.0, (x, h))
+    (Array([ 6., 12.], dtype=float32), Array([3., 3.], dtype=float32))
+    >>> x.grad is None
+    True
+    >>> g, = fnx.autograd.grad((x ** 3).sum(), x, create_graph=True)
+    >>> fnx.autograd.grad(g.sum(), x)
+    (Array([ 6., 12.], dtype=float32),)
+    """
+    if allow_unused is None:
+        allow_unused = materialize_grads
+    elif materialize_grads and not allow_unused:
+        raise ValueError("autograd.grad: materialize_grads=True needs allow_unused to be True or left out")
+    return tape_grad(_as_seq("autograd.grad", "outputs", outputs), _as_seq("autograd.grad", "inputs", inputs),
+                     grad_outputs, retain_graph, create_graph, allow_unused, materialize_grads)
+
+
+def backward(tensors, grad_tensors=None, retain_graph=None, create_graph=False, inputs=None):
+    """Adds the gradients of ``tensors`` into the ``.grad`` of the Parameters they depend on
+    (``torch.autograd.backward``): ``loss.backward()`` for several outputs at once, in one pass.
+
+    Args:
+      tensors: an array or a sequence of arrays recorded on the tape.
+      grad_tensors: one vector per output (None for a scalar output means 1).
+      retain_graph: keep the recorded graph for another pass; by default ``create_graph``.
+      create_graph: record the gradients on the tape, so that they can be differentiated again.
+      inputs: only these Parameters accumulate a gradient (by default every one reached).
+
+    >>> import fnx
+    >>> w = fnx.tensor([1.0, 2.0], requires_grad=True)
+    >>> fnx.autograd.backward([(w * w).sum(), w * 3.0], [None, fnx.ones(2)])
+    >>> w.grad
+    Array([5., 7.], dtype=float32)
+    """
+    tensors = _as_seq("autograd.backward", "tensors", tensors)
+    seeds = _seeds("autograd.backward", tensors, grad_tensors)
+    only = None
+    if inputs is not None:
+        inputs = _as_seq("autograd.backward", "inputs", inputs)
+        for i, x in enumerate(inputs):
+            if not (_on_tape(x) and x.node.prim is None):
+                raise GraphError(f"autograd.backward: inputs[{i}] is not a Parameter with requires_grad=True; only "
+                                 f"leaves have a .grad to accumulate into (use autograd.grad for intermediate values)")
+        only = {x.node for x in inputs}
+    tape_backward(seeds, retain_graph, create_graph, only)
+
+
+# ----- Function: a user-defined operation with its own backward ---------------------------------------
+
+class FunctionCtx:
+    """What ``forward`` leaves for ``backward`` (``ctx``): ``save_for_backward(*arrays)`` and
+    ``saved_tensors``, ``needs_input_grad`` (one bool per argument of ``apply``), and any attribute."""
+
+    def __init__(self, needs_input_grad):
+        self.needs_input_grad = needs_input_grad
+        self._saved = ()
+
+    def save_for_backward(self, *tensors):
+        self._saved = tensors
+
+    @property
+    def saved_tensors(self):
+        return self._saved
+
+
+def _needs_grad(x):
+    """Whether some transform (or the tape, while recording) differentiates ``x``: PyTorch's requires_grad."""
+    if not isinstance(x, Tracer) or x.dtype.kind not in "fc":
+        return False
+    if x._main is TAPE:
+        return x.node is not None and is_grad_enabled()
+    return True
+
+
+class Function:
+    """An operation with a hand-written backward (``torch.autograd.Function``).
+
+    Subclass it with two static methods and call ``.apply``:
+
+    - ``forward(ctx, *args)``: computes the output (an array or a tuple of arrays)
+      with fnx operations, keeping what backward needs with
+      ``ctx.save_for_backward(...)`` or as attributes of ``ctx``. (Or PyTorch's
+      other form: ``forward(*args)`` plus ``setup_context(ctx, inputs, output)``.)
+    - ``backward(ctx, *grad_outputs)``: one gradient per output in, one per argument
+      of ``apply`` out (None for a non-array argument or one needing no gradient;
+      ``ctx.needs_input_grad`` says which ones do).
+
+    It works under ``loss.backward()``, :func:`grad` (``create_graph`` included)
+    and every fnx transform (reverse mode uses ``backward``; forward mode
+    differentiates ``forward``), as ``fnx.custom_vjp`` does. Non-array arguments
+    are passed through untouched.
+
+    >>> import fnx
+    >>> class Exp(fnx.autograd.Function):
+    ...     @staticmethod
+    ...     def forward(ctx, x):
+    ...         y = x.exp()
+    ...         ctx.save_for_backward(y)
+    ...         return y
+    ...     @staticmethod
+    ...     def backward(ctx, g):
+    ...         y, = ctx.saved_tensors
+    ...         return g * y
+    >>> x = fnx.tensor([0.0, 2.0], requires_grad=True)
+    >>> Exp.apply(x).sum().backward()
+    >>> x.grad.round(3)
+    Array([1.   , 7.389], dtype=float32)
+    """
+
+    @staticmethod
+    def forward(ctx, *args):
+        raise NotImplementedError("a Function subclass must define forward")
+
+    @staticmethod
+    def backward(ctx, *grad_outputs):
+        raise NotImplementedError("a Function subclass must define backward")
+
+    @classmethod
+    def _run_forward(cls, ctx, args):
+        if "setup_context" in _defined(cls):
+            out = cls.forward(*args)
+            cls.setup_context(ctx, tuple(args), out)
+            return out
+        return cls.forward(ctx, *args)
+
+    @classmethod
+    def _grads(cls, ctx, ct, args):
+        grads = cls.backward(ctx, *(ct if isinstance(ct, tuple) else (ct,)))
+        if not isinstance(grads, tuple):
+            grads = (grads,)
+        if len(grads) < len(args) or any(g is not None for g in grads[len(args):]):
+            raise TypeError(f"{cls.__name__}.backward returned {len(grads)} gradients, expected {len(args)} (one "
+                            f"per argument of apply)")
+        out = []
+        for i, (a, g) in enumerate(zip(args, grads)):
+            if not isinstance(a, Array):
+                if g is not None:
+                    raise TypeError(f"{cls.__name__}.backward returned a gradient for argument {i}, which is not "
+                                    f"an array ({type(a).__name__}); return None for it")
+                continue
+            if g is not None:
+                g = fnp.asarray(g)
+                if g.shape != a.shape:
+                    raise ShapeError(f"{cls.__name__}.backward returned a gradient of shape {g.shape} for argument "
+                                     f"{i} of shape {a.shape}")
+            out.append(g)
+        return tuple(out)
+
+    @classmethod
+    def apply(cls, *args):
+        """Runs the operation on ``args`` (positional: arrays and other values)."""
+        needs = tuple(_needs_grad(a) for a in args)
+        nondiff = tuple(i for i, a in enumerate(args) if not isinstance(a, Array))
+
+        def run(*a):
+            return cls._run_forward(FunctionCtx(needs), a)
+
+        def fwd(*a):
+            ctx = FunctionCtx(needs)
+            return cls._run_forward(ctx, a), ctx
+
+        def bwd(*rest):
+            ctx, ct = rest[-2], rest[-1]
+            return cls._grads(ctx, ct, args)
+
+        op = custom_vjp(run, nondiff_argnums=nondiff)
+        op.defvjp(fwd, bwd)
+        return op(*args)
+
+
+def _defined(cls):
+    names = set()
+    for c in cls.__mro__:
+        if c is Function:
+            break
+        names.update(vars(c))
+    return names
+
+
+# ----- gradcheck: derivatives against finite differences ------------------------------------------------
+
+def _check(fname, func, inputs, eps, atol, rtol, raise_exception, order):
+    from .testing import check_grads
+    from .errors import GradientCheckError
+    xs = inputs if isinstance(inputs, tuple) else (inputs,)
+    which = [i for i, x in enumerate(xs) if _on_tape(x) and x.node.prim is None]
+    if not which:
+        raise ValueError(f"{fname}: no input requires grad; make the ones to check with requires_grad=True")
+    consts = [x.detach() if isinstance(x, Array) else x for x in xs]
+
+    def f(*dyn):
+        full = list(consts)
+        for i, d in zip(which, dyn):
+            full[i] = d
+        return func(*full)
+    try:
+        check_grads(f, tuple(consts[i] for i in which), order=order, modes=("rev",), eps=eps, atol=atol, rtol=rtol)
+    except GradientCheckError:
+        if raise_exception:
+            raise
+        return False
+    return True
+
+
+def gradcheck(func, inputs, *, eps=1e-06, atol=1e-05, rtol=0.001, raise_exception=True):
+    """Whether ``func``'s reverse-mode gradients match central differences (``torch.autograd.gradcheck``),
+    with respect to the inputs made with ``requires_grad=True``; use float64 inputs. A mismatch raises
+    ``GradientCheckError`` (an ``AssertionError``, naming the worst element), or returns False when
+    ``raise_exception`` is False.
+
+    >>> import fnx
+    >>> x = fnx.randn(3, dtype=fnx.float64, requires_grad=True)
+    >>> fnx.autograd.gradcheck(lambda v: (v.sin() * v).sum(), (x,))
+    True
+    """
+    return _check("gradcheck", func, inputs, eps, atol, rtol, raise_exception, order=1)
+
+
+def gradgradcheck(func, inputs, *, eps=1e-06, atol=1e-05, rtol=0.001, raise_exception=True):
+    """:func:`gradcheck` of first and second derivatives (``torch.autograd.gradgradcheck``)."""
+    return _check("gradgradcheck", func, inputs, eps, atol, rtol, raise_exception, order=2)
+
+
+# ----- torch.autograd.functional -------------------------------------------------------------------
+
+def _fn_inputs(fname, inputs):
+    is_tuple = isinstance(inputs, tuple)
+    xs = inputs if is_tuple else (inputs,)
+    for i, x in enumerate(xs):
+        if not isinstance(x, Array):
+            raise TypeError(f"{fname}: inputs must be an array or a tuple of arrays, input {i} is "
+                            f"{type(x).__name__}")
+    return is_tuple, xs
+
+
+def _call(func, is_tuple):
+    return (lambda *xs: func(*xs)) if is_tuple else (lambda x: func(x))
+
+
+def _check_outputs(fname, out):
+    outs = out if isinstance(out, tuple) else (out,)
+    for i, o in enumerate(outs):
+        if not isinstance(o, Array):
+            raise TypeError(f"{fname}: the function must return an array or a tuple of arrays, output {i} is "
+                            f"{type(o).__name__}")
+    return outs
+
+
+def _finish(tree, create_graph):
+    """PyTorch returns results cut from the graph unless ``create_graph``: here, off the tape."""
+    return tree if create_graph else tree_util.map(lambda x: x.detach() if isinstance(x, Array) else x, tree)
+
+
+def _no_strict(fname, strict):
+    if strict:
+        raise ValueError(f"{fname}: strict=True (an error for outputs independent of an input) is not supported; "
+                         f"fnx returns zeros for them, as with strict=False")
+
+
+def _jacobian(func, inputs, create_graph=False, strict=False, vectorize=False, strategy="reverse-mode"):
+    """The Jacobian of ``func`` at ``inputs`` (``torch.autograd.functional.jacobian``).
+
+    ``inputs`` is an array or a tuple of arrays; ``func`` returns an array or a
+    tuple. Entry ``[i][j]`` has shape ``outputs[i].shape + inputs[j].shape``, and
+    the tuple levels are dropped where ``func``'s output or ``inputs`` is a single
+    array. ``strategy`` is ``"reverse-mode"`` (``fnx.jacrev``) or ``"forward-mode"``
+    (``fnx.jacfwd``); both are always vectorized, so ``vectorize`` changes nothing.
+
+    >>> import fnx
+    >>> fnx.autograd.functional.jacobian(lambda x: x ** 2, fnx.tensor([1.0, 2.0]))
+    Array([[2., 0.],
+           [0., 4.]], dtype=float32)
+    """
+    from .transforms.autodiff import jacfwd, jacrev
+    _no_strict("jacobian", strict)
+    if strategy not in ("reverse-mode", "forward-mode"):
+        raise ValueError(f"jacobian: strategy must be 'reverse-mode' or 'forward-mode', got {strategy!r}")
+    is_tuple, xs = _fn_inputs("jacobian", inputs)
+    f = _call(func, is_tuple)
+    _check_outputs("jacobian", f(*xs))
+    jac = (jacrev if strategy == "reverse-mode" else jacfwd)(f, argnums=tuple(range(len(xs))))(*xs)
+    if not is_tuple:
+        jac = tuple(j[0] for j in jac) if isinstance(jac, tuple) and isinstance(jac[0], tuple) else jac[0]
+    return _finish(jac, create_graph)
+
+
+def _scalar_fn(fname, func, is_tuple):
+    f = _call(func, is_tuple)
+
+    def g(*xs):
+        out = f(*xs)
+        if not isinstance(out, Array) or out.size != 1:
+            shape = getattr(out, "shape", type(out).__name__)
+            raise ShapeError(f"{fname}: the function must return an array with a single element, got {shape}")
+        return fnp.reshape(out, ())
+    return g
+
+
+def _hessian(func, inputs, create_graph=False, strict=False, vectorize=False, outer_jacobian_strategy="reverse-mode"):
+    """The Hessian of a scalar ``func`` at ``inputs`` (``torch.autograd.functional.hessian``).
+
+    For one input array, an array of shape ``x.shape + x.shape``; for a tuple of
+    inputs, a tuple of tuples with entry ``[i][j]`` of shape
+    ``inputs[i].shape + inputs[j].shape``. ``func`` must return one element.
+
+    >>> import fnx
+    >>> fnx.autograd.functional.hessian(lambda x: (x ** 3).sum(), fnx.tensor([1.0, 2.0]))
+    Array([[ 6.,  0.],
+           [ 0., 12.]], dtype=float32)
+    """
+    from .transforms.autodiff import jacfwd, jacrev
+    _no_strict("hessian", strict)
+    if outer_jacobian_strategy not in ("reverse-mode", "forward-mode"):
+        raise ValueError(f"hessian: outer_jacobian_strategy must be 'reverse-mode' or 'forward-mode', got "
+                         f"{outer_jacobian_strategy!r}")
+    is_tuple, xs = _fn_inputs("hessian", inputs)
+    nums = tuple(range(len(xs)))
+    outer = jacrev if outer_jacobian_strategy == "reverse-mode" else jacfwd
+    h = outer(jacrev(_scalar_fn("hessian", func, is_tuple), argnums=nums), argnums=nums)(*xs)
+    return _finish(h if is_tuple else h[0][0], create_graph)
+
+
+def _vectors(fname, v, like, what):
+    vs = v if isinstance(v, tuple) else (v,)
+    if len(vs) != len(like):
+        raise TreeError(f"{fname}: v has {len(vs)} entries, the {what} {len(like)}")
+    out = []
+    for i, (a, b) in enumerate(zip(vs, like)):
+        a = fnp.asarray(a)
+        if a.shape != b.shape:
+            raise ShapeError(f"{fname}: v[{i}] has shape {a.shape}, {what} {i} has shape {b.shape}")
+        out.append(a)
+    return tuple(out)
+
+
+def _ones_if_single(fname, v, like, what):
+    if v is not None:
+        return v
+    if len(like) != 1 or like[0].size != 1:
+        raise ShapeError(f"{fname}: v can be left out only when the {what} is a single element; pass v")
+    return fnp.ones_like(like[0].detach())
+
+
+def _vjp(func, inputs, v=None, create_graph=False, strict=False):
+    """``(func(inputs), vᵀ·J)`` (``torch.autograd.functional.vjp``); ``v`` has the outputs' structure and
+    may be left out for a single-element output. The product has the structure of ``inputs``.
+
+    >>> import fnx
+    >>> out, g = fnx.autograd.functional.vjp(lambda x: x ** 2, fnx.tensor([1.0, 2.0]), fnx.tensor([1.0, 1.0]))
+    >>> g
+    Array([2., 4.], dtype=float32)
+    """
+    from .transforms.autodiff import vjp as _fvjp
+    _no_strict("vjp", strict)
+    is_tuple, xs = _fn_inputs("vjp", inputs)
+    out, pull = _fvjp(_call(func, is_tuple), *xs)
+    outs = _check_outputs("vjp", out)
+    v = _vectors("vjp", _ones_if_single("vjp", v, outs, "output"), outs, "output")
+    g = pull(v if isinstance(out, tuple) else v[0])
+    return _finish((out, g if is_tuple else g[0]), create_graph)
+
+
+def _jvp(func, inputs, v=None, create_graph=False, strict=False):
+    """``(func(inputs), J·v)`` (``torch.autograd.functional.jvp``); ``v`` has the structure of ``inputs``
+    and may be left out for a single-element input. The product has the outputs' structure.
+
+    >>> import fnx
+    >>> fnx.autograd.functional.jvp(lambda x: x ** 2, fnx.tensor([1.0, 2.0]), fnx.tensor([1.0, 0.0]))[1]
+    Array([2., 0.], dtype=float32)
+    """
+    from .transforms.autodiff import jvp as _fjvp
+    _no_strict("jvp", strict)
+    is_tuple, xs = _fn_inputs("jvp", inputs)
+    v = _vectors("jvp", _ones_if_single("jvp", v, xs, "input"), xs, "input")
+    out, t = _fjvp(_call(func, is_tuple), xs, v)
+    _check_outputs("jvp", out)
+    return _finish((out, t), create_graph)
+
+
+def _second_order(fname, func, inputs, v, forward):
+    from .transforms.autodiff import grad as _fgrad, jvp as _fjvp, vjp as _fvjp
+    is_tuple, xs = _fn_inputs(fname, inputs)
+    f = _scalar_fn(fname, func, is_tuple)
+    v = _vectors(fname, _ones_if_single(fname, v, xs, "input"), xs, "input")
+    g = _fgrad(f, argnums=tuple(range(len(xs))))
+    if forward:  # H·v: push v through the gradient
+        prod = _fjvp(g, xs, v)[1]
+    else:  # vᵀ·H: pull v back through the gradient
+        prod = _fvjp(g, *xs)[1](v)
+    return f(*xs), (tuple(prod) if is_tuple else prod[0])
+
+
+def _hvp(func, inputs, v=None, create_graph=False, strict=False):
+    """``(func(inputs), H·v)`` for a scalar ``func`` (``torch.autograd.functional.hvp``), by forward
+    mode over the gradient; ``v`` has the structure of ``inputs``."""
+    _no_strict("hvp", strict)
+    return _finish(_second_order("hvp", func, inputs, v, True), create_graph)
+
+
+def _vhp(func, inputs, v=None, create_graph=False, strict=False):
+    """``(func(inputs), vᵀ·H)`` for a scalar ``func`` (``torch.autograd.functional.vhp``), by reverse
+    mode over the gradient; ``v`` has the structure of ``inputs``."""
+    _no_strict("vhp", strict)
+    return _finish(_second_order("vhp", func, inputs, v, False), create_graph)
+
+
+functional = types.ModuleType("fnx.autograd.functional", "``torch.autograd.functional`` over fnx's transforms.")
+for _name, _fn in (("jacobian", _jacobian), ("hessian", _hessian), ("vjp", _vjp), ("jvp", _jvp), ("hvp", _hvp),
+                   ("vhp", _vhp)):
+    _fn.__name__ = _fn.__qualname__ = _name
+    _fn.__module__ = "fnx.autograd.functional"
+    setattr(functional, _name, _fn)
+functional.__all__ = ["jacobian", "hessian", "vjp", "jvp", "hvp", "vhp"]
+sys.modules[functional.__name__] = functional  # so that ``import fnx.autograd.functional`` works

@@ -1,0 +1,223 @@
+"""``torch.func``: PyTorch's names and signatures for fnx's composable transforms.
+
+``torch.func`` is PyTorch's port of JAX's transforms, so most of it is fnx's own
+``grad``, ``vjp``, ``jvp``, ``jacrev``, ``jacfwd``, ``hessian`` and ``vmap``
+under PyTorch's argument names. The differences a port meets are handled here:
+
+- :func:`grad_and_value` returns ``(gradient, value)`` (JAX's ``value_and_grad``
+  returns the pair the other way round), and with ``has_aux``
+  ``(gradient, (value, aux))``.
+- :func:`vmap` takes ``in_dims``/``out_dims``, and ``randomness``: ``"error"``
+  (the default) refuses a function that draws from the global generator
+  (``fnx.randn``, dropout), ``"same"`` lets it, with one draw shared by the whole
+  batch. Per-example draws come from explicit keys (vmap over
+  ``fnx.random.split(key, n)``).
+- :func:`functional_call` takes a dict or a sequence of dicts and, with
+  ``tie_weights``, gives a value to every name of a tied parameter.
+
+All of them compose, to any order, with each other and with ``fnx.jit``.
+"""
+from . import numpy as fnp
+from . import random as _random
+from .nn.stateless import functional_call as _functional_call
+from .transforms.autodiff import grad, hessian as _hessian, jacfwd as _jacfwd, jacrev as _jacrev, jvp as _jvp
+from .transforms.autodiff import value_and_grad, vjp
+from .transforms.extras import linearize as _linearize
+from .transforms.vmap import vmap as _vmap
+
+__all__ = ["grad", "grad_and_value", "vjp", "jvp", "linearize", "jacrev", "jacfwd", "hessian", "vmap",
+           "functional_call", "stack_module_state"]
+
+
+def grad_and_value(func, argnums=0, has_aux=False):
+    """Like :func:`grad`, but the new function returns ``(gradient, value)``, or with ``has_aux``
+    ``(gradient, (value, aux))`` (``torch.func.grad_and_value``).
+
+    >>> import fnx, fnx.numpy as fnp
+    >>> fnx.func.grad_and_value(lambda x: fnp.sum(x ** 2))(fnp.array([1.0, 2.0]))
+    (Array([2., 4.], dtype=float32), Array(5., dtype=float32))
+    """
+    vg = value_and_grad(func, argnums, has_aux)
+
+    def grad_and_value_f(*args, **kwargs):
+        value, g = vg(*args, **kwargs)
+        return g, value
+    return grad_and_value_f
+
+
+def jvp(func, primals, tangents, *, strict=False, has_aux=False):
+    """``(func(*primals), J·tangents)``, plus ``aux`` with ``has_aux`` (``torch.func.jvp``). ``strict`` is
+    accepted for PyTorch's signature; fnx always returns a (zero) tangent for outputs independent of the inputs.
+
+    >>> import fnx, fnx.numpy as fnp
+    >>> fnx.func.jvp(fnp.sin, (fnp.array(0.0),), (fnp.array(2.0),))
+    (Array(0., dtype=float32), Array(2., dtype=float32))
+    """
+    if strict:
+        raise ValueError("func.jvp: strict=True is not supported; fnx returns zero tangents for outputs that do "
+                         "not depend on the primals")
+    return _jvp(func, primals, tangents, has_aux=has_aux)
+
+
+def linearize(func, *primals):
+    """``(func(*primals), jvp_fn)`` with ``jvp_fn(*tangents)`` the forward derivative at ``primals``
+    (``torch.func.linearize``): the primal computation runs once, and ``jvp_fn`` replays only the
+    linear tangent operations (``fnx.linearize``).
+
+    >>> import fnx, fnx.numpy as fnp
+    >>> out, jvp_fn = fnx.func.linearize(fnp.sin, fnp.array(0.0))
+    >>> jvp_fn(fnp.array(3.0))
+    Array(3., dtype=float32)
+    """
+    return _linearize(func, *primals)
+
+
+def jacrev(func, argnums=0, *, has_aux=False, chunk_size=None):
+    """The Jacobian by reverse mode (``torch.func.jacrev``); every row is pulled back in one vectorized
+    pass, so ``chunk_size`` (PyTorch's memory knob) does not change the result."""
+    _check_chunk("jacrev", chunk_size)
+    return _jacrev(func, argnums, has_aux)
+
+
+def jacfwd(func, argnums=0, has_aux=False, *, randomness="error"):
+    """The Jacobian by forward mode (``torch.func.jacfwd``); ``randomness`` as in :func:`vmap`."""
+    return _guard_randomness("jacfwd", _jacfwd(func, argnums, has_aux), randomness)
+
+
+def hessian(func, argnums=0):
+    """The Hessian, forward over reverse (``torch.func.hessian``).
+
+    >>> import fnx, fnx.numpy as fnp
+    >>> fnx.func.hessian(lambda x: fnp.sum(x ** 3))(fnp.array([1.0, 2.0]))
+    Array([[ 6.,  0.],
+           [ 0., 12.]], dtype=float32)
+    """
+    return _hessian(func, argnums)
+
+
+def _check_chunk(fname, chunk_size):
+    if chunk_size is not None and (not isinstance(chunk_size, int) or chunk_size < 1):
+        raise ValueError(f"{fname}: chunk_size must be None or a positive int, got {chunk_size!r}")
+
+
+def _guard_randomness(fname, fn, randomness):
+    if randomness not in ("error", "same", "different"):
+        raise ValueError(f"{fname}: randomness must be 'error', 'same' or 'different', got {randomness!r}")
+    if randomness == "different":
+        raise ValueError(f"{fname}: randomness='different' is not supported: fnx's global generator gives one draw "
+                         f"to the whole batch. Draw per-example values from explicit keys (map over "
+                         f"fnx.random.split(key, n)), or pass randomness='same'")
+    if randomness == "same":
+        return fn
+
+    def guarded(*args, **kwargs):
+        before = _random._global["count"]
+        out = fn(*args, **kwargs)
+        if _random._global["count"] != before:
+            raise RuntimeError(f"{fname}: the function draws from the global random generator (fnx.randn, dropout "
+                               f"in training mode...), and randomness='error'. Pass randomness='same' for one draw "
+                               f"shared by the batch, or use explicit keys for per-example draws")
+        return out
+    return guarded
+
+
+def vmap(func, in_dims=0, out_dims=0, randomness="error", *, chunk_size=None):
+    """``func`` vectorized over an axis of its inputs (``torch.func.vmap``).
+
+    Args:
+      func: a function of pytrees of arrays; keyword arguments are not mapped.
+      in_dims: an int, None (not mapped) or a tuple with one entry (a pytree prefix) per
+        positional argument.
+      out_dims: the same for the outputs.
+      randomness: ``"error"`` refuses draws from the global generator inside ``func``;
+        ``"same"`` allows them (one draw shared by the batch). ``"different"`` is refused.
+      chunk_size: PyTorch's memory knob; the whole batch runs at once, with the same result.
+
+    >>> import fnx, fnx.numpy as fnp
+    >>> fnx.func.vmap(lambda x, y: fnp.dot(x, y), in_dims=(0, None))(fnp.ones((3, 2)), fnp.ones(2))
+    Array([2., 2., 2.], dtype=float32)
+    """
+    _check_chunk("vmap", chunk_size)
+
+    def vmapped(*args, **kwargs):
+        def positional(*a):
+            return func(*a, **kwargs)  # PyTorch maps positional arguments only
+        return _vmap(positional, in_axes=in_dims, out_axes=out_dims)(*args)
+    return _guard_randomness("vmap", vmapped, randomness)
+
+
+def functional_call(module, parameter_and_buffer_dicts, args=None, kwargs=None, *, tie_weights=True, strict=False):
+    """Calls ``module`` with the given parameters and buffers in place of its own (``torch.func.functional_call``).
+
+    Args:
+      module: the Module.
+      parameter_and_buffer_dicts: ``{dotted name: array}``, or a sequence of such dicts
+        (a name may appear in only one).
+      args: the positional arguments: a tuple, a single value, or None for none.
+      kwargs: keyword arguments.
+      tie_weights: a parameter registered under several names (tied weights) takes the
+        value given for any one of them; two different values for one tied parameter
+        raise ``ValueError``.
+      strict: require exactly the module's parameter and buffer names.
+
+    >>> import fnx, fnx.numpy as fnp
+    >>> lin = fnx.nn.Linear(2, 1)
+    >>> fnx.func.functional_call(lin, {"weight": fnp.ones((1, 2)), "bias": fnp.zeros(1)}, fnp.array([1.0, 2.0]))
+    Array([3.], dtype=float32)
+    """
+    dicts = parameter_and_buffer_dicts
+    dicts = list(dicts) if isinstance(dicts, (tuple, list)) else [dicts]
+    values = {}
+    for d in dicts:
+        dup = sorted(set(values) & set(d))
+        if dup:
+            raise ValueError(f"functional_call: {dup} appear in more than one dictionary")
+        values.update(d)
+    if tie_weights:
+        values = _tie(module, values)
+    return _functional_call(module, values, () if args is None else args, kwargs, strict=strict)
+
+
+def _tie(module, values):
+    """``values`` with every name of a tied parameter or buffer filled in from the one given."""
+    groups = {}
+    named = list(module.named_parameters(remove_duplicate=False)) + list(module.named_buffers(remove_duplicate=False))
+    for name, p in named:
+        groups.setdefault(id(p), []).append(name)
+    out = dict(values)
+    for names in groups.values():
+        given = [n for n in names if n in values]
+        if len(names) < 2 or not given:
+            continue
+        first = values[given[0]]
+        clash = [n for n in given[1:] if values[n] is not first]
+        if clash:
+            raise ValueError(f"functional_call: {[given[0]] + clash} are tied (one parameter) but were given different "
+                             f"values; give one of them, or pass tie_weights=False")
+        for n in names:
+            out.setdefault(n, first)
+    return out
+
+
+def stack_module_state(models):
+    """The parameters and buffers of several modules of one structure, stacked along a new leading axis
+    (``torch.func.stack_module_state``): ``(params, buffers)``, two dicts by dotted name, for ``vmap``
+    over :func:`functional_call` (model ensembling).
+
+    >>> import fnx
+    >>> params, buffers = fnx.func.stack_module_state([fnx.nn.Linear(2, 3) for _ in range(4)])
+    >>> params["weight"].shape
+    (4, 3, 2)
+    """
+    models = list(models)
+    if not models:
+        raise ValueError("stack_module_state: expected at least one module")
+
+    def stacked(named):
+        tables = [dict(named(m)) for m in models]
+        names = list(tables[0])
+        for i, t in enumerate(tables[1:], 1):
+            if list(t) != names:
+                raise ValueError(f"stack_module_state: module {i} has entries {list(t)}, module 0 has {names}")
+        return {n: fnp.stack([t[n].detach() for t in tables]) for n in names}
+    return (stacked(lambda m: m.named_parameters()), stacked(lambda m: m.named_buffers()))

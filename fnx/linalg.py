@@ -1,0 +1,387 @@
+"""``torch.linalg``: PyTorch's linear algebra names, arguments and results over ``fnx.numpy.linalg``.
+
+The maths is ``fnx.numpy.linalg``'s (so everything here is differentiable where the
+maths is, batched over leading axes, and works under every transform); what
+changes is PyTorch's surface:
+
+- axes are ``dim=`` and ``keepdim=``; the matrix arguments are ``A`` and ``B``;
+- :func:`solve` takes ``B`` as a batch of vectors when ``B.ndim == 1`` or
+  ``B.shape == A.shape[:-1]``, and solves ``X A = B`` with ``left=False``;
+- :func:`svd` returns ``(U, S, Vh)`` with ``full_matrices=True`` by default, :func:`qr`
+  ``(Q, R)`` (``mode="r"`` gives an empty Q), :func:`slogdet` ``(sign, logabsdet)``,
+  :func:`eigh` ``(eigenvalues, eigenvectors)`` and :func:`lstsq`
+  ``(solution, residuals, rank, singular_values)``, as PyTorch's named tuples;
+- :func:`vander` has increasing powers (NumPy's ``vander`` decreasing);
+- :func:`matrix_rank` and :func:`pinv` take ``atol``/``rtol``;
+- the 2-norm of a zero vector has gradient 0 (a subgradient, as PyTorch gives),
+  not NaN.
+"""
+import builtins
+from collections import namedtuple
+
+import numpy as np
+
+from . import numpy as fnp
+from .errors import ShapeError
+from .numpy.linalg import LinAlgError
+
+__all__ = ["norm", "vector_norm", "matrix_norm", "solve", "solve_triangular", "inv", "det", "slogdet", "eig",
+           "eigvals", "eigh", "eigvalsh", "svd", "svdvals", "qr", "cholesky", "lstsq", "matrix_rank", "pinv",
+           "cross", "vander", "matrix_power", "multi_dot", "diagonal", "vecdot", "matmul", "cond", "tensorinv",
+           "tensorsolve", "LinAlgError"]
+
+SVDResult = namedtuple("SVDResult", ["U", "S", "Vh"])
+QRResult = namedtuple("QRResult", ["Q", "R"])
+SlogdetResult = namedtuple("SlogdetResult", ["sign", "logabsdet"])
+EighResult = namedtuple("EighResult", ["eigenvalues", "eigenvectors"])
+EigResult = namedtuple("EigResult", ["eigenvalues", "eigenvectors"])
+LstsqResult = namedtuple("LstsqResult", ["solution", "residuals", "rank", "singular_values"])
+
+
+def _cast(A, dtype):
+    A = fnp.asarray(A)
+    return A if dtype is None else A.astype(dtype)
+
+
+def _dims(dim):
+    return tuple(dim) if isinstance(dim, (tuple, list)) else dim
+
+
+def _matrix(fname, A):
+    A = fnp.asarray(A)
+    if A.ndim < 2:
+        raise ShapeError(f"linalg.{fname}: expected a matrix or a batch of matrices, got shape {A.shape}")
+    return A
+
+
+def _safe_two_norm(x, dim, keepdim):
+    """sqrt(sum |x|²), whose gradient at a zero vector is 0 rather than NaN."""
+    sq = fnp.sum(fnp.real(x * fnp.conj(x)) if x.dtype.kind == "c" else x * x, axis=dim, keepdims=keepdim)
+    nonzero = sq > 0
+    return fnp.where(nonzero, fnp.sqrt(fnp.where(nonzero, sq, 1)), 0)
+
+
+def vector_norm(x, ord=2, dim=None, keepdim=False, *, dtype=None):
+    """The ``ord``-norm of ``x``'s vectors along ``dim`` (an int or a tuple), or of all its elements
+    (``torch.linalg.vector_norm``). ``ord`` is a number, ``inf`` or ``-inf``; 0 counts the nonzeros.
+
+    >>> import fnx
+    >>> fnx.linalg.vector_norm(fnx.tensor([[3.0, 4.0], [0.0, 0.0]]), dim=1)
+    Array([5., 0.], dtype=float32)
+    """
+    x = _cast(x, dtype)
+    dim = _dims(dim)
+    if ord == 2 and x.dtype.kind in "fc":
+        if dim is None:
+            dim = tuple(range(x.ndim))
+        return _safe_two_norm(x, dim, keepdim)
+    if dim is None:
+        out = fnp.linalg.vector_norm(x, axis=None, ord=ord)
+        return fnp.reshape(out, (1,) * x.ndim) if keepdim else out
+    return fnp.linalg.vector_norm(x, axis=dim, keepdims=keepdim, ord=ord)
+
+
+def matrix_norm(A, ord="fro", dim=(-2, -1), keepdim=False, *, dtype=None):
+    """The ``ord``-norm of the matrices over the two axes ``dim`` (``torch.linalg.matrix_norm``):
+    ``"fro"``, ``"nuc"``, ``inf``, ``-inf``, 1, -1, 2 or -2.
+
+    >>> import fnx
+    >>> fnx.linalg.matrix_norm(fnx.tensor([[1.0, -2.0], [3.0, 4.0]]), ord=1)
+    Array(6., dtype=float32)
+    """
+    A = _cast(A, dtype)
+    dim = tuple(dim)
+    if len(dim) != 2:
+        raise ShapeError(f"linalg.matrix_norm: dim must name two axes, got {dim}")
+    d0, d1 = (d % builtins.max(A.ndim, 1) for d in dim)
+    if A.ndim < 2 or d0 == d1:
+        raise ShapeError(f"linalg.matrix_norm: dim {dim} does not name two distinct axes of shape {A.shape}")
+    if ord == "fro":
+        return _safe_two_norm(A, (d0, d1), keepdim)
+    out = fnp.linalg.matrix_norm(fnp.moveaxis(A, (d0, d1), (-2, -1)), ord=ord)
+    if keepdim:
+        out = fnp.expand_dims(out, tuple(sorted((d0, d1))))
+    return out
+
+
+def norm(A, ord=None, dim=None, keepdim=False, *, dtype=None):
+    """``torch.linalg.norm``: a vector norm when ``dim`` is an int (or ``A`` is 1-d), a matrix norm when
+    ``dim`` names two axes (or ``A`` is 2-d and ``ord`` is given); with neither ``dim`` nor ``ord``, the
+    2-norm of all elements.
+
+    >>> import fnx
+    >>> fnx.linalg.norm(fnx.tensor([[1.0, 2.0], [2.0, 4.0]]))
+    Array(5., dtype=float32)
+    """
+    A = _cast(A, dtype)
+    if isinstance(dim, (tuple, list)) and len(dim) == 2:
+        return matrix_norm(A, "fro" if ord is None else ord, dim, keepdim)
+    if dim is not None:
+        return vector_norm(A, 2 if ord is None else ord, dim, keepdim)
+    if ord is None:
+        return vector_norm(A, 2, None, keepdim)
+    if A.ndim == 1:
+        return vector_norm(A, ord, None, keepdim)
+    if A.ndim == 2:
+        return matrix_norm(A, ord, (-2, -1), keepdim)
+    raise ShapeError(f"linalg.norm: with ord={ord!r} and no dim, A must be 1-d or 2-d, got shape {A.shape}")
+
+
+def _vector_rhs(A, B):
+    return B.ndim == 1 or (B.ndim == A.ndim - 1 and B.shape == A.shape[:-1])
+
+
+def solve(A, B, *, left=True):
+    """The solution ``X`` of ``A X = B`` (or ``X A = B`` with ``left=False``) for square invertible ``A``
+    (``torch.linalg.solve``). ``B`` is a batch of vectors when it is 1-d or of shape ``A.shape[:-1]``.
+
+    >>> import fnx
+    >>> fnx.linalg.solve(fnx.tensor([[2.0, 0.0], [0.0, 4.0]]), fnx.tensor([2.0, 2.0]))
+    Array([1. , 0.5], dtype=float32)
+    """
+    A, B = _matrix("solve", A), fnp.asarray(B)
+    if A.shape[-1] != A.shape[-2]:
+        raise ShapeError(f"linalg.solve: A must be square, got shape {A.shape}")
+    if _vector_rhs(A, B):
+        if not left:
+            raise ShapeError(f"linalg.solve: left=False needs B to be a matrix, got shape {B.shape}")
+        if B.shape[-1] != A.shape[-1]:
+            raise ShapeError(f"linalg.solve: A of shape {A.shape} and vector B of shape {B.shape} do not match")
+        return fnp.linalg.solve(A, B[..., None])[..., 0]
+    if left:
+        return fnp.linalg.solve(A, B)
+    return fnp.swapaxes(fnp.linalg.solve(fnp.swapaxes(A, -1, -2), fnp.swapaxes(B, -1, -2)), -1, -2)
+
+
+def solve_triangular(A, B, *, upper, left=True, unitriangular=False):
+    """The solution of ``A X = B`` (``X A = B`` with ``left=False``) reading only the upper (or lower)
+    triangle of ``A``, and taking its diagonal as ones with ``unitriangular``
+    (``torch.linalg.solve_triangular``). ``B`` is a matrix (or a batch).
+
+    >>> import fnx
+    >>> fnx.linalg.solve_triangular(fnx.tensor([[2.0, 1.0], [9.0, 1.0]]), fnx.tensor([[3.0], [1.0]]), upper=True)
+    Array([[1.],
+           [1.]], dtype=float32)
+    """
+    A, B = _matrix("solve_triangular", A), _matrix("solve_triangular", B)
+    T = fnp.triu(A) if upper else fnp.tril(A)
+    if unitriangular:
+        eye = fnp.eye(A.shape[-1], dtype=A.dtype)
+        T = T * (1 - eye) + eye
+    return solve(T, B, left=left)
+
+
+def inv(A):
+    """The inverse of square matrices (``torch.linalg.inv``); a singular one raises ``LinAlgError``."""
+    return fnp.linalg.inv(_matrix("inv", A))
+
+
+def det(A):
+    """The determinant (``torch.linalg.det``)."""
+    return fnp.linalg.det(_matrix("det", A))
+
+
+def slogdet(A):
+    """``(sign, logabsdet)`` of the determinant (``torch.linalg.slogdet``): ``det = sign * exp(logabsdet)``.
+
+    >>> import fnx
+    >>> fnx.linalg.slogdet(fnx.tensor([[-2.0, 0.0], [0.0, 1.0]]))
+    SlogdetResult(sign=Array(-1., dtype=float32), logabsdet=Array(0.6931472, dtype=float32))
+    """
+    sign, logabsdet = fnp.linalg.slogdet(_matrix("slogdet", A))
+    return SlogdetResult(sign, logabsdet)
+
+
+def eig(A):
+    """``(eigenvalues, eigenvectors)`` of a general square matrix, complex (``torch.linalg.eig``)."""
+    w, v = fnp.linalg.eig(_matrix("eig", A))
+    return EigResult(w, v)
+
+
+def eigvals(A):
+    """The eigenvalues of a general square matrix, complex (``torch.linalg.eigvals``)."""
+    return fnp.linalg.eigvals(_matrix("eigvals", A))
+
+
+def eigh(A, UPLO="L"):
+    """``(eigenvalues, eigenvectors)`` of a symmetric (Hermitian) matrix, the eigenvalues ascending
+    (``torch.linalg.eigh``); only the ``UPLO`` triangle is read."""
+    w, v = fnp.linalg.eigh(_matrix("eigh", A), UPLO=UPLO)
+    return EighResult(w, v)
+
+
+def eigvalsh(A, UPLO="L"):
+    """The eigenvalues of a symmetric (Hermitian) matrix, ascending (``torch.linalg.eigvalsh``)."""
+    return fnp.linalg.eigvalsh(_matrix("eigvalsh", A), UPLO=UPLO)
+
+
+def svd(A, full_matrices=True, *, driver=None):
+    """``(U, S, Vh)`` with ``A = U[..., :k] @ diag(S) @ Vh[..., :k, :]`` (``torch.linalg.svd``); with
+    ``full_matrices`` (the default) ``U`` and ``Vh`` are square. ``driver`` (a CUDA option) must be None."""
+    if driver is not None:
+        raise ValueError(f"linalg.svd: driver={driver!r} is a cuSOLVER option; fnx takes driver=None")
+    U, S, Vh = fnp.linalg.svd(_matrix("svd", A), full_matrices=full_matrices)
+    return SVDResult(U, S, Vh)
+
+
+def svdvals(A, *, driver=None):
+    """The singular values, descending (``torch.linalg.svdvals``)."""
+    if driver is not None:
+        raise ValueError(f"linalg.svdvals: driver={driver!r} is a cuSOLVER option; fnx takes driver=None")
+    return fnp.linalg.svdvals(_matrix("svdvals", A))
+
+
+def qr(A, mode="reduced"):
+    """``(Q, R)`` with ``A = Q R`` (``torch.linalg.qr``): ``mode`` ``"reduced"``, ``"complete"``, or ``"r"``
+    (``R`` only; ``Q`` is then an empty array, as in PyTorch)."""
+    A = _matrix("qr", A)
+    if mode == "r":
+        R = fnp.linalg.qr(A, mode="r")
+        return QRResult(fnp.zeros((0,), dtype=A.dtype), R)
+    if mode not in ("reduced", "complete"):
+        raise ValueError(f"linalg.qr: mode must be 'reduced', 'complete' or 'r', got {mode!r}")
+    Q, R = fnp.linalg.qr(A, mode=mode)
+    return QRResult(Q, R)
+
+
+def cholesky(A, *, upper=False):
+    """The Cholesky factor of a symmetric positive-definite matrix: lower ``L`` with ``A = L Lᴴ``, or upper
+    ``U = Lᴴ`` (``torch.linalg.cholesky``)."""
+    return fnp.linalg.cholesky(_matrix("cholesky", A), upper=upper)
+
+
+def _rtol(A, atol, rtol):
+    if rtol is None:
+        rtol = 0.0 if atol is not None and atol > 0 else np.finfo(A.dtype).eps * builtins.max(A.shape[-2:])
+    return rtol
+
+
+def _tolerance(S, A, atol, rtol):
+    """PyTorch's ``max(atol, rtol * σ₁)``, per matrix, shaped to compare with ``S``."""
+    tol = _rtol(A, atol, rtol) * S[..., :1] if S.shape[-1] else fnp.zeros(S.shape[:-1] + (1,), S.dtype)
+    return fnp.maximum(tol, atol) if atol is not None else tol
+
+
+def matrix_rank(A, *, atol=None, rtol=None, hermitian=False):
+    """The number of singular values above ``max(atol, rtol * σ₁)`` (``torch.linalg.matrix_rank``), int64.
+    With neither, ``rtol`` is ``eps * max(m, n)``; with ``atol`` alone, ``rtol`` is 0."""
+    A = _matrix("matrix_rank", A)
+    S = fnp.abs(fnp.linalg.eigvalsh(A)) if hermitian else fnp.linalg.svdvals(A)
+    return fnp.sum(S > _tolerance(S, A, atol, rtol), axis=-1).astype(np.int64)
+
+
+def pinv(A, *, atol=None, rtol=None, hermitian=False):
+    """The Moore-Penrose pseudo-inverse, with singular values at or below ``max(atol, rtol * σ₁)`` treated
+    as zero (``torch.linalg.pinv``); the default tolerances as in :func:`matrix_rank`."""
+    A = _matrix("pinv", A)
+    if atol is None:
+        return fnp.linalg.pinv(A, hermitian=hermitian, rtol=_rtol(A, atol, rtol))
+    U, S, Vh = fnp.linalg.svd(A, full_matrices=False)
+    keep = S > _tolerance(S, A, atol, rtol)
+    inv_s = fnp.where(keep, 1 / fnp.where(keep, S, 1), 0)
+    return fnp.matmul(fnp.swapaxes(fnp.conj(Vh), -1, -2) * inv_s[..., None, :], fnp.swapaxes(fnp.conj(U), -1, -2))
+
+
+def lstsq(A, B, rcond=None, *, driver=None):
+    """The least-squares solution of ``A X = B`` (``torch.linalg.lstsq``), as
+    ``(solution, residuals, rank, singular_values)``.
+
+    ``solution`` is the minimum-norm least-squares solution, with singular values at or below
+    ``rcond * σ₁`` (default ``eps * max(m, n)``) treated as zero. As PyTorch's CPU drivers report:
+    ``rank`` for ``driver`` ``"gelsy"`` (the default), ``"gelsd"`` and ``"gelss"``; ``singular_values``
+    for ``"gelsd"`` and ``"gelss"``; ``residuals`` (the squared residual of each column) for every driver
+    but ``"gelsy"`` when ``m > n`` and every matrix has full rank. What is not reported is an empty array.
+
+    >>> import fnx
+    >>> fnx.linalg.lstsq(fnx.tensor([[1.0], [1.0]]), fnx.tensor([[1.0], [3.0]]), driver="gelsd").residuals
+    Array([2.], dtype=float32)
+    """
+    driver = "gelsy" if driver is None else driver
+    if driver not in ("gels", "gelsy", "gelsd", "gelss"):
+        raise ValueError(f"linalg.lstsq: driver must be 'gels', 'gelsy', 'gelsd' or 'gelss', got {driver!r}")
+    A, B = _matrix("lstsq", A), fnp.asarray(B)
+    vector = B.ndim == A.ndim - 1
+    Bm = B[..., None] if vector else B
+    if Bm.shape[-2] != A.shape[-2]:
+        raise ShapeError(f"linalg.lstsq: A of shape {A.shape} and B of shape {B.shape} have different row counts")
+    m, n = A.shape[-2:]
+    S = fnp.linalg.svdvals(A)
+    rtol = np.finfo(A.dtype).eps * builtins.max(m, n) if rcond is None else rcond
+    rank = fnp.sum(S > rtol * S[..., :1], axis=-1).astype(np.int64) if S.shape[-1] else fnp.zeros(S.shape[:-1],
+                                                                                                   np.int64)
+    X = fnp.matmul(fnp.linalg.pinv(A, rtol=rtol), Bm)
+    empty = fnp.zeros((0,), dtype=A.dtype)
+    residuals = empty
+    if driver != "gelsy" and m > n and builtins.bool(fnp.all(rank == n)):
+        r = fnp.matmul(A, X) - Bm
+        residuals = fnp.sum(fnp.real(r * fnp.conj(r)), axis=-2)  # (..., 1) for a vector B too, as in PyTorch
+    return LstsqResult(X[..., 0] if vector else X, residuals,
+                       rank if driver != "gels" else fnp.zeros((0,), np.int64),
+                       S if driver in ("gelsd", "gelss") else fnp.zeros((0,), dtype=S.dtype))
+
+
+def cross(input, other, *, dim=-1):
+    """The cross product of 3-vectors along ``dim``, broadcasting the other axes (``torch.linalg.cross``)."""
+    a, b = fnp.asarray(input), fnp.asarray(other)
+    shape = fnp.broadcast_shapes(a.shape, b.shape)
+    return fnp.linalg.cross(fnp.broadcast_to(a, shape), fnp.broadcast_to(b, shape), axis=dim)
+
+
+def vander(x, *, N=None):
+    """``[x⁰, x¹, ..., x^(N-1)]`` along a new last axis (``torch.linalg.vander``: increasing powers, unlike
+    NumPy's ``vander``); ``N`` defaults to ``x.shape[-1]``.
+
+    >>> import fnx
+    >>> fnx.linalg.vander(fnx.tensor([1, 2, 3]))
+    Array([[1, 1, 1],
+           [1, 2, 4],
+           [1, 3, 9]], dtype=int64)
+    """
+    x = fnp.asarray(x)
+    if x.ndim < 1:
+        raise ShapeError(f"linalg.vander: x must have at least one dimension, got shape {x.shape}")
+    N = x.shape[-1] if N is None else N
+    if N < 1:
+        raise ValueError(f"linalg.vander: N must be positive, got {N}")
+    powers = [fnp.ones_like(x)]
+    for _ in range(1, N):  # repeated products: exact for integers, and differentiable at 0
+        powers.append(powers[-1] * x)
+    return fnp.stack(powers, axis=-1)
+
+
+def matrix_power(A, n):
+    """``A`` multiplied by itself ``n`` times (``n`` < 0: of its inverse; 0: the identity)."""
+    return fnp.linalg.matrix_power(_matrix("matrix_power", A), n)
+
+
+def multi_dot(tensors):
+    """The product of matrices in the cheapest order; the first and last may be vectors
+    (``torch.linalg.multi_dot``)."""
+    return fnp.linalg.multi_dot(list(tensors))
+
+
+def diagonal(A, *, offset=0, dim1=-2, dim2=-1):
+    """The ``offset`` diagonal over axes ``dim1`` and ``dim2``, as the last axis (``torch.linalg.diagonal``)."""
+    return fnp.diagonal(A, offset, dim1, dim2)
+
+
+def vecdot(x, y, *, dim=-1):
+    """``sum(conj(x) * y)`` along ``dim``, broadcasting the other axes (``torch.linalg.vecdot``)."""
+    return fnp.linalg.vecdot(x, y, axis=dim)
+
+
+def matmul(input, other):
+    return fnp.matmul(input, other)
+
+
+def cond(A, p=None):
+    """The condition number in the ``p``-norm (2 by default) (``torch.linalg.cond``)."""
+    return fnp.linalg.cond(_matrix("cond", A), p)
+
+
+def tensorinv(A, ind=2):
+    return fnp.linalg.tensorinv(A, ind)
+
+
+def tensorsolve(A, B, dims=None):
+    return fnp.linalg.tensorsolve(A, B, axes=dims)

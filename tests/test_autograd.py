@@ -1,0 +1,325 @@
+"""fnx.autograd: torch.autograd's grad, backward, Function and functional over fnx's tape, checked against
+the calculus written in numpy and against PyTorch itself where it is installed."""
+import numpy as np
+import pytest
+
+import fnx
+import fnx.autograd.functional as AF
+import fnx.numpy as fnp
+from fnx.errors import GraphError, ShapeError
+
+rng = np.random.default_rng(0)
+X = rng.standard_normal(3)
+W = rng.standard_normal((2, 3))
+
+
+def eq(got, want, rtol=1e-5):
+    got, want = np.asarray(got), np.asarray(want)
+    assert got.shape == want.shape, (got.shape, want.shape)
+    np.testing.assert_allclose(got, want, rtol=rtol, atol=1e-6)
+
+
+# ----- autograd.grad -----------------------------------------------------------------------------
+
+def test_grad_of_leaves_and_intermediates_without_touching_dot_grad():
+    x = fnx.tensor(X, requires_grad=True)
+    h = x * x  # an intermediate
+    y = fnp.sin(h).sum() + (3.0 * x).sum()
+    gx, gh = fnx.autograd.grad(y, (x, h))
+    eq(gh, np.cos(X * X))  # the cotangent arriving at h
+    eq(gx, np.cos(X * X) * 2 * X + 3)  # x's full gradient, through h and directly: nothing is cut
+    assert x.grad is None
+
+
+def test_grad_of_one_output_of_a_multiple_output_operation():
+    a = fnx.tensor(np.arange(4.0), requires_grad=True)
+    p, q = fnx.split(a * 1.0, 2)  # one node, two outputs
+    out = (p * 3.0).sum() + (q * q).sum()
+    gq, gp, ga = fnx.autograd.grad(out, [q, p, a])
+    eq(gq, 2 * np.array([2.0, 3.0]))
+    eq(gp, [3.0, 3.0])
+    eq(ga, [3.0, 3.0, 4.0, 6.0])
+
+
+def test_grad_outputs_unused_inputs_and_freed_graphs():
+    x = fnx.tensor(X, requires_grad=True)
+    y = fnx.tensor(X, requires_grad=True)
+    out = x * 2.0
+    (g,) = fnx.autograd.grad(out, x, grad_outputs=fnx.tensor(X), retain_graph=True)
+    eq(g, 2 * X)
+    with pytest.raises(ShapeError, match="implicit only for a scalar"):
+        fnx.autograd.grad(out, x, retain_graph=True)
+    with pytest.raises(ShapeError, match="has shape"):
+        fnx.autograd.grad(out, x, grad_outputs=fnx.ones(2), retain_graph=True)
+    with pytest.raises(GraphError, match="allow_unused"):
+        fnx.autograd.grad(out.sum(), [x, y], retain_graph=True)
+    assert fnx.autograd.grad(out.sum(), [x, y], allow_unused=True, retain_graph=True)[1] is None
+    eq(fnx.autograd.grad(out.sum(), [x, y], materialize_grads=True)[1], np.zeros(3))
+    with pytest.raises(GraphError, match="second time"):  # the last call freed the graph
+        fnx.autograd.grad(out.sum(), x)
+    with pytest.raises(ValueError, match="materialize_grads"):
+        fnx.autograd.grad((x * 2.0).sum(), x, allow_unused=False, materialize_grads=True)
+
+
+def test_grad_refuses_what_is_not_on_the_tape():
+    x = fnx.tensor(X, requires_grad=True)
+    with pytest.raises(GraphError, match=r"outputs\[0\]"):
+        fnx.autograd.grad(fnx.tensor(X).sum(), x)
+    with pytest.raises(GraphError, match=r"inputs\[0\]"):
+        fnx.autograd.grad((x * 2.0).sum(), fnx.tensor(X))
+    with fnx.no_grad():
+        y = (x * 2.0).sum()
+    with pytest.raises(GraphError, match="no_grad"):
+        fnx.autograd.grad(y, x)
+
+
+def test_create_graph_differentiates_again():
+    x = fnx.tensor(X, requires_grad=True)
+    h = fnp.sin(x)
+    gx, gh = fnx.autograd.grad((h ** 3).sum(), (x, h), create_graph=True)
+    eq(gx, 3 * np.sin(X) ** 2 * np.cos(X))
+    v = fnx.tensor(rng.standard_normal(3))
+    (hv,) = fnx.autograd.grad(gx, x, grad_outputs=v, retain_graph=True)  # a Hessian-vector product
+    second = 6 * np.sin(X) * np.cos(X) ** 2 - 3 * np.sin(X) ** 3
+    eq(hv, second * np.asarray(v))
+    (ghh,) = fnx.autograd.grad(gh.sum(), x)  # d/dx of 3 sin(x)^2
+    eq(ghh, 6 * np.sin(X) * np.cos(X))
+    w = fnx.tensor(X, requires_grad=True)
+    fnx.autograd.backward([(w ** 3).sum(), (w * w).sum()], create_graph=True)
+    eq(fnx.autograd.grad(w.grad.sum(), w)[0], 6 * X + 2)  # .grad itself is recorded
+
+
+# ----- autograd.backward -------------------------------------------------------------------------
+
+def test_backward_accumulates_several_outputs_and_honours_inputs():
+    w = fnx.tensor(X, requires_grad=True)
+    v = fnx.tensor(X, requires_grad=True)
+    fnx.autograd.backward([(w * w).sum(), w * v], [None, fnx.ones(3)])
+    eq(w.grad, 2 * X + X)
+    eq(v.grad, X)
+    fnx.autograd.backward((w * v).sum(), inputs=[v])
+    eq(v.grad, 2 * X)
+    eq(w.grad, 3 * X)  # not an input this time: unchanged
+    with pytest.raises(GraphError, match="only leaves"):
+        h = w * 2.0
+        fnx.autograd.backward((h * h).sum(), inputs=[h])
+
+
+# ----- autograd.Function -------------------------------------------------------------------------
+
+class ScaledExp(fnx.autograd.Function):
+    """exp(k * x) with a deliberately marked backward (times 10), to see which rule ran."""
+
+    @staticmethod
+    def forward(ctx, x, k):
+        y = fnp.exp(x * k)
+        ctx.save_for_backward(y)
+        ctx.k = k
+        ctx.seen = ctx.needs_input_grad
+        return y
+
+    @staticmethod
+    def backward(ctx, g):
+        (y,) = ctx.saved_tensors
+        return 10.0 * g * y * ctx.k, None
+
+
+class MulAdd(fnx.autograd.Function):
+    """(x * y, x + y) in the setup_context form: two outputs, two gradients."""
+
+    @staticmethod
+    def forward(x, y):
+        return x * y, x + y
+
+    @staticmethod
+    def setup_context(ctx, inputs, output):
+        ctx.save_for_backward(*inputs)
+
+    @staticmethod
+    def backward(ctx, g_mul, g_add):
+        x, y = ctx.saved_tensors
+        return g_mul * y + g_add, g_mul * x + g_add
+
+
+def test_function_on_the_tape_uses_its_backward():
+    x = fnx.tensor(X, requires_grad=True)
+    ScaledExp.apply(x, 2.0).sum().backward()
+    eq(x.grad, 10 * 2 * np.exp(2 * X))
+    a, b = fnx.tensor(X, requires_grad=True), fnx.tensor(X[::-1].copy(), requires_grad=True)
+    m, s = MulAdd.apply(a, b)
+    eq(m, X * X[::-1])
+    (m.sum() + 2.0 * s.sum()).backward()
+    eq(a.grad, X[::-1] + 2)
+    eq(b.grad, X + 2)
+    m, s = MulAdd.apply(a, b)
+    ga, = fnx.autograd.grad(m.sum(), a)  # an unused output gets a zero gradient
+    eq(ga, X[::-1])
+    m, s = MulAdd.apply(a, a * a)
+    ga, = fnx.autograd.grad(m.sum(), a, create_graph=True)  # backward's operations are recorded too
+    eq(ga, 3 * X ** 2)
+    eq(fnx.autograd.grad(ga.sum(), a)[0], 6 * X)
+
+
+def test_function_under_transforms():
+    x = fnp.asarray(X)
+    eq(fnx.grad(lambda v: ScaledExp.apply(v, 2.0).sum())(x), 20 * np.exp(2 * X))  # reverse mode: backward
+    eq(fnx.jvp(lambda v: ScaledExp.apply(v, 2.0), (x,), (fnp.ones(3),))[1], 2 * np.exp(2 * X))  # forward: forward's
+    eq(fnx.vmap(lambda v: ScaledExp.apply(v, 2.0))(x), np.exp(2 * X))
+    eq(ScaledExp.apply(x, 1.0), np.exp(X))  # no transform: forward only
+
+
+def test_function_needs_input_grad_and_checks():
+    seen = {}
+
+    class Probe(fnx.autograd.Function):
+        @staticmethod
+        def forward(ctx, x, y, k):
+            seen["needs"] = ctx.needs_input_grad
+            return x * y * k
+
+        @staticmethod
+        def backward(ctx, g):
+            return g, g, None
+
+    w = fnx.tensor(X, requires_grad=True)
+    Probe.apply(w, fnx.tensor(X), 2.0)
+    assert seen["needs"] == (True, False, False)
+    fnx.grad(lambda v: Probe.apply(fnp.asarray(X), v, 2.0).sum())(fnp.asarray(X))
+    assert seen["needs"] == (False, True, False)
+
+    class WrongCount(fnx.autograd.Function):
+        @staticmethod
+        def forward(ctx, x):
+            return x * 2.0
+
+        @staticmethod
+        def backward(ctx, g):
+            return g, g
+
+    with pytest.raises(TypeError, match="returned 2 gradients, expected 1"):
+        WrongCount.apply(fnx.tensor(X, requires_grad=True)).sum().backward()
+
+    class WrongShape(fnx.autograd.Function):
+        @staticmethod
+        def forward(ctx, x):
+            return x.sum()
+
+        @staticmethod
+        def backward(ctx, g):
+            return g
+
+    with pytest.raises(ShapeError, match="shape"):
+        fnx.grad(lambda v: WrongShape.apply(v))(fnp.asarray(X))
+
+
+# ----- autograd.functional -----------------------------------------------------------------------
+
+def f_two(x, w):
+    return fnp.tanh(w @ x), (x * x).sum()
+
+
+def test_functional_jacobian_layouts():
+    x, w = fnp.asarray(X), fnp.asarray(W)
+    t = np.tanh(W @ X)
+    d_tanh = (1 - t ** 2)
+    jac = AF.jacobian(lambda v: fnp.tanh(w @ v), x)
+    eq(jac, d_tanh[:, None] * W)  # one input, one output: an array of shape out + in
+    jx, jw = AF.jacobian(lambda v, m: fnp.tanh(m @ v), (x, w))
+    eq(jx, d_tanh[:, None] * W)
+    eq(jw, d_tanh[:, None, None] * np.eye(2)[:, :, None] * X[None, None, :])
+    (a, b), (c, d) = AF.jacobian(f_two, (x, w))  # tuple out, tuple in: [output][input]
+    eq(c, 2 * X)
+    eq(d, np.zeros((2, 3)))
+    fwd = AF.jacobian(f_two, (x, w), strategy="forward-mode", vectorize=True)
+    eq(fwd[0][1], jw)
+    single = AF.jacobian(lambda v: (v * 2.0, v.sum()), x)  # tuple out, one input: one entry per output
+    eq(single[0], 2 * np.eye(3))
+    eq(single[1], np.ones(3))
+    with pytest.raises(ValueError, match="strict"):
+        AF.jacobian(f_two, (x, w), strict=True)
+    with pytest.raises(TypeError, match="tuple of arrays"):
+        AF.jacobian(lambda v: [v], x)
+
+
+def test_functional_hessian_and_products():
+    x = fnp.asarray(X)
+
+    def f(v):
+        return (v ** 3).sum() + v[0] * v[1]
+
+    H = np.diag(6 * X)
+    H[0, 1] += 1
+    H[1, 0] += 1
+    eq(AF.hessian(f, x), H)
+    hxx = AF.hessian(lambda a, b: (a * a * b).sum(), (x, x * 2.0))
+    eq(hxx[0][0], np.diag(2 * 2 * X))
+    eq(hxx[0][1], np.diag(2 * X))
+    eq(AF.hessian(f, x, outer_jacobian_strategy="forward-mode"), H)
+    v = fnp.asarray(rng.standard_normal(3))
+    out, hv = AF.hvp(f, x, v)
+    eq(out, (X ** 3).sum() + X[0] * X[1])
+    eq(hv, H @ np.asarray(v))
+    eq(AF.vhp(f, x, v)[1], np.asarray(v) @ H)
+    out, g = AF.vjp(lambda a: a * a, x, v)
+    eq(g, 2 * X * np.asarray(v))
+    eq(AF.vjp(f, x)[1], 3 * X ** 2 + np.array([X[1], X[0], 0]))  # v left out for a one-element output
+    eq(AF.jvp(lambda a: a * a, x, v)[1], 2 * X * np.asarray(v))
+    with pytest.raises(ShapeError, match="single element"):
+        AF.jvp(lambda a: a * a, x)
+    with pytest.raises(ShapeError, match="single element"):
+        AF.hessian(lambda a: a * a, x)
+
+
+def test_functional_create_graph_keeps_the_tape():
+    w = fnx.tensor(X, requires_grad=True)
+    H = AF.hessian(lambda v: (v ** 3).sum(), w, create_graph=True)
+    H.sum().backward()
+    eq(w.grad, 6 * np.ones(3))  # d/dw of sum(diag(6 w))
+    assert not AF.hessian(lambda v: (v ** 3).sum(), w).requires_grad  # cut from the tape by default
+
+
+# ----- against PyTorch itself ----------------------------------------------------------------------
+
+def _grads(L, AG):
+    x = L.tensor(X, requires_grad=True)
+    h = x * x
+    y = L.sin(h).sum() + (3.0 * x).sum()
+    gx, gh = AG.grad(y, (x, h))
+    jac = AG.functional.jacobian(lambda a, b: (a * b, a.sum() * b), (L.tensor(X), L.tensor(X)))
+    hes = AG.functional.hessian(lambda a: (a ** 3).sum() * a[0], L.tensor(X))
+    x2 = L.tensor(X, requires_grad=True)
+    g2, = AG.grad((L.sin(x2) ** 3).sum(), x2, create_graph=True)
+    hv, = AG.grad(g2, x2, grad_outputs=L.tensor(X))
+    return {"gx": gx, "gh": gh, "hv": hv, "jac00": jac[0][0], "jac11": jac[1][1], "hes": hes,
+            "vhp": AG.functional.vhp(lambda a: (a ** 3).sum(), L.tensor(X), L.tensor(X))[1]}
+
+
+def test_against_pytorch():
+    torch = pytest.importorskip("torch")
+    want, got = _grads(torch, torch.autograd), _grads(fnx, fnx.autograd)
+    for key, w in want.items():
+        eq(got[key], w.detach().numpy())
+
+
+def test_gradcheck_and_gradgradcheck():
+    x = fnx.tensor(X, requires_grad=True)
+    c = fnx.tensor(X)  # no requires_grad: a constant to the check
+    assert fnx.autograd.gradcheck(lambda v, k: (fnp.sin(v) * v * k).sum(), (x, c))
+    assert fnx.autograd.gradgradcheck(lambda v: fnp.tanh(v) * v, x)
+
+    @fnx.custom_vjp
+    def wrong(v):
+        return v * 2.0
+    wrong.defvjp(lambda v: (v * 2.0, None), lambda res, g: (g * 3.0,))
+    assert fnx.autograd.gradcheck(wrong, x, raise_exception=False) is False
+    with pytest.raises(AssertionError, match="central differences"):
+        fnx.autograd.gradcheck(wrong, x)
+
+    @fnx.custom_vjp
+    def wrong_second(v):
+        return fnp.sin(v)
+    wrong_second.defvjp(lambda v: (fnp.sin(v), v), lambda v, g: (g * fnp.cos(fnp.stop_gradient(v)),))
+    assert fnx.autograd.gradcheck(wrong_second, x)  # first derivatives right...
+    assert not fnx.autograd.gradgradcheck(wrong_second, x, raise_exception=False)  # ...second ones not
+    with pytest.raises(ValueError, match="requires grad"):
+        fnx.autograd.gradcheck(fnp.sin, c)

@@ -1,0 +1,159 @@
+"""fnx.func: torch.func's names and signatures over fnx's transforms, checked against the calculus written in
+numpy and against PyTorch itself where it is installed."""
+import numpy as np
+import pytest
+
+import fnx
+import fnx.numpy as fnp
+
+rng = np.random.default_rng(0)
+X = rng.standard_normal(3)
+
+
+def eq(got, want, rtol=1e-5):
+    got, want = np.asarray(got), np.asarray(want)
+    assert got.shape == want.shape, (got.shape, want.shape)
+    np.testing.assert_allclose(got, want, rtol=rtol, atol=1e-6)
+
+
+def f(x):
+    return fnp.sum(fnp.sin(x) * x)
+
+
+def df(x):
+    return np.cos(x) * x + np.sin(x)
+
+
+def test_grad_and_grad_and_value_orders():
+    x = fnp.asarray(X)
+    eq(fnx.func.grad(f)(x), df(X))
+    g, value = fnx.func.grad_and_value(f)(x)  # (gradient, value): the reverse of value_and_grad
+    eq(g, df(X))
+    eq(value, np.sum(np.sin(X) * X))
+    g, (value, aux) = fnx.func.grad_and_value(lambda v: (f(v), v * 2.0), has_aux=True)(x)
+    eq(g, df(X))
+    eq(aux, 2 * X)
+    g, aux = fnx.func.grad(lambda v: (f(v), v * 2.0), has_aux=True)(x)
+    eq(aux, 2 * X)
+    ga, gb = fnx.func.grad(lambda a, b: fnp.sum(a * b), argnums=(0, 1))(x, x * 2.0)
+    eq(ga, 2 * X)
+    eq(gb, X)
+
+
+def test_vjp_jvp_linearize():
+    x = fnp.asarray(X)
+    out, pull = fnx.func.vjp(fnp.sin, x)
+    eq(out, np.sin(X))
+    eq(pull(fnp.ones(3))[0], np.cos(X))
+    out, pull, aux = fnx.func.vjp(lambda v: (fnp.sin(v), v + 1.0), x, has_aux=True)
+    eq(aux, X + 1)
+    out, t = fnx.func.jvp(fnp.sin, (x,), (fnp.ones(3),))
+    eq(t, np.cos(X))
+    out, t, aux = fnx.func.jvp(lambda v: (fnp.sin(v), 7.0), (x,), (fnp.ones(3),), has_aux=True)
+    assert float(aux) == 7.0
+    with pytest.raises(ValueError, match="strict"):
+        fnx.func.jvp(fnp.sin, (x,), (fnp.ones(3),), strict=True)
+    out, jvp_fn = fnx.func.linearize(fnp.sin, x)
+    eq(out, np.sin(X))
+    eq(jvp_fn(fnp.full(3, 2.0, dtype=np.float64)), 2 * np.cos(X))
+    with pytest.raises(ValueError, match="tangents"):
+        jvp_fn()
+
+
+def test_jacobians_and_hessian():
+    x = fnp.asarray(X)
+    eq(fnx.func.jacrev(fnp.sin)(x), np.diag(np.cos(X)))
+    eq(fnx.func.jacfwd(fnp.sin)(x), np.diag(np.cos(X)))
+    jac, aux = fnx.func.jacrev(lambda v: (fnp.sin(v), v), has_aux=True, chunk_size=2)(x)
+    eq(jac, np.diag(np.cos(X)))
+    eq(fnx.func.hessian(lambda v: fnp.sum(v ** 3))(x), np.diag(6 * X))
+    with pytest.raises(ValueError, match="chunk_size"):
+        fnx.func.jacrev(fnp.sin, chunk_size=0)
+
+
+def test_vmap_in_dims_out_dims_and_kwargs():
+    xs = fnp.asarray(rng.standard_normal((4, 3)))
+    y = fnp.asarray(X)
+    eq(fnx.func.vmap(fnp.dot, in_dims=(0, None))(xs, y), np.asarray(xs) @ X)
+    eq(fnx.func.vmap(lambda a: a * 2.0, in_dims=1, out_dims=1)(xs), 2 * np.asarray(xs))
+    eq(fnx.func.vmap(fnp.sin, chunk_size=2)(xs), np.sin(np.asarray(xs)))  # a memory knob: the same result
+    eq(fnx.func.vmap(lambda a, scale=None: a * scale)(xs, scale=y), np.asarray(xs) * X)  # kwargs are not mapped
+    per_example = fnx.func.vmap(fnx.func.grad(lambda w, a: fnp.sum(w * a) ** 2), in_dims=(None, 0))(y, xs)
+    eq(per_example, 2 * (np.asarray(xs) @ X)[:, None] * np.asarray(xs))
+
+
+def test_vmap_randomness():
+    xs = fnp.ones((3, 2))
+    with pytest.raises(RuntimeError, match="randomness"):
+        fnx.func.vmap(lambda a: a + fnx.randn(2))(xs)
+    same = np.asarray(fnx.func.vmap(lambda a: a + fnx.randn(2), randomness="same")(xs))
+    assert (same == same[0]).all()  # one draw shared by the batch
+    with pytest.raises(ValueError, match="different"):
+        fnx.func.vmap(lambda a: a, randomness="different")
+    with pytest.raises(RuntimeError, match="jacfwd"):
+        fnx.func.jacfwd(lambda a: a * fnx.rand(1))(fnp.ones(2))
+    with pytest.raises(ValueError, match="randomness"):
+        fnx.func.vmap(lambda a: a, randomness="sometimes")
+    key = fnx.random.key(0)
+    keyed = fnx.func.vmap(lambda a, k: a + fnx.random.normal(k, (2,)))(xs, fnx.random.split(key, 3))
+    assert len({tuple(r) for r in np.asarray(keyed).tolist()}) == 3  # explicit keys: per-example draws, no error
+
+
+class Tied(fnx.nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.a = fnx.nn.Linear(2, 2, bias=False)
+        self.b = fnx.nn.Linear(2, 2, bias=False)
+        self.b.weight = self.a.weight
+
+    def forward(self, x):
+        return self.b(self.a(x))
+
+
+def test_functional_call_ties_and_sequences():
+    m = Tied()
+    x = fnp.asarray([1.0, 2.0])
+    w = fnp.asarray([[0.0, 1.0], [1.0, 0.0]])
+    eq(fnx.func.functional_call(m, {"a.weight": w}, (x,)), np.array([1.0, 2.0]))  # both names take w
+    own = np.asarray(m.b.weight.detach())
+    eq(fnx.func.functional_call(m, {"a.weight": w}, x, tie_weights=False), own @ np.array([2.0, 1.0]))
+    with pytest.raises(ValueError, match="tied"):
+        fnx.func.functional_call(m, {"a.weight": w, "b.weight": w * 2.0}, (x,))
+    lin = fnx.nn.Linear(2, 1)
+    got = fnx.func.functional_call(lin, ({"weight": fnp.ones((1, 2))}, {"bias": fnp.zeros(1)}), args=(x,))
+    eq(got, np.array([3.0]))
+    with pytest.raises(ValueError, match="more than one"):
+        fnx.func.functional_call(lin, ({"bias": fnp.zeros(1)}, {"bias": fnp.zeros(1)}), (x,))
+    g = fnx.func.grad(lambda p: fnx.func.functional_call(lin, p, (x,)).sum())(dict(lin.named_parameters()))
+    eq(g["weight"], np.array([[1.0, 2.0]]))
+
+
+def test_stack_module_state_for_ensembles():
+    models = [fnx.nn.Linear(3, 2) for _ in range(4)]
+    params, buffers = fnx.func.stack_module_state(models)
+    assert params["weight"].shape == (4, 2, 3) and params["bias"].shape == (4, 2) and buffers == {}
+    x = fnp.asarray(X)
+
+    def run(p, b):
+        return fnx.func.functional_call(models[0], (p, b), (x,))
+    eq(fnx.func.vmap(run)(params, buffers), np.stack([np.asarray(m(x)) for m in models]))
+    with pytest.raises(ValueError, match="module 1"):
+        fnx.func.stack_module_state([fnx.nn.Linear(3, 2), fnx.nn.Linear(3, 2, bias=False)])
+
+
+def _results(L, F):
+    t = L.tensor
+    x = t(X)
+    g, v = F.grad_and_value(lambda a: (L.sin(a) * a).sum())(x)
+    h = F.hessian(lambda a: (a ** 3).sum() * a[0])(x)
+    jr = F.jacrev(lambda a, b: L.sin(a) * b, argnums=(0, 1))(x, x * 2)
+    return {"g": g, "v": v, "h": h, "jr0": jr[0], "jr1": jr[1],
+            "vmap": F.vmap(lambda a, b: (a * b).sum(), in_dims=(0, None))(t(np.outer(X, X)), x),
+            "jvp": F.jvp(L.sin, (x,), (x,))[1], "vjp": F.vjp(L.sin, x)[1](x)[0]}
+
+
+def test_against_pytorch():
+    torch = pytest.importorskip("torch")
+    want, got = _results(torch, torch.func), _results(fnx, fnx.func)
+    for key, w in want.items():
+        eq(got[key], w.detach().numpy())
