@@ -1537,3 +1537,1089 @@ __all__ += ["conv1d", "conv2d", "conv3d", "conv_transpose1d", "conv_transpose2d"
             "max_pool2d", "max_pool3d", "avg_pool1d", "avg_pool2d", "avg_pool3d", "adaptive_avg_pool1d",
             "adaptive_avg_pool2d", "adaptive_avg_pool3d", "adaptive_max_pool1d", "adaptive_max_pool2d",
             "adaptive_max_pool3d", "unfold", "fold"]
+
+# ----- more of torch.nn.functional: resampling, rearranging, local normalisation, distances, losses ----------
+#
+# Resampling (``interpolate``) computes its source indices and weights with
+# numpy from the static shapes, in float32 as PyTorch's CPU kernels do, and
+# applies them with ``take`` along each spatial axis in turn (every mode but
+# 'area' is separable), so the result is differentiable in the input and
+# batchable like any composition of fnx.numpy.
+
+__all__ += ["interpolate", "upsample", "upsample_nearest", "upsample_bilinear", "pixel_shuffle", "pixel_unshuffle",
+            "channel_shuffle", "native_channel_shuffle", "local_response_norm", "pdist", "gumbel_softmax",
+            "triplet_margin_loss", "triplet_margin_with_distance_loss", "multi_margin_loss",
+            "multilabel_margin_loss", "multilabel_soft_margin_loss"]
+
+_INTERP_DIMS = {"nearest": (1, 2, 3), "nearest-exact": (1, 2, 3), "area": (1, 2, 3), "linear": (1,),
+                "bilinear": (2,), "bicubic": (2,), "trilinear": (3,)}
+
+
+def _interp_sizes(x, nd, size, scale_factor, recompute_scale_factor):
+    """The output size of each spatial axis, and the scale factor to map indices with (None: ``in / out``)."""
+    if (size is None) == (scale_factor is None):
+        raise ValueError("interpolate: " + ("only one of size or scale_factor should be defined" if size is not None
+                                            else "either size or scale_factor should be defined"))
+    spatial = x.shape[2:]
+    if size is not None:
+        sizes = tuple(size) if isinstance(size, (tuple, list)) else (size,) * nd
+        if len(sizes) != nd:
+            raise ValueError(f"interpolate: input with spatial shape {spatial} expects size of length {nd}, got "
+                             f"{len(sizes)} values {tuple(sizes)}")
+        if any(not isinstance(s, numbers.Integral) or s <= 0 for s in sizes):
+            raise ValueError(f"interpolate: size must hold positive ints, got {tuple(sizes)}")
+        return tuple(int(s) for s in sizes), (None,) * nd
+    scales = tuple(scale_factor) if isinstance(scale_factor, (tuple, list)) else (scale_factor,) * nd
+    if len(scales) != nd:
+        raise ValueError(f"interpolate: input with spatial shape {spatial} expects scale_factor of length {nd}, "
+                         f"got {len(scales)} values {tuple(scales)}")
+    if any(not isinstance(s, numbers.Real) or s <= 0 for s in scales):
+        raise ValueError(f"interpolate: scale_factor must hold positive numbers, got {tuple(scales)}")
+    sizes = tuple(int(math.floor(float(n) * float(s))) for n, s in zip(spatial, scales))
+    if any(s <= 0 for s in sizes):
+        raise ValueError(f"interpolate: scale_factor {tuple(scales)} makes an empty output from spatial shape "
+                         f"{spatial}")
+    return sizes, (None,) * nd if recompute_scale_factor else tuple(float(s) for s in scales)
+
+
+def _area_scale(n_in, n_out, align_corners, scale, ft):
+    """PyTorch's ``area_pixel_compute_scale`` in the float type ``ft``."""
+    if align_corners:
+        return ft(n_in - 1) / ft(n_out - 1) if n_out > 1 else ft(0)
+    return ft(1.0 / scale) if scale is not None and scale > 0 else ft(n_in) / ft(n_out)
+
+
+def _interp_axis(x, axis, n_out, mode, align_corners, scale):
+    """``x`` resampled to ``n_out`` along ``axis`` (one separable pass)."""
+    n_in = x.shape[axis]
+    f32 = np.float32
+
+    def shaped(w):
+        return fnp.asarray(w.astype(x.dtype).reshape((-1,) + (1,) * (x.ndim - 1 - axis)), device=x.device)
+
+    if mode in ("nearest", "nearest-exact"):
+        if n_out == n_in:
+            return x
+        s = f32(1.0 / scale) if scale is not None and scale > 0 else f32(n_in) / f32(n_out)
+        offset = f32(0.5) if mode == "nearest-exact" else f32(0)
+        idx = np.minimum(np.floor((np.arange(n_out, dtype=f32) + offset) * s).astype(np.int64), n_in - 1)
+        return fnp.take(x, fnp.asarray(idx, device=x.device), axis=axis)
+    # the linear and cubic weights are computed in the input's precision (float32 below float64), as PyTorch's
+    # kernels compute them in their accumulation type; nearest indices always in float32
+    ft = np.float64 if x.dtype == np.float64 else f32
+    s = _area_scale(n_in, n_out, align_corners, scale, ft)
+    dst = np.arange(n_out, dtype=ft)
+    if mode == "bicubic":
+        src = dst * s if align_corners else s * (dst + ft(0.5)) - ft(0.5)
+        i0 = np.floor(src).astype(np.int64)
+        t = (src - i0).astype(ft)
+        a = ft(-0.75)
+        near = lambda u: ((a + 2) * u - (a + 3)) * u * u + 1  # noqa: E731  |u| <= 1
+        far = lambda u: ((a * u - 5 * a) * u + 8 * a) * u - 4 * a  # noqa: E731  1 < |u| < 2
+        coeffs = (far(t + 1), near(t), near(1 - t), far(2 - t))
+        out = 0
+        for k, c in enumerate(coeffs):
+            idx = np.clip(i0 - 1 + k, 0, n_in - 1)
+            out = out + fnp.take(x, fnp.asarray(idx, device=x.device), axis=axis) * shaped(c)
+        return out
+    # linear: two taps
+    src = dst * s if align_corners else np.maximum(s * (dst + ft(0.5)) - ft(0.5), ft(0))
+    i0 = src.astype(np.int64)
+    i1 = np.minimum(i0 + 1, n_in - 1)
+    w1 = (src - i0).astype(ft)
+    w0 = ft(1) - w1
+    take = lambda i: fnp.take(x, fnp.asarray(i, device=x.device), axis=axis)  # noqa: E731
+    return take(i0) * shaped(w0) + take(i1) * shaped(w1)
+
+
+def interpolate(input, size=None, scale_factor=None, mode="nearest", align_corners=None,
+                recompute_scale_factor=None, antialias=False):
+    """Resamples ``(N, C, *spatial)`` input to ``size`` or by ``scale_factor`` (``torch.nn.functional.interpolate``).
+
+    Modes: ``'nearest'`` (PyTorch's: source index ``floor(i * scale)``),
+    ``'nearest-exact'`` (``floor((i + 0.5) * scale)``), ``'linear'`` (3-d
+    input), ``'bilinear'`` and ``'bicubic'`` (4-d; cubic convolution with
+    ``A = -0.75``, edges replicated), ``'trilinear'`` (5-d) and ``'area'``
+    (adaptive average pooling). The nearest modes keep the input's dtype (integer
+    images included); the others need floating input. With ``align_corners`` the corner pixels'
+    centres are aligned (only for the interpolating modes); otherwise, as in
+    PyTorch, a given ``scale_factor`` maps the indices (``1 / scale_factor``)
+    unless ``recompute_scale_factor`` asks for ``in / out``. The output size is
+    ``floor(in * scale_factor)``.
+
+    Raises:
+      ValueError: both or neither of ``size`` and ``scale_factor``, lengths that do not match the spatial
+        dimensions, an unknown mode, or ``align_corners`` with a non-interpolating mode.
+      ShapeError: an input whose dimensions do not suit the mode.
+      DTypeError: integer input to a mode other than the nearest ones.
+      NotImplementedError: ``antialias=True`` (not implemented in fnx).
+
+    >>> import fnx.numpy as fnp, fnx.nn.functional as F
+    >>> x = fnp.array([[[1., 2.]]])
+    >>> F.interpolate(x, scale_factor=2)
+    Array([[[1., 1., 2., 2.]]], dtype=float32)
+    >>> F.interpolate(x, size=4, mode="linear", align_corners=True)
+    Array([[[1.       , 1.3333333, 1.6666667, 2.       ]]], dtype=float32)
+    """
+    x = fnp.asarray(input)
+    if mode not in _INTERP_DIMS:
+        raise ValueError(f"interpolate: unknown mode {mode!r}; use one of {', '.join(map(repr, _INTERP_DIMS))}")
+    interpolating = mode in ("linear", "bilinear", "bicubic", "trilinear")
+    if x.dtype.kind not in "fc" and mode not in ("nearest", "nearest-exact"):
+        # PyTorch rounds uint8 images in its own way and rejects other integers; fnx asks for floats
+        raise DTypeError(f"interpolate: mode {mode!r} needs a floating input, got {x.dtype}; convert it with "
+                         f".astype('float32') (the nearest modes keep any dtype)")
+    if align_corners is not None and not interpolating:
+        raise ValueError("align_corners option can only be set with the interpolating modes: linear | bilinear | "
+                         "bicubic | trilinear")
+    if antialias:
+        raise NotImplementedError("interpolate: antialias=True is not implemented in fnx")
+    nd = x.ndim - 2
+    if nd not in _INTERP_DIMS[mode]:
+        need = " or ".join(f"{d + 2}D" for d in _INTERP_DIMS[mode])
+        raise ShapeError(f"interpolate: got {x.ndim}D input of shape {x.shape}, but mode {mode!r} needs {need} "
+                         f"input (N, C, *spatial)")
+    sizes, scales = _interp_sizes(x, nd, size, scale_factor, recompute_scale_factor)
+    if mode == "area":
+        from ._conv import adaptive_avg_pool1d, adaptive_avg_pool2d, adaptive_avg_pool3d
+        return (adaptive_avg_pool1d, adaptive_avg_pool2d, adaptive_avg_pool3d)[nd - 1](x, sizes)
+    for i, (n, s) in enumerate(zip(sizes, scales)):
+        x = _interp_axis(x, 2 + i, n, mode, bool(align_corners), s)
+    return x
+
+
+def upsample(input, size=None, scale_factor=None, mode="nearest", align_corners=None):
+    """Deprecated alias of :func:`interpolate`, with PyTorch's warning."""
+    warnings.warn("nn.functional.upsample is deprecated. Use nn.functional.interpolate instead.", UserWarning,
+                  stacklevel=2)
+    return interpolate(input, size, scale_factor, mode, align_corners)
+
+
+def upsample_nearest(input, size=None, scale_factor=None):
+    """Deprecated: ``interpolate(input, size, scale_factor, mode='nearest')``, with PyTorch's warning."""
+    warnings.warn("nn.functional.upsample_nearest is deprecated. Use nn.functional.interpolate instead.",
+                  UserWarning, stacklevel=2)
+    return interpolate(input, size, scale_factor, mode="nearest")
+
+
+def upsample_bilinear(input, size=None, scale_factor=None):
+    """Deprecated: ``interpolate(input, size, scale_factor, mode='bilinear', align_corners=True)``."""
+    warnings.warn("nn.functional.upsample_bilinear is deprecated. Use nn.functional.interpolate instead.",
+                  UserWarning, stacklevel=2)
+    return interpolate(input, size, scale_factor, mode="bilinear", align_corners=True)
+
+
+def _positive_int(opname, what, value):
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value <= 0:
+        raise ValueError(f"{opname}: {what} must be a positive int, got {value!r}")
+    return int(value)
+
+
+def pixel_shuffle(input, upscale_factor):
+    """Rearranges ``(*, C r^2, H, W)`` into ``(*, C, H r, W r)``: each group of ``r^2`` channels becomes an
+    ``r x r`` block of pixels (Shi et al., "Real-Time Single Image and Video Super-Resolution...", CVPR 2016).
+
+    >>> import fnx.numpy as fnp, fnx.nn.functional as F
+    >>> F.pixel_shuffle(fnp.arange(4.).reshape(1, 4, 1, 1), 2)[0, 0]
+    Array([[0., 1.],
+           [2., 3.]], dtype=float32)
+    """
+    x = fnp.asarray(input)
+    r = _positive_int("pixel_shuffle", "upscale_factor", upscale_factor)
+    if x.ndim < 3 or x.shape[-3] % (r * r):
+        raise ShapeError(f"pixel_shuffle: expected input of shape (*, C * {r}^2, H, W), got {x.shape}")
+    *lead, c, h, w = x.shape
+    y = fnp.reshape(x, (*lead, c // (r * r), r, r, h, w))
+    k = len(lead)
+    y = fnp.transpose(y, tuple(range(k)) + (k, k + 3, k + 1, k + 4, k + 2))
+    return fnp.reshape(y, (*lead, c // (r * r), h * r, w * r))
+
+
+def pixel_unshuffle(input, downscale_factor):
+    """The inverse of :func:`pixel_shuffle`: ``(*, C, H r, W r)`` into ``(*, C r^2, H, W)``.
+
+    >>> import fnx.numpy as fnp, fnx.nn.functional as F
+    >>> F.pixel_unshuffle(fnp.arange(4.).reshape(1, 1, 2, 2), 2).reshape(-1)
+    Array([0., 1., 2., 3.], dtype=float32)
+    """
+    x = fnp.asarray(input)
+    r = _positive_int("pixel_unshuffle", "downscale_factor", downscale_factor)
+    if x.ndim < 3 or x.shape[-2] % r or x.shape[-1] % r:
+        raise ShapeError(f"pixel_unshuffle: expected input of shape (*, C, H * {r}, W * {r}), got {x.shape}")
+    *lead, c, h, w = x.shape
+    y = fnp.reshape(x, (*lead, c, h // r, r, w // r, r))
+    k = len(lead)
+    y = fnp.transpose(y, tuple(range(k)) + (k, k + 2, k + 4, k + 1, k + 3))
+    return fnp.reshape(y, (*lead, c * r * r, h // r, w // r))
+
+
+def channel_shuffle(input, groups):
+    """Splits the ``C`` channels (axis 1) into ``groups`` and interleaves them: channel ``g * (C / groups) + i``
+    moves to ``i * groups + g`` (Zhang et al., "ShuffleNet", CVPR 2018).
+
+    >>> import fnx.numpy as fnp, fnx.nn.functional as F
+    >>> F.channel_shuffle(fnp.arange(6.).reshape(1, 6, 1), 2).reshape(-1)
+    Array([0., 3., 1., 4., 2., 5.], dtype=float32)
+    """
+    x = fnp.asarray(input)
+    g = _positive_int("channel_shuffle", "groups", groups)
+    if x.ndim < 3 or x.shape[1] % g:
+        raise ShapeError(f"channel_shuffle: expected input of shape (N, C, *) with C divisible by groups ({g}), "
+                         f"got {x.shape}")
+    n, c, *rest = x.shape
+    y = fnp.swapaxes(fnp.reshape(x, (n, g, c // g, *rest)), 1, 2)
+    return fnp.reshape(y, x.shape)
+
+
+native_channel_shuffle = channel_shuffle
+
+
+def local_response_norm(input, size, alpha=1e-4, beta=0.75, k=1.0):
+    r"""Normalises each value by the energy of ``size`` neighbouring channels (``torch``'s LRN):
+
+    .. math:: b_c = a_c \Big(k + \frac{\alpha}{n} \sum_{c'=c-\lfloor n/2 \rfloor}^{c+\lfloor (n-1)/2 \rfloor}
+              a_{c'}^2\Big)^{-\beta}
+
+    with channels outside the range counting as 0 (Krizhevsky et al., "ImageNet
+    Classification with Deep Convolutional Neural Networks", NIPS 2012).
+
+    >>> import fnx.numpy as fnp, fnx.nn.functional as F
+    >>> F.local_response_norm(fnp.array([[[1.], [2.]]]), size=2, alpha=1.0, beta=1.0, k=0.0)
+    Array([[[2. ],
+            [0.8]]], dtype=float32)
+    """
+    x = _float(input)
+    if x.ndim < 3:
+        raise ShapeError(f"local_response_norm: expected 3D or higher dimensionality input, got shape {x.shape}")
+    if x.shape[1] == 0:
+        return x
+    n = _positive_int("local_response_norm", "size", size)
+    sq = fnp.pad(x * x, [(0, 0), (n // 2, (n - 1) // 2)] + [(0, 0)] * (x.ndim - 2))
+    c = x.shape[1]
+    total = sq[:, 0:c]
+    for j in range(1, n):
+        total = total + sq[:, j:j + c]
+    return x / (total * (alpha / n) + k) ** beta
+
+
+def pdist(input, p=2.0):
+    """The ``p``-norm distances between the rows of an ``(N, M)`` input, for each pair ``i < j`` in row-major
+    order: ``N (N - 1) / 2`` values (the condensed form of ``scipy.spatial.distance.pdist``).
+
+    >>> import fnx.numpy as fnp, fnx.nn.functional as F
+    >>> F.pdist(fnp.array([[0., 0.], [3., 4.], [6., 8.]]))
+    Array([ 5., 10.,  5.], dtype=float32)
+    """
+    x = _float(input)
+    if x.ndim != 2:
+        raise ShapeError(f"pdist: only supports 2D tensors, got shape {x.shape}")
+    if isinstance(p, bool) or not isinstance(p, numbers.Real) or p < 0:
+        raise ValueError(f"pdist: only supports non-negative p values, got {p!r}")
+    i, j = np.triu_indices(x.shape[0], k=1)
+    d = fnp.take(x, fnp.asarray(i, device=x.device), axis=0) - fnp.take(x, fnp.asarray(j, device=x.device), axis=0)
+    return _norm(d, p, -1, keepdims=False)
+
+
+def gumbel_softmax(logits, tau=1, hard=False, eps=1e-10, dim=-1, *, key=None):
+    """A sample from the Gumbel-softmax (Concrete) distribution: ``softmax((logits + g) / tau)`` along ``dim``,
+    with ``g`` standard Gumbel noise drawn with ``key`` (or the global generator). With ``hard`` the result
+    is one-hot at the argmax, with the soft sample's gradient (the straight-through estimator).
+    Jang, Gu and Poole, "Categorical Reparameterization with Gumbel-Softmax" (ICLR 2017). ``eps`` is
+    accepted for PyTorch's signature and unused, as there.
+
+    >>> import fnx, fnx.numpy as fnp, fnx.nn.functional as F
+    >>> y = F.gumbel_softmax(fnp.zeros((2, 3)), hard=True, key=fnx.random.key(0))
+    >>> fnp.sum(y, axis=-1), bool(fnp.all((y == 0) | (y == 1)))
+    (Array([1., 1.], dtype=float32), True)
+    """
+    from .. import random
+    x = _float(logits)
+    g = random.gumbel(_key(key, x), x.shape, x.dtype)
+    y = fsp.softmax((x + g) / tau, axis=dim)
+    if not hard:
+        return y
+    idx = fnp.argmax(y, axis=dim, keepdims=True)
+    positions = fnp.arange(x.shape[dim], device=x.device)
+    shape = [1] * x.ndim
+    shape[dim] = x.shape[dim]
+    y_hard = fnp.astype(fnp.reshape(positions, shape) == idx, x.dtype)
+    return y_hard - fnp.stop_gradient(y) + y
+
+
+def _triplet_inputs(opname, anchor, positive, negative):
+    a, p, n = _float(anchor), _float(positive), _float(negative)
+    if not (a.ndim == p.ndim == n.ndim) or a.ndim not in (1, 2):
+        raise ShapeError(f"{opname}: the anchor, positive and negative must all be 1D (unbatched) or all 2D "
+                         f"(batched), got shapes {a.shape}, {p.shape}, {n.shape}")
+    return a, p, n
+
+
+def triplet_margin_loss(anchor, positive, negative, margin=1.0, p=2, eps=1e-6, swap=False, size_average=None,
+                        reduce=None, reduction="mean"):
+    """``max(d(a, p) - d(a, n) + margin, 0)`` with ``d`` the :func:`pairwise_distance` (``p``, ``eps``); with
+    ``swap`` the negative distance is ``min(d(a, n), d(p, n))`` (Balntas et al., BMVC 2016).
+
+    >>> import fnx.numpy as fnp, fnx.nn.functional as F
+    >>> F.triplet_margin_loss(fnp.array([[0., 0.]]), fnp.array([[3., 4.]]), fnp.array([[0., 1.]]), eps=0.)
+    Array(5., dtype=float32)
+    """
+    reduction = _check_reduction("triplet_margin_loss", _legacy_reduction(size_average, reduce, reduction))
+    a, pos, neg = _triplet_inputs("triplet_margin_loss", anchor, positive, negative)
+    d_pos = pairwise_distance(a, pos, p, eps)
+    d_neg = pairwise_distance(a, neg, p, eps)
+    if swap:
+        d_neg = fnp.minimum(d_neg, pairwise_distance(pos, neg, p, eps))
+    return _reduce(fnp.maximum(margin + d_pos - d_neg, 0.0), reduction)
+
+
+def triplet_margin_with_distance_loss(anchor, positive, negative, *, distance_function=None, margin=1.0,
+                                      swap=False, reduction="mean"):
+    """:func:`triplet_margin_loss` with any ``distance_function(x1, x2)`` (default :func:`pairwise_distance`).
+
+    >>> import fnx.numpy as fnp, fnx.nn.functional as F
+    >>> l1 = lambda x, y: fnp.sum(fnp.abs(x - y), axis=-1)
+    >>> F.triplet_margin_with_distance_loss(fnp.array([[0., 0.]]), fnp.array([[1., 1.]]), fnp.array([[0., 1.]]),
+    ...                                     distance_function=l1)
+    Array(2., dtype=float32)
+    """
+    reduction = _check_reduction("triplet_margin_with_distance_loss", reduction)
+    if margin <= 0:
+        raise ValueError(f"triplet_margin_with_distance_loss: margin must be greater than 0, got {margin}")
+    a, pos, neg = _triplet_inputs("triplet_margin_with_distance_loss", anchor, positive, negative)
+    dist = pairwise_distance if distance_function is None else distance_function
+    d_pos, d_neg = dist(a, pos), dist(a, neg)
+    if swap:
+        d_neg = fnp.minimum(d_neg, dist(pos, neg))
+    return _reduce(fnp.maximum(margin + d_pos - d_neg, 0.0), reduction)
+
+
+def _margin_targets(opname, x, target):
+    """Input as ``(N, C)`` (a 1-D input is one example) and integer targets, with PyTorch's shape checks."""
+    t = _index_array(opname, target, "target")
+    if x.ndim == 0 or x.ndim > 2:
+        raise ShapeError(f"{opname}: expected a non-empty 1D or 2D input, got shape {x.shape}")
+    return (fnp.expand_dims(x, 0) if x.ndim == 1 else x), t
+
+
+def multi_margin_loss(input, target, p=1, margin=1.0, weight=None, size_average=None, reduce=None,
+                      reduction="mean"):
+    r"""Multi-class hinge loss: for each example with class :math:`y`,
+    :math:`\frac1C \sum_{i \ne y} w_y \max(0, \text{margin} - x_y + x_i)^p` (``p`` is 1 or 2).
+
+    >>> import fnx.numpy as fnp, fnx.nn.functional as F
+    >>> F.multi_margin_loss(fnp.array([[0.1, 0.2, 0.4, 0.8]]), fnp.array([3]))
+    Array(0.325, dtype=float32)
+    """
+    opname = "multi_margin_loss"
+    reduction = _check_reduction(opname, _legacy_reduction(size_average, reduce, reduction))
+    if p not in (1, 2):
+        raise ValueError(f"{opname}: only p == 1 and p == 2 supported, got {p!r}")
+    x0 = _float(input)
+    x, t = _margin_targets(opname, x0, target)
+    n, c = x.shape
+    t2 = fnp.reshape(t, (-1,))
+    if t2.shape[0] != n:
+        raise ShapeError(f"{opname}: inconsistent target size {t.shape} for input of shape {x0.shape}")
+    values = _peek(t2)
+    if values is not None and values.size and (values.min() < 0 or values.max() >= c):
+        raise IndexError(f"{opname}: target {values.min() if values.min() < 0 else values.max()} is out of "
+                         f"bounds for {c} classes")
+    _check_param(opname, "weight", weight, (c,))
+    x_y = fnp.take_along_axis(x, t2[:, None], axis=1)
+    h = fnp.maximum(margin - x_y + x, 0.0)
+    h = h * h if p == 2 else h
+    if weight is not None:
+        h = h * fnp.take(fnp.asarray(weight, dtype=x.dtype), t2)[:, None]
+    not_y = fnp.arange(c, device=x.device)[None, :] != t2[:, None]
+    loss = fnp.sum(_where0(not_y, h), axis=1) / c
+    if x0.ndim == 1 and reduction == "none":
+        loss = loss[0]
+    return _reduce(loss, reduction)
+
+
+def multilabel_margin_loss(input, target, size_average=None, reduce=None, reduction="mean"):
+    r"""Multi-label hinge loss. ``target`` holds, per example, class indices ending at the first ``-1``
+    (the set :math:`Y`); the loss is :math:`\frac1C \sum_{j \in Y} \sum_{i \notin Y} \max(0, 1 - (x_j - x_i))`.
+
+    >>> import fnx.numpy as fnp, fnx.nn.functional as F
+    >>> F.multilabel_margin_loss(fnp.array([[0.1, 0.2, 0.4, 0.8]]), fnp.array([[3, 0, -1, 1]]))
+    Array(0.85, dtype=float32)
+    """
+    opname = "multilabel_margin_loss"
+    reduction = _check_reduction(opname, _legacy_reduction(size_average, reduce, reduction))
+    x0 = _float(input)
+    x, t = _margin_targets(opname, x0, target)
+    t2 = fnp.expand_dims(t, 0) if t.ndim == 1 else t
+    if t2.shape != x.shape:
+        raise ShapeError(f"{opname}: inconsistent target size {t.shape} for input of shape {x0.shape}")
+    n, c = x.shape
+    values = _peek(t2)
+    if values is not None and values.size and (values.min() < -1 or values.max() >= c):
+        raise IndexError(f"{opname}: target values must lie in [-1, {c - 1}], got {values.min()} .. {values.max()}")
+    valid = fnp.cumprod(fnp.astype(t2 != -1, x.dtype), axis=1)  # the targets before the first -1
+    safe = fnp.where(t2 >= 0, t2, 0)
+    classes = fnp.arange(c, device=x.device)
+    is_target = fnp.any((safe[:, :, None] == classes) & (valid[:, :, None] > 0), axis=1)  # (N, C)
+    x_j = fnp.take_along_axis(x, safe, axis=1)  # (N, C): x at each listed target
+    h = fnp.maximum(1.0 - x_j[:, :, None] + x[:, None, :], 0.0)  # (N, j, i)
+    h = h * valid[:, :, None] * fnp.astype(~is_target, x.dtype)[:, None, :]
+    loss = fnp.sum(h, axis=(1, 2)) / c
+    if x0.ndim == 1 and reduction == "none":
+        loss = loss[0]
+    return _reduce(loss, reduction)
+
+
+def multilabel_soft_margin_loss(input, target, weight=None, size_average=None, reduce=None, reduction="mean"):
+    r"""One-vs-all logistic loss over ``C`` labels, averaged over the labels:
+    :math:`-\frac1C \sum_i w_i \big(y_i \log\sigma(x_i) + (1 - y_i) \log\sigma(-x_i)\big)`.
+
+    >>> import fnx.numpy as fnp, fnx.nn.functional as F
+    >>> F.multilabel_soft_margin_loss(fnp.array([[0., 0.]]), fnp.array([[1., 0.]]))
+    Array(0.6931472, dtype=float32)
+    """
+    opname = "multilabel_soft_margin_loss"
+    reduction = _check_reduction(opname, _legacy_reduction(size_average, reduce, reduction))
+    x, y = _pointwise_pair(opname, input, target)
+    if x.ndim == 0:
+        raise ShapeError(f"{opname}: expected an input with a class dimension, got a scalar")
+    loss = -(y * fsp.log_expit(x) + (1 - y) * fsp.log_expit(-x))
+    if weight is not None:
+        loss = loss * fnp.asarray(weight, dtype=loss.dtype)
+    loss = fnp.sum(loss, axis=-1) / x.shape[-1]
+    return _reduce(loss, reduction)
+
+# ----- sampling grids: affine_grid, grid_sample ----------------------------------------------------------------
+#
+# ``grid_sample`` reads the input at arbitrary (normalised) points, so unlike
+# ``interpolate`` its taps depend on traced values: the tap indices are
+# floor(coordinate) + offsets (integers, carrying no derivative), the weights
+# are computed from the coordinates with fnx.numpy, and the values are gathered
+# from the flattened input with ``take_along_axis``. So the output is
+# differentiable in both the input and the grid (spatial transformer networks).
+
+__all__ += ["affine_grid", "grid_sample"]
+
+_ALIGN_WARNING = ("Default grid_sample and affine_grid behavior has changed to align_corners=False since 1.3.0. "
+                  "Please specify align_corners=True if the old behavior is desired. See the documentation of "
+                  "grid_sample for details.")
+
+
+def _base_coords(n, align_corners, dtype):
+    if n <= 1:
+        return np.zeros(1, dtype)
+    r = np.linspace(-1.0, 1.0, n, dtype=np.float64)
+    return (r if align_corners else r * (n - 1) / n).astype(dtype)
+
+
+def affine_grid(theta, size, align_corners=None):
+    """The sampling grid of a batch of affine maps (``torch.nn.functional.affine_grid``).
+
+    ``theta`` is ``(N, 2, 3)`` for a 4-d ``size`` ``(N, C, H, W)`` and gives an
+    ``(N, H, W, 2)`` grid of ``(x, y)`` points in [-1, 1] coordinates; ``(N, 3, 4)``
+    for a 5-d size gives ``(N, D, H, W, 3)``. The output positions are the
+    pixel centres (``align_corners=False``, the default, with PyTorch's warning
+    when it is not given) or the corner pixels' centres.
+
+    Raises:
+      ValueError: a non-floating ``theta``, a shape that does not fit ``size``, or a non-positive size.
+      NotImplementedError: a ``size`` of length other than 4 or 5.
+
+    >>> import fnx.numpy as fnp, fnx.nn.functional as F
+    >>> F.affine_grid(fnp.array([[[1., 0., 0.], [0., 1., 0.]]]), (1, 1, 1, 2), align_corners=False)[0, 0]
+    Array([[-0.5,  0. ],
+           [ 0.5,  0. ]], dtype=float32)
+    """
+    if align_corners is None:
+        warnings.warn(_ALIGN_WARNING, UserWarning, stacklevel=2)
+        align_corners = False
+    t = fnp.asarray(theta)
+    if t.dtype.kind != "f":
+        raise ValueError(f"Expected theta to have floating point type, but got {t.dtype}")
+    size = tuple(int(s) for s in size)
+    if len(size) == 4:
+        if t.ndim != 3 or t.shape[-2:] != (2, 3):
+            raise ValueError(f"Expected a batch of 2D affine matrices of shape Nx2x3 for size {size}. Got {t.shape}.")
+    elif len(size) == 5:
+        if t.ndim != 3 or t.shape[-2:] != (3, 4):
+            raise ValueError(f"Expected a batch of 3D affine matrices of shape Nx3x4 for size {size}. Got {t.shape}.")
+    else:
+        raise NotImplementedError(f"affine_grid only supports 4D and 5D sizes, for 2D and 3D affine transforms, "
+                                  f"respectively. Got size {size}.")
+    if min(size) <= 0:
+        raise ValueError(f"Expected non-zero, positive output size. Got {size}")
+    spatial = size[2:]
+    nd = len(spatial)
+    dt = np.dtype(t.dtype)
+    # base points (x, y[, z], 1) with x along the last axis
+    axes = [_base_coords(n, align_corners, dt) for n in spatial]
+    mesh = np.meshgrid(*axes, indexing="ij")  # one array per spatial axis, shaped like spatial
+    base = np.stack([mesh[nd - 1 - k] for k in range(nd)] + [np.ones(spatial, dt)], axis=-1)
+    base = fnp.asarray(base.reshape(-1, nd + 1), device=t.device)
+    grid = fnp.matmul(base, fnp.swapaxes(t, 1, 2))  # (N, points, nd)
+    return fnp.reshape(grid, (t.shape[0],) + spatial + (nd,))
+
+
+def _reflect(coord, twice_low, twice_high):
+    """PyTorch's ``reflect_coordinates``: mirrors ``coord`` into ``[twice_low / 2, twice_high / 2]``."""
+    if twice_low == twice_high:
+        return fnp.zeros_like(coord)
+    lo, span = twice_low / 2, (twice_high - twice_low) / 2
+    c = fnp.abs(coord - lo)
+    extra = fnp.fmod(c, span)
+    flips = fnp.floor(c / span)
+    return fnp.where(fnp.fmod(flips, 2) == 0, extra + lo, span - extra + lo)
+
+
+def _pad_coord(coord, n, padding_mode, align_corners):
+    if padding_mode == "border":
+        return fnp.clip(coord, 0, n - 1)
+    if padding_mode == "reflection":
+        coord = _reflect(coord, 0, 2 * (n - 1)) if align_corners else _reflect(coord, -1, 2 * n - 1)
+        return fnp.clip(coord, 0, n - 1)
+    return coord
+
+
+def _cubic_weights(t):
+    a = -0.75
+    near = lambda u: ((a + 2) * u - (a + 3)) * u * u + 1  # noqa: E731
+    far = lambda u: ((a * u - 5 * a) * u + 8 * a) * u - 4 * a  # noqa: E731
+    return [far(t + 1), near(t), near(1 - t), far(2 - t)]
+
+
+def grid_sample(input, grid, mode="bilinear", padding_mode="zeros", align_corners=None):
+    """Samples ``input`` at the points of ``grid`` (``torch.nn.functional.grid_sample``).
+
+    ``input`` is ``(N, C, H, W)`` with ``grid`` ``(N, Ho, Wo, 2)``, or
+    ``(N, C, D, H, W)`` with ``grid`` ``(N, Do, Ho, Wo, 3)``; each grid point is
+    ``(x, y[, z])`` in [-1, 1] (-1 the left/top edge: the first pixel's centre
+    with ``align_corners``, its outer edge otherwise). ``mode`` is
+    ``'bilinear'`` (trilinear for 5-d input), ``'nearest'`` (ties to even) or
+    ``'bicubic'`` (4-d only; ``A = -0.75``); points outside read zeros
+    (``'zeros'``), the edge (``'border'``) or the input mirrored at its edges
+    (``'reflection'``). Differentiable in ``input`` and in ``grid``.
+
+    Raises:
+      ValueError: an unknown mode or padding mode, or bicubic with 5-d input.
+      ShapeError: shapes that do not fit together.
+
+    >>> import fnx.numpy as fnp, fnx.nn.functional as F
+    >>> x = fnp.array([[[[0., 1.], [2., 3.]]]])
+    >>> F.grid_sample(x, fnp.array([[[[0., 0.], [1., -1.]]]]), align_corners=True)
+    Array([[[[1.5, 1. ]]]], dtype=float32)
+    """
+    if mode not in ("bilinear", "nearest", "bicubic"):
+        raise ValueError(f"nn.functional.grid_sample(): expected mode to be 'bilinear', 'nearest' or 'bicubic', "
+                         f"but got: '{mode}'")
+    if padding_mode not in ("zeros", "border", "reflection"):
+        raise ValueError(f"nn.functional.grid_sample(): expected padding_mode to be 'zeros', 'border', or "
+                         f"'reflection', but got: '{padding_mode}'")
+    if align_corners is None:
+        warnings.warn(_ALIGN_WARNING, UserWarning, stacklevel=2)
+        align_corners = False
+    x, g = _float(input), _float(grid)
+    nd = x.ndim - 2
+    if nd not in (2, 3) or g.ndim != x.ndim or g.shape[0] != x.shape[0] or g.shape[-1] != nd:
+        raise ShapeError(f"grid_sample: expected input (N, C, H, W) with grid (N, Ho, Wo, 2), or input "
+                         f"(N, C, D, H, W) with grid (N, Do, Ho, Wo, 3); got input {x.shape} and grid {g.shape}")
+    if mode == "bicubic" and nd != 2:
+        raise ValueError("grid_sample: bicubic interpolation only supports 4D input")
+    if g.dtype != x.dtype:
+        g = fnp.astype(g, result_type(x, g))
+        x = fnp.astype(x, g.dtype)
+    n, c = x.shape[:2]
+    spatial = x.shape[2:]
+    out_spatial = g.shape[1:-1]
+    q = int(np.prod(out_spatial))
+    taps = []  # per spatial axis: [(integer index (N, Q), weight (N, Q) or None)]
+    for d in range(nd):
+        size = spatial[d]
+        coord = fnp.reshape(g[..., nd - 1 - d], (n, q))
+        coord = (coord + 1) / 2 * (size - 1) if align_corners else ((coord + 1) * size - 1) / 2
+        if mode == "bicubic":
+            base = fnp.floor(coord)
+            t = coord - base
+            base = fnp.astype(fnp.stop_gradient(base), "int64")
+            axis_taps = [(base - 1 + k, w) for k, w in enumerate(_cubic_weights(t))]
+            axis_taps = [(idx, w, _pad_coord(fnp.astype(idx, coord.dtype), size, padding_mode, align_corners))
+                         for idx, w in axis_taps]
+            axis_taps = [(fnp.astype(fnp.stop_gradient(pc), "int64"), w) for _, w, pc in axis_taps]
+        else:
+            coord = _pad_coord(coord, size, padding_mode, align_corners)
+            if mode == "nearest":
+                axis_taps = [(fnp.astype(fnp.stop_gradient(fnp.round(coord)), "int64"), None)]
+            else:
+                base = fnp.floor(coord)
+                t = coord - base
+                base = fnp.astype(fnp.stop_gradient(base), "int64")
+                axis_taps = [(base, 1 - t), (base + 1, t)]
+        taps.append(axis_taps)
+    flat = fnp.reshape(x, (n, c, -1))
+    strides = [int(np.prod(spatial[d + 1:])) for d in range(nd)]
+    out = 0
+    for combo in np.ndindex(*[len(t) for t in taps]):
+        index, weight, valid = 0, None, None
+        for d, k in enumerate(combo):
+            idx, w = taps[d][k]
+            ok = (idx >= 0) & (idx <= spatial[d] - 1)
+            valid = ok if valid is None else valid & ok
+            index = index + fnp.clip(idx, 0, spatial[d] - 1) * strides[d]
+            if w is not None:
+                weight = w if weight is None else weight * w
+        vals = fnp.take_along_axis(flat, fnp.broadcast_to(index[:, None, :], (n, c, q)), axis=2)
+        w = fnp.astype(valid, x.dtype) if weight is None else _where0(valid, weight)
+        out = out + vals * w[:, None, :]
+    return fnp.reshape(out, (n, c) + out_spatial)
+
+# ----- power-average pooling and feature alpha dropout -------------------------------------------------
+
+__all__ += ["lp_pool1d", "lp_pool2d", "lp_pool3d", "feature_alpha_dropout"]
+
+
+def _lp_pool(opname, nd, input, norm_type, kernel_size, stride, ceil_mode):
+    from ._conv import _tuple, avg_pool1d, avg_pool2d, avg_pool3d
+    kernel = _tuple(opname, "kernel_size", kernel_size, nd)
+    pool = (avg_pool1d, avg_pool2d, avg_pool3d)[nd - 1]
+    x = _float(input)
+    out = pool(x ** norm_type, kernel_size, stride, 0, ceil_mode)
+    # PyTorch's sign(out) * relu(|out|): a window whose powers average to a negative number gives 0
+    return (fnp.sign(out) * relu(fnp.abs(out)) * int(np.prod(kernel))) ** (1.0 / norm_type)
+
+
+def lp_pool1d(input, norm_type, kernel_size, stride=None, ceil_mode=False):
+    r"""Power-average pooling over ``(N, C, L)`` or ``(C, L)``: :math:`(\sum_{window} x^p)^{1/p}` with
+    ``p = norm_type`` (``torch.nn.functional.lp_pool1d``; ``p = inf`` would be max pooling, 1 sum pooling).
+
+    >>> import fnx.numpy as fnp, fnx.nn.functional as F
+    >>> F.lp_pool1d(fnp.array([[3., 4., 1., 1.]]), 2, 2)
+    Array([[5.       , 1.4142135]], dtype=float32)
+    """
+    return _lp_pool("lp_pool1d", 1, input, norm_type, kernel_size, stride, ceil_mode)
+
+
+def lp_pool2d(input, norm_type, kernel_size, stride=None, ceil_mode=False):
+    """Power-average pooling over ``(N, C, H, W)`` or ``(C, H, W)`` (``torch.nn.functional.lp_pool2d``)."""
+    return _lp_pool("lp_pool2d", 2, input, norm_type, kernel_size, stride, ceil_mode)
+
+
+def lp_pool3d(input, norm_type, kernel_size, stride=None, ceil_mode=False):
+    """Power-average pooling over ``(N, C, D, H, W)`` or ``(C, D, H, W)`` (``torch.nn.functional.lp_pool3d``)."""
+    return _lp_pool("lp_pool3d", 3, input, norm_type, kernel_size, stride, ceil_mode)
+
+
+def feature_alpha_dropout(input, p=0.5, training=False, inplace=False, *, key=None):
+    """:func:`alpha_dropout` of whole channels: one draw per ``(example, channel)`` of ``(N, C, *)`` input,
+    shared over its positions; dropped channels take SELU's saturation value before the affine correction.
+
+    >>> import fnx, fnx.numpy as fnp, fnx.nn.functional as F
+    >>> y = F.feature_alpha_dropout(fnp.ones((4, 6, 3)), 0.5, training=True, key=fnx.random.key(0))
+    >>> bool((y == y[:, :, :1]).all())  # constant along each channel's positions
+    True
+    """
+    from .. import random
+    p = _check_prob("feature_alpha_dropout", p)
+    x = _float(input)
+    if x.ndim < 2:
+        raise ShapeError(f"feature_alpha_dropout: Feature dropout requires at least 2 dimensions in the input, got "
+                         f"shape {x.shape}")
+    if not training or p == 0.0:
+        return x
+    if p == 1.0:
+        return x * 0.0
+    alpha = -_SELU_SCALE * _SELU_ALPHA
+    a = ((1.0 - p) * (1.0 + p * alpha * alpha)) ** -0.5
+    keep = random.bernoulli(_key(key, x), 1.0 - p, x.shape[:2] + (1,) * (x.ndim - 2))
+    return fnp.where(keep, x, alpha) * a + (-a * alpha * p)
+
+# ----- max unpooling, and the pooling functions that return indices --------------------------------------
+
+__all__ += ["max_unpool1d", "max_unpool2d", "max_unpool3d", "max_pool1d_with_indices", "max_pool2d_with_indices",
+            "max_pool3d_with_indices", "adaptive_max_pool1d_with_indices", "adaptive_max_pool2d_with_indices",
+            "adaptive_max_pool3d_with_indices"]
+
+
+def _max_unpool(opname, nd, input, indices, kernel_size, stride, padding, output_size):
+    from ._conv import _tuple
+    x = _float(input)
+    idx = _index_array(opname, indices, "indices")
+    if x.ndim not in (nd + 1, nd + 2) or idx.shape != x.shape:
+        raise ShapeError(f"{opname}: expected a {nd + 1}-d (unbatched) or {nd + 2}-d input with indices of the same "
+                         f"shape, got input {x.shape} and indices {idx.shape}")
+    kernel = _tuple(opname, "kernel_size", kernel_size, nd)
+    stride = kernel if stride is None else _tuple(opname, "stride", stride, nd)
+    padding = _tuple(opname, "padding", padding, nd, low=0)
+    spatial = x.shape[-nd:]
+    default = [(spatial[d] - 1) * stride[d] + kernel[d] - 2 * padding[d] for d in range(nd)]
+    if output_size is None:
+        out = default
+    else:
+        out = [int(s) for s in output_size]
+        if len(out) == nd + 2:
+            out = out[2:]
+        if len(out) != nd:
+            raise ValueError(f"output_size should be a sequence containing {nd} or {nd + 2} elements, but it has a "
+                             f"length of '{len(out)}'")
+        for d in range(nd):
+            lo, hi = default[d] - stride[d], default[d] + stride[d]
+            if not lo < out[d] < hi:
+                raise ValueError(f'invalid output_size "{tuple(output_size)}" (dim {d} must be between {lo} and '
+                                 f'{hi})')
+    size = int(np.prod(out))
+    lead = x.shape[:-nd]
+    values = _peek(idx)
+    if values is not None and values.size and (values.min() < 0 or values.max() >= size):
+        raise IndexError(f"{opname}: found an invalid max index {values.min() if values.min() < 0 else values.max()} "
+                         f"(output volumes are of size {'x'.join(map(str, out))})")
+    flat_x = fnp.reshape(x, (-1, int(np.prod(spatial))))
+    flat_i = fnp.reshape(idx, flat_x.shape)
+    rows = fnp.asarray(np.arange(flat_x.shape[0])[:, None], device=x.device)
+    y = fnp.zeros((flat_x.shape[0], size), dtype=x.dtype, device=x.device).at[rows, flat_i].set(flat_x)
+    return fnp.reshape(y, lead + tuple(out))
+
+
+def max_unpool1d(input, indices, kernel_size, stride=None, padding=0, output_size=None):
+    """The partial inverse of :func:`max_pool1d`: each value goes back to the position ``indices`` (from
+    ``max_pool1d(..., return_indices=True)``) names, zeros elsewhere (``torch.nn.functional.max_unpool1d``).
+
+    >>> import fnx.numpy as fnp, fnx.nn.functional as F
+    >>> y, i = F.max_pool1d(fnp.array([[[1., 3., 2., 0.]]]), 2, return_indices=True)
+    >>> F.max_unpool1d(y, i, 2)
+    Array([[[0., 3., 2., 0.]]], dtype=float32)
+    """
+    return _max_unpool("max_unpool1d", 1, input, indices, kernel_size, stride, padding, output_size)
+
+
+def max_unpool2d(input, indices, kernel_size, stride=None, padding=0, output_size=None):
+    """The partial inverse of :func:`max_pool2d` (``torch.nn.functional.max_unpool2d``); see :func:`max_unpool1d`."""
+    return _max_unpool("max_unpool2d", 2, input, indices, kernel_size, stride, padding, output_size)
+
+
+def max_unpool3d(input, indices, kernel_size, stride=None, padding=0, output_size=None):
+    """The partial inverse of :func:`max_pool3d` (``torch.nn.functional.max_unpool3d``); see :func:`max_unpool1d`."""
+    return _max_unpool("max_unpool3d", 3, input, indices, kernel_size, stride, padding, output_size)
+
+
+def max_pool1d_with_indices(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False,
+                            return_indices=True):
+    """``max_pool1d(..., return_indices=True)``: the pooled values and their flat positions."""
+    from ._conv import max_pool1d
+    return max_pool1d(input, kernel_size, stride, padding, dilation, ceil_mode, return_indices)
+
+
+def max_pool2d_with_indices(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False,
+                            return_indices=True):
+    """``max_pool2d(..., return_indices=True)``: the pooled values and their flat positions."""
+    from ._conv import max_pool2d
+    return max_pool2d(input, kernel_size, stride, padding, dilation, ceil_mode, return_indices)
+
+
+def max_pool3d_with_indices(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False,
+                            return_indices=True):
+    """``max_pool3d(..., return_indices=True)``: the pooled values and their flat positions."""
+    from ._conv import max_pool3d
+    return max_pool3d(input, kernel_size, stride, padding, dilation, ceil_mode, return_indices)
+
+
+def adaptive_max_pool1d_with_indices(input, output_size, return_indices=True):
+    """``adaptive_max_pool1d(..., return_indices=True)``."""
+    from ._conv import adaptive_max_pool1d
+    return adaptive_max_pool1d(input, output_size, return_indices)
+
+
+def adaptive_max_pool2d_with_indices(input, output_size, return_indices=True):
+    """``adaptive_max_pool2d(..., return_indices=True)``."""
+    from ._conv import adaptive_max_pool2d
+    return adaptive_max_pool2d(input, output_size, return_indices)
+
+
+def adaptive_max_pool3d_with_indices(input, output_size, return_indices=True):
+    """``adaptive_max_pool3d(..., return_indices=True)``."""
+    from ._conv import adaptive_max_pool3d
+    return adaptive_max_pool3d(input, output_size, return_indices)
+
+# ----- embedding bags -------------------------------------------------------------------------------------
+
+__all__ += ["embedding_bag"]
+
+
+def embedding_bag(input, weight, offsets=None, max_norm=None, norm_type=2, scale_grad_by_freq=False, mode="mean",
+                  sparse=False, per_sample_weights=None, include_last_offset=False, padding_idx=None):
+    """Sums, averages or takes the maximum of bags of embeddings (``torch.nn.functional.embedding_bag``).
+
+    A 2-d ``input`` ``(B, N)`` is ``B`` bags of ``N`` indices; a 1-d ``input``
+    is cut into bags at ``offsets`` (the start of each bag, the first being 0;
+    with ``include_last_offset`` the last offset is the end of the last bag).
+    Entries equal to ``padding_idx`` are left out (and not counted by
+    ``'mean'``); an empty bag gives zeros. ``per_sample_weights`` (input's
+    shape, ``mode='sum'`` only) weight each looked-up row. ``max_norm``,
+    ``norm_type`` and ``scale_grad_by_freq`` act as in :func:`embedding`.
+
+    Raises:
+      ValueError: offsets with a 2-d input or missing with a 1-d one, a bad mode, a weight that is not 2-d,
+        ``per_sample_weights`` of another shape, or the first offset not 0.
+      NotImplementedError: ``per_sample_weights`` with a mode other than ``'sum'``.
+
+    >>> import fnx.numpy as fnp, fnx.nn.functional as F
+    >>> w = fnp.arange(8.).reshape(4, 2)
+    >>> F.embedding_bag(fnp.array([0, 1, 3, 2]), w, fnp.array([0, 3]), mode="sum")
+    Array([[ 8., 11.],
+           [ 4.,  5.]], dtype=float32)
+    """
+    idx = _index_array("embedding_bag", input)
+    w = fnp.asarray(weight)
+    if w.ndim != 2:
+        raise ValueError(f"weight has to be a 2D Tensor, but got Tensor of dimension {w.ndim}")
+    psw = None if per_sample_weights is None else fnp.asarray(per_sample_weights)
+    if psw is not None and psw.shape != idx.shape:
+        raise ValueError(f"embedding_bag: If per_sample_weights ({psw.shape}) is not None, then it must have the "
+                         f"same shape as the input ({idx.shape})")
+    if idx.ndim == 2:
+        if offsets is not None:
+            raise ValueError("if input is 2D, then offsets has to be None, as input is treated is a mini-batch of "
+                             "fixed length sequences.")
+        b, length = idx.shape
+        starts = np.arange(b) * length
+        ends = starts + length
+        idx = fnp.reshape(idx, (-1,))
+        psw = None if psw is None else fnp.reshape(psw, (-1,))
+        starts = fnp.asarray(starts, device=idx.device)
+        ends = fnp.asarray(ends, device=idx.device)
+    elif idx.ndim == 1:
+        if offsets is None:
+            raise ValueError("offsets has to be a 1D Tensor but got None")
+        off = _index_array("embedding_bag", offsets, "offsets")
+        if off.ndim != 1:
+            raise ValueError("offsets has to be a 1D Tensor")
+        first = _peek(off)
+        if first is not None and first.size and first[0] != 0:
+            raise ValueError(f"offsets[0] has to be 0, i.e., the first sequence in the mini-batch has to start from "
+                             f"position 0. However, got {first[0]}")
+        n = fnp.asarray([idx.shape[0]], dtype=off.dtype, device=off.device)
+        if include_last_offset:
+            starts, ends = off[:-1], off[1:]
+        else:
+            starts, ends = off, fnp.concatenate([off[1:], n])
+    else:
+        raise ValueError(f"input has to be 1D or 2D Tensor, but got Tensor of dimension {idx.ndim}")
+    if mode not in ("sum", "mean", "max"):
+        raise ValueError("mode has to be one of sum, mean or max")
+    if mode == "max" and scale_grad_by_freq:
+        raise ValueError("max mode does not support scaling the gradient by the frequency")
+    if psw is not None and mode != "sum":
+        raise NotImplementedError(f"embedding_bag: per_sample_weights was not None. per_sample_weights is only "
+                                  f"supported for mode='sum' (got mode='{mode}').")
+    rows = embedding(idx, w, None, max_norm, norm_type, scale_grad_by_freq)  # (n, D)
+    pos = fnp.arange(idx.shape[0], device=idx.device)
+    member = (pos[None, :] >= starts[:, None]) & (pos[None, :] < ends[:, None])  # (B, n)
+    if padding_idx is not None:
+        n_emb = w.shape[0]
+        if not -n_emb <= padding_idx < n_emb:
+            raise ValueError(f"embedding_bag: padding_idx {padding_idx} must be within num_embeddings ({n_emb})")
+        member = member & (idx != padding_idx % n_emb)[None, :]
+    m = fnp.astype(member, rows.dtype)
+    if mode == "max":
+        best = fnp.max(fnp.where(member[:, :, None], rows[None, :, :], -math.inf), axis=1)
+        return _where0(fnp.any(member, axis=1)[:, None], best)
+    if psw is not None:
+        m = m * fnp.astype(psw, rows.dtype)[None, :]
+    out = fnp.matmul(m, rows)
+    if mode == "mean":
+        count = fnp.sum(fnp.astype(member, rows.dtype), axis=1, keepdims=True)
+        out = out / fnp.maximum(count, 1.0)
+    return out
+
+# ----- connectionist temporal classification ------------------------------------------------------------
+#
+# The CTC forward (alpha) recursion in log space, over the targets extended
+# with blanks (blank, l1, blank, l2, ..., blank), one vectorised step per time
+# step for the whole batch. Impossible paths carry a large negative finite
+# log-probability rather than -inf, so that the log-sum-exp of three
+# impossible terms, and its derivative, stay finite; a sample whose final
+# log-likelihood is still that small has no valid alignment and gets the
+# infinite loss PyTorch gives (or 0 with ``zero_infinity``).
+
+__all__ += ["ctc_loss"]
+
+_CTC_IMPOSSIBLE = -1e30
+
+
+def _ctc_lengths(opname, lengths, n, what):
+    values = _peek(lengths) if isinstance(lengths, (Array, Tracer)) else np.asarray(lengths)
+    if values is None:
+        raise ValueError(f"{opname}: {what} must be concrete (it decides the shapes); pass them outside the "
+                         f"transform")
+    values = np.asarray(values).reshape(-1).astype(np.int64)
+    if values.shape != (n,):
+        raise ShapeError(f"{opname}: {what} must hold one length per batch entry ({n}), got shape {values.shape}")
+    return values
+
+
+def ctc_loss(log_probs, targets, input_lengths, target_lengths, blank=0, reduction="mean", zero_infinity=False):
+    r"""The Connectionist Temporal Classification loss (``torch.nn.functional.ctc_loss``): the negative
+    log-likelihood of each target sequence, summed over every alignment of it to the input.
+
+    Args:
+      log_probs: ``(T, N, C)`` (or unbatched ``(T, C)``) log-probabilities over ``C`` classes, ``blank``
+        among them (``log_softmax`` outputs).
+      targets: ``(N, S)`` padded target indices, or all targets concatenated in one 1-d array.
+      input_lengths, target_lengths: the length of each input and target (sequences or 1-d arrays;
+        concrete values).
+      reduction: ``'mean'`` divides each loss by its target length (at least 1) and averages over the
+        batch, as PyTorch does; ``'sum'`` or ``'none'``.
+      zero_infinity: impossible alignments (an input too short for its target) give 0 and no gradient
+        instead of an infinite loss.
+
+    Graves et al., "Connectionist Temporal Classification: Labelling Unsegmented Sequence Data with
+    Recurrent Neural Networks" (ICML 2006). The gradient is the exact derivative in ``log_probs``
+    (minus the occupation probabilities). PyTorch's backward returns that plus ``exp(log_probs)`` times
+    the loss's cotangent, which agrees once taken through the ``log_softmax`` that produces
+    ``log_probs``, so the gradients in the logits are the same. An infinite loss has zero gradient here
+    (NaN in PyTorch).
+
+    >>> import fnx.numpy as fnp, fnx.nn.functional as F
+    >>> lp = fnp.log(fnp.full((2, 1, 2), 0.5))  # two steps, classes {blank, a}, all equally likely
+    >>> F.ctc_loss(lp, fnp.array([[1]]), [2], [1], reduction="sum")  # alignments "aa", "a-", "-a": 3/4
+    Array(0.2876821, dtype=float32)
+    """
+    opname = "ctc_loss"
+    reduction = _check_reduction(opname, reduction)
+    lp = _float(log_probs)
+    unbatched = lp.ndim == 2
+    if unbatched:
+        lp = fnp.expand_dims(lp, 1)
+    if lp.ndim != 3:
+        raise ShapeError(f"{opname}: log_probs must be (T, N, C) or (T, C), got shape {lp.shape}")
+    t_max, n, c = lp.shape
+    if not 0 <= blank < c:
+        raise ValueError(f"{opname}: blank must be in label range [0, {c}), got {blank}")
+    in_len = _ctc_lengths(opname, input_lengths, n, "input_lengths")
+    tg_len = _ctc_lengths(opname, target_lengths, n, "target_lengths")
+    if (in_len > t_max).any() or (in_len < 0).any() or (tg_len < 0).any():
+        raise ValueError(f"{opname}: input_lengths must lie in [0, {t_max}] and target_lengths be non-negative, "
+                         f"got {in_len.tolist()} and {tg_len.tolist()}")
+    tg = _index_array(opname, targets, "targets")
+    if unbatched and tg.ndim == 1 and tg.shape[0] == int(tg_len.sum()):
+        tg = fnp.expand_dims(tg, 0) if tg.shape[0] else fnp.zeros((1, 0), tg.dtype)
+    s_max = int(tg_len.max()) if n else 0
+    if tg.ndim == 1:  # concatenated targets: cut them into padded rows
+        if tg.shape[0] != int(tg_len.sum()):
+            raise ShapeError(f"{opname}: 1-d targets must hold sum(target_lengths) = {int(tg_len.sum())} indices, "
+                             f"got {tg.shape[0]}")
+        starts = np.concatenate([[0], np.cumsum(tg_len)[:-1]]).astype(np.int64)
+        pos = np.minimum(starts[:, None] + np.arange(max(s_max, 1))[None, :], max(tg.shape[0] - 1, 0))
+        tg = fnp.take(tg, fnp.asarray(pos, device=tg.device), axis=0) if tg.shape[0] else \
+            fnp.zeros((n, max(s_max, 1)), tg.dtype, device=tg.device)
+    elif tg.ndim != 2 or tg.shape[0] != n or tg.shape[1] < s_max:
+        raise ShapeError(f"{opname}: targets must be (N, S) with S >= max(target_lengths) = {s_max}, or 1-d, got "
+                         f"shape {tg.shape} for a batch of {n}")
+    values = _peek(tg)
+    if values is not None and values.size:
+        valid = np.arange(values.shape[1])[None, :] < tg_len[:, None]
+        used = values[valid] if values.ndim == 2 else values
+        if used.size and (used.min() < 0 or used.max() >= c or (used == blank).any()):
+            raise ValueError(f"{opname}: target indices must lie in [0, {c}) and differ from blank ({blank})")
+    width = max(s_max, 1)
+    tg = tg[:, :width] if tg.shape[1] >= width else fnp.pad(tg, [(0, 0), (0, width - tg.shape[1])])
+    # extended labels: blank, l1, blank, ..., l_S, blank
+    ext = fnp.reshape(fnp.stack([fnp.full_like(tg, blank), tg], axis=-1), (n, 2 * width))
+    ext = fnp.concatenate([ext, fnp.full((n, 1), blank, dtype=ext.dtype, device=ext.device)], axis=1)
+    big = 2 * width + 1
+    emit = fnp.take_along_axis(lp, fnp.broadcast_to(ext[None], (t_max, n, big)), axis=2)  # (T, N, L')
+    s_idx = np.arange(big)
+    ext_np_len = 2 * tg_len + 1
+    in_range = fnp.asarray(s_idx[None, :] < ext_np_len[:, None], device=lp.device)  # (N, L')
+    # the skip from s - 2 is allowed onto a label that differs from the label two back
+    prev2 = fnp.concatenate([fnp.full((n, 2), blank, dtype=ext.dtype, device=ext.device), ext[:, :-2]], axis=1)
+    skip = (ext != blank) & (ext != prev2) & fnp.asarray(s_idx >= 2, device=lp.device)[None, :]
+    neg = fnp.asarray(_CTC_IMPOSSIBLE, dtype=lp.dtype)
+    start = fnp.asarray((s_idx < 2)[None, :] & (s_idx[None, :] < ext_np_len[:, None]) & (in_len > 0)[:, None],
+                        device=lp.device)
+    alpha = fnp.where(start, emit[0], neg)
+    in_len_dev = fnp.asarray(in_len, device=lp.device)
+
+    def shift(a, k):
+        return fnp.concatenate([fnp.full((n, k), _CTC_IMPOSSIBLE, dtype=a.dtype, device=a.device), a[:, :-k]], axis=1)
+
+    for t in range(1, t_max):
+        a1, a2 = shift(alpha, 1), fnp.where(skip, shift(alpha, 2), neg)
+        m = fnp.maximum(alpha, fnp.maximum(a1, a2))
+        total = m + fnp.log(fnp.exp(alpha - m) + fnp.exp(a1 - m) + fnp.exp(a2 - m))
+        new = fnp.where(in_range, total + emit[t], neg)
+        alpha = fnp.where((t < in_len_dev)[:, None], new, alpha)  # finished sequences keep their last alpha
+    last = fnp.asarray(2 * tg_len, device=lp.device)
+    end1 = fnp.take_along_axis(alpha, last[:, None], axis=1)[:, 0]
+    end2 = fnp.take_along_axis(alpha, fnp.maximum(last - 1, 0)[:, None], axis=1)[:, 0]
+    end2 = fnp.where(last > 0, end2, neg)
+    m = fnp.maximum(end1, end2)
+    ll = m + fnp.log(fnp.exp(end1 - m) + fnp.exp(end2 - m))
+    empty = fnp.asarray((in_len == 0) & (tg_len == 0), device=lp.device)  # nothing to align: probability 1
+    impossible = (ll < _CTC_IMPOSSIBLE / 2) & ~empty
+    loss = fnp.where(empty, 0.0, -ll)
+    loss = fnp.where(impossible, 0.0 if zero_infinity else math.inf, loss)
+    if reduction == "mean":
+        return fnp.mean(loss / fnp.asarray(np.maximum(tg_len, 1).astype(np.dtype(lp.dtype)), device=lp.device))
+    if reduction == "sum":
+        return fnp.sum(loss)
+    return loss[0] if unbatched else loss
+
+# ----- the functional form of MultiheadAttention ------------------------------------------------------------
+
+__all__ += ["multi_head_attention_forward"]
+
+
+def multi_head_attention_forward(query, key, value, embed_dim_to_check, num_heads, in_proj_weight, in_proj_bias,
+                                 bias_k, bias_v, add_zero_attn, dropout_p, out_proj_weight, out_proj_bias,
+                                 training=True, key_padding_mask=None, need_weights=True, attn_mask=None,
+                                 use_separate_proj_weight=False, q_proj_weight=None, k_proj_weight=None,
+                                 v_proj_weight=None, static_k=None, static_v=None, average_attn_weights=True,
+                                 is_causal=False, *, key_rng=None):
+    """:class:`fnx.nn.MultiheadAttention`'s computation with the weights passed in
+    (``torch.nn.functional.multi_head_attention_forward``): inputs ``(L, N, E)`` (sequence first) or
+    unbatched ``(L, E)``; returns ``(attn_output, attn_weights)`` as that module does. ``key_rng`` seeds the
+    dropout on the attention weights (applied when ``training`` and ``dropout_p > 0``).
+
+    Raises:
+      ShapeError: ``embed_dim_to_check`` differs from the query's feature size, or the shapes do not fit.
+      NotImplementedError: ``static_k`` / ``static_v`` (precomputed per-head keys), which fnx does not take.
+
+    >>> import fnx.numpy as fnp, fnx.nn.functional as F
+    >>> x = fnp.ones((3, 2, 4))
+    >>> out, w = F.multi_head_attention_forward(x, x, x, 4, 2, fnp.ones((12, 4)), None, None, None, False, 0.0,
+    ...                                         fnp.eye(4), None)
+    >>> out.shape, w.shape
+    ((3, 2, 4), (2, 3, 3))
+    """
+    import types
+    from .layers.attention import MultiheadAttention
+    if static_k is not None or static_v is not None:
+        raise NotImplementedError("multi_head_attention_forward: static_k and static_v are not supported in fnx; "
+                                  "project the keys and values inside the call instead")
+    q = fnp.asarray(query)
+    if q.shape[-1] != embed_dim_to_check:
+        raise ShapeError(f"multi_head_attention_forward: was expecting embedding dimension of {embed_dim_to_check}, "
+                         f"but got query of shape {q.shape}")
+    e = embed_dim_to_check
+    if e % num_heads:
+        raise ShapeError(f"multi_head_attention_forward: embed_dim {e} not divisible by num_heads {num_heads}")
+    stub = types.SimpleNamespace(
+        embed_dim=e, num_heads=num_heads, head_dim=e // num_heads, batch_first=False, dropout=dropout_p,
+        training=training, add_zero_attn=add_zero_attn, in_proj_bias=in_proj_bias,
+        bias_k=None if bias_k is None else fnp.reshape(fnp.asarray(bias_k), (1, 1, e)),
+        bias_v=None if bias_v is None else fnp.reshape(fnp.asarray(bias_v), (1, 1, e)),
+        out_proj=lambda x: linear(x, out_proj_weight, out_proj_bias))
+    if use_separate_proj_weight:
+        if q_proj_weight is None or k_proj_weight is None or v_proj_weight is None:
+            raise ValueError("multi_head_attention_forward: use_separate_proj_weight is True but q_proj_weight, "
+                             "k_proj_weight or v_proj_weight is None")
+        stub.q_proj_weight, stub.k_proj_weight, stub.v_proj_weight = q_proj_weight, k_proj_weight, v_proj_weight
+        stub.kdim, stub.vdim = fnp.asarray(k_proj_weight).shape[1], fnp.asarray(v_proj_weight).shape[1]
+        stub._qkv_same_embed_dim = False
+    else:
+        if in_proj_weight is None:
+            raise ValueError("multi_head_attention_forward: use_separate_proj_weight is False but in_proj_weight "
+                             "is None")
+        stub.in_proj_weight, stub.kdim, stub.vdim, stub._qkv_same_embed_dim = in_proj_weight, e, e, True
+    stub._projections = lambda: MultiheadAttention._projections(stub)
+    return MultiheadAttention.forward(stub, query, key, value, key_padding_mask=key_padding_mask,
+                                      need_weights=need_weights, attn_mask=attn_mask,
+                                      average_attn_weights=average_attn_weights, is_causal=is_causal,
+                                      key_rng=key_rng)

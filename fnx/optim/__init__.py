@@ -13,3 +13,9 @@ from . import lr_scheduler
 
 __all__ = ["Rule", "sgd", "adam", "adamw", "rmsprop", "adagrad", "Optimizer", "SGD", "Adam", "AdamW", "RMSprop",
            "Adagrad", "lr_scheduler"]
+
+from .rules import adadelta, adafactor, adamax, asgd, nadam, radam, rprop  # noqa: E402
+from .wrappers import ASGD, LBFGS, Adadelta, Adafactor, Adamax, NAdam, RAdam, Rprop  # noqa: E402
+
+__all__ += ["adamax", "nadam", "radam", "adadelta", "rprop", "asgd", "Adamax", "NAdam", "RAdam", "Adadelta",
+            "Rprop", "ASGD", "LBFGS", "adafactor", "Adafactor"]

@@ -542,3 +542,593 @@ class ReduceLROnPlateau(LRScheduler):
 
 
 _LRScheduler = LRScheduler  # PyTorch's older name
+
+
+# ----- more of torch.optim.lr_scheduler -------------------------------------------------------------------
+#
+# LinearLR, ConstantLR, PolynomialLR, MultiplicativeLR, CosineAnnealingWarmRestarts and CyclicLR, with
+# their closed forms as pure functions, and the two schedulers of schedulers, SequentialLR and
+# ChainedScheduler. As in PyTorch, the first step (made by the constructor, or by SequentialLR when a
+# scheduler's turn begins) is the *initial* one: the recursive forms leave the lr alone there.
+
+__all__ += ["LinearLR", "ConstantLR", "PolynomialLR", "MultiplicativeLR", "CosineAnnealingWarmRestarts", "CyclicLR",
+            "SequentialLR", "ChainedScheduler", "linear_lr", "constant_lr", "polynomial_decay",
+            "cosine_warm_restarts", "cyclic_lr", "cyclic_momentum"]
+
+
+def linear_lr(step, base_lr, start_factor=1.0 / 3, end_factor=1.0, total_iters=5):
+    """``base_lr`` times a factor going linearly from ``start_factor`` to ``end_factor`` over ``total_iters``
+    steps, then staying there (LinearLR's closed form).
+
+    >>> [round(linear_lr(t, 1.0, 0.5, 1.0, total_iters=2), 4) for t in range(4)]
+    [0.5, 0.75, 1.0, 1.0]
+    """
+    return base_lr * (start_factor + (end_factor - start_factor) * min(total_iters, step) / total_iters)
+
+
+def constant_lr(step, base_lr, factor=1.0 / 3, total_iters=5):
+    """``base_lr * factor`` for the first ``total_iters`` steps, then ``base_lr`` (ConstantLR's closed form).
+
+    >>> [constant_lr(t, 1.0, 0.5, total_iters=2) for t in range(4)]
+    [0.5, 0.5, 1.0, 1.0]
+    """
+    return base_lr * (factor + (step >= total_iters) * (1 - factor))
+
+
+def polynomial_decay(step, base_lr, total_iters=5, power=1.0):
+    r""":math:`\text{base\_lr} \cdot (1 - \min(t, T) / T)^{p}` (PolynomialLR's closed form).
+
+    >>> [polynomial_decay(t, 1.0, total_iters=4, power=2.0) for t in range(6)]
+    [1.0, 0.5625, 0.25, 0.0625, 0.0, 0.0]
+    """
+    return base_lr * (1.0 - min(total_iters, step) / total_iters) ** power
+
+
+def _restart_position(epoch, T_0, T_mult):
+    """``(T_cur, T_i)``: the position in the current period and its length, at (possibly fractional) ``epoch``."""
+    if epoch < T_0:
+        return epoch, T_0
+    if T_mult == 1:
+        return epoch % T_0, T_0
+    n = int(math.log(epoch / T_0 * (T_mult - 1) + 1, T_mult))
+    return epoch - T_0 * (T_mult ** n - 1) / (T_mult - 1), T_0 * T_mult ** n
+
+
+def cosine_warm_restarts(step, base_lr, T_0, T_mult=1, eta_min=0.0):
+    r"""SGDR: cosine annealing from ``base_lr`` to ``eta_min`` restarted every period, the periods
+    growing by ``T_mult`` (CosineAnnealingWarmRestarts' values, ``step`` may be fractional).
+
+    .. math:: \eta_t = \eta_{min} + \tfrac12(\eta_{base} - \eta_{min})(1 + \cos(\pi T_{cur} / T_i))
+
+    Loshchilov and Hutter, "SGDR: Stochastic Gradient Descent with Warm
+    Restarts" (ICLR 2017).
+
+    >>> [round(cosine_warm_restarts(t, 1.0, T_0=2, T_mult=2), 4) for t in range(7)]
+    [1.0, 0.5, 1.0, 0.8536, 0.5, 0.1464, 1.0]
+    """
+    t_cur, t_i = _restart_position(step, T_0, T_mult)
+    return eta_min + (base_lr - eta_min) * (1 + math.cos(math.pi * t_cur / t_i)) / 2
+
+
+_CYCLIC_MODES = ("triangular", "triangular2", "exp_range")
+
+
+def _cyclic_scale(step, total_size, step_ratio, mode, gamma, scale_fn, scale_mode):
+    """``(height, scale)``: where ``step`` is on the triangle (0 at the base, 1 at the peak) and the amplitude."""
+    cycle = math.floor(1 + step / total_size)
+    x = 1.0 + step / total_size - cycle
+    height = x / step_ratio if x <= step_ratio else (x - 1) / (step_ratio - 1)
+    if scale_fn is None:
+        scale_fn = {"triangular": lambda c: 1.0, "triangular2": lambda c: 1 / (2.0 ** (c - 1)),
+                    "exp_range": lambda i: gamma ** i}[mode]
+        scale_mode = "iterations" if mode == "exp_range" else "cycle"
+    return height, scale_fn(cycle if scale_mode == "cycle" else step)
+
+
+def _check_cyclic(mode, scale_fn):
+    if mode not in _CYCLIC_MODES and scale_fn is None:
+        raise ValueError("mode is invalid and scale_fn is None")
+
+
+def cyclic_lr(step, base_lr, max_lr, step_size_up=2000, step_size_down=None, mode="triangular", gamma=1.0,
+              scale_fn=None, scale_mode="cycle"):
+    """The cyclical learning rate at ``step`` (CyclicLR's values for one param group).
+
+    The lr climbs linearly from ``base_lr`` to ``max_lr`` over ``step_size_up``
+    steps and back down over ``step_size_down`` (default: the same), the
+    amplitude scaled per cycle: constant (``"triangular"``), halved every cycle
+    (``"triangular2"``) or by ``gamma ** step`` (``"exp_range"``); or by a
+    custom ``scale_fn`` of the cycle number or of the step (``scale_mode``).
+    Smith, "Cyclical Learning Rates for Training Neural Networks" (WACV 2017).
+
+    >>> [cyclic_lr(t, 1.0, 3.0, step_size_up=2, mode="triangular2") for t in range(9)]
+    [1.0, 2.0, 3.0, 2.0, 1.0, 1.5, 2.0, 1.5, 1.0]
+    """
+    _check_cyclic(mode, scale_fn)
+    up = float(step_size_up)
+    total = up + (float(step_size_down) if step_size_down is not None else up)
+    height, scale = _cyclic_scale(step, total, up / total, mode, gamma, scale_fn, scale_mode)
+    return base_lr + (max_lr - base_lr) * height * scale
+
+
+def cyclic_momentum(step, base_momentum=0.8, max_momentum=0.9, step_size_up=2000, step_size_down=None,
+                    mode="triangular", gamma=1.0, scale_fn=None, scale_mode="cycle"):
+    """The momentum CyclicLR sets with ``cycle_momentum``: it moves opposite to :func:`cyclic_lr`, from
+    ``max_momentum`` down towards ``base_momentum``.
+
+    >>> [round(cyclic_momentum(t, 0.8, 0.9, step_size_up=2), 4) for t in range(5)]
+    [0.9, 0.85, 0.8, 0.85, 0.9]
+    """
+    _check_cyclic(mode, scale_fn)
+    up = float(step_size_up)
+    total = up + (float(step_size_down) if step_size_down is not None else up)
+    height, scale = _cyclic_scale(step, total, up / total, mode, gamma, scale_fn, scale_mode)
+    return max_momentum - (max_momentum - base_momentum) * height * scale
+
+
+class _WithInitialStep(LRScheduler):
+    """Marks PyTorch's *initial* step (``_is_initial``): the one a scheduler takes when it starts."""
+
+    _is_initial = False
+
+    def step(self, epoch=None):
+        self._is_initial = self._step_count == 0
+        try:
+            super().step(epoch)
+        finally:
+            self._is_initial = False
+
+
+class LinearLR(_WithInitialStep):
+    """Multiplies the lr by a factor going linearly from ``start_factor`` to ``end_factor`` over
+    ``total_iters`` steps (closed form :func:`linear_lr`); the usual warm-up.
+
+    Computed recursively, as PyTorch does, from the group's current lr.
+
+    Raises:
+      ValueError: ``start_factor`` outside (0, 1] or ``end_factor`` outside [0, 1].
+
+    >>> import fnx, fnx.numpy as fnp
+    >>> opt = fnx.optim.SGD([fnx.nn.Parameter(fnp.zeros(1))], lr=1.0)
+    >>> sched = fnx.optim.lr_scheduler.LinearLR(opt, start_factor=0.5, total_iters=2)
+    >>> lrs = []
+    >>> for _ in range(4):
+    ...     lrs.append(sched.get_last_lr()[0])
+    ...     opt.step(); sched.step()
+    >>> lrs
+    [0.5, 0.75, 1.0, 1.0]
+    """
+
+    def __init__(self, optimizer, start_factor=1.0 / 3, end_factor=1.0, total_iters=5, last_epoch=-1):
+        if start_factor > 1.0 or start_factor <= 0:
+            raise ValueError("Starting multiplicative factor expected to be greater than 0 and less or equal to 1.")
+        if end_factor > 1.0 or end_factor < 0:
+            raise ValueError("Ending multiplicative factor expected to be between 0 and 1.")
+        self.start_factor, self.end_factor, self.total_iters = start_factor, end_factor, total_iters
+        super().__init__(optimizer, last_epoch)
+
+    def get_lr(self):
+        if self.last_epoch == 0:
+            return [lr * self.start_factor for lr in self._lrs()]
+        if self._is_initial or self.last_epoch > self.total_iters:
+            return self._lrs()
+        s, e = self.start_factor, self.end_factor
+        ratio = 1.0 + (e - s) / (self.total_iters * s + (self.last_epoch - 1) * (e - s))
+        return [lr * ratio for lr in self._lrs()]
+
+    def _get_closed_form_lr(self):
+        return [linear_lr(self.last_epoch, b, self.start_factor, self.end_factor, self.total_iters)
+                for b in self.base_lrs]
+
+
+class ConstantLR(_WithInitialStep):
+    """Multiplies the lr by ``factor`` until ``total_iters`` steps have passed (closed form :func:`constant_lr`).
+
+    Raises:
+      ValueError: ``factor`` outside [0, 1].
+
+    >>> import fnx, fnx.numpy as fnp
+    >>> opt = fnx.optim.SGD([fnx.nn.Parameter(fnp.zeros(1))], lr=1.0)
+    >>> sched = fnx.optim.lr_scheduler.ConstantLR(opt, factor=0.5, total_iters=2)
+    >>> lrs = []
+    >>> for _ in range(4):
+    ...     lrs.append(sched.get_last_lr()[0])
+    ...     opt.step(); sched.step()
+    >>> lrs
+    [0.5, 0.5, 1.0, 1.0]
+    """
+
+    def __init__(self, optimizer, factor=1.0 / 3, total_iters=5, last_epoch=-1):
+        if factor > 1.0 or factor < 0:
+            raise ValueError("Constant multiplicative factor expected to be between 0 and 1.")
+        self.factor, self.total_iters = factor, total_iters
+        super().__init__(optimizer, last_epoch)
+
+    def get_lr(self):
+        if self.last_epoch == 0:
+            return [lr * self.factor for lr in self._lrs()]
+        if self.last_epoch != self.total_iters:
+            return self._lrs()
+        return [lr * (1.0 / self.factor) for lr in self._lrs()]
+
+    def _get_closed_form_lr(self):
+        return [constant_lr(self.last_epoch, b, self.factor, self.total_iters) for b in self.base_lrs]
+
+
+class PolynomialLR(_WithInitialStep):
+    """Decays the lr polynomially to 0 over ``total_iters`` steps (closed form :func:`polynomial_decay`).
+
+    >>> import fnx, fnx.numpy as fnp
+    >>> opt = fnx.optim.SGD([fnx.nn.Parameter(fnp.zeros(1))], lr=1.0)
+    >>> sched = fnx.optim.lr_scheduler.PolynomialLR(opt, total_iters=4, power=2.0)
+    >>> lrs = []
+    >>> for _ in range(6):
+    ...     lrs.append(round(sched.get_last_lr()[0], 6))
+    ...     opt.step(); sched.step()
+    >>> lrs
+    [1.0, 0.5625, 0.25, 0.0625, 0.0, 0.0]
+    """
+
+    def __init__(self, optimizer, total_iters=5, power=1.0, last_epoch=-1):
+        self.total_iters, self.power = total_iters, power
+        super().__init__(optimizer, last_epoch)
+
+    def get_lr(self):
+        if self._is_initial or self.last_epoch > self.total_iters:
+            return self._lrs()
+        t, n = self.last_epoch, self.total_iters
+        factor = ((1.0 - t / n) / (1.0 - (t - 1) / n)) ** self.power
+        return [lr * factor for lr in self._lrs()]
+
+    def _get_closed_form_lr(self):
+        return [polynomial_decay(self.last_epoch, b, self.total_iters, self.power) for b in self.base_lrs]
+
+
+class MultiplicativeLR(_WithInitialStep):
+    """Multiplies the lr by ``lr_lambda(epoch)`` at every step after the first (one function, or a list
+    with one per group). ``state_dict`` saves callable objects' attributes, not functions, as :class:`LambdaLR`.
+
+    Raises:
+      ValueError: a list of functions whose length is not the number of groups.
+      TypeError: an ``lr_lambda`` that is not callable.
+
+    >>> import fnx, fnx.numpy as fnp
+    >>> opt = fnx.optim.SGD([fnx.nn.Parameter(fnp.zeros(1))], lr=1.0)
+    >>> sched = fnx.optim.lr_scheduler.MultiplicativeLR(opt, lambda epoch: 0.5)
+    >>> opt.step(); sched.step(); opt.step(); sched.step()
+    >>> sched.get_last_lr()
+    [0.25]
+    """
+
+    def __init__(self, optimizer, lr_lambda, last_epoch=-1):
+        _check_optimizer(optimizer)
+        if isinstance(lr_lambda, (list, tuple)):
+            if len(lr_lambda) != len(optimizer.param_groups):
+                raise ValueError(f"Expected {len(optimizer.param_groups)} lr_lambdas, but got {len(lr_lambda)}")
+            self.lr_lambdas = list(lr_lambda)
+        else:
+            self.lr_lambdas = [lr_lambda] * len(optimizer.param_groups)
+        for f in self.lr_lambdas:
+            if not callable(f):
+                raise TypeError(f"lr_lambda should be a function, but got {type(f).__name__}")
+        super().__init__(optimizer, last_epoch)
+
+    def get_lr(self):
+        if self._is_initial:
+            return self._lrs()
+        return [lr * f(self.last_epoch) for f, lr in zip(self.lr_lambdas, self._lrs())]
+
+    state_dict = LambdaLR.state_dict
+    load_state_dict = LambdaLR.load_state_dict
+
+
+class CosineAnnealingWarmRestarts(LRScheduler):
+    r"""Cosine annealing with warm restarts, SGDR (``torch.optim.lr_scheduler.CosineAnnealingWarmRestarts``).
+
+    The lr follows :func:`cosine_warm_restarts`: within each period of
+    ``T_i`` steps (``T_0`` first, then multiplied by ``T_mult`` at every
+    restart) it anneals from the base lr to ``eta_min``. ``step()`` advances by
+    one; ``step(epoch)`` jumps to a (possibly fractional) epoch, which is how
+    it is stepped within an epoch (``sched.step(epoch + i / iters)``), without
+    the deprecation warning of the other schedulers.
+
+    Raises:
+      ValueError: ``T_0`` not a positive int, ``T_mult`` not an int >= 1, ``eta_min`` not a number,
+        or a negative ``epoch``.
+
+    >>> import fnx, fnx.numpy as fnp
+    >>> opt = fnx.optim.SGD([fnx.nn.Parameter(fnp.zeros(1))], lr=1.0)
+    >>> sched = fnx.optim.lr_scheduler.CosineAnnealingWarmRestarts(opt, T_0=2, T_mult=2)
+    >>> lrs = []
+    >>> for _ in range(7):
+    ...     lrs.append(round(sched.get_last_lr()[0], 4))
+    ...     opt.step(); sched.step()
+    >>> lrs
+    [1.0, 0.5, 1.0, 0.8536, 0.5, 0.1464, 1.0]
+    """
+
+    def __init__(self, optimizer, T_0, T_mult=1, eta_min=0.0, last_epoch=-1):
+        if not isinstance(T_0, int) or T_0 <= 0:
+            raise ValueError(f"Expected positive integer T_0, but got {T_0}")
+        if not isinstance(T_mult, int) or T_mult < 1:
+            raise ValueError(f"Expected integer T_mult >= 1, but got {T_mult}")
+        if not isinstance(eta_min, (float, int)):
+            raise ValueError(f"Expected float or int eta_min, but got {eta_min} of type {type(eta_min)}")
+        self.T_0, self.T_i, self.T_mult, self.eta_min = T_0, T_0, T_mult, eta_min
+        self.T_cur = last_epoch
+        super().__init__(optimizer, last_epoch)
+
+    def get_lr(self):
+        return [self.eta_min + (b - self.eta_min) * (1 + math.cos(math.pi * self.T_cur / self.T_i)) / 2
+                for b in self.base_lrs]
+
+    def step(self, epoch=None):
+        """One step; or, with ``epoch``, the lr of that (possibly fractional) epoch."""
+        if epoch is None and self.last_epoch < 0:
+            epoch = 0
+        if epoch is None:
+            epoch = self.last_epoch + 1
+            self.T_cur = self.T_cur + 1
+            if self.T_cur >= self.T_i:
+                self.T_cur = self.T_cur % self.T_i
+                self.T_i = self.T_i * self.T_mult
+        else:
+            if epoch < 0:
+                raise ValueError(f"Expected non-negative epoch, but got {epoch}")
+            self.T_cur, self.T_i = _restart_position(epoch, self.T_0, self.T_mult)
+        self.last_epoch = math.floor(epoch)
+        for group, lr in zip(self.optimizer.param_groups, self.get_lr()):
+            group["lr"] = lr
+        self._last_lr = self._lrs()
+
+
+class CyclicLR(LRScheduler):
+    """Cyclical learning rate, stepped after every batch (``torch.optim.lr_scheduler.CyclicLR``).
+
+    Each group's lr follows :func:`cyclic_lr` between its ``base_lr`` and
+    ``max_lr`` (numbers, or lists with one per group); the constructor sets
+    the groups' lrs to ``base_lr``. With ``cycle_momentum`` (the default) the
+    optimizer's ``momentum`` (or Adam's ``betas[0]``) follows
+    :func:`cyclic_momentum` the opposite way, and the groups record
+    ``base_momentum`` and ``max_momentum``. ``state_dict`` keeps a custom
+    ``scale_fn`` only if it is a callable object, as in PyTorch.
+
+    Raises:
+      ValueError: an unknown ``mode`` without ``scale_fn``, list lengths that do not match
+        the groups, or ``cycle_momentum`` with an optimizer that has neither momentum nor betas.
+
+    >>> import fnx, fnx.numpy as fnp
+    >>> opt = fnx.optim.SGD([fnx.nn.Parameter(fnp.zeros(1))], lr=0.1, momentum=0.9)
+    >>> sched = fnx.optim.lr_scheduler.CyclicLR(opt, base_lr=1.0, max_lr=3.0, step_size_up=2)
+    >>> lrs, moms = [], []
+    >>> for _ in range(5):
+    ...     lrs.append(sched.get_last_lr()[0]); moms.append(round(opt.param_groups[0]["momentum"], 4))
+    ...     opt.step(); sched.step()
+    >>> lrs, moms
+    ([1.0, 2.0, 3.0, 2.0, 1.0], [0.9, 0.85, 0.8, 0.85, 0.9])
+    """
+
+    def __init__(self, optimizer, base_lr, max_lr, step_size_up=2000, step_size_down=None, mode="triangular",
+                 gamma=1.0, scale_fn=None, scale_mode="cycle", cycle_momentum=True, base_momentum=0.8,
+                 max_momentum=0.9, last_epoch=-1):
+        _check_optimizer(optimizer)
+        self.optimizer = optimizer
+        base_lrs = _per_group("base_lr", optimizer, base_lr)
+        if last_epoch == -1:
+            for lr, group in zip(base_lrs, optimizer.param_groups):
+                group["lr"] = lr
+        self.max_lrs = _per_group("max_lr", optimizer, max_lr)
+        step_size_up = float(step_size_up)
+        step_size_down = float(step_size_down) if step_size_down is not None else step_size_up
+        self.total_size = step_size_up + step_size_down
+        self.step_ratio = step_size_up / self.total_size
+        _check_cyclic(mode, scale_fn)
+        self.mode, self.gamma = mode, gamma
+        self._scale_fn_custom = scale_fn
+        self.scale_mode = scale_mode
+        self.cycle_momentum = cycle_momentum
+        if cycle_momentum:
+            if "momentum" not in optimizer.defaults and "betas" not in optimizer.defaults:
+                raise ValueError("optimizer must support momentum or beta1 with `cycle_momentum` option enabled")
+            self.use_beta1 = "betas" in optimizer.defaults
+            self.base_momentums = _per_group("base_momentum", optimizer, base_momentum)
+            self.max_momentums = _per_group("max_momentum", optimizer, max_momentum)
+            if last_epoch == -1:
+                for high, low, group in zip(self.max_momentums, self.base_momentums, optimizer.param_groups):
+                    self._set_momentum(group, high)
+                    group["max_momentum"], group["base_momentum"] = high, low
+        super().__init__(optimizer, last_epoch)
+        self.base_lrs = base_lrs
+
+    def _set_momentum(self, group, value):
+        if self.use_beta1:
+            group["betas"] = (value, *group["betas"][1:])
+        else:
+            group["momentum"] = value
+
+    def scale_fn(self, x):
+        """The amplitude's scale at ``x`` (the cycle number, or the step for ``"exp_range"``)."""
+        if self._scale_fn_custom is not None:
+            return self._scale_fn_custom(x)
+        if self.mode == "triangular":
+            return 1.0
+        if self.mode == "triangular2":
+            return 1 / (2.0 ** (x - 1))
+        return self.gamma ** x
+
+    def get_lr(self):
+        height, scale = _cyclic_scale(self.last_epoch, self.total_size, self.step_ratio, self.mode, self.gamma,
+                                      self._scale_fn_custom, self.scale_mode)
+        lrs = [b + (m - b) * height * scale for b, m in zip(self.base_lrs, self.max_lrs)]
+        if self.cycle_momentum:
+            for group, low, high in zip(self.optimizer.param_groups, self.base_momentums, self.max_momentums):
+                self._set_momentum(group, high - (high - low) * height * scale)
+        return lrs
+
+    def state_dict(self):
+        state = super().state_dict()
+        fn = state.pop("_scale_fn_custom")
+        state["_scale_fn_custom"] = None if fn is None or isinstance(fn, types.FunctionType) else fn.__dict__.copy()
+        return state
+
+    def load_state_dict(self, state_dict):
+        state_dict = dict(state_dict)
+        fn = state_dict.pop("_scale_fn_custom", None)
+        self.__dict__.update(state_dict)
+        if fn is not None and self._scale_fn_custom is not None:
+            self._scale_fn_custom.__dict__.update(fn)
+
+
+def _check_schedulers(owner, schedulers, optimizer):
+    for i, s in enumerate(schedulers):
+        if not hasattr(s, "optimizer"):
+            raise TypeError(f"{owner} at index {i} should have `optimizer` as its attribute.")
+        if isinstance(s, ReduceLROnPlateau):
+            raise ValueError(f"{owner} does not support `ReduceLROnPlateau` scheduler as it requires additional "
+                             f"kwargs to be specified when calling `step`, but got one at index {i} in the given "
+                             f"schedulers sequence.")
+        if s.optimizer is not optimizer:
+            raise ValueError(f"{owner} expects all schedulers to belong to the same optimizer, but got scheduler "
+                             f"{type(s).__name__} at index {i} with a different optimizer")
+
+
+def _initial_step(scheduler):
+    """PyTorch's ``_initial_step``: a scheduler's first step, as its constructor takes it."""
+    scheduler._step_count = 0
+    scheduler.step()
+
+
+def _update_lr(scheduler, epoch):
+    """PyTorch's ``_update_lr(epoch)``: jump to ``epoch`` (closed form where there is one), counting no step."""
+    scheduler.last_epoch = epoch
+    values = scheduler._get_closed_form_lr() if hasattr(scheduler, "_get_closed_form_lr") else scheduler.get_lr()
+    for group, lr in zip(scheduler.optimizer.param_groups, values):
+        group["lr"] = lr
+    scheduler._last_lr = scheduler._lrs()
+
+
+def _nested_state(scheduler):
+    state = {k: v for k, v in scheduler.__dict__.items() if k not in ("optimizer", "_schedulers")}
+    state["_schedulers"] = [s.state_dict() for s in scheduler._schedulers]
+    return state
+
+
+def _load_nested_state(scheduler, state_dict):
+    state_dict = dict(state_dict)
+    nested = state_dict.pop("_schedulers")
+    scheduler.__dict__.update(state_dict)
+    for s, saved in zip(scheduler._schedulers, nested):
+        s.load_state_dict(saved)
+
+
+class SequentialLR(LRScheduler):
+    """Runs ``schedulers`` one after another, switching at the ``milestones`` (``torch.optim``'s).
+
+    Construction resets the groups' lrs to their ``initial_lr``, undoes the
+    first step the schedulers took when they were built and lets the first one
+    take it again. At a milestone the next scheduler starts from its epoch 0
+    (its closed form, where it has one), as in PyTorch.
+
+    Raises:
+      ValueError: no schedulers, ``len(milestones) != len(schedulers) - 1``, a scheduler of another
+        optimizer, or a ReduceLROnPlateau.
+
+    >>> import fnx, fnx.numpy as fnp
+    >>> from fnx.optim import lr_scheduler as ls
+    >>> opt = fnx.optim.SGD([fnx.nn.Parameter(fnp.zeros(1))], lr=1.0)
+    >>> warm = ls.LinearLR(opt, start_factor=0.25, total_iters=3)
+    >>> decay = ls.ExponentialLR(opt, gamma=0.5)
+    >>> sched = ls.SequentialLR(opt, [warm, decay], milestones=[3])
+    >>> lrs = []
+    >>> for _ in range(6):
+    ...     lrs.append(sched.get_last_lr()[0])
+    ...     opt.step(); sched.step()
+    >>> lrs
+    [0.25, 0.5, 0.75, 1.0, 0.5, 0.25]
+    """
+
+    def __init__(self, optimizer, schedulers, milestones, last_epoch=-1):
+        if len(schedulers) < 1:
+            raise ValueError("SequentialLR expects at least one scheduler, but got no scheduler.")
+        _check_schedulers("SequentialLR", schedulers, optimizer)
+        if len(milestones) != len(schedulers) - 1:
+            raise ValueError(f"Sequential Schedulers expects number of schedulers provided to be one more than the "
+                             f"number of milestone points, but got number of schedulers {len(schedulers)} and the "
+                             f"number of milestones to be equal to {len(milestones)}")
+        self._schedulers = list(schedulers)
+        self._milestones = list(milestones)
+        self.last_epoch = last_epoch + 1
+        self.optimizer = optimizer
+        for group in optimizer.param_groups:
+            group["lr"] = group["initial_lr"]
+        self.recursive_undo()
+        idx = bisect_right(self._milestones, 0)
+        _initial_step(self._schedulers[idx])
+        self._last_lr = self._schedulers[idx].get_last_lr()
+
+    def recursive_undo(self, sched=None):
+        """Moves every (nested) scheduler back by one epoch: undoes the step their constructors took."""
+        scheds = self if sched is None else sched
+        if hasattr(scheds, "_schedulers"):
+            for s in scheds._schedulers:
+                self.recursive_undo(s)
+        elif hasattr(scheds, "last_epoch"):
+            scheds.last_epoch -= 1
+
+    def step(self):
+        self.last_epoch += 1
+        idx = bisect_right(self._milestones, self.last_epoch)
+        scheduler = self._schedulers[idx]
+        if idx > 0 and self._milestones[idx - 1] == self.last_epoch:
+            _update_lr(scheduler, 0)
+        else:
+            scheduler.step()
+        self._last_lr = scheduler.get_last_lr()
+
+    def state_dict(self):
+        """This scheduler's attributes, with each inner scheduler's own ``state_dict`` under ``_schedulers``."""
+        return _nested_state(self)
+
+    def load_state_dict(self, state_dict):
+        _load_nested_state(self, state_dict)
+
+
+class ChainedScheduler(LRScheduler):
+    """Steps every scheduler in ``schedulers`` at each ``step()``, so their effects compound
+    (``torch.optim.lr_scheduler.ChainedScheduler``).
+
+    Raises:
+      ValueError: no schedulers, schedulers of different optimizers, or a ReduceLROnPlateau.
+
+    >>> import fnx, fnx.numpy as fnp
+    >>> from fnx.optim import lr_scheduler as ls
+    >>> opt = fnx.optim.SGD([fnx.nn.Parameter(fnp.zeros(1))], lr=1.0)
+    >>> sched = ls.ChainedScheduler([ls.ConstantLR(opt, factor=0.5, total_iters=2), ls.ExponentialLR(opt, 0.5)])
+    >>> lrs = []
+    >>> for _ in range(4):
+    ...     lrs.append(sched.get_last_lr()[0])
+    ...     opt.step(); sched.step()
+    >>> lrs
+    [0.5, 0.25, 0.25, 0.125]
+    """
+
+    def __init__(self, schedulers, optimizer=None):
+        if len(schedulers) < 1:
+            raise ValueError("ChainedScheduler expects at least one scheduler to be chained, but got no scheduler.")
+        optimizer = optimizer or schedulers[0].optimizer
+        _check_schedulers("ChainedScheduler", schedulers, optimizer)
+        self._schedulers = list(schedulers)
+        self.optimizer = optimizer
+        self._last_lr = self._lrs()
+
+    def step(self):
+        for scheduler in self._schedulers:
+            scheduler.step()
+        self._last_lr = self._lrs()
+
+    def state_dict(self):
+        """This scheduler's attributes, with each inner scheduler's own ``state_dict`` under ``_schedulers``."""
+        return _nested_state(self)
+
+    def load_state_dict(self, state_dict):
+        _load_nested_state(self, state_dict)

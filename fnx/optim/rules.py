@@ -387,3 +387,430 @@ def adagrad(lr=1e-2, lr_decay=0.0, weight_decay=0.0, initial_accumulator_value=0
         return p - clr * g / (fnp.sqrt(acc) + eps), {"sum": acc}
 
     return _leafwise("adagrad", lr, {"sum": lambda p: fnp.full_like(p, initial_accumulator_value)}, step)
+
+
+# ----- more of torch.optim: Adamax, NAdam, RAdam, Adadelta, Rprop, ASGD ----------------------------
+
+__all__ += ["adamax", "nadam", "radam", "adadelta", "rprop", "asgd"]
+
+
+def _scalar_slot(value):
+    """A maker of a 0-d float state entry (NAdam's ``mu_product``, ASGD's ``eta`` and ``mu``).
+
+    PyTorch keeps these as float32 0-d tensors (float64 under a float64 default
+    dtype); here they are float64 beside float64 parameters and float32 otherwise.
+    """
+    def make(p):
+        dtype = "float64" if p.dtype == fnp.float64 else "float32"
+        if isinstance(value, (int, float)):
+            return fnp.full((), value, dtype=dtype, device=p.device)
+        return _on(fnp.asarray(value).astype(dtype), p)
+    return make
+
+
+def _as_slot(x, old):
+    """``x`` (a float64 scalar computed from the step count) stored with ``old``'s dtype and device."""
+    return _on(fnp.asarray(x).astype(old.dtype), old)
+
+
+def adamax(lr=2e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0.0, *, maximize=False):
+    r"""Adamax, Adam's variant with the infinity norm (``torch.optim.Adamax``).
+
+    With gradient :math:`g_t` (negated if ``maximize``; plus
+    :math:`\lambda\theta_{t-1}` for weight decay), each step is
+
+    .. math::
+        m_t &= \beta_1 m_{t-1} + (1 - \beta_1) g_t \\
+        u_t &= \max(\beta_2 u_{t-1}, |g_t| + \epsilon) \\
+        \theta_t &= \theta_{t-1} - \frac{\gamma}{1 - \beta_1^t} \frac{m_t}{u_t}
+
+    Kingma and Ba, "Adam: A Method for Stochastic Optimization" (ICLR 2015),
+    section 7.1. The state is ``{"step", "exp_avg", "exp_inf"}``.
+
+    Raises:
+      ValueError: a negative ``lr``, ``eps`` or ``weight_decay``, or a beta outside [0, 1).
+
+    >>> import fnx.numpy as fnp
+    >>> from fnx import optim
+    >>> rule = optim.adamax(lr=0.1)
+    >>> params = fnp.array([1.0, -2.0])
+    >>> params, state = rule.update(fnp.array([0.5, -4.0]), rule.init(params), params)
+    >>> fnp.round(params, 4)  # the first step moves every coordinate by about lr
+    Array([ 0.9, -1.9], dtype=float32)
+    """
+    _check_nonneg("learning rate", lr)
+    _check_nonneg("epsilon value", eps)
+    _check_betas(betas)
+    _check_nonneg("weight_decay value", weight_decay)
+    beta1, beta2 = betas
+
+    def step(p, g, s, t, lr):
+        g = _descent_grad(g, p, maximize, weight_decay)
+        m = s["exp_avg"] + (1 - beta1) * (g - s["exp_avg"])
+        u = fnp.maximum(beta2 * s["exp_inf"], fnp.abs(g) + eps)
+        clr = _like(lr / (1 - beta1 ** t), p)
+        return p - clr * m / u, {"exp_avg": m, "exp_inf": u}
+
+    return _leafwise("adamax", lr, {"exp_avg": fnp.zeros_like, "exp_inf": fnp.zeros_like}, step)
+
+
+def _decay(p, g, lr, maximize, weight_decay, decoupled):
+    """Weight decay for NAdam and RAdam: shrink ``p`` (decoupled, AdamW-style) or add the L2 term to ``g``."""
+    if decoupled and weight_decay != 0:
+        p = p * _like(1 - lr * weight_decay, p)
+        return p, _descent_grad(g, p, maximize, 0)
+    return p, _descent_grad(g, p, maximize, weight_decay)
+
+
+def nadam(lr=2e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0.0, momentum_decay=4e-3,
+          decoupled_weight_decay=False, *, maximize=False):
+    r"""NAdam: Adam with Nesterov momentum (``torch.optim.NAdam``).
+
+    With gradient :math:`g_t` (negated if ``maximize``; weight decay as in
+    :func:`adam`, or as in :func:`adamw` with ``decoupled_weight_decay``) and
+    :math:`\psi` the momentum decay, each step is
+
+    .. math::
+        \mu_t &= \beta_1 (1 - \tfrac12 \cdot 0.96^{t\psi}), \qquad
+        \textstyle\prod_t = \prod_{i \le t} \mu_i \\
+        m_t &= \beta_1 m_{t-1} + (1 - \beta_1) g_t, \qquad
+        v_t = \beta_2 v_{t-1} + (1 - \beta_2) g_t^2 \\
+        d_t &= \sqrt{v_t / (1 - \beta_2^t)} + \epsilon \\
+        \theta_t &= \theta_{t-1} - \gamma \frac{1 - \mu_t}{1 - \prod_t} \frac{g_t}{d_t}
+                    - \gamma \frac{\mu_{t+1}}{1 - \prod_t \mu_{t+1}} \frac{m_t}{d_t}
+
+    Dozat, "Incorporating Nesterov Momentum into Adam" (ICLR 2016 workshop).
+    The state is ``{"step", "mu_product", "exp_avg", "exp_avg_sq"}``; the
+    product of the :math:`\mu_i` is a 0-d array.
+
+    Raises:
+      ValueError: a negative ``lr``, ``eps``, ``weight_decay`` or ``momentum_decay``, or a beta outside [0, 1).
+
+    >>> import fnx.numpy as fnp
+    >>> from fnx import optim
+    >>> rule = optim.nadam(lr=0.1)
+    >>> params = fnp.array([1.0])
+    >>> params, state = rule.update(fnp.array([2.0]), rule.init(params), params)
+    >>> fnp.round(params, 4), fnp.round(state["mu_product"], 4)  # torch.optim.NAdam gives the same
+    (Array([0.8944], dtype=float32), Array(0.4501, dtype=float32))
+    """
+    _check_nonneg("learning rate", lr)
+    _check_nonneg("epsilon value", eps)
+    _check_betas(betas)
+    _check_nonneg("weight_decay value", weight_decay)
+    _check_nonneg("momentum_decay value", momentum_decay)
+    beta1, beta2 = betas
+
+    def step(p, g, s, t, lr):
+        p, g = _decay(p, g, lr, maximize, weight_decay, decoupled_weight_decay)
+        mu = beta1 * (1.0 - 0.5 * 0.96 ** (t * momentum_decay))
+        mu_next = beta1 * (1.0 - 0.5 * 0.96 ** ((t + 1) * momentum_decay))
+        prod = _as_slot(s["mu_product"] * mu, s["mu_product"])
+        m = s["exp_avg"] + (1 - beta1) * (g - s["exp_avg"])
+        v = beta2 * s["exp_avg_sq"] + (1 - beta2) * g * g
+        denom = fnp.sqrt(v / _like(1 - beta2 ** t, p)) + eps
+        c_grad = _like(lr * (1.0 - mu) / (1.0 - prod), p)
+        c_avg = _like(lr * mu_next / (1.0 - prod * mu_next), p)
+        p = p - c_grad * g / denom - c_avg * m / denom
+        return p, {"mu_product": prod, "exp_avg": m, "exp_avg_sq": v}
+
+    slots = {"mu_product": _scalar_slot(1.0), "exp_avg": fnp.zeros_like, "exp_avg_sq": fnp.zeros_like}
+    return _leafwise("nadam", lr, slots, step)
+
+
+def radam(lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0.0, decoupled_weight_decay=False, *,
+          maximize=False):
+    r"""RAdam: Adam with a rectified adaptive learning rate (``torch.optim.RAdam``).
+
+    With gradient :math:`g_t` (negated if ``maximize``; weight decay as in
+    :func:`adam`, or as in :func:`adamw` with ``decoupled_weight_decay``), the
+    moments :math:`m_t, v_t` of Adam and
+    :math:`\rho_\infty = 2 / (1 - \beta_2) - 1`, each step is
+
+    .. math::
+        \rho_t &= \rho_\infty - 2 t \beta_2^t / (1 - \beta_2^t) \\
+        \hat m_t &= m_t / (1 - \beta_1^t) \\
+        \theta_t &= \theta_{t-1} - \gamma \hat m_t \, r_t \frac{\sqrt{1 - \beta_2^t}}{\sqrt{v_t} + \epsilon}
+            \text{ if } \rho_t > 5, \text{ else } \theta_{t-1} - \gamma \hat m_t \\
+        r_t &= \sqrt{\frac{(\rho_t - 4)(\rho_t - 2)\rho_\infty}{(\rho_\infty - 4)(\rho_\infty - 2)\rho_t}}
+
+    Liu et al., "On the Variance of the Adaptive Learning Rate and Beyond"
+    (ICLR 2020). The state is ``{"step", "exp_avg", "exp_avg_sq"}``.
+
+    Raises:
+      ValueError: a negative ``lr``, ``eps`` or ``weight_decay``, or a beta outside [0, 1).
+
+    >>> import fnx.numpy as fnp
+    >>> from fnx import optim
+    >>> rule = optim.radam(lr=0.1)
+    >>> params = fnp.array([1.0])
+    >>> params, _ = rule.update(fnp.array([2.0]), rule.init(params), params)
+    >>> params  # rho_1 = 1 <= 5: a plain momentum step, 1 - 0.1 * 2
+    Array([0.8], dtype=float32)
+    """
+    _check_nonneg("learning rate", lr)
+    _check_nonneg("epsilon value", eps)
+    _check_betas(betas)
+    _check_nonneg("weight_decay value", weight_decay)
+    beta1, beta2 = betas
+    rho_inf = 2 / (1 - beta2) - 1
+
+    def step(p, g, s, t, lr):
+        p, g = _decay(p, g, lr, maximize, weight_decay, decoupled_weight_decay)
+        m = s["exp_avg"] + (1 - beta1) * (g - s["exp_avg"])
+        v = beta2 * s["exp_avg_sq"] + (1 - beta2) * g * g
+        m_hat = m * _like(lr / (1 - beta1 ** t), p)
+        new = {"exp_avg": m, "exp_avg_sq": v}
+        if rho_inf <= 5.0:  # rho_t < rho_inf: the rectified step is never taken
+            return p - m_hat, new
+        bc2 = 1 - beta2 ** t
+        rho_t = rho_inf - 2 * t * beta2 ** t / bc2
+        rect = fnp.where(rho_t > 5.0, rho_t, 6.0)  # the rectifier is only used (and only real) for rho_t > 5
+        rect = fnp.sqrt((rect - 4) * (rect - 2) * rho_inf / ((rho_inf - 4) * (rho_inf - 2) * rect))
+        adaptive = m_hat * _like(rect * fnp.sqrt(bc2), p) / (fnp.sqrt(v) + eps)
+        return p - fnp.where(_on(rho_t > 5.0, p), adaptive, m_hat), new
+
+    return _leafwise("radam", lr, {"exp_avg": fnp.zeros_like, "exp_avg_sq": fnp.zeros_like}, step)
+
+
+def adadelta(lr=1.0, rho=0.9, eps=1e-6, weight_decay=0.0, *, maximize=False):
+    r"""Adadelta (``torch.optim.Adadelta``).
+
+    With gradient :math:`g_t` (negated if ``maximize``; plus
+    :math:`\lambda\theta_{t-1}` for weight decay), each step is
+
+    .. math::
+        v_t &= \rho v_{t-1} + (1 - \rho) g_t^2 \\
+        \Delta_t &= \frac{\sqrt{u_{t-1} + \epsilon}}{\sqrt{v_t + \epsilon}} g_t \\
+        u_t &= \rho u_{t-1} + (1 - \rho) \Delta_t^2 \\
+        \theta_t &= \theta_{t-1} - \gamma \Delta_t
+
+    Zeiler, "ADADELTA: An Adaptive Learning Rate Method" (arXiv:1212.5701, 2012).
+    The state is ``{"step", "square_avg", "acc_delta"}``.
+
+    Raises:
+      ValueError: a negative ``lr``, ``eps`` or ``weight_decay``, or ``rho`` outside [0, 1].
+
+    >>> import fnx.numpy as fnp
+    >>> from fnx import optim
+    >>> rule = optim.adadelta(rho=0.0, eps=0.0)
+    >>> params = fnp.array([1.0])
+    >>> params, state = rule.update(fnp.array([2.0]), rule.init(params), params)
+    >>> params, state["square_avg"]  # the first step is sqrt(eps)-sized; with eps 0 it is 0
+    (Array([1.], dtype=float32), Array([4.], dtype=float32))
+    """
+    _check_nonneg("learning rate", lr)
+    _check("rho value", rho, lambda v: 0.0 <= v <= 1.0)
+    _check_nonneg("epsilon value", eps)
+    _check_nonneg("weight_decay value", weight_decay)
+
+    def step(p, g, s, t, lr):
+        g = _descent_grad(g, p, maximize, weight_decay)
+        sq = rho * s["square_avg"] + (1 - rho) * g * g
+        delta = fnp.sqrt(s["acc_delta"] + eps) / fnp.sqrt(sq + eps) * g
+        acc = rho * s["acc_delta"] + (1 - rho) * delta * delta
+        return p - _like(lr, p) * delta, {"square_avg": sq, "acc_delta": acc}
+
+    return _leafwise("adadelta", lr, {"square_avg": fnp.zeros_like, "acc_delta": fnp.zeros_like}, step)
+
+
+def rprop(lr=1e-2, etas=(0.5, 1.2), step_sizes=(1e-6, 50), *, maximize=False):
+    r"""Resilient backpropagation (``torch.optim.Rprop``): sign-based steps with per-coordinate sizes.
+
+    Each coordinate keeps a step size :math:`\Delta` (starting at ``lr``) and
+    its previous gradient. With :math:`s = \operatorname{sign}(g_t g_{t-1})`:
+
+    .. math::
+        \Delta_t &= \operatorname{clip}(\Delta_{t-1} \cdot
+            \{\eta_+ \text{ if } s > 0;\ \eta_- \text{ if } s < 0;\ 1 \text{ if } s = 0\},
+            \Delta_{min}, \Delta_{max}) \\
+        g_t &\leftarrow 0 \text{ where } s < 0 \\
+        \theta_t &= \theta_{t-1} - \operatorname{sign}(g_t) \Delta_t
+
+    and :math:`g_t` (so zeroed) is remembered as ``prev``. Riedmiller and
+    Braun, "A Direct Adaptive Method for Faster Backpropagation Learning: The
+    RPROP Algorithm" (ICNN 1993). The state is ``{"step", "prev",
+    "step_size"}``. ``lr`` only sets the initial step sizes, which ``init``
+    makes from the rule's own ``lr``: an ``lr`` passed to ``update`` has no effect.
+
+    Raises:
+      ValueError: a negative ``lr``, or ``etas`` not satisfying ``0 < eta_minus < 1 < eta_plus``.
+
+    >>> import fnx.numpy as fnp
+    >>> from fnx import optim
+    >>> rule = optim.rprop(lr=0.1)
+    >>> params = fnp.array([1.0, 1.0])
+    >>> state = rule.init(params)
+    >>> params, state = rule.update(fnp.array([3.0, -0.5]), state, params)
+    >>> params, state = rule.update(fnp.array([1.0, 0.5]), state, params)
+    >>> params, state["step_size"]
+    (Array([0.78, 1.1 ], dtype=float32), Array([0.12, 0.05], dtype=float32))
+    """
+    _check_nonneg("learning rate", lr)
+    if not isinstance(etas, (tuple, list)) or len(etas) != 2:
+        raise ValueError(f"Invalid etas: {etas} (a pair (eta_minus, eta_plus) expected)")
+    if not isinstance(step_sizes, (tuple, list)) or len(step_sizes) != 2:
+        raise ValueError(f"Invalid step_sizes: {step_sizes} (a pair (min, max) expected)")
+    etaminus, etaplus = etas
+    if not 0.0 < etaminus < 1.0 < etaplus:
+        raise ValueError(f"Invalid eta values: {etaminus}, {etaplus}")
+    lo, hi = step_sizes
+
+    def step(p, g, s, t, lr):
+        if maximize:
+            g = -g
+        sign = fnp.sign(g * s["prev"])
+        # PyTorch's three masked writes, in order (a NaN product keeps its NaN factor)
+        factor = fnp.where(sign > 0, etaplus, fnp.where(sign < 0, etaminus, fnp.where(sign == 0, 1.0, sign)))
+        size = fnp.clip(s["step_size"] * factor.astype(p.dtype), lo, hi)
+        g = fnp.where(sign < 0, fnp.zeros_like(g), g)
+        return p - fnp.sign(g) * size, {"prev": g, "step_size": size}
+
+    slots = {"prev": fnp.zeros_like, "step_size": lambda p: fnp.zeros_like(p) + _like(lr, p)}
+    return _leafwise("rprop", lr, slots, step)
+
+
+def asgd(lr=1e-2, lambd=1e-4, alpha=0.75, t0=1e6, weight_decay=0.0, *, maximize=False):
+    r"""Averaged stochastic gradient descent (``torch.optim.ASGD``).
+
+    With gradient :math:`g_t` (negated if ``maximize``; plus
+    :math:`\lambda_{wd}\theta_{t-1}` for weight decay), a step size
+    :math:`\eta` (starting at ``lr``) and an averaging rate :math:`\mu`
+    (starting at 1), each step is
+
+    .. math::
+        \theta_t &= \theta_{t-1} (1 - \lambda\eta_{t-1}) - \eta_{t-1} g_t \\
+        a_t &= \theta_t \text{ if } \mu_{t-1} = 1, \text{ else } a_{t-1} + \mu_{t-1}(\theta_t - a_{t-1}) \\
+        \eta_t &= \gamma / (1 + \lambda\gamma t)^\alpha, \qquad \mu_t = 1 / \max(1, t - t_0)
+
+    Polyak and Juditsky, "Acceleration of Stochastic Approximation by
+    Averaging" (SIAM J. Control Optim. 30(4), 1992). The averaged parameters
+    :math:`a_t` are the state's ``"ax"``; the state is ``{"step", "eta", "mu",
+    "ax"}``, with ``eta`` and ``mu`` 0-d arrays.
+
+    Raises:
+      ValueError: a negative ``lr`` or ``weight_decay``.
+
+    >>> import fnx.numpy as fnp
+    >>> from fnx import optim
+    >>> rule = optim.asgd(lr=0.5, lambd=0.0)
+    >>> params = fnp.array([1.0])
+    >>> params, state = rule.update(fnp.array([1.0]), rule.init(params), params)
+    >>> params, state["ax"]
+    (Array([0.5], dtype=float32), Array([0.5], dtype=float32))
+    """
+    _check_nonneg("learning rate", lr)
+    _check_nonneg("weight_decay value", weight_decay)
+
+    def step(p, g, s, t, lr):
+        g = _descent_grad(g, p, maximize, weight_decay)
+        eta, mu = s["eta"], s["mu"]
+        p = p * _like(1 - lambd * eta, p) - _like(eta, p) * g
+        ax = fnp.where(_on(mu == 1, p), p, s["ax"] + (p - s["ax"]) * _like(mu, p))
+        new_eta = _as_slot(lr / (1 + lambd * lr * t) ** alpha, eta)
+        new_mu = _as_slot(1 / fnp.maximum(1, t - t0), mu)
+        return p, {"eta": new_eta, "mu": new_mu, "ax": ax}
+
+    slots = {"eta": _scalar_slot(lr), "mu": _scalar_slot(1.0), "ax": fnp.zeros_like}
+    return _leafwise("asgd", lr, slots, step)
+
+
+# ----- Adafactor ----------------------------------------------------------------------------------------
+
+__all__ += ["adafactor"]
+
+
+def _row_shape(p):
+    return p.shape[:-1] + (1,)
+
+
+def _col_shape(p):
+    return p.shape[:-2] + (1, p.shape[-1])
+
+
+def _factored(p):
+    return p.ndim > 1
+
+
+def adafactor(lr=1e-2, beta2_decay=-0.8, eps=(None, 1e-3), d=1.0, weight_decay=0.0, *, maximize=False):
+    r"""Adafactor (``torch.optim.Adafactor``): Adam-like steps with a factored second moment.
+
+    For a matrix (or a stack of them) the second moment is kept as a row
+    factor :math:`R_t` and a column factor :math:`C_t` (means of :math:`g^2`
+    over the last, resp. second-to-last, axis); vectors keep a full
+    :math:`V_t`. With :math:`\hat\beta_{2,t} = 1 - t^{c}` (``c = beta2_decay``),
+    :math:`\rho_t = \min(\gamma, 1/\sqrt t)` and
+    :math:`\alpha_t = \max(\epsilon_2, \mathrm{RMS}(\theta_{t-1}))\,\rho_t`:
+
+    .. math::
+        R_t &= \hat\beta_{2,t} R_{t-1} + (1 - \hat\beta_{2,t}) \,\mathrm{mean}_{-1}(g_t^2), \quad
+        C_t = \hat\beta_{2,t} C_{t-1} + (1 - \hat\beta_{2,t}) \,\mathrm{mean}_{-2}(g_t^2) \\
+        \hat V_t &= R_t C_t / \max(\mathrm{mean}_{-2}(R_t), \epsilon_1) \\
+        U_t &= g_t / \sqrt{\max(\hat V_t, \epsilon_1^2)}, \qquad
+        \theta_t = \theta_{t-1}(1 - \gamma\lambda) - \alpha_t U_t / \max(1, \mathrm{RMS}(U_t) / d)
+
+    Shazeer and Stern, "Adafactor: Adaptive Learning Rates with Sublinear
+    Memory Cost" (ICML 2018), in PyTorch's variant (no first moment).
+    ``eps[0] = None`` is the parameter dtype's machine epsilon. The state
+    holds ``"step"``, ``"row_var"``, ``"col_var"`` and ``"variance"`` for every
+    leaf; the entries a leaf does not use (``row_var``/``col_var`` of a vector,
+    ``variance`` of a matrix) are empty ``(0,)`` arrays, which the
+    :class:`fnx.optim.Adafactor` class leaves out of each parameter's state, as
+    PyTorch does.
+
+    Raises:
+      ValueError: a negative ``lr``, ``eps`` entry or ``weight_decay``, a positive ``beta2_decay`` or ``d < 1``.
+
+    >>> import fnx.numpy as fnp
+    >>> from fnx import optim
+    >>> rule = optim.adafactor(lr=0.5)
+    >>> params = fnp.array([[3.0, 4.0]])
+    >>> params, state = rule.update(fnp.array([[1.0, -1.0]]), rule.init(params), params)
+    >>> params, state["row_var"].shape, state["variance"].shape
+    (Array([[1.232233, 5.767767]], dtype=float32), (1, 1), (0,))
+    """
+    _check_nonneg("learning rate", lr)
+    _check("beta2_decay value (it must be <= 0)", beta2_decay, lambda v: v <= 0.0)
+    if not isinstance(eps, (tuple, list)) or len(eps) != 2:
+        raise ValueError(f"Invalid eps: {eps} (a pair (eps1 or None, eps2) expected)")
+    eps1, eps2 = eps
+    if eps1 is not None:
+        _check_nonneg("epsilon1 value", eps1)
+    _check_nonneg("epsilon2 value", eps2)
+    _check("clipping threshold d (it must be >= 1)", d, lambda v: 1.0 <= v)
+    _check_nonneg("weight_decay value", weight_decay)
+
+    def empty(p):
+        return fnp.zeros((0,), p.dtype, device=p.device)
+
+    slots = {"row_var": lambda p: fnp.zeros(_row_shape(p), p.dtype, device=p.device) if _factored(p) else empty(p),
+             "col_var": lambda p: fnp.zeros(_col_shape(p), p.dtype, device=p.device) if _factored(p) else empty(p),
+             "variance": lambda p: empty(p) if _factored(p) else fnp.zeros_like(p)}
+
+    def step(p, g, s, t, lr):
+        import numpy as np
+        if maximize:
+            g = -g
+        e1 = float(np.finfo(p.dtype).eps) if eps1 is None else eps1
+        tf = fnp.astype(t, "float64")
+        one_minus_beta2 = tf ** beta2_decay
+        rho = fnp.minimum(lr, 1.0 / fnp.sqrt(tf))
+        n = max(p.size, 1)
+        alpha = fnp.maximum(eps2, fnp.sqrt(fnp.sum(p * p)) / n ** 0.5) * rho
+        if weight_decay != 0:
+            p = p * _like(1 - lr * weight_decay, p)
+        w = _like(one_minus_beta2, p)
+        new = dict(s)
+        if _factored(p):
+            g2 = g * g
+            row = s["row_var"] + w * (fnp.mean(g2, axis=-1, keepdims=True) - s["row_var"])
+            col = s["col_var"] + w * (fnp.mean(g2, axis=-2, keepdims=True) - s["col_var"])
+            var = fnp.matmul(row, col) / fnp.maximum(fnp.mean(row, axis=-2, keepdims=True), e1)
+            new["row_var"], new["col_var"] = row, col
+        else:
+            var = new["variance"] = s["variance"] + w * (g * g - s["variance"])
+        update = g / fnp.sqrt(fnp.maximum(var, e1 * e1))
+        denom = fnp.maximum(1.0, fnp.sqrt(fnp.sum(update * update)) / (n ** 0.5 * d))
+        return p - _like(alpha / denom, p) * update, new
+
+    return _leafwise("adafactor", lr, slots, step)

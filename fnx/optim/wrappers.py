@@ -404,3 +404,462 @@ class Adagrad(Optimizer):
         super().__init__(params, dict(lr=lr, lr_decay=lr_decay, weight_decay=weight_decay,
                                       initial_accumulator_value=initial_accumulator_value, eps=eps,
                                       maximize=maximize))
+
+
+# ----- more of torch.optim --------------------------------------------------------------------
+
+__all__ += ["Adamax", "NAdam", "RAdam", "Adadelta", "Rprop", "ASGD"]
+
+
+class Adamax(Optimizer):
+    """Adamax, Adam with the infinity norm (``torch.optim.Adamax``); the maths is :func:`fnx.optim.adamax`'s.
+
+    >>> import fnx, fnx.numpy as fnp
+    >>> w = fnx.nn.Parameter(fnp.array([1.0, -2.0]))
+    >>> opt = fnx.optim.Adamax([w], lr=0.1)
+    >>> w.grad = fnp.array([0.5, -4.0])
+    >>> opt.step()
+    >>> fnp.round(w.data, 4), sorted(opt.state[w])
+    (Array([ 0.9, -1.9], dtype=float32), ['exp_avg', 'exp_inf', 'step'])
+    """
+
+    _rule = staticmethod(rules.adamax)
+    _leafwise = True
+
+    def __init__(self, params, lr=2e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0.0, *, maximize=False):
+        super().__init__(params, dict(lr=lr, betas=betas, eps=eps, weight_decay=weight_decay, maximize=maximize))
+
+
+class NAdam(Optimizer):
+    """NAdam, Adam with Nesterov momentum (``torch.optim.NAdam``); the maths is :func:`fnx.optim.nadam`'s.
+
+    >>> import fnx, fnx.numpy as fnp
+    >>> w = fnx.nn.Parameter(fnp.array([1.0]))
+    >>> opt = fnx.optim.NAdam([w], lr=0.1)
+    >>> w.grad = fnp.array([2.0])
+    >>> opt.step()
+    >>> fnp.round(w.data, 4), list(opt.state[w])
+    (Array([0.8944], dtype=float32), ['step', 'mu_product', 'exp_avg', 'exp_avg_sq'])
+    """
+
+    _rule = staticmethod(rules.nadam)
+    _leafwise = True
+
+    def __init__(self, params, lr=2e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0.0, momentum_decay=4e-3,
+                 decoupled_weight_decay=False, *, maximize=False):
+        super().__init__(params, dict(lr=lr, betas=betas, eps=eps, weight_decay=weight_decay,
+                                      momentum_decay=momentum_decay, decoupled_weight_decay=decoupled_weight_decay,
+                                      maximize=maximize))
+
+
+class RAdam(Optimizer):
+    """RAdam, rectified Adam (``torch.optim.RAdam``); the maths is :func:`fnx.optim.radam`'s.
+
+    >>> import fnx, fnx.numpy as fnp
+    >>> w = fnx.nn.Parameter(fnp.array([1.0]))
+    >>> opt = fnx.optim.RAdam([w], lr=0.1)
+    >>> w.grad = fnp.array([2.0])
+    >>> opt.step()
+    >>> w.data
+    Array([0.8], dtype=float32)
+    """
+
+    _rule = staticmethod(rules.radam)
+    _leafwise = True
+
+    def __init__(self, params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0.0,
+                 decoupled_weight_decay=False, *, maximize=False):
+        super().__init__(params, dict(lr=lr, betas=betas, eps=eps, weight_decay=weight_decay,
+                                      decoupled_weight_decay=decoupled_weight_decay, maximize=maximize))
+
+
+class Adadelta(Optimizer):
+    """Adadelta (``torch.optim.Adadelta``); the maths is :func:`fnx.optim.adadelta`'s.
+
+    >>> import fnx, fnx.numpy as fnp
+    >>> w = fnx.nn.Parameter(fnp.array([1.0]))
+    >>> opt = fnx.optim.Adadelta([w])
+    >>> w.grad = fnp.array([2.0])
+    >>> opt.step()
+    >>> list(opt.state[w]), fnp.round(opt.state[w]["square_avg"], 4)
+    (['step', 'square_avg', 'acc_delta'], Array([0.4], dtype=float32))
+    """
+
+    _rule = staticmethod(rules.adadelta)
+    _leafwise = True
+
+    def __init__(self, params, lr=1.0, rho=0.9, eps=1e-6, weight_decay=0.0, *, maximize=False):
+        super().__init__(params, dict(lr=lr, rho=rho, eps=eps, weight_decay=weight_decay, maximize=maximize))
+
+
+class Rprop(Optimizer):
+    """Resilient backpropagation (``torch.optim.Rprop``); the maths is :func:`fnx.optim.rprop`'s.
+
+    Each parameter's step sizes start at its group's ``lr`` when its state is made (its first step).
+
+    >>> import fnx, fnx.numpy as fnp
+    >>> w = fnx.nn.Parameter(fnp.array([1.0, 1.0]))
+    >>> opt = fnx.optim.Rprop([w], lr=0.1)
+    >>> w.grad = fnp.array([3.0, -0.5])
+    >>> opt.step()
+    >>> w.data, list(opt.state[w])
+    (Array([0.9, 1.1], dtype=float32), ['step', 'prev', 'step_size'])
+    """
+
+    _rule = staticmethod(rules.rprop)
+    _leafwise = True
+
+    def __init__(self, params, lr=1e-2, etas=(0.5, 1.2), step_sizes=(1e-6, 50), *, maximize=False):
+        super().__init__(params, dict(lr=lr, etas=etas, step_sizes=step_sizes, maximize=maximize))
+
+
+class ASGD(Optimizer):
+    """Averaged SGD (``torch.optim.ASGD``); the maths is :func:`fnx.optim.asgd`'s.
+
+    The running average of each parameter is its state's ``"ax"``.
+
+    >>> import fnx, fnx.numpy as fnp
+    >>> w = fnx.nn.Parameter(fnp.array([1.0]))
+    >>> opt = fnx.optim.ASGD([w], lr=0.5, lambd=0.0)
+    >>> w.grad = fnp.array([1.0])
+    >>> opt.step()
+    >>> w.data, list(opt.state[w])
+    (Array([0.5], dtype=float32), ['step', 'eta', 'mu', 'ax'])
+    """
+
+    _rule = staticmethod(rules.asgd)
+    _leafwise = True
+
+    def __init__(self, params, lr=1e-2, lambd=1e-4, alpha=0.75, t0=1e6, weight_decay=0.0, *, maximize=False):
+        super().__init__(params, dict(lr=lr, lambd=lambd, alpha=alpha, t0=t0, weight_decay=weight_decay,
+                                      maximize=maximize))
+
+
+# ----- L-BFGS --------------------------------------------------------------------------------------
+#
+# A quasi-Newton method that needs the objective again inside one step, so it is a closure-based
+# class rather than a pure rule: it works on the parameters flattened into one vector, keeps the last
+# ``history_size`` curvature pairs, and moves with a fixed step or with a strong-Wolfe line search,
+# line for line as torch.optim.LBFGS (itself a port of Lua torch's optim.lbfgs).
+
+__all__ += ["LBFGS"]
+
+
+def _cubic_interpolate(x1, f1, g1, x2, f2, g2, bounds=None):
+    """The minimiser of the cubic through two points with values and slopes, clipped to ``bounds``."""
+    if bounds is not None:
+        xmin_bound, xmax_bound = bounds
+    else:
+        xmin_bound, xmax_bound = (x1, x2) if x1 <= x2 else (x2, x1)
+    d1 = g1 + g2 - 3 * (f1 - f2) / (x1 - x2)
+    d2_square = d1 ** 2 - g1 * g2
+    if d2_square >= 0:
+        d2 = fnp.sqrt(d2_square)
+        if x1 <= x2:
+            min_pos = x2 - (x2 - x1) * ((g2 + d2 - d1) / (g2 - g1 + 2 * d2))
+        else:
+            min_pos = x1 - (x1 - x2) * ((g1 + d2 - d1) / (g1 - g2 + 2 * d2))
+        return min(max(min_pos, xmin_bound), xmax_bound)
+    return (xmin_bound + xmax_bound) / 2.0
+
+
+def _strong_wolfe(obj_func, x, t, d, f, g, gtd, c1=1e-4, c2=0.9, tolerance_change=1e-9, max_ls=25):
+    """Line search for a step ``t`` along ``d`` meeting the strong Wolfe conditions (Nocedal and Wright,
+    "Numerical Optimization", algorithms 3.5 and 3.6): bracket, then zoom with cubic interpolation.
+
+    Returns ``(f_new, g_new, t, evaluations)``.
+    """
+    d_norm = float(fnp.max(fnp.abs(d)))
+    f_new, g_new = obj_func(x, t, d)
+    ls_func_evals = 1
+    gtd_new = fnp.dot(g_new, d)
+    t_prev, f_prev, g_prev, gtd_prev = 0, f, g, gtd
+    done = False
+    ls_iter = 0
+    while ls_iter < max_ls:
+        if f_new > (f + c1 * t * gtd) or (ls_iter > 1 and f_new >= f_prev):
+            bracket, bracket_f = [t_prev, t], [f_prev, f_new]
+            bracket_g, bracket_gtd = [g_prev, g_new], [gtd_prev, gtd_new]
+            break
+        if abs(gtd_new) <= -c2 * gtd:
+            bracket, bracket_f, bracket_g = [t], [f_new], [g_new]
+            done = True
+            break
+        if gtd_new >= 0:
+            bracket, bracket_f = [t_prev, t], [f_prev, f_new]
+            bracket_g, bracket_gtd = [g_prev, g_new], [gtd_prev, gtd_new]
+            break
+        min_step = t + 0.01 * (t - t_prev)
+        max_step = t * 10
+        tmp = t
+        t = _cubic_interpolate(t_prev, f_prev, gtd_prev, t, f_new, gtd_new, bounds=(min_step, max_step))
+        t_prev, f_prev, g_prev, gtd_prev = tmp, f_new, g_new, gtd_new
+        f_new, g_new = obj_func(x, t, d)
+        ls_func_evals += 1
+        gtd_new = fnp.dot(g_new, d)
+        ls_iter += 1
+    if ls_iter == max_ls:
+        bracket, bracket_f, bracket_g = [0, t], [f, f_new], [g, g_new]
+
+    # zoom: shrink the bracket until a point satisfies the conditions
+    insuf_progress = False
+    low_pos, high_pos = (0, 1) if bracket_f[0] <= bracket_f[-1] else (1, 0)
+    while not done and ls_iter < max_ls:
+        if abs(bracket[1] - bracket[0]) * d_norm < tolerance_change:
+            break
+        t = _cubic_interpolate(bracket[0], bracket_f[0], bracket_gtd[0], bracket[1], bracket_f[1], bracket_gtd[1])
+        # a trial too close to an end of the bracket moves 10% of its length inside
+        eps = 0.1 * (max(bracket) - min(bracket))
+        if min(max(bracket) - t, t - min(bracket)) < eps:
+            if insuf_progress or t >= max(bracket) or t <= min(bracket):
+                t = max(bracket) - eps if abs(t - max(bracket)) < abs(t - min(bracket)) else min(bracket) + eps
+                insuf_progress = False
+            else:
+                insuf_progress = True
+        else:
+            insuf_progress = False
+        f_new, g_new = obj_func(x, t, d)
+        ls_func_evals += 1
+        gtd_new = fnp.dot(g_new, d)
+        ls_iter += 1
+        if f_new > (f + c1 * t * gtd) or f_new >= bracket_f[low_pos]:
+            bracket[high_pos], bracket_f[high_pos] = t, f_new
+            bracket_g[high_pos], bracket_gtd[high_pos] = g_new, gtd_new
+            low_pos, high_pos = (0, 1) if bracket_f[0] <= bracket_f[1] else (1, 0)
+        else:
+            if abs(gtd_new) <= -c2 * gtd:
+                done = True
+            elif gtd_new * (bracket[high_pos] - bracket[low_pos]) >= 0:
+                bracket[high_pos], bracket_f[high_pos] = bracket[low_pos], bracket_f[low_pos]
+                bracket_g[high_pos], bracket_gtd[high_pos] = bracket_g[low_pos], bracket_gtd[low_pos]
+            bracket[low_pos], bracket_f[low_pos] = t, f_new
+            bracket_g[low_pos], bracket_gtd[low_pos] = g_new, gtd_new
+    return bracket_f[low_pos], bracket_g[low_pos], bracket[low_pos], ls_func_evals
+
+
+class LBFGS(Optimizer):
+    """L-BFGS (``torch.optim.LBFGS``): ``step(closure)`` runs up to ``max_iter`` quasi-Newton iterations.
+
+    The closure must clear the gradients, compute the loss, call
+    ``backward()`` and return the loss; it is called several times per step.
+    All parameters form one group (L-BFGS works on them as one flat vector),
+    and the whole state (``func_evals``, ``n_iter``, the direction ``d``, the
+    step ``t``, the history ``old_dirs``/``old_stps``/``ro``, ``H_diag``,
+    ``prev_flat_grad``, ``prev_loss``, ``al``) is kept, as in PyTorch, under
+    the first parameter. Liu and Nocedal, "On the limited memory BFGS method
+    for large scale optimization" (Math. Programming 45, 1989).
+
+    Args:
+      lr: the step length (the first iteration scales it by ``min(1, 1 / |g|_1)``).
+      max_iter: iterations per ``step``; ``max_eval`` caps the closure calls (default ``max_iter * 5 // 4``).
+      tolerance_grad: stop when the largest gradient component is at most this.
+      tolerance_change: stop when the step or the loss change is smaller than this.
+      history_size: curvature pairs kept.
+      line_search_fn: None (a fixed step) or ``"strong_wolfe"``.
+
+    Raises:
+      ValueError: a negative ``lr``, or more than one parameter group.
+      RuntimeError: a ``line_search_fn`` other than ``"strong_wolfe"`` (at the first step).
+
+    >>> import fnx, fnx.numpy as fnp
+    >>> w = fnx.nn.Parameter(fnp.array([3.0, -1.0]))
+    >>> opt = fnx.optim.LBFGS([w], line_search_fn="strong_wolfe")
+    >>> def closure():
+    ...     opt.zero_grad()
+    ...     loss = fnp.sum((w - fnp.array([1.0, 2.0])) ** 2)
+    ...     loss.backward()
+    ...     return loss
+    >>> _ = opt.step(closure)
+    >>> fnp.round(w.data, 4)
+    Array([1., 2.], dtype=float32)
+    """
+
+    def __init__(self, params, lr=1, max_iter=20, max_eval=None, tolerance_grad=1e-7, tolerance_change=1e-9,
+                 history_size=100, line_search_fn=None):
+        rules._check_nonneg("learning rate", lr)
+        if max_eval is None:
+            max_eval = max_iter * 5 // 4
+        super().__init__(params, dict(lr=lr, max_iter=max_iter, max_eval=max_eval, tolerance_grad=tolerance_grad,
+                                      tolerance_change=tolerance_change, history_size=history_size,
+                                      line_search_fn=line_search_fn))
+        if len(self.param_groups) != 1:
+            raise ValueError("LBFGS doesn't support per-parameter options (parameter groups)")
+        self._params = self.param_groups[0]["params"]
+
+    def add_param_group(self, param_group):
+        if self.param_groups:
+            raise ValueError("LBFGS doesn't support per-parameter options (parameter groups)")
+        super().add_param_group(param_group)
+
+    def _gather_flat_grad(self):
+        return fnp.concatenate([fnp.zeros(p.size, p.dtype, device=p.device) if p.grad is None
+                                else fnp.reshape(p.grad, (-1,)) for p in self._params])
+
+    def _add_grad(self, step_size, update):
+        offset = 0
+        for p in self._params:
+            n = p.size
+            p.set_(p.primal + step_size * fnp.reshape(update[offset:offset + n], p.shape))
+            offset += n
+
+    def _directional_evaluate(self, closure, x, t, d):
+        self._add_grad(t, d)
+        with enable_grad():
+            loss = float(closure())
+        flat_grad = self._gather_flat_grad()
+        for p, value in zip(self._params, x):
+            p.set_(value)
+        return loss, flat_grad
+
+    def step(self, closure):
+        """Up to ``max_iter`` iterations; returns the loss the closure gave at the start."""
+        with no_grad():
+            return self._step(closure)
+
+    def _step(self, closure):
+        group = self.param_groups[0]
+        lr, max_iter, max_eval = group["lr"], group["max_iter"], group["max_eval"]
+        tolerance_grad, tolerance_change = group["tolerance_grad"], group["tolerance_change"]
+        line_search_fn, history_size = group["line_search_fn"], group["history_size"]
+        state = self.state[self._params[0]]
+        state.setdefault("func_evals", 0)
+        state.setdefault("n_iter", 0)
+
+        with enable_grad():
+            orig_loss = closure()
+        loss = float(orig_loss)
+        current_evals = 1
+        state["func_evals"] += 1
+        flat_grad = self._gather_flat_grad()
+        if fnp.max(fnp.abs(flat_grad)) <= tolerance_grad:
+            return orig_loss
+
+        d, t = state.get("d"), state.get("t")
+        old_dirs, old_stps, ro = state.get("old_dirs"), state.get("old_stps"), state.get("ro")
+        H_diag, prev_flat_grad, prev_loss = state.get("H_diag"), state.get("prev_flat_grad"), state.get("prev_loss")
+        n_iter = 0
+        while n_iter < max_iter:
+            n_iter += 1
+            state["n_iter"] += 1
+            # the descent direction: -g at first, then the two-loop recursion over the history
+            if state["n_iter"] == 1:
+                d = -flat_grad
+                old_dirs, old_stps, ro = [], [], []
+                H_diag = 1
+            else:
+                y = flat_grad - prev_flat_grad
+                s = d * t
+                ys = fnp.dot(y, s)
+                if ys > 1e-10:
+                    if len(old_dirs) == history_size:
+                        old_dirs.pop(0)
+                        old_stps.pop(0)
+                        ro.pop(0)
+                    old_dirs.append(y)
+                    old_stps.append(s)
+                    ro.append(1.0 / ys)
+                    H_diag = ys / fnp.dot(y, y)
+                num_old = len(old_dirs)
+                if "al" not in state:
+                    state["al"] = [None] * history_size
+                al = state["al"]
+                q = -flat_grad
+                for i in range(num_old - 1, -1, -1):
+                    al[i] = fnp.dot(old_stps[i], q) * ro[i]
+                    q = q - al[i] * old_dirs[i]
+                d = r = q * H_diag
+                for i in range(num_old):
+                    be_i = fnp.dot(old_dirs[i], r) * ro[i]
+                    r = r + (al[i] - be_i) * old_stps[i]
+                d = r
+            prev_flat_grad = flat_grad
+            prev_loss = loss
+
+            # the step length
+            t = min(1.0, 1.0 / fnp.sum(fnp.abs(flat_grad))) * lr if state["n_iter"] == 1 else lr
+            gtd = fnp.dot(flat_grad, d)
+            if gtd > -tolerance_change:
+                break
+            ls_func_evals = 0
+            if line_search_fn is not None:
+                if line_search_fn != "strong_wolfe":
+                    raise RuntimeError("only 'strong_wolfe' is supported")
+                x_init = [p.primal for p in self._params]
+
+                def obj_func(x, t, d):
+                    return self._directional_evaluate(closure, x, t, d)
+
+                loss, flat_grad, t, ls_func_evals = _strong_wolfe(obj_func, x_init, t, d, loss, flat_grad, gtd,
+                                                                  max_ls=max_eval - current_evals)
+                self._add_grad(t, d)
+                opt_cond = fnp.max(fnp.abs(flat_grad)) <= tolerance_grad
+            else:
+                self._add_grad(t, d)
+                if n_iter != max_iter:  # the last iteration's loss is not needed
+                    with enable_grad():
+                        loss = float(closure())
+                    flat_grad = self._gather_flat_grad()
+                    opt_cond = fnp.max(fnp.abs(flat_grad)) <= tolerance_grad
+                    ls_func_evals = 1
+            current_evals += ls_func_evals
+            state["func_evals"] += ls_func_evals
+
+            if n_iter == max_iter or current_evals >= max_eval or opt_cond:
+                break
+            if fnp.max(fnp.abs(d * t)) <= tolerance_change:
+                break
+            if abs(loss - prev_loss) < tolerance_change:
+                break
+
+        state.update(d=d, t=t, old_dirs=old_dirs, old_stps=old_stps, ro=ro, H_diag=H_diag,
+                     prev_flat_grad=prev_flat_grad, prev_loss=prev_loss)
+        return orig_loss
+
+    def load_state_dict(self, state_dict):
+        """Restores a :meth:`state_dict`; the history lists are taken as they are."""
+        super().load_state_dict(state_dict)
+        saved = state_dict["state"].get(0, {})
+        if self._params[0] in self.state and "step" not in saved:
+            self.state[self._params[0]].pop("step", None)  # the base class adds a count L-BFGS does not keep
+
+
+__all__ += ["Adafactor"]
+
+_ADAFACTOR_SLOTS = ("row_var", "col_var", "variance")
+
+
+class Adafactor(Optimizer):
+    """Adafactor (``torch.optim.Adafactor``); the maths is :func:`fnx.optim.adafactor`'s.
+
+    Each parameter's state is PyTorch's: ``step`` plus ``row_var`` and ``col_var`` for a parameter of two or
+    more dimensions, ``variance`` for a vector.
+
+    >>> import fnx, fnx.numpy as fnp
+    >>> w, b = fnx.nn.Parameter(fnp.ones((2, 3))), fnx.nn.Parameter(fnp.zeros(3))
+    >>> opt = fnx.optim.Adafactor([w, b])
+    >>> w.grad, b.grad = fnp.ones((2, 3)), fnp.ones(3)
+    >>> opt.step()
+    >>> list(opt.state[w]), list(opt.state[b])
+    (['step', 'row_var', 'col_var'], ['step', 'variance'])
+    """
+
+    _rule = staticmethod(rules.adafactor)
+    _leafwise = True
+
+    def __init__(self, params, lr=1e-2, beta2_decay=-0.8, eps=(None, 1e-3), d=1.0, weight_decay=0.0, *,
+                 maximize=False):
+        super().__init__(params, dict(lr=lr, beta2_decay=beta2_decay, eps=eps, d=d, weight_decay=weight_decay,
+                                      maximize=maximize))
+
+    def _update(self, rule, batch):
+        # the rule keeps every slot for every leaf (unused ones empty); each parameter's state keeps its own
+        for p in batch:
+            s = self.state.get(p)
+            if s:
+                for key in _ADAFACTOR_SLOTS:
+                    s.setdefault(key, fnp.zeros((0,), p.dtype, device=p.device))
+        super()._update(rule, batch)
+        for p in batch:
+            s = self.state[p]
+            self.state[p] = {k: v for k, v in s.items()
+                             if k not in _ADAFACTOR_SLOTS or (k == "variance") != (p.ndim > 1)}

@@ -31,3 +31,19 @@ from .recurrent import __all__ as _recurrent
 
 __all__ = (_linear + _conv + _pooling + _norm + _dropout + _embedding + _recurrent + _attention + _containers
            + _activation + _loss)
+
+from .distance import *  # noqa: F401,F403,E402
+from .distance import __all__ as _distance  # noqa: E402
+from .fold import *  # noqa: F401,F403,E402
+from .fold import __all__ as _fold  # noqa: E402
+from .padding import *  # noqa: F401,F403,E402
+from .padding import __all__ as _padding  # noqa: E402
+from .upsampling import *  # noqa: F401,F403,E402
+from .upsampling import __all__ as _upsampling  # noqa: E402
+
+__all__ = __all__ + _padding + _upsampling + _distance + _fold
+
+from .adaptive import *  # noqa: F401,F403,E402
+from .adaptive import __all__ as _adaptive  # noqa: E402
+
+__all__ = __all__ + _adaptive

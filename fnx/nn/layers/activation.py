@@ -323,3 +323,25 @@ class LogSoftmax(_SoftmaxFamily):
 class Softmin(_SoftmaxFamily):
     """``softmax(-x)`` along ``dim`` (``torch.nn.Softmin``)."""
     _fn = staticmethod(F.softmin)
+
+
+__all__ += ["Softmax2d"]
+
+
+class Softmax2d(Module):
+    """Softmax over the channels at every location (``torch.nn.Softmax2d``): ``(N, C, H, W)`` or
+    ``(C, H, W)`` input, softmax along dimension -3.
+
+    >>> import fnx
+    >>> fnx.nn.Softmax2d()(fnx.numpy.zeros((2, 4, 1, 1)))[0, :, 0, 0]
+    Array([0.25, 0.25, 0.25, 0.25], dtype=float32)
+    """
+
+    def forward(self, input):
+        from ... import numpy as fnp
+        from ...errors import ShapeError
+        x = fnp.asarray(input)
+        if x.ndim not in (3, 4):
+            raise ShapeError(f"Softmax2d: expected 3D (unbatched) or 4D input, got {x.ndim}D input of shape "
+                             f"{x.shape}")
+        return F.softmax(x, -3)

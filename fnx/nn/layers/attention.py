@@ -307,3 +307,213 @@ class TransformerEncoder(Module):
             out = layer(out, src_mask=mask, src_key_padding_mask=src_key_padding_mask, is_causal=bool(is_causal),
                         key=k)
         return out if self.norm is None else self.norm(out)
+
+
+# ----- the decoder and the full Transformer ---------------------------------------------------------------
+
+__all__ += ["TransformerDecoderLayer", "TransformerDecoder", "Transformer"]
+
+
+def _square_subsequent_mask(sz, device=None, dtype=None):
+    return fnp.triu(fnp.full((sz, sz), -math.inf, dtype=dtype, device=device), 1)
+
+
+def _detect_is_causal_mask(mask, is_causal=None, size=None):
+    """PyTorch's rule: ``is_causal`` if given; else whether ``mask`` is exactly the square causal mask."""
+    if is_causal is not None or mask is None:
+        return is_causal is True
+    mask = fnp.asarray(mask)
+    sz = size if size is not None else mask.shape[-2]
+    causal = _square_subsequent_mask(sz, mask.device, mask.dtype if mask.dtype != bool else None)
+    if mask.shape != causal.shape:
+        return False
+    if mask.dtype == bool:
+        return bool(fnp.all(mask == fnp.isinf(causal)))
+    return bool(fnp.all(mask == causal))
+
+
+class TransformerDecoderLayer(Module):
+    """Self-attention, attention over the encoder's ``memory`` and a feed-forward block, each with a residual
+    connection and a LayerNorm (``torch.nn.TransformerDecoderLayer``).
+
+    With ``norm_first=False`` (post-norm, the default)::
+
+        x = norm1(x + dropout1(self_attn(x, x, x)))
+        x = norm2(x + dropout2(multihead_attn(x, memory, memory)))
+        x = norm3(x + dropout3(linear2(dropout(activation(linear1(x))))))
+
+    and with ``norm_first=True`` the norms move inside the residual branches.
+    ``forward(tgt, memory, tgt_mask=None, memory_mask=None,
+    tgt_key_padding_mask=None, memory_key_padding_mask=None,
+    tgt_is_causal=False, memory_is_causal=False, *, key=None)``; ``key`` seeds
+    the five dropouts. Parameter names are PyTorch's, so its ``state_dict`` loads.
+
+    >>> import fnx
+    >>> layer = fnx.nn.TransformerDecoderLayer(d_model=8, nhead=2, dim_feedforward=16, batch_first=True)
+    >>> layer(fnx.numpy.ones((3, 4, 8)), fnx.numpy.ones((3, 6, 8))).shape
+    (3, 4, 8)
+    """
+
+    def __init__(self, d_model, nhead, dim_feedforward=2048, dropout=0.1, activation=F.relu, layer_norm_eps=1e-5,
+                 batch_first=False, norm_first=False, bias=True, device=None, dtype=None):
+        super().__init__()
+        kw = dict(device=device, dtype=dtype)
+        self.self_attn = MultiheadAttention(d_model, nhead, dropout=dropout, batch_first=batch_first, bias=bias,
+                                            **kw)
+        self.multihead_attn = MultiheadAttention(d_model, nhead, dropout=dropout, batch_first=batch_first,
+                                                 bias=bias, **kw)
+        self.linear1 = Linear(d_model, dim_feedforward, bias=bias, **kw)
+        self.dropout = Dropout(dropout)
+        self.linear2 = Linear(dim_feedforward, d_model, bias=bias, **kw)
+        self.norm_first = norm_first
+        self.norm1 = LayerNorm(d_model, eps=layer_norm_eps, bias=bias, **kw)
+        self.norm2 = LayerNorm(d_model, eps=layer_norm_eps, bias=bias, **kw)
+        self.norm3 = LayerNorm(d_model, eps=layer_norm_eps, bias=bias, **kw)
+        self.dropout1 = Dropout(dropout)
+        self.dropout2 = Dropout(dropout)
+        self.dropout3 = Dropout(dropout)
+        self.activation = _activation_fn(activation) if isinstance(activation, str) else activation
+
+    def forward(self, tgt, memory, tgt_mask=None, memory_mask=None, tgt_key_padding_mask=None,
+                memory_key_padding_mask=None, tgt_is_causal=False, memory_is_causal=False, *, key=None):
+        keys = [None] * 6 if key is None else list(random.split(key, 6))
+
+        def sa_block(x):
+            x = self.self_attn(x, x, x, attn_mask=tgt_mask, key_padding_mask=tgt_key_padding_mask,
+                               is_causal=tgt_is_causal, need_weights=False, key_rng=keys[0])[0]
+            return self.dropout1(x, key=keys[1])
+
+        def mha_block(x):
+            x = self.multihead_attn(x, memory, memory, attn_mask=memory_mask,
+                                    key_padding_mask=memory_key_padding_mask, is_causal=memory_is_causal,
+                                    need_weights=False, key_rng=keys[2])[0]
+            return self.dropout2(x, key=keys[3])
+
+        def ff_block(x):
+            x = self.linear2(self.dropout(self.activation(self.linear1(x)), key=keys[4]))
+            return self.dropout3(x, key=keys[5])
+
+        x = tgt
+        if self.norm_first:
+            x = x + sa_block(self.norm1(x))
+            x = x + mha_block(self.norm2(x))
+            x = x + ff_block(self.norm3(x))
+        else:
+            x = self.norm1(x + sa_block(x))
+            x = self.norm2(x + mha_block(x))
+            x = self.norm3(x + ff_block(x))
+        return x
+
+
+class TransformerDecoder(Module):
+    """``num_layers`` copies of ``decoder_layer`` applied in turn, then an optional ``norm``
+    (``torch.nn.TransformerDecoder``). Each copy has its own parameters (a deep copy, as in PyTorch).
+    ``tgt_is_causal=None`` is found out as PyTorch does: True when ``tgt_mask`` is the causal mask.
+
+    >>> import fnx
+    >>> layer = fnx.nn.TransformerDecoderLayer(8, 2, dim_feedforward=16)
+    >>> dec = fnx.nn.TransformerDecoder(layer, num_layers=2)
+    >>> dec(fnx.numpy.ones((5, 2, 8)), fnx.numpy.ones((7, 2, 8))).shape, len(dec.layers)
+    ((5, 2, 8), 2)
+    """
+
+    def __init__(self, decoder_layer, num_layers, norm=None):
+        super().__init__()
+        self.layers = ModuleList([copy.deepcopy(decoder_layer) for _ in range(num_layers)])
+        self.num_layers = num_layers
+        self.norm = norm
+
+    def forward(self, tgt, memory, tgt_mask=None, memory_mask=None, tgt_key_padding_mask=None,
+                memory_key_padding_mask=None, tgt_is_causal=None, memory_is_causal=False, *, key=None):
+        keys = [None] * self.num_layers if key is None else list(random.split(key, self.num_layers))
+        tgt = fnp.asarray(tgt)
+        seq_len = None
+        if self.num_layers:
+            seq_len = tgt.shape[0] if tgt.ndim == 2 else tgt.shape[1 if self.layers[0].self_attn.batch_first else 0]
+        tgt_is_causal = _detect_is_causal_mask(tgt_mask, tgt_is_causal, seq_len)
+        out = tgt
+        for layer, k in zip(self.layers, keys):
+            out = layer(out, memory, tgt_mask=tgt_mask, memory_mask=memory_mask,
+                        tgt_key_padding_mask=tgt_key_padding_mask, memory_key_padding_mask=memory_key_padding_mask,
+                        tgt_is_causal=tgt_is_causal, memory_is_causal=memory_is_causal, key=k)
+        return out if self.norm is None else self.norm(out)
+
+
+class Transformer(Module):
+    """The encoder-decoder Transformer of Vaswani et al., "Attention Is All You Need" (NeurIPS 2017), as
+    ``torch.nn.Transformer``: a :class:`TransformerEncoder` of ``num_encoder_layers`` layers and a
+    :class:`TransformerDecoder` of ``num_decoder_layers``, each ending in a LayerNorm (or the
+    ``custom_encoder``/``custom_decoder`` given). Every parameter with more than one dimension is
+    re-initialised with ``xavier_uniform_``, as in PyTorch.
+
+    ``forward(src, tgt, src_mask=None, tgt_mask=None, memory_mask=None,
+    src_key_padding_mask=None, tgt_key_padding_mask=None,
+    memory_key_padding_mask=None, src_is_causal=None, tgt_is_causal=None,
+    memory_is_causal=False, *, key=None)`` returns the decoder's output, shaped like ``tgt``.
+
+    Raises:
+      ShapeError: ``src`` and ``tgt`` with different batch sizes, or a feature size other than ``d_model``.
+
+    >>> import fnx
+    >>> model = fnx.nn.Transformer(d_model=8, nhead=2, num_encoder_layers=1, num_decoder_layers=1,
+    ...                            dim_feedforward=16)
+    >>> model(fnx.numpy.ones((6, 2, 8)), fnx.numpy.ones((5, 2, 8))).shape
+    (5, 2, 8)
+    >>> fnx.nn.Transformer.generate_square_subsequent_mask(3)
+    Array([[  0., -inf, -inf],
+           [  0.,   0., -inf],
+           [  0.,   0.,   0.]], dtype=float32)
+    """
+
+    def __init__(self, d_model=512, nhead=8, num_encoder_layers=6, num_decoder_layers=6, dim_feedforward=2048,
+                 dropout=0.1, activation=F.relu, custom_encoder=None, custom_decoder=None, layer_norm_eps=1e-5,
+                 batch_first=False, norm_first=False, bias=True, device=None, dtype=None):
+        super().__init__()
+        kw = dict(device=device, dtype=dtype)
+        if custom_encoder is not None:
+            self.encoder = custom_encoder
+        else:
+            layer = TransformerEncoderLayer(d_model, nhead, dim_feedforward, dropout, activation, layer_norm_eps,
+                                            batch_first, norm_first, bias, **kw)
+            self.encoder = TransformerEncoder(layer, num_encoder_layers,
+                                              LayerNorm(d_model, eps=layer_norm_eps, bias=bias, **kw))
+        if custom_decoder is not None:
+            self.decoder = custom_decoder
+        else:
+            layer = TransformerDecoderLayer(d_model, nhead, dim_feedforward, dropout, activation, layer_norm_eps,
+                                            batch_first, norm_first, bias, **kw)
+            self.decoder = TransformerDecoder(layer, num_decoder_layers,
+                                              LayerNorm(d_model, eps=layer_norm_eps, bias=bias, **kw))
+        self._reset_parameters()
+        self.d_model, self.nhead, self.batch_first = d_model, nhead, batch_first
+
+    def _reset_parameters(self):
+        for p in self.parameters():
+            if p.ndim > 1:
+                init.xavier_uniform_(p)
+
+    @staticmethod
+    def generate_square_subsequent_mask(sz, device=None, dtype=None):
+        """The ``(sz, sz)`` float mask with ``-inf`` above the diagonal and 0 elsewhere (causal attention)."""
+        return _square_subsequent_mask(sz, device, dtype)
+
+    def forward(self, src, tgt, src_mask=None, tgt_mask=None, memory_mask=None, src_key_padding_mask=None,
+                tgt_key_padding_mask=None, memory_key_padding_mask=None, src_is_causal=None, tgt_is_causal=None,
+                memory_is_causal=False, *, key=None):
+        src, tgt = fnp.asarray(src), fnp.asarray(tgt)
+        if src.ndim == 3:
+            axis = 0 if self.batch_first else 1
+            if src.shape[axis] != tgt.shape[axis]:
+                raise ShapeError(f"Transformer: the batch number of src and tgt must be equal, got src of shape "
+                                 f"{src.shape} and tgt of shape {tgt.shape} (batch_first={self.batch_first})")
+        if src.shape[-1] != self.d_model or tgt.shape[-1] != self.d_model:
+            raise ShapeError(f"Transformer: the feature number of src and tgt must be equal to d_model "
+                             f"({self.d_model}), got shapes {src.shape} and {tgt.shape}")
+        # a custom encoder or decoder need not take key=; it is passed only when given
+        k_enc, k_dec = ({}, {}) if key is None else ({"key": k} for k in random.split(key, 2))
+        memory = self.encoder(src, mask=src_mask, src_key_padding_mask=src_key_padding_mask,
+                              is_causal=src_is_causal, **k_enc)
+        return self.decoder(tgt, memory, tgt_mask=tgt_mask, memory_mask=memory_mask,
+                            tgt_key_padding_mask=tgt_key_padding_mask,
+                            memory_key_padding_mask=memory_key_padding_mask, tgt_is_causal=tgt_is_causal,
+                            memory_is_causal=memory_is_causal, **k_dec)

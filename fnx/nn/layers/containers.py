@@ -276,3 +276,188 @@ class ModuleDict(Module):
             if not isinstance(pair, Iterable) or len(pair) != 2:
                 raise ValueError(f"ModuleDict.update: element #{j} should be a (key, module) pair")
             self[pair[0]] = pair[1]
+
+
+# ----- containers of parameters --------------------------------------------------------------------------
+
+__all__ += ["ParameterList", "ParameterDict"]
+
+
+def _as_parameter(owner, value):
+    """A Parameter as is; an array becomes a Parameter (as PyTorch wraps tensors); anything else is refused."""
+    from ...core.array import Array
+    from ..parameter import Parameter
+    if isinstance(value, Parameter):
+        return value
+    if isinstance(value, Array) or hasattr(value, "__array__"):
+        from ... import numpy as fnp
+        return Parameter(fnp.asarray(value))
+    raise TypeError(f"{owner}: expected a fnx.nn.Parameter or an array, got {type(value).__name__}")
+
+
+def _parameter_line(key, p):
+    size = "x".join(str(s) for s in p.shape)
+    device = "" if p.device.platform == "cpu" and p.device.id == 0 else f" ({p.device})"
+    return f"  ({key}): Parameter containing: [{p.dtype} of size {size}{device}]"
+
+
+class ParameterList(Module):
+    """A list of Parameters, registered under ``'0'``, ``'1'``... (``torch.nn.ParameterList``), so they
+    appear in ``parameters()`` and ``state_dict`` (``params.0``...). Arrays given are wrapped in Parameters.
+
+    >>> import fnx, fnx.numpy as fnp
+    >>> params = fnx.nn.ParameterList([fnp.zeros(2), fnx.nn.Parameter(fnp.ones((2, 3)))])
+    >>> params.append(fnp.ones(1))
+    ParameterList(
+      (0): Parameter containing: [float32 of size 2]
+      (1): Parameter containing: [float32 of size 2x3]
+      (2): Parameter containing: [float32 of size 1]
+    )
+    >>> len(params), list(params.state_dict())
+    (3, ['0', '1', '2'])
+    """
+
+    def __init__(self, values=None):
+        super().__init__()
+        if values is not None:
+            self.extend(values)
+
+    def __getitem__(self, idx):
+        if isinstance(idx, slice):
+            return type(self)(list(self._parameters.values())[idx])
+        return self._parameters[str(_index(self, idx))]
+
+    def __setitem__(self, idx, param):
+        self._parameters[str(_index(self, idx))] = _as_parameter("ParameterList", param)
+
+    def __len__(self):
+        return len(self._parameters)
+
+    def __iter__(self):
+        return iter(self._parameters.values())
+
+    def __iadd__(self, parameters):
+        return self.extend(parameters)
+
+    def append(self, value):
+        self._parameters[str(len(self))] = _as_parameter("ParameterList.append", value)
+        return self
+
+    def extend(self, values):
+        if not isinstance(values, Iterable) or hasattr(values, "shape"):
+            raise TypeError(f"ParameterList.extend should be called with an iterable, but got "
+                            f"{type(values).__name__}")
+        for value in values:
+            self.append(value)
+        return self
+
+    def extra_repr(self):
+        return "\n".join(_parameter_line(k, p) for k, p in self._parameters.items())
+
+    def __repr__(self):
+        return self._get_name() + ("(\n" + self.extra_repr() + "\n)" if len(self) else "()")
+
+    def __call__(self, *args, **kwargs):
+        raise RuntimeError("ParameterList should not be called.")
+
+
+class ParameterDict(Module):
+    """A dictionary of Parameters, in insertion order (``torch.nn.ParameterDict``); arrays are wrapped in
+    Parameters, and the keys are ``state_dict``'s names.
+
+    >>> import fnx, fnx.numpy as fnp
+    >>> scales = fnx.nn.ParameterDict({"a": fnp.ones(2)})
+    >>> scales["b"] = fnx.nn.Parameter(fnp.zeros(3))
+    >>> list(scales.keys()), [name for name, _ in scales.named_parameters()], "a" in scales
+    (['a', 'b'], ['a', 'b'], True)
+    """
+
+    def __init__(self, parameters=None):
+        super().__init__()
+        if parameters is not None:
+            self.update(parameters)
+
+    def __getitem__(self, key):
+        return self._parameters[key]
+
+    def __setitem__(self, key, value):
+        if not isinstance(key, str):
+            raise TypeError(f"ParameterDict: keys must be strings, got {type(key).__name__}")
+        if "." in key or not key:
+            raise KeyError(f"ParameterDict: key {key!r} must be a non-empty string without '.'")
+        self._parameters[key] = _as_parameter("ParameterDict", value)
+
+    def __delitem__(self, key):
+        del self._parameters[key]
+
+    def __len__(self):
+        return len(self._parameters)
+
+    def __iter__(self):
+        return iter(self._parameters)
+
+    def __reversed__(self):
+        return reversed(list(self._parameters))
+
+    def __contains__(self, key):
+        return key in self._parameters
+
+    def keys(self):
+        return self._parameters.keys()
+
+    def items(self):
+        return self._parameters.items()
+
+    def values(self):
+        return self._parameters.values()
+
+    def get(self, key, default=None):
+        return self._parameters.get(key, default)
+
+    def pop(self, key):
+        v = self[key]
+        del self[key]
+        return v
+
+    def popitem(self):
+        key = next(reversed(self._parameters))
+        return key, self.pop(key)
+
+    def setdefault(self, key, default=None):
+        if key not in self:
+            self[key] = default
+        return self[key]
+
+    def clear(self):
+        self._parameters.clear()
+
+    def copy(self):
+        return ParameterDict(OrderedDict(self._parameters))
+
+    def fromkeys(self, keys, default=None):
+        return ParameterDict((k, default) for k in keys)
+
+    def update(self, parameters):
+        if isinstance(parameters, (Mapping, ParameterDict)):
+            items = parameters.items()
+            if isinstance(parameters, dict) and not isinstance(parameters, OrderedDict):
+                items = list(items)  # a plain dict keeps its insertion order, which PyTorch also keeps now
+            for key, value in items:
+                self[key] = value
+            return
+        if not isinstance(parameters, Iterable):
+            raise TypeError(f"ParameterDict.update should be called with an iterable of key/value pairs, but got "
+                            f"{type(parameters).__name__}")
+        for j, pair in enumerate(parameters):
+            if not isinstance(pair, Iterable) or len(pair) != 2:
+                raise ValueError(f"ParameterDict.update: element #{j} should be a (key, parameter) pair")
+            self[pair[0]] = pair[1]
+
+    def extra_repr(self):
+        return "\n".join(_parameter_line(k, p) for k, p in self._parameters.items())
+
+    def __repr__(self):
+        return self._get_name() + ("(\n" + self.extra_repr() + "\n)" if len(self) else "()")
+
+    def __call__(self, *args, **kwargs):
+        raise RuntimeError("ParameterDict should not be called.")

@@ -60,3 +60,11 @@ class Dropout3d(_DropoutNd):
 class AlphaDropout(_DropoutNd):
     """Dropout that keeps SELU's self-normalising mean and variance (``torch.nn.AlphaDropout``)."""
     _fn = staticmethod(F.alpha_dropout)
+
+
+__all__ += ["FeatureAlphaDropout"]
+
+
+class FeatureAlphaDropout(_DropoutNd):
+    """Alpha dropout of whole channels (``torch.nn.FeatureAlphaDropout``); see ``F.feature_alpha_dropout``."""
+    _fn = staticmethod(F.feature_alpha_dropout)

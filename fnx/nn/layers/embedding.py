@@ -107,3 +107,79 @@ class Embedding(Module):
             raise ShapeError(f"Embedding.from_pretrained: embeddings must be 2-dimensional, got shape {w.shape}")
         return cls(w.shape[0], w.shape[1], padding_idx, max_norm, norm_type, scale_grad_by_freq, sparse,
                    _weight=w, _freeze=freeze)
+
+
+__all__ += ["EmbeddingBag"]
+
+
+class EmbeddingBag(Module):
+    """Sums or averages (or maxes) bags of embeddings without building the per-index rows output
+    (``torch.nn.EmbeddingBag``); ``forward(input, offsets=None, per_sample_weights=None)`` as
+    ``F.embedding_bag``. The weight starts ``N(0, 1)`` with the ``padding_idx`` row zeroed, and
+    ``max_norm`` rebinds the looked-up rows to that norm, as :class:`Embedding` does.
+
+    >>> import fnx, fnx.numpy as fnp
+    >>> bag = fnx.nn.EmbeddingBag(10, 3, mode="sum")
+    >>> bag
+    EmbeddingBag(10, 3, mode='sum')
+    >>> bag(fnp.array([1, 2, 4, 5, 4]), fnp.array([0, 2])).shape
+    (2, 3)
+    """
+
+    def __init__(self, num_embeddings, embedding_dim, max_norm=None, norm_type=2.0, scale_grad_by_freq=False,
+                 mode="mean", sparse=False, _weight=None, include_last_offset=False, padding_idx=None, device=None,
+                 dtype=None):
+        super().__init__()
+        if padding_idx is not None:
+            if not -num_embeddings <= padding_idx < num_embeddings:
+                raise ValueError(f"EmbeddingBag: padding_idx ({padding_idx}) must be within num_embeddings "
+                                 f"({num_embeddings})")
+            padding_idx %= num_embeddings
+        self.num_embeddings, self.embedding_dim, self.padding_idx = num_embeddings, embedding_dim, padding_idx
+        self.max_norm, self.norm_type, self.scale_grad_by_freq = max_norm, norm_type, scale_grad_by_freq
+        self.mode, self.sparse, self.include_last_offset = mode, sparse, include_last_offset
+        if _weight is None:
+            self.weight = _empty((num_embeddings, embedding_dim), device, dtype)
+            self.reset_parameters()
+        else:
+            w = fnp.asarray(_weight)
+            if w.shape != (num_embeddings, embedding_dim):
+                raise ShapeError(f"EmbeddingBag: shape of weight {w.shape} does not match num_embeddings and "
+                                 f"embedding_dim ({num_embeddings}, {embedding_dim})")
+            self.weight = Parameter(w)
+
+    reset_parameters = Embedding.reset_parameters
+    _fill_padding_idx_with_zero = Embedding._fill_padding_idx_with_zero
+    _renorm = Embedding._renorm
+
+    def forward(self, input, offsets=None, per_sample_weights=None):
+        if self.max_norm is not None and isinstance(self.weight, Parameter):
+            self._renorm(fnp.asarray(input))
+        return F.embedding_bag(input, self.weight, offsets, self.max_norm, self.norm_type, self.scale_grad_by_freq,
+                               self.mode, self.sparse, per_sample_weights, self.include_last_offset,
+                               self.padding_idx)
+
+    def extra_repr(self):
+        s = f"{self.num_embeddings}, {self.embedding_dim}"
+        if self.max_norm is not None:
+            s += f", max_norm={self.max_norm}"
+        if self.norm_type != 2:
+            s += f", norm_type={self.norm_type}"
+        if self.scale_grad_by_freq is not False:
+            s += f", scale_grad_by_freq={self.scale_grad_by_freq}"
+        s += f", mode={self.mode!r}"
+        if self.padding_idx is not None:
+            s += f", padding_idx={self.padding_idx}"
+        return s
+
+    @classmethod
+    def from_pretrained(cls, embeddings, freeze=True, max_norm=None, norm_type=2.0, scale_grad_by_freq=False,
+                        mode="mean", sparse=False, include_last_offset=False, padding_idx=None):
+        """An EmbeddingBag holding ``embeddings`` (2-d) as its weight; ``freeze`` turns off its gradient."""
+        w = fnp.asarray(embeddings)
+        if w.ndim != 2:
+            raise ShapeError(f"EmbeddingBag.from_pretrained: embeddings must be 2-dimensional, got shape {w.shape}")
+        bag = cls(w.shape[0], w.shape[1], max_norm, norm_type, scale_grad_by_freq, mode, sparse, _weight=w,
+                  include_last_offset=include_last_offset, padding_idx=padding_idx)
+        bag.weight.requires_grad_(not freeze)
+        return bag

@@ -197,3 +197,116 @@ class GaussianNLLLoss(_Loss):
 
     def forward(self, input, target, var):
         return F.gaussian_nll_loss(input, target, var, full=self.full, eps=self.eps, reduction=self.reduction)
+
+
+# ----- triplet and multi-class margin losses ----------------------------------------------------------
+
+__all__ += ["TripletMarginLoss", "TripletMarginWithDistanceLoss", "MultiMarginLoss", "MultiLabelMarginLoss",
+            "MultiLabelSoftMarginLoss"]
+
+
+class TripletMarginLoss(_Loss):
+    """``max(d(a, p) - d(a, n) + margin, 0)`` with the ``p``-norm distance (``torch.nn.TripletMarginLoss``);
+    see ``F.triplet_margin_loss``.
+
+    >>> import fnx, fnx.numpy as fnp
+    >>> fnx.nn.TripletMarginLoss(eps=0.0)(fnp.array([[0., 0.]]), fnp.array([[3., 4.]]), fnp.array([[0., 1.]]))
+    Array(5., dtype=float32)
+    """
+
+    def __init__(self, margin=1.0, p=2.0, eps=1e-6, swap=False, size_average=None, reduce=None, reduction="mean"):
+        super().__init__(size_average, reduce, reduction)
+        if margin <= 0:
+            raise ValueError(f"TripletMarginLoss: expected margin to be greater than 0, got {margin} instead")
+        self.margin, self.p, self.eps, self.swap = margin, p, eps, swap
+
+    def forward(self, anchor, positive, negative):
+        return F.triplet_margin_loss(anchor, positive, negative, margin=self.margin, p=self.p, eps=self.eps,
+                                     swap=self.swap, reduction=self.reduction)
+
+
+class TripletMarginWithDistanceLoss(_Loss):
+    """The triplet loss with any ``distance_function`` (``torch.nn.TripletMarginWithDistanceLoss``)."""
+
+    def __init__(self, *, distance_function=None, margin=1.0, swap=False, reduction="mean"):
+        super().__init__(reduction=reduction)
+        if margin <= 0:
+            raise ValueError(f"TripletMarginWithDistanceLoss: expected margin to be greater than 0, got {margin} "
+                             f"instead")
+        self.distance_function = distance_function if distance_function is not None else F.pairwise_distance
+        self.margin, self.swap = margin, swap
+
+    def forward(self, anchor, positive, negative):
+        return F.triplet_margin_with_distance_loss(anchor, positive, negative,
+                                                   distance_function=self.distance_function, margin=self.margin,
+                                                   swap=self.swap, reduction=self.reduction)
+
+
+class MultiMarginLoss(_WeightedLoss):
+    """Multi-class hinge loss (``torch.nn.MultiMarginLoss``); see ``F.multi_margin_loss``.
+
+    >>> import fnx, fnx.numpy as fnp
+    >>> fnx.nn.MultiMarginLoss()(fnp.array([[0.1, 0.2, 0.4, 0.8]]), fnp.array([3]))
+    Array(0.325, dtype=float32)
+    """
+
+    def __init__(self, p=1, margin=1.0, weight=None, size_average=None, reduce=None, reduction="mean"):
+        super().__init__(weight, size_average, reduce, reduction)
+        if p not in (1, 2):
+            raise ValueError("only p == 1 and p == 2 supported")
+        if weight is not None and getattr(weight, "ndim", 1) != 1:
+            raise ValueError(f"MultiMarginLoss: weight must be one-dimensional, got shape {weight.shape}")
+        self.p, self.margin = p, margin
+
+    def forward(self, input, target):
+        return F.multi_margin_loss(input, target, p=self.p, margin=self.margin, weight=self.weight,
+                                   reduction=self.reduction)
+
+
+class MultiLabelMarginLoss(_Loss):
+    """Multi-label hinge loss over ``-1``-terminated target index lists (``torch.nn.MultiLabelMarginLoss``)."""
+
+    def forward(self, input, target):
+        return F.multilabel_margin_loss(input, target, reduction=self.reduction)
+
+
+class MultiLabelSoftMarginLoss(_WeightedLoss):
+    """One-vs-all logistic loss averaged over the labels (``torch.nn.MultiLabelSoftMarginLoss``)."""
+
+    def forward(self, input, target):
+        return F.multilabel_soft_margin_loss(input, target, weight=self.weight, reduction=self.reduction)
+
+
+__all__ += ["CTCLoss"]
+
+
+class CTCLoss(_Loss):
+    """The Connectionist Temporal Classification loss (``torch.nn.CTCLoss``); see ``F.ctc_loss``.
+    ``forward(log_probs, targets, input_lengths, target_lengths)``.
+
+    >>> import fnx, fnx.numpy as fnp
+    >>> loss = fnx.nn.CTCLoss(reduction="sum")
+    >>> loss(fnp.log(fnp.full((2, 1, 2), 0.5)), fnp.array([[1]]), [2], [1])
+    Array(0.2876821, dtype=float32)
+    """
+
+    def __init__(self, blank=0, reduction="mean", zero_infinity=False):
+        super().__init__(reduction=reduction)
+        self.blank, self.zero_infinity = blank, zero_infinity
+
+    def forward(self, log_probs, targets, input_lengths, target_lengths):
+        return F.ctc_loss(log_probs, targets, input_lengths, target_lengths, self.blank, self.reduction,
+                          self.zero_infinity)
+
+
+__all__ += ["NLLLoss2d"]
+
+
+class NLLLoss2d(NLLLoss):
+    """Deprecated name of :class:`NLLLoss` (``torch.nn.NLLLoss2d``), with PyTorch's FutureWarning."""
+
+    def __init__(self, weight=None, size_average=None, ignore_index=-100, reduce=None, reduction="mean"):
+        import warnings
+        warnings.warn("`NLLLoss2d` has been deprecated. Please use `NLLLoss` instead as a drop-in replacement.",
+                      FutureWarning, stacklevel=2)
+        super().__init__(weight, size_average, ignore_index, reduce, reduction)

@@ -223,3 +223,164 @@ class RMSNorm(Module):
 
     def extra_repr(self):
         return f"{self.normalized_shape}, eps={self.eps}, elementwise_affine={self.elementwise_affine}"
+
+
+# ----- instance and local response normalisation ------------------------------------------------------
+
+__all__ += ["InstanceNorm1d", "InstanceNorm2d", "InstanceNorm3d", "LocalResponseNorm"]
+
+
+class _InstanceNorm(Module):
+    _spatial = 1
+
+    def __init__(self, num_features, eps=1e-5, momentum=0.1, affine=False, track_running_stats=False, device=None,
+                 dtype=None, *, bias=True):
+        super().__init__()
+        if momentum is not None and (isinstance(momentum, bool) or not isinstance(momentum, numbers.Real)):
+            raise TypeError(f"{type(self).__name__}: momentum must be a number or None, got {momentum!r}")
+        self.num_features, self.eps, self.momentum = num_features, eps, momentum
+        self.affine, self.track_running_stats = affine, track_running_stats
+        _affine_params(self, (num_features,), affine, bias, device, dtype)
+        if track_running_stats:
+            self.register_buffer("running_mean", fnp.zeros((num_features,), dtype=dtype, device=device))
+            self.register_buffer("running_var", fnp.ones((num_features,), dtype=dtype, device=device))
+            self.register_buffer("num_batches_tracked", fnp.zeros((), dtype=fnp.int64, device=device))
+        else:
+            for name in ("running_mean", "running_var", "num_batches_tracked"):
+                self.register_buffer(name, None)
+        self.reset_parameters()
+
+    reset_running_stats = _BatchNorm.reset_running_stats
+
+    def reset_parameters(self):
+        self.reset_running_stats()
+        _reset_affine(self)
+
+    def forward(self, input):
+        x = fnp.asarray(input)
+        name, d = type(self).__name__, self._spatial
+        if x.ndim not in (d + 1, d + 2):
+            raise ValueError(f"{name}: expected {d + 1}D (unbatched) or {d + 2}D (batched) input, got {x.ndim}D "
+                             f"input of shape {x.shape}")
+        unbatched = x.ndim == d + 1
+        if unbatched:
+            x = fnp.expand_dims(x, 0)
+        if x.shape[1] != self.num_features:
+            if self.affine:
+                raise ValueError(f"{name}: expected input's size at dim=1 to match num_features "
+                                 f"({self.num_features}), but got: {x.shape[1]}.")
+            import warnings
+            warnings.warn("input's size at dim=1 does not match num_features. You can silence this warning by "
+                          "not passing in num_features, which is not used because affine=False", UserWarning,
+                          stacklevel=2)
+        use_input_stats = self.training or not self.track_running_stats
+        factor = 0.0 if self.momentum is None else self.momentum
+        if self.training and self.track_running_stats and self.running_mean is not None:
+            # PyTorch folds the batch into the channels, updates those statistics, then averages them over the
+            # batch; unlike BatchNorm it counts no batches, and momentum=None means 0 (the statistics stay)
+            n, c = x.shape[:2]
+            mean, var = F.batch_norm_stats(fnp.reshape(x, (1, n * c) + x.shape[2:]),
+                                           fnp.tile(self.running_mean, n), fnp.tile(self.running_var, n), factor)
+            self.running_mean = fnp.mean(fnp.reshape(mean, (n, c)), axis=0)
+            self.running_var = fnp.mean(fnp.reshape(var, (n, c)), axis=0)
+        out = F.instance_norm(x, self.running_mean, self.running_var, self.weight, self.bias, use_input_stats,
+                              factor, self.eps)
+        return fnp.squeeze(out, 0) if unbatched else out
+
+    def extra_repr(self):
+        return (f"{self.num_features}, eps={self.eps}, momentum={self.momentum}, affine={self.affine}, "
+                f"bias={self.bias is not None}, track_running_stats={self.track_running_stats}")
+
+
+class InstanceNorm1d(_InstanceNorm):
+    """Normalises each channel of each example over its length (``torch.nn.InstanceNorm1d``): ``(N, C, L)``
+    or unbatched ``(C, L)``. No affine parameters and no running statistics by default; with
+    ``track_running_stats`` the running ones (updated with the batch-averaged instance statistics while
+    training) are used in ``eval()`` mode. As in PyTorch, ``num_batches_tracked`` stays 0 and
+    ``momentum=None`` leaves the running statistics unchanged.
+
+    >>> import fnx, fnx.numpy as fnp
+    >>> norm = fnx.nn.InstanceNorm1d(1)
+    >>> norm
+    InstanceNorm1d(1, eps=1e-05, momentum=0.1, affine=False, bias=False, track_running_stats=False)
+    >>> norm(fnp.array([[[1., 3.]]]))
+    Array([[[-0.999995,  0.999995]]], dtype=float32)
+    """
+    _spatial = 1
+
+
+class InstanceNorm2d(_InstanceNorm):
+    """Instance normalisation of ``(N, C, H, W)`` or ``(C, H, W)`` input (``torch.nn.InstanceNorm2d``)."""
+    _spatial = 2
+
+
+class InstanceNorm3d(_InstanceNorm):
+    """Instance normalisation of ``(N, C, D, H, W)`` or ``(C, D, H, W)`` input (``torch.nn.InstanceNorm3d``)."""
+    _spatial = 3
+
+
+class LocalResponseNorm(Module):
+    """Local response normalisation across channels (``torch.nn.LocalResponseNorm``); see
+    ``F.local_response_norm``.
+
+    >>> import fnx
+    >>> fnx.nn.LocalResponseNorm(2)
+    LocalResponseNorm(2, alpha=0.0001, beta=0.75, k=1.0)
+    """
+
+    def __init__(self, size, alpha=1e-4, beta=0.75, k=1.0):
+        super().__init__()
+        self.size, self.alpha, self.beta, self.k = size, alpha, beta, k
+
+    def forward(self, input):
+        return F.local_response_norm(input, self.size, self.alpha, self.beta, self.k)
+
+    def extra_repr(self):
+        return f"{self.size}, alpha={self.alpha}, beta={self.beta}, k={self.k}"
+
+
+__all__ += ["CrossMapLRN2d"]
+
+
+def _cross_map_windows(channels, size):
+    """The (C, C) 0/1 matrix of the channels each output channel sums, by PyTorch's (Lua-era) recurrence."""
+    import numpy as np
+    pre_pad = int((size - 1) / 2 + 1)
+    m = np.zeros((channels, channels))
+    m[0, :min(pre_pad, channels)] = 1
+    for c in range(1, channels):
+        m[c] = m[c - 1]
+        if c < channels - pre_pad + 1:
+            m[c, c + pre_pad - 1] += 1
+        if c > pre_pad:
+            m[c, c - pre_pad] -= 1
+    return m
+
+
+class CrossMapLRN2d(Module):
+    """Local response normalisation across channels of ``(N, C, H, W)`` input, as the legacy
+    ``torch.nn.CrossMapLRN2d`` computes it: ``x * (k + alpha / size * s)^-beta`` with ``s`` a running sum
+    of squares over channels. Its window follows PyTorch's own recurrence, which differs from
+    :class:`LocalResponseNorm`'s centred window (so the two give different values, in PyTorch too); the
+    values equal PyTorch's. The gradient is the exact derivative of those values; PyTorch's hand-written
+    backward uses the centred window instead (and fails for ``size=1``), so its gradients differ.
+
+    >>> import fnx
+    >>> fnx.nn.CrossMapLRN2d(3)
+    CrossMapLRN2d(3, alpha=0.0001, beta=0.75, k=1)
+    """
+
+    def __init__(self, size, alpha=1e-4, beta=0.75, k=1):
+        super().__init__()
+        self.size, self.alpha, self.beta, self.k = size, alpha, beta, k
+
+    def forward(self, input):
+        x = fnp.asarray(input)
+        if x.ndim != 4:
+            raise ValueError(f"CrossMapLRN2d: Expected input to be 4D, got {x.ndim}D instead.")
+        m = fnp.asarray(_cross_map_windows(x.shape[1], self.size).astype(x.dtype), device=x.device)
+        s = fnp.einsum("dc,nchw->ndhw", m, x * x)
+        return x * (s * (self.alpha / self.size) + self.k) ** (-self.beta)
+
+    def extra_repr(self):
+        return f"{self.size}, alpha={self.alpha}, beta={self.beta}, k={self.k}"
