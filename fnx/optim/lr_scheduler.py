@@ -188,6 +188,10 @@ class LRScheduler:
         self._step_count = 0
         self.step()
 
+    # PyTorch's *initial* step, the one a scheduler takes when it starts: schedulers that compute the next lr
+    # from the current one leave it as it is then (resuming with last_epoch >= 0 must not step it twice).
+    _is_initial = False
+
     def get_lr(self):
         raise NotImplementedError
 
@@ -197,15 +201,19 @@ class LRScheduler:
 
     def step(self, epoch=None):
         """Advances ``last_epoch`` by one (or sets it to ``epoch``, deprecated) and writes the groups' lrs."""
+        self._is_initial = self._step_count == 0
         self._step_count += 1
-        if epoch is None:
-            self.last_epoch += 1
-            values = self.get_lr()
-        else:
-            warnings.warn("The epoch parameter in scheduler.step() is deprecated (as in PyTorch); call step() "
-                          "without arguments", UserWarning, stacklevel=2)
-            self.last_epoch = epoch
-            values = self._get_closed_form_lr() if hasattr(self, "_get_closed_form_lr") else self.get_lr()
+        try:
+            if epoch is None:
+                self.last_epoch += 1
+                values = self.get_lr()
+            else:
+                warnings.warn("The epoch parameter in scheduler.step() is deprecated (as in PyTorch); call step() "
+                              "without arguments", UserWarning, stacklevel=2)
+                self.last_epoch = epoch
+                values = self._get_closed_form_lr() if hasattr(self, "_get_closed_form_lr") else self.get_lr()
+        finally:
+            self._is_initial = False
         for group, lr in zip(self.optimizer.param_groups, values):
             group["lr"] = lr
         self._last_lr = [group["lr"] for group in self.optimizer.param_groups]
@@ -276,7 +284,7 @@ class ExponentialLR(LRScheduler):
         super().__init__(optimizer, last_epoch)
 
     def get_lr(self):
-        if self.last_epoch == 0:
+        if self._is_initial or self.last_epoch == 0:
             return self._lrs()
         return [lr * self.gamma for lr in self._lrs()]
 
@@ -313,7 +321,7 @@ class CosineAnnealingLR(LRScheduler):
 
     def get_lr(self):
         t, T, lo = self.last_epoch, self.T_max, self.eta_min
-        if t == 0:
+        if self._is_initial or t == 0:
             return self._lrs()
         if self._step_count == 1 and t > 0:
             return [cosine_annealing(t, b, T, lo) for b in self.base_lrs]
@@ -666,20 +674,7 @@ def cyclic_momentum(step, base_momentum=0.8, max_momentum=0.9, step_size_up=2000
     return max_momentum - (max_momentum - base_momentum) * height * scale
 
 
-class _WithInitialStep(LRScheduler):
-    """Marks PyTorch's *initial* step (``_is_initial``): the one a scheduler takes when it starts."""
-
-    _is_initial = False
-
-    def step(self, epoch=None):
-        self._is_initial = self._step_count == 0
-        try:
-            super().step(epoch)
-        finally:
-            self._is_initial = False
-
-
-class LinearLR(_WithInitialStep):
+class LinearLR(LRScheduler):
     """Multiplies the lr by a factor going linearly from ``start_factor`` to ``end_factor`` over
     ``total_iters`` steps (closed form :func:`linear_lr`); the usual warm-up.
 
@@ -721,7 +716,7 @@ class LinearLR(_WithInitialStep):
                 for b in self.base_lrs]
 
 
-class ConstantLR(_WithInitialStep):
+class ConstantLR(LRScheduler):
     """Multiplies the lr by ``factor`` until ``total_iters`` steps have passed (closed form :func:`constant_lr`).
 
     Raises:
@@ -755,7 +750,7 @@ class ConstantLR(_WithInitialStep):
         return [constant_lr(self.last_epoch, b, self.factor, self.total_iters) for b in self.base_lrs]
 
 
-class PolynomialLR(_WithInitialStep):
+class PolynomialLR(LRScheduler):
     """Decays the lr polynomially to 0 over ``total_iters`` steps (closed form :func:`polynomial_decay`).
 
     >>> import fnx, fnx.numpy as fnp
@@ -784,7 +779,7 @@ class PolynomialLR(_WithInitialStep):
         return [polynomial_decay(self.last_epoch, b, self.total_iters, self.power) for b in self.base_lrs]
 
 
-class MultiplicativeLR(_WithInitialStep):
+class MultiplicativeLR(LRScheduler):
     """Multiplies the lr by ``lr_lambda(epoch)`` at every step after the first (one function, or a list
     with one per group). ``state_dict`` saves callable objects' attributes, not functions, as :class:`LambdaLR`.
 

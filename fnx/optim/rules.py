@@ -58,9 +58,24 @@ class Rule(NamedTuple):
 
 # ----- helpers ----------------------------------------------------------------------
 
+_checking = [True]  # off while an optimizer rebuilds its rule from options a scheduler changed
+
+
+class _unchecked:
+    """Inside, rules are built without checking their values: PyTorch's optimizers check options when they
+    are constructed (and in add_param_group), not at each step, so a schedule may take the lr to -1e-17."""
+
+    def __enter__(self):
+        self._prev, _checking[0] = _checking[0], False
+
+    def __exit__(self, *exc):
+        _checking[0] = self._prev
+        return False
+
+
 def _check(what, value, ok):
     # Traced hyper-parameters (meta-learning a learning rate) cannot be checked without a value.
-    if not isinstance(value, Tracer) and not ok(value):
+    if _checking[0] and not isinstance(value, Tracer) and not ok(value):
         raise ValueError(f"Invalid {what}: {value}")
 
 

@@ -107,14 +107,20 @@ class Optimizer:
     def _rule_for(self, group):
         options = tuple(group[k] for k in self.defaults)
         try:
-            return self._rules[options]
+            rule = self._rules.get(options)
         except TypeError:  # an unhashable option (an array lr): build the rule each time
-            return self._rule(**dict(zip(self.defaults, options)))
-        except KeyError:
+            return self._build_rule(options)
+        if rule is None:
             if len(self._rules) >= 64:  # a schedule makes a new lr every step
                 self._rules.clear()
-            rule = self._rules[options] = self._rule(**dict(zip(self.defaults, options)))
-            return rule
+            rule = self._rules[options] = self._build_rule(options)
+        return rule
+
+    def _build_rule(self, options, checked=False):
+        if checked:
+            return self._rule(**dict(zip(self.defaults, options)))
+        with rules._unchecked():  # options were checked when given; a schedule may move them (lr to -1e-17)
+            return self._rule(**dict(zip(self.defaults, options)))
 
     def add_param_group(self, param_group):
         """Adds a group (a dict with ``"params"`` and options; missing options take the defaults)."""
@@ -138,6 +144,7 @@ class Optimizer:
         if any(id(p) in ids for g in self.param_groups for p in g["params"]):
             raise ValueError("some parameters appear in more than one parameter group")
         if self._rule is not None:
+            self._build_rule(tuple(group[k] for k in self.defaults), checked=True)  # a new group's options
             rule = self._rule_for(group)
             if self._eager_state:
                 with no_grad():

@@ -628,3 +628,18 @@ def test_adafactor_against_torch(kw):
             np.testing.assert_allclose(np.asarray(f.data), t.detach().numpy(), rtol=1e-5, atol=1e-6)
     for i, (t, f) in enumerate(zip(tp, fp)):
         assert list(fopt.state[f]) == list(topt.state[t])
+
+
+def test_options_are_checked_when_given_not_at_each_step():
+    """PyTorch checks an optimizer's options in its constructor and add_param_group only, so a schedule
+    may take the lr to -1e-17 (LinearLR(end_factor=0) does, in torch too) and training goes on."""
+    w = Parameter(fnp.ones(2))
+    opt = optim.SGD([w], lr=0.1)
+    with pytest.raises(ValueError, match="Invalid learning rate"):
+        optim.SGD([Parameter(fnp.ones(2))], lr=-0.1)
+    with pytest.raises(ValueError, match="Invalid learning rate"):
+        opt.add_param_group({"params": [Parameter(fnp.ones(1))], "lr": -1.0})
+    opt.param_groups[0]["lr"] = -1e-17
+    w.grad = fnp.ones(2)
+    opt.step()
+    np.testing.assert_allclose(w.primal, [1.0, 1.0])

@@ -352,3 +352,22 @@ def test_resuming_from_last_epoch_against_torch(name):
         fopt.step()
         ts.step()
         fs.step()
+
+
+def test_resuming_exponential_and_cosine_schedules_keeps_the_current_lr():
+    """With last_epoch >= 0 the constructor's step leaves the lr as it is (PyTorch's _is_initial); the
+    expected numbers are torch 2.13's for the same calls."""
+    expected = {"ExponentialLR": ({"gamma": 0.5}, [0.05, 0.025, 0.0125, 0.00625]),
+                "CosineAnnealingLR": ({"T_max": 10}, [0.05, 0.038197, 0.026393, 0.015745])}
+    for name, (kw, lrs) in expected.items():
+        w = Parameter(fnp.zeros(1))
+        opt = optim.SGD([w], lr=0.1)
+        opt.param_groups[0]["initial_lr"] = 0.1
+        opt.param_groups[0]["lr"] = 0.05
+        sched = getattr(optim.lr_scheduler, name)(opt, last_epoch=3, **kw)
+        got = [sched.get_last_lr()[0]]
+        for _ in range(3):
+            opt.step()
+            sched.step()
+            got.append(sched.get_last_lr()[0])
+        np.testing.assert_allclose(got, lrs, atol=1e-6, err_msg=name)
