@@ -440,12 +440,15 @@ def take_along_axis(arr, indices, axis=-1):
     return _getitem("take_along_axis", x, grid)
 
 
-def _concrete(opname, a):
+_VALUE_DECIDES_SHAPE = ("The number of nonzero elements decides the output's shape, so it cannot be traced; use "
+                        "fnx.numpy.where(condition, x, y) to select without changing shape (or size= where the "
+                        "function takes it)")
+
+
+def _concrete(opname, a, hint=_VALUE_DECIDES_SHAPE):
     x = asarray(a)
     if isinstance(x, Tracer):
-        raise concreteness_error(
-            x._main.name, opname, "The number of nonzero elements decides the output's shape, so it cannot be "
-            "traced; use fnx.numpy.where(condition, x, y) to select without changing shape")
+        raise concreteness_error(x._main.name, opname, hint)
     return x
 
 

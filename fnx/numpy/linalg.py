@@ -1385,7 +1385,8 @@ def lstsq(a, b, rcond=None, *, numpy_resid=False):
     resid = red.sum(r * r, axis=0)
     if numpy_resid:
         from .indexing import _concrete
-        if int(np.asarray(_concrete("lstsq", rank)._value)) < n or m <= n:
+        if int(np.asarray(_concrete("lstsq", rank, "NumPy's residuals are empty or not depending on the rank, "
+                                    "which a traced matrix does not have")._value)) < n or m <= n:
             resid = creation.zeros((0,), dtype=a.dtype)
     if b.ndim == 1:
         x = sh.reshape(x, (n,))
@@ -1447,7 +1448,9 @@ def _eig(opname, a, vectors):
     from ..core.array import wrap
     from ..core.backend import xp_of
     from .indexing import _concrete
-    x = _square(opname, _concrete(opname, a), floating=True)
+    x = _square(opname, _concrete(opname, a, "A general matrix's eigendecomposition has no derivative or "
+                                  "batching rule here, so it runs on concrete matrices only; for a symmetric "
+                                  "(Hermitian) matrix use eigh or eigvalsh, which differentiate"), floating=True)
     value = x._value
     dt = np.result_type(value.dtype, np.complex64)
     xp = xp_of(value)

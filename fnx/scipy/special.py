@@ -814,6 +814,18 @@ def _igam_series(xp, a, x):
     return total * _igam_prefactor(xp, a, x) / a
 
 
+def _fraction_step(xp, current, pk, qk, pkm1, qkm1, active, big, biginv):
+    """One step of a continued fraction's convergents (Cephes' loop, elementwise): the new value where it
+    is still moving, the shifted and rescaled recurrence terms, and which entries have not converged."""
+    nonzero = qk != 0
+    r = pk / xp.where(nonzero, qk, 1.0)
+    change = xp.where(nonzero, xp.abs((current - r) / xp.where(r == 0, 1.0, r)), 1.0)
+    current = xp.where(active & nonzero, r, current)
+    scale = xp.where(xp.abs(pk) > big, biginv, 1.0)
+    terms = (pkm1 * scale, pk * scale, qkm1 * scale, qk * scale)
+    return current, terms, active & (change > _MACHEP)
+
+
 def _igamc_fraction(xp, a, x):
     """Q(a, x) by its continued fraction, for x > max(1, a)."""
     big, biginv = 4.503599627370496e15, 2.22044604925031308085e-16
@@ -825,14 +837,7 @@ def _igamc_fraction(xp, a, x):
         c, y, z = c + 1.0, y + 1.0, z + 2.0
         yc = y * c
         pk, qk = pkm1 * z - pkm2 * yc, qkm1 * z - qkm2 * yc
-        nonzero = qk != 0
-        r = pk / xp.where(nonzero, qk, 1.0)
-        t = xp.where(nonzero, xp.abs((ans - r) / xp.where(r == 0, 1.0, r)), 1.0)
-        ans = xp.where(active & nonzero, r, ans)
-        pkm2, pkm1, qkm2, qkm1 = pkm1, pk, qkm1, qk
-        scale = xp.where(xp.abs(pk) > big, biginv, 1.0)
-        pkm2, pkm1, qkm2, qkm1 = pkm2 * scale, pkm1 * scale, qkm2 * scale, qkm1 * scale
-        active = active & (t > _MACHEP)
+        ans, (pkm2, pkm1, qkm2, qkm1), active = _fraction_step(xp, ans, pk, qk, pkm1, qkm1, active, big, biginv)
         if not active.any():
             break
     return ans * _igam_prefactor(xp, a, x)
@@ -1116,14 +1121,8 @@ def _expn_positive(xp, x, n):
             else:
                 yk, xk = xc, k / 2.0
             pk, qk = pkm1 * yk + pkm2 * xk, qkm1 * yk + qkm2 * xk
-            nonzero = qk != 0
-            r = pk / xp.where(nonzero, qk, 1.0)
-            t = xp.where(nonzero, xp.abs((frac - r) / xp.where(r == 0, 1.0, r)), 1.0)
-            frac = xp.where(active & nonzero, r, frac)
-            pkm2, pkm1, qkm2, qkm1 = pkm1, pk, qkm1, qk
-            scale = xp.where(xp.abs(pk) > big, biginv, 1.0)
-            pkm2, pkm1, qkm2, qkm1 = pkm2 * scale, pkm1 * scale, qkm2 * scale, qkm1 * scale
-            active = active & (t > _MACHEP)
+            frac, (pkm2, pkm1, qkm2, qkm1), active = _fraction_step(xp, frac, pk, qk, pkm1, qkm1, active, big,
+                                                                     biginv)
             if not active.any():
                 break
         fraction = frac * xp.exp(-xc)

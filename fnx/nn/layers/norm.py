@@ -42,8 +42,9 @@ def _reset_affine(module):
         init.zeros_(module.bias)
 
 
-class _BatchNorm(Module):
-    _dims = ()
+class _NormBase(Module):
+    """The options, affine parameters and running statistics of batch and instance normalisation
+    (PyTorch's ``_NormBase``); the defaults are batch normalisation's."""
 
     def __init__(self, num_features, eps=1e-5, momentum=0.1, affine=True, track_running_stats=True, device=None,
                  dtype=None, *, bias=True):
@@ -71,6 +72,10 @@ class _BatchNorm(Module):
     def reset_parameters(self):
         self.reset_running_stats()
         _reset_affine(self)
+
+
+class _BatchNorm(_NormBase):
+    _dims = ()
 
     def _check_input_dim(self, x):
         if x.ndim not in self._dims:
@@ -230,31 +235,12 @@ class RMSNorm(Module):
 __all__ += ["InstanceNorm1d", "InstanceNorm2d", "InstanceNorm3d", "LocalResponseNorm"]
 
 
-class _InstanceNorm(Module):
+class _InstanceNorm(_NormBase):
     _spatial = 1
 
     def __init__(self, num_features, eps=1e-5, momentum=0.1, affine=False, track_running_stats=False, device=None,
                  dtype=None, *, bias=True):
-        super().__init__()
-        if momentum is not None and (isinstance(momentum, bool) or not isinstance(momentum, numbers.Real)):
-            raise TypeError(f"{type(self).__name__}: momentum must be a number or None, got {momentum!r}")
-        self.num_features, self.eps, self.momentum = num_features, eps, momentum
-        self.affine, self.track_running_stats = affine, track_running_stats
-        _affine_params(self, (num_features,), affine, bias, device, dtype)
-        if track_running_stats:
-            self.register_buffer("running_mean", fnp.zeros((num_features,), dtype=dtype, device=device))
-            self.register_buffer("running_var", fnp.ones((num_features,), dtype=dtype, device=device))
-            self.register_buffer("num_batches_tracked", fnp.zeros((), dtype=fnp.int64, device=device))
-        else:
-            for name in ("running_mean", "running_var", "num_batches_tracked"):
-                self.register_buffer(name, None)
-        self.reset_parameters()
-
-    reset_running_stats = _BatchNorm.reset_running_stats
-
-    def reset_parameters(self):
-        self.reset_running_stats()
-        _reset_affine(self)
+        super().__init__(num_features, eps, momentum, affine, track_running_stats, device, dtype, bias=bias)
 
     def forward(self, input):
         x = fnp.asarray(input)
