@@ -212,7 +212,10 @@ def unpackbits(a, axis=None, count=None, bitorder="big"):
     if count is not None:
         count = operator.index(count)
         total = bits.shape[-1]
-        keep = count if count >= 0 else max(total + count, 0)
+        if count < -total:
+            raise ValueError(f"unpackbits: count={count} drops more bits than the {total} unpacked along the axis "
+                             f"(NumPy: -count larger than number of elements)")
+        keep = count if count >= 0 else total + count
         if keep <= total:
             bits = bits[..., :keep]
         else:
