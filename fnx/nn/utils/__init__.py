@@ -10,10 +10,11 @@ multiplied even when the factor is 1).
 """
 import math
 
-from .. import numpy as fnp
-from ..core.array import Array
-from ..errors import ShapeError
-from ..transforms.autodiff import no_grad
+from ... import numpy as fnp
+from ...core.array import Array
+from ...errors import ShapeError
+from ...transforms.autodiff import no_grad
+from . import rnn  # torch.nn.utils.rnn: pad_sequence, unpad_sequence
 
 __all__ = ["clip_grad_norm_", "clip_grad_value_", "parameters_to_vector", "vector_to_parameters"]
 
@@ -261,7 +262,7 @@ def weight_norm(module, name="weight", dim=0):
                   "`torch.nn.utils.parametrizations.weight_norm`.", FutureWarning, stacklevel=2)
     if _find_hook(module, WeightNorm, name)[1] is not None:
         raise RuntimeError(f"Cannot register two weight_norm hooks on the same parameter {name}")
-    from .parameter import Parameter
+    from ..parameter import Parameter
     fn = WeightNorm(name, dim)
     weight = getattr(module, name)
     del module._parameters[name]
@@ -278,7 +279,7 @@ def remove_weight_norm(module, name="weight"):
     Raises:
       ValueError: ``module`` has no weight norm on ``name``.
     """
-    from .parameter import Parameter
+    from ..parameter import Parameter
     key, hook = _find_hook(module, WeightNorm, name)
     if hook is None:
         raise ValueError(f"weight_norm of '{name}' not found in {module}")
@@ -308,7 +309,7 @@ class SpectralNorm:
         return fnp.reshape(weight, (weight.shape[0], -1))
 
     def compute_weight(self, module, do_power_iteration):
-        from . import functional as F
+        from .. import functional as F
         weight = getattr(module, self.name + "_orig")
         u, v = getattr(module, self.name + "_u"), getattr(module, self.name + "_v")
         mat = self.reshape_weight_to_matrix(weight)
@@ -345,9 +346,9 @@ def spectral_norm(module, name="weight", n_power_iterations=1, eps=1e-12, dim=No
     >>> [(k, v.shape) for k, v in m.state_dict().items()]
     [('bias', (3,)), ('weight_orig', (3, 4)), ('weight_u', (3,)), ('weight_v', (4,))]
     """
-    from .. import random
-    from . import functional as F
-    from .layers.conv import ConvTranspose1d, ConvTranspose2d, ConvTranspose3d
+    from ... import random
+    from .. import functional as F
+    from ..layers.conv import ConvTranspose1d, ConvTranspose2d, ConvTranspose3d
     if dim is None:
         dim = 1 if isinstance(module, (ConvTranspose1d, ConvTranspose2d, ConvTranspose3d)) else 0
     if _find_hook(module, SpectralNorm, name)[1] is not None:
@@ -376,7 +377,7 @@ def remove_spectral_norm(module, name="weight"):
     Raises:
       ValueError: ``module`` has no spectral norm on ``name``.
     """
-    from .parameter import Parameter
+    from ..parameter import Parameter
     key, hook = _find_hook(module, SpectralNorm, name)
     if hook is None:
         raise ValueError(f"spectral_norm of '{name}' not found in {module}")
@@ -409,7 +410,7 @@ def fuse_conv_bn_weights(conv_w, conv_b, bn_rm, bn_rv, bn_eps, bn_w, bn_b, trans
     >>> w.data[:, 0, 0], b.data
     (Array([1., 1.], dtype=float32), Array([-1.,  5.], dtype=float32))
     """
-    from .parameter import Parameter
+    from ..parameter import Parameter
     conv_w = fnp.asarray(conv_w.primal if hasattr(conv_w, "primal") else conv_w)
     w_dtype = conv_w.dtype
     b_dtype = w_dtype if conv_b is None else conv_b.dtype
@@ -454,7 +455,7 @@ def fuse_linear_bn_weights(linear_w, linear_b, bn_rm, bn_rv, bn_eps, bn_w, bn_b)
     >>> w.data, b.data
     (Array([[2., 2.]], dtype=float32), Array([0.5], dtype=float32))
     """
-    from .parameter import Parameter
+    from ..parameter import Parameter
     linear_w = fnp.asarray(linear_w.primal if hasattr(linear_w, "primal") else linear_w)
     w_dtype = linear_w.dtype
     b_dtype = w_dtype if linear_b is None else linear_b.dtype
