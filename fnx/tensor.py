@@ -1948,3 +1948,36 @@ def _install_more():
 
 
 _install_more()
+
+
+def _requires_grad_(self, requires_grad=True):
+    """A leaf that records operations for ``backward()`` (``torch.Tensor.requires_grad_``).
+
+    fnx arrays are immutable, so this cannot change ``self``: it returns a new leaf (a
+    :class:`~fnx.nn.Parameter`) holding the same value, and code must use the result, as
+    ``x = x.detach().requires_grad_()`` does. ``requires_grad_(False)`` returns the value itself.
+
+    >>> import fnx
+    >>> x = fnx.ones(2).requires_grad_()
+    >>> (x * x).sum().backward()
+    >>> x.grad
+    Array([2., 2.], dtype=float32)
+    """
+    if self.requires_grad:  # computed from Parameters: already recorded (PyTorch returns it as it is)
+        if not requires_grad:
+            from .errors import GraphError
+            raise GraphError("requires_grad_(False): you can only change requires_grad flags of leaf variables; "
+                             "to use a computed value without its gradient record, take x.detach()")
+        return self
+    return _leaf(self.detach(), builtins.bool(requires_grad))
+
+
+def _set_requires_grad(self, flag):
+    from .errors import ImmutableError
+    raise ImmutableError(f"x.requires_grad = {flag!r}: fnx arrays are immutable, so a flag cannot be set on one; "
+                         f"use x = x.requires_grad_({flag!r}) (a new leaf), or fnx.tensor(data, requires_grad=True)")
+
+
+Array.requires_grad_ = _requires_grad_
+Array.requires_grad = property(Array.requires_grad.fget, _set_requires_grad, doc="Whether backward() reaches "
+                               "this array (it depends on a Parameter with requires_grad=True).")

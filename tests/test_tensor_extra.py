@@ -654,3 +654,25 @@ def test_compile_returns_what_runs_eagerly():
     assert double(fnx.ones(2)).tolist() == [2.0, 2.0] and triple(fnx.ones(1)).tolist() == [3.0]
     with pytest.raises(TypeError, match="expected a Module or a function"):
         fnx.compile(3)
+
+
+def test_requires_grad_makes_a_leaf_and_the_flag_is_not_assignable():
+    from fnx.errors import GraphError, ImmutableError
+    x = fnx.randn(3)
+    leaf = x.requires_grad_()
+    assert leaf.requires_grad and not x.requires_grad  # a new leaf: the immutable x is unchanged
+    (leaf * leaf).sum().backward()
+    np.testing.assert_allclose(leaf.grad, 2 * np.asarray(x))
+    adv = x.clone().detach().requires_grad_(True)  # the adversarial-example idiom
+    (g,) = fnx.autograd.grad((adv ** 3).sum(), adv)
+    np.testing.assert_allclose(g, 3 * np.asarray(x) ** 2, rtol=1e-6)
+    assert type(x.requires_grad_(False)) is fnx.Array
+    h = leaf * 2.0
+    assert h.requires_grad_() is h  # already recorded: returned as it is
+    with pytest.raises(GraphError, match="only change requires_grad flags of leaf variables"):
+        h.requires_grad_(False)
+    with pytest.raises(ImmutableError, match=r"use x = x.requires_grad_\(True\)"):
+        x.requires_grad = True
+    w = fnx.nn.Parameter(fnx.ones(2))
+    w.requires_grad = False  # a Parameter's flag is its own, as in PyTorch
+    assert not w.requires_grad and w.requires_grad_() is w and w.requires_grad
