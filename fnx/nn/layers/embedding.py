@@ -18,6 +18,26 @@ from .linear import _empty
 __all__ = ["Embedding"]
 
 
+def _table(module, name, num_embeddings, embedding_dim, padding_idx, weight, device, dtype):
+    """Sets the sizes, ``padding_idx`` (checked, made non-negative) and ``weight`` Parameter of a table:
+    ``weight`` when given (of shape ``(num_embeddings, embedding_dim)``), else initialised."""
+    if padding_idx is not None:
+        if not -num_embeddings <= padding_idx < num_embeddings:
+            raise ValueError(f"{name}: padding_idx ({padding_idx}) must be within num_embeddings "
+                             f"({num_embeddings})")
+        padding_idx %= num_embeddings
+    module.num_embeddings, module.embedding_dim, module.padding_idx = num_embeddings, embedding_dim, padding_idx
+    if weight is None:
+        module.weight = _empty((num_embeddings, embedding_dim), device, dtype)
+        module.reset_parameters()
+    else:
+        w = fnp.asarray(weight)
+        if w.shape != (num_embeddings, embedding_dim):
+            raise ShapeError(f"{name}: shape of weight {w.shape} does not match num_embeddings and "
+                             f"embedding_dim ({num_embeddings}, {embedding_dim})")
+        module.weight = Parameter(w)
+
+
 class Embedding(Module):
     """A table of ``num_embeddings`` vectors of size ``embedding_dim``, indexed by integer input
     (``torch.nn.Embedding``); the output has shape ``input.shape + (embedding_dim,)``.
@@ -35,23 +55,9 @@ class Embedding(Module):
     def __init__(self, num_embeddings, embedding_dim, padding_idx=None, max_norm=None, norm_type=2.0,
                  scale_grad_by_freq=False, sparse=False, _weight=None, _freeze=False, device=None, dtype=None):
         super().__init__()
-        if padding_idx is not None:
-            if not -num_embeddings <= padding_idx < num_embeddings:
-                raise ValueError(f"Embedding: padding_idx ({padding_idx}) must be within num_embeddings "
-                                 f"({num_embeddings})")
-            padding_idx %= num_embeddings
-        self.num_embeddings, self.embedding_dim, self.padding_idx = num_embeddings, embedding_dim, padding_idx
+        _table(self, "Embedding", num_embeddings, embedding_dim, padding_idx, _weight, device, dtype)
         self.max_norm, self.norm_type = max_norm, norm_type
         self.scale_grad_by_freq, self.sparse = scale_grad_by_freq, sparse
-        if _weight is None:
-            self.weight = _empty((num_embeddings, embedding_dim), device, dtype)
-            self.reset_parameters()
-        else:
-            w = fnp.asarray(_weight)
-            if w.shape != (num_embeddings, embedding_dim):
-                raise ShapeError(f"Embedding: shape of weight {w.shape} does not match num_embeddings and "
-                                 f"embedding_dim ({num_embeddings}, {embedding_dim})")
-            self.weight = Parameter(w)
         self.weight.requires_grad_(not _freeze)
 
     def reset_parameters(self):
@@ -130,23 +136,9 @@ class EmbeddingBag(Module):
                  mode="mean", sparse=False, _weight=None, include_last_offset=False, padding_idx=None, device=None,
                  dtype=None):
         super().__init__()
-        if padding_idx is not None:
-            if not -num_embeddings <= padding_idx < num_embeddings:
-                raise ValueError(f"EmbeddingBag: padding_idx ({padding_idx}) must be within num_embeddings "
-                                 f"({num_embeddings})")
-            padding_idx %= num_embeddings
-        self.num_embeddings, self.embedding_dim, self.padding_idx = num_embeddings, embedding_dim, padding_idx
+        _table(self, "EmbeddingBag", num_embeddings, embedding_dim, padding_idx, _weight, device, dtype)
         self.max_norm, self.norm_type, self.scale_grad_by_freq = max_norm, norm_type, scale_grad_by_freq
         self.mode, self.sparse, self.include_last_offset = mode, sparse, include_last_offset
-        if _weight is None:
-            self.weight = _empty((num_embeddings, embedding_dim), device, dtype)
-            self.reset_parameters()
-        else:
-            w = fnp.asarray(_weight)
-            if w.shape != (num_embeddings, embedding_dim):
-                raise ShapeError(f"EmbeddingBag: shape of weight {w.shape} does not match num_embeddings and "
-                                 f"embedding_dim ({num_embeddings}, {embedding_dim})")
-            self.weight = Parameter(w)
 
     reset_parameters = Embedding.reset_parameters
     _fill_padding_idx_with_zero = Embedding._fill_padding_idx_with_zero

@@ -279,18 +279,12 @@ def remove_weight_norm(module, name="weight"):
     Raises:
       ValueError: ``module`` has no weight norm on ``name``.
     """
-    from ..parameter import Parameter
     key, hook = _find_hook(module, WeightNorm, name)
     if hook is None:
         raise ValueError(f"weight_norm of '{name}' not found in {module}")
     with no_grad():
         weight = hook.compute_weight(module)
-    module.__dict__.pop(name, None)
-    del module._parameters[name + "_g"]
-    del module._parameters[name + "_v"]
-    module.register_parameter(name, Parameter(weight))
-    del module._forward_pre_hooks[key]
-    return module
+    return _fold_back(module, name, weight, key, parameters=("_g", "_v"))
 
 
 class SpectralNorm:
@@ -377,16 +371,22 @@ def remove_spectral_norm(module, name="weight"):
     Raises:
       ValueError: ``module`` has no spectral norm on ``name``.
     """
-    from ..parameter import Parameter
     key, hook = _find_hook(module, SpectralNorm, name)
     if hook is None:
         raise ValueError(f"spectral_norm of '{name}' not found in {module}")
     with no_grad():
         weight = hook.compute_weight(module, do_power_iteration=False)
+    return _fold_back(module, name, weight, key, parameters=("_orig",), buffers=("_u", "_v"))
+
+
+def _fold_back(module, name, weight, key, parameters=(), buffers=()):
+    """Ends a reparametrisation: drops its parameters, buffers and hook and makes ``weight`` the Parameter."""
+    from ..parameter import Parameter
     module.__dict__.pop(name, None)
-    for suffix in ("_u", "_v"):
+    for suffix in buffers:
         del module._buffers[name + suffix]
-    del module._parameters[name + "_orig"]
+    for suffix in parameters:
+        del module._parameters[name + suffix]
     module.register_parameter(name, Parameter(weight))
     del module._forward_pre_hooks[key]
     return module
