@@ -127,15 +127,19 @@ class Primitive:
     ``collective`` marks a primitive that communicates across a named ``vmap``
     axis (``fnx.lax.psum``): its batching rule is also handed the batch's
     ``(axis_name, axis_size)``, to tell its own axis from the ones it passes through.
+
+    ``symbolic_zeros``, for a primitive with several outputs, hands its VJP rule
+    None (rather than an array of zeros) as the cotangent of an output nobody
+    differentiated, as JAX's ``custom_vjp(symbolic_zeros=True)`` does.
     """
 
     __slots__ = ("name", "impl", "shape", "jvp", "vjp", "batch", "multiple_results",
                  "smooth", "domain", "kind", "kinks", "residuals", "ufunc", "transfers", "collective",
-                 "__weakref__")
+                 "symbolic_zeros", "__weakref__")
 
     def __init__(self, name, impl, shape, jvp=None, vjp=None, batch=None,
                  multiple_results=False, smooth=True, domain="real", kind=None, kinks=None, residuals=None,
-                 ufunc=None, transfers=False, collective=False):
+                 ufunc=None, transfers=False, collective=False, symbolic_zeros=False):
         self.name = name
         self.impl = impl
         self.shape = shape
@@ -150,6 +154,7 @@ class Primitive:
         self.ufunc = ufunc
         self.transfers = transfers
         self.collective = collective
+        self.symbolic_zeros = symbolic_zeros
         self.residuals = None if residuals is None else frozenset(residuals)
         if self.residuals is not None and any(r not in ("inputs", "partners", "out") and not
                                               (multiple_results and r[:3] == "out" and r[3:].isdigit())

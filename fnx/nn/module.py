@@ -19,30 +19,11 @@ from collections import OrderedDict, namedtuple
 
 from ..core import tree as tree_util
 from ..core.array import Array
+from ..core.hooks import RemovableHandle
 from ..errors import ShapeError
 from .parameter import Parameter
 
 IncompatibleKeys = namedtuple("IncompatibleKeys", ["missing_keys", "unexpected_keys"])
-
-
-class RemovableHandle:
-    """Returned by ``register_*_hook``; ``handle.remove()`` unregisters the hook."""
-
-    _next_id = 0
-
-    def __init__(self, hooks):
-        self._hooks = hooks
-        self.id = RemovableHandle._next_id
-        RemovableHandle._next_id += 1
-
-    def remove(self):
-        self._hooks.pop(self.id, None)
-
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc):
-        self.remove()
 
 
 class Module:
@@ -69,6 +50,8 @@ class Module:
         d["_modules"] = OrderedDict()
         d["_forward_hooks"] = OrderedDict()
         d["_forward_pre_hooks"] = OrderedDict()
+        d["_backward_hooks"] = OrderedDict()
+        d["_backward_pre_hooks"] = OrderedDict()
         d["training"] = True
 
     def __init_subclass__(cls, **kwargs):
@@ -426,7 +409,36 @@ class Module:
         self._forward_pre_hooks[handle.id] = (hook, with_kwargs)
         return handle
 
+    def register_full_backward_hook(self, hook, prepend=False):
+        """``hook(module, grad_input, grad_output)`` runs once the gradients with respect to the module's
+        positional array inputs are computed (``torch.nn.Module.register_full_backward_hook``).
+
+        ``grad_output`` has one entry per array output (None for one nobody
+        differentiated), ``grad_input`` one per positional array input (None for
+        a non-array argument; zeros for an array input that does not require grad
+        when another does). A tuple returned replaces ``grad_input``. When no input
+        requires grad the hook runs with the gradients of the outputs, and every
+        ``grad_input`` entry is None.
+        """
+        return _add_hook(self._backward_hooks, hook, prepend)
+
+    def register_full_backward_pre_hook(self, hook, prepend=False):
+        """``hook(module, grad_output)`` runs when the gradients of the module's outputs are computed, before
+        they flow into the module; a tuple returned replaces ``grad_output``."""
+        return _add_hook(self._backward_pre_hooks, hook, prepend)
+
+    def register_backward_hook(self, hook):
+        """PyTorch's deprecated form: registered as :meth:`register_full_backward_hook`, whose gradients
+        are the ones the old form was meant to give."""
+        return self.register_full_backward_hook(hook)
+
     def __call__(self, *args, **kwargs):
+        if self._backward_hooks or self._backward_pre_hooks:
+            from ._backward_hooks import call_with_backward_hooks
+            return call_with_backward_hooks(self, args, kwargs)
+        return self._call_forward(args, kwargs)
+
+    def _call_forward(self, args, kwargs, after_pre_hooks=None):
         for hook, with_kwargs in list(self._forward_pre_hooks.values()):
             if with_kwargs:
                 res = hook(self, args, kwargs)
@@ -436,6 +448,8 @@ class Module:
                 res = hook(self, args)
                 if res is not None:
                     args = res if isinstance(res, tuple) else (res,)
+        if after_pre_hooks is not None:
+            args = after_pre_hooks(args)
         out = self.forward(*args, **kwargs)
         for hook, with_kwargs in list(self._forward_hooks.values()):
             res = hook(self, args, kwargs, out) if with_kwargs else hook(self, args, out)
@@ -508,6 +522,14 @@ def _unflatten_module(aux, children):
     for table, keys in names:
         d[table] = OrderedDict((k, next(it)) for k in keys)
     return m
+
+
+def _add_hook(hooks, hook, prepend):
+    handle = RemovableHandle(hooks)
+    hooks[handle.id] = hook
+    if prepend:
+        hooks.move_to_end(handle.id, last=False)
+    return handle
 
 
 class _Static:

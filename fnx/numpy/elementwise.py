@@ -350,7 +350,8 @@ relu_p = defprim("relu", impl=lambda xp, x: (relu_value(xp, x), x > 0),
                  jvp=lambda primals, tangents: _relu_jvp(primals[0], tangents[0]),
                  vjp=lambda cts, x, *, out: (relu_grad_p.bind(cts[0], out[1]),),
                  batch=lambda vals, bdims: (relu_p.bind(vals[0]), (bdims[0], bdims[0])),
-                 multiple_results=True, smooth=False, residuals=("out1",), kinks=lambda xp, x: xp.abs(x))
+                 multiple_results=True, smooth=False, residuals=("out1",), kinks=lambda xp, x: xp.abs(x),
+                 symbolic_zeros=True)  # the mask's cotangent is always None: no zeros to build
 relu_grad_p = defprim("relu_grad", impl=lambda xp, ct, mask: xp.multiply(ct, mask), shape=same_shape,
                       jvp=lambda primals, tangents: (relu_grad_p.bind(*primals),
                                                      None if tangents[0] is None

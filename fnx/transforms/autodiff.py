@@ -19,6 +19,8 @@ transform still active outside: that is all it takes for ``grad(grad(f))``,
 """
 import heapq
 import itertools
+import warnings
+import weakref
 
 import numpy as np
 
@@ -307,17 +309,18 @@ class ReverseTrace(Trace):
             return a.primal, (a.node, a.index)
         return a, None
 
-    def _record_call(self, name, args, fun_of_primals):
-        """Records a call whose backward rule is a closure (custom_vjp, custom_jvp).
+    def _record_call(self, name, args, fun_of_primals, symbolic_zeros=False):
+        """Records a call whose backward rule is a closure (custom_vjp, custom_jvp, a module's backward hooks).
 
         The closure is handed the node's operands when the backward pass runs: the
         recorded values, or (``create_graph``) the same values as tracers of the tape.
+        With ``symbolic_zeros`` it gets None as the cotangent of an output nobody differentiated.
         """
         unboxed = [self._unbox(a) for a in args]
         primals, parents = [u[0] for u in unboxed], [u[1] for u in unboxed]
         out, vjp_closure = fun_of_primals(primals)
         out_flat, out_tree = tree_util.flatten(out)
-        prim = Primitive(name, impl=None, shape=None, multiple_results=True,
+        prim = Primitive(name, impl=None, shape=None, multiple_results=True, symbolic_zeros=symbolic_zeros,
                          vjp=lambda cts, *given, out, **__: vjp_closure(cts, list(given)))
         node = Node(prim, {}, parents, primals, tuple(out_flat))
         return out_tree.unflatten([self._box(o, node, i) if isinstance(o, Array) else o
@@ -405,6 +408,7 @@ def backward_pass(roots, free=False, create_graph=False, capture=()):
     """
     from .. import numpy as fnp
     add, push, pop = fnp.add, heapq.heappush, heapq.heappop
+    hooked = _hooked.data  # the weak dictionary's plain dict: empty unless some value has a hook
     cts = {}  # node -> one cotangent slot per output
     pending = []  # heap of (-seq, node): the node created last comes out first
     grads = {}
@@ -432,6 +436,8 @@ def backward_pass(roots, free=False, create_graph=False, capture=()):
             return grads
         node = pop(pending)[1]
         node_cts = cts.pop(node)
+        if hooked and node in _hooked:
+            _run_tensor_hooks(node, node_cts)
         prim = node.prim
         if prim is None:
             grads[node] = node_cts[0]
@@ -445,7 +451,8 @@ def backward_pass(roots, free=False, create_graph=False, capture=()):
                 f"backward through {prim.name} a second time: its saved values were freed by an earlier "
                 f"backward(); call backward(retain_graph=True) the first time to keep them")
         if prim.multiple_results:  # outputs nobody differentiated get a zero that allocates nothing
-            ct = tuple(_broadcast_zero(o) if c is None else c for o, c in zip(node.out, node_cts))
+            ct = tuple(node_cts) if prim.symbolic_zeros else tuple(
+                _broadcast_zero(o) if c is None else c for o, c in zip(node.out, node_cts))
         else:
             ct = node_cts[0]
         if create_graph:
@@ -453,6 +460,45 @@ def backward_pass(roots, free=False, create_graph=False, capture=()):
         else:
             in_cts = prim.vjp(ct, *node.primals, out=node.out, **node.params)
         parents = node.parents
+
+
+# Hooks on values of the tape (``register_hook``, ``retain_grad``), keyed by the value's node: a value is
+# ``(node, output index)``, and its tracer may be one of several boxing it. Weak keys: a hook lives as long as
+# the graph that would run it. backward_pass tests its plain dict (``.data``) once per node: without hooks, the
+# cost is one truth test of an empty dict.
+
+_hooked = weakref.WeakKeyDictionary()  # node -> {"hooks": {index: {id: fn}}, "retained": {index: grad}}
+
+
+def _hook_entry(node):
+    entry = _hooked.get(node)
+    if entry is None:
+        entry = _hooked[node] = {"hooks": {}, "retained": {}}
+    return entry
+
+
+def _run_tensor_hooks(node, node_cts):
+    """Runs the hooks of ``node``'s outputs on their cotangents (in ``node_cts``, replaced in place by
+    what a hook returns), then adds them to the ``.grad`` of the outputs that retain it, as PyTorch does."""
+    entry = _hooked[node]
+    for index, fns in entry["hooks"].items():
+        g = node_cts[index]
+        if g is None:
+            continue
+        for fn in list(fns.values()):
+            new = fn(g)
+            if new is not None:
+                if getattr(new, "shape", None) != g.shape:
+                    from ..errors import GraphError
+                    raise GraphError(f"the hook {getattr(fn, '__name__', fn)!r} returned a gradient of shape "
+                                     f"{getattr(new, 'shape', type(new).__name__)} for a value of shape {g.shape}")
+                g = new
+        node_cts[index] = g
+    retained = entry["retained"]
+    for index, prev in retained.items():
+        g = node_cts[index]
+        if g is not None:
+            retained[index] = g if prev is None else prev + g
 
 
 def _tape_operands(node):
@@ -821,7 +867,7 @@ class TapeTracer(ReverseTracer):
     __slots__ = ()
 
     def __repr__(self):
-        return repr(self.primal)[:-1] + ", grad_fn=" + (self.node.prim.name if self.node.prim else "leaf") + ")"
+        return repr(self.primal)[:-1] + f", grad_fn=<{_grad_fn_name(self.node.prim)}>)"
 
     def __str__(self):
         return str(self.primal)
@@ -940,6 +986,10 @@ def tape_backward(seeds, retain_graph=None, create_graph=False, only=None):
             owner = leaf.params() if leaf.params is not None and (only is None or leaf in only) else None
             if owner is not None:
                 owner.grad = g if owner.grad is None else owner.grad + g
+                entry = _hooked.get(leaf) if _hooked.data else None
+                if entry is not None:
+                    for fn in list(entry.get("post_accumulate", {}).values()):
+                        fn(owner)
 
 
 def _as_list(xs):
@@ -1019,6 +1069,167 @@ def _requires_grad(x):
     return isinstance(x, ReverseTracer) and x._main is TAPE and x.node is not None
 
 
+# ----- hooks and the recorded graph, as PyTorch's tensors show them ---------------------------------
+
+
+def _hook_node(x, what):
+    if _requires_grad(x):
+        return x.node
+    from ..errors import GraphError
+    raise GraphError(f"{what}: this array does not require grad (it depends on no Parameter or tensor made with "
+                     f"requires_grad=True, or was computed under no_grad()), so backward() never reaches it")
+
+
+def register_hook(self, hook):
+    """Runs ``hook(grad)`` each time ``backward()`` or ``autograd.grad`` computes this value's gradient
+    (``torch.Tensor.register_hook``).
+
+    A result other than None replaces the gradient (it must have the same shape)
+    before it flows on: into the graph for a computed value, into ``.grad`` for a
+    leaf. Hooks run in the order registered. Returns a handle whose
+    ``remove()`` unregisters the hook.
+
+    >>> import fnx
+    >>> x = fnx.tensor([1.0, 2.0], requires_grad=True)
+    >>> y = x * 3
+    >>> handle = y.register_hook(lambda g: g * 10)
+    >>> y.sum().backward()
+    >>> x.grad
+    Array([30., 30.], dtype=float32)
+    """
+    from ..core.hooks import RemovableHandle
+    fns = _hook_entry(_hook_node(self, "register_hook"))["hooks"].setdefault(self.index, {})
+    handle = RemovableHandle(fns)
+    fns[handle.id] = hook
+    return handle
+
+
+def retain_grad(self):
+    """Makes ``backward()`` fill in this computed value's ``.grad`` (``torch.Tensor.retain_grad``).
+
+    Like a leaf's, the gradient accumulates across backward passes, and is taken
+    after the value's hooks. A leaf keeps its ``.grad`` anyway.
+
+    >>> import fnx
+    >>> x = fnx.tensor([1.0, 2.0], requires_grad=True)
+    >>> y = x * x
+    >>> y.retain_grad()
+    >>> (y * 3).sum().backward()
+    >>> y.grad
+    Array([3., 3.], dtype=float32)
+    """
+    node = _hook_node(self, "retain_grad")
+    if node.prim is not None:
+        _hook_entry(node)["retained"].setdefault(self.index, None)
+
+
+def _retains_grad(self):
+    entry = _hooked.get(self.node) if _requires_grad(self) and self.node.prim is not None else None
+    return entry is not None and self.index in entry["retained"]
+
+
+def _computed_grad(self):
+    entry = _hooked.get(self.node)
+    if entry is not None and self.index in entry["retained"]:
+        return entry["retained"][self.index]
+    warnings.warn("The .grad of an array that is not a leaf is not filled in by backward(); call x.retain_grad() "
+                  "before backward() to keep it (a leaf is a Parameter or a tensor made with requires_grad=True)",
+                  UserWarning, stacklevel=2)
+    return None
+
+
+def _set_computed_grad(self, grad):
+    entry = _hooked.get(self.node)
+    if grad is None:
+        if entry is not None and self.index in entry["retained"]:
+            entry["retained"][self.index] = None
+        return
+    if getattr(grad, "shape", None) != self.shape:
+        raise ShapeError(f"assigning .grad: the gradient has shape {getattr(grad, 'shape', type(grad).__name__)}, "
+                         f"the array {self.shape}")
+    _hook_entry(self.node)["retained"][self.index] = grad
+
+
+def register_post_accumulate_grad_hook(self, hook):
+    """Runs ``hook(leaf)`` after ``backward()`` has added to this leaf's ``.grad``
+    (``torch.Tensor.register_post_accumulate_grad_hook``). Returns a handle."""
+    from ..core.hooks import RemovableHandle
+    node = _hook_node(self, "register_post_accumulate_grad_hook")
+    if node.prim is not None:
+        from ..errors import GraphError
+        raise GraphError("register_post_accumulate_grad_hook: only a leaf (a Parameter or a tensor made with "
+                         "requires_grad=True) accumulates a .grad; use register_hook on a computed value")
+    fns = _hook_entry(node).setdefault("post_accumulate", {})
+    handle = RemovableHandle(fns)
+    fns[handle.id] = hook
+    return handle
+
+
+def _grad_fn_name(prim):
+    return "".join(part[:1].upper() + part[1:]
+                   for part in prim.name.replace("[", "_").replace("]", "").split("_")) + "Backward0"
+
+
+class GradFn:
+    """The recorded operation that computed an array (``tensor.grad_fn``): ``name()`` and ``next_functions``."""
+
+    __slots__ = ("_node",)
+
+    def __init__(self, node):
+        self._node = node
+
+    def name(self):
+        return _grad_fn_name(self._node.prim)
+
+    @property
+    def next_functions(self):
+        """One ``(function, output index)`` per operand: a GradFn, an AccumulateGrad for a leaf, or None for
+        an operand backward() does not reach."""
+        return tuple((None, 0) if p is None else (_function_of(p[0]), p[1]) for p in self._node.parents)
+
+    def __eq__(self, other):
+        return type(other) is type(self) and other._node is self._node
+
+    def __hash__(self):
+        return id(self._node)
+
+    def __repr__(self):
+        return f"<{self.name()} object>"
+
+
+class AccumulateGrad:
+    """The end of a backward path: adds to the ``.grad`` of ``variable``, a leaf."""
+
+    __slots__ = ("_node",)
+
+    def __init__(self, node):
+        self._node = node
+
+    @property
+    def variable(self):
+        return self._node.params() if self._node.params is not None else None
+
+    def name(self):
+        return "AccumulateGrad"
+
+    next_functions = ()
+
+    def __repr__(self):
+        return "<AccumulateGrad object>"
+
+
+def _function_of(node):
+    return AccumulateGrad(node) if node.prim is None else GradFn(node)
+
+
+def _grad_fn(self):
+    return GradFn(self.node) if _requires_grad(self) and self.node.prim is not None else None
+
+
+def _is_leaf(self):
+    return not (_requires_grad(self) and self.node.prim is not None)
+
+
 def _detach(x):
     while isinstance(x, ReverseTracer) and x._main is TAPE:
         x = x.primal
@@ -1028,3 +1239,12 @@ def _detach(x):
 Array.backward = backward
 Array.requires_grad = property(_requires_grad)
 Array.detach = _detach
+Array.register_hook = register_hook
+Array.retain_grad = retain_grad
+Array.retains_grad = property(_retains_grad)
+Array.register_post_accumulate_grad_hook = register_post_accumulate_grad_hook
+Array.grad_fn = property(_grad_fn)
+Array.is_leaf = property(_is_leaf)
+Array.grad = property(lambda self: None, doc="None: only leaves (Parameters) and values that retain_grad() "
+                      "get a gradient from backward()")
+TapeTracer.grad = property(_computed_grad, _set_computed_grad)

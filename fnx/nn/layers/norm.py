@@ -150,7 +150,7 @@ class LayerNorm(Module):
     >>> ln
     LayerNorm((2,), eps=1e-05, elementwise_affine=True, bias=True)
     >>> ln(fnp.array([[1.0, 3.0]]))
-    Array([[-0.999995,  0.999995]], dtype=float32, grad_fn=add)
+    Array([[-0.999995,  0.999995]], dtype=float32, grad_fn=<AddBackward0>)
     """
 
     def __init__(self, normalized_shape, eps=1e-5, elementwise_affine=True, bias=True, device=None, dtype=None):
