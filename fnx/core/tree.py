@@ -156,6 +156,18 @@ class TreeDef:
 
 
 _LEAF = TreeDef(False, None, ())
+_map = builtins.map  # this module defines its own map
+_rows = {}  # (kind, aux, n) -> the TreeDef of a node whose n children are leaves; shared, as TreeDefs are immutable
+
+
+def _row(kind, aux, n):
+    key = (kind, aux, n)
+    treedef = _rows.get(key)
+    if treedef is None:
+        if len(_rows) >= 4096:
+            _rows.clear()
+        treedef = _rows[key] = TreeDef(kind, aux, (_LEAF,) * n)
+    return treedef
 
 
 def _flatten(x, leaves, is_leaf):
@@ -172,10 +184,20 @@ def _flatten(x, leaves, is_leaf):
         return _LEAF
     if k is None:
         return TreeDef(None, None, ())
+    # A container of arrays (a parameter dict, an argument tuple) is the common node: its leaves are taken
+    # in one pass and its TreeDef is shared.
     if k is tuple or k is list:
+        if is_leaf is None and _leaf_types.issuperset(_map(type, x)):
+            leaves.extend(x)
+            return _row(k, None, len(x))
         return TreeDef(k, None, [_flatten(c, leaves, is_leaf) for c in x])
     if k is dict:
         keys = sorted(x)
+        if is_leaf is None:
+            values = [x[key] for key in keys]
+            if _leaf_types.issuperset(_map(type, values)):
+                leaves.extend(values)
+                return _row(dict, tuple(keys), len(keys))
         return TreeDef(dict, tuple(keys), [_flatten(x[key], leaves, is_leaf) for key in keys])
     if k is namedtuple:
         return TreeDef(namedtuple, type(x), [_flatten(c, leaves, is_leaf) for c in x])

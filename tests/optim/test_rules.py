@@ -300,3 +300,21 @@ def test_structure_and_state_mismatch_errors():
 def test_bad_hyper_parameters(call, message):
     with pytest.raises(ValueError, match=message.replace("(", r"\(").replace(")", r"\)")):
         call()
+
+
+@pytest.mark.parametrize("dtype", ["float16", "float32", "float64"])
+def test_plain_sgd_on_concrete_arrays_matches_the_traced_update_and_writes_nothing(dtype):
+    # Without momentum, weight decay or maximize, sgd updates concrete arrays with numpy directly (the product's
+    # buffer takes the result); traced (under jit) it runs fnx operations. Both must agree bit for bit.
+    rng = np.random.default_rng(0)
+    params = {"w": fnp.asarray(rng.normal(size=(5, 3)).astype(dtype)), "b": fnp.asarray(rng.normal(size=3).astype(dtype))}
+    grads = {k: fnp.asarray(rng.normal(size=v.shape).astype(dtype)) for k, v in params.items()}
+    before = {k: np.array(v) for k, v in params.items()}
+    rule = optim.sgd(lr=0.1)
+    eager, _ = rule.update(grads, rule.init(params), params)
+    traced, _ = fnx.jit(rule.update)(grads, rule.init(params), params)
+    for k in params:
+        assert eager[k].dtype == np.dtype(dtype)
+        np.testing.assert_array_equal(eager[k], traced[k])
+        np.testing.assert_array_equal(eager[k], before[k] - np.asarray(0.1, dtype) * np.asarray(grads[k]))
+        np.testing.assert_array_equal(params[k], before[k])
