@@ -27,6 +27,7 @@ import math
 import operator
 
 from .. import numpy as fnp
+from ..core import autocast as _autocast
 from ..errors import DTypeError, ShapeError
 from ..numpy import windows
 from ..numpy.windows import conv_general_dilated, max_pool_argmax, patches, patches_transpose
@@ -105,6 +106,8 @@ def _check_fits(op, sizes, pads, kernel, dilation):
 def _conv(op, nd, input, weight, bias, stride, padding, dilation, groups):
     x, unbatched = _input(op, input, nd)
     w = fnp.asarray(weight)
+    if _autocast.state:
+        x, w, bias = _autocast.lower(x, w, bias)
     if w.ndim != nd + 2:
         raise ShapeError(f"{op}: weight must be (out_channels, in_channels / groups, *kernel) with {nd + 2} "
                          f"dimensions, got shape {w.shape}")
@@ -185,6 +188,8 @@ def conv3d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
 def _conv_transpose(op, nd, input, weight, bias, stride, padding, output_padding, groups, dilation):
     x, unbatched = _input(op, input, nd)
     w = fnp.asarray(weight)
+    if _autocast.state:
+        x, w, bias = _autocast.lower(x, w, bias)
     if w.ndim != nd + 2:
         raise ShapeError(f"{op}: weight must be (in_channels, out_channels / groups, *kernel) with {nd + 2} "
                          f"dimensions, got shape {w.shape}")

@@ -38,6 +38,7 @@ import warnings
 import numpy as np
 
 from .. import numpy as fnp
+from ..core import autocast as _autocast
 from ..core.array import Array, wrap
 from ..core.dtypes import default_float, result_type
 from ..core.trace import Tracer
@@ -461,6 +462,8 @@ def softmax(input, dim=None, _stacklevel=3, dtype=None):
     Array([[0.5, 0.5],
            [0.5, 0.5]], dtype=float32)
     """
+    if _autocast.state:  # float32 under CUDA autocast, as in PyTorch
+        input, = _autocast.full(input, platforms=("cuda",))
     return _softmax_family("softmax", fsp.softmax, input, dim, dtype)
 
 
@@ -471,6 +474,8 @@ def log_softmax(input, dim=None, _stacklevel=3, dtype=None):
     >>> F.log_softmax(fnp.array([1000., 1000.]), dim=0)
     Array([-0.6931472, -0.6931472], dtype=float32)
     """
+    if _autocast.state:  # float32 under CUDA autocast, as in PyTorch
+        input, = _autocast.full(input, platforms=("cuda",))
     return _softmax_family("log_softmax", fsp.log_softmax, input, dim, dtype)
 
 
@@ -544,6 +549,8 @@ def linear(input, weight, bias=None):
     (2, 4)
     """
     x, w = fnp.asarray(input), fnp.asarray(weight)
+    if _autocast.state:
+        x, w, bias = _autocast.lower(x, w, bias)
     x_shape, w_shape = x.shape, w.shape  # read once: on a traced array each is a property lookup
     if len(w_shape) not in (1, 2):
         raise ShapeError(f"linear: weight must be 1- or 2-dimensional (out_features, in_features), "
@@ -711,6 +718,8 @@ def layer_norm(input, normalized_shape, weight=None, bias=None, eps=1e-5):
     >>> F.layer_norm(fnp.array([[1., 3.]]), (2,))
     Array([[-0.999995,  0.999995]], dtype=float32)
     """
+    if _autocast.state:  # float32 under CUDA autocast, as in PyTorch
+        input, weight, bias = _autocast.full(input, weight, bias, platforms=("cuda",))
     x = _float(input)
     shape = (normalized_shape,) if isinstance(normalized_shape, numbers.Integral) else tuple(normalized_shape)
     k = len(shape)
@@ -748,6 +757,8 @@ def group_norm(input, num_groups, weight=None, bias=None, eps=1e-5):
     >>> F.group_norm(fnp.array([[1., 3., 5., 9.]]), 2)
     Array([[-0.999995 ,  0.999995 , -0.9999988,  0.9999988]], dtype=float32)
     """
+    if _autocast.state:  # float32 under CUDA autocast, as in PyTorch
+        input, weight, bias = _autocast.full(input, weight, bias, platforms=("cuda",))
     x = _float(input)
     if x.ndim < 2:
         raise ShapeError(f"group_norm: expected input of shape (N, C, *), got {x.shape}")
@@ -1077,6 +1088,8 @@ def cosine_similarity(x1, x2, dim=1, eps=1e-8):
     >>> F.cosine_similarity(fnp.array([[1., 0.]]), fnp.array([[1., 1.]]))
     Array([0.70710677], dtype=float32)
     """
+    if _autocast.state:  # float32 under CUDA autocast, as in PyTorch
+        x1, x2 = _autocast.full(x1, x2, platforms=("cuda",))
     (a, b), _ = _broadcast_float("cosine_similarity", x1, x2)
     from ..numpy._base import normalize_axis
     dim = normalize_axis("cosine_similarity", dim, a.ndim)
@@ -1184,6 +1197,8 @@ def nll_loss(input, target, weight=None, size_average=None, ignore_index=-100, r
     >>> F.nll_loss(fnp.log(fnp.array([[0.5, 0.5], [0.25, 0.75]])), fnp.array([0, 1]))
     Array(0.49041462, dtype=float32)
     """
+    if _autocast.state:  # float32 under autocast, as in PyTorch
+        input, = _autocast.full(input)
     reduction = _check_reduction("nll_loss", _legacy_reduction(size_average, reduce, reduction))
     x = _float(input)
     picked, w = _class_targets("nll_loss", x, target, weight, ignore_index)
@@ -1213,6 +1228,8 @@ def cross_entropy(input, target, weight=None, size_average=None, ignore_index=-1
     >>> F.cross_entropy(logits, fnp.array([[1., 0., 0.], [0., 0., 1.]]))
     Array(0.6690786, dtype=float32)
     """
+    if _autocast.state:  # float32 under autocast, as in PyTorch
+        input, target = _autocast.full(input, target)
     reduction = _check_reduction("cross_entropy", _legacy_reduction(size_average, reduce, reduction))
     if isinstance(label_smoothing, bool) or not 0.0 <= label_smoothing <= 1.0:
         raise ValueError(f"cross_entropy: label_smoothing must be between 0.0 and 1.0, got {label_smoothing!r}")
@@ -1259,6 +1276,8 @@ def mse_loss(input, target, size_average=None, reduce=None, reduction="mean"):
     >>> F.mse_loss(fnp.array([1., 2.]), fnp.array([1., 4.]))
     Array(2., dtype=float32)
     """
+    if _autocast.state:  # float32 under autocast, as in PyTorch
+        input, target = _autocast.full(input, target)
     reduction = _check_reduction("mse_loss", _legacy_reduction(size_average, reduce, reduction))
     x, y = _pointwise_pair("mse_loss", input, target)
     d = x - y
@@ -1272,6 +1291,8 @@ def l1_loss(input, target, size_average=None, reduce=None, reduction="mean"):
     >>> F.l1_loss(fnp.array([1., 2.]), fnp.array([1., 4.]), reduction="sum")
     Array(2., dtype=float32)
     """
+    if _autocast.state:  # float32 under autocast, as in PyTorch
+        input, target = _autocast.full(input, target)
     reduction = _check_reduction("l1_loss", _legacy_reduction(size_average, reduce, reduction))
     x, y = _pointwise_pair("l1_loss", input, target)
     return _reduce(fnp.abs(x - y), reduction)
@@ -1285,6 +1306,8 @@ def smooth_l1_loss(input, target, size_average=None, reduce=None, reduction="mea
     >>> F.smooth_l1_loss(fnp.array([0., 0.]), fnp.array([0.5, 3.]), reduction="none")
     Array([0.125, 2.5  ], dtype=float32)
     """
+    if _autocast.state:  # float32 under autocast, as in PyTorch
+        input, target = _autocast.full(input, target)
     reduction = _check_reduction("smooth_l1_loss", _legacy_reduction(size_average, reduce, reduction))
     if beta < 0:
         raise ValueError(f"smooth_l1_loss: beta must be non-negative, got {beta}")
@@ -1302,6 +1325,8 @@ def huber_loss(input, target, reduction="mean", delta=1.0):
     >>> F.huber_loss(fnp.array([0., 0.]), fnp.array([0.5, 3.]), reduction="none", delta=2.)
     Array([0.125, 4.   ], dtype=float32)
     """
+    if _autocast.state:  # float32 under autocast, as in PyTorch
+        input, target = _autocast.full(input, target)
     reduction = _check_reduction("huber_loss", reduction)
     if delta <= 0:
         raise ValueError(f"huber_loss: delta must be positive, got {delta}")
@@ -1343,6 +1368,8 @@ def binary_cross_entropy(input, target, weight=None, size_average=None, reduce=N
     >>> F.binary_cross_entropy(fnp.array([0.5, 1.]), fnp.array([1., 0.]), reduction="none")
     Array([  0.6931472, 100.       ], dtype=float32)
     """
+    if _autocast.state:  # float32 under autocast, as in PyTorch
+        input, target = _autocast.full(input, target)
     reduction = _check_reduction("binary_cross_entropy", _legacy_reduction(size_average, reduce, reduction))
     x, y = _float(input), fnp.asarray(target)
     if x.shape != y.shape:
@@ -1371,6 +1398,8 @@ def binary_cross_entropy_with_logits(input, target, weight=None, size_average=No
     >>> F.binary_cross_entropy_with_logits(fnp.array([0., 200.]), fnp.array([1., 0.]), reduction="none")
     Array([  0.6931472, 200.       ], dtype=float32)
     """
+    if _autocast.state:  # float32 under autocast, as in PyTorch
+        input, target = _autocast.full(input, target)
     reduction = _check_reduction("binary_cross_entropy_with_logits",
                                  _legacy_reduction(size_average, reduce, reduction))
     x, y = _float(input), fnp.asarray(target)
@@ -1401,6 +1430,8 @@ def kl_div(input, target, size_average=None, reduce=None, reduction="mean", log_
     >>> F.kl_div(fnp.log(fnp.array([[0.5, 0.5]])), fnp.array([[0.5, 0.5]]), reduction="batchmean")
     Array(0., dtype=float32)
     """
+    if _autocast.state:  # float32 under autocast, as in PyTorch
+        input, target = _autocast.full(input, target)
     reduction = _check_reduction("kl_div", _legacy_reduction(size_average, reduce, reduction),
                                  ("mean", "sum", "none", "batchmean"))
     if reduction == "mean":

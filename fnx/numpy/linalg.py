@@ -50,7 +50,7 @@ from collections import namedtuple
 import numpy as np
 import opt_einsum
 
-from ..core import dtypes
+from ..core import autocast as _autocast, dtypes
 from ..core.array import Array
 from ..core.primitive import ShapedArray, defprim
 from ..errors import ShapeError
@@ -236,6 +236,8 @@ def matmul(x1, x2, /):
     Array([3., 7.], dtype=float32)
     """
     a, b = asarray(x1), asarray(x2)
+    if _autocast.state:
+        a, b = _autocast.lower(a, b)
     if a.ndim == 0 or b.ndim == 0:
         raise ShapeError(f"matmul: operands must have at least one dimension, got shapes {a.shape} and {b.shape} "
                          f"(use multiply for scalars)")
@@ -489,6 +491,8 @@ def einsum(subscripts, *operands, dtype=None, optimize=True):
     if not isinstance(subscripts, str):
         subscripts, operands = _interleaved((subscripts,) + operands)
     ops = [asarray(o) for o in operands]
+    if _autocast.state and dtype is None:  # an explicit dtype opts out of autocast, as in PyTorch
+        ops = _autocast.lower(*ops)
     if not ops:
         raise ValueError("einsum: at least one operand is needed")
     if dtype is not None:

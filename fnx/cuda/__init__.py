@@ -5,7 +5,7 @@
 >>> fnx.cuda.device_count() == len(fnx.devices("cuda"))
 True
 """
-from .core.backend import cuda_device, cuda_devices
+from ..core.backend import cuda_device, cuda_devices
 
 
 def is_available():
