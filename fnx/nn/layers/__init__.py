@@ -47,3 +47,8 @@ from .adaptive import *  # noqa: F401,F403,E402
 from .adaptive import __all__ as _adaptive  # noqa: E402
 
 __all__ = __all__ + _adaptive
+
+from .lazy import *  # noqa: F401,F403,E402
+from .lazy import __all__ as _lazy  # noqa: E402
+
+__all__ = __all__ + _lazy
