@@ -29,6 +29,7 @@ from .io import load, save
 from ._config import config
 from .tensor import *  # noqa: F401,F403  (PyTorch's top-level vocabulary: tensor, randn, cat, max...)
 from . import autograd, func, linalg  # torch.autograd, torch.func and torch.linalg
+from . import distributions  # torch.distributions
 from . import amp  # torch.amp
 from .amp import autocast, is_autocast_enabled
 from .cuda import amp as _cuda_amp  # torch.cuda.amp  # noqa: F401
