@@ -482,12 +482,20 @@ class Module:
         memo[id(self)] = new
         for k, v in self.__dict__.items():
             if k == "_parameters":
-                v = OrderedDict((n, None if p is None else Parameter(p.primal, p.requires_grad))
-                                for n, p in v.items())
+                v = OrderedDict((n, _copy_parameter(p, memo)) for n, p in v.items())
             else:
                 v = copy.deepcopy(v, memo)
             new.__dict__[k] = v
         return new
+
+
+def _copy_parameter(p, memo):
+    """A new slot with ``p``'s value, once per parameter, so that tied weights stay tied in the copy."""
+    if p is None:
+        return None
+    if id(p) not in memo:
+        memo[id(p)] = Parameter(p.primal, p.requires_grad)
+    return memo[id(p)]
 
 
 def _value_of(x):

@@ -174,6 +174,21 @@ def _lambdas_per_group(optimizer, lr_lambda):
     return [lr_lambda] * len(optimizer.param_groups)
 
 
+class _enable_get_lr_call:
+    """Marks ``get_lr()`` as called by ``step()`` (PyTorch's ``_enable_get_lr_call``); a scheduler that
+    warns when ``get_lr()`` is called directly, as :class:`~fnx.optim.swa_utils.SWALR` does, reads the mark."""
+
+    def __init__(self, scheduler):
+        self.scheduler = scheduler
+
+    def __enter__(self):
+        self.scheduler._get_lr_called_within_step = True
+
+    def __exit__(self, *exc):
+        self.scheduler._get_lr_called_within_step = False
+        return False
+
+
 class LRScheduler:
     """Base class of the schedulers (``torch.optim.lr_scheduler.LRScheduler``).
 
@@ -201,6 +216,7 @@ class LRScheduler:
     # PyTorch's *initial* step, the one a scheduler takes when it starts: schedulers that compute the next lr
     # from the current one leave it as it is then (resuming with last_epoch >= 0 must not step it twice).
     _is_initial = False
+    _get_lr_called_within_step = False
 
     def get_lr(self):
         raise NotImplementedError
@@ -214,14 +230,16 @@ class LRScheduler:
         self._is_initial = self._step_count == 0
         self._step_count += 1
         try:
-            if epoch is None:
-                self.last_epoch += 1
-                values = self.get_lr()
-            else:
+            if epoch is not None:
                 warnings.warn("The epoch parameter in scheduler.step() is deprecated (as in PyTorch); call step() "
                               "without arguments", UserWarning, stacklevel=2)
-                self.last_epoch = epoch
-                values = self._get_closed_form_lr() if hasattr(self, "_get_closed_form_lr") else self.get_lr()
+            with _enable_get_lr_call(self):
+                if epoch is None:
+                    self.last_epoch += 1
+                    values = self.get_lr()
+                else:
+                    self.last_epoch = epoch
+                    values = self._get_closed_form_lr() if hasattr(self, "_get_closed_form_lr") else self.get_lr()
         finally:
             self._is_initial = False
         for group, lr in zip(self.optimizer.param_groups, values):
@@ -994,7 +1012,8 @@ def _initial_step(scheduler):
 def _update_lr(scheduler, epoch):
     """PyTorch's ``_update_lr(epoch)``: jump to ``epoch`` (closed form where there is one), counting no step."""
     scheduler.last_epoch = epoch
-    values = scheduler._get_closed_form_lr() if hasattr(scheduler, "_get_closed_form_lr") else scheduler.get_lr()
+    with _enable_get_lr_call(scheduler):
+        values = scheduler._get_closed_form_lr() if hasattr(scheduler, "_get_closed_form_lr") else scheduler.get_lr()
     for group, lr in zip(scheduler.optimizer.param_groups, values):
         group["lr"] = lr
     scheduler._last_lr = scheduler._lrs()

@@ -5,7 +5,11 @@ input projection of every step is computed at once (one matmul), then each
 step adds the recurrent projection of the previous hidden state and applies
 the cell's equations. Autodiff records the loop as it runs (the graph is as
 dynamic as the code), so sequences of any length, including different lengths
-in one training step, need no padding or packing.
+in one training step, need no padding or packing. A batch of different lengths
+can also be given as a ``PackedSequence`` (``fnx.nn.utils.rnn``), as in
+PyTorch: at each step only the sequences still running are stepped, the output
+is packed the same way, and ``h_n`` (and ``c_n``) hold each sequence's state at
+its own last step, in the caller's order.
 
 The equations, gate orders and parameter names are PyTorch's, so a PyTorch
 ``state_dict`` loads unchanged (``W_*`` and ``b_*`` are the chunks of
@@ -36,6 +40,7 @@ from ...errors import ShapeError
 from .. import functional as F
 from .. import init
 from ..module import Module
+from ..utils.rnn import PackedSequence
 from .linear import _empty
 
 __all__ = ["RNNBase", "RNN", "LSTM", "GRU", "RNNCellBase", "RNNCell", "LSTMCell", "GRUCell"]
@@ -201,8 +206,9 @@ class RNNBase(Module):
             outs[t] = state[0] if self.mode == "LSTM" else state
         return fnp.stack(outs), state
 
-    def forward(self, input, hx=None, *, key=None):
-        x, states, batched = self._prepare(input, hx)
+    def _run_layers(self, x, states, run, key):
+        """The stack: each layer runs ``run(x, state, weights, reverse) -> (outputs, final state)`` per
+        direction over the previous layer's outputs; returns the last outputs and the final states."""
         directions = 2 if self.bidirectional else 1
         drop = self.dropout > 0 and self.training and self.num_layers > 1
         keys = random.split(key, self.num_layers - 1) if drop and key is not None else None
@@ -212,21 +218,102 @@ class RNNBase(Module):
             for d in range(directions):
                 i = layer * directions + d
                 state = (states[0][i], states[1][i]) if self.mode == "LSTM" else states[0][i]
-                out, final = self._direction(x, state, self._layer_weights(layer, d), reverse=d == 1)
+                out, final = run(x, state, self._layer_weights(layer, d), d == 1)
                 outs.append(out)
                 finals.append(final)
             x = outs[0] if directions == 1 else fnp.concatenate(outs, axis=-1)
             if drop and layer < self.num_layers - 1:
                 x = F.dropout(x, self.dropout, True, key=None if keys is None else keys[layer])
         if self.mode == "LSTM":
-            hn = (fnp.stack([h for h, _ in finals]), fnp.stack([c for _, c in finals]))
-        else:
-            hn = (fnp.stack(finals),)
+            return x, (fnp.stack([h for h, _ in finals]), fnp.stack([c for _, c in finals]))
+        return x, (fnp.stack(finals),)
+
+    def forward(self, input, hx=None, *, key=None):
+        if isinstance(input, PackedSequence):
+            return self._forward_packed(input, hx, key)
+        x, states, batched = self._prepare(input, hx)
+        x, hn = self._run_layers(x, states, self._direction, key)
         if not batched:
             x, hn = fnp.squeeze(x, 1), tuple(fnp.squeeze(h, 1) for h in hn)
         elif self.batch_first:
             x = fnp.swapaxes(x, 0, 1)
         return x, (hn if self.mode == "LSTM" else hn[0])
+
+    # ----- packed sequences -----------------------------------------------------------------------
+    #
+    # At step t only the first batch_sizes[t] sequences run (they are sorted longest first), so the state
+    # shrinks as sequences end, and each one's final state is the one it had at its own last step. Going
+    # backwards in time the state grows instead: a sequence joins, from its initial state, at its last step.
+
+    def _forward_packed(self, packed, hx, key):
+        name = type(self).__name__
+        data, batch_sizes, sorted_indices, unsorted_indices = packed
+        x = _float_input(name, data)
+        if x.ndim != 2:
+            raise ShapeError(f"{name}: the data of a PackedSequence must have 2 dimensions, got {x.ndim} "
+                             f"(shape {x.shape})")
+        if x.shape[-1] != self.input_size:
+            raise ShapeError(f"{name}: input.size(-1) must be equal to input_size. Expected {self.input_size}, "
+                             f"got {x.shape[-1]}")
+        sizes = [int(b) for b in batch_sizes.tolist()]
+        shapes = self._state_shapes(sizes[0])
+        if hx is None:
+            states = [fnp.zeros(s, dtype=x.dtype, device=x.device) for s in shapes]
+        else:
+            states = [fnp.asarray(s) for s in (hx if self.mode == "LSTM" else (hx,))]
+            if len(states) != len(shapes):
+                raise ValueError(f"{name}: hx must be a pair (h_0, c_0)")
+            for i, (s, shape) in enumerate(zip(states, shapes)):
+                if s.shape != shape:
+                    which = f"hidden[{i}]" if self.mode == "LSTM" else "hidden"
+                    raise ShapeError(f"{name}: expected {which} size {shape}, got {s.shape}")
+            if sorted_indices is not None:  # the caller's order to the packed (sorted) order
+                states = [fnp.take(s, sorted_indices, axis=1) for s in states]
+        run = lambda x, state, weights, reverse: self._packed_direction(x, state, weights, reverse, sizes)  # noqa
+        out, hn = self._run_layers(x, states, run, key)
+        if unsorted_indices is not None:
+            hn = tuple(fnp.take(h, unsorted_indices, axis=1) for h in hn)
+        return (PackedSequence(out, batch_sizes, sorted_indices, unsorted_indices),
+                hn if self.mode == "LSTM" else hn[0])
+
+    def _packed_direction(self, data, state, weights, reverse, sizes):
+        """One direction of one layer over packed ``data``: ``(outputs, final state)``, both packed by
+        ``sizes``; ``state`` holds every sequence's initial state (``h``, or ``(h, c)``)."""
+        w_ih, w_hh, b_ih, b_hh, w_hr = weights
+        lstm = self.mode == "LSTM"
+        initial = state if lstm else (state,)
+        xw = F.linear(data, w_ih, b_ih)
+        offsets = [0]
+        for size in sizes:
+            offsets.append(offsets[-1] + size)
+        outs = [None] * len(sizes)
+
+        def advance(t, running):
+            new = _step(self.mode, xw[offsets[t]:offsets[t + 1]], running if lstm else running[0], w_hh, b_hh,
+                        w_hr)
+            new = new if lstm else (new,)
+            outs[t] = new[0]
+            return new
+
+        if reverse:
+            running = tuple(s[:sizes[-1]] for s in initial)
+            for t in range(len(sizes) - 1, -1, -1):
+                n = running[0].shape[0]
+                if sizes[t] > n:  # these sequences end at t: they start here, from their initial states
+                    running = tuple(fnp.concatenate([r, s[n:sizes[t]]]) for r, s in zip(running, initial))
+                running = advance(t, running)
+            final = running
+        else:
+            running, ended = initial, []
+            for t in range(len(sizes)):
+                if sizes[t] < running[0].shape[0]:  # the last rows ended at t - 1: their state is final
+                    ended.append(tuple(r[sizes[t]:] for r in running))
+                    running = tuple(r[:sizes[t]] for r in running)
+                running = advance(t, running)
+            ended.append(running)
+            final = tuple(fnp.concatenate(parts) if len(parts) > 1 else parts[0]
+                          for parts in zip(*reversed(ended)))
+        return fnp.concatenate(outs), (final if lstm else final[0])
 
     def extra_repr(self):
         s = f"{self.input_size}, {self.hidden_size}"
@@ -261,7 +348,10 @@ class RNN(RNNBase):
     ``(N, L, H_in)``, or unbatched ``(L, H_in)``) and ``h_0`` of shape
     ``(D * num_layers, N, H)``, zeros by default, and returns
     ``(output, h_n)``: the last layer's ``h_t`` for every ``t``, ``(L, N, D * H)``,
-    and every layer's final state. ``key`` seeds the dropout.
+    and every layer's final state. ``key`` seeds the dropout. The input may
+    also be a ``PackedSequence`` (``batch_first`` does not apply to it); the
+    output is then packed alike, and ``h_n`` holds each sequence's state at its
+    own last step (in the caller's order, as is ``h_0``).
 
     >>> import fnx
     >>> rnn = fnx.nn.RNN(3, 5, num_layers=2)
@@ -297,6 +387,11 @@ class LSTM(RNNBase):
     ((4, 7, 10), (2, 4, 5), (2, 4, 5))
     >>> lstm
     LSTM(3, 5, batch_first=True, bidirectional=True)
+    >>> from fnx.nn.utils.rnn import pack_sequence
+    >>> packed = pack_sequence([fnx.numpy.ones((2, 3)), fnx.numpy.ones((4, 3))], enforce_sorted=False)
+    >>> out, (h, c) = lstm(packed)
+    >>> out.data.shape, out.batch_sizes, h.shape
+    ((6, 10), Array([2, 2, 1, 1], dtype=int64), (2, 2, 5))
     """
 
     def __init__(self, input_size, hidden_size, num_layers=1, bias=True, batch_first=False, dropout=0.0,
