@@ -28,7 +28,7 @@ from . import debug, tree_util
 from .io import load, save
 from ._config import config
 from .tensor import *  # noqa: F401,F403  (PyTorch's top-level vocabulary: tensor, randn, cat, max...)
-from . import autograd, func, linalg  # torch.autograd, torch.func and torch.linalg
+from . import autograd, fft, func, linalg, special  # torch.autograd, .fft, .func, .linalg and .special
 from . import distributions  # torch.distributions
 from . import amp  # torch.amp
 from .amp import autocast, is_autocast_enabled

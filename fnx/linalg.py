@@ -28,7 +28,7 @@ from .numpy.linalg import LinAlgError
 __all__ = ["norm", "vector_norm", "matrix_norm", "solve", "solve_triangular", "inv", "det", "slogdet", "eig",
            "eigvals", "eigh", "eigvalsh", "svd", "svdvals", "qr", "cholesky", "lstsq", "matrix_rank", "pinv",
            "cross", "vander", "matrix_power", "multi_dot", "diagonal", "vecdot", "matmul", "cond", "tensorinv",
-           "tensorsolve", "LinAlgError"]
+           "tensorsolve", "matrix_exp", "LinAlgError"]
 
 SVDResult = namedtuple("SVDResult", ["U", "S", "Vh"])
 QRResult = namedtuple("QRResult", ["Q", "R"])
@@ -385,3 +385,16 @@ def tensorinv(A, ind=2):
 
 def tensorsolve(A, B, dims=None):
     return fnp.linalg.tensorsolve(A, B, axes=dims)
+
+
+def matrix_exp(A):
+    """The matrix exponential of square matrices, batched over leading axes (``torch.linalg.matrix_exp``):
+    ``fnx.scipy.linalg.expm``'s Padé approximation with scaling and squaring, differentiable.
+
+    >>> import fnx
+    >>> fnx.linalg.matrix_exp(fnx.tensor([[0.0, 1.0], [0.0, 0.0]]))
+    Array([[1., 1.],
+           [0., 1.]], dtype=float32)
+    """
+    from .scipy.linalg import expm
+    return expm(_matrix("matrix_exp", A))

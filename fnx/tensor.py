@@ -1821,6 +1821,11 @@ def matrix_power(input, n):
     return _linalg().matrix_power(input, n)
 
 
+def matrix_exp(A):
+    """The matrix exponential of square matrices, batched (``torch.matrix_exp``, ``torch.linalg.matrix_exp``)."""
+    return _linalg().matrix_exp(A)
+
+
 def sgn(input):
     """``x / |x|`` (0 at 0): the sign, extended to complex numbers (``torch.sgn``)."""
     x = fnp.asarray(input)
@@ -1849,7 +1854,8 @@ def randint_like(input, low=0, high=None, *, dtype=None, device=None):
 bincount, logspace, unravel_index = fnp.bincount, fnp.logspace, fnp.unravel_index
 
 __all__ += ["unbind", "select", "diagonal", "tensordot", "triu_indices", "tril_indices", "std_mean", "var_mean",
-            "dist", "cov", "corrcoef", "cross", "vander", "pinverse", "matrix_power", "sgn", "clamp_min", "clamp_max",
+            "dist", "cov", "corrcoef", "cross", "vander", "pinverse", "matrix_power", "matrix_exp", "sgn", "clamp_min",
+            "clamp_max",
             "randint_like", "bincount", "logspace", "unravel_index"]
 
 
@@ -1938,7 +1944,7 @@ def _install_more():
                  "negative", "positive", "isinf", "isneginf", "isposinf", "signbit", "copysign", "fmax", "fmin",
                  "heaviside", "float_power", "kron", "outer", "inner", "tile", "broadcast_to", "cdouble", "cfloat",
                  "clamp_min", "clamp_max", "select", "dist", "cov", "corrcoef", "cross", "pinverse", "matrix_power",
-                 "sgn", "bincount"):
+                 "matrix_exp", "sgn", "bincount"):
         if name in ("cdouble", "cfloat"):
             setattr(A, name, _as(complex128 if name == "cdouble" else complex64))
         else:

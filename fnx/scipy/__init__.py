@@ -1,2 +1,4 @@
 """fnx.scipy: differentiable SciPy functions."""
-from . import special
+from . import linalg, special, stats
+
+__all__ = ["linalg", "special", "stats"]
