@@ -51,7 +51,19 @@ class _ProbsOrLogits(Distribution):
         return new, batch_shape
 
 
-class Bernoulli(_ProbsOrLogits):
+class _BinaryProbsOrLogits(_ProbsOrLogits):
+    """A success probability given as ``probs`` or ``logits``, the other computed when first read."""
+
+    @lazy_property
+    def logits(self):
+        return probs_to_logits(self.probs, is_binary=True)
+
+    @lazy_property
+    def probs(self):
+        return logits_to_probs(self.logits, is_binary=True)
+
+
+class Bernoulli(_BinaryProbsOrLogits):
     """1 with probability ``probs`` (or ``sigmoid(logits)``), else 0 (``torch.distributions.Bernoulli``).
 
     >>> import fnx
@@ -76,14 +88,6 @@ class Bernoulli(_ProbsOrLogits):
     def expand(self, batch_shape, _instance=None):
         new, batch_shape = self._expand_probs_or_logits(Bernoulli, batch_shape, _instance)
         return self._expanded(new, batch_shape)
-
-    @lazy_property
-    def logits(self):
-        return probs_to_logits(self.probs, is_binary=True)
-
-    @lazy_property
-    def probs(self):
-        return logits_to_probs(self.logits, is_binary=True)
 
     @property
     def mean(self):
@@ -346,7 +350,7 @@ def _clamp_by_zero(x):
     return (fnp.clip(x, 0, None) + x - fnp.clip(x, None, 0)) / 2
 
 
-class Binomial(_ProbsOrLogits):
+class Binomial(_BinaryProbsOrLogits):
     """Successes among ``total_count`` trials of probability ``probs`` (or ``sigmoid(logits)``)
     (``torch.distributions.Binomial``); samples are floats.
 
@@ -377,14 +381,6 @@ class Binomial(_ProbsOrLogits):
     @constraints.dependent_property(is_discrete=True, event_dim=0)
     def support(self):
         return constraints.integer_interval(0, self.total_count)
-
-    @lazy_property
-    def logits(self):
-        return probs_to_logits(self.probs, is_binary=True)
-
-    @lazy_property
-    def probs(self):
-        return logits_to_probs(self.logits, is_binary=True)
 
     @property
     def mean(self):

@@ -294,7 +294,23 @@ class LogitRelaxedBernoulli(Distribution):
         return fnp.log(self.temperature) + diff - 2 * fnp.log1p(fnp.exp(diff))
 
 
-class RelaxedBernoulli(TransformedDistribution):
+class _Relaxed(TransformedDistribution):
+    """The relaxed distributions read their parameters from the distribution they transform."""
+
+    @property
+    def temperature(self):
+        return self.base_dist.temperature
+
+    @property
+    def logits(self):
+        return self.base_dist.logits
+
+    @property
+    def probs(self):
+        return self.base_dist.probs
+
+
+class RelaxedBernoulli(_Relaxed):
     """A continuous relaxation of Bernoulli on (0, 1) with reparameterised draws: ``sigmoid`` of a
     LogitRelaxedBernoulli (``torch.distributions.RelaxedBernoulli``).
 
@@ -314,17 +330,6 @@ class RelaxedBernoulli(TransformedDistribution):
     def expand(self, batch_shape, _instance=None):
         return super().expand(batch_shape, _instance=self._get_checked_instance(RelaxedBernoulli, _instance))
 
-    @property
-    def temperature(self):
-        return self.base_dist.temperature
-
-    @property
-    def logits(self):
-        return self.base_dist.logits
-
-    @property
-    def probs(self):
-        return self.base_dist.probs
 
 
 class ExpRelaxedCategorical(Distribution):
@@ -375,7 +380,7 @@ class ExpRelaxedCategorical(Distribution):
         return score + log_scale
 
 
-class RelaxedOneHotCategorical(TransformedDistribution):
+class RelaxedOneHotCategorical(_Relaxed):
     """A continuous relaxation of OneHotCategorical on the simplex with reparameterised draws, the Gumbel-softmax
     (Jang, Gu and Poole, 2017) (``torch.distributions.RelaxedOneHotCategorical``).
 
@@ -397,14 +402,3 @@ class RelaxedOneHotCategorical(TransformedDistribution):
         return super().expand(batch_shape,
                               _instance=self._get_checked_instance(RelaxedOneHotCategorical, _instance))
 
-    @property
-    def temperature(self):
-        return self.base_dist.temperature
-
-    @property
-    def logits(self):
-        return self.base_dist.logits
-
-    @property
-    def probs(self):
-        return self.base_dist.probs
