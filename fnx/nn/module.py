@@ -20,7 +20,6 @@ from collections import OrderedDict, namedtuple
 from ..core import tree as tree_util
 from ..core.array import Array
 from ..core.hooks import RemovableHandle
-from ..errors import ShapeError
 from .parameter import Parameter
 
 IncompatibleKeys = namedtuple("IncompatibleKeys", ["missing_keys", "unexpected_keys"])
