@@ -4,6 +4,7 @@ import math
 import os
 
 import numpy as np
+import hypothesis
 import pytest
 from hypothesis import HealthCheck, given, settings
 
@@ -144,13 +145,19 @@ NON_SMOOTH_STEPS = ("maximum", "fmin", "absolute", "copysign", "remainder", "fmo
 def test_programs_draw_non_smooth_steps_clear_of_kinks():
     seen, distances = set(), []
 
-    @settings(max_examples=600, database=None, derandomize=True)
-    @given(programs())
     def draw(program):
         seen.update(step for step in NON_SMOOTH_STEPS if step in str(program))
         if not program.smooth:
             distances.append(kink_distance(program, *map(fnp.asarray, program.inputs)).distance)
-    draw()
+
+    # Fixed seeds, as many batches as it takes (at most four): hypothesis also feeds constants from every
+    # loaded module into its examples, so one fixed batch reaches every step or not depending on which
+    # modules the rest of the suite imported.
+    for batch in range(4):
+        run = settings(max_examples=600, database=None, derandomize=False)(given(programs())(draw))
+        hypothesis.seed(batch)(run)()
+        if seen >= set(NON_SMOOTH_STEPS):
+            break
     assert set(NON_SMOOTH_STEPS) - seen == set()
     assert len(distances) > 50 and min(distances) >= KINK_MARGIN
 
