@@ -1915,8 +1915,29 @@ def _stride(self, dim=None):
     return strides if dim is None else strides[dim]
 
 
+_TENSOR_TYPES = {"float32": "FloatTensor", "float64": "DoubleTensor", "float16": "HalfTensor", "int64": "LongTensor",
+                 "int32": "IntTensor", "int16": "ShortTensor", "int8": "CharTensor", "uint8": "ByteTensor",
+                 "bool": "BoolTensor", "complex64": "ComplexFloatTensor", "complex128": "ComplexDoubleTensor"}
+
+
+def _type(self, dtype=None, non_blocking=False, **kwargs):
+    """``torch.Tensor.type``: without ``dtype`` the type's name (``'fnx.FloatTensor'``, ``'fnx.cuda.FloatTensor'``
+    on a GPU); with one (a dtype, or a name such as ``'torch.DoubleTensor'``) the array cast to it."""
+    if dtype is None:
+        name = _TENSOR_TYPES.get(str(self.dtype), str(self.dtype))
+        return f"fnx.{'cuda.' if self.device.platform == 'cuda' else ''}{name}"
+    if isinstance(dtype, str) and dtype.endswith("Tensor"):
+        wanted = dtype.rpartition(".")[2]
+        by_name = {v: k for k, v in _TENSOR_TYPES.items()}
+        if wanted not in by_name:
+            raise TypeError(f"type: unknown tensor type {dtype!r}; expected one of {sorted(by_name)}")
+        dtype = by_name[wanted]
+    return self.astype(dtype)
+
+
 def _install_more():
     A = Array
+    A.type = _type
     A.where = lambda self, condition, y: fnp.where(condition, self, y)
     A.where.__doc__ = "``where(condition, self, y)`` (``torch.Tensor.where``)."
     A.type_as = lambda self, other: self.astype(other.dtype)

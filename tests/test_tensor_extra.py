@@ -676,3 +676,16 @@ def test_requires_grad_makes_a_leaf_and_the_flag_is_not_assignable():
     w = fnx.nn.Parameter(fnx.ones(2))
     w.requires_grad = False  # a Parameter's flag is its own, as in PyTorch
     assert not w.requires_grad and w.requires_grad_() is w and w.requires_grad
+
+
+def test_type_names_and_casts_as_torch():
+    t = fnx.arange(6)
+    assert t.type() == "fnx.LongTensor" and t.float().type() == "fnx.FloatTensor" and (t > 1).type() == "fnx.BoolTensor"
+    assert t.type(fnx.float64).dtype == np.float64 and t.type("torch.HalfTensor").dtype == np.float16
+    with pytest.raises(TypeError, match="unknown tensor type 'torch.FooTensor'"):
+        t.type("torch.FooTensor")
+    torch = pytest.importorskip("torch")
+    for dtype in ("float32", "float64", "float16", "int64", "int32", "int16", "int8", "uint8", "bool"):
+        theirs = torch.zeros(1, dtype=getattr(torch, dtype)).type()
+        assert fnx.zeros(1, dtype=dtype).type() == theirs.replace("torch.", "fnx.")
+        assert str(fnx.zeros(1).type(theirs).dtype) == dtype
