@@ -10,8 +10,8 @@ is what a call under a functional transform (``fnx.grad``, ``vmap``) uses.
 from .. import random as _random
 from ..core import tree as tree_util
 from ..core.trace import Tracer
-from ..transforms.autodiff import TAPE, ReverseTracer, _requires_grad, enable_grad, is_grad_enabled, no_grad, \
-    tape_backward
+from ..transforms.autodiff import TAPE, ReverseTracer, _detach, _requires_grad, enable_grad, is_grad_enabled, \
+    no_grad, tape_backward
 
 __all__ = ["checkpoint", "checkpoint_sequential"]
 
@@ -53,7 +53,7 @@ def checkpoint(function, *args, use_reentrant=None, preserve_rng_state=True, con
             # The second run records on the tape, from fresh leaves standing for the inputs, and its own backward
             # pass adds into the .grad of the Parameters it reaches; the inputs' gradients are handed back.
             from ..tensor import _leaf
-            leaves = [_leaf(_unboxed(v), True) if _requires_grad(a) else _unboxed(v)
+            leaves = [_leaf(_detach(v), True) if _requires_grad(a) else _detach(v)
                       for a, v in zip(flat, given)]
             with enable_grad(), _rng_state(rng):
                 out2 = _call(function, tree, leaves)
@@ -91,12 +91,6 @@ def _run_all(functions, x):
 def _call(function, tree, leaves):
     args, kwargs = tree.unflatten(list(leaves))
     return function(*args, **kwargs)
-
-
-def _unboxed(v):
-    while isinstance(v, ReverseTracer) and v._main is TAPE:
-        v = v.primal
-    return v
 
 
 class _rng_state:

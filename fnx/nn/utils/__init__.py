@@ -239,6 +239,14 @@ def _find_hook(module, cls, name):
     return None, None
 
 
+def _registered_hook(module, cls, name, what):
+    """``_find_hook``'s result, or the ValueError of ``remove_<what>`` when ``module`` has none on ``name``."""
+    key, hook = _find_hook(module, cls, name)
+    if hook is None:
+        raise ValueError(f"{what} of '{name}' not found in {module}")
+    return key, hook
+
+
 def weight_norm(module, name="weight", dim=0):
     r"""Reparametrises ``module.<name>`` as :math:`w = g \, v / \lVert v \rVert` (``torch.nn.utils.weight_norm``),
     the norm taken over every axis but ``dim`` (over the whole array for ``dim=None``, or -1 as PyTorch
@@ -279,9 +287,7 @@ def remove_weight_norm(module, name="weight"):
     Raises:
       ValueError: ``module`` has no weight norm on ``name``.
     """
-    key, hook = _find_hook(module, WeightNorm, name)
-    if hook is None:
-        raise ValueError(f"weight_norm of '{name}' not found in {module}")
+    key, hook = _registered_hook(module, WeightNorm, name, "weight_norm")
     with no_grad():
         weight = hook.compute_weight(module)
     return _fold_back(module, name, weight, key, parameters=("_g", "_v"))
@@ -371,9 +377,7 @@ def remove_spectral_norm(module, name="weight"):
     Raises:
       ValueError: ``module`` has no spectral norm on ``name``.
     """
-    key, hook = _find_hook(module, SpectralNorm, name)
-    if hook is None:
-        raise ValueError(f"spectral_norm of '{name}' not found in {module}")
+    key, hook = _registered_hook(module, SpectralNorm, name, "spectral_norm")
     with no_grad():
         weight = hook.compute_weight(module, do_power_iteration=False)
     return _fold_back(module, name, weight, key, parameters=("_orig",), buffers=("_u", "_v"))
