@@ -276,20 +276,40 @@ def _writing_into(ufunc, position, shape):
     return run
 
 
+def _as_tuple(given):
+    """``static_argnums``/``static_argnames`` as a tuple: one value, a sequence of them, or None (none)."""
+    return () if given is None else tuple(given) if isinstance(given, (tuple, list, range)) else (given,)
+
+
 def _static_positions_and_names(f, nums, names):
     """Each static argument both by position and by name, as JAX infers them from ``f``'s signature:
     ``static_argnames=("n",)`` makes ``n`` static when it is passed positionally too, and
-    ``static_argnums=(1,)`` when it is passed by keyword."""
+    ``static_argnums=(1,)`` when it is passed by keyword. A position past the last positional
+    parameter of a signature without ``*args`` is refused, as by ``jax.jit``. Negative positions
+    (``static_argnums=-1``) count from the end of each call's arguments, so they name no parameter."""
+    for n in nums:
+        if not isinstance(n, int) or isinstance(n, bool):
+            raise TypeError(f"jit: static_argnums must be ints, got {nums!r}")
+    for name in names:
+        if not isinstance(name, str):
+            raise TypeError(f"jit: static_argnames must be strings, got {names!r}")
     try:
         params = list(inspect.signature(f).parameters.values())
     except (TypeError, ValueError):  # a builtin or a callable without a signature: take them as given
         return nums, names
     positional = [p.name for p in params if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)]
+    if not any(p.kind == p.VAR_POSITIONAL for p in params):
+        beyond = [n for n in nums if n >= len(positional)]
+        if beyond:
+            raise ValueError(f"jit: {getattr(f, '__name__', 'the function')} has static_argnums={nums}, but "
+                             f"only accepts {len(positional)} positional argument{'s' if len(positional) != 1 else ''}")
+    nums_from_end = tuple(n for n in nums if n < 0)
+    nums = tuple(n for n in nums if n >= 0)
     by_name = [p.name for p in params if p.kind in (p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY)]
     nums = tuple(sorted(set(nums) | {positional.index(n) for n in names if n in positional}))
     names = tuple(dict.fromkeys(names + tuple(positional[i] for i in nums
                                               if i < len(positional) and positional[i] in by_name)))
-    return nums, names
+    return nums + nums_from_end, names
 
 
 def _in_context(impl, dev):
@@ -300,8 +320,7 @@ def _in_context(impl, dev):
 
 
 def _check_donated(f, donate_argnums, donate_argnames, static_nums, static_names):
-    nums = (donate_argnums,) if isinstance(donate_argnums, int) else tuple(donate_argnums)
-    names = (donate_argnames,) if isinstance(donate_argnames, str) else tuple(donate_argnames)
+    nums, names = _as_tuple(donate_argnums), _as_tuple(donate_argnames)
     for n in nums:
         if not isinstance(n, int) or isinstance(n, bool):
             raise ValueError(f"jit: donate_argnums must be ints, got {donate_argnums!r}")
@@ -330,8 +349,9 @@ def jit(f=None, *, static_argnums=(), static_argnames=(), donate_argnums=(), don
         here (unused arguments cost nothing in a replay, and a jitted function
         called inside another is traced into it).
 
-    The returned function has ``.lower(*args)`` (the cached :class:`Graph`
-    for those arguments) and ``.clear_cache()``.
+    The returned function has ``.lower(*args)`` (a :class:`Lowered`: the
+    cached :class:`Graph` for those arguments, with JAX's ``as_text()`` and
+    ``compile()``), ``.eval_shape(*args)``, ``.clear_cache()`` and ``._cache_size()``.
 
     >>> import fnx, fnx.numpy as fnp
     >>> f = fnx.jit(lambda x, n: fnp.sum(x ** n), static_argnums=1)
@@ -344,18 +364,21 @@ def jit(f=None, *, static_argnums=(), static_argnames=(), donate_argnums=(), don
         return functools.partial(jit, static_argnums=static_argnums, static_argnames=static_argnames,
                                  donate_argnums=donate_argnums, donate_argnames=donate_argnames,
                                  keep_unused=keep_unused, inline=inline)
-    nums = (static_argnums,) if isinstance(static_argnums, int) else tuple(static_argnums)
-    names = (static_argnames,) if isinstance(static_argnames, str) else tuple(static_argnames)
+    nums = _as_tuple(static_argnums)
+    names = _as_tuple(static_argnames)
     nums, names = _static_positions_and_names(f, nums, names)
     _check_donated(f, donate_argnums, donate_argnames, nums, names)
     cache = {}
 
+    from_end = any(n < 0 for n in nums)
+
     def split(args, kwargs):
         if not nums and not names:
             return (), args, kwargs
-        static = tuple((i, args[i]) for i in nums if i < len(args)) + tuple(
+        at = sorted({n + len(args) if n < 0 else n for n in nums}) if from_end else nums
+        static = tuple((i, args[i]) for i in at if 0 <= i < len(args)) + tuple(
             sorted((k, v) for k, v in kwargs.items() if k in names))
-        dyn_args = tuple(a for i, a in enumerate(args) if i not in nums)
+        dyn_args = tuple(a for i, a in enumerate(args) if i not in at)
         dyn_kwargs = {k: v for k, v in kwargs.items() if k not in names}
         return static, dyn_args, dyn_kwargs
 
@@ -427,14 +450,94 @@ def jit(f=None, *, static_argnums=(), static_argnames=(), donate_argnums=(), don
         return graph.out_tree.unflatten(compiled.run([x._value for x in flat]))
 
     def lower(*args, **kwargs):
-        """The cached graph for these arguments (traced now if it is not cached yet)."""
-        return lookup(args, kwargs)[0].graph
+        """The cached graph for these arguments (traced now if it is not cached yet), as a :class:`Lowered`."""
+        compiled, flat = lookup(args, kwargs)
+        return Lowered(compiled, [(x.shape, x.dtype, x.device) for x in flat], getattr(f, "__name__", "f"))
+
+    def eval_shape(*args, **kwargs):
+        """``jax.jit(f).eval_shape``: the output's shapes and dtypes, computing nothing."""
+        from .extras import eval_shape as eval_shape_of
+        static, dyn_args, dyn_kwargs = split(args, kwargs)
+
+        def of_dynamic(dyn_args, dyn_kwargs):
+            args, kwargs = rebuild(static, dyn_args, dyn_kwargs)
+            return f(*args, **kwargs)
+        return eval_shape_of(of_dynamic, dyn_args, dyn_kwargs)
 
     jitted.lower = lower
+    jitted.eval_shape = eval_shape
     jitted.clear_cache = cache.clear
+    jitted._cache_size = cache.__len__
     jitted._cache = cache
     _every_jitted.add(jitted)
     return jitted
+
+
+class Lowered:
+    """``jitted.lower(*args)``: the graph jit traced for one input signature, as JAX's ahead-of-time stage.
+
+    ``str()`` or ``as_text()`` print it, ``compile()`` returns a :class:`Compiled`
+    callable bound to that signature, and ``graph`` is the :class:`Graph` itself
+    (``primitives()``, ``eqns``, ``invars``, ``outvars`` are read through it).
+    ``in_tree`` is the structure of ``(dynamic args, dynamic kwargs)``: static
+    arguments are part of the trace, not inputs.
+    """
+
+    def __init__(self, compiled, in_avals, name):
+        self._compiled, self.in_avals, self._name = compiled, in_avals, name
+
+    @property
+    def graph(self):
+        return self._compiled.graph
+
+    def primitives(self):
+        return self.graph.primitives()
+
+    eqns = property(lambda self: self.graph.eqns)
+    invars = property(lambda self: self.graph.invars)
+    outvars = property(lambda self: self.graph.outvars)
+    in_tree = property(lambda self: self.graph.in_tree)
+    out_tree = property(lambda self: self.graph.out_tree)
+
+    def as_text(self):
+        return str(self.graph)
+
+    __str__ = __repr__ = as_text
+
+    def compile(self):
+        return Compiled(self._compiled, self.in_avals, self._name)
+
+
+class Compiled:
+    """``jitted.lower(*args).compile()``: the cached replay for exactly one signature.
+
+    Called with the dynamic arguments only (static ones were fixed when it was
+    lowered); another structure, shape, dtype or device raises a TypeError naming
+    the argument, as JAX's compiled executables do, instead of tracing again.
+    """
+
+    def __init__(self, compiled, in_avals, name):
+        self._compiled, self.in_avals, self._name = compiled, in_avals, name
+
+    def as_text(self):
+        return str(self._compiled.graph)
+
+    def __call__(self, *args, **kwargs):
+        from .. import numpy as fnp
+        graph = self._compiled.graph
+        flat, tree = tree_util.flatten((args, kwargs))
+        if tree != graph.in_tree:
+            raise TypeError(f"jit compiled {self._name}: called with arguments of structure {tree}, compiled for "
+                            f"{graph.in_tree} (static arguments are not passed to a compiled function)")
+        flat = [x if isinstance(x, Array) else fnp.asarray(x) for x in flat]
+        for i, (x, (shape, dtype, device)) in enumerate(zip(flat, self.in_avals)):
+            if (x.shape, x.dtype, x.device) != (shape, dtype, device):
+                raise TypeError(f"jit compiled {self._name}: argument {i} was compiled as {_short(dtype)}"
+                                f"{list(shape)} on {device} and called with {_short(x.dtype)}{list(x.shape)} on "
+                                f"{x.device}; call the jitted function itself to trace this signature")
+        if any(isinstance(x, Tracer) for x in flat):
+            return graph(*graph.in_tree.unflatten(flat))
+        return graph.out_tree.unflatten(self._compiled.run([x._value for x in flat]))
 
 
 _disabled = [False]

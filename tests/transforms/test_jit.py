@@ -344,3 +344,53 @@ def test_disable_jit_runs_the_python_function_and_clear_caches_retraces():
     assert len(g._cache) == 0
     np.testing.assert_allclose(g(fnp.ones(2)), [2.0, 2.0])
     assert len(traces) == 2
+
+
+def test_negative_static_argnums_count_from_the_end_of_each_call():
+    # As in jax.jit: static_argnums=-1 is the last positional argument of each call.
+    def power(x, n):
+        return x ** n
+    jf = fnx.jit(power, static_argnums=-1)
+    x = arr(3)
+    close(jf(x, 2), power(x, 2))
+    close(jf(x, 3), power(x, 3))
+    assert jf._cache_size() == 2
+    variadic = fnx.jit(lambda *a: a[0] ** a[-1], static_argnums=-1)
+    close(variadic(x, 2), x ** 2)
+    close(variadic(x, 5.0, 3), x ** 3)
+
+
+def test_static_argnums_beyond_the_signature_are_refused():
+    with pytest.raises(ValueError, match=r"static_argnums=\(3,\), but only accepts 1 positional argument"):
+        fnx.jit(lambda x: x, static_argnums=3)
+    with pytest.raises(TypeError, match="static_argnums must be ints"):
+        fnx.jit(lambda x: x, static_argnums=1.5)
+    x = arr(2)
+    close(fnx.jit(lambda *a: a[0] * a[3], static_argnums=3)(x, 0, 0, 2.0), x * 2.0)  # *args: any position
+
+
+def test_lowered_and_compiled_stages_match_the_unjitted_function():
+    def f(x, n, *, scale):
+        return fnp.sum(fnp.sin(x) ** n) * scale
+    jf = fnx.jit(f, static_argnums=1, static_argnames="scale")
+    x = arr(4)
+    lowered = jf.lower(x, 3, scale=2.0)
+    assert lowered.as_text() == str(lowered.graph) and "sin" in lowered.as_text()
+    assert lowered.primitives() == lowered.graph.primitives()
+    compiled = lowered.compile()
+    for v in (x, x + 1.0, -x):
+        close(compiled(v), f(v, 3, scale=2.0))  # the static arguments are baked in
+    close(fnx.grad(compiled)(x), fnx.grad(lambda v: f(v, 3, scale=2.0))(x))
+    with pytest.raises(TypeError, match=r"compiled as f64\[4\].*called with f64\[5\]"):
+        compiled(arr(5))
+    with pytest.raises(TypeError, match="structure"):
+        compiled(x, 3)
+
+
+def test_eval_shape_of_a_jitted_function_computes_nothing_and_traces_nothing():
+    def f(x, k):
+        return fnp.stack([x] * k) @ fnp.ones((x.shape[-1], 2))
+    jf = fnx.jit(f, static_argnums=1)
+    spec = jf.eval_shape(fnx.ShapeDtypeStruct((5,), "float64"), 3)
+    assert (spec.shape, spec.dtype) == (f(arr(5), 3).shape, np.dtype("float64"))
+    assert jf._cache_size() == 0
