@@ -24,6 +24,14 @@ the value (``bool() of the bool[] result of `greater```), and suggesting
 ``grad``, ``vmap``, ``jvp``...) it replays the cached graph through ``bind``,
 so the outer transform sees the primitives; ``jit(grad(f))`` traces the whole
 backward pass into the graph.
+
+A function that reads a traced value it is not given, such as a module's
+Parameters (``fnx.jit(model)``) or a value of an enclosing ``grad``, cannot be
+replayed from its graph: the Parameter changes with every optimizer step and
+``loss.backward()`` must reach it. jit notices the captured value while tracing
+and runs such a function itself, operation by operation, as ``torch.compile``
+keeps reading a module's parameters. Passing the parameters as arguments
+(``fnx.func.functional_call``) is what gets the compiled replay.
 """
 import functools
 import inspect
@@ -60,10 +68,20 @@ class JitTrace(GraphTrace):
 
 
 class _Compiled:
-    """A graph flattened into steps over numbered slots, runnable on payloads."""
+    """A graph flattened into steps over numbered slots, runnable on payloads.
+
+    ``captured``: the function read a traced value it was not given (a Parameter
+    of the tape, a value of an enclosing transform) and the graph holds it as a
+    constant. Such a graph is not compiled: its value must be read anew at each
+    call, and the tape (or that transform) must see the operations on it.
+    """
 
     def __init__(self, graph):
         self.graph = graph
+        self.captured = any(isinstance(a, Literal) and isinstance(a.value, Tracer)
+                            for a in [a for e in graph.eqns for a in e.inputs] + list(graph.outvars))
+        if self.captured:
+            return
         slots = {}
 
         def slot(v):
@@ -443,6 +461,10 @@ def jit(f=None, *, static_argnums=(), static_argnames=(), donate_argnums=(), don
         if _disabled[0]:
             return f(*args, **kwargs)
         compiled, flat = lookup(args, kwargs)
+        if compiled.captured:
+            # A Parameter read from a closure (``fnx.jit(model)``): run f itself, so that the Parameter's
+            # current value is used and backward() reaches it, as torch.compile tracks a module's parameters.
+            return f(*args, **kwargs)
         graph = compiled.graph
         if any(isinstance(x, Tracer) for x in flat):
             # An outer transform is active: replay the primitives through bind for it to see.
@@ -452,7 +474,12 @@ def jit(f=None, *, static_argnums=(), static_argnames=(), donate_argnums=(), don
     def lower(*args, **kwargs):
         """The cached graph for these arguments (traced now if it is not cached yet), as a :class:`Lowered`."""
         compiled, flat = lookup(args, kwargs)
-        return Lowered(compiled, [(x.shape, x.dtype, x.device) for x in flat], getattr(f, "__name__", "f"))
+        static = split(args, kwargs)[0]
+
+        def run_f(dyn_args, dyn_kwargs):  # what a captured graph runs instead of its replay
+            args, kwargs = rebuild(static, dyn_args, dyn_kwargs)
+            return f(*args, **kwargs)
+        return Lowered(compiled, [(x.shape, x.dtype, x.device) for x in flat], getattr(f, "__name__", "f"), run_f)
 
     def eval_shape(*args, **kwargs):
         """``jax.jit(f).eval_shape``: the output's shapes and dtypes, computing nothing."""
@@ -483,8 +510,8 @@ class Lowered:
     arguments are part of the trace, not inputs.
     """
 
-    def __init__(self, compiled, in_avals, name):
-        self._compiled, self.in_avals, self._name = compiled, in_avals, name
+    def __init__(self, compiled, in_avals, name, run_f):
+        self._compiled, self.in_avals, self._name, self._run_f = compiled, in_avals, name, run_f
 
     @property
     def graph(self):
@@ -505,7 +532,7 @@ class Lowered:
     __str__ = __repr__ = as_text
 
     def compile(self):
-        return Compiled(self._compiled, self.in_avals, self._name)
+        return Compiled(self._compiled, self.in_avals, self._name, self._run_f)
 
 
 class Compiled:
@@ -513,11 +540,12 @@ class Compiled:
 
     Called with the dynamic arguments only (static ones were fixed when it was
     lowered); another structure, shape, dtype or device raises a TypeError naming
-    the argument, as JAX's compiled executables do, instead of tracing again.
+    the argument, as JAX's compiled executables do, instead of tracing again. A
+    function that read a Parameter it was not given runs itself (see ``jit``).
     """
 
-    def __init__(self, compiled, in_avals, name):
-        self._compiled, self.in_avals, self._name = compiled, in_avals, name
+    def __init__(self, compiled, in_avals, name, run_f):
+        self._compiled, self.in_avals, self._name, self._run_f = compiled, in_avals, name, run_f
 
     def as_text(self):
         return str(self._compiled.graph)
@@ -535,6 +563,8 @@ class Compiled:
                 raise TypeError(f"jit compiled {self._name}: argument {i} was compiled as {_short(dtype)}"
                                 f"{list(shape)} on {device} and called with {_short(x.dtype)}{list(x.shape)} on "
                                 f"{x.device}; call the jitted function itself to trace this signature")
+        if self._compiled.captured:
+            return self._run_f(*graph.in_tree.unflatten(flat))
         if any(isinstance(x, Tracer) for x in flat):
             return graph(*graph.in_tree.unflatten(flat))
         return graph.out_tree.unflatten(self._compiled.run([x._value for x in flat]))

@@ -394,3 +394,38 @@ def test_eval_shape_of_a_jitted_function_computes_nothing_and_traces_nothing():
     spec = jf.eval_shape(fnx.ShapeDtypeStruct((5,), "float64"), 3)
     assert (spec.shape, spec.dtype) == (f(arr(5), 3).shape, np.dtype("float64"))
     assert jf._cache_size() == 0
+
+
+def test_jit_of_a_module_reads_its_parameters_anew_and_backward_reaches_them():
+    # As torch.compile(model): the parameters are not arguments, yet an optimizer step must be seen by the
+    # next call and loss.backward() must fill their .grad.
+    model = fnx.nn.Sequential(fnx.nn.Linear(3, 4), fnx.nn.Tanh(), fnx.nn.Linear(4, 2))
+    x = fnp.asarray(rng.standard_normal((5, 3)).astype("float32"))
+    jitted = fnx.jit(model)
+    compiled = jitted.lower(x).compile()
+    opt = fnx.optim.SGD(model.parameters(), lr=0.1)
+    for _ in range(2):
+        close(jitted(x).detach(), model(x).detach())
+        close(compiled(x).detach(), model(x).detach())
+        jitted(x).sum().backward()
+        jit_grads = [p.grad for p in model.parameters()]
+        opt.zero_grad()
+        model(x).sum().backward()
+        close(jit_grads, [p.grad for p in model.parameters()])
+        opt.step()
+        opt.zero_grad()
+
+
+def test_jit_closing_over_a_value_of_an_enclosing_transform():
+    x, w = arr(3), arr(3)
+
+    def outer(w):
+        return fnx.jit(lambda v: fnp.sum(fnp.sin(v * w)))(x)
+    close(fnx.grad(outer)(w), fnx.grad(lambda w: fnp.sum(fnp.sin(x * w)))(w))
+    state = {}
+    reads_state = fnx.jit(lambda v: fnp.sum(v * state["w"]))  # one jitted function, a new traced w per call
+    for w in (arr(3), arr(3)):
+        def through_global(w):
+            state["w"] = w
+            return reads_state(x)
+        close(fnx.grad(through_global)(w), x)
