@@ -30,6 +30,13 @@ class EscapedTracerError(TracerError):
     """A traced value used after the transform that made it returned."""
 
 
+class StaticArgumentError(FnxError, ValueError, TypeError):
+    """A static argument of ``jit`` that cannot be part of its cache key (not hashable).
+
+    Python raises TypeError for an unhashable value and ``jax.jit`` a ValueError: this is both.
+    """
+
+
 class ImmutableError(FnxError, TypeError):
     """An attempt to mutate an immutable fnx array."""
 

@@ -42,7 +42,7 @@ import numpy as np
 from ..core import tree as tree_util
 from ..core.array import Array, wrap
 from ..core.trace import Tracer, new_main
-from ..errors import TracerError
+from ..errors import StaticArgumentError, TracerError
 from .graph import Graph, GraphTrace, GraphTracer, Literal, Var, _short
 
 
@@ -294,6 +294,14 @@ def _writing_into(ufunc, position, shape):
     return run
 
 
+def _hashable(value):
+    try:
+        hash(value)
+    except TypeError:
+        return False
+    return True
+
+
 def _as_tuple(given):
     """``static_argnums``/``static_argnames`` as a tuple: one value, a sequence of them, or None (none)."""
     return () if given is None else tuple(given) if isinstance(given, (tuple, list, range)) else (given,)
@@ -426,8 +434,11 @@ def jit(f=None, *, static_argnums=(), static_argnames=(), donate_argnums=(), don
         try:
             compiled = cache.get(key)
         except TypeError:
-            raise TypeError("jit: static arguments must be hashable; got "
-                            f"{[type(v).__name__ for _, v in static]}") from None
+            unhashable = [f"{k if isinstance(k, str) else f'argument {k}'} ({type(v).__name__})"
+                          for k, v in static if not _hashable(v)]
+            raise StaticArgumentError(f"jit: static arguments must be hashable (they are part of the cache key); "
+                                      f"got {', '.join(unhashable)}. Pass arrays as ordinary arguments, "
+                                      f"and lists as tuples") from None
         if compiled is None:
             compiled = cache[key] = _trace(static, flat, in_tree)
         return compiled, flat

@@ -91,6 +91,8 @@ def test_static_arguments_by_position_or_by_name():
         assert len(jf._cache) == 2
     with pytest.raises(TypeError, match="hashable"):
         by_name(x, [2])
+    with pytest.raises(ValueError, match=r"argument 1 \(list\)"):  # jax.jit raises a ValueError
+        by_number(x, [2])
 
 
 def test_python_numbers_returned_come_back_as_arrays():
