@@ -28,7 +28,7 @@ from .numpy.linalg import LinAlgError
 __all__ = ["norm", "vector_norm", "matrix_norm", "solve", "solve_triangular", "inv", "det", "slogdet", "eig",
            "eigvals", "eigh", "eigvalsh", "svd", "svdvals", "qr", "cholesky", "lstsq", "matrix_rank", "pinv",
            "cross", "vander", "matrix_power", "multi_dot", "diagonal", "vecdot", "matmul", "cond", "tensorinv",
-           "tensorsolve", "matrix_exp", "LinAlgError"]
+           "tensorsolve", "matrix_exp", "householder_product", "LinAlgError"]
 
 SVDResult = namedtuple("SVDResult", ["U", "S", "Vh"])
 QRResult = namedtuple("QRResult", ["Q", "R"])
@@ -398,3 +398,42 @@ def matrix_exp(A):
     """
     from .scipy.linalg import expm
     return expm(_matrix("matrix_exp", A))
+
+
+def householder_product(A, tau):
+    r"""The first ``n`` columns of the product of Householder reflectors :math:`H_1 \cdots H_k`,
+    :math:`H_i = I - \tau_i v_i v_i^H` (``torch.linalg.householder_product``, LAPACK's ``orgqr``).
+
+    ``A`` is ``(..., m, n)`` with ``m >= n``; column ``i`` below the diagonal holds
+    :math:`v_i` (its entry ``i`` is an implicit 1, those above are 0), and ``tau`` is
+    ``(..., k)`` with ``k <= n``. Written with fnx operations, so it is
+    differentiable in both arguments and batched like them.
+
+    Raises:
+      ShapeError: ``m < n``, ``k > n``, or batch shapes that differ.
+
+    >>> import fnx, fnx.numpy as fnp
+    >>> Q = fnx.linalg.householder_product(fnp.array([[1.0], [1.0]]), fnp.array([1.0]))
+    >>> Q  # I - v v^T with v = (1, 1): its first column
+    Array([[ 0.],
+           [-1.]], dtype=float32)
+    """
+    A, tau = fnp.asarray(A), fnp.asarray(tau)
+    if A.ndim < 2:
+        raise ShapeError(f"householder_product: A must have at least 2 dimensions, got shape {A.shape}")
+    m, n = A.shape[-2:]
+    if m < n:
+        raise ShapeError(f"householder_product: input.shape[-2] must be greater than or equal to "
+                         f"input.shape[-1], got A of shape {A.shape}")
+    if tau.ndim != A.ndim - 1 or tau.shape[:-1] != A.shape[:-2] or tau.shape[-1] > n:
+        raise ShapeError(f"householder_product: tau must have shape A.shape[:-2] + (k,) with k <= "
+                         f"{n}, got A of shape {A.shape} and tau of shape {tau.shape}")
+    dtype = fnp.result_type(A, tau)
+    A, tau = A.astype(dtype), tau.astype(dtype)
+    rows = fnp.arange(m, device=A.device)[:, None]
+    Q = fnp.broadcast_to(fnp.eye(m, n, dtype=dtype, device=A.device), A.shape)
+    for i in reversed(range(tau.shape[-1])):  # Q <- H_i Q, the last reflector first
+        v = fnp.where(rows == i, fnp.ones((), dtype), fnp.where(rows > i, A[..., :, i:i + 1], 0))
+        w = fnp.sum(fnp.conj(v) * Q, axis=-2, keepdims=True)  # v^H Q, one row
+        Q = Q - tau[..., i, None, None] * v * w
+    return Q

@@ -499,3 +499,8 @@ def clip_grad_norm(parameters, max_norm, norm_type=2.0, error_if_nonfinite=False
     warnings.warn("`torch.nn.utils.clip_grad_norm` is now deprecated in favor of `torch.nn.utils.clip_grad_norm_`.",
                   FutureWarning, stacklevel=2)
     return clip_grad_norm_(parameters, max_norm, norm_type, error_if_nonfinite, foreach)
+
+
+# torch.nn.utils.parametrize and its parametrizations (weight_norm, spectral_norm, orthogonal); last, since
+# they build on this module's norms and on the layers.
+from . import parametrize, parametrizations  # noqa: E402
