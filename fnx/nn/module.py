@@ -15,6 +15,7 @@ copy of the model with other arrays in place of its parameters: pure and
 thread-safe, which is what makes ``vmap(grad(...))`` over a Module work.
 """
 import copy
+import functools
 from collections import OrderedDict, namedtuple
 
 from ..core import tree as tree_util
@@ -255,10 +256,14 @@ class Module:
           ``IncompatibleKeys(missing_keys, unexpected_keys)``.
         """
         from .. import numpy as fnp
+        state_dict = OrderedDict(state_dict)  # pre-hooks may rename keys: the caller's dict stays as it was
+        from_hooks, errors = ([], []), []
+        for path, mod in self.named_modules():
+            for hook in list(mod.__dict__.get("_load_state_dict_pre_hooks", {}).values()):
+                hook(state_dict, f"{path}." if path else "", {}, strict, *from_hooks, errors)
         own = self.state_dict(keep_vars=True)
-        missing = [k for k in own if k not in state_dict]
-        unexpected = [k for k in state_dict if k not in own]
-        errors = []
+        missing = [k for k in own if k not in state_dict] + from_hooks[0]
+        unexpected = [k for k in state_dict if k not in own] + from_hooks[1]
         for key, value in state_dict.items():
             if key not in own:
                 continue
@@ -406,6 +411,19 @@ class Module:
         """``hook(module, args)`` runs before ``forward``; a non-None result replaces the args."""
         handle = RemovableHandle(self._forward_pre_hooks)
         self._forward_pre_hooks[handle.id] = (hook, with_kwargs)
+        return handle
+
+    def register_load_state_dict_pre_hook(self, hook):
+        """``hook(module, state_dict, prefix, local_metadata, strict, missing_keys, unexpected_keys, error_msgs)``
+        runs when ``load_state_dict`` starts, before any entry is read, with ``prefix`` this module's dotted
+        path: it may rewrite ``state_dict`` (old key names) or add to the three lists, as in PyTorch."""
+        return self._register_load_state_dict_pre_hook(hook, with_module=True)
+
+    def _register_load_state_dict_pre_hook(self, hook, with_module=False):
+        """PyTorch's older form: ``hook(state_dict, prefix, ...)``, without the module unless ``with_module``."""
+        hooks = self.__dict__.setdefault("_load_state_dict_pre_hooks", OrderedDict())
+        handle = RemovableHandle(hooks)
+        hooks[handle.id] = functools.partial(hook, self) if with_module else hook
         return handle
 
     def register_full_backward_hook(self, hook, prepend=False):

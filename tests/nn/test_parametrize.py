@@ -364,3 +364,39 @@ def test_householder_product_matches_torch():
         np.testing.assert_allclose(A(fnx.linalg.householder_product(fnp.asarray(a), fnp.asarray(tau))),
                                    torch.linalg.householder_product(torch.tensor(a), torch.tensor(tau)).numpy(),
                                    atol=1e-14)
+
+
+def test_weight_norm_loads_a_checkpoint_of_the_hook_based_weight_norm():
+    with pytest.warns(FutureWarning):
+        old = fnx.nn.utils.weight_norm(linear(3, 2))
+    checkpoint = old.state_dict()
+    new = Z.weight_norm(linear(3, 2))
+    assert new.load_state_dict(checkpoint) == ([], [])
+    assert list(checkpoint) == ["bias", "weight_g", "weight_v"]  # the caller's dict is not rewritten
+    x = fnp.asarray(rng.standard_normal((4, 3)))
+    np.testing.assert_allclose(A(new(x)), A(old(x)), rtol=1e-12)
+
+
+def test_load_state_dict_pre_hooks_see_each_modules_prefix_and_may_rename_keys():
+    seen = []
+
+    def rename(module, state_dict, prefix, local_metadata, strict, missing, unexpected, errors):
+        seen.append((type(module).__name__, prefix))
+        if prefix + "w" in state_dict:
+            state_dict[prefix + "weight"] = state_dict.pop(prefix + "w")
+    net = fnx.nn.Sequential(linear(2, 2), fnx.nn.Sequential(linear(2, 2)))
+    handle = net[1][0].register_load_state_dict_pre_hook(rename)
+    values = {k: v + 1.0 for k, v in net.state_dict().items()}
+    values["1.0.w"] = values.pop("1.0.weight")
+    net.load_state_dict(values)
+    assert seen == [("Linear", "1.0.")]
+    np.testing.assert_array_equal(A(net[1][0].weight), A(values["1.0.w"]))
+    handle.remove()
+    with pytest.raises(RuntimeError, match='Unexpected key\\(s\\) in state_dict: "1.0.w"'):
+        net.load_state_dict(values)
+
+    def complain(state_dict, prefix, local_metadata, strict, missing, unexpected, errors):
+        errors.append(f"{prefix}: refused")
+    net._register_load_state_dict_pre_hook(complain)
+    with pytest.raises(RuntimeError, match=": refused"):
+        net.load_state_dict(net.state_dict())

@@ -51,7 +51,8 @@ def weight_norm(module, name="weight", dim=0):
     r"""Weight normalisation as a parametrization (``torch.nn.utils.parametrizations.weight_norm``):
     :math:`w = g \, v / \lVert v \rVert`, with ``parametrizations.<name>.original0`` the magnitude ``g``
     (the norms over every axis but ``dim``, kept as size-1 axes; a scalar for ``dim=None``) and
-    ``original1`` the direction ``v``, initially the weight. Salimans and Kingma, NeurIPS 2016.
+    ``original1`` the direction ``v``, initially the weight. Salimans and Kingma, NeurIPS 2016. A checkpoint
+    of the deprecated ``fnx.nn.utils.weight_norm`` (keys ``<name>_g``, ``<name>_v``) loads into it.
 
     Returns:
       ``module``, its class now ``Parametrized<Class>``.
@@ -62,6 +63,14 @@ def weight_norm(module, name="weight", dim=0):
     ((40, 1), (40, 20))
     """
     parametrize.register_parametrization(module, name, _WeightNorm(dim), unsafe=True)
+
+    def load_old_names(state_dict, prefix, *_):
+        # A checkpoint of the deprecated hook-based weight_norm names g and v ``<name>_g``/``<name>_v``.
+        g, v = f"{prefix}{name}_g", f"{prefix}{name}_v"
+        if g in state_dict and v in state_dict:
+            state_dict[f"{prefix}parametrizations.{name}.original0"] = state_dict.pop(g)
+            state_dict[f"{prefix}parametrizations.{name}.original1"] = state_dict.pop(v)
+    module._register_load_state_dict_pre_hook(load_old_names)
     return module
 
 
