@@ -78,3 +78,46 @@ def test_against_torch():
         a, b = ours(fnp.asarray(x)), theirs(torch.tensor(x))
         assert a.shape == tuple(b.shape) and repr(ours) == repr(theirs)
         assert [tuple(p.shape) for p in ours.parameters()] == [tuple(p.shape) for p in theirs.parameters()]
+
+
+@pytest.mark.parametrize("kind,shape", [("LazyBatchNorm1d", (4, 3)), ("LazyBatchNorm1d", (4, 3, 5)),
+                                        ("LazyBatchNorm2d", (4, 3, 2, 2)), ("LazyBatchNorm3d", (2, 3, 2, 2, 2)),
+                                        ("LazyInstanceNorm1d", (2, 3, 5)), ("LazyInstanceNorm2d", (2, 3, 4, 4)),
+                                        ("LazyInstanceNorm3d", (2, 3, 2, 3, 3))])
+def test_lazy_norms_become_the_norm_built_with_the_input_channels(kind, shape):
+    rng = np.random.default_rng(1)
+    x = fnp.asarray(rng.standard_normal(shape).astype(np.float32))
+    lazy = getattr(nn, kind)(momentum=0.2)
+    assert lazy.has_uninitialized_params() and lazy.num_features == 0
+    opt = fnx.optim.SGD(lazy.parameters(), lr=0.5)  # built before the shapes are known
+    eager = getattr(nn, kind[4:])(3, momentum=0.2, affine=True, track_running_stats=True)
+    assert type(lazy).__name__ == kind
+    out = lazy(x)
+    assert type(lazy) is type(eager) and repr(lazy) == repr(eager)
+    np.testing.assert_allclose(np.asarray(out.detach()), np.asarray(eager(x).detach()), rtol=1e-6, atol=1e-6)
+    for (k, a), (k2, b) in zip(lazy.state_dict().items(), eager.state_dict().items()):
+        assert k == k2
+        np.testing.assert_allclose(np.asarray(a), np.asarray(b), rtol=1e-6)
+    (out * x).sum().backward()
+    before = np.asarray(lazy.weight.detach())
+    opt.step()
+    assert not np.allclose(np.asarray(lazy.weight.detach()), before)
+    with pytest.raises(ValueError, match="UninitializedBuffer has no shape yet"):
+        getattr(nn, kind)().running_mean.shape
+
+
+def test_lazy_norms_without_state_and_against_torch():
+    plain = nn.LazyBatchNorm1d(affine=False, track_running_stats=False)
+    assert not plain.has_uninitialized_params()
+    assert plain(fnp.ones((2, 4))).shape == (2, 4) and type(plain) is nn.BatchNorm1d
+    torch = pytest.importorskip("torch")
+    x = np.random.default_rng(2).standard_normal((4, 3, 5)).astype(np.float32)
+    for kind in ("LazyBatchNorm1d", "LazyInstanceNorm1d"):
+        ours, theirs = getattr(nn, kind)(), getattr(torch.nn, kind)()
+        assert repr(ours) == repr(theirs) and list(ours.state_dict()) == list(theirs.state_dict())
+        a, b = ours(fnp.asarray(x)), theirs(torch.tensor(x))
+        assert repr(ours) == repr(theirs)
+        np.testing.assert_allclose(np.asarray(a.detach()), b.detach().numpy(), rtol=1e-5, atol=1e-5)
+        for (k, u), (k2, v) in zip(ours.state_dict().items(), theirs.state_dict().items()):
+            assert k == k2
+            np.testing.assert_allclose(np.asarray(u), v.numpy(), rtol=1e-5, atol=1e-6)

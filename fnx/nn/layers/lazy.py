@@ -7,13 +7,16 @@ into a :class:`~fnx.nn.Linear` (PyTorch's ``cls_to_become``). The Parameter
 objects stay the same, so an optimizer built before the first call updates them.
 """
 from ... import numpy as fnp
+from ...core.array import Array
 from ...core.dtypes import default_float
 from ..parameter import Parameter
 from .conv import Conv1d, Conv2d, Conv3d, ConvTranspose1d, ConvTranspose2d, ConvTranspose3d
 from .linear import Linear
+from .norm import BatchNorm1d, BatchNorm2d, BatchNorm3d, InstanceNorm1d, InstanceNorm2d, InstanceNorm3d
 
-__all__ = ["UninitializedParameter", "LazyLinear", "LazyConv1d", "LazyConv2d", "LazyConv3d",
-           "LazyConvTranspose1d", "LazyConvTranspose2d", "LazyConvTranspose3d"]
+__all__ = ["UninitializedParameter", "UninitializedBuffer", "LazyLinear", "LazyConv1d", "LazyConv2d",
+           "LazyConv3d", "LazyConvTranspose1d", "LazyConvTranspose2d", "LazyConvTranspose3d", "LazyBatchNorm1d",
+           "LazyBatchNorm2d", "LazyBatchNorm3d", "LazyInstanceNorm1d", "LazyInstanceNorm2d", "LazyInstanceNorm3d"]
 
 
 class UninitializedParameter(Parameter):
@@ -41,6 +44,31 @@ class UninitializedParameter(Parameter):
         return "<UninitializedParameter>"
 
 
+class UninitializedBuffer(Array):
+    """A buffer without a shape yet (``torch.nn.UninitializedBuffer``): the running statistics of a lazy norm.
+    :meth:`materialize` gives it one, filled with zeros, and makes it a plain array: the one time an fnx array
+    changes, before anything has read it."""
+
+    __slots__ = ()  # an Array's layout: materialize turns it into one
+
+    def __init__(self, requires_grad=False, device=None, dtype=None):
+        empty = fnp.zeros((0,), dtype=dtype or default_float(), device=device)
+        self._value, self._device = empty._value, empty._device
+
+    def materialize(self, shape, device=None, dtype=None):
+        full = fnp.zeros(tuple(shape), dtype=dtype or self._value.dtype, device=device or self._device)
+        self._value, self._device = full._value, full._device
+        self.__class__ = Array
+
+    @property
+    def shape(self):
+        raise ValueError("UninitializedBuffer has no shape yet: run a forward pass of its lazy module first "
+                         "(or call initialize_parameters)")
+
+    def __repr__(self):
+        return "<UninitializedBuffer>"
+
+
 class _LazyModule:
     """What every lazy layer adds: a forward pre-hook that infers the shapes at the first call."""
 
@@ -60,7 +88,8 @@ class _LazyModule:
         self.__dict__["_lazy_hook"] = self.register_forward_pre_hook(_infer_parameters)
 
     def has_uninitialized_params(self):
-        return any(isinstance(p, UninitializedParameter) for p in self._parameters.values())
+        return any(isinstance(p, (UninitializedParameter, UninitializedBuffer))
+                   for table in (self._parameters, self._buffers) for p in table.values())
 
     def reset_parameters(self):
         if "_lazy" not in self.__dict__ and not self.has_uninitialized_params():
@@ -160,3 +189,43 @@ LazyConv3d = _lazy_conv(Conv3d, "A :class:`~fnx.nn.Conv3d` whose ``in_channels``
 LazyConvTranspose1d = _lazy_conv(ConvTranspose1d, "``torch.nn.LazyConvTranspose1d``.")
 LazyConvTranspose2d = _lazy_conv(ConvTranspose2d, "``torch.nn.LazyConvTranspose2d``.")
 LazyConvTranspose3d = _lazy_conv(ConvTranspose3d, "``torch.nn.LazyConvTranspose3d``.")
+
+
+class _LazyNorm(_LazyModule):
+    """PyTorch's ``_LazyNormBase``: ``num_features`` is the size of the first input's dimension 1."""
+
+    def __init__(self, eps=1e-5, momentum=0.1, affine=True, track_running_stats=True, device=None, dtype=None):
+        self._lazy_init(device, dtype)
+        self.cls_to_become.__init__(self, 0, eps, momentum, False, False, device, dtype)
+        self.affine, self.track_running_stats = affine, track_running_stats
+        self._lazy_setup(weight=affine, bias=affine)
+        if track_running_stats:
+            self.running_mean = UninitializedBuffer(device=device, dtype=dtype)
+            self.running_var = UninitializedBuffer(device=device, dtype=dtype)
+            self.num_batches_tracked = fnp.zeros((), dtype=fnp.int64, device=device)
+
+    def initialize_parameters(self, input, *args):
+        if not self.has_uninitialized_params():
+            return
+        self.num_features = fnp.asarray(input).shape[1]
+        for name in ("weight", "bias", "running_mean", "running_var"):
+            slot = getattr(self, name)
+            if slot is not None:
+                slot.materialize((self.num_features,))
+        self._materialized()
+
+
+def _lazy_norm(base, doc):
+    return type("Lazy" + base.__name__, (_LazyNorm, base), {"cls_to_become": base, "__doc__": doc,
+                                                           "__module__": __name__})
+
+
+LazyBatchNorm1d = _lazy_norm(BatchNorm1d, "A :class:`~fnx.nn.BatchNorm1d` whose ``num_features`` comes from its "
+                                          "first input (``torch.nn.LazyBatchNorm1d``).")
+LazyBatchNorm2d = _lazy_norm(BatchNorm2d, "``torch.nn.LazyBatchNorm2d``: see :class:`LazyBatchNorm1d`.")
+LazyBatchNorm3d = _lazy_norm(BatchNorm3d, "``torch.nn.LazyBatchNorm3d``: see :class:`LazyBatchNorm1d`.")
+LazyInstanceNorm1d = _lazy_norm(InstanceNorm1d, "An :class:`~fnx.nn.InstanceNorm1d` whose ``num_features`` comes "
+                                                "from its first input (``torch.nn.LazyInstanceNorm1d``; like "
+                                                "PyTorch's, affine and tracking running statistics by default).")
+LazyInstanceNorm2d = _lazy_norm(InstanceNorm2d, "``torch.nn.LazyInstanceNorm2d``: see :class:`LazyInstanceNorm1d`.")
+LazyInstanceNorm3d = _lazy_norm(InstanceNorm3d, "``torch.nn.LazyInstanceNorm3d``: see :class:`LazyInstanceNorm1d`.")
