@@ -762,3 +762,43 @@ def test_embedding_bag_max_norm_rebinds_the_looked_up_rows():
     w = np.asarray(bag.weight)
     np.testing.assert_allclose(np.linalg.norm(w, axis=1), [1.0, 0.5, 10.0], rtol=1e-6)  # row 2 was not looked up
     np.testing.assert_allclose(np.asarray(out), [[0.6 + 0.3, 0.8 + 0.4]], rtol=1e-6)
+
+
+def test_sync_batch_norm_is_batch_norm_in_one_process_over_any_rank():
+    rng = np.random.default_rng(3)
+    for shape, eager in (((6, 3), fnx.nn.BatchNorm1d), ((4, 3, 5), fnx.nn.BatchNorm1d),
+                         ((2, 3, 4, 4), fnx.nn.BatchNorm2d), ((2, 3, 2, 2, 2), fnx.nn.BatchNorm3d)):
+        x = fnp.asarray(rng.standard_normal(shape).astype(np.float32))
+        sync, plain = fnx.nn.SyncBatchNorm(3, momentum=0.3), eager(3, momentum=0.3)
+        np.testing.assert_allclose(np.asarray(sync(x).detach()), np.asarray(plain(x).detach()), rtol=1e-6)
+        for a, b in zip(sync.state_dict().values(), plain.state_dict().values()):
+            np.testing.assert_allclose(np.asarray(a), np.asarray(b), rtol=1e-6)
+    with pytest.raises(ValueError, match="expected at least 2D input \\(got 1D input\\)"):
+        fnx.nn.SyncBatchNorm(3)(fnp.ones(3))
+    with pytest.raises(ValueError, match="number of input channels should be non-zero"):
+        fnx.nn.SyncBatchNorm(0)(fnp.ones((2, 0)))
+
+
+def test_convert_sync_batchnorm_keeps_parameters_statistics_and_mode():
+    net = fnx.nn.Sequential(fnx.nn.Conv2d(2, 3, 1), fnx.nn.BatchNorm2d(3),
+                            fnx.nn.Sequential(fnx.nn.BatchNorm1d(4, affine=False)))
+    net[:2](fnp.asarray(np.random.default_rng(4).standard_normal((2, 2, 3, 3)).astype(np.float32)))
+    net[2].eval()
+    weight, stats = net[1].weight, net[1].running_mean
+    converted = fnx.nn.SyncBatchNorm.convert_sync_batchnorm(net, process_group="group")
+    assert converted is net and type(net[1]) is fnx.nn.SyncBatchNorm and type(net[2][0]) is fnx.nn.SyncBatchNorm
+    assert net[1].weight is weight and net[1].running_mean is stats and net[1].process_group == "group"
+    assert net[2][0].weight is None and not net[2][0].training and int(net[1].num_batches_tracked) == 1
+    single = fnx.nn.SyncBatchNorm.convert_sync_batchnorm(fnx.nn.BatchNorm1d(5))
+    assert type(single) is fnx.nn.SyncBatchNorm and single.num_features == 5
+
+
+def test_sync_batch_norm_against_torch():
+    torch = pytest.importorskip("torch")
+    x = np.random.default_rng(5).standard_normal((4, 3, 5)).astype(np.float32)
+    ours, theirs = fnx.nn.SyncBatchNorm(3), torch.nn.SyncBatchNorm(3)
+    assert repr(ours) == repr(theirs)
+    np.testing.assert_allclose(np.asarray(ours(fnp.asarray(x)).detach()), theirs(torch.tensor(x)).detach().numpy(),
+                               rtol=1e-5, atol=1e-6)
+    for a, b in zip(ours.state_dict().values(), theirs.state_dict().values()):
+        np.testing.assert_allclose(np.asarray(a), b.numpy(), rtol=1e-5)

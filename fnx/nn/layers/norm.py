@@ -26,7 +26,7 @@ from .. import init
 from ..module import Module
 from .linear import _empty
 
-__all__ = ["BatchNorm1d", "BatchNorm2d", "BatchNorm3d", "LayerNorm", "GroupNorm", "RMSNorm"]
+__all__ = ["BatchNorm1d", "BatchNorm2d", "BatchNorm3d", "SyncBatchNorm", "LayerNorm", "GroupNorm", "RMSNorm"]
 
 
 def _affine_params(module, shape, affine, bias, device, dtype):
@@ -133,6 +133,52 @@ class BatchNorm2d(_BatchNorm):
 class BatchNorm3d(_BatchNorm):
     """Batch normalisation over ``(N, C, D, H, W)`` input (``torch.nn.BatchNorm3d``); see :class:`BatchNorm1d`."""
     _dims = (5,)
+
+
+class SyncBatchNorm(_BatchNorm):
+    """Batch normalisation over input of any rank from 2 up, channels on dimension 1 (``torch.nn.SyncBatchNorm``).
+
+    PyTorch synchronises the batch statistics across the processes of a distributed job and, in a single
+    process (no process group initialised), falls back to plain batch normalisation. fnx runs in one
+    process, so this is that fallback: a script that converts its model with
+    :meth:`convert_sync_batchnorm` runs unchanged. ``process_group`` is accepted and kept.
+
+    >>> import fnx
+    >>> net = fnx.nn.Sequential(fnx.nn.Conv1d(2, 3, 1), fnx.nn.BatchNorm1d(3))
+    >>> fnx.nn.SyncBatchNorm.convert_sync_batchnorm(net)[1]
+    SyncBatchNorm(3, eps=1e-05, momentum=0.1, affine=True, bias=True, track_running_stats=True)
+    """
+
+    def __init__(self, num_features, eps=1e-5, momentum=0.1, affine=True, track_running_stats=True,
+                 process_group=None, device=None, dtype=None, *, bias=True):
+        super().__init__(num_features, eps, momentum, affine, track_running_stats, device, dtype, bias=bias)
+        self.process_group = process_group
+
+    def _check_input_dim(self, x):
+        if x.ndim < 2:
+            raise ValueError(f"expected at least 2D input (got {x.ndim}D input)")
+        if x.shape[1] == 0:
+            raise ValueError("SyncBatchNorm number of input channels should be non-zero")
+
+    @classmethod
+    def convert_sync_batchnorm(cls, module, process_group=None):
+        """``module`` with every batch norm in it replaced by a SyncBatchNorm holding the same Parameters,
+        running statistics and mode (returns the new module when ``module`` is itself a batch norm)."""
+        converted = module
+        if isinstance(module, _BatchNorm):
+            converted = cls(module.num_features, module.eps, module.momentum, module.affine,
+                            module.track_running_stats, process_group, bias=module.bias is not None)
+            if module.affine:
+                converted.weight = module.weight
+                if module.bias is not None:
+                    converted.bias = module.bias
+            converted.running_mean = module.running_mean
+            converted.running_var = module.running_var
+            converted.num_batches_tracked = module.num_batches_tracked
+            converted.training = module.training
+        for name, child in module.named_children():
+            converted.add_module(name, cls.convert_sync_batchnorm(child, process_group))
+        return converted
 
 
 def _shape_tuple(normalized_shape):
