@@ -20,7 +20,7 @@ from .transforms.vmap import vmap
 from .transforms.jit import clear_caches, disable_jit, jit
 from .transforms.device import device_put, on_device
 from .core.backend import Device, default_device, devices, parse_device as device
-from .transforms.custom import checkpoint, custom_jvp, custom_vjp
+from .transforms.custom import checkpoint, checkpoint_name, checkpoint_policies, custom_jvp, custom_vjp
 from .transforms.extras import (ShapeDtypeStruct, block_until_ready, custom_gradient, default_backend, device_count,
                                 device_get, eval_shape, jacobian, linear_transpose, linearize, local_device_count,
                                 local_devices, make_jaxpr, named_call, pure_callback)
@@ -29,6 +29,7 @@ from .io import load, save
 from ._config import config
 from .tensor import *  # noqa: F401,F403  (PyTorch's top-level vocabulary: tensor, randn, cat, max...)
 from . import autograd, fft, func, linalg, special  # torch.autograd, .fft, .func, .linalg and .special
+from . import ad_checkpoint  # jax.ad_checkpoint
 from . import distributions  # torch.distributions
 from . import amp  # torch.amp
 from .amp import autocast, is_autocast_enabled

@@ -19,7 +19,9 @@ import functools
 import inspect
 
 from ..core import tree as tree_util
-from ..core.trace import find_top
+from ..core.array import Array
+from ..core.primitive import ShapedArray, defprim
+from ..core.trace import Trace, Tracer, find_top, new_main
 from ..errors import TreeError
 
 
@@ -161,12 +163,19 @@ class custom_jvp(_CustomBase):
         return top.trace.process_custom_jvp(fun_flat, rule_flat, flat)
 
 
-def checkpoint(fun, static_argnums=()):
-    """``fun`` whose intermediates are not kept for reverse mode, but recomputed.
+def checkpoint(fun, static_argnums=(), *, prevent_cse=True, policy=None):
+    """``fun`` whose intermediates are not kept for reverse mode, but recomputed (``jax.checkpoint``).
 
     Reverse mode then stores only ``fun``'s inputs, and the backward pass runs
     ``fun`` again (under ``vjp``) when it reaches the call: memory for time.
     Also available as ``fnx.remat``.
+
+    ``policy(prim, *avals, **params) -> bool``, as in JAX (see
+    :data:`fnx.checkpoint_policies`), names the operations whose outputs may be
+    kept after all: the backward pass reuses those (their own derivative rule
+    reads the kept output) and recomputes only the rest. ``prevent_cse`` is
+    accepted for JAX's signature; fnx never merges common subexpressions, so
+    there is nothing to prevent.
 
     >>> import fnx, fnx.numpy as fnp
     >>> f = fnx.checkpoint(lambda x: fnp.sin(fnp.sin(x)))
@@ -177,16 +186,225 @@ def checkpoint(fun, static_argnums=()):
     static = (static_argnums,) if isinstance(static_argnums, int) else tuple(static_argnums)
 
     def fwd_dyn(*args):
-        return fun(*args), tuple(a for i, a in enumerate(args) if i not in static)
+        dyn = tuple(a for i, a in enumerate(args) if i not in static)
+        if policy is None:
+            return fun(*args), (dyn, None)
+        out, kept = _run_remat(fun, args, static, policy, None)
+        return out, (dyn, kept)
 
     def bwd_dyn(*nondiff_res_ct):
-        nondiff, (dyn_args, ct) = nondiff_res_ct[:-2], nondiff_res_ct[-2:]
+        nondiff, ((dyn_args, kept), ct) = nondiff_res_ct[:-2], nondiff_res_ct[-2:]
+
+        def full(dyn):
+            it, nd = iter(dyn), iter(nondiff)
+            return [next(nd) if i in static else next(it) for i in range(len(dyn) + len(nondiff))]
 
         def dyn_fun(*dyn):
-            it, nd = iter(dyn), iter(nondiff)
-            return fun(*[next(nd) if i in static else next(it) for i in range(len(dyn) + len(nondiff))])
+            if kept is None:
+                return fun(*full(dyn))
+            return _run_remat(fun, full(dyn), static, policy, kept)[0]
         return vjp(dyn_fun, *dyn_args)[1](ct)
 
     wrapped = custom_vjp(fun, nondiff_argnums=static)
     wrapped.defvjp(fwd_dyn, bwd_dyn)
     return wrapped
+
+
+# ----- checkpoint policies: which outputs the forward pass keeps -----------------------------------------
+#
+# With a policy, the checkpointed function runs under _RematTrace twice. Forward, each operation it
+# applies is numbered and, where the policy approves, its output kept. Backward (under vjp), the same
+# operations come in the same order: a kept one is not run again but recorded through _reuse, a node
+# whose derivative is the primitive's own VJP rule reading the kept output; the others run again.
+
+
+class _RematTracer(Tracer):
+    __slots__ = ("primal", "origin")
+
+    def __init__(self, main, primal, origin=None):
+        self._main, self.primal, self.origin = main, primal, origin  # origin: the number of the op that made it
+
+
+class _RematState:
+    __slots__ = ("policy", "kept", "replay", "count")
+
+    def __init__(self, policy, kept):
+        self.policy, self.replay, self.count = policy, kept is not None, 0
+        self.kept = {} if kept is None else kept
+
+
+class _RematTrace(Trace):
+    __slots__ = ()
+
+    def process(self, prim, args, params):
+        main, state = self.main, self.main.data
+        vals = [a.primal if type(a) is _RematTracer and a._main is main else a for a in args]
+        k = state.count
+        state.count += 1
+        kept = state.kept.get(k) if state.replay else None
+        if kept is not None:
+            out = _reuse(prim, params, vals, kept)
+        else:
+            out = prim.bind(*vals, **params)
+            if not state.replay and state.policy(prim, *[_aval(v) for v in vals], **params):
+                state.kept[k] = out
+                source = args[0]  # a named value: keep what computed it, too
+                if prim is name_p and type(source) is _RematTracer and source._main is main \
+                        and source.origin is not None:
+                    state.kept.setdefault(source.origin, out)
+        if prim.multiple_results:
+            return tuple(_RematTracer(main, o) for o in out)
+        return _RematTracer(main, out, k)
+
+
+def _aval(v):
+    return ShapedArray(v.shape, v.dtype) if isinstance(v, Array) else v
+
+
+def _run_remat(fun, args, static, policy, kept):
+    """``fun(*args)`` under a :class:`_RematTrace`: ``(out, kept outputs)``, keeping (``kept`` None) or reusing."""
+    with new_main(_RematTrace, "checkpoint", _RematState(policy, kept)) as main:
+        boxed = [a if i in static else tree_util.map(
+            lambda x: _RematTracer(main, x) if isinstance(x, Array) else x, a) for i, a in enumerate(args)]
+        out = fun(*boxed)
+    out = tree_util.map(lambda x: x.primal if type(x) is _RematTracer and x._main is main else x, out)
+    return out, main.data.kept
+
+
+def _reuse(prim, params, vals, kept):
+    """``prim(*vals)`` without running it: ``kept``, recorded for reverse mode with ``prim``'s VJP rule.
+
+    Forward mode, and a backward pass that is itself differentiated (operands given as
+    tracers), run the primitive again: only its value is known, not how it depends on them.
+    """
+    from .. import numpy as fnp
+    at = [i for i, v in enumerate(vals) if isinstance(v, Array)]
+
+    def with_arrays(arrays):
+        full = list(vals)
+        for i, a in zip(at, arrays):
+            full[i] = a
+        return full
+
+    def run(*arrays):
+        return prim.bind(*with_arrays(arrays), **params)
+
+    def fwd(*arrays):
+        if any(isinstance(a, Tracer) for a in arrays):
+            return run(*arrays), arrays
+        return kept, arrays
+
+    def bwd(arrays, ct):
+        full = with_arrays(arrays)
+        if prim.multiple_results and not prim.symbolic_zeros:
+            ct = tuple(fnp.zeros_like(o) if c is None else c for c, o in zip(ct, kept))
+        cts = prim.vjp(ct, *full, out=kept, **params)
+        return tuple(cts[i] for i in at)  # deferred ones stay deferred: the backward pass calls those it needs
+
+    reused = custom_vjp(run)
+    reused.defvjp(fwd, bwd)
+    return reused(*[vals[i] for i in at])
+
+
+def _name_batch(vals, bdims, *, name):
+    return name_p.bind(vals[0], name=name), bdims[0]
+
+
+#: ``checkpoint_name(x, name)``'s identity: the value, tagged for the policies that save by name.
+name_p = defprim("name", impl=lambda xp, x, *, name: x, shape=lambda x, *, name: ShapedArray(x.shape, x.dtype),
+                 jvp=lambda primals, tangents, *, name: (name_p.bind(primals[0], name=name), tangents[0]),
+                 vjp=lambda ct, x, *, out, name: (ct,), batch=_name_batch, residuals=())
+
+
+def checkpoint_name(x, name):
+    """``x`` itself, named for a checkpoint policy (``jax.ad_checkpoint.checkpoint_name``): under
+    :func:`checkpoint` with ``save_only_these_names(name)``, this value is kept rather than recomputed.
+
+    >>> import fnx, fnx.numpy as fnp
+    >>> fnx.checkpoint_name(fnp.array([1.0, 2.0]), "h")
+    Array([1., 2.], dtype=float32)
+    """
+    from .. import numpy as fnp
+    return tree_util.map(lambda a: name_p.bind(fnp.asarray(a), name=name), x)
+
+
+class _DotsSaveable:
+    """JAX's ``dots_saveable`` (``only_if_no_batch_dims=False``: every product and convolution) and
+    ``dots_with_no_batch_dims_saveable`` (only products without batch dimensions)."""
+
+    def __init__(self, only_if_no_batch_dims):
+        self.only_if_no_batch_dims = only_if_no_batch_dims
+
+    def __call__(self, prim, *avals, **params):
+        if not self.only_if_no_batch_dims:
+            return prim.name in ("matmul", "linear", "einsum", "conv")
+        if prim.name == "linear":
+            return True
+        if prim.name == "matmul":
+            return all(getattr(a, "ndim", 0) <= 2 for a in avals)
+        if prim.name == "einsum":  # a batch index appears in both operands and in the output
+            inputs, _, output = params["spec"].partition("->")
+            operands = inputs.split(",")
+            return len(operands) != 2 or not set(operands[0]) & set(operands[1]) & set(output)
+        return False
+
+
+class checkpoint_policies:
+    """JAX's checkpoint policies (``jax.checkpoint_policies``), for :func:`checkpoint`'s ``policy``.
+
+    Each is ``policy(prim, *avals, **params) -> bool``: whether the output of one
+    application of ``prim`` (to operands of those shapes and dtypes) is kept for the
+    backward pass. The products are fnx's ``matmul``, ``linear`` and ``einsum`` (JAX's
+    ``dot_general``) and ``conv``. fnx has one memory, so the ``offload`` variants keep
+    what they would offload.
+    """
+
+    @staticmethod
+    def everything_saveable(*_, **__):
+        return True
+
+    @staticmethod
+    def nothing_saveable(*_, **__):
+        return False
+
+    dots_saveable = checkpoint_dots = _DotsSaveable(False)
+    dots_with_no_batch_dims_saveable = checkpoint_dots_with_no_batch_dims = _DotsSaveable(True)
+
+    @staticmethod
+    def save_only_these_names(*names):
+        names = frozenset(names)
+        return lambda prim, *_, **params: prim is name_p and params["name"] in names
+
+    @staticmethod
+    def save_any_names_but_these(*names):
+        names = frozenset(names)
+        return lambda prim, *_, **params: prim is name_p and params["name"] not in names
+
+    @staticmethod
+    def save_anything_except_these_names(*names):
+        names = frozenset(names)
+        return lambda prim, *_, **params: not (prim is name_p and params["name"] in names)
+
+    @staticmethod
+    def save_from_both_policies(policy_1, policy_2):
+        def policy(prim, *avals, **params):
+            out1, out2 = policy_1(prim, *avals, **params), policy_2(prim, *avals, **params)
+            if not (isinstance(out1, bool) and isinstance(out2, bool)):
+                raise ValueError(f"The return value of the policies should be a boolean. Got: {out1} and {out2}. "
+                                 f"Please write a custom policy function directly, rather than using this "
+                                 f"helper function.")
+            return out1 or out2
+        return policy
+
+    @staticmethod
+    def save_and_offload_only_these_names(*, names_which_can_be_saved, names_which_can_be_offloaded,
+                                          offload_src=None, offload_dst=None):
+        both = set(names_which_can_be_saved) & set(names_which_can_be_offloaded)
+        if both:
+            raise ValueError(f"The names should be exclusive and should not intersect in `names_which_can_be_saved` "
+                             f"and `names_which_can_be_offloaded`. Got {sorted(both)} in both")
+        return checkpoint_policies.save_only_these_names(*names_which_can_be_saved, *names_which_can_be_offloaded)
+
+    @staticmethod
+    def offload_dot_with_no_batch_dims(offload_src=None, offload_dst=None):
+        return checkpoint_policies.dots_with_no_batch_dims_saveable
