@@ -307,18 +307,23 @@ def _as_tuple(given):
     return () if given is None else tuple(given) if isinstance(given, (tuple, list, range)) else (given,)
 
 
+def _check_nums_and_names(what, nums, names, error):
+    """``<what>_argnums`` must be ints and ``<what>_argnames`` strings."""
+    for n in nums:
+        if not isinstance(n, int) or isinstance(n, bool):
+            raise error(f"jit: {what}_argnums must be ints, got {nums!r}")
+    for name in names:
+        if not isinstance(name, str):
+            raise error(f"jit: {what}_argnames must be strings, got {names!r}")
+
+
 def _static_positions_and_names(f, nums, names):
     """Each static argument both by position and by name, as JAX infers them from ``f``'s signature:
     ``static_argnames=("n",)`` makes ``n`` static when it is passed positionally too, and
     ``static_argnums=(1,)`` when it is passed by keyword. A position past the last positional
     parameter of a signature without ``*args`` is refused, as by ``jax.jit``. Negative positions
     (``static_argnums=-1``) count from the end of each call's arguments, so they name no parameter."""
-    for n in nums:
-        if not isinstance(n, int) or isinstance(n, bool):
-            raise TypeError(f"jit: static_argnums must be ints, got {nums!r}")
-    for name in names:
-        if not isinstance(name, str):
-            raise TypeError(f"jit: static_argnames must be strings, got {names!r}")
+    _check_nums_and_names("static", nums, names, TypeError)
     try:
         params = list(inspect.signature(f).parameters.values())
     except (TypeError, ValueError):  # a builtin or a callable without a signature: take them as given
@@ -347,12 +352,7 @@ def _in_context(impl, dev):
 
 def _check_donated(f, donate_argnums, donate_argnames, static_nums, static_names):
     nums, names = _as_tuple(donate_argnums), _as_tuple(donate_argnames)
-    for n in nums:
-        if not isinstance(n, int) or isinstance(n, bool):
-            raise ValueError(f"jit: donate_argnums must be ints, got {donate_argnums!r}")
-    for name in names:
-        if not isinstance(name, str):
-            raise ValueError(f"jit: donate_argnames must be strings, got {donate_argnames!r}")
+    _check_nums_and_names("donate", nums, names, ValueError)
     both = sorted(set(nums) & set(static_nums)) + sorted(set(names) & set(static_names))
     if both:
         raise ValueError(f"jit: {both} are both static and donated; only array arguments can be donated")

@@ -19,7 +19,21 @@ __all__ = ["UninitializedParameter", "UninitializedBuffer", "LazyLinear", "LazyC
            "LazyBatchNorm2d", "LazyBatchNorm3d", "LazyInstanceNorm1d", "LazyInstanceNorm2d", "LazyInstanceNorm3d"]
 
 
-class UninitializedParameter(Parameter):
+class _Unshaped:
+    """What an uninitialised parameter or buffer answers before its lazy module has seen an input."""
+
+    __slots__ = ()
+
+    @property
+    def shape(self):
+        raise ValueError(f"{type(self).__name__} has no shape yet: run a forward pass of its lazy module first "
+                         "(or call initialize_parameters)")
+
+    def __repr__(self):
+        return f"<{type(self).__name__}>"
+
+
+class UninitializedParameter(_Unshaped, Parameter):
     """A Parameter without a shape yet (``torch.nn.UninitializedParameter``); :meth:`materialize` gives it one
     and makes it a plain :class:`~fnx.nn.Parameter`."""
 
@@ -35,16 +49,9 @@ class UninitializedParameter(Parameter):
         self.primal = fnp.zeros(tuple(shape), dtype=dtype or empty.dtype, device=device or empty.device)
         self.__class__ = Parameter
 
-    @property
-    def shape(self):
-        raise ValueError("UninitializedParameter has no shape yet: run a forward pass of its lazy module first "
-                         "(or call initialize_parameters)")
-
-    def __repr__(self):
-        return "<UninitializedParameter>"
 
 
-class UninitializedBuffer(Array):
+class UninitializedBuffer(_Unshaped, Array):
     """A buffer without a shape yet (``torch.nn.UninitializedBuffer``): the running statistics of a lazy norm.
     :meth:`materialize` gives it one, filled with zeros, and makes it a plain array: the one time an fnx array
     changes, before anything has read it."""
@@ -60,13 +67,6 @@ class UninitializedBuffer(Array):
         self._value, self._device = full._value, full._device
         self.__class__ = Array
 
-    @property
-    def shape(self):
-        raise ValueError("UninitializedBuffer has no shape yet: run a forward pass of its lazy module first "
-                         "(or call initialize_parameters)")
-
-    def __repr__(self):
-        return "<UninitializedBuffer>"
 
 
 class _LazyModule:
