@@ -134,6 +134,7 @@ CASES = [
          lambda ct, y: ct * (y > 0), st.integers(0, 3).flatmap(
              lambda n: st.tuples(numpy_arrays((n, 2)), numpy_arrays((n, 2))))),
     Case("stop_gradient", fnp.stop_gradient, lambda x: x, one(), grad=False),
+    Case("name", lambda x: fnx.checkpoint_name(x, "h"), lambda x: x, one()),  # checkpoint_name's identity
     # comparisons, logic, bits
     *[Case(name, getattr(fnp, name), getattr(np, name), _broadcasting(2, _TIES, _TIES), grad=False)
       for name in ("equal", "not_equal", "less", "less_equal", "greater", "greater_equal",
