@@ -15,6 +15,7 @@ paths of :func:`fnx.tree.leaves_with_path` are the bare keys instead.)
 >>> [tree_util.keystr(p) for p, _ in tree_util.tree_flatten_with_path({"a": [1, 2]})[0]]
 ["['a'][0]", "['a'][1]"]
 """
+import collections
 import functools
 from collections import namedtuple
 from typing import Tuple, Union
@@ -73,11 +74,12 @@ class GetAttrKey(namedtuple("GetAttrKey", ["name"])):
 
 
 class FlattenedIndexKey(namedtuple("FlattenedIndexKey", ["key"])):
-    """The step into the ``key``-th child of a node registered without keys: ``[0]``."""
+    """The step into the ``key``-th child of a node registered without keys: ``[<flat index 0>]``, as JAX
+    prints it."""
     __slots__ = ()
 
     def __str__(self):
-        return f"[{self.key!r}]"
+        return f"[<flat index {self.key}>]"
 
 
 _KEY_TYPES = (DictKey, SequenceKey, GetAttrKey, FlattenedIndexKey)
@@ -361,3 +363,15 @@ def _partial_unflatten(func, children):
 
 register_pytree_node(Partial, _partial_flatten, _partial_unflatten,
                      lambda p: (((GetAttrKey("args"), p.args), (GetAttrKey("keywords"), p.keywords)), p.func))
+
+
+# collections' dicts are nodes, as in JAX: an OrderedDict (a state_dict) keeps its insertion order, a
+# defaultdict sorts its keys like a dict and keeps its default_factory.
+register_pytree_with_keys(
+    collections.OrderedDict,
+    lambda d: (tuple((DictKey(k), v) for k, v in d.items()), tuple(d)),
+    lambda keys, children: collections.OrderedDict(zip(keys, children)))
+register_pytree_with_keys(
+    collections.defaultdict,
+    lambda d: (tuple((DictKey(k), d[k]) for k in sorted(d)), (d.default_factory, tuple(sorted(d)))),
+    lambda aux, children: collections.defaultdict(aux[0], zip(aux[1], children)))

@@ -183,3 +183,34 @@ def test_reduce_associative_is_balanced():
         return d
     tu.tree_reduce_associative(op, [0] * 16)
     assert max(depth) == 4
+
+
+def test_ordered_and_default_dicts_are_nodes_as_in_jax():
+    from collections import OrderedDict, defaultdict
+    ordered = OrderedDict(b=1.0, a=2.0)
+    assert tu.tree_leaves(ordered) == [1.0, 2.0]  # insertion order, not sorted
+    doubled = tu.tree_map(lambda x: x * 2, ordered)
+    assert type(doubled) is OrderedDict and list(doubled.items()) == [("b", 2.0), ("a", 4.0)]
+    assert [tu.keystr(p) for p, _ in tu.tree_leaves_with_path(ordered)] == ["['b']", "['a']"]
+    counts = defaultdict(list, b=1.0, a=[2.0])
+    assert tu.tree_leaves(counts) == [2.0, 1.0]  # sorted keys, as a dict
+    rebuilt = tu.tree_map(lambda x: -x, counts)
+    assert type(rebuilt) is defaultdict and rebuilt.default_factory is list and rebuilt == {"a": [-2.0], "b": -1.0}
+    assert tu.tree_structure(OrderedDict(a=1)) != tu.tree_structure({"a": 1})
+    # A module's state_dict is an OrderedDict: differentiable as a pytree of arrays.
+    model = fnx.nn.Linear(2, 1)
+    grads = fnx.grad(lambda sd: fnx.numpy.sum(sd["weight"] ** 2) + fnx.numpy.sum(sd["bias"]))(model.state_dict())
+    assert type(grads) is OrderedDict and list(grads) == ["weight", "bias"]
+
+
+def test_treedefs_print_as_jax_prints_them():
+    from collections import OrderedDict, namedtuple
+    Point = namedtuple("Point", "x y")
+    assert repr(tu.tree_structure({"a": [1, (2,)], "b": None})) == "PyTreeDef({'a': [*, (*,)], 'b': None})"
+    assert repr(tu.tree_structure(Point(1, [2]))) == "PyTreeDef(CustomNode(namedtuple[Point], [*, [*]]))"
+    assert repr(tu.tree_structure(OrderedDict(b=1))) == "PyTreeDef(CustomNode(OrderedDict[('b',)], [*]))"
+    assert repr(tu.tree_structure(1)) == "PyTreeDef(*)"
+    assert str(tu.FlattenedIndexKey(0)) == "[<flat index 0>]"
+    jax = pytest.importorskip("jax")
+    for tree in ({"a": [1, (2,)], "b": None}, Point(1, [2]), OrderedDict(b=1, a=[2])):
+        assert repr(tu.tree_structure(tree)) == repr(jax.tree_util.tree_structure(tree))

@@ -2,8 +2,9 @@
 
 A pytree is a leaf or a container node whose children are pytrees. Built-in
 nodes are tuple, list, dict (children in sorted key order, as JAX does),
-namedtuple and None (a node with no children); ``register_node`` and
-``register_dataclass`` add user types. ``flatten`` returns the leaves and a
+namedtuple and None (a node with no children); ``fnx.tree_util`` adds
+``OrderedDict`` (insertion order) and ``defaultdict``, as JAX has them, and
+``register_node`` and ``register_dataclass`` add user types. ``flatten`` returns the leaves and a
 :class:`TreeDef` that ``unflatten`` uses to rebuild the same structure.
 """
 import builtins
@@ -112,19 +113,23 @@ class TreeDef:
         return self._hash
 
     def __repr__(self):
+        return f"PyTreeDef({self._body()})"  # as jax.tree_util prints one
+
+    def _body(self):
         if self.kind is False:
             return "*"
         if self.kind is None:
             return "None"
-        inner = ", ".join(map(repr, self.children))
+        inner = ", ".join(c._body() for c in self.children)
         if self.kind is dict:
-            return "{" + ", ".join(f"{k!r}: {c!r}" for k, c in zip(self.aux, self.children)) + "}"
+            return "{" + ", ".join(f"{k!r}: {c._body()}" for k, c in zip(self.aux, self.children)) + "}"
         if self.kind is list:
             return f"[{inner}]"
         if self.kind is tuple:
             return f"({inner}{',' if len(self.children) == 1 else ''})"
-        name = self.aux.__name__ if self.kind is namedtuple else self.kind.__name__
-        return f"{name}({inner})"
+        if self.kind is namedtuple:
+            return f"CustomNode(namedtuple[{self.aux.__name__}], [{inner}])"
+        return f"CustomNode({self.kind.__name__}[{self.aux}], [{inner}])"
 
     def unflatten(self, leaves):
         it = iter(leaves)
