@@ -41,6 +41,11 @@ class ImmutableError(FnxError, TypeError):
     """An attempt to mutate an immutable fnx array."""
 
 
+class InPlaceError(ImmutableError, AttributeError):
+    """PyTorch's in-place method (``x.mul_(2)``) asked of an immutable array. An AttributeError too, since
+    the array has no such attribute (``hasattr`` answers False)."""
+
+
 class TreeError(FnxError, ValueError):
     """Pytrees whose structures do not match."""
 

@@ -9,7 +9,7 @@ Array, so everything written for arrays also works while a transform is active.
 import numpy as np
 
 from . import backend, tree
-from ..errors import ImmutableError, TracerError
+from ..errors import ImmutableError, InPlaceError, TracerError
 
 
 class Array:
@@ -221,6 +221,16 @@ class Array:
 
     def __setitem__(self, idx, value):
         raise ImmutableError("fnx arrays are immutable: instead of x[idx] = y, write x = x.at[idx].set(y)")
+
+    def __getattr__(self, name):
+        # Reached only when normal lookup fails: PyTorch's in-place methods get an answer that says what to write.
+        if name[-1:] == "_" and name[:1] != "_":
+            raise InPlaceError(
+                f"{name}: fnx arrays are immutable, so they have no in-place methods; compute a new array and "
+                f"rebind the name (x = x * 2 rather than x.mul_(2)). A Parameter itself takes p -= ..., "
+                f"p.mul_(), p.add_(), p.zero_(), p.copy_() and the like under fnx.no_grad(), and fnx.nn.init "
+                f"fills one in place (fnx.nn.init.normal_(p, 0.0, 0.02) for p.data.normal_(0.0, 0.02))")
+        raise AttributeError(f"'{type(self).__name__}' object has no attribute '{name}'")
 
     def __repr__(self):
         # NumPy's layout (rows aligned under the first, long rows wrapped, big arrays

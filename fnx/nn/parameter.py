@@ -9,10 +9,12 @@ mutates an array in place.
 """
 import weakref
 
+import numpy as np
+
 from .. import numpy as fnp
 from ..core.dtypes import is_differentiable
-from ..errors import ShapeError
-from ..transforms.autodiff import TAPE, Node, ReverseTracer
+from ..errors import DTypeError, ShapeError
+from ..transforms.autodiff import TAPE, Node, ReverseTracer, is_grad_enabled
 
 
 class Parameter(ReverseTracer):
@@ -77,5 +79,70 @@ class Parameter(ReverseTracer):
     def detach(self):
         return self.primal
 
+    # ----- PyTorch's in-place updates, for optimizer steps written by hand ------------------------------
+    #
+    # ``with no_grad(): p -= lr * p.grad`` must update the Parameter: without ``__isub__`` Python would
+    # rebind the loop variable and leave the model untouched, silently. Each of these rebinds the slot to
+    # the new value in the Parameter's dtype and shape; with gradients recorded they raise PyTorch's error
+    # for an in-place change of a leaf that requires grad.
+
+    def _update(self, value):
+        if self._requires_grad and is_grad_enabled():
+            raise RuntimeError("a leaf Variable that requires grad is being used in an in-place operation.")
+        value = fnp.asarray(value.primal if isinstance(value, ReverseTracer) else value)
+        dtype = self.primal.dtype
+        if value.dtype != dtype:
+            if not np.can_cast(value.dtype, dtype, casting="same_kind"):
+                raise DTypeError(f"Parameter: result type {value.dtype} can't be cast to the parameter's {dtype}")
+            value = value.astype(dtype)
+        if value.shape != self.primal.shape:
+            raise ShapeError(f"Parameter: an in-place result of shape {value.shape} does not fit the parameter's "
+                             f"shape {self.primal.shape}")
+        self.primal = value
+        return self
+
+    def __iadd__(self, other):
+        return self._update(self.primal + _plain(other))
+
+    def __isub__(self, other):
+        return self._update(self.primal - _plain(other))
+
+    def __imul__(self, other):
+        return self._update(self.primal * _plain(other))
+
+    def __itruediv__(self, other):
+        return self._update(self.primal / _plain(other))
+
+    def __setitem__(self, index, value):
+        return self._update(self.primal.at[index].set(_plain(value)))
+
+    def add_(self, other, *, alpha=1):
+        return self._update(self.primal + _plain(other) * alpha)
+
+    def sub_(self, other, *, alpha=1):
+        return self._update(self.primal - _plain(other) * alpha)
+
+    def mul_(self, other):
+        return self._update(self.primal * _plain(other))
+
+    def div_(self, other):
+        return self._update(self.primal / _plain(other))
+
+    def clamp_(self, min=None, max=None):
+        return self._update(fnp.clip(self.primal, min, max))
+
+    def zero_(self):
+        return self._update(fnp.zeros_like(self.primal))
+
+    def fill_(self, value):
+        return self._update(fnp.full_like(self.primal, _plain(value)))
+
+    def copy_(self, src):
+        return self._update(fnp.broadcast_to(fnp.asarray(_plain(src)), self.primal.shape))
+
     def __repr__(self):
         return "Parameter containing:\n" + repr(self.primal)
+
+
+def _plain(x):
+    return x.primal if isinstance(x, ReverseTracer) else x

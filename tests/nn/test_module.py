@@ -360,3 +360,62 @@ def test_submodule_and_buffer_paths_and_torch_shims():
     assert isinstance(net.get_submodule("9"), nn.ReLU)
     assert net.type(fnx.float64) is net and net[0].weight.dtype == fnx.float64
     assert net.share_memory() is net and net.to_empty(device="cpu") is net and net.compile() is None
+
+
+def test_a_hand_written_sgd_step_updates_the_parameters_in_place():
+    # The PyTorch idiom: without in-place operators on Parameters, `p -= ...` would rebind the loop variable
+    # and leave the model untouched, silently.
+    torch_like = fnx.nn.Linear(3, 2)
+    reference = fnx.nn.Linear(3, 2)
+    reference.load_state_dict(torch_like.state_dict())
+    opt = fnx.optim.SGD(reference.parameters(), lr=0.1)
+    x = fnp.asarray(np.random.default_rng(0).standard_normal((4, 3)).astype(np.float32))
+    weight = torch_like.weight
+    for _ in range(3):
+        fnp.sum(torch_like(x) ** 2).backward()
+        with fnx.no_grad():
+            for p in torch_like.parameters():
+                p -= 0.1 * p.grad
+                p.grad = None
+        opt.zero_grad()
+        fnp.sum(reference(x) ** 2).backward()
+        opt.step()
+    assert torch_like.weight is weight
+    for a, b in zip(torch_like.parameters(), reference.parameters()):
+        np.testing.assert_allclose(np.asarray(a.detach()), np.asarray(b.detach()), rtol=1e-6)
+    with pytest.raises(RuntimeError, match="a leaf Variable that requires grad is being used in an in-place"):
+        torch_like.weight -= 1.0
+
+
+def test_parameter_in_place_methods_keep_dtype_shape_and_identity():
+    p = fnx.nn.Parameter(fnp.asarray([[1.0, -2.0], [3.0, 4.0]], dtype="float32"))
+    with fnx.no_grad():
+        assert p.mul_(2) is p and p.add_(fnp.ones(2), alpha=0.5) is p
+        np.testing.assert_allclose(np.asarray(p.detach()), [[2.5, -3.5], [6.5, 8.5]])
+        p.sub_(fnp.asarray([1.0, 1.0], dtype="float64"))  # a float64 operand: the parameter stays float32
+        assert p.dtype == np.float32
+        p.div_(2.0)
+        p.clamp_(min=0.0)
+        np.testing.assert_allclose(np.asarray(p.detach()), [[0.75, 0.0], [2.75, 3.75]])
+        p[0, 1] = 9.0
+        p *= 2
+        p += 1
+        p /= 2
+        np.testing.assert_allclose(np.asarray(p.detach()), [[1.25, 9.5], [3.25, 4.25]])
+        p.copy_(fnp.asarray([5.0, 6.0]))
+        np.testing.assert_allclose(np.asarray(p.detach()), [[5.0, 6.0], [5.0, 6.0]])
+        p.fill_(3.0)
+        assert float(fnp.sum(p.detach())) == 12.0
+        p.zero_()
+        assert float(fnp.sum(fnp.abs(p.detach()))) == 0.0
+        with pytest.raises(ValueError, match="does not fit the parameter's shape"):
+            p += fnp.ones((3, 2, 2))
+        counts = fnx.nn.Parameter(fnp.asarray([1, 2]), requires_grad=False)
+        with pytest.raises(TypeError, match="can't be cast"):
+            counts *= 0.5
+    x = fnp.ones(2)
+    assert not hasattr(x, "mul_")
+    with pytest.raises(fnx.errors.InPlaceError, match="x = x \\* 2 rather than x.mul_\\(2\\)"):
+        x.mul_(2)
+    with pytest.raises(AttributeError, match="has no attribute 'nothing'"):
+        x.nothing
