@@ -42,8 +42,8 @@ class ImmutableError(FnxError, TypeError):
 
 
 class InPlaceError(ImmutableError, AttributeError):
-    """PyTorch's in-place method (``x.mul_(2)``) asked of an immutable array. An AttributeError too, since
-    the array has no such attribute (``hasattr`` answers False)."""
+    """PyTorch's in-place method (``x.mul_(2)``) called on an immutable array; an AttributeError too, as
+    code written for arrays without such methods expects."""
 
 
 class TreeError(FnxError, ValueError):

@@ -222,16 +222,6 @@ class Array:
     def __setitem__(self, idx, value):
         raise ImmutableError("fnx arrays are immutable: instead of x[idx] = y, write x = x.at[idx].set(y)")
 
-    def __getattr__(self, name):
-        # Reached only when normal lookup fails: PyTorch's in-place methods get an answer that says what to write.
-        if name[-1:] == "_" and name[:1] != "_":
-            raise InPlaceError(
-                f"{name}: fnx arrays are immutable, so they have no in-place methods; compute a new array and "
-                f"rebind the name (x = x * 2 rather than x.mul_(2)). A Parameter itself takes p -= ..., "
-                f"p.mul_(), p.add_(), p.zero_(), p.copy_() and the like under fnx.no_grad(), and fnx.nn.init "
-                f"fills one in place (fnx.nn.init.normal_(p, 0.0, 0.02) for p.data.normal_(0.0, 0.02))")
-        raise AttributeError(f"'{type(self).__name__}' object has no attribute '{name}'")
-
     def __repr__(self):
         # NumPy's layout (rows aligned under the first, long rows wrapped, big arrays
         # summarised), except that the dtype is always shown.
@@ -265,6 +255,31 @@ def _read_only(value):
     out = np.asarray(value).view()
     out.flags.writeable = False
     return out
+
+
+# PyTorch's in-place methods, refused with what to write instead. Methods rather than a __getattr__ hook:
+# a class with __getattr__ loses CPython's fast attribute loads on every instance, and arrays are read often.
+_IN_PLACE = ("add_", "sub_", "mul_", "div_", "pow_", "neg_", "abs_", "exp_", "log_", "sqrt_", "sin_", "cos_",
+             "tanh_", "sigmoid_", "relu_", "floor_", "round_", "sign_", "clamp_", "clamp_min_", "clamp_max_",
+             "zero_", "fill_", "copy_", "normal_", "uniform_", "bernoulli_", "exponential_", "random_",
+             "masked_fill_", "index_add_", "scatter_", "scatter_add_", "addcmul_", "addcdiv_", "lerp_",
+             "unsqueeze_", "squeeze_", "t_", "transpose_", "fill_diagonal_", "detach_")
+
+
+def _refuse_in_place(name):
+    def method(self, *args, **kwargs):
+        raise InPlaceError(
+            f"{name}: fnx arrays are immutable, so they have no in-place methods; compute a new array and rebind "
+            f"the name (x = x * 2 rather than x.mul_(2)). A Parameter itself takes p -= ..., p.mul_(), "
+            f"p.add_(), p.zero_(), p.copy_() and the like under fnx.no_grad(), and fnx.nn.init fills one in "
+            f"place (fnx.nn.init.normal_(p, 0.0, 0.02) for p.data.normal_(0.0, 0.02))")
+    method.__name__ = method.__qualname__ = name
+    method.__doc__ = f"PyTorch's in-place ``{name}``: refused (fnx arrays are immutable), saying what to write."
+    return method
+
+
+for _name in _IN_PLACE:
+    setattr(Array, _name, _refuse_in_place(_name))
 
 
 def wrap(value, device=backend.CPU):

@@ -140,6 +140,18 @@ class Parameter(ReverseTracer):
     def copy_(self, src):
         return self._update(fnp.broadcast_to(fnp.asarray(_plain(src)), self.primal.shape))
 
+    def normal_(self, mean=0.0, std=1.0):
+        """Draws from N(mean, std^2) with the global generator, as ``fnx.nn.init.normal_``."""
+        from . import init
+        self._update(self.primal)  # PyTorch's check of a leaf that requires grad
+        return init.normal_(self, mean, std)
+
+    def uniform_(self, a=0.0, b=1.0):
+        """Draws from U(a, b) with the global generator, as ``fnx.nn.init.uniform_``."""
+        from . import init
+        self._update(self.primal)
+        return init.uniform_(self, a, b)
+
     def __repr__(self):
         return "Parameter containing:\n" + repr(self.primal)
 

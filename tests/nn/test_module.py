@@ -413,9 +413,15 @@ def test_parameter_in_place_methods_keep_dtype_shape_and_identity():
         counts = fnx.nn.Parameter(fnp.asarray([1, 2]), requires_grad=False)
         with pytest.raises(TypeError, match="can't be cast"):
             counts *= 0.5
+        fnx.manual_seed(0)
+        p.normal_(1.0, 0.0)  # std 0: every entry is the mean
+        np.testing.assert_allclose(np.asarray(p.detach()), np.ones((2, 2)))
+        p.uniform_(2.0, 2.0)
+        np.testing.assert_allclose(np.asarray(p.detach()), np.full((2, 2), 2.0))
+    with pytest.raises(RuntimeError, match="leaf Variable"):
+        p.normal_()
     x = fnp.ones(2)
-    assert not hasattr(x, "mul_")
     with pytest.raises(fnx.errors.InPlaceError, match="x = x \\* 2 rather than x.mul_\\(2\\)"):
         x.mul_(2)
-    with pytest.raises(AttributeError, match="has no attribute 'nothing'"):
-        x.nothing
+    with pytest.raises(AttributeError, match="fnx.nn.init.normal_"):  # an AttributeError too, as in code probing
+        x.normal_(0.0, 0.02)
