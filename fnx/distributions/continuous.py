@@ -19,7 +19,28 @@ __all__ = ["Normal", "Uniform", "Exponential", "Laplace", "Cauchy"]
 _LOG_SQRT_2PI = math.log(math.sqrt(2.0 * math.pi))
 
 
-class Normal(Distribution):
+class _LocScale(Distribution):
+    """A location-scale family on the reals (Normal, Laplace, Cauchy): ``loc`` and ``scale`` broadcast together,
+    reparameterised samples, and ``loc`` as the mode."""
+    arg_constraints = {"loc": constraints.real, "scale": constraints.positive}
+    support = constraints.real
+    has_rsample = True
+
+    def __init__(self, loc, scale, validate_args=None):
+        self.loc, self.scale = broadcast_all(loc, scale)
+        super().__init__(self.loc.shape, validate_args=validate_args)
+
+    def expand(self, batch_shape, _instance=None):
+        # The family is the class defined on this base (Normal for a user's subclass of Normal), as PyTorch passes.
+        family = next(c for c in type(self).__mro__ if _LocScale in c.__bases__)
+        return self._expand_params(family, batch_shape, _instance, ("loc", "scale"))
+
+    @property
+    def mode(self):
+        return self.loc
+
+
+class Normal(_LocScale):
     """The normal distribution of mean ``loc`` and standard deviation ``scale`` (``torch.distributions.Normal``).
 
     .. math:: \\log p(x) = -\\frac{(x - \\mu)^2}{2 \\sigma^2} - \\log \\sigma - \\log \\sqrt{2 \\pi}
@@ -32,23 +53,9 @@ class Normal(Distribution):
     >>> d.sample((3,)).shape
     (3,)
     """
-    arg_constraints = {"loc": constraints.real, "scale": constraints.positive}
-    support = constraints.real
-    has_rsample = True
-
-    def __init__(self, loc, scale, validate_args=None):
-        self.loc, self.scale = broadcast_all(loc, scale)
-        super().__init__(self.loc.shape, validate_args=validate_args)
-
-    def expand(self, batch_shape, _instance=None):
-        return self._expand_params(Normal, batch_shape, _instance, ("loc", "scale"))
 
     @property
     def mean(self):
-        return self.loc
-
-    @property
-    def mode(self):
         return self.loc
 
     @property
@@ -198,30 +205,16 @@ class Exponential(Distribution):
         return 1.0 - fnp.log(self.rate)
 
 
-class Laplace(Distribution):
+class Laplace(_LocScale):
     """The Laplace distribution, density ``exp(-|x - loc| / scale) / (2 scale)`` (``torch.distributions.Laplace``).
 
     >>> from fnx.distributions import Laplace
     >>> Laplace(0.0, 1.0).variance
     Array(2., dtype=float32)
     """
-    arg_constraints = {"loc": constraints.real, "scale": constraints.positive}
-    support = constraints.real
-    has_rsample = True
-
-    def __init__(self, loc, scale, validate_args=None):
-        self.loc, self.scale = broadcast_all(loc, scale)
-        super().__init__(self.loc.shape, validate_args=validate_args)
-
-    def expand(self, batch_shape, _instance=None):
-        return self._expand_params(Laplace, batch_shape, _instance, ("loc", "scale"))
 
     @property
     def mean(self):
-        return self.loc
-
-    @property
-    def mode(self):
         return self.loc
 
     @property
@@ -255,7 +248,7 @@ class Laplace(Distribution):
         return 1 + fnp.log(2 * self.scale)
 
 
-class Cauchy(Distribution):
+class Cauchy(_LocScale):
     """The Cauchy distribution of median ``loc`` and half width ``scale`` (``torch.distributions.Cauchy``); its
     mean is undefined (nan) and its variance infinite.
 
@@ -264,24 +257,10 @@ class Cauchy(Distribution):
     >>> Cauchy(0.0, 1.0).cdf(fnx.numpy.array(1.0))
     Array(0.75, dtype=float32)
     """
-    arg_constraints = {"loc": constraints.real, "scale": constraints.positive}
-    support = constraints.real
-    has_rsample = True
-
-    def __init__(self, loc, scale, validate_args=None):
-        self.loc, self.scale = broadcast_all(loc, scale)
-        super().__init__(self.loc.shape, validate_args=validate_args)
-
-    def expand(self, batch_shape, _instance=None):
-        return self._expand_params(Cauchy, batch_shape, _instance, ("loc", "scale"))
 
     @property
     def mean(self):
         return fnp.full(self._extended_shape(), math.nan, self.loc.dtype, device=self.loc.device)
-
-    @property
-    def mode(self):
-        return self.loc
 
     @property
     def variance(self):

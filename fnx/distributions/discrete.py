@@ -215,7 +215,28 @@ def _one_hot(indices, n, dtype):
     return fnp.astype(fnp.expand_dims(indices, -1) == fnp.arange(n), dtype)
 
 
-class OneHotCategorical(Distribution):
+class _OnCategorical:
+    """``probs``, ``logits`` and ``param_shape`` of a distribution built on the Categorical ``self._categorical``
+    (OneHotCategorical, ExpRelaxedCategorical)."""
+
+    @property
+    def _param(self):
+        return self._categorical._param
+
+    @property
+    def probs(self):
+        return self._categorical.probs
+
+    @property
+    def logits(self):
+        return self._categorical.logits
+
+    @property
+    def param_shape(self):
+        return self._categorical.param_shape
+
+
+class OneHotCategorical(_OnCategorical, Distribution):
     """Categorical draws coded as one-hot vectors of length K (``torch.distributions.OneHotCategorical``).
 
     >>> import fnx
@@ -238,22 +259,6 @@ class OneHotCategorical(Distribution):
         batch_shape = self._batch_for(batch_shape)
         new._categorical = self._categorical.expand(batch_shape)
         return self._expanded(new, batch_shape)
-
-    @property
-    def _param(self):
-        return self._categorical._param
-
-    @property
-    def probs(self):
-        return self._categorical.probs
-
-    @property
-    def logits(self):
-        return self._categorical.logits
-
-    @property
-    def param_shape(self):
-        return self._categorical.param_shape
 
     @property
     def mean(self):

@@ -14,7 +14,7 @@ from .. import random
 from ..scipy import special as fsp
 from . import constraints
 from .continuous import Normal, Uniform
-from .discrete import Categorical
+from .discrete import Categorical, _OnCategorical
 from .distribution import Distribution
 from .independent import Independent
 from .transforms import AffineTransform, ComposeTransform, ExpTransform, SigmoidTransform, Transform
@@ -332,7 +332,7 @@ class RelaxedBernoulli(_Relaxed):
 
 
 
-class ExpRelaxedCategorical(Distribution):
+class ExpRelaxedCategorical(_OnCategorical, Distribution):
     """The log of a RelaxedOneHotCategorical draw (``torch.distributions.ExpRelaxedCategorical``)."""
     arg_constraints = {"probs": constraints.simplex, "logits": constraints.real_vector}
     support = constraints.real_vector
@@ -350,18 +350,6 @@ class ExpRelaxedCategorical(Distribution):
         new.temperature = self.temperature
         new._categorical = self._categorical.expand(batch_shape)
         return self._expanded(new, batch_shape)
-
-    @property
-    def param_shape(self):
-        return self._categorical.param_shape
-
-    @property
-    def logits(self):
-        return self._categorical.logits
-
-    @property
-    def probs(self):
-        return self._categorical.probs
 
     def rsample(self, sample_shape=(), *, key=None):
         shape = self._extended_shape(sample_shape)
