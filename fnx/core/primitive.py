@@ -131,15 +131,19 @@ class Primitive:
     ``symbolic_zeros``, for a primitive with several outputs, hands its VJP rule
     None (rather than an array of zeros) as the cotangent of an output nobody
     differentiated, as JAX's ``custom_vjp(symbolic_zeros=True)`` does.
+
+    ``relabels`` marks a primitive whose output is its first operand's value unchanged
+    (``checkpoint_name``'s tag): a checkpoint policy that keeps its output keeps what
+    computed its operand too.
     """
 
     __slots__ = ("name", "impl", "shape", "jvp", "vjp", "batch", "multiple_results",
                  "smooth", "domain", "kind", "kinks", "residuals", "ufunc", "transfers", "collective",
-                 "symbolic_zeros", "__weakref__")
+                 "symbolic_zeros", "relabels", "__weakref__")
 
     def __init__(self, name, impl, shape, jvp=None, vjp=None, batch=None,
                  multiple_results=False, smooth=True, domain="real", kind=None, kinks=None, residuals=None,
-                 ufunc=None, transfers=False, collective=False, symbolic_zeros=False):
+                 ufunc=None, transfers=False, collective=False, symbolic_zeros=False, relabels=False):
         self.name = name
         self.impl = impl
         self.shape = shape
@@ -155,6 +159,7 @@ class Primitive:
         self.transfers = transfers
         self.collective = collective
         self.symbolic_zeros = symbolic_zeros
+        self.relabels = relabels
         self.residuals = None if residuals is None else frozenset(residuals)
         if self.residuals is not None and any(r not in ("inputs", "partners", "out") and not
                                               (multiple_results and r[:3] == "out" and r[3:].isdigit())

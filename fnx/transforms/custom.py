@@ -248,8 +248,8 @@ class _RematTrace(Trace):
             out = prim.bind(*vals, **params)
             if not state.replay and state.policy(prim, *[_aval(v) for v in vals], **params):
                 state.kept[k] = out
-                source = args[0]  # a named value: keep what computed it, too
-                if prim is name_p and type(source) is _RematTracer and source._main is main \
+                source = args[0]  # a relabelled value (checkpoint_name): keep what computed it, too
+                if prim.relabels and type(source) is _RematTracer and source._main is main \
                         and source.origin is not None:
                     state.kept.setdefault(source.origin, out)
         if prim.multiple_results:
@@ -313,7 +313,7 @@ def _name_batch(vals, bdims, *, name):
 #: ``checkpoint_name(x, name)``'s identity: the value, tagged for the policies that save by name.
 name_p = defprim("name", impl=lambda xp, x, *, name: x, shape=lambda x, *, name: ShapedArray(x.shape, x.dtype),
                  jvp=lambda primals, tangents, *, name: (name_p.bind(primals[0], name=name), tangents[0]),
-                 vjp=lambda ct, x, *, out, name: (ct,), batch=_name_batch, residuals=())
+                 vjp=lambda ct, x, *, out, name: (ct,), batch=_name_batch, residuals=(), relabels=True)
 
 
 def checkpoint_name(x, name):

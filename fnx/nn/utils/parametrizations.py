@@ -4,8 +4,10 @@
 reparametrisations that ``fnx.nn.utils.weight_norm``/``spectral_norm`` implement
 with forward pre-hooks (PyTorch deprecates those); ``orthogonal`` keeps a weight
 orthogonal (or unitary) through the matrix exponential, the Cayley map or
-Householder reflectors. The parameters' names, shapes, initial values and
-``state_dict`` keys are PyTorch's.
+Householder reflectors. The parameters' names, shapes and ``state_dict`` keys
+are PyTorch's, and so are the weights they start from, except where PyTorch draws
+at random too (spectral_norm's singular-vector estimates, orthogonal's completion
+of a non-square weight), which fnx draws from its own generator.
 """
 import numpy as np
 
