@@ -51,8 +51,8 @@ class _ProbsOrLogits(Distribution):
         return new, batch_shape
 
 
-class _BinaryProbsOrLogits(_ProbsOrLogits):
-    """A success probability given as ``probs`` or ``logits``, the other computed when first read."""
+class _BinaryPair:
+    """A success probability held as ``probs`` or ``logits``, the other computed when first read."""
 
     @lazy_property
     def logits(self):
@@ -61,6 +61,10 @@ class _BinaryProbsOrLogits(_ProbsOrLogits):
     @lazy_property
     def probs(self):
         return logits_to_probs(self.logits, is_binary=True)
+
+
+class _BinaryProbsOrLogits(_BinaryPair, _ProbsOrLogits):
+    """A success probability given as ``probs`` or ``logits``, the other computed when first read."""
 
 
 class Bernoulli(_BinaryProbsOrLogits):

@@ -14,12 +14,11 @@ from .. import random
 from ..scipy import special as fsp
 from . import constraints
 from .continuous import Normal, Uniform
-from .discrete import Categorical, _OnCategorical
+from .discrete import Categorical, _BinaryPair, _OnCategorical
 from .distribution import Distribution
 from .independent import Independent
 from .transforms import AffineTransform, ComposeTransform, ExpTransform, SigmoidTransform, Transform
-from .utils import _key, _sum_rightmost, broadcast_all, clamp_probs, euler_constant, lazy_property, \
-    logits_to_probs, probs_to_logits
+from .utils import _key, _sum_rightmost, broadcast_all, clamp_probs, euler_constant
 
 __all__ = ["TransformedDistribution", "LogNormal", "Gumbel", "LogitRelaxedBernoulli", "RelaxedBernoulli",
            "ExpRelaxedCategorical", "RelaxedOneHotCategorical"]
@@ -240,7 +239,7 @@ class Gumbel(TransformedDistribution):
         return fnp.log(self.scale) + (1 + euler_constant)
 
 
-class LogitRelaxedBernoulli(Distribution):
+class LogitRelaxedBernoulli(_BinaryPair, Distribution):
     """The logit of a RelaxedBernoulli draw (Maddison, Mnih and Teh, "The Concrete Distribution", 2017)
     (``torch.distributions.LogitRelaxedBernoulli``)."""
     arg_constraints = {"probs": constraints.unit_interval, "logits": constraints.real}
@@ -267,14 +266,6 @@ class LogitRelaxedBernoulli(Distribution):
                 setattr(new, name, fnp.broadcast_to(self.__dict__[name], batch_shape))
                 new._param = getattr(new, name)
         return self._expanded(new, batch_shape)
-
-    @lazy_property
-    def logits(self):
-        return probs_to_logits(self.probs, is_binary=True)
-
-    @lazy_property
-    def probs(self):
-        return logits_to_probs(self.logits, is_binary=True)
 
     @property
     def param_shape(self):
