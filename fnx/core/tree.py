@@ -98,11 +98,13 @@ def _node_of(x):
 class TreeDef:
     """The structure of a pytree with its leaves taken out."""
 
-    __slots__ = ("kind", "aux", "children", "num_leaves", "_hash")
+    __slots__ = ("kind", "aux", "children", "num_leaves", "_hash", "_row")
 
     def __init__(self, kind, aux, children):
         self.kind, self.aux, self.children = kind, aux, tuple(children)
         self.num_leaves = 1 if kind is False else sum(c.num_leaves for c in self.children)
+        # A container whose children are all leaves (a parameter dict): unflattened without recursion.
+        self._row = kind in (dict, list, tuple) and builtins.all(c.kind is False for c in self.children)
         self._hash = hash((id(kind), self.children))  # children hash in O(1): theirs is stored too
 
     def __eq__(self, other):
@@ -132,6 +134,9 @@ class TreeDef:
         return f"CustomNode({self.kind.__name__}[{self.aux}], [{inner}])"
 
     def unflatten(self, leaves):
+        if self._row and type(leaves) is list and len(leaves) == self.num_leaves:
+            k = self.kind
+            return dict(zip(self.aux, leaves)) if k is dict else tuple(leaves) if k is tuple else list(leaves)
         it = iter(leaves)
         out = self._build(it)
         rest = sum(1 for _ in it)

@@ -24,6 +24,7 @@ import weakref
 
 import numpy as np
 
+from .. import numpy as fnp  # fnx.numpy is imported first (fnx/__init__.py)
 from ..core import tree as tree_util
 from ..core.array import Array, wrap
 from ..core.dtypes import float0, is_differentiable
@@ -74,7 +75,6 @@ class JVPTrace(Trace):
         return primals, tangents
 
     def process_custom_jvp(self, fun, rule, args):
-        from .. import numpy as fnp
         primals, tangents = self._split(args)
         tangents = [fnp.zeros_like(p) if t is None else t for p, t in zip(primals, tangents)]
         out, t_out = rule(tuple(primals), tuple(tangents))
@@ -97,7 +97,6 @@ def jvp(f, primals, tangents, has_aux=False):
     >>> fnx.jvp(fnp.sin, (0.0,), (2.0,))
     (Array(0., dtype=float32), Array(2., dtype=float32))
     """
-    from .. import numpy as fnp
     if not isinstance(primals, (tuple, list)) or not isinstance(tangents, (tuple, list)):
         raise TypeError("jvp: primals and tangents must be tuples or lists, one entry per argument of f")
     p_flat, p_tree = tree_util.flatten(tuple(primals))
@@ -347,7 +346,6 @@ class ReverseTrace(Trace):
     def process_custom_jvp(self, fun, rule, args):
         # The tangent output of a JVP rule is linear in the tangents, so the VJP
         # of that linear map at zero tangents is its transpose: the reverse rule.
-        from .. import numpy as fnp
 
         def run(primals):
             out = fun(*primals)
@@ -406,7 +404,6 @@ def backward_pass(roots, free=False, create_graph=False, capture=()):
     it consumes, so by the time it is reached all of its consumers have passed
     their cotangents to it. Only nodes that received a cotangent are visited.
     """
-    from .. import numpy as fnp
     add, push, pop = fnp.add, heapq.heappush, heapq.heappop
     hooked = _hooked.data  # the weak dictionary's plain dict: empty unless some value has a hook
     cts = {}  # node -> one cotangent slot per output
@@ -533,7 +530,6 @@ def vjp(f, *primals, has_aux=False):
 
 def _vjp(f, primals, has_aux, refuse=None):
     """:func:`vjp`; ``refuse()``, when given, raises the caller's error for an input that is not floating."""
-    from .. import numpy as fnp
     p_flat, p_tree = tree_util.flatten(primals)
     p_flat = [fnp.asarray(p) for p in p_flat]
     if refuse is not None and not all(is_differentiable(p.dtype) for p in p_flat):
@@ -599,7 +595,6 @@ def _partial(f, args, kwargs, nums):
 
 def _check_inputs(fname, args, nums, holomorphic=False, allow_int=False, real=False):
     """JAX's checks of the differentiated arguments' dtypes (``real``: jacfwd's, which refuses complex ones)."""
-    from .. import numpy as fnp
     for n in nums:
         for leaf in tree_util.leaves(args[n]):
             dt = fnp.asarray(leaf).dtype
@@ -635,7 +630,6 @@ def _check_output(fname, out, holomorphic):
 
 def _float0_for_ints(grads, dyn):
     """``allow_int``: the gradient of an integer or boolean input is float0 zeros of its shape (as in JAX)."""
-    from .. import numpy as fnp
     g_flat, g_tree = tree_util.flatten(grads)
     x_flat = [fnp.asarray(x) for x in tree_util.leaves(dyn)]
     return g_tree.unflatten([g if is_differentiable(x.dtype) else np.zeros(x.shape, float0)
@@ -649,7 +643,6 @@ def value_and_grad(f, argnums=0, has_aux=False, holomorphic=False, allow_int=Fal
     >>> fnx.value_and_grad(lambda x: fnp.sum(x ** 2))(fnp.array([1., 2.]))
     (Array(5., dtype=float32), Array([2., 4.], dtype=float32))
     """
-    from .. import numpy as fnp
 
     def value_and_grad_f(*args, **kwargs):
         nums = _check_argnums("grad", argnums, len(args))
@@ -729,7 +722,6 @@ def jacrev(f, argnums=0, has_aux=False, holomorphic=False, allow_int=False):
     Array([[2., 0.],
            [0., 4.]], dtype=float32)
     """
-    from .. import numpy as fnp
     from .vmap import vmap
 
     def jacrev_f(*args, **kwargs):
@@ -770,7 +762,6 @@ def jacfwd(f, argnums=0, has_aux=False, holomorphic=False):
     >>> fnx.jacfwd(lambda x: fnp.sum(x ** 2))(fnp.array([1.0, 2.0]))
     Array([2., 4.], dtype=float32)
     """
-    from .. import numpy as fnp
     from .vmap import vmap
 
     def jacfwd_f(*args, **kwargs):
@@ -835,7 +826,6 @@ def saved_residuals(f, *args):
     def collect(x):
         if type(x) is ReverseTracer:
             roots.append(x.node)
-    from .. import numpy as fnp
     flat, tree = tree_util.flatten(args)
     flat = [fnp.asarray(x) for x in flat]
     with new_main(ReverseTrace, "saved_residuals") as main:
@@ -998,7 +988,6 @@ def _as_list(xs):
 
 def _seed(fname, what, output, gradient):
     """The cotangent that starts a backward pass from ``output``: ones for a scalar, else ``gradient``."""
-    from .. import numpy as fnp
     if gradient is None:
         if output.shape != ():
             raise ShapeError(f"{fname}: a gradient can be implicit only for a scalar output, {what} has shape "
@@ -1032,7 +1021,6 @@ def tape_grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_grap
     ``materialize_grads`` (zeros). ``create_graph`` records the gradients on the
     tape, so they can be differentiated again; ``retain_graph`` defaults to it.
     """
-    from .. import numpy as fnp
     from ..errors import GraphError
     outputs, inputs = _as_list(outputs), _as_list(inputs)
     seeds = [None] * len(outputs) if grad_outputs is None else _as_list(grad_outputs)
