@@ -839,10 +839,7 @@ def _no_derivative(opname, name, value):
     def refuse(primals, tangents):
         raise TracerError(f"{opname}: no derivative with respect to {name} (JAX's implicit gamma derivative is not "
                           f"implemented); pass fnx.stop_gradient({name}) if its derivative is not wanted")
-    from .numpy.elementwise import stop_gradient_p
-    from .transforms.autodiff import ReverseTracer
-    if not is_traced(value) or (isinstance(value, ReverseTracer) and value.node is not None
-                                and value.node.prim is stop_gradient_p):  # the user's stop_gradient: a constant
+    if not is_traced(value):  # the user's stop_gradient leaves a constant too
         return value
     return guarded(value)
 

@@ -76,12 +76,14 @@ class Trace:
     def process(self, prim, args, params):
         raise NotImplementedError
 
-    def process_custom_vjp(self, fun, fwd, bwd, args):
-        """A ``custom_vjp`` function meeting this trace; by default run its forward code."""
-        return fun(*args)
+    def process_custom_vjp(self, call, args):
+        """A ``custom_vjp`` call (``fnx.transforms.custom.CustomCall``) meeting this trace: by default one
+        ``custom_call`` operation, whose rules carry the user's rule to the transforms below. Returns the
+        list of the output's leaves."""
+        return call.bind(args)
 
-    def process_custom_jvp(self, fun, rule, args):
-        return fun(*args)
+    def process_custom_jvp(self, call, args):
+        return call.bind(args)
 
 
 class Tracer(Array):

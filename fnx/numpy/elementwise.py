@@ -23,7 +23,7 @@ import numpy as np
 from ..core import dtypes
 from ..core.array import Array
 from ..core.backend import xp_of
-from ..core.primitive import Missing, Primitive, ShapedArray, defprim
+from ..core.primitive import NOT_DIFFERENTIABLE, Missing, Primitive, ShapedArray, defprim
 from ..errors import DTypeError, ImmutableError
 from . import _base
 from ._base import (asarray, batch_elementwise, binary, binary_fn, bool_shape, broadcast_shapes, is_traced,
@@ -366,12 +366,10 @@ def _relu_jvp(x, t):
     return (out, mask), (relu_grad_p.bind(t, mask), None)
 
 
-def _stop_gradient_jvp(primals, tangents):
-    return stop_gradient_p.bind(primals[0]), None
-
-
+# Its output carries no derivative: the autodiff transforms return it unboxed, a constant to everything
+# after it (JAX's symbolic zero), so a custom rule downstream is not even asked for a derivative.
 stop_gradient_p = defprim("stop_gradient", impl=lambda xp, x: x, shape=same_shape,
-                          jvp=_stop_gradient_jvp, vjp=lambda ct, x, *, out: (None,), residuals=())
+                          jvp=NOT_DIFFERENTIABLE, vjp=NOT_DIFFERENTIABLE)
 
 # ----- comparisons, logic, bits: boolean or integer outputs -------------------------------------
 

@@ -74,15 +74,11 @@ class JVPTrace(Trace):
         tangents = [a.tangent if type(a) is JVPTracer and a._main is self.main else None for a in args]
         return primals, tangents
 
-    def process_custom_jvp(self, fun, rule, args):
+    def process_custom_jvp(self, call, args):
         primals, tangents = self._split(args)
         tangents = [fnp.zeros_like(p) if t is None else t for p, t in zip(primals, tangents)]
-        out, t_out = rule(tuple(primals), tuple(tangents))
-        out_flat, out_tree = tree_util.flatten(out)
-        t_flat, t_tree = tree_util.flatten(t_out)
-        if out_tree != t_tree:
-            raise TreeError(f"custom_jvp rule: primal output {out_tree} and tangent output {t_tree} differ")
-        return out_tree.unflatten([self._box(o, t) for o, t in zip(out_flat, t_flat)])
+        out, t_out = call.rule(tuple(primals), tuple(tangents))
+        return [self._box(o, t) for o, t in zip(out, t_out)]
 
 
 def jvp(f, primals, tangents, has_aux=False):
@@ -325,39 +321,26 @@ class ReverseTrace(Trace):
         return out_tree.unflatten([self._box(o, node, i) if isinstance(o, Array) else o
                                    for i, o in enumerate(out_flat)])
 
-    def process_custom_vjp(self, fun, fwd, bwd, args):
+    def process_custom_vjp(self, call, args):
         def run(primals):
-            out, res = fwd(*primals)
-            out_tree = tree_util.structure(out)
+            out, res = call.fwd(*primals)
 
             def vjp_closure(cts, given):
                 # Operands given as tracers (a differentiable backward pass) need residuals computed from
                 # them, so that the second derivative sees how the residuals depend on the operands.
-                residuals = res if all(g is p for g, p in zip(given, primals)) else fwd(*given)[1]
-                grads = bwd(residuals, out_tree.unflatten(list(cts)))
-                if not isinstance(grads, tuple) or len(grads) != len(primals):
-                    raise TypeError(f"custom_vjp bwd of {getattr(fun, '__name__', fun)} must return a tuple "
-                                    f"with one cotangent per argument ({len(primals)}), got {type(grads).__name__}"
-                                    f"{'' if not isinstance(grads, tuple) else f' of length {len(grads)}'}")
-                return grads
-            return out, vjp_closure
-        return self._record_call(f"custom_vjp[{getattr(fun, '__name__', 'f')}]", args, run)
+                residuals = res if all(g is p for g, p in zip(given, primals)) else call.fwd(*given)[1]
+                return call.bwd(residuals, list(cts))
+            return list(out), vjp_closure
+        return self._record_call(repr(call), args, run)
 
-    def process_custom_jvp(self, fun, rule, args):
+    def process_custom_jvp(self, call, args):
         # The tangent output of a JVP rule is linear in the tangents, so the VJP
         # of that linear map at zero tangents is its transpose: the reverse rule.
+        from .custom import _transposed_rule
 
         def run(primals):
-            out = fun(*primals)
-
-            def vjp_closure(cts, given):
-                def tangent_out(*ts):
-                    return rule(tuple(given), ts)[1]
-                zeros = [fnp.zeros_like(p) for p in primals]
-                ct_tree = tree_util.structure(out).unflatten(list(cts))
-                return vjp(tangent_out, *zeros)[1](ct_tree)
-            return out, vjp_closure
-        return self._record_call(f"custom_jvp[{getattr(fun, '__name__', 'f')}]", args, run)
+            return call.fun(*primals), lambda cts, given: _transposed_rule(call, primals, given, cts)
+        return self._record_call(repr(call), args, run)
 
 
 def toposort(roots):

@@ -12,6 +12,12 @@ primitives inside, and applies the user's rule:
   ``custom_vjp`` function under forward mode is differentiated through its
   forward code, so every transform still gets a correct answer.
 
+Every other transform (``vmap``, ``jit``, ``make_graph``, ``checkpoint``'s
+trace) binds the call as one ``custom_call`` primitive, whose parameter is the
+:class:`CustomCall` itself: its batching rule vmaps the user's functions and
+hands the batched call to the transform below, so a rule still applies under
+``grad(vmap(f))`` and ``grad(jit(f))``, as in JAX.
+
 Arguments are pytrees; ``nondiff_argnums`` marks static arguments (functions,
 flags) that are passed through untouched and handed to the rule first.
 """
@@ -19,10 +25,161 @@ import functools
 import inspect
 
 from ..core import tree as tree_util
-from ..core.array import Array
+from ..core.array import Array, wrap
+from ..core.backend import device_of
 from ..core.primitive import ShapedArray, defprim
 from ..core.trace import Trace, Tracer, find_top, new_main
 from ..errors import TreeError
+
+
+class CustomCall:
+    """One call of a ``custom_vjp`` or ``custom_jvp`` function, over its flattened arguments.
+
+    ``fun(*leaves)`` returns the list of the output's leaves. A ``custom_vjp`` call has
+    ``fwd(*leaves) -> (output leaves, residuals)`` and ``bwd(residuals, output
+    cotangents) -> one cotangent per argument leaf``; a ``custom_jvp`` call has
+    ``rule(primals, tangents) -> (output leaves, tangent leaves)``. Transforms
+    receive it whole (``Trace.process_custom_vjp``/``process_custom_jvp``) or
+    as the parameter of :data:`custom_call_p`.
+    """
+
+    __slots__ = ("name", "fun", "fwd", "bwd", "rule")
+
+    def __init__(self, name, fun, fwd=None, bwd=None, rule=None):
+        self.name, self.fun, self.fwd, self.bwd, self.rule = name, fun, fwd, bwd, rule
+
+    @property
+    def is_vjp(self):
+        return self.rule is None
+
+    def bind(self, args):
+        """The call as one :data:`custom_call_p` operation (what a transform without a rule of its own does)."""
+        return list(custom_call_p.bind(*args, call=self))
+
+    def __repr__(self):
+        return f"{'custom_vjp' if self.is_vjp else 'custom_jvp'}[{self.name}]"
+
+
+class _Holder:
+    """The output structure of a custom call, learnt when its function first runs."""
+
+    __slots__ = ("tree",)
+
+    def __init__(self):
+        self.tree = None
+
+
+def _flat_outputs(f, holder):
+    """``f`` returning the list of its output's leaves; the structure goes to ``holder``."""
+    def flat_f(*args):
+        out_flat, holder.tree = tree_util.flatten(f(*args))
+        return out_flat
+    return flat_f
+
+
+def call_custom(call, args):
+    """Runs ``call`` on ``args`` (argument leaves): under the highest transform watching them, or plainly."""
+    top = find_top(args)
+    if top is None:
+        return call.fun(*args)
+    if call.is_vjp:
+        return list(top.trace.process_custom_vjp(call, args))
+    return list(top.trace.process_custom_jvp(call, args))
+
+
+def _wrap_payload(v):
+    return wrap(v, device_of(v)) if hasattr(v, "dtype") and hasattr(v, "shape") else v
+
+
+def _custom_call_impl(xp, *vals, call):
+    from .. import numpy as fnp
+    return tuple(fnp.asarray(o)._value for o in call.fun(*[_wrap_payload(v) for v in vals]))
+
+
+def _custom_call_shape(*avals, call):
+    from .extras import ShapeDtypeStruct, eval_shape
+    specs = [ShapeDtypeStruct(a.shape, a.dtype) if isinstance(a, ShapedArray) and not isinstance(a.dtype, type)
+             else a.dtype(0) if isinstance(a, ShapedArray) else a for a in avals]
+    return tuple(ShapedArray(o.shape, o.dtype) for o in eval_shape(call.fun, *specs))
+
+
+def _zeros_for(tangents, primals):
+    from .. import numpy as fnp
+    return tuple(fnp.zeros_like(p) if t is None else t for p, t in zip(primals, tangents))
+
+
+def _custom_call_jvp(primals, tangents, *, call):
+    from .autodiff import jvp
+    tangents = _zeros_for(tangents, primals)
+    if call.is_vjp:  # forward mode differentiates the forward code, as custom_vjp documents
+        out, t_out = jvp(lambda *p: call.fun(*p), tuple(primals), tangents)
+    else:
+        out, t_out = call.rule(tuple(primals), tangents)
+        _same_structure(call, out, t_out)
+    return tuple(out), tuple(t_out)
+
+
+def _same_structure(call, out, t_out):
+    out_tree, t_tree = tree_util.structure(out), tree_util.structure(t_out)
+    if out_tree != t_tree:
+        raise TreeError(f"custom_jvp rule of {call.name}: primal output {out_tree} and tangent output {t_tree} "
+                        f"differ")
+
+
+def _custom_call_vjp(cts, *primals, out, call):
+    if call.is_vjp:  # the residuals are computed again: a graph keeps operands, not a rule's residuals
+        return tuple(call.bwd(call.fwd(*primals)[1], list(cts)))
+    return _transposed_rule(call, primals, primals, cts)
+
+
+def _transposed_rule(call, primals, given, cts):
+    """The VJP of a custom_jvp call: the transpose of its rule's tangent map, which is linear in the
+    tangents, taken at ``given`` (the operands, or the tape's tracers of them)."""
+    from .autodiff import vjp
+    from .. import numpy as fnp
+    zeros = [fnp.zeros_like(p) for p in primals]
+    return vjp(lambda *ts: list(call.rule(tuple(given), ts)[1]), *zeros)[1](list(cts))
+
+
+def _custom_call_batch(vals, bdims, *, call):
+    """Every operand batched along axis 0 (shared ones broadcast), and the user's functions vmapped: the
+    batched call goes to the transform below, so its rule applies there too. A shared operand's
+    cotangent is then summed over the batch by the broadcast's own rule. Residuals that are not arrays
+    cannot leave a vmap: the batched ``bwd`` then computes them again from the operands."""
+    from .. import numpy as fnp
+    from .vmap import vmap
+    size = next(v.shape[d] for v, d in zip(vals, bdims) if d is not None)
+    front = []
+    for v, d in zip(vals, bdims):
+        if d is None:
+            v = fnp.asarray(v)
+            front.append(fnp.broadcast_to(v, (size,) + v.shape))
+        else:
+            front.append(fnp.moveaxis(v, d, 0))
+    batched = CustomCall(call.name, vmap(call.fun))
+    if call.is_vjp:
+        recompute = []  # the residuals are not all arrays (a closure, a count): keep the operands instead
+
+        def fwd(*operands):
+            out, res = call.fwd(*operands)
+            if all(isinstance(r, Array) for r in tree_util.leaves(res)):
+                return out, res
+            recompute.append(True)
+            return out, operands
+
+        def bwd(res, cts):
+            return call.bwd(call.fwd(*res)[1] if recompute else res, cts)
+        batched.fwd, batched.bwd = vmap(fwd), vmap(bwd)
+    else:
+        batched.rule = vmap(call.rule)
+    out = call_custom(batched, front)
+    return out, (0,) * len(out)
+
+
+#: A custom_vjp or custom_jvp call as one operation, for the transforms that do not apply the rule
+#: themselves; ``call`` (a :class:`CustomCall`) carries the user's functions.
+custom_call_p = defprim("custom_call", impl=_custom_call_impl, shape=_custom_call_shape, jvp=_custom_call_jvp,
+                        vjp=_custom_call_vjp, batch=_custom_call_batch, multiple_results=True)
 
 
 class _CustomBase:
@@ -79,18 +236,20 @@ class custom_vjp(_CustomBase):
         if self.fwd is None:
             raise TypeError(f"custom_vjp function {self.__name__} has no rule: call {self.__name__}.defvjp(fwd, bwd)")
         args, nondiff, flat, tree = self._split(args, kwargs)
-        top = find_top(flat)
-        if top is None:
+        if find_top(flat) is None:
             return self.fun(*args)
+        holder = _Holder()
 
         def fun_flat(*leaves):
             return self.fun(*self._rebuild(nondiff, tree, leaves))
 
         def fwd_flat(*leaves):
-            return self.fwd(*self._rebuild(nondiff, tree, leaves))
+            out, res = _pair(self.__name__, self.fwd(*self._rebuild(nondiff, tree, leaves)))
+            out_flat, holder.tree = tree_util.flatten(out)
+            return out_flat, res
 
         def bwd_flat(res, ct):
-            cts = self.bwd(*nondiff, res, ct)
+            cts = self.bwd(*nondiff, res, holder.tree.unflatten(list(ct)))
             if not isinstance(cts, (tuple, list)):
                 raise TypeError(f"custom_vjp bwd of {self.__name__} must return a tuple of cotangents, one per "
                                 f"differentiable argument, got {type(cts).__name__}")
@@ -100,7 +259,9 @@ class custom_vjp(_CustomBase):
                                 f"the arguments have structure {tree}")
             return tuple(ct_flat)
 
-        return top.trace.process_custom_vjp(fun_flat, fwd_flat, bwd_flat, flat)
+        call = CustomCall(self.__name__, _flat_outputs(fun_flat, holder), fwd_flat, bwd_flat)
+        out = call_custom(call, flat)
+        return holder.tree.unflatten(out)
 
 
 class custom_jvp(_CustomBase):
@@ -148,9 +309,9 @@ class custom_jvp(_CustomBase):
             raise TypeError(f"custom_jvp function {self.__name__} has no rule: decorate one with "
                             f"@{self.__name__}.defjvp")
         args, nondiff, flat, tree = self._split(args, kwargs)
-        top = find_top(flat)
-        if top is None:
+        if find_top(flat) is None:
             return self.fun(*args)
+        holder = _Holder()
 
         def fun_flat(*leaves):
             return self.fun(*self._rebuild(nondiff, tree, leaves))
@@ -158,9 +319,26 @@ class custom_jvp(_CustomBase):
         def rule_flat(primals, tangents):
             p = tuple(tree.unflatten(list(primals)))
             t = tuple(tree.unflatten(list(tangents)))
-            return self.rule(*nondiff, p, t) if nondiff else self.rule(p, t)
+            out, t_out = _pair(self.__name__, self.rule(*nondiff, p, t) if nondiff else self.rule(p, t), "rule")
+            out_flat, holder.tree = tree_util.flatten(out)
+            t_flat, t_tree = tree_util.flatten(t_out)
+            if t_tree != holder.tree:
+                raise TreeError(f"custom_jvp rule of {self.__name__}: primal output {holder.tree} and tangent "
+                                f"output {t_tree} differ")
+            return out_flat, t_flat
 
-        return top.trace.process_custom_jvp(fun_flat, rule_flat, flat)
+        call = CustomCall(self.__name__, _flat_outputs(fun_flat, holder), rule=rule_flat)
+        out = call_custom(call, flat)
+        return holder.tree.unflatten(out)
+
+
+def _pair(name, result, what="fwd"):
+    """A custom rule's ``(output, residuals)`` or ``(output, tangent)`` pair, or a clear error."""
+    if not isinstance(result, (tuple, list)) or len(result) != 2:
+        got = f"a {type(result).__name__}" + (f" of length {len(result)}" if isinstance(result, (tuple, list)) else "")
+        raise TypeError(f"{what} of custom function {name} must return a pair "
+                        f"({'output, residuals' if what == 'fwd' else 'primal output, tangent output'}), got {got}")
+    return result
 
 
 def checkpoint(fun, static_argnums=(), *, prevent_cse=True, policy=None):

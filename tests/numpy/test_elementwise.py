@@ -46,6 +46,14 @@ _SPECIAL = hnp.arrays(
     elements=st.sampled_from([0.0, -0.0, 1.5, -2.0, np.inf, -np.inf, np.nan]))
 
 
+@fnx.custom_vjp
+def _custom_sin(x):
+    return fnp.sin(x)
+
+
+_custom_sin.defvjp(lambda x: (fnp.sin(x), fnp.cos(x)), lambda cos_x, g: (g * cos_x,))
+
+
 def _z(x, y):
     return x + 1j * y
 
@@ -135,6 +143,8 @@ CASES = [
              lambda n: st.tuples(numpy_arrays((n, 2)), numpy_arrays((n, 2))))),
     Case("stop_gradient", fnp.stop_gradient, lambda x: x, one(), grad=False),
     Case("name", lambda x: fnx.checkpoint_name(x, "h"), lambda x: x, one()),  # checkpoint_name's identity
+    # a custom_vjp function under jit is one custom_call operation, differentiated by the user's rule
+    Case("custom_call", fnx.jit(_custom_sin), np.sin, one()),
     # comparisons, logic, bits
     *[Case(name, getattr(fnp, name), getattr(np, name), _broadcasting(2, _TIES, _TIES), grad=False)
       for name in ("equal", "not_equal", "less", "less_equal", "greater", "greater_equal",

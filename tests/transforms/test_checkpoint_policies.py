@@ -121,10 +121,17 @@ def test_checkpoint_name_is_the_identity_under_every_transform():
     assert fnx.checkpoint(block, prevent_cse=False)(W1, W2, X).shape == ()
 
 
-def test_policy_names_and_gradients_match_jax():
+@pytest.fixture
+def jax_x64():
     jax = pytest.importorskip("jax")
-    pytest.importorskip("jax.ad_checkpoint")
     jax.config.update("jax_enable_x64", True)
+    yield jax
+    jax.config.update("jax_enable_x64", False)  # other tests compare with jax's default dtypes
+
+
+def test_policy_names_and_gradients_match_jax(jax_x64):
+    jax = jax_x64
+    pytest.importorskip("jax.ad_checkpoint")
     ours = {n for n in dir(policies) if not n.startswith("_")}
     assert ours == {n for n in dir(jax.checkpoint_policies) if not n.startswith("_")}
     jnp = jax.numpy
