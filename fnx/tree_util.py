@@ -142,13 +142,16 @@ def tree_flatten_with_path(tree, is_leaf=None):
 
 
 def tree_map_with_path(f, tree, *rest, is_leaf=None):
-    """``f(key_path, leaf, *others)`` leaf-wise; ``rest`` trees share ``tree``'s structure."""
+    """``f(key_path, leaf, *others)`` leaf-wise; ``rest`` trees have ``tree``'s structure or have it as a prefix."""
     pairs, treedef = tree_flatten_with_path(tree, is_leaf)
     others = []
     for r in rest:
         r_flat, r_def = tree_flatten(r, is_leaf)
         if r_def != treedef:
-            raise TreeError(f"tree_map_with_path: structures differ: {treedef} and {r_def}")
+            try:
+                r_flat = treedef.flatten_up_to(r)
+            except TreeError as e:
+                raise TreeError(f"tree_map_with_path: structures differ: {treedef} and {r_def} ({e})") from None
         others.append(r_flat)
     return treedef.unflatten([f(p, x, *o) for (p, x), *o in zip(pairs, *others)])
 
@@ -209,9 +212,9 @@ def tree_broadcast(prefix_tree, full_tree, is_leaf=None):
         if p_def.kind is False:
             out.extend([next(it)] * f_def.num_leaves)
             return
-        if p_def.kind is not f_def.kind or p_def.aux != f_def.aux or len(p_def.children) != len(f_def.children):
+        if p_def.kind is not f_def.kind or p_def.aux != f_def.aux or len(p_def.subtrees) != len(f_def.subtrees):
             raise TreeError(f"tree_broadcast: {prefix_def} is not a prefix of {full_def}")
-        for a, b in zip(p_def.children, f_def.children):
+        for a, b in zip(p_def.subtrees, f_def.subtrees):
             walk(a, b)
     it = iter(pairs)
     walk(prefix_def, full_def)
@@ -292,11 +295,12 @@ def register_static(cls):
 
 def treedef_children(treedef):
     """The tree definitions of ``treedef``'s children."""
-    return list(treedef.children)
+    return list(treedef.subtrees)
 
 
 def treedef_is_leaf(treedef):
-    return treedef.kind is False
+    """Whether ``treedef`` is one node with no children: a leaf, or None (as JAX counts it)."""
+    return treedef.num_nodes == 1
 
 
 def treedef_tuple(treedefs):
@@ -329,7 +333,7 @@ def tree_transpose(outer_treedef, inner_treedef, pytree_to_transpose):
 def _compose(outer, inner):
     if outer.kind is False:
         return inner
-    return PyTreeDef(outer.kind, outer.aux, [_compose(c, inner) for c in outer.children])
+    return PyTreeDef(outer.kind, outer.aux, [_compose(c, inner) for c in outer.subtrees])
 
 
 # ----- Partial --------------------------------------------------------------------------------------------

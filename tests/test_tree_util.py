@@ -214,3 +214,49 @@ def test_treedefs_print_as_jax_prints_them():
     jax = pytest.importorskip("jax")
     for tree in ({"a": [1, (2,)], "b": None}, Point(1, [2]), OrderedDict(b=1, a=[2])):
         assert repr(tu.tree_structure(tree)) == repr(jax.tree_util.tree_structure(tree))
+
+
+# ----- prefixes, PyTreeDef's methods, static dataclass fields ---------------------------------------------
+
+
+def test_map_takes_extra_trees_that_have_the_first_as_a_prefix():
+    params = {"w": fnp.ones(2), "b": fnp.zeros(1)}
+    state = {"w": {"m": 1.0, "v": 2.0}, "b": {"m": 3.0, "v": 4.0}}
+    out = fnx.tree_util.tree_map(lambda p, s: s["m"] + s["v"], params, state)
+    assert out == {"w": 3.0, "b": 7.0}
+    assert fnx.tree.map(lambda x, y: x, [1, 2], [1, None]) == [1, 2]
+    assert fnx.tree_util.tree_map_with_path(lambda path, x, y: y, [1, 2], [(5,), None]) == [(5,), None]
+    with pytest.raises(fnx.errors.TreeError, match="prefix"):
+        fnx.tree.map(lambda x, y: x, [1, 2], [1])
+    with pytest.raises(ValueError, match="keys"):
+        fnx.tree.map(lambda x, y: x, {"a": 1}, {"b": 1})
+
+
+def test_treedef_methods_match_jax():
+    import collections
+    jax = pytest.importorskip("jax")
+    point = collections.namedtuple("point", "x y")
+    for tree in [{"a": (1, 2), "b": None}, [1, [2, 3]], point(1, (2, 3)), None, 1, ()]:
+        ours, theirs = fnx.tree_util.tree_structure(tree), jax.tree_util.tree_structure(tree)
+        assert [str(c) for c in ours.children()] == [str(c) for c in theirs.children()]
+        assert ours.num_nodes == theirs.num_nodes and ours.num_leaves == theirs.num_leaves
+        assert ours.node_data() == theirs.node_data()
+        assert fnx.tree_util.treedef_is_leaf(ours) == jax.tree_util.treedef_is_leaf(theirs)
+    deeper = {"a": ([3], {"k": 4}), "b": None}
+    assert (fnx.tree_util.tree_structure({"a": (1, 2), "b": None}).flatten_up_to(deeper)
+            == jax.tree_util.tree_structure({"a": (1, 2), "b": None}).flatten_up_to(deeper))
+
+
+def test_register_dataclass_reads_static_fields_from_metadata():
+    import dataclasses
+
+    @fnx.tree_util.register_dataclass
+    @dataclasses.dataclass
+    class Layer:
+        w: object
+        width: int = dataclasses.field(metadata=dict(static=True), default=3)
+
+    layer = Layer(fnp.ones(2))
+    assert fnx.tree_util.tree_leaves(layer) == [layer.w]
+    g = fnx.grad(lambda m: fnp.sum(m.w) * m.width)(layer)
+    assert g.width == 3 and np.allclose(np.asarray(g.w), 3.0)

@@ -55,13 +55,17 @@ def register_node(cls, flatten, unflatten, flatten_with_keys=None):
 def register_dataclass(cls=None, *, data_fields=None, meta_fields=None):
     """Registers a dataclass: ``data_fields`` are children, ``meta_fields`` static.
 
-    Usable as a decorator; by default every field is a data field.
+    Usable as a decorator. Without either list, as in JAX, a field declared with
+    ``dataclasses.field(metadata=dict(static=True))`` is static and every other
+    field is a data field.
     """
     if cls is None:
         return lambda c: register_dataclass(c, data_fields=data_fields, meta_fields=meta_fields)
     if not dataclasses.is_dataclass(cls):
         raise TypeError(f"register_dataclass: {cls.__name__} is not a dataclass")
     fields = [f.name for f in dataclasses.fields(cls)]
+    if data_fields is None and meta_fields is None:
+        meta_fields = [f.name for f in dataclasses.fields(cls) if f.metadata.get("static", False)]
     meta = list(meta_fields or [])
     data = list(data_fields) if data_fields is not None else [f for f in fields if f not in meta]
 
@@ -98,18 +102,18 @@ def _node_of(x):
 class TreeDef:
     """The structure of a pytree with its leaves taken out."""
 
-    __slots__ = ("kind", "aux", "children", "num_leaves", "_hash", "_row")
+    __slots__ = ("kind", "aux", "subtrees", "num_leaves", "_hash", "_row")
 
-    def __init__(self, kind, aux, children):
-        self.kind, self.aux, self.children = kind, aux, tuple(children)
-        self.num_leaves = 1 if kind is False else sum(c.num_leaves for c in self.children)
+    def __init__(self, kind, aux, subtrees):
+        self.kind, self.aux, self.subtrees = kind, aux, tuple(subtrees)
+        self.num_leaves = 1 if kind is False else sum(c.num_leaves for c in self.subtrees)
         # A container whose children are all leaves (a parameter dict): unflattened without recursion.
-        self._row = kind in (dict, list, tuple) and builtins.all(c.kind is False for c in self.children)
-        self._hash = hash((id(kind), self.children))  # children hash in O(1): theirs is stored too
+        self._row = kind in (dict, list, tuple) and builtins.all(c.kind is False for c in self.subtrees)
+        self._hash = hash((id(kind), self.subtrees))  # children hash in O(1): theirs is stored too
 
     def __eq__(self, other):
         return self is other or (isinstance(other, TreeDef) and self._hash == other._hash and self.kind is other.kind
-                                 and self.aux == other.aux and self.children == other.children)
+                                 and self.aux == other.aux and self.subtrees == other.subtrees)
 
     def __hash__(self):
         return self._hash
@@ -122,16 +126,77 @@ class TreeDef:
             return "*"
         if self.kind is None:
             return "None"
-        inner = ", ".join(c._body() for c in self.children)
+        inner = ", ".join(c._body() for c in self.subtrees)
         if self.kind is dict:
-            return "{" + ", ".join(f"{k!r}: {c._body()}" for k, c in zip(self.aux, self.children)) + "}"
+            return "{" + ", ".join(f"{k!r}: {c._body()}" for k, c in zip(self.aux, self.subtrees)) + "}"
         if self.kind is list:
             return f"[{inner}]"
         if self.kind is tuple:
-            return f"({inner}{',' if len(self.children) == 1 else ''})"
+            return f"({inner}{',' if len(self.subtrees) == 1 else ''})"
         if self.kind is namedtuple:
             return f"CustomNode(namedtuple[{self.aux.__name__}], [{inner}])"
         return f"CustomNode({self.kind.__name__}[{self.aux}], [{inner}])"
+
+    def children(self):
+        """The treedefs of this node's children (``PyTreeDef.children()``)."""
+        return list(self.subtrees)
+
+    @property
+    def num_nodes(self):
+        """Nodes and leaves counted together, None included (``PyTreeDef.num_nodes``)."""
+        return 1 + sum(c.num_nodes for c in self.subtrees)
+
+    def node_data(self):
+        """``(node type, aux data)`` of the root, None for a leaf (``PyTreeDef.node_data()``)."""
+        if self.kind is False:
+            return None
+        if self.kind is namedtuple:
+            return self.aux, None
+        if self.kind is dict:
+            return dict, list(self.aux)
+        return (type(None) if self.kind is None else self.kind), self.aux
+
+    def flatten_up_to(self, tree):
+        """The subtrees of ``tree`` where this structure has its leaves: ``tree`` must have this structure
+        as a prefix (``PyTreeDef.flatten_up_to``, what ``tree.map`` does to its extra trees)."""
+        out = []
+        self._up_to(tree, out, tree)
+        return out
+
+    def _up_to(self, x, out, whole):
+        k = self.kind
+        if k is False:
+            out.append(x)
+            return
+        if k is None:
+            if x is not None:
+                raise TreeError(f"flatten_up_to: expected None, got {type(x).__name__} in {structure(whole)}; "
+                                f"it must have {self} as a prefix")
+            return
+        kx = _node_of(x)
+        if k is namedtuple:
+            same = kx is namedtuple and type(x) is self.aux
+        else:
+            same = kx is k
+        if not same:
+            raise TreeError(f"flatten_up_to: {structure(whole)} does not have {self} as a prefix: a "
+                            f"{type(x).__name__} stands where the prefix has {self._body()}")
+        if k is dict:
+            if tuple(sorted(x)) != self.aux:
+                raise TreeError(f"flatten_up_to: dict keys {sorted(x)} differ from the prefix's {list(self.aux)}")
+            children = [x[key] for key in self.aux]
+        elif k is tuple or k is list or k is namedtuple:
+            children = list(x)
+        else:
+            children, aux, _ = _nodes[k][0](x)
+            if aux != self.aux:
+                raise TreeError(f"flatten_up_to: {k.__name__} node data {aux!r} differs from the prefix's "
+                                f"{self.aux!r}")
+        if len(children) != len(self.subtrees):
+            raise TreeError(f"flatten_up_to: a {type(x).__name__} of {len(children)} children where the prefix "
+                            f"{self} has {len(self.subtrees)}")
+        for sub, child in zip(self.subtrees, children):
+            sub._up_to(child, out, whole)
 
     def unflatten(self, leaves):
         if self._row and type(leaves) is list and len(leaves) == self.num_leaves:
@@ -151,7 +216,7 @@ class TreeDef:
                 return next(it)
             except StopIteration:
                 raise TreeError(f"unflatten: too few leaves for structure {self}") from None
-        children = [c._build(it) for c in self.children]
+        children = [c._build(it) for c in self.subtrees]
         if k is None:
             return None
         if k is tuple:
@@ -235,7 +300,8 @@ def structure(tree, is_leaf=None):
 
 
 def map(f, tree, *rest, is_leaf=None):
-    """Applies ``f`` leaf-wise; ``rest`` trees must share ``tree``'s structure.
+    """Applies ``f`` leaf-wise; each of the ``rest`` trees has ``tree``'s structure or has it as a prefix
+    (its subtree at each of ``tree``'s leaves is passed whole), as ``jax.tree.map``.
 
     >>> import fnx
     >>> fnx.tree.map(lambda a, b: a + b, {"x": 1, "y": (2, 3)}, {"x": 10, "y": (20, 30)})
@@ -245,8 +311,11 @@ def map(f, tree, *rest, is_leaf=None):
     others = []
     for r in rest:
         rflat, rdef = flatten(r, is_leaf)
-        if rdef != treedef:
-            raise TreeError(f"tree.map: structures differ: {treedef} and {rdef}")
+        if rdef != treedef:  # JAX's rule: each extra tree has ``tree``'s structure or has it as a prefix
+            try:
+                rflat = treedef.flatten_up_to(r)
+            except TreeError as e:
+                raise TreeError(f"tree.map: structures differ: {treedef} and {rdef} ({e})") from None
         others.append(rflat)
     return treedef.unflatten([f(*xs) for xs in zip(flat, *others)])
 

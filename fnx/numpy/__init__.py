@@ -5,8 +5,8 @@ Each family file defines its primitives first, then its public functions.
 """
 import numpy as _np
 
-from ..core.dtypes import (bool_, complex64, complex128, float16, float32, float64, int8, int16, int32, int64,
-                           uint8, uint16, uint32, uint64)
+from ._scalar_types import (bool_, complex64, complex128, float16, float32, float64, int8, int16, int32, int64,
+                            uint8, uint16, uint32, uint64)
 from ..core.array import Array as ndarray
 from . import creation, elementwise, indexing, reductions, shape, sorting, linalg, fft, windows
 from . import introspection, numerical, statistics, sets, editing

@@ -202,7 +202,7 @@ class _CustomBase:
     def _rebuild(self, nondiff, tree, flat):
         dyn = iter(tree.unflatten(list(flat)))
         nd = iter(nondiff)
-        n = len(self.nondiff_argnums) + len(tree.children)
+        n = len(self.nondiff_argnums) + len(tree.subtrees)
         return [next(nd) if i in self.nondiff_argnums else next(dyn) for i in range(n)]
 
 
