@@ -17,6 +17,7 @@ from .reductions import *  # noqa: F401,F403
 from .shape import *  # noqa: F401,F403
 from .sorting import *  # noqa: F401,F403
 from .linalg import *  # noqa: F401,F403
+from .linalg import numpy_trace as trace  # numpy.trace; fnp.linalg.trace is numpy.linalg.trace
 from .statistics import *  # noqa: F401,F403
 from .numerical import *  # noqa: F401,F403
 from .sets import *  # noqa: F401,F403

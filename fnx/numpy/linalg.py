@@ -37,9 +37,11 @@ Every primitive here already maps over leading dimensions, so its vmap rule
 moves the batch axis to the front; einsum's gives the batch axis an index of
 its own.
 
-One name differs: ``fnp.linalg.trace`` is ``numpy.trace`` (axes 0 and 1 by
-default) because both namespaces share this module; ``numpy.linalg.trace``
-works on the last two axes, which is ``trace(x, axis1=-2, axis2=-1)`` here.
+This module is both ``fnx.numpy``'s linear-algebra family and the
+``fnp.linalg`` namespace. One name means two things, as in NumPy:
+``fnp.linalg.trace`` is ``numpy.linalg.trace`` (the last two axes) while
+``fnp.trace`` is ``numpy.trace`` (axes 0 and 1 by default), defined here as
+``numpy_trace``.
 """
 import functools
 import itertools
@@ -86,6 +88,12 @@ _SWAP_LAST = {}
 def _mm(x, y):
     """``x @ y`` for operands with equal batch dimensions (what the rules always have)."""
     return matmul_p.bind(x, y)
+
+
+def _hermitian_part(xp, x):
+    """``(x + x^H) / 2`` of a payload: the matrix the symmetric solvers see (plain transposes for real ``x``)."""
+    xt = xp.swapaxes(x, -1, -2)
+    return (x + (xp.conj(xt) if x.dtype.kind == "c" else xt)) / 2
 
 
 def _sym(x):
@@ -616,12 +624,20 @@ def kron(a, b):
     return sh.reshape(el.multiply(x, y), tuple(p * q for p, q in zip(sa, sb)))
 
 
-def trace(a, offset=0, axis1=0, axis2=1, dtype=None):
-    """Sum along a diagonal of the ``(axis1, axis2)`` planes, as ``numpy.trace``.
+def trace(x, /, *, offset=0, dtype=None):
+    """Sum along a diagonal of the matrices in the last two axes, as ``numpy.linalg.trace``.
 
-    Integers and booleans sum as int64 like ``numpy.trace``. Note that
-    ``fnp.linalg.trace`` is this function too; ``numpy.linalg.trace(x)`` is
-    ``trace(x, axis1=-2, axis2=-1)``.
+    >>> import fnx.numpy as fnp
+    >>> fnp.linalg.trace(fnp.ones((2, 3, 3)))
+    Array([3., 3.], dtype=float32)
+    """
+    return numpy_trace(x, offset, -2, -1, dtype)
+
+
+def numpy_trace(a, offset=0, axis1=0, axis2=1, dtype=None):
+    """Sum along a diagonal of the ``(axis1, axis2)`` planes, as ``numpy.trace`` (``fnp.trace``).
+
+    Integers and booleans sum as int64 like ``numpy.trace``.
 
     >>> import fnx.numpy as fnp
     >>> fnp.trace(fnp.array([[1., 2.], [3., 4.]]))
@@ -934,7 +950,7 @@ def _cholesky_vjp(ct, x, *, out):
 
 
 cholesky_p = defprim(
-    "cholesky", impl=lambda xp, x: xp.linalg.cholesky((x + xp.swapaxes(x, -1, -2)) / 2),
+    "cholesky", impl=lambda xp, x: xp.linalg.cholesky(_hermitian_part(xp, x)),
     shape=same_shape, jvp=_cholesky_jvp, vjp=_cholesky_vjp,
     batch=lambda vals, bdims: _front(cholesky_p, vals, bdims, {}))
 
@@ -1026,7 +1042,7 @@ def qr(a, mode="reduced"):
 
 
 def _eigh_impl(xp, x):
-    w, v = xp.linalg.eigh((x + xp.swapaxes(x, -1, -2)) / 2)
+    w, v = xp.linalg.eigh(_hermitian_part(xp, x))
     return w, v
 
 
@@ -1059,7 +1075,7 @@ def _eigvalsh_vjp(ct, x, *, out):
     return (_sym(_mm(v * sh.expand_dims(ct, -2), _T(v))),)
 
 
-eigvalsh_p = defprim("eigvalsh", impl=lambda xp, x: xp.linalg.eigvalsh((x + xp.swapaxes(x, -1, -2)) / 2),
+eigvalsh_p = defprim("eigvalsh", impl=lambda xp, x: xp.linalg.eigvalsh(_hermitian_part(xp, x)),
                      shape=lambda x: ShapedArray(x.shape[:-1], x.dtype), jvp=_eigvalsh_jvp, vjp=_eigvalsh_vjp,
                      batch=lambda vals, bdims: _front(eigvalsh_p, vals, bdims, {}))
 
@@ -1203,9 +1219,14 @@ def _reduce(name, x, axis, keepdims=False):
     return (_max if name == "max" else _min)(x, axis=axis, keepdims=keepdims)
 
 
+def _abs_squared(x):
+    """``|x|**2``, real for complex ``x``, as the norms need."""
+    return x * x if x.dtype.kind != "c" else el.real(x * el.conj(x))
+
+
 def _vector_norm(x, ord, axis, keepdims):
     if ord is None or ord == 2:
-        return el.sqrt(red.sum(x * x, axis=axis, keepdims=keepdims))
+        return el.sqrt(red.sum(_abs_squared(x), axis=axis, keepdims=keepdims))
     if ord == np.inf:
         return _reduce("max", _abs(x), axis, keepdims)
     if ord == -np.inf:
@@ -1222,7 +1243,7 @@ def _vector_norm(x, ord, axis, keepdims):
 def _matrix_norm(x, ord, axes, keepdims):
     r, c = axes
     if ord in (None, "fro"):
-        out = el.sqrt(red.sum(x * x, axis=axes))
+        out = el.sqrt(red.sum(_abs_squared(x), axis=axes))
     elif ord in ("nuc", 2, -2):
         s = svdvals_p.bind(sh.moveaxis(x, (r, c), (-2, -1)))
         out = red.sum(s, axis=-1) if ord == "nuc" else _reduce("max" if ord == 2 else "min", s, -1)
@@ -1253,7 +1274,7 @@ def norm(x, ord=None, axis=None, keepdims=False):
     (x,) = _promote(x, floating=True)
     if axis is None:
         if ord is None:
-            out = el.sqrt(red.sum(x * x))
+            out = el.sqrt(red.sum(_abs_squared(x)))
             return sh.reshape(out, (1,) * x.ndim) if keepdims else out
         if x.ndim not in (1, 2):
             raise ShapeError(f"norm: ord={ord!r} needs a 1-d or 2-d array when axis is None, got shape {x.shape}")
@@ -1386,7 +1407,7 @@ def lstsq(a, b, rcond=None, *, numpy_resid=False):
         cutoff = _reduce("max", s, -1, keepdims=True) * rcond
         rank = el.astype(red.sum(el.astype(s > cutoff, dtypes.int32)), dtypes.int32)
     r = b2 - _mm(a, x) if m and n else b2
-    resid = red.sum(r * r, axis=0)
+    resid = red.sum(_abs_squared(r), axis=0)
     if numpy_resid:
         from .indexing import _concrete
         if int(np.asarray(_concrete("lstsq", rank, "NumPy's residuals are empty or not depending on the rank, "

@@ -430,8 +430,9 @@ def _arg(opname, prim, a, axis, out, keepdims):
     x = asarray(a)
     if axis is not None:
         axis = normalize_axis(opname, axis, x.ndim)
-    if x.size == 0:
-        raise ValueError(f"{opname}: attempt to get {opname} of an empty array of shape {x.shape}")
+    if (x.size == 0 and axis is None) or (axis is not None and x.shape[axis] == 0):
+        raise ValueError(f"{opname}: attempt to get {opname} of an empty {'array' if axis is None else 'axis'} "
+                         f"of shape {x.shape}")
     return prim.bind(x, axis=axis, keepdims=bool(keepdims))
 
 

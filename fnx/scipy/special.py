@@ -409,6 +409,11 @@ def logsumexp(a, axis=None, b=None, keepdims=False, return_sign=False):
         from ..numpy._base import canonicalize
         (a, b), _ = canonicalize("logsumexp", a, b, dtype=_float_result(dtypes.result_type(a, b)))
     axes = normalize_axes("logsumexp", axis, a.ndim)
+    if any(a.shape[i] == 0 for i in axes):  # an empty sum: log(0) = -inf, of sign 0 (JAX's; scipy says -1)
+        shape = tuple(1 if i in axes else d for i, d in enumerate(a.shape)) if keepdims else \
+            tuple(d for i, d in enumerate(a.shape) if i not in axes)
+        out = fnp.full(shape, -np.inf, dtype=a.dtype, device=a.device)
+        return (out, fnp.zeros(shape, dtype=a.dtype, device=a.device)) if return_sign else out
     m, s = _shifted_sum(fnp, a, axes, b)
     if return_sign:
         sign = fnp.sign(s)

@@ -1,0 +1,61 @@
+"""Edge cases where fnx.numpy once differed from NumPy / SciPy: complex norms and Hermitian solvers, the two
+traces, arg-reductions over a non-empty axis of an empty array, logsumexp of nothing."""
+import numpy as np
+import pytest
+import scipy.special
+
+import fnx.numpy as fnp
+import fnx.scipy.special as fsp
+
+H = np.array([[2.0, 1j, 0.5], [-1j, 3.0, 0.25 - 1j], [0.5, 0.25 + 1j, 4.0]])
+
+
+@pytest.mark.parametrize("x", [np.array([3j, 4.0]), np.array([1j, 1j]), H, np.array([[1 + 2j, 3j], [0, -1]])])
+def test_norms_of_complex_arrays_are_real_magnitudes(x):
+    ours = fnp.linalg.norm(fnp.asarray(x))
+    assert ours.dtype.kind == "f"
+    np.testing.assert_allclose(np.asarray(ours), np.linalg.norm(x), rtol=1e-12)
+    np.testing.assert_allclose(np.asarray(fnp.linalg.vector_norm(fnp.asarray(x))), np.linalg.vector_norm(x),
+                               rtol=1e-12)
+    if x.ndim == 2:
+        np.testing.assert_allclose(np.asarray(fnp.linalg.norm(fnp.asarray(x), "fro")), np.linalg.norm(x, "fro"))
+        np.testing.assert_allclose(np.asarray(fnp.linalg.matrix_norm(fnp.asarray(x))), np.linalg.matrix_norm(x))
+
+
+def test_hermitian_solvers_keep_the_imaginary_part():
+    np.testing.assert_allclose(np.asarray(fnp.linalg.eigvalsh(fnp.asarray(H))), np.linalg.eigvalsh(H), rtol=1e-12)
+    w, v = (np.asarray(a) for a in fnp.linalg.eigh(fnp.asarray(H)))
+    np.testing.assert_allclose(v @ np.diag(w) @ v.conj().T, H, atol=1e-12)
+    low = np.asarray(fnp.linalg.cholesky(fnp.asarray(H)))
+    np.testing.assert_allclose(low, np.linalg.cholesky(H), atol=1e-12)
+
+
+def test_lstsq_residuals_of_complex_systems():
+    a, b = np.array([[1.0], [1.0]]), np.array([1j, -1j])
+    np.testing.assert_allclose(np.asarray(fnp.linalg.lstsq(fnp.asarray(a), fnp.asarray(b))[1]),
+                               np.linalg.lstsq(a, b)[1])
+
+
+def test_the_two_traces():
+    x = np.arange(18.0).reshape(2, 3, 3)
+    np.testing.assert_array_equal(np.asarray(fnp.linalg.trace(fnp.asarray(x))), np.linalg.trace(x))
+    np.testing.assert_array_equal(np.asarray(fnp.linalg.trace(fnp.asarray(x), offset=1)), np.linalg.trace(x, offset=1))
+    np.testing.assert_array_equal(np.asarray(fnp.trace(fnp.asarray(x))), np.trace(x))
+    np.testing.assert_array_equal(np.asarray(fnp.asarray(x).trace()), x.trace())
+
+
+@pytest.mark.parametrize("name", ["argmax", "argmin", "nanargmax", "nanargmin"])
+def test_arg_reductions_over_a_nonempty_axis_of_an_empty_array(name):
+    for keepdims in (False, True):
+        out = getattr(fnp, name)(fnp.zeros((0, 3)), axis=1, keepdims=keepdims)
+        assert out.shape == getattr(np, name)(np.zeros((0, 3)), axis=1, keepdims=keepdims).shape
+    for axis in (None, 0):
+        with pytest.raises(ValueError):
+            getattr(fnp, name)(fnp.zeros((0, 3)), axis=axis)
+
+
+def test_logsumexp_of_an_empty_sum_is_minus_infinity():
+    assert float(fsp.logsumexp(fnp.zeros(0))) == scipy.special.logsumexp(np.zeros(0)) == -np.inf
+    out = fsp.logsumexp(fnp.zeros((2, 0)), axis=1, keepdims=True)
+    assert out.shape == (2, 1) and np.all(np.asarray(out) == -np.inf)
+    assert fsp.logsumexp(fnp.zeros((0, 2)), axis=1).shape == (0,)
