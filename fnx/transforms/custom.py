@@ -29,7 +29,7 @@ from ..core.array import Array, wrap
 from ..core.backend import device_of
 from ..core.primitive import ShapedArray, defprim
 from ..core.trace import Trace, Tracer, find_top, new_main
-from ..errors import TreeError
+from ..errors import ShapeError, TreeError
 
 
 class CustomCall:
@@ -257,6 +257,11 @@ class custom_vjp(_CustomBase):
             if len(ct_flat) != len(flat):
                 raise TreeError(f"custom_vjp bwd of {self.__name__} returned cotangents of structure {ct_tree}, "
                                 f"the arguments have structure {tree}")
+            for i, (c, x) in enumerate(zip(ct_flat, flat)):
+                if c is not None and not callable(c) and getattr(c, "shape", ()) != getattr(x, "shape", ()):
+                    raise ShapeError(f"custom_vjp bwd of {self.__name__} must return cotangents of the arguments' "
+                                     f"shapes (as JAX requires): cotangent leaf {i} has shape "
+                                     f"{getattr(c, 'shape', ())}, its argument {getattr(x, 'shape', ())}")
             return tuple(ct_flat)
 
         call = CustomCall(self.__name__, _flat_outputs(fun_flat, holder), fwd_flat, bwd_flat)

@@ -167,3 +167,13 @@ def test_stop_gradient_output_is_a_constant_for_every_transform():
     np.testing.assert_allclose(np.asarray(g), np.asarray(W))
     assert not calls  # nothing differentiable reached the rule
     assert not isinstance(fnx.stop_gradient(fnx.tensor([1.0], requires_grad=True) * 2), fnx.core.trace.Tracer)
+
+
+@pytest.mark.parametrize("wrap", [lambda f: f, fnx.vmap, fnx.jit], ids=["eager", "vmap", "jit"])
+def test_a_bwd_cotangent_of_the_wrong_shape_is_refused(wrap):
+    @fnx.custom_vjp
+    def f(x):
+        return x
+    f.defvjp(lambda x: (x, None), lambda _, g: (fnp.ones(5),))
+    with pytest.raises(ValueError, match="cotangent leaf 0 has shape \\(5,\\), its argument \\(\\)"):
+        fnx.grad(lambda w: fnp.sum(wrap(f)(w)))(fnp.ones(3) if wrap is fnx.vmap else fnp.ones(()))
