@@ -1006,3 +1006,83 @@ for _prim in [v for v in list(globals().values()) if isinstance(v, Primitive)]:
     if isinstance(_prim.batch, Missing):
         _prim.batch = _elementwise_batch_rule(_prim)
 del _prim
+
+
+# ----- ufunc methods ---------------------------------------------------------------------------
+# NumPy's (and jax.numpy's) binary ufuncs carry methods: ``fnp.add.outer(a, b)``,
+# ``fnp.maximum.accumulate(x)``, ``fnp.multiply.reduce(x)``. fnx's are functions, so the methods
+# are attributes of the functions: a call of ``fnp.add`` itself pays nothing for them.
+
+def _outer_of(fn, name):
+    def outer(a, b, /):
+        """``{name}`` of every element of ``a`` with every element of ``b``: shape ``a.shape + b.shape``."""
+        from .shape import reshape
+        a, b = asarray(a), asarray(b)
+        return fn(reshape(a, a.shape + (1,) * b.ndim), b)
+    outer.__doc__ = outer.__doc__.format(name=name)
+    outer.__name__ = outer.__qualname__ = f"{name}.outer"
+    return outer
+
+
+def _reduce_of(name, reduction):
+    def reduce(array, axis=0, dtype=None, out=None, keepdims=False, **options):
+        """``numpy.{name}.reduce``: ``{name}`` folded over ``axis`` (0 by default, as NumPy; None: every axis)."""
+        from . import reductions
+        if dtype is not None:
+            array = astype(asarray(array), dtype)
+        return getattr(reductions, reduction)(array, axis=axis, out=out, keepdims=keepdims, **options)
+    reduce.__doc__ = reduce.__doc__.format(name=name)
+    reduce.__name__ = reduce.__qualname__ = f"{name}.reduce"
+    return reduce
+
+
+def _accumulate_of(fn, name, cumulative=None):
+    def accumulate(array, axis=0, dtype=None, out=None):
+        """``numpy.{name}.accumulate``: the running ``{name}`` along ``axis`` (0 by default)."""
+        from . import reductions
+        from .shape import concatenate
+        from ._base import normalize_axis
+        from .indexing import slice_axis
+        if out is not None:
+            raise TypeError(f"{name}.accumulate: out= is not supported, fnx arrays are immutable")
+        x = asarray(array)
+        if dtype is not None:
+            x = astype(x, dtype)
+        if x.ndim == 0:
+            raise ValueError(f"{name}.accumulate: cannot accumulate over a 0-d array")
+        ax = normalize_axis(f"{name}.accumulate", axis, x.ndim)
+        if cumulative is not None:
+            return getattr(reductions, cumulative)(x, axis=ax)
+        # An inclusive scan by doubling (Hillis and Steele): after the step of stride k, each entry holds the
+        # fold of the 2k entries up to it. log2(n) vectorised steps, differentiable like ``fn`` itself.
+        n, k = x.shape[ax], 1
+        while k < n:
+            x = concatenate([slice_axis(x, ax, 0, k), fn(slice_axis(x, ax, k, n), slice_axis(x, ax, 0, n - k))],
+                            axis=ax)
+            k *= 2
+        return x
+    accumulate.__doc__ = accumulate.__doc__.format(name=name)
+    accumulate.__name__ = accumulate.__qualname__ = f"{name}.accumulate"
+    return accumulate
+
+
+_REDUCTIONS = {"add": ("sum", "cumsum"), "multiply": ("prod", "cumprod"), "maximum": ("max", None),
+               "minimum": ("min", None), "logical_and": ("all", None), "logical_or": ("any", None)}
+_ASSOCIATIVE = ("logical_xor", "bitwise_and", "bitwise_or", "bitwise_xor", "fmax", "fmin", "gcd", "lcm",
+                "logaddexp", "logaddexp2")
+
+for _name in ("add", "subtract", "multiply", "divide", "true_divide", "floor_divide", "power", "float_power",
+              "mod", "remainder", "fmod", "maximum", "minimum", "fmax", "fmin", "arctan2", "hypot", "logaddexp",
+              "logaddexp2", "copysign", "nextafter", "heaviside", "equal", "not_equal", "less", "less_equal",
+              "greater", "greater_equal", "logical_and", "logical_or", "logical_xor", "bitwise_and", "bitwise_or",
+              "bitwise_xor", "left_shift", "right_shift", "gcd", "lcm"):
+    _fn = globals().get(_name)
+    if _fn is None:
+        continue
+    _fn.outer = _outer_of(_fn, _name)
+    if _name in _REDUCTIONS:
+        _fn.reduce = _reduce_of(_name, _REDUCTIONS[_name][0])
+        _fn.accumulate = _accumulate_of(_fn, _name, _REDUCTIONS[_name][1])
+    elif _name in _ASSOCIATIVE:
+        _fn.accumulate = _accumulate_of(_fn, _name)
+del _name, _fn
