@@ -95,24 +95,51 @@ def _index(value, what):
     return index
 
 
+def _carry(val):
+    """The loop value as JAX holds it: every leaf an array."""
+    return tree_util.map(fnp.asarray, val)
+
+
+def _check_carry(fname, before, after):
+    """JAX's rule: the body returns a value of the very type it was given (structure, shapes, dtypes)."""
+    b_flat, b_tree = tree_util.flatten(before)
+    a_flat, a_tree = tree_util.flatten(after)
+    if a_tree != b_tree:
+        raise TypeError(f"{fname}: body_fun must return a value of the structure it was given, {b_tree}; got "
+                        f"{a_tree}")
+    for i, (b, a) in enumerate(zip(b_flat, a_flat)):
+        a = fnp.asarray(a)
+        if a.shape != b.shape or a.dtype != b.dtype:
+            raise TypeError(f"{fname}: body_fun must return leaves of the shapes and dtypes it was given: leaf {i} "
+                            f"went in as {b.dtype}{list(b.shape)} and came out as {a.dtype}{list(a.shape)}")
+    return tree_util.map(fnp.asarray, after)
+
+
 def fori_loop(lower, upper, body_fun, init_val, *, unroll=None):
     """``val = body_fun(i, val)`` for ``i`` from ``lower`` to ``upper - 1`` (``jax.lax.fori_loop``).
 
+    As in JAX, the value's leaves are arrays (Python numbers become arrays) and
+    ``body_fun`` must return a value of the structure, shapes and dtypes it was
+    given (TypeError otherwise). The index ``i`` is a Python int: JAX's is a
+    weakly typed integer, which promotes as a Python int does (``v * 2 + i`` stays
+    float32), and fnx arrays have no weak dtypes.
+
     >>> import fnx
     >>> fnx.lax.fori_loop(0, 5, lambda i, total: total + i, 0)
-    10
+    Array(10, dtype=int64)
     """
-    val = init_val
+    val = _carry(init_val)
     for i in range(_index(lower, "fori_loop: lower"), _index(upper, "fori_loop: upper")):
-        val = body_fun(i, val)
+        val = _check_carry("fori_loop", val, body_fun(i, val))
     return val
 
 
 def while_loop(cond_fun, body_fun, init_val):
-    """``val = body_fun(val)`` while ``cond_fun(val)`` holds (``jax.lax.while_loop``)."""
-    val = init_val
+    """``val = body_fun(val)`` while ``cond_fun(val)`` holds (``jax.lax.while_loop``), with the value's leaves
+    arrays and its type fixed, as in :func:`fori_loop`."""
+    val = _carry(init_val)
     while bool(cond_fun(val)):
-        val = body_fun(val)
+        val = _check_carry("while_loop", val, body_fun(val))
     return val
 
 

@@ -114,3 +114,18 @@ def test_against_jax():
     want = jax.vmap(lambda v: jax.lax.cond(v > 0, lambda u: u * 10, lambda u: -u, v))(xs)
     got = fnx.vmap(lambda v: fnx.lax.cond(v > 0, lambda u: u * 10, lambda u: -u, v))(fnp.asarray(xs))
     np.testing.assert_array_equal(np.asarray(got), np.asarray(want))
+
+
+def test_loop_values_are_arrays_of_a_fixed_type_as_in_jax():
+    out = fnx.lax.fori_loop(0, 5, lambda i, total: total + i, 0)
+    assert isinstance(out, fnx.Array) and int(out) == 10
+    carry = fnx.lax.while_loop(lambda c: c[0] < 10, lambda c: (c[0] * 2, c[1] + 1.0), (1, 0.0))
+    assert all(isinstance(c, fnx.Array) for c in carry) and (int(carry[0]), float(carry[1])) == (16, 4.0)
+    with pytest.raises(TypeError, match="leaf 0 went in as float32\\[\\] and came out as float32\\[2\\]"):
+        fnx.lax.fori_loop(0, 2, lambda i, v: fnp.stack([v, v]), 1.0)
+    with pytest.raises(TypeError, match="structure"):
+        fnx.lax.while_loop(lambda v: True, lambda v: (v, v), 1.0)
+    jax = pytest.importorskip("jax")
+    theirs = jax.lax.fori_loop(0, 5, lambda i, v: v * 2 + i, 1.0)
+    ours = fnx.lax.fori_loop(0, 5, lambda i, v: v * 2 + i, 1.0)
+    assert ours.dtype == theirs.dtype and float(ours) == float(theirs)
