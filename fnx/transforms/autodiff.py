@@ -108,7 +108,7 @@ def jvp(f, primals, tangents, has_aux=False):
         boxed = [JVPTracer(main, p, t) if is_differentiable(p.dtype) else p for p, t in zip(p_flat, t_flat)]
         out = f(*p_tree.unflatten(boxed))
         if has_aux:
-            out, aux = out
+            out, aux = _output_and_aux(f, out)
     out_flat, out_tree = tree_util.flatten(out)
     primals_out, tangents_out = [], []
     for o in out_flat:
@@ -523,7 +523,7 @@ def _vjp(f, primals, has_aux, refuse=None):
                  for p, leaf in zip(p_flat, leaves)]
         out = f(*p_tree.unflatten(boxed))
         if has_aux:
-            out, aux = out
+            out, aux = _output_and_aux(f, out)
     out_flat, out_tree = tree_util.flatten(out)
     roots, out_primals = [], []
     for o in out_flat:
@@ -554,6 +554,16 @@ def _vjp(f, primals, has_aux, refuse=None):
     return out_value, vjp_fn
 
 
+def _output_and_aux(f, result):
+    """``(output, aux)`` of a function declared ``has_aux=True``, or a clear error when it returned something else."""
+    if not isinstance(result, (tuple, list)) or len(result) != 2:
+        got = ("an array" if isinstance(result, Array) else
+               f"a {type(result).__name__}" + (f" of length {len(result)}" if isinstance(result, (tuple, list)) else ""))
+        raise TypeError(f"{getattr(f, '__name__', 'the function')} was declared has_aux=True, so it must return a "
+                        f"pair (output, auxiliary data); it returned {got}")
+    return result[0], result[1]
+
+
 def _zero_or(g, p, fnp):
     return fnp.zeros_like(p) if g is None else g
 
@@ -573,6 +583,7 @@ def _partial(f, args, kwargs, nums):
         for n, a in zip(nums, dyn):
             full[n] = a
         return f(*full, **kwargs)
+    g.__name__ = getattr(f, "__name__", "the function")  # errors name the user's function
     return g
 
 
@@ -766,7 +777,7 @@ def jacfwd(f, argnums=0, has_aux=False, holomorphic=False):
             columns.append(vmap(push)(_basis(x, fnp)) if x.size else None)
         out = g(*primals)
         if has_aux:
-            out, aux = out
+            out, aux = _output_and_aux(g, out)
         out_flat, out_tree = tree_util.flatten(out)
         out_flat = [fnp.asarray(o) for o in out_flat]
         if holomorphic:

@@ -267,3 +267,19 @@ def test_make_graph_text_and_replay():
     assert "sin a" in text and "reduce_sum[axes=(0,)]" in text and "f64[2]" in text
     out = g(arr([0.0, 0.0]), arr([1.0, 1.0]))
     assert float(out) == 0.0
+
+
+@pytest.mark.parametrize("transform", [
+    lambda f, x: fnx.grad(f, has_aux=True)(x), lambda f, x: fnx.value_and_grad(f, has_aux=True)(x),
+    lambda f, x: fnx.jacfwd(f, has_aux=True)(x), lambda f, x: fnx.jacrev(f, has_aux=True)(x),
+    lambda f, x: fnx.vjp(f, x, has_aux=True), lambda f, x: fnx.jvp(f, (x,), (x,), has_aux=True)])
+def test_has_aux_without_a_pair_names_the_function(transform):
+    def loss(x):
+        return fnp.sum(x * 2.0)
+
+    def triple(x):
+        return fnp.sum(x), 1, 2
+    with pytest.raises(TypeError, match="loss was declared has_aux=True.*returned an array"):
+        transform(loss, fnp.ones(2))
+    with pytest.raises(TypeError, match="triple was declared has_aux=True.*tuple of length 3"):
+        transform(triple, fnp.ones(2))
