@@ -18,6 +18,8 @@ The collectives (``psum``, ``pmean``, ``pmax``, ``pmin``, ``all_gather``,
 ``axis_name``, as in JAX: ``vmap(lambda x: x / psum(x, "i"), axis_name="i")``
 normalises a batch.
 """
+import enum
+
 from . import numpy as fnp
 from .core import tree as tree_util
 from .core.primitive import ShapedArray, defprim
@@ -27,8 +29,21 @@ from .numpy import stop_gradient
 from .numpy._base import linear_jvp
 from .transforms.vmap import BatchTracer
 
-__all__ = ["scan", "map", "fori_loop", "while_loop", "cond", "switch", "select", "clamp", "stop_gradient",
+__all__ = ["Precision", "scan", "map", "fori_loop", "while_loop", "cond", "switch", "select", "clamp", "stop_gradient",
            "psum", "pmean", "pmax", "pmin", "all_gather", "axis_index", "axis_size", "ppermute"]
+
+
+class Precision(enum.Enum):
+    """``jax.lax.Precision``, for the ``precision=`` of ``fnx.numpy``'s products. On TPUs and tensor cores it
+    trades accuracy for speed; numpy and cupy multiply in the operands' full precision whatever it says.
+
+    >>> import fnx, fnx.numpy as fnp
+    >>> fnp.dot(fnp.ones(3), fnp.ones(3), precision=fnx.lax.Precision.HIGHEST)
+    Array(3., dtype=float32)
+    """
+    DEFAULT = 0
+    HIGH = 1
+    HIGHEST = 2
 
 
 def _length(xs_flat, length):

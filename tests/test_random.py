@@ -338,3 +338,11 @@ def test_samples_live_on_the_key_device(device):
         np.testing.assert_array_equal(_np(out), _np(f(fr.key(3))))
     batched = fnx.vmap(lambda k: fr.normal(k, (3,)))(fr.split(k, 4))
     assert batched.device == device
+
+
+def test_split_takes_a_shape_as_jax():
+    keys = fnx.random.split(fnx.random.key(3), (2, 3))
+    assert keys.shape == (2, 3, 2) and keys.dtype == np.uint32
+    np.testing.assert_array_equal(np.asarray(keys).reshape(6, 2), np.asarray(fnx.random.split(fnx.random.key(3), 6)))
+    jax = pytest.importorskip("jax")
+    np.testing.assert_array_equal(np.asarray(keys), np.asarray(jax.random.split(jax.random.PRNGKey(3), (2, 3))))

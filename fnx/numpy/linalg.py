@@ -230,11 +230,34 @@ def _promote(*arrays, floating=False):
     return [a if a.dtype == dt else el.astype(a, dt) for a in arrays]
 
 
-def matmul(x1, x2, /):
+# JAX's ``precision`` names (``jax.lax.Precision`` members by name, or strings). They choose between
+# reduced-precision passes on TPUs and tensor cores; numpy and cupy compute every product in the
+# operands' own dtype, the highest precision there is, so each is accepted and changes nothing.
+_PRECISIONS = {"default", "high", "highest", "fastest", "bfloat16", "tensorfloat32", "float32", "bfloat16_3x",
+               "tensorfloat32_3x"}
+
+
+def _jax_product_options(opname, arrays, precision, preferred_element_type):
+    """The operands of a product after JAX's ``precision`` and ``preferred_element_type`` options: the
+    latter makes the product accumulate and return in that dtype."""
+    for p in precision if isinstance(precision, (tuple, list)) else (precision,):
+        if p is not None and str(getattr(p, "name", p)).lower() not in _PRECISIONS:
+            raise ValueError(f"{opname}: precision must be None, a fnx.lax.Precision or one of "
+                             f"{sorted(_PRECISIONS)} (or a pair of them), got {p!r}")
+    if preferred_element_type is None:
+        return arrays
+    dt = dtypes.canonical(preferred_element_type)
+    return [a if a.dtype == dt else el.astype(a, dt) for a in arrays]
+
+
+def matmul(x1, x2, /, *, precision=None, preferred_element_type=None):
     """Matrix product with NumPy's rules, also the ``@`` operator.
 
     1-d operands are promoted to a row (left) or column (right) and the added
     axis removed again; leading dimensions broadcast as a stack of matrices.
+    ``precision`` and ``preferred_element_type`` are JAX's: the first changes
+    nothing here (numpy and cupy multiply in the operands' full precision), the
+    second is the dtype the product accumulates in and returns.
 
     Raises:
       ShapeError: a 0-d operand, or inner dimensions that do not match.
@@ -244,6 +267,8 @@ def matmul(x1, x2, /):
     Array([3., 7.], dtype=float32)
     """
     a, b = asarray(x1), asarray(x2)
+    if precision is not None or preferred_element_type is not None:
+        a, b = _jax_product_options("matmul", (a, b), precision, preferred_element_type)
     if _autocast.state:
         a, b = _autocast.lower(a, b)
     if a.ndim == 0 or b.ndim == 0:
@@ -478,7 +503,7 @@ def _interleaved(args):
     return ",".join(subs), ops
 
 
-def einsum(subscripts, *operands, dtype=None, optimize=True):
+def einsum(subscripts, *operands, dtype=None, optimize=True, precision=None, preferred_element_type=None):
     """Einstein summation, as ``numpy.einsum`` (also in the interleaved ``op, sublist`` form).
 
     Repeated indices (diagonals, traces), ``...`` and size-1 broadcasting work as
@@ -486,7 +511,8 @@ def einsum(subscripts, *operands, dtype=None, optimize=True):
     is planned by opt_einsum (``"greedy"``, ``"optimal"``, an explicit path, or
     False for one contraction of all operands) and cached per subscripts and
     shapes; each pairwise step is differentiable. ``out``, ``order`` and
-    ``casting`` are not supported.
+    ``casting`` are not supported; JAX's ``precision`` and
+    ``preferred_element_type`` are, as in :func:`matmul`.
 
     >>> import fnx.numpy as fnp
     >>> a = fnp.array([[1., 2.], [3., 4.]])
@@ -499,6 +525,8 @@ def einsum(subscripts, *operands, dtype=None, optimize=True):
     if not isinstance(subscripts, str):
         subscripts, operands = _interleaved((subscripts,) + operands)
     ops = [asarray(o) for o in operands]
+    if precision is not None or preferred_element_type is not None:
+        ops = _jax_product_options("einsum", ops, precision, preferred_element_type)
     if _autocast.state and dtype is None:  # an explicit dtype opts out of autocast, as in PyTorch
         ops = _autocast.lower(*ops)
     if not ops:
@@ -521,7 +549,7 @@ def einsum(subscripts, *operands, dtype=None, optimize=True):
 # ----- products built on matmul and einsum ----------------------------------------------------
 
 
-def tensordot(a, b, axes=2):
+def tensordot(a, b, axes=2, *, precision=None, preferred_element_type=None):
     """Sum of products over ``axes`` (an int ``n``: the last n of ``a`` and first n of ``b``;
     or a pair of axis sequences), as ``numpy.tensordot``.
 
@@ -529,7 +557,8 @@ def tensordot(a, b, axes=2):
     >>> fnp.tensordot(fnp.ones((2, 3)), fnp.ones((3, 4)), axes=1).shape
     (2, 4)
     """
-    a, b = _promote(asarray(a), asarray(b))
+    a, b = _jax_product_options("tensordot", (asarray(a), asarray(b)), precision, preferred_element_type)
+    a, b = _promote(a, b)
     if isinstance(axes, (int, np.integer)):
         if not 0 <= axes <= min(a.ndim, b.ndim):
             raise ShapeError(f"tensordot: axes={axes} is not valid for shapes {a.shape} and {b.shape}")
@@ -554,7 +583,7 @@ def tensordot(a, b, axes=2):
     return _einsum_bind(f"{la},{lb}->{out}", a, b)
 
 
-def dot(a, b):
+def dot(a, b, *, precision=None, preferred_element_type=None):
     """Dot product as ``numpy.dot``: ``matmul`` for 1-d and 2-d operands, otherwise a sum
     over the last axis of ``a`` and the second-to-last of ``b`` (not a batched product).
 
@@ -563,6 +592,7 @@ def dot(a, b):
     Array(11., dtype=float32)
     """
     a, b = asarray(a), asarray(b)
+    a, b = _jax_product_options("dot", (a, b), precision, preferred_element_type)
     if a.ndim == 0 or b.ndim == 0:
         return el.multiply(a, b)
     j = 0 if b.ndim == 1 else b.ndim - 2
@@ -574,9 +604,10 @@ def dot(a, b):
     return tensordot(a, b, axes=([a.ndim - 1], [j]))
 
 
-def inner(a, b):
+def inner(a, b, *, precision=None, preferred_element_type=None):
     """Sum of products over the last axes of ``a`` and ``b``, as ``numpy.inner``."""
     a, b = asarray(a), asarray(b)
+    a, b = _jax_product_options("inner", (a, b), precision, preferred_element_type)
     if a.ndim == 0 or b.ndim == 0:
         return el.multiply(a, b)
     if a.shape[-1] != b.shape[-1]:
@@ -584,9 +615,10 @@ def inner(a, b):
     return tensordot(a, b, axes=([-1], [-1]))
 
 
-def vdot(a, b, /):
+def vdot(a, b, /, *, precision=None, preferred_element_type=None):
     """Dot product of the flattened inputs, conjugating the first, as ``numpy.vdot``."""
     a, b = sh.ravel(asarray(a)), sh.ravel(asarray(b))
+    a, b = _jax_product_options("vdot", (a, b), precision, preferred_element_type)
     if a.shape != b.shape:
         raise ShapeError(f"vdot: the inputs have {a.size} and {b.size} elements; they must have the same number")
     if a.dtype.kind == "c":
