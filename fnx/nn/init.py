@@ -23,7 +23,7 @@ from .. import random
 from ..core.array import Array
 from ..core.dtypes import default_float
 from ..transforms.autodiff import _detach, no_grad
-from .parameter import Parameter
+from .parameter import Parameter, _DataView
 
 __all__ = ["calculate_gain", "uniform_", "normal_", "trunc_normal_", "constant_", "ones_", "zeros_", "eye_",
            "dirac_", "xavier_uniform_", "xavier_normal_", "kaiming_uniform_", "kaiming_normal_", "orthogonal_",
@@ -34,6 +34,8 @@ def _target(opname, tensor):
     """``tensor`` as an array (a Parameter's current value), after checking it is one."""
     if isinstance(tensor, Parameter):
         return tensor.primal
+    if type(tensor) is _DataView:  # p.data: its parameter's current value
+        return tensor._storage.current()
     if not isinstance(tensor, Array):
         raise TypeError(f"init.{opname}: expected a Parameter or an fnx array, got {type(tensor).__name__}")
     return _detach(tensor)
@@ -52,6 +54,8 @@ def _assign(tensor, value):
         value = device_put(value, x.device)
     if isinstance(tensor, Parameter):
         return tensor.set_(value)
+    if type(tensor) is _DataView:  # init.normal_(m.weight.data, ...) fills the parameter, as in PyTorch
+        return tensor.copy_(value)
     return value
 
 

@@ -20,6 +20,7 @@ from collections import OrderedDict, namedtuple
 
 from ..core import tree as tree_util
 from ..core.array import Array
+from ..core.dtypes import is_differentiable
 from ..core.hooks import RemovableHandle
 from .parameter import Parameter
 
@@ -234,9 +235,13 @@ class Module:
     # ----- state ---------------------------------------------------------------------
 
     def state_dict(self, prefix="", keep_vars=False):
-        """Parameters' values and persistent buffers by dotted name, in registration order."""
+        """Parameters' values and persistent buffers by dotted name, in registration order.
+
+        A module registered under two names appears under both (``enc.weight`` and
+        ``body.0.weight``), as in PyTorch, whose checkpoints list every path.
+        """
         out = OrderedDict()
-        for mod_prefix, mod in self.named_modules(prefix=prefix.rstrip(".")):
+        for mod_prefix, mod in self.named_modules(prefix=prefix.rstrip("."), remove_duplicate=False):
             p = f"{mod_prefix}." if mod_prefix else ""
             for name, param in mod._parameters.items():
                 if param is not None:
@@ -249,6 +254,12 @@ class Module:
     def load_state_dict(self, state_dict, strict=True, assign=False):
         """Copies values from ``state_dict`` into this module's parameters and buffers.
 
+        Each value is cast to the dtype and device of the parameter or buffer it
+        replaces, unless ``assign``, which keeps the state dict's dtype and device
+        (the Parameter object stays, so optimizers keep training it, and so does
+        its ``requires_grad``). Entries are read in this module's ``state_dict``
+        order, so of two names for one parameter the later one wins, as in PyTorch.
+
         Raises:
           RuntimeError: with ``strict``, listing missing and unexpected keys; and
             always for a shape mismatch, naming the key and both shapes.
@@ -258,20 +269,23 @@ class Module:
         from .. import numpy as fnp
         state_dict = OrderedDict(state_dict)  # pre-hooks may rename keys: the caller's dict stays as it was
         from_hooks, errors = ([], []), []
-        for path, mod in self.named_modules():
+        for path, mod in self.named_modules(remove_duplicate=False):  # PyTorch visits every path of state_dict
             for hook in list(mod.__dict__.get("_load_state_dict_pre_hooks", {}).values()):
                 hook(state_dict, f"{path}." if path else "", {}, strict, *from_hooks, errors)
         own = self.state_dict(keep_vars=True)
         missing = [k for k in own if k not in state_dict] + from_hooks[0]
         unexpected = [k for k in state_dict if k not in own] + from_hooks[1]
-        for key, value in state_dict.items():
-            if key not in own:
+        for key, target in own.items():
+            if key not in state_dict:
                 continue
-            value = fnp.asarray(value)
-            target = own[key]
+            value = fnp.asarray(state_dict[key])
             if tuple(value.shape) != tuple(target.shape):
                 errors.append(f"size mismatch for {key}: copying a param with shape {tuple(value.shape)} from "
                               f"checkpoint, the shape in current model is {tuple(target.shape)}.")
+            elif assign and isinstance(target, Parameter) and target.requires_grad \
+                    and not is_differentiable(value.dtype):
+                errors.append(f"{key}: assign=True would give a parameter that requires grad the dtype "
+                              f"{value.dtype}, and only floating arrays can require gradients.")
         if strict:
             if missing:
                 errors.insert(0, "Missing key(s) in state_dict: " + ", ".join(f'"{k}"' for k in missing) + ".")
@@ -279,24 +293,23 @@ class Module:
                 errors.insert(0, "Unexpected key(s) in state_dict: " + ", ".join(f'"{k}"' for k in unexpected) + ".")
         if errors:
             raise RuntimeError(f"Error(s) in loading state_dict for {type(self).__name__}:\n\t" + "\n\t".join(errors))
-        for key, value in state_dict.items():
-            if key not in own:
+        for key, target in own.items():
+            if key not in state_dict:
                 continue
             path, _, name = key.rpartition(".")
             mod = self.get_submodule(path)
-            target = own[key]
-            value = fnp.asarray(value)
-            if isinstance(target, Parameter):
+            value = fnp.asarray(state_dict[key])
+            if not assign:
                 if target.dtype != value.dtype:
                     value = value.astype(target.dtype)
                 if value.device is not target.device:
                     value = value.to(target.device)
-                target.set_(value)
+            if isinstance(target, Parameter):
+                if assign:
+                    target.data = value  # new storage, as PyTorch's assign gives: old .data views let go
+                else:
+                    target.set_(value)  # in place, as PyTorch's copy_: .data views see the loaded value
             else:
-                if target.dtype != value.dtype and not assign:
-                    value = value.astype(target.dtype)
-                if value.device is not target.device:
-                    value = value.to(target.device)
                 mod._buffers[name] = value
         return IncompatibleKeys(missing if not strict else [], unexpected if not strict else [])
 

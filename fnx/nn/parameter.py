@@ -6,14 +6,24 @@ tape (see ``fnx.transforms.autodiff``), so operations that read it are
 recorded, and ``loss.backward()`` can find its way back to it. Optimizers,
 ``load_state_dict`` and ``Module.to`` rebind the slot to a new array; nothing
 mutates an array in place.
+
+PyTorch code also updates parameters in place, either on the parameter under
+``no_grad()`` (``p.mul_(0.5)``) or through ``p.data``, which shares the
+parameter's storage and sits outside autograd (``m.weight.data.normal_(0.0,
+0.02)``). Both are one code path here: each in-place method is a rule that
+computes the out-of-place result from the current value, and the slot is then
+rebound to that result in the parameter's dtype and shape. ``p.data`` is a
+*view*: an array that reads the parameter's current value and whose in-place
+methods rebind the parameter, as PyTorch's shared storage would.
 """
 import weakref
 
 import numpy as np
 
 from .. import numpy as fnp
+from ..core.array import _IN_PLACE, Array
 from ..core.dtypes import is_differentiable
-from ..errors import DTypeError, ShapeError
+from ..errors import DTypeError, InPlaceError, ShapeError
 from ..transforms.autodiff import TAPE, Node, ReverseTracer, is_grad_enabled
 
 
@@ -31,15 +41,16 @@ class Parameter(ReverseTracer):
     Array([2., 4.], dtype=float32)
     """
 
-    __slots__ = ("grad", "_requires_grad", "__weakref__")
+    __slots__ = ("grad", "_requires_grad", "_storage", "__weakref__")
 
     def __init__(self, data, requires_grad=True):
-        value = data.primal if isinstance(data, ReverseTracer) else fnp.asarray(data)
+        value = _plain(data) if isinstance(data, (ReverseTracer, _DataView)) else fnp.asarray(data)
         self._main = TAPE
         self.primal = value
         self.index = 0
         self.grad = None
         self._requires_grad = False
+        self._storage = None  # made by the first ``.data``
         self.node = None
         self.requires_grad = requires_grad
 
@@ -61,16 +72,38 @@ class Parameter(ReverseTracer):
 
     @property
     def data(self):
-        """The current value, as a plain (untracked) array."""
-        return self.primal
+        """The current value, untracked by autograd, as a view whose in-place methods update the parameter.
+
+        It is an array to every fnx operation. As PyTorch's ``.data`` shares the
+        parameter's storage, the view reads the parameter's value at each use, and
+        ``p.data.mul_(2)`` (or ``fill_``, ``normal_``, ``clamp_``, ``copy_``...)
+        rebinds the parameter itself, with gradients recorded or not. Assigning
+        ``p.data = x`` gives the parameter new storage: views taken before keep
+        the value they had.
+
+        >>> import fnx, fnx.numpy as fnp
+        >>> w = fnx.nn.Parameter(fnp.array([1.0, -3.0]))
+        >>> w.data.clamp_(-2.0, 2.0)
+        Array([ 1., -2.], dtype=float32)
+        >>> w.primal
+        Array([ 1., -2.], dtype=float32)
+        """
+        if self._storage is None:
+            self._storage = _Storage(self)
+        view = object.__new__(_DataView)
+        view._storage = self._storage
+        return view
 
     @data.setter
     def data(self, value):
+        value = _plain(value)  # read before the storage is let go: ``p.data = p.data`` is a no-op
+        if self._storage is not None:  # views taken so far keep this value, as PyTorch's old storage does
+            self._storage.value, self._storage.param, self._storage = self.primal, None, None
         self.set_(value)
 
     def set_(self, value):
         """Rebinds the slot to ``value`` (same shape; dtype and device may change), keeping identity and ``.grad``."""
-        value = value.primal if isinstance(value, ReverseTracer) else fnp.asarray(value)
+        value = _plain(value) if isinstance(value, (ReverseTracer, _DataView)) else fnp.asarray(value)
         if value.shape != self.primal.shape:
             raise ShapeError(f"Parameter.set_: new value has shape {value.shape}, the parameter {self.primal.shape}")
         self.primal = value
@@ -82,79 +115,257 @@ class Parameter(ReverseTracer):
     # ----- PyTorch's in-place updates, for optimizer steps written by hand ------------------------------
     #
     # ``with no_grad(): p -= lr * p.grad`` must update the Parameter: without ``__isub__`` Python would
-    # rebind the loop variable and leave the model untouched, silently. Each of these rebinds the slot to
-    # the new value in the Parameter's dtype and shape; with gradients recorded they raise PyTorch's error
-    # for an in-place change of a leaf that requires grad.
+    # rebind the loop variable and leave the model untouched, silently. The methods are installed from
+    # _RULES below; with gradients recorded they raise PyTorch's error for an in-place change of a leaf
+    # that requires grad (``p.data``'s methods don't: PyTorch's ``.data`` is outside autograd).
 
-    def _update(self, value):
+    def _in_place(self, name, rule, args, kwargs):
         if self._requires_grad and is_grad_enabled():
-            raise RuntimeError("a leaf Variable that requires grad is being used in an in-place operation.")
-        value = fnp.asarray(value.primal if isinstance(value, ReverseTracer) else value)
-        dtype = self.primal.dtype
-        if value.dtype != dtype:
-            if not np.can_cast(value.dtype, dtype, casting="same_kind"):
-                raise DTypeError(f"Parameter: result type {value.dtype} can't be cast to the parameter's {dtype}")
-            value = value.astype(dtype)
-        if value.shape != self.primal.shape:
-            raise ShapeError(f"Parameter: an in-place result of shape {value.shape} does not fit the parameter's "
-                             f"shape {self.primal.shape}")
-        self.primal = value
+            # Checked before the rule runs, so that a refused normal_ draws nothing from the generator.
+            raise RuntimeError(f"{name}: a leaf Variable that requires grad is being used in an in-place "
+                               "operation. Wrap the update in fnx.no_grad(), or apply it to p.data")
+        self.primal = _fit(name, rule(self.primal, *_plain_args(args), **_plain_kwargs(kwargs)), self.primal)
         return self
 
-    def __iadd__(self, other):
-        return self._update(self.primal + _plain(other))
-
-    def __isub__(self, other):
-        return self._update(self.primal - _plain(other))
-
-    def __imul__(self, other):
-        return self._update(self.primal * _plain(other))
-
-    def __itruediv__(self, other):
-        return self._update(self.primal / _plain(other))
-
-    def __setitem__(self, index, value):
-        return self._update(self.primal.at[index].set(_plain(value)))
-
-    def add_(self, other, *, alpha=1):
-        return self._update(self.primal + _plain(other) * alpha)
-
-    def sub_(self, other, *, alpha=1):
-        return self._update(self.primal - _plain(other) * alpha)
-
-    def mul_(self, other):
-        return self._update(self.primal * _plain(other))
-
-    def div_(self, other):
-        return self._update(self.primal / _plain(other))
-
-    def clamp_(self, min=None, max=None):
-        return self._update(fnp.clip(self.primal, min, max))
-
-    def zero_(self):
-        return self._update(fnp.zeros_like(self.primal))
-
-    def fill_(self, value):
-        return self._update(fnp.full_like(self.primal, _plain(value)))
-
-    def copy_(self, src):
-        return self._update(fnp.broadcast_to(fnp.asarray(_plain(src)), self.primal.shape))
-
-    def normal_(self, mean=0.0, std=1.0):
-        """Draws from N(mean, std^2) with the global generator, as ``fnx.nn.init.normal_``."""
-        from . import init
-        self._update(self.primal)  # PyTorch's check of a leaf that requires grad
-        return init.normal_(self, mean, std)
-
-    def uniform_(self, a=0.0, b=1.0):
-        """Draws from U(a, b) with the global generator, as ``fnx.nn.init.uniform_``."""
-        from . import init
-        self._update(self.primal)
-        return init.uniform_(self, a, b)
+    def __reduce__(self):
+        # The graph node holds a weak reference and belongs to this process's tape: a new one is made on
+        # load. ``.grad`` is not saved, as in PyTorch; pickle's memo keeps a shared Parameter shared.
+        return _rebuild_parameter, (type(self), self.primal, self._requires_grad)
 
     def __repr__(self):
         return "Parameter containing:\n" + repr(self.primal)
 
 
+def _rebuild_parameter(cls, value, requires_grad):
+    # Parameter.__init__ rather than cls(...): UninitializedParameter's constructor takes no value.
+    p = cls.__new__(cls)
+    Parameter.__init__(p, value, requires_grad)
+    return p
+
+
+class _Storage:
+    """What the ``.data`` views of one parameter share: the parameter while it still holds this storage,
+    afterwards (``p.data = x`` gave it a new one) the value it had then."""
+
+    __slots__ = ("param", "value")
+
+    def __init__(self, param):
+        self.param, self.value = param, None
+
+    def current(self):
+        return self.value if self.param is None else self.param.primal
+
+    def write(self, value):
+        if self.param is None:
+            self.value = value
+        else:
+            self.param.primal = value
+
+
+class _DataView(Array):
+    """``Parameter.data``: an array reading its storage's current value, with PyTorch's in-place methods."""
+
+    __slots__ = ("_storage",)
+
+    # Read at every use, so the view follows the parameter's later updates (optimizer steps, set_).
+    _value = property(lambda self: self._storage.current()._value)
+    _device = property(lambda self: self._storage.current()._device)
+
+    def _in_place(self, name, rule, args, kwargs):
+        storage = self._storage
+        before = storage.current()
+        storage.write(_fit(name, rule(before, *_plain_args(args), **_plain_kwargs(kwargs)), before))
+        return self
+
+    # A copy or a pickle is a snapshot, not another view: it must not write to the parameter.
+    def __copy__(self):
+        return self._storage.current()
+
+    def __deepcopy__(self, memo):
+        return self._storage.current()
+
+    def __reduce_ex__(self, protocol):
+        return _snapshot, (self._storage.current(),)
+
+
+def _snapshot(value):
+    return value
+
+
 def _plain(x):
-    return x.primal if isinstance(x, ReverseTracer) else x
+    if isinstance(x, ReverseTracer):
+        return x.primal
+    if type(x) is _DataView:
+        return x._storage.current()
+    return x
+
+
+def _plain_args(args):
+    return [_plain(a) for a in args]
+
+
+def _plain_kwargs(kwargs):
+    return {k: _plain(v) for k, v in kwargs.items()}
+
+
+def _fit(name, value, like):
+    """``value`` as the new content of a slot holding ``like``: PyTorch's in-place rule keeps the dtype
+    (casting only within a kind, so a float result never truncates into an integer parameter) and the shape."""
+    value = fnp.asarray(value)
+    dtype = like.dtype
+    if value.dtype != dtype:
+        if not np.can_cast(value.dtype, dtype, casting="same_kind"):
+            raise DTypeError(f"{name}: result type {value.dtype} can't be cast to the parameter's {dtype}")
+        value = value.astype(dtype)
+    if value.shape != like.shape:
+        raise ShapeError(f"{name}: an in-place result of shape {value.shape} does not fit the parameter's "
+                         f"shape {like.shape}")
+    return value
+
+
+# ----- the in-place rules: (current value, PyTorch's arguments) -> the new value -----------------------
+
+def _scaled(other, alpha):
+    return other if alpha == 1 else other * alpha  # alpha 1 leaves an integer operand's dtype alone
+
+
+def _div(x, other, *, rounding_mode=None):
+    if rounding_mode is None:
+        return x / other
+    if rounding_mode == "floor":
+        return fnp.floor_divide(x, other)  # PyTorch's documented equivalent: Python's //
+    if rounding_mode == "trunc":
+        q = x / other
+        exact = fnp.result_type(x, other).kind in "iub"
+        return fnp.trunc(q).astype(fnp.result_type(x, other)) if exact else fnp.trunc(q)
+    raise ValueError(f"div_: rounding_mode must be None, 'trunc' or 'floor', got {rounding_mode!r}")
+
+
+def _clamp(x, min=None, max=None):
+    if min is None and max is None:
+        raise ValueError("clamp_: at least one of min and max must not be None")
+    return fnp.clip(x, min, max)
+
+
+def _copy(x, src, non_blocking=False):
+    src = fnp.asarray(src)
+    if src.device is not x.device:  # copy_ is PyTorch's explicit way to move data between devices
+        src = src.to(x.device)
+    return fnp.broadcast_to(src, x.shape)
+
+
+def _lerp(x, end, weight):
+    # PyTorch's two-sided formula, exact at both ends: start + w (end - start) below w = 0.5, end - (end - start)(1 - w) above.
+    diff = end - x
+    return fnp.where(fnp.abs(fnp.asarray(weight)) < 0.5, x + weight * diff, end - diff * (1 - weight))
+
+
+def _masked_fill(x, mask, value):
+    mask = fnp.asarray(mask)
+    if mask.dtype != np.bool_:
+        raise DTypeError(f"masked_fill_: the mask must be boolean, got {mask.dtype}")
+    return fnp.where(mask, fnp.full_like(x, value), x)
+
+
+def _along(x, dim):
+    dim = dim % max(x.ndim, 1)
+    return dim, [1 if d != dim else x.shape[d] for d in range(x.ndim)]
+
+
+def _index_fill(x, dim, index, value):
+    dim, shape = _along(x, dim)
+    hit = fnp.zeros(x.shape[dim] if x.ndim else 1, dtype=bool).at[fnp.asarray(index)].set(True)
+    return fnp.where(fnp.reshape(hit, shape), fnp.full_like(x, value), x)
+
+
+def _index_add(x, dim, index, source, *, alpha=1):
+    dim, _ = _along(x, dim)
+    moved = fnp.moveaxis(x, dim, 0).at[fnp.asarray(index)].add(fnp.moveaxis(_scaled(fnp.asarray(source), alpha),
+                                                                                dim, 0))
+    return fnp.moveaxis(moved, 0, dim)
+
+
+def _fill_diagonal(x, fill_value, wrap=False):
+    # NumPy's fill_diagonal, which PyTorch's follows: every (cols + 1)-th element of the flattened array,
+    # and for a tall matrix without wrap only the top square.
+    if x.ndim < 2 or (x.ndim > 2 and len(set(x.shape)) != 1):
+        raise ShapeError(f"fill_diagonal_: needs at least 2 dimensions, all of one length beyond 2; got {x.shape}")
+    step = x.shape[1] + 1 if x.ndim == 2 else 1 + int(np.cumprod(x.shape[:-1]).sum())
+    end = x.size if wrap or x.ndim > 2 else min(x.size, x.shape[1] * x.shape[1])
+    flat = fnp.reshape(x, (-1,)).at[np.arange(0, end, step)].set(fill_value)
+    return fnp.reshape(flat, x.shape)
+
+
+def _random(draw):
+    def rule(x, *args, **kwargs):
+        from . import init  # init imports this module
+        return getattr(init, draw)(x, *args, **kwargs)  # a new array drawn from the global generator
+    return rule
+
+
+_RULES = {
+    "add_": lambda x, other, *, alpha=1: x + _scaled(other, alpha),
+    "sub_": lambda x, other, *, alpha=1: x - _scaled(other, alpha),
+    "mul_": lambda x, other: x * other,
+    "div_": _div,
+    "pow_": lambda x, exponent: x ** exponent,
+    "neg_": lambda x: -x,
+    "abs_": fnp.abs,
+    "sqrt_": fnp.sqrt,
+    "exp_": fnp.exp,
+    "log_": fnp.log,
+    "sin_": fnp.sin,
+    "cos_": fnp.cos,
+    "tanh_": fnp.tanh,
+    "sigmoid_": lambda x: x.sigmoid(),
+    "relu_": lambda x: x.relu(),
+    "floor_": fnp.floor,
+    "round_": lambda x, *, decimals=0: fnp.round(x, decimals),
+    "sign_": fnp.sign,
+    "clamp_": _clamp,
+    "clip_": _clamp,
+    "clamp_min_": lambda x, min: fnp.clip(x, min, None),
+    "clamp_max_": lambda x, max: fnp.clip(x, None, max),
+    "zero_": fnp.zeros_like,
+    "fill_": lambda x, value: fnp.full_like(x, value),
+    "copy_": _copy,
+    "lerp_": _lerp,
+    "addcmul_": lambda x, tensor1, tensor2, *, value=1: x + value * tensor1 * tensor2,
+    "addcdiv_": lambda x, tensor1, tensor2, *, value=1: x + value * tensor1 / tensor2,
+    "masked_fill_": _masked_fill,
+    "index_fill_": _index_fill,
+    "index_add_": _index_add,
+    "fill_diagonal_": _fill_diagonal,
+    "normal_": _random("normal_"),
+    "uniform_": _random("uniform_"),
+    "__setitem__": lambda x, index, value: x.at[index].set(value),
+}
+# Python's augmented assignments on a Parameter or a view: without them ``p -= g`` would rebind the name.
+_OPERATORS = {"__iadd__": "add_", "__isub__": "sub_", "__imul__": "mul_", "__itruediv__": "div_"}
+
+
+def _method(name, rule):
+    def method(self, *args, **kwargs):
+        return self._in_place(name, rule, args, kwargs)
+    method.__name__ = method.__qualname__ = name
+    method.__doc__ = f"PyTorch's in-place ``{name}``: rebinds the parameter to the result, in its dtype and shape."
+    return method
+
+
+def _refused(name):
+    def method(self, *args, **kwargs):
+        raise InPlaceError(f"{name}: a Parameter keeps its shape and takes only PyTorch's value updates in place "
+                           f"({', '.join(n for n in _RULES if not n.startswith('_'))}); compute the new value and "
+                           f"store it with p.data.copy_(value)")
+    method.__name__ = method.__qualname__ = name
+    method.__doc__ = f"PyTorch's in-place ``{name}``: not supported on a Parameter, saying what to write."
+    return method
+
+
+for _cls in (Parameter, _DataView):
+    for _name, _rule in _RULES.items():
+        setattr(_cls, _name, _method(_name, _rule))
+    for _name, _alias in _OPERATORS.items():
+        setattr(_cls, _name, _method(_alias, _RULES[_alias]))
+    for _name in set(_IN_PLACE) - set(_RULES):  # plain arrays' refusal would claim a Parameter takes them
+        setattr(_cls, _name, _refused(_name))

@@ -84,7 +84,7 @@ def test_array_gives_a_new_array(name, fn):
 def test_init_records_nothing_on_the_tape():
     p = Parameter(fnp.ones((3, 3)))
     init.normal_(p)
-    assert type(p.data) is fnx.Array  # the new value is a plain array, not a tracer of the tape
+    assert type(p.primal) is fnx.Array  # the new value is a plain array, not a tracer of the tape
 
 
 def test_rejects_non_arrays():
@@ -247,3 +247,11 @@ def test_fans_and_gains_match_torch():
             torch.nn.init._calculate_fan_in_and_fan_out(torch.empty(shape))
     for nl, p in [("tanh", None), ("relu", None), ("leaky_relu", 0.3), ("selu", None)]:
         assert init.calculate_gain(nl, p) == pytest.approx(torch.nn.init.calculate_gain(nl, p))
+
+
+def test_init_through_data_fills_the_parameter():
+    p = Parameter(fnp.zeros((4, 5)))
+    out = init.normal_(p.data, 0.0, 0.02)
+    assert float(fnp.std(p.primal)) > 0 and np.array_equal(np.asarray(out), np.asarray(p.primal))
+    init.constant_(p.data, 0.5)
+    assert np.all(np.asarray(p.primal) == 0.5)
