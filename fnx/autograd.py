@@ -55,9 +55,9 @@ def _seeds(fname, outputs, grad_outputs):
             raise GraphError(f"{fname}: output {i} does not depend on any Parameter with requires_grad=True "
                              f"(was it computed under fnx.no_grad()?), so it has no gradient")
         if g is None:
-            if out.shape != ():
-                raise ShapeError(f"{fname}: a gradient can be implicit only for a scalar output, output {i} has "
-                                 f"shape {out.shape}; pass one of that shape")
+            if out.size != 1:  # PyTorch asks for one element, so shape (1,) or (1, 1) qualifies
+                raise ShapeError(f"{fname}: grad can be implicitly created only for scalar outputs, but output {i} "
+                                 f"has shape {out.shape}; pass a gradient of that shape")
             g = fnp.ones_like(out.primal)
         else:
             g = g if isinstance(g, ReverseTracer) else fnp.asarray(g)  # a recorded seed stays recorded
@@ -79,7 +79,7 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=Fal
       inputs: an array or a sequence: Parameters (leaves) or intermediate values
         the outputs were computed from.
       grad_outputs: the vector of the vector-Jacobian product, one per output
-        (None for a scalar output means 1).
+        (None for an output of one element, of any shape, means ones).
       retain_graph: keep the recorded graph for another pass; by default ``create_graph``.
       create_graph: record the gradients on the tape, so that they can be differentiated again.
       allow_unused: an input the outputs do not depend on gets None instead of an error.
@@ -91,7 +91,7 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=Fal
     Raises:
       GraphError: an output or input is not recorded on the tape, an input is unused
         (without ``allow_unused``), or the graph was freed by an earlier pass.
-      ShapeError: a non-scalar output without ``grad_outputs``, or shapes that differ.
+      ShapeError: an output of more than one element without ``grad_outputs``, or shapes that differ.
 
     >>> import fnx
     >>> x = fnx.tensor([1.0, 2.0], requires_grad=True)
@@ -118,7 +118,7 @@ def backward(tensors, grad_tensors=None, retain_graph=None, create_graph=False, 
 
     Args:
       tensors: an array or a sequence of arrays recorded on the tape.
-      grad_tensors: one vector per output (None for a scalar output means 1).
+      grad_tensors: one vector per output (None for an output of one element, of any shape, means ones).
       retain_graph: keep the recorded graph for another pass; by default ``create_graph``.
       create_graph: record the gradients on the tape, so that they can be differentiated again.
       inputs: only these Parameters accumulate a gradient (by default every one reached).

@@ -22,6 +22,13 @@ A safetensors file written by another tool (no fnx marker in its metadata)
 loads as a flat dict ``{name: array}`` in the file's order, so weights
 exported elsewhere can be fed to ``load_state_dict``.
 
+The header's metadata also records where each array was saved from, as
+PyTorch's location tags (``"cpu"``, ``"cuda:0"``), under ``"locations"``.
+``load`` itself puts arrays on the default device (or the one it is told);
+the tags are what a ``map_location`` dict or function remaps, as in
+``torch.load``. A file without tags (from an earlier fnx, or another tool)
+counts as saved from ``"cpu"``.
+
 Saving is atomic: the bytes go to a temporary file in the destination's
 directory, which is flushed, ``fsync``-ed and then renamed over the
 destination with ``os.replace``. A crash or an error part-way leaves the
@@ -39,7 +46,7 @@ import zlib
 import numpy as np
 
 from .core.array import Array
-from .errors import CheckpointError
+from .errors import CheckpointError, DeviceError
 
 __all__ = ["save", "load"]
 
@@ -52,7 +59,7 @@ _KEYS = (str, int, float, bool, type(None))
 
 # ----- encoding: pytree -> (named numpy arrays, JSON tree) -----------------------------------------
 
-def _encode(obj, path, tensors):
+def _encode(obj, path, tensors, locations):
     where = "/".join(map(str, path)) or "the root"
     if obj is None or type(obj) in (bool, int, float, str):
         return {"value": obj}
@@ -76,6 +83,7 @@ def _encode(obj, path, tensors):
             k += 1
             name = f"{base}#{k}"
         tensors[name] = arr
+        locations[name] = _location(obj.device if isinstance(obj, Array) else None)
         node["array"] = name
         node["crc32"] = zlib.crc32(arr.tobytes())
         return node
@@ -85,10 +93,10 @@ def _encode(obj, path, tensors):
             if not isinstance(key, _KEYS):
                 raise TypeError(f"fnx.save: the dict at {where} has a key {key!r} of type {type(key).__name__}; "
                                 "checkpoint keys must be str, int, float, bool or None")
-            items.append([key, _encode(value, path + (key,), tensors)])
+            items.append([key, _encode(value, path + (key,), tensors, locations)])
         return {"odict" if type(obj) is collections.OrderedDict else "dict": items}
     if type(obj) in (list, tuple):
-        return {type(obj).__name__: [_encode(v, path + (i,), tensors) for i, v in enumerate(obj)]}
+        return {type(obj).__name__: [_encode(v, path + (i,), tensors, locations) for i, v in enumerate(obj)]}
     hint = ""
     from .nn.module import Module
     if isinstance(obj, Module):
@@ -99,10 +107,16 @@ def _encode(obj, path, tensors):
                     f"None, bools, numbers and strings inside dicts, lists and tuples (no pickle){hint}")
 
 
+def _location(device):
+    """PyTorch's location tag for ``device``: ``"cpu"`` for host memory (numpy arrays too), else ``"cuda:0"``..."""
+    if device is None or str(device) == "cpu:0":
+        return "cpu"
+    return str(device)
+
+
 # ----- decoding: JSON tree + tensors -> pytree --------------------------------------------------
 
-def _decode(node, tensors, device, what):
-    from .numpy import asarray
+def _decode(node, tensors, place, what):
     if not isinstance(node, dict) or len(node) not in (1, 2, 3):
         raise CheckpointError(f"fnx.load: {what} has a corrupt structure record ({_short(node)})")
     if "array" in node:
@@ -117,7 +131,7 @@ def _decode(node, tensors, device, what):
             if kind not in _COMPLEX_PARTS or arr.dtype != _COMPLEX_PARTS[kind] or arr.shape[-1:] != (2,):
                 raise CheckpointError(f"fnx.load: {what} has a corrupt record for complex tensor {name!r}")
             arr = (arr[..., 0] + 1j * arr[..., 1]).astype(kind)
-        return asarray(arr, device=device)
+        return place(name, arr)
     if len(node) != 1:
         raise CheckpointError(f"fnx.load: {what} has a corrupt structure record ({_short(node)})")
     (kind, body), = node.items()
@@ -130,10 +144,10 @@ def _decode(node, tensors, device, what):
         for key, value in body:
             if not isinstance(key, _KEYS):
                 raise CheckpointError(f"fnx.load: {what} has a corrupt dict key {_short(key)}")
-            out[key] = _decode(value, tensors, device, what)
+            out[key] = _decode(value, tensors, place, what)
         return out
     if kind in ("list", "tuple") and isinstance(body, list):
-        items = [_decode(v, tensors, device, what) for v in body]
+        items = [_decode(v, tensors, place, what) for v in body]
         return items if kind == "list" else tuple(items)
     raise CheckpointError(f"fnx.load: {what} has a corrupt structure record ({_short(node)})")
 
@@ -167,10 +181,11 @@ def save(obj, path):
     {'w': Array([1., 1.], dtype=float32), 'step': 3, 'betas': (0.9, 0.999)}
     """
     from safetensors.numpy import save as to_bytes
-    tensors = {}
-    tree = _encode(obj, (), tensors)
+    tensors, locations = {}, {}
+    tree = _encode(obj, (), tensors, locations)
     text = json.dumps(tree, separators=(",", ":"))
-    metadata = {"format": FORMAT, "version": str(VERSION), "tree": text, "tree_crc32": str(zlib.crc32(text.encode()))}
+    metadata = {"format": FORMAT, "version": str(VERSION), "tree": text, "tree_crc32": str(zlib.crc32(text.encode())),
+                "locations": json.dumps(locations, separators=(",", ":"))}
     data = to_bytes(tensors, metadata=metadata)
     if hasattr(path, "write"):
         path.write(data)
@@ -240,13 +255,24 @@ def _header(data, what):
     return header
 
 
-def load(path, device=None):
+def load(path, device=None, *, map_location=None, weights_only=None):
     """Reads a checkpoint written by :func:`save` (``torch.load``'s place); arrays come back as fnx arrays.
 
     Args:
       path: a file name (str or os.PathLike) or a binary file object.
       device: where to put the arrays (a Device or a name such as ``"cuda:0"``);
         default: the default device.
+      map_location: ``torch.load``'s spelling, with its meanings: a device or
+        name (as ``device``); None; a dict from location tags in the file
+        (``"cpu"``, ``"cuda:1"``: where each array was saved from) to devices
+        or names, an array whose tag is not a key being placed as without
+        ``map_location``; or a function called as ``fn(array, tag)`` with the
+        array in host memory (on ``cpu``), returning the array to use (that
+        one, or one moved, e.g. ``array.to("cuda:0")``) or None to place it as
+        without ``map_location``.
+      weights_only: accepted for ``torch.load``: fnx checkpoints hold no pickle,
+        so loading only ever reads arrays and plain values, which is what
+        ``weights_only=True`` asks of PyTorch; False loads the same things.
 
     Returns:
       The saved pytree; for a safetensors file not written by fnx, a flat dict
@@ -256,10 +282,34 @@ def load(path, device=None):
       CheckpointError: the file is truncated, corrupt, not safetensors, or from
         a newer fnx.
       FileNotFoundError: there is no such file.
+      TypeError: both ``device`` and ``map_location``; a ``map_location`` of
+        another kind, a dict key that is not a str, or a function returning
+        something other than an array or None; a ``weights_only`` that is not
+        a bool or None.
+      DeviceError: a device (in ``device`` or ``map_location``) that is not
+        available.
+
+    >>> import io, fnx
+    >>> f = io.BytesIO()
+    >>> fnx.save({"w": fnx.ones(2)}, f)
+    >>> fnx.load(io.BytesIO(f.getvalue()), map_location=lambda array, tag: array, weights_only=True)
+    {'w': Array([1., 1.], dtype=float32)}
     """
     from safetensors import SafetensorError
     from safetensors.numpy import load as from_bytes
-    from .numpy import asarray
+    if weights_only is not None and not isinstance(weights_only, bool):
+        raise TypeError(f"fnx.load: weights_only must be a bool or None, got {weights_only!r}")
+    if map_location is not None:
+        if device is not None:
+            raise TypeError("fnx.load: give either device or map_location, not both (they mean the same for a "
+                            "device)")
+        if isinstance(map_location, dict):
+            _check_location_map(map_location)
+        elif not callable(map_location):
+            device = _as_device(map_location, "map_location")
+            map_location = None
+    if device is not None:
+        device = _as_device(device, "device")
     if hasattr(path, "read"):
         data, what = path.read(), "the file object"
     else:
@@ -273,8 +323,9 @@ def load(path, device=None):
         # The header parsed, so it is the tensor records or the data section that is wrong.
         raise CheckpointError(f"fnx.load: {what} is truncated or corrupt: {e}") from None
     meta = header.get("__metadata__") or {}
+    place = _placer(map_location, device, _locations(meta, what))
     if not isinstance(meta, dict) or meta.get("format") != FORMAT and "tree" not in meta:
-        return {name: asarray(tensors[name], device=device) for name in header if name != "__metadata__"}
+        return {name: place(name, tensors[name]) for name in header if name != "__metadata__"}
     if meta.get("format") != FORMAT:
         raise CheckpointError(f"fnx.load: {what} is corrupt: it has an fnx structure record but its format "
                               f"marker reads {meta.get('format')!r} instead of {FORMAT!r}")
@@ -292,4 +343,65 @@ def load(path, device=None):
     except (KeyError, TypeError, AttributeError, ValueError):
         raise CheckpointError(f"fnx.load: {what} has an fnx marker but its structure record is missing or "
                               "corrupt") from None
-    return _decode(tree, tensors, device, what)
+    return _decode(tree, tensors, place, what)
+
+
+def _as_device(value, what):
+    from .core.backend import Device, parse_device
+    if not isinstance(value, (str, Device)):
+        raise TypeError(f"fnx.load: {what} must be a device or a device name such as 'cpu' or 'cuda:0', a dict or "
+                        f"a function, got {type(value).__name__}")
+    try:
+        return parse_device(value)
+    except DeviceError as e:
+        raise DeviceError(f"fnx.load: {what}: {e}") from None
+
+
+def _check_location_map(mapping):
+    for tag, target in mapping.items():
+        if not isinstance(tag, str):
+            raise TypeError(f"fnx.load: the keys of a map_location dict are location tags such as 'cuda:1', got "
+                            f"{tag!r}")
+        _as_device(target, f"map_location[{tag!r}]")
+
+
+def _locations(meta, what):
+    """``{tensor name: location tag}`` from the metadata; empty for a file that records none."""
+    text = meta.get("locations") if isinstance(meta, dict) and meta.get("format") == FORMAT else None
+    if text is None:  # another tool's metadata may use the name for something else
+        return {}
+    try:
+        locations = json.loads(text)
+    except (TypeError, ValueError):
+        locations = None
+    if not isinstance(locations, dict) or not all(isinstance(v, str) for v in locations.values()):
+        raise CheckpointError(f"fnx.load: {what} is corrupt: its record of where arrays were saved from is not a "
+                              "JSON object of names")
+    return locations
+
+
+def _placer(map_location, device, locations):
+    """``place(name, host_array) -> fnx array``: ``map_location``'s rule, then ``device`` or the default."""
+    from .numpy import asarray
+
+    def default(arr):
+        return asarray(arr, device=device)
+
+    if map_location is None:
+        return lambda name, arr: default(arr)
+    if isinstance(map_location, dict):
+        def by_tag(name, arr):
+            target = map_location.get(locations.get(name, "cpu"))
+            return default(arr) if target is None else asarray(arr, device=_as_device(target, "map_location"))
+        return by_tag
+
+    def by_function(name, arr):
+        tag = locations.get(name, "cpu")
+        out = map_location(asarray(arr, device="cpu"), tag)
+        if out is None:
+            return default(arr)
+        if not isinstance(out, Array):
+            raise TypeError(f"fnx.load: the map_location function returned a {type(out).__name__} for the array "
+                            f"{name!r} (saved from {tag!r}); it must return an array or None")
+        return out
+    return by_function

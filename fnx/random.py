@@ -93,6 +93,7 @@ those that ``split``, ``fold_in`` and the samplers use on ``key(seed)``. It star
 as ``manual_seed(0)``, so programs are reproducible unless they choose otherwise.
 """
 import math
+import os
 import threading
 
 import numpy as np
@@ -107,7 +108,8 @@ __all__ = ["key", "PRNGKey", "split", "fold_in", "bits", "threefry2x32", "normal
            "categorical", "randint", "permutation", "choice", "truncated_normal", "gumbel", "exponential",
            "laplace", "logistic", "cauchy", "rademacher", "lognormal", "pareto", "weibull_min", "triangular",
            "gamma", "loggamma", "chisquare", "t", "beta", "dirichlet", "multivariate_normal", "geometric", "poisson",
-           "binomial", "orthogonal", "generalized_normal", "ball", "manual_seed", "next_key"]
+           "binomial", "orthogonal", "generalized_normal", "ball", "manual_seed", "next_key", "Generator",
+           "default_generator", "seed", "initial_seed"]
 
 _MASK32 = 0xFFFFFFFF
 
@@ -245,7 +247,8 @@ def threefry2x32(key, count):
 
 
 def split(key, num=2):
-    """``num`` new keys, as an array of shape ``(num, 2)``; ``a, b = split(key)`` unpacks two.
+    """``num`` new keys, as an array of shape ``(num, 2)``; ``a, b = split(key)`` unpacks two. ``num`` may be
+    a shape, as in JAX: ``split(key, (2, 3))`` has shape ``(2, 3, 2)`` (the keys of ``split(key, 6)``).
 
     >>> import fnx
     >>> fnx.random.split(fnx.random.key(0))
@@ -253,6 +256,10 @@ def split(key, num=2):
            [ 928981903, 3453687069]], dtype=uint32)
     """
     key = _check_key("split", key)
+    if isinstance(num, (tuple, list)):
+        from .numpy import reshape
+        shape = tuple(_count("split", n, "num") for n in num)
+        return reshape(split(key, math.prod(shape)), shape + (2,))
     return threefry2x32(key, _as_array(_counters(_count("split", num, "num")), key.device))
 
 
@@ -1199,31 +1206,137 @@ def ball(key, d, p=2, shape=(), dtype=None):
     e = exponential(ke, shape, dt)
     return g / expand_dims(power(fsum(power(fabs(g), p), axis=-1) + e, 1.0 / p), -1)
 
-# ----- the global key source ----------------------------------------------------------------------------
+# ----- generators: seedable key sources, the global one included --------------------------------------
 
 _lock = threading.Lock()
-_global = {"key": np.zeros(2, np.uint32), "count": 0}
+_global = {"key": np.zeros(2, np.uint32), "count": 0, "seed": 0}  # the state of default_generator
+_STATE_BYTES = 24  # get_state(): the root key's two words, the counter, the seed; each 8 bytes, little-endian
+
+
+class Generator:
+    """A seedable source of keys, the object ``torch.Generator`` is: pass it as ``generator=``.
+
+    It holds a root key and a counter; each :meth:`next_key` returns a fresh
+    key and advances the counter, so a generator gives a stream of independent
+    keys, and two generators seeded alike give the same stream. The global
+    source that ``fnx.manual_seed`` seeds, and that ``fnx.randn``, initialisers
+    and dropout draw from, is the generator ``fnx.random.default_generator``.
+
+    Args:
+      device: recorded as ``.device`` for PyTorch's ``torch.Generator(device=...)``;
+        keys are device-neutral (a draw lands on the device its function is told),
+        so one generator serves every device.
+
+    >>> import fnx
+    >>> g = fnx.Generator().manual_seed(3)
+    >>> a = fnx.randperm(5, generator=g)
+    >>> bool((fnx.randperm(5, generator=fnx.Generator().manual_seed(3)) == a).all()), g.initial_seed()
+    (True, 3)
+    """
+
+    def __init__(self, device="cpu"):
+        from .core.backend import parse_device
+        self.device = parse_device(device)
+        self._state = {"key": np.zeros(2, np.uint32), "count": 0, "seed": 0}  # as manual_seed(0)
+
+    @classmethod
+    def _over(cls, state):
+        """A generator whose state is the dict ``state`` (the global source's, shared with its users)."""
+        from .core.backend import parse_device
+        g = cls.__new__(cls)
+        g.device, g._state = parse_device("cpu"), state
+        return g
+
+    def manual_seed(self, seed):
+        """Restarts the stream from ``seed`` (an int, taken modulo 2**64); returns the generator."""
+        seed = _integer("Generator.manual_seed", seed, "the seed") % 2 ** 64
+        root = np.asarray(key(seed))
+        with _lock:
+            self._state.update(key=root, count=0, seed=seed)
+        return self
+
+    def seed(self):
+        """Seeds the generator from the operating system's entropy and returns that seed (``torch.seed``)."""
+        seed = int.from_bytes(os.urandom(8), "little")
+        self.manual_seed(seed)
+        return seed
+
+    def initial_seed(self):
+        """The seed the stream last restarted from (0 for a generator never seeded: it starts as seed 0)."""
+        return self._state["seed"]
+
+    def get_state(self):
+        """The whole state as a uint8 array of 24 bytes, for :meth:`set_state` (``torch.Generator.get_state``)."""
+        from .numpy import asarray
+        with _lock:
+            root, count, seed = self._state["key"], self._state["count"], self._state.get("seed", 0)
+        data = np.asarray(root, "<u4").tobytes() + np.array([count, seed], "<u8").tobytes()
+        return asarray(np.frombuffer(data, np.uint8).copy(), device="cpu")
+
+    def set_state(self, new_state):
+        """Restores a state from :meth:`get_state`; returns the generator.
+
+        Raises:
+          TypeError: ``new_state`` is not a uint8 array.
+          ShapeError: it does not hold 24 bytes.
+        """
+        raw = np.asarray(new_state)
+        if raw.dtype != np.uint8:
+            raise TypeError(f"Generator.set_state: expected the uint8 array get_state() returns, got {raw.dtype}")
+        if raw.shape != (_STATE_BYTES,):
+            raise ShapeError(f"Generator.set_state: expected a state of shape ({_STATE_BYTES},) from get_state(), "
+                             f"got shape {raw.shape}")
+        data = raw.tobytes()
+        root = np.frombuffer(data[:8], "<u4").astype(np.uint32)
+        count, seed = (int(v) for v in np.frombuffer(data[8:], "<u8"))
+        with _lock:
+            self._state.update(key=root, count=count, seed=seed)
+        return self
+
+    def next_key(self):
+        """A fresh key from this generator's stream (the stream advances by one)."""
+        with _lock:
+            root, c = self._state["key"], self._state["count"]
+            self._state["count"] = c + 1
+        return threefry2x32(_as_array(root), _as_array([(1 << 31) | (c >> 32) & 0x7FFFFFFF, c & _MASK32]))
+
+    def __repr__(self):
+        return f"<fnx.Generator on {self.device}, initial_seed={self.initial_seed()}>"
+
+
+default_generator = Generator._over(_global)
 
 
 def manual_seed(seed):
-    """Seeds the global key source (exported as ``fnx.manual_seed``); ``next_key`` restarts from it.
+    """Seeds the global source (exported as ``fnx.manual_seed``) and returns it, ``default_generator``.
 
     >>> import fnx
     >>> fnx.random.manual_seed(0); a = fnx.random.next_key()
-    >>> fnx.random.manual_seed(0); bool((fnx.random.next_key() == a).all())
+    <fnx.Generator on cpu:0, initial_seed=0>
+    >>> fnx.manual_seed(0) is fnx.random.default_generator and bool((fnx.random.next_key() == a).all())
     True
     """
-    root = np.asarray(key(seed))
-    with _lock:
-        _global["key"], _global["count"] = root, 0
+    return default_generator.manual_seed(seed)
 
 
-def next_key():
-    """A fresh key from the global source, for initialisers and dropout in object-style code."""
-    with _lock:
-        root, c = _global["key"], _global["count"]
-        _global["count"] = c + 1
-    return threefry2x32(_as_array(root), _as_array([(1 << 31) | (c >> 32) & 0x7FFFFFFF, c & _MASK32]))
+def seed():
+    """Seeds the global source from the operating system's entropy and returns that seed (``torch.seed``)."""
+    return default_generator.seed()
+
+
+def initial_seed():
+    """The seed the global source last restarted from (``torch.initial_seed``); 0 until seeded."""
+    return default_generator.initial_seed()
+
+
+def next_key(generator=None):
+    """A fresh key from ``generator`` (default: the global source), for initialisers, dropout and the
+    ``generator=`` arguments of object-style code."""
+    if generator is None:
+        return default_generator.next_key()
+    if not isinstance(generator, Generator):
+        raise TypeError(f"generator must be an fnx.Generator or None, got {type(generator).__name__}")
+    return generator.next_key()
 
 # ----- more of jax.random's samplers, and its key-data functions ------------------------------------------
 

@@ -194,31 +194,38 @@ def _placed(x, device):
     return x if device is None else x.to(device)
 
 
-def rand(*size, dtype=None, device=None, requires_grad=False):
-    """Uniform on [0, 1), from the generator ``fnx.manual_seed`` seeds."""
-    x = _random.uniform(_random.next_key(), _sizes(size), dtype=dtype)
+def _draw_key(opname, generator):
+    """The key for one draw: from ``generator`` (an :class:`fnx.Generator`) or, when None, the global one."""
+    if generator is not None and not isinstance(generator, _random.Generator):
+        raise TypeError(f"{opname}: generator must be an fnx.Generator or None, got {type(generator).__name__}")
+    return _random.next_key(generator)
+
+
+def rand(*size, generator=None, dtype=None, device=None, requires_grad=False):
+    """Uniform on [0, 1), from ``generator`` or the global one ``fnx.manual_seed`` seeds."""
+    x = _random.uniform(_draw_key("rand", generator), _sizes(size), dtype=dtype)
     return _leaf(_placed(x, device), requires_grad)
 
 
-def randn(*size, dtype=None, device=None, requires_grad=False):
-    """Standard normal, from the generator ``fnx.manual_seed`` seeds."""
-    x = _random.normal(_random.next_key(), _sizes(size), dtype=dtype)
+def randn(*size, generator=None, dtype=None, device=None, requires_grad=False):
+    """Standard normal, from ``generator`` or the global one ``fnx.manual_seed`` seeds."""
+    x = _random.normal(_draw_key("randn", generator), _sizes(size), dtype=dtype)
     return _leaf(_placed(x, device), requires_grad)
 
 
-def randint(low=0, high=None, size=None, *, dtype=None, device=None):
+def randint(low=0, high=None, size=None, *, generator=None, dtype=None, device=None):
     """Integers in [low, high) (``torch.randint(high, size)`` or ``torch.randint(low, high, size)``), int64."""
     if size is None:  # randint(high, size)
         low, high, size = 0, low, high
     if size is None or high is None:
         raise TypeError("randint: expected randint(high, size) or randint(low, high, size)")
-    x = _random.randint(_random.next_key(), tuple(size), low, high, dtype=dtype or int64)
+    x = _random.randint(_draw_key("randint", generator), tuple(size), low, high, dtype=dtype or int64)
     return _placed(x, device)
 
 
-def randperm(n, *, dtype=None, device=None):
-    """A random permutation of ``0 .. n-1``, int64."""
-    x = _random.permutation(_random.next_key(), n)
+def randperm(n, *, generator=None, dtype=None, device=None):
+    """A random permutation of ``0 .. n-1``, int64, from ``generator`` or the global one."""
+    x = _random.permutation(_draw_key("randperm", generator), n)
     return _placed(x if dtype is None else x.astype(dtype), device)
 
 
@@ -460,17 +467,48 @@ def equal(input, other):
 
 
 class set_grad_enabled:
-    """Records operations for ``backward()`` or not (``torch.set_grad_enabled``), as a context manager."""
+    """Turns recording for ``backward()`` on or off (``torch.set_grad_enabled``).
+
+    As in PyTorch it is both a function and a context manager: the call itself
+    sets the mode, which then holds until changed again, and leaving a ``with``
+    block restores the mode from before the call.
+
+    >>> import fnx
+    >>> w = fnx.nn.Parameter(fnx.ones(2))
+    >>> with fnx.set_grad_enabled(False):
+    ...     (w * 2).requires_grad
+    False
+    >>> _ = fnx.set_grad_enabled(False)
+    >>> fnx.is_grad_enabled(), (w * 2).requires_grad
+    (False, False)
+    >>> _ = fnx.set_grad_enabled(True)
+    >>> (w * 2).requires_grad
+    True
+    """
 
     def __init__(self, mode):
+        if not isinstance(mode, (builtins.bool, np.bool_)):
+            raise TypeError(f"set_grad_enabled: mode must be a bool, got {type(mode).__name__}")
         self._context = enable_grad() if mode else no_grad()
+        self._context.__enter__()  # the call sets the mode, for plain-function use
 
     def __enter__(self):
-        self._context.__enter__()
         return self
 
     def __exit__(self, *exc):
-        return self._context.__exit__(*exc)
+        self._context.__exit__(*exc)  # back to the mode from before the call
+        return False
+
+    def __call__(self, fn):
+        import functools
+        mode = self._context._enabled
+        self._context.__exit__()  # as a decorator it changes the mode only while fn runs
+
+        @functools.wraps(fn)
+        def wrapper(*args, **kwargs):
+            with set_grad_enabled(mode):
+                return fn(*args, **kwargs)
+        return wrapper
 
 
 inference_mode = no_grad
@@ -1539,7 +1577,7 @@ def histc(input, bins=100, min=0, max=0):
 
 # ----- sampling, from the global generator ---------------------------------------------------------
 
-def normal(mean=0.0, std=1.0, size=None, *, dtype=None, device=None, requires_grad=False):
+def normal(mean=0.0, std=1.0, size=None, *, generator=None, dtype=None, device=None, requires_grad=False):
     """Normal draws ``mean + std * z`` (``torch.normal``): ``mean`` and ``std`` arrays broadcast against
     each other, or numbers with ``size``. Differentiable in ``mean`` and ``std``."""
     if not isinstance(std, Array) and std < 0:
@@ -1549,20 +1587,20 @@ def normal(mean=0.0, std=1.0, size=None, *, dtype=None, device=None, requires_gr
         arrays = [a for a in (mean, std) if isinstance(a, Array)]
         dtype = fnp.result_type(*arrays) if arrays else default_float()
         dtype = dtype if dtype.kind in "fc" else default_float()
-    z = _random.normal(_random.next_key(), shape, dtype=dtype)
+    z = _random.normal(_draw_key("normal", generator), shape, dtype=dtype)
     return _leaf(_placed(mean + std * z, device), requires_grad)
 
 
-def bernoulli(input, p=None):
+def bernoulli(input, p=None, *, generator=None):
     """0/1 draws in ``input``'s dtype, 1 with probability ``input`` (``torch.bernoulli``), or with
     probability ``p`` for every element when given."""
     x = fnp.asarray(input)
     prob = (x.detach() if isinstance(x, Array) else x) if p is None else p
-    u = _random.uniform(_random.next_key(), x.shape, dtype=x.dtype if x.dtype.kind == "f" else default_float())
+    u = _random.uniform(_draw_key("bernoulli", generator), x.shape, dtype=x.dtype if x.dtype.kind == "f" else default_float())
     return (u < prob).astype(x.dtype)
 
 
-def multinomial(input, num_samples, replacement=False):
+def multinomial(input, num_samples, replacement=False, *, generator=None):
     """``num_samples`` category indices per row of the non-negative weights ``input`` (1-d or 2-d),
     int64 (``torch.multinomial``); without ``replacement`` no index repeats in a row (Gumbel top-k)."""
     w = fnp.asarray(input).detach()
@@ -1572,7 +1610,7 @@ def multinomial(input, num_samples, replacement=False):
         raise ValueError("multinomial: weights must be non-negative")
     with np.errstate(divide="ignore"):  # a zero weight is a logit of -inf: never drawn
         logits = fnp.log(w.astype(w.dtype if w.dtype.kind == "f" else default_float()))
-    key = _random.next_key()
+    key = _draw_key("multinomial", generator)
     if replacement:
         out = _random.categorical(key, logits, axis=-1, shape=(num_samples,) + logits.shape[:-1])
         return fnp.moveaxis(out, 0, -1).astype(int64)

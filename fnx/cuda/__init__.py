@@ -24,3 +24,21 @@ def synchronize(device=None):
     dev = cuda_device(device)
     with dev.context():
         dev.xp.cuda.runtime.deviceSynchronize()
+
+
+def manual_seed(seed):
+    """Seeds the generator fnx's GPU draws use (``torch.cuda.manual_seed``).
+
+    fnx has one generator for every device (``fnx.random.default_generator``),
+    so this seeds that one, as
+    ``fnx.manual_seed`` does; unlike PyTorch it therefore reseeds CPU draws
+    too, and it does so whether or not a GPU is present.
+    """
+    from ..random import manual_seed as seed_all_devices
+    seed_all_devices(seed)
+
+
+def manual_seed_all(seed):
+    """Seeds the generator of every GPU (``torch.cuda.manual_seed_all``): fnx's one generator, as
+    :func:`manual_seed` explains."""
+    manual_seed(seed)

@@ -262,18 +262,28 @@ class StackDataset(Dataset):
 
 
 def _base_key(opname, seed):
-    """An fnx key from ``seed``: None (the global source), an int, or a key itself."""
+    """An fnx key from ``seed``: None (the global source), an :class:`fnx.Generator` (its next key: the
+    generator advances, as a ``torch.Generator`` does), an int, or a key itself."""
     from .. import random
     if seed is None:
         return random.next_key()
+    if isinstance(seed, random.Generator):
+        return seed.next_key()
     if isinstance(seed, Array) or isinstance(seed, np.ndarray):
         if tuple(seed.shape) != (2,) or seed.dtype != np.uint32:
             raise TypeError(f"{opname}: a key must be a uint32 array of shape (2,) from fnx.random.key, got "
                             f"{seed.dtype} of shape {tuple(seed.shape)}")
         return seed if isinstance(seed, Array) else random._as_array(seed)
     if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)):
-        raise TypeError(f"{opname}: seed must be None, an int or an fnx.random key, got {seed!r}")
+        raise TypeError(f"{opname}: seed must be None, an fnx.Generator, an int or an fnx.random key, got {seed!r}")
     return random.key(int(seed))
+
+
+def _check_seed(opname, seed):
+    """Rejects a bad ``seed`` now, without drawing from a generator (which would advance it)."""
+    from .. import random
+    if seed is not None and not isinstance(seed, random.Generator):
+        _base_key(opname, seed)
 
 
 def random_split(dataset, lengths, generator=None, *, seed=None):
@@ -285,7 +295,8 @@ def random_split(dataset, lengths, generator=None, *, seed=None):
         to 1; with fractions each split gets ``floor(len * f)`` samples and the
         remainder is dealt out one by one from the first split on (PyTorch's
         rule), so ``[0.5, 0.5]`` of 5 samples gives lengths 3 and 2.
-      generator: an ``fnx.random`` key (PyTorch takes a ``torch.Generator`` here).
+      generator: an :class:`fnx.Generator` (as PyTorch's ``torch.Generator``;
+        the split advances it), an int or an ``fnx.random`` key.
       seed: an int seed or key, as an alternative spelling of ``generator``.
         With neither, the key comes from the global source (``fnx.manual_seed``).
 

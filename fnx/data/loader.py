@@ -30,7 +30,7 @@ import threading
 import numpy as np
 
 from ..core.array import Array
-from .dataset import IterableDataset, _base_key, _has_collated
+from .dataset import IterableDataset, _base_key, _check_seed, _has_collated
 
 __all__ = ["DataLoader", "default_collate", "default_convert", "get_worker_info", "WorkerInfo"]
 
@@ -158,7 +158,9 @@ class DataLoader:
         iterable of index lists, instead of ``batch_size``, ``shuffle``,
         ``sampler`` and ``drop_last``. Giving both sides raises ValueError, as
         in PyTorch.
-      generator: PyTorch's spelling of ``seed`` (an int or an ``fnx.random`` key).
+      generator: an :class:`fnx.Generator`, as PyTorch's ``torch.Generator``:
+        each shuffled epoch takes its next key, so loaders given generators
+        seeded alike shuffle alike; or, as ``seed``, an int or an ``fnx.random`` key.
       worker_init_fn: with ``num_workers > 0``, called as ``worker_init_fn(0)``
         in the loading thread at the start of each epoch (one thread: worker 0);
         :func:`get_worker_info` describes that worker inside it.
@@ -219,8 +221,7 @@ class DataLoader:
         if isinstance(dataset, IterableDataset) and (shuffle or sampler is not None or batch_sampler is not None):
             raise ValueError("DataLoader: shuffle, sampler and batch_sampler need a map-style dataset; an "
                              "IterableDataset has no indices to order (shuffle inside its __iter__ instead)")
-        if seed is not None:
-            _base_key("DataLoader", seed)  # reject a bad seed now rather than at the first epoch
+        _check_seed("DataLoader", seed)  # reject a bad seed now rather than at the first epoch
         self.dataset = dataset
         self.batch_size = batch_size
         self.shuffle = shuffle
@@ -252,8 +253,8 @@ class DataLoader:
             return list(self.sampler)
         if not self.shuffle or n == 0:
             return list(range(n))
-        if self.seed is None:
-            key = random.next_key()
+        if self.seed is None or isinstance(self.seed, random.Generator):
+            key = random.next_key(self.seed)
         else:
             key = random.fold_in(_base_key("DataLoader", self.seed), epoch)
         return np.asarray(random.permutation(key, n)).tolist()

@@ -3,12 +3,14 @@
 A sampler is an iterable of dataset indices with a length; a batch sampler an iterable of lists of
 indices. The random ones draw from ``generator``: an int seed or an ``fnx.random`` key fixes the
 sequence (iteration ``e`` uses ``fold_in(key, e)``, so successive passes differ and two samplers with
-one seed agree pass by pass), and ``None`` takes a key from the global source at each pass
-(``fnx.manual_seed`` makes that reproducible), as PyTorch's default generator does.
+one seed agree pass by pass), an :class:`fnx.Generator` gives its next key at each pass (as a
+``torch.Generator`` advances: two samplers with generators seeded alike agree pass by pass), and
+``None`` takes a key from the global source at each pass (``fnx.manual_seed`` makes that
+reproducible), as PyTorch's default generator does.
 """
 import numpy as np
 
-from .dataset import _base_key
+from .dataset import _base_key, _check_seed
 
 __all__ = ["Sampler", "SequentialSampler", "RandomSampler", "SubsetRandomSampler", "WeightedRandomSampler",
            "BatchSampler"]
@@ -31,13 +33,14 @@ def _positive_int(opname, what, value):
 
 
 class _Keyed:
-    """A key per pass: from ``generator`` (int or key) folded with the pass number, or from the global source."""
+    """A key per pass: from ``generator`` (int or key) folded with the pass number, or the next key of an
+    fnx.Generator or of the global source."""
 
     def _next_key(self):
         from .. import random
         passes, self._passes = self._passes, self._passes + 1
-        if self.generator is None:
-            return random.next_key()
+        if self.generator is None or isinstance(self.generator, random.Generator):
+            return random.next_key(self.generator)
         return random.fold_in(_base_key(type(self).__name__, self.generator), passes)
 
 
@@ -70,8 +73,7 @@ class RandomSampler(Sampler, _Keyed):
         if not isinstance(replacement, bool):
             raise TypeError(f"RandomSampler: replacement should be a boolean value, but got "
                             f"replacement={replacement!r}")
-        if generator is not None:
-            _base_key("RandomSampler", generator)
+        _check_seed("RandomSampler", generator)
         self.data_source, self.replacement, self.generator = data_source, replacement, generator
         self._num_samples = None if num_samples is None else _positive_int("RandomSampler", "num_samples",
                                                                             num_samples)
@@ -106,8 +108,7 @@ class SubsetRandomSampler(Sampler, _Keyed):
     """
 
     def __init__(self, indices, generator=None):
-        if generator is not None:
-            _base_key("SubsetRandomSampler", generator)
+        _check_seed("SubsetRandomSampler", generator)
         self.indices, self.generator, self._passes = list(indices), generator, 0
 
     def __iter__(self):
@@ -142,8 +143,7 @@ class WeightedRandomSampler(Sampler, _Keyed):
         if not replacement and self.num_samples > int(np.count_nonzero(w)):
             raise ValueError(f"WeightedRandomSampler: cannot draw {self.num_samples} indices without replacement "
                              f"from {int(np.count_nonzero(w))} with a positive weight")
-        if generator is not None:
-            _base_key("WeightedRandomSampler", generator)
+        _check_seed("WeightedRandomSampler", generator)
         self.weights, self.replacement, self.generator, self._passes = w, replacement, generator, 0
 
     def __iter__(self):

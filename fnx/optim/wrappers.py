@@ -14,6 +14,17 @@ is exactly the rule's state for that one array, keyed by PyTorch's names, which
 is what makes ``state_dict()`` come out in PyTorch's layout.
 
 Parameters are arrays and so not hashable; ``state`` is keyed by identity.
+
+PyTorch's implementation flags (``foreach``, ``fused``, ``capturable``,
+``differentiable``) choose among torch's kernels for one algorithm, so they do
+not change the numbers a step computes. Each class takes the flags its torch
+counterpart takes and keeps them in its ``param_groups`` (so ``state_dict()``
+has PyTorch's keys), but they never reach the rule: every setting runs the
+same update. Two settings are refused, as they are or would be in torch:
+``fused=True`` with ``foreach=True`` (torch's RuntimeError), and
+``differentiable=True``, which in torch records the step for autograd, while
+fnx's ``step()`` records nothing (differentiate through updates with the pure
+rule under ``fnx.grad`` instead).
 """
 import copy
 from collections.abc import MutableMapping
@@ -25,6 +36,17 @@ from ..transforms.autodiff import enable_grad, no_grad
 from . import rules
 
 __all__ = ["Optimizer", "SGD", "Adam", "AdamW", "RMSprop", "Adagrad"]
+
+_KERNEL_FLAGS = ("foreach", "fused", "capturable", "differentiable")  # pick torch kernels; never the maths
+
+
+def _check_kernel_flags(opname, options):
+    if options.get("fused") and options.get("foreach"):
+        raise RuntimeError(f"{opname}: `fused` and `foreach` cannot be `True` together (one kernel choice)")
+    if options.get("differentiable"):
+        raise NotImplementedError(f"{opname}: differentiable=True is not supported: fnx's step() records no graph; "
+                                  f"to differentiate through updates, apply the pure rule (fnx.optim.rules) inside "
+                                  f"fnx.grad")
 
 
 class _StateByParam(MutableMapping):
@@ -88,9 +110,11 @@ class Optimizer:
 
     def __init__(self, params, defaults):
         self.defaults = dict(defaults)
+        self._rule_keys = tuple(k for k in self.defaults if k not in _KERNEL_FLAGS)
         self._rules = {}  # the rule for each tuple of option values, built once
+        _check_kernel_flags(type(self).__name__, self.defaults)
         if self._rule is not None:
-            self._rule(**self.defaults)  # rejects bad hyper-parameters now, naming the value
+            self._rule(**{k: self.defaults[k] for k in self._rule_keys})  # rejects bad values now, naming them
         self.state = _StateByParam()
         self.param_groups = []
         if isinstance(params, Array):
@@ -105,7 +129,7 @@ class Optimizer:
             self.add_param_group(group)
 
     def _rule_for(self, group):
-        options = tuple(group[k] for k in self.defaults)
+        options = tuple(group[k] for k in self._rule_keys)
         try:
             rule = self._rules.get(options)
         except TypeError:  # an unhashable option (an array lr): build the rule each time
@@ -118,9 +142,9 @@ class Optimizer:
 
     def _build_rule(self, options, checked=False):
         if checked:
-            return self._rule(**dict(zip(self.defaults, options)))
+            return self._rule(**dict(zip(self._rule_keys, options)))
         with rules._unchecked():  # options were checked when given; a schedule may move them (lr to -1e-17)
-            return self._rule(**dict(zip(self.defaults, options)))
+            return self._rule(**dict(zip(self._rule_keys, options)))
 
     def add_param_group(self, param_group):
         """Adds a group (a dict with ``"params"`` and options; missing options take the defaults)."""
@@ -143,8 +167,9 @@ class Optimizer:
         ids = {id(p) for p in params}
         if any(id(p) in ids for g in self.param_groups for p in g["params"]):
             raise ValueError("some parameters appear in more than one parameter group")
+        _check_kernel_flags(type(self).__name__, group)
         if self._rule is not None:
-            self._build_rule(tuple(group[k] for k in self.defaults), checked=True)  # a new group's options
+            self._build_rule(tuple(group[k] for k in self._rule_keys), checked=True)  # a new group's options
             rule = self._rule_for(group)
             if self._eager_state:
                 with no_grad():
@@ -321,13 +346,21 @@ class SGD(Optimizer):
     _leafwise = True
 
     def __init__(self, params, lr=1e-3, momentum=0.0, dampening=0.0, weight_decay=0.0, nesterov=False, *,
-                 maximize=False):
+                 maximize=False, foreach=None, differentiable=False, fused=None):
         super().__init__(params, dict(lr=lr, momentum=momentum, dampening=dampening, weight_decay=weight_decay,
-                                      nesterov=nesterov, maximize=maximize))
+                                      nesterov=nesterov, maximize=maximize, foreach=foreach,
+                                      differentiable=differentiable, fused=fused))
+
+
+def _adam_or_adamw(decoupled_weight_decay=False, **options):
+    return (rules.adamw if decoupled_weight_decay else rules.adam)(**options)
 
 
 class Adam(Optimizer):
     """Adam, with optional AMSGrad (``torch.optim.Adam``); the maths is :func:`fnx.optim.adam`'s.
+
+    ``decoupled_weight_decay=True`` makes it AdamW (:func:`fnx.optim.adamw`'s
+    maths), as in PyTorch.
 
     >>> import fnx, fnx.numpy as fnp
     >>> w = fnx.nn.Parameter(fnp.array([1.0, -2.0]))
@@ -338,13 +371,16 @@ class Adam(Optimizer):
     (Array([ 0.5, -1.5], dtype=float32), 1)
     """
 
-    _rule = staticmethod(rules.adam)
+    _rule = staticmethod(_adam_or_adamw)
     _leafwise = True
 
     def __init__(self, params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0.0, amsgrad=False, *,
-                 maximize=False):
+                 foreach=None, maximize=False, capturable=False, differentiable=False, fused=None,
+                 decoupled_weight_decay=False):
         super().__init__(params, dict(lr=lr, betas=betas, eps=eps, weight_decay=weight_decay, amsgrad=amsgrad,
-                                      maximize=maximize))
+                                      maximize=maximize, foreach=foreach, capturable=capturable,
+                                      differentiable=differentiable, fused=fused,
+                                      decoupled_weight_decay=decoupled_weight_decay))
 
 
 class AdamW(Optimizer):
@@ -359,13 +395,14 @@ class AdamW(Optimizer):
     Array([1.9], dtype=float32)
     """
 
-    _rule = staticmethod(rules.adamw)
+    _rule = staticmethod(_adam_or_adamw)  # torch's AdamW is Adam with decoupled_weight_decay=True in its groups
     _leafwise = True
 
     def __init__(self, params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=1e-2, amsgrad=False, *,
-                 maximize=False):
+                 maximize=False, foreach=None, capturable=False, differentiable=False, fused=None):
         super().__init__(params, dict(lr=lr, betas=betas, eps=eps, weight_decay=weight_decay, amsgrad=amsgrad,
-                                      maximize=maximize))
+                                      maximize=maximize, foreach=foreach, capturable=capturable,
+                                      differentiable=differentiable, fused=fused, decoupled_weight_decay=True))
 
 
 class RMSprop(Optimizer):
@@ -383,10 +420,11 @@ class RMSprop(Optimizer):
     _rule = staticmethod(rules.rmsprop)
     _leafwise = True
 
-    def __init__(self, params, lr=1e-2, alpha=0.99, eps=1e-8, weight_decay=0.0, momentum=0.0, centered=False, *,
-                 maximize=False):
+    def __init__(self, params, lr=1e-2, alpha=0.99, eps=1e-8, weight_decay=0.0, momentum=0.0, centered=False,
+                 capturable=False, foreach=None, maximize=False, differentiable=False):
         super().__init__(params, dict(lr=lr, alpha=alpha, eps=eps, weight_decay=weight_decay, momentum=momentum,
-                                      centered=centered, maximize=maximize))
+                                      centered=centered, capturable=capturable, foreach=foreach, maximize=maximize,
+                                      differentiable=differentiable))
 
 
 class Adagrad(Optimizer):
@@ -407,10 +445,10 @@ class Adagrad(Optimizer):
     _eager_state = True
 
     def __init__(self, params, lr=1e-2, lr_decay=0.0, weight_decay=0.0, initial_accumulator_value=0.0, eps=1e-10,
-                 *, maximize=False):
+                 foreach=None, *, maximize=False, differentiable=False, fused=None):
         super().__init__(params, dict(lr=lr, lr_decay=lr_decay, weight_decay=weight_decay,
                                       initial_accumulator_value=initial_accumulator_value, eps=eps,
-                                      maximize=maximize))
+                                      foreach=foreach, maximize=maximize, differentiable=differentiable, fused=fused))
 
 
 # ----- more of torch.optim --------------------------------------------------------------------
@@ -433,8 +471,10 @@ class Adamax(Optimizer):
     _rule = staticmethod(rules.adamax)
     _leafwise = True
 
-    def __init__(self, params, lr=2e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0.0, *, maximize=False):
-        super().__init__(params, dict(lr=lr, betas=betas, eps=eps, weight_decay=weight_decay, maximize=maximize))
+    def __init__(self, params, lr=2e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0.0, foreach=None, *,
+                 maximize=False, differentiable=False, capturable=False):
+        super().__init__(params, dict(lr=lr, betas=betas, eps=eps, weight_decay=weight_decay, foreach=foreach,
+                                      maximize=maximize, differentiable=differentiable, capturable=capturable))
 
 
 class NAdam(Optimizer):
@@ -453,10 +493,12 @@ class NAdam(Optimizer):
     _leafwise = True
 
     def __init__(self, params, lr=2e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0.0, momentum_decay=4e-3,
-                 decoupled_weight_decay=False, *, maximize=False):
+                 decoupled_weight_decay=False, *, foreach=None, maximize=False, capturable=False,
+                 differentiable=False):
         super().__init__(params, dict(lr=lr, betas=betas, eps=eps, weight_decay=weight_decay,
                                       momentum_decay=momentum_decay, decoupled_weight_decay=decoupled_weight_decay,
-                                      maximize=maximize))
+                                      foreach=foreach, maximize=maximize, capturable=capturable,
+                                      differentiable=differentiable))
 
 
 class RAdam(Optimizer):
@@ -475,9 +517,11 @@ class RAdam(Optimizer):
     _leafwise = True
 
     def __init__(self, params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0.0,
-                 decoupled_weight_decay=False, *, maximize=False):
+                 decoupled_weight_decay=False, *, foreach=None, maximize=False, capturable=False,
+                 differentiable=False):
         super().__init__(params, dict(lr=lr, betas=betas, eps=eps, weight_decay=weight_decay,
-                                      decoupled_weight_decay=decoupled_weight_decay, maximize=maximize))
+                                      decoupled_weight_decay=decoupled_weight_decay, foreach=foreach,
+                                      maximize=maximize, capturable=capturable, differentiable=differentiable))
 
 
 class Adadelta(Optimizer):
@@ -495,8 +539,10 @@ class Adadelta(Optimizer):
     _rule = staticmethod(rules.adadelta)
     _leafwise = True
 
-    def __init__(self, params, lr=1.0, rho=0.9, eps=1e-6, weight_decay=0.0, *, maximize=False):
-        super().__init__(params, dict(lr=lr, rho=rho, eps=eps, weight_decay=weight_decay, maximize=maximize))
+    def __init__(self, params, lr=1.0, rho=0.9, eps=1e-6, weight_decay=0.0, foreach=None, *, capturable=False,
+                 maximize=False, differentiable=False):
+        super().__init__(params, dict(lr=lr, rho=rho, eps=eps, weight_decay=weight_decay, foreach=foreach,
+                                      capturable=capturable, maximize=maximize, differentiable=differentiable))
 
 
 class Rprop(Optimizer):
@@ -516,8 +562,10 @@ class Rprop(Optimizer):
     _rule = staticmethod(rules.rprop)
     _leafwise = True
 
-    def __init__(self, params, lr=1e-2, etas=(0.5, 1.2), step_sizes=(1e-6, 50), *, maximize=False):
-        super().__init__(params, dict(lr=lr, etas=etas, step_sizes=step_sizes, maximize=maximize))
+    def __init__(self, params, lr=1e-2, etas=(0.5, 1.2), step_sizes=(1e-6, 50), *, capturable=False, foreach=None,
+                 maximize=False, differentiable=False):
+        super().__init__(params, dict(lr=lr, etas=etas, step_sizes=step_sizes, capturable=capturable,
+                                      foreach=foreach, maximize=maximize, differentiable=differentiable))
 
 
 class ASGD(Optimizer):
@@ -537,9 +585,11 @@ class ASGD(Optimizer):
     _rule = staticmethod(rules.asgd)
     _leafwise = True
 
-    def __init__(self, params, lr=1e-2, lambd=1e-4, alpha=0.75, t0=1e6, weight_decay=0.0, *, maximize=False):
+    def __init__(self, params, lr=1e-2, lambd=1e-4, alpha=0.75, t0=1e6, weight_decay=0.0, foreach=None,
+                 maximize=False, differentiable=False, capturable=False):
         super().__init__(params, dict(lr=lr, lambd=lambd, alpha=alpha, t0=t0, weight_decay=weight_decay,
-                                      maximize=maximize))
+                                      foreach=foreach, maximize=maximize, differentiable=differentiable,
+                                      capturable=capturable))
 
 
 # ----- L-BFGS --------------------------------------------------------------------------------------
@@ -854,9 +904,9 @@ class Adafactor(Optimizer):
     _leafwise = True
 
     def __init__(self, params, lr=1e-2, beta2_decay=-0.8, eps=(None, 1e-3), d=1.0, weight_decay=0.0, *,
-                 maximize=False):
+                 foreach=None, maximize=False):
         super().__init__(params, dict(lr=lr, beta2_decay=beta2_decay, eps=eps, d=d, weight_decay=weight_decay,
-                                      maximize=maximize))
+                                      foreach=foreach, maximize=maximize))
 
     def _update(self, rule, batch):
         # the rule keeps every slot for every leaf (unused ones empty); each parameter's state keeps its own

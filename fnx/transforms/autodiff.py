@@ -981,11 +981,13 @@ def _as_list(xs):
 
 
 def _seed(fname, what, output, gradient):
-    """The cotangent that starts a backward pass from ``output``: ones for a scalar, else ``gradient``."""
+    """The cotangent that starts a backward pass from ``output``: ones for a one-element output (any
+    shape, as PyTorch checks numel, not ndim), else ``gradient``."""
     if gradient is None:
-        if output.shape != ():
-            raise ShapeError(f"{fname}: a gradient can be implicit only for a scalar output, {what} has shape "
-                             f"{output.shape}; pass one of that shape, or reduce the output first (e.g. .sum())")
+        if output.size != 1:
+            raise ShapeError(f"{fname}: grad can be implicitly created only for scalar outputs, but {what} has "
+                             f"shape {output.shape}; pass a gradient of that shape, or reduce the output first "
+                             f"(e.g. .sum())")
         return fnp.ones_like(output.primal)
     if not isinstance(gradient, ReverseTracer):
         gradient = fnp.asarray(gradient)

@@ -82,7 +82,7 @@ def test_parameters_to_vector_and_back():
     fnp.sum(vec * vec).backward()
     np.testing.assert_array_equal(np.asarray(ps[1].grad), [14.0])
     vector_to_parameters(fnp.arange(7.0), ps)
-    assert ps[0].shape == (2, 3) and type(ps[0].data) is fnx.Array
+    assert ps[0].shape == (2, 3) and type(ps[0].primal) is fnx.Array
     np.testing.assert_array_equal(np.asarray(ps[0].data), [[0, 1, 2], [3, 4, 5]])
     np.testing.assert_array_equal(np.asarray(ps[1].data), [6.0])
     with pytest.raises(ShapeError, match="length 7"):

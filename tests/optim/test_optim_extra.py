@@ -292,14 +292,17 @@ def test_class_equals_rule_and_round_trips_its_state(cls, rule, kw):
 
 def test_defaults_match_pytorch():
     p = [Parameter(fnp.zeros(1))]
-    assert optim.Adamax(p).defaults == dict(lr=2e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0.0, maximize=False)
+    flags = dict(foreach=None, capturable=False, differentiable=False)  # torch's implementation flags
+    assert optim.Adamax(p).defaults == dict(lr=2e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0.0, maximize=False,
+                                            **flags)
     assert optim.NAdam(p).defaults == dict(lr=2e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0.0,
-                                           momentum_decay=4e-3, decoupled_weight_decay=False, maximize=False)
+                                           momentum_decay=4e-3, decoupled_weight_decay=False, maximize=False, **flags)
     assert optim.RAdam(p).defaults == dict(lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0.0,
-                                           decoupled_weight_decay=False, maximize=False)
-    assert optim.Adadelta(p).defaults == dict(lr=1.0, rho=0.9, eps=1e-6, weight_decay=0.0, maximize=False)
-    assert optim.Rprop(p).defaults == dict(lr=1e-2, etas=(0.5, 1.2), step_sizes=(1e-6, 50), maximize=False)
-    assert optim.ASGD(p).defaults == dict(lr=1e-2, lambd=1e-4, alpha=0.75, t0=1e6, weight_decay=0.0, maximize=False)
+                                           decoupled_weight_decay=False, maximize=False, **flags)
+    assert optim.Adadelta(p).defaults == dict(lr=1.0, rho=0.9, eps=1e-6, weight_decay=0.0, maximize=False, **flags)
+    assert optim.Rprop(p).defaults == dict(lr=1e-2, etas=(0.5, 1.2), step_sizes=(1e-6, 50), maximize=False, **flags)
+    assert optim.ASGD(p).defaults == dict(lr=1e-2, lambd=1e-4, alpha=0.75, t0=1e6, weight_decay=0.0, maximize=False,
+                                          **flags)
 
 
 # ----- against torch itself -----------------------------------------------------------------------

@@ -181,7 +181,7 @@ def test_averaged_parameters_carry_no_gradient_history():
             p.data = p.data - 0.1 * p.grad
         swa.update_parameters(model)
     for p in swa.parameters():
-        assert type(p.data) is fnx.Array and not isinstance(p.data, ReverseTracer)
+        assert type(p.primal) is fnx.Array and not isinstance(p.data, ReverseTracer)
         assert p.grad is None
     assert type(swa.n_averaged) is fnx.Array
     model.zero_grad()

@@ -170,15 +170,20 @@ def test_classes_reject_bad_hyper_parameters(cls, kw, message):
 
 def test_defaults_match_pytorch():
     p = [Parameter(fnp.zeros(1))]
+    # torch's implementation flags are part of its defaults (and so of its param_groups and state_dict)
     assert optim.SGD(p).defaults == dict(lr=1e-3, momentum=0.0, dampening=0.0, weight_decay=0.0, nesterov=False,
-                                         maximize=False)
+                                         maximize=False, foreach=None, differentiable=False, fused=None)
     assert optim.Adam(p).defaults == dict(lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0.0, amsgrad=False,
-                                          maximize=False)
+                                          maximize=False, foreach=None, capturable=False, differentiable=False,
+                                          fused=None, decoupled_weight_decay=False)
     assert optim.AdamW(p).defaults["weight_decay"] == 1e-2
+    assert optim.AdamW(p).defaults["decoupled_weight_decay"] is True
     assert optim.RMSprop(p).defaults == dict(lr=1e-2, alpha=0.99, eps=1e-8, weight_decay=0.0, momentum=0.0,
-                                             centered=False, maximize=False)
+                                             centered=False, maximize=False, capturable=False, foreach=None,
+                                             differentiable=False)
     assert optim.Adagrad(p).defaults == dict(lr=1e-2, lr_decay=0.0, weight_decay=0.0, initial_accumulator_value=0.0,
-                                             eps=1e-10, maximize=False)
+                                             eps=1e-10, maximize=False, foreach=None, differentiable=False,
+                                             fused=None)
 
 
 def test_zero_grad():
@@ -332,7 +337,7 @@ def test_linear_regression_converges_with_backward():
     assert float(loss) < 1e-6
     np.testing.assert_allclose(np.asarray(w.data), w_true, atol=1e-3)
     assert float(b.data) == pytest.approx(b_true, abs=1e-3)
-    assert w.data.dtype == np.float32 and type(w.data) is fnx.Array
+    assert w.data.dtype == np.float32 and type(w.primal) is fnx.Array
 
 
 def test_adam_fits_too_with_a_scheduler():

@@ -53,7 +53,7 @@ def test_intermediate_inputs_and_several_outputs():
 def test_grad_outputs_for_a_non_scalar_output():
     w = _param([1.0, 2.0, 3.0])
     y = w ** 2
-    with pytest.raises(ShapeError, match=r"implicit only for a scalar output, outputs\[0\] has shape \(3,\)"):
+    with pytest.raises(ShapeError, match=r"only for scalar outputs, but outputs\[0\] has shape \(3,\)"):
         tape_grad(y, w, retain_graph=True)
     with pytest.raises(ShapeError, match=r"has shape \(2,\)"):
         tape_grad(y, w, grad_outputs=fnp.ones(2), retain_graph=True)
