@@ -260,3 +260,20 @@ def test_register_dataclass_reads_static_fields_from_metadata():
     assert fnx.tree_util.tree_leaves(layer) == [layer.w]
     g = fnx.grad(lambda m: fnp.sum(m.w) * m.width)(layer)
     assert g.width == 3 and np.allclose(np.asarray(g.w), 3.0)
+
+
+def test_fnx_tree_has_every_name_of_jax_tree():
+    jax = pytest.importorskip("jax")
+    missing = {n for n in dir(jax.tree) if not n.startswith("_")} - {n for n in dir(fnx.tree) if not n.startswith("_")}
+    assert not missing
+    assert fnx.tree.transpose(fnx.tree.structure([0, 0]), fnx.tree.structure((0, 0)), [(1, 2), (3, 4)]) == \
+        jax.tree.transpose(jax.tree.structure([0, 0]), jax.tree.structure((0, 0)), [(1, 2), (3, 4)])
+    assert fnx.tree.broadcast([1, 2], [(0, 0), 0]) == jax.tree.broadcast([1, 2], [(0, 0), 0])
+    assert fnx.tree.reduce_associative(lambda a, b: a + b, [1, 2, 3]) == 6
+
+    @fnx.tree_util.register_dataclass
+    @dataclasses.dataclass
+    class Op:
+        x: object
+        kind: str = fnx.tree.static(default="add")
+    assert fnx.tree.leaves(Op(1.0)) == [1.0] and dataclasses.fields(Op)[1].metadata["static"]

@@ -405,3 +405,40 @@ def broadcast_prefix(prefix, tree, what="argument"):
 
     walk(prefix, tree)
     return out
+
+
+# ----- jax.tree's remaining names, written once in fnx.tree_util ----------------------------------------------
+
+def transpose(outer_treedef, inner_treedef, pytree_to_transpose):
+    """An outer tree of inner trees as an inner tree of outer trees (``jax.tree.transpose``)."""
+    from ..tree_util import tree_transpose
+    return tree_transpose(outer_treedef, inner_treedef, pytree_to_transpose)
+
+
+def broadcast(prefix_tree, full_tree, is_leaf=None):
+    """``prefix_tree``'s leaves repeated over ``full_tree``'s matching subtrees (``jax.tree.broadcast``)."""
+    from ..tree_util import tree_broadcast
+    return tree_broadcast(prefix_tree, full_tree, is_leaf=is_leaf)
+
+
+def reduce_associative(operation, tree, **options):
+    """The leaves combined pairwise by an associative ``operation`` (``jax.tree.reduce_associative``)."""
+    from ..tree_util import tree_reduce_associative
+    return tree_reduce_associative(operation, tree, **options)
+
+
+def static(**field_options):
+    """A dataclass field that :func:`register_dataclass` keeps static (``jax.tree.static``): the options of
+    ``dataclasses.field``, with ``static=True`` added to its metadata.
+
+    >>> import dataclasses, fnx
+    >>> @fnx.tree_util.register_dataclass
+    ... @dataclasses.dataclass
+    ... class Op:
+    ...     x: object
+    ...     kind: str = fnx.tree.static(default="add")
+    >>> fnx.tree.leaves(Op(1.0))
+    [1.0]
+    """
+    metadata = dict(field_options.pop("metadata", None) or {}, static=True)
+    return dataclasses.field(metadata=metadata, **field_options)
