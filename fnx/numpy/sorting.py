@@ -132,10 +132,12 @@ def _along(opname, a, axis, kind, order, stable):
     return x, normalize_axis(opname, axis, x.ndim), bool(stable) or kind in ("mergesort", "stable")
 
 
-def sort(a, axis=-1, kind=None, order=None, *, stable=None):
+def sort(a, axis=-1, kind=None, order=None, *, stable=None, descending=False):
     """A sorted copy of ``a`` along ``axis`` (the flattened array when None), as ``numpy.sort``.
 
     Differentiable: the gradient flows back to where each value came from.
+    ``descending=True`` (the array API's and JAX's option) sorts from the largest
+    value down, NaNs first.
 
     >>> import fnx, fnx.numpy as fnp
     >>> fnx.grad(lambda x: fnp.sort(x)[0])(fnp.array([3., 1., 2.]))
@@ -144,11 +146,16 @@ def sort(a, axis=-1, kind=None, order=None, *, stable=None):
     x, axis, stable = _along("sort", a, axis, kind, order, stable)
     if x.ndim == 0:
         raise np.exceptions.AxisError(f"sort: axis {axis} is out of bounds for an array of dimension 0")
+    if descending:
+        return sh.flip(sort_p.bind(x, axis=axis, stable=stable), axis)
     return sort_p.bind(x, axis=axis, stable=stable)
 
 
-def argsort(a, axis=-1, kind=None, order=None, *, stable=None):
+def argsort(a, axis=-1, kind=None, order=None, *, stable=None, descending=False):
     """Indices (int64) that sort ``a`` along ``axis``, as ``numpy.argsort``; ``stable=True`` keeps ties in order.
+
+    ``descending=True`` orders from the largest value down, ties (with ``stable``)
+    still in their original order, as ``jax.numpy.argsort``.
 
     >>> import fnx.numpy as fnp
     >>> fnp.argsort(fnp.array([3., 1., 2.]))
@@ -157,6 +164,9 @@ def argsort(a, axis=-1, kind=None, order=None, *, stable=None):
     x, axis, stable = _along("argsort", a, axis, kind, order, stable)
     if x.ndim == 0:
         raise np.exceptions.AxisError(f"argsort: axis {axis} is out of bounds for an array of dimension 0")
+    if descending:  # sort the reversed array upwards and read it backwards: ties keep their first-come order
+        n = x.shape[axis]
+        return (n - 1) - sh.flip(argsort_p.bind(sh.flip(x, axis), axis=axis, stable=stable), axis)
     return argsort_p.bind(x, axis=axis, stable=stable)
 
 

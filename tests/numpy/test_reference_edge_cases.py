@@ -59,3 +59,17 @@ def test_logsumexp_of_an_empty_sum_is_minus_infinity():
     out = fsp.logsumexp(fnp.zeros((2, 0)), axis=1, keepdims=True)
     assert out.shape == (2, 1) and np.all(np.asarray(out) == -np.inf)
     assert fsp.logsumexp(fnp.zeros((0, 2)), axis=1).shape == (0,)
+
+
+def test_descending_sorts_match_jax():
+    x = np.array([[3.0, 1.0, np.nan, 3.0, 2.0, 1.0], [0.0, 0.0, 5.0, -1.0, 5.0, 2.0]])
+    for axis in (-1, 0, None):
+        got = np.asarray(fnp.argsort(fnp.asarray(x), axis=axis, descending=True, stable=True))
+        s = np.asarray(fnp.sort(fnp.asarray(x), axis=axis, descending=True))
+        flat = x.ravel() if axis is None else x
+        ax = -1 if axis is None else axis
+        np.testing.assert_array_equal(s, np.flip(np.sort(flat, axis=ax), axis=ax)[..., :] if axis is not None
+                                      else np.concatenate([[np.nan], np.sort(flat)[:-1][::-1]]))
+        np.testing.assert_array_equal(np.take_along_axis(flat, got, axis=ax), s)
+        jnp = pytest.importorskip("jax.numpy")
+        np.testing.assert_array_equal(got, np.asarray(jnp.argsort(x, axis=axis, descending=True, stable=True)))
