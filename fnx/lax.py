@@ -105,8 +105,10 @@ def _concrete(value):
 def _index(value, what):
     index = _concrete(value)
     if index is None:
-        raise TracerError(f"{what} must be concrete: inside fnx.jit pass it as a static argument "
-                          f"(static_argnums), or loop in Python outside the transform")
+        raise TracerError(f"{what} must be concrete, but a transform traces it (fnx.jit, or vmap batching it: "
+                          f"one loop count per example): inside fnx.jit pass it as a static argument "
+                          f"(static_argnums); under vmap give every example the same bound; or loop in Python "
+                          f"outside the transform")
     return index
 
 
