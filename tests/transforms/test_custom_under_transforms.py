@@ -12,20 +12,21 @@ import fnx
 import fnx.numpy as fnp
 
 
-@fnx.custom_vjp
-def clip_gradient(x):
-    return x
+def _rules(lib, xnp):
+    """A custom_vjp that clips its cotangent and a custom_jvp sine of slope 100, in ``lib`` (fnx or jax)."""
+    @lib.custom_vjp
+    def clip_gradient(x):
+        return x
+    clip_gradient.defvjp(lambda x: (x, None), lambda _, g: (xnp.clip(g, -1.0, 1.0),))
+
+    @lib.custom_jvp
+    def sin_with_slope_100(x):
+        return xnp.sin(x)
+    sin_with_slope_100.defjvp(lambda p, t: (sin_with_slope_100(p[0]), 100.0 * t[0]))
+    return clip_gradient, sin_with_slope_100
 
 
-clip_gradient.defvjp(lambda x: (x, None), lambda _, g: (fnp.clip(g, -1.0, 1.0),))
-
-
-@fnx.custom_jvp
-def sin_with_slope_100(x):
-    return fnp.sin(x)
-
-
-sin_with_slope_100.defjvp(lambda p, t: (sin_with_slope_100(p[0]), 100.0 * t[0]))
+clip_gradient, sin_with_slope_100 = _rules(fnx, fnp)
 
 
 @fnx.custom_vjp
@@ -131,16 +132,7 @@ def test_gamma_samples_differentiate_under_jit_as_eagerly():
 def test_matches_jax():
     jax = pytest.importorskip("jax")
     jnp = jax.numpy
-
-    @jax.custom_vjp
-    def jclip(x):
-        return x
-    jclip.defvjp(lambda x: (x, None), lambda _, g: (jnp.clip(g, -1.0, 1.0),))
-
-    @jax.custom_jvp
-    def jsin(x):
-        return jnp.sin(x)
-    jsin.defjvp(lambda p, t: (jsin(p[0]), 100.0 * t[0]))
+    jclip, jsin = _rules(jax, jnp)
     def jloss(f):
         return lambda w: jnp.sum(f(w) * 10.0)
     w = np.asarray(W, dtype=np.float32)
