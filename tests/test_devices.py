@@ -99,7 +99,7 @@ def test_on_device_composes_with_grad_vmap_and_itself():
     out = fnx.on_device(fnx.vmap(f), D1)(fnp.ones((3, 2)))
     assert out.device is D1
     nested = fnx.on_device(fnx.on_device(lambda a: a * 2.0, D1), D0)(x)
-    assert nested.device is D1
+    assert nested.device is D0  # the outer placement returns its outputs on its device
     h = fnx.hessian(fnx.on_device(f, D1))(x)
     assert h.shape == (2, 2)
 
@@ -155,3 +155,13 @@ def test_pytorch_style_placement_methods():
             x.cuda()
         with pytest.raises(DeviceError, match="not available"):
             fnx.cuda.synchronize()
+
+
+def test_on_device_returns_every_array_output_on_its_device():
+    w = fnp.ones(2, device=D0)
+    out = fnx.on_device(lambda a: {"in": a, "captured": w, "moved": fnx.device_put(a, D0), "n": 3}, D1)(fnp.ones(2))
+    assert out["in"].device == D1 and out["captured"].device == D1 and out["moved"].device == D1 and out["n"] == 3
+    nested = fnx.on_device(lambda a: fnx.on_device(lambda b: b * 2.0, D0)(a), D1)(fnp.ones(2, device=D0))
+    assert nested.device == D1
+    g = fnx.grad(lambda x: fnp.sum(fnx.device_put(fnx.on_device(lambda a: a * 2.0, D1)(x), D0)))(fnp.ones(2))
+    assert g.device == D0 and np.allclose(np.asarray(g), 2.0)

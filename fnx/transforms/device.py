@@ -52,7 +52,8 @@ def device_put(tree, device=None):
 
 
 def on_device(f, device):
-    """``f`` run on ``device``: array inputs moved there, new arrays created there, outputs left there.
+    """``f`` run on ``device``: array inputs moved there, new arrays created there, array outputs returned
+    there (an output ``f`` left elsewhere is moved).
 
     Composes with grad and vmap in any order; under ``grad``, gradients come back
     on the devices the inputs came from.
@@ -70,5 +71,6 @@ def on_device(f, device):
     def placed(*args, **kwargs):
         args, kwargs = tree_util.map(move, (args, kwargs))
         with backend.default_device(dev):
-            return f(*args, **kwargs)
+            out = f(*args, **kwargs)
+        return tree_util.map(move, out)
     return placed
