@@ -54,11 +54,28 @@ def _numeric_jacobian(f, leaves, treedef, eps):
     return cols
 
 
+def _shown(leaves):
+    """The drawn inputs, as a failure message shows them."""
+    return "\n".join(f"  input {k}: shape {tuple(np.shape(x))} {np.asarray(_as_np(x)).dtype}\n    " +
+                     np.array2string(np.asarray(_as_np(x)), precision=6, threshold=20).replace("\n", "\n    ")
+                     for k, x in enumerate(leaves))
+
+
+def _worst(bad, got, want):
+    """The index of the worst of the mismatching elements ``bad`` (by |difference|; the first, for exact dtypes)."""
+    if not bad.ndim:
+        return ()
+    if got.dtype.kind in "fc" and want.dtype.kind in "fc":
+        with np.errstate(invalid="ignore"):
+            gap = np.where(bad, np.abs(got.astype(np.complex128) - want.astype(np.complex128)), -1.0)
+        gap = np.where(np.isnan(gap), np.inf, gap)  # a NaN on one side only is the worst there is
+        return np.unravel_index(np.argmax(gap), bad.shape)
+    return np.unravel_index(np.argmax(bad), bad.shape)
+
+
 def _fail(kind, order, where, analytic, numeric, atol, rtol, leaves):
     (in_leaf, in_idx), (out_leaf, out_idx) = where
-    shown = "\n".join(f"  input {k}: shape {tuple(x.shape)} {x.dtype}\n    " +
-                      np.array2string(_as_np(x), precision=6, threshold=20).replace("\n", "\n    ")
-                      for k, x in enumerate(leaves))
+    shown = _shown(leaves)
     raise GradientCheckError(
         f"check_grads: {kind} derivative (order {order}) disagrees with central differences.\n"
         f"  worst element: d output[{out_leaf}]{list(out_idx)} / d input[{in_leaf}]{list(in_idx)}\n"
@@ -243,10 +260,10 @@ def check_vmap(f, args, in_axes=0, out_axes=0, rtol=None, atol=None):
             else:
                 bad = got != want
             if np.any(bad):
-                idx = np.unravel_index(np.argmax(bad), bad.shape) if bad.ndim else ()
+                idx = _worst(bad, got, want)
                 raise AssertionError(
-                    f"check_vmap: output {k}, example {i}, element {list(int(j) for j in idx)}: vmap gives "
-                    f"{got[idx]!r}, the loop over examples gives {want[idx]!r}")
+                    f"check_vmap: output {k}, example {i}, worst element {list(int(j) for j in idx)}: vmap gives "
+                    f"{got[idx]!r}, the loop over examples gives {want[idx]!r}\ndrawn inputs:\n{_shown(flat)}")
 
 
 def _inner(a, b):
@@ -275,7 +292,35 @@ def check_jvp_vjp_consistent(f, args, seed=0, rtol=1e-6, atol=1e-9):
     if not abs(lhs - rhs) <= atol + rtol * max(abs(lhs), abs(rhs)):
         raise GradientCheckError(
             f"check_jvp_vjp_consistent: <vjp(u), v> = {lhs!r} but <u, jvp(v)> = {rhs!r} "
-            f"(|difference| {abs(lhs - rhs):.3g}); the forward and reverse rules of this function disagree")
+            f"(|difference| {abs(lhs - rhs):.3g}); the forward and reverse rules of this function disagree"
+            f"{_worst_output_element(f, args, v, t_out)}\ndrawn inputs:\n{_shown(tree_util.leaves(args))}")
+
+
+def _worst_output_element(f, args, v, t_out):
+    """Where the rules disagree: for each output element, its jvp against the vjp of a one-hot cotangent
+    dotted with ``v`` (one vjp per element, so only for outputs of up to 1,000 elements)."""
+    import fnx
+    out_leaves, out_tree = tree_util.flatten(fnx.eval_shape(f, *args))
+    total = sum(int(np.prod(o.shape)) for o in out_leaves)
+    if total > 1000:
+        return ""
+    pull = fnx.vjp(f, *args)[1]
+    t_flat = [np.asarray(t, np.complex128).ravel() for t in tree_util.leaves(t_out)]
+    worst = None
+    for k, o in enumerate(out_leaves):
+        for j in range(int(np.prod(o.shape))):
+            onehot = [np.zeros(q.shape, q.dtype) for q in out_leaves]
+            onehot[k].reshape(-1)[j] = 1
+            by_vjp = _inner(pull(out_tree.unflatten([fnx.numpy.asarray(e) for e in onehot])), v)
+            gap = abs(by_vjp - t_flat[k][j])
+            if worst is None or gap > worst[0]:
+                worst = (gap, k, np.unravel_index(j, o.shape), by_vjp, t_flat[k][j])
+    if worst is None:
+        return ""
+    gap, k, idx, by_vjp, by_jvp = worst
+    return (f"\n  worst element: output[{k}]{[int(i) for i in idx]}: the reverse rule gives {by_vjp!r}, the "
+            f"forward rule {complex(by_jvp) if np.iscomplexobj(by_jvp) and by_jvp.imag else float(by_jvp.real)!r} "
+            f"(|difference| {gap:.3g})")
 
 
 def check_jacobians(f, args, argnums=0, rtol=1e-7, atol=1e-10):
@@ -294,10 +339,10 @@ def check_jacobians(f, args, argnums=0, rtol=1e-7, atol=1e-10):
             raise GradientCheckError(f"check_jacobians: block {k}: jacfwd gives shape {a.shape}, jacrev {b.shape}")
         bad = ~np.isclose(a, b, rtol=rtol, atol=atol)
         if np.any(bad):
-            idx = np.unravel_index(np.argmax(np.where(bad, np.abs(a - b), -1)), bad.shape)
+            idx = _worst(bad, a, b)
             raise GradientCheckError(
-                f"check_jacobians: block {k}, element {[int(i) for i in idx]}: jacfwd gives {a[idx]!r}, "
-                f"jacrev gives {b[idx]!r}")
+                f"check_jacobians: block {k}, worst element {[int(i) for i in idx]}: jacfwd gives {a[idx]!r}, "
+                f"jacrev gives {b[idx]!r}\ndrawn inputs:\n{_shown(tree_util.leaves(tuple(args)))}")
 
 
 def check_custom_vjp(f, args, rtol=1e-6, atol=1e-9):
@@ -328,10 +373,10 @@ def check_custom_vjp(f, args, rtol=1e-6, atol=1e-9):
         a, b = np.asarray(a), np.asarray(b)
         bad = ~np.isclose(a, b, rtol=rtol, atol=atol)
         if a.shape != b.shape or np.any(bad):
-            idx = np.unravel_index(np.argmax(bad), bad.shape) if a.shape == b.shape and bad.ndim else ()
+            idx = _worst(bad, a, b) if a.shape == b.shape else ()
             raise GradientCheckError(
                 f"check_custom_vjp: cotangent of argument leaf {k}"
-                + (f", element {[int(i) for i in idx]}: custom rule gives {a[idx]!r}, the forward code's "
+                + (f", worst element {[int(i) for i in idx]}: custom rule gives {a[idx]!r}, the forward code's "
                    f"derivative is {b[idx]!r}" if a.shape == b.shape else
                    f": custom rule gives shape {a.shape}, expected {b.shape}")
-                + f"\ninputs: {[np.asarray(x).tolist() for x in tree_util.leaves(args)]}")
+                + f"\ndrawn inputs:\n{_shown(tree_util.leaves(args))}")

@@ -62,15 +62,25 @@ def elements(domain="real", dtype=np.float64):
     raise ValueError(f"unknown domain {domain!r}; choose from {DOMAINS}")
 
 
+_domain_elements = elements  # numpy_arrays and arrays take a parameter of that name
+
+
 def shapes(min_dims=0, max_dims=3, min_side=1, max_side=4):
     return hnp.array_shapes(min_dims=min_dims, max_dims=max_dims, min_side=min_side, max_side=max_side)
 
 
-def numpy_arrays(shape=None, dtype=np.float64, domain="real", **shape_kw):
+def numpy_arrays(shape=None, dtype=np.float64, domain="real", elements=None, **shape_kw):
     """numpy arrays of ``dtype`` with elements in ``domain`` (shape drawn when None).
 
-    For the matrix domains the last two dimensions must be equal.
+    ``elements``, a hypothesis strategy of scalars, replaces the domain's as
+    hypothesis's own ``arrays(elements=...)`` does. For the matrix domains the
+    last two dimensions must be equal.
     """
+    if elements is not None:
+        if domain in ("well_conditioned", "spd"):
+            raise ValueError(f"numpy_arrays: domain {domain!r} builds its own matrices; give elements= or that "
+                             f"domain, not both")
+        return hnp.arrays(dtype, shapes(**shape_kw) if shape is None else shape, elements=elements)
     shape = shapes(**shape_kw) if shape is None else shape
     shape = st.just(tuple(shape)) if isinstance(shape, (tuple, list)) else shape
     if domain in ("well_conditioned", "spd"):
@@ -79,18 +89,18 @@ def numpy_arrays(shape=None, dtype=np.float64, domain="real", **shape_kw):
                 raise ValueError(f"domain {domain!r} needs square matrices, got shape {sh}")
             n = sh[-1]
             eye = np.eye(n, dtype=dtype)
-            base = hnp.arrays(dtype, sh, elements=elements("real", dtype))
+            base = hnp.arrays(dtype, sh, elements=_domain_elements("real", dtype))
             if domain == "spd":
                 return base.map(lambda m: m @ np.swapaxes(m, -1, -2) / n + eye)
             return base.map(lambda m: m / n + 2 * eye)
         return shape.flatmap(build)
-    return hnp.arrays(dtype, shape, elements=elements(domain, dtype))
+    return hnp.arrays(dtype, shape, elements=_domain_elements(domain, dtype))
 
 
-def arrays(shape=None, dtype=np.float64, domain="real", **shape_kw):
-    """fnx arrays of ``dtype`` with elements in ``domain``."""
+def arrays(shape=None, dtype=np.float64, domain="real", elements=None, **shape_kw):
+    """fnx arrays of ``dtype`` with elements in ``domain``, or drawn from the strategy ``elements``."""
     import fnx.numpy as fnp
-    return numpy_arrays(shape, dtype, domain, **shape_kw).map(fnp.asarray)
+    return numpy_arrays(shape, dtype, domain, elements, **shape_kw).map(fnp.asarray)
 
 
 def broadcastable_shapes(shape, num_shapes=2, min_dims=0, max_dims=3):
