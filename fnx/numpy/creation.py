@@ -171,9 +171,9 @@ def ones_like(a, dtype=None, order="K", subok=True, shape=None, *, device=None):
     return filled(shape, 1, dt, _device_of(a, device))
 
 
-def empty_like(a, dtype=None, order="K", subok=True, shape=None, *, device=None):
-    """The same as :func:`zeros_like`."""
-    return zeros_like(a, dtype, shape=shape, device=device)
+def empty_like(prototype, dtype=None, order="K", subok=True, shape=None, *, device=None):
+    """The same as :func:`zeros_like` (``prototype`` is NumPy's name for its first argument)."""
+    return zeros_like(prototype, dtype, shape=shape, device=device)
 
 
 def full_like(a, fill_value, dtype=None, order="K", subok=True, shape=None, *, device=None):

@@ -96,15 +96,15 @@ broadcast_p = defprim("broadcast_to", impl=lambda xp, x, *, shape: xp.broadcast_
 broadcast_p.jvp = linear_jvp(broadcast_p)
 
 
-def broadcast_to(x, shape):
-    """``x`` broadcast to ``shape``, as ``numpy.broadcast_to``.
+def broadcast_to(array, shape):
+    """``array`` broadcast to ``shape``, as ``numpy.broadcast_to``.
 
     >>> import fnx.numpy as fnp
     >>> fnp.broadcast_to(fnp.array([1, 2]), (2, 2))
     Array([[1, 2],
            [1, 2]], dtype=int64)
     """
-    x = asarray(x)
+    x = asarray(array)
     shape = _int_tuple("broadcast_to", shape)
     if x.shape == shape:
         return x
@@ -135,8 +135,8 @@ reshape_p = defprim("reshape", impl=lambda xp, x, *, shape: x.reshape(shape),
 reshape_p.jvp = linear_jvp(reshape_p)
 
 
-def reshape(x, shape=None, order="C", *, newshape=None, copy=None):
-    """``x`` with a new shape of the same size; one dimension may be -1.
+def reshape(a, shape=None, order="C", *, newshape=None, copy=None):
+    """``a`` with a new shape of the same size; one dimension may be -1.
 
     Only C order is supported (fnx arrays have no memory layout to choose).
 
@@ -144,7 +144,7 @@ def reshape(x, shape=None, order="C", *, newshape=None, copy=None):
     >>> fnp.reshape(fnp.arange(6), (2, -1)).shape
     (2, 3)
     """
-    x = asarray(x)
+    x = asarray(a)
     if newshape is not None:
         shape = newshape
     if order != "C":
@@ -170,9 +170,9 @@ def reshape(x, shape=None, order="C", *, newshape=None, copy=None):
     return reshape_p.bind(x, shape=shape)
 
 
-def ravel(x, order="C"):
-    """``x`` flattened to one dimension."""
-    return reshape(x, (-1,), order)
+def ravel(a, order="C"):
+    """``a`` flattened to one dimension."""
+    return reshape(a, (-1,), order)
 
 
 # ----- transpose ---------------------------------------------------------------------------------
@@ -192,9 +192,9 @@ transpose_p = defprim("transpose", impl=lambda xp, x, *, axes: x.transpose(axes)
 transpose_p.jvp = linear_jvp(transpose_p)
 
 
-def transpose(x, axes=None):
-    """``x`` with its axes permuted (reversed when ``axes`` is None)."""
-    x = asarray(x)
+def transpose(a, axes=None):
+    """``a`` with its axes permuted (reversed when ``axes`` is None)."""
+    x = asarray(a)
     if axes is None:
         axes = tuple(range(x.ndim))[::-1]
     axes = tuple(normalize_axis("transpose", a, x.ndim) for a in axes)
@@ -205,9 +205,9 @@ def transpose(x, axes=None):
     return transpose_p.bind(x, axes=axes)
 
 
-def moveaxis(x, source, destination):
-    """``x`` with the axes ``source`` moved to positions ``destination``, the others in order."""
-    x = asarray(x)
+def moveaxis(a, source, destination):
+    """``a`` with the axes ``source`` moved to positions ``destination``, the others in order."""
+    x = asarray(a)
     src = (source,) if isinstance(source, (int, np.integer)) else tuple(source)
     dst = (destination,) if isinstance(destination, (int, np.integer)) else tuple(destination)
     if len(src) != len(dst):
@@ -222,18 +222,18 @@ def moveaxis(x, source, destination):
     return transpose(x, order)
 
 
-def swapaxes(x, axis1, axis2):
-    """``x`` with two axes interchanged."""
-    x = asarray(x)
+def swapaxes(a, axis1, axis2):
+    """``a`` with two axes interchanged."""
+    x = asarray(a)
     axes = list(range(x.ndim))
-    a, b = normalize_axis("swapaxes", axis1, x.ndim), normalize_axis("swapaxes", axis2, x.ndim)
-    axes[a], axes[b] = axes[b], axes[a]
+    i, j = normalize_axis("swapaxes", axis1, x.ndim), normalize_axis("swapaxes", axis2, x.ndim)
+    axes[i], axes[j] = axes[j], axes[i]
     return transpose(x, axes)
 
 
-def expand_dims(x, axis):
-    """``x`` with axes of length one inserted at the positions ``axis`` of the result."""
-    x = asarray(x)
+def expand_dims(a, axis):
+    """``a`` with axes of length one inserted at the positions ``axis`` of the result."""
+    x = asarray(a)
     axes = (axis,) if isinstance(axis, (int, np.integer)) else tuple(axis)
     axes = normalize_axes("expand_dims", axes, x.ndim + len(axes))
     shape = list(x.shape)
@@ -242,9 +242,9 @@ def expand_dims(x, axis):
     return reshape(x, shape)
 
 
-def squeeze(x, axis=None):
-    """``x`` without its axes of length one (or only those in ``axis``, which must have length one)."""
-    x = asarray(x)
+def squeeze(a, axis=None):
+    """``a`` without its axes of length one (or only those in ``axis``, which must have length one)."""
+    x = asarray(a)
     if axis is None:
         axes = tuple(i for i, d in enumerate(x.shape) if d == 1)
     else:

@@ -73,3 +73,15 @@ def test_descending_sorts_match_jax():
         np.testing.assert_array_equal(np.take_along_axis(flat, got, axis=ax), s)
         jnp = pytest.importorskip("jax.numpy")
         np.testing.assert_array_equal(got, np.asarray(jnp.argsort(x, axis=axis, descending=True, stable=True)))
+
+
+def test_shape_functions_take_numpys_argument_names():
+    x = fnp.ones((2, 3))
+    assert fnp.reshape(a=fnp.ones(6), shape=(2, 3)).shape == (2, 3)
+    assert fnp.transpose(a=x, axes=(1, 0)).shape == np.transpose(a=np.ones((2, 3)), axes=(1, 0)).shape
+    assert fnp.ravel(a=x).shape == (6,) and fnp.squeeze(a=fnp.ones((1, 3)), axis=0).shape == (3,)
+    assert fnp.expand_dims(a=x, axis=0).shape == (1, 2, 3)
+    assert fnp.moveaxis(a=x, source=0, destination=1).shape == (3, 2)
+    assert fnp.swapaxes(a=x, axis1=0, axis2=1).shape == (3, 2)
+    assert fnp.broadcast_to(array=fnp.ones(3), shape=(2, 3)).shape == np.broadcast_to(array=np.ones(3), shape=(2, 3)).shape
+    assert fnp.empty_like(prototype=x).shape == (2, 3)
