@@ -6,13 +6,15 @@ Array([1.], dtype=float32)
 """
 from . import errors
 from .core import tree
+import sys as _sys
+_sys.modules[__name__ + ".tree"] = tree  # ``import fnx.tree`` as ``import jax.tree``: the same module
 from .core.array import Array
 from .core.dtypes import set_default_dtype
 from .core.primitive import freeze_registry as _freeze_registry
 from . import numpy
 from . import backends, cuda, data, lax, nn, ops, optim, random, scipy, testing, utils
 from .random import Generator, default_generator, initial_seed, manual_seed, seed
-from .numpy import array, asarray, stop_gradient
+from .numpy import array, asarray, from_dlpack, stop_gradient
 from .transforms.autodiff import (enable_grad, grad, hessian, is_grad_enabled, jacfwd, jacrev, jvp, no_grad,
                                   saved_residuals, value_and_grad, vjp)
 from .transforms.graph import make_graph

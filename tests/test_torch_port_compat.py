@@ -473,3 +473,11 @@ def test_data_generator_matches_torch_semantics():
     for epochs in (lambda seed: _epochs(fnx.Generator().manual_seed(seed)), torch_epochs):
         assert epochs(1) == epochs(1) != epochs(2)
         assert epochs(1)[0] != epochs(1)[1]
+
+
+def test_from_dlpack_at_the_top_level():
+    x = np.arange(3.0)
+    out = fnx.from_dlpack(x)
+    assert isinstance(out, fnx.Array) and np.array_equal(np.asarray(out), x)
+    torch = pytest.importorskip("torch")
+    np.testing.assert_array_equal(np.asarray(fnx.from_dlpack(torch.arange(3.0))), [0.0, 1.0, 2.0])

@@ -277,3 +277,10 @@ def test_fnx_tree_has_every_name_of_jax_tree():
         x: object
         kind: str = fnx.tree.static(default="add")
     assert fnx.tree.leaves(Op(1.0)) == [1.0] and dataclasses.fields(Op)[1].metadata["static"]
+
+
+def test_fnx_tree_imports_as_a_module():
+    import importlib
+    assert importlib.import_module("fnx.tree") is fnx.tree
+    from fnx.tree import map as tree_map
+    assert tree_map(lambda x: x + 1, [1]) == [2]

@@ -443,8 +443,7 @@ def from_dlpack(x, *, device=None, copy=None):
     import cupy
     payload = cupy.from_dlpack(x)
     payload = payload if copy is False else payload.copy()
-    from ..core.array import wrap as _wrap
-    return _place(_wrap(payload, backend.parse_device(f"cuda:{int(dev_id)}")), device)
+    return _place(wrap(payload, backend.parse_device(f"cuda:{int(dev_id)}")), device)
 
 
 # ----- copies and index grids --------------------------------------------------------------------
