@@ -30,6 +30,11 @@ class EscapedTracerError(TracerError):
     """A traced value used after the transform that made it returned."""
 
 
+class TangentDTypeError(DTypeError, ValueError):
+    """A tangent or cotangent whose dtype is not its primal's (JAX raises TypeError from ``jvp`` and
+    ValueError from a ``vjp`` pullback: this is both)."""
+
+
 class StaticArgumentError(FnxError, ValueError, TypeError):
     """A static argument of ``jit`` that cannot be part of its cache key (not hashable).
 

@@ -21,7 +21,7 @@ from . import numpy as fnp
 from . import random as _random
 from .nn.stateless import functional_call as _functional_call
 from .transforms.autodiff import grad, hessian as _hessian, jacfwd as _jacfwd, jacrev as _jacrev, jvp as _jvp
-from .transforms.autodiff import value_and_grad, vjp
+from .transforms.autodiff import value_and_grad, vjp as _vjp
 from .transforms.extras import linearize as _linearize
 from .transforms.vmap import vmap as _vmap
 
@@ -45,6 +45,37 @@ def grad_and_value(func, argnums=0, has_aux=False):
     return grad_and_value_f
 
 
+def _cast_like(values, like):
+    """PyTorch casts a (co)tangent to its primal's floating dtype where JAX refuses another: each leaf of
+    ``values`` that is a floating array takes the dtype of the leaf of ``like`` at its place."""
+    from .core import tree as tree_util
+    v_flat, v_tree = tree_util.flatten(values)
+    l_flat, l_tree = tree_util.flatten(like)
+    if v_tree != l_tree:
+        return values  # the transform names the mismatch
+    return v_tree.unflatten([fnp.astype(v, fnp.asarray(p).dtype)
+                             if isinstance(v, fnp.ndarray) and v.dtype.kind in "fc" and fnp.asarray(p).dtype.kind in "fc"
+                             and v.dtype != fnp.asarray(p).dtype else v for v, p in zip(v_flat, l_flat)])
+
+
+def vjp(func, *primals, has_aux=False):
+    """``(func(*primals), vjp_fn)`` (plus ``aux`` with ``has_aux``), as ``torch.func.vjp``: ``vjp_fn(cotangents)``
+    returns one cotangent per primal. A cotangent of another floating dtype than its output is cast to it,
+    as PyTorch does (``fnx.vjp``, JAX's, refuses it).
+
+    >>> import fnx, fnx.numpy as fnp
+    >>> out, vjp_fn = fnx.func.vjp(fnp.sin, fnp.zeros(2, dtype="float64"))
+    >>> vjp_fn(fnp.ones(2))
+    (Array([1., 1.], dtype=float64),)
+    """
+    res = _vjp(func, *primals, has_aux=has_aux)
+    out, pull = res[0], res[1]
+
+    def vjp_fn(cotangents):
+        return pull(_cast_like(cotangents, out))
+    return (out, vjp_fn) + tuple(res[2:])
+
+
 def jvp(func, primals, tangents, *, strict=False, has_aux=False):
     """``(func(*primals), J·tangents)``, plus ``aux`` with ``has_aux`` (``torch.func.jvp``). ``strict`` is
     accepted for PyTorch's signature; fnx always returns a (zero) tangent for outputs independent of the inputs.
@@ -56,7 +87,7 @@ def jvp(func, primals, tangents, *, strict=False, has_aux=False):
     if strict:
         raise ValueError("func.jvp: strict=True is not supported; fnx returns zero tangents for outputs that do "
                          "not depend on the primals")
-    return _jvp(func, primals, tangents, has_aux=has_aux)
+    return _jvp(func, primals, _cast_like(tuple(tangents), tuple(primals)), has_aux=has_aux)
 
 
 def linearize(func, *primals):

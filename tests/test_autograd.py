@@ -163,7 +163,7 @@ def test_function_on_the_tape_uses_its_backward():
 def test_function_under_transforms():
     x = fnp.asarray(X)
     eq(fnx.grad(lambda v: ScaledExp.apply(v, 2.0).sum())(x), 20 * np.exp(2 * X))  # reverse mode: backward
-    eq(fnx.jvp(lambda v: ScaledExp.apply(v, 2.0), (x,), (fnp.ones(3),))[1], 2 * np.exp(2 * X))  # forward: forward's
+    eq(fnx.jvp(lambda v: ScaledExp.apply(v, 2.0), (x,), (fnp.ones_like(x),))[1], 2 * np.exp(2 * X))  # forward: forward's
     eq(fnx.vmap(lambda v: ScaledExp.apply(v, 2.0))(x), np.exp(2 * X))
     eq(ScaledExp.apply(x, 1.0), np.exp(X))  # no transform: forward only
 

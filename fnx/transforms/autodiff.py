@@ -30,7 +30,7 @@ from ..core.array import Array, wrap
 from ..core.dtypes import float0, is_differentiable
 from ..core.primitive import NOT_DIFFERENTIABLE, Abstract, Primitive
 from ..core.trace import Trace, Tracer, bind, eval_primitive, new_main
-from ..errors import DTypeError, ShapeError, TreeError
+from ..errors import DTypeError, ShapeError, TangentDTypeError, TreeError
 
 
 # ----- forward mode -----------------------------------------------------------
@@ -100,10 +100,7 @@ def jvp(f, primals, tangents, has_aux=False):
     if p_tree != t_tree:
         raise TreeError(f"jvp: primals {p_tree} and tangents {t_tree} have different structures")
     p_flat = [fnp.asarray(p) for p in p_flat]
-    t_flat = [fnp.asarray(t) for t in t_flat]
-    for i, (p, t) in enumerate(zip(p_flat, t_flat)):
-        if p.shape != t.shape:
-            raise ShapeError(f"jvp: primal {i} has shape {p.shape} but its tangent has shape {t.shape}")
+    t_flat = [_tangent_like("jvp", "tangent", i, t, p) for i, (t, p) in enumerate(zip(t_flat, p_flat))]
     with new_main(JVPTrace, "jvp") as main:
         boxed = [JVPTracer(main, p, t) if is_differentiable(p.dtype) else p for p, t in zip(p_flat, t_flat)]
         out = f(*p_tree.unflatten(boxed))
@@ -540,9 +537,7 @@ def _vjp(f, primals, has_aux, refuse=None):
             raise TreeError(f"vjp_fn: the cotangent's structure {ct_tree} differs from the output's {out_tree}")
         seeds = []
         for i, (r, c, o) in enumerate(zip(roots, ct_flat, out_primals)):
-            c = fnp.asarray(c)
-            if c.shape != o.shape:
-                raise ShapeError(f"vjp_fn: cotangent {i} has shape {c.shape}, the output has shape {o.shape}")
+            c = _tangent_like("vjp_fn", "cotangent", i, c, o)
             if r is not None:
                 seeds.append((r[0], r[1], c))
         grads = backward_pass(seeds, free=_free)
@@ -552,6 +547,23 @@ def _vjp(f, primals, has_aux, refuse=None):
     if has_aux:
         return out_value, vjp_fn, _lower(aux, main)
     return out_value, vjp_fn
+
+
+def _tangent_like(fname, what, i, t, p):
+    """The tangent (or cotangent) ``t`` of the value ``p``: a Python number takes ``p``'s dtype, as a weak
+    scalar does; an array must have ``p``'s shape and, for a floating ``p``, its dtype (as JAX checks)."""
+    if isinstance(t, (int, float, complex)) and not isinstance(t, bool):
+        t = fnp.asarray(t, dtype=p.dtype if is_differentiable(p.dtype) else None)
+    else:
+        t = fnp.asarray(t)
+    if t.shape != p.shape:
+        raise ShapeError(f"{fname}: {'primal' if what == 'tangent' else 'output'} {i} has shape {p.shape} but its "
+                         f"{what} has shape {t.shape}")
+    if is_differentiable(p.dtype) and t.dtype != p.dtype:
+        raise TangentDTypeError(f"{fname}: {what} {i} has dtype {t.dtype}, but its "
+                                f"{'primal' if what == 'tangent' else 'output'} has dtype {p.dtype}; give it the "
+                                f"same dtype (e.g. t.astype({str(p.dtype)!r}))")
+    return t
 
 
 def _output_and_aux(f, result):

@@ -283,3 +283,15 @@ def test_has_aux_without_a_pair_names_the_function(transform):
         transform(loss, fnp.ones(2))
     with pytest.raises(TypeError, match="triple was declared has_aux=True.*tuple of length 3"):
         transform(triple, fnp.ones(2))
+
+
+def test_tangent_and_cotangent_dtypes_must_match_as_in_jax():
+    x32 = fnp.ones(3)
+    with pytest.raises(TypeError, match="jvp: tangent 0 has dtype float64, but its primal has dtype float32"):
+        fnx.jvp(lambda x: x * 2.0, (x32,), (np.ones(3),))
+    with pytest.raises(ValueError, match="vjp_fn: cotangent 0 has dtype float64, but its output has dtype float32"):
+        fnx.vjp(lambda x: x * 2.0, x32)[1](np.ones(3))
+    # a Python number is weak: it takes the primal's dtype
+    out, t = fnx.jvp(lambda x: x * 2.0, (fnp.ones((), dtype="float64"),), (1.0,))
+    assert t.dtype == np.float64 and float(t) == 2.0
+    assert fnx.vjp(lambda x: x * 2.0, fnp.ones((), dtype="float64"))[1](1.0)[0].dtype == np.float64
