@@ -55,7 +55,8 @@ __all__ = [
     "randn_like", "arange", "linspace", "eye", "cat", "concat", "stack", "flatten", "unsqueeze", "squeeze",
     "permute", "transpose", "sum", "mean", "prod", "std", "var", "max", "min", "argmax", "argmin", "sort",
     "argsort", "topk", "softmax", "log_softmax", "clamp", "gather", "index_select", "masked_fill", "chunk",
-    "split", "allclose", "equal", "set_grad_enabled", "inference_mode", "mm", "bmm",
+    "split", "allclose", "equal", "FloatTensor", "DoubleTensor", "HalfTensor", "LongTensor", "IntTensor",
+    "ShortTensor", "CharTensor", "ByteTensor", "BoolTensor", "set_grad_enabled", "inference_mode", "mm", "bmm",
     "float16", "half", "float32", "float", "float64", "double", "complex64", "cfloat", "complex128", "cdouble",
     "uint8", "int8", "int16", "short", "int32", "int", "int64", "long", "bool",
 ]
@@ -466,6 +467,25 @@ def equal(input, other):
     return a.shape == b.shape and builtins.bool(fnp.all(a == b))
 
 
+def _legacy_type(name, dtype):
+    def make(*args, device=None):
+        if len(args) == 1 and not isinstance(args[0], (builtins.int, np.integer)):
+            return tensor(args[0], dtype=dtype, device=device)
+        return zeros(*args, dtype=dtype, device=device)
+    make.__name__ = make.__qualname__ = name
+    make.__doc__ = (f"PyTorch's legacy ``torch.{name}``: ``{name}(data)`` is ``tensor(data, dtype={dtype})`` and "
+                    f"``{name}(*sizes)`` an array of those sizes, filled with zeros (PyTorch leaves it "
+                    f"uninitialised; fnx arrays are immutable, so they start as something).")
+    return make
+
+
+FloatTensor, DoubleTensor, HalfTensor = (_legacy_type(n, d) for n, d in (
+    ("FloatTensor", np.dtype("float32")), ("DoubleTensor", np.dtype("float64")), ("HalfTensor", np.dtype("float16"))))
+LongTensor, IntTensor, ShortTensor, CharTensor, ByteTensor, BoolTensor = (_legacy_type(n, d) for n, d in (
+    ("LongTensor", np.dtype("int64")), ("IntTensor", np.dtype("int32")), ("ShortTensor", np.dtype("int16")),
+    ("CharTensor", np.dtype("int8")), ("ByteTensor", np.dtype("uint8")), ("BoolTensor", np.dtype("bool"))))
+
+
 class set_grad_enabled:
     """Turns recording for ``backward()`` on or off (``torch.set_grad_enabled``).
 
@@ -695,6 +715,7 @@ def _install():
     A.permute = lambda self, *dims: permute(self, _sizes(dims))
     A.unbind = lambda self, dim=0: tuple(fnp.moveaxis(self, dim, 0)[i] for i in range(self.shape[dim]))
     A.logsumexp = logsumexp
+    A.allclose, A.equal = allclose, equal  # torch.Tensor's; NumPy arrays have neither method
     for name, fname in (("eq", "equal"), ("ne", "not_equal"), ("lt", "less"), ("le", "less_equal"),
                         ("gt", "greater"), ("ge", "greater_equal"), ("mul", "multiply"), ("pow", "power"),
                         ("matmul", "matmul"), ("maximum", "maximum"), ("minimum", "minimum"),

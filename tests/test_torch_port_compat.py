@@ -481,3 +481,21 @@ def test_from_dlpack_at_the_top_level():
     assert isinstance(out, fnx.Array) and np.array_equal(np.asarray(out), x)
     torch = pytest.importorskip("torch")
     np.testing.assert_array_equal(np.asarray(fnx.from_dlpack(torch.arange(3.0))), [0.0, 1.0, 2.0])
+
+
+@pytest.mark.parametrize("name", ["FloatTensor", "DoubleTensor", "HalfTensor", "LongTensor", "IntTensor",
+                                  "ShortTensor", "CharTensor", "ByteTensor", "BoolTensor"])
+def test_legacy_tensor_types_make_arrays_of_their_dtype(name):
+    data = [1, 0, 2]
+    out, sized = getattr(fnx, name)(data), getattr(fnx, name)(2, 3)
+    assert sized.shape == (2, 3) and sized.dtype == out.dtype
+    torch = pytest.importorskip("torch")
+    want = getattr(torch, name)(data)
+    assert str(out.dtype) == str(want.dtype).replace("torch.", "")
+    np.testing.assert_array_equal(np.asarray(out), want.numpy())
+
+
+def test_allclose_and_equal_methods():
+    x = fnx.ones(3)
+    assert x.allclose(x + 1e-9) and not x.allclose(x + 1.0)
+    assert x.equal(fnx.ones(3)) and not x.equal(fnx.ones(2)) and not x.equal(fnx.zeros(3))
