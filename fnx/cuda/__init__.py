@@ -42,3 +42,23 @@ def manual_seed_all(seed):
     """Seeds the generator of every GPU (``torch.cuda.manual_seed_all``): fnx's one generator, as
     :func:`manual_seed` explains."""
     manual_seed(seed)
+
+
+def _legacy_gpu_type(host_type):
+    def make(*args, device=None):
+        return host_type(*args, device=cuda_device(device))
+    name = host_type.__name__
+    make.__name__ = make.__qualname__ = name
+    make.__doc__ = (f"PyTorch's legacy ``torch.cuda.{name}``: :func:`fnx.{name}` placed on a GPU (``cuda:0`` unless "
+                    f"``device`` names another); a DeviceError when there is none.")
+    return make
+
+
+def _install_legacy_types():
+    from .. import tensor
+    names = ("FloatTensor", "DoubleTensor", "HalfTensor", "LongTensor", "IntTensor", "ShortTensor", "CharTensor",
+             "ByteTensor", "BoolTensor")
+    globals().update({name: _legacy_gpu_type(getattr(tensor, name)) for name in names})
+
+
+_install_legacy_types()

@@ -28,7 +28,7 @@ from ..core.backend import devices, get_default_device, to_host
 from ..core.primitive import NOT_DIFFERENTIABLE, Primitive, ShapedArray
 from ..core.trace import Trace, Tracer, new_main
 from ..errors import DTypeError, ShapeError, TracerError, TreeError
-from .autodiff import jacrev, jvp, vjp
+from .autodiff import TAPE, jacrev, jvp, vjp
 from .custom import custom_vjp
 from .graph import Eqn, Graph, GraphTrace, GraphTracer, Literal, Var
 
@@ -392,18 +392,18 @@ def block_until_ready(x):
 
 def device_get(x):
     """The pytree ``x`` with every fnx array as a numpy array (copied off a GPU), as ``jax.device_get``;
-    other leaves are returned unchanged.
+    other leaves, and values traced by a transform (``grad``, ``vmap``, ``jit``...), are returned
+    unchanged. A Parameter or an array that requires grad becomes its value.
 
     >>> import fnx
     >>> fnx.device_get({"a": fnx.numpy.ones(2), "n": 3})
     {'a': array([1., 1.], dtype=float32), 'n': 3}
     """
     def get(leaf):
-        if isinstance(leaf, Tracer):
-            raise TracerError(f"device_get: {leaf!r} is a traced value with no concrete data; call device_get "
-                              f"outside the transform")
-        if isinstance(leaf, Array):
-            return np.array(to_host(leaf._value))
+        if isinstance(leaf, Tracer) and leaf._main is not TAPE:
+            return leaf  # as JAX: a value traced by a transform stays traced (and differentiable)
+        if isinstance(leaf, Array):  # Parameters and requires_grad arrays too, as torch's .detach().cpu()
+            return np.array(to_host(leaf._concrete("device_get")))
         return leaf
     return tree_util.map(get, x)
 

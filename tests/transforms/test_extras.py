@@ -192,8 +192,12 @@ def test_block_until_ready_and_device_get():
     got = fnx.device_get(tree)
     assert type(got["a"]) is np.ndarray and got["n"] == 2
     np.testing.assert_array_equal(got["a"], [0.0, 1.0, 2.0])
-    with pytest.raises(TracerError, match="device_get"):
-        fnx.grad(lambda x: (fnx.device_get(x), x)[1])(1.0)
+    # As JAX: a value traced by a transform comes back as it is, still traced.
+    assert fnx.grad(lambda x: fnp.sum(fnx.device_get(x) ** 2))(fnp.arange(3.0)).tolist() == [0.0, 2.0, 4.0]
+    assert fnx.vmap(lambda x: fnx.device_get(x) * 2)(fnp.arange(3.0)).tolist() == [0.0, 2.0, 4.0]
+    w = fnx.nn.Parameter(fnp.arange(2.0))  # object-style leaves become their values, as torch's .detach().cpu()
+    got = fnx.device_get({"w": w, "y": w * 2})
+    assert type(got["w"]) is np.ndarray and got["y"].tolist() == [0.0, 2.0]
 
 
 def test_backend_and_device_counts():
