@@ -16,6 +16,7 @@ from fnx import nn
 from fnx.errors import ShapeError
 from fnx.nn import functional as F
 from fnx.testing import check_grads
+from .torch_reference import import_torch
 
 
 def _rand(*shape, seed=0, dtype=np.float32):
@@ -434,7 +435,7 @@ def test_transformer_against_torch(norm_first, batch_first):
 
 
 def test_layers_against_torch():
-    torch = pytest.importorskip("torch")
+    torch = import_torch(norms=True)
     tnn = torch.nn
     x4 = _rand(2, 4, 5, 6)
     cases = [
@@ -455,7 +456,7 @@ def test_layers_against_torch():
 
 
 def test_instance_norm_running_statistics_against_torch():
-    torch = pytest.importorskip("torch")
+    torch = import_torch(norms=True)
     for momentum in (0.3, None):
         t = torch.nn.InstanceNorm1d(3, affine=True, track_running_stats=True, momentum=momentum)
         f = nn.InstanceNorm1d(3, affine=True, track_running_stats=True, momentum=momentum)
@@ -794,7 +795,7 @@ def test_convert_sync_batchnorm_keeps_parameters_statistics_and_mode():
 
 
 def test_sync_batch_norm_against_torch():
-    torch = pytest.importorskip("torch")
+    torch = import_torch(norms=True)
     x = np.random.default_rng(5).standard_normal((4, 3, 5)).astype(np.float32)
     ours, theirs = fnx.nn.SyncBatchNorm(3), torch.nn.SyncBatchNorm(3)
     assert repr(ours) == repr(theirs)

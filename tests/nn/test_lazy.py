@@ -6,6 +6,7 @@ from hypothesis import given, strategies as st
 import fnx
 import fnx.numpy as fnp
 from fnx import nn
+from .torch_reference import import_torch
 
 
 @given(st.integers(1, 6), st.integers(1, 6), st.booleans(), st.integers(0, 2 ** 16))
@@ -110,7 +111,7 @@ def test_lazy_norms_without_state_and_against_torch():
     plain = nn.LazyBatchNorm1d(affine=False, track_running_stats=False)
     assert not plain.has_uninitialized_params()
     assert plain(fnp.ones((2, 4))).shape == (2, 4) and type(plain) is nn.BatchNorm1d
-    torch = pytest.importorskip("torch")
+    torch = import_torch(norms=True)
     x = np.random.default_rng(2).standard_normal((4, 3, 5)).astype(np.float32)
     for kind in ("LazyBatchNorm1d", "LazyInstanceNorm1d"):
         ours, theirs = getattr(nn, kind)(), getattr(torch.nn, kind)()

@@ -133,7 +133,8 @@ def test_policy_names_and_gradients_match_jax(jax_x64):
     jax = jax_x64
     pytest.importorskip("jax.ad_checkpoint")
     ours = {n for n in dir(policies) if not n.startswith("_")}
-    assert ours == {n for n in dir(jax.checkpoint_policies) if not n.startswith("_")}
+    # jax 0.11 also exports the classes its policies are made of (SaveOnlyTheseNames...)
+    assert ours == {n for n in dir(jax.checkpoint_policies) if n[0].islower()}
     jnp = jax.numpy
 
     def jblock(w1, w2, x):
