@@ -205,7 +205,7 @@ def check_dtype(opname, x, kinds, what="floating"):
 def normalize_axis(opname, axis, ndim):
     if not isinstance(axis, (int, np.integer)):
         raise TypeError(f"{opname}: axis must be an int, got {type(axis).__name__}")
-    if not -ndim <= axis < max(ndim, 1):
+    if not -max(ndim, 1) <= axis < max(ndim, 1):
         raise np.exceptions.AxisError(f"{opname}: axis {axis} is out of bounds for an array of dimension {ndim}")
     return int(axis) % max(ndim, 1)
 
@@ -216,6 +216,8 @@ def normalize_axes(opname, axis, ndim):
         return tuple(range(ndim))
     if isinstance(axis, (int, np.integer)):
         axis = (axis,)
+    elif ndim == 0 and len(axis):  # numpy lets an int 0 / -1 name a 0-d array's (absent) axis, not a tuple
+        raise np.exceptions.AxisError(f"{opname}: axis {tuple(axis)} is out of bounds for an array of dimension 0")
     out = tuple(sorted(normalize_axis(opname, a, ndim) for a in axis))
     if len(set(out)) != len(out):
         raise ValueError(f"{opname}: repeated axis in {axis}")

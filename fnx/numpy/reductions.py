@@ -275,6 +275,8 @@ def _prepare(opname, a, axis, dtype, out, where=None, fill=0, stat=False):
     """
     _check_out(opname, out)
     x = asarray(a)
+    if stat:
+        _refuse_axis_of_0d(opname, x, axis)
     if dtype is not None:
         x = el.astype(x, dtype)
     elif stat and x.dtype.kind in "biu":
@@ -284,6 +286,20 @@ def _prepare(opname, a, axis, dtype, out, where=None, fill=0, stat=False):
     if where is not None:
         x = _select(_mask(where, x.shape), x, fill)
     return x, _axes(opname, axis, x.ndim)
+
+
+def _refuse_axis_of_0d(opname, x, axis):
+    """The statistics refuse any axis of a 0-d array, as numpy's do (its ufunc reductions accept 0 and -1)."""
+    if x.ndim == 0 and axis is not None and axis != ():
+        raise np.exceptions.AxisError(f"{opname}: axis {axis} is out of bounds for an array of dimension 0")
+
+
+def _int_axis_of_0d(opname, x, axis):
+    """None for an int axis of a 0-d array, which numpy's NaN statistics accept (they reduce with ufuncs)."""
+    if x.ndim == 0 and isinstance(axis, (int, np.integer)):
+        normalize_axis(opname, axis, 0)
+        return None
+    return axis
 
 
 def _mask(where, shape):
@@ -430,6 +446,7 @@ def _arg(opname, prim, a, axis, out, keepdims):
     x = asarray(a)
     if axis is not None:
         axis = normalize_axis(opname, axis, x.ndim)
+        axis = axis if x.ndim else None  # numpy: axis 0 / -1 of a 0-d array is its one element
     if (x.size == 0 and axis is None) or (axis is not None and x.shape[axis] == 0):
         raise ValueError(f"{opname}: attempt to get {opname} of an empty {'array' if axis is None else 'axis'} "
                          f"of shape {x.shape}")
@@ -509,8 +526,8 @@ def _cumulative(opname, a, axis, dtype, out):
     _check_out(opname, out)
     x = asarray(a)
     x = el.astype(x, dtype) if dtype is not None else _widen(x)
-    if axis is None:
-        return sh.ravel(x), 0
+    if axis is None or x.ndim == 0:  # numpy: axis 0 / -1 of a 0-d array runs along its one element
+        return sh.ravel(x), 0 if axis is None else normalize_axis(opname, axis, 0)
     return x, normalize_axis(opname, axis, x.ndim)
 
 
@@ -585,6 +602,7 @@ def nancumprod(a, axis=None, dtype=None, out=None):
 def nanmean(a, axis=None, dtype=None, out=None, keepdims=False, *, where=None):
     """:func:`mean` ignoring NaNs (NaN for a slice of NaNs only); NaN positions get zero gradient."""
     x = asarray(a)
+    axis = _int_axis_of_0d("nanmean", x, axis)
     if x.dtype.kind not in "fc":
         return mean(x, axis, dtype, out, keepdims, where=where)
     ok = _nan_mask(x)
@@ -607,6 +625,7 @@ def average(a, axis=None, weights=None, returned=False, *, keepdims=False):
     Array(1.25, dtype=float32)
     """
     x = asarray(a)
+    _refuse_axis_of_0d("average", x, axis)
     if weights is None:
         avg = mean(x, axis, keepdims=keepdims)
         if not returned:
@@ -759,6 +778,7 @@ def nanvar(a, axis=None, dtype=None, out=None, ddof=0, keepdims=False, *, where=
     Array(1., dtype=float32)
     """
     x = asarray(a)
+    axis = _int_axis_of_0d("nanvar", x, axis)
     if x.dtype.kind not in "fc":
         return var(x, axis, dtype, out, ddof, keepdims, where=where, mean=mean, correction=correction)
     if correction is not None:

@@ -582,3 +582,25 @@ def test_allclose_array_equal_array_equiv():
                  (np.arange(2), np.array([[0, 1], [0, 2]]))]:
         assert bool(fnp.array_equiv(fnp.asarray(x), fnp.asarray(y))) == np.array_equiv(x, y)
     assert fnx.jit(lambda x, y: fnp.allclose(x, y))(fnp.ones(3), fnp.ones(3))
+
+
+ZERO_D_REDUCTIONS = ["mean", "std", "var", "average", "median", "sum", "prod", "max", "min", "ptp", "any", "all",
+                     "count_nonzero", "argmax", "argmin", "cumsum", "cumprod", "nanmean", "nanstd", "nanvar",
+                     "nansum", "nanmax", "nanmedian", "nanargmax", "nancumsum"]
+
+
+@pytest.mark.parametrize("name", ZERO_D_REDUCTIONS)
+def test_an_axis_of_a_0d_array_is_what_numpy_makes_of_it(name):
+    # NumPy's ufunc reductions take an int 0 / -1 for a 0-d array's one element; its statistics refuse any axis,
+    # and every reduction refuses a tuple axis or another int.
+    for axis in (0, -1, (0,), (), 1, -2):
+        try:
+            expected = getattr(np, name)(np.array(2.5), axis=axis)
+        except (np.exceptions.AxisError, TypeError) as e:
+            # a tuple where one int is expected: numpy's arg-reductions raise one or the other by function
+            with pytest.raises((np.exceptions.AxisError, TypeError) if isinstance(axis, tuple) else type(e)):
+                getattr(fnp, name)(fnp.asarray(np.array(2.5)), axis=axis)
+            continue
+        got = getattr(fnp, name)(fnp.asarray(np.array(2.5)), axis=axis)
+        assert got.shape == np.shape(expected), (name, axis)
+        np.testing.assert_allclose(np.asarray(got), expected)
