@@ -37,6 +37,7 @@ those names.
 """
 import builtins
 import math
+import operator
 from collections import namedtuple
 
 import numpy as np
@@ -47,6 +48,7 @@ from .core.array import Array
 from .core.dtypes import default_float, result_type as _result_type
 from .core.trace import Tracer
 from .errors import ShapeError
+from .numpy._base import normalize_axis
 from .transforms.autodiff import enable_grad, no_grad
 
 __all__ = [
@@ -1964,6 +1966,35 @@ def _unflatten(self, dim, sizes):
     return fnp.reshape(self, self.shape[:d] + sizes + self.shape[d + 1:])
 
 
+def _unfold(self, dimension, size, step):
+    """Every window of ``size`` elements along ``dimension``, ``step`` apart, as a new last axis
+    (``torch.Tensor.unfold``): ``dimension`` becomes the window count, ``(n - size) // step + 1``.
+    A copy, where PyTorch returns a view; differentiable (windows that overlap add their gradients).
+
+    >>> import fnx.numpy as fnp
+    >>> fnp.arange(5.0).unfold(0, 2, 2)
+    Array([[0., 1.],
+           [2., 3.]], dtype=float32)
+    """
+    size, step = operator.index(size), operator.index(step)
+    if step <= 0:
+        raise ValueError(f"unfold: step must be positive, got {step}")
+    if self.ndim == 0:  # PyTorch: a 0-d tensor unfolds into one window of one element
+        normalize_axis("unfold", dimension, 0)
+        if size not in (0, 1):
+            raise ShapeError(f"unfold: size {size} is larger than a 0-d array's one element")
+        return fnp.reshape(self, (size,))
+    d = normalize_axis("unfold", dimension, self.ndim)
+    n = self.shape[d]
+    if not 0 <= size <= n:
+        raise ShapeError(f"unfold: size {size} does not fit dimension {dimension} of length {n} (shape {self.shape})")
+    count = (n - size) // step + 1
+    starts = np.arange(count)[:, None] * step + np.arange(size)[None, :]
+    windows = fnp.take(self, fnp.asarray(starts.ravel(), device=self.device), axis=d)
+    windows = fnp.reshape(windows, self.shape[:d] + (count, size) + self.shape[d + 1:])
+    return fnp.moveaxis(windows, d + 1, -1)
+
+
 def _stride(self, dim=None):
     """The strides of a C-ordered array, in elements (``torch.Tensor.stride``): fnx arrays are contiguous."""
     strides, step = [], 1
@@ -2004,6 +2035,7 @@ def _install_more():
     A.element_size = lambda self: self.dtype.itemsize
     A.is_contiguous = lambda self, memory_format=None: True
     A.stride, A.ndimension, A.unflatten, A.flip = _stride, lambda self: self.ndim, _unflatten, _flip_method
+    A.unfold = _unfold
     A.mH = property(lambda self: fnp.conj(fnp.swapaxes(self, -1, -2)), doc="The conjugate transpose of the matrices.")
     A.H = property(lambda self: fnp.conj(_t(self)), doc="The conjugate transpose of a matrix.")
     A.adjoint = lambda self: self.mH

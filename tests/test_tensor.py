@@ -7,6 +7,7 @@ import pytest
 import fnx
 import fnx.numpy as fnp
 from fnx.errors import ShapeError
+from fnx.testing import check_grads
 
 rng = np.random.default_rng(0)
 A = rng.standard_normal((3, 4)).astype(np.float32)
@@ -321,3 +322,29 @@ def test_pytorch_style_ops_under_vmap_and_jit():
     want = np.stack([np.asarray(f(batch[i])) for i in range(5)])
     np.testing.assert_allclose(np.asarray(fnx.vmap(f)(batch)), want, rtol=1e-6)
     np.testing.assert_allclose(np.asarray(fnx.jit(f)(batch[0])), want[0], rtol=1e-6)
+
+
+@pytest.mark.parametrize("shape, dim, size, step", [((7,), 0, 2, 2), ((7,), 0, 3, 1), ((7,), -1, 7, 3),
+                                                    ((4, 6), 1, 2, 3), ((4, 6), 0, 4, 1), ((3, 4, 5), 1, 0, 2),
+                                                    ((2, 3, 5), -1, 2, 1)])
+def test_unfold_gives_torchs_windows_and_their_gradients(shape, dim, size, step):
+    x = np.random.default_rng(0).standard_normal(shape)
+    # numpy's windows of every start, thinned to every step-th: torch.Tensor.unfold's definition
+    windows = np.lib.stride_tricks.sliding_window_view(x, size, axis=dim)
+    d = dim % len(shape)  # the window axis is appended last, so a negative dim would name it
+    expected = np.take(windows, np.arange(0, windows.shape[d], step), axis=d)
+    got = fnp.asarray(x).unfold(dim, size, step)
+    assert got.shape == expected.shape
+    np.testing.assert_array_equal(np.asarray(got), expected)
+    torch = pytest.importorskip("torch")
+    np.testing.assert_array_equal(np.asarray(got), torch.tensor(x).unfold(dim, size, step).numpy())
+
+
+def test_unfold_edges_and_errors():
+    assert fnp.asarray(5.0).unfold(0, 1, 1).tolist() == [5.0]  # a 0-d array: one window, as torch
+    check_grads(lambda x: x.unfold(0, 3, 2), (fnp.asarray(np.random.default_rng(1).standard_normal((7, 3))),),
+                order=2)
+    with pytest.raises(fnx.errors.ShapeError, match="unfold: size 8 does not fit dimension 0 of length 7"):
+        fnp.arange(7.0).unfold(0, 8, 1)
+    with pytest.raises(ValueError, match="unfold: step must be positive, got 0"):
+        fnp.arange(7.0).unfold(0, 2, 0)
