@@ -406,11 +406,21 @@ def uniform(key, shape=(), dtype=None, minval=0.0, maxval=1.0):
 def normal(key, shape=(), dtype=None):
     """Standard normal samples, ``sqrt(2) erfinv(2 o - 1)`` of open uniforms ``o`` (see the module notes).
 
+    A complex ``dtype`` gives standard complex normals, as JAX's: real and imaginary
+    parts independent, each of variance 1/2.
+
     >>> import fnx
     >>> fnx.random.normal(fnx.random.key(0), (2, 3)).shape
     (2, 3)
     """
     from .scipy.special import erfinv
+    if dtype is not None and dtypes.canonical(dtype).kind == "c":
+        # As JAX: independent real and imaginary parts from two subkeys, each of variance 1/2.
+        from .numpy import astype
+        real = np.finfo(dtypes.canonical(dtype)).dtype
+        key_re, key_im = split(_check_key("normal", key))
+        return astype((normal(key_re, shape, real) + 1j * normal(key_im, shape, real)) / math.sqrt(2.0),
+                      dtypes.canonical(dtype))
     shape, dt = _shape("normal", shape), _float_dtype("normal", dtype)
     return math.sqrt(2.0) * erfinv(_open_unit("normal", key, shape, dt) * 2.0 - 1.0)
 

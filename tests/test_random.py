@@ -346,3 +346,14 @@ def test_split_takes_a_shape_as_jax():
     np.testing.assert_array_equal(np.asarray(keys).reshape(6, 2), np.asarray(fnx.random.split(fnx.random.key(3), 6)))
     jax = pytest.importorskip("jax")
     np.testing.assert_array_equal(np.asarray(keys), np.asarray(jax.random.split(jax.random.PRNGKey(3), (2, 3))))
+
+
+def test_complex_normal_has_independent_parts_of_variance_one_half():
+    z = np.asarray(fnx.random.normal(fnx.random.key(1), (100_000,), "complex128"))
+    assert z.dtype == np.complex128
+    assert abs(z.real.var() - 0.5) < 0.01 and abs(z.imag.var() - 0.5) < 0.01
+    assert abs(np.mean(z.real * z.imag)) < 0.01 and abs(z.mean()) < 0.01
+    assert fnx.random.normal(fnx.random.key(1), (2,), fnp.complex64).dtype == np.complex64
+    jax = pytest.importorskip("jax")
+    np.testing.assert_allclose(np.asarray(fnx.random.normal(fnx.random.PRNGKey(0), (5,), "complex64")),
+                               np.asarray(jax.random.normal(jax.random.PRNGKey(0), (5,), "complex64")), rtol=2e-6)
