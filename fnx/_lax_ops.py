@@ -36,7 +36,8 @@ __all__ = [
     "neg", "real", "sign", "sin", "sinh", "sqrt", "square", "tan", "tanh", "bitwise_not", "reciprocal", "add",
     "sub", "mul", "max", "min", "pow", "atan2", "nextafter", "bitwise_and", "bitwise_or", "bitwise_xor",
     "shift_left", "shift_right_arithmetic", "eq", "ne", "lt", "le", "gt", "ge", "not_", "cumsum", "cumprod",
-    "cummax", "cummin", "cumlogsumexp", "RoundingMethod", "ConvDimensionNumbers",
+    "cummax", "cummin", "cumlogsumexp", "RoundingMethod", "ConvDimensionNumbers", "polygamma", "zeta", "igamma",
+    "igammac", "bessel_i0e", "bessel_i1e", "approx_max_k", "approx_min_k", "broadcast_shapes",
 ]
 
 # ----- elementwise ------------------------------------------------------------------------------
@@ -158,6 +159,36 @@ def lgamma(x):
 
 def digamma(x):
     return _special("digamma")(fnp.asarray(x))
+
+
+def polygamma(m, x):
+    """The ``m``-th derivative of the digamma function (``m`` and ``x`` of one dtype)."""
+    return _special("polygamma")(*_same_dtypes("polygamma", (m, x)))
+
+
+def zeta(x, q):
+    """The Hurwitz zeta function ``sum((n + q) ** -x)`` (``x`` and ``q`` of one dtype)."""
+    return _special("zeta")(*_same_dtypes("zeta", (x, q)))
+
+
+def igamma(a, x):
+    """The regularized lower incomplete gamma function (``scipy.special.gammainc``)."""
+    return _special("gammainc")(*_same_dtypes("igamma", (a, x)))
+
+
+def igammac(a, x):
+    """The regularized upper incomplete gamma function, ``1 - igamma(a, x)`` (``scipy.special.gammaincc``)."""
+    return _special("gammaincc")(*_same_dtypes("igammac", (a, x)))
+
+
+def bessel_i0e(x):
+    """The exponentially scaled modified Bessel function of order 0, ``exp(-|x|) I0(x)``."""
+    return _special("i0e")(fnp.asarray(x))
+
+
+def bessel_i1e(x):
+    """The exponentially scaled modified Bessel function of order 1, ``exp(-|x|) I1(x)``."""
+    return _special("i1e")(fnp.asarray(x))
 
 
 def complex(x, y):
@@ -598,6 +629,41 @@ def top_k(operand, k):
         raise ShapeError(f"lax.top_k: k={k} for a last axis of {x.shape[-1]}")
     order = fnp.argsort(-x if x.dtype.kind != "b" else ~x, axis=-1, stable=True)[..., :k]
     return [fnp.take_along_axis(x, order, -1), order.astype("int32")]
+
+
+def approx_max_k(operand, k, reduction_dimension=-1, recall_target=0.95, reduction_input_size_override=-1,
+                 aggregate_to_topk=True):
+    """The ``k`` largest entries along ``reduction_dimension`` and their int32 indices, largest first.
+
+    JAX's TPU kernel may miss some (``recall_target``); fnx returns the exact top
+    ``k``, which meets any recall target. Differentiable in the values.
+    """
+    return _approx_k("approx_max_k", operand, k, reduction_dimension, largest=True)
+
+
+def approx_min_k(operand, k, reduction_dimension=-1, recall_target=0.95, reduction_input_size_override=-1,
+                 aggregate_to_topk=True):
+    """The ``k`` smallest entries along ``reduction_dimension`` and their int32 indices, smallest first."""
+    return _approx_k("approx_min_k", operand, k, reduction_dimension, largest=False)
+
+
+def _approx_k(name, operand, k, dimension, largest):
+    x = fnp.asarray(operand)
+    if x.ndim == 0:
+        raise ShapeError(f"lax.{name}: the operand must have an axis, got a 0-d array")
+    moved = fnp.moveaxis(x, dimension, -1)
+    values, indices = top_k(moved if largest else -moved, k)
+    values = values if largest else -values
+    return [fnp.moveaxis(values, -1, dimension), fnp.moveaxis(indices, -1, dimension)]
+
+
+def broadcast_shapes(*shapes):
+    """The shape that ``shapes`` broadcast to, as a tuple (NumPy's rule; a ShapeError when they do not)."""
+    try:
+        return tuple(np.broadcast_shapes(*(tuple(s) for s in shapes)))
+    except ValueError:
+        raise ShapeError(f"lax.broadcast_shapes: shapes {', '.join(str(tuple(s)) for s in shapes)} do not "
+                         f"broadcast") from None
 
 
 # ----- products and convolutions -------------------------------------------------------------------

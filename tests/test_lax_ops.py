@@ -342,3 +342,47 @@ def test_against_jax_lax():
             assert a.dtype.kind == b.dtype.kind, name
             tol = 1e-6 if np.float32 in (a.dtype, b.dtype) else 1e-9  # a Python float list is float32 in fnx
             np.testing.assert_allclose(a, b, rtol=tol, atol=tol, err_msg=name)
+
+
+def test_special_functions_under_their_lax_names():
+    sc = pytest.importorskip("scipy.special")
+    x, a = np.array([0.5, 1.5, 3.0]), np.array([1.0, 2.0, 0.5])
+    for name, args, ref in [("polygamma", (np.array([1.0, 2.0, 3.0]), x), sc.polygamma),
+                            ("zeta", (np.array([2.0, 3.0, 4.0]), x), sc.zeta), ("igamma", (a, x), sc.gammainc),
+                            ("igammac", (a, x), sc.gammaincc), ("bessel_i0e", (x,), sc.i0e),
+                            ("bessel_i1e", (x,), sc.i1e)]:
+        got = getattr(lax, name)(*[fnp.asarray(v) for v in args])
+        np.testing.assert_allclose(np.asarray(got), ref(*args), rtol=1e-10, err_msg=name)
+    with pytest.raises(DTypeError, match="lax.igamma requires arguments to have the same dtypes"):
+        lax.igamma(fnp.asarray(a, dtype="float32"), fnp.asarray(x))
+    check_grads(lambda v: lax.polygamma(fnp.asarray(np.array([1.0, 2.0, 1.0])), v), (fnp.asarray(x),), order=2)
+
+
+def test_polygamma_takes_an_array_of_orders():
+    sc = pytest.importorskip("scipy.special")
+    x = np.array([0.5, 1.5, 3.0])
+    for orders in (np.array([0, 1, 2]), np.array([[1], [3]]), np.array([2.0, 2.0, 0.0])):
+        np.testing.assert_allclose(np.asarray(fnx.scipy.special.polygamma(orders, fnp.asarray(x))),
+                                   sc.polygamma(orders, x), rtol=1e-12)
+    for bad in (-1, 1.5, True, np.array([1, -2])):
+        with pytest.raises(ValueError, match="polygamma: the order n must be a non-negative integer"):
+            fnx.scipy.special.polygamma(bad, 1.0)
+
+
+@pytest.mark.parametrize("name", ["approx_max_k", "approx_min_k"])
+def test_approx_top_k_is_the_exact_top_k(name):
+    m = np.random.default_rng(0).standard_normal((3, 6))
+    for dim in (-1, 0):
+        values, indices = getattr(lax, name)(fnp.asarray(m), 2, reduction_dimension=dim)
+        order = np.argsort(-m if name == "approx_max_k" else m, axis=dim, kind="stable")
+        expected = np.take(order, [0, 1], axis=dim)
+        assert indices.dtype == np.int32
+        np.testing.assert_array_equal(np.asarray(indices), expected)
+        np.testing.assert_array_equal(np.asarray(values), np.take_along_axis(m, expected, dim))
+    check_grads(lambda v: getattr(lax, name)(v, 2)[0], (fnp.asarray(m),), order=1)
+
+
+def test_broadcast_shapes():
+    assert lax.broadcast_shapes((2, 1), (3,)) == (2, 3) and lax.broadcast_shapes() == ()
+    with pytest.raises(ShapeError, match=r"lax.broadcast_shapes: shapes \(2,\), \(3,\) do not broadcast"):
+        lax.broadcast_shapes((2,), (3,))

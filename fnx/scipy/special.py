@@ -338,19 +338,31 @@ xlog1py = binary_fn(xlog1py_p, result=_float_result, doc="``x * log1p(y)``, and 
 
 
 def polygamma(n, x):
-    """The n-th derivative of :func:`digamma`, as ``scipy.special.polygamma`` (``n`` a non-negative int).
+    """The n-th derivative of :func:`digamma`, as ``scipy.special.polygamma``.
 
-    Differentiable in ``x`` to any order (the derivative is ``polygamma(n + 1, x)``).
+    ``n`` is a non-negative integer, or an array of them (of any numeric dtype, with
+    integral values, known when called) broadcast against ``x``. Differentiable in
+    ``x`` to any order (the derivative is ``polygamma(n + 1, x)``).
 
     >>> import fnx.scipy.special as fsp
     >>> fsp.polygamma(1, 1.0)  # pi^2 / 6
     Array(1.644934, dtype=float32)
     """
-    if hasattr(n, "dtype") and getattr(n, "ndim", 1) == 0 and n.dtype.kind in "iu":
-        n = int(n)
-    if not isinstance(n, int) or isinstance(n, bool) or n < 0:
-        raise ValueError(f"polygamma: the order n must be a non-negative integer, got {n!r}")
-    return polygamma_p.bind(_float("polygamma", x), n=n)
+    from ..numpy import broadcast_to, where
+    orders = np.asarray(n) if not isinstance(n, (bool, np.bool_)) else None
+    if (orders is None or orders.dtype.kind not in "iuf" or not np.all(np.isfinite(orders))
+            or np.any(orders != np.round(orders)) or np.any(orders < 0)):
+        raise ValueError(f"polygamma: the order n must be a non-negative integer or an array of them, got {n!r}")
+    x = _float("polygamma", x)
+    if orders.ndim == 0:
+        return polygamma_p.bind(x, n=int(orders))
+    shape = np.broadcast_shapes(orders.shape, x.shape)
+    x, orders = broadcast_to(x, shape), np.broadcast_to(orders, shape)
+    out = None
+    for k in np.unique(orders):  # one pass per distinct order, each selected where it is asked for
+        part = polygamma_p.bind(x, n=int(k))
+        out = part if out is None else where(asarray(orders == k, device=x.device), part, out)
+    return out
 
 
 def digamma(x):
