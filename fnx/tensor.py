@@ -615,11 +615,11 @@ class _Size(builtins.int):
 
     def __new__(cls, shape):
         self = builtins.int.__new__(cls, math.prod(shape))
-        self.shape = shape
+        self._dims = shape  # not ``shape``: code that meets an int with a shape takes it for an array
         return self
 
     def __call__(self, dim=None):
-        return self.shape if dim is None else self.shape[dim]
+        return self._dims if dim is None else self._dims[dim]
 
 
 def _view(self, *shape):

@@ -348,3 +348,16 @@ def test_unfold_edges_and_errors():
         fnp.arange(7.0).unfold(0, 8, 1)
     with pytest.raises(ValueError, match="unfold: step must be positive, got 0"):
         fnp.arange(7.0).unfold(0, 2, 0)
+
+
+def test_size_is_a_plain_weak_int_in_arithmetic():
+    # x.size is also torch's x.size(): it must still act as NumPy's int (weak, no shape of its own)
+    e = fnp.ones((2, 3))
+    assert e.size == 6 and e.size() == (2, 3) and e.size(1) == 3
+    mean = fnp.sum(e) / e.size
+    assert mean.shape == () and mean.dtype == np.float32 and float(mean) == 1.0
+    assert (e.size * fnp.ones(2)).shape == (2,) and fnp.maximum(e.size, fnp.ones(2)).dtype == np.float32
+    assert (fnp.ones(2, dtype="int8") + e.size).dtype == np.int8
+    g = fnx.grad(lambda v: fnp.sum(v ** 2) / v.size)(fnp.ones(3))
+    np.testing.assert_allclose(np.asarray(g), [2 / 3] * 3, rtol=1e-6)
+    assert fnx.jit(lambda v: fnp.sum(v) / v.size)(fnp.ones(4)).dtype == np.float32

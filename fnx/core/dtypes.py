@@ -92,6 +92,7 @@ def scalar_dtype(x):
 
 # A weak Python scalar of each type leaves an array of these dtype kinds unchanged (NEP 50).
 _WEAK_KEEPS = {bool: "biufc", int: "fc", float: "fc"}
+_WEAK_TYPES = (bool, int, float, complex)  # bool first: it is an int too
 
 
 def result_type(*operands):
@@ -116,7 +117,8 @@ def result_type(*operands):
         elif isinstance(x, np.dtype):
             strong.append(x)
         elif isinstance(x, (bool, int, float, complex)):
-            weak.append(x)
+            # NumPy takes only the exact Python types as weak: a subclass (``x.size``) joins as its base type
+            weak.append(x if type(x) in _WEAK_TYPES else next(t(x) for t in _WEAK_TYPES if isinstance(x, t)))
         else:
             strong.append(canonical(x))
     if not strong:

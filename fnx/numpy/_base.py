@@ -147,12 +147,12 @@ def canonicalize(opname, *args, dtype=None):
             arrays.append(a)
         else:
             arrays.append(asarray(a, dt, device=device))
-    shapes = [a.shape for a in arrays if type(a) not in _SCALARS]
+    shapes = [a.shape for i, a in enumerate(arrays) if i not in scalars]
     shape = shapes[0] if shapes else ()
     if any(s != shape for s in shapes):
         shape = broadcast_shapes(opname, *shapes)
         from .shape import broadcast_to
-        arrays = [a if type(a) in _SCALARS or a.shape == shape else broadcast_to(a, shape) for a in arrays]
+        arrays = [a if i in scalars or a.shape == shape else broadcast_to(a, shape) for i, a in enumerate(arrays)]
     for i in scalars:
         arrays[i] = constant(arrays[i], dt, shape, device)
     return arrays, dt
