@@ -29,6 +29,9 @@ class Array:
     # priority, while numpy functions such as ``np.sin(x)`` still accept fnx arrays through
     # ``__array__``; ``__array_ufunc__ = None`` would make those raise instead.
     __array_priority__ = 100
+    # JAX's weak type: only a Python number passed to ``jit`` (and what is computed from numbers alone)
+    # is traced as one, so that it promotes as the number would; every concrete array is strong.
+    weak_type = False
 
     def __init__(self, value):
         """An array over a copy of ``value`` (anything ``fnx.numpy.asarray`` takes).

@@ -93,6 +93,7 @@ def scalar_dtype(x):
 # A weak Python scalar of each type leaves an array of these dtype kinds unchanged (NEP 50).
 _WEAK_KEEPS = {bool: "biufc", int: "fc", float: "fc"}
 _WEAK_TYPES = (bool, int, float, complex)  # bool first: it is an int too
+_WEAK_OF_KIND = {"b": False, "i": 0, "u": 0, "f": 0.0, "c": 0j}
 
 
 def result_type(*operands):
@@ -113,6 +114,9 @@ def result_type(*operands):
     for x in operands:
         dt = getattr(x, "dtype", None)
         if dt is not None:
+            if getattr(x, "weak_type", False):  # a number traced by jit: weak, as the number was
+                weak.append(_WEAK_OF_KIND.get(dt.kind, 0.0))
+                continue
             strong.append(dt)
         elif isinstance(x, np.dtype):
             strong.append(x)

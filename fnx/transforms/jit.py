@@ -46,8 +46,14 @@ from ..errors import StaticArgumentError, TracerError
 from .graph import Graph, GraphTrace, GraphTracer, Literal, Var, _short
 
 
+_NUMBERS = (bool, int, float, complex)
+
+
 class JitTracer(GraphTracer):
-    __slots__ = ()
+    __slots__ = ("weak_type",)
+
+    def __init__(self, main, primal, var, weak_type=False):
+        self._main, self.primal, self.var, self.weak_type = main, primal, var, weak_type
 
     def _concrete(self, what):
         aval = self.var.aval
@@ -65,6 +71,31 @@ class JitTracer(GraphTracer):
 class JitTrace(GraphTrace):
     __slots__ = ()
     tracer_type = JitTracer
+
+    def process(self, prim, args, params):
+        out = GraphTrace.process(self, prim, args, params)
+        # As JAX's weak types: an operation on weak numbers and constants alone (``lr * 0.1``, ``n / 2``)
+        # gives a weak result, except a comparison's bool; one strong operand makes it strong.
+        kind = None
+        for a in args:
+            if type(a) is JitTracer and a._main is self.main:
+                if not a.weak_type:
+                    return out
+                kind = a.dtype.kind
+            elif not _one_number(a):
+                return out
+        if kind is not None:
+            for o in out if prim.multiple_results else (out,):
+                o.weak_type = o.dtype.kind != "b" or kind == "b"
+        return out
+
+
+def _one_number(a):
+    """Whether ``a`` is a Python number or a constant made from one (one value, broadcast: no strides)."""
+    if isinstance(a, (bool, int, float, complex)):
+        return True
+    value = getattr(a, "_value", None)
+    return value is not None and not isinstance(a, Tracer) and not any(value.strides)
 
 
 class _Compiled:
@@ -427,9 +458,10 @@ def jit(f=None, *, static_argnums=(), static_argnames=(), donate_argnums=(), don
                 v = x._value
                 avals.append((v.shape, v.dtype, x._device))
             else:
+                weak = type(x) in _NUMBERS  # traced as weak, as JAX does: it promotes as the number would
                 if not isinstance(x, Array):
                     x = flat[i] = fnp.asarray(x)
-                avals.append((x.shape, x.dtype, x.device))
+                avals.append((x.shape, x.dtype, x.device, "weak") if weak else (x.shape, x.dtype, x.device))
         key = (in_tree, tuple(avals), static)
         try:
             compiled = cache.get(key)
@@ -440,14 +472,14 @@ def jit(f=None, *, static_argnums=(), static_argnames=(), donate_argnums=(), don
                                       f"got {', '.join(unhashable)}. Pass arrays as ordinary arguments, "
                                       f"and lists as tuples") from None
         if compiled is None:
-            compiled = cache[key] = _trace(static, flat, in_tree)
+            compiled = cache[key] = _trace(static, flat, in_tree, [len(a) == 4 for a in avals])
         return compiled, flat
 
-    def _trace(static, flat, in_tree):
+    def _trace(static, flat, in_tree, weak):
         from .. import numpy as fnp
         eqns = []
         with new_main(JitTrace, "jit", eqns) as main:
-            boxed = [JitTracer(main, x, Var(x.aval, x.device)) for x in flat]
+            boxed = [JitTracer(main, x, Var(x.aval, x.device), w) for x, w in zip(flat, weak)]
             dyn_args, dyn_kwargs = in_tree.unflatten(boxed)
             args, kwargs = rebuild(static, dyn_args, dyn_kwargs)
             out = f(*args, **kwargs)

@@ -431,3 +431,40 @@ def test_jit_closing_over_a_value_of_an_enclosing_transform():
             state["w"] = w
             return reads_state(x)
         close(fnx.grad(through_global)(w), x)
+
+
+def test_python_numbers_are_traced_weak_as_in_jax():
+    f = fnx.jit(lambda x, n: x * n)
+    assert f(fnp.ones(2), 2).dtype == np.float32  # a strong int64 would have made it float64
+    assert f(fnp.ones(2, dtype="float16"), 2.0).dtype == np.float16
+    assert f(fnp.ones(2, dtype="int8"), 3).dtype == np.int8
+    assert f(fnp.ones(2), np.int64(2)).dtype == np.float64  # a NumPy scalar is strong, as in JAX
+    # what is computed from numbers alone stays weak; a comparison's bool does not make its select weak
+    g = fnx.jit(lambda x, n: x * (n + 1) - (2 * n) ** 2 / 3 + fnp.where(n > 1, x, 0))
+    out = g(fnp.ones(2, dtype="float16"), 2)
+    assert out.dtype == np.float16
+    np.testing.assert_allclose(np.asarray(out), 3 - 16 / 3 + 1, rtol=1e-3)
+    assert fnx.jit(lambda x, t: x * 0.9 ** t)(fnp.ones(2), 3).dtype == np.float32
+    assert fnx.jit(lambda x, n: x * fnp.asarray(n))(fnp.ones(2), 2).dtype == np.float32
+    grads = fnx.grad(fnx.jit(lambda x, n: fnp.sum(x * n)))(fnp.ones(2, dtype="float16"), 2.0)
+    assert grads.dtype == np.float16 and grads.tolist() == [2.0, 2.0]
+    # a new value of the same Python type reuses the trace; another type, or a NumPy scalar, traces anew
+    f(fnp.ones(2), 5)
+    assert f._cache_size() == 4
+    f(fnp.ones(2), 5.0)
+    assert f._cache_size() == 5
+
+
+def test_weak_numbers_match_jax():
+    jax = pytest.importorskip("jax")
+    jnp = jax.numpy
+    cases = [(lambda x, n: x * n, False), (lambda x, n: x * (n + 1) - (2 * n) ** 2 / 3, True),
+             (lambda x, n: x / n + n * 0.5, True)]
+    for fn, divides in cases:
+        for x in (np.ones(2, np.float16), np.ones(2, np.float32), np.arange(2, dtype=np.int8)):
+            for n in (2, 2.5):
+                if x.dtype.kind == "i" and (isinstance(n, float) or divides):
+                    continue  # ints meeting a float or a division: NumPy's float64 (NEP 50), JAX's float32
+                ours, theirs = fnx.jit(fn)(fnp.asarray(x), n), jax.jit(fn)(jnp.asarray(x), n)
+                assert ours.dtype == theirs.dtype, (x.dtype, n)
+                np.testing.assert_allclose(np.asarray(ours), np.asarray(theirs), rtol=1e-3)
