@@ -30,6 +30,7 @@ from . import debug, tree_util
 from .io import load, save
 from ._config import config
 from .tensor import *  # noqa: F401,F403  (PyTorch's top-level vocabulary: tensor, randn, cat, max...)
+from .settings import *  # noqa: F401,F403  (torch.set_num_threads, get_rng_state...)
 from . import autograd, fft, func, linalg, special  # torch.autograd, .fft, .func, .linalg and .special
 from . import ad_checkpoint  # jax.ad_checkpoint
 from . import distributions  # torch.distributions

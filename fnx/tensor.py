@@ -48,6 +48,7 @@ from .core.array import Array
 from .core.dtypes import default_float, result_type as _result_type
 from .core.trace import Tracer
 from .errors import ShapeError
+from .numpy import stop_gradient as fnx_stop_gradient
 from .numpy._base import normalize_axis
 from .transforms.autodiff import enable_grad, no_grad
 
@@ -143,17 +144,29 @@ def _created(make, size, dtype, device, requires_grad):
     return _leaf(make(_sizes(size), dtype=dtype, device=device), requires_grad)
 
 
-def zeros(*size, dtype=None, device=None, requires_grad=False):
-    return _created(fnp.zeros, size, dtype, device, requires_grad)
+def _size_given(fname, size, keywords):
+    """The sizes given positionally (ints or one tuple) or as PyTorch's ``size=`` keyword."""
+    unknown = set(keywords) - {"size"}
+    if unknown:
+        raise TypeError(f"{fname}() got an unexpected keyword argument {sorted(unknown)[0]!r}")
+    if "size" not in keywords:
+        return size
+    if size:
+        raise TypeError(f"{fname}: give the size positionally or as size=, not both")
+    return (keywords["size"],)
 
 
-def ones(*size, dtype=None, device=None, requires_grad=False):
-    return _created(fnp.ones, size, dtype, device, requires_grad)
+def zeros(*size, dtype=None, device=None, requires_grad=False, **size_keyword):
+    return _created(fnp.zeros, _size_given("zeros", size, size_keyword), dtype, device, requires_grad)
 
 
-def empty(*size, dtype=None, device=None, requires_grad=False):
+def ones(*size, dtype=None, device=None, requires_grad=False, **size_keyword):
+    return _created(fnp.ones, _size_given("ones", size, size_keyword), dtype, device, requires_grad)
+
+
+def empty(*size, dtype=None, device=None, requires_grad=False, **size_keyword):
     """Zeros: an uninitialised array is not observable in an immutable framework."""
-    return _created(fnp.zeros, size, dtype, device, requires_grad)
+    return _created(fnp.zeros, _size_given("empty", size, size_keyword), dtype, device, requires_grad)
 
 
 def full(size, fill_value, *, dtype=None, device=None, requires_grad=False):
@@ -204,14 +217,16 @@ def _draw_key(opname, generator):
     return _random.next_key(generator)
 
 
-def rand(*size, generator=None, dtype=None, device=None, requires_grad=False):
+def rand(*size, generator=None, dtype=None, device=None, requires_grad=False, **size_keyword):
     """Uniform on [0, 1), from ``generator`` or the global one ``fnx.manual_seed`` seeds."""
+    size = _size_given("rand", size, size_keyword)
     x = _random.uniform(_draw_key("rand", generator), _sizes(size), dtype=dtype)
     return _leaf(_placed(x, device), requires_grad)
 
 
-def randn(*size, generator=None, dtype=None, device=None, requires_grad=False):
+def randn(*size, generator=None, dtype=None, device=None, requires_grad=False, **size_keyword):
     """Standard normal, from ``generator`` or the global one ``fnx.manual_seed`` seeds."""
+    size = _size_given("randn", size, size_keyword)
     x = _random.normal(_draw_key("randn", generator), _sizes(size), dtype=dtype)
     return _leaf(_placed(x, device), requires_grad)
 
@@ -436,10 +451,22 @@ def log_softmax(input, dim, dtype=None):
 
 
 def clamp(input, min=None, max=None):
-    """``min(max(input, min), max)`` (``torch.clamp``); either bound may be None."""
+    """``min(max(input, min), max)`` (``torch.clamp``); either bound may be None.
+
+    As PyTorch's, the gradient reaches ``input`` only where it lies strictly inside
+    the bounds (0 at a bound), and a bound given as an array gets the gradient
+    where it is the output. ``fnx.numpy.clip`` splits a tie evenly instead, as JAX.
+    """
     if min is None and max is None:
         raise ValueError("clamp: at least one of min and max must be given")
-    return fnp.clip(input, min, max)
+    x = fnp.asarray(input)
+    inside = None
+    for bound, strictly_inside in ((min, fnp.greater), (max, fnp.less)):
+        if bound is not None:
+            test = strictly_inside(x, bound)
+            inside = test if inside is None else fnp.logical_and(inside, test)
+    outside = fnp.clip(fnx_stop_gradient(x), min, max)  # the bounds' own gradients where they are the output
+    return fnp.where(inside, x, outside)
 
 
 def mm(input, mat2):
@@ -682,6 +709,15 @@ def _numpy_or_torch(numpy_method, torch_fn, torch_keys, torch_when=None):
     return method
 
 
+def _keepdim_given(self, args):  # x.sum(0, True): NumPy's second place (dtype, or out) takes no bool
+    return len(args) >= 2 and isinstance(args[1], builtins.bool)
+
+
+def _squeezes_a_longer_axis(self, args):  # x.squeeze(0) of a longer axis: NumPy refuses, PyTorch keeps x
+    return (len(args) == 1 and isinstance(args[0], (builtins.int, np.integer)) and -self.ndim <= args[0] < self.ndim
+            and self.shape[args[0]] != 1)
+
+
 def _swaps_axes(self, axes):  # x.transpose(0, 1) of a 3-d array: NumPy would refuse two axes for three
     return len(axes) == 2 and self.ndim != 2 and builtins.all(isinstance(a, (builtins.int, np.integer))
                                                               for a in axes)
@@ -736,17 +772,17 @@ def _install():
     dim_keys = frozenset(("dim", "keepdim"))
     for name, torch_fn in (("sum", sum), ("mean", mean), ("prod", prod), ("all", all), ("any", any),
                            ("argmax", argmax), ("argmin", argmin)):
-        setattr(A, name, _numpy_or_torch(getattr(A, name), torch_fn, dim_keys))
+        setattr(A, name, _numpy_or_torch(getattr(A, name), torch_fn, dim_keys, _keepdim_given))
     for name, torch_fn in (("max", max), ("min", min)):
         setattr(A, name, _numpy_or_torch(getattr(A, name), torch_fn, dim_keys,
-                                         lambda self, args: isinstance(args[0], Array)))
-    for name, torch_fn in (("std", std), ("var", var)):
-        setattr(A, name, _numpy_or_torch(getattr(A, name), torch_fn, dim_keys | {"unbiased"}))
+                                         lambda self, args: isinstance(args[0], Array) or _keepdim_given(self, args)))
+    for name, torch_fn in (("std", std), ("var", var)):  # x.var(0, True): PyTorch's unbiased
+        setattr(A, name, _numpy_or_torch(getattr(A, name), torch_fn, dim_keys | {"unbiased"}, _keepdim_given))
     A.cumsum = _numpy_or_torch(A.cumsum, cumsum, frozenset(("dim",)))
     A.cumprod = _numpy_or_torch(A.cumprod, cumprod, frozenset(("dim",)))
     A.sort = _numpy_or_torch(A.sort, sort, frozenset(("dim", "descending")))
     A.argsort = _numpy_or_torch(A.argsort, argsort, frozenset(("dim", "descending")))
-    A.squeeze = _numpy_or_torch(A.squeeze, squeeze, frozenset(("dim",)))
+    A.squeeze = _numpy_or_torch(A.squeeze, squeeze, frozenset(("dim",)), _squeezes_a_longer_axis)
     A.flatten = _numpy_or_torch(A.flatten, flatten, frozenset(("start_dim", "end_dim")),
                                 lambda self, args: isinstance(args[0], (builtins.int, np.integer)))
     A.transpose = _numpy_or_torch(A.transpose, transpose, frozenset(), _swaps_axes)
@@ -1897,11 +1933,13 @@ def sgn(input):
 
 
 def clamp_min(input, min):
-    return fnp.maximum(input, fnp.asarray(min).astype(fnp.asarray(input).dtype))
+    """``clamp(input, min=min)`` in ``input``'s dtype (``torch.clamp_min``)."""
+    return clamp(input, min=fnp.asarray(min).astype(fnp.asarray(input).dtype))
 
 
 def clamp_max(input, max):
-    return fnp.minimum(input, fnp.asarray(max).astype(fnp.asarray(input).dtype))
+    """``clamp(input, max=max)`` in ``input``'s dtype (``torch.clamp_max``)."""
+    return clamp(input, max=fnp.asarray(max).astype(fnp.asarray(input).dtype))
 
 
 def randint_like(input, low=0, high=None, *, dtype=None, device=None):

@@ -499,3 +499,45 @@ def test_allclose_and_equal_methods():
     x = fnx.ones(3)
     assert x.allclose(x + 1e-9) and not x.allclose(x + 1.0)
     assert x.equal(fnx.ones(3)) and not x.equal(fnx.ones(2)) and not x.equal(fnx.zeros(3))
+
+
+def test_parameters_hash_by_identity_and_arrays_stay_unhashable():
+    m = fnx.nn.Linear(2, 2)
+    assert len(set(m.parameters())) == 2
+    names = {p: n for n, p in m.named_parameters()}
+    assert names[m.weight] == "weight" and names[m.bias] == "bias"
+    with pytest.raises(TypeError, match="unhashable"):
+        hash(fnp.ones(2))
+
+
+def test_sgd_steps_a_0d_parameter():
+    scale = fnx.nn.Parameter(fnx.tensor(0.5))  # CLIP's logit_scale
+    opt = fnx.optim.SGD([scale], lr=0.1)
+    (scale * 3).backward()
+    opt.step()
+    assert scale.shape == () and abs(float(scale) - 0.2) < 1e-6
+
+
+def test_one_element_arrays_convert_to_python_numbers():
+    assert float(fnx.tensor([2.5])) == 2.5 and int(fnp.ones((1, 1))) == 1  # as torch's float(t)
+    with pytest.raises(TypeError, match="only one-element arrays"):
+        float(fnp.ones(2))
+
+
+@pytest.mark.parametrize("expr, shape", [("x.sum(0, True)", (1, 3)), ("x.mean(1, True)", (2, 1)),
+                                         ("x.max(1, True)[0]", (2, 1)), ("x.argmax(1, True)", (2, 1)),
+                                         ("x.var(0, True)", (3,)), ("x.std(1, False)", (2,)),
+                                         ("x.var(1, True, True)", (2, 1)), ("x.squeeze(0)", (2, 3))])
+def test_torchs_positional_keepdim_and_unbiased_and_squeeze_of_a_longer_axis(expr, shape):
+    # NumPy's second positional place (dtype, out) takes no bool, and NumPy refuses to squeeze a longer
+    # axis: those calls can only mean PyTorch's, and get it
+    x = np.arange(6.0).reshape(2, 3)
+    got = eval(expr, {"x": fnx.tensor(x)})
+    assert got.shape == shape
+    expected = {"x.sum(0, True)": x.sum(0, keepdims=True), "x.mean(1, True)": x.mean(1, keepdims=True),
+                "x.max(1, True)[0]": x.max(1, keepdims=True), "x.argmax(1, True)": x.argmax(1, keepdims=True),
+                "x.var(0, True)": x.var(0, ddof=1), "x.std(1, False)": x.std(1),
+                "x.var(1, True, True)": x.var(1, ddof=1, keepdims=True), "x.squeeze(0)": x}[expr]
+    np.testing.assert_allclose(np.asarray(got), expected)
+    torch = pytest.importorskip("torch")
+    np.testing.assert_allclose(np.asarray(got), eval(expr, {"x": torch.tensor(x)}).numpy())

@@ -1,4 +1,4 @@
 """``torch.backends``'s path, for the switches training scripts set at start-up (``fnx.backends.cudnn``)."""
-from . import cudnn
+from . import cuda, cudnn, mps
 
-__all__ = ["cudnn"]
+__all__ = ["cuda", "cudnn", "mps"]

@@ -2,7 +2,7 @@
 
 fnx has no cuDNN: its GPU path runs cupy's kernels (elementwise, reductions,
 cuBLAS products), with no convolution-algorithm autotuner to turn on or off.
-So ``deterministic``, ``benchmark`` and ``enabled`` may be read and set, and
+So ``deterministic``, ``benchmark``, ``enabled`` and ``allow_tf32`` may be read and set, and
 change nothing. They do not make every GPU kernel bitwise reproducible:
 scatter-adds with repeated indices (``index_add``, the gradient of an
 embedding or of a gather) use atomic adds, whose floating-point sums may
@@ -16,11 +16,12 @@ False
 >>> fnx.backends.cudnn.deterministic = False  # leave the module as it was
 """
 
-__all__ = ["deterministic", "benchmark", "enabled", "is_available"]
+__all__ = ["deterministic", "benchmark", "enabled", "allow_tf32", "is_available"]
 
 deterministic = False  # PyTorch's defaults
 benchmark = False
 enabled = True
+allow_tf32 = True
 
 
 def is_available():

@@ -34,6 +34,16 @@ class Device:
         """The array namespace computing on this device (numpy or cupy)."""
         return self._xp
 
+    @property
+    def type(self):
+        """``"cpu"`` or ``"cuda"``, as ``torch.device.type`` (``x.device.type == "cuda"``)."""
+        return self.platform
+
+    @property
+    def index(self):
+        """The GPU's number, as ``torch.device.index``; None for the host (``cpu:0``), as PyTorch's ``cpu``."""
+        return None if self.platform == "cpu" and self.id == 0 else self.id
+
     def __repr__(self):
         return f"{self.platform}:{self.id}"
 

@@ -44,6 +44,56 @@ def manual_seed_all(seed):
     manual_seed(seed)
 
 
+def get_rng_state(device="cuda"):
+    """The state of the generator GPU draws use (``torch.cuda.get_rng_state``): fnx's one generator, as
+    :func:`manual_seed` explains, so this is ``fnx.get_rng_state()``."""
+    from ..settings import get_rng_state as global_state
+    return global_state()
+
+
+def set_rng_state(new_state, device="cuda"):
+    """Restores the state from :func:`get_rng_state` (``torch.cuda.set_rng_state``)."""
+    from ..settings import set_rng_state as restore
+    restore(new_state)
+
+
+def get_rng_state_all():
+    """One state per GPU (``torch.cuda.get_rng_state_all``): the one generator's, once per device."""
+    return [get_rng_state() for _ in range(max(device_count(), 1))]
+
+
+def set_rng_state_all(new_states):
+    """Restores the states from :func:`get_rng_state_all`; they are one generator's, so the first is used."""
+    states = list(new_states)
+    if not states:
+        raise ValueError("set_rng_state_all: expected the list get_rng_state_all() returns, got an empty one")
+    set_rng_state(states[0])
+
+
+def _pool(device):
+    dev = cuda_device(device)
+    with dev.context():
+        return dev.xp.get_default_memory_pool()
+
+
+def empty_cache():
+    """Returns the blocks cupy's memory pool holds unused to the GPU (``torch.cuda.empty_cache``); nothing to do
+    without a GPU."""
+    for dev in cuda_devices():
+        with dev.context():
+            dev.xp.get_default_memory_pool().free_all_blocks()
+
+
+def memory_allocated(device=None):
+    """Bytes of GPU memory that arrays on ``device`` hold now (``torch.cuda.memory_allocated``); 0 without a GPU."""
+    return _pool(device).used_bytes() if cuda_devices() else 0
+
+
+def memory_reserved(device=None):
+    """Bytes cupy's pool holds on ``device``, used or cached (``torch.cuda.memory_reserved``); 0 without a GPU."""
+    return _pool(device).total_bytes() if cuda_devices() else 0
+
+
 def _legacy_gpu_type(host_type):
     def make(*args, device=None):
         return host_type(*args, device=cuda_device(device))

@@ -43,6 +43,11 @@ class Parameter(ReverseTracer):
 
     __slots__ = ("grad", "_requires_grad", "_storage", "__weakref__")
 
+    def __hash__(self):
+        # By identity, as PyTorch's tensors: set(model.parameters()) and {p: name} maps work. Arrays are
+        # values and unhashable (as NumPy's and JAX's); a Parameter is a slot, the same one for its life.
+        return id(self)
+
     def __init__(self, data, requires_grad=True):
         value = _plain(data) if isinstance(data, (ReverseTracer, _DataView)) else fnp.asarray(data)
         self._main = TAPE

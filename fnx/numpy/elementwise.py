@@ -286,19 +286,29 @@ def _max_dx(x, y, out):
     return _as(greater(x, y), x) + 0.5 * _as(equal(x, y), x)
 
 
+def _select_scale(t, d):
+    """``t * d`` where the partial ``d`` is not 0, and 0 where it is, even where ``t`` is inf or NaN.
+
+    As JAX's and PyTorch's selecting rules: the operand not chosen gets no derivative at all,
+    so ``sqrt(maximum(x, 0))`` has gradient 0 at ``x = -1``, not ``0 * inf``.
+    """
+    return relu_grad_p.bind(multiply(t, d), not_equal(d, 0))
+
+
 def _nan_other(x, y):
     # fmax/fmin return the operand that is not NaN: the whole derivative goes to it.
     return _as(logical_and(isnan(y), logical_not(isnan(x))), x)
 
 
+_SELECTING = dict(smooth=False, kinks=_apart, scale=_select_scale)
 maximum_p = binary("maximum", lambda xp, x, y: xp.maximum(x, y), _max_dx,
-                   lambda x, y, out: _max_dx(y, x, out), smooth=False, kinks=_apart, ufunc="maximum")
+                   lambda x, y, out: _max_dx(y, x, out), ufunc="maximum", **_SELECTING)
 minimum_p = binary("minimum", lambda xp, x, y: xp.minimum(x, y), lambda x, y, out: _max_dx(y, x, out),
-                   lambda x, y, out: _max_dx(x, y, out), smooth=False, kinks=_apart, ufunc="minimum")
+                   lambda x, y, out: _max_dx(x, y, out), ufunc="minimum", **_SELECTING)
 fmax_p = binary("fmax", lambda xp, x, y: xp.fmax(x, y), lambda x, y, out: _max_dx(x, y, out) + _nan_other(x, y),
-                lambda x, y, out: _max_dx(y, x, out) + _nan_other(y, x), smooth=False, kinks=_apart)
+                lambda x, y, out: _max_dx(y, x, out) + _nan_other(y, x), **_SELECTING)
 fmin_p = binary("fmin", lambda xp, x, y: xp.fmin(x, y), lambda x, y, out: _max_dx(y, x, out) + _nan_other(x, y),
-                lambda x, y, out: _max_dx(x, y, out) + _nan_other(y, x), smooth=False, kinks=_apart)
+                lambda x, y, out: _max_dx(x, y, out) + _nan_other(y, x), **_SELECTING)
 
 
 def _where_jvp(primals, tangents):
@@ -352,13 +362,28 @@ relu_p = defprim("relu", impl=lambda xp, x: (relu_value(xp, x), x > 0),
                  batch=lambda vals, bdims: (relu_p.bind(vals[0]), (bdims[0], bdims[0])),
                  multiple_results=True, smooth=False, residuals=("out1",), kinks=lambda xp, x: xp.abs(x),
                  symbolic_zeros=True)  # the mask's cotangent is always None: no zeros to build
-relu_grad_p = defprim("relu_grad", impl=lambda xp, ct, mask: xp.multiply(ct, mask), shape=same_shape,
+_SAME_WIDTH_INT = {2: np.int16, 4: np.int32, 8: np.int64}
+
+
+def _masked(xp, ct, mask):
+    """``ct`` where ``mask`` holds, else 0, also where ``ct`` is inf or NaN (``ct * mask`` would give NaN).
+
+    On numpy, a bitwise and of ``ct``'s bits with the mask widened to all ones or all
+    zeros: as fast as the multiplication (``numpy.where`` takes ten times as long).
+    """
+    width = _SAME_WIDTH_INT.get(ct.dtype.itemsize) if xp is np and ct.dtype.kind == "f" else None
+    if width is None or ct.shape != mask.shape:
+        return xp.where(mask, ct, xp.zeros((), ct.dtype))
+    return xp.bitwise_and(ct.view(width), xp.negative(mask.view(np.int8), dtype=width)).view(ct.dtype)
+
+
+relu_grad_p = defprim("relu_grad", impl=_masked, shape=same_shape,
                       jvp=lambda primals, tangents: (relu_grad_p.bind(*primals),
                                                      None if tangents[0] is None
                                                      else relu_grad_p.bind(tangents[0], primals[1])),
                       vjp=lambda g, ct, mask, *, out: (relu_grad_p.bind(g, mask), None),
                       batch=lambda vals, bdims: batch_elementwise(relu_grad_p, vals, bdims, {}),
-                      residuals=("partners",), ufunc="multiply")
+                      residuals=("partners",))
 
 
 def _relu_jvp(x, t):

@@ -496,9 +496,13 @@ def _abs2(d):
 
 
 def std(a, axis=None, dtype=None, out=None, ddof=0, keepdims=False, *, where=None, mean=None, correction=None):
-    """Standard deviation: the square root of :func:`var` (same arguments)."""
+    """Standard deviation: the square root of :func:`var` (same arguments).
+
+    Where the variance is 0 (a constant slice) the gradient is 0, as PyTorch's, not NaN.
+    """
     v = var(a, axis, dtype, out, ddof, keepdims, where=where, mean=mean, correction=correction)
-    return _like(el.sqrt(v), v.dtype)
+    nonzero = el.greater(v, 0)  # elsewhere v is 0 or NaN, its own square root: a constant there
+    return _like(el.where(nonzero, el.sqrt(el.where(nonzero, v, 1)), el.stop_gradient(v)), v.dtype)
 
 
 def _logical(opname, prim, a, axis, out, keepdims, where, fill):

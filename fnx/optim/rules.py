@@ -212,9 +212,10 @@ def sgd(lr=1e-3, momentum=0.0, dampening=0.0, weight_decay=0.0, nesterov=False, 
 
     def step(p, g, s, t, lr):
         if plain and type(p) is Array and type(g) is Array and type(lr) is float and p._device is g._device \
-                and p._device.platform == "cpu" and p._value.dtype == g._value.dtype:
+                and p._device.platform == "cpu" and p._value.dtype == g._value.dtype and p._value.ndim:
             # Concrete arrays (no transform sees them): p - lr * g with the product's fresh buffer taking the
             # result, as the hand-written p -= lr * g does without a second allocation (bench/NOTES.md, 16).
+            # (A 0-d product is a NumPy scalar, which no out= can take: the general path has those.)
             v = g._value * lr
             np.subtract(p._value, v, out=v)
             return wrap(v, p._device), s

@@ -1,0 +1,73 @@
+"""Derivatives of selecting operations at the points where a multiplication by a 0/1 mask would give NaN.
+
+relu, maximum/minimum/clip and torch's clamp choose one operand; the one not chosen gets no derivative
+at all, as in PyTorch and JAX, even when the cotangent arriving is inf or NaN (``sqrt`` at 0). The norms
+and ``std`` have a subgradient of 0 where they are 0, as PyTorch's.
+"""
+import numpy as np
+import pytest
+
+import fnx
+import fnx.numpy as fnp
+import fnx.nn.functional as F
+
+XS = [0.0, 1.0, -1.0, 4.0]
+
+
+def grad_of(f, xs=XS):
+    x = fnx.tensor(xs, requires_grad=True)
+    fnp.sum(f(x)).backward()
+    return np.asarray(x.grad)
+
+
+@pytest.mark.parametrize("name, f, expected", [
+    ("relu", lambda x: fnp.sqrt(F.relu(x)), [0.0, 0.5, 0.0, 0.25]),
+    ("clamp", lambda x: fnp.sqrt(x.clamp(min=0)), [0.0, 0.5, 0.0, 0.25]),
+    ("clamp_min", lambda x: fnp.sqrt(fnx.clamp_min(x, 0.0)), [0.0, 0.5, 0.0, 0.25]),
+    ("where", lambda x: fnp.sqrt(fnp.where(x > 0, x, 0.0)), [0.0, 0.5, 0.0, 0.25]),
+    ("maximum", lambda x: fnp.sqrt(fnp.maximum(x, 0.0)), [np.inf, 0.5, 0.0, 0.25]),  # a tie at 0 splits: inf / 2
+    ("clip", lambda x: fnp.sqrt(fnp.clip(x, 0.0, 9.0)), [np.inf, 0.5, 0.0, 0.25]),
+    ("minimum", lambda x: fnp.sqrt(0.0 - fnp.minimum(-x, 0.0)), [np.inf, 0.5, 0.0, 0.25]),  # 0 - (-0) is +0
+])
+def test_the_operand_not_chosen_gets_no_nan(name, f, expected):
+    with np.errstate(divide="ignore", invalid="ignore"):
+        np.testing.assert_array_equal(grad_of(f), expected)
+
+
+def test_clamp_has_torchs_gradient_at_its_bounds():
+    xs = [0.0, 1.0, -1.0, 2.0, 3.0]
+    np.testing.assert_array_equal(grad_of(lambda x: x.clamp(min=0, max=2), xs), [0, 1, 0, 0, 0])
+    np.testing.assert_array_equal(grad_of(lambda x: x.clamp(min=0), xs), [0, 1, 0, 1, 1])
+    np.testing.assert_array_equal(grad_of(lambda x: fnx.clamp(x, max=2), xs), [1, 1, 1, 0, 0])
+    lo = fnx.tensor([0.5] * 4, requires_grad=True)
+    x = fnx.tensor(XS, requires_grad=True)
+    fnp.sum(fnx.clamp(x, lo)).backward()  # an array bound gets the gradient where it is the output
+    assert x.grad.tolist() == [0, 1, 0, 1] and lo.grad.tolist() == [1, 0, 1, 0]
+    assert fnx.clamp(fnx.tensor([1, 5, 9]), 2, 6).tolist() == [2, 5, 6]
+    np.testing.assert_array_equal(grad_of(lambda x: fnp.clip(x, 0.0, 1.0), [0.0, 1.0]), [0.5, 0.5])  # JAX's ties
+
+
+def test_norms_and_std_of_a_zero_or_constant_row_have_zero_gradient():
+    rows = [[0.0, 0.0, 0.0], [1.0, 2.0, 2.0]]
+    norm_grad = grad_of(lambda x: x.norm(dim=1), rows)
+    np.testing.assert_allclose(norm_grad, [[0, 0, 0], [1 / 3, 2 / 3, 2 / 3]], rtol=1e-6)
+    assert not np.isnan(grad_of(lambda x: x.norm(p=3, dim=1), rows)).any()
+    assert not np.isnan(grad_of(lambda x: fnp.linalg.norm(x, "fro", axis=(0, 1)), [[0.0, 0.0]])).any()
+    assert grad_of(lambda x: x.std(dim=1), [[1.0, 1.0, 1.0]]).tolist() == [[0, 0, 0]]
+    assert fnx.grad(fnp.linalg.norm)(fnp.zeros(3)).tolist() == [0, 0, 0]
+    # a NaN still shows, in the value and the gradient
+    assert np.isnan(float(fnp.linalg.norm(fnp.array([0.0, np.nan])))) and np.isnan(float(fnp.std(fnp.array([np.nan]))))
+
+
+def test_against_torch():
+    torch = pytest.importorskip("torch")
+    rows = [[0.0, 0.0, 0.0], [1.0, 2.0, 2.0], [3.0, 3.0, 3.0]]
+    for ours, theirs in [(lambda x: x.norm(dim=1), lambda x: x.norm(dim=1)),
+                         (lambda x: x.norm(p=1.5, dim=1), lambda x: x.norm(p=1.5, dim=1)),
+                         (lambda x: x.std(dim=1), lambda x: x.std(dim=1)),
+                         (lambda x: fnp.sqrt(x.clamp(min=0, max=2.5)), lambda x: x.clamp(min=0, max=2.5).sqrt()),
+                         (lambda x: fnp.sqrt(F.relu(x - 1)), lambda x: torch.relu(x - 1).sqrt())]:
+        t = torch.tensor(rows, requires_grad=True)
+        theirs(t).sum().backward()
+        with np.errstate(divide="ignore", invalid="ignore"):
+            np.testing.assert_allclose(grad_of(ours, rows), t.grad.numpy(), rtol=1e-5, atol=1e-6)
