@@ -231,17 +231,52 @@ cumsum_p.jvp = linear_jvp(cumsum_p)
 cumsum_p.batch = _along_batch(cumsum_p)
 
 
+def _shifted(v, by, axis, fill):
+    """``v`` moved ``by`` places along ``axis`` (later for ``by > 0``, earlier for ``by < 0``), ``fill`` coming in."""
+    from .creation import full
+    n = v.shape[axis]
+    k = builtins.min(abs(by), n)
+    pad = full(v.shape[:axis] + (k,) + v.shape[axis + 1:], fill, v.dtype, device=v.device)
+    keep = [slice(None)] * v.ndim
+    keep[axis] = slice(0, n - k) if by > 0 else slice(k, n)
+    kept = v[tuple(keep)]
+    return sh.concatenate([pad, kept] if by > 0 else [kept, pad], axis=axis)
+
+
+def _linear_recurrence(a, b, axis, reverse):
+    """``r`` with ``r_i = b_i + a_i r_{i-1}`` along ``axis`` (``r_{i+1}`` when ``reverse``), no ``r`` beyond the ends.
+
+    By recursive doubling: ``log2(n)`` rounds of products and sums, no division, so
+    zeros in ``a`` are fine, and differentiable again (it is made of fnx operations).
+    """
+    step = -1 if reverse else 1
+    d = 1
+    while d < a.shape[axis]:
+        b = b + a * _shifted(b, d * step, axis, 0)
+        a = a * _shifted(a, d * step, axis, 0)
+        d *= 2
+    return b
+
+
+def _exclusive_cumprod(x, axis):
+    """``prod(x_k for k < i)`` at each ``i``: 1 first."""
+    return cumprod_p.bind(_shifted(x, 1, axis, 1), axis=axis)
+
+
 def _cumprod_jvp(primals, tangents, *, axis):
-    # d out_k = out_k * sum_{j <= k} t_j / x_j: assumes no zero in x.
+    # d out_k = x_k d out_{k-1} + out_{k-1} t_k: a recurrence, so a zero in x needs no division by it.
     (x,), (t,) = primals, tangents
     out = cumprod_p.bind(x, axis=axis)
-    return out, out * cumsum_p.bind(t / x, axis=axis, reverse=False)
+    return out, _linear_recurrence(x, _exclusive_cumprod(x, axis) * t, axis, reverse=False)
+
+
+def _cumprod_vjp(ct, x, *, out, axis):
+    # d/dx_i = prod_{k<i} x_k * r_i, with r_i = ct_i + x_{i+1} r_{i+1} (the products after i, weighted).
+    return (_exclusive_cumprod(x, axis) * _linear_recurrence(_shifted(x, -1, axis, 0), ct, axis, reverse=True),)
 
 
 cumprod_p = defprim("cumprod", impl=lambda xp, x, *, axis: xp.cumprod(x, axis=axis, dtype=x.dtype), shape=same_shape,
-                    jvp=_cumprod_jvp,
-                    vjp=lambda ct, x, *, out, axis: (cumsum_p.bind(ct * out, axis=axis, reverse=True) / x,),
-                    domain="nonzero")
+                    jvp=_cumprod_jvp, vjp=_cumprod_vjp)
 cumprod_p.batch = _along_batch(cumprod_p)
 
 # ----- public functions -------------------------------------------------------------------------------

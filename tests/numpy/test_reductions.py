@@ -142,7 +142,7 @@ CASES = [
     Case("reduce_any", lambda x, ax, kd: fnp.any(x, ax, keepdims=kd),
          lambda x, ax, kd: np.any(x, ax, keepdims=kd), _logical(), grad=False),
     Case("cumsum", fnp.cumsum, np.cumsum, _cumulative()),
-    Case("cumprod", fnp.cumprod, np.cumprod, _cumulative(_small(1, _NONZERO))),
+    Case("cumprod", fnp.cumprod, np.cumprod, _cumulative(_small(1))),  # zeros too: its rules divide by nothing
 ]
 
 # ----- dtypes ---------------------------------------------------------------------------------
@@ -406,6 +406,19 @@ def test_cumsum_gradient_runs_backwards():
 
 def test_cumprod_gradient_with_nonzero_inputs():
     x = fnp.array([[1.5, -2.], [3., 0.5]], dtype="float64")
+    for axis in (None, 0, 1):
+        check_grads(lambda x: fnp.cumprod(x, axis=axis), (x,), order=2)
+
+
+def test_cumprod_derivatives_where_inputs_are_zero():
+    # d/dx_i sum_j prod_{k<=j} x_k = sum_{j>=i} prod_{k<=j, k!=i} x_k: finite at zeros, as JAX's and PyTorch's
+    g = fnx.grad(lambda a: fnp.sum(fnp.cumprod(a)))(fnp.array([2.0, 0.0, 3.0]))
+    assert g.tolist() == [1.0, 8.0, 0.0]
+    _, t = fnx.jvp(fnp.cumprod, (fnp.array([2.0, 0.0, 3.0]),), (fnp.array([1.0, 1.0, 1.0]),))
+    assert t.tolist() == [1.0, 2.0, 6.0]
+    assert fnx.grad(lambda a: fnp.sum(fnx.lax.cumprod(a, reverse=True)))(fnp.array([2.0, 0.0, 3.0])).tolist() == \
+        [0.0, 9.0, 1.0]
+    x = fnp.array([[0.0, -2.0, 0.0], [3.0, 0.0, 0.5]], dtype="float64")
     for axis in (None, 0, 1):
         check_grads(lambda x: fnp.cumprod(x, axis=axis), (x,), order=2)
 
