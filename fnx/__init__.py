@@ -33,6 +33,7 @@ from .tensor import *  # noqa: F401,F403  (PyTorch's top-level vocabulary: tenso
 from .settings import *  # noqa: F401,F403  (torch.set_num_threads, get_rng_state...)
 from . import autograd, fft, func, linalg, special  # torch.autograd, .fft, .func, .linalg and .special
 from . import ad_checkpoint  # jax.ad_checkpoint
+from . import flatten_util, typing  # jax.flatten_util, jax.typing
 from . import distributions  # torch.distributions
 from . import amp  # torch.amp
 from .amp import autocast, is_autocast_enabled

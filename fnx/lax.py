@@ -81,6 +81,7 @@ def scan(f, init, xs=None, length=None, reverse=False, unroll=1):
             raise TreeError(f"scan: f returned a carry of structure {tree_util.structure(carry)}, but the initial "
                             f"carry has structure {carry_tree}")
         ys.append(y)
+    carry = _carry(carry)  # a Python number carried through comes back an array, as from JAX
     if reverse:
         ys.reverse()
     if not ys:  # the outputs' shapes come from one call on a zero slice; its values are not used
@@ -141,11 +142,18 @@ def fori_loop(lower, upper, body_fun, init_val, *, unroll=None):
     weakly typed integer, which promotes as a Python int does (``v * 2 + i`` stays
     float32), and fnx arrays have no weak dtypes.
 
+    Under ``vmap``, bounds that differ per example run as a :func:`while_loop`
+    (the index is then an int64 array, as JAX's is an array).
+
     >>> import fnx
     >>> fnx.lax.fori_loop(0, 5, lambda i, total: total + i, 0)
     Array(10, dtype=int64)
     """
     val = _carry(init_val)
+    if isinstance(lower, BatchTracer) or isinstance(upper, BatchTracer):
+        i, val = while_loop(lambda c: c[0] < upper, lambda c: (c[0] + 1, body_fun(c[0], c[1])),
+                            (fnp.asarray(lower, "int64"), val))
+        return val
     for i in range(_index(lower, "fori_loop: lower"), _index(upper, "fori_loop: upper")):
         val = _check_carry("fori_loop", val, body_fun(i, val))
     return val
@@ -153,11 +161,39 @@ def fori_loop(lower, upper, body_fun, init_val, *, unroll=None):
 
 def while_loop(cond_fun, body_fun, init_val):
     """``val = body_fun(val)`` while ``cond_fun(val)`` holds (``jax.lax.while_loop``), with the value's leaves
-    arrays and its type fixed, as in :func:`fori_loop`."""
+    arrays and its type fixed, as in :func:`fori_loop`.
+
+    Under ``vmap`` a predicate may differ per example, as in JAX: the body runs
+    while it holds for some example, and each example keeps the value from the
+    step where its own predicate last held.
+
+    >>> import fnx, fnx.numpy as fnp
+    >>> fnx.vmap(lambda v: fnx.lax.while_loop(lambda s: s < 100., lambda s: s * 2., v))(fnp.array([1., 30.]))
+    Array([128., 120.], dtype=float32)
+    """
     val = _carry(init_val)
-    while bool(cond_fun(val)):
-        val = _check_carry("while_loop", val, body_fun(val))
-    return val
+    while True:
+        pred = cond_fun(val)
+        some = _holds_for_some_example(pred)
+        if some is None:
+            if not bool(pred):
+                return val
+            val = _check_carry("while_loop", val, body_fun(val))
+        elif not some:
+            return val
+        else:
+            stepped = _check_carry("while_loop", val, body_fun(val))
+            val = tree_util.map(lambda new, old: fnp.where(pred, new, old), stepped, val)
+
+
+def _holds_for_some_example(pred):
+    """For a predicate vmap batches, whether it holds for some example; None for any other predicate."""
+    if not isinstance(pred, BatchTracer):
+        return None
+    value = pred.val
+    while isinstance(value, BatchTracer):  # nested vmaps: every example of every level
+        value = value.val
+    return bool(fnp.any(value))  # under jit as well: raises, naming jit
 
 
 def _select_outputs(which, branches, what):
@@ -188,7 +224,7 @@ def cond(pred, true_fun, false_fun, *operands):
         raise ShapeError(f"cond: the predicate must be a scalar, got shape {pred.shape}")
     taken = _concrete(pred)
     if taken is not None:
-        return (true_fun if taken else false_fun)(*operands)
+        return _carry((true_fun if taken else false_fun)(*operands))  # arrays, as JAX returns
     return _select_outputs(pred.astype("int32"), [false_fun(*operands), true_fun(*operands)], "cond")
 
 
@@ -202,7 +238,7 @@ def switch(index, branches, *operands):
         raise ShapeError(f"switch: the index must be a scalar, got shape {index.shape}")
     taken = _concrete(index)
     if taken is not None:
-        return branches[min(max(taken, 0), len(branches) - 1)](*operands)
+        return _carry(branches[min(max(taken, 0), len(branches) - 1)](*operands))
     which = fnp.clip(index.astype("int32"), 0, len(branches) - 1)
     return _select_outputs(which, [b(*operands) for b in branches], "switch")
 

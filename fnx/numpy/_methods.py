@@ -109,8 +109,8 @@ def _method(fname, takes_out):
 
 # NumPy lets its functions call these methods with out=None (np.sum(x) calls x.sum(axis=None, out=None)).
 _WITH_OUT = ["sum", "mean", "prod", "max", "min", "argmax", "argmin", "var", "std", "all", "any", "cumsum",
-             "cumprod", "clip", "round", "dot", "take", "trace"]
-_PLAIN = ["ravel", "squeeze", "swapaxes", "repeat", "sort", "argsort", "nonzero", "diagonal", "conj"]
+             "cumprod", "clip", "round", "dot", "take", "trace", "ptp"]
+_PLAIN = ["ravel", "squeeze", "swapaxes", "repeat", "sort", "argsort", "nonzero", "diagonal", "conj", "searchsorted"]
 
 for _name in _WITH_OUT:
     setattr(Array, _name, _method(_name, takes_out=True))
