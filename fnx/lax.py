@@ -19,6 +19,7 @@ The collectives (``psum``, ``pmean``, ``pmax``, ``pmin``, ``all_gather``,
 normalises a batch.
 """
 import enum
+import operator
 
 from . import numpy as fnp
 from .core import tree as tree_util
@@ -90,9 +91,31 @@ def scan(f, init, xs=None, length=None, reverse=False, unroll=1):
     return carry, tree_util.map(lambda *leaves: fnp.stack(leaves), *ys)
 
 
-def map(f, xs):
-    """``f`` applied to each slice of ``xs`` along its leading axis, the results stacked (``jax.lax.map``)."""
-    return scan(lambda _, x: (None, f(x)), None, xs)[1]
+def map(f, xs, *, batch_size=None):
+    """``f`` applied to each slice of ``xs`` along its leading axis, the results stacked (``jax.lax.map``).
+
+    With ``batch_size``, ``f`` is vmapped over batches of that many slices (and
+    once over what remains), trading memory for fewer Python steps, as in JAX.
+    """
+    if batch_size is None:
+        return scan(lambda _, x: (None, f(x)), None, xs)[1]
+    from .transforms.vmap import vmap
+    batch_size = operator.index(batch_size)
+    if batch_size < 1:
+        raise ValueError(f"map: batch_size must be positive, got {batch_size}")
+    flat, tree = tree_util.flatten(xs)
+    flat = [fnp.asarray(x) for x in flat]
+    n = _length(flat, None)
+    whole = n - n % batch_size
+    parts = []
+    if whole:
+        batched = tree.unflatten([fnp.reshape(x[:whole], (whole // batch_size, batch_size) + x.shape[1:])
+                                  for x in flat])
+        ys = scan(lambda _, batch: (None, vmap(f)(batch)), None, batched)[1]
+        parts.append(tree_util.map(lambda y: fnp.reshape(y, (whole,) + y.shape[2:]), ys))
+    if whole < n:
+        parts.append(vmap(f)(tree.unflatten([x[whole:] for x in flat])))
+    return parts[0] if len(parts) == 1 else tree_util.map(lambda *ys: fnp.concatenate(ys), *parts)
 
 
 def _concrete(value):

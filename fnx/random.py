@@ -564,10 +564,12 @@ def _order(opname, key, n):
     return argsort(_random_bits(opname, key, (n,), 64), stable=True)
 
 
-def permutation(key, x, axis=0):
+def permutation(key, x, axis=0, independent=False):
     """A random permutation of ``range(x)`` for an integer ``x``, else ``x`` shuffled along ``axis``.
 
-    Shuffling an array is a gather, so it is differentiable in ``x``.
+    With ``independent=True`` each slice along ``axis`` gets its own order (JAX's
+    argument); otherwise one order moves whole slices. Shuffling an array is a
+    gather, so it is differentiable in ``x``.
 
     >>> import fnx
     >>> sorted(fnx.random.permutation(fnx.random.key(0), 5).tolist())
@@ -581,6 +583,9 @@ def permutation(key, x, axis=0):
     if x.ndim == 0:
         raise ShapeError("permutation: x must be an integer or an array of at least one dimension")
     axis = normalize_axis("permutation", axis, x.ndim)
+    if independent:
+        from .numpy import argsort, take_along_axis
+        return take_along_axis(x, argsort(uniform(key, x.shape), axis=axis), axis=axis)
     return take(x, _order("permutation", key, x.shape[axis]), axis=axis)
 
 

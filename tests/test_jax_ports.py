@@ -23,7 +23,7 @@ def test_ravel_pytree_round_trips_shapes_and_dtypes():
         unravel(flat.astype("float32"))
     empty, unravel_empty = ravel_pytree([])
     assert empty.shape == (0,) and unravel_empty(empty) == []
-    jax = pytest.importorskip("jax")
+    pytest.importorskip("jax")
     from jax.flatten_util import ravel_pytree as jax_ravel
     ours = ravel_pytree({"w": np.ones((2, 3), np.float32), "b": np.arange(2.0, dtype=np.float32)})[0]
     theirs = jax_ravel({"w": np.ones((2, 3), np.float32), "b": np.arange(2.0, dtype=np.float32)})[0]
@@ -65,3 +65,45 @@ def test_numpy_methods_ptp_and_searchsorted():
     x = fnp.array([1.0, 4.0, 2.0])
     assert float(x.ptp()) == 3.0 and x.ptp(axis=0, keepdims=True).shape == (1,)
     assert int(fnp.array([1.0, 2.0, 3.0]).searchsorted(2.5)) == 2
+
+
+def test_masked_softmax_log_softmax_and_logsumexp_as_jax():
+    x = fnp.array([[1.0, 2.0, 3.0], [4.0, 5.0, 6.0]])
+    keep = fnp.array([[True, False, True], [False, False, False]])
+    s = fnx.nn.softmax(x, where=keep)
+    np.testing.assert_allclose(np.asarray(s), [[0.11920292, 0, 0.88079708], [0, 0, 0]], rtol=1e-6)
+    ls = np.asarray(fnx.nn.log_softmax(x, where=keep))
+    np.testing.assert_allclose(ls[0, [0, 2]], [-2.126928, -0.126928], rtol=1e-5)
+    assert np.isneginf(ls[0, 1]) and np.isneginf(ls[1]).all()
+    lse = np.asarray(fnx.scipy.special.logsumexp(x, axis=1, where=keep))
+    np.testing.assert_allclose(lse[0], 3.126928, rtol=1e-6)
+    assert np.isneginf(lse[1]) and lse.dtype == np.float32
+    # left-out elements neither raise the maximum nor leak inf or NaN
+    assert float(fnx.scipy.special.logsumexp(fnp.array([-1000.0, 0.0]), where=fnp.array([True, False]))) == -1000.0
+    assert float(fnx.scipy.special.logsumexp(fnp.array([1.0, np.nan]), where=fnp.array([True, False]))) == 1.0
+    g = fnx.grad(lambda v: fnx.nn.softmax(v, where=keep[0])[0])(x[0])
+    np.testing.assert_allclose(np.asarray(g), [0.10499357, 0, -0.10499357], rtol=1e-5)
+    jax = pytest.importorskip("jax")
+    np.testing.assert_allclose(np.asarray(s), np.asarray(jax.nn.softmax(np.asarray(x), where=np.asarray(keep))),
+                               rtol=1e-6)
+
+
+def test_jax_keyword_arguments():
+    assert fnp.repeat(fnp.array([1, 2, 3]), [1, 2, 3], total_repeat_length=4).tolist() == [1, 2, 2, 3]
+    assert fnp.repeat(fnp.array([1, 2, 3]), 2, total_repeat_length=8).tolist() == [1, 1, 2, 2, 3, 3, 3, 3]
+    assert fnp.repeat(fnp.array([[1, 2], [3, 4]]), 2, axis=1, total_repeat_length=3).tolist() == [[1, 1, 2], [3, 3, 4]]
+    a = np.array([[2.0, 1.0], [5.0, 3.0]])
+    for uplo in ("L", "U"):
+        np.testing.assert_allclose(np.asarray(fnp.linalg.eigh(fnp.asarray(a), uplo, symmetrize_input=False)[0]),
+                                   np.linalg.eigh(a, UPLO=uplo)[0])
+    np.testing.assert_allclose(np.asarray(fnp.linalg.eigh(fnp.asarray(a), None)[0]), np.linalg.eigh((a + a.T) / 2)[0])
+    x = fnp.arange(7.0)
+    assert fnx.lax.map(lambda v: v * 2, x, batch_size=3).tolist() == [0, 2, 4, 6, 8, 10, 12]
+    assert fnx.lax.map(lambda d: fnp.sum(d["v"]), {"v": fnp.ones((5, 3))}, batch_size=2).tolist() == [3.0] * 5
+    with pytest.raises(ValueError, match="batch_size must be positive"):
+        fnx.lax.map(lambda v: v, x, batch_size=0)
+    m = fnp.arange(12).reshape(3, 4)
+    shuffled = fnx.random.permutation(fnx.random.key(0), m, axis=1, independent=True)
+    assert [sorted(r) for r in shuffled.tolist()] == m.tolist()
+    orders = {tuple(np.argsort(r) % 4) for r in np.asarray(shuffled)}
+    assert len(orders) > 1  # each row its own order (three rows sharing one would be 1 in 36)

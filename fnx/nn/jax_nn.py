@@ -114,14 +114,32 @@ def identity(x):
     return fnp.asarray(x)
 
 
-def softmax(x, axis=-1):
-    """``exp(x) / sum(exp(x))`` along ``axis`` (an int or a tuple; the last by default)."""
-    return special.softmax(x, axis)
+def softmax(x, axis=-1, where=None):
+    """``exp(x) / sum(exp(x))`` along ``axis`` (an int or a tuple; the last by default).
+
+    ``where`` (a boolean array broadcasting against ``x``) keeps only those
+    elements, as JAX's: the others, and slices with none kept, get 0.
+    """
+    if where is None:
+        return special.softmax(x, axis)
+    x = fnp.asarray(x)
+    keep = fnp.broadcast_to(fnp.asarray(where, dtype=bool), x.shape)
+    top = fnp.max(fnp.where(keep, x, -fnp.inf), axis=axis, keepdims=True)
+    top = fnp.stop_gradient(fnp.where(fnp.isfinite(top), top, 0))
+    unnormalised = fnp.where(keep, fnp.exp(fnp.where(keep, x - top, 0)), 0)
+    total = fnp.sum(unnormalised, axis=axis, keepdims=True)
+    return unnormalised / fnp.where(total > 0, total, 1)
 
 
-def log_softmax(x, axis=-1):
-    """``x - logsumexp(x)`` along ``axis`` (an int or a tuple; the last by default)."""
-    return special.log_softmax(x, axis)
+def log_softmax(x, axis=-1, where=None):
+    """``x - logsumexp(x)`` along ``axis`` (an int or a tuple; the last by default); with ``where``, only
+    those elements count and the others get ``-inf``, as JAX's."""
+    if where is None:
+        return special.log_softmax(x, axis)
+    x = fnp.asarray(x)
+    keep = fnp.broadcast_to(fnp.asarray(where, dtype=bool), x.shape)
+    lse = special.logsumexp(x, axis=axis, keepdims=True, where=keep)
+    return fnp.where(keep, x - fnp.where(fnp.isfinite(lse), lse, 0), -fnp.inf)
 
 
 def standardize(x, axis=-1, mean=None, variance=None, epsilon=1e-5):

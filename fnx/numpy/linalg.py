@@ -1112,21 +1112,27 @@ eigvalsh_p = defprim("eigvalsh", impl=lambda xp, x: xp.linalg.eigvalsh(_hermitia
                      batch=lambda vals, bdims: _front(eigvalsh_p, vals, bdims, {}))
 
 
-def eigh(a, UPLO="L"):
+def eigh(a, UPLO="L", symmetrize_input=True):
     """Eigenvalues (ascending) and eigenvectors of a symmetric matrix (or a stack), as a namedtuple.
 
     Computed from the symmetric part ``(a + a.T) / 2``, so ``UPLO`` makes no
     difference (NumPy reads one triangle; the two agree on symmetric input).
-    Derivatives exist where the eigenvalues are distinct; for eigenvalues alone
-    use :func:`eigvalsh`, whose derivative needs no such condition.
+    JAX's ``symmetrize_input=False`` reads the ``UPLO`` triangle instead (None is
+    ``"L"``), as NumPy does. Derivatives exist where the eigenvalues are distinct;
+    for eigenvalues alone use :func:`eigvalsh`, whose derivative needs no such condition.
 
     >>> import fnx.numpy as fnp
     >>> fnp.linalg.eigh(fnp.array([[2., 1.], [1., 2.]])).eigenvalues
     Array([1., 3.], dtype=float32)
     """
+    UPLO = "L" if UPLO is None else UPLO
     if UPLO not in ("L", "U"):
         raise ValueError(f"eigh: UPLO must be 'L' or 'U', got {UPLO!r}")
-    return EighResult(*eigh_p.bind(_square("eigh", asarray(a), floating=True)))
+    a = _square("eigh", asarray(a), floating=True)
+    if not symmetrize_input:  # the named triangle, mirrored: what the input means to NumPy and to LAPACK
+        part = sh.tril(a) if UPLO == "L" else sh.triu(a)
+        a = part + el.conj(sh.swapaxes(sh.tril(a, -1) if UPLO == "L" else sh.triu(a, 1), -1, -2))
+    return EighResult(*eigh_p.bind(a))
 
 
 def eigvalsh(a, UPLO="L"):

@@ -640,11 +640,13 @@ def tile(A, reps):
     return reshape(x, tuple(r * s for r, s in zip(reps, shape)))
 
 
-def repeat(a, repeats, axis=None):
+def repeat(a, repeats, axis=None, *, total_repeat_length=None):
     """Each element of ``a`` repeated ``repeats`` times along ``axis`` (of the flattened array when None).
 
     ``repeats`` is an int, or one int per element along the axis; those must be
-    concrete, since they decide the output's shape.
+    concrete, since they decide the output's shape. JAX's ``total_repeat_length``
+    fixes the output's length along the axis: a longer result is cut, a shorter
+    one continues with its last element.
 
     >>> import fnx.numpy as fnp
     >>> fnp.repeat(fnp.array([1, 2]), [1, 3])
@@ -668,11 +670,30 @@ def repeat(a, repeats, axis=None):
         r = int(reps.reshape(()))
         x = expand_dims(x, axis + 1)
         x = broadcast_to(x, x.shape[:axis + 1] + (r,) + x.shape[axis + 2:])
-        return reshape(x, x.shape[:axis] + (n * r,) + x.shape[axis + 2:])
+        out = reshape(x, x.shape[:axis] + (n * r,) + x.shape[axis + 2:])
+        return out if total_repeat_length is None else _to_length(out, axis, total_repeat_length)
     if reps.size != n:
         raise ShapeError(f"repeat: {reps.size} repeats given for an axis of length {n}")
     from .indexing import take
-    return take(x, np.repeat(np.arange(n), reps), axis=axis)
+    order = np.repeat(np.arange(n), reps)
+    if total_repeat_length is not None:
+        order = _to_length(order, 0, total_repeat_length)
+    return take(x, order, axis=axis)
+
+
+def _to_length(x, axis, length):
+    """``x`` cut or extended with its last element to ``length`` along ``axis`` (``repeat``'s total length)."""
+    length = operator.index(length)
+    if length < 0:
+        raise ValueError(f"repeat: total_repeat_length must be non-negative, got {length}")
+    n = x.shape[axis]
+    if n == 0 and length:
+        raise ValueError(f"repeat: cannot make {length} elements from an empty result")
+    index = np.minimum(np.arange(length), n - 1)
+    if isinstance(x, np.ndarray):
+        return x[index]
+    from .indexing import take
+    return take(x, index, axis=axis)
 
 
 _GATHER_MODES = ("edge", "reflect", "symmetric", "wrap")

@@ -403,8 +403,11 @@ def _shifted_sum(fnp, a, axes, b=None):
     return m, fnp.sum(e, axis=axes, keepdims=True)
 
 
-def logsumexp(a, axis=None, b=None, keepdims=False, return_sign=False):
+def logsumexp(a, axis=None, b=None, keepdims=False, return_sign=False, where=None):
     """``log(sum(b * exp(a), axis))`` without overflow, as ``scipy.special.logsumexp``.
+
+    ``where`` (booleans broadcasting against ``a``) sums only those elements, as
+    JAX's: a slice with none of them gives ``-inf``.
 
     The maximum is subtracted under ``stop_gradient``, so the gradient is exactly
     ``b * exp(a - out)`` (the softmax). With ``return_sign`` the result is
@@ -417,6 +420,13 @@ def logsumexp(a, axis=None, b=None, keepdims=False, return_sign=False):
     """
     from .. import numpy as fnp
     a = _float("logsumexp", a)
+    if where is not None:
+        # A weight of 0 leaves an element out; in its place goes the smallest kept value (0 when none
+        # is kept), which can neither raise the maximum nor be inf or NaN.
+        keep = fnp.broadcast_to(fnp.asarray(where, dtype=bool), a.shape)
+        b = fnp.where(keep, 1.0 if b is None else b, 0.0)
+        low = fnp.stop_gradient(fnp.min(fnp.where(keep, a, np.inf))) if a.size else 0.0
+        a = fnp.where(keep, a, fnp.where(fnp.isfinite(low), low, 0.0))
     if b is not None:
         from ..numpy._base import canonicalize
         (a, b), _ = canonicalize("logsumexp", a, b, dtype=_float_result(dtypes.result_type(a, b)))
