@@ -26,9 +26,11 @@ from .tensor import inference_mode, set_grad_enabled
 from .transforms.autodiff import (TAPE, ReverseTracer, enable_grad, is_grad_enabled, no_grad, tape_backward,
                                   tape_grad)
 from .transforms.custom import custom_vjp
+from .transforms import autodiff as _autodiff
 
 __all__ = ["grad", "backward", "Function", "FunctionCtx", "functional", "gradcheck", "gradgradcheck", "no_grad",
-           "enable_grad", "set_grad_enabled", "inference_mode", "is_grad_enabled"]
+           "enable_grad", "set_grad_enabled", "inference_mode", "is_grad_enabled", "set_detect_anomaly",
+           "detect_anomaly", "is_anomaly_enabled"]
 
 
 def _on_tape(x):
@@ -509,3 +511,60 @@ for _name, _fn in (("jacobian", _jacobian), ("hessian", _hessian), ("vjp", _vjp)
     setattr(functional, _name, _fn)
 functional.__all__ = ["jacobian", "hessian", "vjp", "jvp", "hvp", "vhp"]
 sys.modules[functional.__name__] = functional  # so that ``import fnx.autograd.functional`` works
+
+
+class set_detect_anomaly:
+    """Checks every derivative rule's output for NaN during ``backward()`` (``torch.autograd.set_detect_anomaly``).
+
+    While on, the first rule whose cotangent holds a NaN raises a GraphError (a
+    RuntimeError) naming the operation, as PyTorch's ``"Function 'SqrtBackward0'
+    returned nan values"``. Like ``set_grad_enabled`` it works as a call and as a
+    context manager. ``check_nan=False`` turns the check off.
+
+    >>> import fnx, fnx.numpy as fnp
+    >>> x = fnx.tensor([0.0, 1.0], requires_grad=True)
+    >>> with fnx.autograd.detect_anomaly():
+    ...     (fnp.sqrt(x) * 0.0).sum().backward()
+    Traceback (most recent call last):
+    ...
+    fnx.errors.GraphError: detect_anomaly: the derivative rule of 'sqrt' returned NaN values in its 0th output (the cotangent of its operand 0)
+    """
+
+    def __init__(self, mode, check_nan=True):
+        if not isinstance(mode, bool) or not isinstance(check_nan, bool):
+            raise TypeError(f"set_detect_anomaly: mode and check_nan must be bools, got {mode!r} and {check_nan!r}")
+        self._before = _autodiff._anomaly[0]
+        _autodiff._anomaly[0] = mode and check_nan
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        _autodiff._anomaly[0] = self._before
+        return False
+
+
+class detect_anomaly(set_detect_anomaly):
+    """``with detect_anomaly():`` turns :class:`set_detect_anomaly` on for the block (also a decorator)."""
+
+    def __init__(self, check_nan=True):
+        self._check_nan = check_nan
+        self._before = None
+
+    def __enter__(self):
+        set_detect_anomaly.__init__(self, True, self._check_nan)
+        return self
+
+    def __call__(self, fn):
+        import functools
+
+        @functools.wraps(fn)
+        def wrapper(*args, **kwargs):
+            with detect_anomaly(self._check_nan):
+                return fn(*args, **kwargs)
+        return wrapper
+
+
+def is_anomaly_enabled():
+    """Whether :class:`set_detect_anomaly` is on."""
+    return _autodiff._anomaly[0]

@@ -1983,6 +1983,58 @@ def compile(model=None, *, fullgraph=False, dynamic=None, backend="inductor", mo
 __all__ += ["compile"]
 
 
+class Size(tuple):
+    """An array's shape (``torch.Size``): a tuple of ints, compared equal to any tuple of the same ints.
+
+    >>> import fnx
+    >>> fnx.ones(2, 3).shape == fnx.Size([2, 3]), fnx.Size([2, 3]).numel()
+    (True, 6)
+    """
+
+    def __new__(cls, sizes=()):
+        sizes = tuple(sizes)
+        if not builtins.all(isinstance(s, (builtins.int, np.integer)) and not isinstance(s, builtins.bool)
+                            for s in sizes):
+            raise TypeError(f"Size: expected a sequence of ints, got {sizes!r}")
+        return tuple.__new__(cls, (builtins.int(s) for s in sizes))
+
+    def numel(self):
+        """The number of elements of an array of this shape."""
+        return math.prod(self)
+
+    def __repr__(self):
+        return f"fnx.Size({list(self)})"
+
+
+def t(input):
+    """The matrix transposed (``torch.t``); 0-d and 1-d arrays unchanged."""
+    return _t(fnp.asarray(input))
+
+
+def masked_scatter(input, mask, source):
+    """``input`` with the positions where ``mask`` holds (broadcast to its shape) taking ``source``'s first
+    elements in row-major order (``torch.masked_scatter``). The mask must be concrete: it decides how many
+    elements are taken. Differentiable in ``input`` and ``source``."""
+    x = fnp.asarray(input)
+    where = np.broadcast_to(np.asarray(mask, dtype=builtins.bool), x.shape)
+    count = builtins.int(where.sum())
+    values = fnp.ravel(fnp.asarray(source).astype(x.dtype))
+    if values.shape[0] < count:
+        raise ShapeError(f"masked_scatter: the mask selects {count} elements, but source has only {values.shape[0]}")
+    return x.at[np.nonzero(where)].set(values[:count])
+
+
+def index_put(input, indices, values, accumulate=False):
+    """``input`` with ``input[indices]`` set to ``values``, or added to with ``accumulate`` (repeated indices
+    then add up), as ``torch.index_put``; ``indices`` is a tuple of index arrays."""
+    x, at = fnp.asarray(input), tuple(indices)
+    values = fnp.asarray(values).astype(x.dtype)
+    return x.at[at].add(values) if accumulate else x.at[at].set(values)
+
+
+__all__ += ["Size", "t", "masked_scatter", "index_put"]
+
+
 # ----- the methods of the functions above ----------------------------------------------------------
 
 def _flip_method(self, *dims, **kwargs):
@@ -2054,6 +2106,8 @@ def _type(self, dtype=None, non_blocking=False, **kwargs):
     if dtype is None:
         name = _TENSOR_TYPES.get(str(self.dtype), str(self.dtype))
         return f"fnx.{'cuda.' if self.device.platform == 'cuda' else ''}{name}"
+    if callable(dtype) and getattr(dtype, "__name__", "").endswith("Tensor"):  # x.type(fnx.FloatTensor)
+        dtype = dtype.__name__
     if isinstance(dtype, str) and dtype.endswith("Tensor"):
         wanted = dtype.rpartition(".")[2]
         by_name = {v: k for k, v in _TENSOR_TYPES.items()}
@@ -2100,6 +2154,8 @@ def _install_more():
         else:
             setattr(A, name, globals()[name])
     A.nonzero = _numpy_or_torch(A.nonzero, nonzero, frozenset(("as_tuple",)))
+    A.tile = lambda self, *dims: fnp.tile(self, _sizes(dims))  # x.tile(2, 1) as x.tile((2, 1))
+    A.masked_scatter, A.index_put = masked_scatter, index_put
     A.diagonal = _numpy_or_torch(A.diagonal, diagonal, frozenset(("dim1", "dim2")))
 
 

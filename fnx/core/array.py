@@ -214,9 +214,9 @@ class Array:
         return bool(backend.to_host(self._concrete("bool()")).reshape(()).item())
 
     def _scalar(self, what):
-        if self.size != 1:  # one element of any shape, as PyTorch's float(x) and NumPy's (deprecated there)
-            raise TypeError(f"{what}: only one-element arrays can be converted to Python scalars, got shape "
-                            f"{self.shape}")
+        if self.ndim:
+            raise TypeError(f"{what}: only 0-dimensional arrays can be converted to Python scalars, "
+                            f"got shape {self.shape} (use x.item() for one-element arrays)")
         return backend.to_host(self._concrete(what)).item()
 
     def __hash__(self):

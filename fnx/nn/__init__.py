@@ -4,6 +4,7 @@ from .parameter import Parameter
 from .stateless import functional_call
 from . import utils
 from . import functional, init, initializers
-from . import layers
+from . import layers, parallel
+from .parallel import DataParallel
 from .layers import *  # noqa: F401,F403  every layer class: Linear, Conv2d, LSTM, Sequential, CrossEntropyLoss...
 from .jax_nn import *  # noqa: F401,F403  jax.nn's functions: relu, softmax(x, axis=-1), gelu, one_hot...

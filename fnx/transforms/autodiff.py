@@ -386,6 +386,7 @@ def backward_pass(roots, free=False, create_graph=False, capture=()):
     """
     add, push, pop = fnp.add, heapq.heappush, heapq.heappop
     hooked = _hooked.data  # the weak dictionary's plain dict: empty unless some value has a hook
+    anomaly = _anomaly[0]
     cts = {}  # node -> one cotangent slot per output
     pending = []  # heap of (-seq, node): the node created last comes out first
     grads = {}
@@ -436,7 +437,26 @@ def backward_pass(roots, free=False, create_graph=False, capture=()):
             in_cts = prim.vjp(ct, *_tape_operands(node), out=_tape_outputs(node), **node.params)
         else:
             in_cts = prim.vjp(ct, *node.primals, out=node.out, **node.params)
+        if anomaly:
+            in_cts = _refuse_nan(prim, in_cts)
         parents = node.parents
+
+
+# torch.autograd.set_detect_anomaly: while on, every rule's cotangents are checked for NaN as they are made.
+_anomaly = [False]
+
+
+def _refuse_nan(prim, in_cts):
+    from ..errors import GraphError
+    checked = []
+    for i, c in enumerate(in_cts):
+        if callable(c):
+            c = c()
+        if c is not None and c.dtype.kind in "fc" and bool(fnp.any(fnp.isnan(c))):
+            raise GraphError(f"detect_anomaly: the derivative rule of '{prim.name}' returned NaN values in its "
+                             f"{i}th output (the cotangent of its operand {i})")
+        checked.append(c)
+    return checked
 
 
 # Hooks on values of the tape (``register_hook``, ``retain_grad``), keyed by the value's node: a value is
