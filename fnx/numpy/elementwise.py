@@ -374,7 +374,8 @@ def _masked(xp, ct, mask):
     width = _SAME_WIDTH_INT.get(ct.dtype.itemsize) if xp is np and ct.dtype.kind == "f" else None
     if width is None or ct.shape != mask.shape:
         return xp.where(mask, ct, xp.zeros((), ct.dtype))
-    return xp.bitwise_and(ct.view(width), xp.negative(mask.view(np.int8), dtype=width)).view(ct.dtype)
+    bits = xp.negative(mask.view(np.int8), dtype=width)  # all ones where kept: the one buffer, the result's
+    return xp.bitwise_and(ct.view(width), bits, out=bits).view(ct.dtype)
 
 
 relu_grad_p = defprim("relu_grad", impl=_masked, shape=same_shape,
