@@ -468,10 +468,11 @@ def gumbel(key, shape=(), dtype=None):
 
 
 def exponential(key, shape=(), dtype=None):
-    """Standard exponential samples, ``-log(o)`` of open uniforms ``o``."""
-    from .numpy import log
+    """Standard exponential samples, ``-log1p(-u)`` of uniforms ``u`` in [0, 1), as ``jax.random.exponential``
+    (equal to its values, from the same uniforms)."""
+    from .numpy import log1p
     shape, dt = _shape("exponential", shape), _float_dtype("exponential", dtype)
-    return -log(_open_unit("exponential", key, shape, dt))
+    return -log1p(-uniform(key, shape, dt))
 
 
 def _float_of(x):
@@ -673,7 +674,8 @@ def _signed_int(opname, dtype):
 
 
 def laplace(key, shape=(), dtype=None):
-    """Standard Laplace samples, as ``jax.random.laplace``: ``-sign(s) log1p(-|s|)`` of ``s = 2 o - 1``.
+    """Standard Laplace samples, as ``jax.random.laplace``: ``sign(u) log1p(-|u|)`` of uniforms ``u`` in
+    ``(-1, 1)`` (equal to its values, from the same uniforms).
 
     >>> import fnx
     >>> x = fnx.random.laplace(fnx.random.key(0), (3, 2)); x.shape, x.dtype
@@ -681,8 +683,8 @@ def laplace(key, shape=(), dtype=None):
     """
     from .numpy import abs as fabs, log1p, sign
     shape, dt = _shape("laplace", shape), _float_dtype("laplace", dtype)
-    s = _open_unit("laplace", key, shape, dt) * 2.0 - 1.0  # exact, symmetric, never 0 or +-1
-    return -sign(s) * log1p(-fabs(s))
+    u = uniform(key, shape, dt, minval=-1.0 + float(np.finfo(dt).epsneg), maxval=1.0)  # never -1: log1p(-1)
+    return sign(u) * log1p(-fabs(u))
 
 
 def logistic(key, shape=(), dtype=None):
@@ -710,7 +712,8 @@ def cauchy(key, shape=(), dtype=None):
 
 
 def rademacher(key, shape=(), dtype="int64"):
-    """-1 or 1 with equal probability, as ``jax.random.rademacher`` (from the top bit of each word).
+    """-1 or 1 with equal probability, as ``jax.random.rademacher`` (1 where the word's top bit is 0, as JAX's
+    ``bernoulli(key, 0.5)`` makes it: equal to its values).
 
     >>> import fnx
     >>> x = fnx.random.rademacher(fnx.random.key(0), (1000,))
@@ -719,8 +722,8 @@ def rademacher(key, shape=(), dtype="int64"):
     """
     from .numpy import astype, right_shift
     shape, dt = _shape("rademacher", shape), _signed_int("rademacher", dtype)
-    b = astype(right_shift(_random_bits("rademacher", key, shape, 32), 31), dt)
-    return b * 2 - 1
+    top = astype(right_shift(_random_bits("rademacher", key, shape, 32), 31), dt)
+    return 1 - top * 2
 
 
 def lognormal(key, sigma=1.0, shape=None, dtype=None):

@@ -357,3 +357,21 @@ def test_complex_normal_has_independent_parts_of_variance_one_half():
     jax = pytest.importorskip("jax")
     np.testing.assert_allclose(np.asarray(fnx.random.normal(fnx.random.PRNGKey(0), (5,), "complex64")),
                                np.asarray(jax.random.normal(jax.random.PRNGKey(0), (5,), "complex64")), rtol=2e-6)
+
+
+@pytest.mark.parametrize("name", ["uniform", "normal", "exponential", "laplace", "rademacher", "gumbel", "logistic",
+                                  "cauchy"])
+def test_samplers_equal_jaxs_values(name):
+    jax = pytest.importorskip("jax")
+    for seed in (0, 3):
+        ours = np.asarray(getattr(fr, name)(fr.PRNGKey(seed), (500,)))
+        theirs = np.asarray(getattr(jax.random, name)(jax.random.PRNGKey(seed), (500,)))
+        np.testing.assert_allclose(ours, theirs, rtol=1e-3, atol=2e-6)  # float32 log and tan in the far tails
+
+
+def test_exponential_laplace_and_rademacher_moments():
+    key = fr.key(11)
+    e, lap, r = (np.asarray(f(key, (200_000,))) for f in (fr.exponential, fr.laplace, fr.rademacher))
+    assert (e >= 0).all() and abs(e.mean() - 1) < 0.01 and abs(e.var() - 1) < 0.03
+    assert np.isfinite(lap).all() and abs(lap.mean()) < 0.01 and abs(lap.var() - 2) < 0.05
+    assert set(np.unique(r)) == {-1, 1} and abs(r.mean()) < 0.01

@@ -71,3 +71,11 @@ def test_against_torch():
         theirs(t).sum().backward()
         with np.errstate(divide="ignore", invalid="ignore"):
             np.testing.assert_allclose(grad_of(ours, rows), t.grad.numpy(), rtol=1e-5, atol=1e-6)
+
+
+@pytest.mark.parametrize("dtype", ["float16", "float32", "float64"])
+def test_any_shape_and_width(dtype):
+    for x in (fnp.asarray(-1.0, dtype), fnp.asarray([[-1.0, 4.0]], dtype)):  # 0-d takes another path
+        with np.errstate(divide="ignore", invalid="ignore"):
+            g = fnx.grad(lambda v: fnp.sum(fnp.sqrt(F.relu(v))))(x)
+        assert g.dtype == np.dtype(dtype) and np.asarray(g).ravel().tolist() == ([0.0] if x.ndim == 0 else [0.0, 0.25])

@@ -372,7 +372,7 @@ def _masked(xp, ct, mask):
     zeros: as fast as the multiplication (``numpy.where`` takes ten times as long).
     """
     width = _SAME_WIDTH_INT.get(ct.dtype.itemsize) if xp is np and ct.dtype.kind == "f" else None
-    if width is None or ct.shape != mask.shape:
+    if width is None or ct.shape != mask.shape or not ct.ndim:  # (0-d: numpy's ufuncs return scalars, no out=)
         return xp.where(mask, ct, xp.zeros((), ct.dtype))
     bits = xp.negative(mask.view(np.int8), dtype=width)  # all ones where kept: the one buffer, the result's
     return xp.bitwise_and(ct.view(width), bits, out=bits).view(ct.dtype)
