@@ -21,7 +21,7 @@ from . import numpy as fnp
 from .core import tree as tree_util
 from .core.array import Array
 from .core.trace import Tracer
-from .errors import GraphError, ShapeError, TreeError
+from .errors import GraphError, ImplicitGradError, ShapeError, TreeError
 from .tensor import inference_mode, set_grad_enabled
 from .transforms.autodiff import (TAPE, ReverseTracer, enable_grad, is_grad_enabled, no_grad, tape_backward,
                                   tape_grad)
@@ -58,8 +58,8 @@ def _seeds(fname, outputs, grad_outputs):
                              f"(was it computed under fnx.no_grad()?), so it has no gradient")
         if g is None:
             if out.size != 1:  # PyTorch asks for one element, so shape (1,) or (1, 1) qualifies
-                raise ShapeError(f"{fname}: grad can be implicitly created only for scalar outputs, but output {i} "
-                                 f"has shape {out.shape}; pass a gradient of that shape")
+                raise ImplicitGradError(f"{fname}: grad can be implicitly created only for scalar outputs, but "
+                                        f"output {i} has shape {out.shape}; pass a gradient of that shape")
             g = fnp.ones_like(out.primal)
         else:
             g = g if isinstance(g, ReverseTracer) else fnp.asarray(g)  # a recorded seed stays recorded
@@ -527,7 +527,7 @@ class set_detect_anomaly:
     ...     (fnp.sqrt(x) * 0.0).sum().backward()
     Traceback (most recent call last):
     ...
-    fnx.errors.GraphError: detect_anomaly: the derivative rule of 'sqrt' returned NaN values in its 0th output (the cotangent of its operand 0)
+    fnx.errors.GraphError: detect_anomaly: the derivative rule of 'sqrt' returned NaN values in its 0th output ...
     """
 
     def __init__(self, mode, check_nan=True):

@@ -14,6 +14,11 @@ class ShapeError(FnxError, ValueError):
     """Operands whose shapes do not fit the operation."""
 
 
+class ImplicitGradError(ShapeError, RuntimeError):
+    """``backward()`` of an output of several elements with no gradient given: a ShapeError, and the
+    RuntimeError PyTorch raises there, so that either ``except`` catches it."""
+
+
 class DTypeError(FnxError, TypeError):
     """Operands whose dtypes do not fit the operation."""
 

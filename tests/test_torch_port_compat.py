@@ -586,3 +586,12 @@ def test_data_parallel_wraps_and_prefixes_the_state_dict():
     assert inner.weight.grad.tolist() == [[3.0, 3.0]]
     with pytest.raises(TypeError, match="DataParallel: expected a Module"):
         fnx.nn.DataParallel(lambda x: x)
+
+
+def test_backward_of_several_elements_raises_what_torch_raises():
+    x = fnx.tensor([1.0, 2.0], requires_grad=True)
+    for caught in (RuntimeError, ShapeError):
+        with pytest.raises(caught, match="grad can be implicitly created only for scalar outputs"):
+            (x * 2).backward()
+    with pytest.raises(RuntimeError, match="implicitly created only for scalar outputs"):
+        fnx.autograd.grad([x * 2], [x])

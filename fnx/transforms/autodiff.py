@@ -30,7 +30,7 @@ from ..core.array import Array, wrap
 from ..core.dtypes import float0, is_differentiable
 from ..core.primitive import NOT_DIFFERENTIABLE, Abstract, Primitive
 from ..core.trace import Trace, Tracer, bind, eval_primitive, new_main
-from ..errors import DTypeError, ShapeError, TangentDTypeError, TreeError
+from ..errors import DTypeError, ImplicitGradError, ShapeError, TangentDTypeError, TreeError
 
 
 # ----- forward mode -----------------------------------------------------------
@@ -1017,9 +1017,9 @@ def _seed(fname, what, output, gradient):
     shape, as PyTorch checks numel, not ndim), else ``gradient``."""
     if gradient is None:
         if output.size != 1:
-            raise ShapeError(f"{fname}: grad can be implicitly created only for scalar outputs, but {what} has "
-                             f"shape {output.shape}; pass a gradient of that shape, or reduce the output first "
-                             f"(e.g. .sum())")
+            raise ImplicitGradError(f"{fname}: grad can be implicitly created only for scalar outputs, but {what} "
+                                    f"has shape {output.shape}; pass a gradient of that shape, or reduce the output "
+                                    f"first (e.g. .sum())")
         return fnp.ones_like(output.primal)
     if not isinstance(gradient, ReverseTracer):
         gradient = fnp.asarray(gradient)
