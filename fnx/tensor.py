@@ -64,7 +64,43 @@ __all__ = [
     "uint8", "int8", "int16", "short", "int32", "int", "int64", "long", "bool",
 ]
 
-Tensor = Array
+class _TensorType(type):
+    """The type of :class:`Tensor`: every fnx array is an instance, and calling it is PyTorch's legacy
+    constructor. Class attributes are Array's (``fnx.Tensor.sum(x)``)."""
+
+    def __instancecheck__(cls, obj):
+        return isinstance(obj, Array)
+
+    def __subclasscheck__(cls, sub):
+        return isinstance(sub, type) and issubclass(sub, Array)
+
+    def __getattr__(cls, name):
+        return getattr(Array, name)
+
+    def __call__(cls, *data, device=None):
+        if not data:
+            return _leaf(fnp.zeros(0, dtype=default_float(), device=device), False)
+        if len(data) == 1 and isinstance(data[0], Array):
+            return data[0]  # PyTorch returns the tensor itself
+        if builtins.all(isinstance(d, (builtins.int, np.integer)) and not isinstance(d, builtins.bool) for d in data):
+            return zeros(*data, dtype=default_float(), device=device)
+        if len(data) == 1 and not isinstance(data[0], (builtins.float, builtins.complex, builtins.bool)):
+            return tensor(data[0], dtype=default_float(), device=device)
+        raise TypeError(f"Tensor: expected sizes or one sequence of data, got {data!r}")
+
+
+class Tensor(metaclass=_TensorType):
+    """``torch.Tensor``: ``isinstance(x, fnx.Tensor)`` holds for every fnx array (an :class:`~fnx.Array`).
+
+    Called, it is PyTorch's legacy constructor, in the default float dtype:
+    ``Tensor([1, 2])`` is ``tensor([1., 2.])``, ``Tensor(2, 3)`` an array of
+    that shape (zeros: an uninitialised array is not observable here),
+    ``Tensor()`` an empty one, and ``Tensor(x)`` of an array is ``x``.
+
+    >>> import fnx
+    >>> fnx.Tensor([1, 2]), fnx.Tensor(2, 3).shape, isinstance(fnx.ones(1), fnx.Tensor)
+    (Array([1., 2.], dtype=float32), (2, 3), True)
+    """
 
 float16 = half = np.dtype("float16")
 float32 = float = np.dtype("float32")

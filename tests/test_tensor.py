@@ -46,7 +46,7 @@ def test_creation_follows_pytorchs_dtypes():
     eq(fnx.tensor(A).new_zeros((2, 2)), np.zeros((2, 2), np.float32))
     eq(fnx.tensor(I).new_ones(2), np.ones(2, np.int64))
     eq(fnx.tensor(A).new_tensor([1, 2]), np.array([1, 2], np.float32))
-    assert fnx.is_tensor(fnx.tensor(A)) and not fnx.is_tensor(A) and fnx.Tensor is fnx.Array
+    assert fnx.is_tensor(fnx.tensor(A)) and not fnx.is_tensor(A) and isinstance(fnx.tensor(A), fnx.Tensor)
 
 
 def test_from_numpy_copies():
@@ -361,3 +361,14 @@ def test_size_is_a_plain_weak_int_in_arithmetic():
     g = fnx.grad(lambda v: fnp.sum(v ** 2) / v.size)(fnp.ones(3))
     np.testing.assert_allclose(np.asarray(g), [2 / 3] * 3, rtol=1e-6)
     assert fnx.jit(lambda v: fnp.sum(v) / v.size)(fnp.ones(4)).dtype == np.float32
+
+
+def test_tensor_is_every_array_and_torchs_legacy_constructor():
+    x = fnx.ones(2)
+    assert isinstance(x, fnx.Tensor) and isinstance(fnx.nn.Parameter(x), fnx.Tensor)
+    assert issubclass(fnx.Array, fnx.Tensor) and not isinstance(np.ones(2), fnx.Tensor)
+    assert fnx.Tensor([1, 2]).dtype == np.float32 and fnx.Tensor([1, 2]).tolist() == [1.0, 2.0]
+    assert fnx.Tensor(2, 3).shape == (2, 3) and fnx.Tensor().shape == (0,)
+    assert fnx.Tensor(x) is x and float(fnx.Tensor.sum(fnp.ones(3))) == 3.0
+    with pytest.raises(TypeError, match="expected sizes or one sequence of data"):
+        fnx.Tensor(2.5)
