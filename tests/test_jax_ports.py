@@ -107,3 +107,18 @@ def test_jax_keyword_arguments():
     assert [sorted(r) for r in shuffled.tolist()] == m.tolist()
     orders = {tuple(np.argsort(r) % 4) for r in np.asarray(shuffled)}
     assert len(orders) > 1  # each row its own order (three rows sharing one would be 1 in 36)
+
+
+def test_reshape_and_ravel_in_fortran_order():
+    a = np.arange(24).reshape(2, 3, 4)
+    for shape in [(4, 6), (6, -1), (24,), (3, 2, 4)]:
+        np.testing.assert_array_equal(np.asarray(fnp.reshape(fnp.asarray(a), shape, order="F")),
+                                      np.reshape(a, shape, order="F"))
+    for order in "CFAK":
+        np.testing.assert_array_equal(np.asarray(fnp.ravel(fnp.asarray(a), order)), np.ravel(a, order))
+    assert fnp.asarray(a).reshape(4, 6, order="F").tolist() == np.reshape(a, (4, 6), order="F").tolist()
+    with pytest.raises(ShapeError, match=r"cannot reshape an array of shape \(2, 3, 4\) into \(5, 5\) \(order='F'\)"):
+        fnp.reshape(fnp.asarray(a), (5, 5), order="F")
+    with pytest.raises(ValueError, match="order must be 'C', 'F' or 'A'"):
+        fnp.reshape(fnp.asarray(a), (24,), order="X")
+    fnx.testing.check_grads(lambda x: fnp.reshape(x, (4, 6), order="F"), (fnp.asarray(a.astype(float)),), order=1)

@@ -138,7 +138,10 @@ reshape_p.jvp = linear_jvp(reshape_p)
 def reshape(a, shape=None, order="C", *, newshape=None, copy=None):
     """``a`` with a new shape of the same size; one dimension may be -1.
 
-    Only C order is supported (fnx arrays have no memory layout to choose).
+    ``order`` is the index order elements are read and placed in, as NumPy's:
+    ``"C"`` (last axis fastest) or ``"F"`` (first axis fastest; the reverse of
+    the axes reshaped in C order). ``"A"`` is ``"C"``: fnx arrays have no memory
+    layout, so none is Fortran-contiguous.
 
     >>> import fnx.numpy as fnp
     >>> fnp.reshape(fnp.arange(6), (2, -1)).shape
@@ -147,8 +150,14 @@ def reshape(a, shape=None, order="C", *, newshape=None, copy=None):
     x = asarray(a)
     if newshape is not None:
         shape = newshape
-    if order != "C":
-        raise NotImplementedError(f"reshape: only order='C' is supported, got {order!r}")
+    if order not in ("C", "F", "A"):
+        raise ValueError(f"reshape: order must be 'C', 'F' or 'A', got {order!r}")
+    if order == "F":
+        shape = _int_tuple("reshape", shape)
+        try:
+            return transpose(reshape(transpose(x), shape[::-1]))
+        except ShapeError:
+            raise ShapeError(f"reshape: cannot reshape an array of shape {x.shape} into {shape} (order='F')") from None
     shape = _int_tuple("reshape", shape)
     if shape == x.shape:
         return x
@@ -171,7 +180,10 @@ def reshape(a, shape=None, order="C", *, newshape=None, copy=None):
 
 
 def ravel(a, order="C"):
-    """``a`` flattened to one dimension."""
+    """``a`` flattened to one dimension, its elements read in ``order`` (``"C"``, ``"F"``, ``"A"`` or ``"K"``;
+    ``"A"`` and ``"K"`` read as ``"C"``, the only layout fnx arrays have)."""
+    if order == "K":
+        order = "C"
     return reshape(a, (-1,), order)
 
 
