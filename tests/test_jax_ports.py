@@ -122,3 +122,18 @@ def test_reshape_and_ravel_in_fortran_order():
     with pytest.raises(ValueError, match="order must be 'C', 'F' or 'A'"):
         fnp.reshape(fnp.asarray(a), (24,), order="X")
     fnx.testing.check_grads(lambda x: fnp.reshape(x, (4, 6), order="F"), (fnp.asarray(a.astype(float)),), order=1)
+
+
+def test_roll_by_a_traced_or_batched_shift():
+    x = np.arange(10.0)
+    for s in (3, -13, 0):
+        np.testing.assert_array_equal(np.asarray(fnx.jit(lambda v, k: fnp.roll(v, k))(fnp.asarray(x), s)),
+                                      np.roll(x, s))
+    m = np.arange(12.0).reshape(3, 4)
+    got = fnx.jit(lambda v, k: fnp.roll(v, k, axis=(0, 1)))(fnp.asarray(m), fnp.array([1, 2]))
+    np.testing.assert_array_equal(np.asarray(got), np.roll(m, (1, 2), axis=(0, 1)))
+    np.testing.assert_array_equal(np.asarray(fnx.jit(lambda v, k: fnp.roll(v, k))(fnp.asarray(m), 5)), np.roll(m, 5))
+    rows = fnx.vmap(lambda k: fnp.roll(fnp.asarray(x), k))(fnp.array([1, 2]))
+    np.testing.assert_array_equal(np.asarray(rows), [np.roll(x, 1), np.roll(x, 2)])
+    g = fnx.grad(fnx.jit(lambda v, k: fnp.sum(fnp.roll(v, k) * fnp.arange(10.0))))(fnp.asarray(x), 3)
+    np.testing.assert_array_equal(np.asarray(g), np.roll(np.arange(10.0), -3))

@@ -553,13 +553,19 @@ def flipud(m):
 def roll(a, shift, axis=None):
     """Elements shifted cyclically by ``shift`` along ``axis`` (of the flattened array when None).
 
+    A ``shift`` traced by ``jit`` or batched by ``vmap`` (one per example) rolls
+    by a gather, as JAX allows; a concrete one by two slices.
+
     >>> import fnx.numpy as fnp
     >>> fnp.roll(fnp.arange(5), 2)
     Array([3, 4, 0, 1, 2], dtype=int64)
     """
+    from ._base import is_traced
     x = asarray(a)
     if axis is None:
         return reshape(roll(ravel(x), shift, 0), x.shape)
+    if is_traced(shift):
+        return _roll_by_gather(x, asarray(shift), axis)
     total = {}
     for s, ax in np.broadcast(np.asarray(shift), np.asarray(axis)):
         ax = normalize_axis("roll", int(ax), x.ndim)
@@ -569,6 +575,23 @@ def roll(a, shift, axis=None):
         s = s % n if n else 0
         if s:
             x = concatenate([slice_axis(x, ax, n - s, n), slice_axis(x, ax, 0, n - s)], axis=ax)
+    return x
+
+
+def _roll_by_gather(x, shift, axis):
+    """``roll`` by a traced shift: element ``i`` of the result reads ``(i - shift) % n`` along each axis."""
+    from .creation import arange
+    from .elementwise import remainder, subtract
+    from .indexing import take
+    axes = (axis,) if isinstance(axis, (int, np.integer)) else tuple(axis)
+    if shift.ndim > 1 or (shift.ndim == 1 and shift.shape[0] != len(axes)):
+        raise ShapeError(f"roll: {shift.shape} shifts for the axes {axes}")
+    for k, ax in enumerate(axes):
+        ax = normalize_axis("roll", ax, x.ndim)
+        n = x.shape[ax]
+        if n:
+            s = shift if shift.ndim == 0 else shift[k]
+            x = take(x, remainder(subtract(arange(n, device=x.device), s.astype("int64")), n), axis=ax)
     return x
 
 
