@@ -748,7 +748,11 @@ def pad(array, pad_width, mode="constant", **kwargs):
     ``pad_width`` takes every NumPy form: ``n``, ``(before, after)``,
     ``((before, after),)`` or one pair per axis. Modes: ``'constant'`` (with
     ``constant_values``, in the same forms), ``'empty'`` (zeros here),
-    ``'edge'``, ``'reflect'``, ``'symmetric'`` and ``'wrap'``.
+    ``'edge'``, ``'reflect'`` and ``'symmetric'`` (with ``reflect_type`` 'even',
+    or 'odd' for pads up to the axis' length), ``'wrap'``, ``'linear_ramp'``
+    (with ``end_values``), and ``'maximum'``, ``'minimum'``, ``'mean'`` and
+    ``'median'`` (with ``stat_length``). Axes are padded in order, each from the
+    array padded so far, as NumPy does.
 
     >>> import fnx.numpy as fnp
     >>> fnp.pad(fnp.array([1, 2, 3]), (2, 1), mode="reflect")
@@ -761,24 +765,54 @@ def pad(array, pad_width, mode="constant", **kwargs):
     widths = _pairs("pad", widths, x.ndim, "pad_width")
     if any(w < 0 for pair in widths for w in pair):
         raise ValueError(f"pad: pad_width cannot contain negative values, got {pad_width!r}")
-    if callable(mode) or mode not in ("constant", "empty") + _GATHER_MODES:
-        raise NotImplementedError(f"pad: mode {mode!r} is not supported; use 'constant', 'empty', "
-                                  f"{', '.join(repr(m) for m in _GATHER_MODES)}")
-    allowed = {"constant": {"constant_values"}, "reflect": {"reflect_type"}, "symmetric": {"reflect_type"}}
+    if callable(mode) or mode not in ("constant", "empty", "linear_ramp") + _GATHER_MODES + tuple(_STAT_MODES):
+        raise NotImplementedError(f"pad: mode {mode!r} is not supported; use 'constant', 'empty', 'linear_ramp', "
+                                  f"{', '.join(repr(m) for m in _GATHER_MODES + tuple(_STAT_MODES))}")
+    allowed = {"constant": {"constant_values"}, "reflect": {"reflect_type"}, "symmetric": {"reflect_type"},
+               "linear_ramp": {"end_values"}, **{m: {"stat_length"} for m in _STAT_MODES}}
     unknown = set(kwargs) - allowed.get(mode, set())
     if unknown:
         raise ValueError(f"pad: unsupported keyword arguments for mode {mode!r}: {sorted(unknown)}")
-    if kwargs.get("reflect_type", "even") != "even":
-        raise NotImplementedError("pad: only reflect_type='even' is supported")
+    reflect_type = kwargs.get("reflect_type", "even")
+    if reflect_type not in ("even", "odd"):
+        raise ValueError(f"pad: reflect_type must be 'even' or 'odd', got {reflect_type!r}")
     if not any(b or a for b, a in widths):
         return x
+    if mode in _GATHER_MODES or mode in _STAT_MODES or mode == "linear_ramp":
+        for ax, (b, a) in enumerate(widths):
+            if (b or a) and x.shape[ax] == 0:
+                raise ValueError(f"pad: cannot extend the empty axis {ax} with mode {mode!r}")
     if mode in _GATHER_MODES:
         from .indexing import take
         for ax, (b, a) in enumerate(widths):
             if b or a:
-                if x.shape[ax] == 0:
-                    raise ValueError(f"pad: cannot extend the empty axis {ax} with mode {mode!r}")
-                x = take(x, np.pad(np.arange(x.shape[ax]), (b, a), mode=mode), axis=ax)
+                n = x.shape[ax]
+                padded = take(x, np.pad(np.arange(n), (b, a), mode=mode), axis=ax)
+                if reflect_type == "odd" and mode in ("reflect", "symmetric"):
+                    padded = _odd_reflection(x, padded, ax, b, a, mode)
+                x = padded
+        return x
+    if mode in _STAT_MODES:
+        lengths = _pairs("pad", kwargs.get("stat_length", None) if kwargs.get("stat_length") is not None
+                         else [[d, d] for d in x.shape], x.ndim, "stat_length")
+        for ax, ((b, a), (lb, la)) in enumerate(zip(widths, lengths)):
+            if b or a:
+                n = x.shape[ax]
+                lb, la = min(max(int(lb), 1), n), min(max(int(la), 1), n)
+                first = _STAT_MODES[mode](slice_axis(x, ax, 0, lb), ax, x.dtype)
+                last = _STAT_MODES[mode](slice_axis(x, ax, n - la, n), ax, x.dtype)
+                blocks = [broadcast_to(first, x.shape[:ax] + (b,) + x.shape[ax + 1:]), x,
+                          broadcast_to(last, x.shape[:ax] + (a,) + x.shape[ax + 1:])]
+                x = concatenate([blk for blk in blocks if blk.shape[ax]], axis=ax)
+        return x
+    if mode == "linear_ramp":
+        ends = _pairs("pad", kwargs.get("end_values", 0), x.ndim, "end_values")
+        for ax, ((b, a), (eb, ea)) in enumerate(zip(widths, ends)):
+            if b or a:
+                n = x.shape[ax]
+                blocks = [_ramp(eb, slice_axis(x, ax, 0, 1), b, ax, toward_edge=True), x,
+                          _ramp(ea, slice_axis(x, ax, n - 1, n), a, ax, toward_edge=False)]
+                x = concatenate([blk for blk in blocks if blk.shape[ax]], axis=ax)
         return x
     values = _pairs("pad", kwargs.get("constant_values", 0), x.ndim, "constant_values")
     if not any(v for pair in values for v in pair):
@@ -791,6 +825,53 @@ def pad(array, pad_width, mode="constant", **kwargs):
                   full(x.shape[:ax] + (a,) + x.shape[ax + 1:], va, x.dtype)]
         x = concatenate([blk for blk in blocks if blk.shape[ax]], axis=ax)
     return x
+
+
+def _rounded_like(value, dtype):
+    """A statistic in ``dtype``: rounded to the nearest integer first for integer dtypes, as NumPy's pad."""
+    from .elementwise import astype, round as round_
+    return astype(round_(value) if dtype.kind in "iub" and value.dtype.kind == "f" else value, dtype)
+
+
+def _stat(name):
+    def stat(block, ax, dtype):
+        from .. import numpy as fnp
+        return _rounded_like(getattr(fnp, name)(block, axis=ax, keepdims=True), dtype)
+    return stat
+
+
+_STAT_MODES = {"maximum": _stat("max"), "minimum": _stat("min"), "mean": _stat("mean"), "median": _stat("median")}
+
+
+def _ramp(end, edge, width, ax, toward_edge):
+    """``width`` values from ``end`` to the ``edge`` slice (excluded) along ``ax``, as NumPy's linear ramps
+    (floored for integer dtypes, as ``numpy.linspace`` does)."""
+    from .creation import arange
+    from .elementwise import astype, floor
+    if not width:
+        return slice_axis(edge, ax, 0, 0)
+    steps = reshape(arange(width, dtype="float64", device=edge.device),
+                    tuple(width if i == ax else 1 for i in range(edge.ndim)))
+    start = astype(edge, "float64") * 0 + float(end)
+    ramp = start + (astype(edge, "float64") - start) * (steps / width)  # end first, then toward the edge
+    if not toward_edge:
+        ramp = flip(ramp, ax)
+    return astype(floor(ramp) if edge.dtype.kind in "iub" else ramp, edge.dtype)
+
+
+def _odd_reflection(x, padded, ax, before, after, mode):
+    """NumPy's ``reflect_type='odd'``: each padded value is twice its edge minus the even reflection."""
+    n = x.shape[ax]
+    if before > n - (mode == "reflect") or after > n - (mode == "reflect"):
+        raise NotImplementedError(f"pad: reflect_type='odd' of pads longer than the axis ({n}) is not supported")
+    parts = []
+    if before:
+        parts.append(2 * slice_axis(x, ax, 0, 1) - slice_axis(padded, ax, 0, before))
+    parts.append(x)
+    if after:
+        m = padded.shape[ax]
+        parts.append(2 * slice_axis(x, ax, n - 1, n) - slice_axis(padded, ax, m - after, m))
+    return concatenate(parts, axis=ax)
 
 
 # ----- array-API names and rotations -------------------------------------------------------------

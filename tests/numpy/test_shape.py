@@ -228,8 +228,12 @@ def test_pad_constants_and_errors():
         fnp.pad(a, -1)
     with pytest.raises(TypeError, match="pad: pad_width must be of integral type"):
         fnp.pad(a, 1.5)
-    with pytest.raises(NotImplementedError, match="pad: mode 'median'"):
-        fnp.pad(a, 1, mode="median")
+    with pytest.raises(NotImplementedError, match="pad: mode 'cubic'"):
+        fnp.pad(a, 1, mode="cubic")
+    with pytest.raises(NotImplementedError, match="reflect_type='odd' of pads longer than the axis"):
+        fnp.pad(a, 4, mode="reflect", reflect_type="odd")
+    with pytest.raises(ValueError, match="reflect_type must be 'even' or 'odd'"):
+        fnp.pad(a, 1, mode="reflect", reflect_type="sideways")
     with pytest.raises(ValueError, match="pad: cannot extend the empty axis"):
         fnp.pad(np.zeros((0, 2)), 1, mode="edge")
 
@@ -391,3 +395,20 @@ def test_rot90_matches_numpy():
         fnp.rot90(fnp.asarray(x), axes=(0, 1, 2))
     with pytest.raises(ShapeError, match="rot90"):
         fnp.rot90(fnp.ones(3))
+
+
+@pytest.mark.parametrize("mode, options", [("maximum", {}), ("minimum", {}), ("mean", {}), ("median", {}),
+                                           ("mean", {"stat_length": 2}), ("maximum", {"stat_length": ((1, 2), (3, 1))}),
+                                           ("median", {"stat_length": 3}), ("linear_ramp", {}),
+                                           ("linear_ramp", {"end_values": (5, -2)}),
+                                           ("reflect", {"reflect_type": "odd"}), ("symmetric", {"reflect_type": "odd"})])
+def test_pad_statistic_ramp_and_odd_modes_match_numpy(mode, options):
+    rng = np.random.default_rng(0)
+    for a in (rng.standard_normal((3, 4)), rng.standard_normal((3, 4)).astype(np.float32),
+              np.arange(12).reshape(3, 4) * 3 - 7):  # ints: statistics rounded, ramps floored, as NumPy
+        for width in [(2, 1), ((1, 2), (0, 3)), 2, ((0, 0), (3, 3))]:
+            out, expected = fnp.pad(fnp.asarray(a), width, mode=mode, **options), np.pad(a, width, mode=mode, **options)
+            assert out.shape == expected.shape and out.dtype == expected.dtype
+            np.testing.assert_allclose(np.asarray(out), expected, rtol=1e-6)  # a float32 mean, summed otherwise
+    check_grads(lambda x: fnp.pad(x, ((1, 2), (2, 1)), mode=mode, **options),
+                (fnp.asarray(rng.standard_normal((3, 4))),), order=1)
