@@ -35,6 +35,7 @@ from . import autograd, fft, func, linalg, special  # torch.autograd, .fft, .fun
 from . import ad_checkpoint  # jax.ad_checkpoint
 from . import flatten_util, typing  # jax.flatten_util, jax.typing
 from . import distributions  # torch.distributions
+from . import distributed  # torch.distributed's questions
 from . import amp  # torch.amp
 from .amp import autocast, is_autocast_enabled
 from .cuda import amp as _cuda_amp  # torch.cuda.amp  # noqa: F401

@@ -165,3 +165,36 @@ def test_against_torch():
         [b.tolist() for b in DataLoader(Range(5), batch_sampler=[[0, 1], [4]])]
     assert td.StackDataset(x=[1, 2], y=[3, 4])[1] == StackDataset(x=[1, 2], y=[3, 4])[1]
     del torch
+
+
+@pytest.mark.parametrize("options, expected", [
+    (dict(num_replicas=2, rank=1, shuffle=False), [1, 3, 0]),
+    (dict(num_replicas=3, rank=0, shuffle=False), [0, 3]),
+    (dict(num_replicas=3, rank=2, shuffle=False, drop_last=True), [2]),
+    (dict(num_replicas=4, rank=3, shuffle=False), [3, 2]),
+])
+def test_distributed_sampler_shares_as_torch(options, expected):
+    from fnx.utils.data.distributed import DistributedSampler  # torch's import path
+    sampler = DistributedSampler(range(5), **options)
+    assert list(sampler) == expected and len(sampler) == len(expected)
+    pytest.importorskip("torch")
+    from torch.utils.data.distributed import DistributedSampler as Theirs
+    assert list(Theirs(range(5), **options)) == expected
+
+
+def test_distributed_sampler_shuffles_by_seed_and_epoch_and_partitions():
+    from fnx.utils.data import DistributedSampler
+    shares = [DistributedSampler(range(10), num_replicas=2, rank=r, seed=3) for r in (0, 1)]
+    assert sorted(list(shares[0]) + list(shares[1])) == list(range(10))  # one order, split between replicas
+    first = list(shares[0])
+    shares[0].set_epoch(1)
+    assert list(shares[0]) != first  # another epoch, another order
+    shares[0].set_epoch(0)
+    assert list(shares[0]) == first
+    assert list(DistributedSampler(range(4))) != [] and len(DistributedSampler(range(4))) == 4  # one replica
+    with pytest.raises(ValueError, match=r"invalid rank 2, rank should be in the interval \[0, 1\]"):
+        DistributedSampler(range(4), num_replicas=2, rank=2)
+    loader = fnx.utils.data.DataLoader(list(range(6)), batch_size=2,
+                                       sampler=DistributedSampler(range(6), num_replicas=2, rank=0, shuffle=False))
+    assert [b.tolist() for b in loader] == [[0, 2], [4]]
+    assert not fnx.distributed.is_available() and not fnx.distributed.is_initialized()

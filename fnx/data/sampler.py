@@ -13,7 +13,7 @@ import numpy as np
 from .dataset import _base_key, _check_seed
 
 __all__ = ["Sampler", "SequentialSampler", "RandomSampler", "SubsetRandomSampler", "WeightedRandomSampler",
-           "BatchSampler"]
+           "BatchSampler", "DistributedSampler"]
 
 
 class Sampler:
@@ -190,3 +190,58 @@ class BatchSampler(Sampler):
     def __len__(self):
         n = len(self.sampler)
         return n // self.batch_size if self.drop_last else -(-n // self.batch_size)
+
+
+class DistributedSampler(Sampler):
+    """The share of a dataset's indices that replica ``rank`` of ``num_replicas`` reads
+    (``torch.utils.data.distributed.DistributedSampler``), for scripts written for several processes.
+
+    fnx trains in one process with no process group, so ``num_replicas`` is 1 and
+    ``rank`` 0 unless given. Each pass shuffles (``shuffle``) with a key from
+    ``seed`` and the epoch set by :meth:`set_epoch`, the same for every replica;
+    the order is then padded by repeating its start (or cut, with ``drop_last``)
+    to a multiple of ``num_replicas``, and replica ``rank`` takes every
+    ``num_replicas``-th index from position ``rank``, as PyTorch's does.
+
+    >>> s = DistributedSampler(range(5), num_replicas=2, rank=1, shuffle=False)
+    >>> list(s), len(s)
+    ([1, 3, 0], 3)
+    """
+
+    def __init__(self, dataset, num_replicas=None, rank=None, shuffle=True, seed=0, drop_last=False):
+        num_replicas = 1 if num_replicas is None else _positive_int("DistributedSampler", "num_replicas", num_replicas)
+        rank = 0 if rank is None else rank
+        if isinstance(rank, bool) or not isinstance(rank, (int, np.integer)) or not 0 <= rank < num_replicas:
+            raise ValueError(f"DistributedSampler: invalid rank {rank!r}, rank should be in the interval "
+                             f"[0, {num_replicas - 1}]")
+        _check_seed("DistributedSampler", seed)
+        self.dataset, self.num_replicas, self.rank = dataset, num_replicas, int(rank)
+        self.shuffle, self.seed, self.drop_last, self.epoch = bool(shuffle), seed, bool(drop_last), 0
+        n = len(dataset)
+        if self.drop_last and n % num_replicas:
+            self.num_samples = -(-(n - num_replicas) // num_replicas)
+        else:
+            self.num_samples = -(-n // num_replicas)
+        self.total_size = self.num_samples * num_replicas
+
+    def __iter__(self):
+        from .. import random
+        n = len(self.dataset)
+        if self.shuffle:
+            key = random.fold_in(_base_key("DistributedSampler", self.seed), self.epoch)
+            indices = np.asarray(random.permutation(key, n)).tolist()
+        else:
+            indices = list(range(n))
+        if self.drop_last:
+            indices = indices[:self.total_size]
+        elif indices:
+            padding = self.total_size - len(indices)
+            indices += (indices * -(-padding // len(indices)))[:padding]
+        return iter(indices[self.rank:self.total_size:self.num_replicas])
+
+    def __len__(self):
+        return self.num_samples
+
+    def set_epoch(self, epoch):
+        """Sets the pass number that, with ``seed``, fixes the next pass's order (call it once per epoch)."""
+        self.epoch = int(epoch)
