@@ -42,9 +42,11 @@ import numpy as np
 from .. import numpy as fnp
 from ..core import dtypes
 from ..errors import DTypeError, ShapeError, TracerError
+from ..numpy._base import is_traced
 
 __all__ = ["cholesky", "cho_factor", "cho_solve", "solve_triangular", "solve", "lu", "lu_factor", "lu_solve",
-           "inv", "det", "eigh", "svd", "qr", "expm", "expm_frechet", "block_diag"]
+           "inv", "det", "eigh", "svd", "qr", "expm", "expm_frechet", "block_diag", "toeplitz", "hankel", "circulant",
+           "companion", "hilbert", "dft", "hadamard", "polar"]
 
 
 # ----- argument checks ---------------------------------------------------------------------------
@@ -544,3 +546,113 @@ def block_diag(*arrs):
                                      fnp.zeros((r, total - start - c), dtype=dt)], axis=1))
         start += c
     return fnp.concatenate(rows, axis=0)
+
+
+def _by_index(values, index):
+    """``values[..., index]``: the matrices below are gathers, so they differentiate in their data."""
+    return fnp.take(values, fnp.asarray(index, device=values.device), axis=-1)
+
+
+def toeplitz(c, r=None):
+    """The Toeplitz matrix with first column ``c`` and first row ``r`` (``conj(c)`` by default; ``r[0]`` is
+    ignored), as ``scipy.linalg.toeplitz``; leading axes of ``c`` and ``r`` are batch axes, as in JAX.
+
+    >>> import fnx.numpy as fnp, fnx.scipy.linalg as sl
+    >>> sl.toeplitz(fnp.array([1, 2, 3]), fnp.array([1, 4, 5]))
+    Array([[1, 4, 5],
+           [2, 1, 4],
+           [3, 2, 1]], dtype=int64)
+    """
+    c = fnp.atleast_1d(fnp.asarray(c))
+    r = fnp.conj(c) if r is None else fnp.atleast_1d(fnp.asarray(r))
+    m, n = c.shape[-1], r.shape[-1]
+    values = fnp.concatenate(_joined(c[..., ::-1], r[..., 1:]), axis=-1)
+    return _by_index(values, (m - 1) - np.arange(m)[:, None] + np.arange(n)[None, :])
+
+
+def _joined(a, b):
+    """``a`` and ``b`` with their leading (batch) axes broadcast together and one result dtype, for joining."""
+    lead = np.broadcast_shapes(a.shape[:-1], b.shape[:-1])
+    dt = dtypes.result_type(a, b)
+    return [fnp.broadcast_to(a, lead + a.shape[-1:]).astype(dt), fnp.broadcast_to(b, lead + b.shape[-1:]).astype(dt)]
+
+
+def hankel(c, r=None):
+    """The Hankel matrix with first column ``c`` and last row ``r`` (zeros by default; ``r[0]`` is ignored), as
+    ``scipy.linalg.hankel``; leading axes are batch axes."""
+    c = fnp.atleast_1d(fnp.asarray(c))
+    r = fnp.zeros_like(c) if r is None else fnp.atleast_1d(fnp.asarray(r))
+    m, n = c.shape[-1], r.shape[-1]
+    values = fnp.concatenate(_joined(c, r[..., 1:]), axis=-1)
+    return _by_index(values, np.arange(m)[:, None] + np.arange(n)[None, :])
+
+
+def circulant(c):
+    """The circulant matrix with first column ``c`` (each column the one before rolled down by one), as
+    ``scipy.linalg.circulant``; leading axes are batch axes."""
+    c = fnp.atleast_1d(fnp.asarray(c))
+    n = c.shape[-1]
+    return _by_index(c, (np.arange(n)[:, None] - np.arange(n)[None, :]) % n)
+
+
+def companion(a):
+    """The companion matrix of the polynomial with coefficients ``a`` (highest power first), as
+    ``scipy.linalg.companion``: first row ``-a[1:] / a[0]``, ones below the diagonal."""
+    a = fnp.asarray(a)
+    if a.ndim != 1 or a.shape[0] < 2:
+        raise ShapeError(f"companion: expected a 1-d array of at least two coefficients, got shape {a.shape}")
+    if not is_traced(a) and float(np.asarray(a[0])) == 0:
+        raise ValueError("companion: the leading coefficient a[0] must not be zero")
+    n = a.shape[0] - 1
+    first = -a[1:] / a[0]
+    below = fnp.eye(n - 1, n, dtype=first.dtype) if n > 1 else fnp.zeros((0, n), dtype=first.dtype)
+    return fnp.concatenate([first[None, :], below], axis=0)
+
+
+def hilbert(n):
+    """The ``n`` x ``n`` Hilbert matrix ``1 / (i + j + 1)``, as ``scipy.linalg.hilbert`` (default float dtype)."""
+    index = np.arange(n)
+    return fnp.asarray(1.0 / (index[:, None] + index[None, :] + 1), dtype=dtypes.default_float())
+
+
+def dft(n, scale=None, *, dtype=None):
+    """The ``n``-point discrete Fourier transform matrix ``exp(-2 pi i j k / n)``, as ``scipy.linalg.dft``;
+    ``scale`` ``'sqrtn'`` divides by ``sqrt(n)``, ``'n'`` by ``n``. Complex, of the default precision."""
+    if scale not in (None, "sqrtn", "n"):
+        raise ValueError(f"dft: scale must be None, 'sqrtn' or 'n', got {scale!r}")
+    jk = np.outer(np.arange(n), np.arange(n))
+    m = np.exp(-2j * np.pi * (jk % max(n, 1)) / max(n, 1))
+    m = m / {None: 1.0, "sqrtn": np.sqrt(n), "n": float(n)}[scale]
+    return fnp.asarray(m, dtype=dtypes.default_complex() if dtype is None else dtype)
+
+
+def hadamard(n, dtype=int):
+    """The ``n`` x ``n`` Hadamard matrix of Sylvester's construction (``n`` a power of 2), as
+    ``scipy.linalg.hadamard``."""
+    if not isinstance(n, (int, np.integer)) or n < 1 or n & (n - 1):
+        raise ValueError(f"hadamard: n must be a positive integer power of 2, got {n!r}")
+    h = np.ones((1, 1), dtype=np.int64)
+    while h.shape[0] < n:
+        h = np.block([[h, h], [h, -h]])
+    return fnp.asarray(h, dtype=dtype)
+
+
+def polar(a, side="right", *, method="qdwh", eps=None, max_iterations=None):
+    """The polar decomposition ``a = u p`` (``side='right'``) or ``a = p u`` (``'left'``), ``u`` with
+    orthonormal columns or rows and ``p`` Hermitian positive semi-definite, as ``jax.scipy.linalg.polar``
+    and ``scipy.linalg.polar``. Computed from the SVD whatever ``method`` names ('qdwh' or 'svd'); the
+    result is the same decomposition. Differentiable where the singular values are distinct."""
+    if side not in ("right", "left"):
+        raise ValueError(f"polar: side must be 'right' or 'left', got {side!r}")
+    if method not in ("qdwh", "svd"):
+        raise ValueError(f"polar: method must be 'qdwh' or 'svd', got {method!r}")
+    a = fnp.asarray(a)
+    if a.ndim != 2:
+        raise ShapeError(f"polar: expected a matrix, got shape {a.shape}")
+    w, s, vh = fnp.linalg.svd(a, full_matrices=False)
+    u = w @ vh
+    if side == "right":
+        p = (fnp.conj(vh).T * s) @ vh
+    else:
+        p = (w * s) @ fnp.conj(w).T
+    return u, p

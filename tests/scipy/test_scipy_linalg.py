@@ -372,3 +372,43 @@ def test_against_jax():
         g_jax = np.asarray(jax.grad(lambda a: jax.numpy.sum(jsl.expm(a) ** 2))(A))
         g_fnx = fnx.grad(lambda a: fnp.sum(sl.expm(a) ** 2))(A)
         eq(g_fnx, g_jax, rtol=1e-9)
+
+
+@pytest.mark.parametrize("name, args", [
+    ("toeplitz", ([1.0, 2.0, 3.0], [9.0, 4.0, 5.0, 6.0])), ("toeplitz", ([1.0, 2.0, 3.0],)),
+    ("toeplitz", ([1.0 + 1j, 2.0, 3.0 - 2j],)), ("hankel", ([1.0, 2.0, 3.0], [9.0, 4.0, 5.0, 6.0])),
+    ("hankel", ([1.0, 2.0, 3.0],)), ("circulant", ([1.0, 2.0, 3.0, 4.0],)), ("companion", ([2.0, 3.0, 4.0, 5.0],)),
+    ("hilbert", (4,)), ("dft", (4,)), ("hadamard", (8,)),
+])
+def test_special_matrices_match_scipy(name, args):
+    sp = pytest.importorskip("scipy.linalg")
+    ours = getattr(sl, name)(*[fnp.asarray(np.asarray(a)) if isinstance(a, list) else a for a in args])
+    theirs = getattr(sp, name)(*[np.asarray(a) if isinstance(a, list) else a for a in args])
+    assert ours.shape == theirs.shape
+    np.testing.assert_allclose(np.asarray(ours), theirs, rtol=1e-6, atol=1e-7)
+
+
+def test_special_matrices_differentiate_and_batch():
+    c, r = fnp.asarray(np.array([1.0, 2.0, 3.0])), fnp.asarray(np.array([9.0, 4.0, 5.0, 6.0]))
+    check_grads(lambda c, r: sl.toeplitz(c, r), (c, r), order=2)
+    check_grads(lambda c: sl.circulant(c), (c,), order=2)
+    assert sl.toeplitz(fnp.ones((2, 3))).shape == (2, 3, 3) and sl.hankel(fnp.ones((2, 3))).shape == (2, 3, 3)
+    assert sl.dft(4, "sqrtn").dtype == np.complex64 and sl.hilbert(3).dtype == np.float32  # the default precision
+    with pytest.raises(ValueError, match="hadamard: n must be a positive integer power of 2"):
+        sl.hadamard(6)
+    with pytest.raises(ValueError, match="companion: the leading coefficient"):
+        sl.companion(fnp.array([0.0, 1.0]))
+
+
+@pytest.mark.parametrize("side", ["right", "left"])
+def test_polar_decomposition(side):
+    a = np.random.default_rng(0).standard_normal((4, 3))
+    u, p = sl.polar(fnp.asarray(a), side)
+    np.testing.assert_allclose(np.asarray(u @ p if side == "right" else p @ u), a, atol=1e-12)
+    np.testing.assert_allclose(np.asarray(fnp.conj(u).T @ u), np.eye(3), atol=1e-12)  # a tall u: orthonormal columns
+    assert (np.linalg.eigvalsh(np.asarray(p)) > -1e-12).all()
+    sp = pytest.importorskip("scipy.linalg")
+    U, P = sp.polar(a, side)
+    np.testing.assert_allclose(np.asarray(u), U, atol=1e-12)
+    np.testing.assert_allclose(np.asarray(p), P, atol=1e-12)
+    check_grads(lambda m: sl.polar(m, side)[1], (fnp.asarray(a),), order=1)
