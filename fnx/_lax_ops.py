@@ -37,7 +37,7 @@ __all__ = [
     "sub", "mul", "max", "min", "pow", "atan2", "nextafter", "bitwise_and", "bitwise_or", "bitwise_xor",
     "shift_left", "shift_right_arithmetic", "eq", "ne", "lt", "le", "gt", "ge", "not_", "cumsum", "cumprod",
     "cummax", "cummin", "cumlogsumexp", "RoundingMethod", "ConvDimensionNumbers", "polygamma", "zeta", "igamma",
-    "igammac", "bessel_i0e", "bessel_i1e", "approx_max_k", "approx_min_k", "broadcast_shapes",
+    "igammac", "bessel_i0e", "bessel_i1e", "approx_max_k", "approx_min_k", "broadcast_shapes", "betainc",
 ]
 
 # ----- elementwise ------------------------------------------------------------------------------
@@ -179,6 +179,11 @@ def igamma(a, x):
 def igammac(a, x):
     """The regularized upper incomplete gamma function, ``1 - igamma(a, x)`` (``scipy.special.gammaincc``)."""
     return _special("gammaincc")(*_same_dtypes("igammac", (a, x)))
+
+
+def betainc(a, b, x):
+    """The regularized incomplete beta function ``I_x(a, b)`` (``a``, ``b`` and ``x`` of one dtype)."""
+    return _special("betainc")(*_same_dtypes("betainc", (a, b, x)))
 
 
 def bessel_i0e(x):

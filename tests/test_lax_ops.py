@@ -386,3 +386,19 @@ def test_broadcast_shapes():
     assert lax.broadcast_shapes((2, 1), (3,)) == (2, 3) and lax.broadcast_shapes() == ()
     with pytest.raises(ShapeError, match=r"lax.broadcast_shapes: shapes \(2,\), \(3,\) do not broadcast"):
         lax.broadcast_shapes((2,), (3,))
+
+
+def test_betainc_and_comb_match_scipy():
+    sc = pytest.importorskip("scipy.special")
+    a, b, x = np.array([0.5, 2.0, 3.0]), np.array([1.5, 3.0, 0.7]), np.array([0.2, 0.4, 0.9])
+    for fn in (fnx.scipy.special.betainc, lax.betainc):
+        np.testing.assert_allclose(np.asarray(fn(fnp.asarray(a), fnp.asarray(b), fnp.asarray(x))),
+                                   sc.betainc(a, b, x), rtol=1e-10)
+    n, k = np.array([5.0, 10.0, 3.0, 4.0]), np.array([2.0, 3.0, 5.0, -1.0])
+    for repetition in (False, True):
+        np.testing.assert_allclose(np.asarray(fnx.scipy.special.comb(fnp.asarray(n), fnp.asarray(k),
+                                                                     repetition=repetition)),
+                                   sc.comb(n, k, repetition=repetition), rtol=1e-10)
+    with pytest.raises(ValueError, match="exact=True"):
+        fnx.scipy.special.comb(5, 2, exact=True)
+    check_grads(lambda v: fnx.scipy.special.betainc(2.0, 3.0, v), (fnp.asarray(x),), order=1)

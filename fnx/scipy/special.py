@@ -660,7 +660,41 @@ def softmax(x, axis=None):
 from ..numpy.bessel import i0_p, i0e_p, i1_p, i1e_p  # noqa: E402
 
 __all__ += ["gamma", "gammasgn", "loggamma", "beta", "betaln", "factorial", "poch", "multigammaln", "i0", "i0e",
-            "i1", "i1e", "gammainc", "gammaincc", "zeta", "log_ndtr", "kl_div", "rel_entr"]
+            "i1", "i1e", "gammainc", "gammaincc", "zeta", "log_ndtr", "kl_div", "rel_entr", "betainc", "comb"]
+
+
+def betainc(a, b, x):
+    """The regularized incomplete beta function ``I_x(a, b)``, as ``scipy.special.betainc``: 0 for ``x <= 0``,
+    1 for ``x >= 1``, NaN where ``a`` or ``b`` is not positive; differentiable in all three.
+
+    >>> import fnx.scipy.special as fsp
+    >>> round(float(fsp.betainc(2.0, 3.0, 0.4)), 6)
+    0.5248
+    """
+    from .stats._core import betainc as regularized  # (the continued fraction lives beside its users)
+    return regularized(a, b, x)
+
+
+def comb(N, k, *, exact=False, repetition=False):
+    """The number of ways to choose ``k`` of ``N``, ``exp(gammaln(N + 1) - gammaln(k + 1) - gammaln(N - k + 1))``,
+    as ``scipy.special.comb`` with ``exact=False`` (0 where ``k < 0`` or ``k > N``); ``repetition`` counts
+    combinations with repetition, ``comb(N + k - 1, k)``. ``exact=True`` is refused: it needs Python ints.
+
+    >>> import fnx.scipy.special as fsp
+    >>> float(fsp.comb(5.0, 2.0))
+    10.0
+    """
+    from .. import numpy as fnp
+    if exact:
+        raise ValueError("comb: exact=True returns a Python int; use math.comb for that")
+    from .stats._core import promote_args_inexact
+    N, k = fnp.broadcast_arrays(*promote_args_inexact("comb", N, k))
+    if repetition:
+        N = N + k - 1
+    ok = (k >= 0) & (k <= N) & (N >= 0)
+    safe_n, safe_k = fnp.where(ok, N, 1.0), fnp.where(ok, k, 0.0)
+    value = fnp.exp(gammaln(safe_n + 1) - gammaln(safe_k + 1) - gammaln(safe_n - safe_k + 1))
+    return fnp.where(ok, value, 0.0)
 
 
 def _gamma_sign(x):
