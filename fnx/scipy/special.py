@@ -681,7 +681,7 @@ def comb(N, k, *, exact=False, repetition=False):
     combinations with repetition, ``comb(N + k - 1, k)``. ``exact=True`` is refused: it needs Python ints.
 
     >>> import fnx.scipy.special as fsp
-    >>> float(fsp.comb(5.0, 2.0))
+    >>> round(float(fsp.comb(5.0, 2.0)), 4)  # through gammaln, in float32
     10.0
     """
     from .. import numpy as fnp
