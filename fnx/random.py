@@ -282,16 +282,24 @@ def _random_bits(opname, key, shape, width):
 
 
 def bits(key, shape=(), dtype="uint32"):
-    """Uniform random words of ``shape``, as ``jax.random.bits``: ``dtype`` is uint32 or uint64.
+    """Uniform random words of ``shape``, as ``jax.random.bits``: ``dtype`` is uint8, uint16, uint32 or uint64.
+
+    A narrow word is the low bits of the 32-bit word at its place, as JAX takes
+    it, so every width equals JAX's values.
 
     >>> import fnx
     >>> fnx.random.bits(fnx.random.key(0), (2,))
     Array([4070199207, 4202968722], dtype=uint32)
     """
+    from .numpy import astype
     dt = dtypes.canonical(dtype)
-    if dt not in (dtypes.uint32, dtypes.uint64):
-        raise DTypeError(f"bits: dtype must be uint32 or uint64, got {dt}")
-    return _random_bits("bits", key, _shape("bits", shape), 8 * dt.itemsize)
+    if dt not in (np.dtype("uint8"), np.dtype("uint16"), dtypes.uint32, dtypes.uint64):
+        raise DTypeError(f"bits: dtype must be uint8, uint16, uint32 or uint64, got {dt}")
+    shape = _shape("bits", shape)
+    if dt.itemsize >= 4:
+        return _random_bits("bits", key, shape, 8 * dt.itemsize)
+    return astype(_random_bits("bits", key, shape, 32), dt)  # the cast keeps the low bits
+
 
 # ----- argument checks ------------------------------------------------------------------------------
 

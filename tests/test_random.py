@@ -102,7 +102,7 @@ def test_bad_keys_and_arguments_are_refused():
         fr.truncated_normal(K, 1.0, 0.0)
     with pytest.raises(ValueError, match="without replacement"):
         fr.choice(K, 3, (4,), replace=False)
-    with pytest.raises(DTypeError, match="bits: dtype must be uint32 or uint64"):
+    with pytest.raises(DTypeError, match="bits: dtype must be uint8, uint16, uint32 or uint64"):
         fr.bits(K, (2,), "int32")
     with pytest.raises(TypeError, match="threefry2x32: count must be a uint32 array"):
         fr.threefry2x32(K, np.zeros(3, np.uint32))
@@ -375,3 +375,17 @@ def test_exponential_laplace_and_rademacher_moments():
     assert (e >= 0).all() and abs(e.mean() - 1) < 0.01 and abs(e.var() - 1) < 0.03
     assert np.isfinite(lap).all() and abs(lap.mean()) < 0.01 and abs(lap.var() - 2) < 0.05
     assert set(np.unique(r)) == {-1, 1} and abs(r.mean()) < 0.01
+
+
+@pytest.mark.parametrize("dtype", ["uint8", "uint16", "uint32", "uint64"])
+def test_bits_of_every_width(dtype):
+    words = fr.bits(fr.key(5), (4, 3), dtype)
+    assert words.dtype == np.dtype(dtype) and words.shape == (4, 3)
+    if np.dtype(dtype).itemsize < 4:  # the low bits of the 32-bit words at the same places
+        np.testing.assert_array_equal(np.asarray(words),
+                                      np.asarray(fr.bits(fr.key(5), (4, 3), "uint32")).astype(dtype))
+    with pytest.raises(DTypeError, match="bits: dtype must be uint8, uint16, uint32 or uint64"):
+        fr.bits(fr.key(5), (2,), "int32")
+    jax = pytest.importorskip("jax")
+    if np.dtype(dtype).itemsize < 8:
+        np.testing.assert_array_equal(np.asarray(words), np.asarray(jax.random.bits(jax.random.key(5), (4, 3), dtype)))
