@@ -13,6 +13,8 @@ its data and in its parameters (the distribution functions built on
 """
 from . import (bernoulli, beta, binom, cauchy, chi2, dirichlet, expon, gamma, geom, laplace, logistic,
                multivariate_normal, norm, poisson, t, truncnorm, uniform)
+from ._summaries import ModeResult, mode, rankdata, sem
 
 __all__ = ["bernoulli", "beta", "binom", "cauchy", "chi2", "dirichlet", "expon", "gamma", "geom", "laplace",
-           "logistic", "multivariate_normal", "norm", "poisson", "t", "truncnorm", "uniform"]
+           "logistic", "multivariate_normal", "norm", "poisson", "t", "truncnorm", "uniform", "rankdata", "sem", "mode",
+           "ModeResult"]
