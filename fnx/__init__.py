@@ -25,7 +25,8 @@ from .core.backend import Device, default_device, devices, parse_device as devic
 from .transforms.custom import checkpoint, checkpoint_name, checkpoint_policies, custom_jvp, custom_vjp
 from .transforms.extras import (ShapeDtypeStruct, block_until_ready, custom_gradient, default_backend, device_count,
                                 device_get, eval_shape, jacobian, linear_transpose, linearize, local_device_count,
-                                local_devices, make_jaxpr, named_call, pure_callback)
+                                local_devices, make_jaxpr, named_call, pure_callback, named_scope,
+                                ensure_compile_time_eval)
 from . import debug, tree_util
 from .io import load, save
 from ._config import config

@@ -137,3 +137,19 @@ def test_roll_by_a_traced_or_batched_shift():
     np.testing.assert_array_equal(np.asarray(rows), [np.roll(x, 1), np.roll(x, 2)])
     g = fnx.grad(fnx.jit(lambda v, k: fnp.sum(fnp.roll(v, k) * fnp.arange(10.0))))(fnp.asarray(x), 3)
     np.testing.assert_array_equal(np.asarray(g), np.roll(np.arange(10.0), -3))
+
+
+def test_named_scope_and_compile_time_evaluation():
+    with fnx.named_scope("block"):
+        assert (fnp.ones(2) * 2).tolist() == [2.0, 2.0]
+    with pytest.raises(TypeError, match="named_scope: name must be a str"):
+        with fnx.named_scope(3):
+            pass
+
+    @fnx.jit
+    def scaled(x):
+        with fnx.ensure_compile_time_eval():
+            c = fnp.arange(3.0).sum()
+            assert float(c) == 3.0  # concrete inside jit: no input reaches it
+        return x * c
+    assert scaled(fnp.ones(2)).tolist() == [3.0, 3.0]

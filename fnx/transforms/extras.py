@@ -18,6 +18,7 @@ jitted function, not only while it is traced. They are throw-away primitives (ou
 the registry: their parameter is an arbitrary Python function, which the
 registry's generic checks cannot draw).
 """
+import contextlib
 import functools
 
 import numpy as np
@@ -458,6 +459,24 @@ def named_call(fun, *, name=None):
     if name is not None:
         named.__name__ = name
     return named
+
+
+@contextlib.contextmanager
+def named_scope(name):
+    """``with fnx.named_scope("layer1"):``, as ``jax.named_scope``: JAX names the operations inside in XLA's
+    output and its profiles; fnx has neither, so the block runs as it is. ``name`` must be a str."""
+    if not isinstance(name, str):
+        raise TypeError(f"named_scope: name must be a str, got {type(name).__name__}")
+    yield
+
+
+@contextlib.contextmanager
+def ensure_compile_time_eval():
+    """``jax.ensure_compile_time_eval``: inside ``jit``, compute what depends on no traced input now, as a
+    constant. fnx's ``jit`` already does so (it traces by running the function, and values that no input
+    reaches are concrete), so the block runs as it is; a traced value stays traced, and branching on it
+    raises jit's error, as in JAX."""
+    yield
 
 
 # ----- callbacks ---------------------------------------------------------------------------------------
