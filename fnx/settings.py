@@ -8,11 +8,14 @@ PyTorch's arguments, checked the same way, where it does not:
   parallel on a CPU;
 - ``get_rng_state``/``set_rng_state``: the state of the global generator
   (``fnx.manual_seed``'s), as a uint8 array to save with a checkpoint;
-- ``use_deterministic_algorithms``: fnx's CPU operations are deterministic
-  already; the flag is kept, and read back by
-  ``are_deterministic_algorithms_enabled``;
-- ``set_float32_matmul_precision``: numpy and cupy multiply float32 in float32
-  (no TF32), which is PyTorch's ``"highest"``; the setting is kept and read back.
+- ``use_deterministic_algorithms``: fnx has no choice of algorithms for it to
+  switch, so the flag is kept, read back by
+  ``are_deterministic_algorithms_enabled``, and changes nothing (on a GPU,
+  scatter-adds with repeated indices may still differ in the last bits, as
+  ``fnx.backends.cudnn`` explains);
+- ``set_float32_matmul_precision``: the setting is kept and read back, and
+  changes nothing: fnx asks numpy and cupy for float32 products, with no
+  reduced-precision mode to allow.
 
 >>> import fnx
 >>> state = fnx.get_rng_state(); a = fnx.rand(2)
@@ -57,7 +60,7 @@ def set_rng_state(new_state):
 
 
 def use_deterministic_algorithms(mode, *, warn_only=False):
-    """Records PyTorch's determinism switch; fnx's CPU operations are deterministic whatever it says."""
+    """Records PyTorch's determinism switch, which changes nothing in fnx (see the module's notes)."""
     if not isinstance(mode, bool) or not isinstance(warn_only, bool):
         raise TypeError(f"use_deterministic_algorithms: mode and warn_only must be bools, got {mode!r} and "
                         f"{warn_only!r}")
@@ -77,8 +80,8 @@ def is_deterministic_algorithms_warn_only_enabled():
 def set_float32_matmul_precision(precision):
     """Records ``"highest"``, ``"high"`` or ``"medium"`` (``torch.set_float32_matmul_precision``).
 
-    fnx's products of float32 are computed in float32 on every device, PyTorch's
-    ``"highest"``, whatever is set: the lower settings allow, and never require, less.
+    It changes nothing: fnx asks for float32 products on every device whatever is
+    set, and the lower settings allow, and never require, less precision.
     """
     if precision not in ("highest", "high", "medium"):
         raise ValueError(f"set_float32_matmul_precision: expected 'highest', 'high' or 'medium', got {precision!r}")

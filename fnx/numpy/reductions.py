@@ -311,7 +311,7 @@ def _prepare(opname, a, axis, dtype, out, where=None, fill=0, stat=False):
     _check_out(opname, out)
     x = asarray(a)
     if stat:
-        _refuse_axis_of_0d(opname, x, axis)
+        refuse_axis_of_0d(opname, x, axis)
     if dtype is not None:
         x = el.astype(x, dtype)
     elif stat and x.dtype.kind in "biu":
@@ -323,7 +323,7 @@ def _prepare(opname, a, axis, dtype, out, where=None, fill=0, stat=False):
     return x, _axes(opname, axis, x.ndim)
 
 
-def _refuse_axis_of_0d(opname, x, axis):
+def refuse_axis_of_0d(opname, x, axis):
     """The statistics refuse any axis of a 0-d array, as numpy's do (its ufunc reductions accept 0 and -1)."""
     if x.ndim == 0 and axis is not None and axis != ():
         raise np.exceptions.AxisError(f"{opname}: axis {axis} is out of bounds for an array of dimension 0")
@@ -664,7 +664,7 @@ def average(a, axis=None, weights=None, returned=False, *, keepdims=False):
     Array(1.25, dtype=float32)
     """
     x = asarray(a)
-    _refuse_axis_of_0d("average", x, axis)
+    refuse_axis_of_0d("average", x, axis)
     if weights is None:
         avg = mean(x, axis, keepdims=keepdims)
         if not returned:

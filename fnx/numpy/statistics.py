@@ -38,8 +38,7 @@ def _quantile(opname, a, q, axis, method, keepdims, skip_nan=False):
     if dt.kind not in "f":
         dt = dtypes.float64
     x, q = el.astype(x, dt), asarray(q, dt)
-    if x.ndim == 0 and axis is not None and axis != ():  # as numpy's: no axis of a 0-d array, not even 0
-        raise np.exceptions.AxisError(f"{opname}: axis {axis} is out of bounds for an array of dimension 0")
+    red.refuse_axis_of_0d(opname, x, axis)
     axes = normalize_axes(opname, axis, x.ndim)
     if x.ndim and any(x.shape[i] == 0 for i in axes):
         raise ShapeError(f"{opname}: cannot take a quantile over an empty axis of shape {x.shape}")
