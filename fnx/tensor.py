@@ -50,6 +50,7 @@ from .core.trace import Tracer
 from .errors import ShapeError
 from .numpy import stop_gradient as fnx_stop_gradient
 from .numpy._base import normalize_axis
+from .numpy.reductions import shifted as _shifted  # x moved along an axis, a fill coming in
 from .transforms.autodiff import enable_grad, no_grad
 
 __all__ = [
@@ -1416,14 +1417,6 @@ logaddexp, logaddexp2 = fnp.logaddexp, fnp.logaddexp2
 # An inclusive scan in log2(n) vectorised steps (Hillis and Steele): at step s every position combines
 # itself with the position s before it, so each op is an fnx op and the whole scan differentiates,
 # vmaps and jits like any other composition.
-
-def _shifted(x, s, d, fill):
-    """``x`` moved ``s`` places later along axis ``d``, the first ``s`` filled with ``fill``."""
-    n = x.shape[d]
-    head = fnp.full(x.shape[:d] + (builtins.min(s, n),) + x.shape[d + 1:], fill, dtype=x.dtype)
-    body = fnp.take(x, fnp.arange(0, builtins.max(n - s, 0)), axis=d)
-    return fnp.concatenate([head, body], axis=d)
-
 
 def _cumulative_extreme(name, better):
     def fn(input, dim):

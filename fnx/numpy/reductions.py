@@ -231,7 +231,7 @@ cumsum_p.jvp = linear_jvp(cumsum_p)
 cumsum_p.batch = _along_batch(cumsum_p)
 
 
-def _shifted(v, by, axis, fill):
+def shifted(v, by, axis, fill):
     """``v`` moved ``by`` places along ``axis`` (later for ``by > 0``, earlier for ``by < 0``), ``fill`` coming in."""
     from .creation import full
     n = v.shape[axis]
@@ -252,15 +252,15 @@ def _linear_recurrence(a, b, axis, reverse):
     step = -1 if reverse else 1
     d = 1
     while d < a.shape[axis]:
-        b = b + a * _shifted(b, d * step, axis, 0)
-        a = a * _shifted(a, d * step, axis, 0)
+        b = b + a * shifted(b, d * step, axis, 0)
+        a = a * shifted(a, d * step, axis, 0)
         d *= 2
     return b
 
 
 def _exclusive_cumprod(x, axis):
     """``prod(x_k for k < i)`` at each ``i``: 1 first."""
-    return cumprod_p.bind(_shifted(x, 1, axis, 1), axis=axis)
+    return cumprod_p.bind(shifted(x, 1, axis, 1), axis=axis)
 
 
 def _cumprod_jvp(primals, tangents, *, axis):
@@ -272,7 +272,7 @@ def _cumprod_jvp(primals, tangents, *, axis):
 
 def _cumprod_vjp(ct, x, *, out, axis):
     # d/dx_i = prod_{k<i} x_k * r_i, with r_i = ct_i + x_{i+1} r_{i+1} (the products after i, weighted).
-    return (_exclusive_cumprod(x, axis) * _linear_recurrence(_shifted(x, -1, axis, 0), ct, axis, reverse=True),)
+    return (_exclusive_cumprod(x, axis) * _linear_recurrence(shifted(x, -1, axis, 0), ct, axis, reverse=True),)
 
 
 cumprod_p = defprim("cumprod", impl=lambda xp, x, *, axis: xp.cumprod(x, axis=axis, dtype=x.dtype), shape=same_shape,
