@@ -80,6 +80,8 @@ def _peek(x):
     """``x``'s concrete values as a numpy array when a transform still holds them (for checks), else None."""
     while isinstance(x, Tracer):
         x = getattr(x, "primal", None)
+    if type(x) is Array and type(x._value) is np.ndarray:  # read in place: the checks only compare
+        return x._value
     return np.asarray(x) if isinstance(x, Array) else None
 
 
