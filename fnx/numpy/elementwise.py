@@ -371,12 +371,23 @@ def _masked(xp, ct, mask):
     On numpy, a bitwise and of ``ct``'s bits with the mask made all ones or all zeros:
     as fast as the multiplication (``numpy.where`` takes ten times as long). The mask
     stays one byte wide (-1 or 0 as int8) and widens inside the and, which is faster
-    than widening it first (bench/NOTES.md, section 20).
+    than widening it first; a large array goes in blocks of rows, so that the int8
+    copy is never more than a block (bench/NOTES.md, section 20).
     """
     width = _SAME_WIDTH_INT.get(ct.dtype.itemsize) if xp is np and ct.dtype.kind == "f" else None
     if width is None or ct.shape != mask.shape or not ct.ndim:  # (0-d: numpy's ufuncs return scalars)
         return xp.where(mask, ct, xp.zeros((), ct.dtype))
-    return xp.bitwise_and(ct.view(width), xp.negative(mask.view(np.int8))).view(ct.dtype)
+    bits, kept = ct.view(width), mask.view(np.int8)
+    if ct.size <= _MASK_BLOCK:
+        return np.bitwise_and(bits, np.negative(kept)).view(ct.dtype)
+    out = np.empty_like(bits)
+    rows = max(1, _MASK_BLOCK * ct.shape[0] // ct.size)
+    for i in range(0, ct.shape[0], rows):
+        np.bitwise_and(bits[i:i + rows], np.negative(kept[i:i + rows]), out=out[i:i + rows])
+    return out.view(ct.dtype)
+
+
+_MASK_BLOCK = 1 << 16  # elements: the int8 block stays in the cache
 
 
 relu_grad_p = defprim("relu_grad", impl=_masked, shape=same_shape,

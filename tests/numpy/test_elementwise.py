@@ -501,3 +501,18 @@ def test_select_matches_numpy_and_differentiates():
 def test_nan_to_num_gradient_is_zero_at_replaced_elements():
     g = fnx.grad(lambda x: fnp.sum(fnp.nan_to_num(x, posinf=7.0) * 2.0))(fnp.array([1.0, np.nan, np.inf, -2.0]))
     np.testing.assert_array_equal(g, [2.0, 0.0, 0.0, 2.0])
+
+
+@pytest.mark.parametrize("shape", [(3,), (70000,), (300, 500), (5, 40000), (2, 3, 40000)])
+@pytest.mark.parametrize("dtype", [np.float16, np.float32, np.float64])
+def test_relu_grad_keeps_the_cotangent_where_the_mask_holds_and_zero_elsewhere(shape, dtype):
+    """Small and blocked (over 65,536 elements) arrays, C- and F-ordered: inf and NaN cotangents become 0
+    where the mask is off (a product would make them NaN), as PyTorch's threshold_backward does."""
+    rng = np.random.default_rng(0)
+    ct = rng.standard_normal(shape).astype(dtype)
+    ct.flat[::7], ct.flat[::11] = np.inf, np.nan
+    mask = rng.standard_normal(shape) > 0
+    for c in (ct, np.asfortranarray(ct)):
+        got = relu_grad_p.bind(fnp.asarray(c), fnp.asarray(mask))
+        assert got.dtype == dtype and got.shape == shape
+        np.testing.assert_array_equal(got, np.where(mask, c, 0).astype(dtype))
