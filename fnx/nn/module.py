@@ -469,7 +469,10 @@ class Module:
         return self._call_forward(args, kwargs)
 
     def _call_forward(self, args, kwargs, after_pre_hooks=None):
-        for hook, with_kwargs in list(self._forward_pre_hooks.values()):
+        pre_hooks, hooks = self._forward_pre_hooks, self._forward_hooks
+        if not (pre_hooks or hooks or after_pre_hooks):  # the common call: no hook to copy or run
+            return self.forward(*args, **kwargs)
+        for hook, with_kwargs in list(pre_hooks.values()):
             if with_kwargs:
                 res = hook(self, args, kwargs)
                 if res is not None:
@@ -481,7 +484,7 @@ class Module:
         if after_pre_hooks is not None:
             args = after_pre_hooks(args)
         out = self.forward(*args, **kwargs)
-        for hook, with_kwargs in list(self._forward_hooks.values()):
+        for hook, with_kwargs in list(hooks.values()):
             res = hook(self, args, kwargs, out) if with_kwargs else hook(self, args, out)
             if res is not None:
                 out = res

@@ -112,6 +112,7 @@ class Optimizer:
         self.defaults = dict(defaults)
         self._rule_keys = tuple(k for k in self.defaults if k not in _KERNEL_FLAGS)
         self._rules = {}  # the rule for each tuple of option values, built once
+        self._stateless_rules = set()  # rules whose init made an empty state (plain SGD): not called again
         _check_kernel_flags(type(self).__name__, self.defaults)
         if self._rule is not None:
             self._rule(**{k: self.defaults[k] for k in self._rule_keys})  # rejects bad values now, naming them
@@ -242,8 +243,12 @@ class Optimizer:
         if first:  # the batch shares its step count: gather each buffer into a list
             state = {key: value if key == "step" else [self.state[p][key] for p in batch]
                      for key, value in first.items()}
+        elif rule in self._stateless_rules:  # its init made no state before, and a leafwise rule's keys are fixed
+            state = {}
         else:
             state = rule.init(params)
+            if not state and len(self._stateless_rules) < 64:  # (a subclass may make a new rule per step)
+                self._stateless_rules.add(rule)
         new, state = rule.update([p.grad for p in batch], state, params)
         for i, p in enumerate(batch):
             p.set_(new[i])

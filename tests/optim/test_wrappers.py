@@ -91,6 +91,29 @@ def test_parameters_sharing_a_step_count_are_updated_in_one_call_with_the_same_n
     assert [int(opt.state[p]["step"]) for p in batched] == [5, 5, 4]
 
 
+def test_a_rule_without_state_is_initialised_once():
+    inits, counted = [], {}
+
+    class CountingSGD(optim.SGD):
+        def _rule_for(self, group):
+            rule = super()._rule_for(group)
+            return counted.setdefault(rule, rule._replace(init=lambda p: inits.append(1) or rule.init(p)))
+
+    ps = [Parameter(fnp.ones(3)), Parameter(fnp.ones(2))]
+    opt = CountingSGD(ps, lr=0.5)
+    for _ in range(3):
+        for p in ps:
+            p.grad = fnp.ones(p.shape)
+        opt.step()
+    assert len(inits) == 1 and not opt.state[ps[0]]
+    np.testing.assert_array_equal(np.asarray(ps[0].data), [-0.5] * 3)
+    momentum = optim.SGD([Parameter(fnp.ones(2))], lr=0.5, momentum=0.9)  # a rule with state keeps it
+    for _ in range(2):
+        momentum.param_groups[0]["params"][0].grad = fnp.ones(2)
+        momentum.step()
+    assert int(momentum.state[momentum.param_groups[0]["params"][0]]["step"]) == 2
+
+
 def test_a_rule_that_is_not_leafwise_sees_one_parameter_at_a_time():
     def normalized_sgd(lr):  # divides by the norm over all leaves: batching would change it
         def update(grads, state, params, lr_=None):
