@@ -80,8 +80,7 @@ def empty_cache():
     """Returns the blocks cupy's memory pool holds unused to the GPU (``torch.cuda.empty_cache``); nothing to do
     without a GPU."""
     for dev in cuda_devices():
-        with dev.context():
-            dev.xp.get_default_memory_pool().free_all_blocks()
+        _pool(dev).free_all_blocks()
 
 
 def memory_allocated(device=None):

@@ -237,10 +237,6 @@ def bool_shape(x, *rest, **params):
 
 def scale(t, d):
     """``t * d``, skipping the multiplication when the derivative is the constant 1 or -1."""
-    return _scale(t, d)
-
-
-def _scale(t, d):
     if type(d) is float:
         if d == 1.0:
             return t
@@ -272,13 +268,11 @@ def unary(name, impl, deriv, **flags):
     return prim
 
 
-def binary(name, impl, dx, dy, scale=None, **flags):
+def binary(name, impl, dx, dy, scale=scale, **flags):
     """A binary elementwise primitive from its partials ``dx(x, y, out)``, ``dy(x, y, out)``.
 
     ``scale(t, d)`` applies a partial to a tangent or cotangent (default: ``t * d``).
     """
-    scale = _scale if scale is None else scale
-
     def jvp(primals, tangents, **params):
         (x, y), (tx, ty) = primals, tangents
         out = prim.bind(x, y)

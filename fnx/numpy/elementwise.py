@@ -387,7 +387,7 @@ def _masked(xp, ct, mask):
     return out.view(ct.dtype)
 
 
-_MASK_BLOCK = 1 << 16  # elements: the int8 block stays in the cache
+_MASK_BLOCK = 1 << 16  # elements: the most the int8 copy of the mask holds at once
 
 
 relu_grad_p = defprim("relu_grad", impl=_masked, shape=same_shape,

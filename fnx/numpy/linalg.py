@@ -1262,22 +1262,9 @@ def _abs_squared(x):
     return x * x if x.dtype.kind != "c" else el.real(x * el.conj(x))
 
 
-def _root(total, p):
-    """``total ** (1 / p)`` of a sum of powers, with derivative 0 where the sum is 0.
-
-    The root's derivative is infinite there while the sum's is 0, and their product
-    would be NaN; PyTorch's norms give 0 (a subgradient), and so does fnx.
-    """
-    from .elementwise import stop_gradient
-    nonzero = el.greater(total, 0)
-    safe = el.where(nonzero, total, 1)
-    # elsewhere the sum itself, 0 or NaN, as a constant: its root is itself, and a NaN must show
-    return el.where(nonzero, el.sqrt(safe) if p == 2 else safe ** (1.0 / p), stop_gradient(total))
-
-
 def _vector_norm(x, ord, axis, keepdims):
     if ord is None or ord == 2:
-        return _root(red.sum(_abs_squared(x), axis=axis, keepdims=keepdims), 2)
+        return red.zero_safe_root(red.sum(_abs_squared(x), axis=axis, keepdims=keepdims), 2)
     if ord == np.inf:
         return _reduce("max", _abs(x), axis, keepdims)
     if ord == -np.inf:
@@ -1289,13 +1276,13 @@ def _vector_norm(x, ord, axis, keepdims):
     if isinstance(ord, str):
         raise ValueError(f"norm: invalid norm order {ord!r} for vectors")
     powers = red.sum(_abs(x) ** float(ord), axis=axis, keepdims=keepdims)
-    return _root(powers, float(ord)) if float(ord) > 0 else powers ** (1.0 / float(ord))
+    return red.zero_safe_root(powers, float(ord)) if float(ord) > 0 else powers ** (1.0 / float(ord))
 
 
 def _matrix_norm(x, ord, axes, keepdims):
     r, c = axes
     if ord in (None, "fro"):
-        out = _root(red.sum(_abs_squared(x), axis=axes), 2)
+        out = red.zero_safe_root(red.sum(_abs_squared(x), axis=axes), 2)
     elif ord in ("nuc", 2, -2):
         s = svdvals_p.bind(sh.moveaxis(x, (r, c), (-2, -1)))
         out = red.sum(s, axis=-1) if ord == "nuc" else _reduce("max" if ord == 2 else "min", s, -1)
@@ -1326,7 +1313,7 @@ def norm(x, ord=None, axis=None, keepdims=False):
     (x,) = _promote(x, floating=True)
     if axis is None:
         if ord is None:
-            out = _root(red.sum(_abs_squared(x)), 2)
+            out = red.zero_safe_root(red.sum(_abs_squared(x)), 2)
             return sh.reshape(out, (1,) * x.ndim) if keepdims else out
         if x.ndim not in (1, 2):
             raise ShapeError(f"norm: ord={ord!r} needs a 1-d or 2-d array when axis is None, got shape {x.shape}")

@@ -536,8 +536,20 @@ def std(a, axis=None, dtype=None, out=None, ddof=0, keepdims=False, *, where=Non
     Where the variance is 0 (a constant slice) the gradient is 0, as PyTorch's, not NaN.
     """
     v = var(a, axis, dtype, out, ddof, keepdims, where=where, mean=mean, correction=correction)
-    nonzero = el.greater(v, 0)  # elsewhere v is 0 or NaN, its own square root: a constant there
-    return _like(el.where(nonzero, el.sqrt(el.where(nonzero, v, 1)), el.stop_gradient(v)), v.dtype)
+    return _like(zero_safe_root(v, 2), v.dtype)
+
+
+def zero_safe_root(total, p):
+    """``total ** (1 / p)`` of a nonnegative ``total`` (a variance, a sum of powers), with derivative 0 where
+    ``total`` is 0.
+
+    The root's derivative is infinite there while the total's is 0, and their product
+    would be NaN; PyTorch's norms and ``std`` give 0 (a subgradient), and so does fnx.
+    """
+    nonzero = el.greater(total, 0)
+    safe = el.where(nonzero, total, 1)
+    # elsewhere the total itself, 0 or NaN, as a constant: its root is itself, and a NaN must show
+    return el.where(nonzero, el.sqrt(safe) if p == 2 else safe ** (1.0 / p), el.stop_gradient(total))
 
 
 def _logical(opname, prim, a, axis, out, keepdims, where, fill):

@@ -92,7 +92,7 @@ class JitTrace(GraphTrace):
 
 def _one_number(a):
     """Whether ``a`` is a Python number or a constant made from one (one value, broadcast: no strides)."""
-    if isinstance(a, (bool, int, float, complex)):
+    if isinstance(a, _NUMBERS):
         return True
     value = getattr(a, "_value", None)
     return value is not None and not isinstance(a, Tracer) and not any(value.strides)
