@@ -53,3 +53,15 @@ def test_timing_and_report_on_a_tiny_workload(tmp_path):
         res.order.append(label)
         res.add(label, t)
     assert "numpy floor" in run.table(res) and "1.00x" in run.table(res)
+
+
+def test_dispatch_table_compares_equal_computations(capsys):
+    import numpy as np
+    from bench import dispatch
+    env = dispatch.environment()
+    for name, numpy_stmt, fnx_stmt, _ in dispatch.OPS:
+        expected, got = eval(numpy_stmt, env), eval(fnx_stmt, env)
+        assert got.shape == np.shape(expected) and got.dtype == np.asarray(expected).dtype, name
+        np.testing.assert_allclose(np.asarray(got), expected, rtol=1e-5, atol=1e-6, err_msg=name)  # float32 sums
+    dispatch.main(["--number", "2", "--repeat", "1"])
+    assert capsys.readouterr().out.count("\n") == len(dispatch.OPS) + 2

@@ -72,9 +72,27 @@ def canonical(dtype):
     if dtype is bool:
         return bool_
     try:
-        return np.dtype(dtype)
+        hit = _canonical.get(dtype)
+    except TypeError:  # unhashable: numpy decides below
+        hit = None
+    if hit is not None:
+        return hit
+    try:
+        out = np.dtype(dtype)
     except TypeError as e:
         raise DTypeError(f"not a dtype: {dtype!r}") from e
+    if len(_canonical) < 256:
+        try:
+            _canonical[dtype] = out
+        except TypeError:
+            pass
+    return out
+
+
+# What np.dtype made of each name seen ("float32", np.float32, fnx.numpy.float32...): it costs a
+# microsecond a call, paid by every astype and creation function. The Python types are not here: float's
+# dtype follows the x64 setting.
+_canonical = {}
 
 
 def scalar_dtype(x):

@@ -110,6 +110,23 @@ def _has_numpy_float64(x):
     return any(isinstance(e, (np.ndarray, np.generic)) and e.dtype in (np.float64, np.complex128) for e in _flat(x))
 
 
+def same_dtype_payloads(arrays):
+    """The numpy payloads of ``arrays``, or None unless every one is a concrete CPU array of one dtype.
+
+    The joins (concatenate, stack) hand such operands to numpy directly: no rule will see them, and
+    with one dtype there is nothing to promote.
+    """
+    vals = []
+    for a in arrays:
+        if type(a) is not Array:
+            return None
+        v = a._value
+        if type(v) is not np.ndarray or (vals and v.dtype != vals[0].dtype):
+            return None
+        vals.append(v)
+    return vals or None
+
+
 def is_traced(*args):
     for a in args:
         if isinstance(a, Tracer):

@@ -21,7 +21,7 @@ import math
 import numpy as np
 
 from ..core import dtypes
-from ..core.array import Array
+from ..core.array import Array, wrap
 from ..core.backend import xp_of
 from ..core.primitive import NOT_DIFFERENTIABLE, Missing, Primitive, ShapedArray, defprim
 from ..errors import DTypeError, ImmutableError
@@ -136,6 +136,8 @@ def astype(x, dtype, copy=True):
     dtype = dtypes.canonical(dtype)
     if x.dtype == dtype:
         return x
+    if type(x) is Array and type(x._value) is _base._ndarray:
+        return wrap(x._value.astype(dtype), x._device)  # convert_p's impl, without the trace lookup
     return convert_p.bind(x, dtype=dtype)
 
 
@@ -679,6 +681,18 @@ def where(condition, x=None, y=None, *, size=None, fill_value=None):
         raise TypeError("where: size and fill_value go with the one-argument form where(condition)")
     if x is None or y is None:
         raise TypeError("where: give both x and y, or neither")
+    if type(condition) is Array and type(x) is Array:  # concrete arrays of one dtype, or a float array and a number
+        c, vx, dev = condition._value, x._value, x._device
+        if type(y) is Array:
+            vy, same = y._value, y._device is dev and y._value.dtype == vx.dtype
+        else:
+            vy, same = y, type(y) in _base._PY_NUMBERS and vx.dtype.kind in "fc"
+        if same and type(c) is _base._ndarray and type(vx) is _base._ndarray and condition._device is dev \
+                and c.dtype == np.bool_:
+            try:
+                return wrap(np.where(c, vx, vy), dev)
+            except ValueError:
+                pass  # shapes that do not broadcast: the path below names them
     x, y = _operands(x, y)
     dt = dtypes.result_type(x, y)
     dev = next((a.device for a in (condition, x, y) if isinstance(a, Array)), None)  # scalars join arrays

@@ -371,7 +371,30 @@ def getitem(x, idx):
     >>> x[x % 5 == 0]
     Array([ 0,  5, 10], dtype=int64)
     """
+    if type(x) is Array and type(x._value) is np.ndarray:
+        # Basic indexing of a concrete array is numpy's view. A trailing Ellipsis keeps numpy from
+        # returning a scalar where every axis is indexed; what numpy refuses, parse names below.
+        kind = type(idx)
+        if kind is int or kind is slice:
+            key = (idx, Ellipsis)
+        elif kind is tuple and all([type(k) in _BASIC_KEYS for k in idx]):
+            key = idx if Ellipsis in idx else idx + (Ellipsis,)
+        elif kind is Array and type(idx._value) is np.ndarray and idx._value.dtype.kind in "iub" \
+                and idx._device is x._device:
+            key = idx._value  # integer or boolean array indices: numpy's gather is the same copy
+        else:
+            key = None
+        if key is not None:
+            try:
+                out = x._value[key]
+            except (IndexError, TypeError, ValueError):
+                out = None
+            if type(out) is np.ndarray:  # (a 0-d index array into one axis gives numpy a scalar)
+                return wrap(out, x._device)
     return _getitem("getitem", asarray(x), idx)
+
+
+_BASIC_KEYS = frozenset([int, slice, type(None), type(Ellipsis)])
 
 
 def _getitem(opname, x, idx):

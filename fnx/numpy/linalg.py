@@ -53,7 +53,7 @@ import numpy as np
 import opt_einsum
 
 from ..core import autocast as _autocast, dtypes
-from ..core.array import Array
+from ..core.array import Array, wrap
 from ..core.primitive import ShapedArray, defprim
 from ..errors import ShapeError
 from . import creation, elementwise as el, reductions as red, shape as sh
@@ -266,6 +266,19 @@ def matmul(x1, x2, /, *, precision=None, preferred_element_type=None):
     >>> fnp.array([[1., 2.], [3., 4.]]) @ fnp.array([1., 1.])
     Array([3., 7.], dtype=float32)
     """
+    if precision is None and preferred_element_type is None and not _autocast.state \
+            and isinstance(x1, Array) and isinstance(x2, Array):
+        # Two matrices of one dtype, the common case, skip the checks and promotion below.
+        if type(x1) is Array and type(x2) is Array:
+            a, b = x1._value, x2._value
+            if type(a) is np.ndarray and type(b) is np.ndarray and a.ndim == 2 and b.ndim == 2 \
+                    and a.shape[1] == b.shape[0] and a.dtype == b.dtype and x1._device is x2._device:
+                return wrap(_matmul_impl(np, a, b), x1._device)
+        else:
+            sa, sb = x1.shape, x2.shape
+            if len(sa) == 2 and len(sb) == 2 and sa[1] == sb[0] and x1.dtype == x2.dtype \
+                    and not x1.weak_type and not x2.weak_type:
+                return matmul_p.bind(x1, x2)
     a, b = asarray(x1), asarray(x2)
     if precision is not None or preferred_element_type is not None:
         a, b = _jax_product_options("matmul", (a, b), precision, preferred_element_type)

@@ -546,6 +546,8 @@ def zero_safe_root(total, p):
     The root's derivative is infinite there while the total's is 0, and their product
     would be NaN; PyTorch's norms and ``std`` give 0 (a subgradient), and so does fnx.
     """
+    if type(total) is Array:  # nothing differentiates it: the root alone has the same values
+        return el.sqrt(total) if p == 2 else total ** (1.0 / p)
     nonzero = el.greater(total, 0)
     safe = el.where(nonzero, total, 1)
     # elsewhere the total itself, 0 or NaN, as a constant: its root is itself, and a NaN must show

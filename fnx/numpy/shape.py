@@ -28,9 +28,11 @@ import operator
 
 import numpy as np
 
+from ..core.array import Array, wrap
 from ..core.primitive import ShapedArray, defprim
 from ..errors import ImmutableError, ShapeError, TracerError
-from ._base import asarray, batch_size, broadcast_shapes, linear_jvp, normalize_axes, normalize_axis
+from ._base import (asarray, batch_size, broadcast_shapes, linear_jvp, normalize_axes, normalize_axis,
+                    same_dtype_payloads)
 
 __all__ = ["broadcast_to", "broadcast_arrays", "reshape", "ravel", "transpose", "moveaxis", "swapaxes",
            "expand_dims", "squeeze", "concatenate", "stack", "hstack", "vstack", "dstack", "column_stack",
@@ -41,6 +43,9 @@ __all__ = ["broadcast_to", "broadcast_arrays", "reshape", "ravel", "transpose", 
 def _no_out(opname, out):
     if out is not None:
         raise ImmutableError(f"{opname}: fnx arrays are immutable, so out= is not supported; use the returned array")
+
+
+_SHAPE_TYPES = frozenset([int, tuple, list])
 
 
 def _int_tuple(opname, shape):
@@ -147,6 +152,11 @@ def reshape(a, shape=None, order="C", *, newshape=None, copy=None):
     >>> fnp.reshape(fnp.arange(6), (2, -1)).shape
     (2, 3)
     """
+    if type(a) is Array and type(a._value) is np.ndarray and type(shape) in _SHAPE_TYPES and order == "C":
+        try:  # a concrete array: numpy's reshape is the view; the checks below name what it refuses
+            return wrap(a._value.reshape(shape), a._device)
+        except (ValueError, TypeError):
+            pass
     x = asarray(a)
     if newshape is not None:
         shape = newshape
@@ -206,6 +216,11 @@ transpose_p.jvp = linear_jvp(transpose_p)
 
 def transpose(a, axes=None):
     """``a`` with its axes permuted (reversed when ``axes`` is None)."""
+    if axes is None and isinstance(a, Array):  # x.T, the common case: nothing to check
+        if type(a) is Array and type(a._value) is np.ndarray:
+            return wrap(a._value.transpose(), a._device)
+        nd = a.ndim
+        return a if nd < 2 else transpose_p.bind(a, axes=_REVERSED.get(nd) or _reversed(nd))
     x = asarray(a)
     if axes is None:
         axes = tuple(range(x.ndim))[::-1]
@@ -215,6 +230,14 @@ def transpose(a, axes=None):
     if axes == tuple(range(x.ndim)):
         return x
     return transpose_p.bind(x, axes=axes)
+
+
+def _reversed(nd):
+    axes = _REVERSED[nd] = tuple(range(nd))[::-1]
+    return axes
+
+
+_REVERSED = {}
 
 
 def moveaxis(a, source, destination):
@@ -340,9 +363,16 @@ def concatenate(arrays, axis=0, out=None, *, dtype=None, casting="same_kind"):
     >>> fnp.concatenate([fnp.zeros((1, 2)), fnp.ones((2, 2))]).shape
     (3, 2)
     """
+    _no_out("concatenate", out)
+    if dtype is None and type(axis) is int and type(arrays) in (list, tuple):
+        vals = same_dtype_payloads(arrays)
+        if vals is not None and _one_cpu_device(arrays):
+            try:
+                return wrap(np.concatenate(vals, axis=axis), arrays[0]._device)
+            except (ValueError, IndexError, TypeError):
+                pass  # the checks below name what numpy refused
     from ..core import dtypes
     from .elementwise import astype
-    _no_out("concatenate", out)
     arrays = [asarray(a) for a in arrays]
     if not arrays:
         raise ValueError("concatenate: need at least one array")
@@ -362,9 +392,21 @@ def concatenate(arrays, axis=0, out=None, *, dtype=None, casting="same_kind"):
     return concatenate_p.bind(*arrays, axis=axis)
 
 
+def _one_cpu_device(arrays):
+    dev = arrays[0]._device
+    return all([a._device is dev for a in arrays])
+
+
 def stack(arrays, axis=0, out=None, *, dtype=None, casting="same_kind"):
     """Joins same-shape arrays along a new axis."""
     _no_out("stack", out)
+    if dtype is None and type(axis) is int and type(arrays) in (list, tuple):
+        vals = same_dtype_payloads(arrays)
+        if vals is not None and _one_cpu_device(arrays):
+            try:
+                return wrap(np.stack(vals, axis=axis), arrays[0]._device)
+            except (ValueError, IndexError, TypeError):
+                pass  # the checks below name what numpy refused
     arrays = [asarray(a) for a in arrays]
     if not arrays:
         raise ValueError("stack: need at least one array")
