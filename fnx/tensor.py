@@ -37,6 +37,7 @@ those names.
 """
 import builtins
 import math
+import sys
 import operator
 from collections import namedtuple
 
@@ -52,6 +53,8 @@ from .numpy import stop_gradient as fnx_stop_gradient
 from .numpy._base import normalize_axis
 from .numpy.reductions import shifted as _shifted  # x moved along an axis, a fill coming in
 from .transforms.autodiff import enable_grad, no_grad
+
+_modules = sys.modules  # fnx.nn.functional imports after this module: looked up when called
 
 __all__ = [
     "Tensor", "tensor", "as_tensor", "from_numpy", "is_tensor", "numel", "zeros", "ones", "empty", "full",
@@ -428,6 +431,8 @@ def _extreme(name, reduce, pick, elementwise):
         if dim is None:
             return reduce(input)
         x = fnp.asarray(input)
+        if type(x) is Array:  # nothing differentiates it: the reduction's values are the picked ones
+            return values_indices(reduce(x, axis=dim, keepdims=keepdim), pick(x, axis=dim, keepdims=keepdim))
         indices = pick(x, axis=dim, keepdims=True)
         values = fnp.take_along_axis(x, indices, axis=dim)  # the gradient goes to the index, as in PyTorch
         if not keepdim:
@@ -478,13 +483,14 @@ def topk(input, k, dim=-1, largest=True, sorted=True):
 
 
 def softmax(input, dim, dtype=None):
-    from .nn.functional import softmax as _softmax
-    return _softmax(input, dim, dtype=dtype)
+    return _modules["fnx.nn.functional"].softmax(input, dim, dtype=dtype)
 
 
 def log_softmax(input, dim, dtype=None):
-    from .nn.functional import log_softmax as _log_softmax
-    return _log_softmax(input, dim, dtype=dtype)
+    return _modules["fnx.nn.functional"].log_softmax(input, dim, dtype=dtype)
+
+
+_BOUNDS = frozenset([int, float, type(None)])
 
 
 def clamp(input, min=None, max=None):
@@ -497,6 +503,8 @@ def clamp(input, min=None, max=None):
     if min is None and max is None:
         raise ValueError("clamp: at least one of min and max must be given")
     x = fnp.asarray(input)
+    if type(x) is Array and type(min) in _BOUNDS and type(max) in _BOUNDS:
+        return fnp.clip(x, min, max)  # nothing differentiates x, and numbers have no gradient: the values agree
     inside = None
     for bound, strictly_inside in ((min, fnp.greater), (max, fnp.less)):
         if bound is not None:
@@ -628,13 +636,11 @@ def rsqrt(input):
 
 
 def sigmoid(input):
-    from .nn.functional import sigmoid as _sigmoid
-    return _sigmoid(input)
+    return _modules["fnx.nn.functional"].sigmoid(input)
 
 
 def relu(input):
-    from .nn.functional import relu as _relu
-    return _relu(input)
+    return _modules["fnx.nn.functional"].relu(input)
 
 
 def logsumexp(input, dim, keepdim=False):

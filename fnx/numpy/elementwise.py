@@ -718,6 +718,8 @@ def stop_gradient(x):
     >>> fnx.grad(lambda x: x * fnx.stop_gradient(x))(3.)
     Array(3., dtype=float32)
     """
+    if type(x) is Array:  # a concrete array: nothing to stop
+        return x
     from ..core import tree
     return tree.map(lambda a: stop_gradient_p.bind(asarray(a)), x)
 

@@ -375,7 +375,7 @@ def getitem(x, idx):
         # Basic indexing of a concrete array is numpy's view. A trailing Ellipsis keeps numpy from
         # returning a scalar where every axis is indexed; what numpy refuses, parse names below.
         kind = type(idx)
-        if kind is int or kind is slice:
+        if kind is int or kind is slice or idx is None:
             key = (idx, Ellipsis)
         elif kind is tuple and all([type(k) in _BASIC_KEYS for k in idx]):
             key = idx if Ellipsis in idx else idx + (Ellipsis,)

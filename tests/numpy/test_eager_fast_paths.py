@@ -1,7 +1,8 @@
 """The eager fast paths: on concrete CPU arrays, matmul, transpose, reshape, indexing, the joins, where,
-astype and the norms' root compute with numpy directly (bench/NOTES.md, section 21). Each must give what
-the traced path gives (the same function under jit, which takes the general path) and what NumPy gives,
-and leave every error to the general path, which names the operation."""
+astype, the norms' root, stop_gradient, and torch's max/min with ``dim`` and clamp compute with numpy
+directly (bench/NOTES.md, section 21). Each must give what the traced path gives (the same function under
+jit, which takes the general path) and what NumPy gives, and leave every error to the general path, which
+names the operation."""
 import numpy as np
 import pytest
 from hypothesis import given, strategies as st
@@ -34,7 +35,7 @@ def same_as_traced_and_numpy(f, args, expected):
 def test_matmul_of_two_matrices(data, dtype, m, k, n):
     a, b = data.draw(values(dtype, (m, k))), data.draw(values(dtype, (k, n)))
     if np.dtype(dtype).kind in "fc":
-        a, b = np.round(a, 1).clip(-50, 50).astype(dtype), np.round(b, 1).clip(-50, 50).astype(dtype)
+        a, b = np.round(a.clip(-50, 50), 1).astype(dtype), np.round(b.clip(-50, 50), 1).astype(dtype)
     eager, traced = fnp.asarray(a) @ fnp.asarray(b), fnx.jit(lambda x, y: x @ y)(fnp.asarray(a), fnp.asarray(b))
     expected = a @ b
     for out in (eager, traced):
@@ -180,3 +181,36 @@ def test_norms_of_concrete_arrays(x, p):
     np.testing.assert_allclose(np.asarray(eager), np.asarray(traced), rtol=1e-12)
     np.testing.assert_allclose(np.asarray(fnp.std(fnp.asarray(x))), np.std(x), rtol=1e-9, atol=1e-300)
     assert float(fnx.grad(lambda a: fnp.linalg.norm(a))(fnp.zeros(3, dtype="float64"))[0]) == 0.0
+
+
+@given(x=values(np.float32, (3, 4)), dim=st.sampled_from([0, 1, -1]), keepdim=st.booleans(),
+       nan=st.booleans())
+def test_torch_max_and_min_with_dim(x, dim, keepdim, nan):
+    if nan:
+        x = x.copy()
+        x[1, 2] = np.nan
+    for fn, reduce, pick in ((fnx.max, np.max, np.argmax), (fnx.min, np.min, np.argmin)):
+        eager = fn(fnp.asarray(x), dim=dim, keepdim=keepdim)
+        traced = fnx.jit(lambda a: tuple(fn(a, dim=dim, keepdim=keepdim)))(fnp.asarray(x))
+        for got in (eager, traced):
+            np.testing.assert_array_equal(np.asarray(got[0]), reduce(x, axis=dim, keepdims=keepdim))
+            np.testing.assert_array_equal(np.asarray(got[1]), pick(x, axis=dim, keepdims=keepdim))
+            assert got[1].dtype == np.int64
+
+
+@given(x=values(np.float64, (5,)), lo=st.none() | st.floats(-10, 0), hi=st.none() | st.floats(0, 10))
+def test_clamp_of_a_concrete_array(x, lo, hi):
+    if lo is None and hi is None:
+        hi = 1.0
+    eager = fnx.clamp(fnp.asarray(x), min=lo, max=hi)
+    traced = fnx.jit(lambda a: fnx.clamp(a, min=lo, max=hi))(fnp.asarray(x))
+    np.testing.assert_array_equal(np.asarray(eager), np.clip(x, lo, hi))
+    np.testing.assert_array_equal(np.asarray(eager), np.asarray(traced))
+    assert eager.dtype == traced.dtype == np.float64
+
+
+def test_stop_gradient_of_a_concrete_array_and_none_index():
+    x = fnp.arange(3.0)
+    assert fnx.stop_gradient(x) is x
+    assert x[None].shape == (1, 3) and x[...].shape == (3,)
+    assert fnx.grad(lambda a: fnp.sum(a * fnx.stop_gradient(a)))(x).tolist() == [0.0, 1.0, 2.0]
