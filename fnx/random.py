@@ -133,8 +133,27 @@ def _threefry(xp, k0, k1, x0, x1):
     return x0, x1
 
 
+def _threefry_words(k0, k1, x0, x1):
+    """:func:`_threefry` of one block, on Python ints: for a few blocks (a new key, a split), ten times
+    faster than numpy's hundred ufunc calls on arrays of one element."""
+    ks = (k0, k1, k0 ^ k1 ^ _PARITY)
+    x0, x1 = (x0 + k0) & _MASK32, (x1 + k1) & _MASK32
+    for s in range(1, 6):
+        for r in _ROTATIONS[(s - 1) % 2]:
+            x0 = (x0 + x1) & _MASK32
+            x1 = x0 ^ (((x1 << r) | (x1 >> (32 - r))) & _MASK32)
+        x0, x1 = (x0 + ks[s % 3]) & _MASK32, (x1 + ks[(s + 1) % 3] + s) & _MASK32
+    return x0, x1
+
+
+_FEW_BLOCKS = 4  # up to this many, _threefry_words block by block beats numpy (bench/NOTES.md, section 21)
+
+
 def _threefry_impl(xp, key, count):
     k, c = key.reshape(-1, 2), count.reshape(-1, 2)
+    if xp is np and len(k) <= _FEW_BLOCKS:
+        words = [_threefry_words(*map(int, kk), *map(int, cc)) for kk, cc in zip(k, c)]
+        return np.array(words, np.uint32).reshape(key.shape)
     y0, y1 = _threefry(xp, k[:, 0], k[:, 1], c[:, 0], c[:, 1])
     return xp.stack([y0, y1], axis=-1).reshape(key.shape)
 
@@ -147,6 +166,11 @@ threefry2x32_p = not_differentiable(
 
 def _bits_impl(xp, key, *, shape, bit_width):
     size = math.prod(shape)
+    if xp is np and size * (key.size // 2) <= _FEW_BLOCKS:
+        words = [_threefry_words(int(kk[0]), int(kk[1]), i >> 32, i & _MASK32)
+                 for kk in key.reshape(-1, 2) for i in range(size)]
+        out = [y0 ^ y1 if bit_width == 32 else y0 << 32 | y1 for y0, y1 in words]
+        return np.array(out, np.uint32 if bit_width == 32 else np.uint64).reshape(key.shape[:-1] + tuple(shape))
     i = xp.arange(size, dtype=xp.uint64)
     hi, lo = (i >> xp.uint64(32)).astype(xp.uint32), (i & xp.uint64(_MASK32)).astype(xp.uint32)
     k = key.reshape(-1, 1, 2)
@@ -1324,7 +1348,9 @@ class Generator:
         with _lock:
             root, c = self._state["key"], self._state["count"]
             self._state["count"] = c + 1
-        return threefry2x32(_as_array(root), _as_array([(1 << 31) | (c >> 32) & 0x7FFFFFFF, c & _MASK32]))
+        # threefry2x32 of the root and the counter, computed here: both are concrete words
+        return _as_array(_threefry_words(int(root[0]), int(root[1]), (1 << 31) | (c >> 32) & 0x7FFFFFFF,
+                                         c & _MASK32))
 
     def __repr__(self):
         return f"<fnx.Generator on {self.device}, initial_seed={self.initial_seed()}>"

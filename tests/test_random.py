@@ -3,6 +3,7 @@ import math
 
 import numpy as np
 import pytest
+from hypothesis import given, strategies as st
 
 import fnx
 import fnx.numpy as fnp
@@ -389,3 +390,24 @@ def test_bits_of_every_width(dtype):
     jax = pytest.importorskip("jax")
     if np.dtype(dtype).itemsize < 8:
         np.testing.assert_array_equal(np.asarray(words), np.asarray(jax.random.bits(jax.random.key(5), (4, 3), dtype)))
+
+
+@given(words=st.lists(st.integers(0, 2 ** 32 - 1), min_size=4, max_size=4))
+def test_threefry_of_one_block_in_python_equals_numpys(words):
+    from fnx.random import _threefry, _threefry_words
+    k0, k1, x0, x1 = (np.array([w], np.uint32) for w in words)
+    expected = _threefry(np, k0, k1, x0, x1)
+    assert _threefry_words(*words) == (int(expected[0][0]), int(expected[1][0]))
+
+
+@pytest.mark.parametrize("n", [1, 2, 3, 4])
+def test_few_blocks_and_many_give_the_same_words(n):
+    # Up to four blocks are enciphered one by one in Python, more by numpy's ufuncs: the words must agree.
+    key = fnx.random.key(7)
+    for dtype in ("uint32", "uint64"):
+        assert fnx.random.bits(key, (n,), dtype).tolist() == fnx.random.bits(key, (50,), dtype)[:n].tolist()
+    counts = np.arange(2 * 50, dtype=np.uint32).reshape(50, 2)
+    many = fnx.random.threefry2x32(key, fnp.asarray(counts))
+    assert fnx.random.threefry2x32(key, fnp.asarray(counts[:n])).tolist() == many[:n].tolist()
+    keys = fnx.random.split(key, 50)
+    assert fnx.random.split(key, n).tolist() == keys[:n].tolist()
