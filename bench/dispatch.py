@@ -10,8 +10,9 @@ import timeit
 
 import numpy as np
 
-# (name, numpy statement, fnx statement, torch statement or None); a, b, v, idx are numpy operands and
-# A, B, V, IDX their fnx (T, U, W, TIDX: torch) counterparts.
+# (name, numpy statement, fnx statement, torch statement or None); a, b, v, idx, m are numpy operands and
+# A, B, V, IDX, M their fnx (T, U, W, TIDX, TM: torch) counterparts. Each row computes the same values in
+# every library (tests/test_bench_smoke.py checks it).
 OPS = [
     ("x @ y", "a @ b", "A @ B", "T @ U"),
     ("x.T", "a.T", "A.T", "T.T"),
@@ -42,6 +43,18 @@ OPS = [
     ("zeros((4, 4))", "np.zeros((4, 4), np.float32)", "fnp.zeros((4, 4))", "torch.zeros(4, 4)"),
     ("x ** 2", "a ** 2", "A ** 2", "T ** 2"),
     ("clip(x, 0, 1)", "np.clip(a, 0, 1)", "fnp.clip(A, 0, 1)", "torch.clamp(T, 0, 1)"),
+    ("torch-style max(x, dim=1)", "(a.max(1), a.argmax(1))", "fnx.max(A, dim=1)", "torch.max(T, dim=1)"),
+    ("torch-style clamp(min=0)", "np.clip(a, 0, None)", "fnx.clamp(A, min=0)", "torch.clamp(T, min=0)"),
+    ("softmax(dim=1)", "np.exp(a - np.log(np.exp(a).sum(1, keepdims=True)))", "F.softmax(A, dim=1)",
+     "torch.softmax(T, 1)"),
+    ("sigmoid", "1 / (1 + np.exp(-a))", "fnx.sigmoid(A)", "torch.sigmoid(T)"),
+]
+
+# Random draws: compared by shape and dtype only (each library has its own generator).
+RANDOM_OPS = [
+    ("randn(4, 4)", "rng.standard_normal((4, 4), dtype=np.float32)", "fnx.randn(4, 4)", "torch.randn(4, 4)"),
+    ("random.split(key)", "np.random.default_rng(0).integers(0, 2 ** 32, (2, 2), dtype=np.uint32)",
+     "fnx.random.split(KEY)", None),
 ]
 
 
@@ -50,11 +63,13 @@ def best_us(stmt, env, number, repeat):
 
 
 def environment():
+    import fnx
+    import fnx.nn.functional as F
     import fnx.numpy as fnp
     rng = np.random.default_rng(0)
     a, b = rng.standard_normal((4, 4)).astype(np.float32), rng.standard_normal((4, 4)).astype(np.float32)
     v, idx, m = rng.standard_normal(4).astype(np.float32), np.array([0, 2]), a > 0
-    env = dict(np=np, fnp=fnp, a=a, b=b, v=v, idx=idx, m=m, A=fnp.asarray(a), B=fnp.asarray(b), V=fnp.asarray(v),
+    env = dict(np=np, fnp=fnp, fnx=fnx, F=F, rng=rng, KEY=fnx.random.key(0), a=a, b=b, v=v, idx=idx, m=m, A=fnp.asarray(a), B=fnp.asarray(b), V=fnp.asarray(v),
                IDX=fnp.asarray(idx), M=fnp.asarray(m))
     try:
         import torch
@@ -75,12 +90,12 @@ def main(argv=None):
     have_torch = "torch" in env
     print("| operation | numpy µs | fnx µs | fnx / numpy |" + (" torch µs | fnx / torch |" if have_torch else ""))
     print("|---|---|---|---|" + ("---|---|" if have_torch else ""))
-    for name, ns, fs, ts in OPS:
+    for name, ns, fs, ts in OPS + RANDOM_OPS:
         tn, tf = best_us(ns, env, args.number, args.repeat), best_us(fs, env, args.number, args.repeat)
         row = f"| {name} | {tn:.2f} | {tf:.2f} | {tf / tn:.1f}x |"
         if have_torch:
-            tt = best_us(ts, env, args.number, args.repeat)
-            row += f" {tt:.2f} | {tf / tt:.2f}x |"
+            tt = None if ts is None else best_us(ts, env, args.number, args.repeat)
+            row += " - | - |" if tt is None else f" {tt:.2f} | {tf / tt:.2f}x |"
         print(row)
 
 

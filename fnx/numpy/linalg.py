@@ -605,7 +605,8 @@ def dot(a, b, *, precision=None, preferred_element_type=None):
     Array(11., dtype=float32)
     """
     a, b = asarray(a), asarray(b)
-    a, b = _jax_product_options("dot", (a, b), precision, preferred_element_type)
+    if precision is not None or preferred_element_type is not None:
+        a, b = _jax_product_options("dot", (a, b), precision, preferred_element_type)
     if a.ndim == 0 or b.ndim == 0:
         return el.multiply(a, b)
     j = 0 if b.ndim == 1 else b.ndim - 2

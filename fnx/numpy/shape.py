@@ -268,6 +268,11 @@ def swapaxes(a, axis1, axis2):
 
 def expand_dims(a, axis):
     """``a`` with axes of length one inserted at the positions ``axis`` of the result."""
+    if type(a) is Array and type(a._value) is np.ndarray and type(axis) is int:  # one new axis of a concrete array
+        v = a._value
+        if -v.ndim - 1 <= axis <= v.ndim:
+            at = axis % (v.ndim + 1)
+            return wrap(v.reshape(v.shape[:at] + (1,) + v.shape[at:]), a._device)
     x = asarray(a)
     axes = (axis,) if isinstance(axis, (int, np.integer)) else tuple(axis)
     axes = normalize_axes("expand_dims", axes, x.ndim + len(axes))

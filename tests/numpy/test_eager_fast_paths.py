@@ -1,5 +1,5 @@
 """The eager fast paths: on concrete CPU arrays, matmul, transpose, reshape, indexing, the joins, where,
-astype, the norms' root, stop_gradient, and torch's max/min with ``dim`` and clamp compute with numpy
+astype, expand_dims, the norms' root, stop_gradient, and torch's max/min with ``dim`` and clamp compute with numpy
 directly (bench/NOTES.md, section 21). Each must give what the traced path gives (the same function under
 jit, which takes the general path) and what NumPy gives, and leave every error to the general path, which
 names the operation."""
@@ -214,3 +214,11 @@ def test_stop_gradient_of_a_concrete_array_and_none_index():
     assert fnx.stop_gradient(x) is x
     assert x[None].shape == (1, 3) and x[...].shape == (3,)
     assert fnx.grad(lambda a: fnp.sum(a * fnx.stop_gradient(a)))(x).tolist() == [0.0, 1.0, 2.0]
+
+
+@given(x=values(np.float32, hnp.array_shapes(min_dims=0, max_dims=3, max_side=3)), data=st.data())
+def test_expand_dims(x, data):
+    axis = data.draw(st.integers(-x.ndim - 1, x.ndim))
+    same_as_traced_and_numpy(lambda a: fnp.expand_dims(a, axis), (fnp.asarray(x),), np.expand_dims(x, axis))
+    with pytest.raises(np.exceptions.AxisError, match="expand_dims: axis"):
+        fnp.expand_dims(fnp.asarray(x), x.ndim + 1)
