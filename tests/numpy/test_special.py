@@ -59,6 +59,10 @@ CASES = [
          shapes(min_dims=1).flatmap(lambda s: st.tuples(
              numpy_arrays(st.just(s)), st.none() | st.integers(-len(s), len(s) - 1)
              | st.lists(st.integers(0, len(s) - 1), min_size=1, max_size=len(s), unique=True).map(tuple)))),
+    Case("softmax", lambda x, axis: fsp.softmax(x, axis), lambda x, axis: np.exp(_log_softmax_ref(x, axis)),
+         shapes(min_dims=1).flatmap(lambda s: st.tuples(
+             numpy_arrays(st.just(s)), st.none() | st.integers(-len(s), len(s) - 1)
+             | st.lists(st.integers(0, len(s) - 1), min_size=1, max_size=len(s), unique=True).map(tuple)))),
 ]
 
 
