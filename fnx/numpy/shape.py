@@ -369,13 +369,9 @@ def concatenate(arrays, axis=0, out=None, *, dtype=None, casting="same_kind"):
     (3, 2)
     """
     _no_out("concatenate", out)
-    if dtype is None and type(axis) is int and type(arrays) in (list, tuple):
-        vals = same_dtype_payloads(arrays)
-        if vals is not None and _one_cpu_device(arrays):
-            try:
-                return wrap(np.concatenate(vals, axis=axis), arrays[0]._device)
-            except (ValueError, IndexError, TypeError):
-                pass  # the checks below name what numpy refused
+    joined = _eager_join(np.concatenate, arrays, axis, dtype)
+    if joined is not None:
+        return joined
     from ..core import dtypes
     from .elementwise import astype
     arrays = [asarray(a) for a in arrays]
@@ -397,21 +393,25 @@ def concatenate(arrays, axis=0, out=None, *, dtype=None, casting="same_kind"):
     return concatenate_p.bind(*arrays, axis=axis)
 
 
-def _one_cpu_device(arrays):
-    dev = arrays[0]._device
-    return all([a._device is dev for a in arrays])
+def _eager_join(join, arrays, axis, dtype):
+    """numpy's ``join`` (concatenate or stack) of concrete CPU arrays of one dtype on one device, or None
+    for anything else, and for whatever numpy refuses: the general path's checks name it."""
+    if dtype is None and type(axis) is int and type(arrays) in (list, tuple):
+        vals = same_dtype_payloads(arrays)
+        if vals is not None and all([a._device is arrays[0]._device for a in arrays]):
+            try:
+                return wrap(join(vals, axis=axis), arrays[0]._device)
+            except (ValueError, IndexError, TypeError):
+                pass
+    return None
 
 
 def stack(arrays, axis=0, out=None, *, dtype=None, casting="same_kind"):
     """Joins same-shape arrays along a new axis."""
     _no_out("stack", out)
-    if dtype is None and type(axis) is int and type(arrays) in (list, tuple):
-        vals = same_dtype_payloads(arrays)
-        if vals is not None and _one_cpu_device(arrays):
-            try:
-                return wrap(np.stack(vals, axis=axis), arrays[0]._device)
-            except (ValueError, IndexError, TypeError):
-                pass  # the checks below name what numpy refused
+    joined = _eager_join(np.stack, arrays, axis, dtype)
+    if joined is not None:
+        return joined
     arrays = [asarray(a) for a in arrays]
     if not arrays:
         raise ValueError("stack: need at least one array")
