@@ -134,8 +134,8 @@ def _threefry(xp, k0, k1, x0, x1):
 
 
 def _threefry_words(k0, k1, x0, x1):
-    """:func:`_threefry` of one block, on Python ints: for a few blocks (a new key, a split), ten times
-    faster than numpy's hundred ufunc calls on arrays of one element."""
+    """:func:`_threefry` of one block, on Python ints: for a few blocks (a new key, a split) about 10 us a
+    block here, against about 80 us for numpy's hundred ufunc calls on arrays of one element."""
     ks = (k0, k1, k0 ^ k1 ^ _PARITY)
     x0, x1 = (x0 + k0) & _MASK32, (x1 + k1) & _MASK32
     for s in range(1, 6):
