@@ -15,6 +15,7 @@ import numpy as np
 # every library (tests/test_bench_smoke.py checks it).
 OPS = [
     ("x @ y", "a @ b", "A @ B", "T @ U"),
+    ("x @ v (matrix-vector)", "a @ v", "A @ V", "T @ W"),
     ("x.T", "a.T", "A.T", "T.T"),
     ("x + y", "a + b", "A + B", "T + U"),
     ("x * 1.01", "a * 1.01", "A * 1.01", "T * 1.01"),
@@ -69,8 +70,8 @@ def environment():
     rng = np.random.default_rng(0)
     a, b = rng.standard_normal((4, 4)).astype(np.float32), rng.standard_normal((4, 4)).astype(np.float32)
     v, idx, m = rng.standard_normal(4).astype(np.float32), np.array([0, 2]), a > 0
-    env = dict(np=np, fnp=fnp, fnx=fnx, F=F, rng=rng, KEY=fnx.random.key(0), a=a, b=b, v=v, idx=idx, m=m, A=fnp.asarray(a), B=fnp.asarray(b), V=fnp.asarray(v),
-               IDX=fnp.asarray(idx), M=fnp.asarray(m))
+    env = dict(np=np, fnp=fnp, fnx=fnx, F=F, rng=rng, KEY=fnx.random.key(0), a=a, b=b, v=v, idx=idx, m=m,
+               A=fnp.asarray(a), B=fnp.asarray(b), V=fnp.asarray(v), IDX=fnp.asarray(idx), M=fnp.asarray(m))
     try:
         import torch
         torch.set_num_threads(1)

@@ -268,12 +268,16 @@ def matmul(x1, x2, /, *, precision=None, preferred_element_type=None):
     """
     if precision is None and preferred_element_type is None and not _autocast.state \
             and isinstance(x1, Array) and isinstance(x2, Array):
-        # Two matrices of one dtype, the common case, skip the checks and promotion below.
+        # Matrices (or a vector, taken as a row or a column as below) of one dtype, the common case, skip
+        # the checks and promotion below; a concrete pair computes what the general path's bind would.
         if type(x1) is Array and type(x2) is Array:
             a, b = x1._value, x2._value
-            if type(a) is np.ndarray and type(b) is np.ndarray and a.ndim == 2 and b.ndim == 2 \
-                    and a.shape[1] == b.shape[0] and a.dtype == b.dtype and x1._device is x2._device:
-                return wrap(_matmul_impl(np, a, b), x1._device)
+            if type(a) is np.ndarray and type(b) is np.ndarray and a.dtype == b.dtype and x1._device is x2._device \
+                    and 0 < a.ndim <= 2 and 0 < b.ndim <= 2 and a.shape[-1] == b.shape[0]:
+                if a.ndim == 2 and b.ndim == 2:
+                    return wrap(_matmul_impl(np, a, b), x1._device)
+                out = _matmul_impl(np, a.reshape(-1, a.shape[-1]), b.reshape(b.shape[0], -1))
+                return wrap(out.reshape(a.shape[:-1] + b.shape[1:]), x1._device)
         else:
             sa, sb = x1.shape, x2.shape
             if len(sa) == 2 and len(sb) == 2 and sa[1] == sb[0] and x1.dtype == x2.dtype \

@@ -1,8 +1,8 @@
-"""The eager fast paths: on concrete CPU arrays, matmul, transpose, reshape, indexing, the joins, where,
-astype, expand_dims, the norms' root, stop_gradient, and torch's max/min with ``dim`` and clamp compute with numpy
-directly (bench/NOTES.md, section 21). Each must give what the traced path gives (the same function under
-jit, which takes the general path) and what NumPy gives, and leave every error to the general path, which
-names the operation."""
+"""The eager fast paths: on concrete CPU arrays, matmul (matrices and vectors), transpose, reshape,
+indexing, the joins, where, astype, expand_dims, the norms' root, stop_gradient, and torch's max/min with
+``dim`` and clamp compute with numpy directly (bench/NOTES.md, section 21). Each must give what the traced
+path gives (the same function under jit, which takes the general path) and what NumPy gives, and leave
+every error to the general path, which names the operation."""
 import numpy as np
 import pytest
 from hypothesis import given, strategies as st
@@ -42,6 +42,17 @@ def test_matmul_of_two_matrices(data, dtype, m, k, n):
         assert out.shape == expected.shape and out.dtype == expected.dtype
         np.testing.assert_allclose(np.asarray(out), expected, rtol=1e-5, atol=1e-3)
     np.testing.assert_array_equal(np.asarray(eager), np.asarray(traced))
+
+
+@given(data=st.data(), dtype=st.sampled_from([np.float32, np.float64, np.int64]), k=st.integers(1, 4),
+       m=st.none() | st.integers(1, 4), n=st.none() | st.integers(1, 4))
+def test_matmul_with_vectors(data, dtype, k, m, n):
+    a = data.draw(values(dtype, (k,) if m is None else (m, k))).clip(-50, 50)
+    b = data.draw(values(dtype, (k,) if n is None else (k, n))).clip(-50, 50)
+    eager, traced = fnp.asarray(a) @ fnp.asarray(b), fnx.jit(lambda x, y: x @ y)(fnp.asarray(a), fnp.asarray(b))
+    assert eager.shape == traced.shape == (a @ b).shape and eager.dtype == traced.dtype == (a @ b).dtype
+    np.testing.assert_array_equal(np.asarray(eager), np.asarray(traced))  # the same product, bit for bit
+    np.testing.assert_allclose(np.asarray(eager), a @ b, rtol=1e-5, atol=1e-3)
 
 
 def test_matmul_outside_the_fast_path_still_promotes_and_checks():
