@@ -37,8 +37,8 @@ those names.
 """
 import builtins
 import math
-import sys
 import operator
+import sys
 from collections import namedtuple
 
 import numpy as np

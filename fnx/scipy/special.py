@@ -506,7 +506,7 @@ def _softmax_vjp(ct, x, *, out, axes):
 
 
 # softmax is its own primitive too, computed as JAX's and PyTorch's are (the shifted exponentials over
-# their sum), in five numpy calls where exp(log_softmax(x)) took nine, and one node instead of two for
+# their sum), in seven numpy calls where exp(log_softmax(x)) took nine, and one node instead of two for
 # attention's weights; its derivative reads only the output.
 softmax_p = defprim("softmax", impl=_softmax_impl, shape=same_shape, jvp=_softmax_jvp, vjp=_softmax_vjp,
                     residuals=("out",))
