@@ -713,7 +713,8 @@ def _expand(self, *sizes):
 def _clone(self):
     """A copy that is still differentiable (``torch.Tensor.clone``): a parameter's value as it is now."""
     from .nn.parameter import Parameter
-    return fnp.multiply(self, 1) if isinstance(self, Parameter) else self  # immutable arrays are their own copy
+    # An immutable array is its own copy; ``p.data`` and ``p.grad`` copy to a snapshot of their value.
+    return fnp.multiply(self, 1) if isinstance(self, Parameter) else self.__copy__()
 
 
 def norm(input, p="fro", dim=None, keepdim=False):

@@ -331,10 +331,8 @@ class Module:
         return self
 
     def zero_grad(self, set_to_none=True):
-        from .. import numpy as fnp
         for p in self.parameters():
-            if p.grad is not None:
-                p.grad = None if set_to_none else fnp.zeros_like(p.grad)
+            p._zero_grad(set_to_none)
 
     def apply(self, fn):
         """Calls ``fn`` on every submodule (children first) and then on this module."""

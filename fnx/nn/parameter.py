@@ -14,7 +14,9 @@ parameter's storage and sits outside autograd (``m.weight.data.normal_(0.0,
 computes the out-of-place result from the current value, and the slot is then
 rebound to that result in the parameter's dtype and shape. ``p.data`` is a
 *view*: an array that reads the parameter's current value and whose in-place
-methods rebind the parameter, as PyTorch's shared storage would.
+methods rebind the parameter, as PyTorch's shared storage would. ``p.grad`` is
+read the same way: a view of the gradient that ``backward()`` adds into, so
+``p.grad.zero_()`` clears it as in PyTorch.
 """
 import weakref
 
@@ -23,7 +25,7 @@ import numpy as np
 from .. import numpy as fnp
 from ..core.array import _IN_PLACE, Array
 from ..core.dtypes import is_differentiable
-from ..errors import DTypeError, InPlaceError, ShapeError
+from ..errors import DeviceError, DTypeError, InPlaceError, ShapeError
 from ..transforms.autodiff import TAPE, Node, ReverseTracer, is_grad_enabled
 
 
@@ -41,7 +43,7 @@ class Parameter(ReverseTracer):
     Array([2., 4.], dtype=float32)
     """
 
-    __slots__ = ("grad", "_requires_grad", "_storage", "__weakref__")
+    __slots__ = ("_grad", "_grad_storage", "_requires_grad", "_storage", "__weakref__")
 
     def __hash__(self):
         # By identity, as PyTorch's tensors: set(model.parameters()) and {p: name} maps work. Arrays are
@@ -53,11 +55,72 @@ class Parameter(ReverseTracer):
         self._main = TAPE
         self.primal = value
         self.index = 0
-        self.grad = None
+        self._grad = None
+        self._grad_storage = None  # made by the first read of ``.grad``
         self._requires_grad = False
         self._storage = None  # made by the first ``.data``
         self.node = None
         self.requires_grad = requires_grad
+
+    @property
+    def grad(self):
+        """The accumulated gradient (None until a ``backward()`` reaches this parameter), as PyTorch's tensor.
+
+        It is an array to every fnx operation, and takes PyTorch's in-place methods
+        on gradients: ``p.grad.zero_()``, ``p.grad.mul_(scale)``, ``p.grad.clamp_(-1, 1)``,
+        ``p.grad[mask] = 0``. As PyTorch's ``.grad`` is one tensor that ``backward()``
+        adds into, an array read from ``p.grad`` follows the later accumulations and
+        in-place changes, until ``p.grad`` is assigned (or set to None, as
+        ``zero_grad()`` does): arrays read before then keep the value they had.
+
+        >>> import fnx, fnx.numpy as fnp
+        >>> w = fnx.nn.Parameter(fnp.array([1.0, 2.0]))
+        >>> fnp.sum(w * w).backward()
+        >>> g = w.grad
+        >>> fnp.sum(w * w).backward()
+        >>> g
+        Array([4., 8.], dtype=float32)
+        >>> w.grad.zero_()
+        Array([0., 0.], dtype=float32)
+        >>> g
+        Array([0., 0.], dtype=float32)
+        """
+        g = self._grad
+        if type(g) is not Array:  # None, or with create_graph a recorded value that backward() made
+            return g
+        if self._grad_storage is None:
+            self._grad_storage = _GradStorage(self)
+        return _view(self._grad_storage)
+
+    @grad.setter
+    def grad(self, value):
+        if value is not None:
+            value = _plain(value) if isinstance(value, (ReverseTracer, _DataView)) else fnp.asarray(value)
+            like = self.primal
+            if value.shape != like.shape:
+                raise ShapeError(f"assigning Parameter.grad: the gradient has shape {value.shape}, the parameter "
+                                 f"{like.shape}")
+            if value.dtype != like.dtype:
+                raise DTypeError(f"assigning Parameter.grad: the gradient has dtype {value.dtype}, the parameter "
+                                 f"{like.dtype}")
+            if value.device != like.device:
+                raise DeviceError(f"assigning Parameter.grad: the gradient is on {value.device}, the parameter on "
+                                  f"{like.device}; fnx never moves data silently (use g.to(p.device))")
+        if self._grad_storage is not None:  # arrays read from .grad so far keep this value, as PyTorch's old tensor
+            self._grad_storage = self._grad_storage.release(self._grad)
+        self._grad = value
+
+    def _zero_grad(self, set_to_none):
+        """``zero_grad()`` for this parameter: to None, or (as PyTorch) to zeros in place of the gradient."""
+        if self._grad is not None:
+            if set_to_none:
+                self.grad = None
+            else:
+                self._grad = fnp.zeros_like(self._grad)
+
+    def _accumulate_grad(self, g):
+        """Adds ``g`` to the gradient, as ``backward()`` does: arrays read from ``.grad`` see the sum."""
+        self._grad = g if self._grad is None else self._grad + g
 
     @property
     def requires_grad(self):
@@ -95,15 +158,13 @@ class Parameter(ReverseTracer):
         """
         if self._storage is None:
             self._storage = _Storage(self)
-        view = object.__new__(_DataView)
-        view._storage = self._storage
-        return view
+        return _view(self._storage)
 
     @data.setter
     def data(self, value):
         value = _plain(value)  # read before the storage is let go: ``p.data = p.data`` is a no-op
         if self._storage is not None:  # views taken so far keep this value, as PyTorch's old storage does
-            self._storage.value, self._storage.param, self._storage = self.primal, None, None
+            self._storage = self._storage.release(self.primal)
         self.set_(value)
 
     def set_(self, value):
@@ -157,14 +218,34 @@ class _Storage:
     def __init__(self, param):
         self.param, self.value = param, None
 
+    _slot = "primal"  # the parameter's attribute this storage stands for
+
     def current(self):
-        return self.value if self.param is None else self.param.primal
+        return self.value if self.param is None else getattr(self.param, self._slot)
 
     def write(self, value):
         if self.param is None:
             self.value = value
         else:
-            self.param.primal = value
+            setattr(self.param, self._slot, value)
+
+    def release(self, value):
+        """Parts from the parameter, keeping ``value`` for the views; returns None (the parameter's new storage)."""
+        self.param, self.value = None, value
+
+
+def _view(storage):
+    view = object.__new__(_DataView)
+    view._storage = storage
+    return view
+
+
+class _GradStorage(_Storage):
+    """What the arrays read from one parameter's ``.grad`` share: its gradient while it is not reassigned,
+    afterwards the value it had then."""
+
+    __slots__ = ()
+    _slot = "_grad"
 
 
 class _DataView(Array):
@@ -374,3 +455,6 @@ for _cls in (Parameter, _DataView):
         setattr(_cls, _name, _method(_alias, _RULES[_alias]))
     for _name in set(_IN_PLACE) - set(_RULES):  # plain arrays' refusal would claim a Parameter takes them
         setattr(_cls, _name, _refused(_name))
+# ``p.data`` and ``p.grad`` are outside autograd already, so PyTorch's ``detach_`` leaves them as they are
+# (``p.grad.detach_(); p.grad.zero_()`` is how older PyTorch code clears a gradient).
+_DataView.detach_ = lambda self: self

@@ -141,8 +141,8 @@ def flatten(self, order="C"):
 
 
 def copy(self, order="K"):
-    """``x`` itself: an immutable array is as good as its copy."""
-    return self
+    """``x`` itself: an immutable array is as good as its copy (``p.data`` and ``p.grad`` give a snapshot)."""
+    return self.__copy__()
 
 
 for _f in (reshape, transpose, astype, flatten, copy):

@@ -457,7 +457,7 @@ def copy(a, order="K", subok=False):
     >>> a = np.zeros(2); b = fnp.copy(a); a[0] = 1.0; b
     Array([0., 0.], dtype=float64)
     """
-    return _asarray(a)
+    return _asarray(a).__copy__()  # a snapshot of ``p.data`` or ``p.grad``, whose in-place updates it must miss
 
 
 def indices(dimensions, dtype=int, sparse=False):

@@ -182,8 +182,7 @@ class Optimizer:
         """Clears every ``.grad``: to None (the default), or to zeros."""
         for group in self.param_groups:
             for p in group["params"]:
-                if p.grad is not None:
-                    p.grad = None if set_to_none else fnp.zeros_like(p.grad)
+                p._zero_grad(set_to_none)
 
     def step(self, closure=None):
         """One update of every parameter that has a ``.grad``.
@@ -218,7 +217,7 @@ class Optimizer:
         """
         batches = {}
         for p in group["params"]:
-            if p.grad is None:
+            if p._grad is None:
                 continue
             state = self.state.get(p)
             if not self._leafwise:
@@ -233,7 +232,7 @@ class Optimizer:
     def _update(self, rule, batch):
         if not self._leafwise:
             (p,) = batch
-            new, state = rule.update(p.grad, self.state.get(p) or rule.init(p.primal), p.primal)
+            new, state = rule.update(p._grad, self.state.get(p) or rule.init(p.primal), p.primal)
             p.set_(new)
             if state:
                 self.state[p] = state
@@ -249,7 +248,7 @@ class Optimizer:
             state = rule.init(params)
             if not state and len(self._stateless_rules) < 64:  # (a subclass may make a new rule per step)
                 self._stateless_rules.add(rule)
-        new, state = rule.update([p.grad for p in batch], state, params)
+        new, state = rule.update([p._grad for p in batch], state, params)
         for i, p in enumerate(batch):
             p.set_(new[i])
             if state:

@@ -1001,7 +1001,7 @@ def tape_backward(seeds, retain_graph=None, create_graph=False, only=None):
         for leaf, g in grads.items():
             owner = leaf.params() if leaf.params is not None and (only is None or leaf in only) else None
             if owner is not None:
-                owner.grad = g if owner.grad is None else owner.grad + g
+                owner._accumulate_grad(g)
                 entry = _hooked.get(leaf) if _hooked.data else None
                 if entry is not None:
                     for fn in list(entry.get("post_accumulate", {}).values()):

@@ -239,8 +239,121 @@ def test_refused_and_misused_in_place_methods_say_what_to_write():
     with pytest.raises(ShapeError, match="add_: an in-place result of shape"):
         p.data.add_(fnp.ones((3, 2, 2)))
     # Plain arrays still refuse, and their message now names what a Parameter takes.
-    with pytest.raises(InPlaceError, match=r"p.data.mul_\(2\).* its .grad is a plain array"):
+    with pytest.raises(InPlaceError, match=r"p.data.mul_\(2\).* so does its .grad \(p.grad.zero_\(\)"):
         fnp.ones(2).clamp_(0.0, 1.0)
+
+
+# ----- .grad in place: one gradient that backward() adds into ------------------------------------------
+
+def _grad_pair(values):
+    """An fnx and a torch Parameter of the same values, each with the gradient of sum(p ** 3)."""
+    p, tp = _pair(values)
+    (p ** 3).sum().backward()
+    (tp ** 3).sum().backward()
+    return p, tp
+
+
+@pytest.mark.parametrize("update", [("zero_",), ("mul_", 0.5), ("clamp_", -1.0, 1.0), ("add_", 2.0), ("fill_", 0.25),
+                                    ("neg_",), ("div_", 4.0)])
+def test_grad_in_place_methods_match_torch(update):
+    p, tp = _grad_pair([[1.0, -0.5], [0.25, 2.0]])
+    name, rest = update[0], update[1:]
+    returned = getattr(p.grad, name)(*rest)
+    getattr(tp.grad, name)(*rest)
+    np.testing.assert_array_equal(_np(p.grad), tp.grad.numpy())
+    np.testing.assert_array_equal(_np(returned), tp.grad.numpy())  # returns the gradient, updated
+    assert p.grad.dtype == p.dtype and p.grad.shape == p.shape
+
+
+def test_grad_setitem_and_data_and_detach_write_through_as_torch():
+    p, tp = _grad_pair([1.0, -2.0, 3.0])
+    for t in (p, tp):
+        t.grad[t.grad > 5] = 0.0
+    np.testing.assert_array_equal(_np(p.grad), tp.grad.numpy())
+    for t in (p, tp):
+        t.grad.data.mul_(2.0)  # older PyTorch code goes through .data
+    np.testing.assert_array_equal(_np(p.grad), tp.grad.numpy())
+    for t in (p, tp):  # PyTorch 1.x's zero_grad: detach_() then zero_()
+        t.grad.detach_()
+        t.grad.zero_()
+    np.testing.assert_array_equal(_np(p.grad), tp.grad.numpy())
+    np.testing.assert_array_equal(_np(p.grad), [0.0, 0.0, 0.0])
+
+
+def test_manual_sgd_loop_with_grad_zero_matches_torch():
+    torch = pytest.importorskip("torch")
+    rng = np.random.default_rng(0)
+    x, y = rng.normal(size=(8, 3)).astype(np.float32), rng.normal(size=8).astype(np.float32)
+    w, tw = _pair(rng.normal(size=3))
+    b, tb = _pair([0.0])
+    for _ in range(5):  # PyTorch's autograd tutorial, letter for letter
+        for lib, (wt, bt), xs, ys in ((fnx, (w, b), fnp.asarray(x), fnp.asarray(y)),
+                                      (torch, (tw, tb), torch.tensor(x), torch.tensor(y))):
+            loss = ((lib.matmul(xs, wt) + bt - ys) ** 2).mean()
+            loss.backward()
+            with lib.no_grad():
+                wt -= 0.1 * wt.grad
+                bt -= 0.1 * bt.grad
+                wt.grad.zero_()
+                bt.grad.zero_()
+    np.testing.assert_allclose(_np(w), tw.detach().numpy(), rtol=1e-5)
+    np.testing.assert_allclose(_np(b), tb.detach().numpy(), rtol=1e-5)
+    np.testing.assert_array_equal(_np(w.grad), [0.0, 0.0, 0.0])
+
+
+def test_grad_read_earlier_follows_accumulation_until_reassigned_as_torch():
+    torch = pytest.importorskip("torch")
+    p, tp = _grad_pair([1.0, 2.0])
+    g, tg = p.grad, tp.grad
+    (p ** 2).sum().backward()  # adds into the same gradient: an earlier read sees the sum
+    (tp ** 2).sum().backward()
+    np.testing.assert_array_equal(_np(g), tg.numpy())
+    np.testing.assert_array_equal(_np(g), [5.0, 16.0])
+    snapshot, tsnapshot = p.grad.clone(), tp.grad.clone()
+    fnx.optim.SGD([p], lr=0.1).zero_grad(set_to_none=False)  # zeros in place
+    torch.optim.SGD([tp], lr=0.1).zero_grad(set_to_none=False)
+    np.testing.assert_array_equal(_np(g), tg.numpy())
+    np.testing.assert_array_equal(_np(snapshot), tsnapshot.numpy())  # clone() is a copy
+    p.grad.add_(1.0)
+    tp.grad.add_(1.0)
+    p.grad, tp.grad = None, None  # a new gradient next time: what was read keeps its value
+    (p * 3).sum().backward()
+    (tp * 3).sum().backward()
+    np.testing.assert_array_equal(_np(g), tg.numpy())
+    np.testing.assert_array_equal(_np(g), [1.0, 1.0])
+    np.testing.assert_array_equal(_np(p.grad), [3.0, 3.0])
+
+
+def test_grad_copies_are_snapshots_and_module_zero_grad_zeros_in_place():
+    lin = nn.Linear(2, 1)
+    lin(fnp.ones((1, 2))).sum().backward()
+    g = lin.weight.grad
+    copies = [g.clone(), g.copy(), fnp.copy(g), copy.copy(g), copy.deepcopy(g), fnx.clone(g)]
+    lin.zero_grad(set_to_none=False)
+    np.testing.assert_array_equal(_np(g), [[0.0, 0.0]])
+    for c in copies:
+        np.testing.assert_array_equal(_np(c), [[1.0, 1.0]])
+    lin.zero_grad()
+    assert lin.weight.grad is None and lin.bias.grad is None
+
+
+def test_assigning_a_grad_checks_shape_dtype_and_device_as_torch():
+    p = nn.Parameter(fnp.zeros(3))
+    with pytest.raises(ShapeError, match=r"Parameter.grad: the gradient has shape \(2,\), the parameter \(3,\)"):
+        p.grad = fnp.zeros(2)
+    with pytest.raises(DTypeError, match="Parameter.grad: the gradient has dtype float64, the parameter float32"):
+        p.grad = fnp.zeros(3, dtype=fnp.float64)
+    assert p.grad is None
+    p.grad = fnp.ones(3)
+    np.testing.assert_array_equal(_np(p.grad), [1.0, 1.0, 1.0])
+
+
+def test_grad_under_create_graph_stays_differentiable():
+    x = fnx.tensor([1.5], requires_grad=True)
+    (x ** 3).sum().backward(create_graph=True)
+    assert x.grad.requires_grad  # 3 x ** 2, recorded: its own gradient is 6 x
+    (gx,) = fnx.autograd.grad(x.grad.sum(), [x])
+    np.testing.assert_allclose(_np(gx), [9.0])
 
 
 # ----- state_dict of a module registered under two names ------------------------------------------

@@ -593,6 +593,7 @@ def test_adafactor_class_keeps_pytorchs_state_layout_and_checks():
     pure = [fnp.ones((2, 3)), fnp.zeros(3)]
     state = rule.init(pure)
     for gs in _grads(3, [(2, 3), (3,)], steps=3):
+        gs = [np.asarray(g, np.float32) for g in gs]  # a gradient has its parameter's dtype
         w.grad, b.grad = fnp.asarray(gs[0]), fnp.asarray(gs[1])
         opt.step()
         pure, state = rule.update([fnp.asarray(g) for g in gs], state, pure)

@@ -79,7 +79,7 @@ def test_parameters_sharing_a_step_count_are_updated_in_one_call_with_the_same_n
     for step, gs in enumerate(grads):
         for i, (p, q, g) in enumerate(zip(batched, alone, gs)):
             skip = step == 1 and i == 2  # the last parameter misses a step: it keeps its own count
-            p.grad = q.grad = None if skip else fnp.asarray(g)
+            p.grad = q.grad = None if skip else fnp.asarray(g, dtype=p.dtype)
         opt.step()
         for o in opts:
             o.step()
