@@ -7,24 +7,31 @@ unchanged, with JAX's semantics: ``scan`` stacks its outputs, ``cond`` and
 value through a loop. They run as Python loops and branches, so everything in
 them differentiates (``while_loop`` too, which JAX cannot reverse).
 
-A predicate or index that has no concrete value (inside ``fnx.jit``, or
-batched by ``vmap``) cannot pick a branch in Python: ``cond`` and ``switch``
-then run every branch and select each output element with ``fnx.numpy.where``,
-which is what ``jax.vmap`` of a ``cond`` computes. Loop bounds and a
-``while_loop`` condition must be concrete.
+A predicate or index that has no concrete value (inside ``fnx.jit`` or
+``make_jaxpr``, or batched by ``vmap``) cannot pick a branch in Python: ``cond``
+and ``switch`` then bind one ``cond`` operation that holds every branch as a
+graph. Compiled by ``jit``, it runs only the branch its index picks, and its
+derivatives are ``cond``s of the branches' derivatives, so an untaken branch's
+infinite partials never reach a gradient (as in JAX). A ``vmap`` that batches the
+predicate runs every branch and selects each example's outputs, which is what
+``jax.vmap`` of a ``cond`` computes. Loop bounds and a ``while_loop`` condition
+must be concrete.
 
 The collectives (``psum``, ``pmean``, ``pmax``, ``pmin``, ``all_gather``,
 ``axis_index``) compute across the examples of a ``vmap`` given an
 ``axis_name``, as in JAX: ``vmap(lambda x: x / psum(x, "i"), axis_name="i")``
 normalises a batch.
 """
+import builtins
 import enum
 import operator
 
 from . import numpy as fnp
 from .core import tree as tree_util
 from .core.primitive import ShapedArray, defprim
-from .core.trace import _stack
+from .core.array import wrap
+from .core.dtypes import is_differentiable
+from .core.trace import Tracer, _stack, new_main
 from .errors import AxisNameError, ShapeError, TracerError, TreeError
 from .numpy import stop_gradient
 from .numpy._base import linear_jvp
@@ -219,20 +226,182 @@ def _holds_for_some_example(pred):
     return bool(fnp.any(value))  # under jit as well: raises, naming jit
 
 
-def _select_outputs(which, branches, what):
-    """Every branch's outputs, combined leaf by leaf with ``where(which == k, ...)``."""
-    results = [tree_util.flatten(out) for out in branches]
-    (first, tree), rest = results[0], results[1:]
-    for flat, other in rest:
-        shapes = [(fnp.shape(a), fnp.asarray(a).dtype) for a in first]
-        if other != tree or [(fnp.shape(a), fnp.asarray(a).dtype) for a in flat] != shapes:
-            raise TreeError(f"{what}: the branches must return the same structure, shapes and dtypes; got {tree} "
-                            f"with {shapes} and {other} with "
-                            f"{[(fnp.shape(a), fnp.asarray(a).dtype) for a in flat]}")
-    out = list(first)
-    for k, (flat, _) in enumerate(rest, 1):
-        out = [fnp.where(which == k, b, a) for a, b in zip(out, flat)]
-    return tree.unflatten(out)
+# ----- cond and switch on a traced predicate: one primitive, the branches as graphs ---------------------
+#
+# A predicate without a concrete value (inside jit or make_jaxpr, or batched by vmap) cannot pick a branch in
+# Python. Each branch is then staged abstractly into a graph over the operands, and the traced values it
+# closes over become operands too, so that the graphs can run later and anywhere: jit's replay runs the one
+# branch the index picks when it runs. The derivatives of a ``cond`` are ``cond``s of the branches'
+# derivatives, so reverse mode runs only the taken branch's VJP: an untaken branch's infinite partials
+# (``sqrt`` at a negative number) never meet a zero cotangent, as they would behind a select. A vmap that
+# batches the index runs every branch and selects each example's outputs, as ``jax.vmap`` of a cond does.
+
+
+def _branch_graph(fname, fun, operands):
+    """``fun(*operands)`` staged abstractly: its Jaxpr, and which outputs were Python numbers (weakly typed)."""
+    from .transforms.extras import AbstractTrace, AbstractTracer, Jaxpr
+    from .transforms.graph import Literal, Var
+    eqns = []
+    with new_main(AbstractTrace, fname, eqns) as main:
+        boxed = [AbstractTracer(main, Var(ShapedArray(x.shape, x.dtype), x.device)) for x in operands]
+        out = fun(*boxed)
+    out_flat, out_tree = tree_util.flatten(out)
+    outvars, weak = [], []
+    for o in out_flat:
+        weak.append(isinstance(o, (bool, int, float, builtins.complex)))  # lax defines its own complex
+        if type(o) is AbstractTracer and o._main is main:
+            outvars.append(o.var)
+        else:
+            try:
+                outvars.append(Literal(fnp.asarray(o)))
+            except TypeError:
+                raise TypeError(f"{fname}: a branch returned a {type(o).__name__}; branches return pytrees of "
+                                f"arrays") from None
+    return Jaxpr([t.var for t in boxed], eqns, outvars, tree_util.structure(tuple(operands)), out_tree), weak
+
+
+def _stage_branches(fname, funs, operands):
+    """Each of ``funs`` (of the operand leaves) as a graph of the leaves ``(*captured, *operands)``, where
+    ``captured`` are the traced values the branches close over, and the output tree they share.
+    Returns ``(graphs, captured, out_tree)``; every graph returns the flat list of the output's leaves."""
+    from .transforms.graph import Eqn, Graph, Literal, Var
+    staged = [_branch_graph(fname, f, operands) for f in funs]
+    trees = [g.out_tree for g, _ in staged]
+    if any(t != trees[0] for t in trees):
+        raise TreeError(f"{fname}: the branches must return the same structure; got {' and '.join(str(t) for t in trees)}")
+    _match_weak_outputs(fname, staged)
+    captured, captured_vars = [], {}  # id(traced value) -> its Var in every graph
+
+    def lifted(a):
+        if isinstance(a, Literal) and isinstance(a.value, Tracer):
+            var = captured_vars.get(id(a.value))
+            if var is None:
+                captured.append(a.value)
+                var = captured_vars[id(a.value)] = Var(ShapedArray(a.value.shape, a.value.dtype), a.value.device)
+            return var
+        return a
+    bodies = [([Eqn(e.prim, e.params, [lifted(a) for a in e.inputs], e.outputs) for e in g.eqns],
+               [lifted(v) for v in g.outvars], g.invars) for g, _ in staged]
+    cvars = [captured_vars[id(c)] for c in captured]
+    n_out = len(bodies[0][1])
+    graphs = tuple(Graph(cvars + invars, eqns, outvars, tree_util.structure(tuple(range(len(cvars) + len(invars)))),
+                         tree_util.structure([0] * n_out))
+                   for eqns, outvars, invars in bodies)
+    return graphs, captured, trees[0]
+
+
+def _match_weak_outputs(fname, staged):
+    """The branches' outputs must agree in shape and dtype; an output that one branch gives as a Python number
+    takes the dtype of the others' (a weak type, as in JAX: ``lambda x: 0.0`` beside a float64 branch)."""
+    from .transforms.graph import Literal
+    for j in range(len(staged[0][0].outvars)):
+        avals = [g.outvars[j].aval for g, _ in staged]
+        strong = [a for a, (_, weak) in zip(avals, staged) if not weak[j]]
+        target = strong[0] if strong else avals[0]
+        for (g, weak), a in zip(staged, avals):
+            if weak[j] and a.dtype != target.dtype:
+                g.outvars[j] = Literal(fnp.asarray(g.outvars[j].value, dtype=target.dtype))
+        avals = [g.outvars[j].aval for g, _ in staged]
+        if any(tuple(a.shape) != tuple(avals[0].shape) or a.dtype != avals[0].dtype for a in avals):
+            raise TypeError(f"{fname}: the branches must return the same shapes and dtypes; output {j} is "
+                            f"{' and '.join(f'{a.dtype}{list(a.shape)}' for a in avals)}")
+
+
+def _staged_branches(fname, index, branches, operands):
+    """``branches[index](*operands)`` for an ``index`` that has no concrete value: one ``cond`` operation."""
+    leaves, in_tree = tree_util.flatten(operands)
+    leaves = [fnp.asarray(x) for x in leaves]
+    funs = [lambda *xs, f=f: f(*in_tree.unflatten(list(xs))) for f in branches]
+    graphs, captured, out_tree = _stage_branches(fname, funs, leaves)
+    if not len(graphs[0].outvars):  # nothing to compute: the branches return empty structures
+        return out_tree.unflatten([])
+    return out_tree.unflatten(list(cond_p.bind(index, *captured, *leaves, branches=graphs)))
+
+
+def _cond_impl(xp, index, *operands, branches):
+    # switch clamps its index, as JAX does (builtins: lax defines its own max and min)
+    graph = branches[builtins.min(builtins.max(int(index), 0), len(branches) - 1)]
+    # A payload does not say which virtual device it is on: the graph's inputs, staged from the operands, do.
+    return tuple(fnp.asarray(o)._value for o in graph(*[wrap(v, var.device) for v, var in zip(operands, graph.invars)]))
+
+
+def _cond_shape(index, *operands, branches):
+    return tuple(ShapedArray(v.aval.shape, v.aval.dtype) for v in branches[0].outvars)
+
+
+def _on_some(graph, operands, positions):
+    """``graph`` as a function of the operands at ``positions`` only, the others fixed."""
+    def f(*xs):
+        full = list(operands)
+        for i, x in zip(positions, xs):
+            full[i] = x
+        return list(graph(*full))
+    return f
+
+
+def _cond_jvp(primals, tangents, *, branches):
+    from .transforms.autodiff import jvp
+    index, operands = primals[0], list(primals[1:])
+    moving = [i for i, t in enumerate(tangents[1:]) if t is not None]
+    if not moving:
+        out = cond_p.bind(*primals, branches=branches)
+        return out, (None,) * len(out)
+    n = len(operands)
+
+    def branch_jvp(graph):
+        def f(*xs):
+            out, t_out = jvp(_on_some(graph, xs[:n], moving), [xs[i] for i in moving], list(xs[n:]))
+            return list(out) + list(t_out)
+        return f
+    given = operands + [tangents[1:][i] for i in moving]
+    graphs, captured, _ = _stage_branches("cond", [branch_jvp(g) for g in branches], given)
+    both = cond_p.bind(index, *captured, *given, branches=graphs)
+    out, t_out = both[:len(both) // 2], both[len(both) // 2:]
+    return out, tuple(t if is_differentiable(o.dtype) else None for o, t in zip(out, t_out))
+
+
+def _cond_vjp(cts, index, *operands, out, branches):
+    from .transforms.autodiff import vjp
+    operands = list(operands)
+    moving = [i for i, x in enumerate(operands) if is_differentiable(x.dtype)]
+    if not moving:
+        return (None,) * (1 + len(operands))
+    n = len(operands)
+
+    def branch_vjp(graph):
+        def f(*xs):
+            return list(vjp(_on_some(graph, xs[:n], moving), *[xs[i] for i in moving])[1](list(xs[n:])))
+        return f
+    given = operands + list(cts)
+    graphs, captured, _ = _stage_branches("cond", [branch_vjp(g) for g in branches], given)
+    result = [None] * (1 + n)
+    for i, ct in zip(moving, cond_p.bind(index, *captured, *given, branches=graphs)):
+        result[1 + i] = ct
+    return tuple(result)
+
+
+def _cond_batch(vals, bdims, *, branches):
+    from .transforms.vmap import vmap
+    index, operands = vals[0], list(vals[1:])
+    size = next(v.shape[d] for v, d in zip(vals, bdims) if d is not None)
+    batched = [vmap(lambda *xs, g=g: list(g(*xs)), in_axes=tuple(bdims[1:]), axis_size=size) for g in branches]
+    if bdims[0] is None:  # one branch for the whole batch: the batched branches, chosen when the graph runs
+        graphs, captured, _ = _stage_branches("cond", batched, operands)
+        out = cond_p.bind(index, *captured, *operands, branches=graphs)
+        return out, (0,) * len(out)
+    which = fnp.clip(fnp.moveaxis(index, bdims[0], 0), 0, len(branches) - 1)
+    outs = [b(*operands) for b in batched]
+    result = list(outs[0])
+    for k, flat in enumerate(outs[1:], 1):
+        result = [fnp.where(fnp.reshape(which == k, (size,) + (1,) * (a.ndim - 1)), b, a)
+                  for a, b in zip(result, flat)]
+    return tuple(result), (0,) * len(result)
+
+
+#: ``branches[index](*operands)``, the branches as graphs (see ``_stage_branches``): what ``cond`` and
+#: ``switch`` bind when their predicate or index has no concrete value.
+cond_p = defprim("cond", impl=_cond_impl, shape=_cond_shape, jvp=_cond_jvp, vjp=_cond_vjp, batch=_cond_batch,
+                 multiple_results=True)
 
 
 def cond(pred, true_fun, false_fun, *operands):
@@ -248,7 +417,7 @@ def cond(pred, true_fun, false_fun, *operands):
     taken = _concrete(pred)
     if taken is not None:
         return _carry((true_fun if taken else false_fun)(*operands))  # arrays, as JAX returns
-    return _select_outputs(pred.astype("int32"), [false_fun(*operands), true_fun(*operands)], "cond")
+    return _staged_branches("cond", pred.astype("int32"), [false_fun, true_fun], operands)
 
 
 def switch(index, branches, *operands):
@@ -262,8 +431,7 @@ def switch(index, branches, *operands):
     taken = _concrete(index)
     if taken is not None:
         return _carry(branches[min(max(taken, 0), len(branches) - 1)](*operands))
-    which = fnp.clip(index.astype("int32"), 0, len(branches) - 1)
-    return _select_outputs(which, [b(*operands) for b in branches], "switch")
+    return _staged_branches("switch", index.astype("int32"), branches, operands)
 
 
 def select(pred, on_true, on_false):

@@ -97,7 +97,8 @@ class Graph:
         for e in self.eqns:
             params = ""
             if e.params:
-                params = "[" + ", ".join(f"{k}={v}" for k, v in e.params.items()) + "]"
+                # A nested graph (a cond's branches) prints indented under its equation, as a jaxpr's do.
+                params = "[" + ", ".join(f"{k}={v}".replace("\n", "\n        ") for k, v in e.params.items()) + "]"
             lhs = " ".join(typed(v) for v in e.outputs)
             lines.append(f"    {lhs} = {e.prim.name}{params} {' '.join(map(repr, e.inputs))}")
         outs = ", ".join(repr(v) for v in self.outvars)

@@ -18,7 +18,8 @@ Because the graph is fixed, the function must not branch on traced values:
 turning one into a Python ``bool``/``int``/``float`` while tracing raises a
 :class:`TracerError` naming jit, the conversion and the operation that computed
 the value (``bool() of the bool[] result of `greater```), and suggesting
-``static_argnums`` or ``fnx.numpy.where``.
+``static_argnums`` or ``fnx.numpy.where``. ``fnx.lax.cond`` and ``switch``
+branch inside the graph: the replay runs only the branch the value picks.
 
 ``jit`` composes with the other transforms. Called with tracers (inside
 ``grad``, ``vmap``, ``jvp``...) it replays the cached graph through ``bind``,

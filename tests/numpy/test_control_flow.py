@@ -1,0 +1,165 @@
+"""``lax.cond`` and ``lax.switch`` on a traced predicate: one ``cond`` operation whose branches are graphs.
+
+Under jit the branch is chosen when the compiled graph runs, and derivatives are conds of the branches'
+derivatives, so (as in JAX) an untaken branch neither runs nor spoils a gradient with its infinite partials.
+Each jit test compares with the function run without jit; the expected numbers were also checked against
+jax 0.10's jax.lax in a scratch script (and are compared with jax here when it is installed)."""
+import numpy as np
+import pytest
+from hypothesis import strategies as st
+
+import fnx
+import fnx.numpy as fnp
+from fnx import lax
+from fnx.errors import TreeError
+from .harness import Case, numpy_arrays, shapes
+
+
+def _sin_or_cos(x):
+    return lax.cond(fnp.sum(x) > 0, fnp.sin, lambda v: fnp.cos(v) * 2.0, x)
+
+
+def _ref_sin_or_cos(x):
+    return np.sin(x) if x.sum() > 0 else np.cos(x) * 2.0
+
+
+CASES = [
+    # Under jit the predicate is traced, so the call is one cond operation; the registry checks its value,
+    # shape rule, derivatives to second order (conds of the branches' JVPs and VJPs) and its batching rule
+    # (vmap batches the predicate: every branch, then a per-example select).
+    Case("cond", fnx.jit(_sin_or_cos), _ref_sin_or_cos,
+         st.tuples(numpy_arrays(shapes(min_dims=1, max_dims=2, min_side=1, max_side=3))),
+         valid=lambda x: abs(x.sum()) > 1e-3),
+]
+
+
+def _sqrt_or_zero(x):
+    return lax.cond(x > 0, fnp.sqrt, lambda v: 0.0 * v, x)
+
+
+def test_jit_runs_only_the_taken_branch():
+    singular = fnp.zeros((2, 2))
+    f = fnx.jit(lambda a, p: lax.cond(p > 0, lambda m: fnp.linalg.inv(m), lambda m: m + 1.0, a))
+    # inv of a singular matrix raises in fnx: had jit run both branches, this call would fail.
+    np.testing.assert_array_equal(f(singular, fnp.asarray(-1.0)), np.ones((2, 2)))
+    np.testing.assert_allclose(f(fnp.eye(2) * 2.0, fnp.asarray(1.0)), np.eye(2) / 2.0)
+    assert fnx.make_jaxpr(f)(singular, fnp.asarray(-1.0)).primitives().count("cond") == 1
+
+
+@pytest.mark.parametrize("x", [-1.0, 4.0])
+def test_gradients_do_not_meet_the_untaken_branchs_infinite_partials(x):
+    expected = 0.0 if x < 0 else 0.25  # JAX: 0.0 at -1 (the zero branch), 1 / (2 sqrt(4)) at 4
+    x = fnp.asarray(x)
+    for g in (fnx.grad(_sqrt_or_zero), fnx.jit(fnx.grad(_sqrt_or_zero)), fnx.grad(fnx.jit(_sqrt_or_zero))):
+        assert float(g(x)) == expected
+    xs = fnp.asarray([-1.0, 4.0])
+    np.testing.assert_array_equal(fnx.vmap(fnx.grad(_sqrt_or_zero))(xs), [0.0, 0.25])
+    np.testing.assert_array_equal(fnx.jit(fnx.vmap(fnx.grad(_sqrt_or_zero)))(xs), [0.0, 0.25])
+
+
+def _pytree_with_closure(x, y):
+    return lax.cond(fnp.sum(x) > 0,
+                    lambda d: {"a": d["u"] * y, "b": fnp.sin(d["u"])},
+                    lambda d: {"a": d["u"] + y, "b": fnp.cos(d["u"])}, {"u": x})
+
+
+def _three_way(x):
+    return lax.switch(fnp.int32(fnp.round(fnp.sum(x))) % 3, [lambda v: v * 2.0, fnp.exp, lambda v: -v], x)
+
+
+def _closure_only(x):
+    return lax.cond(x[0] > 0, lambda: x * 3.0, lambda: x ** 2)
+
+
+def _with_integer_output(x):
+    return lax.cond(x[0] > 0, lambda v: (fnp.sum(v), fnp.argmax(v)), lambda v: (fnp.prod(v), fnp.argmin(v)), x)
+
+
+_X = np.array([0.5, -1.0, 2.0], np.float32)
+
+
+def _same(a, b):
+    la, lb = fnx.tree.leaves(a), fnx.tree.leaves(b)
+    assert len(la) == len(lb)
+    for u, v in zip(la, lb):
+        assert np.asarray(u).dtype == np.asarray(v).dtype
+        np.testing.assert_allclose(np.asarray(u), np.asarray(v), rtol=1e-6)
+
+
+@pytest.mark.parametrize("sign", [1.0, -1.0])
+def test_jit_of_cond_and_switch_matches_the_function_without_jit(sign):
+    x, y = fnp.asarray(sign * _X), fnp.asarray(np.float32(1.5))
+    _same(fnx.jit(_pytree_with_closure)(x, y), _pytree_with_closure(x, y))
+    loss = lambda a, b: fnp.sum(_pytree_with_closure(a, b)["a"] * _pytree_with_closure(a, b)["b"])  # noqa: E731
+    _same(fnx.jit(fnx.grad(loss, argnums=(0, 1)))(x, y), fnx.grad(loss, argnums=(0, 1))(x, y))
+    for f in (_three_way, _closure_only):
+        _same(fnx.jit(f)(x), f(x))
+        _same(fnx.jit(fnx.jacfwd(f))(x), fnx.jacfwd(f)(x))
+        _same(fnx.jit(fnx.jacrev(f))(x), fnx.jacrev(f)(x))
+        total = lambda a, f=f: fnp.sum(f(a))  # noqa: E731
+        _same(fnx.jit(fnx.hessian(total))(x), fnx.hessian(total)(x))
+        _same(fnx.hessian(fnx.jit(total))(x), fnx.hessian(total)(x))
+    _same(fnx.jit(_with_integer_output)(x), _with_integer_output(x))
+    _same(fnx.jit(fnx.grad(lambda a: _with_integer_output(a)[0]))(x), fnx.grad(lambda a: _with_integer_output(a)[0])(x))
+
+
+def test_vmap_with_a_batched_or_an_unbatched_predicate_matches_a_loop():
+    xs = fnp.asarray(np.stack([_X, -_X, 2 * _X]))
+    for f in (_three_way, _closure_only):
+        _same(fnx.vmap(f)(xs), fnp.stack([f(x) for x in xs]))
+        _same(fnx.jit(fnx.vmap(fnx.grad(lambda a, f=f: fnp.sum(f(a)))))(xs),
+              fnp.stack([fnx.grad(lambda a, f=f: fnp.sum(f(a)))(x) for x in xs]))
+    # Inside jit the predicate is traced but not batched: one branch for the whole batch, chosen at run time.
+    per_row = fnx.jit(lambda p, rows: fnx.vmap(lambda r: lax.cond(p > 0, lambda v: v * 2.0, lambda v: v - 1.0, r))(rows))
+    for p in (1.0, -1.0):
+        expected = xs * 2.0 if p > 0 else xs - 1.0
+        _same(per_row(fnp.asarray(p), xs), expected)
+        _same(fnx.grad(lambda rows: fnp.sum(per_row(fnp.asarray(p), rows) ** 2))(xs), 2 * expected * (2.0 if p > 0 else 1.0))
+
+
+def test_jvp_and_eval_shape_of_a_traced_cond():
+    x = fnp.asarray(_X)
+    out, t = fnx.jit(lambda a: fnx.jvp(_closure_only, (a,), (fnp.ones_like(a),)))(x)
+    _same((out, t), fnx.jvp(_closure_only, (x,), (fnp.ones_like(x),)))
+    assert fnx.eval_shape(_closure_only, fnx.ShapeDtypeStruct((3,), "float32")) == \
+        fnx.ShapeDtypeStruct((3,), fnp.float32)
+
+
+def test_a_parameter_read_inside_a_branch_gets_its_gradient_under_jit():
+    w = fnx.nn.Parameter(fnp.asarray([2.0, 3.0]))
+    f = fnx.jit(lambda x: lax.cond(fnp.sum(x) > 0, lambda v: v * w, lambda v: v - w, x))
+    fnp.sum(f(fnp.asarray([1.0, 1.0]))).backward()
+    np.testing.assert_array_equal(w.grad, [1.0, 1.0])
+    w.grad = None
+    fnp.sum(f(fnp.asarray([-1.0, -1.0]))).backward()
+    np.testing.assert_array_equal(w.grad, [-1.0, -1.0])
+
+
+def test_branches_must_agree_and_a_python_number_takes_the_other_branchs_dtype():
+    x = fnp.asarray(_X)
+    with pytest.raises(TypeError, match=r"cond: the branches must return the same shapes and dtypes; output 0 "
+                                        r"is float32\[3\] and float32\[2\]"):
+        fnx.jit(lambda a: lax.cond(a[0] > 0, lambda v: v[:2], lambda v: v, a))(x)
+    with pytest.raises(TreeError, match="cond: the branches must return the same structure"):
+        fnx.jit(lambda a: lax.cond(a[0] > 0, lambda v: v, lambda v: (v, v), a))(x)
+    out = fnx.jit(lambda a: lax.cond(a[0] > 0, lambda v: fnp.sum(v), lambda v: 0.0, a))(x.astype("float64"))
+    assert out.dtype == np.float64 and float(out) == float(np.sum(_X.astype(np.float64)))
+
+
+def test_switch_clamps_a_traced_index_as_jax():
+    f = fnx.jit(lambda i, v: lax.switch(i, [lambda u: u + 1.0, lambda u: u * 10.0], v))
+    one = fnp.asarray(1.0)
+    assert [float(f(fnp.asarray(i), one)) for i in (-5, 0, 1, 9)] == [2.0, 2.0, 10.0, 10.0]
+
+
+def test_against_jax_when_installed():
+    jax = pytest.importorskip("jax")
+    jnp = jax.numpy
+    xs = np.stack([_X, -_X])
+    ours = fnx.jit(fnx.vmap(fnx.grad(lambda a: fnp.sum(_three_way(a)))))(fnp.asarray(xs))
+    theirs = jax.jit(jax.vmap(jax.grad(lambda a: jnp.sum(jax.lax.switch(
+        jnp.int32(jnp.round(jnp.sum(a))) % 3, [lambda v: v * 2.0, jnp.exp, lambda v: -v], a)))))(xs)
+    np.testing.assert_allclose(np.asarray(ours), np.asarray(theirs), rtol=1e-6)
+    ours = fnx.jit(fnx.grad(_sqrt_or_zero))(fnp.asarray(-1.0))
+    theirs = jax.jit(jax.grad(lambda v: jax.lax.cond(v > 0, jnp.sqrt, lambda u: 0.0 * u, v)))(-1.0)
+    assert float(ours) == float(theirs) == 0.0
