@@ -14,8 +14,10 @@ graph. Compiled by ``jit``, it runs only the branch its index picks, and its
 derivatives are ``cond``s of the branches' derivatives, so an untaken branch's
 infinite partials never reach a gradient (as in JAX). A ``vmap`` that batches the
 predicate runs every branch and selects each example's outputs, which is what
-``jax.vmap`` of a ``cond`` computes. Loop bounds and a ``while_loop`` condition
-must be concrete.
+``jax.vmap`` of a ``cond`` computes. A ``while_loop`` whose predicate has no
+concrete value, and a ``fori_loop`` with such bounds, are likewise one ``while``
+operation, differentiable in forward mode (in reverse mode only outside ``jit``,
+where the loop runs in Python; JAX refuses it everywhere).
 
 The collectives (``psum``, ``pmean``, ``pmax``, ``pmin``, ``all_gather``,
 ``axis_index``) compute across the examples of a ``vmap`` given an
@@ -26,11 +28,13 @@ import builtins
 import enum
 import operator
 
+import numpy as np
+
 from . import numpy as fnp
 from .core import tree as tree_util
-from .core.primitive import ShapedArray, defprim
 from .core.array import wrap
 from .core.dtypes import is_differentiable
+from .core.primitive import ShapedArray, defprim
 from .core.trace import Tracer, _stack, new_main
 from .errors import AxisNameError, ShapeError, TracerError, TreeError
 from .numpy import stop_gradient
@@ -133,16 +137,6 @@ def _concrete(value):
         return None
 
 
-def _index(value, what):
-    index = _concrete(value)
-    if index is None:
-        raise TracerError(f"{what} must be concrete, but a transform traces it (fnx.jit, or vmap batching it: "
-                          f"one loop count per example): inside fnx.jit pass it as a static argument "
-                          f"(static_argnums); under vmap give every example the same bound; or loop in Python "
-                          f"outside the transform")
-    return index
-
-
 def _carry(val):
     """The loop value as JAX holds it: every leaf an array."""
     return tree_util.map(fnp.asarray, val)
@@ -172,19 +166,21 @@ def fori_loop(lower, upper, body_fun, init_val, *, unroll=None):
     weakly typed integer, which promotes as a Python int does (``v * 2 + i`` stays
     float32), and fnx arrays have no weak dtypes.
 
-    Under ``vmap``, bounds that differ per example run as a :func:`while_loop`
-    (the index is then an int64 array, as JAX's is an array).
+    Bounds that ``vmap`` batches (differing per example) or that have no
+    concrete value (inside ``jit``) run as a :func:`while_loop`, as in JAX; the
+    index is then an int64 array, as JAX's is an array.
 
     >>> import fnx
     >>> fnx.lax.fori_loop(0, 5, lambda i, total: total + i, 0)
     Array(10, dtype=int64)
     """
     val = _carry(init_val)
-    if isinstance(lower, BatchTracer) or isinstance(upper, BatchTracer):
-        i, val = while_loop(lambda c: c[0] < upper, lambda c: (c[0] + 1, body_fun(c[0], c[1])),
-                            (fnp.asarray(lower, "int64"), val))
+    lo, hi = _concrete(lower), _concrete(upper)
+    if lo is None or hi is None or isinstance(lower, BatchTracer) or isinstance(upper, BatchTracer):
+        i, val = _while(lambda c: c[0] < upper, lambda c: (c[0] + 1, body_fun(c[0], c[1])),
+                        (fnp.asarray(lower, "int64"), val), weak=(0,))
         return val
-    for i in range(_index(lower, "fori_loop: lower"), _index(upper, "fori_loop: upper")):
+    for i in range(lo, hi):
         val = _check_carry("fori_loop", val, body_fun(i, val))
     return val
 
@@ -195,25 +191,32 @@ def while_loop(cond_fun, body_fun, init_val):
 
     Under ``vmap`` a predicate may differ per example, as in JAX: the body runs
     while it holds for some example, and each example keeps the value from the
-    step where its own predicate last held.
+    step where its own predicate last held. Inside ``jit`` the loop is one
+    operation that runs when the compiled function does; it differentiates in
+    forward mode there (``jvp``, ``jacfwd``), and as in JAX not in reverse mode
+    (outside ``jit`` the loop runs in Python and both modes work).
 
     >>> import fnx, fnx.numpy as fnp
     >>> fnx.vmap(lambda v: fnx.lax.while_loop(lambda s: s < 100., lambda s: s * 2., v))(fnp.array([1., 30.]))
     Array([128., 120.], dtype=float32)
     """
-    val = _carry(init_val)
+    return _while(cond_fun, body_fun, _carry(init_val))
+
+
+def _while(cond_fun, body_fun, val, weak=()):
+    """:func:`while_loop` from the carry ``val``; the leaves at the positions ``weak`` promote as Python
+    numbers in a loop that jit compiles (``fori_loop``'s index, a Python int when the loop runs in Python)."""
     while True:
         pred = cond_fun(val)
-        some = _holds_for_some_example(pred)
-        if some is None:
-            if not bool(pred):
-                return val
-            val = _check_carry("while_loop", val, body_fun(val))
-        elif not some:
+        try:
+            some = _holds_for_some_example(pred)
+            go = bool(pred) if some is None else some
+        except TracerError:  # no concrete value (inside jit): the loop runs when the compiled graph does
+            return _staged_loop(cond_fun, body_fun, val, weak)
+        if not go:
             return val
-        else:
-            stepped = _check_carry("while_loop", val, body_fun(val))
-            val = tree_util.map(lambda new, old: fnp.where(pred, new, old), stepped, val)
+        stepped = _check_carry("while_loop", val, body_fun(val))
+        val = stepped if some is None else tree_util.map(lambda new, old: fnp.where(pred, new, old), stepped, val)
 
 
 def _holds_for_some_example(pred):
@@ -237,13 +240,16 @@ def _holds_for_some_example(pred):
 # batches the index runs every branch and selects each example's outputs, as ``jax.vmap`` of a cond does.
 
 
-def _branch_graph(fname, fun, operands):
-    """``fun(*operands)`` staged abstractly: its Jaxpr, and which outputs were Python numbers (weakly typed)."""
+def _branch_graph(fname, fun, operands, weak=()):
+    """``fun(*operands)`` staged abstractly: its Jaxpr, and which outputs were Python numbers (weakly typed).
+    The operands at the positions ``weak`` (and weak operands, such as numbers jit traces) promote as Python
+    numbers do, as JAX's weak types."""
     from .transforms.extras import AbstractTrace, AbstractTracer, Jaxpr
     from .transforms.graph import Literal, Var
     eqns = []
     with new_main(AbstractTrace, fname, eqns) as main:
-        boxed = [AbstractTracer(main, Var(ShapedArray(x.shape, x.dtype), x.device)) for x in operands]
+        boxed = [AbstractTracer(main, Var(ShapedArray(x.shape, x.dtype), x.device),
+                                i in weak or getattr(x, "weak_type", False)) for i, x in enumerate(operands)]
         out = fun(*boxed)
     out_flat, out_tree = tree_util.flatten(out)
     outvars, weak = [], []
@@ -260,12 +266,12 @@ def _branch_graph(fname, fun, operands):
     return Jaxpr([t.var for t in boxed], eqns, outvars, tree_util.structure(tuple(operands)), out_tree), weak
 
 
-def _stage_branches(fname, funs, operands):
+def _stage_branches(fname, funs, operands, weak=()):
     """Each of ``funs`` (of the operand leaves) as a graph of the leaves ``(*captured, *operands)``, where
     ``captured`` are the traced values the branches close over, and the output tree they share.
     Returns ``(graphs, captured, out_tree)``; every graph returns the flat list of the output's leaves."""
     from .transforms.graph import Eqn, Graph, Literal, Var
-    staged = [_branch_graph(fname, f, operands) for f in funs]
+    staged = [_branch_graph(fname, f, operands, weak) for f in funs]
     trees = [g.out_tree for g, _ in staged]
     if any(t != trees[0] for t in trees):
         raise TreeError(f"{fname}: the branches must return the same structure; got {' and '.join(str(t) for t in trees)}")
@@ -283,6 +289,9 @@ def _stage_branches(fname, funs, operands):
     bodies = [([Eqn(e.prim, e.params, [lifted(a) for a in e.inputs], e.outputs) for e in g.eqns],
                [lifted(v) for v in g.outvars], g.invars) for g, _ in staged]
     cvars = [captured_vars[id(c)] for c in captured]
+    for eqns, _, invars in bodies:  # named afresh by each Graph below, the captured values' Vars first
+        for v in invars + [v for e in eqns for v in e.outputs]:
+            v.name = None
     n_out = len(bodies[0][1])
     graphs = tuple(Graph(cvars + invars, eqns, outvars, tree_util.structure(tuple(range(len(cvars) + len(invars)))),
                          tree_util.structure([0] * n_out))
@@ -402,6 +411,141 @@ def _cond_batch(vals, bdims, *, branches):
 #: ``switch`` bind when their predicate or index has no concrete value.
 cond_p = defprim("cond", impl=_cond_impl, shape=_cond_shape, jvp=_cond_jvp, vjp=_cond_vjp, batch=_cond_batch,
                  multiple_results=True)
+
+
+# ----- while_loop on a traced predicate: one primitive, the condition and the body as graphs -------------
+#
+# Inside jit the predicate has no concrete value, so the loop cannot run in Python while tracing: as a
+# cond's branches, the condition and the body are staged into graphs (the traced values they close over
+# become loop-invariant operands), and jit's replay runs the loop. Forward mode carries the tangents through
+# the loop; reverse mode is refused, as JAX refuses it (the graph keeps no iterations to go back through).
+# A vmap that batches the predicate steps while it holds for some example, each example keeping the value
+# from the step where its own predicate last held, as the Python loop does under vmap.
+
+
+def _loop_graph(fun, consts, carry, weak=()):
+    """``fun(*consts, *carry)`` as a graph of ``(*all_consts, *carry)``, where ``all_consts`` are the traced
+    values it closes over followed by ``consts``: ``(graph, all_consts, output tree)``. ``weak``: positions in
+    ``carry`` that promote as Python numbers (``fori_loop``'s index)."""
+    (graph,), captured, out_tree = _stage_branches("while_loop", [fun], list(consts) + list(carry),
+                                                   {len(consts) + i for i in weak})
+    return graph, list(captured) + list(consts), out_tree
+
+
+def _staged_loop(cond_fun, body_fun, val, weak=()):
+    """``while_loop`` for a predicate without a concrete value: one ``while`` operation."""
+    leaves, tree = tree_util.flatten(val)
+    cond, cond_consts, cond_tree = _loop_graph(lambda *xs: cond_fun(tree.unflatten(list(xs))), (), leaves, weak)
+    pred = cond.outvars[0].aval if len(cond.outvars) == 1 else None
+    if pred is None or tuple(pred.shape) != () or pred.dtype != np.bool_:
+        raise TypeError(f"while_loop: cond_fun must return a boolean scalar, got "
+                        f"{[f'{v.aval.dtype}{list(v.aval.shape)}' for v in cond.outvars]}")
+    body, body_consts, body_tree = _loop_graph(lambda *xs: body_fun(tree.unflatten(list(xs))), (), leaves, weak)
+    if body_tree != tree:
+        raise TypeError(f"while_loop: body_fun must return a value of the structure it was given, {tree}; got "
+                        f"{body_tree}")
+    for i, (x, v) in enumerate(zip(leaves, body.outvars)):
+        if tuple(v.aval.shape) != x.shape or v.aval.dtype != x.dtype:
+            raise TypeError(f"while_loop: body_fun must return leaves of the shapes and dtypes it was given: leaf "
+                            f"{i} went in as {x.dtype}{list(x.shape)} and came out as {v.aval.dtype}"
+                            f"{list(v.aval.shape)}")
+    out = while_p.bind(*cond_consts, *body_consts, *leaves, cond=cond, body=body, n_cond=len(cond_consts),
+                       n_body=len(body_consts))
+    return tree.unflatten(list(out))
+
+
+def _split_loop(operands, n_cond, n_body):
+    return (list(operands[:n_cond]), list(operands[n_cond:n_cond + n_body]), list(operands[n_cond + n_body:]))
+
+
+def _while_impl(xp, *operands, cond, body, n_cond, n_body):
+    cond_consts, body_consts, carry = _split_loop(operands, n_cond, n_body)
+    # A payload does not say which virtual device it is on: the graphs' inputs, staged from the operands, do.
+    cond_consts = [wrap(v, var.device) for v, var in zip(cond_consts, cond.invars)]
+    body_consts = [wrap(v, var.device) for v, var in zip(body_consts, body.invars)]
+    carry = [wrap(v, var.device) for v, var in zip(carry, body.invars[n_body:])]
+    while bool(cond(*cond_consts, *carry)[0]):
+        carry = [fnp.asarray(c) for c in body(*body_consts, *carry)]
+    return tuple(c._value for c in carry)
+
+
+def _while_shape(*operands, cond, body, n_cond, n_body):
+    return tuple(ShapedArray(v.aval.shape, v.aval.dtype) for v in body.invars[n_body:])
+
+
+def _while_jvp(primals, tangents, *, cond, body, n_cond, n_body):
+    from .transforms.autodiff import jvp
+    cond_consts, body_consts, carry = _split_loop(primals, n_cond, n_body)
+    _, const_tangents, carry_tangents = _split_loop(tangents, n_cond, n_body)
+    if all(t is None for t in const_tangents + carry_tangents):
+        out = while_p.bind(*primals, cond=cond, body=body, n_cond=n_cond, n_body=n_body)
+        return out, (None,) * len(out)
+    # The tangents of the body's constants stay fixed; the carry's travel with it through the loop.
+    moving_consts = [i for i, x in enumerate(body_consts) if is_differentiable(x.dtype)]
+    moving = [i for i, x in enumerate(carry) if is_differentiable(x.dtype)]
+    const_tangents = [fnp.zeros_like(body_consts[i]) if const_tangents[i] is None else const_tangents[i]
+                      for i in moving_consts]
+    carry_tangents = [fnp.zeros_like(carry[i]) if carry_tangents[i] is None else carry_tangents[i] for i in moving]
+    n, nb, nt = len(carry), len(body_consts), len(const_tangents)
+
+    def jvp_cond(*xs):
+        return cond(*xs[:n_cond], *xs[n_cond:n_cond + n])
+
+    def jvp_body(*xs):
+        consts, tans, values, value_tans = xs[:nb], xs[nb:nb + nt], xs[nb + nt:nb + nt + n], xs[nb + nt + n:]
+        everything = list(consts) + list(values)
+        at = [i for i in moving_consts] + [nb + i for i in moving]
+        out, t_out = jvp(_on_some(body, everything, at), [everything[i] for i in at], list(tans) + list(value_tans))
+        return list(out) + [t_out[i] for i in moving]
+    new_cond, new_cond_consts, _ = _loop_graph(jvp_cond, cond_consts, carry + carry_tangents)
+    new_body, new_body_consts, _ = _loop_graph(jvp_body, body_consts + const_tangents, carry + carry_tangents)
+    both = while_p.bind(*new_cond_consts, *new_body_consts, *carry, *carry_tangents, cond=new_cond, body=new_body,
+                        n_cond=len(new_cond_consts), n_body=len(new_body_consts))
+    out, t_moving = both[:n], both[n:]
+    t_out = [None] * n
+    for i, t in zip(moving, t_moving):
+        t_out[i] = t
+    return out, tuple(t_out)
+
+
+def _while_vjp(cts, *operands, out, cond, body, n_cond, n_body):
+    raise TypeError("while_loop: reverse-mode differentiation of a loop whose predicate is traced (inside jit) is "
+                    "not supported, as in JAX: the compiled loop keeps no iterations to go back through. Use "
+                    "fori_loop with static bounds or scan, or take the gradient outside jit, where the loop runs "
+                    "in Python and differentiates")
+
+
+def _while_batch(vals, bdims, *, cond, body, n_cond, n_body):
+    from .transforms.vmap import vmap
+    size = next(v.shape[d] for v, d in zip(vals, bdims) if d is not None)
+    cond_consts, body_consts, carry = _split_loop(vals, n_cond, n_body)
+    cond_dims, body_dims, carry_dims = _split_loop(bdims, n_cond, n_body)
+    # Every example of the carry gets its own value: the body may batch what came in unbatched.
+    carry = [fnp.broadcast_to(x, (size,) + x.shape) if d is None else fnp.moveaxis(x, d, 0)
+             for x, d in zip(carry, carry_dims)]
+    n = len(carry)
+    holds = vmap(lambda *xs: cond(*xs)[0], in_axes=tuple(cond_dims) + (0,) * n, axis_size=size)
+    step = vmap(lambda *xs: list(body(*xs)), in_axes=tuple(body_dims) + (0,) * n, axis_size=size)
+
+    def batched_cond(*xs):
+        return fnp.any(holds(*xs))
+
+    def batched_body(*xs):
+        cc, bc, values = _split_loop(xs, n_cond, n_body)
+        pred = holds(*cc, *values)
+        return [fnp.where(fnp.reshape(pred, (size,) + (1,) * (new.ndim - 1)), new, old)
+                for new, old in zip(step(*bc, *values), values)]
+    new_cond, new_cond_consts, _ = _loop_graph(batched_cond, cond_consts, carry)
+    new_body, new_body_consts, _ = _loop_graph(batched_body, cond_consts + body_consts, carry)
+    out = while_p.bind(*new_cond_consts, *new_body_consts, *carry, cond=new_cond, body=new_body,
+                       n_cond=len(new_cond_consts), n_body=len(new_body_consts))
+    return out, (0,) * n
+
+
+#: ``carry = body(*body_consts, *carry)`` while ``cond(*cond_consts, *carry)``: what ``while_loop`` (and
+#: ``fori_loop`` with traced bounds) binds when its predicate has no concrete value.
+while_p = defprim("while", impl=_while_impl, shape=_while_shape, jvp=_while_jvp, vjp=_while_vjp,
+                  batch=_while_batch, multiple_results=True)
 
 
 def cond(pred, true_fun, false_fun, *operands):

@@ -31,7 +31,7 @@ from ..core.trace import Trace, Tracer, new_main
 from ..errors import DTypeError, ShapeError, TracerError, TreeError
 from .autodiff import TAPE, jacrev, jvp, vjp
 from .custom import custom_vjp
-from .graph import Eqn, Graph, GraphTrace, GraphTracer, Literal, Var
+from .graph import Eqn, Graph, GraphTrace, GraphTracer, Literal, Var, mark_weak
 
 
 # ----- ShapeDtypeStruct and abstract evaluation -------------------------------------------------
@@ -74,10 +74,10 @@ class ShapeDtypeStruct:
 class AbstractTracer(Tracer):
     """A value known only by its shape, dtype and device (its :class:`Var`)."""
 
-    __slots__ = ("var",)
+    __slots__ = ("var", "weak_type")
 
-    def __init__(self, main, var):
-        self._main, self.var = main, var
+    def __init__(self, main, var, weak_type=False):
+        self._main, self.var, self.weak_type = main, var, weak_type
 
     @property
     def shape(self):
@@ -128,7 +128,9 @@ class AbstractTrace(Trace):
         outs = tuple(out) if prim.multiple_results else (out,)
         tracers = [AbstractTracer(main, Var(ShapedArray(o.shape, o.dtype), device)) for o in outs]
         main.data.append(Eqn(prim, params, inputs, [t.var for t in tracers]))
-        return tuple(tracers) if prim.multiple_results else tracers[0]
+        out = tuple(tracers) if prim.multiple_results else tracers[0]
+        mark_weak(main, AbstractTracer, prim, args, out)
+        return out
 
 
 class Jaxpr(Graph):

@@ -126,6 +126,31 @@ class Graph:
         return self.out_tree.unflatten([read(v) for v in self.outvars])
 
 
+def mark_weak(main, tracer_type, prim, args, out):
+    """JAX's weak types, for a staging trace whose tracers have a ``weak_type``: an operation on weak numbers
+    and constants alone (``lr * 0.1``, ``n / 2``) gives a weak result, except a comparison's bool; one strong
+    operand makes it strong."""
+    kind = None
+    for a in args:
+        if type(a) is tracer_type and a._main is main:
+            if not a.weak_type:
+                return
+            kind = a.dtype.kind
+        elif not _one_number(a):
+            return
+    if kind is not None:
+        for o in out if prim.multiple_results else (out,):
+            o.weak_type = o.dtype.kind != "b" or kind == "b"
+
+
+def _one_number(a):
+    """Whether ``a`` is a Python number or a constant made from one (one value, broadcast: no strides)."""
+    if isinstance(a, (bool, int, float, complex)):
+        return True
+    value = getattr(a, "_value", None)
+    return value is not None and not isinstance(a, Tracer) and not any(value.strides)
+
+
 class GraphTracer(Tracer):
     __slots__ = ("primal", "var")
 

@@ -44,7 +44,7 @@ from ..core import tree as tree_util
 from ..core.array import Array, wrap
 from ..core.trace import Tracer, new_main
 from ..errors import StaticArgumentError, TracerError
-from .graph import Graph, GraphTrace, GraphTracer, Literal, Var, _short
+from .graph import Graph, GraphTrace, GraphTracer, Literal, Var, _short, mark_weak
 
 
 _NUMBERS = (bool, int, float, complex)
@@ -75,28 +75,8 @@ class JitTrace(GraphTrace):
 
     def process(self, prim, args, params):
         out = GraphTrace.process(self, prim, args, params)
-        # As JAX's weak types: an operation on weak numbers and constants alone (``lr * 0.1``, ``n / 2``)
-        # gives a weak result, except a comparison's bool; one strong operand makes it strong.
-        kind = None
-        for a in args:
-            if type(a) is JitTracer and a._main is self.main:
-                if not a.weak_type:
-                    return out
-                kind = a.dtype.kind
-            elif not _one_number(a):
-                return out
-        if kind is not None:
-            for o in out if prim.multiple_results else (out,):
-                o.weak_type = o.dtype.kind != "b" or kind == "b"
+        mark_weak(self.main, JitTracer, prim, args, out)
         return out
-
-
-def _one_number(a):
-    """Whether ``a`` is a Python number or a constant made from one (one value, broadcast: no strides)."""
-    if isinstance(a, _NUMBERS):
-        return True
-    value = getattr(a, "_value", None)
-    return value is not None and not isinstance(a, Tracer) and not any(value.strides)
 
 
 class _Compiled:

@@ -163,3 +163,81 @@ def test_against_jax_when_installed():
     ours = fnx.jit(fnx.grad(_sqrt_or_zero))(fnp.asarray(-1.0))
     theirs = jax.jit(jax.grad(lambda v: jax.lax.cond(v > 0, jnp.sqrt, lambda u: 0.0 * u, v)))(-1.0)
     assert float(ours) == float(theirs) == 0.0
+
+
+# ----- while_loop (and fori_loop with traced bounds) inside jit: one while operation ---------------------
+
+def _three_sines(x):
+    return lax.while_loop(lambda c: c[1] < 3, lambda c: (fnp.sin(c[0]) * 1.5, c[1] + 1), (x, 0))[0]
+
+
+def _ref_three_sines(x):
+    for _ in range(3):
+        x = np.sin(x) * 1.5
+    return x
+
+
+def _newton_sqrt(a):
+    """sqrt(a) by Newton's steps, while the residual is large: a loop count that depends on the value."""
+    return lax.while_loop(lambda c: fnp.abs(c[0] * c[0] - a) > 1e-4 * a, lambda c: (0.5 * (c[0] + a / c[0]), c[1] + 1),
+                          (a, 0))
+
+
+CASES.append(
+    # Under jit the loop's predicate is traced, so the loop is one while operation: the registry checks its
+    # value, shape rule and batching rule; reverse mode is refused (as JAX's), so its derivatives are
+    # checked in forward mode below.
+    Case("while", fnx.jit(_three_sines), _ref_three_sines,
+         st.tuples(numpy_arrays(shapes(min_dims=0, max_dims=2, min_side=1, max_side=3))), grad=False))
+
+
+def test_while_loop_under_jit_matches_the_python_loop():
+    a = fnp.asarray([4.0, 9.0, 100.0])
+    for x in a:
+        _same(fnx.jit(_newton_sqrt)(x), _newton_sqrt(x))
+        root, steps = fnx.jit(_newton_sqrt)(x)
+        np.testing.assert_allclose(root, np.sqrt(np.asarray(x)), rtol=1e-4)
+        assert int(steps) > 1
+    # a vmap that batches the predicate: each example stops at its own step (100 takes the most)
+    roots, steps = fnx.jit(fnx.vmap(_newton_sqrt))(a)
+    _same((roots, steps), fnx.vmap(_newton_sqrt)(a))
+    assert len(set(np.asarray(steps).tolist())) > 1
+    _same(fnx.vmap(fnx.jit(_newton_sqrt))(a), fnx.vmap(_newton_sqrt)(a))
+
+
+def test_while_loop_under_jit_differentiates_in_forward_mode_only():
+    from fnx.testing import check_grads
+    x = fnp.asarray(np.array([0.3, -1.2], np.float64))
+    check_grads(fnx.jit(_three_sines), (x,), order=2, modes=("fwd",))
+    root = lambda a: _newton_sqrt(a)[0]  # noqa: E731
+    a = fnp.asarray(9.0)
+    _same(fnx.jit(fnx.jacfwd(root))(a), fnx.jacfwd(root)(a))
+    np.testing.assert_allclose(fnx.jit(fnx.jacfwd(root))(a), 1 / 6, rtol=1e-3)  # the last step's derivative
+    _same(fnx.grad(root)(a), fnx.jit(fnx.jacfwd(root))(a))  # outside jit the Python loop reverses
+    with pytest.raises(TypeError, match="while_loop: reverse-mode differentiation .* not supported, as in JAX"):
+        fnx.jit(fnx.grad(root))(a)
+
+
+def test_a_loop_closing_over_traced_values_and_fori_loop_with_traced_bounds():
+    grow = lambda x, k: lax.while_loop(lambda v: v < 100.0, lambda v: v * k, x)  # noqa: E731
+    one, three = fnp.asarray(1.0), fnp.asarray(3.0)
+    _same(fnx.jit(grow)(one, three), grow(one, three))
+    assert float(fnx.jit(grow)(one, three)) == 243.0
+    _same(fnx.jit(lambda k: fnx.jvp(lambda k: grow(one, k), (k,), (fnp.ones_like(k),)))(three),
+          fnx.jvp(lambda k: grow(one, k), (three,), (fnp.ones_like(three),)))  # d(k^5)/dk = 5 k^4 = 405
+    ks = fnp.asarray([2.0, 3.0, 50.0])
+    _same(fnx.jit(fnx.vmap(grow, in_axes=(None, 0)))(one, ks), fnx.vmap(grow, in_axes=(None, 0))(one, ks))
+    # JAX's fori_loop runs a loop with traced bounds as a while_loop; its index promotes as a Python int.
+    doubling = fnx.jit(lambda n, x: lax.fori_loop(0, n, lambda i, v: v * 2 + i, x))
+    for n in (0, 1, 5):
+        out = doubling(fnp.asarray(n), fnp.asarray(1.0))
+        assert out.dtype == np.float32 and float(out) == float(lax.fori_loop(0, n, lambda i, v: v * 2 + i, 1.0))
+
+
+def test_a_staged_loop_checks_what_its_functions_return():
+    x = fnp.asarray(1.0)
+    with pytest.raises(TypeError, match=r"while_loop: body_fun must return leaves of the shapes and dtypes it was "
+                                        r"given: leaf 0 went in as float32\[\] and came out as float32\[2\]"):
+        fnx.jit(lambda v: lax.while_loop(lambda s: s < 10.0, lambda s: fnp.stack([s, s]), v))(x)
+    with pytest.raises(TypeError, match="while_loop: cond_fun must return a boolean scalar"):
+        fnx.jit(lambda v: lax.while_loop(lambda s: s * 2.0, lambda s: s + 1.0, v))(x)
