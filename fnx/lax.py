@@ -319,9 +319,11 @@ def _match_weak_outputs(fname, staged):
 def _staged_branches(fname, index, branches, operands):
     """``branches[index](*operands)`` for an ``index`` that has no concrete value: one ``cond`` operation."""
     leaves, in_tree = tree_util.flatten(operands)
+    # A Python number stays weakly typed in the branches, as where the branch runs in Python (and in JAX).
+    weak = {i for i, x in enumerate(leaves) if isinstance(x, (bool, int, float, builtins.complex))}
     leaves = [fnp.asarray(x) for x in leaves]
     funs = [lambda *xs, f=f: f(*in_tree.unflatten(list(xs))) for f in branches]
-    graphs, captured, out_tree = _stage_branches(fname, funs, leaves)
+    graphs, captured, out_tree = _stage_branches(fname, funs, leaves, weak)
     if not len(graphs[0].outvars):  # nothing to compute: the branches return empty structures
         return out_tree.unflatten([])
     return out_tree.unflatten(list(cond_p.bind(index, *captured, *leaves, branches=graphs)))

@@ -146,6 +146,13 @@ def test_branches_must_agree_and_a_python_number_takes_the_other_branchs_dtype()
     assert out.dtype == np.float64 and float(out) == float(np.sum(_X.astype(np.float64)))
 
 
+def test_a_python_number_operand_promotes_as_in_the_python_branch():
+    x = fnp.asarray(_X)
+    f = lambda a: lax.cond(a[0] > 0, lambda v, k: fnp.sum(v ** 3) * k, lambda v, k: fnp.sum(v), a, 2)  # noqa: E731
+    assert fnx.jit(f)(x).dtype == f(x).dtype == np.float32  # 2 is weak: float32 * 2 stays float32
+    _same(fnx.jit(fnx.hessian(f))(x), fnx.hessian(f)(x))
+
+
 def test_switch_clamps_a_traced_index_as_jax():
     f = fnx.jit(lambda i, v: lax.switch(i, [lambda u: u + 1.0, lambda u: u * 10.0], v))
     one = fnp.asarray(1.0)
