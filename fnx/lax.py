@@ -32,7 +32,6 @@ import numpy as np
 
 from . import numpy as fnp
 from .core import tree as tree_util
-from .core.array import wrap
 from .core.dtypes import is_differentiable
 from .core.primitive import ShapedArray, defprim
 from .core.trace import Tracer, _stack, new_main
@@ -329,11 +328,19 @@ def _staged_branches(fname, index, branches, operands):
     return out_tree.unflatten(list(cond_p.bind(index, *captured, *leaves, branches=graphs)))
 
 
+def _run(graph, payloads):
+    """``graph`` run on payloads as jit's straight-line code (built at its first run): its outputs' payloads."""
+    from .transforms.jit import _Compiled
+    compiled = graph.__dict__.get("compiled")
+    if compiled is None:
+        compiled = graph.compiled = _Compiled(graph)
+    results = iter(compiled._replay(payloads))
+    return [value._value if k is None else next(results) for k, value in compiled.out_spec]
+
+
 def _cond_impl(xp, index, *operands, branches):
     # switch clamps its index, as JAX does (builtins: lax defines its own max and min)
-    graph = branches[builtins.min(builtins.max(int(index), 0), len(branches) - 1)]
-    # A payload does not say which virtual device it is on: the graph's inputs, staged from the operands, do.
-    return tuple(fnp.asarray(o)._value for o in graph(*[wrap(v, var.device) for v, var in zip(operands, graph.invars)]))
+    return tuple(_run(branches[builtins.min(builtins.max(int(index), 0), len(branches) - 1)], operands))
 
 
 def _cond_shape(index, *operands, branches):
@@ -462,13 +469,9 @@ def _split_loop(operands, n_cond, n_body):
 
 def _while_impl(xp, *operands, cond, body, n_cond, n_body):
     cond_consts, body_consts, carry = _split_loop(operands, n_cond, n_body)
-    # A payload does not say which virtual device it is on: the graphs' inputs, staged from the operands, do.
-    cond_consts = [wrap(v, var.device) for v, var in zip(cond_consts, cond.invars)]
-    body_consts = [wrap(v, var.device) for v, var in zip(body_consts, body.invars)]
-    carry = [wrap(v, var.device) for v, var in zip(carry, body.invars[n_body:])]
-    while bool(cond(*cond_consts, *carry)[0]):
-        carry = [fnp.asarray(c) for c in body(*body_consts, *carry)]
-    return tuple(c._value for c in carry)
+    while bool(_run(cond, cond_consts + carry)[0]):
+        carry = _run(body, body_consts + carry)
+    return tuple(carry)
 
 
 def _while_shape(*operands, cond, body, n_cond, n_body):
