@@ -273,7 +273,8 @@ def _stage_branches(fname, funs, operands, weak=()):
     staged = [_branch_graph(fname, f, operands, weak) for f in funs]
     trees = [g.out_tree for g, _ in staged]
     if any(t != trees[0] for t in trees):
-        raise TreeError(f"{fname}: the branches must return the same structure; got {' and '.join(str(t) for t in trees)}")
+        raise TreeError(f"{fname}: the branches must return the same structure; got "
+                        f"{' and '.join(str(t) for t in trees)}")
     _match_weak_outputs(fname, staged)
     captured, captured_vars = [], {}  # id(traced value) -> its Var in every graph
 

@@ -110,11 +110,13 @@ def test_vmap_with_a_batched_or_an_unbatched_predicate_matches_a_loop():
         _same(fnx.jit(fnx.vmap(fnx.grad(lambda a, f=f: fnp.sum(f(a)))))(xs),
               fnp.stack([fnx.grad(lambda a, f=f: fnp.sum(f(a)))(x) for x in xs]))
     # Inside jit the predicate is traced but not batched: one branch for the whole batch, chosen at run time.
-    per_row = fnx.jit(lambda p, rows: fnx.vmap(lambda r: lax.cond(p > 0, lambda v: v * 2.0, lambda v: v - 1.0, r))(rows))
+    per_row = fnx.jit(lambda p, rows: fnx.vmap(
+        lambda r: lax.cond(p > 0, lambda v: v * 2.0, lambda v: v - 1.0, r))(rows))
     for p in (1.0, -1.0):
         expected = xs * 2.0 if p > 0 else xs - 1.0
         _same(per_row(fnp.asarray(p), xs), expected)
-        _same(fnx.grad(lambda rows: fnp.sum(per_row(fnp.asarray(p), rows) ** 2))(xs), 2 * expected * (2.0 if p > 0 else 1.0))
+        _same(fnx.grad(lambda rows: fnp.sum(per_row(fnp.asarray(p), rows) ** 2))(xs),
+              2 * expected * (2.0 if p > 0 else 1.0))
 
 
 def test_jvp_and_eval_shape_of_a_traced_cond():
