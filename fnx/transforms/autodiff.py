@@ -986,7 +986,9 @@ def backward(tensor, gradient=None, retain_graph=None, create_graph=False, input
     if not (isinstance(tensor, ReverseTracer) and tensor._main is TAPE and tensor.node is not None):
         from ..errors import GraphError
         raise GraphError("backward(): this array does not depend on any Parameter with requires_grad=True, "
-                         "so there is nothing to differentiate (was it computed under fnx.no_grad()?)")
+                         "so there is nothing to differentiate (was it computed under fnx.no_grad()? fnx arrays "
+                         "are immutable, so x.requires_grad_() returns a new leaf rather than changing x: write "
+                         "x = x.requires_grad_(), or make x with requires_grad=True)")
     gradient = _seed("backward()", "the output", tensor, gradient)
     only = None if inputs is None else {_leaf_node("backward()", x, i) for i, x in enumerate(_as_list(inputs))}
     tape_backward([(tensor.node, tensor.index, gradient)], retain_graph, create_graph, only)

@@ -348,6 +348,17 @@ def test_assigning_a_grad_checks_shape_dtype_and_device_as_torch():
     np.testing.assert_array_equal(_np(p.grad), [1.0, 1.0, 1.0])
 
 
+def test_requires_grad_as_a_statement_is_named_by_backwards_error():
+    from fnx.errors import GraphError
+    x = fnx.randn(3)
+    x.requires_grad_()  # PyTorch's in-place flag; an fnx array is immutable, so this made a new leaf
+    with pytest.raises(GraphError, match=r"nothing to differentiate .* write x = x.requires_grad_\(\)"):
+        (x * x).sum().backward()
+    x = x.requires_grad_()
+    (x * x).sum().backward()
+    np.testing.assert_allclose(_np(x.grad), 2 * _np(x))
+
+
 def test_grad_under_create_graph_stays_differentiable():
     x = fnx.tensor([1.5], requires_grad=True)
     (x ** 3).sum().backward(create_graph=True)
