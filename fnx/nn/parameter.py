@@ -119,8 +119,12 @@ class Parameter(ReverseTracer):
                 self._grad = fnp.zeros_like(self._grad)
 
     def _accumulate_grad(self, g):
-        """Adds ``g`` to the gradient, as ``backward()`` does: arrays read from ``.grad`` see the sum."""
-        self._grad = g if self._grad is None else self._grad + g
+        """Adds ``g`` to the gradient, as ``backward()`` does: arrays read from ``.grad`` see the sum. A recorded
+        sum (``create_graph=True``) is a new gradient, as PyTorch's out-of-place sum is there: they keep theirs."""
+        new = g if self._grad is None else self._grad + g
+        if type(new) is not Array and self._grad_storage is not None:
+            self._grad_storage = self._grad_storage.release(self._grad)
+        self._grad = new
 
     @property
     def requires_grad(self):

@@ -367,6 +367,19 @@ def test_grad_under_create_graph_stays_differentiable():
     np.testing.assert_allclose(_np(gx), [9.0])
 
 
+def test_a_recorded_accumulation_is_a_new_gradient_as_torch():
+    torch = pytest.importorskip("torch")
+    x, tx = fnx.tensor([1.5], requires_grad=True), torch.tensor([1.5], requires_grad=True)
+    for t in (x, tx):
+        (t ** 3).sum().backward()
+    g, tg = x.grad, tx.grad
+    for t in (x, tx):
+        (t ** 3).sum().backward(create_graph=True)  # PyTorch sums out of place here: g keeps 6.75
+    np.testing.assert_allclose(_np(g), tg.numpy())
+    np.testing.assert_allclose(_np(x.grad), tx.grad.detach().numpy())
+    np.testing.assert_allclose(_np(g), [6.75])
+
+
 # ----- state_dict of a module registered under two names ------------------------------------------
 
 class _Shared(nn.Module):  # at module level, so that pickle can find it
