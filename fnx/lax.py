@@ -167,7 +167,9 @@ def fori_loop(lower, upper, body_fun, init_val, *, unroll=None):
 
     Bounds that ``vmap`` batches (differing per example) or that have no
     concrete value (inside ``jit``) run as a :func:`while_loop`, as in JAX; the
-    index is then an int64 array, as JAX's is an array.
+    index is then an int64 array that promotes as JAX's weak index does (a
+    Python int where only ``upper`` is batched: every example still running is
+    at the same step).
 
     >>> import fnx
     >>> fnx.lax.fori_loop(0, 5, lambda i, total: total + i, 0)
@@ -175,6 +177,16 @@ def fori_loop(lower, upper, body_fun, init_val, *, unroll=None):
     """
     val = _carry(init_val)
     lo, hi = _concrete(lower), _concrete(upper)
+    if lo is not None and isinstance(upper, BatchTracer) and not isinstance(_unbatched(upper), Tracer):
+        # The loop runs in Python, and every example still running is at step lo + k (the others keep their
+        # value whatever the body returns): the body gets that step as a Python int, weak as JAX's index.
+        step = [lo]
+
+        def body(c):
+            out = body_fun(step[0], c[1])
+            step[0] += 1
+            return c[0] + 1, out
+        return _while(lambda c: c[0] < upper, body, (fnp.asarray(lower, "int64"), val))[1]
     if lo is None or hi is None or isinstance(lower, BatchTracer) or isinstance(upper, BatchTracer):
         i, val = _while(lambda c: c[0] < upper, lambda c: (c[0] + 1, body_fun(c[0], c[1])),
                         (fnp.asarray(lower, "int64"), val), weak=(0,))
@@ -222,10 +234,14 @@ def _holds_for_some_example(pred):
     """For a predicate vmap batches, whether it holds for some example; None for any other predicate."""
     if not isinstance(pred, BatchTracer):
         return None
-    value = pred.val
-    while isinstance(value, BatchTracer):  # nested vmaps: every example of every level
+    return bool(fnp.any(_unbatched(pred)))  # under jit as well: raises, naming jit
+
+
+def _unbatched(value):
+    """A value vmap batches, every example of every level (nested vmaps) in one array."""
+    while isinstance(value, BatchTracer):
         value = value.val
-    return bool(fnp.any(value))  # under jit as well: raises, naming jit
+    return value
 
 
 # ----- cond and switch on a traced predicate: one primitive, the branches as graphs ---------------------

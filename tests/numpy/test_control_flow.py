@@ -250,3 +250,15 @@ def test_a_staged_loop_checks_what_its_functions_return():
         fnx.jit(lambda v: lax.while_loop(lambda s: s < 10.0, lambda s: fnp.stack([s, s]), v))(x)
     with pytest.raises(TypeError, match="while_loop: cond_fun must return a boolean scalar"):
         fnx.jit(lambda v: lax.while_loop(lambda s: s * 2.0, lambda s: s + 1.0, v))(x)
+
+
+def test_fori_loop_with_a_batched_upper_bound_gives_the_body_a_weak_index():
+    counts = fnp.asarray([1, 3, 0])
+    doubling = lambda n, x: lax.fori_loop(0, n, lambda i, v: v * 2 + i, x)  # noqa: E731
+    expected = [float(doubling(int(n), 1.0)) for n in counts]  # 2, 12 and 1, each in float32 as JAX gives
+    for f in (fnx.vmap(doubling, in_axes=(0, None)), fnx.jit(fnx.vmap(doubling, in_axes=(0, None)))):
+        out = f(counts, fnp.asarray(1.0))
+        assert out.dtype == np.float32 and out.tolist() == expected
+    # each example runs its own number of steps, and reverse mode goes through the Python loop: n x^(n - 1)
+    grads = fnx.vmap(fnx.grad(lambda x, n: lax.fori_loop(0, n, lambda i, v: v * x, 1.0)), in_axes=(None, 0))
+    assert grads(fnp.asarray(2.0), fnp.asarray([1, 2, 3])).tolist() == [1.0, 4.0, 12.0]
