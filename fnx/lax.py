@@ -34,7 +34,7 @@ from . import numpy as fnp
 from .core import tree as tree_util
 from .core.dtypes import is_differentiable
 from .core.primitive import ShapedArray, defprim
-from .core.trace import Tracer, _stack, new_main
+from .core.trace import Tracer, _stack
 from .errors import AxisNameError, ShapeError, TracerError, TreeError
 from .numpy import stop_gradient
 from .numpy._base import linear_jvp
@@ -259,26 +259,10 @@ def _branch_graph(fname, fun, operands, weak=()):
     """``fun(*operands)`` staged abstractly: its Jaxpr, and which outputs were Python numbers (weakly typed).
     The operands at the positions ``weak`` (and weak operands, such as numbers jit traces) promote as Python
     numbers do, as JAX's weak types."""
-    from .transforms.extras import AbstractTrace, AbstractTracer, Jaxpr
-    from .transforms.graph import Literal, Var
-    eqns = []
-    with new_main(AbstractTrace, fname, eqns) as main:
-        boxed = [AbstractTracer(main, Var(ShapedArray(x.shape, x.dtype), x.device),
-                                i in weak or getattr(x, "weak_type", False)) for i, x in enumerate(operands)]
-        out = fun(*boxed)
-    out_flat, out_tree = tree_util.flatten(out)
-    outvars, weak = [], []
-    for o in out_flat:
-        weak.append(isinstance(o, (bool, int, float, builtins.complex)))  # lax defines its own complex
-        if type(o) is AbstractTracer and o._main is main:
-            outvars.append(o.var)
-        else:
-            try:
-                outvars.append(Literal(fnp.asarray(o)))
-            except TypeError:
-                raise TypeError(f"{fname}: a branch returned a {type(o).__name__}; branches return pytrees of "
-                                f"arrays") from None
-    return Jaxpr([t.var for t in boxed], eqns, outvars, tree_util.structure(tuple(operands)), out_tree), weak
+    from .transforms.extras import _stage_abstract
+    weak = {i for i, x in enumerate(operands) if i in weak or getattr(x, "weak_type", False)}
+    jaxpr = _stage_abstract(fname, fun, tuple(operands), {}, weak=weak)
+    return jaxpr, jaxpr.weak_outputs
 
 
 def _stage_branches(fname, funs, operands, weak=()):

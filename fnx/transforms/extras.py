@@ -170,8 +170,10 @@ def _aval_of(fname, x):
     return ShapedArray(x.shape, x.dtype), x.device
 
 
-def _stage_abstract(fname, f, args, kwargs, static_argnums=()):
-    """Runs ``f`` on abstract tracers: the :class:`Jaxpr` of the call (no value computed)."""
+def _stage_abstract(fname, f, args, kwargs, static_argnums=(), weak=()):
+    """Runs ``f`` on abstract tracers: the :class:`Jaxpr` of the call (no value computed). The input leaves at
+    the positions ``weak`` promote as Python numbers (JAX's weak types); ``weak_outputs`` on the result says
+    which outputs ``f`` returned as Python numbers."""
     from .. import numpy as fnp
     static = (static_argnums,) if isinstance(static_argnums, int) else tuple(static_argnums)
     static = {s % len(args) if args else s for s in static}
@@ -179,7 +181,7 @@ def _stage_abstract(fname, f, args, kwargs, static_argnums=()):
     flat, in_tree = tree_util.flatten(dyn + ((kwargs,) if kwargs else ()))
     eqns = []
     with new_main(AbstractTrace, fname, eqns) as main:
-        boxed = [AbstractTracer(main, Var(*_aval_of(fname, x))) for x in flat]
+        boxed = [AbstractTracer(main, Var(*_aval_of(fname, x)), i in weak) for i, x in enumerate(flat)]
         rebuilt = in_tree.unflatten(boxed)
         it = iter(rebuilt[:len(dyn)])
         out = f(*[a if i in static else next(it) for i, a in enumerate(args)],
@@ -195,7 +197,9 @@ def _stage_abstract(fname, f, args, kwargs, static_argnums=()):
             except TypeError:
                 raise TypeError(f"{fname}: {getattr(f, '__name__', 'the function')} returned a {type(o).__name__}; "
                                 f"return pytrees of arrays") from None
-    return Jaxpr([t.var for t in boxed], eqns, outvars, in_tree, out_tree)
+    jaxpr = Jaxpr([t.var for t in boxed], eqns, outvars, in_tree, out_tree)
+    jaxpr.weak_outputs = [isinstance(o, (bool, int, float, complex)) for o in out_flat]
+    return jaxpr
 
 
 def eval_shape(fun, *args, **kwargs):

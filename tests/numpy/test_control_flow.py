@@ -241,6 +241,10 @@ def test_a_loop_closing_over_traced_values_and_fori_loop_with_traced_bounds():
     for n in (0, 1, 5):
         out = doubling(fnp.asarray(n), fnp.asarray(1.0))
         assert out.dtype == np.float32 and float(out) == float(lax.fori_loop(0, n, lambda i, v: v * 2 + i, 1.0))
+    # what the index makes with numbers stays weak too (JAX's weak types in the staged body): i * 2 + 1
+    odd = fnx.jit(lambda n, x: lax.fori_loop(0, n, lambda i, v: v + (i * 2 + 1), x))
+    out = odd(fnp.asarray(4), fnp.asarray(0.0))
+    assert out.dtype == np.float32 and float(out) == 16.0
 
 
 def test_a_staged_loop_checks_what_its_functions_return():
