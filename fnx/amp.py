@@ -212,7 +212,7 @@ class GradScaler:
                 if g.dtype == _float16:
                     raise ValueError("Attempting to unscale FP16 gradients.")
                 g = g * inv
-                p.grad = g
+                p._write_grad(g)
                 if not found_inf and not bool(fnp.all(fnp.isfinite(g))):
                     found_inf = True
         state["found_inf"], state["stage"] = found_inf, _UNSCALED

@@ -118,6 +118,14 @@ class Parameter(ReverseTracer):
             else:
                 self._grad = fnp.zeros_like(self._grad)
 
+    def _write_grad(self, value):
+        """Replaces the gradient's value in place, as PyTorch's in-place ops on ``.grad`` (clipping, unscaling):
+        arrays read from ``.grad`` see it. A recorded gradient (``create_graph=True``) is rebound instead."""
+        if type(self._grad) is Array:
+            self._grad = _fit("Parameter.grad", _plain(value), self._grad)
+        else:
+            self.grad = value
+
     def _accumulate_grad(self, g):
         """Adds ``g`` to the gradient, as ``backward()`` does: arrays read from ``.grad`` see the sum. A recorded
         sum (``create_graph=True``) is a new gradient, as PyTorch's out-of-place sum is there: they keep theirs."""

@@ -324,6 +324,32 @@ def test_grad_read_earlier_follows_accumulation_until_reassigned_as_torch():
     np.testing.assert_array_equal(_np(p.grad), [3.0, 3.0])
 
 
+@pytest.mark.parametrize("clip", ["norm", "value", "with_norm", "unscale"])
+def test_clipping_and_unscaling_change_grad_in_place_as_torch(clip):
+    torch = pytest.importorskip("torch")
+    p, tp = _grad_pair([3.0, -4.0])
+    (p ** 2).sum().backward()
+    (tp ** 2).sum().backward()
+    g, tg = p.grad, tp.grad  # read before: PyTorch's utilities scale this same tensor
+    if clip == "norm":
+        fnx.nn.utils.clip_grad_norm_([p], 1.0)
+        torch.nn.utils.clip_grad_norm_([tp], 1.0)
+    elif clip == "value":
+        fnx.nn.utils.clip_grad_value_([p], 2.5)
+        torch.nn.utils.clip_grad_value_([tp], 2.5)
+    elif clip == "with_norm":
+        fnx.nn.utils.clip_grads_with_norm_([p], 2.0, fnx.nn.utils.get_total_norm([p.grad]))
+        torch.nn.utils.clip_grads_with_norm_([tp], 2.0, torch.nn.utils.get_total_norm([tp.grad]))
+    else:
+        for param, optim in ((p, fnx.optim.SGD), (tp, torch.optim.SGD)):
+            scaler = (fnx.amp if param is p else torch.amp).GradScaler("cpu", init_scale=4.0)
+            scaler.scale((param * 0).sum())
+            scaler.unscale_(optim([param], lr=0.1))
+    np.testing.assert_allclose(_np(g), tg.numpy(), rtol=1e-6)
+    np.testing.assert_allclose(_np(p.grad), tp.grad.numpy(), rtol=1e-6)
+    assert not np.allclose(_np(g), [6.0, -8.0])
+
+
 def test_grad_copies_are_snapshots_and_module_zero_grad_zeros_in_place():
     lin = nn.Linear(2, 1)
     lin(fnp.ones((1, 2))).sum().backward()

@@ -77,7 +77,7 @@ def clip_grad_norm_(parameters, max_norm, norm_type=2.0, error_if_nonfinite=Fals
                                f"by the non-finite norm anyway, set `error_if_nonfinite=False`")
         coef = fnp.minimum(max_norm / (total + 1e-6), 1.0)
         for p in params:
-            p.grad = p.grad * coef.astype(p.grad.dtype).to(p.grad.device)
+            p._write_grad(p.grad * coef.astype(p.grad.dtype).to(p.grad.device))
     return total
 
 
@@ -96,7 +96,7 @@ def clip_grad_value_(parameters, clip_value, foreach=None):
     with no_grad():
         for p in _as_list(parameters):
             if p.grad is not None:
-                p.grad = fnp.clip(p.grad, -clip_value, clip_value)
+                p._write_grad(fnp.clip(p.grad, -clip_value, clip_value))
 
 
 def parameters_to_vector(parameters):
@@ -194,7 +194,7 @@ def clip_grads_with_norm_(parameters, max_norm, total_norm, foreach=None):
     with no_grad():
         coef = fnp.minimum(float(max_norm) / (fnp.asarray(total_norm) + 1e-6), 1.0)
         for p in params:
-            p.grad = p.grad * coef.astype(p.grad.dtype).to(p.grad.device)
+            p._write_grad(p.grad * coef.astype(p.grad.dtype).to(p.grad.device))
 
 
 # ----- weight and spectral normalisation, as forward pre-hooks -------------------------------------------
