@@ -16,14 +16,15 @@ rebound to that result in the parameter's dtype and shape. ``p.data`` is a
 *view*: an array that reads the parameter's current value and whose in-place
 methods rebind the parameter, as PyTorch's shared storage would. ``p.grad`` is
 read the same way: a view of the gradient that ``backward()`` adds into, so
-``p.grad.zero_()`` clears it as in PyTorch.
+``p.grad.zero_()`` clears it as in PyTorch. A basic index of either (integers,
+slices) is a view of that part, as in PyTorch: ``bias.data[h:2 * h].fill_(1.0)``.
 """
 import weakref
 
 import numpy as np
 
 from .. import numpy as fnp
-from ..core.array import _IN_PLACE, Array
+from ..core.array import _IN_PLACE, Array, wrap as _wrap
 from ..core.dtypes import is_differentiable
 from ..errors import DeviceError, DTypeError, InPlaceError, ShapeError
 from ..transforms.autodiff import TAPE, Node, ReverseTracer, is_grad_enabled
@@ -260,6 +261,30 @@ class _GradStorage(_Storage):
     _slot = "_grad"
 
 
+class _Region(_Storage):
+    """What a basic index of a view shares (``p.data[4:8]``, ``p.grad[0]``): that part of the view's storage,
+    read and written through it, as PyTorch's views of a tensor share its memory."""
+
+    __slots__ = ("whole", "index")
+
+    def __init__(self, whole, index):
+        self.whole, self.index = whole, index
+
+    def current(self):
+        whole = self.whole.current()
+        return _wrap(whole._value[self.index], whole._device)
+
+    def write(self, value):
+        self.whole.write(self.whole.current().at[self.index].set(value))
+
+
+def _is_basic(index):
+    """Whether ``index`` selects a view in PyTorch and NumPy (integers, slices, None, ...), not a copy."""
+    parts = index if type(index) is tuple else (index,)
+    return all(p is None or p is Ellipsis or type(p) is slice or
+               (isinstance(p, (int, np.integer)) and not isinstance(p, (bool, np.bool_))) for p in parts)
+
+
 class _DataView(Array):
     """``Parameter.data``: an array reading its storage's current value, with PyTorch's in-place methods."""
 
@@ -268,6 +293,13 @@ class _DataView(Array):
     # Read at every use, so the view follows the parameter's later updates (optimizer steps, set_).
     _value = property(lambda self: self._storage.current()._value)
     _device = property(lambda self: self._storage.current()._device)
+
+    def __getitem__(self, index):
+        # A basic index is a view, so ``lstm.bias_ih_l0.data[4:8].fill_(1.0)`` writes into the parameter; an
+        # advanced one (masks, index arrays) is a copy in PyTorch, and a plain (immutable) array here.
+        if _is_basic(index):
+            return _view(_Region(self._storage, index))
+        return Array.__getitem__(self, index)
 
     def _in_place(self, name, rule, args, kwargs):
         storage = self._storage
@@ -394,6 +426,11 @@ def _fill_diagonal(x, fill_value, wrap=False):
     return fnp.reshape(flat, x.shape)
 
 
+def _torch():
+    import sys
+    return sys.modules["fnx.tensor"]  # PyTorch's functions of the top level (the name fnx.tensor is the function)
+
+
 def _random(draw):
     def rule(x, *args, **kwargs):
         from . import init  # init imports this module
@@ -434,6 +471,13 @@ _RULES = {
     "index_fill_": _index_fill,
     "index_add_": _index_add,
     "fill_diagonal_": _fill_diagonal,
+    "index_copy_": lambda x, dim, index, source: _torch().index_copy(x, dim, index, source),
+    "scatter_": lambda x, dim, index, src=None, **kw: _torch().scatter(x, dim, index, src, **kw),
+    "scatter_add_": lambda x, dim, index, src: _torch().scatter_add(x, dim, index, src),
+    "masked_scatter_": lambda x, mask, source: _torch().masked_scatter(x, mask, source),
+    "tril_": lambda x, diagonal=0: fnp.tril(x, diagonal),
+    "triu_": lambda x, diagonal=0: fnp.triu(x, diagonal),
+    "reciprocal_": fnp.reciprocal,
     "normal_": _random("normal_"),
     "uniform_": _random("uniform_"),
     "__setitem__": lambda x, index, value: x.at[index].set(value),

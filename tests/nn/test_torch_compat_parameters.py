@@ -171,6 +171,16 @@ def _cases(torch):
         ("tanh_", (), (), {}),
         ("sigmoid_", (), (), {}),
         ("relu_", (), (), {}),
+        ("tril_", (), (), {}),
+        ("triu_", (1,), (1,), {}),
+        ("reciprocal_", (), (), {}),
+        ("scatter_", (0, fnp.asarray([[1, 0, 1]]), 1.5), (0, torch.tensor([[1, 0, 1]]), 1.5), {}),
+        ("scatter_", (1, fnp.asarray([[2], [0]]), fnp.asarray(y[:, :1])), (1, torch.tensor([[2], [0]]),
+                                                                           torch.tensor(y[:, :1])), {}),
+        ("scatter_add_", (1, fnp.asarray([[0, 0], [1, 1]]), fnp.asarray(y[:, :2])),
+         (1, torch.tensor([[0, 0], [1, 1]]), torch.tensor(y[:, :2])), {}),
+        ("index_copy_", (0, fnp.asarray([1]), fnp.asarray(y[:1])), (0, torch.tensor([1]), torch.tensor(y[:1])), {}),
+        ("masked_scatter_", (fnp.asarray(mask), fnp.asarray(z)), (torch.tensor(mask), torch.tensor(z)), {}),
     ]
 
 
@@ -185,6 +195,40 @@ def test_in_place_methods_match_torch(through_data):
             getattr(tp, name)(*targs, **kwargs)
         np.testing.assert_allclose(_np(p), tp.detach().numpy(), rtol=1e-6, err_msg=f"{name} {kwargs}")
         assert p.dtype == np.float32 and p.shape == (2, 3)
+
+
+@pytest.mark.parametrize("through", ["data", "grad"])
+def test_basic_indices_of_data_and_grad_are_views_that_write_through_as_torch(through):
+    torch = pytest.importorskip("torch")
+    p, tp = _grad_pair(_X)
+    view, tview = getattr(p, through), getattr(tp, through)
+    view[0, 1:].fill_(1.0)  # the LSTM forget-gate idiom: bias.data[h:2 * h].fill_(1.0)
+    tview[0, 1:].fill_(1.0)
+    view[1].mul_(2.0).add_(0.5)
+    tview[1].mul_(2.0).add_(0.5)
+    view[:, 0][1].zero_()  # a view of a view
+    tview[:, 0][1].zero_()
+    row, trow = view[..., None][0], tview[..., None][0]  # read now, follows later writes as torch's views do
+    view.add_(3.0)
+    tview.add_(3.0)
+    np.testing.assert_array_equal(_np(view), tview.detach().numpy())
+    np.testing.assert_array_equal(_np(row), trow.detach().numpy())
+    assert row.shape == (3, 1)
+    picked = view[fnp.asarray([0, 1])]  # an advanced index copies, in PyTorch too: an immutable array here
+    with pytest.raises(InPlaceError):
+        picked.zero_()
+    with pytest.raises(ShapeError):
+        view[0].copy_(fnp.ones(4))
+
+
+def test_embedding_padding_row_zeroed_through_data_as_torch():
+    torch = pytest.importorskip("torch")
+    emb, temb = nn.Embedding(5, 3), torch.nn.Embedding(5, 3)
+    emb.load_state_dict({"weight": fnp.asarray(temb.weight.detach().numpy())})
+    emb.weight.data[2].zero_()
+    temb.weight.data[2].zero_()
+    np.testing.assert_array_equal(_np(emb.weight), temb.weight.detach().numpy())
+    assert not np.any(_np(emb.weight)[2]) and np.all(_np(emb.weight)[[0, 1, 3, 4]] != 0)
 
 
 def test_sqrt_and_fill_diagonal_match_torch():
@@ -227,7 +271,7 @@ def test_in_place_methods_raise_torchs_leaf_error_with_gradients_recorded():
 
 def test_refused_and_misused_in_place_methods_say_what_to_write():
     p = nn.Parameter(fnp.zeros((2, 2)))
-    for name in ("unsqueeze_", "bernoulli_", "scatter_"):
+    for name in ("unsqueeze_", "bernoulli_", "t_"):
         with pytest.raises(InPlaceError, match=f"{name}: a Parameter keeps its shape .* p.data.copy_"):
             getattr(p.data, name)(0)
         with pytest.raises(AttributeError, match=name):  # InPlaceError is an AttributeError too
