@@ -1184,7 +1184,10 @@ def _class_targets(opname, x, target, weight, ignore_index):
 def _weighted_mean(loss, w, reduction):
     """``loss`` reduced; ``'mean'`` divides by the sum of the weights ``w`` (None: all 1)."""
     if reduction == "mean" and w is not None:
-        return fnp.sum(loss) / fnp.sum(w)
+        total = fnp.sum(w)
+        none_counts = total == 0
+        # Every target ignored: the mean is 0 / 0, NaN as in PyTorch, whose gradient there is 0 rather than NaN.
+        return fnp.where(none_counts, math.nan, fnp.sum(loss) / fnp.where(none_counts, 1, total))
     return _reduce(loss, reduction)
 
 

@@ -536,3 +536,21 @@ def test_more_losses_match_torch(reduction):
     tF.binary_cross_entropy(xt, t(yv), reduction=r if r != "none" else "sum").backward()
     g = fnx.grad(lambda x: F.binary_cross_entropy(x, a(yv), reduction=r if r != "none" else "sum"))(a(xv))
     close(g, xt.grad.numpy())
+
+
+@pytest.mark.parametrize("loss", ["cross_entropy", "cross_entropy_smoothed", "nll_loss", "weighted"])
+def test_every_target_ignored_gives_nan_with_zero_gradient_as_torch(loss):
+    torch = pytest.importorskip("torch")
+    x = np.arange(6.0).reshape(2, 3) / 3
+    t = np.array([-100, -100])
+    kwargs = {"cross_entropy_smoothed": {"label_smoothing": 0.2}, "weighted": {"weight": [1.0, 2.0, 0.5]}}.get(loss, {})
+    name = "nll_loss" if loss == "nll_loss" else "cross_entropy"
+    fkw = {k: fnp.asarray(v) if k == "weight" else v for k, v in kwargs.items()}
+    tkw = {k: torch.tensor(v, dtype=torch.float64) if k == "weight" else v for k, v in kwargs.items()}
+    value, g = fnx.value_and_grad(lambda x: getattr(F, name)(x, fnp.asarray(t), **fkw))(fnp.asarray(x))
+    tx = torch.tensor(x, requires_grad=True)
+    tvalue = getattr(torch.nn.functional, name)(tx, torch.tensor(t), **tkw)
+    tvalue.backward()
+    assert np.isnan(float(value)) and np.isnan(tvalue.item())
+    np.testing.assert_array_equal(np.asarray(g), tx.grad.numpy())
+    np.testing.assert_array_equal(np.asarray(g), np.zeros((2, 3)))
