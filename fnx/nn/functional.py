@@ -1041,7 +1041,8 @@ def scaled_dot_product_attention(query, key, value, attn_mask=None, dropout_p=0.
     attention weights (always, as in PyTorch: pass 0 in evaluation), with
     ``key_rng`` or the global generator. ``enable_gqa`` lets ``key``/``value``
     have fewer heads (axis -3) than ``query``, each serving a group of query heads.
-    A query that may attend to nothing gives NaN, as PyTorch's reference does.
+    A query that may attend to nothing (its row of the mask all False or -inf)
+    gives zeros, with zero gradient, as PyTorch's implementations do.
 
     >>> import fnx.numpy as fnp, fnx.nn.functional as F
     >>> q = k = v = fnp.ones((2, 4, 3))
@@ -1069,13 +1070,19 @@ def scaled_dot_product_attention(query, key, value, attn_mask=None, dropout_p=0.
             raise ValueError("scaled_dot_product_attention: explicit attn_mask should not be set when "
                              "is_causal=True")
         attn_mask = fnp.tri(L, S, dtype=bool)
+    unattended = None
     if attn_mask is not None:
         mask = fnp.asarray(attn_mask)
         if mask.dtype == bool:
             scores = fnp.where(mask, scores, -math.inf)
         else:
             scores = scores + fnp.astype(mask, scores.dtype)
+        if not is_causal:  # a causal row always has its first key
+            unattended = fnp.all(scores == -math.inf, axis=-1, keepdims=True)
+            scores = fnp.where(unattended, 0.0, scores)  # finite, so that softmax's derivative is too
     weights = fsp.softmax(scores, axis=-1)
+    if unattended is not None:
+        weights = fnp.where(unattended, 0.0, weights)
     if dropout_p > 0.0:
         weights = dropout(weights, dropout_p, True, key=key_rng)
     return fnp.matmul(weights, v)

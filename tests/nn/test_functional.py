@@ -692,6 +692,28 @@ def test_scaled_dot_product_attention(data, batch, L, S, E, Ev, kind, scale):
     close(out, _sdpa_ref(q, k, v, mask, kind == "causal", scale), rtol=1e-6, atol=1e-9)
 
 
+@pytest.mark.parametrize("kind", ["bool", "float"])
+def test_attention_of_a_query_with_nothing_to_attend_is_zero_as_torch(kind):
+    rng = np.random.default_rng(5)
+    q, k, v = (rng.normal(size=(2, 3, 2)) for _ in range(3))
+    allowed = np.array([[True, False, True], [False, False, False], [True, True, True]])
+    mask = allowed if kind == "bool" else np.where(allowed, 0.5, -np.inf)
+    f = lambda q, k, v: F.scaled_dot_product_attention(q, k, v, attn_mask=fnp.asarray(mask))
+    out = f(*map(fnp.asarray, (q, k, v)))
+    assert np.all(_np(out)[:, 1] == 0) and np.isfinite(_np(out)).all()
+    rows = [0, 2]
+    close(_np(out)[:, rows], _sdpa_ref(q, k, v, mask)[:, rows], rtol=1e-6)
+    check_grads(f, tuple(map(fnp.asarray, (q, k, v))), order=1)
+    torch = pytest.importorskip("torch")
+    tq, tk, tv = (torch.tensor(a, requires_grad=True) for a in (q, k, v))
+    tout = torch.nn.functional.scaled_dot_product_attention(tq, tk, tv, attn_mask=torch.tensor(mask))
+    grads = fnx.grad(lambda *a: fnp.sum(f(*a) ** 2), argnums=(0, 1, 2))(*map(fnp.asarray, (q, k, v)))
+    (tout ** 2).sum().backward()
+    close(out, tout.detach().numpy(), rtol=1e-6)
+    for g, t in zip(grads, (tq, tk, tv)):
+        close(g, t.grad.numpy(), rtol=1e-6, atol=1e-12)
+
+
 def test_attention_gqa_dropout_grads_and_errors():
     rng = np.random.default_rng(3)
     q = fnp.asarray(rng.normal(size=(1, 4, 3, 2)))
