@@ -416,7 +416,7 @@ def prelu(input, weight):
         w = _channel_view(w, x.ndim)
     else:
         w = fnp.reshape(w, ())
-    return fnp.where(x >= 0, x, w * x)
+    return fnp.where(x > 0, x, w * x)  # at 0 the slope's side, so the derivative there is the slope's (PyTorch's)
 
 
 def rrelu(input, lower=1.0 / 8, upper=1.0 / 3, training=False, inplace=False, *, key=None):

@@ -24,7 +24,20 @@ from ..core.dtypes import is_differentiable
 from ..core.hooks import RemovableHandle
 from .parameter import Parameter
 
-IncompatibleKeys = namedtuple("IncompatibleKeys", ["missing_keys", "unexpected_keys"])
+class _IncompatibleKeys(namedtuple("IncompatibleKeys", ["missing_keys", "unexpected_keys"])):
+    """What ``load_state_dict`` returns, printed as PyTorch's."""
+
+    __slots__ = ()
+
+    def __repr__(self):
+        if not self.missing_keys and not self.unexpected_keys:
+            return "<All keys matched successfully>"
+        return super().__repr__()
+
+    __str__ = __repr__
+
+
+IncompatibleKeys = _IncompatibleKeys
 
 
 class Module:
@@ -270,8 +283,10 @@ class Module:
         state_dict = OrderedDict(state_dict)  # pre-hooks may rename keys: the caller's dict stays as it was
         from_hooks, errors = ([], []), []
         for path, mod in self.named_modules(remove_duplicate=False):  # PyTorch visits every path of state_dict
+            prefix = f"{path}." if path else ""
+            mod._upgrade_state_dict(state_dict, prefix)
             for hook in list(mod.__dict__.get("_load_state_dict_pre_hooks", {}).values()):
-                hook(state_dict, f"{path}." if path else "", {}, strict, *from_hooks, errors)
+                hook(state_dict, prefix, {}, strict, *from_hooks, errors)
         own = self.state_dict(keep_vars=True)
         missing = [k for k in own if k not in state_dict] + from_hooks[0]
         unexpected = [k for k in state_dict if k not in own] + from_hooks[1]
@@ -286,11 +301,11 @@ class Module:
                     and not is_differentiable(value.dtype):
                 errors.append(f"{key}: assign=True would give a parameter that requires grad the dtype "
                               f"{value.dtype}, and only floating arrays can require gradients.")
-        if strict:
-            if missing:
-                errors.insert(0, "Missing key(s) in state_dict: " + ", ".join(f'"{k}"' for k in missing) + ".")
+        if strict:  # PyTorch's order: missing keys first
             if unexpected:
-                errors.insert(0, "Unexpected key(s) in state_dict: " + ", ".join(f'"{k}"' for k in unexpected) + ".")
+                errors.insert(0, "Unexpected key(s) in state_dict: " + ", ".join(f'"{k}"' for k in unexpected) + ". ")
+            if missing:
+                errors.insert(0, "Missing key(s) in state_dict: " + ", ".join(f'"{k}"' for k in missing) + ". ")
         if errors:
             raise RuntimeError(f"Error(s) in loading state_dict for {type(self).__name__}:\n\t" + "\n\t".join(errors))
         for key, target in own.items():
@@ -423,6 +438,10 @@ class Module:
         handle = RemovableHandle(self._forward_pre_hooks)
         self._forward_pre_hooks[handle.id] = (hook, with_kwargs)
         return handle
+
+    def _upgrade_state_dict(self, state_dict, prefix):
+        """Fills in, in place, the entries of this module (keys starting ``prefix``) that checkpoints of older
+        PyTorch versions lack, as PyTorch's ``_load_from_state_dict`` does for them; most modules have none."""
 
     def register_load_state_dict_pre_hook(self, hook):
         """``hook(module, state_dict, prefix, local_metadata, strict, missing_keys, unexpected_keys, error_msgs)``

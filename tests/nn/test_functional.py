@@ -197,6 +197,10 @@ def test_prelu(x, data):
 def test_prelu_grads_and_errors():
     x = fnp.asarray(np.array([[-1.0, 2.0, -0.5], [0.7, -2.0, 1.5]]))
     check_grads(F.prelu, (x, fnp.asarray(np.array([0.1, 0.2, 0.3]))))
+    gx, gw = fnx.grad(lambda x, w: fnp.sum(F.prelu(x, w)), argnums=(0, 1))(fnp.array([0.0, 1.0, -1.0]),
+                                                                          fnp.array([0.25]))
+    close(gx, np.array([0.25, 1.0, 0.25]))  # the slope's side at 0, as torch's (x > 0 ? 1 : w)
+    close(gw, np.array([-1.0]))
     with pytest.raises(ShapeError, match="prelu"):
         F.prelu(x, fnp.ones(2))
 

@@ -6,6 +6,7 @@ against PyTorch's (hard-coded here, so ``state_dict``s are interchangeable), and
 outputs against torch's own layers with the same weights.
 """
 import math
+from collections import OrderedDict
 
 import numpy as np
 import pytest
@@ -803,3 +804,46 @@ def test_sync_batch_norm_against_torch():
                                rtol=1e-5, atol=1e-6)
     for a, b in zip(ours.state_dict().values(), theirs.state_dict().values()):
         np.testing.assert_allclose(np.asarray(a), b.numpy(), rtol=1e-5)
+
+
+def test_parameter_dict_sorts_a_plain_dicts_keys_as_torch():
+    built = nn.ParameterDict({"b": fnp.ones(1), "a": fnp.ones(2)})
+    built.update({"d": fnp.ones(1), "c": fnp.ones(1)})
+    assert list(built) == ["a", "b", "c", "d"]
+    assert [k for k, _ in built.named_parameters()] == ["a", "b", "c", "d"]
+    ordered = nn.ParameterDict(OrderedDict([("b", fnp.ones(1)), ("a", fnp.ones(1))]))
+    ordered.update(nn.ParameterDict(OrderedDict([("z", fnp.ones(1)), ("y", fnp.ones(1))])))
+    ordered.update([("x", fnp.ones(1)), ("w", fnp.ones(1))])
+    assert list(ordered) == ["b", "a", "z", "y", "x", "w"]  # ordered mappings and pairs keep their order
+    torch = pytest.importorskip("torch")
+    tbuilt = torch.nn.ParameterDict({"b": torch.nn.Parameter(torch.ones(1)), "a": torch.nn.Parameter(torch.ones(2))})
+    assert list(tbuilt) == ["a", "b"]
+
+
+def test_load_state_dict_prints_and_orders_its_report_as_torch():
+    torch = pytest.importorskip("torch")
+    bn, tbn = nn.BatchNorm1d(3), torch.nn.BatchNorm1d(3)
+    assert repr(bn.load_state_dict(bn.state_dict())) == repr(tbn.load_state_dict(tbn.state_dict()))
+    assert str(bn.load_state_dict(bn.state_dict())) == "<All keys matched successfully>"
+    extra, textra = {"x": fnp.ones(1), **bn.state_dict()}, {"x": torch.ones(1), **tbn.state_dict()}
+    assert repr(bn.load_state_dict(extra, strict=False)) == repr(tbn.load_state_dict(textra, strict=False))
+    assert bn.load_state_dict(extra, strict=False).unexpected_keys == ["x"]
+    with pytest.raises(RuntimeError) as raised:
+        bn.load_state_dict({"x": fnp.ones(1)})
+    with pytest.raises(RuntimeError) as traised:
+        tbn.load_state_dict({"x": torch.ones(1)})
+    assert str(raised.value) == str(traised.value)  # missing keys first, then unexpected ones
+
+
+def test_batch_norm_loads_a_checkpoint_without_its_step_count_as_torch():
+    torch = pytest.importorskip("torch")
+    bn, tbn = nn.BatchNorm1d(3), torch.nn.BatchNorm1d(3)
+    for _ in range(2):
+        bn(fnp.asarray(np.random.default_rng(0).normal(size=(4, 3)).astype(np.float32)))
+    old = {k: v for k, v in tbn.state_dict().items() if k != "num_batches_tracked"}  # PyTorch before 0.4.1
+    report = bn.load_state_dict({k: fnp.asarray(v.numpy()) for k, v in old.items()})
+    assert repr(report) == repr(tbn.load_state_dict(old)) == "<All keys matched successfully>"
+    assert int(bn.num_batches_tracked) == 2  # kept, as torch keeps its own
+    assert "num_batches_tracked" not in old
+    with pytest.raises(RuntimeError, match='Missing key.*"running_mean"'):  # the others are still required
+        bn.load_state_dict({k: fnp.asarray(v.numpy()) for k, v in old.items() if k != "running_mean"})

@@ -440,8 +440,8 @@ class ParameterDict(Module):
     def update(self, parameters):
         if isinstance(parameters, (Mapping, ParameterDict)):
             items = parameters.items()
-            if isinstance(parameters, dict) and not isinstance(parameters, OrderedDict):
-                items = list(items)  # a plain dict keeps its insertion order, which PyTorch also keeps now
+            if not isinstance(parameters, (OrderedDict, ParameterDict)):
+                items = sorted(items)  # PyTorch sorts the keys of other mappings (plain dicts among them)
             for key, value in items:
                 self[key] = value
             return

@@ -63,6 +63,12 @@ class _NormBase(Module):
                 self.register_buffer(name, None)
         self.reset_parameters()
 
+    def _upgrade_state_dict(self, state_dict, prefix):
+        # Checkpoints from before PyTorch 0.4.1 have no step count: the module keeps its own, as in PyTorch.
+        key = prefix + "num_batches_tracked"
+        if self.track_running_stats and key not in state_dict:
+            state_dict[key] = self.num_batches_tracked
+
     def reset_running_stats(self):
         if self.track_running_stats:
             self.running_mean = fnp.zeros_like(self.running_mean)
