@@ -125,7 +125,9 @@ Point = collections.namedtuple("Point", "x y")
 def test_default_collate_numbers_and_arrays():
     ints, floats, bools = default_collate([(1, 0.5, True), (2, 1.5, False)])
     assert ints.dtype == np.int64 and ints.tolist() == [1, 2]
-    assert floats.dtype == np.float32 and bools.dtype == np.bool_
+    assert floats.dtype == np.float64 and bools.dtype == np.bool_  # torch's default_collate: float64 for floats
+    assert default_collate([1, 2.5]).dtype == np.float32  # an int first, then a float: torch.tensor's inference
+    assert default_collate([True, 2]).tolist() == [1, 2]
     stacked = default_collate([np.ones((2, 3), np.float16), np.zeros((2, 3), np.float16)])
     assert isinstance(stacked, fnx.Array) and stacked.shape == (2, 2, 3) and stacked.dtype == np.float16
     fx = default_collate([fnp.ones(2), fnp.zeros(2)])
@@ -141,7 +143,7 @@ def test_default_collate_containers_keep_their_type():
     assert isinstance(batch["p"].y, list) and [t.tolist() for t in batch["p"].y] == [[2.0, 5.0], [3.0, 6.0]]
     ordered = default_collate([collections.OrderedDict(b=1, a=2)] * 2)
     assert type(ordered) is collections.OrderedDict and list(ordered) == ["b", "a"]
-    assert isinstance(default_collate([(1, 2), (3, 4)]), tuple)
+    assert isinstance(default_collate([(1, 2), (3, 4)]), list)  # as torch's
 
 
 def test_default_collate_errors():
@@ -173,7 +175,7 @@ def test_sequential_batches_and_drop_last():
     assert ids(DataLoader(Range(7), batch_size=3)) == [[0, 1, 2], [3, 4, 5], [6]]
     assert ids(DataLoader(Range(7), batch_size=3, drop_last=True)) == [[0, 1, 2], [3, 4, 5]]
     x, y = next(iter(DataLoader(Range(4), batch_size=4)))
-    assert x.dtype == np.int64 and y.dtype == np.float32
+    assert x.dtype == np.int64 and y.dtype == np.float64
 
 
 def test_shuffle_is_seeded_per_epoch():
@@ -318,3 +320,18 @@ def test_prefetch_thread_stops_when_abandoned():
     next(it)
     del it
     assert not prefetch_threads()
+
+
+def test_default_collate_matches_torch():
+    torch = pytest.importorskip("torch")
+    from torch.utils.data import default_collate as torch_collate
+    for batch in ([1, 2.5], [1.0, 2], [True, 1], [True, False], [(1, 0.5), (2, 1.5)], [{"y": 0.7}, {"y": 1}],
+                  [[1, 2.0], [3, 4.0]], [np.float32(1.0), np.float32(2.0)]):
+        ours, theirs = default_collate(batch), torch_collate(batch)
+        assert type(ours) is type(theirs) or isinstance(theirs, torch.Tensor), batch
+        ours_leaves = ours.values() if isinstance(ours, dict) else ours if isinstance(ours, list) else [ours]
+        theirs_leaves = theirs.values() if isinstance(theirs, dict) else theirs if isinstance(theirs, list) \
+            else [theirs]
+        for a, t in zip(ours_leaves, theirs_leaves):
+            assert str(a.dtype) == str(t.dtype).replace("torch.", ""), batch
+            np.testing.assert_array_equal(np.asarray(a), t.numpy())

@@ -40,12 +40,12 @@ def default_collate(batch):
 
     * fnx and numpy arrays (and numpy scalars) are stacked on a new first axis,
       keeping their dtype;
-    * Python ``int`` becomes int64, ``float`` the default float dtype (float32),
-      ``bool`` bool, ``complex`` the default complex dtype;
+    * Python ``int`` becomes int64 (the default float dtype where a later sample
+      is a float, as ``torch.tensor`` would infer), ``float`` float64, ``bool``
+      bool, ``complex`` complex128, all as in PyTorch;
     * strings and bytes stay a list;
-    * dicts, namedtuples, tuples and lists are collated per key or position and
-      keep their type (PyTorch turns tuples into lists; fnx keeps tuples so the
-      batch has the samples' pytree structure).
+    * dicts, namedtuples and lists are collated per key or position and keep
+      their type; tuples become lists, as in PyTorch.
 
     Raises:
       RuntimeError: sequences of different lengths in one batch.
@@ -53,9 +53,9 @@ def default_collate(batch):
 
     >>> import fnx.data
     >>> fnx.data.default_collate([(1, 0.5), (2, 1.5)])
-    (Array([1, 2], dtype=int64), Array([0.5, 1.5], dtype=float32))
-    >>> fnx.data.default_collate([{"x": [1.0, 2.0]}, {"x": [3.0, 4.0]}])["x"]
-    [Array([1., 3.], dtype=float32), Array([2., 4.], dtype=float32)]
+    [Array([1, 2], dtype=int64), Array([0.5, 1.5], dtype=float64)]
+    >>> fnx.data.default_collate([{"x": [1, 2]}, {"x": [3, 4.5]}])["x"]
+    [Array([1, 3], dtype=int64), Array([2. , 4.5], dtype=float32)]
     """
     from .. import numpy as fnp
     from ..core import dtypes
@@ -69,14 +69,15 @@ def default_collate(batch):
             raise TypeError(f"default_collate: numpy arrays of dtype {elem.dtype} cannot be collated; "
                             "pass a collate_fn for such samples")
         return fnp.asarray(np.stack([np.asarray(b) for b in batch]))
-    if isinstance(elem, bool):
-        return fnp.asarray(np.array(batch, dtype=bool))
-    if isinstance(elem, int):
-        return fnp.asarray(np.array(batch, dtype=np.int64))
+    if isinstance(elem, int):  # bool among them: the dtype torch.tensor(batch) infers
+        if all(isinstance(b, bool) for b in batch):
+            return fnp.asarray(np.array(batch, dtype=bool))
+        exact = all(isinstance(b, int) for b in batch)
+        return fnp.asarray(np.array(batch, dtype=np.int64 if exact else dtypes.default_float()))
     if isinstance(elem, float):
-        return fnp.asarray(np.array(batch, dtype=dtypes.default_float()))
+        return fnp.asarray(np.array(batch, dtype=np.float64))
     if isinstance(elem, complex):
-        return fnp.asarray(np.array(batch, dtype=dtypes.default_complex()))
+        return fnp.asarray(np.array(batch, dtype=np.complex128))
     if isinstance(elem, (str, bytes)):
         return list(batch)
     if isinstance(elem, collections.abc.Mapping):
@@ -94,7 +95,7 @@ def default_collate(batch):
                                f"lengths {sorted({len(s) for s in batch})}")
         parts = [default_collate(list(s)) for s in zip(*batch)]
         if isinstance(elem, tuple):
-            return tuple(parts)
+            return parts
         try:
             return type(elem)(parts)
         except TypeError:
