@@ -22,14 +22,14 @@ from .core import tree as tree_util
 from .core.array import Array
 from .core.trace import Tracer
 from .errors import GraphError, ImplicitGradError, ShapeError, TreeError
-from .tensor import inference_mode, set_grad_enabled
+from .tensor import inference_mode, is_inference_mode_enabled, set_grad_enabled
 from .transforms.autodiff import (TAPE, ReverseTracer, enable_grad, is_grad_enabled, no_grad, tape_backward,
                                   tape_grad)
 from .transforms.custom import custom_vjp
 from .transforms import autodiff as _autodiff
 
 __all__ = ["grad", "backward", "Function", "FunctionCtx", "functional", "gradcheck", "gradgradcheck", "no_grad",
-           "enable_grad", "set_grad_enabled", "inference_mode", "is_grad_enabled", "set_detect_anomaly",
+           "enable_grad", "set_grad_enabled", "inference_mode", "is_inference_mode_enabled", "is_grad_enabled", "set_detect_anomaly",
            "detect_anomaly", "is_anomaly_enabled"]
 
 

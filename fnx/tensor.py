@@ -52,7 +52,7 @@ from .errors import ShapeError
 from .numpy import stop_gradient as fnx_stop_gradient
 from .numpy._base import normalize_axis
 from .numpy.reductions import shifted as _shifted  # x moved along an axis, a fill coming in
-from .transforms.autodiff import enable_grad, no_grad
+from .transforms.autodiff import decorate_with, enable_grad, inference_mode, is_inference_mode_enabled, no_grad
 
 _modules = sys.modules  # fnx.nn.functional imports after this module: looked up when called
 
@@ -63,7 +63,7 @@ __all__ = [
     "permute", "transpose", "sum", "mean", "prod", "std", "var", "max", "min", "argmax", "argmin", "sort",
     "argsort", "topk", "softmax", "log_softmax", "clamp", "gather", "index_select", "masked_fill", "chunk",
     "split", "allclose", "equal", "FloatTensor", "DoubleTensor", "HalfTensor", "LongTensor", "IntTensor",
-    "ShortTensor", "CharTensor", "ByteTensor", "BoolTensor", "set_grad_enabled", "inference_mode", "mm", "bmm",
+    "ShortTensor", "CharTensor", "ByteTensor", "BoolTensor", "set_grad_enabled", "inference_mode", "is_inference_mode_enabled", "mm", "bmm",
     "float16", "half", "float32", "float", "float64", "double", "complex64", "cfloat", "complex128", "cdouble",
     "uint8", "int8", "int16", "short", "int32", "int", "int64", "long", "bool",
 ]
@@ -594,18 +594,10 @@ class set_grad_enabled:
         return False
 
     def __call__(self, fn):
-        import functools
         mode = self._context._enabled
         self._context.__exit__()  # as a decorator it changes the mode only while fn runs
+        return decorate_with(lambda: set_grad_enabled(mode), fn)
 
-        @functools.wraps(fn)
-        def wrapper(*args, **kwargs):
-            with set_grad_enabled(mode):
-                return fn(*args, **kwargs)
-        return wrapper
-
-
-inference_mode = no_grad
 
 
 def add(input, other, *, alpha=1):

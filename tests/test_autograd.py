@@ -323,3 +323,65 @@ def test_gradcheck_and_gradgradcheck():
     assert not fnx.autograd.gradgradcheck(wrong_second, x, raise_exception=False)  # ...second ones not
     with pytest.raises(ValueError, match="requires grad"):
         fnx.autograd.gradcheck(fnp.sin, c)
+
+
+@pytest.mark.parametrize("lib", ["fnx", "torch"])
+def test_grad_modes_decorate_with_and_without_parentheses_as_torch(lib):
+    torch = pytest.importorskip("torch") if lib == "torch" else None
+    m = torch if lib == "torch" else fnx
+    w = torch.ones(2, requires_grad=True) if torch else fnx.nn.Parameter(fnp.ones(2))
+
+    @m.no_grad
+    def bare(x):
+        return x * 2
+
+    @m.enable_grad
+    def bare_enable(x):
+        return x * 2
+
+    @m.inference_mode
+    def bare_inference(x):
+        return x * 2
+
+    @m.no_grad()
+    def steps(x):
+        yield x * 2
+        yield x * 3  # the mode holds between the steps too
+
+    assert not bare(w).requires_grad and bare.__name__ == "bare"
+    with m.no_grad():
+        assert bare_enable(w).requires_grad
+    assert not bare_inference(w).requires_grad
+    assert [y.requires_grad for y in steps(w)] == [False, False]
+    assert m.is_grad_enabled()
+    with m.inference_mode(False):
+        assert m.is_grad_enabled() and not m.is_inference_mode_enabled()
+    with m.inference_mode():
+        assert not m.is_grad_enabled() and m.is_inference_mode_enabled()
+        with m.inference_mode(False):
+            assert not m.is_inference_mode_enabled()
+    assert m.is_grad_enabled() and not m.is_inference_mode_enabled()
+
+
+def test_a_decorated_generator_runs_each_step_in_the_mode_and_passes_send_throw_and_return():
+    w = fnx.nn.Parameter(fnp.ones(2))
+    seen = []
+
+    @fnx.no_grad()
+    def echo(x):
+        try:
+            while True:
+                got = yield x * 2
+                seen.append((got, fnx.is_grad_enabled()))
+        except KeyError:
+            yield "caught"
+        return "done"
+
+    steps = echo(w)
+    assert not next(steps).requires_grad
+    assert fnx.is_grad_enabled()  # outside a step, the caller's mode
+    steps.send(5)
+    assert steps.throw(KeyError()) == "caught"
+    with pytest.raises(StopIteration) as finished:
+        next(steps)
+    assert finished.value.value == "done" and seen == [(5, False)]

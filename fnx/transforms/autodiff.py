@@ -933,8 +933,91 @@ TAPE = _make_tape()
 _grad_enabled = [True]
 
 
-class no_grad:
-    """Context manager (and decorator): operations inside record nothing on the tape.
+class _GradMode:
+    """Whether the tape records (``enabled``, or None to leave it as it is), for a ``with`` block or for each call
+    of a decorated function."""
+
+    def __init__(self, enabled):
+        self._enabled = enabled
+
+    def __enter__(self):
+        self._prev = _grad_enabled[0]
+        if self._enabled is not None:
+            _grad_enabled[0] = self._enabled
+
+    def __exit__(self, *exc):
+        _grad_enabled[0] = self._prev
+        return False
+
+    def clone(self):
+        return _GradMode(self._enabled)
+
+    def __call__(self, fn):
+        return decorate_with(self.clone, fn)
+
+
+def decorate_with(context, fn):
+    """``fn`` run inside ``context()`` at each call, as PyTorch's decorating context managers do: for a generator
+    function, around each step of the generator, so that code between its ``yield``s runs in the mode too."""
+    import functools
+    import inspect
+
+    if not inspect.isgeneratorfunction(fn):
+        @functools.wraps(fn)
+        def wrapper(*args, **kwargs):
+            with context():
+                return fn(*args, **kwargs)
+        return wrapper
+
+    @functools.wraps(fn)
+    def generator(*args, **kwargs):
+        with context():
+            steps = fn(*args, **kwargs)
+            try:
+                sent = steps.send(None)
+            except StopIteration as done:
+                return done.value
+        while True:
+            try:
+                received = yield sent
+            except GeneratorExit:
+                with context():
+                    steps.close()
+                raise
+            except BaseException as error:
+                with context():
+                    try:
+                        sent = steps.throw(error)
+                    except StopIteration as done:
+                        return done.value
+            else:
+                with context():
+                    try:
+                        sent = steps.send(received)
+                    except StopIteration as done:
+                        return done.value
+    return generator
+
+
+class _NoArguments(_GradMode):
+    """A grad mode PyTorch lets one write with or without parentheses: ``@no_grad()`` and ``@no_grad``."""
+
+    _mode = None
+
+    def __new__(cls, orig_func=None):
+        if orig_func is None:
+            return super().__new__(cls)
+        return cls()(orig_func)  # the bare decorator: cls(fn) is the decorated function
+
+    def __init__(self, orig_func=None):
+        super().__init__(self._mode)
+
+    def clone(self):
+        return type(self)()
+
+
+class no_grad(_NoArguments):
+    """Context manager (and decorator, with or without parentheses): operations inside record nothing on the tape.
 
     >>> import fnx, fnx.numpy as fnp
     >>> w = fnx.nn.Parameter(fnp.ones(2))
@@ -944,29 +1027,48 @@ class no_grad:
     True
     """
 
-    def __init__(self, enabled=False):
-        self._enabled = enabled
+    _mode = False
+
+
+class enable_grad(_NoArguments):
+    """Context manager (and decorator, with or without parentheses): operations inside are recorded on the tape
+    again, inside ``no_grad``."""
+
+    _mode = True
+
+
+_inference_mode = [False]
+
+
+class inference_mode(_GradMode):
+    """``torch.inference_mode(mode=True)``: ``no_grad`` where ``mode`` is true, and nothing changed where false;
+    a context manager and a decorator, with or without parentheses."""
+
+    def __new__(cls, mode=True):
+        if isinstance(mode, (bool, np.bool_)):
+            return super().__new__(cls)
+        return cls()(mode)  # the bare decorator
+
+    def __init__(self, mode=True):
+        self.mode = bool(mode)
+        super().__init__(False if self.mode else None)
 
     def __enter__(self):
-        self._prev = _grad_enabled[0]
-        _grad_enabled[0] = self._enabled
+        self._prev_inference = _inference_mode[0]
+        _inference_mode[0] = self.mode
+        super().__enter__()
 
     def __exit__(self, *exc):
-        _grad_enabled[0] = self._prev
-        return False
+        _inference_mode[0] = self._prev_inference
+        return super().__exit__(*exc)
 
-    def __call__(self, fn):
-        import functools
-
-        @functools.wraps(fn)
-        def wrapper(*args, **kwargs):
-            with type(self)(self._enabled):
-                return fn(*args, **kwargs)
-        return wrapper
+    def clone(self):
+        return inference_mode(self.mode)
 
 
-def enable_grad():
-    return no_grad(enabled=True)
+def is_inference_mode_enabled():
+    """Whether code runs inside ``inference_mode()`` (``torch.is_inference_mode_enabled``)."""
+    return _inference_mode[0]
 
 
 def is_grad_enabled():
@@ -998,7 +1100,7 @@ def tape_backward(seeds, retain_graph=None, create_graph=False, only=None):
     """One backward pass from ``seeds`` (``(node, index, cotangent)``) into the ``.grad`` of the Parameters
     reached (those whose leaf node is in ``only``, when given), adding to what is there."""
     retain_graph = create_graph if retain_graph is None else retain_graph
-    with no_grad(enabled=create_graph):
+    with _GradMode(create_graph):
         grads = backward_pass(seeds, free=not retain_graph, create_graph=create_graph)
         for leaf, g in grads.items():
             owner = leaf.params() if leaf.params is not None and (only is None or leaf in only) else None
@@ -1067,7 +1169,7 @@ def tape_grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_grap
             raise GraphError(f"autograd.grad: inputs[{i}] does not require grad, so no gradient can flow to it")
     retain_graph = create_graph if retain_graph is None else retain_graph
     capture = frozenset(x.node for x in inputs if x.node.prim is not None)
-    with no_grad(enabled=create_graph):
+    with _GradMode(create_graph):
         grads = backward_pass(roots, free=not retain_graph, create_graph=create_graph, capture=capture)
     result = []
     for i, x in enumerate(inputs):
