@@ -709,14 +709,19 @@ def _clone(self):
     return fnp.multiply(self, 1) if isinstance(self, Parameter) else self.__copy__()
 
 
-def norm(input, p="fro", dim=None, keepdim=False):
-    """``torch.norm``: the ``p``-norm of all elements (2 for ``"fro"``), or of each vector along ``dim``."""
+def norm(input, p="fro", dim=None, keepdim=False, out=None, dtype=None):
+    """``torch.norm``: the ``p``-norm of the elements along ``dim`` (all of them by default), taken together
+    as one vector, so that over two dims ``"fro"`` and 2 are the Frobenius norm; ``"nuc"`` is the nuclear
+    norm of the matrices over the two dims ``dim`` (of a matrix by default)."""
+    if out is not None:
+        raise TypeError("norm: fnx arrays are immutable, so there is no out=; use the returned array")
+    from . import linalg
     x = fnp.asarray(input)
-    order = 2 if p == "fro" else p
-    if dim is None:
-        out = fnp.linalg.norm(fnp.ravel(x), ord=order)
-        return fnp.reshape(out, (1,) * x.ndim) if keepdim else out
-    return fnp.linalg.norm(x, ord=order, axis=_axis(dim), keepdims=keepdim)
+    if p == "nuc":
+        return linalg.matrix_norm(x, "nuc", tuple(range(x.ndim)) if dim is None else _axis(dim), keepdim, dtype=dtype)
+    if isinstance(p, str) and p != "fro":
+        raise ValueError(f"norm: p must be a number, 'fro' or 'nuc', got {p!r}")
+    return linalg.vector_norm(x, 2 if p == "fro" or p is None else p, _axis(dim), keepdim, dtype=dtype)
 
 
 def _new(make):
