@@ -34,3 +34,12 @@ def test_norm_nuc_of_a_matrix_and_its_errors():
     with pytest.raises(ValueError, match="norm"):
         fnx.norm(fnx.tensor(A), p="spectral")
     assert fnx.norm(fnx.tensor(A, dtype=fnx.float32), dtype=fnx.float64).dtype == np.float64
+
+
+def test_einsum_takes_its_operands_as_one_list_as_torch():
+    a, b = np.arange(24.0).reshape(2, 3, 4), np.arange(24.0).reshape(2, 4, 3)
+    expected = torch.einsum("bij,bjk->bik", [torch.tensor(a), torch.tensor(b)]).numpy()
+    for operands in ([fnx.tensor(a), fnx.tensor(b)], (fnx.tensor(a), fnx.tensor(b))):
+        np.testing.assert_allclose(np.asarray(fnx.einsum("bij,bjk->bik", operands)), expected)
+    # One term: a nested list is one array, as in NumPy
+    np.testing.assert_allclose(np.asarray(fnx.einsum("ij->ji", [[1.0, 2.0], [3.0, 4.0]])), [[1.0, 3.0], [2.0, 4.0]])

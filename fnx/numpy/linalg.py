@@ -541,6 +541,8 @@ def einsum(subscripts, *operands, dtype=None, optimize=True, precision=None, pre
     """
     if not isinstance(subscripts, str):
         subscripts, operands = _interleaved((subscripts,) + operands)
+    elif len(operands) == 1 and isinstance(operands[0], (list, tuple)) and "," in subscripts.split("->")[0]:
+        operands = tuple(operands[0])  # torch.einsum's list of operands: subscripts naming several need several
     ops = [asarray(o) for o in operands]
     if precision is not None or preferred_element_type is not None:
         ops = _jax_product_options("einsum", ops, precision, preferred_element_type)
