@@ -158,11 +158,16 @@ class Optimizer:
             params = [params]
         else:
             params = list(params)
+        names = None
+        if params and all(isinstance(p, tuple) and len(p) == 2 and isinstance(p[0], str) for p in params):
+            names, params = [n for n, _ in params], [p for _, p in params]  # model.named_parameters(), as torch's
         for p in params:
             if not isinstance(p, Parameter):
                 raise TypeError(f"optimizer can only optimize fnx.nn.Parameter objects, but one of the params is "
                                 f"{type(p).__name__}; wrap trainable arrays in fnx.nn.Parameter")
         group = dict(param_group, params=params)
+        if names is not None:
+            group["param_names"] = names
         for key, value in self.defaults.items():
             group.setdefault(key, value)
         ids = {id(p) for p in params}

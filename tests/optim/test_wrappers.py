@@ -376,3 +376,21 @@ def test_adam_fits_too_with_a_scheduler():
         opt.step()
         sched.step()
     np.testing.assert_allclose(np.asarray(w.data), [0.5, -1.0], atol=1e-3)
+
+
+def test_optimizer_takes_named_parameters_as_torch():
+    torch = pytest.importorskip("torch")
+    model, tmodel = fnx.nn.Linear(2, 1), torch.nn.Linear(2, 1)
+    opt = fnx.optim.Adam([{"params": model.named_parameters(), "lr": 0.2}], lr=0.1)
+    topt = torch.optim.Adam([{"params": tmodel.named_parameters(), "lr": 0.2}], lr=0.1)
+    assert opt.param_groups[0]["param_names"] == topt.param_groups[0]["param_names"] == ["weight", "bias"]
+    assert list(opt.param_groups[0])[:3] == list(topt.param_groups[0])[:3] == ["params", "lr", "param_names"]
+    assert opt.param_groups[0]["params"] == [model.weight, model.bias]
+    assert opt.state_dict()["param_groups"][0]["param_names"] == ["weight", "bias"]
+    plain = fnx.optim.SGD(model.named_parameters(), lr=0.1)
+    tplain = torch.optim.SGD(tmodel.named_parameters(), lr=0.1)
+    assert list(plain.param_groups[0]) == list(tplain.param_groups[0])
+    model(fnx.ones((3, 2))).sum().backward()
+    before = np.asarray(model.weight).copy()
+    plain.step()
+    np.testing.assert_allclose(np.asarray(model.weight), before - 0.1 * 3, rtol=1e-6)
