@@ -389,7 +389,7 @@ def broadcast_prefix(prefix, tree, what="argument"):
 
     def walk(p, t):
         kp, kt = _node_of(p), _node_of(t)
-        if kp is False or p is None and kt is not None:
+        if kp is False or p is None:  # a leaf of the prefix, or None: the same for all of t (no leaves if t is None)
             out.extend([p] * len(leaves(t)))
             return
         if kp != kt or (kp is dict and sorted(p) != sorted(t)) or (kp in (list, tuple) and len(p) != len(t)):

@@ -119,3 +119,13 @@ def test_jacobians_are_one_batched_pass():
         sizes[n] = (len(fnx.make_graph(fnx.jacrev(f))(x)), len(fnx.make_graph(fnx.jacfwd(f))(x)))
         np.testing.assert_allclose(np.asarray(fnx.jacrev(f)(x)), np.asarray(fnx.jacfwd(f)(x)), rtol=1e-12)
     assert sizes[3] == sizes[30], sizes
+
+
+def test_none_arguments_with_none_or_any_in_axes_as_jax():
+    # An optional argument left None (mask=None) has no leaves to batch, whatever its in_axes says.
+    x = fnp.arange(3.0)
+    f = lambda x, mask: x * 2 if mask is None else fnp.where(mask, x, 0.0)
+    for in_axes, extra in [((0, None), None), ((0, 0), None), ((0, {"a": None}), {"a": None}),
+                           ((0, {"a": 0}), {"a": None})]:
+        out = fnx.vmap(lambda x, e: f(x, e if e is None else e["a"]), in_axes=in_axes)(x, extra)
+        np.testing.assert_array_equal(np.asarray(out), [0.0, 2.0, 4.0])
