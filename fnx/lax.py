@@ -141,6 +141,33 @@ def _carry(val):
     return tree_util.map(fnp.asarray, val)
 
 
+def _python_numbers(val, offset=0):
+    """The flat positions (after ``offset``) of the leaves of ``val`` that are Python numbers: JAX's weakly typed
+    loop inputs, which take the dtype the body gives them (``fori_loop(0, n, lambda i, s: s + x[i], 0)``)."""
+    return frozenset(i + offset for i, leaf in enumerate(tree_util.leaves(val))
+                     if type(leaf) in (bool, int, float, complex))
+
+
+_WEAK_OF_KIND = {"b": False, "i": 0, "u": 0, "f": 0.0, "c": 0j}
+
+
+def _promoted_carry(before, after, positions):
+    """``before`` with its leaves at ``positions`` cast to the dtypes ``after`` has there, where a Python number
+    of their kind promotes to that dtype (JAX's weak promotion of loop inputs); None where nothing changes."""
+    b_flat, b_tree = tree_util.flatten(before)
+    a_flat, a_tree = tree_util.flatten(after)
+    if a_tree != b_tree:
+        return None  # the type check names the mismatch
+    changed = False
+    for i in positions:
+        b, a = b_flat[i], a_flat[i]
+        a_shape, a_dtype = (a.aval.shape, a.aval.dtype) if hasattr(a, "aval") else (fnp.shape(a), fnp.result_type(a))
+        if tuple(a_shape) == b.shape and a_dtype != b.dtype and \
+                np.result_type(a_dtype, _WEAK_OF_KIND[b.dtype.kind]) == a_dtype:
+            b_flat[i], changed = fnp.astype(b, a_dtype), True
+    return b_tree.unflatten(b_flat) if changed else None
+
+
 def _check_carry(fname, before, after):
     """JAX's rule: the body returns a value of the very type it was given (structure, shapes, dtypes)."""
     b_flat, b_tree = tree_util.flatten(before)
@@ -161,7 +188,11 @@ def fori_loop(lower, upper, body_fun, init_val, *, unroll=None):
 
     As in JAX, the value's leaves are arrays (Python numbers become arrays) and
     ``body_fun`` must return a value of the structure, shapes and dtypes it was
-    given (TypeError otherwise). The index ``i`` is a Python int: JAX's is a
+    given (TypeError otherwise), except that a leaf that started as a Python
+    number takes the dtype the first step gives it, where a number of its kind
+    promotes to that (JAX's weakly typed inputs): ``fori_loop(0, n, lambda i, s:
+    s + x[i], 0)`` sums a float ``x``; the first step then runs again from the
+    promoted value. The index ``i`` is a Python int: JAX's is a
     weakly typed integer, which promotes as a Python int does (``v * 2 + i`` stays
     float32), and fnx arrays have no weak dtypes.
 
@@ -175,24 +206,35 @@ def fori_loop(lower, upper, body_fun, init_val, *, unroll=None):
     >>> fnx.lax.fori_loop(0, 5, lambda i, total: total + i, 0)
     Array(10, dtype=int64)
     """
-    val = _carry(init_val)
+    val, numbers = _carry(init_val), _python_numbers(init_val)
     lo, hi = _concrete(lower), _concrete(upper)
     if lo is not None and isinstance(upper, BatchTracer) and not isinstance(_unbatched(upper), Tracer):
         # The loop runs in Python, and every example still running is at step lo + k (the others keep their
         # value whatever the body returns): the body gets that step as a Python int, weak as JAX's index.
-        step = [lo]
+        # The step moves on in the predicate, which runs once before each step: a step the body runs again
+        # (to promote the value, below) is the same step.
+        step = [lo - 1]
 
-        def body(c):
-            out = body_fun(step[0], c[1])
+        def cond(c):
             step[0] += 1
-            return c[0] + 1, out
-        return _while(lambda c: c[0] < upper, body, (fnp.asarray(lower, "int64"), val))[1]
+            return c[0] < upper
+        return _while(cond, lambda c: (c[0] + 1, body_fun(step[0], c[1])), (fnp.asarray(lower, "int64"), val),
+                      promotable=frozenset(i + 1 for i in numbers))[1]
     if lo is None or hi is None or isinstance(lower, BatchTracer) or isinstance(upper, BatchTracer):
-        i, val = _while(lambda c: c[0] < upper, lambda c: (c[0] + 1, body_fun(c[0], c[1])),
-                        (fnp.asarray(lower, "int64"), val), weak=(0,))
+        # Under vmap the body also runs for examples past their upper bound (their results are dropped); they
+        # see their last step again, so that indexing with it stays in bounds, as JAX's clamped gathers do.
+        last = upper - 1 if isinstance(lower, BatchTracer) else None
+        i, val = _while(lambda c: c[0] < upper,
+                        lambda c: (c[0] + 1, body_fun(c[0] if last is None else fnp.minimum(c[0], last), c[1])),
+                        (fnp.asarray(lower, "int64"), val), weak=(0,), promotable=frozenset(i + 1 for i in numbers))
         return val
     for i in range(lo, hi):
-        val = _check_carry("fori_loop", val, body_fun(i, val))
+        out = body_fun(i, val)
+        if numbers:
+            promoted, numbers = _promoted_carry(val, out, numbers), ()
+            if promoted is not None:  # the first step again, from the promoted value, as JAX retraces
+                val, out = promoted, body_fun(i, promoted)
+        val = _check_carry("fori_loop", val, out)
     return val
 
 
@@ -211,22 +253,28 @@ def while_loop(cond_fun, body_fun, init_val):
     >>> fnx.vmap(lambda v: fnx.lax.while_loop(lambda s: s < 100., lambda s: s * 2., v))(fnp.array([1., 30.]))
     Array([128., 120.], dtype=float32)
     """
-    return _while(cond_fun, body_fun, _carry(init_val))
+    return _while(cond_fun, body_fun, _carry(init_val), promotable=_python_numbers(init_val))
 
 
-def _while(cond_fun, body_fun, val, weak=()):
+def _while(cond_fun, body_fun, val, weak=(), promotable=()):
     """:func:`while_loop` from the carry ``val``; the leaves at the positions ``weak`` promote as Python
-    numbers in a loop that jit compiles (``fori_loop``'s index, a Python int when the loop runs in Python)."""
+    numbers in a loop that jit compiles (``fori_loop``'s index, a Python int when the loop runs in Python),
+    and those at ``promotable`` (Python numbers at the start) take the dtype the body's first step gives them."""
     while True:
         pred = cond_fun(val)
         try:
             some = _holds_for_some_example(pred)
             go = bool(pred) if some is None else some
         except TracerError:  # no concrete value (inside jit): the loop runs when the compiled graph does
-            return _staged_loop(cond_fun, body_fun, val, weak)
+            return _staged_loop(cond_fun, body_fun, val, frozenset(weak) | promotable, promotable)
         if not go:
             return val
-        stepped = _check_carry("while_loop", val, body_fun(val))
+        out = body_fun(val)
+        if promotable:
+            promoted, promotable = _promoted_carry(val, out, promotable), ()
+            if promoted is not None:  # the step again, from the promoted value, as JAX retraces
+                val, out = promoted, body_fun(promoted)
+        stepped = _check_carry("while_loop", val, out)
         val = stepped if some is None else tree_util.map(lambda new, old: fnp.where(pred, new, old), stepped, val)
 
 
@@ -442,15 +490,20 @@ def _loop_graph(fun, consts, carry, weak=()):
     return graph, list(captured) + list(consts), out_tree
 
 
-def _staged_loop(cond_fun, body_fun, val, weak=()):
-    """``while_loop`` for a predicate without a concrete value: one ``while`` operation."""
+def _staged_loop(cond_fun, body_fun, val, weak=(), promotable=()):
+    """``while_loop`` for a predicate without a concrete value: one ``while`` operation. The leaves at
+    ``promotable`` take the dtypes the staged body gives them, as JAX's weakly typed inputs."""
     leaves, tree = tree_util.flatten(val)
+    body, body_consts, body_tree = _loop_graph(lambda *xs: body_fun(tree.unflatten(list(xs))), (), leaves, weak)
+    if promotable and body_tree == tree:
+        promoted = _promoted_carry(val, tree.unflatten(list(body.outvars)), promotable)
+        if promoted is not None:
+            return _staged_loop(cond_fun, body_fun, promoted, frozenset(weak) - promotable)
     cond, cond_consts, cond_tree = _loop_graph(lambda *xs: cond_fun(tree.unflatten(list(xs))), (), leaves, weak)
     pred = cond.outvars[0].aval if len(cond.outvars) == 1 else None
     if pred is None or tuple(pred.shape) != () or pred.dtype != np.bool_:
         raise TypeError(f"while_loop: cond_fun must return a boolean scalar, got "
                         f"{[f'{v.aval.dtype}{list(v.aval.shape)}' for v in cond.outvars]}")
-    body, body_consts, body_tree = _loop_graph(lambda *xs: body_fun(tree.unflatten(list(xs))), (), leaves, weak)
     if body_tree != tree:
         raise TypeError(f"while_loop: body_fun must return a value of the structure it was given, {tree}; got "
                         f"{body_tree}")

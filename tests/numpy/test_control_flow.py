@@ -266,3 +266,51 @@ def test_fori_loop_with_a_batched_upper_bound_gives_the_body_a_weak_index():
     # each example runs its own number of steps, and reverse mode goes through the Python loop: n x^(n - 1)
     grads = fnx.vmap(fnx.grad(lambda x, n: lax.fori_loop(0, n, lambda i, v: v * x, 1.0)), in_axes=(None, 0))
     assert grads(fnp.asarray(2.0), fnp.asarray([1, 2, 3])).tolist() == [1.0, 4.0, 12.0]
+
+
+# ----- Python numbers as the loop's start: JAX's weakly typed inputs take the body's dtype ------------------
+
+_F64 = np.arange(4.0)
+
+
+@pytest.mark.parametrize("how", ["eager", "jit", "vmap_upper", "vmap_lower", "vmap_both"])
+def test_a_python_number_start_takes_the_bodys_dtype_as_jax(how):
+    x = fnp.asarray(_F64)
+    run = {"eager": lambda: lax.fori_loop(0, 4, lambda i, acc: acc + x[i], 0),
+           "jit": lambda: fnx.jit(lambda n: lax.fori_loop(0, n, lambda i, acc: acc + x[i], 0))(4),
+           "vmap_upper": lambda: fnx.vmap(lambda n: lax.fori_loop(0, n, lambda i, acc: acc + x[i], 0))(
+               fnp.asarray([2, 4])),
+           "vmap_lower": lambda: fnx.vmap(lambda lo: lax.fori_loop(lo, 4, lambda i, acc: acc + x[i], 0))(
+               fnp.asarray([2, 1])),
+           "vmap_both": lambda: fnx.vmap(lambda lo, hi: lax.fori_loop(lo, hi, lambda i, acc: acc + x[i], 0))(
+               fnp.asarray([2, 1]), fnp.asarray([4, 3]))}[how]
+    expected = {"eager": 6.0, "jit": 6.0, "vmap_upper": [1.0, 6.0], "vmap_lower": [5.0, 6.0],
+                "vmap_both": [5.0, 3.0]}[how]
+    out = run()
+    assert out.dtype == np.float64
+    np.testing.assert_array_equal(np.asarray(out), expected)
+    jax = pytest.importorskip("jax")
+    if how == "eager":  # jax without x64 promotes to its float32, which fnx's float64 holds exactly here
+        xs = jax.numpy.asarray(_F64)
+        assert float(jax.lax.fori_loop(0, 4, lambda i, acc: acc + xs[i], 0)) == float(out)
+
+
+def test_a_python_number_start_of_while_loop_and_pytrees_and_the_first_step_again():
+    half = fnp.asarray(0.5, dtype="float64")
+    out = lax.while_loop(lambda c: c < 3, lambda c: c + half, 0)
+    assert out.dtype == np.float64 and float(out) == 3.0
+    jitted = fnx.jit(lambda n: lax.while_loop(lambda c: c < n, lambda c: c + half, 0))(3)
+    assert jitted.dtype == np.float64 and float(jitted) == 3.0
+    total, count = lax.fori_loop(0, 4, lambda i, c: (c[0] + fnp.asarray(_F64)[i], c[1] + 1), (0, 0))
+    assert (total.dtype, float(total), count.dtype, int(count)) == (np.float64, 6.0, np.int64, 4)
+    seen = []
+
+    def body(i, acc):
+        seen.append(str(acc.dtype))
+        return acc + fnp.asarray(_F64)[i]
+    lax.fori_loop(0, 3, body, 0)
+    assert seen == ["int64", "float64", "float64", "float64"]  # the first step runs again from the promoted value
+    with pytest.raises(TypeError, match="leaf 0 went in as int64"):  # an array start is not a Python number
+        lax.fori_loop(0, 4, lambda i, acc: acc + fnp.asarray(_F64)[i], fnp.asarray(0))
+    with pytest.raises(TypeError, match="went in as float"):  # and a float does not become an int
+        lax.fori_loop(0, 4, lambda i, acc: fnp.astype(acc * 2, "int64"), 1.0)
