@@ -516,3 +516,17 @@ def test_relu_grad_keeps_the_cotangent_where_the_mask_holds_and_zero_elsewhere(s
         got = relu_grad_p.bind(fnp.asarray(c), fnp.asarray(mask))
         assert got.dtype == dtype and got.shape == shape
         np.testing.assert_array_equal(got, np.where(mask, c, 0).astype(dtype))
+
+
+def test_power_with_exponent_zero_has_derivative_zero_at_zero_as_torch_and_jax():
+    # x ** 0 is constant: its derivative at x == 0 is 0, not 0 * 0 ** -1 (NaN); the polynomial-features pattern.
+    assert float(fnx.grad(lambda y: y ** 0)(0.0)) == 0.0
+    assert float(fnx.grad(lambda y: y ** 0.0)(0.0)) == 0.0
+    assert float(fnx.grad(lambda y: fnp.sum(y ** fnp.arange(3)))(0.0)) == 1.0
+    assert float(fnx.grad(fnx.grad(lambda y: fnp.sum(y ** fnp.arange(4))))(0.0)) == 2.0
+    assert float(fnx.grad(lambda y: fnx.lax.integer_pow(y, 0))(0.0)) == 0.0
+    np.testing.assert_allclose(float(fnx.grad(lambda y: y ** 2.5)(4.0)), 2.5 * 4.0 ** 1.5)
+    torch = pytest.importorskip("torch")
+    t = torch.tensor(0.0, dtype=torch.float64, requires_grad=True)
+    (t ** torch.arange(3)).sum().backward()
+    assert t.grad.item() == 1.0
