@@ -208,9 +208,9 @@ copysign_p = defprim("copysign", impl=lambda xp, x, y: xp.copysign(x, y), shape=
 
 
 def _power_dx(x, y, out):
-    # y x**(y - 1), with the exponent 1 where y == 0 (as JAX's rule; PyTorch's gives 0 there too): x**0 is
-    # constant, so its derivative is 0 at x == 0 as well, not 0 * inf.
-    return y * power(x, where(equal(y, 0), 1.0, y - 1.0))
+    # y x**(y - 1), with the exponent 1 where x == y == 0: x**0 is constant, so its derivative there is 0 (as in
+    # PyTorch and JAX), not 0 * inf. Only there: elsewhere y - 1 carries the derivative in y.
+    return y * power(x, where(logical_and(equal(x, 0), equal(y, 0)), 1.0, y - 1.0))
 
 
 def _power_dy(x, y, out):
