@@ -457,13 +457,9 @@ def argmin(input, dim=None, keepdim=False):
 
 
 def argsort(input, dim=-1, descending=False, stable=False):
-    """Indices that sort along ``dim``; ``descending`` keeps equal elements in their order (stable)."""
-    x = fnp.asarray(input)
-    if not descending:
-        return fnp.argsort(x, axis=dim, stable=True)
-    if x.dtype.kind in "ub":
-        x = x.astype(int64)
-    return fnp.argsort(-x, axis=dim, stable=True)
+    """Indices that sort along ``dim``, equal elements in their order (stable); NaN counts as the largest value,
+    as in PyTorch, so ``descending`` puts NaNs first."""
+    return fnp.argsort(input, axis=dim, stable=True, descending=descending)
 
 
 def sort(input, dim=-1, descending=False, stable=False):

@@ -129,7 +129,9 @@ def _along(opname, a, axis, kind, order, stable):
     x = asarray(a)
     if axis is None:
         x, axis = sh.ravel(x), 0
-    return x, normalize_axis(opname, axis, x.ndim), bool(stable) or kind in ("mergesort", "stable")
+    # Stable unless asked otherwise, as JAX's default (NumPy leaves the order of ties open, so its users lose nothing).
+    stable = kind in (None, "mergesort", "stable") if stable is None else bool(stable)
+    return x, normalize_axis(opname, axis, x.ndim), stable
 
 
 def sort(a, axis=-1, kind=None, order=None, *, stable=None, descending=False):

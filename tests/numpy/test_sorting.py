@@ -254,3 +254,42 @@ def test_partition_is_a_valid_partition():
         fnp.argpartition(fnp.asarray(x), 1.5)
     distinct = x + np.arange(20).reshape(4, 5) / 100  # no ties: sort is differentiable there
     check_grads(lambda x: fnp.partition(x, 1), (fnp.asarray(distinct),), order=1)
+
+
+def test_sort_and_argsort_are_stable_by_default_as_jax():
+    a = fnp.asarray([[3.0, 1, 2], [0, -1, 5], [4, 4, 1]])
+    np.testing.assert_array_equal(np.asarray(fnp.argsort(a, axis=None)), [4, 3, 1, 8, 2, 0, 6, 7, 5])
+    b = fnp.asarray([3.0, 1, 4, 1, 5, 9, 2, 6])
+    np.testing.assert_array_equal(np.asarray(fnp.argsort(b, descending=True)), [5, 7, 4, 2, 0, 6, 1, 3])
+    ties = fnp.asarray(np.repeat([0.0, 1.0], 20))
+    np.testing.assert_array_equal(np.asarray(fnp.argsort(ties, descending=True)), np.r_[20:40, 0:20])
+    np.testing.assert_array_equal(np.asarray(fnp.argsort(ties)), np.arange(40))
+    jax = pytest.importorskip("jax")
+    for x in (a, b, ties):
+        for descending in (False, True):
+            np.testing.assert_array_equal(np.asarray(fnp.argsort(x, axis=None, descending=descending)),
+                                          np.asarray(jax.numpy.argsort(np.asarray(x), axis=None,
+                                                                       descending=descending)))
+
+
+def test_torch_sort_topk_argsort_count_nan_as_largest_as_torch():
+    nan = float("nan")
+    for values in ([1.0, nan, 0.0], [2.0, 1.0, 2.0, nan, 1.0, nan], [3, 1, 3, 0], [True, False, True]):
+        x = fnx.tensor(values)
+        for descending in (False, True):
+            got = x.sort(descending=descending)
+            order = np.argsort(-np.nan_to_num(np.asarray(values, float), nan=np.inf) if descending
+                               else np.nan_to_num(np.asarray(values, float), nan=np.inf), kind="stable")
+            np.testing.assert_array_equal(np.asarray(got.indices), order)
+            np.testing.assert_array_equal(np.asarray(fnx.argsort(x, descending=descending)), order)
+        if x.dtype != bool:
+            np.testing.assert_array_equal(np.asarray(fnx.topk(x, 2).indices),
+                                          np.argsort(-np.nan_to_num(np.asarray(values, float), nan=np.inf),
+                                                     kind="stable")[:2])
+    torch = pytest.importorskip("torch")
+    t = torch.tensor([2.0, 1.0, 2.0, nan, 1.0, nan])
+    x = fnx.tensor(t.numpy())
+    for descending in (False, True):
+        np.testing.assert_array_equal(np.asarray(x.sort(descending=descending).indices),
+                                      t.sort(descending=descending, stable=True).indices.numpy())
+    np.testing.assert_array_equal(np.asarray(fnx.topk(x, 3).indices), t.topk(3).indices.numpy())
