@@ -66,8 +66,13 @@ def test_map_rejects_mismatched_structures():
 
 
 def test_paths():
+    from fnx.tree_util import DictKey, SequenceKey, keystr
     tree = {"layer": [10, {"w": 20}], "b": 30}
-    assert fnx.tree.leaves_with_path(tree) == [(("b",), 30), (("layer", 0), 10), (("layer", 1, "w"), 20)]
+    assert fnx.tree.leaves_with_path(tree) == [((DictKey("b"),), 30), ((DictKey("layer"), SequenceKey(0)), 10),
+                                               ((DictKey("layer"), SequenceKey(1), DictKey("w")), 20)]
+    # As jax.tree's: key objects, so that p[-1].key and keystr work
+    assert fnx.tree.map_with_path(lambda p, x: p[-1].key, {"dense": {"bias": 1.0}}) == {"dense": {"bias": "bias"}}
+    assert fnx.tree.map_with_path(lambda p, x, y: keystr(p) + str(x + y), {"a": [1]}, {"a": [2]}) == {"a": ["['a'][0]3"]}
 
 
 def test_is_leaf_stops_descent():
@@ -100,5 +105,6 @@ def test_reduce_all_and_flatten_with_path_follow_jax_tree():
     assert fnx.tree.reduce(lambda a, b: a + b, [], 0) == 0
     assert fnx.tree.all(t) and not fnx.tree.all({"a": [1, 0]}) and fnx.tree.all([])
     pairs, treedef = fnx.tree.flatten_with_path(t)
-    assert pairs == [(("a", 0), 1), (("a", 1), 2), (("b", 0), 3), (("b", 1, "c"), 4)]
+    assert [(tuple(getattr(k, "key", getattr(k, "idx", None)) for k in p), x) for p, x in pairs] == \
+        [(("a", 0), 1), (("a", 1), 2), (("b", 0), 3), (("b", 1, "c"), 4)]
     assert treedef == fnx.tree.structure(t)

@@ -344,22 +344,30 @@ def _paths(x, prefix, out, is_leaf):
             _paths(c, prefix + (key,), out, is_leaf)
 
 
-def leaves_with_path(tree, is_leaf=None):
-    """``[(path, leaf)]`` where a path is the tuple of keys/indices leading to the leaf."""
+def raw_leaves_with_path(tree, is_leaf=None):
+    """``[(path, leaf)]`` where a path is the tuple of the plain keys and indices leading to the leaf (for
+    messages; ``leaves_with_path`` gives JAX's key objects)."""
     out = []
     _paths(tree, (), out, is_leaf)
     return out
 
 
-def map_with_path(f, tree, is_leaf=None):
-    flat, treedef = flatten(tree, is_leaf)
-    paths = [p for p, _ in leaves_with_path(tree, is_leaf)]
-    return treedef.unflatten([f(p, x) for p, x in zip(paths, flat)])
+def leaves_with_path(tree, is_leaf=None):
+    """``[(key_path, leaf)]``, each path a tuple of JAX's key objects (``jax.tree.leaves_with_path``)."""
+    from ..tree_util import tree_leaves_with_path
+    return tree_leaves_with_path(tree, is_leaf)
+
+
+def map_with_path(f, tree, *rest, is_leaf=None):
+    """``f(key_path, leaf, *others)`` leaf-wise (``jax.tree.map_with_path``)."""
+    from ..tree_util import tree_map_with_path
+    return tree_map_with_path(f, tree, *rest, is_leaf=is_leaf)
 
 
 def flatten_with_path(tree, is_leaf=None):
-    """``([(path, leaf)], treedef)``, as ``jax.tree.flatten_with_path``."""
-    return leaves_with_path(tree, is_leaf), structure(tree, is_leaf)
+    """``([(key_path, leaf)], treedef)`` (``jax.tree.flatten_with_path``)."""
+    from ..tree_util import tree_flatten_with_path
+    return tree_flatten_with_path(tree, is_leaf)
 
 
 _NO_INITIAL = object()

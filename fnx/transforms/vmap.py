@@ -160,7 +160,7 @@ def _normalize(ax, ndim, what):
 
 def _batch_size(flat, axes, axis_size, in_tree):
     sizes = {}
-    paths = [p for p, _ in tree_util.leaves_with_path(in_tree.unflatten(list(range(len(flat)))))]
+    paths = [p for p, _ in tree_util.raw_leaves_with_path(in_tree.unflatten(list(range(len(flat)))))]
     for i, (x, ax) in enumerate(zip(flat, axes)):
         if ax is None:
             continue
