@@ -156,6 +156,8 @@ def tensor(data, *, dtype=None, device=None, requires_grad=False):
     >>> x.grad
     Array([2., 4.], dtype=float32)
     """
+    if isinstance(data, Array):
+        data = data.detach()  # a copy outside autograd, as torch.tensor(t) (torch suggests t.clone().detach())
     return _leaf(fnp.array(data, dtype=dtype, device=device), requires_grad)
 
 

@@ -43,3 +43,17 @@ def test_einsum_takes_its_operands_as_one_list_as_torch():
         np.testing.assert_allclose(np.asarray(fnx.einsum("bij,bjk->bik", operands)), expected)
     # One term: a nested list is one array, as in NumPy
     np.testing.assert_allclose(np.asarray(fnx.einsum("ij->ji", [[1.0, 2.0], [3.0, 4.0]])), [[1.0, 3.0], [2.0, 4.0]])
+
+
+def test_tensor_of_a_tensor_that_requires_grad_is_a_new_detached_leaf_as_torch():
+    w, tw = fnx.tensor([1.0, 2.0], requires_grad=True), torch.tensor([1.0, 2.0], requires_grad=True)
+    import warnings
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # torch suggests clone().detach()
+        copied, tcopied = fnx.tensor(w * 2), torch.tensor(tw * 2)
+        leaf, tleaf = fnx.tensor(w * 2, requires_grad=True), torch.tensor(tw * 2, requires_grad=True)
+    assert copied.requires_grad is tcopied.requires_grad is False
+    (leaf * leaf).sum().backward()
+    (tleaf * tleaf).sum().backward()
+    np.testing.assert_array_equal(np.asarray(leaf.grad), tleaf.grad.numpy())
+    assert w.grad is None and tw.grad is None  # the new leaf does not lead back to w
