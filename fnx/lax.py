@@ -607,13 +607,21 @@ while_p = defprim("while", impl=_while_impl, shape=_while_shape, jvp=_while_jvp,
                   batch=_while_batch, multiple_results=True)
 
 
-def cond(pred, true_fun, false_fun, *operands):
-    """``true_fun(*operands)`` if ``pred`` else ``false_fun(*operands)`` (``jax.lax.cond``).
+_NO_OPERAND = object()
+
+
+def cond(pred, true_fun, false_fun, *operands, operand=_NO_OPERAND):
+    """``true_fun(*operands)`` if ``pred`` else ``false_fun(*operands)`` (``jax.lax.cond``); JAX's older
+    ``operand=x`` keyword is ``cond(pred, true_fun, false_fun, x)``.
 
     >>> import fnx, fnx.numpy as fnp
     >>> fnx.lax.cond(fnp.array(2.0) > 1, lambda x: x * 10, lambda x: x, fnp.array(2.0))
     Array(20., dtype=float32)
     """
+    if operand is not _NO_OPERAND:
+        if operands:
+            raise TypeError("cond: give the operands positionally or as operand=, not both")
+        operands = (operand,)
     pred = fnp.asarray(pred)
     if pred.shape != ():
         raise ShapeError(f"cond: the predicate must be a scalar, got shape {pred.shape}")

@@ -314,3 +314,11 @@ def test_a_python_number_start_of_while_loop_and_pytrees_and_the_first_step_agai
         lax.fori_loop(0, 4, lambda i, acc: acc + fnp.asarray(_F64)[i], fnp.asarray(0))
     with pytest.raises(TypeError, match="went in as float"):  # and a float does not become an int
         lax.fori_loop(0, 4, lambda i, acc: fnp.astype(acc * 2, "int64"), 1.0)
+
+
+def test_cond_takes_jaxs_operand_keyword():
+    x = fnp.asarray(2.0)
+    assert float(lax.cond(True, lambda v: v * 10, lambda v: v, operand=x)) == 20.0
+    assert float(fnx.jit(lambda p, v: lax.cond(p > 0, lambda u: u * 10, lambda u: u, operand=v))(-1.0, x)) == 2.0
+    with pytest.raises(TypeError, match="not both"):
+        lax.cond(True, lambda v: v, lambda v: v, x, operand=x)
