@@ -388,8 +388,9 @@ def jit(f=None, *, static_argnums=(), static_argnames=(), donate_argnums=(), don
         called inside another is traced into it).
 
     The returned function has ``.lower(*args)`` (a :class:`Lowered`: the
-    cached :class:`Graph` for those arguments, with JAX's ``as_text()`` and
-    ``compile()``), ``.eval_shape(*args)``, ``.clear_cache()`` and ``._cache_size()``.
+    cached :class:`Graph` for those arguments, which may be ``ShapeDtypeStruct``s,
+    with JAX's ``as_text()`` and ``compile()``), ``.trace(*args)`` (its ``jaxpr``
+    and ``lower()``), ``.eval_shape(*args)``, ``.clear_cache()`` and ``._cache_size()``.
 
     >>> import fnx, fnx.numpy as fnp
     >>> f = fnx.jit(lambda x, n: fnp.sum(x ** n), static_argnums=1)
@@ -496,7 +497,15 @@ def jit(f=None, *, static_argnums=(), static_argnames=(), donate_argnums=(), don
         return graph.out_tree.unflatten(compiled.run([x._value for x in flat]))
 
     def lower(*args, **kwargs):
-        """The cached graph for these arguments (traced now if it is not cached yet), as a :class:`Lowered`."""
+        """The cached graph for these arguments (traced now if it is not cached yet), as a :class:`Lowered`.
+        ``ShapeDtypeStruct`` leaves stand for arrays of their shape and dtype, as in JAX's ahead-of-time API."""
+        from .extras import ShapeDtypeStruct
+        if any(isinstance(x, ShapeDtypeStruct) for x in tree_util.leaves((args, kwargs))):
+            from .. import numpy as fnp
+            # Zeros stand in for the values, which the trace never reads (reading one raises under jit); numpy's
+            # zeros are allocated lazily, so even a large one costs nothing until written.
+            args, kwargs = tree_util.map(lambda x: fnp.zeros(x.shape, x.dtype) if isinstance(x, ShapeDtypeStruct)
+                                         else x, (args, kwargs))
         compiled, flat = lookup(args, kwargs)
         static = split(args, kwargs)[0]
 
@@ -515,13 +524,34 @@ def jit(f=None, *, static_argnums=(), static_argnames=(), donate_argnums=(), don
             return f(*args, **kwargs)
         return eval_shape_of(of_dynamic, dyn_args, dyn_kwargs)
 
+    def trace(*args, **kwargs):
+        """``jax.jit(f).trace``: the traced stage, whose ``jaxpr`` is the graph and ``lower()`` the :class:`Lowered`."""
+        return Traced(lower(*args, **kwargs))
+
     jitted.lower = lower
+    jitted.trace = trace
     jitted.eval_shape = eval_shape
     jitted.clear_cache = cache.clear
     jitted._cache_size = cache.__len__
     jitted._cache = cache
     _every_jitted.add(jitted)
     return jitted
+
+
+class Traced:
+    """``jitted.trace(*args)``: the graph jit traced for one input signature, before lowering (JAX's stage)."""
+
+    def __init__(self, lowered):
+        self._lowered = lowered
+
+    jaxpr = property(lambda self: self._lowered.graph)
+    in_avals = property(lambda self: self._lowered.in_avals)
+
+    def lower(self):
+        return self._lowered
+
+    def __repr__(self):
+        return self._lowered.as_text()
 
 
 class Lowered:

@@ -468,3 +468,23 @@ def test_weak_numbers_match_jax():
                 ours, theirs = fnx.jit(fn)(fnp.asarray(x), n), jax.jit(fn)(jnp.asarray(x), n)
                 assert ours.dtype == theirs.dtype, (x.dtype, n)
                 np.testing.assert_allclose(np.asarray(ours), np.asarray(theirs), rtol=1e-3)
+
+
+def test_lower_takes_shape_dtype_structs_and_trace_is_the_stage_before_as_jax():
+    f = fnx.jit(lambda x, y: fnp.sum(x * y) + 1)
+    x, y = fnp.asarray([1.0, 2.0]), fnp.ones(2)
+    lowered = f.lower(fnx.ShapeDtypeStruct((2,), fnp.float32), y)
+    assert lowered.primitives() == ["multiply", "reduce_sum", "add"]
+    assert lowered.in_avals[0][:2] == ((2,), np.float32)
+    compiled = lowered.compile()
+    assert float(compiled(x, y)) == float(f(x, y)) == 4.0
+    with pytest.raises(TypeError, match="compiled"):
+        compiled(fnp.ones(3), fnp.ones(3))
+    traced = f.trace(x, y)
+    assert traced.jaxpr.primitives() == lowered.primitives()
+    assert float(traced.lower().compile()(x, y)) == 4.0
+    # A stand-in is never computed with: a large one costs nothing.
+    assert fnx.jit(lambda v: v.sum()).lower(fnx.ShapeDtypeStruct((1 << 28,), "float32")).primitives() == ["reduce_sum"]
+    jax = pytest.importorskip("jax")
+    theirs = jax.jit(lambda x, y: (x * y).sum() + 1).lower(jax.ShapeDtypeStruct((2,), np.float32), np.ones(2, np.float32))
+    assert float(theirs.compile()(np.asarray([1.0, 2.0], np.float32), np.ones(2, np.float32))) == 4.0
