@@ -215,6 +215,12 @@ def key(seed):
     >>> fnx.random.key(42)
     Array([ 0, 42], dtype=uint32)
     """
+    if is_traced(seed) and getattr(seed, "ndim", None) == 0 and getattr(seed, "dtype", np.dtype("f")).kind in "iu":
+        # A seed known only when the function runs (vmap(key)(seeds), inside jit): the same words, as operations.
+        from . import numpy as fnp
+        s = fnp.astype(fnp.astype(seed, "int64") if seed.dtype.kind == "i" else seed, "uint64")
+        return fnp.stack([fnp.astype(fnp.right_shift(s, np.uint64(32)), dtypes.uint32),
+                          fnp.astype(fnp.bitwise_and(s, np.uint64(_MASK32)), dtypes.uint32)])
     s = _integer("key", seed, "the seed") % 2 ** 64
     return _as_array([s >> 32, s & _MASK32])
 

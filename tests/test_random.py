@@ -411,3 +411,19 @@ def test_few_blocks_and_many_give_the_same_words(n):
     assert fnx.random.threefry2x32(key, fnp.asarray(counts[:n])).tolist() == many[:n].tolist()
     keys = fnx.random.split(key, 50)
     assert fnx.random.split(key, n).tolist() == keys[:n].tolist()
+
+
+def test_key_from_a_traced_seed_under_vmap_and_jit_as_jax():
+    seeds = fnp.asarray([0, 1, 7, -1, 2 ** 40 + 5])
+    batched = fnx.vmap(fnx.random.PRNGKey)(seeds)
+    expected = np.stack([np.asarray(fnx.random.key(int(s))) for s in np.asarray(seeds)])
+    np.testing.assert_array_equal(np.asarray(batched), expected)
+    assert batched.dtype == np.uint32
+    np.testing.assert_array_equal(np.asarray(fnx.jit(fnx.random.key)(7)), np.asarray(fnx.random.key(7)))
+    draws = fnx.jit(lambda s: fnx.random.normal(fnx.random.key(s), (3,)))(3)  # a Python int: weakly typed
+    np.testing.assert_array_equal(np.asarray(draws), np.asarray(fnx.random.normal(fnx.random.key(3), (3,))))
+    per_seed = fnx.vmap(lambda s: fnx.random.uniform(fnx.random.key(s)))(fnp.arange(3))
+    np.testing.assert_array_equal(np.asarray(per_seed), [float(fnx.random.uniform(fnx.random.key(i))) for i in range(3)])
+    jax = pytest.importorskip("jax")
+    np.testing.assert_array_equal(np.asarray(fnx.vmap(fnx.random.PRNGKey)(fnp.arange(4))),
+                                  np.asarray(jax.vmap(jax.random.PRNGKey)(np.arange(4))))

@@ -210,8 +210,8 @@ def constant(value, dtype, shape, device=None):
 
 
 def _astype(x, dt):
-    from .elementwise import astype
-    return astype(x, dt)
+    from .elementwise import convert
+    return convert(x, dt)
 
 
 def check_dtype(opname, x, kinds, what="floating"):

@@ -130,8 +130,9 @@ convert_p = defprim(
     jvp=_convert_jvp, vjp=_convert_vjp, residuals=(), kinks=_convert_kinks)
 
 
-def astype(x, dtype, copy=True):
-    """``x`` converted to ``dtype`` (differentiable between floating and complex dtypes)."""
+def convert(x, dtype):
+    """``x`` in ``dtype``, as an implicit promotion: a weakly typed value (a Python number inside ``jit``)
+    stays weak, as JAX's internal conversions keep it."""
     x = asarray(x)
     dtype = dtypes.canonical(dtype)
     if x.dtype == dtype:
@@ -139,6 +140,16 @@ def astype(x, dtype, copy=True):
     if type(x) is Array and type(x._value) is _base._ndarray:
         return wrap(x._value.astype(dtype), x._device)  # convert_p's impl, without the trace lookup
     return convert_p.bind(x, dtype=dtype)
+
+
+def astype(x, dtype, copy=True):
+    """``x`` converted to ``dtype`` (differentiable between floating and complex dtypes). The dtype is asked
+    for, so the result is never weakly typed, as JAX's ``astype`` (``fnx.jit``'s Python numbers are)."""
+    if not getattr(x, "weak_type", False):
+        return convert(x, dtype)
+    out = convert_p.bind(x, dtype=dtypes.canonical(dtype))  # a new value even in x's dtype: x stays weak
+    out.weak_type = False
+    return out
 
 
 # ----- arithmetic ---------------------------------------------------------------------------

@@ -488,3 +488,13 @@ def test_lower_takes_shape_dtype_structs_and_trace_is_the_stage_before_as_jax():
     jax = pytest.importorskip("jax")
     theirs = jax.jit(lambda x, y: (x * y).sum() + 1).lower(jax.ShapeDtypeStruct((2,), np.float32), np.ones(2, np.float32))
     assert float(theirs.compile()(np.asarray([1.0, 2.0], np.float32), np.ones(2, np.float32))) == 4.0
+
+
+def test_a_cast_of_a_weak_number_is_strong_as_jax():
+    # JAX's convert_element_type gives a strongly typed result: astype fixes the dtype even of a Python int's.
+    f = fnx.jit(lambda n: fnp.stack([fnp.astype(n, "uint32"), fnp.astype(n + 1, "uint32")]))
+    assert f(3).dtype == np.uint32 and f(3).tolist() == [3, 4]
+    assert fnx.jit(lambda n: fnp.astype(n, "float16") + 1.0)(2).dtype == np.float16  # weak 1.0 follows it
+    assert fnx.jit(lambda n: n * 2.0)(2).dtype == fnp.asarray(2.0).dtype  # without the cast, still weak
+    weak, strong = fnx.jit(lambda n: (n * 2.0, fnp.astype(n, "int64") * 2.0))(2)  # the cast leaves n weak
+    assert weak.dtype == fnp.asarray(2.0).dtype and strong.dtype == np.float64
