@@ -71,7 +71,10 @@ def selu(x):
 
 
 def leaky_relu(x, negative_slope=0.01):
-    return F.leaky_relu(x, negative_slope)
+    """``x`` where ``x >= 0``, else ``negative_slope * x``; at 0 the derivative is 1, as JAX's (PyTorch's
+    ``F.leaky_relu`` gives the slope there)."""
+    x = fnp.asarray(x)
+    return fnp.where(x >= 0, x, negative_slope * x)
 
 
 def glu(x, axis=-1):
@@ -80,7 +83,9 @@ def glu(x, axis=-1):
 
 
 def hard_tanh(x):
-    return F.hardtanh(x)
+    """``x`` clipped to ``[-1, 1]``, with derivative 1 at both ends, as JAX's (PyTorch's ``F.hardtanh`` gives 0)."""
+    x = fnp.asarray(x)
+    return fnp.where(x > 1, 1, fnp.where(x < -1, -1, x))
 
 
 def hard_sigmoid(x):

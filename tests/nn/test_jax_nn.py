@@ -93,3 +93,17 @@ def test_against_jax():
     got = np.asarray(fnx.nn.one_hot(fnp.asarray(labels), 4, axis=0))
     assert got.dtype == want.dtype
     np.testing.assert_array_equal(got, want)
+
+
+def test_derivatives_at_the_kinks_are_jaxs():
+    points = fnp.asarray([-3.0, -1.0, 0.0, 1.0, 3.0, 6.0])
+    expected = {"leaky_relu": [0.01, 0.01, 1.0, 1.0, 1.0, 1.0], "hard_tanh": [0.0, 1.0, 1.0, 1.0, 0.0, 0.0],
+                "relu": [0.0, 0.0, 0.0, 1.0, 1.0, 1.0], "relu6": [0.0, 0.0, 0.0, 1.0, 1.0, 0.0]}
+    for name, want in expected.items():
+        fn = getattr(fnx.nn, name)
+        np.testing.assert_allclose(np.asarray(fnx.vmap(fnx.grad(fn))(points)), want, rtol=1e-6, err_msg=name)
+    assert fnx.nn.hard_tanh(fnp.asarray([-3, 0, 2])).tolist() == [-1, 0, 1]  # integers stay integers, as in JAX
+    jax = pytest.importorskip("jax")
+    for name in expected:
+        theirs = jax.vmap(jax.grad(getattr(jax.nn, name)))(np.asarray(points))
+        np.testing.assert_allclose(np.asarray(theirs), expected[name], rtol=1e-6, err_msg=name)
