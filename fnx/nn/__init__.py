@@ -1,5 +1,5 @@
 """fnx.nn: PyTorch-style modules, thin stateful layers over the functional core."""
-from .module import Module
+from .module import Buffer, Module
 from .parameter import Parameter
 from .stateless import functional_call
 from . import utils

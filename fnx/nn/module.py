@@ -19,7 +19,7 @@ import functools
 from collections import OrderedDict, namedtuple
 
 from ..core import tree as tree_util
-from ..core.array import Array
+from ..core.array import Array, wrap
 from ..core.dtypes import is_differentiable
 from ..core.hooks import RemovableHandle
 from .parameter import Parameter
@@ -38,6 +38,34 @@ class _IncompatibleKeys(namedtuple("IncompatibleKeys", ["missing_keys", "unexpec
 
 
 IncompatibleKeys = _IncompatibleKeys
+
+
+class Buffer(Array):
+    """``torch.nn.Buffer``: an array that, assigned to a module's attribute, becomes a buffer of the module
+    (``self.mean = nn.Buffer(fnp.zeros(3))``), in ``state_dict`` unless ``persistent=False``; the module
+    holds it as a plain array.
+
+    >>> import fnx, fnx.numpy as fnp
+    >>> class Counter(fnx.nn.Module):
+    ...     def __init__(self):
+    ...         super().__init__()
+    ...         self.count = fnx.nn.Buffer(fnp.zeros(()))
+    ...         self.scratch = fnx.nn.Buffer(fnp.ones(2), persistent=False)
+    >>> list(Counter().state_dict()), [n for n, _ in Counter().named_buffers()]
+    (['count'], ['count', 'scratch'])
+    """
+
+    __slots__ = ("persistent",)
+
+    def __new__(cls, data=None, *, persistent=True):
+        from .. import numpy as fnp
+        value = fnp.asarray(data) if data is not None else fnp.zeros((0,))  # torch's Buffer() is empty
+        buffer = object.__new__(cls)
+        buffer._value, buffer._device, buffer.persistent = value._value, value._device, bool(persistent)
+        return buffer
+
+    def __init__(self, data=None, *, persistent=True):
+        pass
 
 
 class Module:
@@ -89,6 +117,9 @@ class Module:
             self._check_init()
             self._remove_from(name, keep="_modules")
             d["_modules"][name] = value
+        elif type(value) is Buffer:
+            self._non_persistent.discard(name)
+            self.register_buffer(name, wrap(value._value, value._device), value.persistent)
         elif "_parameters" in d and name in d["_parameters"]:
             if value is not None:
                 raise TypeError(f"cannot assign {type(value).__name__} as parameter {name!r} "

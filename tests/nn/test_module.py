@@ -425,3 +425,23 @@ def test_parameter_in_place_methods_keep_dtype_shape_and_identity():
         x.mul_(2)
     with pytest.raises(AttributeError, match="fnx.nn.init.normal_"):  # an AttributeError too, as in code probing
         x.normal_(0.0, 0.02)
+
+
+def test_buffer_assigned_to_an_attribute_registers_it_as_torch():
+    torch = pytest.importorskip("torch")
+
+    def build(lib, make):
+        class Stats(lib.nn.Module):
+            def __init__(self):
+                super().__init__()
+                self.mean = lib.nn.Buffer(make([0.0, 1.0]))
+                self.scratch = lib.nn.Buffer(make([2.0]), persistent=False)
+        return Stats()
+    ours, theirs = build(fnx, fnp.asarray), build(torch, torch.tensor)
+    assert list(ours.state_dict()) == list(theirs.state_dict()) == ["mean"]
+    assert [n for n, _ in ours.named_buffers()] == [n for n, _ in theirs.named_buffers()] == ["mean", "scratch"]
+    assert type(ours.mean) is fnx.Array and ours.mean.tolist() == [0.0, 1.0]
+    ours.scratch, theirs.scratch = fnx.nn.Buffer(fnp.ones(3)), torch.nn.Buffer(torch.ones(3))  # persistent now
+    assert list(ours.state_dict()) == list(theirs.state_dict()) == ["mean", "scratch"]
+    assert ours.to(fnp.float64).mean.dtype == np.float64
+    assert (fnx.nn.Buffer(fnp.ones(2)) + 1).tolist() == [2.0, 2.0] and fnx.nn.Buffer().shape == (0,)
