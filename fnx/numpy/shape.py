@@ -722,6 +722,21 @@ def tile(A, reps):
     return reshape(x, tuple(r * s for r, s in zip(reps, shape)))
 
 
+def _repeat_to_length(x, reps, axis, length):
+    """``repeat`` with repeats known only when the function runs (inside ``jit``, batched by ``vmap``): output
+    position ``j`` holds the element whose run of repeats covers ``j``, the last element past their sum."""
+    from .indexing import take
+    from .reductions import cumsum
+    from .sorting import searchsorted
+    from .elementwise import minimum
+    from .creation import arange
+    n = x.shape[axis]
+    if reps.ndim > 1 or reps.ndim == 1 and reps.shape[0] not in (1, n):
+        raise ShapeError(f"repeat: {reps.shape} repeats given for an axis of length {n}")
+    ends = cumsum(broadcast_to(reps, (n,)))
+    return take(x, minimum(searchsorted(ends, arange(length), side="right"), n - 1), axis=axis)
+
+
 def repeat(a, repeats, axis=None, *, total_repeat_length=None):
     """Each element of ``a`` repeated ``repeats`` times along ``axis`` (of the flattened array when None).
 
@@ -740,8 +755,11 @@ def repeat(a, repeats, axis=None, *, total_repeat_length=None):
         x, axis = ravel(x), 0
     axis = normalize_axis("repeat", axis, x.ndim)
     if is_traced(repeats):
-        raise TracerError(f"repeat: repeats is traced by {repeats._main.name}, but it decides the output's shape, "
-                          "so it must be a concrete value (a Python int, list or numpy array)")
+        if total_repeat_length is None:
+            raise TracerError(f"repeat: repeats is traced by {repeats._main.name}, but it decides the output's "
+                              f"shape, so it must be a concrete value (a Python int, list or numpy array), or "
+                              f"total_repeat_length must fix the length")
+        return _repeat_to_length(x, asarray(repeats), axis, int(total_repeat_length))
     reps = np.asarray(repeats)
     if reps.dtype.kind not in "iub" or reps.ndim > 1:
         raise TypeError(f"repeat: repeats must be an int or a 1-d sequence of ints, got {repeats!r}")

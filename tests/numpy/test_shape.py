@@ -412,3 +412,22 @@ def test_pad_statistic_ramp_and_odd_modes_match_numpy(mode, options):
             np.testing.assert_allclose(np.asarray(out), expected, rtol=1e-6)  # a float32 mean, summed otherwise
     check_grads(lambda x: fnp.pad(x, ((1, 2), (2, 1)), mode=mode, **options),
                 (fnp.asarray(rng.standard_normal((3, 4))),), order=1)
+
+
+def test_repeat_with_traced_repeats_and_a_total_length_as_jax():
+    f = fnx.jit(lambda r: fnp.repeat(fnp.arange(3.0), r, total_repeat_length=4))
+    cases = [([2, 1, 1], [0, 0, 1, 2]), ([1, 1, 1], [0, 1, 2, 2]), ([3, 3, 0], [0, 0, 0, 1])]
+    for reps, want in cases:
+        assert f(fnp.asarray(reps)).tolist() == want
+        assert fnp.repeat(fnp.arange(3.0), reps, total_repeat_length=4).tolist() == want  # the eager path agrees
+    assert f(2).tolist() == [0, 0, 1, 1]
+    g = fnx.jit(lambda r: fnp.repeat(fnp.arange(6.0).reshape(2, 3), r, axis=1, total_repeat_length=5))
+    assert g(fnp.asarray([2, 0, 3])).tolist() == [[0, 0, 2, 2, 2], [3, 3, 5, 5, 5]]
+    batched = fnx.vmap(lambda r: fnp.repeat(fnp.arange(3.0), r, total_repeat_length=4))(fnp.asarray([[2, 1, 1],
+                                                                                                     [0, 0, 4]]))
+    assert batched.tolist() == [[0, 0, 1, 2], [2, 2, 2, 2]]
+    grads = fnx.grad(fnx.jit(lambda x, r: fnp.sum(fnp.repeat(x, r, total_repeat_length=4) ** 2)))(
+        fnp.arange(3.0), fnp.asarray([2, 1, 1]))  # r traced by jit
+    assert grads.tolist() == [0.0, 2.0, 4.0]  # x[0] twice: 2 * 0 * 2; x[1] once: 2 * 1
+    with pytest.raises(fnx.errors.TracerError, match="total_repeat_length"):
+        fnx.jit(lambda r: fnp.repeat(fnp.arange(3.0), r))(fnp.asarray([1, 1, 1]))
