@@ -741,9 +741,10 @@ def repeat(a, repeats, axis=None, *, total_repeat_length=None):
     """Each element of ``a`` repeated ``repeats`` times along ``axis`` (of the flattened array when None).
 
     ``repeats`` is an int, or one int per element along the axis; those must be
-    concrete, since they decide the output's shape. JAX's ``total_repeat_length``
-    fixes the output's length along the axis: a longer result is cut, a shorter
-    one continues with its last element.
+    concrete, since they decide the output's shape, unless JAX's
+    ``total_repeat_length`` fixes the output's length along the axis (then they
+    may be traced): a longer result is cut, a shorter one continues with its
+    last element.
 
     >>> import fnx.numpy as fnp
     >>> fnp.repeat(fnp.array([1, 2]), [1, 3])
