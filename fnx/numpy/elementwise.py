@@ -1133,6 +1133,25 @@ def _accumulate_of(fn, name, cumulative=None):
     return accumulate
 
 
+def _at_of(name, update):
+    def at(a, indices, b=None, /, *, inplace=True):
+        """``jax.numpy.{name}.at(a, indices, b, inplace=False)``: ``a`` with ``{name}`` applied at ``indices``
+        (repeated indices applied again each time), as ``a.at[indices].{update}(b)``."""
+        if inplace:
+            raise ValueError(f"{name}.at: fnx arrays are immutable, so NumPy's in-place form is not available; "
+                             f"pass inplace=False (as JAX asks) and use the returned array")
+        if b is None:
+            raise TypeError(f"{name}.at: the values b are required for a binary ufunc")
+        values = asarray(b)
+        if name == "subtract":
+            values = negative(values)
+        return getattr(asarray(a).at[indices], update)(values)
+    at.__doc__ = at.__doc__.format(name=name, update=update)
+    at.__name__ = at.__qualname__ = f"{name}.at"
+    return at
+
+
+_AT = {"add": "add", "subtract": "add", "multiply": "multiply", "minimum": "min", "maximum": "max"}
 _REDUCTIONS = {"add": ("sum", "cumsum"), "multiply": ("prod", "cumprod"), "maximum": ("max", None),
                "minimum": ("min", None), "logical_and": ("all", None), "logical_or": ("any", None)}
 _ASSOCIATIVE = ("logical_xor", "bitwise_and", "bitwise_or", "bitwise_xor", "fmax", "fmin", "gcd", "lcm",
@@ -1147,6 +1166,8 @@ for _name in ("add", "subtract", "multiply", "divide", "true_divide", "floor_div
     if _fn is None:
         continue
     _fn.outer = _outer_of(_fn, _name)
+    if _name in _AT:
+        _fn.at = _at_of(_name, _AT[_name])
     if _name in _REDUCTIONS:
         _fn.reduce = _reduce_of(_name, _REDUCTIONS[_name][0])
         _fn.accumulate = _accumulate_of(_fn, _name, _REDUCTIONS[_name][1])

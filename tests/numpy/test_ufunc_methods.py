@@ -59,3 +59,17 @@ def test_matches_jax_numpy():
                                np.asarray(jnp.maximum.accumulate(X.astype(np.float32))))
     np.testing.assert_allclose(np.asarray(fnp.add.outer(fnp.arange(3), fnp.arange(4))),
                                np.asarray(jnp.add.outer(jnp.arange(3), jnp.arange(4))))
+
+
+@pytest.mark.parametrize("name", ["add", "subtract", "multiply", "minimum", "maximum"])
+def test_at_with_inplace_false_as_jax(name):
+    a, idx, b = np.arange(4.0) + 1, np.array([0, 0, 2]), np.array([2.0, 3.0, 5.0])
+    expected = a.copy()
+    getattr(np, name).at(expected, idx, b)  # NumPy's in-place form: repeated indices apply again
+    got = getattr(fnp, name).at(fnp.asarray(a), idx, fnp.asarray(b), inplace=False)
+    np.testing.assert_array_equal(np.asarray(got), expected)
+    with pytest.raises(ValueError, match="inplace=False"):
+        getattr(fnp, name).at(fnp.asarray(a), idx, fnp.asarray(b))
+    if name == "add":
+        g = fnx.grad(lambda v: fnp.sum(fnp.add.at(fnp.zeros(4), idx, v, inplace=False) ** 2))(fnp.asarray(b))
+        np.testing.assert_allclose(np.asarray(g), [10.0, 10.0, 10.0])  # two entries into slot 0: 2 * (2 + 3)
