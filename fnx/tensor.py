@@ -48,7 +48,7 @@ from . import random as _random
 from .core.array import Array
 from .core.dtypes import default_float, result_type as _result_type
 from .core.trace import Tracer
-from .errors import ShapeError
+from .errors import DTypeError, ShapeError
 from .numpy import stop_gradient as fnx_stop_gradient
 from .numpy._base import normalize_axis
 from .numpy.reductions import shifted as _shifted  # x moved along an axis, a fill coming in
@@ -63,7 +63,8 @@ __all__ = [
     "permute", "transpose", "sum", "mean", "prod", "std", "var", "max", "min", "argmax", "argmin", "sort",
     "argsort", "topk", "softmax", "log_softmax", "clamp", "gather", "index_select", "masked_fill", "chunk",
     "split", "allclose", "equal", "FloatTensor", "DoubleTensor", "HalfTensor", "LongTensor", "IntTensor",
-    "ShortTensor", "CharTensor", "ByteTensor", "BoolTensor", "set_grad_enabled", "inference_mode", "is_inference_mode_enabled", "mm", "bmm",
+    "ShortTensor", "CharTensor", "ByteTensor", "BoolTensor", "set_grad_enabled", "inference_mode",
+    "is_inference_mode_enabled", "mm", "bmm",
     "float16", "half", "float32", "float", "float64", "double", "complex64", "cfloat", "complex128", "cdouble",
     "uint8", "int8", "int16", "short", "int32", "int", "int64", "long", "bool",
 ]
@@ -2066,6 +2067,110 @@ def index_put(input, indices, values, accumulate=False):
 __all__ += ["Size", "t", "masked_scatter", "index_put"]
 
 
+# ----- complex views (rotary embeddings), the older linear-algebra spellings, windows -------------------
+
+def complex(real, imag):
+    """``real + 1j * imag`` (``torch.complex``): both floating, of one dtype; complex64 from float32."""
+    re, im = fnp.asarray(real), fnp.asarray(imag)
+    if re.dtype != im.dtype or re.dtype.kind != "f":
+        raise DTypeError(f"complex: real and imag must be floating arrays of one dtype, got {re.dtype} and "
+                         f"{im.dtype}")
+    out = np.result_type(re.dtype, np.complex64)
+    return fnp.astype(re, out) + fnp.astype(im, out) * out.type(1j)
+
+
+def polar(abs, angle):
+    """``abs * (cos(angle) + 1j * sin(angle))`` (``torch.polar``), differentiable in both."""
+    return complex(abs * fnp.cos(angle), abs * fnp.sin(angle))
+
+
+def view_as_real(input):
+    """A complex array as floats with a last axis of 2, real and imaginary parts (``torch.view_as_real``)."""
+    x = fnp.asarray(input)
+    if x.dtype.kind != "c":
+        raise DTypeError(f"view_as_real: expected a complex array, got {x.dtype}")
+    return fnp.stack([fnp.real(x), fnp.imag(x)], axis=-1)
+
+
+def view_as_complex(input):
+    """Floats with a last axis of 2 as complex numbers (``torch.view_as_complex``), as in rotary embeddings."""
+    x = fnp.asarray(input)
+    if x.dtype not in (np.float32, np.float64) or x.ndim == 0 or x.shape[-1] != 2:
+        raise ShapeError(f"view_as_complex: expected a float32 or float64 array whose last axis has size 2, got "
+                         f"{x.dtype}{list(x.shape)}")
+    return complex(x[..., 0], x[..., 1])
+
+
+def unflatten(input, dim, sizes):
+    """Axis ``dim`` split into ``sizes`` (one of them may be -1), as ``torch.unflatten``."""
+    return _unflatten(fnp.asarray(input), dim, sizes)
+
+
+def svd(input, some=True, compute_uv=True):
+    """``(U, S, V)`` with ``input = U diag(S) V^H`` (``torch.svd``: V itself, where ``linalg.svd`` gives
+    V^H); ``some`` the reduced factors. Without ``compute_uv``, U and V are zeros of shapes (m, m) and
+    (n, n), as in PyTorch."""
+    x = fnp.asarray(input)
+    if not compute_uv:
+        m, n = x.shape[-2:]
+        s = fnp.linalg.svd(x, compute_uv=False)
+        return _svd_result(fnp.zeros(x.shape[:-2] + (m, m), x.dtype), s, fnp.zeros(x.shape[:-2] + (n, n), x.dtype))
+    u, s, vh = fnp.linalg.svd(x, full_matrices=not some)
+    return _svd_result(u, s, fnp.conj(fnp.swapaxes(vh, -1, -2)))
+
+
+_svd_result = namedtuple("svd", ["U", "S", "V"])
+
+
+def _window(name, symmetric):
+    def window(window_length, periodic=True, *, dtype=None, device=None, requires_grad=False, **params):
+        n = builtins.int(window_length)
+        if n < 0:
+            raise ValueError(f"{name}: window_length must be non-negative, got {window_length}")
+        if n <= 1:
+            values = np.ones(n)
+        else:
+            values = symmetric(n + 1, **params)[:-1] if periodic else symmetric(n, **params)
+        return _leaf(fnp.asarray(values, dtype=dtype or default_float(), device=device), requires_grad)
+    window.__name__ = window.__qualname__ = name
+    window.__doc__ = (f"``torch.{name}``: the window of ``window_length`` points; ``periodic`` (the default) "
+                      f"drops the last point of the one of length + 1, as for spectral analysis.")
+    return window
+
+
+def _general_hamming(n, alpha=0.54, beta=0.46):
+    return alpha - beta * np.cos(2 * np.pi * np.arange(n) / (n - 1))
+
+
+hann_window = _window("hann_window", np.hanning)
+hamming_window = _window("hamming_window", _general_hamming)
+blackman_window = _window("blackman_window", np.blackman)
+bartlett_window = _window("bartlett_window", np.bartlett)
+kaiser_window = _window("kaiser_window", lambda n, beta=12.0: np.kaiser(n, beta))
+
+
+def set_printoptions(precision=None, threshold=None, edgeitems=None, linewidth=None, profile=None, sci_mode=None):
+    """How arrays print (``torch.set_printoptions``), through NumPy's options: ``profile`` is ``"default"``,
+    ``"short"`` or ``"full"``; ``sci_mode=False`` turns scientific notation off."""
+    profiles = {"default": {"precision": 4, "threshold": 1000, "edgeitems": 3, "linewidth": 80},
+                "short": {"precision": 2, "threshold": 1000, "edgeitems": 2, "linewidth": 80},
+                "full": {"precision": 4, "threshold": sys.maxsize, "edgeitems": 3, "linewidth": 80}}
+    if profile is not None and profile not in profiles:
+        raise ValueError(f"set_printoptions: profile must be 'default', 'short' or 'full', got {profile!r}")
+    options = dict(profiles[profile]) if profile else {}
+    given = {"precision": precision, "threshold": threshold, "edgeitems": edgeitems, "linewidth": linewidth}
+    options.update({k: v for k, v in given.items() if v is not None})
+    if sci_mode is not None:
+        options["suppress"] = not sci_mode
+    np.set_printoptions(**options)
+
+
+dtype = np.dtype  # isinstance(x.dtype, fnx.dtype), as torch.dtype (fnx's dtypes are NumPy's)
+
+__all__ += ["complex", "polar", "view_as_real", "view_as_complex", "unflatten", "svd", "hann_window",
+            "hamming_window", "blackman_window", "bartlett_window", "kaiser_window", "set_printoptions", "dtype"]
+
+
 # ----- the methods of the functions above ----------------------------------------------------------
 
 def _flip_method(self, *dims, **kwargs):
@@ -2159,6 +2264,10 @@ def _install_more():
     A.is_contiguous = lambda self, memory_format=None: True
     A.stride, A.ndimension, A.unflatten, A.flip = _stride, lambda self: self.ndim, _unflatten, _flip_method
     A.unfold = _unfold
+    A.bitwise_and, A.bitwise_or, A.bitwise_xor = fnp.bitwise_and, fnp.bitwise_or, fnp.bitwise_xor
+    A.bitwise_not, A.angle, A.svd = fnp.bitwise_not, fnp.angle, svd
+    A.is_cpu = property(lambda self: self.device.platform == "cpu")
+    A.get_device = lambda self: -1 if self.device.platform == "cpu" else self.device.index  # as torch's
     A.mH = property(lambda self: fnp.conj(fnp.swapaxes(self, -1, -2)), doc="The conjugate transpose of the matrices.")
     A.H = property(lambda self: fnp.conj(_t(self)), doc="The conjugate transpose of a matrix.")
     A.adjoint = lambda self: self.mH

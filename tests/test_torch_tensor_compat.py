@@ -57,3 +57,70 @@ def test_tensor_of_a_tensor_that_requires_grad_is_a_new_detached_leaf_as_torch()
     (tleaf * tleaf).sum().backward()
     np.testing.assert_array_equal(np.asarray(leaf.grad), tleaf.grad.numpy())
     assert w.grad is None and tw.grad is None  # the new leaf does not lead back to w
+
+
+def test_rotary_embedding_through_complex_views_matches_torch():
+    # LLaMA's apply_rotary_emb: pairs of features as complex numbers, rotated by polar(1, angles).
+    rng = np.random.default_rng(0)
+    x, angles = rng.normal(size=(2, 5, 8)).astype(np.float32), rng.normal(size=(5, 4)).astype(np.float32)
+
+    def rope(lib, x, angles):
+        rot = lib.polar(lib.ones_like(angles), angles)
+        xc = lib.view_as_complex(x.reshape(*x.shape[:-1], -1, 2))
+        return lib.view_as_real(xc * rot).flatten(2)
+    ours_x, theirs_x = fnx.nn.Parameter(fnx.tensor(x)), torch.tensor(x, requires_grad=True)
+    ours, theirs = rope(fnx, ours_x, fnx.tensor(angles)), rope(torch, theirs_x, torch.tensor(angles))
+    assert ours.dtype == np.float32 and ours.shape == tuple(theirs.shape)
+    np.testing.assert_allclose(np.asarray(ours), theirs.detach().numpy(), rtol=1e-5, atol=1e-6)
+    (ours ** 2 * fnx.tensor(np.arange(8.0, dtype=np.float32))).sum().backward()
+    (theirs ** 2 * torch.arange(8.0)).sum().backward()
+    np.testing.assert_allclose(np.asarray(ours_x.grad), theirs_x.grad.numpy(), rtol=1e-4, atol=1e-5)
+    assert fnx.complex(fnx.tensor([1.0]), fnx.tensor([2.0])).tolist() == [1 + 2j]
+    with pytest.raises(ValueError, match="view_as_complex"):
+        fnx.view_as_complex(fnx.ones((3, 3)))
+
+
+@pytest.mark.parametrize("name", ["hann_window", "hamming_window", "blackman_window", "bartlett_window",
+                                  "kaiser_window"])
+def test_windows_match_torch(name):
+    for n in (0, 1, 2, 5, 8):
+        for periodic in (True, False):
+            ours, theirs = getattr(fnx, name)(n, periodic=periodic), getattr(torch, name)(n, periodic=periodic)
+            assert ours.shape == tuple(theirs.shape) and str(ours.dtype) == "float32"
+            np.testing.assert_allclose(np.asarray(ours), theirs.numpy(), atol=1e-6)
+
+
+def test_old_svd_unflatten_and_methods_match_torch():
+    a = np.arange(12.0).reshape(4, 3) + np.eye(4, 3)
+    for some in (True, False):
+        u, s, v = fnx.svd(fnx.tensor(a), some=some)
+        tu, ts, tv = torch.svd(torch.tensor(a), some=some)
+        assert (u.shape, v.shape) == (tuple(tu.shape), tuple(tv.shape))
+        k = len(np.asarray(s))
+        np.testing.assert_allclose(np.asarray(u)[:, :k] * np.asarray(s) @ np.asarray(v)[:, :k].T, a, atol=1e-10)
+        np.testing.assert_allclose(np.asarray(s), ts.numpy(), rtol=1e-12)
+    u, s, v = fnx.svd(fnx.tensor(a), compute_uv=False)
+    assert (u.shape, v.shape) == ((4, 4), (3, 3)) and not np.any(np.asarray(u))
+    assert fnx.unflatten(fnx.ones((2, 12)), 1, (3, -1)).shape == tuple(torch.unflatten(torch.ones(2, 12), 1,
+                                                                                        (3, -1)).shape)
+    x, t = fnx.tensor([1, 2, 3]), torch.tensor([1, 2, 3])
+    for name in ("bitwise_and", "bitwise_or", "bitwise_xor"):
+        assert getattr(x, name)(2).tolist() == getattr(t, name)(2).tolist()
+    assert x.bitwise_not().tolist() == t.bitwise_not().tolist()
+    assert (x.is_cpu, x.get_device()) == (t.is_cpu, t.get_device())
+    np.testing.assert_allclose(np.asarray(fnx.tensor([1j, -1.0]).angle()), torch.tensor([1j, -1.0]).angle().numpy())
+    assert isinstance(x.dtype, fnx.dtype)
+
+
+def test_set_printoptions_as_torch():
+    import numpy
+    before = numpy.get_printoptions()
+    try:
+        fnx.set_printoptions(precision=2)
+        assert repr(fnx.tensor([1.23456])) == "Array([1.23], dtype=float32)"
+        fnx.set_printoptions(profile="full")
+        assert numpy.get_printoptions()["threshold"] > 10 ** 9
+        with pytest.raises(ValueError, match="profile"):
+            fnx.set_printoptions(profile="long")
+    finally:
+        numpy.set_printoptions(**before)
