@@ -37,6 +37,13 @@ class Count(IterableDataset):
 def test_the_torch_path_is_the_same_module():
     assert tud.DataLoader is DataLoader and tud.RandomSampler is RandomSampler
     assert fnx.utils.data.get_worker_info is get_worker_info
+    # torch.utils.data's submodules, as scripts import from them
+    from fnx.data.dataloader import default_collate
+    from fnx.utils.data.dataloader import DataLoader as from_dataloader
+    from fnx.utils.data.dataset import Subset, random_split
+    from fnx.utils.data.sampler import RandomSampler as from_sampler
+    assert from_dataloader is DataLoader and from_sampler is RandomSampler and default_collate is tud.default_collate
+    assert Subset is tud.Subset and random_split is tud.random_split
 
 
 def test_sequential_and_batch_samplers():

@@ -8,6 +8,9 @@
 from .dataset import (ArrayDataset, ChainDataset, ConcatDataset, Dataset, IterableDataset, StackDataset, Subset,
                       TensorDataset, random_split)
 from .loader import DataLoader, WorkerInfo, default_collate, default_convert, get_worker_info
+from . import loader as dataloader  # ``torch.utils.data.dataloader``'s path, for import statements too
+import sys as _sys  # noqa: E402
+_sys.modules[__name__ + ".dataloader"] = dataloader
 from .sampler import (BatchSampler, DistributedSampler, RandomSampler, Sampler, SequentialSampler,
                       SubsetRandomSampler, WeightedRandomSampler)
 
