@@ -152,17 +152,23 @@ def _random_like(tree, rng):
     return tree_util.map(draw, tree)
 
 
-def check_grads(f, args, order=1, modes=("fwd", "rev"), eps=None, atol=None, rtol=None, seed=0):
-    """Checks ``f``'s derivatives against central differences, up to ``order``.
+def check_grads(f, args, order=1, modes=("fwd", "rev"), atol=None, rtol=None, eps=None, seed=0):
+    """Checks ``f``'s derivatives against central differences, up to ``order``, as ``jax.test_util.check_grads``.
 
     Args:
-      f: a function of ``*args`` (pytrees of floating arrays) returning a pytree of arrays.
-      args: a tuple of the arguments to differentiate at.
+      f: a function of ``*args`` returning a pytree of arrays.
+      args: a tuple of the arguments to differentiate at: pytrees of real floating
+        arrays. Integer and boolean leaves (an index, a count) are held fixed.
       order: 1 checks first derivatives; 2 also checks the derivatives of the
         JVP and the VJP of ``f`` (every mode over every mode), and so on.
-      modes: any of ``"fwd"`` (JVPs) and ``"rev"`` (VJPs).
-      eps, atol, rtol: step and tolerances; defaults depend on the dtype
-        (1e-6, 1e-5, 1e-5 in float64).
+      modes: any of ``"fwd"`` (JVPs) and ``"rev"`` (VJPs), or one of them as a string.
+      atol, rtol: tolerances, or JAX's dicts of them by dtype; eps: the step. The
+        defaults follow the least precise floating dtype among the arguments
+        (1e-5, 1e-5 and 1e-6 in float64; 5e-2, 5e-2 and 1e-2 below it).
+      seed: for the random tangents and cotangents of the higher orders.
+
+    At each order the value ``f`` gives under ``jvp`` and ``vjp`` is also checked
+    against ``f`` itself, so a custom rule that returns a wrong value is caught too.
 
     Raises:
       GradientCheckError: with the worst element, its index, the analytic and
@@ -172,17 +178,63 @@ def check_grads(f, args, order=1, modes=("fwd", "rev"), eps=None, atol=None, rto
     >>> from fnx.testing import check_grads
     >>> check_grads(fnp.sin, (fnp.array([0.5, 1.0], dtype="float64"),), order=2)
     """
+    modes = (modes,) if isinstance(modes, str) else tuple(modes)
     for m in modes:
         if m not in ("fwd", "rev"):
             raise ValueError(f"check_grads: unknown mode {m!r}; use 'fwd' and/or 'rev'")
     if not isinstance(args, (tuple, list)):
         raise TypeError("check_grads: args must be a tuple of arguments")
     leaves, treedef = _flat_args(args)
-    dtype = np.result_type(*[x.dtype for x in leaves]) if leaves else np.float64
-    d_eps, d_atol, d_rtol = _default_tols(dtype)
-    eps, atol, rtol = eps or d_eps, atol or d_atol, rtol or d_rtol
+    complex_leaves = [i for i, x in enumerate(leaves) if x.dtype.kind == "c"]
+    if complex_leaves:
+        raise TypeError(f"check_grads: input leaf {complex_leaves[0]} is complex; the checks take real floating "
+                        f"inputs (pass the real and imaginary parts as two real arguments)")
+    moving = [i for i, x in enumerate(leaves) if x.dtype.kind == "f"]
+    if not moving:
+        raise TypeError("check_grads: no floating argument to differentiate with respect to")
+    fixed = list(leaves)
+
+    def of_floats(*floats):  # f of the floating leaves, the others held at their values
+        full = list(fixed)
+        for i, x in zip(moving, floats):
+            full[i] = x
+        return f(*treedef.unflatten(full))
+    floats = [leaves[i] for i in moving]
+    least = min((x.dtype for x in floats), key=lambda d: d.itemsize)
+    d_eps, d_atol, d_rtol = _default_tols(least)
+    atol, rtol = _tolerance(atol, least, d_atol), _tolerance(rtol, least, d_rtol)
+    eps = d_eps if eps is None else eps
     rng = np.random.default_rng(seed)
-    _check(f, leaves, treedef, order, modes, eps, atol, rtol, rng, 1)
+    flat_tree = tree_util.structure(tuple(range(len(floats))))
+    _check(of_floats, floats, flat_tree, order, modes, eps, atol, rtol, rng, 1)
+
+
+def _tolerance(given, dtype, default):
+    """``atol``/``rtol`` as given: None (the default), a number, or JAX's dict by dtype."""
+    if given is None:
+        return default
+    if isinstance(given, dict):
+        for key, value in given.items():
+            if np.dtype(key) == dtype:
+                return value
+        return default
+    return float(given)
+
+
+def _check_value(kind, order, got, f, args, atol, rtol, leaves):
+    """The value ``f`` gives under a transform must be ``f``'s own (a custom rule's forward can differ)."""
+    want, want_tree = _flat_out(f(*args))
+    got, got_tree = _flat_out(got)
+    if got_tree != want_tree:
+        raise GradientCheckError(f"check_grads: under {kind} (order {order}) f returns a value of structure "
+                                 f"{got_tree}, called directly {want_tree}")
+    for k, (g, w) in enumerate(zip(got, want)):
+        if g.shape != w.shape or not np.allclose(g, w, rtol=rtol, atol=atol, equal_nan=True):
+            raise GradientCheckError(
+                f"check_grads: under {kind} (order {order}) f returns another value than called directly, at "
+                f"output[{k}]: {np.array2string(g, precision=6, threshold=10)} against "
+                f"{np.array2string(w, precision=6, threshold=10)} (a custom rule's forward computes something "
+                f"else)\ndrawn inputs:\n{_shown(leaves)}")
 
 
 def _check(f, leaves, treedef, order, modes, eps, atol, rtol, rng, level):
@@ -190,6 +242,8 @@ def _check(f, leaves, treedef, order, modes, eps, atol, rtol, rng, level):
     numeric = _numeric_jacobian(f, leaves, treedef, eps)
     args = treedef.unflatten(leaves)
     if "fwd" in modes:
+        zeros = tuple(tree_util.map(lambda x: x * 0, args))
+        _check_value("jvp", level, fnx.jvp(f, tuple(args), zeros)[0], f, args, atol, rtol, leaves)
         _compare("forward-mode (jvp)", level, _fwd_cols(f, leaves, treedef), numeric, atol, rtol, leaves)
         if order > 1:
             tangents = _random_like(args, rng)
@@ -198,6 +252,7 @@ def _check(f, leaves, treedef, order, modes, eps, atol, rtol, rng, level):
                 return fnx.jvp(f, tuple(a), tuple(tangents))[1]
             _check(f_jvp, leaves, treedef, order - 1, modes, eps, atol, rtol, rng, level + 1)
     if "rev" in modes:
+        _check_value("vjp", level, fnx.vjp(f, *args)[0], f, args, atol, rtol, leaves)
         _compare("reverse-mode (vjp)", level, _rev_cols(f, leaves, treedef), numeric, atol, rtol, leaves)
         if order > 1:
             ct = _random_like(f(*args), rng)
@@ -229,7 +284,7 @@ def check_vmap(f, args, in_axes=0, out_axes=0, rtol=None, atol=None):
     """
     import fnx
     import fnx.numpy as fnp
-    args = tuple(args)
+    args = _as_args("check_vmap", args)
     prefix = tuple(in_axes) if isinstance(in_axes, (tuple, list)) else (in_axes,) * len(args)
     flat, tree = tree_util.flatten(args)
     axes = tree_util.broadcast_prefix(prefix, args, "check_vmap in_axes")
@@ -271,7 +326,21 @@ def _inner(a, b):
                for x, y in zip(tree_util.leaves(a), tree_util.leaves(b)))
 
 
-def check_jvp_vjp_consistent(f, args, seed=0, rtol=1e-6, atol=1e-9):
+def _defaults(args, rtol, atol, float64):
+    """``rtol``/``atol`` as given, else the float64 ones or, with a less precise floating argument, looser ones."""
+    low = any(np.asarray(x).dtype in (np.float16, np.float32, np.complex64) for x in tree_util.leaves(tuple(args))
+              if hasattr(x, "dtype"))
+    d_rtol, d_atol = (1e-4, 1e-5) if low else float64
+    return (d_rtol if rtol is None else rtol), (d_atol if atol is None else atol)
+
+
+def _as_args(fname, args):
+    if not isinstance(args, (tuple, list)):
+        raise TypeError(f"{fname}: args must be a tuple of arguments, got {type(args).__name__}")
+    return tuple(args)
+
+
+def check_jvp_vjp_consistent(f, args, seed=0, rtol=None, atol=None):
     """Checks the transpose identity ``<vjp(u), v> == <u, jvp(v)>`` for random ``u``, ``v``.
 
     The two sides use different rules (forward and reverse), so a wrong rule in
@@ -283,7 +352,8 @@ def check_jvp_vjp_consistent(f, args, seed=0, rtol=1e-6, atol=1e-9):
     """
     import fnx
     rng = np.random.default_rng(seed)
-    args = tuple(args)
+    args = _as_args("check_jvp_vjp_consistent", args)
+    rtol, atol = _defaults(args, rtol, atol, (1e-6, 1e-9))
     v = _random_like(args, rng)
     out, t_out = fnx.jvp(f, args, v)
     u = _random_like(out, rng)
@@ -323,14 +393,17 @@ def _worst_output_element(f, args, v, t_out):
             f"(|difference| {gap:.3g})")
 
 
-def check_jacobians(f, args, argnums=0, rtol=1e-7, atol=1e-10):
-    """Checks that ``jacfwd(f)`` and ``jacrev(f)`` agree element by element.
+def check_jacobians(f, args, argnums=0, rtol=None, atol=None):
+    """Checks that ``jacfwd(f)`` and ``jacrev(f)`` agree element by element (to 1e-7 and 1e-10 in float64,
+    looser with a less precise argument).
 
     >>> import fnx.numpy as fnp
     >>> from fnx.testing import check_jacobians
     >>> check_jacobians(lambda x: fnp.exp(x) * x[0], (fnp.array([0.1, 0.7], dtype="float64"),))
     """
     import fnx
+    args = _as_args("check_jacobians", args)
+    rtol, atol = _defaults(args, rtol, atol, (1e-7, 1e-10))
     fwd = tree_util.leaves(fnx.jacfwd(f, argnums)(*args))
     rev = tree_util.leaves(fnx.jacrev(f, argnums)(*args))
     for k, (a, b) in enumerate(zip(fwd, rev)):
@@ -345,11 +418,12 @@ def check_jacobians(f, args, argnums=0, rtol=1e-7, atol=1e-10):
                 f"jacrev gives {b[idx]!r}\ndrawn inputs:\n{_shown(tree_util.leaves(tuple(args)))}")
 
 
-def check_custom_vjp(f, args, rtol=1e-6, atol=1e-9):
+def check_custom_vjp(f, args, rtol=None, atol=None):
     """Checks a ``custom_vjp`` function's rule against the VJP derived from its forward code.
 
     The reference differentiates ``f.fun`` (the undecorated function) with fnx's
-    own rules, so a mistake in ``bwd`` (or ``fwd``'s residuals) shows up.
+    own rules, so a mistake in ``bwd`` (or ``fwd``'s residuals) shows up, and the
+    value the rule's forward returns must be ``f.fun``'s.
 
     >>> import fnx, fnx.numpy as fnp
     >>> from fnx.testing import check_custom_vjp
@@ -364,9 +438,15 @@ def check_custom_vjp(f, args, rtol=1e-6, atol=1e-9):
     if not isinstance(f, (custom_vjp, custom_jvp)):
         raise TypeError(f"check_custom_vjp: expected a fnx.custom_vjp or custom_jvp function, got {type(f).__name__}")
     rng = np.random.default_rng(0)
-    args = tuple(args)
+    args = _as_args("check_custom_vjp", args)
+    rtol, atol = _defaults(args, rtol, atol, (1e-6, 1e-9))
     out, custom = fnx.vjp(f, *args)
-    _, derived = fnx.vjp(f.fun, *args)
+    plain, derived = fnx.vjp(f.fun, *args)
+    for k, (a, b) in enumerate(zip(tree_util.leaves(out), tree_util.leaves(plain))):
+        if np.shape(a) != np.shape(b) or not np.allclose(np.asarray(a), np.asarray(b), rtol=rtol, atol=atol):
+            raise GradientCheckError(f"check_custom_vjp: output leaf {k}: the rule's forward returns "
+                                     f"{np.asarray(a)!r}, the function itself {np.asarray(b)!r}"
+                                     f"\ndrawn inputs:\n{_shown(tree_util.leaves(args))}")
     u = _random_like(out, rng)
     got, want = custom(u), derived(u)
     for k, (a, b) in enumerate(zip(tree_util.leaves(got), tree_util.leaves(want))):

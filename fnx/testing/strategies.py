@@ -46,19 +46,27 @@ _BOUNDS = {
 DOMAINS = tuple(_BOUNDS) + ("nonzero", "away_from_integers", "well_conditioned", "spd")
 
 
+def _floats(lo, hi, dtype):
+    """Floats of ``dtype`` in ``[lo, hi]``, the bounds moved inward to values the dtype holds (hypothesis
+    refuses a bound such as 0.2 at width 32, where it has no exact float)."""
+    dtype = np.dtype(dtype)
+    width = {2: 16, 4: 32}.get(dtype.itemsize, 64)
+    lo_d, hi_d = dtype.type(lo), dtype.type(hi)
+    lo_d = lo_d if lo_d >= lo else np.nextafter(lo_d, dtype.type(np.inf))
+    hi_d = hi_d if hi_d <= hi else np.nextafter(hi_d, dtype.type(-np.inf))
+    return st.floats(float(lo_d), float(hi_d), width=width)
+
+
 def elements(domain="real", dtype=np.float64):
-    """A strategy for one scalar inside ``domain``."""
-    width = 32 if np.dtype(dtype) == np.float32 else 64
+    """A strategy for one scalar of ``dtype`` inside ``domain``."""
     if domain in _BOUNDS:
-        lo, hi = _BOUNDS[domain]
-        return st.floats(lo, hi, width=width)
+        return _floats(*_BOUNDS[domain], dtype)
     if domain == "nonzero":
-        mag = st.floats(0.3, 3.0, width=width)
-        return st.tuples(mag, st.booleans()).map(lambda p: -p[0] if p[1] else p[0])
+        return st.tuples(_floats(0.3, 3.0, dtype), st.booleans()).map(lambda p: -p[0] if p[1] else p[0])
     if domain in ("well_conditioned", "spd"):
         raise ValueError(f"domain {domain!r} describes matrices: use arrays(shape=(..., n, n), domain={domain!r})")
     if domain == "away_from_integers":
-        return st.tuples(st.integers(-3, 2), st.floats(0.1, 0.9, width=width)).map(lambda p: p[0] + p[1])
+        return st.tuples(st.integers(-3, 2), _floats(0.1, 0.9, dtype)).map(lambda p: p[0] + p[1])
     raise ValueError(f"unknown domain {domain!r}; choose from {DOMAINS}")
 
 

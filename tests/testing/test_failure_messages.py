@@ -4,13 +4,13 @@ import re
 
 import numpy as np
 import pytest
-from hypothesis import given, strategies as st
+from hypothesis import given, settings, strategies as st
 
 import fnx
 import fnx.numpy as fnp
 from fnx.core.primitive import Primitive
 from fnx.errors import GradientCheckError
-from fnx.testing import check_custom_vjp, check_jacobians, check_jvp_vjp_consistent, check_vmap, strategies
+from fnx.testing import check_custom_vjp, check_grads, check_jacobians, check_jvp_vjp_consistent, check_vmap, strategies
 
 X = fnp.array([0.3, -1.2, 2.0], dtype="float64")
 
@@ -48,3 +48,117 @@ def test_check_vmap_names_the_worst_element_and_the_inputs():
 def test_arrays_take_elements(fives, unit):
     assert isinstance(fives, fnx.Array) and np.all(np.asarray(fives) == 5.0)
     assert np.all((np.asarray(unit) >= 0) & (np.asarray(unit) <= 1))
+
+
+# ----- what the checks catch beyond the derivatives, and JAX's signature ------------------------------------
+
+_X64 = fnp.asarray([0.3, 0.7], dtype="float64")
+
+
+def test_a_custom_rule_whose_forward_returns_another_value_is_caught():
+    @fnx.custom_vjp
+    def doubled_forward(x):
+        return fnp.sin(x)
+    doubled_forward.defvjp(lambda x: (fnp.sin(x) * 2.0, x), lambda x, g: (g * fnp.cos(x),))
+    with pytest.raises(GradientCheckError, match="under vjp .* another value"):
+        check_grads(doubled_forward, (_X64,), 1)
+
+    @fnx.custom_jvp
+    def shifted(x):
+        return fnp.sin(x)
+
+    @shifted.defjvp
+    def _(primals, tangents):
+        return fnp.sin(primals[0]) + 1.0, fnp.cos(primals[0]) * tangents[0]
+    with pytest.raises(GradientCheckError, match="under jvp .* another value"):
+        check_grads(shifted, (_X64,), 1, modes=("fwd",))
+
+
+def test_integer_arguments_are_held_fixed():
+    check_grads(lambda x, i: x[i] * 2.0, (_X64, 1), order=2)
+    check_grads(lambda x, i: x[i] * 2.0, (_X64, fnp.asarray(1)), order=2)
+
+    @fnx.custom_jvp
+    def wrong(x, i):
+        return x[i] * 2.0
+
+    @wrong.defjvp
+    def _(primals, tangents):
+        x, i = primals
+        return x[i] * 2.0, tangents[0][i] * 3.0
+    with pytest.raises(GradientCheckError, match="d input\\[0\\]"):  # the float argument is still checked
+        check_grads(wrong, (_X64, 1), 1, modes="fwd")
+    with pytest.raises(TypeError, match="no floating argument"):
+        check_grads(lambda i: i * 2, (3,), 1)
+
+
+def test_mixed_precision_takes_the_least_precise_dtypes_defaults():
+    x32 = fnp.asarray([0.3, 0.7], dtype="float32")
+    check_grads(lambda x, y: fnp.sum(fnp.exp(x) * fnp.sin(3 * x)) * y, (x32, fnp.asarray(1.0, dtype="float64")), 1)
+
+
+def test_jax_signature_string_modes_dict_tolerances_and_zero_tolerances():
+    check_grads(fnp.sin, (_X64,), 1, "rev")
+    check_grads(fnp.sin, (_X64,), 2, ("fwd",), {np.float64: 1e-4}, {np.float64: 1e-4}, 1e-5)
+
+    @fnx.custom_jvp
+    def slightly_off(x):
+        return fnp.sin(x)
+
+    @slightly_off.defjvp
+    def _(primals, tangents):
+        return fnp.sin(primals[0]), fnp.cos(primals[0]) * tangents[0] * (1 + 1e-7)
+    check_grads(slightly_off, (_X64,), 1, modes="fwd")  # within the default tolerances
+    with pytest.raises(GradientCheckError):  # atol=0 is honoured, not replaced by the default
+        check_grads(slightly_off, (_X64,), 1, modes="fwd", atol=0.0, rtol=1e-9)
+
+
+def test_complex_inputs_are_refused_with_what_to_do():
+    with pytest.raises(TypeError, match="real and imaginary parts"):
+        check_grads(lambda z: z * z, (fnp.asarray([1 + 1j]),), 1)
+
+
+_BOUNDS = {"positive": (0.2, 4.0), "unit_interval": (0.05, 0.95), "open_unit_ball": (-0.9, 0.9),
+           "above_one": (1.2, 4.0), "real": (-3.0, 3.0)}
+
+
+@pytest.mark.parametrize("dtype", ["float16", "float32", "float64"])
+@pytest.mark.parametrize("domain", ["positive", "unit_interval", "open_unit_ball", "above_one", "nonzero",
+                                    "away_from_integers", "real"])
+def test_every_domain_draws_in_every_float_dtype(domain, dtype):
+    # Bounds such as 0.2 have no exact float32: they are moved inward, not refused by hypothesis.
+    @settings(max_examples=20, database=None, deadline=None)
+    @given(strategies.arrays(shape=(4,), dtype=np.dtype(dtype), domain=domain))
+    def draw(x):
+        v = np.asarray(x)
+        assert v.dtype == np.dtype(dtype)
+        if domain in _BOUNDS:
+            lo, hi = _BOUNDS[domain]
+            assert np.all((v >= lo) & (v <= hi)), v
+        elif domain == "nonzero":
+            assert np.all(np.abs(v) >= 0.29)
+        else:
+            assert np.all(np.abs(v - np.round(v)) >= 0.09)
+    draw()
+
+
+def test_the_other_checkers_take_float32_and_catch_a_wrong_forward_value():
+    rng = np.random.default_rng(0)
+    w = fnp.asarray(rng.normal(size=(20, 20)).astype(np.float32))
+    x = fnp.asarray(rng.normal(size=20).astype(np.float32))
+    mlp = lambda x: fnp.tanh(w @ fnp.tanh(w @ x))
+    check_jacobians(mlp, (x,))  # float32's rounding, not a disagreement
+    check_jvp_vjp_consistent(mlp, (x,))
+    with pytest.raises(GradientCheckError):  # explicit tolerances still hold
+        check_jacobians(mlp, (x,), rtol=0.0, atol=0.0)
+
+    @fnx.custom_vjp
+    def doubled_forward(x):
+        return fnp.sin(x)
+    doubled_forward.defvjp(lambda x: (fnp.sin(x) * 2.0, x), lambda x, g: (g * fnp.cos(x),))
+    with pytest.raises(GradientCheckError, match="the rule's forward returns"):
+        check_custom_vjp(doubled_forward, (_X64,))
+    for checker, fn in ((check_vmap, fnp.sin), (check_jacobians, fnp.sin), (check_custom_vjp, doubled_forward),
+                        (check_jvp_vjp_consistent, fnp.sin)):
+        with pytest.raises(TypeError, match="args must be a tuple"):
+            checker(fn, fnp.ones((3, 2)))
