@@ -51,6 +51,9 @@ from .errors import CheckpointError, DeviceError
 __all__ = ["save", "load"]
 
 FORMAT, VERSION = "fnx", 1
+# The safetensors dtypes NumPy holds (safetensors.numpy reads these; BF16 and the F8s it cannot).
+_NUMPY_DTYPES = frozenset(["BOOL", "U8", "I8", "U16", "I16", "U32", "I32", "U64", "I64", "F16", "F32", "F64",
+                           "C64", "C128"])
 _COMPLEX_PARTS = {"complex64": np.float32, "complex128": np.float64}
 _STORABLE = set("?bBhHiIlLqQefd")  # numpy type codes of bool, the ints and float16/32/64
 _SCALARS = (type(None), bool, int, float, str)
@@ -137,7 +140,8 @@ def _decode(node, tensors, place, what):
     (kind, body), = node.items()
     if kind == "value" and isinstance(body, _SCALARS):
         return body
-    if kind == "complex_value" and isinstance(body, list) and len(body) == 2:
+    if kind == "complex_value" and isinstance(body, list) and len(body) == 2 and all(
+            isinstance(v, (int, float)) and not isinstance(v, bool) for v in body):
         return complex(*body)
     if kind in ("dict", "odict") and isinstance(body, list) and all(isinstance(i, list) and len(i) == 2 for i in body):
         out = (dict if kind == "dict" else collections.OrderedDict)()
@@ -190,7 +194,10 @@ def save(obj, path):
     if hasattr(path, "write"):
         path.write(data)
         return
-    _write_atomic(os.fspath(path), data)
+    path = os.fspath(path)
+    if os.path.isdir(path):
+        raise IsADirectoryError(f"fnx.save: {path!r} is a directory; give the checkpoint a file name in it")
+    _write_atomic(os.path.realpath(path), data)  # through a symbolic link, as torch.save writes: the link stays
 
 
 def _write(f, data, chunk=1 << 24):
@@ -240,6 +247,11 @@ def _header(data, what):
     if len(data) < 8:
         raise CheckpointError(f"fnx.load: {what} is not a safetensors file: it has only {len(data)} bytes "
                               "(truncated or empty?)")
+    if bytes(data[:4]) == b"PK\x03\x04" or bytes(data[:1]) == b"\x80":
+        kind = "a torch.save file (a zip archive of pickles)" if data[:2] == b"PK" else "a pickle"
+        raise CheckpointError(f"fnx.load: {what} is {kind}; fnx never unpickles, since loading a pickle runs "
+                              f"code. Convert it in PyTorch with safetensors.torch.save_file(state_dict, path) "
+                              f"(tensors in float32 or another NumPy dtype), then fnx.load that file")
     n = int.from_bytes(data[:8], "little")
     if n > len(data) - 8:
         raise CheckpointError(f"fnx.load: {what} is truncated or not a safetensors file: its header claims "
@@ -317,6 +329,12 @@ def load(path, device=None, *, map_location=None, weights_only=None):
             data = f.read()
         what = repr(os.fspath(path))
     header = _header(data, what)
+    for name, record in header.items():
+        dtype = record.get("dtype") if isinstance(record, dict) and name != "__metadata__" else None
+        if dtype is not None and dtype not in _NUMPY_DTYPES:
+            raise CheckpointError(f"fnx.load: tensor {name!r} of {what} has dtype {dtype}, which NumPy (and so fnx) "
+                                  f"does not hold{' (bfloat16)' if dtype == 'BF16' else ''}; convert it before "
+                                  f"saving, e.g. to float32 with tensor.float() in PyTorch")
     try:
         tensors = from_bytes(bytes(data))
     except (SafetensorError, ValueError, KeyError, TypeError) as e:
@@ -324,7 +342,8 @@ def load(path, device=None, *, map_location=None, weights_only=None):
         raise CheckpointError(f"fnx.load: {what} is truncated or corrupt: {e}") from None
     meta = header.get("__metadata__") or {}
     place = _placer(map_location, device, _locations(meta, what))
-    if not isinstance(meta, dict) or meta.get("format") != FORMAT and "tree" not in meta:
+    if not isinstance(meta, dict) or meta.get("format") != FORMAT and not {"tree", "tree_crc32"} <= set(meta):
+        # Not written by fnx (another program's metadata may have any keys, "tree" among them): a flat dict.
         return {name: place(name, tensors[name]) for name in header if name != "__metadata__"}
     if meta.get("format") != FORMAT:
         raise CheckpointError(f"fnx.load: {what} is corrupt: it has an fnx structure record but its format "
@@ -340,10 +359,13 @@ def load(path, device=None, *, map_location=None, weights_only=None):
         if "tree_crc32" in meta and meta["tree_crc32"] != str(zlib.crc32(text.encode())):
             raise CheckpointError(f"fnx.load: {what} is corrupt: its structure record fails its checksum")
         tree = json.loads(text)
-    except (KeyError, TypeError, AttributeError, ValueError):
+    except (KeyError, TypeError, AttributeError, ValueError, RecursionError):
         raise CheckpointError(f"fnx.load: {what} has an fnx marker but its structure record is missing or "
                               "corrupt") from None
-    return _decode(tree, tensors, place, what)
+    try:
+        return _decode(tree, tensors, place, what)
+    except RecursionError:
+        raise CheckpointError(f"fnx.load: {what} has a corrupt structure record (nested too deeply)") from None
 
 
 def _as_device(value, what):

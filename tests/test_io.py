@@ -232,11 +232,59 @@ def test_corrupt_structure_record(path, monkeypatch):
     save_file({"x": np.ones(1)}, str(path), metadata={"format": "fnx", "version": "99", "tree": "{}"})
     with pytest.raises(CheckpointError, match="version 99"):
         fnx.load(path)
-    save_file({"x": np.ones(1)}, str(path), metadata={"format": "fnz", "version": "1", "tree": "{}"})
+    save_file({"x": np.ones(1)}, str(path), metadata={"format": "fnz", "version": "1", "tree": "{}",
+                                                      "tree_crc32": "0"})
     with pytest.raises(CheckpointError, match="format marker"):
         fnx.load(path)
+    # Another program's metadata may name a "tree": without fnx's records the file is a plain flat dict
+    save_file({"x": np.ones(1)}, str(path), metadata={"tree": "x", "format": "pt"})
+    assert list(fnx.load(path)) == ["x"]
 
 
 def test_missing_file(path):
     with pytest.raises(FileNotFoundError):
         fnx.load(path)
+
+
+def test_load_names_what_it_cannot_read(path):
+    torch = pytest.importorskip("torch")
+    import pickle
+    import safetensors.torch
+    torch.save({"w": torch.ones(2)}, str(path))
+    with pytest.raises(CheckpointError, match="torch.save file .* never unpickles"):
+        fnx.load(path)
+    with pytest.raises(CheckpointError, match="a pickle; fnx never unpickles"):
+        fnx.load(io.BytesIO(pickle.dumps({"w": 1})))
+    safetensors.torch.save_file({"w": torch.ones(2, dtype=torch.bfloat16)}, str(path))
+    with pytest.raises(CheckpointError, match="dtype BF16.*bfloat16"):
+        fnx.load(path)
+
+
+def test_crafted_structure_records_raise_checkpoint_errors():
+    import sys
+    import zlib
+    from safetensors.numpy import save as to_bytes
+    deep = {"value": 1}
+    for _ in range(3000):
+        deep = {"list": [deep]}
+    limit = sys.getrecursionlimit()
+    sys.setrecursionlimit(20000)
+    try:
+        deep_text = json.dumps(deep)
+    finally:
+        sys.setrecursionlimit(limit)
+    for text in (deep_text, json.dumps({"complex_value": ["a", "b"]})):
+        data = to_bytes({"x": np.ones(1, np.float32)}, metadata={"format": "fnx", "version": "1", "tree": text,
+                                                                 "tree_crc32": str(zlib.crc32(text.encode()))})
+        with pytest.raises(CheckpointError, match="structure record"):
+            fnx.load(io.BytesIO(data))
+
+
+def test_save_to_a_directory_or_through_a_link(path):
+    with pytest.raises(IsADirectoryError, match="is a directory"):
+        fnx.save({"a": 1}, os.path.dirname(str(path)))
+    link = str(path) + ".link"
+    fnx.save({"a": 1}, path)
+    os.symlink(str(path), link)
+    fnx.save({"a": 2}, link)  # written through the link, as torch.save does: the link stays a link
+    assert os.path.islink(link) and fnx.load(path) == {"a": 2}
