@@ -29,8 +29,8 @@ from .transforms.custom import custom_vjp
 from .transforms import autodiff as _autodiff
 
 __all__ = ["grad", "backward", "Function", "FunctionCtx", "functional", "gradcheck", "gradgradcheck", "no_grad",
-           "enable_grad", "set_grad_enabled", "inference_mode", "is_inference_mode_enabled", "is_grad_enabled", "set_detect_anomaly",
-           "detect_anomaly", "is_anomaly_enabled"]
+           "enable_grad", "set_grad_enabled", "inference_mode", "is_inference_mode_enabled", "is_grad_enabled",
+           "set_detect_anomaly", "detect_anomaly", "is_anomaly_enabled"]
 
 
 def _on_tape(x):

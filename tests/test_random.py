@@ -423,7 +423,8 @@ def test_key_from_a_traced_seed_under_vmap_and_jit_as_jax():
     draws = fnx.jit(lambda s: fnx.random.normal(fnx.random.key(s), (3,)))(3)  # a Python int: weakly typed
     np.testing.assert_array_equal(np.asarray(draws), np.asarray(fnx.random.normal(fnx.random.key(3), (3,))))
     per_seed = fnx.vmap(lambda s: fnx.random.uniform(fnx.random.key(s)))(fnp.arange(3))
-    np.testing.assert_array_equal(np.asarray(per_seed), [float(fnx.random.uniform(fnx.random.key(i))) for i in range(3)])
+    np.testing.assert_array_equal(np.asarray(per_seed),
+                                  [float(fnx.random.uniform(fnx.random.key(i))) for i in range(3)])
     jax = pytest.importorskip("jax")
     np.testing.assert_array_equal(np.asarray(fnx.vmap(fnx.random.PRNGKey)(fnp.arange(4))),
                                   np.asarray(jax.vmap(jax.random.PRNGKey)(np.arange(4))))

@@ -72,7 +72,8 @@ def test_paths():
                                                ((DictKey("layer"), SequenceKey(1), DictKey("w")), 20)]
     # As jax.tree's: key objects, so that p[-1].key and keystr work
     assert fnx.tree.map_with_path(lambda p, x: p[-1].key, {"dense": {"bias": 1.0}}) == {"dense": {"bias": "bias"}}
-    assert fnx.tree.map_with_path(lambda p, x, y: keystr(p) + str(x + y), {"a": [1]}, {"a": [2]}) == {"a": ["['a'][0]3"]}
+    joined = fnx.tree.map_with_path(lambda p, x, y: keystr(p) + str(x + y), {"a": [1]}, {"a": [2]})
+    assert joined == {"a": ["['a'][0]3"]}
 
 
 def test_is_leaf_stops_descent():

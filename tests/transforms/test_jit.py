@@ -486,7 +486,8 @@ def test_lower_takes_shape_dtype_structs_and_trace_is_the_stage_before_as_jax():
     # A stand-in is never computed with: a large one costs nothing.
     assert fnx.jit(lambda v: v.sum()).lower(fnx.ShapeDtypeStruct((1 << 28,), "float32")).primitives() == ["reduce_sum"]
     jax = pytest.importorskip("jax")
-    theirs = jax.jit(lambda x, y: (x * y).sum() + 1).lower(jax.ShapeDtypeStruct((2,), np.float32), np.ones(2, np.float32))
+    theirs = jax.jit(lambda x, y: (x * y).sum() + 1).lower(jax.ShapeDtypeStruct((2,), np.float32),
+                                                           np.ones(2, np.float32))
     assert float(theirs.compile()(np.asarray([1.0, 2.0], np.float32), np.ones(2, np.float32))) == 4.0
 
 
