@@ -290,12 +290,14 @@ def randperm(n, *, generator=None, dtype=None, device=None):
     return _placed(x if dtype is None else x.astype(dtype), device)
 
 
-def rand_like(input, *, dtype=None, device=None):
-    return rand(input.shape, dtype=dtype or input.dtype, device=device or input.device)
+def rand_like(input, *, generator=None, dtype=None, device=None, requires_grad=False):
+    return rand(input.shape, generator=generator, dtype=dtype or input.dtype, device=device or input.device,
+                requires_grad=requires_grad)
 
 
-def randn_like(input, *, dtype=None, device=None):
-    return randn(input.shape, dtype=dtype or input.dtype, device=device or input.device)
+def randn_like(input, *, generator=None, dtype=None, device=None, requires_grad=False):
+    return randn(input.shape, generator=generator, dtype=dtype or input.dtype, device=device or input.device,
+                 requires_grad=requires_grad)
 
 
 # ----- shapes ------------------------------------------------------------------------------------
@@ -686,9 +688,28 @@ class _Size(builtins.int):
 def _view(self, *shape):
     """``x.view(2, -1)``: ``x`` reshaped (``torch.Tensor.view``); arrays are immutable, so nothing is shared."""
     if len(shape) == 1 and not isinstance(shape[0], (builtins.int, np.integer, tuple, list)):
-        raise TypeError(f"view: reinterpreting {self.dtype} as another dtype is not supported; use .astype(dtype) "
-                        f"to convert the values")
+        return _view_as_dtype(self, shape[0])
     return fnp.reshape(self, _sizes(shape))
+
+
+def _view_as_dtype(x, dtype):
+    """``x.view(fnx.int32)``: the same bytes read as ``dtype`` (the last axis rescaled by the item sizes), as
+    PyTorch's; a new array here, as arrays are immutable. Bits have no derivative, so a traced value refuses."""
+    try:
+        dtype = np.dtype(dtype)
+    except TypeError:
+        raise TypeError(f"view: expected sizes or a dtype, got {dtype!r}") from None
+    if isinstance(x, Tracer):
+        raise TypeError(f"view({dtype}): reinterpreting the bits of a traced or recorded {x.dtype} array has no "
+                        f"derivative; use .astype({dtype}) to convert the values, or x.detach().view(...)")
+    value = x._value
+    if value.ndim == 0 and dtype.itemsize != value.dtype.itemsize:
+        raise ShapeError(f"view({dtype}): a 0-d {value.dtype} array can only be viewed as a dtype of its size")
+    if value.ndim and (value.shape[-1] * value.dtype.itemsize) % dtype.itemsize:
+        raise ShapeError(f"view({dtype}): the last axis of {value.dtype}{list(value.shape)} holds "
+                         f"{value.shape[-1] * value.dtype.itemsize} bytes, not a multiple of {dtype.itemsize}")
+    from .core.array import wrap
+    return wrap(x._value.copy().view(dtype), x._device)
 
 
 def _expand(self, *sizes):
@@ -1979,7 +2000,9 @@ def randint_like(input, low=0, high=None, *, dtype=None, device=None):
     ``(input, low, high)``), in ``input``'s dtype unless ``dtype`` is given."""
     if high is None:
         low, high = 0, low
-    return randint(low, high, input.shape, dtype=dtype or input.dtype, device=device or input.device)
+    dtype = np.dtype(dtype or input.dtype)
+    drawn = randint(low, high, input.shape, dtype=dtype if dtype.kind in "iu" else int64, device=device or input.device)
+    return drawn if drawn.dtype == dtype else drawn.astype(dtype)  # a float input holds the integers as floats
 
 
 bincount, logspace, unravel_index = fnp.bincount, fnp.logspace, fnp.unravel_index

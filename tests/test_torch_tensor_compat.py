@@ -124,3 +124,27 @@ def test_set_printoptions_as_torch():
             fnx.set_printoptions(profile="long")
     finally:
         numpy.set_printoptions(**before)
+
+
+def test_view_as_another_dtype_reads_the_same_bytes_as_torch():
+    x, t = fnx.tensor([1.0, -2.0]), torch.tensor([1.0, -2.0])
+    for ours, theirs in ((fnx.int32, torch.int32), (fnx.uint8, torch.uint8), (fnx.float16, torch.float16)):
+        np.testing.assert_array_equal(np.asarray(x.view(ours)), t.view(theirs).numpy())
+    np.testing.assert_array_equal(np.asarray(fnx.tensor([1, 2], dtype=fnx.int32).view(fnx.int64)),
+                                  torch.tensor([1, 2], dtype=torch.int32).view(torch.int64).numpy())
+    with pytest.raises(ValueError, match="not a multiple of 8"):
+        fnx.tensor([1.0, 2.0, 3.0]).view(fnx.float64)
+    with pytest.raises(TypeError, match="no derivative"):
+        (fnx.nn.Parameter(fnx.ones(2)) * 2).view(fnx.int32)
+    p = fnx.nn.Parameter(fnx.ones(2))
+    assert p.data.view(fnx.int32).tolist() == [1065353216, 1065353216]
+
+
+def test_random_likes_take_torchs_keywords():
+    x = fnx.ones((2, 3))
+    assert fnx.randint_like(x, 10).dtype == np.float32 == torch.randint_like(torch.ones(2, 3), 10).numpy().dtype
+    assert fnx.randint_like(fnx.ones(3, dtype=fnx.int32), 2, 5).dtype == np.int32
+    assert fnx.randn_like(x, requires_grad=True).requires_grad and fnx.rand_like(x, requires_grad=True).requires_grad
+    g = fnx.Generator().manual_seed(3)
+    a = fnx.randn_like(x, generator=g)
+    assert a.shape == (2, 3) and a.dtype == np.float32
