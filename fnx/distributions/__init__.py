@@ -36,14 +36,15 @@ from .gamma import Beta, Chi2, Dirichlet, Gamma, StudentT
 from .independent import Independent
 from .kl import kl_divergence, register_kl
 from .multivariate_normal import MultivariateNormal
-from .transformed import (ExpRelaxedCategorical, Gumbel, LogitRelaxedBernoulli, LogNormal, RelaxedBernoulli,
-                          RelaxedOneHotCategorical, TransformedDistribution)
+from .transformed import (ExpRelaxedCategorical, Gumbel, HalfCauchy, HalfNormal, LogitRelaxedBernoulli, LogNormal,
+                          RelaxedBernoulli, RelaxedOneHotCategorical, TransformedDistribution)
 from .transforms import (AbsTransform, AffineTransform, ComposeTransform, ExpTransform, PowerTransform,
                          SigmoidTransform, SoftplusTransform, TanhTransform, Transform, identity_transform)
 
 __all__ = [
     "Bernoulli", "Beta", "Binomial", "Categorical", "Cauchy", "Chi2", "Dirichlet", "Distribution",
-    "ExpRelaxedCategorical", "Exponential", "Gamma", "Gumbel", "Independent", "Laplace", "LogNormal",
+    "ExpRelaxedCategorical", "Exponential", "Gamma", "Gumbel", "HalfCauchy", "HalfNormal", "Independent", "Laplace",
+    "LogNormal",
     "LogitRelaxedBernoulli", "MultivariateNormal", "Normal", "OneHotCategorical", "OneHotCategoricalStraightThrough",
     "Poisson", "RelaxedBernoulli", "RelaxedOneHotCategorical", "StudentT", "TransformedDistribution", "Uniform",
     "kl_divergence", "register_kl", "constraints", "transforms",

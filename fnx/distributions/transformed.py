@@ -13,15 +13,15 @@ from .. import numpy as fnp
 from .. import random
 from ..scipy import special as fsp
 from . import constraints
-from .continuous import Normal, Uniform
+from .continuous import Cauchy, Normal, Uniform
 from .discrete import Categorical, _BinaryPair, _OnCategorical
 from .distribution import Distribution
 from .independent import Independent
-from .transforms import AffineTransform, ComposeTransform, ExpTransform, SigmoidTransform, Transform
+from .transforms import AbsTransform, AffineTransform, ComposeTransform, ExpTransform, SigmoidTransform, Transform
 from .utils import _key, _sum_rightmost, broadcast_all, clamp_probs, euler_constant
 
-__all__ = ["TransformedDistribution", "LogNormal", "Gumbel", "LogitRelaxedBernoulli", "RelaxedBernoulli",
-           "ExpRelaxedCategorical", "RelaxedOneHotCategorical"]
+__all__ = ["TransformedDistribution", "LogNormal", "HalfNormal", "HalfCauchy", "Gumbel", "LogitRelaxedBernoulli",
+           "RelaxedBernoulli", "ExpRelaxedCategorical", "RelaxedOneHotCategorical"]
 
 
 class TransformedDistribution(Distribution):
@@ -176,6 +176,79 @@ class LogNormal(TransformedDistribution):
 
     def entropy(self):
         return self.base_dist.entropy() + self.loc
+
+
+class _Folded(TransformedDistribution):
+    """``|X|`` for ``X`` of a zero-centred symmetric ``base``: twice its density on ``[0, inf)``."""
+    arg_constraints = {"scale": constraints.positive}
+    support = constraints.nonnegative
+    has_rsample = True
+
+    def __init__(self, base, validate_args=None):
+        super().__init__(base, AbsTransform(), validate_args=validate_args)
+
+    def expand(self, batch_shape, _instance=None):
+        return super().expand(batch_shape, _instance=self._get_checked_instance(type(self), _instance))
+
+    @property
+    def scale(self):
+        return self.base_dist.scale
+
+    @property
+    def mode(self):
+        return fnp.zeros_like(self.scale)
+
+    def log_prob(self, value):
+        if self._validate_args:
+            self._validate_sample(value)
+        value = fnp.asarray(value)
+        return fnp.where(value >= 0, self.base_dist.log_prob(value) + math.log(2), -math.inf)
+
+    def cdf(self, value):
+        if self._validate_args:
+            self._validate_sample(value)
+        return 2 * self.base_dist.cdf(value) - 1
+
+    def icdf(self, prob):
+        return self.base_dist.icdf((prob + 1) / 2)
+
+    def entropy(self):
+        return self.base_dist.entropy() - math.log(2)
+
+
+class HalfNormal(_Folded):
+    """``|Normal(0, scale)|`` (``torch.distributions.HalfNormal``).
+
+    >>> from fnx.distributions import HalfNormal
+    >>> round(float(HalfNormal(1.0).mean), 6)  # sqrt(2 / pi)
+    0.797885
+    """
+
+    def __init__(self, scale, validate_args=None):
+        super().__init__(Normal(0.0, scale, validate_args=False), validate_args=validate_args)
+
+    @property
+    def mean(self):
+        return self.scale * math.sqrt(2 / math.pi)
+
+    @property
+    def variance(self):
+        return self.scale ** 2 * (1 - 2 / math.pi)
+
+
+class HalfCauchy(_Folded):
+    """``|Cauchy(0, scale)|`` (``torch.distributions.HalfCauchy``): no finite mean or variance."""
+
+    def __init__(self, scale, validate_args=None):
+        super().__init__(Cauchy(0.0, scale, validate_args=False), validate_args=validate_args)
+
+    @property
+    def mean(self):
+        return fnp.full_like(self.scale, math.inf)
+
+    @property
+    def variance(self):
+        return fnp.full_like(self.scale, math.inf)
 
 
 class Gumbel(TransformedDistribution):
