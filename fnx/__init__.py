@@ -29,7 +29,7 @@ from .transforms.extras import (ShapeDtypeStruct, block_until_ready, custom_grad
                                 ensure_compile_time_eval)
 from . import debug, tree_util
 from .io import load, save
-from ._config import config
+from ._config import config, enable_x64, process_count, process_index
 from .tensor import *  # noqa: F401,F403  (PyTorch's top-level vocabulary: tensor, randn, cat, max...)
 from .settings import *  # noqa: F401,F403  (torch.set_num_threads, get_rng_state...)
 from . import autograd, fft, func, linalg, special  # torch.autograd, .fft, .func, .linalg and .special

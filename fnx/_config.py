@@ -55,3 +55,47 @@ class _Config:
 
 
 config = _Config()
+
+
+class enable_x64:
+    """``jax.enable_x64(True)``: ``jax_enable_x64`` set for a ``with`` block, or for each call of a decorated
+    function, and set back after.
+
+    >>> import fnx
+    >>> with fnx.enable_x64():
+    ...     fnx.numpy.array(1.5).dtype
+    dtype('float64')
+    >>> fnx.numpy.array(1.5).dtype
+    dtype('float32')
+    """
+
+    def __init__(self, new_val=True):
+        self._value = bool(new_val)
+
+    def __enter__(self):
+        self._before = config.jax_enable_x64
+        config.update("jax_enable_x64", self._value)
+        return self
+
+    def __exit__(self, *exc):
+        config.update("jax_enable_x64", self._before)
+        return False
+
+    def __call__(self, fn):
+        import functools
+
+        @functools.wraps(fn)
+        def wrapper(*args, **kwargs):
+            with enable_x64(self._value):
+                return fn(*args, **kwargs)
+        return wrapper
+
+
+def process_index():
+    """``jax.process_index``: this process's index among the hosts, 0 (fnx runs in one process)."""
+    return 0
+
+
+def process_count():
+    """``jax.process_count``: the number of host processes, 1."""
+    return 1
