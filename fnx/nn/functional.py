@@ -1281,8 +1281,21 @@ def cross_entropy(input, target, weight=None, size_average=None, ignore_index=-1
     return (1.0 - label_smoothing) * loss + smooth * (label_smoothing / c)
 
 
-def mse_loss(input, target, size_average=None, reduce=None, reduction="mean"):
-    """``l_n = (x_n - y_n)^2``.
+def _weighted(opname, loss, weight, reduction, mean_over_weights):
+    """``loss`` times PyTorch's elementwise ``weight`` (of the input's shape), reduced: ``'mean'`` divides by
+    the weights' sum (``mse_loss``, ``l1_loss``) or by the count (``huber_loss``), as PyTorch does."""
+    w = fnp.asarray(weight)
+    if w.shape != loss.shape:
+        raise ShapeError(f"{opname}: weight has shape {w.shape}, the input {loss.shape}; weights and input must "
+                         f"have the same size")
+    weighted = loss * w
+    if reduction == "mean":
+        return fnp.sum(weighted) / (fnp.sum(w) if mean_over_weights else loss.size)
+    return _reduce(weighted, reduction)
+
+
+def mse_loss(input, target, size_average=None, reduce=None, reduction="mean", weight=None):
+    """``l_n = w_n (x_n - y_n)^2`` (``w_n`` 1 without ``weight``; with it, ``'mean'`` divides by its sum).
 
     >>> import fnx.numpy as fnp, fnx.nn.functional as F
     >>> F.mse_loss(fnp.array([1., 2.]), fnp.array([1., 4.]))
@@ -1293,11 +1306,11 @@ def mse_loss(input, target, size_average=None, reduce=None, reduction="mean"):
     reduction = _check_reduction("mse_loss", _legacy_reduction(size_average, reduce, reduction))
     x, y = _pointwise_pair("mse_loss", input, target)
     d = x - y
-    return _reduce(d * d, reduction)
+    return _reduce(d * d, reduction) if weight is None else _weighted("mse_loss", d * d, weight, reduction, True)
 
 
-def l1_loss(input, target, size_average=None, reduce=None, reduction="mean"):
-    """``l_n = |x_n - y_n|``.
+def l1_loss(input, target, size_average=None, reduce=None, reduction="mean", weight=None):
+    """``l_n = w_n |x_n - y_n|`` (``w_n`` 1 without ``weight``; with it, ``'mean'`` divides by its sum).
 
     >>> import fnx.numpy as fnp, fnx.nn.functional as F
     >>> F.l1_loss(fnp.array([1., 2.]), fnp.array([1., 4.]), reduction="sum")
@@ -1307,7 +1320,8 @@ def l1_loss(input, target, size_average=None, reduce=None, reduction="mean"):
         input, target = _autocast.full(input, target)
     reduction = _check_reduction("l1_loss", _legacy_reduction(size_average, reduce, reduction))
     x, y = _pointwise_pair("l1_loss", input, target)
-    return _reduce(fnp.abs(x - y), reduction)
+    loss = fnp.abs(x - y)
+    return _reduce(loss, reduction) if weight is None else _weighted("l1_loss", loss, weight, reduction, True)
 
 
 def smooth_l1_loss(input, target, size_average=None, reduce=None, reduction="mean", beta=1.0):
@@ -1330,8 +1344,9 @@ def smooth_l1_loss(input, target, size_average=None, reduce=None, reduction="mea
     return _reduce(fnp.where(d < beta, (0.5 / beta) * (x - y) * (x - y), d - 0.5 * beta), reduction)
 
 
-def huber_loss(input, target, reduction="mean", delta=1.0):
-    """``l_n = 0.5 d^2`` where ``|d| < delta``, else ``delta (|d| - 0.5 delta)`` (``d = x_n - y_n``).
+def huber_loss(input, target, reduction="mean", delta=1.0, weight=None):
+    """``l_n = 0.5 d^2`` where ``|d| < delta``, else ``delta (|d| - 0.5 delta)`` (``d = x_n - y_n``), times
+    ``weight`` where given (``'mean'`` then still divides by the count, as PyTorch's).
 
     >>> import fnx.numpy as fnp, fnx.nn.functional as F
     >>> F.huber_loss(fnp.array([0., 0.]), fnp.array([0.5, 3.]), reduction="none", delta=2.)
@@ -1344,7 +1359,8 @@ def huber_loss(input, target, reduction="mean", delta=1.0):
         raise ValueError(f"huber_loss: delta must be positive, got {delta}")
     x, y = _pointwise_pair("huber_loss", input, target)
     d = fnp.abs(x - y)
-    return _reduce(fnp.where(d < delta, 0.5 * (x - y) * (x - y), delta * (d - 0.5 * delta)), reduction)
+    loss = fnp.where(d < delta, 0.5 * (x - y) * (x - y), delta * (d - 0.5 * delta))
+    return _reduce(loss, reduction) if weight is None else _weighted("huber_loss", loss, weight, reduction, False)
 
 
 def _clamped_log(x):

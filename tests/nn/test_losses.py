@@ -554,3 +554,21 @@ def test_every_target_ignored_gives_nan_with_zero_gradient_as_torch(loss):
     assert np.isnan(float(value)) and np.isnan(tvalue.item())
     np.testing.assert_array_equal(np.asarray(g), tx.grad.numpy())
     np.testing.assert_array_equal(np.asarray(g), np.zeros((2, 3)))
+
+
+@pytest.mark.parametrize("name", ["mse_loss", "l1_loss", "huber_loss"])
+@pytest.mark.parametrize("reduction", ["none", "sum", "mean"])
+def test_elementwise_weights_as_torch(name, reduction):
+    torch = pytest.importorskip("torch")
+    x, y, w = np.array([[1.0, -2.0, 3.0], [0.5, 0.2, -4.0]]), np.zeros((2, 3)), np.array([[1.0, 2.0, 0.5],
+                                                                                          [0.0, 3.0, 1.5]])
+    ours = fnx.grad(lambda x: fnp.sum(getattr(F, name)(x, fnp.asarray(y), reduction=reduction,
+                                                       weight=fnp.asarray(w))))(fnp.asarray(x))
+    tx = torch.tensor(x, requires_grad=True)
+    value = getattr(torch.nn.functional, name)(tx, torch.tensor(y), reduction=reduction, weight=torch.tensor(w))
+    value.sum().backward()
+    np.testing.assert_allclose(np.asarray(getattr(F, name)(fnp.asarray(x), fnp.asarray(y), reduction=reduction,
+                                                           weight=fnp.asarray(w))), value.detach().numpy())
+    np.testing.assert_allclose(np.asarray(ours), tx.grad.numpy())
+    with pytest.raises(ValueError, match="same size"):
+        getattr(F, name)(fnp.asarray(x), fnp.asarray(y), weight=fnp.ones(3))
