@@ -82,13 +82,8 @@ class enable_x64:
         return False
 
     def __call__(self, fn):
-        import functools
-
-        @functools.wraps(fn)
-        def wrapper(*args, **kwargs):
-            with enable_x64(self._value):
-                return fn(*args, **kwargs)
-        return wrapper
+        from .transforms.autodiff import decorate_with
+        return decorate_with(lambda: enable_x64(self._value), fn)
 
 
 def process_index():

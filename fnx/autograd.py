@@ -23,8 +23,8 @@ from .core.array import Array
 from .core.trace import Tracer
 from .errors import GraphError, ImplicitGradError, ShapeError, TreeError
 from .tensor import inference_mode, is_inference_mode_enabled, set_grad_enabled
-from .transforms.autodiff import (TAPE, ReverseTracer, enable_grad, is_grad_enabled, no_grad, tape_backward,
-                                  tape_grad)
+from .transforms.autodiff import (TAPE, ReverseTracer, decorate_with, enable_grad, is_grad_enabled, no_grad,
+                                  tape_backward, tape_grad)
 from .transforms.custom import custom_vjp
 from .transforms import autodiff as _autodiff
 
@@ -556,13 +556,7 @@ class detect_anomaly(set_detect_anomaly):
         return self
 
     def __call__(self, fn):
-        import functools
-
-        @functools.wraps(fn)
-        def wrapper(*args, **kwargs):
-            with detect_anomaly(self._check_nan):
-                return fn(*args, **kwargs)
-        return wrapper
+        return decorate_with(lambda: detect_anomaly(self._check_nan), fn)
 
 
 def is_anomaly_enabled():
