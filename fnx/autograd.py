@@ -16,6 +16,7 @@ reverse-mode vocabulary over the same pass:
 """
 import sys
 import types
+import warnings
 
 from . import numpy as fnp
 from .core import tree as tree_util
@@ -70,8 +71,8 @@ def _seeds(fname, outputs, grad_outputs):
     return seeds
 
 
-def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=False, *, allow_unused=None,
-         materialize_grads=False):
+def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=False, only_inputs=True,
+         allow_unused=None, is_grads_batched=False, materialize_grads=False):
     """The gradients of ``outputs`` with respect to ``inputs`` (``torch.autograd.grad``), as a tuple.
 
     Nothing accumulates into ``.grad``: the gradients are returned.
@@ -86,6 +87,9 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=Fal
       create_graph: record the gradients on the tape, so that they can be differentiated again.
       allow_unused: an input the outputs do not depend on gets None instead of an error.
       materialize_grads: such an input gets zeros instead of None (implies ``allow_unused``).
+      is_grads_batched: the first axis of each of ``grad_outputs`` is a batch of vectors, and each
+        gradient gets that axis too (one pass per vector; PyTorch vectorises them).
+      only_inputs: accepted for PyTorch's signature, which ignores it (deprecated there).
 
     Returns:
       a tuple with one gradient per input, of that input's shape.
@@ -110,8 +114,24 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=Fal
         allow_unused = materialize_grads
     elif materialize_grads and not allow_unused:
         raise ValueError("autograd.grad: materialize_grads=True needs allow_unused to be True or left out")
-    return tape_grad(_as_seq("autograd.grad", "outputs", outputs), _as_seq("autograd.grad", "inputs", inputs),
-                     grad_outputs, retain_graph, create_graph, allow_unused, materialize_grads)
+    if not only_inputs:
+        warnings.warn("autograd.grad: only_inputs is deprecated and ignored, as in PyTorch (gradients are only "
+                      "returned, never accumulated)", UserWarning, stacklevel=2)
+    outputs, inputs = _as_seq("autograd.grad", "outputs", outputs), _as_seq("autograd.grad", "inputs", inputs)
+    if not is_grads_batched:
+        return tape_grad(outputs, inputs, grad_outputs, retain_graph, create_graph, allow_unused, materialize_grads)
+    if grad_outputs is None:
+        raise ValueError("autograd.grad: is_grads_batched=True needs grad_outputs, with the batch as their first axis")
+    batch = [fnp.asarray(g) for g in _as_seq("autograd.grad", "grad_outputs", grad_outputs)]
+    sizes = {g.shape[0] if g.ndim else None for g in batch}
+    if len(sizes) != 1 or None in sizes:
+        raise ShapeError(f"autograd.grad: with is_grads_batched every grad_outputs needs the same first axis (the "
+                         f"batch), got shapes {[g.shape for g in batch]}")
+    n = sizes.pop()
+    keep = create_graph if retain_graph is None else retain_graph
+    rows = [tape_grad(outputs, inputs, [g[i] for g in batch], keep or i < n - 1, create_graph, allow_unused,
+                      materialize_grads) for i in range(n)]
+    return tuple(None if parts[0] is None else fnp.stack(parts) for parts in zip(*rows))
 
 
 def backward(tensors, grad_tensors=None, retain_graph=None, create_graph=False, inputs=None):

@@ -385,3 +385,17 @@ def test_a_decorated_generator_runs_each_step_in_the_mode_and_passes_send_throw_
     with pytest.raises(StopIteration) as finished:
         next(steps)
     assert finished.value.value == "done" and seen == [(5, False)]
+
+
+def test_grad_takes_only_inputs_and_batched_grad_outputs_as_torch():
+    torch = pytest.importorskip("torch")
+    x, tx = fnx.tensor([1.0, 2.0], requires_grad=True), torch.tensor([1.0, 2.0], requires_grad=True)
+    y, ty = x ** 2, tx ** 2
+    ours = fnx.autograd.grad(y, x, fnx.eye(2), retain_graph=True, is_grads_batched=True)
+    theirs = torch.autograd.grad(ty, tx, torch.eye(2), retain_graph=True, is_grads_batched=True)
+    np.testing.assert_array_equal(np.asarray(ours[0]), theirs[0].numpy())  # the Jacobian, one row per vector
+    penalty = fnx.autograd.grad(outputs=(x ** 3).sum(), inputs=x, create_graph=True, retain_graph=True,
+                                only_inputs=True)[0]  # WGAN-GP's compute_gradient_penalty passes only_inputs
+    np.testing.assert_array_equal(np.asarray(penalty), [3.0, 12.0])
+    with pytest.raises(ValueError, match="is_grads_batched=True needs grad_outputs"):
+        fnx.autograd.grad(y, x, is_grads_batched=True)
