@@ -396,24 +396,41 @@ def checkpoint(fun, static_argnums=(), *, prevent_cse=True, policy=None):
 # ----- checkpoint policies: which outputs the forward pass keeps -----------------------------------------
 #
 # With a policy, the checkpointed function runs under _RematTrace twice. Forward, each operation it
-# applies is numbered and, where the policy approves, its output kept. Backward (under vjp), the same
-# operations come in the same order: a kept one is not run again but recorded through _reuse, a node
-# whose derivative is the primitive's own VJP rule reading the kept output; the others run again.
+# applies is numbered among the operations of its primitive and, where the policy approves, its output
+# kept. Backward (under vjp), the same operations come in the same order: a kept one is not run again but
+# recorded through _reuse, a node whose derivative is the primitive's own VJP rule reading the kept output;
+# the others run again. Numbering per primitive keeps the two passes aligned where an operation decomposes
+# differently on traced operands (a 1-d matmul reshapes a traced vector first): the backward pass traces
+# every argument, the forward one only the arrays among them. A kept output is used only for an operation
+# of the same operand shapes, dtypes and parameters; any other runs again.
 
 
 class _RematTracer(Tracer):
     __slots__ = ("primal", "origin")
 
     def __init__(self, main, primal, origin=None):
-        self._main, self.primal, self.origin = main, primal, origin  # origin: the number of the op that made it
+        self._main, self.primal, self.origin = main, primal, origin  # origin: the op that made it, and its signature
 
 
 class _RematState:
-    __slots__ = ("policy", "kept", "replay", "count")
+    __slots__ = ("policy", "kept", "replay", "counts")
 
     def __init__(self, policy, kept):
-        self.policy, self.replay, self.count = policy, kept is not None, 0
+        self.policy, self.replay, self.counts = policy, kept is not None, {}
         self.kept = {} if kept is None else kept
+
+
+def _signature(vals, params):
+    """What an operation's output depends on besides its operands' values: their shapes and dtypes, and the
+    parameters. Two passes' operations with the same primitive, number and signature compute the same thing."""
+    return tuple((getattr(v, "shape", None), getattr(v, "dtype", type(v))) for v in vals), params
+
+
+def _same(a, b):
+    try:
+        return bool(a == b)
+    except Exception:  # parameters that do not compare as one bool (arrays): not known to be the same
+        return False
 
 
 class _RematTrace(Trace):
@@ -422,22 +439,24 @@ class _RematTrace(Trace):
     def process(self, prim, args, params):
         main, state = self.main, self.main.data
         vals = [a.primal if type(a) is _RematTracer and a._main is main else a for a in args]
-        k = state.count
-        state.count += 1
+        n = state.counts.get(prim.name, 0)
+        state.counts[prim.name] = n + 1
+        k, signature = (prim.name, n), _signature(vals, params)
         kept = state.kept.get(k) if state.replay else None
-        if kept is not None:
-            out = _reuse(prim, params, vals, kept)
+        if kept is not None and _same(kept[0], signature):
+            out = _reuse(prim, params, vals, kept[1])
         else:
             out = prim.bind(*vals, **params)
             if not state.replay and state.policy(prim, *[_aval(v) for v in vals], **params):
-                state.kept[k] = out
+                state.kept[k] = (signature, out)
                 source = args[0]  # a relabelled value (checkpoint_name): keep what computed it, too
                 if prim.relabels and type(source) is _RematTracer and source._main is main \
                         and source.origin is not None:
-                    state.kept.setdefault(source.origin, out)
+                    origin, origin_signature = source.origin
+                    state.kept.setdefault(origin, (origin_signature, out))
         if prim.multiple_results:
             return tuple(_RematTracer(main, o) for o in out)
-        return _RematTracer(main, out, k)
+        return _RematTracer(main, out, (k, signature))
 
 
 def _aval(v):

@@ -66,6 +66,21 @@ def test_every_policy_gives_the_uncheckpointed_derivatives(policy):
     np.testing.assert_allclose(np.asarray(fnx.jit(fnx.grad(f))(W1, W2, X)), np.asarray(expected[0]), rtol=1e-12)
 
 
+@pytest.mark.parametrize("policy", ALL)
+def test_policies_with_arguments_the_gradient_does_not_trace(policy):
+    # The forward pass sees a NumPy (or Python) argument concretely and the recomputation traces it, and a
+    # 1-d matmul decomposes differently on a traced vector (a reshape first): kept outputs must still go
+    # to their own operations. They went to the wrong ones, silently.
+    rng = np.random.default_rng(7)
+    w, a = rng.normal(size=(4, 4)), rng.normal(size=4)
+    for f in (lambda w, a: fnp.sum(fnp.tanh(a @ w)), lambda w, a: fnp.sum(fnp.tanh(fnp.tanh(a @ w) @ w)),
+              lambda w, a: fnp.sum(fnp.sin(w @ a) @ w), lambda w, a: fnp.sum(fnp.sin(w * a))):
+        want = np.asarray(fnx.grad(f)(w, a))
+        for args in ((w, a), (fnp.asarray(w), a), (w, fnp.asarray(a))):
+            np.testing.assert_allclose(np.asarray(fnx.grad(fnx.checkpoint(f, policy=policy))(*args)), want,
+                                       rtol=1e-12, atol=1e-14)
+
+
 def _forward_runs(policy, names):
     f = fnx.checkpoint(block, policy=policy) if policy != "plain" else block
     with counting(*names) as counts:
