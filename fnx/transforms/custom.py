@@ -185,6 +185,8 @@ custom_call_p = defprim("custom_call", impl=_custom_call_impl, shape=_custom_cal
 class _CustomBase:
     def __init__(self, fun, nondiff_argnums=()):
         functools.update_wrapper(self, fun)
+        if not hasattr(self, "__name__"):  # a functools.partial, a callable object: no name of its own
+            self.__name__ = getattr(type(fun), "__name__", "function")
         self.fun = fun
         self.nondiff_argnums = tuple(nondiff_argnums)
         self._signature = inspect.signature(fun)

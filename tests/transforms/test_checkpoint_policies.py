@@ -160,3 +160,22 @@ def test_policy_names_and_gradients_match_jax(jax_x64):
         g = jax.checkpoint(jblock, policy=getattr(jax.checkpoint_policies, name))
         args = [np.asarray(a) for a in (W1, W2, X)]
         np.testing.assert_allclose(np.asarray(fnx.grad(f)(W1, W2, X)), np.asarray(jax.grad(g)(*args)), rtol=1e-12)
+
+
+def test_checkpoint_and_custom_rules_of_callables_without_a_name():
+    import functools
+
+    def cell(p, c, x):
+        return c * p + fnp.sin(x)
+
+    class Block:
+        def __call__(self, x):
+            return fnp.tanh(x) * 2.0
+    step = fnx.checkpoint(functools.partial(cell, 2.0))
+    xs = fnp.ones(3, dtype="float64")
+    got = fnx.grad(lambda x: fnx.lax.scan(lambda c, xi: (step(c, xi), None), 0.0, x)[0])(xs)
+    want = fnx.grad(lambda x: fnx.lax.scan(lambda c, xi: (cell(2.0, c, xi), None), 0.0, x)[0])(xs)
+    np.testing.assert_allclose(np.asarray(got), np.asarray(want), rtol=1e-12)
+    np.testing.assert_allclose(np.asarray(fnx.grad(lambda x: fnp.sum(fnx.checkpoint(Block())(x)))(xs)),
+                               2.0 * (1 - np.tanh(1.0) ** 2) * np.ones(3), rtol=1e-12)
+    assert fnx.custom_vjp(functools.partial(cell, 2.0)).__name__ == "partial"
