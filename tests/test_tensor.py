@@ -134,8 +134,9 @@ def test_shape_functions():
     a, b = fnx.tensor(A), fnx.tensor(B)
     eq(a.view(-1, 2), A.reshape(-1, 2))
     eq(a.view((2, 6)), A.reshape(2, 6))
+    eq(a.view(fnx.float64), A.view(np.float64))  # the same bytes, as torch's view(dtype)
     with pytest.raises(TypeError, match="view"):
-        a.view(fnx.float64)
+        a.view("not a dtype")
     eq(a.unsqueeze(1), A[:, None])
     eq(fnx.unsqueeze(a, -1), A[..., None])
     eq(a.unsqueeze(0).squeeze(dim=1), A[None])  # not of size 1: kept, as in PyTorch
