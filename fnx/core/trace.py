@@ -69,6 +69,9 @@ class Trace:
     """How one transform interprets primitives. Subclasses implement ``process``."""
 
     __slots__ = ("main",)
+    #: Whether the transform stages a program to run later (jit, make_jaxpr): its tracers then stand for
+    #: values that a function called later cannot read through a closure.
+    stages = False
 
     def __init__(self, main):
         self.main = main

@@ -182,6 +182,24 @@ custom_call_p = defprim("custom_call", impl=_custom_call_impl, shape=_custom_cal
                         vjp=_custom_call_vjp, batch=_custom_call_batch, multiple_results=True)
 
 
+def closed_over_tracers(fun):
+    """The live traced values ``fun`` closes over: in its closure cells, a ``functools.partial``'s arguments
+    or a bound method's object, and the pytrees in them."""
+    sources, f = [], fun
+    while isinstance(f, functools.partial):
+        sources += [f.args, f.keywords]
+        f = f.func
+    if inspect.ismethod(f):
+        sources.append(f.__self__)
+        f = f.__func__
+    for cell in getattr(f, "__closure__", None) or ():
+        try:
+            sources.append(cell.cell_contents)
+        except ValueError:  # a cell not filled yet
+            pass
+    return [x for x in tree_util.leaves(sources) if isinstance(x, Tracer) and x._main.alive]
+
+
 class _CustomBase:
     def __init__(self, fun, nondiff_argnums=()):
         functools.update_wrapper(self, fun)
@@ -190,6 +208,34 @@ class _CustomBase:
         self.fun = fun
         self.nondiff_argnums = tuple(nondiff_argnums)
         self._signature = inspect.signature(fun)
+
+    #: checkpoint's: a function that closes over traced values runs as it is, without the recomputation
+    #: (which could not reach them); its values and derivatives are the same.
+    _inline_closures = False
+
+    def _runs_inline(self, top, rules, flat):
+        """Whether to run ``fun`` itself because it (or one of ``rules``) closes over traced values other
+        than its arguments ``flat``: always for checkpoint; raises for a user's rule that the call,
+        dispatched to ``top`` (the highest transform among the arguments), could not honour."""
+        given = {id(x) for x in flat}
+        found = [x for f in (self.fun,) + rules if f is not None for x in closed_over_tracers(f)
+                 if id(x) not in given]
+        if not found:
+            return False
+        if self._inline_closures:
+            return True
+        # A user's rule still works where the transform on top runs it during the staging (grad inside jit);
+        # not where the call is staged itself, to run later (jit, make_jaxpr), or goes below a value it
+        # closes over, which that transform would not see.
+        found = [x for x in found if top.trace.stages or x._main.level > top.level]
+        if not found:
+            return False
+        from ..errors import TracerError
+        kind = "custom_vjp" if isinstance(self, custom_vjp) else "custom_jvp"
+        raise TracerError(f"{kind} function {self.__name__} (or its rule) closes over a value traced by "
+                          f"{found[0]._main.name}, which its rule cannot honour (it runs again later, or below "
+                          f"that transform). Pass the value as an argument instead (in nondiff_argnums if it is "
+                          f"not differentiated), as jax.closure_convert would")
 
     def _split(self, args, kwargs):
         """Positional arguments from ``args``/``kwargs``; the differentiable ones flattened."""
@@ -238,7 +284,8 @@ class custom_vjp(_CustomBase):
         if self.fwd is None:
             raise TypeError(f"custom_vjp function {self.__name__} has no rule: call {self.__name__}.defvjp(fwd, bwd)")
         args, nondiff, flat, tree = self._split(args, kwargs)
-        if find_top(flat) is None:
+        top = find_top(flat)
+        if top is None or self._runs_inline(top, (self.fwd, self.bwd), flat):
             return self.fun(*args)
         holder = _Holder()
 
@@ -316,7 +363,8 @@ class custom_jvp(_CustomBase):
             raise TypeError(f"custom_jvp function {self.__name__} has no rule: decorate one with "
                             f"@{self.__name__}.defjvp")
         args, nondiff, flat, tree = self._split(args, kwargs)
-        if find_top(flat) is None:
+        top = find_top(flat)
+        if top is None or self._runs_inline(top, (self.rule,), flat):
             return self.fun(*args)
         holder = _Holder()
 
@@ -362,6 +410,11 @@ def checkpoint(fun, static_argnums=(), *, prevent_cse=True, policy=None):
     accepted for JAX's signature; fnx never merges common subexpressions, so
     there is nothing to prevent.
 
+    A ``fun`` that closes over traced values (``lambda h: block(params, h)``
+    with ``params`` differentiated, or traced by ``jit``) runs as it is, with
+    the same values and derivatives but without the recomputation, which could
+    not reach them: pass such values as arguments to save the memory.
+
     >>> import fnx, fnx.numpy as fnp
     >>> f = fnx.checkpoint(lambda x: fnp.sin(fnp.sin(x)))
     >>> fnx.grad(f)(0.0)
@@ -392,6 +445,7 @@ def checkpoint(fun, static_argnums=(), *, prevent_cse=True, policy=None):
 
     wrapped = custom_vjp(fun, nondiff_argnums=static)
     wrapped.defvjp(fwd_dyn, bwd_dyn)
+    wrapped._inline_closures = True  # jax.checkpoint(lambda h: block(params, h)), params traced
     return wrapped
 
 

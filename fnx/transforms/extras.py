@@ -106,6 +106,7 @@ class AbstractTrace(Trace):
     """Answers each primitive by its shape rule and records it as an equation."""
 
     __slots__ = ()
+    stages = True
 
     def process(self, prim, args, params):
         main = self.main

@@ -161,6 +161,7 @@ class GraphTracer(Tracer):
 class GraphTrace(Trace):
     __slots__ = ()
     tracer_type = GraphTracer
+    stages = True
 
     def process(self, prim, args, params):
         main = self.main

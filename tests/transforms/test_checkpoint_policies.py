@@ -179,3 +179,40 @@ def test_checkpoint_and_custom_rules_of_callables_without_a_name():
     np.testing.assert_allclose(np.asarray(fnx.grad(lambda x: fnp.sum(fnx.checkpoint(Block())(x)))(xs)),
                                2.0 * (1 - np.tanh(1.0) ** 2) * np.ones(3), rtol=1e-12)
     assert fnx.custom_vjp(functools.partial(cell, 2.0)).__name__ == "partial"
+
+
+@pytest.mark.parametrize("policy", [None, policies.dots_saveable])
+def test_checkpoint_of_a_closure_over_values_jit_traces_as_jax(policy):
+    # jax.checkpoint(lambda h: block(params, h)): the closure holds values jit traces or grad differentiates
+    # (they raised, as an escaped tracer or an AttributeError); the function then runs without recomputation.
+    a, x = 2.0, fnp.asarray(np.array([0.1, 0.5, -0.3]))
+
+    def loss(a, x):
+        return fnp.sum(fnx.checkpoint(lambda x: fnp.sin(a * x) @ fnp.ones((3, 3)), policy=policy)(x))
+
+    def plain(a, x):
+        return fnp.sum(fnp.sin(a * x) @ fnp.ones((3, 3)))
+    np.testing.assert_allclose(float(fnx.jit(loss)(a, x)), float(plain(a, x)), rtol=1e-12)
+    for argnums in (0, 1, (0, 1)):
+        want = fnx.grad(plain, argnums=argnums)(a, x)
+        for got in (fnx.jit(fnx.grad(loss, argnums=argnums))(a, x), fnx.grad(fnx.jit(loss), argnums=argnums)(a, x),
+                    fnx.grad(loss, argnums=argnums)(a, x)):
+            for g, w in zip(fnx.tree.leaves(got), fnx.tree.leaves(want)):
+                np.testing.assert_allclose(np.asarray(g), np.asarray(w), rtol=1e-12)
+    step = fnx.checkpoint(lambda c, xi: (c + fnp.sin(xi * a), None), policy=policy)
+    scanned = fnx.jit(lambda a, x: fnx.lax.scan(lambda c, xi: step(c, xi * a), 0.0, x)[0])
+    np.testing.assert_allclose(float(scanned(a, x)), float(np.sum(np.sin(np.asarray(x) * a * a))), rtol=1e-12)
+    assert float(fnx.grad(plain)(a, x)) != 0.0  # the closed-over parameter's gradient is checked, not zero
+
+
+def test_a_custom_rule_closing_over_a_value_jit_traces_says_what_to_do():
+    def f(s, x):
+        @fnx.custom_vjp
+        def g(x):
+            return fnp.sin(x) * s
+        g.defvjp(lambda x: (g(x), fnp.cos(x)), lambda c, ct: (c * s * ct,))
+        return fnp.sum(g(x))
+    x = fnp.asarray([0.1, 0.2])
+    assert float(fnx.grad(f, argnums=1)(2.0, x)[0]) == pytest.approx(2 * np.cos(0.1))  # eager: fine
+    with pytest.raises(fnx.errors.TracerError, match="closes over a value traced by jit.*as an argument"):
+        fnx.jit(f)(2.0, x)
