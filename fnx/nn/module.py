@@ -22,7 +22,7 @@ from ..core import tree as tree_util
 from ..core.array import Array, wrap
 from ..core.dtypes import is_differentiable
 from ..core.hooks import RemovableHandle
-from .parameter import Parameter
+from .parameter import Parameter, _DataView, _Storage, _view
 
 class _IncompatibleKeys(namedtuple("IncompatibleKeys", ["missing_keys", "unexpected_keys"])):
     """What ``load_state_dict`` returns, printed as PyTorch's."""
@@ -38,6 +38,33 @@ class _IncompatibleKeys(namedtuple("IncompatibleKeys", ["missing_keys", "unexpec
 
 
 IncompatibleKeys = _IncompatibleKeys
+
+
+class _BufferStorage(_Storage):
+    """What the arrays read from a module's buffer share: the buffer, while the module holds it under that
+    name, so that PyTorch's in-place updates of buffers (``self.queue[:, i:j] = keys.T``,
+    ``self.ema.mul_(m).add_(x, alpha=1 - m)``) write into the module."""
+
+    __slots__ = ("module", "name")
+
+    def __init__(self, module, name):
+        self.module, self.name, self.param, self.value = module, name, None, None
+
+    def current(self):
+        return self.module.__dict__["_buffers"][self.name]
+
+    def write(self, value):
+        self.module.__dict__["_buffers"][self.name] = value
+
+
+def _buffer_view(module, name, value):
+    """A buffer as its module hands it out: a view for a concrete array (a traced one, inside
+    ``functional_call`` or a transform, as it is)."""
+    return _view(_BufferStorage(module, name)) if type(value) is Array else value
+
+
+def _plain_buffer(value):
+    return value._storage.current() if type(value) is _DataView else value
 
 
 class Buffer(Array):
@@ -128,7 +155,7 @@ class Module:
         elif "_buffers" in d and name in d["_buffers"]:
             if value is not None and not isinstance(value, Array):
                 raise TypeError(f"cannot assign {type(value).__name__} as buffer {name!r} (an array or None expected)")
-            d["_buffers"][name] = value
+            d["_buffers"][name] = _plain_buffer(value)
         elif "_modules" in d and name in d["_modules"]:
             if value is not None:
                 raise TypeError(f"cannot assign {type(value).__name__} as child module {name!r} "
@@ -150,7 +177,7 @@ class Module:
         for table in ("_parameters", "_buffers", "_modules"):
             t = d.get(table)
             if t is not None and name in t:
-                return t[name]
+                return _buffer_view(self, name, t[name]) if table == "_buffers" else t[name]
         raise AttributeError(f"'{type(self).__name__}' object has no attribute '{name}'")
 
     def __delattr__(self, name):
@@ -174,11 +201,14 @@ class Module:
         self._parameters[name] = param
 
     def register_buffer(self, name, tensor, persistent=True):
-        """A named array saved in ``state_dict`` (unless ``persistent=False``) but not trained."""
+        """A named array saved in ``state_dict`` (unless ``persistent=False``) but not trained. Read from the
+        module (``self.name``, ``buffers()``), it takes PyTorch's in-place updates, which write into the
+        module: ``self.queue[:, i:j] = keys.T``, ``self.ema.mul_(0.9)``, ``self.steps += 1``."""
         self._check_init()
         if tensor is not None and not isinstance(tensor, Array):
             from .. import numpy as fnp
             tensor = fnp.asarray(tensor)
+        tensor = _plain_buffer(tensor)  # a view read from another buffer: its value, not a link to that buffer
         self._remove_from(name, keep="_buffers")
         self._buffers[name] = tensor
         if not persistent:
@@ -211,7 +241,7 @@ class Module:
         mod = self.get_submodule(path)
         if name not in mod._buffers:
             raise AttributeError(f"{type(mod).__name__} has no buffer {name!r}")
-        return mod._buffers[name]
+        return _buffer_view(mod, name, mod._buffers[name])
 
     def set_submodule(self, target, module, strict=False):
         """Replaces (or, unless ``strict``, adds) the submodule at the dotted path ``target``."""
@@ -260,6 +290,8 @@ class Module:
                 if value is None or (remove_duplicate and id(value) in seen):
                     continue
                 seen.add(id(value))
+                if table == "_buffers":
+                    value = _buffer_view(mod, name, value)
                 yield (f"{mod_prefix}.{name}" if mod_prefix else name), value
 
     def named_parameters(self, prefix="", recurse=True, remove_duplicate=True):
@@ -356,7 +388,7 @@ class Module:
                 else:
                     target.set_(value)  # in place, as PyTorch's copy_: .data views see the loaded value
             else:
-                mod._buffers[name] = value
+                mod._buffers[name] = _plain_buffer(value)  # a view of another buffer gives its value
         return IncompatibleKeys(missing if not strict else [], unexpected if not strict else [])
 
     # ----- modes and bulk changes ------------------------------------------------------------

@@ -466,7 +466,8 @@ def test_batchnorm_errors_and_gradients():
         nn.BatchNorm1d(3)(fnp.ones((1, 3)))
     bn = nn.BatchNorm1d(3)
     fnp.sum(bn(fnp.asarray(_rand(4, 3))) ** 3).backward()
-    assert bn.weight.grad.shape == (3,) and type(bn.running_mean) is fnx.Array  # buffers carry no graph
+    assert bn.weight.grad.shape == (3,) and not bn.running_mean.requires_grad  # buffers carry no graph
+    assert type(bn._buffers["running_mean"]) is fnx.Array
 
 
 def test_layer_group_rms_norm_match_numpy():

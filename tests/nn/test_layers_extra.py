@@ -786,10 +786,10 @@ def test_convert_sync_batchnorm_keeps_parameters_statistics_and_mode():
                             fnx.nn.Sequential(fnx.nn.BatchNorm1d(4, affine=False)))
     net[:2](fnp.asarray(np.random.default_rng(4).standard_normal((2, 2, 3, 3)).astype(np.float32)))
     net[2].eval()
-    weight, stats = net[1].weight, net[1].running_mean
+    weight, stats = net[1].weight, net[1]._buffers["running_mean"]
     converted = fnx.nn.SyncBatchNorm.convert_sync_batchnorm(net, process_group="group")
     assert converted is net and type(net[1]) is fnx.nn.SyncBatchNorm and type(net[2][0]) is fnx.nn.SyncBatchNorm
-    assert net[1].weight is weight and net[1].running_mean is stats and net[1].process_group == "group"
+    assert net[1].weight is weight and net[1]._buffers["running_mean"] is stats and net[1].process_group == "group"
     assert net[2][0].weight is None and not net[2][0].training and int(net[1].num_batches_tracked) == 1
     single = fnx.nn.SyncBatchNorm.convert_sync_batchnorm(fnx.nn.BatchNorm1d(5))
     assert type(single) is fnx.nn.SyncBatchNorm and single.num_features == 5

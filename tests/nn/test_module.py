@@ -440,8 +440,45 @@ def test_buffer_assigned_to_an_attribute_registers_it_as_torch():
     ours, theirs = build(fnx, fnp.asarray), build(torch, torch.tensor)
     assert list(ours.state_dict()) == list(theirs.state_dict()) == ["mean"]
     assert [n for n, _ in ours.named_buffers()] == [n for n, _ in theirs.named_buffers()] == ["mean", "scratch"]
-    assert type(ours.mean) is fnx.Array and ours.mean.tolist() == [0.0, 1.0]
+    assert type(ours._buffers["mean"]) is fnx.Array and ours.mean.tolist() == [0.0, 1.0]
     ours.scratch, theirs.scratch = fnx.nn.Buffer(fnp.ones(3)), torch.nn.Buffer(torch.ones(3))  # persistent now
     assert list(ours.state_dict()) == list(theirs.state_dict()) == ["mean", "scratch"]
     assert ours.to(fnp.float64).mean.dtype == np.float64
     assert (fnx.nn.Buffer(fnp.ones(2)) + 1).tolist() == [2.0, 2.0] and fnx.nn.Buffer().shape == (0,)
+
+
+def test_in_place_updates_of_buffers_write_into_the_module_as_torch():
+    # MoCo's key queue and an EMA kept as buffers, updated in place as PyTorch code does.
+    torch = pytest.importorskip("torch")
+
+    def build(lib, zeros, ones):
+        class Queue(lib.nn.Module):
+            def __init__(self):
+                super().__init__()
+                self.register_buffer("queue", zeros((2, 6)))
+                self.register_buffer("ptr", zeros(1, dtype=lib.int64))
+                self.register_buffer("ema", ones(2))
+                self.register_buffer("steps", zeros((), dtype=lib.int64))
+
+            def enqueue(self, keys):
+                p = self.ptr.item()
+                self.queue[:, p:p + keys.shape[0]] = keys.T
+                self.ptr[0] = (p + keys.shape[0]) % 6
+                with lib.no_grad():
+                    self.ema.mul_(0.9).add_(keys.mean(0), alpha=0.1)
+                self.steps += 1
+        return Queue()
+    ours, theirs = build(fnx, fnp.zeros, fnp.ones), build(torch, torch.zeros, torch.ones)
+    for k in (1.0, 2.0, 3.0):
+        ours.enqueue(fnp.full((2, 2), k) + fnp.asarray([[0.0, 1.0], [2.0, 3.0]]))
+        theirs.enqueue(torch.full((2, 2), k) + torch.tensor([[0.0, 1.0], [2.0, 3.0]]))
+    for (name, a), (_, b) in zip(ours.state_dict().items(), theirs.state_dict().items()):
+        np.testing.assert_allclose(np.asarray(a), b.numpy(), rtol=1e-6, err_msg=name)
+    for b in ours.buffers():  # buffers() hands out the buffers themselves, as torch's
+        b.zero_()
+    assert not any(np.any(np.asarray(v)) for v in ours.state_dict().values())
+    copy_of_view = ours.ema  # assigning a view elsewhere takes its value, not a link
+    other = build(fnx, fnp.zeros, fnp.ones)
+    other.ema = copy_of_view
+    ours.ema.add_(1.0)
+    assert np.asarray(other.ema).tolist() == [0.0, 0.0] and np.asarray(ours.ema).tolist() == [1.0, 1.0]

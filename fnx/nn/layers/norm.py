@@ -67,7 +67,7 @@ class _NormBase(Module):
         # Checkpoints from before PyTorch 0.4.1 have no step count: the module keeps its own, as in PyTorch.
         key = prefix + "num_batches_tracked"
         if self.track_running_stats and key not in state_dict:
-            state_dict[key] = self.num_batches_tracked
+            state_dict[key] = self._buffers["num_batches_tracked"]
 
     def reset_running_stats(self):
         if self.track_running_stats:
