@@ -276,7 +276,8 @@ def _refuse_in_place(name):
             f"the name (x = x * 2 rather than x.mul_(2)). A Parameter p takes PyTorch's value updates in "
             f"place: p.data.mul_(2), p.data.normal_(0.0, 0.02) or fnx.nn.init.normal_(p, 0.0, 0.02) at any "
             f"time, p.mul_(2) or p -= ... under "
-            f"fnx.no_grad(); so does its .grad (p.grad.zero_(), p.grad.clamp_(-1, 1))")
+            f"fnx.no_grad(); so does its .grad (p.grad.zero_(), p.grad.clamp_(-1, 1)), and so do a module's "
+            f"buffers read from it (self.ema.mul_(0.9), self.queue[:, i:j] = keys.T)")
     method.__name__ = method.__qualname__ = name
     method.__doc__ = f"PyTorch's in-place ``{name}``: refused (fnx arrays are immutable), saying what to write."
     return method
