@@ -213,8 +213,9 @@ def _tie(module, values):
     """``values`` with every name of a tied parameter or buffer filled in from the one given."""
     groups = {}
     named = list(module.named_parameters(remove_duplicate=False)) + list(module.named_buffers(remove_duplicate=False))
+    from .nn.module import _plain_buffer
     for name, p in named:
-        groups.setdefault(id(p), []).append(name)
+        groups.setdefault(id(_plain_buffer(p)), []).append(name)  # a buffer by the array, not its view
     out = dict(values)
     for names in groups.values():
         given = [n for n in names if n in values]

@@ -157,3 +157,26 @@ def test_against_pytorch():
     want, got = _results(torch, torch.func), _results(fnx, fnx.func)
     for key, w in want.items():
         eq(got[key], w.detach().numpy())
+
+
+def test_functional_call_ties_a_buffer_shared_by_two_modules():
+    class Scaled(fnx.nn.Module):
+        def __init__(self, scale):
+            super().__init__()
+            self.register_buffer("scale", scale)
+
+        def forward(self, x):
+            return x * self.scale
+
+    class Twice(fnx.nn.Module):
+        def __init__(self):
+            super().__init__()
+            shared = fnp.ones(2)
+            self.a, self.b = Scaled(shared), Scaled(shared)
+
+        def forward(self, x):
+            return self.a(x) + self.b(x)
+    m = Twice()
+    assert [n for n, _ in m.named_buffers()] == ["a.scale"]  # one array, as torch lists it once
+    out = fnx.func.functional_call(m, {"a.scale": fnp.full(2, 3.0)}, (fnp.ones(2),))
+    assert np.asarray(out).tolist() == [6.0, 6.0]  # the tied b.scale takes the value too

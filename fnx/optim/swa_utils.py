@@ -33,6 +33,7 @@ import numpy as np
 from .. import numpy as fnp
 from ..nn.layers.norm import _BatchNorm
 from ..nn.module import Module
+from ..nn.parameter import _plain
 from ..transforms.autodiff import no_grad
 from .lr_scheduler import LRScheduler, _check_optimizer, _per_group
 
@@ -167,7 +168,7 @@ def get_swa_avg_fn():
 # (an entry of its module's _buffers). Setting a slot does what torch's copy_ does to the tensor there.
 
 def _copied(dst, value, what):
-    value = fnp.asarray(value).detach()
+    value = _plain(fnp.asarray(value).detach())  # a value, not a view of the model's buffer that follows it
     if value.shape != dst.shape:
         try:
             value = fnp.broadcast_to(value, dst.shape)
