@@ -199,7 +199,7 @@ def test_in_place_methods_match_torch(through_data):
 
 @pytest.mark.parametrize("through", ["data", "grad"])
 def test_basic_indices_of_data_and_grad_are_views_that_write_through_as_torch(through):
-    torch = pytest.importorskip("torch")
+    pytest.importorskip("torch")
     p, tp = _grad_pair(_X)
     view, tview = getattr(p, through), getattr(tp, through)
     view[0, 1:].fill_(1.0)  # the LSTM forget-gate idiom: bias.data[h:2 * h].fill_(1.0)
