@@ -1434,7 +1434,11 @@ def binary_cross_entropy_with_logits(input, target, weight=None, size_average=No
     if x.shape != y.shape:
         raise ShapeError(f"binary_cross_entropy_with_logits: target size ({y.shape}) must be the same as input "
                          f"size ({x.shape})")
-    y = fnp.astype(y, x.dtype)
+    if y.dtype.kind == "f" and y.dtype != x.dtype:  # float32 logits, float64 targets: float64, as torch
+        dt = result_type(x, y)
+        x, y = fnp.astype(x, dt), fnp.astype(y, dt)
+    else:
+        y = fnp.astype(y, x.dtype)
     log_sig = fsp.log_expit(x)
     if pos_weight is None:
         loss = (1.0 - y) * x - log_sig

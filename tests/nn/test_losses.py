@@ -572,3 +572,13 @@ def test_elementwise_weights_as_torch(name, reduction):
     np.testing.assert_allclose(np.asarray(ours), tx.grad.numpy())
     with pytest.raises(ValueError, match="same size"):
         getattr(F, name)(fnp.asarray(x), fnp.asarray(y), weight=fnp.ones(3))
+
+
+def test_binary_cross_entropy_with_logits_promotes_a_float64_target_as_torch():
+    torch = pytest.importorskip("torch")
+    x, y = np.array([0.2, -0.4], np.float32), np.array([1.0, 0.0])
+    ours = F.binary_cross_entropy_with_logits(fnp.asarray(x), fnp.asarray(y))
+    theirs = torch.nn.functional.binary_cross_entropy_with_logits(torch.tensor(x), torch.tensor(y))
+    assert str(ours.dtype) == str(theirs.dtype).replace("torch.", "") == "float64"
+    np.testing.assert_allclose(float(ours), theirs.item(), rtol=1e-6)
+    assert F.binary_cross_entropy_with_logits(fnp.asarray(x), fnp.asarray(y.astype(np.float32))).dtype == np.float32
