@@ -983,9 +983,10 @@ def pad(input, pad, mode="constant", value=None):
     """Pads ``input``; ``pad`` lists ``(before, after)`` widths starting from the LAST dimension:
     ``(left, right)`` pads the last one, ``(left, right, top, bottom)`` the last two, and so on.
 
-    Modes: ``'constant'`` (fill ``value``, default 0; negative widths crop),
-    ``'reflect'`` (mirror, edge excluded), ``'replicate'`` (repeat the edge),
-    ``'circular'`` (wrap around).
+    Modes: ``'constant'`` (fill ``value``, default 0), ``'reflect'`` (mirror, edge
+    excluded), ``'replicate'`` (repeat the edge), ``'circular'`` (wrap around).
+    Negative widths crop, as in PyTorch: after padding in ``'reflect'`` and ``'replicate'``
+    modes, before it in the others.
 
     >>> import fnx.numpy as fnp, fnx.nn.functional as F
     >>> F.pad(fnp.array([[1., 2.]]), (1, 2), value=9.)
@@ -1006,26 +1007,32 @@ def pad(input, pad, mode="constant", value=None):
     pairs = [(0, 0)] * x.ndim
     for i in range(len(widths) // 2):
         pairs[x.ndim - 1 - i] = (int(widths[2 * i]), int(widths[2 * i + 1]))
-    if mode != "constant":
-        if value is not None and value != 0:
-            raise ValueError(f"pad: padding mode {mode!r} doesn't take in value argument")
-        for ax, (b, a) in enumerate(pairs):
-            if b < 0 or a < 0:
-                raise ValueError(f"pad: negative padding is only supported in constant mode, got {widths}")
-            if mode == "reflect" and max(b, a) >= x.shape[ax] and (b or a):
-                raise ValueError(f"pad: reflect padding ({b}, {a}) must be less than the size {x.shape[ax]} "
-                                 f"of dimension {ax} of the input of shape {x.shape}")
-            if mode == "circular" and max(b, a) > x.shape[ax]:
-                raise ValueError(f"pad: circular padding ({b}, {a}) cannot exceed the size {x.shape[ax]} of "
-                                 f"dimension {ax} of the input of shape {x.shape}")
-        return fnp.pad(x, pairs, mode=_PAD_MODES[mode])
-    if any(b < 0 or a < 0 for b, a in pairs):  # negative widths crop
-        crop = tuple(slice(max(-b, 0), d - max(-a, 0)) for (b, a), d in zip(pairs, x.shape))
-        if any(s.stop < s.start for s in crop):
+    cropped = [(max(-b, 0), max(-a, 0)) for b, a in pairs]
+    if any(b or a for b, a in cropped):  # negative widths crop
+        if any(b + a > d for (b, a), d in zip(cropped, x.shape)):
             raise ValueError(f"pad: cropping {widths} removes more than the input of shape {x.shape} holds")
-        x = x[crop]
         pairs = [(max(b, 0), max(a, 0)) for b, a in pairs]
+        if mode in ("reflect", "replicate"):  # PyTorch pads these from the whole input, then crops
+            padded = _pad_edges(x, pairs, mode, value)
+            return padded[tuple(slice(b, d - a) for (b, a), d in zip(cropped, padded.shape))]
+        x = x[tuple(slice(b, d - a) for (b, a), d in zip(cropped, x.shape))]  # the others crop first
+    if mode != "constant":
+        return _pad_edges(x, pairs, mode, value)
     return fnp.pad(x, pairs, mode="constant", constant_values=0 if value is None else value)
+
+
+def _pad_edges(x, pairs, mode, value):
+    """``x`` padded by the non-negative ``pairs`` in one of the modes that repeat the input's own values."""
+    if value is not None and value != 0:
+        raise ValueError(f"pad: padding mode {mode!r} doesn't take in value argument")
+    for ax, (b, a) in enumerate(pairs):
+        if mode == "reflect" and max(b, a) >= x.shape[ax] and (b or a):
+            raise ValueError(f"pad: reflect padding ({b}, {a}) must be less than the size {x.shape[ax]} "
+                             f"of dimension {ax} of the input of shape {x.shape}")
+        if mode == "circular" and max(b, a) > x.shape[ax]:
+            raise ValueError(f"pad: circular padding ({b}, {a}) cannot exceed the size {x.shape[ax]} of "
+                             f"dimension {ax} of the input of shape {x.shape}")
+    return fnp.pad(x, pairs, mode=_PAD_MODES[mode])
 
 # ----- attention --------------------------------------------------------------------------------
 

@@ -849,3 +849,14 @@ def test_layers_match_torch():
     q = rng.normal(size=(2, 3, 4))
     close(F.scaled_dot_product_attention(*[fnp.asarray(q)] * 3, is_causal=True),
           tF.scaled_dot_product_attention(*[t(q)] * 3, is_causal=True).numpy(), rtol=1e-6)
+
+
+@pytest.mark.parametrize("mode", ["constant", "reflect", "replicate", "circular"])
+def test_pad_crops_negative_widths_in_every_mode_as_torch(mode):
+    torch = pytest.importorskip("torch")
+    x = np.arange(10.0).reshape(1, 2, 5)
+    for widths in ((-1, 2), (2, -1), (-2, -1), (1, -1, -1, 1)):
+        want = torch.nn.functional.pad(torch.tensor(x), widths, mode=mode).numpy()
+        got = F.pad(fnp.asarray(x), widths, mode=mode)
+        np.testing.assert_array_equal(_np(got), want, err_msg=f"{mode} {widths}")
+    check_grads(lambda v: F.pad(v, (-1, 2), mode=mode), (fnp.asarray(x),), order=1)
