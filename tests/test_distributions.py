@@ -1016,3 +1016,38 @@ def test_half_distributions_match_torch(name):
         assert 0.5 < float(g) < 1.1  # d/ds E|s z| = sqrt(2 / pi), by the reparameterisation
     with pytest.raises(ValueError, match="support"):
         ours.log_prob(fnp.asarray([-1.0, 1.0]))
+
+
+@pytest.mark.parametrize("event", [False, True])
+def test_mixture_same_family_matches_torch(event):
+    torch = pytest.importorskip("torch")
+    TD = torch.distributions
+    rng = np.random.default_rng(0)
+    logits = rng.normal(size=(3, 4))
+    loc, scale = rng.normal(size=(3, 4, 2)), np.exp(rng.normal(size=(3, 4, 2)))
+    x = rng.normal(size=(5, 3, 2))
+    if not event:
+        loc, scale, x = loc[..., 0], scale[..., 0], x[..., 0]
+
+    def build(lib, arr, lg):
+        comp = lib.Normal(arr(loc), arr(scale))
+        return lib.MixtureSameFamily(lib.Categorical(logits=lg), lib.Independent(comp, 1) if event else comp)
+    ours, theirs = build(D, fnp.asarray, fnp.asarray(logits)), build(TD, torch.tensor, torch.tensor(logits))
+    assert (ours.batch_shape, ours.event_shape) == (tuple(theirs.batch_shape), tuple(theirs.event_shape))
+    np.testing.assert_allclose(np.asarray(ours.log_prob(fnp.asarray(x))), theirs.log_prob(torch.tensor(x)).numpy(),
+                               rtol=1e-10)
+    for attr in ("mean", "variance"):
+        np.testing.assert_allclose(np.asarray(getattr(ours, attr)), getattr(theirs, attr).numpy(), rtol=1e-10)
+    if not event:
+        np.testing.assert_allclose(np.asarray(ours.cdf(fnp.asarray(x))), theirs.cdf(torch.tensor(x)).numpy(),
+                                   rtol=1e-10)
+    assert ours.sample((6,)).shape == tuple(theirs.sample((6,)).shape)
+    draws = ours.sample((20000,), key=fnx.random.key(0))
+    np.testing.assert_allclose(np.asarray(fnp.mean(draws, axis=0)), np.asarray(ours.mean), atol=0.08)
+    tl = torch.tensor(logits, requires_grad=True)
+    build(TD, torch.tensor, tl).log_prob(torch.tensor(x)).sum().backward()
+    g = fnx.grad(lambda lg: fnp.sum(build(D, fnp.asarray, lg).log_prob(fnp.asarray(x))))(fnp.asarray(logits))
+    np.testing.assert_allclose(np.asarray(g), tl.grad.numpy(), rtol=1e-8)
+    assert ours.expand((2, 3)).batch_shape == (2, 3)
+    with pytest.raises(ValueError, match="components"):
+        D.MixtureSameFamily(D.Categorical(logits=fnp.zeros(3)), D.Normal(fnp.zeros(4), 1.0))

@@ -34,6 +34,7 @@ from .discrete import Bernoulli, Binomial, Categorical, OneHotCategorical, OneHo
 from .distribution import Distribution
 from .gamma import Beta, Chi2, Dirichlet, Gamma, StudentT
 from .independent import Independent
+from .mixture import MixtureSameFamily
 from .kl import kl_divergence, register_kl
 from .multivariate_normal import MultivariateNormal
 from .transformed import (ExpRelaxedCategorical, Gumbel, HalfCauchy, HalfNormal, LogitRelaxedBernoulli, LogNormal,
@@ -44,7 +45,7 @@ from .transforms import (AbsTransform, AffineTransform, ComposeTransform, ExpTra
 __all__ = [
     "Bernoulli", "Beta", "Binomial", "Categorical", "Cauchy", "Chi2", "Dirichlet", "Distribution",
     "ExpRelaxedCategorical", "Exponential", "Gamma", "Gumbel", "HalfCauchy", "HalfNormal", "Independent", "Laplace",
-    "LogNormal",
+    "LogNormal", "MixtureSameFamily",
     "LogitRelaxedBernoulli", "MultivariateNormal", "Normal", "OneHotCategorical", "OneHotCategoricalStraightThrough",
     "Poisson", "RelaxedBernoulli", "RelaxedOneHotCategorical", "StudentT", "TransformedDistribution", "Uniform",
     "kl_divergence", "register_kl", "constraints", "transforms",
