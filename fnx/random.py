@@ -92,6 +92,7 @@ counter ``c`` to 0; each ``next_key()`` returns ``T(root, (2**31 | c >> 32, c &
 those that ``split``, ``fold_in`` and the samplers use on ``key(seed)``. It starts
 as ``manual_seed(0)``, so programs are reproducible unless they choose otherwise.
 """
+import contextlib
 import math
 import os
 import threading
@@ -1385,6 +1386,38 @@ def seed():
 def initial_seed():
     """The seed the global source last restarted from (``torch.initial_seed``); 0 until seeded."""
     return default_generator.initial_seed()
+
+
+def get_rng_state():
+    """The global generator's state as a uint8 array (``torch.get_rng_state``, ``torch.random.get_rng_state``)."""
+    return default_generator.get_state()
+
+
+def set_rng_state(new_state):
+    """Restores the global generator's state from :func:`get_rng_state` (``torch.set_rng_state``)."""
+    default_generator.set_state(new_state)
+
+
+@contextlib.contextmanager
+def fork_rng(devices=None, enabled=True, _caller="fork_rng", _devices_kw="devices", device_type=None):
+    """``torch.random.fork_rng``: draws inside the block use the global stream, which is put back as it was
+    when the block ends (fnx has one generator for every device, so ``devices`` changes nothing).
+
+    >>> import fnx
+    >>> _ = fnx.manual_seed(0)
+    >>> with fnx.random.fork_rng():
+    ...     inside = fnx.rand(2)
+    >>> bool((fnx.rand(2) == inside).all())
+    True
+    """
+    if not enabled:
+        yield
+        return
+    state = get_rng_state()
+    try:
+        yield
+    finally:
+        set_rng_state(state)
 
 
 def next_key(generator=None):

@@ -22,7 +22,7 @@ PyTorch's arguments, checked the same way, where it does not:
 >>> _ = fnx.set_rng_state(state); bool((fnx.rand(2) == a).all())
 True
 """
-from .random import default_generator
+from .random import get_rng_state, set_rng_state  # torch's top-level names of torch.random's
 
 __all__ = ["set_num_threads", "get_num_threads", "get_rng_state", "set_rng_state", "use_deterministic_algorithms",
            "are_deterministic_algorithms_enabled", "is_deterministic_algorithms_warn_only_enabled",
@@ -47,16 +47,6 @@ def get_num_threads():
     from threadpoolctl import threadpool_info
     counts = [pool["num_threads"] for pool in threadpool_info() if pool.get("user_api") == "blas"]
     return max(counts, default=1)
-
-
-def get_rng_state():
-    """The global generator's state as a uint8 array (``torch.get_rng_state``)."""
-    return default_generator.get_state()
-
-
-def set_rng_state(new_state):
-    """Restores the global generator's state from :func:`get_rng_state` (``torch.set_rng_state``)."""
-    default_generator.set_state(new_state)
 
 
 def use_deterministic_algorithms(mode, *, warn_only=False):

@@ -76,3 +76,20 @@ def test_zeros_and_draws_take_size_by_name():
         fnx.zeros(2, size=(2,))
     with pytest.raises(TypeError, match="unexpected keyword argument 'sise'"):
         fnx.zeros(2, sise=3)
+
+
+def test_fork_rng_puts_the_stream_back_as_torch():
+    torch = pytest.importorskip("torch")
+    for lib, draw in ((fnx, lambda: fnx.rand(3)), (torch, lambda: torch.rand(3))):
+        lib.manual_seed(1)
+        with lib.random.fork_rng():
+            inside = draw()
+        after = draw()
+        np.testing.assert_array_equal(np.asarray(after), np.asarray(inside))  # the block's draws come again
+        with lib.random.fork_rng(enabled=False):
+            draw()
+        assert not np.array_equal(np.asarray(draw()), np.asarray(after))
+        state = lib.random.get_rng_state()
+        first = draw()
+        lib.random.set_rng_state(state)
+        np.testing.assert_array_equal(np.asarray(draw()), np.asarray(first))
