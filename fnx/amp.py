@@ -84,11 +84,8 @@ class autocast:
         return False
 
     def __call__(self, fn):
-        @functools.wraps(fn)
-        def wrapper(*args, **kwargs):
-            with autocast(self.device, self.fast_dtype, self._enabled):
-                return fn(*args, **kwargs)
-        return wrapper
+        from .transforms.autodiff import decorate_with
+        return decorate_with(lambda: autocast(self.device, self.fast_dtype, self._enabled), fn)
 
 
 def is_autocast_enabled(device_type="cuda"):
