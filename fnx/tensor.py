@@ -1708,7 +1708,8 @@ def bernoulli(input, p=None, *, generator=None):
     probability ``p`` for every element when given."""
     x = fnp.asarray(input)
     prob = (x.detach() if isinstance(x, Array) else x) if p is None else p
-    u = _random.uniform(_draw_key("bernoulli", generator), x.shape, dtype=x.dtype if x.dtype.kind == "f" else default_float())
+    u = _random.uniform(_draw_key("bernoulli", generator), x.shape,
+                        dtype=x.dtype if x.dtype.kind == "f" else default_float())
     return (u < prob).astype(x.dtype)
 
 
@@ -2194,6 +2195,219 @@ __all__ += ["complex", "polar", "view_as_real", "view_as_complex", "unflatten", 
             "hamming_window", "blackman_window", "bartlett_window", "kaiser_window", "set_printoptions", "dtype"]
 
 
+
+# ----- torch's top-level names for functions fnx.nn.functional already has ---------------------------
+# (their positional arguments are the same in both places; torch.embedding, batch_norm, instance_norm and the
+# losses are not here: their torch-level forms take other positions or an integer reduction code.)
+
+def _functional(name):
+    def call(*args, **kwargs):
+        return getattr(_modules["fnx.nn.functional"], name)(*args, **kwargs)
+    call.__name__ = call.__qualname__ = name
+    call.__doc__ = f"``torch.{name}``: :func:`fnx.nn.functional.{name}`."
+    return call
+
+
+_FUNCTIONAL = ["conv1d", "conv2d", "conv3d", "conv_transpose1d", "conv_transpose2d", "conv_transpose3d",
+               "avg_pool1d", "max_pool1d", "max_pool2d", "max_pool3d", "adaptive_avg_pool1d", "adaptive_max_pool1d",
+               "pixel_shuffle", "pixel_unshuffle", "channel_shuffle", "prelu", "selu", "celu", "threshold",
+               "hardshrink", "pairwise_distance", "pdist", "bilinear", "layer_norm", "group_norm", "rms_norm",
+               "dropout", "alpha_dropout", "feature_alpha_dropout"]
+for _name in _FUNCTIONAL:
+    globals()[_name] = _functional(_name)
+
+
+# ----- more of torch's namespace, from fnx.numpy, fnx.linalg and fnx.special ----------------------------------
+
+uint16, uint32, uint64 = np.dtype("uint16"), np.dtype("uint32"), np.dtype("uint64")
+vdot, nextafter, i0 = fnp.vdot, fnp.nextafter, fnp.i0
+frexp_result = namedtuple("frexp", ["mantissa", "exponent"])
+histogram_result = namedtuple("histogram", ["hist", "bin_edges"])
+
+
+def ger(input, vec2):
+    """The outer product of two vectors (``torch.ger``, the older name of ``torch.outer``)."""
+    return fnp.outer(input, vec2)
+
+
+def adjoint(input):
+    """The conjugate transpose of the last two axes (``torch.adjoint``)."""
+    return fnp.conj(fnp.swapaxes(input, -1, -2))
+
+
+def msort(input):
+    """``input`` sorted along its first axis (``torch.msort``)."""
+    return fnp.sort(input, axis=0)
+
+
+def diagflat(input, offset=0):
+    """A matrix with the flattened ``input`` on diagonal ``offset`` (``torch.diagflat``)."""
+    return fnp.diagflat(input, k=offset)
+
+
+def chain_matmul(*matrices):
+    """The product of the matrices, multiplied in the cheapest order (``torch.chain_matmul``)."""
+    return fnp.linalg.multi_dot(list(matrices)) if len(matrices) > 1 else matrices[0]
+
+
+def frexp(input):
+    """``(mantissa, exponent)`` with ``input = mantissa * 2 ** exponent`` (``torch.frexp``); the exponent is int32."""
+    mantissa, exponent = fnp.frexp(input)
+    return frexp_result(mantissa, exponent.astype(np.int32))
+
+
+def mvlgamma(input, p):
+    """The multivariate log-gamma function of dimension ``p`` (``torch.mvlgamma``)."""
+    return _special().multigammaln(input, p)
+
+
+def igamma(input, other):
+    """The regularized lower incomplete gamma function P(input, other) (``torch.igamma``)."""
+    return _special().gammainc(input, other)
+
+
+def igammac(input, other):
+    """The regularized upper incomplete gamma function Q(input, other) (``torch.igammac``)."""
+    return _special().gammaincc(input, other)
+
+
+def is_signed(input):
+    """Whether the dtype holds negative values (``torch.is_signed``): False for unsigned integers and bool."""
+    return fnp.asarray(input).dtype.kind not in "ub"
+
+
+def is_same_size(input, other):
+    return tuple(input.shape) == tuple(other.shape)
+
+
+def typename(obj):
+    """The type's name (``torch.typename``): ``'fnx.FloatTensor'`` for a float32 array, ``module.Class``
+    otherwise."""
+    if isinstance(obj, Array):
+        return obj.type()
+    cls = obj if isinstance(obj, type) else type(obj)
+    return cls.__qualname__ if cls.__module__ in ("builtins", "__builtin__", None) else \
+        f"{cls.__module__}.{cls.__qualname__}"
+
+
+def renorm(input, p, dim, maxnorm):
+    """Each slice of ``input`` along ``dim`` whose ``p``-norm exceeds ``maxnorm``, scaled down to norm ``maxnorm``
+    (``torch.renorm``; the others unchanged). Differentiable."""
+    x = fnp.asarray(input)
+    d = normalize_axis("renorm", dim, x.ndim)
+    others = tuple(k for k in range(x.ndim) if k != d)
+    norms = fnp.sum(fnp.abs(x) ** p, axis=others, keepdims=True) ** (1.0 / p)
+    scale = fnp.where(norms > maxnorm, maxnorm / (norms + 1e-7), 1.0)
+    return x * scale.astype(x.dtype)
+
+
+def _split_by(fname, dim, min_ndim):
+    def split_fn(input, indices_or_sections):
+        x = fnp.asarray(input)
+        if x.ndim < min_ndim:
+            raise ShapeError(f"{fname}: needs at least {min_ndim} dimensions, got shape {x.shape}")
+        d = dim if x.ndim > 1 or dim == 0 else 0
+        if isinstance(indices_or_sections, (builtins.int, np.integer)) and x.shape[d] % indices_or_sections:
+            raise ShapeError(f"{fname}: {indices_or_sections} sections do not evenly divide axis {d} of shape "
+                             f"{x.shape}")
+        return tensor_split(x, indices_or_sections, d)
+    split_fn.__name__ = fname
+    split_fn.__doc__ = (f"Pieces along axis {dim} (``torch.{fname}``): ``tensor_split`` there, with a number of "
+                        f"sections that must divide the axis evenly.")
+    return split_fn
+
+
+vsplit, hsplit, dsplit = _split_by("vsplit", 0, 2), _split_by("hsplit", 1, 1), _split_by("dsplit", 2, 3)
+
+
+def select_scatter(input, src, dim, index):
+    """``input`` with ``input.select(dim, index)`` replaced by ``src`` (``torch.select_scatter``)."""
+    x = fnp.asarray(input)
+    d = normalize_axis("select_scatter", dim, x.ndim)
+    return x.at[(slice(None),) * d + (index,)].set(_same_shape("select_scatter", src, x.shape[:d] + x.shape[d + 1:]))
+
+
+def slice_scatter(input, src, dim=0, start=None, end=None, step=1):
+    """``input`` with the slice ``start:end:step`` along ``dim`` replaced by ``src`` (``torch.slice_scatter``)."""
+    x = fnp.asarray(input)
+    d = normalize_axis("slice_scatter", dim, x.ndim)
+    where = (slice(None),) * d + (slice(start, end, step),)
+    return x.at[where].set(_same_shape("slice_scatter", src, np.empty(x.shape, np.bool_)[where].shape))
+
+
+def diagonal_scatter(input, src, offset=0, dim1=0, dim2=1):
+    """``input`` with its diagonal ``offset`` over ``dim1`` and ``dim2`` replaced by ``src``
+    (``torch.diagonal_scatter``; ``src`` has the shape ``torch.diagonal`` gives, the diagonal last)."""
+    x = fnp.asarray(input)
+    d1, d2 = normalize_axis("diagonal_scatter", dim1, x.ndim), normalize_axis("diagonal_scatter", dim2, x.ndim)
+    moved = fnp.moveaxis(x, (d1, d2), (-2, -1))
+    n = builtins.max(0, builtins.min(moved.shape[-2] - builtins.max(-offset, 0),
+                                     moved.shape[-1] - builtins.max(offset, 0)))
+    rows = np.arange(n) + builtins.max(-offset, 0)
+    src = _same_shape("diagonal_scatter", src, moved.shape[:-2] + (n,))
+    moved = moved.at[..., rows, rows + offset].set(src)
+    return fnp.moveaxis(moved, (-2, -1), (d1, d2))
+
+
+def _same_shape(fname, src, shape):
+    src = fnp.asarray(src)
+    if tuple(src.shape) != tuple(shape):
+        raise ShapeError(f"{fname}: src has shape {src.shape}, the part it replaces {tuple(shape)}")
+    return src
+
+
+def histogram(input, bins, *, range=None, weight=None, density=False):
+    """``(hist, bin_edges)`` of ``input``'s values (``torch.histogram``): ``bins`` equal bins over ``range`` (the
+    data's span by default) or the given edges; counts, weighted sums or a density, in ``input``'s dtype."""
+    x = fnp.asarray(input)
+    if not fnp.issubdtype(x.dtype, fnp.floating):
+        raise TypeError(f"histogram: input must be floating point, got {x.dtype}")
+    hist, edges = fnp.histogram(x, bins, range=range, weights=weight, density=density)
+    return histogram_result(hist.astype(x.dtype), edges.astype(x.dtype))
+
+
+def gradient(input, *, spacing=1, dim=None, edge_order=1):
+    """Central-difference estimates of ``input``'s partial derivatives, one array per axis of ``dim`` (all axes by
+    default), as a tuple (``torch.gradient``). ``spacing`` is one step for every axis, a step per axis, or a
+    coordinate array per axis."""
+    x = fnp.asarray(input)
+    dims = tuple(range(x.ndim)) if dim is None else (dim,) if isinstance(dim, (builtins.int, np.integer)) else \
+        tuple(dim)
+    dims = tuple(normalize_axis("gradient", k, x.ndim) for k in dims)
+    for k in dims:
+        if x.shape[k] < edge_order + 1:
+            raise ShapeError(f"gradient: axis {k} of shape {x.shape} needs at least edge_order + 1 = "
+                             f"{edge_order + 1} points")
+    steps = list(spacing) if isinstance(spacing, (list, tuple)) else [spacing] * len(dims)
+    if len(steps) != len(dims):
+        raise ValueError(f"gradient: {len(steps)} spacings for {len(dims)} dimensions")
+    out = fnp.gradient(x, *steps, axis=dims, edge_order=edge_order)
+    return tuple(out) if isinstance(out, (list, tuple)) else (out,)
+
+
+def cholesky_solve(B, L, upper=False):
+    """``X`` with ``A @ X = B``, from the Cholesky factor of ``A`` (``torch.cholesky_solve``): lower ``L`` with
+    ``A = L @ L^H``, or upper with ``A = U^H @ U``. Batched; differentiable in ``B`` and ``L``."""
+    linalg = _linalg()
+    lower = adjoint(L) if upper else L
+    y = linalg.solve_triangular(lower, B, upper=False)
+    return linalg.solve_triangular(adjoint(lower), y, upper=True)
+
+
+def cholesky_inverse(L, upper=False):
+    """The inverse of ``A`` from its Cholesky factor (``torch.cholesky_inverse``; see :func:`cholesky_solve`)."""
+    L = fnp.asarray(L)
+    eye_ = fnp.broadcast_to(fnp.eye(L.shape[-1], dtype=L.dtype, device=L.device), L.shape)
+    return cholesky_solve(eye_, L, upper)
+
+
+__all__ += _FUNCTIONAL + [
+    "uint16", "uint32", "uint64", "vdot", "nextafter", "i0", "ger", "adjoint", "msort", "diagflat", "chain_matmul",
+    "frexp", "mvlgamma", "igamma", "igammac", "is_signed", "is_same_size", "typename", "renorm", "vsplit", "hsplit",
+    "dsplit", "select_scatter", "slice_scatter", "diagonal_scatter", "histogram", "gradient", "cholesky_solve",
+    "cholesky_inverse"]
+
+
 # ----- the methods of the functions above ----------------------------------------------------------
 
 def _flip_method(self, *dims, **kwargs):
@@ -2311,7 +2525,10 @@ def _install_more():
                  "negative", "positive", "isinf", "isneginf", "isposinf", "signbit", "copysign", "fmax", "fmin",
                  "heaviside", "float_power", "kron", "outer", "inner", "tile", "broadcast_to", "cdouble", "cfloat",
                  "clamp_min", "clamp_max", "select", "dist", "cov", "corrcoef", "cross", "pinverse", "matrix_power",
-                 "matrix_exp", "sgn", "bincount"):
+                 "matrix_exp", "sgn", "bincount", "renorm", "msort", "nextafter", "i0", "igamma", "igammac", "frexp",
+                 "histogram", "diagflat", "vsplit", "hsplit", "dsplit", "select_scatter", "slice_scatter",
+                 "diagonal_scatter", "mvlgamma", "ger", "vdot", "is_signed", "is_same_size", "prelu", "hardshrink",
+                 "cholesky_solve", "cholesky_inverse"):
         if name in ("cdouble", "cfloat"):
             setattr(A, name, _as(complex128 if name == "cdouble" else complex64))
         else:
