@@ -1051,3 +1051,24 @@ def test_mixture_same_family_matches_torch(event):
     assert ours.expand((2, 3)).batch_shape == (2, 3)
     with pytest.raises(ValueError, match="components"):
         D.MixtureSameFamily(D.Categorical(logits=fnp.zeros(3)), D.Normal(fnp.zeros(4), 1.0))
+
+
+def test_torch_submodule_paths_import():
+    import importlib
+    from fnx.distributions.normal import Normal
+    from fnx.distributions.relaxed_categorical import RelaxedOneHotCategorical
+    assert Normal is fnx.distributions.Normal
+    assert RelaxedOneHotCategorical is fnx.distributions.RelaxedOneHotCategorical
+    torch = pytest.importorskip("torch")
+    import pkgutil
+    checked = 0
+    for info in pkgutil.iter_modules(torch.distributions.__path__):
+        theirs = importlib.import_module(f"torch.distributions.{info.name}")
+        shared = [n for n in getattr(theirs, "__all__", []) if n in fnx.distributions.__all__]
+        if not shared:
+            continue
+        ours = importlib.import_module(f"fnx.distributions.{info.name}")
+        for name in shared:
+            assert getattr(ours, name) is getattr(fnx.distributions, name), (info.name, name)
+            checked += 1
+    assert checked >= 30

@@ -52,3 +52,33 @@ __all__ = [
     "AbsTransform", "AffineTransform", "ComposeTransform", "ExpTransform", "PowerTransform", "SigmoidTransform",
     "SoftplusTransform", "TanhTransform", "Transform", "identity_transform",
 ]
+
+
+def _torch_module_names():
+    """``torch.distributions``' submodules (``from fnx.distributions.normal import Normal``), each holding the
+    names PyTorch's holds. fnx's own files are named by family; these are views of the package's names."""
+    import sys
+    import types
+    modules = {
+        "bernoulli": ["Bernoulli"], "beta": ["Beta"], "binomial": ["Binomial"], "categorical": ["Categorical"],
+        "cauchy": ["Cauchy"], "chi2": ["Chi2"], "dirichlet": ["Dirichlet"], "exponential": ["Exponential"],
+        "gumbel": ["Gumbel"], "half_cauchy": ["HalfCauchy"], "half_normal": ["HalfNormal"], "laplace": ["Laplace"],
+        "log_normal": ["LogNormal"], "mixture_same_family": ["MixtureSameFamily"], "normal": ["Normal"],
+        "one_hot_categorical": ["OneHotCategorical", "OneHotCategoricalStraightThrough"], "poisson": ["Poisson"],
+        "relaxed_bernoulli": ["RelaxedBernoulli", "LogitRelaxedBernoulli"],
+        "relaxed_categorical": ["RelaxedOneHotCategorical", "ExpRelaxedCategorical"], "studentT": ["StudentT"],
+        "transformed_distribution": ["TransformedDistribution"], "uniform": ["Uniform"],
+    }
+    package = sys.modules[__name__]
+    for name, members in modules.items():
+        full = f"{__name__}.{name}"
+        if full in sys.modules or hasattr(package, name):  # a real file of that name (gamma, kl...) stands
+            continue
+        module = types.ModuleType(full, f"``torch.distributions.{name}``: {', '.join(members)}.")
+        for member in members:
+            setattr(module, member, getattr(package, member))
+        sys.modules[full] = module
+        setattr(package, name, module)
+
+
+_torch_module_names()
