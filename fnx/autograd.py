@@ -16,6 +16,7 @@ reverse-mode vocabulary over the same pass:
 """
 import sys
 import types
+from collections import namedtuple
 import warnings
 
 from . import numpy as fnp
@@ -24,14 +25,17 @@ from .core.array import Array
 from .core.trace import Tracer
 from .errors import GraphError, ImplicitGradError, ShapeError, TreeError
 from .tensor import inference_mode, is_inference_mode_enabled, set_grad_enabled
-from .transforms.autodiff import (TAPE, ReverseTracer, decorate_with, enable_grad, is_grad_enabled, no_grad,
-                                  tape_backward, tape_grad)
+from .core.dtypes import is_differentiable
+from .core.trace import new_main
+from .errors import DTypeError
+from .transforms.autodiff import (TAPE, JVPTrace, JVPTracer, ReverseTracer, _tangent_like, decorate_with, enable_grad,
+                                  is_grad_enabled, no_grad, tape_backward, tape_grad)
 from .transforms.custom import custom_vjp
 from .transforms import autodiff as _autodiff
 
 __all__ = ["grad", "backward", "Function", "FunctionCtx", "functional", "gradcheck", "gradgradcheck", "no_grad",
            "enable_grad", "set_grad_enabled", "inference_mode", "is_inference_mode_enabled", "is_grad_enabled",
-           "set_detect_anomaly", "detect_anomaly", "is_anomaly_enabled"]
+           "set_detect_anomaly", "detect_anomaly", "is_anomaly_enabled", "forward_ad"]
 
 
 def _on_tape(x):
@@ -531,6 +535,95 @@ for _name, _fn in (("jacobian", _jacobian), ("hessian", _hessian), ("vjp", _vjp)
     setattr(functional, _name, _fn)
 functional.__all__ = ["jacobian", "hessian", "vjp", "jvp", "hvp", "vhp"]
 sys.modules[functional.__name__] = functional  # so that ``import fnx.autograd.functional`` works
+
+
+# ----- torch.autograd.forward_ad: dual tensors over fnx's forward-mode trace -----------------------------
+
+_dual_levels = []  # the open level's trace context (PyTorch allows one level at a time)
+UnpackedDualTensor = namedtuple("UnpackedDualTensor", ["primal", "tangent"])
+
+
+def _level(fname, level):
+    if not _dual_levels:
+        raise GraphError(f"{fname}: no forward AD level exists; enter one first with "
+                         f"`with fnx.autograd.forward_ad.dual_level():`")
+    if level is not None and level != 0:
+        raise ValueError(f"{fname}: level {level} is not the open forward AD level, 0")
+    return _dual_levels[-1].main
+
+
+def enter_dual_level():
+    """Opens the forward AD level that :func:`make_dual` uses and returns its number (PyTorch allows one)."""
+    if _dual_levels:
+        raise GraphError("enter_dual_level: nested forward mode AD is not supported (as in PyTorch); exit the "
+                         "open level first")
+    context = new_main(JVPTrace, "forward_ad.dual_level")
+    context.__enter__()
+    _dual_levels.append(context)
+    return 0
+
+
+def exit_dual_level(*, level=None):
+    """Closes the open forward AD level: dual tensors made in it must not be used afterwards."""
+    _level("exit_dual_level", level)
+    _dual_levels.pop().__exit__(None, None, None)
+
+
+class dual_level:
+    """``with dual_level():`` the block in which dual tensors live (``torch.autograd.forward_ad.dual_level``).
+
+    Inside it, :func:`make_dual` attaches a tangent to a value; every operation on
+    dual values carries the tangents forward (fnx's ``jvp`` rules), and
+    :func:`unpack_dual` reads them. Unpack inside the block: on exit the level ends,
+    and a dual value used afterwards raises fnx's escaped-tracer error.
+
+    >>> import fnx, fnx.numpy as fnp
+    >>> import fnx.autograd.forward_ad as fwAD
+    >>> with fwAD.dual_level():
+    ...     x = fwAD.make_dual(fnp.array([0.0, 1.0]), fnp.array([1.0, 1.0]))
+    ...     fwAD.unpack_dual(fnp.sin(x) * 2).tangent
+    Array([2.       , 1.0806046], dtype=float32)
+    """
+
+    def __enter__(self):
+        return enter_dual_level()
+
+    def __exit__(self, *exc):
+        exit_dual_level()
+        return False
+
+    def __call__(self, fn):
+        return decorate_with(dual_level, fn)
+
+
+def make_dual(tensor, tangent, *, level=None):
+    """``tensor`` carrying ``tangent`` (same shape and dtype) as its forward derivative, at the open level."""
+    main = _level("make_dual", level)
+    primal = fnp.asarray(tensor)
+    if type(primal) is JVPTracer and primal._main is main:
+        raise GraphError("make_dual: the tensor already has a forward gradient at this level; make the dual from its "
+                         "primal (unpack_dual(x).primal)")
+    if not is_differentiable(primal.dtype):
+        raise DTypeError(f"make_dual: expected the primal to be floating point or complex, got {primal.dtype}")
+    return JVPTracer(main, primal, _tangent_like("make_dual", "tangent", 0, tangent, primal))
+
+
+def unpack_dual(tensor, *, level=None):
+    """``(primal, tangent)`` of a dual tensor; ``tangent`` is None for a value without one at the open level."""
+    if _dual_levels:
+        main = _level("unpack_dual", level)
+        if type(tensor) is JVPTracer and tensor._main is main:
+            return UnpackedDualTensor(tensor.primal, tensor.tangent)
+    return UnpackedDualTensor(tensor, None)
+
+
+forward_ad = types.ModuleType("fnx.autograd.forward_ad", "``torch.autograd.forward_ad``: dual tensors.")
+for _fn in (dual_level, enter_dual_level, exit_dual_level, make_dual, unpack_dual, UnpackedDualTensor):
+    _fn.__module__ = "fnx.autograd.forward_ad"
+    setattr(forward_ad, _fn.__name__, _fn)
+forward_ad.__all__ = ["dual_level", "enter_dual_level", "exit_dual_level", "make_dual", "unpack_dual",
+                      "UnpackedDualTensor"]
+sys.modules[forward_ad.__name__] = forward_ad
 
 
 class set_detect_anomaly:

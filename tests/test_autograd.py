@@ -399,3 +399,58 @@ def test_grad_takes_only_inputs_and_batched_grad_outputs_as_torch():
     np.testing.assert_array_equal(np.asarray(penalty), [3.0, 12.0])
     with pytest.raises(ValueError, match="is_grads_batched=True needs grad_outputs"):
         fnx.autograd.grad(y, x, is_grads_batched=True)
+
+
+# ----- torch.autograd.forward_ad -------------------------------------------------------------------
+
+def test_forward_ad_dual_tensors_carry_tangents_as_jvp_does():
+    import fnx.autograd.forward_ad as fwAD
+    x, t = fnp.array([0.3, -1.2, 2.0]), fnp.array([1.0, 0.5, -2.0])
+    f = lambda v: fnp.sin(v) * fnp.exp(v / 3)
+    with fwAD.dual_level() as level:
+        assert level == 0
+        out = fwAD.unpack_dual(f(fwAD.make_dual(x, t)))
+        assert fwAD.unpack_dual(x) == (x, None)
+    want_out, want_t = fnx.jvp(f, (x,), (t,))
+    np.testing.assert_allclose(np.asarray(out.primal), np.asarray(want_out), rtol=1e-6)
+    np.testing.assert_allclose(np.asarray(out.tangent), np.asarray(want_t), rtol=1e-6)
+    assert type(out).__name__ == "UnpackedDualTensor" and out._fields == ("primal", "tangent")
+
+
+def test_forward_ad_with_module_parameters_as_in_pytorchs_tutorial():
+    import fnx.autograd.forward_ad as fwAD
+    fnx.manual_seed(0)
+    model, x = fnx.nn.Linear(5, 5), fnx.randn(16, 5)
+    params = dict(model.named_parameters())
+    tangents = {name: fnx.rand_like(p) for name, p in params.items()}
+    want = np.asarray(x @ tangents["weight"].T + tangents["bias"])
+    with fwAD.dual_level():
+        duals = {name: fwAD.make_dual(p, tangents[name]) for name, p in params.items()}
+        got = fwAD.unpack_dual(fnx.func.functional_call(model, duals, (x,))).tangent
+    np.testing.assert_allclose(np.asarray(got), want, rtol=1e-6)
+    with fwAD.dual_level():
+        for name, p in params.items():
+            delattr(model, name)
+            setattr(model, name, fwAD.make_dual(p, tangents[name]))
+        got = fwAD.unpack_dual(model(x)).tangent
+    np.testing.assert_allclose(np.asarray(got), want, rtol=1e-6)
+
+
+def test_forward_ad_errors_match_pytorchs():
+    import fnx.autograd.forward_ad as fwAD
+    from fnx.errors import GraphError, ShapeError, TangentDTypeError
+    with pytest.raises(GraphError, match="make_dual: no forward AD level exists"):
+        fwAD.make_dual(fnp.ones(2), fnp.ones(2))
+    with fwAD.dual_level():
+        with pytest.raises(GraphError, match="nested forward mode AD is not supported"):
+            fwAD.enter_dual_level()
+        with pytest.raises(ShapeError, match="make_dual: primal 0 has shape"):
+            fwAD.make_dual(fnp.ones(2), fnp.ones(3))
+        with pytest.raises(TangentDTypeError):
+            fwAD.make_dual(fnp.ones(2, dtype="float32"), fnp.ones(2, dtype="float64"))
+        with pytest.raises(fnx.errors.DTypeError, match="floating point or complex"):
+            fwAD.make_dual(fnp.arange(2), fnp.arange(2))
+        dual = fwAD.make_dual(fnp.ones(2), fnp.ones(2))
+        with pytest.raises(GraphError, match="already has a forward gradient"):
+            fwAD.make_dual(dual, fnp.ones(2))
+    assert isinstance(GraphError("x"), RuntimeError)
