@@ -180,3 +180,58 @@ def test_functional_call_ties_a_buffer_shared_by_two_modules():
     assert [n for n, _ in m.named_buffers()] == ["a.scale"]  # one array, as torch lists it once
     out = fnx.func.functional_call(m, {"a.scale": fnp.full(2, 3.0)}, (fnp.ones(2),))
     assert np.asarray(out).tolist() == [6.0, 6.0]  # the tied b.scale takes the value too
+
+
+# ----- detach() and no_grad() inside the transforms: torch.func's rules ---------------------------------------
+
+def _inner_no_grad(x):
+    with fnx.no_grad():
+        c = x ** 2
+    return (fnp.sin(x) - c).sum()
+
+
+def test_detach_is_a_constant_to_every_transform():
+    x = fnx.tensor([1.0, 2.0])
+    f = lambda v: (v * v.detach()).sum()
+    np.testing.assert_allclose(np.asarray(fnx.func.grad(f)(x)), [1.0, 2.0])
+    np.testing.assert_allclose(np.asarray(fnx.func.jvp(f, (x,), (fnx.ones(2),))[1]), 3.0)
+    np.testing.assert_allclose(np.asarray(fnx.func.vmap(fnx.func.grad(f))(x[:, None])), [[1.0], [2.0]])
+    np.testing.assert_allclose(np.asarray(fnx.func.grad(lambda v: (v * v.data).sum())(x)), [1.0, 2.0])
+    np.testing.assert_allclose(np.asarray(fnx.jit(fnx.func.grad(f))(x)), [1.0, 2.0])
+
+
+def test_no_grad_inside_the_function_stops_reverse_mode_only():
+    x = fnx.tensor([1.0, 2.0])
+    np.testing.assert_allclose(np.asarray(fnx.func.grad(_inner_no_grad)(x)), np.cos([1.0, 2.0]), rtol=1e-6)
+    np.testing.assert_allclose(np.asarray(fnx.func.jacrev(_inner_no_grad)(x)), np.cos([1.0, 2.0]), rtol=1e-6)
+    full = np.cos([1.0, 2.0]) - 2 * np.array([1.0, 2.0])  # forward mode ignores no_grad, as PyTorch's does
+    np.testing.assert_allclose(np.asarray(fnx.func.jacfwd(_inner_no_grad)(x)), full, rtol=1e-6)
+
+
+def test_no_grad_around_the_transform_and_enable_grad_inside_are_ignored_and_respected():
+    x = fnx.tensor([1.0, 2.0])
+    with fnx.no_grad():
+        np.testing.assert_allclose(np.asarray(fnx.func.grad(lambda y: (y ** 2).sum())(x)), [2.0, 4.0])
+
+    def reenabled(v):
+        with fnx.no_grad():
+            with fnx.enable_grad():
+                c = v ** 2
+        return (fnp.sin(v) - c).sum()
+    full = np.cos([1.0, 2.0]) - 2 * np.array([1.0, 2.0])
+    np.testing.assert_allclose(np.asarray(fnx.func.grad(reenabled)(x)), full, rtol=1e-6)
+
+
+def test_no_grad_and_detach_inside_transforms_match_torch_func():
+    torch = pytest.importorskip("torch")
+    xs = [1.0, 2.0]
+
+    def torch_inner_no_grad(v):
+        with torch.no_grad():
+            c = v ** 2
+        return (v.sin() - c).sum()
+    for ours, theirs in ((fnx.func.grad(_inner_no_grad), torch.func.grad(torch_inner_no_grad)),
+                         (fnx.func.jacfwd(_inner_no_grad), torch.func.jacfwd(torch_inner_no_grad)),
+                         (fnx.func.grad(lambda v: (v * v.detach()).sum()),
+                          torch.func.grad(lambda v: (v * v.detach()).sum()))):
+        np.testing.assert_allclose(np.asarray(ours(fnx.tensor(xs))), theirs(torch.tensor(xs)).numpy(), rtol=1e-6)

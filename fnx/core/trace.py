@@ -43,6 +43,11 @@ class MainTrace:
         return f"<{self.name} trace, level {self.level}{'' if self.alive else ', ended'}>"
 
 
+def live_levels():
+    """How many transforms are running (the level of the innermost one; 0 outside every transform)."""
+    return len(_stack)
+
+
 class new_main:
     """Context manager: pushes a MainTrace running ``trace_type``, pops and kills it on exit."""
 

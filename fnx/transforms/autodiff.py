@@ -29,7 +29,7 @@ from ..core import tree as tree_util
 from ..core.array import Array, wrap
 from ..core.dtypes import float0, is_differentiable
 from ..core.primitive import NOT_DIFFERENTIABLE, Abstract, Primitive
-from ..core.trace import Trace, Tracer, bind, eval_primitive, new_main
+from ..core.trace import Trace, Tracer, bind, eval_primitive, live_levels, new_main
 from ..errors import DTypeError, ImplicitGradError, ShapeError, TangentDTypeError, TreeError
 
 
@@ -251,6 +251,8 @@ class ReverseTrace(Trace):
 
     def process(self, prim, args, params):
         main = self.main
+        if main.level <= _frozen_level[0]:  # no_grad() entered inside this transform (torch.func's rule)
+            return bind(prim, [a.primal if type(a) is ReverseTracer and a._main is main else a for a in args], params)
         primals, parents, payloads = [], [], []
         device = None
         for a in args:
@@ -310,6 +312,8 @@ class ReverseTrace(Trace):
         """
         unboxed = [self._unbox(a) for a in args]
         primals, parents = [u[0] for u in unboxed], [u[1] for u in unboxed]
+        if 0 < self.main.level <= _frozen_level[0]:  # under no_grad() inside this transform: nothing to record
+            return fun_of_primals(primals)[0]
         out, vjp_closure = fun_of_primals(primals)
         out_flat, out_tree = tree_util.flatten(out)
         prim = Primitive(name, impl=None, shape=None, multiple_results=True, symbolic_zeros=symbolic_zeros,
@@ -931,6 +935,10 @@ def _make_tape():
 
 TAPE = _make_tape()
 _grad_enabled = [True]
+# The reverse-mode transforms (grad, vjp, jacrev) at or below this level treat their traced values as constants:
+# torch.func's rule that a no_grad() block inside the differentiated function is respected, and one around the
+# transform's call is not. Forward mode (jvp, jacfwd, dual tensors) ignores no_grad, as in PyTorch.
+_frozen_level = [0]
 
 
 class _GradMode:
@@ -941,12 +949,13 @@ class _GradMode:
         self._enabled = enabled
 
     def __enter__(self):
-        self._prev = _grad_enabled[0]
+        self._prev = _grad_enabled[0], _frozen_level[0]
         if self._enabled is not None:
             _grad_enabled[0] = self._enabled
+            _frozen_level[0] = 0 if self._enabled else live_levels()
 
     def __exit__(self, *exc):
-        _grad_enabled[0] = self._prev
+        _grad_enabled[0], _frozen_level[0] = self._prev
         return False
 
     def clone(self):
@@ -1351,9 +1360,11 @@ def _is_leaf(self):
 
 
 def _detach(x):
+    """``x.detach()``: ``x`` without its tape record and, inside a transform, a constant to its derivatives
+    (``stop_gradient``, as torch.func's transforms treat ``detach``)."""
     while isinstance(x, ReverseTracer) and x._main is TAPE:
         x = x.primal
-    return x
+    return fnp.stop_gradient(x) if isinstance(x, Tracer) else x
 
 
 Array.backward = backward
