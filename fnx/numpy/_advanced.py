@@ -52,6 +52,8 @@ def _entry(opname, i):
         return i if i.dtype.kind in "biu" else _bad_dtype(opname, i.dtype)
     if hasattr(i, "__cuda_array_interface__"):
         return _entry(opname, asarray(i))
+    if isinstance(i, range):  # as NumPy and PyTorch read it: x[range(n), labels]
+        return np.arange(i.start, i.stop, i.step, dtype=np.intp)
     if isinstance(i, (list, tuple)) and not i:
         return np.zeros(0, np.intp)  # numpy reads an empty list as an empty integer index
     if isinstance(i, (list, tuple, np.ndarray)) or hasattr(i, "__array__"):

@@ -530,8 +530,9 @@ class ReduceLROnPlateau(LRScheduler):
         return a > (best * (1.0 + self.threshold) if self.threshold_mode == "rel" else best + self.threshold)
 
     def step(self, metrics, epoch=None):
-        """Records this epoch's ``metrics`` (a number or a scalar array) and reduces the lr if it plateaued."""
-        current = float(metrics)
+        """Records this epoch's ``metrics`` (a number, or an array of one element as PyTorch takes) and reduces the
+        lr if it plateaued."""
+        current = float(metrics.item() if hasattr(metrics, "item") and getattr(metrics, "size", 1) == 1 else metrics)
         if epoch is None:
             epoch = self.last_epoch + 1
         else:

@@ -601,3 +601,14 @@ def test_bincount_under_transforms():
         fnx.vmap(fnp.bincount)(x)
     g = fnx.grad(lambda w: fnp.sum(fnp.bincount(fnp.array([0, 2, 2]), w) ** 2))(fnp.array([1., 2., 3.]))
     np.testing.assert_array_equal(g, [2., 10., 10.])
+
+
+def test_a_range_indexes_as_numpy_reads_it():
+    a = np.arange(12.0).reshape(3, 4)
+    x, labels = fnp.asarray(a), [1, 0, 3]
+    for idx in ((range(3), labels), range(2), (slice(None), range(1, 3)), range(0), (range(2, -1, -1),)):
+        np.testing.assert_array_equal(np.asarray(x[idx]), a[idx])
+    g = fnx.grad(lambda v: -v[range(3), fnp.asarray(labels)].mean())(x)  # the hand-written NLL of PyTorch's tutorial
+    want = np.zeros_like(a)
+    want[range(3), labels] = -1 / 3
+    np.testing.assert_allclose(np.asarray(g), want)

@@ -203,6 +203,12 @@ def test_plateau_patience_and_factor():
     assert _plateau([1.0, 1.0, 1.0, 1.0, 1.0, 1.0, 1.0], patience=2, factor=0.5) == [1, 1, 1, 0.5, 0.5, 0.5, 0.25]
 
 
+def test_plateau_takes_a_loss_of_one_element_as_pytorch_does():
+    import fnx
+    losses = [fnx.tensor([1.0]), fnx.tensor(1.0), fnx.tensor([[1.0]]), 1.0, 1.0]
+    assert _plateau(losses, patience=2, factor=0.5) == [1, 1, 1, 0.5, 0.5]
+
+
 def test_plateau_threshold_modes():
     # rel: 0.9995 is not better than 1.0 * (1 - 1e-3), 0.998 is; abs: both beat the best by more than 1e-4
     assert _plateau([1.0, 0.9995, 0.998], patience=0, threshold=1e-3) == [1, 0.1, 0.1]
