@@ -35,7 +35,8 @@ from .transforms import autodiff as _autodiff
 
 __all__ = ["grad", "backward", "Function", "FunctionCtx", "functional", "gradcheck", "gradgradcheck", "no_grad",
            "enable_grad", "set_grad_enabled", "inference_mode", "is_inference_mode_enabled", "is_grad_enabled",
-           "set_detect_anomaly", "detect_anomaly", "is_anomaly_enabled", "forward_ad"]
+           "set_detect_anomaly", "detect_anomaly", "is_anomaly_enabled", "forward_ad", "function",
+           "once_differentiable"]
 
 
 def _on_tape(x):
@@ -177,9 +178,20 @@ class FunctionCtx:
     def __init__(self, needs_input_grad):
         self.needs_input_grad = needs_input_grad
         self._saved = ()
+        self._non_differentiable = ()
+        self.materialize_grads = True
 
     def save_for_backward(self, *tensors):
         self._saved = tensors
+
+    def mark_non_differentiable(self, *tensors):
+        """Outputs (returned by ``forward`` as these very objects) that get no gradient: indices, masks."""
+        self._non_differentiable += tensors
+
+    def set_materialize_grads(self, value):
+        """PyTorch's switch for passing None instead of zeros to ``backward`` for outputs nobody differentiated.
+        fnx always passes zeros, which a ``backward`` written for None computes the same gradients from."""
+        self.materialize_grads = bool(value)
 
     @property
     def saved_tensors(self):
@@ -266,21 +278,44 @@ class Function:
                 if g.shape != a.shape:
                     raise ShapeError(f"{cls.__name__}.backward returned a gradient of shape {g.shape} for argument "
                                      f"{i} of shape {a.shape}")
+                if g.dtype != a.dtype and g.dtype.kind in "fc" and a.dtype.kind in "fc":
+                    g = g.astype(a.dtype)  # as PyTorch casts a gradient to its input's dtype
             out.append(g)
         return tuple(out)
 
     @classmethod
-    def apply(cls, *args):
-        """Runs the operation on ``args`` (positional: arrays and other values)."""
+    def _bound(cls, args, kwargs):
+        """``apply``'s arguments as ``forward`` takes them, keywords and defaults placed (as PyTorch binds them)."""
+        import inspect
+        signature = inspect.signature(cls.forward)
+        if "setup_context" not in _defined(cls):  # forward(ctx, ...)
+            signature = signature.replace(parameters=list(signature.parameters.values())[1:])
+        bound = signature.bind(*args, **kwargs)
+        bound.apply_defaults()
+        return bound.args
+
+    @classmethod
+    def apply(cls, *args, **kwargs):
+        """Runs the operation on ``args`` (arrays and other values; keywords are bound to ``forward``'s
+        parameters). Outside every transform and with nothing recording, ``forward`` just runs."""
+        if kwargs:
+            args = cls._bound(args, kwargs)
         needs = tuple(_needs_grad(a) for a in args)
+        if not any(needs):  # under no_grad, or no argument needing a gradient: PyTorch records nothing either
+            return cls._run_forward(FunctionCtx(needs), args)
         nondiff = tuple(i for i, a in enumerate(args) if not isinstance(a, Array))
+        marked = []  # positions of the outputs forward marked non-differentiable
 
         def run(*a):
             return cls._run_forward(FunctionCtx(needs), a)
 
         def fwd(*a):
             ctx = FunctionCtx(needs)
-            return cls._run_forward(ctx, a), ctx
+            out = cls._run_forward(ctx, a)
+            if ctx._non_differentiable:
+                outs = out if isinstance(out, tuple) else (out,)
+                marked[:] = [i for i, o in enumerate(outs) if any(o is m for m in ctx._non_differentiable)]
+            return out, ctx
 
         def bwd(*rest):
             ctx, ct = rest[-2], rest[-1]
@@ -288,7 +323,12 @@ class Function:
 
         op = custom_vjp(run, nondiff_argnums=nondiff)
         op.defvjp(fwd, bwd)
-        return op(*args)
+        out = op(*args)
+        if not marked:
+            return out
+        if isinstance(out, tuple):
+            return tuple(o.detach() if i in marked else o for i, o in enumerate(out))
+        return out.detach()
 
 
 def _defined(cls):
@@ -300,12 +340,41 @@ def _defined(cls):
     return names
 
 
+def once_differentiable(backward):
+    """Marks a ``Function``'s ``backward`` as not differentiable again (``torch.autograd.function``'s decorator):
+    it runs with gradients off, so a second derivative through it sees constants."""
+    import functools
+
+    @functools.wraps(backward)
+    def wrapper(ctx, *grad_outputs):
+        with no_grad():
+            return backward(ctx, *grad_outputs)
+    return wrapper
+
+
+function = types.ModuleType("fnx.autograd.function", "``torch.autograd.function``: Function and its helpers.")
+function.Function, function.FunctionCtx, function.once_differentiable = Function, FunctionCtx, once_differentiable
+function.__all__ = ["Function", "FunctionCtx", "once_differentiable"]
+sys.modules[function.__name__] = function
+
+
 # ----- gradcheck: derivatives against finite differences ------------------------------------------------
 
-def _check(fname, func, inputs, eps, atol, rtol, raise_exception, order):
+def _check(fname, func, inputs, eps, atol, rtol, raise_exception, order, modes=("rev",), grad_outputs=None):
     from .testing import check_grads
     from .errors import GradientCheckError
-    xs = inputs if isinstance(inputs, tuple) else (inputs,)
+    xs = tuple(inputs) if isinstance(inputs, (tuple, list)) else (inputs,)
+    if not modes:
+        raise ValueError(f"{fname}: check_forward_ad and check_backward_ad are both False: nothing to check")
+    if grad_outputs is not None:  # the derivatives of the vector-Jacobian product with these cotangents
+        seeds = tuple(grad_outputs) if isinstance(grad_outputs, (tuple, list)) else (grad_outputs,)
+        seeds = [fnp.asarray(s).detach() for s in seeds]
+        inner = func
+
+        def func(*args):
+            out = inner(*args)
+            outs = out if isinstance(out, (tuple, list)) else (out,)
+            return sum(fnp.sum(o * s) for o, s in zip(outs, seeds))
     which = [i for i, x in enumerate(xs) if _on_tape(x) and x.node.prim is None]
     if not which:
         raise ValueError(f"{fname}: no input requires grad; make the ones to check with requires_grad=True")
@@ -317,7 +386,7 @@ def _check(fname, func, inputs, eps, atol, rtol, raise_exception, order):
             full[i] = d
         return func(*full)
     try:
-        check_grads(f, tuple(consts[i] for i in which), order=order, modes=("rev",), eps=eps, atol=atol, rtol=rtol)
+        check_grads(f, tuple(consts[i] for i in which), order=order, modes=modes, eps=eps, atol=atol, rtol=rtol)
     except GradientCheckError:
         if raise_exception:
             raise
@@ -325,23 +394,33 @@ def _check(fname, func, inputs, eps, atol, rtol, raise_exception, order):
     return True
 
 
-def gradcheck(func, inputs, *, eps=1e-06, atol=1e-05, rtol=0.001, raise_exception=True):
+def _modes(check_forward_ad, check_backward_ad):
+    return (("fwd",) if check_forward_ad else ()) + (("rev",) if check_backward_ad else ())
+
+
+def gradcheck(func, inputs, *, eps=1e-06, atol=1e-05, rtol=0.001, raise_exception=True, fast_mode=False,
+              check_forward_ad=False, check_backward_ad=True):
     """Whether ``func``'s reverse-mode gradients match central differences (``torch.autograd.gradcheck``),
-    with respect to the inputs made with ``requires_grad=True``; use float64 inputs. A mismatch raises
-    ``GradientCheckError`` (an ``AssertionError``, naming the worst element), or returns False when
-    ``raise_exception`` is False.
+    with respect to the inputs (a tuple or list) made with ``requires_grad=True``; use float64 inputs. A mismatch
+    raises ``GradientCheckError`` (an ``AssertionError``, naming the worst element), or returns False when
+    ``raise_exception`` is False. ``check_forward_ad`` adds forward mode; ``fast_mode`` is accepted and the full
+    Jacobian is checked either way.
 
     >>> import fnx
     >>> x = fnx.randn(3, dtype=fnx.float64, requires_grad=True)
     >>> fnx.autograd.gradcheck(lambda v: (v.sin() * v).sum(), (x,))
     True
     """
-    return _check("gradcheck", func, inputs, eps, atol, rtol, raise_exception, order=1)
+    return _check("gradcheck", func, inputs, eps, atol, rtol, raise_exception, 1,
+                  _modes(check_forward_ad, check_backward_ad))
 
 
-def gradgradcheck(func, inputs, *, eps=1e-06, atol=1e-05, rtol=0.001, raise_exception=True):
-    """:func:`gradcheck` of first and second derivatives (``torch.autograd.gradgradcheck``)."""
-    return _check("gradgradcheck", func, inputs, eps, atol, rtol, raise_exception, order=2)
+def gradgradcheck(func, inputs, grad_outputs=None, *, eps=1e-06, atol=1e-05, rtol=0.001, raise_exception=True,
+                  fast_mode=False, check_fwd_over_rev=False, check_rev_over_rev=True):
+    """:func:`gradcheck` of first and second derivatives (``torch.autograd.gradgradcheck``); with
+    ``grad_outputs``, of ``func``'s outputs contracted with them (the vector-Jacobian product's derivatives)."""
+    return _check("gradgradcheck", func, inputs, eps, atol, rtol, raise_exception, 2,
+                  _modes(check_fwd_over_rev, check_rev_over_rev), grad_outputs)
 
 
 # ----- torch.autograd.functional -------------------------------------------------------------------

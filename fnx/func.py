@@ -252,4 +252,6 @@ def stack_module_state(models):
             if list(t) != names:
                 raise ValueError(f"stack_module_state: module {i} has entries {list(t)}, module 0 has {names}")
         return {n: fnp.stack([t[n].detach() for t in tables]) for n in names}
-    return (stacked(lambda m: m.named_parameters()), stacked(lambda m: m.named_buffers()))
+    params = {n: p.requires_grad_() if models[0].get_parameter(n).requires_grad else p
+              for n, p in stacked(lambda m: m.named_parameters()).items()}  # new leaves, as PyTorch's
+    return params, stacked(lambda m: m.named_buffers())

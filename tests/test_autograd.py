@@ -454,3 +454,111 @@ def test_forward_ad_errors_match_pytorchs():
         with pytest.raises(GraphError, match="already has a forward gradient"):
             fwAD.make_dual(dual, fnp.ones(2))
     assert isinstance(GraphError("x"), RuntimeError)
+
+
+# ----- autograd.Function: PyTorch's ctx helpers, keywords and no_grad -------------------------------------
+
+class _SortWithIndices(fnx.autograd.Function):
+    @staticmethod
+    def forward(x):
+        idx = fnp.argsort(x)
+        return x[idx], idx.astype("float32")
+
+    @staticmethod
+    def setup_context(ctx, inputs, output):
+        ctx.mark_non_differentiable(output[1])
+        ctx.set_materialize_grads(False)
+        ctx.save_for_backward(output[1])
+
+    @staticmethod
+    def backward(ctx, g, g_idx):
+        (idx,) = ctx.saved_tensors
+        return fnp.zeros_like(g).at[idx.astype("int64")].set(g)
+
+
+class _Scale(fnx.autograd.Function):
+    @staticmethod
+    def forward(ctx, x, scale=2.0, shift=0.0):
+        ctx.scale = scale
+        return x * scale + shift
+
+    @staticmethod
+    def backward(ctx, g):
+        return (g * ctx.scale).astype("float64"), None, None  # the wrong dtype: cast back to x's
+
+
+def test_function_marks_non_differentiable_outputs_and_binds_keywords():
+    x = fnx.tensor([3.0, 1.0, 2.0], requires_grad=True)
+    values, idx = _SortWithIndices.apply(x)
+    assert values.requires_grad and not idx.requires_grad
+    (values * fnp.array([1.0, 10.0, 100.0])).sum().backward()
+    np.testing.assert_allclose(np.asarray(x.grad), [100.0, 1.0, 10.0])
+    x = fnx.tensor([1.0, 2.0], requires_grad=True)
+    y = _Scale.apply(x, shift=1.0, scale=3.0)
+    np.testing.assert_allclose(np.asarray(y), [4.0, 7.0])
+    y.sum().backward()
+    assert x.grad.dtype == np.float32
+    np.testing.assert_allclose(np.asarray(x.grad), [3.0, 3.0])
+
+
+def test_function_under_no_grad_records_nothing():
+    x = fnx.tensor([1.0, 2.0], requires_grad=True)
+    with fnx.no_grad():
+        y = _Scale.apply(x)
+    assert not y.requires_grad and y.is_leaf
+    with pytest.raises(GraphError):
+        y.sum().backward()
+
+
+def test_once_differentiable_and_the_function_module_path():
+    from fnx.autograd.function import Function, once_differentiable
+
+    class Square(Function):
+        @staticmethod
+        def forward(ctx, x):
+            ctx.save_for_backward(x)
+            return x * x
+
+        @staticmethod
+        @once_differentiable
+        def backward(ctx, g):
+            (x,) = ctx.saved_tensors
+            return 2 * x * g
+    x = fnx.tensor([1.5, -2.0], requires_grad=True)
+    (g,) = fnx.autograd.grad(Square.apply(x).sum(), x, create_graph=True)
+    np.testing.assert_allclose(np.asarray(g), [3.0, -4.0])
+    assert not g.requires_grad  # its backward ran with gradients off
+
+
+def test_gradcheck_takes_pytorchs_arguments():
+    x = fnx.tensor([0.3, -0.7], dtype=fnx.float64, requires_grad=True)
+    f = lambda v: fnp.sin(v) * v
+    assert fnx.autograd.gradcheck(f, [x])
+    assert fnx.autograd.gradcheck(f, (x,), fast_mode=True, check_forward_ad=True)
+    assert fnx.autograd.gradgradcheck(f, (x,), (fnx.tensor([1.0, -2.0], dtype=fnx.float64),))
+    scaled = lambda v: _Scale.apply(v, 2.0)  # linear: its second derivative, 0, is checked too
+    assert fnx.autograd.gradgradcheck(scaled, (x,))
+    with pytest.raises(ValueError, match="nothing to check"):
+        fnx.autograd.gradcheck(f, (x,), check_backward_ad=False)
+
+
+def test_function_helpers_match_torch():
+    torch = pytest.importorskip("torch")
+
+    class TorchScale(torch.autograd.Function):
+        @staticmethod
+        def forward(ctx, x, scale=2.0, shift=0.0):
+            ctx.scale = scale
+            return x * scale + shift
+
+        @staticmethod
+        def backward(ctx, g):
+            return (g * ctx.scale).double(), None, None
+    t = torch.tensor([1.0, 2.0], requires_grad=True)
+    TorchScale.apply(t, shift=1.0, scale=3.0).sum().backward()
+    x = fnx.tensor([1.0, 2.0], requires_grad=True)
+    _Scale.apply(x, shift=1.0, scale=3.0).sum().backward()
+    assert str(t.grad.dtype).split(".")[-1] == str(x.grad.dtype)
+    np.testing.assert_allclose(np.asarray(x.grad), t.grad.numpy())
+    with torch.no_grad():
+        assert not TorchScale.apply(t).requires_grad

@@ -235,3 +235,15 @@ def test_no_grad_and_detach_inside_transforms_match_torch_func():
                          (fnx.func.grad(lambda v: (v * v.detach()).sum()),
                           torch.func.grad(lambda v: (v * v.detach()).sum()))):
         np.testing.assert_allclose(np.asarray(ours(fnx.tensor(xs))), theirs(torch.tensor(xs)).numpy(), rtol=1e-6)
+
+
+def test_stack_module_state_gives_leaves_that_require_grad_as_pytorch_does():
+    models = [fnx.nn.Linear(2, 3) for _ in range(4)]
+    models[0].bias.requires_grad_(False)
+    params, buffers = fnx.func.stack_module_state(models)
+    assert params["weight"].requires_grad and not params["bias"].requires_grad and buffers == {}
+    x = fnx.randn(5, 2)
+    out = fnx.func.vmap(lambda p: fnx.func.functional_call(models[0], p, (x,)))(params)
+    out.sum().backward()  # trains the ensemble's stacked weights
+    np.testing.assert_allclose(np.asarray(params["weight"].grad), np.broadcast_to(np.asarray(x.sum(0)), (4, 3, 2)),
+                               rtol=1e-5)
