@@ -13,7 +13,7 @@ an epoch number. Each array leaf becomes a tensor named by its path
 every other leaf (None, bools, ints, floats, complex numbers, strings) go into
 the header's ``__metadata__`` as JSON, under ``{"format": "fnx", "version":
 "1", "tree": ...}``. The tree records dict key types (an optimizer's state is
-keyed by ints), insertion order, tuples versus lists and OrderedDicts, so what
+keyed by ints), insertion order, tuples versus lists, OrderedDicts and Counters, so what
 ``load`` returns equals what ``save`` was given, with every array an fnx array
 of the same dtype and shape. The tree also keeps a CRC-32 of each tensor's
 bytes, so damage to the data section is detected, not only damage to the header.
@@ -90,14 +90,14 @@ def _encode(obj, path, tensors, locations):
         node["array"] = name
         node["crc32"] = zlib.crc32(arr.tobytes())
         return node
-    if type(obj) in (dict, collections.OrderedDict):
+    if type(obj) in _DICTS:
         items = []
         for key, value in obj.items():
             if not isinstance(key, _KEYS):
                 raise TypeError(f"fnx.save: the dict at {where} has a key {key!r} of type {type(key).__name__}; "
                                 "checkpoint keys must be str, int, float, bool or None")
             items.append([key, _encode(value, path + (key,), tensors, locations)])
-        return {"odict" if type(obj) is collections.OrderedDict else "dict": items}
+        return {_DICTS[type(obj)]: items}
     if type(obj) in (list, tuple):
         return {type(obj).__name__: [_encode(v, path + (i,), tensors, locations) for i, v in enumerate(obj)]}
     hint = ""
@@ -108,6 +108,11 @@ def _encode(obj, path, tensors, locations):
         hint = "; convert the namedtuple with ._asdict()"
     raise TypeError(f"fnx.save: cannot store a {type(obj).__name__} at {where}: checkpoints hold arrays, "
                     f"None, bools, numbers and strings inside dicts, lists and tuples (no pickle){hint}")
+
+
+# The dict types a checkpoint keeps apart (a MultiStepLR's state holds its milestones as a Counter).
+_DICTS = {dict: "dict", collections.OrderedDict: "odict", collections.Counter: "counter"}
+_DICT_KINDS = {kind: cls for cls, kind in _DICTS.items()}
 
 
 def _location(device):
@@ -143,8 +148,8 @@ def _decode(node, tensors, place, what):
     if kind == "complex_value" and isinstance(body, list) and len(body) == 2 and all(
             isinstance(v, (int, float)) and not isinstance(v, bool) for v in body):
         return complex(*body)
-    if kind in ("dict", "odict") and isinstance(body, list) and all(isinstance(i, list) and len(i) == 2 for i in body):
-        out = (dict if kind == "dict" else collections.OrderedDict)()
+    if kind in _DICT_KINDS and isinstance(body, list) and all(isinstance(i, list) and len(i) == 2 for i in body):
+        out = _DICT_KINDS[kind]()
         for key, value in body:
             if not isinstance(key, _KEYS):
                 raise CheckpointError(f"fnx.load: {what} has a corrupt dict key {_short(key)}")
@@ -169,7 +174,7 @@ def save(obj, path):
     Args:
       obj: arrays (fnx or numpy; Parameters are saved by value), None, bools,
         ints, floats, complex numbers and strings, nested in dicts (keys str,
-        int, float, bool or None), OrderedDicts, lists and tuples.
+        int, float, bool or None), OrderedDicts, Counters, lists and tuples.
       path: a file name (str or os.PathLike), or a binary file object to write
         to (then without the atomic rename).
 

@@ -288,3 +288,21 @@ def test_save_to_a_directory_or_through_a_link(path):
     os.symlink(str(path), link)
     fnx.save({"a": 2}, link)  # written through the link, as torch.save does: the link stays a link
     assert os.path.islink(link) and fnx.load(path) == {"a": 2}
+
+
+def test_a_multisteplr_state_with_its_counter_round_trips(path):
+    opt = fnx.optim.SGD(fnx.nn.Linear(2, 2).parameters(), lr=0.1)
+    sched = fnx.optim.lr_scheduler.MultiStepLR(opt, [3, 6, 6], 0.1)
+    state = sched.state_dict()
+    assert type(state["milestones"]) is collections.Counter
+    fnx.save({"scheduler": state}, path)
+    loaded = fnx.load(path)["scheduler"]
+    assert loaded == state and type(loaded["milestones"]) is collections.Counter
+    resumed = fnx.optim.lr_scheduler.MultiStepLR(fnx.optim.SGD(fnx.nn.Linear(2, 2).parameters(), lr=0.1), [1])
+    resumed.load_state_dict(loaded)
+    for _ in range(7):
+        opt.step()
+        sched.step()
+        resumed.optimizer.step()
+        resumed.step()
+        assert resumed.get_last_lr() == sched.get_last_lr()
