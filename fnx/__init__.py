@@ -12,7 +12,7 @@ from .core.array import Array
 from .core.dtypes import set_default_dtype
 from .core.primitive import freeze_registry as _freeze_registry
 from . import numpy
-from . import backends, cuda, data, lax, nn, ops, optim, random, scipy, testing, utils
+from . import accelerator, backends, cuda, data, lax, nn, ops, optim, random, scipy, testing, utils
 from .random import Generator, default_generator, initial_seed, manual_seed, seed
 from .numpy import array, asarray, from_dlpack, stop_gradient
 from .transforms.autodiff import (enable_grad, grad, hessian, is_grad_enabled, jacfwd, jacrev, jvp, no_grad,

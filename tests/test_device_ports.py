@@ -170,3 +170,17 @@ def test_cuda_legacy_types_name_the_missing_gpu():
     with pytest.raises(fnx.errors.DeviceError, match="cuda:0.*not available"):
         fnx.cuda.FloatTensor([1.0])
     assert fnx.cuda.DoubleTensor.__name__ == "DoubleTensor"
+
+
+def test_accelerator_answers_pytorchs_quickstart():
+    device = fnx.accelerator.current_accelerator().type if fnx.accelerator.is_available() else "cpu"
+    assert fnx.accelerator.device_count() == len(fnx.devices("cuda"))
+    if fnx.devices("cuda"):
+        assert device == "cuda" and fnx.accelerator.current_device_index() == 0
+        fnx.accelerator.synchronize()
+    else:
+        assert device == "cpu" and fnx.accelerator.current_accelerator() is None
+        with pytest.raises(fnx.errors.DeviceError, match="not available"):
+            fnx.accelerator.current_device_index()
+    x = fnx.ones(2, device=device)
+    assert x.device.type == device
