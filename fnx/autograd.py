@@ -184,6 +184,10 @@ class FunctionCtx:
     def save_for_backward(self, *tensors):
         self._saved = tensors
 
+    def save_for_forward(self, *tensors):
+        """What ``jvp`` reads back as ``ctx.saved_tensors`` (the forward-mode twin of ``save_for_backward``)."""
+        self._saved = tensors
+
     def mark_non_differentiable(self, *tensors):
         """Outputs (returned by ``forward`` as these very objects) that get no gradient: indices, masks."""
         self._non_differentiable += tensors
@@ -221,9 +225,10 @@ class Function:
       ``ctx.needs_input_grad`` says which ones do).
 
     It works under ``loss.backward()``, :func:`grad` (``create_graph`` included)
-    and every fnx transform (reverse mode uses ``backward``; forward mode
-    differentiates ``forward``), as ``fnx.custom_vjp`` does. Non-array arguments
-    are passed through untouched.
+    and every fnx transform: reverse mode uses ``backward``; forward mode uses a
+    ``jvp(ctx, *tangents)`` static method where one is defined (with
+    ``ctx.save_for_forward``), and differentiates ``forward`` otherwise. Non-array
+    arguments are passed through untouched (their tangent is None).
 
     >>> import fnx
     >>> class Exp(fnx.autograd.Function):
@@ -323,6 +328,15 @@ class Function:
 
         op = custom_vjp(run, nondiff_argnums=nondiff)
         op.defvjp(fwd, bwd)
+        if "jvp" in _defined(cls):
+            def rule(primals, tangents):
+                ctx = FunctionCtx(needs)
+                out = cls._run_forward(ctx, primals)
+                given = [fnp.zeros_like(p) if t is None else t if isinstance(p, Array) else None
+                         for p, t in zip(primals, tangents)]
+                t_out = cls.jvp(ctx, *given)
+                return out, (tuple(t_out) if isinstance(out, tuple) else t_out)
+            op._jvp_rule = rule
         out = op(*args)
         if not marked:
             return out

@@ -562,3 +562,45 @@ def test_function_helpers_match_torch():
     np.testing.assert_allclose(np.asarray(x.grad), t.grad.numpy())
     with torch.no_grad():
         assert not TorchScale.apply(t).requires_grad
+
+
+class _HostExp(fnx.autograd.Function):
+    """exp computed outside fnx (NumPy): only its rules make it differentiable."""
+
+    @staticmethod
+    def forward(ctx, x, gain):
+        y = fnp.asarray(np.exp(np.asarray(x)))
+        ctx.save_for_backward(y)
+        ctx.save_for_forward(y)
+        ctx.gain = gain
+        return y
+
+    @staticmethod
+    def backward(ctx, g):
+        (y,) = ctx.saved_tensors
+        return g * y * ctx.gain, None
+
+    @staticmethod
+    def jvp(ctx, x_t, gain_t):
+        assert gain_t is None
+        (y,) = ctx.saved_tensors
+        return x_t * y * ctx.gain
+
+
+def test_function_jvp_is_forward_modes_rule():
+    import fnx.autograd.forward_ad as fwAD
+    x, t = fnp.array([0.0, 1.0]), fnp.array([1.0, -2.0])
+    want = np.asarray(t) * np.exp([0.0, 1.0]) * 7
+    _, got = fnx.func.jvp(lambda v: _HostExp.apply(v, 7.0), (x,), (t,))
+    np.testing.assert_allclose(np.asarray(got), want, rtol=1e-6)
+    with fwAD.dual_level():
+        got = fwAD.unpack_dual(_HostExp.apply(fwAD.make_dual(x, t), 7.0)).tangent
+    np.testing.assert_allclose(np.asarray(got), want, rtol=1e-6)
+    np.testing.assert_allclose(np.asarray(fnx.grad(lambda v: _HostExp.apply(v, 7.0).sum())(x)),
+                               np.exp([0.0, 1.0]) * 7, rtol=1e-6)
+    x64 = fnx.tensor([0.2, -0.4], dtype=fnx.float64, requires_grad=True)
+    assert fnx.autograd.gradcheck(lambda v: _HostExp.apply(v, 1.0), (x64,), check_forward_ad=True,
+                                  check_backward_ad=False)
+    with pytest.raises(fnx.errors.GradientCheckError):
+        fnx.autograd.gradcheck(lambda v: _HostExp.apply(v, 2.0) / 2.0 + 0 * v, (x64,), check_forward_ad=True,
+                               check_backward_ad=False)

@@ -50,7 +50,9 @@ class CustomCall:
 
     @property
     def is_vjp(self):
-        return self.rule is None
+        """Whether reverse mode runs the user's ``bwd`` (a custom_vjp call; it may carry a forward ``rule``
+        too, as a PyTorch Function with ``backward`` and ``jvp`` does)."""
+        return self.fwd is not None
 
     def bind(self, args):
         """The call as one :data:`custom_call_p` operation (what a transform without a rule of its own does)."""
@@ -111,7 +113,7 @@ def _zeros_for(tangents, primals):
 def _custom_call_jvp(primals, tangents, *, call):
     from .autodiff import jvp
     tangents = _zeros_for(tangents, primals)
-    if call.is_vjp:  # forward mode differentiates the forward code, as custom_vjp documents
+    if call.rule is None:  # forward mode differentiates the forward code, as custom_vjp documents
         out, t_out = jvp(lambda *p: call.fun(*p), tuple(primals), tangents)
     else:
         out, t_out = call.rule(tuple(primals), tangents)
@@ -170,7 +172,7 @@ def _custom_call_batch(vals, bdims, *, call):
         def bwd(res, cts):
             return call.bwd(call.fwd(*res)[1] if recompute else res, cts)
         batched.fwd, batched.bwd = vmap(fwd), vmap(bwd)
-    else:
+    if call.rule is not None:
         batched.rule = vmap(call.rule)
     out = call_custom(batched, front)
     return out, (0,) * len(out)
@@ -276,6 +278,10 @@ class custom_vjp(_CustomBase):
     def __init__(self, fun, nondiff_argnums=()):
         super().__init__(fun, nondiff_argnums)
         self.fwd = self.bwd = None
+        # A forward-mode rule beside the reverse one, ``rule(primals, tangents) -> (out, tangent_out)`` over
+        # the arguments (nondiff ones included): what a PyTorch Function's ``jvp`` gives. Without it forward
+        # mode differentiates ``fun``.
+        self._jvp_rule = None
 
     def defvjp(self, fwd, bwd):
         self.fwd, self.bwd = fwd, bwd
@@ -285,7 +291,7 @@ class custom_vjp(_CustomBase):
             raise TypeError(f"custom_vjp function {self.__name__} has no rule: call {self.__name__}.defvjp(fwd, bwd)")
         args, nondiff, flat, tree = self._split(args, kwargs)
         top = find_top(flat)
-        if top is None or self._runs_inline(top, (self.fwd, self.bwd), flat):
+        if top is None or self._runs_inline(top, (self.fwd, self.bwd, self._jvp_rule), flat):
             return self.fun(*args)
         holder = _Holder()
 
@@ -313,7 +319,15 @@ class custom_vjp(_CustomBase):
                                      f"{getattr(c, 'shape', ())}, its argument {getattr(x, 'shape', ())}")
             return tuple(ct_flat)
 
-        call = CustomCall(self.__name__, _flat_outputs(fun_flat, holder), fwd_flat, bwd_flat)
+        rule_flat = None
+        if self._jvp_rule is not None:
+            def rule_flat(primals, tangents):
+                out, t_out = self._jvp_rule(self._rebuild(nondiff, tree, primals),
+                                            self._rebuild(nondiff, tree, tangents))
+                out_flat, holder.tree = tree_util.flatten(out)
+                return out_flat, tree_util.leaves(t_out)
+
+        call = CustomCall(self.__name__, _flat_outputs(fun_flat, holder), fwd_flat, bwd_flat, rule_flat)
         out = call_custom(call, flat)
         return holder.tree.unflatten(out)
 
