@@ -319,15 +319,13 @@ class custom_vjp(_CustomBase):
                                      f"{getattr(c, 'shape', ())}, its argument {getattr(x, 'shape', ())}")
             return tuple(ct_flat)
 
-        rule_flat = None
-        if self._jvp_rule is not None:
-            def rule_flat(primals, tangents):
-                out, t_out = self._jvp_rule(self._rebuild(nondiff, tree, primals),
-                                            self._rebuild(nondiff, tree, tangents))
-                out_flat, holder.tree = tree_util.flatten(out)
-                return out_flat, tree_util.leaves(t_out)
+        def rule_flat(primals, tangents):
+            out, t_out = self._jvp_rule(self._rebuild(nondiff, tree, primals), self._rebuild(nondiff, tree, tangents))
+            out_flat, holder.tree = tree_util.flatten(out)
+            return out_flat, tree_util.leaves(t_out)
 
-        call = CustomCall(self.__name__, _flat_outputs(fun_flat, holder), fwd_flat, bwd_flat, rule_flat)
+        call = CustomCall(self.__name__, _flat_outputs(fun_flat, holder), fwd_flat, bwd_flat,
+                          None if self._jvp_rule is None else rule_flat)
         out = call_custom(call, flat)
         return holder.tree.unflatten(out)
 
