@@ -376,7 +376,7 @@ sys.modules[function.__name__] = function
 
 def _check(fname, func, inputs, eps, atol, rtol, raise_exception, order, modes=("rev",), grad_outputs=None):
     from .testing import check_grads
-    from .errors import GradientCheckError
+    from .errors import GradcheckError, GradientCheckError
     xs = tuple(inputs) if isinstance(inputs, (tuple, list)) else (inputs,)
     if not modes:
         raise ValueError(f"{fname}: check_forward_ad and check_backward_ad are both False: nothing to check")
@@ -401,9 +401,9 @@ def _check(fname, func, inputs, eps, atol, rtol, raise_exception, order, modes=(
         return func(*full)
     try:
         check_grads(f, tuple(consts[i] for i in which), order=order, modes=modes, eps=eps, atol=atol, rtol=rtol)
-    except GradientCheckError:
+    except GradientCheckError as mismatch:
         if raise_exception:
-            raise
+            raise GradcheckError(str(mismatch)) from None
         return False
     return True
 
@@ -415,10 +415,10 @@ def _modes(check_forward_ad, check_backward_ad):
 def gradcheck(func, inputs, *, eps=1e-06, atol=1e-05, rtol=0.001, raise_exception=True, fast_mode=False,
               check_forward_ad=False, check_backward_ad=True):
     """Whether ``func``'s reverse-mode gradients match central differences (``torch.autograd.gradcheck``),
-    with respect to the inputs (a tuple or list) made with ``requires_grad=True``; use float64 inputs. A mismatch
-    raises ``GradientCheckError`` (an ``AssertionError``, naming the worst element), or returns False when
-    ``raise_exception`` is False. ``check_forward_ad`` adds forward mode; ``fast_mode`` is accepted and the full
-    Jacobian is checked either way.
+    with respect to the inputs (a tuple or list) made with ``requires_grad=True``; use float64 inputs. A
+    mismatch raises ``GradcheckError`` (an ``AssertionError``, and a ``RuntimeError`` as PyTorch's is), naming the
+    worst element, or returns False when ``raise_exception`` is False. ``check_forward_ad`` adds forward mode;
+    ``fast_mode`` is accepted and the full Jacobian is checked either way.
 
     >>> import fnx
     >>> x = fnx.randn(3, dtype=fnx.float64, requires_grad=True)

@@ -74,3 +74,7 @@ class CheckpointError(FnxError, ValueError):
 
 class GradientCheckError(FnxError, AssertionError):
     """Analytic and numerical derivatives disagree (raised by fnx.testing)."""
+
+
+class GradcheckError(GradientCheckError, RuntimeError):
+    """``fnx.autograd.gradcheck``'s mismatch: also a RuntimeError, as PyTorch's ``GradcheckError`` is."""
