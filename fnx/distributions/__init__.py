@@ -35,6 +35,8 @@ from .distribution import Distribution
 from .gamma import Beta, Chi2, Dirichlet, Gamma, StudentT
 from .independent import Independent
 from .mixture import MixtureSameFamily
+from .more import (ContinuousBernoulli, Geometric, InverseGamma, Kumaraswamy, LowRankMultivariateNormal, Multinomial,
+                   NegativeBinomial, Pareto, VonMises, Weibull)
 from .kl import kl_divergence, register_kl
 from .multivariate_normal import MultivariateNormal
 from .transformed import (ExpRelaxedCategorical, Gumbel, HalfCauchy, HalfNormal, LogitRelaxedBernoulli, LogNormal,
@@ -51,6 +53,8 @@ __all__ = [
     "kl_divergence", "register_kl", "constraints", "transforms",
     "AbsTransform", "AffineTransform", "ComposeTransform", "ExpTransform", "PowerTransform", "SigmoidTransform",
     "SoftplusTransform", "TanhTransform", "Transform", "identity_transform",
+    "ContinuousBernoulli", "Geometric", "InverseGamma", "Kumaraswamy", "LowRankMultivariateNormal", "Multinomial",
+    "NegativeBinomial", "Pareto", "VonMises", "Weibull",
 ]
 
 
@@ -68,6 +72,10 @@ def _torch_module_names():
         "relaxed_bernoulli": ["RelaxedBernoulli", "LogitRelaxedBernoulli"],
         "relaxed_categorical": ["RelaxedOneHotCategorical", "ExpRelaxedCategorical"], "studentT": ["StudentT"],
         "transformed_distribution": ["TransformedDistribution"], "uniform": ["Uniform"],
+        "geometric": ["Geometric"], "negative_binomial": ["NegativeBinomial"], "multinomial": ["Multinomial"],
+        "pareto": ["Pareto"], "weibull": ["Weibull"], "kumaraswamy": ["Kumaraswamy"], "inverse_gamma": ["InverseGamma"],
+        "lowrank_multivariate_normal": ["LowRankMultivariateNormal"], "von_mises": ["VonMises"],
+        "continuous_bernoulli": ["ContinuousBernoulli"],
     }
     package = sys.modules[__name__]
     for name, members in modules.items():

@@ -27,6 +27,8 @@ from .discrete import Bernoulli, Binomial, Categorical, OneHotCategorical, Poiss
 from .distribution import Distribution
 from .gamma import Beta, Dirichlet, Gamma
 from .independent import Independent
+from .more import (ContinuousBernoulli, Geometric, LowRankMultivariateNormal, Pareto, _batch_lowrank_logdet,
+                   _batch_lowrank_mahalanobis)
 from .multivariate_normal import MultivariateNormal, _batch_mahalanobis
 from .transformed import Gumbel, TransformedDistribution
 from .utils import _peek, _sum_rightmost, euler_constant
@@ -289,3 +291,195 @@ def _kl_uniform_normal(p, q):
     t2 = width ** 2 / 12
     t3 = ((p.high + p.low - 2 * q.loc) / 2) ** 2
     return t1 + 0.5 * (t2 + t3) / q.scale ** 2
+
+# ----- fnx.distributions.more: Geometric, Pareto, LowRankMultivariateNormal, ContinuousBernoulli ----------------
+
+
+def _infinite_like(x):
+    return fnp.full_like(x, math.inf)
+
+
+def _x_log_x(x):
+    return fsp.xlogy(x, x)
+
+
+def _batch_trace_XXT(x):
+    return fnp.sum(x ** 2, axis=(-2, -1))
+
+
+@register_kl(Geometric, Geometric)
+def _kl_geometric_geometric(p, q):
+    return -p.entropy() - fnp.log1p(-q.probs) / p.probs - q.logits
+
+
+@register_kl(Pareto, Pareto)
+def _kl_pareto_pareto(p, q):
+    scale_ratio = p.scale / q.scale
+    alpha_ratio = q.alpha / p.alpha
+    result = q.alpha * fnp.log(scale_ratio) - fnp.log(alpha_ratio) + alpha_ratio - 1
+    return fnp.where(p.support.lower_bound < q.support.lower_bound, math.inf, result)
+
+
+def _lowrank_capacitance_solve(q):
+    """``A = C^-1 W^T D^-1`` of a LowRankMultivariateNormal ``q`` (``C`` its capacitance's Cholesky factor)."""
+    Wt_Dinv = fnp.swapaxes(q._unbroadcasted_cov_factor, -2, -1) / fnp.expand_dims(q._unbroadcasted_cov_diag, -2)
+    L = q._capacitance_tril
+    return linalg.solve_triangular(L, fnp.broadcast_to(Wt_Dinv, L.shape[:-2] + Wt_Dinv.shape[-2:]), upper=False)
+
+
+def _lowrank_logdet(d):
+    return _batch_lowrank_logdet(d._unbroadcasted_cov_factor, d._unbroadcasted_cov_diag, d._capacitance_tril)
+
+
+def _lowrank_mahalanobis(q, x):
+    return _batch_lowrank_mahalanobis(q._unbroadcasted_cov_factor, q._unbroadcasted_cov_diag, x, q._capacitance_tril)
+
+
+def _check_event_shapes(p, q):
+    if p.event_shape != q.event_shape:
+        raise ValueError("KL-divergence between two (Low Rank) Multivariate Normals with different event shapes "
+                         "cannot be computed")
+
+
+@register_kl(LowRankMultivariateNormal, LowRankMultivariateNormal)
+def _kl_lowrankmultivariatenormal_lowrankmultivariatenormal(p, q):
+    _check_event_shapes(p, q)
+    term1 = _lowrank_logdet(q) - _lowrank_logdet(p)
+    term3 = _lowrank_mahalanobis(q, q.loc - p.loc)
+    # inv(qcov) @ pcov = [inv(qD) - A^T A] @ (pD + pW pW^T)
+    A = _lowrank_capacitance_solve(q)
+    pW, pD, qD = p._unbroadcasted_cov_factor, p._unbroadcasted_cov_diag, q._unbroadcasted_cov_diag
+    term21 = fnp.sum(pD / qD, axis=-1)
+    term22 = _batch_trace_XXT(pW / fnp.expand_dims(fnp.sqrt(qD), -1))
+    term23 = _batch_trace_XXT(A * fnp.expand_dims(fnp.sqrt(pD), -2))
+    term24 = _batch_trace_XXT(fnp.matmul(A, pW))
+    return 0.5 * (term1 + term21 + term22 - term23 - term24 + term3 - p.event_shape[0])
+
+
+@register_kl(MultivariateNormal, LowRankMultivariateNormal)
+def _kl_multivariatenormal_lowrankmultivariatenormal(p, q):
+    _check_event_shapes(p, q)
+    Lp = p._unbroadcasted_scale_tril
+    term1 = _lowrank_logdet(q) - 2 * fnp.sum(fnp.log(fnp.diagonal(Lp, 0, -2, -1)), axis=-1)
+    term3 = _lowrank_mahalanobis(q, q.loc - p.loc)
+    # inv(qcov) @ pcov = [inv(qD) - A^T A] @ Lp Lp^T
+    A = _lowrank_capacitance_solve(q)
+    term21 = _batch_trace_XXT(Lp / fnp.expand_dims(fnp.sqrt(q._unbroadcasted_cov_diag), -1))
+    term22 = _batch_trace_XXT(fnp.matmul(A, Lp))
+    return 0.5 * (term1 + term21 - term22 + term3 - p.event_shape[0])
+
+
+@register_kl(LowRankMultivariateNormal, MultivariateNormal)
+def _kl_lowrankmultivariatenormal_multivariatenormal(p, q):
+    _check_event_shapes(p, q)
+    Lq = q._unbroadcasted_scale_tril
+    term1 = 2 * fnp.sum(fnp.log(fnp.diagonal(Lq, 0, -2, -1)), axis=-1) - _lowrank_logdet(p)
+    term3 = _batch_mahalanobis(Lq, q.loc - p.loc)
+    # inv(qcov) @ pcov = inv(Lq Lq^T) @ (pW pW^T + pD)
+    n = p.event_shape[0]
+    batch = fnp.broadcast_shapes(Lq.shape[:-2], p._unbroadcasted_cov_factor.shape[:-2])
+    Lq = fnp.broadcast_to(Lq, batch + (n, n))
+    pW = p._unbroadcasted_cov_factor
+    pW = fnp.broadcast_to(pW, batch + pW.shape[-2:])
+    pD = fnp.broadcast_to(fnp.expand_dims(fnp.sqrt(p._unbroadcasted_cov_diag), -1) * fnp.eye(n, dtype=Lq.dtype),
+                          batch + (n, n))
+    term21 = _batch_trace_XXT(linalg.solve_triangular(Lq, pW, upper=False))
+    term22 = _batch_trace_XXT(linalg.solve_triangular(Lq, pD, upper=False))
+    return 0.5 * (term1 + term21 + term22 + term3 - n)
+
+
+@register_kl(ContinuousBernoulli, ContinuousBernoulli)
+def _kl_continuous_bernoulli_continuous_bernoulli(p, q):
+    t1 = p.mean * (p.logits - q.logits)
+    t2 = p._cont_bern_log_norm() + fnp.log1p(-p.probs)
+    t3 = -q._cont_bern_log_norm() - fnp.log1p(-q.probs)
+    return t1 + t2 + t3
+
+
+@register_kl(Beta, ContinuousBernoulli)
+def _kl_beta_continuous_bernoulli(p, q):
+    return -p.entropy() - p.mean * q.logits - fnp.log1p(-q.probs) - q._cont_bern_log_norm()
+
+
+@register_kl(ContinuousBernoulli, Exponential)
+def _kl_continuous_bernoulli_exponential(p, q):
+    return -p.entropy() - fnp.log(q.rate) + q.rate * p.mean
+
+
+@register_kl(ContinuousBernoulli, Normal)
+def _kl_continuous_bernoulli_normal(p, q):
+    t1 = -p.entropy()
+    t2 = 0.5 * (math.log(2.0 * math.pi) + (q.loc / q.scale) ** 2) + fnp.log(q.scale)
+    t3 = (p.variance + p.mean ** 2 - 2.0 * q.loc * p.mean) / (2.0 * q.scale ** 2)
+    return t1 + t2 + t3
+
+
+@register_kl(ContinuousBernoulli, Uniform)
+def _kl_continuous_bernoulli_uniform(p, q):
+    # PyTorch's test: infinite unless the uniform strictly covers [0, 1]
+    result = -p.entropy() + fnp.log(q.high - q.low)
+    return fnp.where((q.low >= p.support.lower_bound) | (q.high <= p.support.upper_bound), math.inf, result)
+
+
+@register_kl(Uniform, ContinuousBernoulli)
+def _kl_uniform_continuous_bernoulli(p, q):
+    result = -p.entropy() - p.mean * q.logits - fnp.log1p(-q.probs) - q._cont_bern_log_norm()
+    return fnp.where((p.high >= q.support.upper_bound) | (p.low <= q.support.lower_bound), math.inf, result)
+
+
+@register_kl(Pareto, Exponential)
+def _kl_pareto_exponential(p, q):
+    scale_rate_prod = p.scale * q.rate
+    alpha = fnp.where(p.alpha > 1, p.alpha, 2.0)
+    result = fnp.log(alpha / scale_rate_prod) - 1 / alpha + alpha * scale_rate_prod / (alpha - 1) - 1
+    return fnp.where(p.alpha > 1, result, math.inf)
+
+
+@register_kl(Pareto, Gamma)
+def _kl_pareto_gamma(p, q):
+    alpha = fnp.where(p.alpha > 1, p.alpha, 2.0)
+    common_term = fnp.log(p.scale) + 1 / alpha
+    t1 = fnp.log(alpha) - common_term
+    t2 = fsp.gammaln(q.concentration) - q.concentration * fnp.log(q.rate)
+    t3 = (1 - q.concentration) * common_term
+    t4 = q.rate * alpha * p.scale / (alpha - 1)
+    return fnp.where(p.alpha > 1, t1 + t2 + t3 + t4 - 1, math.inf)
+
+
+@register_kl(Pareto, Normal)
+def _kl_pareto_normal(p, q):
+    alpha = fnp.where(p.alpha > 2, p.alpha, 3.0)
+    var_normal = 2 * q.scale ** 2
+    common_term = p.scale / (alpha - 1)
+    t1 = fnp.log(math.sqrt(2 * math.pi) * q.scale * alpha / p.scale)
+    t3 = alpha * common_term ** 2 / (alpha - 2)
+    t4 = (alpha * common_term - q.loc) ** 2
+    return fnp.where(p.alpha > 2, t1 - 1 / alpha + (t3 + t4) / var_normal - 1, math.inf)
+
+
+@register_kl(Uniform, Pareto)
+def _kl_uniform_pareto(p, q):
+    support_uniform = p.high - p.low
+    t1 = fnp.log(q.alpha * q.scale ** q.alpha * support_uniform)
+    t2 = (_x_log_x(p.high) - _x_log_x(p.low) - support_uniform) / support_uniform
+    return fnp.where(p.low < q.support.lower_bound, math.inf, t2 * (q.alpha + 1) - t1)
+
+
+# p puts mass where q has none
+@register_kl(Beta, Pareto)
+@register_kl(ContinuousBernoulli, Pareto)
+@register_kl(Exponential, ContinuousBernoulli)
+@register_kl(Exponential, Pareto)
+@register_kl(Gamma, ContinuousBernoulli)
+@register_kl(Gamma, Pareto)
+@register_kl(Gumbel, ContinuousBernoulli)
+@register_kl(Gumbel, Pareto)
+@register_kl(Laplace, ContinuousBernoulli)
+@register_kl(Laplace, Pareto)
+@register_kl(Normal, ContinuousBernoulli)
+@register_kl(Normal, Pareto)
+@register_kl(Pareto, Beta)
+@register_kl(Pareto, ContinuousBernoulli)
+@register_kl(Pareto, Uniform)
+def _kl_infinity(p, q):
+    return _infinite_like(p.mean)  # of the parameters' shape and dtype
