@@ -23,6 +23,11 @@ class DTypeError(FnxError, TypeError):
     """Operands whose dtypes do not fit the operation."""
 
 
+class GradDTypeError(DTypeError, RuntimeError):
+    """An array of a dtype without derivatives (integers, bools) asked to require gradients; also a
+    RuntimeError, as PyTorch raises one."""
+
+
 class DeviceError(FnxError, ValueError):
     """Operands on different devices, or an unknown device."""
 

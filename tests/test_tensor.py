@@ -373,3 +373,13 @@ def test_tensor_is_every_array_and_torchs_legacy_constructor():
     assert fnx.Tensor(x) is x and float(fnx.Tensor.sum(fnp.ones(3))) == 3.0
     with pytest.raises(TypeError, match="expected sizes or one sequence of data"):
         fnx.Tensor(2.5)
+
+
+def test_an_integer_array_cannot_require_grad_and_the_error_is_pytorchs_class_too():
+    from fnx.errors import DTypeError
+    for make in (lambda: fnx.tensor([1, 2], requires_grad=True), lambda: fnx.nn.Parameter(fnx.tensor([1, 2])),
+                 lambda: fnx.arange(3).requires_grad_()):
+        with pytest.raises(DTypeError, match="only floating point and complex arrays can require gradients, got "
+                                             "int64") as error:
+            make()
+        assert isinstance(error.value, RuntimeError) and isinstance(error.value, TypeError)

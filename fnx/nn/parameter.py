@@ -26,7 +26,7 @@ import numpy as np
 from .. import numpy as fnp
 from ..core.array import _IN_PLACE, Array, wrap as _wrap
 from ..core.dtypes import is_differentiable
-from ..errors import DeviceError, DTypeError, InPlaceError, ShapeError
+from ..errors import DeviceError, DTypeError, GradDTypeError, InPlaceError, ShapeError
 from ..transforms.autodiff import TAPE, Node, ReverseTracer, is_grad_enabled
 
 
@@ -143,7 +143,8 @@ class Parameter(ReverseTracer):
     def requires_grad(self, flag):
         flag = bool(flag)
         if flag and not is_differentiable(self.primal.dtype):
-            raise TypeError(f"Parameter: only floating arrays can require gradients, got {self.primal.dtype}")
+            raise GradDTypeError(f"only floating point and complex arrays can require gradients, got "
+                                 f"{self.primal.dtype}")
         self._requires_grad = flag
         self.node = Node(None, weakref.ref(self), (), None, None) if flag else None
 

@@ -213,6 +213,7 @@ def test_weight_norm_splits_magnitude_and_direction(dim):
 
 
 def test_spectral_norm_divides_by_the_largest_singular_value():
+    fnx.manual_seed(0)  # power iteration's speed depends on the draw (the ratio of the two largest singular values)
     m = linear(6, 4)
     Z.spectral_norm(m)
     assert list(m.state_dict()) == ["bias", "parametrizations.weight.original", "parametrizations.weight.0._u",
