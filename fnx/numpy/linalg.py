@@ -29,9 +29,12 @@ reads only the lower triangle. The two agree on symmetric input, and only the
 symmetric version has a derivative that does not depend on which triangle was
 read. Derivatives of ``eigh`` and ``svd`` exist where the eigen- and singular
 values are distinct; ``qr`` and ``svd`` are differentiable in their reduced
-forms. The rules are those of real matrices (transposes, not conjugate
-transposes): complex input computes values but not derivatives. Numerical
-failure (a singular matrix) raises NumPy's ``LinAlgError``.
+forms. Complex input differentiates as in JAX: the Hermitian solvers
+(``eigh``, ``eigvalsh``, ``cholesky``), ``svd``, ``qr`` and ``slogdet`` use
+conjugate transposes (their real outputs, eigen- and singular values and
+``log|det|``, have real tangents), and each VJP is the transpose of its JVP
+under ``sum(a * b)``. Numerical failure (a singular matrix) raises NumPy's
+``LinAlgError``.
 
 Every primitive here already maps over leading dimensions, so its vmap rule
 moves the batch axis to the front; einsum's gives the batch axis an index of
@@ -98,6 +101,24 @@ def _hermitian_part(xp, x):
 
 def _sym(x):
     return (x + _T(x)) * 0.5
+
+
+def _H(x):
+    """The conjugate transpose of the last two axes (the plain transpose of a real stack)."""
+    return el.conj(_T(x)) if x.dtype.kind == "c" else _T(x)
+
+
+def _hsym(x):
+    """``(x + x^H) / 2``: the Hermitian part (the symmetric part of a real stack)."""
+    return (x + _H(x)) * 0.5
+
+
+def _conj(x):
+    return el.conj(x) if x.dtype.kind == "c" else x
+
+
+def _real(x):
+    return el.real(x) if x.dtype.kind == "c" else x
 
 
 def _letters(n, skip=""):
@@ -905,17 +926,36 @@ def _slogdet_impl(xp, x):
     return sign, logabsdet
 
 
+# With tau = tr(x^-1 dx): d log|det x| = Re(tau), and for complex x the sign (a phase) turns by
+# d sign = sign * i Im(tau), as JAX's rule has it; a real sign is piecewise constant.
+
 def _slogdet_jvp(primals, tangents):
     (x,), (t,) = primals, tangents
-    out = slogdet_p.bind(x)
-    return out, (None, _tr(solve_p.bind(x, t)))
+    sign, logabsdet = slogdet_p.bind(x)
+    tau = _tr(solve_p.bind(x, t))
+    if x.dtype.kind != "c":
+        return (sign, logabsdet), (None, tau)
+    return (sign, logabsdet), (sign * (1j * el.imag(tau)), el.real(tau))
+
+
+def _slogdet_vjp(ct, x, *, out):
+    ct_sign, ct_log = ct
+    ct_tau = ct_log
+    if x.dtype.kind == "c":
+        ct_tau = el.astype(ct_log, x.dtype)
+        if ct_sign is not None:
+            ct_tau = ct_tau - 1j * el.real(1j * out[0] * ct_sign)
+    return (_expand2(ct_tau) * _T(inv_p.bind(x)),)
+
+
+def _slogdet_shape(x):
+    # log|det| is real; the sign of a complex matrix is a phase
+    return ShapedArray(x.shape[:-2], x.dtype), ShapedArray(x.shape[:-2], _real_dtype(x.dtype))
 
 
 slogdet_p = defprim(
-    "slogdet", impl=_slogdet_impl, multiple_results=True,
-    shape=lambda x: (ShapedArray(x.shape[:-2], x.dtype),) * 2, jvp=_slogdet_jvp,
-    vjp=lambda ct, x, *, out: (_expand2(ct[1]) * _T(inv_p.bind(x)),),
-    batch=lambda vals, bdims: _front(slogdet_p, vals, bdims, {}))
+    "slogdet", impl=_slogdet_impl, multiple_results=True, shape=_slogdet_shape, jvp=_slogdet_jvp,
+    vjp=_slogdet_vjp, batch=lambda vals, bdims: _front(slogdet_p, vals, bdims, {}))
 
 
 def slogdet(a):
@@ -935,16 +975,18 @@ def slogdet(a):
 
 def _pinv_jvp(primals, tangents, *, rcond):
     # Golub & Pereyra (1973), for a matrix of constant rank:
-    # dP = -P dA P + P P^T dA^T (I - A P) + (I - P A) dA^T P^T P
+    # dP = -P dA P + P P^H dA^H (I - A P) + (I - P A) dA^H P^H P
     (a, ), (t, ) = primals, tangents
     p = pinv_p.bind(a, rcond=rcond)
-    tt = _T(t)
-    w = _mm(_mm(p, _T(p)), tt)
-    z = _mm(tt, _mm(_T(p), p))
+    tt = _H(t)
+    w = _mm(_mm(p, _H(p)), tt)
+    z = _mm(tt, _mm(_H(p), p))
     return p, -_mm(_mm(p, t), p) + w - _mm(_mm(w, a), p) + z - _mm(p, _mm(a, z))
 
 
 def _pinv_vjp(ct, a, *, out, rcond):
+    if a.dtype.kind == "c":
+        return _transposed_jvp(_pinv_jvp, a, (ct,), (out,), rcond=rcond)
     p, pt = out, _T(out)
     y = _mm(_T(ct), _mm(p, pt))
     v = _mm(_mm(pt, p), _T(ct))
@@ -987,18 +1029,22 @@ def _phi(n, dtype, device=None):
 
 
 def _cholesky_jvp(primals, tangents):
-    # dL = L Phi(L^-1 dA L^-T) (Murray 2016), with dA symmetrised like the input.
+    # dL = L Phi(L^-1 dA L^-H) (Murray 2016), with dA made Hermitian like the input.
     (x,), (t,) = primals, tangents
     low = cholesky_p.bind(x)
-    m = _T(solve_p.bind(low, _T(solve_p.bind(low, _sym(t)))))
-    return low, _mm(low, m * _phi(x.shape[-1], x.dtype, x.device))
+    m = _H(solve_p.bind(low, _H(solve_p.bind(low, _hsym(t)))))
+    return low, _mm(low, m * _phi(x.shape[-1], _real_dtype(x.dtype), x.device))
 
 
 def _cholesky_vjp(ct, x, *, out):
-    # The transpose of the JVP: sym(L^-T Phi(L^T ct) L^-1).
+    # The transpose of the JVP under sum(a * b): hsym(L^-T Phi(L^T ct) conj(L)^-1).
     lt = _T(out)
-    z = solve_p.bind(lt, _mm(lt, ct) * _phi(x.shape[-1], x.dtype, x.device))
-    return (_sym(_T(solve_p.bind(lt, _T(z)))),)
+    z = solve_p.bind(lt, _mm(lt, ct) * _phi(x.shape[-1], _real_dtype(x.dtype), x.device))
+    return (_hsym(_T(solve_p.bind(_H(out), _T(z)))),)
+
+
+def _real_dtype(dtype):
+    return np.empty(0, dtype).real.dtype
 
 
 cholesky_p = defprim(
@@ -1008,10 +1054,12 @@ cholesky_p = defprim(
 
 
 def cholesky(a, /, *, upper=False):
-    """Cholesky factor ``L`` (lower triangular, ``a = L @ L.T``) of a symmetric positive-definite matrix.
+    """Cholesky factor ``L`` (lower triangular, ``a = L @ L^H``) of a Hermitian (real symmetric)
+    positive-definite matrix.
 
-    Computed from the symmetric part ``(a + a.T) / 2`` (NumPy reads only the
-    lower triangle; the two agree on symmetric input). ``upper=True`` returns ``L.T``.
+    Computed from the Hermitian part ``(a + a^H) / 2`` (NumPy reads only the
+    lower triangle; the two agree on Hermitian input). ``upper=True`` returns
+    ``L^H``, as NumPy does.
 
     >>> import fnx.numpy as fnp
     >>> fnp.linalg.cholesky(fnp.array([[4., 2.], [2., 2.]]))
@@ -1019,7 +1067,7 @@ def cholesky(a, /, *, upper=False):
            [1., 1.]], dtype=float32)
     """
     low = cholesky_p.bind(_square("cholesky", asarray(a), floating=True))
-    return _T(low) if upper else low
+    return _H(low) if upper else low
 
 
 # ----- QR ----------------------------------------------------------------------------------------
@@ -1033,20 +1081,25 @@ def _qr_check(x, complete):
 
 
 def _qr_jvp(primals, tangents, *, complete):
-    # dQ = C + Q (W - B), dR = (B - W) R with C = dA R^-1, B = Q^T C, W = tril(B, -1) - tril(B, -1)^T
+    # dQ = C + Q (W - B), dR = (B - W) R with C = dA R^-1, B = Q^H C, W = tril(B, -1) - tril(B, -1)^H
+    # (+ i Im diag(B) for complex input, which keeps R's diagonal real, as JAX's rule has it)
     (x,), (t,) = primals, tangents
     _qr_check(x, complete)
     q, r = qr_p.bind(x, complete=complete)
     c = _T(solve_p.bind(_T(r), _T(t)))
-    b = _mm(_T(q), c)
-    low = b * _tri(b.shape[-1], -1, b.dtype, b.device)
-    w = low - _T(low)
+    b = _mm(_H(q), c)
+    low = b * _tri(b.shape[-1], -1, _real_dtype(b.dtype), b.device)
+    w = low - _H(low)
+    if x.dtype.kind == "c":
+        w = w + _diag_embed(1j * el.imag(_diag(b)))
     return (q, r), (c + _mm(q, w - b), _mm(b - w, r))
 
 
 def _qr_vjp(ct, x, *, out, complete):
     # The transpose of the JVP: with M = Q^T ct_Q - ct_R R^T, ct_A = (ct_Q + Q (tril(M - M^T, -1) - M)) R^-T.
     _qr_check(x, complete)
+    if x.dtype.kind == "c":
+        return _transposed_jvp(_qr_jvp, x, ct, out, complete=complete)
     (ct_q, ct_r), (q, r) = ct, out
     m = _mm(_T(q), ct_q) - _mm(ct_r, _T(r))
     n = (m - _T(m)) * _tri(m.shape[-1], -1, m.dtype, m.device) - m
@@ -1084,7 +1137,7 @@ def qr(a, mode="reduced"):
     if m < n:  # a wide matrix: Q comes from the leading square block alone
         from .indexing import slice_axis
         q, r1 = qr_p.bind(slice_axis(x, x.ndim - 1, 0, m), complete=False)
-        r = sh.concatenate([r1, _mm(_T(q), slice_axis(x, x.ndim - 1, m, n))], axis=-1)
+        r = sh.concatenate([r1, _mm(_H(q), slice_axis(x, x.ndim - 1, m, n))], axis=-1)
     else:
         q, r = qr_p.bind(x, complete=mode == "complete" and m > n)
     return r if mode == "r" else QRResult(q, r)
@@ -1098,37 +1151,45 @@ def _eigh_impl(xp, x):
     return w, v
 
 
+# For a Hermitian x = V diag(w) V^H and a tangent t (its Hermitian part, as the solver reads x), with
+# K = V^H t V: dw = Re diag(K), dV = V (F * K). The VJP is that map's transpose under sum(a * b), in which
+# the conjugations transpose to themselves: hsym(conj(V) (diag(ct_w) + F * (V^T ct_V)) V^T).
+
 def _eigh_jvp(primals, tangents):
     (x,), (t,) = primals, tangents
     w, v = eigh_p.bind(x)
-    k = _mm(_mm(_T(v), _sym(t)), v)
-    return (w, v), (_diag(k), _mm(v, _inv_gaps(w) * k))
+    k = _mm(_mm(_H(v), _hsym(t)), v)
+    return (w, v), (_real(_diag(k)), _mm(v, _inv_gaps(w) * k))
 
 
 def _eigh_vjp(ct, x, *, out):
     (ct_w, ct_v), (w, v) = ct, out
     inner = _diag_embed(ct_w) + _inv_gaps(w) * _mm(_T(v), ct_v)
-    return (_sym(_mm(_mm(v, inner), _T(v))),)
+    return (_hsym(_mm(_mm(_conj(v), inner), _T(v))),)
 
 
-eigh_p = defprim("eigh", impl=_eigh_impl, multiple_results=True,
-                 shape=lambda x: (ShapedArray(x.shape[:-1], x.dtype), ShapedArray(x.shape, x.dtype)),
+def _eigh_shape(x):
+    # a Hermitian matrix's eigenvalues are real
+    return ShapedArray(x.shape[:-1], _real_dtype(x.dtype)), ShapedArray(x.shape, x.dtype)
+
+
+eigh_p = defprim("eigh", impl=_eigh_impl, multiple_results=True, shape=_eigh_shape,
                  jvp=_eigh_jvp, vjp=_eigh_vjp, batch=lambda vals, bdims: _front(eigh_p, vals, bdims, {}))
 
 
 def _eigvalsh_jvp(primals, tangents):
     (x,), (t,) = primals, tangents
     w, v = eigh_p.bind(x)
-    return w, _diag(_mm(_mm(_T(v), _sym(t)), v))
+    return w, _real(_diag(_mm(_mm(_H(v), _hsym(t)), v)))
 
 
 def _eigvalsh_vjp(ct, x, *, out):
     _, v = eigh_p.bind(x)
-    return (_sym(_mm(v * sh.expand_dims(ct, -2), _T(v))),)
+    return (_hsym(_mm(_conj(v) * sh.expand_dims(ct, -2), _T(v))),)
 
 
 eigvalsh_p = defprim("eigvalsh", impl=lambda xp, x: xp.linalg.eigvalsh(_hermitian_part(xp, x)),
-                     shape=lambda x: ShapedArray(x.shape[:-1], x.dtype), jvp=_eigvalsh_jvp, vjp=_eigvalsh_vjp,
+                     shape=lambda x: _eigh_shape(x)[0], jvp=_eigvalsh_jvp, vjp=_eigvalsh_vjp,
                      batch=lambda vals, bdims: _front(eigvalsh_p, vals, bdims, {}))
 
 
@@ -1172,29 +1233,47 @@ def _svd_check(x, full_matrices):
 
 
 def _svd_jvp(primals, tangents, *, full_matrices):
-    # Townsend (2016), real case: with S = U^T dA V and F_ij = 1/(s_j^2 - s_i^2),
-    # dU = U (F o (S D + D S^T)) [+ (I - U U^T) dA V D^-1 when tall], dV likewise, ds = diag(S).
+    # Townsend (2016): with S = U^H dA V and F_ij = 1/(s_j^2 - s_i^2), ds = Re diag(S),
+    # dU = U (F o (S D + (S D)^H) + i Im diag(S) D^-1) [+ (I - U U^H) dA V D^-1 when tall],
+    # dV = V (F o (D S + (D S)^H)) [+ (I - V V^H) dA^H U D^-1 when wide]; the imaginary diagonal term (the
+    # phase that U and V share) is JAX's choice for complex input, and vanishes for real input.
     (x,), (t,) = primals, tangents
     _svd_check(x, full_matrices)
     u, s, vh = svd_p.bind(x, full_matrices=full_matrices)
-    v = _T(vh)
-    st = _mm(_mm(_T(u), t), v)
+    v = _H(vh)
+    st = _mm(_mm(_H(u), t), v)
     row, col = sh.expand_dims(s, -2), sh.expand_dims(s, -1)
     f = _inv_gaps(s * s)
-    du = _mm(u, f * (st * row + col * _T(st)))
-    dv = _mm(v, f * (col * st + _T(st) * row))
+    du = _mm(u, f * (st * row + _H(st * row)))
+    dv = _mm(v, f * (col * st + _H(col * st)))
+    if x.dtype.kind == "c":
+        du = du + _mm(u, _diag_embed(1j * el.imag(_diag(st)) / s))
     m, n = x.shape[-2:]
     if m > n:
         tv = _mm(t, v)
-        du = du + (tv - _mm(u, _mm(_T(u), tv))) / row
+        du = du + (tv - _mm(u, _mm(_H(u), tv))) / row
     if n > m:
-        tu = _mm(_T(t), u)
+        tu = _mm(_H(t), u)
         dv = dv + (tu - _mm(v, _mm(vh, tu))) / row
-    return (u, s, vh), (du, _diag(st), _T(dv))
+    return (u, s, vh), (du, _real(_diag(st)), _H(dv))
+
+
+def _transposed_jvp(jvp_rule, x, ct, out, **params):
+    """The VJP at ``x`` as the transpose of ``jvp_rule``'s tangent map, which is linear over the reals (the
+    complex rules of svd, qr and pinv, whose conjugations the hand-written real transposes leave out); ``ct``
+    and ``out`` hold one entry per output."""
+    from ..transforms.autodiff import vjp
+    def tangents(t):
+        t_out = jvp_rule((x,), (t,), **params)[1]
+        return list(t_out) if isinstance(t_out, tuple) else [t_out]
+    _, pullback = vjp(tangents, creation.zeros_like(x))
+    return pullback([creation.zeros_like(o) if c is None else c for c, o in zip(ct, out)])
 
 
 def _svd_vjp(ct, x, *, out, full_matrices):
     _svd_check(x, full_matrices)
+    if x.dtype.kind == "c":
+        return _transposed_jvp(_svd_jvp, x, ct, out, full_matrices=full_matrices)
     (ct_u, ct_s, ct_vh), (u, s, vh) = ct, out
     v, ct_v = _T(vh), _T(ct_vh)
     row, col = sh.expand_dims(s, -2), sh.expand_dims(s, -1)
@@ -1213,7 +1292,7 @@ def _svd_vjp(ct, x, *, out, full_matrices):
 def _svd_shape(x, *, full_matrices):
     m, n = x.shape[-2:]
     k, b = min(m, n), x.shape[:-2]
-    return (ShapedArray(b + (m, m if full_matrices else k), x.dtype), ShapedArray(b + (k,), x.dtype),
+    return (ShapedArray(b + (m, m if full_matrices else k), x.dtype), ShapedArray(b + (k,), _real_dtype(x.dtype)),
             ShapedArray(b + (n if full_matrices else k, n), x.dtype))
 
 
@@ -1226,16 +1305,16 @@ def _svdvals_jvp(primals, tangents):
     (x,), (t,) = primals, tangents
     u, s, vh = svd_p.bind(x, full_matrices=False)
     b = _letters(x.ndim - 2, "aik")
-    return s, einsum_p.bind(u, t, vh, spec=f"{b}ai,{b}ak,{b}ik->{b}i")
+    return s, _real(einsum_p.bind(_conj(u), t, _conj(vh), spec=f"{b}ai,{b}ak,{b}ik->{b}i"))  # Re diag(U^H dA V)
 
 
 def _svdvals_vjp(ct, x, *, out):
     u, _, vh = svd_p.bind(x, full_matrices=False)
-    return (_mm(u * sh.expand_dims(ct, -2), vh),)
+    return (_conj(_mm(u * sh.expand_dims(ct, -2), vh)),)
 
 
 svdvals_p = defprim("svdvals", impl=lambda xp, x: xp.linalg.svd(x, compute_uv=False),
-                    shape=lambda x: ShapedArray(x.shape[:-2] + (min(x.shape[-2:]),), x.dtype),
+                    shape=lambda x: ShapedArray(x.shape[:-2] + (min(x.shape[-2:]),), _real_dtype(x.dtype)),
                     jvp=_svdvals_jvp, vjp=_svdvals_vjp,
                     batch=lambda vals, bdims: _front(svdvals_p, vals, bdims, {}))
 

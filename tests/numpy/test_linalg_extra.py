@@ -139,3 +139,65 @@ def test_linalg_diagonal_and_cross():
         fnp.linalg.cross(fnp.ones(2), fnp.ones(2))
     # the top-level names keep NumPy's top-level meaning
     assert fnp.diagonal(fnp.asarray(x)).shape == np.diagonal(x).shape
+
+
+# ----- complex input: derivatives with conjugate transposes, against central differences -----------------
+
+def _complex(rng, *shape):
+    return rng.standard_normal(shape) + 1j * rng.standard_normal(shape)
+
+
+def _hpd(rng, n):
+    m = _complex(rng, n, n)
+    return m @ m.conj().T + n * np.eye(n)
+
+
+_COMPLEX_CASES = {  # name: (function of fnp, input maker); each output is free of the eigen/singular phases
+    "eigh values": (lambda A: fnp.linalg.eigh(A)[0], _hpd),
+    "eigh vectors": (lambda A: fnp.abs(fnp.linalg.eigh(A)[1]) ** 2, _hpd),
+    "eigvalsh": (fnp.linalg.eigvalsh, _hpd),
+    "cholesky": (fnp.linalg.cholesky, _hpd),
+    "slogdet": (lambda A: fnp.linalg.slogdet(A)[1], lambda rng, n: _complex(rng, n, n)),
+    "slogdet sign": (lambda A: fnp.linalg.slogdet(A)[0], lambda rng, n: _complex(rng, n, n)),
+    "svdvals": (lambda A: fnp.linalg.svd(A, compute_uv=False), lambda rng, n: _complex(rng, n + 1, n)),
+    "svd tall": (lambda A: (lambda u, s, vh: (u * s[..., None, :]) @ vh)(*fnp.linalg.svd(A, full_matrices=False)),
+                 lambda rng, n: _complex(rng, n + 1, n)),
+    "svd wide U": (lambda A: fnp.abs(fnp.linalg.svd(A, full_matrices=False)[0]) ** 2,
+                   lambda rng, n: _complex(rng, n, n + 2)),
+    "qr tall": (lambda A: fnp.linalg.qr(A)[1], lambda rng, n: _complex(rng, n + 1, n)),
+    "qr wide": (lambda A: fnp.linalg.qr(A)[0], lambda rng, n: _complex(rng, n, n + 1)),
+    "pinv tall": (fnp.linalg.pinv, lambda rng, n: _complex(rng, n + 1, n)),
+    "pinv wide": (fnp.linalg.pinv, lambda rng, n: _complex(rng, n, n + 2)),
+    "lstsq": (lambda A: fnp.linalg.lstsq(A, fnp.ones((4, 2)))[0], lambda rng, n: _complex(rng, n + 1, n)),
+}
+
+
+@pytest.mark.parametrize("name", sorted(_COMPLEX_CASES))
+def test_complex_decompositions_differentiate_as_central_differences_say(name):
+    f, make = _COMPLEX_CASES[name]
+    rng = np.random.default_rng(len(name))
+    x = make(rng, 3)
+    t = _complex(rng, *x.shape)
+    h = 1e-6
+    value = lambda a: np.asarray(f(fnp.asarray(a)))
+    numeric = (value(x + h * t) - value(x - h * t)) / (2 * h)
+    _, tangent = fnx.jvp(f, (fnp.asarray(x),), (fnp.asarray(t),))
+    assert np.asarray(tangent).dtype == value(x).dtype  # real outputs have real tangents
+    np.testing.assert_allclose(np.asarray(tangent), numeric, atol=1e-6)
+    weights = rng.standard_normal(value(x).shape)
+    loss = lambda a: float(np.real(np.sum(value(a) * weights)))
+    grad = np.asarray(fnx.grad(lambda a: fnp.real(fnp.sum(f(a) * weights)))(fnp.asarray(x)))
+    e = np.zeros(x.shape)
+    for idx in np.ndindex(x.shape):  # JAX's convention: d/dRe - i d/dIm
+        e[idx] = h
+        d_re = (loss(x + e) - loss(x - e)) / (2 * h)
+        d_im = (loss(x + 1j * e) - loss(x - 1j * e)) / (2 * h)
+        e[idx] = 0
+        np.testing.assert_allclose(grad[idx], d_re - 1j * d_im, atol=1e-6, err_msg=str(idx))
+
+
+def test_complex_decompositions_give_real_eigen_and_singular_values_under_jit():
+    a = fnp.asarray(_hpd(np.random.default_rng(0), 3))
+    w, _ = fnx.jit(fnp.linalg.eigh)(a)
+    assert w.dtype == np.float64 and fnx.jit(fnp.linalg.svd)(a)[1].dtype == np.float64
+    assert fnx.jit(lambda m: fnp.linalg.slogdet(m)[1])(a).dtype == np.float64
