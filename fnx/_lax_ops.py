@@ -599,6 +599,8 @@ def associative_scan(fn, elems, reverse=False, axis=0):
     n = flat[0].shape[0] if flat else 0
     if builtins.any(x.shape[0] != n for x in flat):
         raise ShapeError(f"lax.associative_scan: every leaf needs the same length along axis {axis}")
+    if n == 0:  # nothing to combine: the (empty) elements are the result, as JAX returns them
+        return tree.unflatten([fnp.moveaxis(x, 0, axis) for x in flat])
     acc, out = None, []
     for k in range(n):
         item = tree.unflatten([x[k] for x in flat])

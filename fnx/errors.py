@@ -65,6 +65,15 @@ class TreeError(FnxError, ValueError):
     """Pytrees whose structures do not match."""
 
 
+class CarryTypeError(FnxError, TypeError):
+    """A loop body (scan, fori_loop, while_loop) returned a carry of another structure, shape or dtype than it
+    was given: a TypeError, as JAX raises."""
+
+
+class NonScalarOutputError(ShapeError, TypeError):
+    """``grad`` of a function whose output is not a scalar: a ShapeError, and a TypeError as JAX raises."""
+
+
 class AxisNameError(FnxError, NameError):
     """A collective (``fnx.lax.psum``...) naming an axis no enclosing ``vmap`` defines."""
 

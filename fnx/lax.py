@@ -35,7 +35,7 @@ from .core import tree as tree_util
 from .core.dtypes import is_differentiable
 from .core.primitive import ShapedArray, defprim
 from .core.trace import Tracer, _stack
-from .errors import AxisNameError, ShapeError, TracerError, TreeError
+from .errors import AxisNameError, CarryTypeError, DTypeError, ShapeError, TracerError, TreeError
 from .numpy import stop_gradient
 from .numpy._base import linear_jvp
 from .transforms.vmap import BatchTracer
@@ -73,7 +73,9 @@ def _length(xs_flat, length):
 def scan(f, init, xs=None, length=None, reverse=False, unroll=1):
     """``f(carry, x) -> (carry, y)`` over the leading axis of ``xs``; returns ``(carry, ys)`` with the
     ``y``'s stacked, as ``jax.lax.scan``. ``reverse=True`` runs from the last ``x`` to the first, and
-    ``ys[i]`` still belongs to ``xs[i]``. ``unroll`` is accepted for compatibility (every step is Python).
+    ``ys[i]`` still belongs to ``xs[i]``. ``unroll`` is accepted for compatibility (every step is Python). The
+    carry's leaves are arrays whose structure, shapes and dtypes ``f`` must keep (a TypeError otherwise);
+    Python numbers in ``init`` take the dtypes JAX's weak typing gives them, as in :func:`fori_loop`.
 
     >>> import fnx, fnx.numpy as fnp
     >>> total, running = fnx.lax.scan(lambda c, x: (c + x, c + x), 0.0, fnp.arange(4.0))
@@ -84,15 +86,18 @@ def scan(f, init, xs=None, length=None, reverse=False, unroll=1):
     xs_flat = [fnp.asarray(x) for x in xs_flat]
     n = _length(xs_flat, length) if xs_flat or length is None else length
     steps = range(n - 1, -1, -1) if reverse else range(n)
-    carry, ys = init, []
-    carry_tree = tree_util.structure(init)
-    for i in steps:
-        carry, y = f(carry, xs_tree.unflatten([x[i] for x in xs_flat]))
-        if tree_util.structure(carry) != carry_tree:
-            raise TreeError(f"scan: f returned a carry of structure {tree_util.structure(carry)}, but the initial "
-                            f"carry has structure {carry_tree}")
+    slices = [xs_tree.unflatten([x[i] for x in xs_flat]) for i in steps]
+    carry, ys = _typed_start(lambda c: f(c, slices[0])[0], init) if slices else _carry(init), []
+    numbers = _python_numbers(init)
+    for x in slices:
+        out, y = f(carry, x)
+        if numbers:  # where the probe could not run: the first step's dtypes, and that step again
+            promoted, numbers = _promoted_carry(carry, out, numbers), ()
+            if promoted is not None:
+                carry = promoted
+                out, y = f(carry, x)
+        carry = _check_carry("scan", carry, out)
         ys.append(y)
-    carry = _carry(carry)  # a Python number carried through comes back an array, as from JAX
     if reverse:
         ys.reverse()
     if not ys:  # the outputs' shapes come from one call on a zero slice; its values are not used
@@ -168,18 +173,37 @@ def _promoted_carry(before, after, positions):
     return b_tree.unflatten(b_flat) if changed else None
 
 
+def _typed_start(first_step, init):
+    """The loop's first carry: ``init`` with every leaf an array, as JAX's body sees it, and its Python numbers
+    given the dtypes JAX's weak typing gives them. fnx arrays have no weak dtypes, so those come from one
+    probing call of ``first_step`` on ``init`` itself, in which the Python numbers promote weakly (``0 + x[i]``
+    takes ``x``'s float32, where an int64 0 would make float64). The probe's results are dropped; a body
+    that cannot take a Python number (``c.astype(...)``) starts from the plain arrays instead."""
+    carry, numbers = _carry(init), _python_numbers(init)
+    if not numbers:
+        return carry
+    try:
+        out = first_step(init)
+    except Exception:  # noqa: BLE001  (only the dtypes were wanted: the loop itself reports its errors)
+        return carry
+    promoted = _promoted_carry(carry, out, numbers)
+    return carry if promoted is None else promoted
+
+
 def _check_carry(fname, before, after):
     """JAX's rule: the body returns a value of the very type it was given (structure, shapes, dtypes)."""
+    body = "f" if fname == "scan" else "body_fun"
     b_flat, b_tree = tree_util.flatten(before)
     a_flat, a_tree = tree_util.flatten(after)
     if a_tree != b_tree:
-        raise TypeError(f"{fname}: body_fun must return a value of the structure it was given, {b_tree}; got "
-                        f"{a_tree}")
+        raise CarryTypeError(f"{fname}: {body} must return a carry of the structure it was given, {b_tree}; got "
+                             f"{a_tree}")
     for i, (b, a) in enumerate(zip(b_flat, a_flat)):
         a = fnp.asarray(a)
         if a.shape != b.shape or a.dtype != b.dtype:
-            raise TypeError(f"{fname}: body_fun must return leaves of the shapes and dtypes it was given: leaf {i} "
-                            f"went in as {b.dtype}{list(b.shape)} and came out as {a.dtype}{list(a.shape)}")
+            raise CarryTypeError(f"{fname}: {body} must return carry leaves of the shapes and dtypes it was given: "
+                                 f"leaf {i} went in as {b.dtype}{list(b.shape)} and came out as "
+                                 f"{a.dtype}{list(a.shape)}")
     return tree_util.map(fnp.asarray, after)
 
 
@@ -189,10 +213,11 @@ def fori_loop(lower, upper, body_fun, init_val, *, unroll=None):
     As in JAX, the value's leaves are arrays (Python numbers become arrays) and
     ``body_fun`` must return a value of the structure, shapes and dtypes it was
     given (TypeError otherwise), except that a leaf that started as a Python
-    number takes the dtype the first step gives it, where a number of its kind
-    promotes to that (JAX's weakly typed inputs): ``fori_loop(0, n, lambda i, s:
-    s + x[i], 0)`` sums a float ``x``; the first step then runs again from the
-    promoted value. The index ``i`` is a Python int: JAX's is a
+    number takes the dtype JAX's weak typing gives it: ``fori_loop(0, n, lambda
+    i, s: s + x[i], 0)`` sums a float32 ``x`` in float32. fnx arrays have no weak
+    dtypes, so the body first runs once on the Python numbers themselves (which
+    promote weakly; the results are dropped), or, where it cannot take them,
+    once from the arrays and then again from the promoted value. The index ``i`` is a Python int: JAX's is a
     weakly typed integer, which promotes as a Python int does (``v * 2 + i`` stays
     float32), and fnx arrays have no weak dtypes.
 
@@ -228,11 +253,13 @@ def fori_loop(lower, upper, body_fun, init_val, *, unroll=None):
                         lambda c: (c[0] + 1, body_fun(c[0] if last is None else fnp.minimum(c[0], last), c[1])),
                         (fnp.asarray(lower, "int64"), val), weak=(0,), promotable=frozenset(i + 1 for i in numbers))
         return val
+    if lo < hi:
+        val = _typed_start(lambda v: body_fun(lo, v), init_val)
     for i in range(lo, hi):
         out = body_fun(i, val)
-        if numbers:
+        if numbers:  # where the probe could not run: the first step's dtypes, and that step again
             promoted, numbers = _promoted_carry(val, out, numbers), ()
-            if promoted is not None:  # the first step again, from the promoted value, as JAX retraces
+            if promoted is not None:
                 val, out = promoted, body_fun(i, promoted)
         val = _check_carry("fori_loop", val, out)
     return val
@@ -253,7 +280,7 @@ def while_loop(cond_fun, body_fun, init_val):
     >>> fnx.vmap(lambda v: fnx.lax.while_loop(lambda s: s < 100., lambda s: s * 2., v))(fnp.array([1., 30.]))
     Array([128., 120.], dtype=float32)
     """
-    return _while(cond_fun, body_fun, _carry(init_val), promotable=_python_numbers(init_val))
+    return _while(cond_fun, body_fun, _typed_start(body_fun, init_val), promotable=_python_numbers(init_val))
 
 
 def _while(cond_fun, body_fun, val, weak=(), promotable=()):
@@ -626,7 +653,7 @@ def cond(pred, true_fun, false_fun, *operands, operand=_NO_OPERAND):
     if pred.shape != ():
         raise ShapeError(f"cond: the predicate must be a scalar, got shape {pred.shape}")
     taken = _concrete(pred)
-    if taken is not None:
+    if taken is not None:  # Python numbers among the operands stay weak (fnx arrays have no weak dtypes)
         return _carry((true_fun if taken else false_fun)(*operands))  # arrays, as JAX returns
     return _staged_branches("cond", pred.astype("int32"), [false_fun, true_fun], operands)
 
@@ -639,6 +666,8 @@ def switch(index, branches, *operands):
     index = fnp.asarray(index)
     if index.shape != ():
         raise ShapeError(f"switch: the index must be a scalar, got shape {index.shape}")
+    if index.dtype.kind not in "iu":
+        raise DTypeError(f"switch: the index must be an integer, got {index.dtype}")
     taken = _concrete(index)
     if taken is not None:
         return _carry(branches[min(max(taken, 0), len(branches) - 1)](*operands))

@@ -43,7 +43,7 @@ def test_scan_differentiates_and_handles_length_and_empty_inputs():
         fnx.lax.scan(lambda c, x: (c, x), 0.0, {"a": fnp.zeros(3), "b": fnp.zeros(4)})
     with pytest.raises(ValueError, match="length"):
         fnx.lax.scan(lambda c, x: (c, x), 0.0, None)
-    with pytest.raises(TreeError, match="carry"):
+    with pytest.raises(TypeError, match="scan: f must return a carry of the structure it was given"):
         fnx.lax.scan(lambda c, x: ((c, c), x), 0.0, fnp.zeros(2))
     np.testing.assert_array_equal(np.asarray(fnx.lax.map(lambda r: r.sum(), fnp.ones((3, 2)))), [2.0, 2.0, 2.0])
 
@@ -129,3 +129,32 @@ def test_loop_values_are_arrays_of_a_fixed_type_as_in_jax():
     theirs = jax.lax.fori_loop(0, 5, lambda i, v: v * 2 + i, 1.0)
     ours = fnx.lax.fori_loop(0, 5, lambda i, v: v * 2 + i, 1.0)
     assert ours.dtype == theirs.dtype and float(ours) == float(theirs)
+
+
+def test_scan_sees_arrays_and_checks_the_carry_as_jax_does():
+    from fnx.errors import CarryTypeError, DTypeError
+    carry, ys = fnx.lax.scan(lambda c, x: (c.astype(fnp.float32) + x, c), 0.0, fnp.arange(3.0))
+    assert float(carry) == 3.0 and ys.dtype == np.float32
+    half = fnp.asarray(0.5, dtype="float16")
+    assert fnx.lax.cond(True, lambda v: v * half, lambda v: v * half, 2).dtype == np.float16  # 2 stays weak
+    xs = fnp.arange(3.0)
+    for f in (lambda c, x: (fnp.ones(2), x), lambda c, x: (c.astype("float64"), x)):
+        with pytest.raises(CarryTypeError, match="scan: f must return carry leaves of the shapes and dtypes"):
+            fnx.lax.scan(f, fnp.zeros(()), xs)
+        with pytest.raises(TypeError, match="scan: f must return carry leaves"):
+            fnx.jit(lambda v: fnx.lax.scan(f, fnp.zeros(()), v))(xs)
+    total, _ = fnx.lax.scan(lambda s, x: (s + x, None), 0, fnp.asarray([0.5, 1.0]))  # a weak 0 takes x's dtype
+    assert total.dtype == np.float32 and float(total) == 1.5
+    x = fnp.asarray([0.5, 1.0])
+    assert fnx.lax.fori_loop(0, 2, lambda i, s: s + x[i], 0).dtype == np.float32  # JAX's float32, not float64
+    assert fnx.lax.while_loop(lambda v: v < 10, lambda v: v + 1.0, 0).dtype == np.float32
+    carry, ys = fnx.lax.scan(lambda c, _: (c + 0.5, c), 0, None, length=3)
+    assert carry.dtype == ys.dtype == np.float32 and ys.tolist() == [0.0, 0.5, 1.0]
+    with pytest.raises(DTypeError, match="switch: the index must be an integer, got float32"):
+        fnx.lax.switch(fnp.asarray(1.0), [lambda v: v, lambda v: v], 10.0)
+    empty = fnx.lax.associative_scan(fnp.add, fnp.zeros((2, 0)), axis=1)
+    assert empty.shape == (2, 0)
+    with pytest.raises(TypeError, match="grad requires a function with a scalar output"):
+        fnx.grad(lambda v: v * 2)(fnp.ones(3))
+    with pytest.raises(ShapeError):
+        fnx.grad(lambda v: v * 2)(fnp.ones(3))

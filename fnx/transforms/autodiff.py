@@ -30,7 +30,8 @@ from ..core.array import Array, wrap
 from ..core.dtypes import float0, is_differentiable
 from ..core.primitive import NOT_DIFFERENTIABLE, Abstract, Primitive
 from ..core.trace import Trace, Tracer, bind, eval_primitive, live_levels, new_main
-from ..errors import DTypeError, ImplicitGradError, ShapeError, TangentDTypeError, TreeError
+from ..errors import (DTypeError, ImplicitGradError, NonScalarOutputError, ShapeError, TangentDTypeError,
+                      TreeError)
 
 
 # ----- forward mode -----------------------------------------------------------
@@ -684,8 +685,9 @@ def value_and_grad(f, argnums=0, has_aux=False, holomorphic=False, allow_int=Fal
         out, vjp_fn = res[0], res[1]
         if not isinstance(out, Array) or out.shape != ():
             shape = getattr(out, "shape", type(out).__name__)
-            raise ShapeError(f"grad requires a function with a scalar output, but the output has shape {shape}; "
-                             f"reduce it first (e.g. with .sum()) or use jacrev / vjp for non-scalar outputs")
+            raise NonScalarOutputError(f"grad requires a function with a scalar output, but the output has shape "
+                                       f"{shape}; reduce it first (e.g. with .sum()) or use jacrev / vjp for "
+                                       f"non-scalar outputs")
         if out.dtype.kind != "f" or holomorphic:
             _check_output("grad", out, holomorphic)
         g = vjp_fn(fnp.ones_like(out), _free=True)  # grad runs the backward pass once: free as it goes

@@ -237,7 +237,7 @@ class _CustomBase:
         raise TracerError(f"{kind} function {self.__name__} (or its rule) closes over a value traced by "
                           f"{found[0]._main.name}, which its rule cannot honour (it runs again later, or below "
                           f"that transform). Pass the value as an argument instead (in nondiff_argnums if it is "
-                          f"not differentiated), as jax.closure_convert would")
+                          f"not differentiated)")
 
     def _split(self, args, kwargs):
         """Positional arguments from ``args``/``kwargs``; the differentiable ones flattened."""
