@@ -29,7 +29,7 @@ from ..core.array import Array, wrap
 from ..core.backend import device_of
 from ..core.primitive import ShapedArray, defprim
 from ..core.trace import Trace, Tracer, find_top, new_main
-from ..errors import ShapeError, TreeError
+from ..errors import ShapeError, TangentDTypeError, TreeError
 
 
 class CustomCall:
@@ -392,6 +392,12 @@ class custom_jvp(_CustomBase):
             if t_tree != holder.tree:
                 raise TreeError(f"custom_jvp rule of {self.__name__}: primal output {holder.tree} and tangent "
                                 f"output {t_tree} differ")
+            for i, (o, t) in enumerate(zip(out_flat, t_flat)):
+                o_dtype, t_dtype = getattr(o, "dtype", None), getattr(t, "dtype", None)
+                if o_dtype is not None and t_dtype is not None and o_dtype.kind in "fc" and t_dtype != o_dtype:
+                    raise TangentDTypeError(f"custom_jvp rule of {self.__name__} must give each tangent output its "
+                                            f"primal's dtype (as JAX requires): output {i} is {o_dtype}, its "
+                                            f"tangent {t_dtype}")
             return out_flat, t_flat
 
         call = CustomCall(self.__name__, _flat_outputs(fun_flat, holder), rule=rule_flat)

@@ -169,3 +169,20 @@ def test_a_bwd_cotangent_of_the_wrong_shape_is_refused(wrap):
     f.defvjp(lambda x: (x, None), lambda _, g: (fnp.ones(5),))
     with pytest.raises(ValueError, match="cotangent leaf 0 has shape \\(5,\\), its argument \\(\\)"):
         fnx.grad(lambda w: fnp.sum(wrap(f)(w)))(fnp.ones(3) if wrap is fnx.vmap else fnp.ones(()))
+
+
+def test_a_custom_jvp_rule_must_keep_its_outputs_dtypes_as_jax_requires():
+    from fnx.errors import TangentDTypeError
+
+    @fnx.custom_jvp
+    def double(x):
+        return x * 2
+
+    @double.defjvp
+    def double_jvp(primals, tangents):
+        return double(primals[0]), tangents[0].astype("float32") * 2
+    x64 = fnp.asarray(1.0, dtype="float64")
+    with pytest.raises(TypeError, match="output 0 is float64, its tangent float32") as error:
+        fnx.jvp(double, (x64,), (x64,))
+    assert isinstance(error.value, TangentDTypeError)
+    assert float(fnx.grad(double)(fnp.asarray(1.0, dtype="float32"))) == 2.0
