@@ -70,7 +70,12 @@ class CarryTypeError(FnxError, TypeError):
     was given: a TypeError, as JAX raises."""
 
 
-class NonScalarOutputError(ShapeError, TypeError):
+class ShapeTypeError(ShapeError, TypeError):
+    """Shapes that do not fit where the reference library raises TypeError (NumPy's ``average`` of weights
+    shaped unlike ``a`` without an axis): a ShapeError and a TypeError."""
+
+
+class NonScalarOutputError(ShapeTypeError):
     """``grad`` of a function whose output is not a scalar: a ShapeError, and a TypeError as JAX raises."""
 
 

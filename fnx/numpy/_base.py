@@ -84,7 +84,7 @@ def _to_payload(x, dtype):
         return np.asarray(x, dtype=dt if dt is not None else dtypes.scalar_dtype(x))
     if hasattr(x, "__cuda_array_interface__"):
         return x.astype(dt, copy=True) if dt is not None else x.copy()
-    if isinstance(x, (list, tuple)):
+    if isinstance(x, (list, tuple, range)):
         out = np.array(x, dtype=dt)
         if dt is None and out.dtype == np.float64 and not _has_numpy_float64(x):
             out = out.astype(dtypes.default_float())
@@ -394,6 +394,15 @@ def _numpy_compute(prim):
     return getattr(np, prim.ufunc) if prim.ufunc else functools.partial(prim.impl, np)
 
 
+def _cast_for(opname, x, dtype):
+    """``x`` in ``dtype`` for a ufunc's ``dtype=``, under NumPy's default ``casting="same_kind"``."""
+    x = x if isinstance(x, Array) else asarray(x)
+    dtype = dtypes.canonical(dtype)
+    if not np.can_cast(x.dtype, dtype, "same_kind"):
+        raise DTypeError(f"{opname}: cannot cast an input from {x.dtype} to {dtype} under casting='same_kind'")
+    return x if x.dtype == dtype else _astype(x, dtype)
+
+
 def unary_fn(prim, name=None, doc=None, kinds=None):
     """The public function of a unary elementwise primitive.
 
@@ -403,7 +412,9 @@ def unary_fn(prim, name=None, doc=None, kinds=None):
     compute = _numpy_compute(prim)
     opname = name or prim.name
 
-    def fn(x):
+    def fn(x, *, dtype=None):
+        if dtype is not None:  # NumPy's ufunc keyword: compute in that dtype
+            x = _cast_for(opname, x, dtype)
         if type(x) is Array and type(x._value) is _ndarray and (kinds is None or x._value.dtype.kind in kinds):
             return wrap(compute(x._value), x._device)
         if not isinstance(x, Array):
@@ -429,7 +440,9 @@ def binary_fn(prim, name=None, doc=None, result=None):
     compute = _numpy_compute(prim)
     opname = name or prim.name
 
-    def fn(x, y):
+    def fn(x, y, *, dtype=None):
+        if dtype is not None:  # NumPy's ufunc keyword: compute in that dtype
+            x, y = _cast_for(opname, x, dtype), _cast_for(opname, y, dtype)
         tx, ty = type(x), type(y)
         try:
             if tx is Array and type(x._value) is _ndarray:

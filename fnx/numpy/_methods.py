@@ -150,5 +150,8 @@ for _f in (reshape, transpose, astype, flatten, copy):
 
 Array.T = property(lambda self: fnp.transpose(self), doc="The array with its axes reversed.")
 Array.mT = property(lambda self: fnp.swapaxes(self, -1, -2), doc="The last two axes swapped (stacks of matrices).")
+Array.flat = property(lambda self: fnp.ravel(self), doc="The elements in C order, as one dimension: "
+                      "``x.flat[i]``, ``x.flat[[1, 4]]`` and ``for v in x.flat`` read them as NumPy's flat "
+                      "iterator does (a read-only copy: write with ``x.at``).")
 Array.real = property(lambda self: fnp.real(self), doc="The real part, as ``fnx.numpy.real``.")
 Array.imag = property(lambda self: fnp.imag(self), doc="The imaginary part, as ``fnx.numpy.imag``.")

@@ -612,8 +612,9 @@ def _to_float(x):
     return x if x.dtype.kind in "fc" else astype(x, np.promote_types(x.dtype, dtypes.float16))
 
 
-def float_power(x1, x2):
-    """``x1 ** x2`` computed in float64 (complex128 for complex input), as ``numpy.float_power``.
+def float_power(x1, x2, *, dtype=None):
+    """``x1 ** x2`` computed in float64 (complex128 for complex input, or ``dtype`` when given, which must be
+    one of those two), as ``numpy.float_power``.
 
     >>> import fnx.numpy as fnp
     >>> fnp.float_power(fnp.array([2., 3.], dtype="float32"), 2)
@@ -621,6 +622,10 @@ def float_power(x1, x2):
     """
     x1, x2 = _operands(x1, x2)
     dt = dtypes.complex128 if dtypes.result_type(x1, x2).kind == "c" else dtypes.float64
+    if dtype is not None:
+        if np.dtype(dtype) not in (np.float64, np.complex128):  # NumPy's loops: float64 and complex128 only
+            raise DTypeError(f"float_power: dtype must be float64 or complex128, got {np.dtype(dtype)}")
+        dt = np.dtype(dtype)
     return power(astype(x1, dt), astype(x2, dt))
 
 

@@ -28,7 +28,7 @@ import numpy as np
 from ..core import dtypes
 from ..core.array import Array, wrap
 from ..core.primitive import ShapedArray, defprim
-from ..errors import ImmutableError, ShapeError
+from ..errors import ImmutableError, ShapeError, ShapeTypeError
 from . import elementwise as el, shape as sh
 from ._base import asarray, linear_jvp, normalize_axes, normalize_axis, not_differentiable, same_shape
 
@@ -670,7 +670,8 @@ def ptp(a, axis=None, out=None, keepdims=False):
 def average(a, axis=None, weights=None, returned=False, *, keepdims=False):
     """Weighted mean along ``axis``, as ``numpy.average``; differentiable in ``a`` and ``weights``.
 
-    ``weights`` has ``a``'s shape, or is 1-D along an int ``axis``. With
+    ``weights`` has ``a``'s shape, or the shape of ``a`` along ``axis`` (1-D
+    along an int axis; along a tuple of axes, in that tuple's order). With
     ``returned=True`` returns ``(average, sum of weights)``.
 
     >>> import fnx.numpy as fnp
@@ -689,14 +690,13 @@ def average(a, axis=None, weights=None, returned=False, *, keepdims=False):
     x, w = el.astype(x, dt), el.astype(w, dt)
     if w.shape != x.shape:
         if axis is None:
-            raise ShapeError(f"average: weights of shape {w.shape} differ from a's shape {x.shape}; "
-                             f"give an axis for 1-D weights")
-        if w.ndim != 1 or not isinstance(axis, (int, np.integer)):
-            raise ShapeError(f"average: weights of shape {w.shape} must be 1-D along one axis, or of shape {x.shape}")
-        ax = normalize_axis("average", axis, x.ndim)
-        if w.shape[0] != x.shape[ax]:
-            raise ShapeError(f"average: weights of length {w.shape[0]} do not fit axis {ax} of shape {x.shape}")
-        w = sh.broadcast_to(sh.reshape(w, tuple(-1 if i == ax else 1 for i in range(x.ndim))), x.shape)
+            raise ShapeTypeError(f"average: weights of shape {w.shape} differ from a's shape {x.shape}; give the "
+                                 f"axis (or axes) they run along")
+        axes = tuple(normalize_axis("average", ax, x.ndim) for ax in (axis if isinstance(axis, tuple) else (axis,)))
+        if w.shape != tuple(x.shape[ax] for ax in axes):
+            raise ShapeError(f"average: weights of shape {w.shape} do not fit a's shape {x.shape} along axis {axis}")
+        w = sh.transpose(w, tuple(np.argsort(axes)))  # the weights' axes in a's order
+        w = sh.broadcast_to(sh.reshape(w, tuple(x.shape[i] if i in axes else 1 for i in range(x.ndim))), x.shape)
     scale = sum(w, axis, keepdims=keepdims)
     avg = sum(x * w, axis, keepdims=keepdims) / scale
     return (avg, scale) if returned else avg

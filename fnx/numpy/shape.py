@@ -812,7 +812,8 @@ def pad(array, pad_width, mode="constant", **kwargs):
     """``array`` padded on each side of each axis, as ``numpy.pad``.
 
     ``pad_width`` takes every NumPy form: ``n``, ``(before, after)``,
-    ``((before, after),)`` or one pair per axis. Modes: ``'constant'`` (with
+    ``((before, after),)``, one pair per axis, or (NumPy 2.3's) a dict from
+    axes to ``n`` or ``(before, after)``, other axes unpadded. Modes: ``'constant'`` (with
     ``constant_values``, in the same forms), ``'empty'`` (zeros here),
     ``'edge'``, ``'reflect'`` and ``'symmetric'`` (with ``reflect_type`` 'even',
     or 'odd' for pads up to the axis' length), ``'wrap'``, ``'linear_ramp'``
@@ -825,6 +826,12 @@ def pad(array, pad_width, mode="constant", **kwargs):
     Array([3, 2, 1, 2, 3, 2], dtype=int64)
     """
     x = asarray(array)
+    if isinstance(pad_width, dict):
+        by_axis = [(0, 0)] * x.ndim
+        for axis, width in pad_width.items():
+            width = np.broadcast_to(np.asarray(width), (2,))
+            by_axis[normalize_axis("pad", axis, x.ndim)] = tuple(width)
+        pad_width = by_axis
     widths = np.asarray(pad_width)
     if widths.dtype.kind not in "iu":
         raise TypeError(f"pad: pad_width must be of integral type, got {pad_width!r}")

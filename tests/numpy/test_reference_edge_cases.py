@@ -6,6 +6,7 @@ import scipy.special
 
 import fnx.numpy as fnp
 import fnx.scipy.special as fsp
+from fnx.testing import check_grads
 
 H = np.array([[2.0, 1j, 0.5], [-1j, 3.0, 0.25 - 1j], [0.5, 0.25 + 1j, 4.0]])
 
@@ -85,3 +86,57 @@ def test_shape_functions_take_numpys_argument_names():
     assert fnp.swapaxes(a=x, axis1=0, axis2=1).shape == (3, 2)
     assert fnp.broadcast_to(array=fnp.ones(3), shape=(2, 3)).shape == np.broadcast_to(array=np.ones(3), shape=(2, 3)).shape
     assert fnp.empty_like(prototype=x).shape == (2, 3)
+
+
+# ----- found by running NumPy's own docstring examples through fnx.numpy -----------------------------
+
+def test_a_range_makes_an_array():
+    np.testing.assert_array_equal(np.asarray(fnp.array(range(6))), np.array(range(6)))
+    assert fnp.asarray(range(1, 10, 3)).dtype == np.int64
+    assert np.asarray(fnp.asarray(range(3), dtype="float32")).tolist() == [0.0, 1.0, 2.0]
+
+
+def test_ufuncs_take_numpys_dtype_keyword():
+    x = np.array([-1.0, 4.0])
+    for fn in ("power", "float_power"):
+        got = getattr(fnp, fn)(fnp.asarray(x), 1.5, dtype="complex128")
+        want = getattr(np, fn)(x, 1.5, dtype="complex128")
+        assert got.dtype == want.dtype
+        np.testing.assert_allclose(np.asarray(got), want, atol=1e-15)
+    assert fnp.add(fnp.arange(3), 1, dtype="float32").dtype == np.float32
+    assert fnp.sqrt(fnp.asarray([4, 9]), dtype="float32").tolist() == [2.0, 3.0]
+    with pytest.raises(TypeError, match="cannot cast an input from float64 to int32"):
+        fnp.add(fnp.asarray([1.5], dtype="float64"), 1, dtype="int32")
+    with pytest.raises(TypeError, match="float_power: dtype must be float64 or complex128"):
+        fnp.float_power(fnp.asarray(x), 2, dtype="float32")
+
+
+def test_pad_takes_a_dict_of_widths():
+    a = np.arange(6).reshape(2, 3)
+    for widths in ({1: (1, 2)}, {-1: (1, 2), 0: 3}, {0: 1}):
+        for mode in ("constant", "edge", "reflect"):
+            np.testing.assert_array_equal(np.asarray(fnp.pad(fnp.asarray(a), widths, mode=mode)),
+                                          np.pad(a, widths, mode=mode))
+    with pytest.raises(IndexError, match="axis 2 is out of bounds"):
+        fnp.pad(fnp.asarray(a), {2: 1})
+
+
+def test_average_weights_along_a_tuple_of_axes():
+    a = np.arange(8.0).reshape(2, 2, 2)
+    w = np.array([[0.25, 0.75], [1.0, 0.5]])
+    for axis in ((0, 1), (0, 2), (2, 0), (-1, 0)):
+        np.testing.assert_allclose(np.asarray(fnp.average(fnp.asarray(a), axis=axis, weights=fnp.asarray(w))),
+                                   np.average(a, axis=axis, weights=w))
+    with pytest.raises(TypeError, match="give the axis"):  # NumPy's TypeError when the axis is missing
+        fnp.average(fnp.arange(6.0).reshape(3, 2), weights=fnp.asarray([0.25, 0.75]))
+    with pytest.raises(ValueError, match="do not fit"):
+        fnp.average(fnp.asarray(a), axis=(0, 1), weights=fnp.asarray([0.25, 0.75]))
+    check_grads(lambda v: fnp.average(fnp.asarray(a), axis=(2, 0), weights=v), (fnp.asarray(w),), order=1)
+
+
+def test_flat_reads_as_numpys_flat_iterator():
+    a = np.arange(6).reshape(2, 3)
+    x = fnp.asarray(a)
+    assert int(x.flat[4]) == a.flat[4] and list(x.flat) == list(a.flat)
+    np.testing.assert_array_equal(np.asarray(x.flat[[1, 4]]), a.flat[[1, 4]])
+    assert int(x.flat[fnp.argmax(x)]) == 5
