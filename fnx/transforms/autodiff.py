@@ -1296,9 +1296,31 @@ def register_post_accumulate_grad_hook(self, hook):
     return handle
 
 
+# PyTorch's names for the backward nodes of operations fnx names otherwise (``(x * 2).grad_fn`` prints
+# ``<MulBackward0 object>`` in both); the others are the primitive's name in PyTorch's case.
+_TORCH_NODE_NAMES = {"subtract": "Sub", "multiply": "Mul", "true_divide": "Div", "power": "Pow", "negative": "Neg",
+                     "absolute": "Abs", "expit": "Sigmoid", "reduce_sum": "Sum", "reduce_max": "Max",
+                     "reduce_min": "Min", "matmul": "Mm", "linear": "Addmm", "softmax_cross_entropy": "NllLoss",
+                     "reshape": "View", "transpose": "Permute", "concatenate": "Cat", "broadcast_to": "Expand"}
+
+
 def _grad_fn_name(prim):
-    return "".join(part[:1].upper() + part[1:]
-                   for part in prim.name.replace("[", "_").replace("]", "").split("_")) + "Backward0"
+    name = _TORCH_NODE_NAMES.get(prim.name)
+    if name is None:
+        name = "".join(part[:1].upper() + part[1:] for part in prim.name.replace("[", "_").replace("]", "").split("_"))
+    return name + "Backward0"
+
+
+_grad_fn_types = {}
+
+
+def _grad_fn_of(node):
+    """The node's GradFn, of a class named as PyTorch's (``type(y.grad_fn).__name__ == "MulBackward0"``)."""
+    name = _grad_fn_name(node.prim)
+    cls = _grad_fn_types.get(name)
+    if cls is None:
+        cls = _grad_fn_types[name] = type(name, (GradFn,), {"__slots__": (), "__module__": GradFn.__module__})
+    return cls(node)
 
 
 class GradFn:
@@ -1319,7 +1341,7 @@ class GradFn:
         return tuple((None, 0) if p is None else (_function_of(p[0]), p[1]) for p in self._node.parents)
 
     def __eq__(self, other):
-        return type(other) is type(self) and other._node is self._node
+        return isinstance(other, GradFn) and other._node is self._node
 
     def __hash__(self):
         return id(self._node)
@@ -1350,11 +1372,11 @@ class AccumulateGrad:
 
 
 def _function_of(node):
-    return AccumulateGrad(node) if node.prim is None else GradFn(node)
+    return AccumulateGrad(node) if node.prim is None else _grad_fn_of(node)
 
 
 def _grad_fn(self):
-    return GradFn(self.node) if _requires_grad(self) and self.node.prim is not None else None
+    return _grad_fn_of(self.node) if _requires_grad(self) and self.node.prim is not None else None
 
 
 def _is_leaf(self):

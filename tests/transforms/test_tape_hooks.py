@@ -158,7 +158,7 @@ def test_is_leaf_and_grad_fn():
     assert x.grad_fn is None and fnp.ones(2).grad_fn is None
     assert y.grad_fn.name() == "AddBackward0"
     (mul, index), (const, _) = y.grad_fn.next_functions
-    assert mul.name() == "MultiplyBackward0" and index == 0 and const is None
+    assert mul.name() == "MulBackward0" and index == 0 and const is None
     (acc, _), _ = mul.next_functions
     assert acc.name() == "AccumulateGrad" and acc.variable is x
     assert "grad_fn=<AddBackward0>" in repr(y)
@@ -289,3 +289,27 @@ def test_against_torch():
         theirs = run(torch, torch.tensor, lambda v: torch.tensor(v))
     for a, b in zip(ours, theirs, strict=True):
         np.testing.assert_allclose(a, b, rtol=1e-10)
+
+
+def _named_ops(lib, F, x, targets):
+    return {"AddBackward0": lambda: x + 1, "SubBackward0": lambda: x - 1, "MulBackward0": lambda: x * 2,
+            "DivBackward0": lambda: x / 2, "PowBackward0": lambda: x ** 2, "NegBackward0": lambda: -x,
+            "ExpBackward0": lambda: x.exp(), "SumBackward0": lambda: x.sum(), "MmBackward0": lambda: x @ x,
+            "ReluBackward0": lambda: F.relu(x), "SigmoidBackward0": lambda: x.sigmoid(),
+            "ViewBackward0": lambda: x.view(4), "CatBackward0": lambda: lib.cat([x, x]),
+            "NllLossBackward0": lambda: F.cross_entropy(x, targets), "LogSoftmaxBackward0": lambda: F.log_softmax(x, 1)}
+
+
+def test_grad_fn_names_and_types_follow_pytorchs():
+    import fnx.nn.functional as F
+    x = fnx.tensor([[1.0, 2.0], [3.0, 4.0]], requires_grad=True)
+    for name, make in _named_ops(fnx, F, x, fnx.tensor([0, 1])).items():
+        node = make().grad_fn
+        assert node.name() == name == type(node).__name__ and repr(node) == f"<{name} object>"
+
+
+def test_grad_fn_names_match_torchs():
+    torch = pytest.importorskip("torch")
+    t = torch.tensor([[1.0, 2.0], [3.0, 4.0]], requires_grad=True)
+    for name, make in _named_ops(torch, torch.nn.functional, t, torch.tensor([0, 1])).items():
+        assert make().grad_fn.name() == name
