@@ -605,3 +605,21 @@ def test_function_jvp_is_forward_modes_rule():
         fnx.autograd.gradcheck(lambda v: _HostExp.apply(v, 2.0) / 2.0 + 0 * v, (x64,), check_forward_ad=True,
                                check_backward_ad=False)
     assert isinstance(mismatch.value, fnx.errors.GradientCheckError)
+
+
+def test_backward_inputs_may_be_computed_values_whose_grad_is_filled():
+    x = fnx.tensor([1.0, 2.0], requires_grad=True)
+    h = x * 3
+    (h ** 2).sum().backward(inputs=[h])
+    np.testing.assert_allclose(np.asarray(h.grad), [6.0, 12.0])
+    assert x.grad is None
+    kept = x * 3
+    kept.retain_grad()
+    (kept ** 2).sum().backward(inputs=[kept, x])  # one pass: the retained gradient is not counted twice
+    np.testing.assert_allclose(np.asarray(kept.grad), [6.0, 12.0])
+    np.testing.assert_allclose(np.asarray(x.grad), [18.0, 36.0])
+    again = x * 3
+    y = (again ** 2).sum()
+    y.backward(inputs=[again], retain_graph=True)
+    y.backward(inputs=[again])
+    np.testing.assert_allclose(np.asarray(again.grad), [12.0, 24.0])  # accumulated, as PyTorch's

@@ -1094,7 +1094,8 @@ def backward(tensor, gradient=None, retain_graph=None, create_graph=False, input
     recorded graph is freed as the pass goes, and a second ``backward()``
     through it raises ``GraphError``. With ``create_graph`` the gradients are
     themselves recorded, so a function of them can be differentiated again;
-    ``inputs`` (Parameters) limits which ``.grad`` are written.
+    ``inputs`` limits which ``.grad`` are written: Parameters', and those of
+    computed values listed there, which PyTorch fills too.
     """
     if not (isinstance(tensor, ReverseTracer) and tensor._main is TAPE and tensor.node is not None):
         from ..errors import GraphError
@@ -1103,8 +1104,34 @@ def backward(tensor, gradient=None, retain_graph=None, create_graph=False, input
                          "are immutable, so x.requires_grad_() returns a new leaf rather than changing x: write "
                          "x = x.requires_grad_(), or make x with requires_grad=True)")
     gradient = _seed("backward()", "the output", tensor, gradient)
-    only = None if inputs is None else {_leaf_node("backward()", x, i) for i, x in enumerate(_as_list(inputs))}
-    tape_backward([(tensor.node, tensor.index, gradient)], retain_graph, create_graph, only)
+    inputs = None if inputs is None else _as_list(inputs)
+    if inputs is None or not any(_requires_grad(x) and x.node.prim is not None for x in inputs):
+        only = None if inputs is None else {_leaf_node("backward()", x, i) for i, x in enumerate(inputs)}
+        return tape_backward([(tensor.node, tensor.index, gradient)], retain_graph, create_graph, only)
+    # Computed values among the inputs get their .grad filled too, as PyTorch's do: one pass for all of them.
+    grads = tape_grad(tensor, inputs, gradient, retain_graph=retain_graph, create_graph=create_graph,
+                      allow_unused=True)
+    for x, g in zip(inputs, grads):
+        if g is None:
+            continue
+        if x.node.prim is None:
+            _accumulate_leaf(x.node, g)
+            continue
+        retained = _hook_entry(x.node)["retained"]
+        if x.index not in retained:  # (one that retains its gradient had it filled by the pass itself)
+            retained[x.index] = g
+
+
+def _accumulate_leaf(leaf, g):
+    """Adds ``g`` to the ``.grad`` of the Parameter whose leaf node is ``leaf``, then runs its post-accumulate
+    hooks."""
+    owner = leaf.params() if leaf.params is not None else None
+    if owner is not None:
+        owner._accumulate_grad(g)
+        entry = _hooked.get(leaf) if _hooked.data else None
+        if entry is not None:
+            for fn in list(entry.get("post_accumulate", {}).values()):
+                fn(owner)
 
 
 def tape_backward(seeds, retain_graph=None, create_graph=False, only=None):
@@ -1114,13 +1141,8 @@ def tape_backward(seeds, retain_graph=None, create_graph=False, only=None):
     with _GradMode(create_graph):
         grads = backward_pass(seeds, free=not retain_graph, create_graph=create_graph)
         for leaf, g in grads.items():
-            owner = leaf.params() if leaf.params is not None and (only is None or leaf in only) else None
-            if owner is not None:
-                owner._accumulate_grad(g)
-                entry = _hooked.get(leaf) if _hooked.data else None
-                if entry is not None:
-                    for fn in list(entry.get("post_accumulate", {}).values()):
-                        fn(owner)
+            if only is None or leaf in only:
+                _accumulate_leaf(leaf, g)
 
 
 def _as_list(xs):

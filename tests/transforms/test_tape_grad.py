@@ -129,7 +129,10 @@ def test_backward_inputs_limits_the_written_grads():
     np.testing.assert_allclose(a.grad, [2.0])
     assert b.grad is None
     with pytest.raises(GraphError, match=r"inputs\[0\] is not a Parameter"):
-        fnp.sum(a * b).backward(inputs=[a * 1.0])
+        fnp.sum(a * b).backward(inputs=[fnp.ones(1)])
+    unused = a * 1.0  # a computed value the output does not use: nothing to fill, as in PyTorch
+    fnp.sum(a * b).backward(inputs=[unused])
+    np.testing.assert_allclose(a.grad, [2.0])
 
 
 @settings(deadline=None, max_examples=15)
