@@ -10,8 +10,9 @@ class FnxError(Exception):
     """Base class of every error fnx raises deliberately."""
 
 
-class ShapeError(FnxError, ValueError):
-    """Operands whose shapes do not fit the operation."""
+class ShapeError(FnxError, ValueError, RuntimeError):
+    """Operands whose shapes do not fit the operation: a ValueError, as NumPy and JAX raise, and a RuntimeError,
+    as PyTorch raises for the same mistakes (a wrong number of channels, a mask of the wrong shape)."""
 
 
 class ImplicitGradError(ShapeError, RuntimeError):

@@ -600,3 +600,13 @@ def test_backward_of_several_elements_raises_what_torch_raises():
             (x * 2).backward()
     with pytest.raises(RuntimeError, match="implicitly created only for scalar outputs"):
         fnx.autograd.grad([x * 2], [x])
+
+
+def test_shape_mistakes_raise_what_pytorch_and_numpy_code_catch():
+    import fnx.nn.functional as F
+    for mistake in (lambda: fnx.nn.Conv2d(3, 4, 3)(fnx.ones(1, 2, 5, 5)),
+                    lambda: F.mse_loss(fnx.ones(2, 3), fnx.ones(3, 2)),
+                    lambda: fnx.nn.Linear(4, 2)(fnx.ones(3, 5))):
+        for caught in (RuntimeError, ValueError, ShapeError):
+            with pytest.raises(caught):
+                mistake()

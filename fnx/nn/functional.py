@@ -1667,8 +1667,10 @@ def _interp_axis(x, axis, n_out, mode, align_corners, scale):
     def shaped(w):
         return fnp.asarray(w.astype(x.dtype).reshape((-1,) + (1,) * (x.ndim - 1 - axis)), device=x.device)
 
+    # PyTorch's kernels: an axis whose size a scale_factor leaves unchanged is still mapped through the scale in
+    # the nearest and cubic modes, and copied in the linear ones
     if mode in ("nearest", "nearest-exact"):
-        if n_out == n_in:
+        if n_out == n_in and scale is None:
             return x
         s = f32(1.0 / scale) if scale is not None and scale > 0 else f32(n_in) / f32(n_out)
         offset = f32(0.5) if mode == "nearest-exact" else f32(0)
@@ -1693,6 +1695,8 @@ def _interp_axis(x, axis, n_out, mode, align_corners, scale):
             out = out + fnp.take(x, fnp.asarray(idx, device=x.device), axis=axis) * shaped(c)
         return out
     # linear: two taps
+    if n_out == n_in:
+        return x
     src = dst * s if align_corners else np.maximum(s * (dst + ft(0.5)) - ft(0.5), ft(0))
     i0 = src.astype(np.int64)
     i1 = np.minimum(i0 + 1, n_in - 1)

@@ -395,6 +395,10 @@ INTERP_CASES = [
                                                                                       mode="trilinear",
                                                                                       align_corners=True)),
     ((1, 2, 7, 5), dict(size=(3, 2), mode="area")), ((1, 1, 3, 4, 5), dict(scale_factor=2, mode="nearest")),
+    # a scale that leaves an axis' size unchanged: mapped in the cubic mode, copied in the linear ones
+    ((1, 1, 3), dict(scale_factor=1.3, mode="linear")), ((1, 1, 3, 4), dict(scale_factor=1.3, mode="bilinear")),
+    ((1, 1, 3, 4), dict(scale_factor=1.3, mode="bicubic")),
+    ((1, 1, 2, 3, 4), dict(scale_factor=1.3, mode="trilinear", align_corners=True)),
 ]
 
 
@@ -979,3 +983,14 @@ def test_multi_head_attention_forward_dropout_follows_key_rng_and_training():
     np.testing.assert_array_equal(run(k1), run(k1))
     assert not np.allclose(run(k1), run(k2))
     np.testing.assert_array_equal(run(k1, training=False), run(k2, training=False))
+
+
+def test_interpolate_maps_or_copies_an_axis_a_scale_leaves_unchanged_as_pytorch():
+    """The nearest modes map it through the scale (PyTorch's forward; its backward copies the gradient there
+    instead, which is not the derivative of its forward: fnx differentiates what it computes)."""
+    x = fnp.asarray([[[0.0, 10.0, 20.0]]])
+    expected = {"nearest": [0.0, 0.0, 10.0], "nearest-exact": [0.0, 10.0, 10.0], "linear": [0.0, 10.0, 20.0]}
+    for mode, want in expected.items():  # PyTorch 2.14's values
+        np.testing.assert_allclose(np.asarray(F.interpolate(x, scale_factor=1.3, mode=mode))[0, 0], want)
+    g = fnx.grad(lambda v: fnp.sum(F.interpolate(v, scale_factor=1.3, mode="nearest") * fnp.asarray([1.0, 2.0, 4.0])))
+    np.testing.assert_allclose(np.asarray(g(x))[0, 0], [3.0, 4.0, 0.0])  # index 0 is read twice, index 2 never
