@@ -2144,12 +2144,19 @@ def _reflect(coord, twice_low, twice_high):
     return fnp.where(fnp.fmod(flips, 2) == 0, extra + lo, span - extra + lo)
 
 
+def _clip_coord(coord, n):
+    """``coord`` clipped to ``[0, n - 1]``, with PyTorch's derivative: 1 strictly inside, 0 on the edges and
+    beyond (its ``clip_coordinates_set_grad`` counts the edges as outside)."""
+    inside = fnp.logical_and(coord > 0, coord < n - 1)
+    return fnp.where(inside, coord, fnp.stop_gradient(fnp.clip(coord, 0, n - 1)))
+
+
 def _pad_coord(coord, n, padding_mode, align_corners):
     if padding_mode == "border":
-        return fnp.clip(coord, 0, n - 1)
+        return _clip_coord(coord, n)
     if padding_mode == "reflection":
         coord = _reflect(coord, 0, 2 * (n - 1)) if align_corners else _reflect(coord, -1, 2 * n - 1)
-        return fnp.clip(coord, 0, n - 1)
+        return _clip_coord(coord, n)
     return coord
 
 

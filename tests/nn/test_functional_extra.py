@@ -994,3 +994,18 @@ def test_interpolate_maps_or_copies_an_axis_a_scale_leaves_unchanged_as_pytorch(
         np.testing.assert_allclose(np.asarray(F.interpolate(x, scale_factor=1.3, mode=mode))[0, 0], want)
     g = fnx.grad(lambda v: fnp.sum(F.interpolate(v, scale_factor=1.3, mode="nearest") * fnp.asarray([1.0, 2.0, 4.0])))
     np.testing.assert_allclose(np.asarray(g(x))[0, 0], [3.0, 4.0, 0.0])  # index 0 is read twice, index 2 never
+
+
+@pytest.mark.parametrize("padding_mode", ["border", "reflection"])
+def test_grid_sample_counts_the_edges_as_outside_for_the_grid_gradient(padding_mode):
+    """PyTorch's clip_coordinates_set_grad: a point exactly on the edge (an identity grid's corners) gets no
+    gradient through the clipping, as one beyond it does not."""
+    x = fnp.arange(6.0).reshape(1, 1, 2, 3)
+    grid = fnp.asarray([[[[1.0, 0.0], [-1.0, 0.0]]]])
+    g = fnx.grad(lambda v: fnp.sum(F.grid_sample(x, v, padding_mode=padding_mode, align_corners=True)))(grid)
+    np.testing.assert_allclose(np.asarray(g).ravel(), [0.0, 1.5, 0.0, 1.5])  # PyTorch 2.14's values
+    torch = pytest.importorskip("torch")
+    tg = torch.tensor(np.asarray(grid), requires_grad=True)
+    torch.nn.functional.grid_sample(torch.tensor(np.asarray(x)), tg, padding_mode=padding_mode,
+                                    align_corners=True).sum().backward()
+    np.testing.assert_allclose(np.asarray(g), tg.grad.numpy())
