@@ -2353,7 +2353,12 @@ def _max_unpool(opname, nd, input, indices, kernel_size, stride, padding, output
     flat_x = fnp.reshape(x, (-1, int(np.prod(spatial))))
     flat_i = fnp.reshape(idx, flat_x.shape)
     rows = fnp.asarray(np.arange(flat_x.shape[0])[:, None], device=x.device)
-    y = fnp.zeros((flat_x.shape[0], size), dtype=x.dtype, device=x.device).at[rows, flat_i].set(flat_x)
+    zeros = fnp.zeros((flat_x.shape[0], size), dtype=x.dtype, device=x.device)
+    # The values are written as PyTorch writes them (a repeated index keeps one); the derivative is PyTorch's
+    # backward, a gather of the output's gradient at every index, so that overlapping pooling windows that
+    # picked the same maximum each pass their gradient back: the added term is zero and carries only that.
+    added = zeros.at[rows, flat_i].add(flat_x)
+    y = fnp.stop_gradient(zeros.at[rows, flat_i].set(flat_x)) + (added - fnp.stop_gradient(added))
     return fnp.reshape(y, lead + tuple(out))
 
 

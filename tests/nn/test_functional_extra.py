@@ -1009,3 +1009,15 @@ def test_grid_sample_counts_the_edges_as_outside_for_the_grid_gradient(padding_m
     torch.nn.functional.grid_sample(torch.tensor(np.asarray(x)), tg, padding_mode=padding_mode,
                                     align_corners=True).sum().backward()
     np.testing.assert_allclose(np.asarray(g), tg.grad.numpy())
+
+
+def test_max_unpool_passes_the_gradient_to_every_window_that_picked_a_maximum():
+    """PyTorch's backward gathers the output's gradient at each index: overlapping windows that chose the
+    same element each get it (the 5 below is the maximum of two windows)."""
+    x = fnp.asarray([[[0.0, 5.0, 1.0, 0.0, 2.0]]])
+
+    def unpooled(v):
+        pooled, idx = F.max_pool1d(v, 3, stride=1, return_indices=True)
+        return F.max_unpool1d(pooled, idx, 3, stride=1)
+    np.testing.assert_allclose(np.asarray(unpooled(x)).ravel(), [0.0, 5.0, 0.0, 0.0, 2.0])
+    np.testing.assert_allclose(np.asarray(fnx.grad(lambda v: fnp.sum(unpooled(v)))(x)).ravel(), [0, 2, 0, 0, 1])
