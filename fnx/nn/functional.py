@@ -450,6 +450,8 @@ def _softmax_family(opname, fn, input, dim, dtype):
         from ..numpy._base import normalize_axis
         normalize_axis(opname, dim, 0)
         return fn(x[None], 0)[0]
+    if x.dtype == np.float16:  # accumulated in float32 and rounded once, as PyTorch's half kernels do
+        return fnp.astype(fn(fnp.astype(x, np.float32), dim), np.float16)
     return fn(x, dim)
 
 
@@ -729,6 +731,10 @@ def layer_norm(input, normalized_shape, weight=None, bias=None, eps=1e-5):
         raise ShapeError(f"layer_norm: input of shape {x.shape} does not end with normalized_shape {shape}")
     _check_param("layer_norm", "weight", weight, shape)
     _check_param("layer_norm", "bias", bias, shape)
+    if x.dtype == np.float16:  # accumulated in float32 and rounded once, as PyTorch's half kernels do
+        wide = [None if a is None else fnp.astype(a, np.float32) for a in (x, weight, bias)]
+        return fnp.astype(_affine(_standardize(wide[0], tuple(range(x.ndim - k, x.ndim)), eps), wide[1], wide[2]),
+                          np.float16)
     return _affine(_standardize(x, tuple(range(x.ndim - k, x.ndim)), eps), weight, bias)
 
 

@@ -1021,3 +1021,21 @@ def test_max_unpool_passes_the_gradient_to_every_window_that_picked_a_maximum():
         return F.max_unpool1d(pooled, idx, 3, stride=1)
     np.testing.assert_allclose(np.asarray(unpooled(x)).ravel(), [0.0, 5.0, 0.0, 0.0, 2.0])
     np.testing.assert_allclose(np.asarray(fnx.grad(lambda v: fnp.sum(unpooled(v)))(x)).ravel(), [0, 2, 0, 0, 1])
+
+
+def test_half_precision_norms_and_softmax_round_once_from_float32():
+    rng = np.random.default_rng(0)
+    x = (rng.standard_normal((8, 64)) * 3).astype(np.float16)
+    w, b = rng.standard_normal(64).astype(np.float16), rng.standard_normal(64).astype(np.float16)
+    wide = [fnp.asarray(a.astype(np.float32)) for a in (x, w, b)]
+    got = F.layer_norm(fnp.asarray(x), (64,), fnp.asarray(w), fnp.asarray(b))
+    assert got.dtype == np.float16
+    np.testing.assert_array_equal(np.asarray(got), np.asarray(F.layer_norm(wide[0], (64,), wide[1], wide[2]))
+                                  .astype(np.float16))
+    for fn in (F.softmax, F.log_softmax):
+        np.testing.assert_array_equal(np.asarray(fn(fnp.asarray(x), 1)), np.asarray(fn(wide[0], 1)).astype(np.float16))
+    torch = pytest.importorskip("torch")
+    np.testing.assert_array_equal(np.asarray(got), torch.nn.functional.layer_norm(
+        torch.tensor(x), (64,), torch.tensor(w), torch.tensor(b)).numpy())
+    np.testing.assert_array_equal(np.asarray(F.softmax(fnp.asarray(x), 1)),
+                                  torch.nn.functional.softmax(torch.tensor(x), 1).numpy())
