@@ -847,3 +847,48 @@ def test_batch_norm_loads_a_checkpoint_without_its_step_count_as_torch():
     assert "num_batches_tracked" not in old
     with pytest.raises(RuntimeError, match='Missing key.*"running_mean"'):  # the others are still required
         bn.load_state_dict({k: fnp.asarray(v.numpy()) for k, v in old.items() if k != "running_mean"})
+
+
+def _encoder(lib, batch_first=True, nhead=2):
+    layer = lib.nn.TransformerEncoderLayer(8, nhead, dim_feedforward=16, dropout=0.0, batch_first=batch_first)
+    return lib.nn.TransformerEncoder(layer, 2, norm=lib.nn.LayerNorm(8))
+
+
+def test_transformer_encoder_zeroes_padded_positions_where_pytorchs_inference_path_does():
+    """In eval mode, with nothing to differentiate, PyTorch packs the unpadded tokens (nested tensors) and pads
+    the result back with zeros before the final norm; fnx gives the same numbers."""
+    fnx.manual_seed(0)
+    enc = _encoder(fnx).eval()
+    x = fnx.randn(2, 5, 8)
+    pad = fnx.tensor([[False] * 5, [False, False, False, True, True]])
+    with fnx.no_grad():
+        out = enc(x, src_key_padding_mask=pad)
+    bias = np.broadcast_to(np.asarray(enc.norm.bias.data), (2, 8))
+    np.testing.assert_allclose(np.asarray(out)[1, 3:], bias, rtol=1e-6)  # norm(0) is the norm's bias
+    assert not np.allclose(np.asarray(enc.train()(x, src_key_padding_mask=pad))[1, 3:], bias)
+    scattered = fnx.tensor([[False, True, False, False, False], [False] * 5])  # not left-aligned: no packing
+    with fnx.no_grad():
+        assert not np.allclose(np.asarray(enc.eval()(x, src_key_padding_mask=scattered))[0, 1], bias[0])
+    with pytest.warns(UserWarning, match="use_nested_tensor is False because encoder_layer.self_attn.batch_first"):
+        _encoder(fnx, batch_first=False)
+
+
+@pytest.mark.parametrize("batch_first,nhead", [(True, 2), (True, 1), (False, 2)])
+def test_transformer_encoder_padding_against_torch(batch_first, nhead):
+    torch = import_torch()
+    import warnings
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        torch.manual_seed(0)
+        theirs, ours = _encoder(torch, batch_first, nhead), _encoder(fnx, batch_first, nhead)
+    ours.load_state_dict({k: fnx.tensor(v.detach().numpy()) for k, v in theirs.state_dict().items()})
+    x = np.random.default_rng(0).standard_normal((2, 5, 8) if batch_first else (5, 2, 8)).astype(np.float32)
+    pad = np.array([[False] * 5, [False, False, False, True, True]])
+    for train in (False, True):
+        theirs.train(train)
+        ours.train(train)
+        with torch.no_grad():
+            want = theirs(torch.tensor(x), src_key_padding_mask=torch.tensor(pad)).numpy()
+        with fnx.no_grad():
+            got = ours(fnx.tensor(x), src_key_padding_mask=fnx.tensor(pad))
+        np.testing.assert_allclose(np.asarray(got), want, rtol=1e-5, atol=1e-5)

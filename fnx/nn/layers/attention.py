@@ -16,13 +16,17 @@ A query that may attend to nothing gets NaN weights, as in PyTorch.
 """
 import copy
 import math
+import warnings
 
 from ... import numpy as fnp
 from ... import random
+from ...core.array import Array
 from ...errors import ShapeError
+from ...transforms.autodiff import is_grad_enabled
 from .. import functional as F
 from .. import init
 from ..module import Module
+from .activation import GELU, ReLU
 from .containers import ModuleList
 from .dropout import Dropout
 from .linear import Linear, NonDynamicallyQuantizableLinear, _empty
@@ -299,6 +303,12 @@ class TransformerEncoder(Module):
         self.layers = ModuleList([copy.deepcopy(encoder_layer) for _ in range(num_layers)])
         self.num_layers = num_layers
         self.norm = norm
+        self.enable_nested_tensor, self.mask_check = enable_nested_tensor, mask_check
+        why = _why_no_nested_tensor(encoder_layer)
+        if enable_nested_tensor and why:
+            warnings.warn(f"enable_nested_tensor is True, but self.use_nested_tensor is False because {why}",
+                          UserWarning, stacklevel=2)
+        self.use_nested_tensor = enable_nested_tensor and not why
 
     def forward(self, src, mask=None, src_key_padding_mask=None, is_causal=None, *, key=None):
         keys = [None] * self.num_layers if key is None else list(random.split(key, self.num_layers))
@@ -306,7 +316,50 @@ class TransformerEncoder(Module):
         for layer, k in zip(self.layers, keys):
             out = layer(out, src_mask=mask, src_key_padding_mask=src_key_padding_mask, is_causal=bool(is_causal),
                         key=k)
+        padded = self._nested_padding(src, mask, src_key_padding_mask)
+        if padded is not None:  # PyTorch's inference path packs the sequences and pads them back with zeros
+            out = fnp.where(padded[..., None], fnp.zeros((), out.dtype), out)
         return out if self.norm is None else self.norm(out)
+
+    def _nested_padding(self, src, mask, src_key_padding_mask):
+        """The padded positions, where PyTorch's inference path (nested tensors) gives zeros before the final
+        norm: in eval mode, for a batched input with a left-aligned padding mask and no attention mask, with
+        nothing to differentiate; None where that path would not run."""
+        first = self.layers[0]
+        if not self.use_nested_tensor or first.training or src_key_padding_mask is None or mask is not None:
+            return None
+        src = fnp.asarray(src)
+        if src.ndim != 3 or type(src) is not Array:  # (traced values are differentiated or batched)
+            return None
+        if is_grad_enabled() and (src.requires_grad or any(p.requires_grad for p in first.parameters())):
+            return None
+        pad = fnp.asarray(src_key_padding_mask)
+        pad = pad if pad.dtype == bool else pad != 0
+        kept = fnp.logical_not(pad)
+        if self.mask_check and not bool(fnp.all(fnp.cumprod(kept, axis=-1) == kept)):
+            return None  # not left-aligned: PyTorch takes the ordinary path
+        return pad
+
+
+def _why_no_nested_tensor(layer):
+    """PyTorch's reasons for an encoder not to take its nested-tensor inference path ('' when it can)."""
+    if not isinstance(layer, TransformerEncoderLayer):
+        return "encoder_layer was not TransformerEncoderLayer"
+    if layer.norm_first:
+        return "encoder_layer.norm_first was True"
+    if not layer.self_attn.batch_first:
+        return "encoder_layer.self_attn.batch_first was not True(use batch_first for better inference performance)"
+    if not layer.self_attn._qkv_same_embed_dim:
+        return "encoder_layer.self_attn._qkv_same_embed_dim was not True"
+    if layer.self_attn.in_proj_bias is None:
+        return "encoder_layer.self_attn was passed bias=False"
+    if layer.activation not in (F.relu, F.gelu) and not isinstance(layer.activation, (ReLU, GELU)):
+        return "encoder_layer.activation_relu_or_gelu was not True"
+    if layer.norm1.eps != layer.norm2.eps:
+        return "encoder_layer.norm1.eps was not equal to encoder_layer.norm2.eps"
+    if layer.self_attn.num_heads % 2 == 1:
+        return "encoder_layer.self_attn.num_heads is odd"
+    return ""
 
 
 # ----- the decoder and the full Transformer ---------------------------------------------------------------
