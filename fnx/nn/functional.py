@@ -330,7 +330,10 @@ def hardtanh(input, min_val=-1.0, max_val=1.0, inplace=False):
     """
     if min_val > max_val:
         raise ValueError(f"hardtanh: min_val ({min_val}) cannot be greater than max_val ({max_val})")
-    x = _float(input)
+    x = fnp.asarray(input)
+    if x.dtype.kind in "iu":  # integers stay integers, the bounds cast to them, as in PyTorch
+        return fnp.clip(x, int(min_val), int(max_val))
+    x = _float(x)
     return fnp.where(x <= min_val, min_val, fnp.where(x >= max_val, max_val, x))
 
 
@@ -364,6 +367,8 @@ def threshold(input, threshold, value, inplace=False):
     Array([-1.,  2.], dtype=float32)
     """
     x = fnp.asarray(input)
+    if x.dtype.kind in "iu":  # an integer array stays one: value is cast to its dtype, as in PyTorch
+        value = fnp.asarray(int(value), dtype=x.dtype)
     return fnp.where(x > threshold, x, value)
 
 

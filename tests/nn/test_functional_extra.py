@@ -1039,3 +1039,11 @@ def test_half_precision_norms_and_softmax_round_once_from_float32():
         torch.tensor(x), (64,), torch.tensor(w), torch.tensor(b)).numpy())
     np.testing.assert_array_equal(np.asarray(F.softmax(fnp.asarray(x), 1)),
                                   torch.nn.functional.softmax(torch.tensor(x), 1).numpy())
+
+
+@pytest.mark.parametrize("name,args,want", [
+    ("threshold", (0, 0.5), [0, 0, 0, 0, 1, 2, 3]), ("hardtanh", (), [-1, -1, -1, 0, 1, 1, 1]),
+    ("relu6", (), [0, 0, 0, 0, 1, 2, 3]), ("hardtanh", (-2.5, 1.7), [-2, -2, -1, 0, 1, 1, 1])])
+def test_clamping_activations_keep_integer_arrays_integer(name, args, want):
+    got = getattr(F, name)(fnp.arange(-3, 4), *args)  # PyTorch 2.14's values: the bounds cast to int64
+    assert got.dtype == np.int64 and np.asarray(got).tolist() == want
