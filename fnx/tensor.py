@@ -123,10 +123,10 @@ values_indices = namedtuple("values_indices", ["values", "indices"])
 
 
 def _sizes(size):
-    """``zeros(2, 3)`` and ``zeros((2, 3))`` alike."""
+    """``zeros(2, 3)`` and ``zeros((2, 3))`` alike; a 0-d integer array counts as its int, as in PyTorch."""
     if len(size) == 1 and isinstance(size[0], (tuple, list)):
-        return tuple(size[0])
-    return tuple(size)
+        size = size[0]
+    return tuple(operator.index(s) if isinstance(s, Array) else s for s in size)
 
 
 def _axis(dim):
@@ -280,7 +280,7 @@ def randint(low=0, high=None, size=None, *, generator=None, dtype=None, device=N
         low, high, size = 0, low, high
     if size is None or high is None:
         raise TypeError("randint: expected randint(high, size) or randint(low, high, size)")
-    x = _random.randint(_draw_key("randint", generator), tuple(size), low, high, dtype=dtype or int64)
+    x = _random.randint(_draw_key("randint", generator), _sizes((size,)), low, high, dtype=dtype or int64)
     return _placed(x, device)
 
 

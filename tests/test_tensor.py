@@ -383,3 +383,11 @@ def test_an_integer_array_cannot_require_grad_and_the_error_is_pytorchs_class_to
                                              "int64") as error:
             make()
         assert isinstance(error.value, RuntimeError) and isinstance(error.value, TypeError)
+
+
+def test_sizes_may_be_zero_dimensional_integer_arrays_as_in_pytorch():
+    n = fnx.tensor(5)
+    assert fnx.randint(1, 4, size=(n,)).shape == (5,) and fnx.zeros(fnx.tensor(2), 3).shape == (2, 3)
+    assert fnx.randn((fnx.tensor(2), 4)).shape == (2, 4) and fnx.ones([n]).shape == (5,)
+    with pytest.raises(TypeError):
+        fnx.zeros(fnx.tensor(2.5))
