@@ -1108,6 +1108,42 @@ def _reduce_of(name, reduction):
     return reduce
 
 
+def _fold_of(fn, name):
+    def reduce(array, axis=0, dtype=None, out=None, keepdims=False):
+        """``numpy.{name}.reduce``: ``{name}`` folded over ``axis`` (0 by default, as NumPy; None: every axis, a
+        tuple: each of them), pairwise in a tree of ``log2(n)`` steps; differentiable where ``{name}`` is."""
+        from ._base import normalize_axis
+        from .shape import concatenate, expand_dims, moveaxis, ravel
+        if out is not None:
+            raise TypeError(f"{name}.reduce: out= is not supported, fnx arrays are immutable")
+        x = asarray(array)
+        if dtype is not None:
+            x = astype(x, dtype)
+        if axis is None:
+            axes, x = (0,), ravel(x)
+        else:
+            axes = tuple(sorted({normalize_axis(f"{name}.reduce", a, x.ndim)
+                                 for a in (axis if isinstance(axis, tuple) else (axis,))}, reverse=True))
+        for ax in axes:
+            x = moveaxis(x, ax, 0)
+            if x.shape[0] == 0:
+                raise ValueError(f"{name}.reduce: zero-size array to reduction operation {name} which has no "
+                                 f"identity in fnx")
+            while x.shape[0] > 1:
+                m = x.shape[0]
+                pairs = fn(x[0:m - 1:2], x[1:m:2])
+                x = concatenate([pairs, x[m - 1:m]]) if m % 2 else pairs
+            x = x[0]
+            if keepdims and axis is not None:
+                x = expand_dims(x, ax)
+        if keepdims and axis is None:
+            x = x.reshape((1,) * asarray(array).ndim)
+        return x
+    reduce.__doc__ = reduce.__doc__.format(name=name)
+    reduce.__name__ = reduce.__qualname__ = f"{name}.reduce"
+    return reduce
+
+
 def _accumulate_of(fn, name, cumulative=None):
     def accumulate(array, axis=0, dtype=None, out=None):
         """``numpy.{name}.accumulate``: the running ``{name}`` along ``axis`` (0 by default)."""
@@ -1177,5 +1213,6 @@ for _name in ("add", "subtract", "multiply", "divide", "true_divide", "floor_div
         _fn.reduce = _reduce_of(_name, _REDUCTIONS[_name][0])
         _fn.accumulate = _accumulate_of(_fn, _name, _REDUCTIONS[_name][1])
     elif _name in _ASSOCIATIVE:
+        _fn.reduce = _fold_of(_fn, _name)
         _fn.accumulate = _accumulate_of(_fn, _name)
 del _name, _fn

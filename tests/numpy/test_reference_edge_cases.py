@@ -140,3 +140,20 @@ def test_flat_reads_as_numpys_flat_iterator():
     assert int(x.flat[4]) == a.flat[4] and list(x.flat) == list(a.flat)
     np.testing.assert_array_equal(np.asarray(x.flat[[1, 4]]), a.flat[[1, 4]])
     assert int(x.flat[fnp.argmax(x)]) == 5
+
+
+@pytest.mark.parametrize("name,values,kw", [
+    ("gcd", [15, 25, 35], {}), ("lcm", [3, 4, 6], {}), ("gcd", [[4, 6], [8, 10]], {"axis": 1}),
+    ("logaddexp", [0.0, 1.0, 2.0], {}), ("bitwise_or", [1, 2, 4], {}), ("logical_xor", [True, True, False], {}),
+    ("fmax", [1.0, np.nan, 3.0], {}), ("gcd", [[1, 2, 3], [4, 5, 6]], {"axis": 0, "keepdims": True}),
+    ("bitwise_xor", list(range(1, 8)), {}), ("gcd", [[2, 4], [6, 8]], {"axis": None, "keepdims": True})])
+def test_associative_ufuncs_reduce_as_numpys(name, values, kw):
+    values = np.asarray(values)  # NumPy's dtypes (float64), not fnx's default float
+    want = getattr(np, name).reduce(values, **kw)
+    got = getattr(fnp, name).reduce(fnp.asarray(values), **kw)
+    assert np.asarray(got).shape == np.shape(want) and np.asarray(got).dtype == np.asarray(want).dtype
+    np.testing.assert_allclose(np.asarray(got), want, equal_nan=True)
+
+
+def test_a_folded_reduce_differentiates():
+    check_grads(fnp.logaddexp.reduce, (fnp.asarray([0.0, 1.0, 2.0, -1.0, 0.5], dtype="float64"),), order=2)
