@@ -20,6 +20,11 @@ class ImplicitGradError(ShapeError, RuntimeError):
     RuntimeError PyTorch raises there, so that either ``except`` catches it."""
 
 
+class ValueRangeError(FnxError, ValueError, RuntimeError):
+    """Values outside what the operation accepts (class indices past num_classes, probabilities outside
+    [0, 1]): a ValueError, and a RuntimeError as PyTorch raises."""
+
+
 class DTypeError(FnxError, TypeError):
     """Operands whose dtypes do not fit the operation."""
 

@@ -610,3 +610,17 @@ def test_shape_mistakes_raise_what_pytorch_and_numpy_code_catch():
         for caught in (RuntimeError, ValueError, ShapeError):
             with pytest.raises(caught):
                 mistake()
+
+
+@pytest.mark.parametrize("mistake", [
+    lambda: fnx.nn.functional.max_pool2d(fnx.ones(1, 1, 4, 4), 2, padding=2),
+    lambda: fnx.nn.functional.binary_cross_entropy(fnx.tensor([1.5]), fnx.tensor([1.0])),
+    lambda: fnx.nn.functional.one_hot(fnx.tensor([0, 5]), 3),
+    lambda: fnx.nn.functional.one_hot(fnx.tensor([-1, 0]), 3),
+    lambda: fnx.nn.functional.pad(fnx.ones(1, 1, 4), (1,)),
+    lambda: fnx.nn.functional.pad(fnx.ones(1, 1, 3), (3, 3), mode="reflect")],
+    ids=["pool padding", "bce range", "one_hot too large", "one_hot negative", "odd pad", "reflect too wide"])
+def test_argument_mistakes_raise_pytorchs_runtime_error_and_a_value_error(mistake):
+    with pytest.raises(RuntimeError) as error:
+        mistake()
+    assert isinstance(error.value, ValueError) and isinstance(error.value, fnx.errors.FnxError)

@@ -280,7 +280,7 @@ def _pool_geometry(op, x, nd, kernel_size, stride, padding, dilation, ceil_mode)
     padding = _tuple(op, "padding", padding, nd, low=0)
     dilation = _tuple(op, "dilation", dilation, nd)
     if any(p > k // 2 for p, k in zip(padding, kernel)):
-        raise ValueError(f"{op}: padding {padding} should be at most half of kernel size {kernel}")
+        raise ShapeError(f"{op}: padding {padding} should be at most half of kernel size {kernel}")
     sizes, outs, pads = x.shape[x.ndim - nd:], [], []
     for n, k, s, p, d in zip(x.shape[x.ndim - nd:], kernel, stride, padding, dilation):
         span = n + 2 * p - d * (k - 1) - 1

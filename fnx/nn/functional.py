@@ -42,7 +42,7 @@ from ..core import autocast as _autocast
 from ..core.array import Array, wrap
 from ..core.dtypes import default_float, result_type
 from ..core.trace import Tracer
-from ..errors import DTypeError, ShapeError
+from ..errors import DTypeError, ShapeError, ValueRangeError
 from ..numpy.elementwise import relu_p, relu_value
 from ..numpy.indexing import gather_p
 from ..numpy.linalg import linear_p
@@ -979,9 +979,9 @@ def one_hot(tensor, num_classes=-1):
         raise ValueError(f"one_hot: num_classes must be a non-negative int or -1, got {num_classes!r}")
     if values is not None and values.size:
         if values.min() < 0:
-            raise ValueError(f"one_hot: class values must be non-negative, got {values.min()}")
+            raise ValueRangeError(f"one_hot: class values must be non-negative, got {values.min()}")
         if values.max() >= num_classes:
-            raise ValueError(f"one_hot: class values must be smaller than num_classes ({num_classes}), got "
+            raise ValueRangeError(f"one_hot: class values must be smaller than num_classes ({num_classes}), got "
                              f"{values.max()}")
     classes = fnp.arange(num_classes, dtype=fnp.int64, device=idx.device)
     return fnp.astype(fnp.expand_dims(idx, -1) == classes, fnp.int64)
@@ -1011,7 +1011,7 @@ def pad(input, pad, mode="constant", value=None):
         raise ValueError(f"pad: unknown padding mode {mode!r}; use 'constant', 'reflect', 'replicate' or "
                          f"'circular'")
     if len(widths) % 2 or len(widths) // 2 > x.ndim:
-        raise ValueError(f"pad: the padding length must be even and at most twice the number of dimensions "
+        raise ShapeError(f"pad: the padding length must be even and at most twice the number of dimensions "
                          f"({x.ndim}), got {len(widths)}")
     if not all(isinstance(w, numbers.Integral) for w in widths):
         raise TypeError(f"pad: widths must be ints, got {widths}")
@@ -1038,10 +1038,10 @@ def _pad_edges(x, pairs, mode, value):
         raise ValueError(f"pad: padding mode {mode!r} doesn't take in value argument")
     for ax, (b, a) in enumerate(pairs):
         if mode == "reflect" and max(b, a) >= x.shape[ax] and (b or a):
-            raise ValueError(f"pad: reflect padding ({b}, {a}) must be less than the size {x.shape[ax]} "
+            raise ShapeError(f"pad: reflect padding ({b}, {a}) must be less than the size {x.shape[ax]} "
                              f"of dimension {ax} of the input of shape {x.shape}")
         if mode == "circular" and max(b, a) > x.shape[ax]:
-            raise ValueError(f"pad: circular padding ({b}, {a}) cannot exceed the size {x.shape[ax]} of "
+            raise ShapeError(f"pad: circular padding ({b}, {a}) cannot exceed the size {x.shape[ax]} of "
                              f"dimension {ax} of the input of shape {x.shape}")
     return fnp.pad(x, pairs, mode=_PAD_MODES[mode])
 
@@ -1424,7 +1424,7 @@ def binary_cross_entropy(input, target, weight=None, size_average=None, reduce=N
     y = fnp.astype(y, x.dtype)
     values = _peek(x)
     if values is not None and values.size and not ((values >= 0) & (values <= 1)).all():
-        raise ValueError("binary_cross_entropy: all elements of input should be between 0 and 1 (apply sigmoid "
+        raise ValueRangeError("binary_cross_entropy: all elements of input should be between 0 and 1 (apply sigmoid "
                          "first, or use binary_cross_entropy_with_logits)")
     loss = _bce(x, y)
     if weight is not None:
@@ -2591,7 +2591,7 @@ def ctc_loss(log_probs, targets, input_lengths, target_lengths, blank=0, reducti
     in_len = _ctc_lengths(opname, input_lengths, n, "input_lengths")
     tg_len = _ctc_lengths(opname, target_lengths, n, "target_lengths")
     if (in_len > t_max).any() or (in_len < 0).any() or (tg_len < 0).any():
-        raise ValueError(f"{opname}: input_lengths must lie in [0, {t_max}] and target_lengths be non-negative, "
+        raise ShapeError(f"{opname}: input_lengths must lie in [0, {t_max}] and target_lengths be non-negative, "
                          f"got {in_len.tolist()} and {tg_len.tolist()}")
     tg = _index_array(opname, targets, "targets")
     if unbatched and tg.ndim == 1 and tg.shape[0] == int(tg_len.sum()):
