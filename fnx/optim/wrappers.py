@@ -107,6 +107,7 @@ class Optimizer:
     _rule = None
     _eager_state = False  # Adagrad creates its state at construction, as in PyTorch
     _leafwise = False  # True: the rule updates each leaf on its own (all of rules.py's do)
+    _unsaved_state = frozenset()  # state keys the rule keeps that PyTorch's state_dict does not hold
 
     def __init__(self, params, defaults):
         self.defaults = dict(defaults)
@@ -272,8 +273,9 @@ class Optimizer:
                 index.setdefault(id(p), len(index))
             packed["params"] = [index[id(p)] for p in group["params"]]
             groups.append(packed)
-        state = sorted(((index[id(p)], dict(s)) for p, s in self.state._items.values() if id(p) in index),
-                       key=lambda item: item[0])
+        unsaved = self._unsaved_state
+        state = sorted(((index[id(p)], {k: v for k, v in s.items() if k not in unsaved})
+                        for p, s in self.state._items.values() if id(p) in index), key=lambda item: item[0])
         return {"state": dict(state), "param_groups": groups}
 
     def load_state_dict(self, state_dict):
@@ -339,6 +341,8 @@ class SGD(Optimizer):
     The algorithm, its equations and its checks are those of :func:`fnx.optim.sgd`.
     With momentum, a parameter's state holds a ``step`` count beside PyTorch's
     ``momentum_buffer``: the pure rule needs it to recognise the first step.
+    ``state_dict()`` leaves it out, as PyTorch's holds only the buffers, and
+    ``load_state_dict`` puts it back.
 
     >>> import fnx, fnx.numpy as fnp
     >>> w = fnx.nn.Parameter(fnp.array([1.0, -2.0]))
@@ -353,6 +357,7 @@ class SGD(Optimizer):
 
     _rule = staticmethod(rules.sgd)
     _leafwise = True
+    _unsaved_state = frozenset({"step"})  # PyTorch's SGD saves only its momentum buffers; loading adds the count
 
     def __init__(self, params, lr=1e-3, momentum=0.0, dampening=0.0, weight_decay=0.0, nesterov=False, *,
                  maximize=False, foreach=None, differentiable=False, fused=None):

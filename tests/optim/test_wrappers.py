@@ -394,3 +394,24 @@ def test_optimizer_takes_named_parameters_as_torch():
     before = np.asarray(model.weight).copy()
     plain.step()
     np.testing.assert_allclose(np.asarray(model.weight), before - 0.1 * 3, rtol=1e-6)
+
+
+def test_sgd_state_dict_holds_pytorchs_keys_and_resumes_exactly():
+    def step(model, opt):
+        opt.zero_grad()
+        (model(fnx.ones(1, 2)) ** 2).sum().backward()
+        opt.step()
+    fnx.manual_seed(0)
+    model = fnx.nn.Linear(2, 2)
+    opt = fnx.optim.SGD(model.parameters(), lr=0.1, momentum=0.9)
+    step(model, opt)
+    step(model, opt)
+    saved = opt.state_dict()
+    assert sorted(saved["state"][0]) == ["momentum_buffer"]  # PyTorch's SGD keeps no step count
+    twin = fnx.nn.Linear(2, 2)
+    twin.load_state_dict(model.state_dict())
+    twin_opt = fnx.optim.SGD(twin.parameters(), lr=0.1, momentum=0.9)
+    twin_opt.load_state_dict(saved)
+    step(model, opt)
+    step(twin, twin_opt)
+    np.testing.assert_array_equal(np.asarray(model.weight.data), np.asarray(twin.weight.data))
