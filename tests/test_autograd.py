@@ -454,6 +454,8 @@ def test_forward_ad_errors_match_pytorchs():
         with pytest.raises(GraphError, match="already has a forward gradient"):
             fwAD.make_dual(dual, fnp.ones(2))
     assert isinstance(GraphError("x"), RuntimeError)
+    with pytest.raises(fnx.errors.EscapedTracerError, match="forward_ad.dual_level, which has already returned"):
+        dual * 2  # a dual value used after its level ended
 
 
 # ----- autograd.Function: PyTorch's ctx helpers, keywords and no_grad -------------------------------------
