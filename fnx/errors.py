@@ -51,6 +51,11 @@ class TangentDTypeError(DTypeError, ValueError):
     ValueError from a ``vjp`` pullback: this is both)."""
 
 
+class ArgnumsError(FnxError, ValueError, TypeError):
+    """``argnums`` that name an argument the call did not pass positionally: a TypeError, as JAX raises, and a
+    ValueError, as fnx raised before."""
+
+
 class StaticArgumentError(FnxError, ValueError, TypeError):
     """A static argument of ``jit`` that cannot be part of its cache key (not hashable).
 

@@ -30,8 +30,8 @@ from ..core.array import Array, wrap
 from ..core.dtypes import float0, is_differentiable
 from ..core.primitive import NOT_DIFFERENTIABLE, Abstract, Primitive
 from ..core.trace import Trace, Tracer, bind, eval_primitive, live_levels, new_main
-from ..errors import (DTypeError, ImplicitGradError, NonScalarOutputError, ShapeError, TangentDTypeError,
-                      TreeError)
+from ..errors import (ArgnumsError, DTypeError, ImplicitGradError, NonScalarOutputError, ShapeError,
+                      TangentDTypeError, TreeError)
 
 
 # ----- forward mode -----------------------------------------------------------
@@ -609,8 +609,8 @@ def _check_argnums(fname, argnums, nargs):
     nums = (argnums,) if isinstance(argnums, int) else tuple(argnums)
     for n in nums:
         if not isinstance(n, int) or not -nargs <= n < nargs:
-            raise ValueError(f"{fname}: argnums {argnums} out of range for a function called with {nargs} "
-                             f"positional argument{'s' if nargs != 1 else ''}")
+            raise ArgnumsError(f"{fname}: argnums {argnums} out of range for a function called with {nargs} "
+                               f"positional argument{'s' if nargs != 1 else ''}")
     return [n % nargs for n in nums]
 
 

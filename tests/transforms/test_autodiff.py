@@ -295,3 +295,10 @@ def test_tangent_and_cotangent_dtypes_must_match_as_in_jax():
     out, t = fnx.jvp(lambda x: x * 2.0, (fnp.ones((), dtype="float64"),), (1.0,))
     assert t.dtype == np.float64 and float(t) == 2.0
     assert fnx.vjp(lambda x: x * 2.0, fnp.ones((), dtype="float64"))[1](1.0)[0].dtype == np.float64
+
+
+def test_argnums_past_the_positional_arguments_raise_jaxs_type_error():
+    with pytest.raises(TypeError, match=r"grad: argnums 1 out of range for a function called with 1 positional"):
+        fnx.grad(lambda x, y: x * y, argnums=1)(2.0, y=3.0)
+    with pytest.raises(ValueError):
+        fnx.grad(lambda x, y: x * y, argnums=2)(2.0, 3.0)
