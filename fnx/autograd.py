@@ -19,6 +19,8 @@ import types
 from collections import namedtuple
 import warnings
 
+import numpy as np
+
 from . import numpy as fnp
 from .core import tree as tree_util
 from .core.array import Array
@@ -392,6 +394,11 @@ def _check(fname, func, inputs, eps, atol, rtol, raise_exception, order, modes=(
     which = [i for i, x in enumerate(xs) if _on_tape(x) and x.node.prim is None]
     if not which:
         raise ValueError(f"{fname}: no input requires grad; make the ones to check with requires_grad=True")
+    for i in which:
+        if xs[i].dtype not in (np.float64, np.complex128):  # PyTorch's warning, word for word
+            warnings.warn(f"Input #{i} requires gradient and is not a double precision floating point or complex. "
+                          f"This check will likely fail if all the inputs are not of double precision floating "
+                          f"point or complex. ", UserWarning, stacklevel=3)
     consts = [x.detach() if isinstance(x, Array) else x for x in xs]
 
     def f(*dyn):

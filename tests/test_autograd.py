@@ -625,3 +625,9 @@ def test_backward_inputs_may_be_computed_values_whose_grad_is_filled():
     y.backward(inputs=[again], retain_graph=True)
     y.backward(inputs=[again])
     np.testing.assert_allclose(np.asarray(again.grad), [12.0, 24.0])  # accumulated, as PyTorch's
+
+
+def test_gradcheck_warns_of_single_precision_inputs_as_pytorch_does():
+    x = fnx.tensor([0.5, 1.5], requires_grad=True)  # float32
+    with pytest.warns(UserWarning, match="Input #0 requires gradient and is not a double precision"):
+        fnx.autograd.gradcheck(lambda v: v * 2, (x,), raise_exception=False)  # (eps 1e-6 is too fine for float32)
