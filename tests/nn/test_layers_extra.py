@@ -885,10 +885,11 @@ def test_transformer_encoder_padding_against_torch(batch_first, nhead):
     x = np.random.default_rng(0).standard_normal((2, 5, 8) if batch_first else (5, 2, 8)).astype(np.float32)
     pad = np.array([[False] * 5, [False, False, False, True, True]])
     for train in (False, True):
-        theirs.train(train)
-        ours.train(train)
-        with torch.no_grad():
-            want = theirs(torch.tensor(x), src_key_padding_mask=torch.tensor(pad)).numpy()
-        with fnx.no_grad():
-            got = ours(fnx.tensor(x), src_key_padding_mask=fnx.tensor(pad))
-        np.testing.assert_allclose(np.asarray(got), want, rtol=1e-5, atol=1e-5)
+        for leaf in (False, True):  # an input that requires grad still takes the path under no_grad
+            theirs.train(train)
+            ours.train(train)
+            with torch.no_grad():
+                want = theirs(torch.tensor(x, requires_grad=leaf), src_key_padding_mask=torch.tensor(pad)).numpy()
+            with fnx.no_grad():
+                got = ours(fnx.tensor(x, requires_grad=leaf), src_key_padding_mask=fnx.tensor(pad))
+            np.testing.assert_allclose(np.asarray(got), want, rtol=1e-5, atol=1e-5)

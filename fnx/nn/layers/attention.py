@@ -20,9 +20,9 @@ import warnings
 
 from ... import numpy as fnp
 from ... import random
-from ...core.array import Array
+from ...core.trace import Tracer
 from ...errors import ShapeError
-from ...transforms.autodiff import is_grad_enabled
+from ...transforms.autodiff import TAPE, is_grad_enabled
 from .. import functional as F
 from .. import init
 from ..module import Module
@@ -329,8 +329,8 @@ class TransformerEncoder(Module):
         if not self.use_nested_tensor or first.training or src_key_padding_mask is None or mask is not None:
             return None
         src = fnp.asarray(src)
-        if src.ndim != 3 or type(src) is not Array:  # (traced values are differentiated or batched)
-            return None
+        if src.ndim != 3 or (isinstance(src, Tracer) and src._main is not TAPE):  # a transform differentiates
+            return None  # or batches it (the tape's values, leaves and parameters alike, are PyTorch's tensors)
         if is_grad_enabled() and (src.requires_grad or any(p.requires_grad for p in first.parameters())):
             return None
         pad = fnp.asarray(src_key_padding_mask)
