@@ -2505,9 +2505,9 @@ def _install_more():
     A.bitwise_not, A.angle, A.svd = fnp.bitwise_not, fnp.angle, svd
     A.is_cpu = property(lambda self: self.device.platform == "cpu")
     A.get_device = lambda self: -1 if self.device.platform == "cpu" else self.device.index  # as torch's
-    A.mH = property(lambda self: fnp.conj(fnp.swapaxes(self, -1, -2)), doc="The conjugate transpose of the matrices.")
+    A.mH = property(adjoint, doc="The conjugate transpose of the matrices.")
     A.H = property(lambda self: fnp.conj(_t(self)), doc="The conjugate transpose of a matrix.")
-    A.adjoint = lambda self: self.mH
+    A.adjoint = adjoint
     A.polygamma = lambda self, n: polygamma(n, self)
     for name in ("masked_select", "amax", "amin", "aminmax", "lerp", "tril", "triu", "index_add", "index_copy",
                  "index_fill", "scatter", "scatter_add", "scatter_reduce", "repeat_interleave", "det", "inverse",

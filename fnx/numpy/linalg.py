@@ -950,7 +950,7 @@ def _slogdet_vjp(ct, x, *, out):
 
 def _slogdet_shape(x):
     # log|det| is real; the sign of a complex matrix is a phase
-    return ShapedArray(x.shape[:-2], x.dtype), ShapedArray(x.shape[:-2], _real_dtype(x.dtype))
+    return ShapedArray(x.shape[:-2], x.dtype), ShapedArray(x.shape[:-2], el._real_dtype(x.dtype))
 
 
 slogdet_p = defprim(
@@ -1033,18 +1033,14 @@ def _cholesky_jvp(primals, tangents):
     (x,), (t,) = primals, tangents
     low = cholesky_p.bind(x)
     m = _H(solve_p.bind(low, _H(solve_p.bind(low, _hsym(t)))))
-    return low, _mm(low, m * _phi(x.shape[-1], _real_dtype(x.dtype), x.device))
+    return low, _mm(low, m * _phi(x.shape[-1], el._real_dtype(x.dtype), x.device))
 
 
 def _cholesky_vjp(ct, x, *, out):
     # The transpose of the JVP under sum(a * b): hsym(L^-T Phi(L^T ct) conj(L)^-1).
     lt = _T(out)
-    z = solve_p.bind(lt, _mm(lt, ct) * _phi(x.shape[-1], _real_dtype(x.dtype), x.device))
+    z = solve_p.bind(lt, _mm(lt, ct) * _phi(x.shape[-1], el._real_dtype(x.dtype), x.device))
     return (_hsym(_T(solve_p.bind(_H(out), _T(z)))),)
-
-
-def _real_dtype(dtype):
-    return np.empty(0, dtype).real.dtype
 
 
 cholesky_p = defprim(
@@ -1088,7 +1084,7 @@ def _qr_jvp(primals, tangents, *, complete):
     q, r = qr_p.bind(x, complete=complete)
     c = _T(solve_p.bind(_T(r), _T(t)))
     b = _mm(_H(q), c)
-    low = b * _tri(b.shape[-1], -1, _real_dtype(b.dtype), b.device)
+    low = b * _tri(b.shape[-1], -1, el._real_dtype(b.dtype), b.device)
     w = low - _H(low)
     if x.dtype.kind == "c":
         w = w + _diag_embed(1j * el.imag(_diag(b)))
@@ -1170,7 +1166,7 @@ def _eigh_vjp(ct, x, *, out):
 
 def _eigh_shape(x):
     # a Hermitian matrix's eigenvalues are real
-    return ShapedArray(x.shape[:-1], _real_dtype(x.dtype)), ShapedArray(x.shape, x.dtype)
+    return ShapedArray(x.shape[:-1], el._real_dtype(x.dtype)), ShapedArray(x.shape, x.dtype)
 
 
 eigh_p = defprim("eigh", impl=_eigh_impl, multiple_results=True, shape=_eigh_shape,
@@ -1262,12 +1258,12 @@ def _transposed_jvp(jvp_rule, x, ct, out, **params):
     """The VJP at ``x`` as the transpose of ``jvp_rule``'s tangent map, which is linear over the reals (the
     complex rules of svd, qr and pinv, whose conjugations the hand-written real transposes leave out); ``ct``
     and ``out`` hold one entry per output."""
-    from ..transforms.autodiff import vjp
+    from ..transforms.extras import linear_transpose
+
     def tangents(t):
         t_out = jvp_rule((x,), (t,), **params)[1]
         return list(t_out) if isinstance(t_out, tuple) else [t_out]
-    _, pullback = vjp(tangents, creation.zeros_like(x))
-    return pullback([creation.zeros_like(o) if c is None else c for c, o in zip(ct, out)])
+    return linear_transpose(tangents, x)([creation.zeros_like(o) if c is None else c for c, o in zip(ct, out)])
 
 
 def _svd_vjp(ct, x, *, out, full_matrices):
@@ -1292,7 +1288,7 @@ def _svd_vjp(ct, x, *, out, full_matrices):
 def _svd_shape(x, *, full_matrices):
     m, n = x.shape[-2:]
     k, b = min(m, n), x.shape[:-2]
-    return (ShapedArray(b + (m, m if full_matrices else k), x.dtype), ShapedArray(b + (k,), _real_dtype(x.dtype)),
+    return (ShapedArray(b + (m, m if full_matrices else k), x.dtype), ShapedArray(b + (k,), el._real_dtype(x.dtype)),
             ShapedArray(b + (n if full_matrices else k, n), x.dtype))
 
 
@@ -1314,7 +1310,7 @@ def _svdvals_vjp(ct, x, *, out):
 
 
 svdvals_p = defprim("svdvals", impl=lambda xp, x: xp.linalg.svd(x, compute_uv=False),
-                    shape=lambda x: ShapedArray(x.shape[:-2] + (min(x.shape[-2:]),), _real_dtype(x.dtype)),
+                    shape=lambda x: ShapedArray(x.shape[:-2] + (min(x.shape[-2:]),), el._real_dtype(x.dtype)),
                     jvp=_svdvals_jvp, vjp=_svdvals_vjp,
                     batch=lambda vals, bdims: _front(svdvals_p, vals, bdims, {}))
 
