@@ -51,8 +51,13 @@ def filled(shape, value, dtype, device=None):
     its own memory instead of receiving a host copy."""
     dev = backend.get_default_device() if device is None else backend.parse_device(device)
     if dev.platform == "cpu":
-        zero = isinstance(value, int) and value == 0  # calloc'd; -0.0 keeps its sign through np.full
-        return wrap(np.zeros(shape, dtype) if zero else np.full(shape, value, dtype), dev)
+        if isinstance(value, int) and value == 0:  # calloc'd; -0.0 keeps its sign through np.full
+            return wrap(np.zeros(shape, dtype), dev)
+        if type(value) is int and value == 1:  # every dtype holds 1: a fill skips np.full's Python wrapper
+            ones = np.empty(shape, dtype)
+            ones.fill(1)
+            return wrap(ones, dev)
+        return wrap(np.full(shape, value, dtype), dev)
     with dev.context():
         return wrap(dev.xp.full(shape, value, dtype), dev)
 

@@ -25,6 +25,7 @@ import weakref
 import numpy as np
 
 from .. import numpy as fnp  # fnx.numpy is imported first (fnx/__init__.py)
+from ..numpy._base import constant
 from ..core import tree as tree_util
 from ..core.array import Array, wrap
 from ..core.dtypes import float0, is_differentiable
@@ -517,7 +518,6 @@ def _tape_outputs(node):
 
 
 def _broadcast_zero(like):
-    from ..numpy._base import constant
     return constant(False if like.dtype.kind == "b" else 0, like.dtype, like.shape, like.device)
 
 
