@@ -38,12 +38,54 @@ class DeviceError(FnxError, ValueError):
     """Operands on different devices, or an unknown device."""
 
 
+class UnknownBackendError(DeviceError, RuntimeError):
+    """A platform that is unknown or has no usable device (``jit(backend="tpu")``); a RuntimeError as JAX's."""
+
+
 class TracerError(FnxError, TypeError):
     """A traced value used where a concrete one is needed."""
 
 
 class EscapedTracerError(TracerError):
-    """A traced value used after the transform that made it returned."""
+    """A traced value used after the transform that made it returned (JAX's ``UnexpectedTracerError``)."""
+
+
+UnexpectedTracerError = EscapedTracerError
+
+
+# JAX's classes for a traced value turned into a concrete one, by the conversion asked for; each is a
+# TracerError, so ``except TypeError`` and ``except fnx.errors.TracerError`` catch them all.
+
+class ConcretizationTypeError(TracerError):
+    """A traced value needed as a concrete one: ``int()``, ``float()``, ``.item()``, or a shape that would depend
+    on its values (JAX's ``ConcretizationTypeError``)."""
+
+
+class TracerBoolConversionError(ConcretizationTypeError):
+    """``bool()`` of a traced value, as an ``if`` or a ``while`` asks for it (JAX's ``TracerBoolConversionError``)."""
+
+
+class TracerIntegerConversionError(TracerError):
+    """A traced value used as a Python index, through ``__index__`` (JAX's ``TracerIntegerConversionError``)."""
+
+
+class TracerArrayConversionError(TracerError):
+    """A traced value converted to a NumPy array (JAX's ``TracerArrayConversionError``)."""
+
+
+class NonConcreteBooleanIndexError(TracerError, IndexError):
+    """A traced boolean mask used as an index, whose result's shape would depend on its values; an IndexError,
+    as JAX's ``NonConcreteBooleanIndexError`` is."""
+
+
+_CONVERSION_ERRORS = {"bool()": TracerBoolConversionError, "__index__": TracerIntegerConversionError,
+                      "numpy.asarray": TracerArrayConversionError, "__dlpack__": TracerArrayConversionError}
+
+
+def conversion_error(what, message):
+    """The error for the conversion ``what`` (``"bool()"``, ``"int()"``, ...) of a traced value: JAX's class
+    for it, or a ConcretizationTypeError."""
+    return _CONVERSION_ERRORS.get(what, ConcretizationTypeError)(message)
 
 
 class TangentDTypeError(DTypeError, ValueError):

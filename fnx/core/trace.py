@@ -22,7 +22,7 @@ import numpy as np
 from . import primitive as _primitive
 from .array import Array, wrap
 from .backend import get_default_device
-from ..errors import DeviceError, EscapedTracerError, TracerError
+from ..errors import ConcretizationTypeError, DeviceError, EscapedTracerError, TracerError
 
 _stack = []  # live MainTraces, outermost first
 
@@ -125,6 +125,12 @@ class Tracer(Array):
     def __repr__(self):
         return f"Traced<{self.dtype}{list(self.shape)}> by {self._main.name}"
 
+    def __str__(self):
+        try:
+            return Array.__str__(self)
+        except TracerError:  # no concrete value (jit, vmap): print() shows what it stands for, as JAX's tracers do
+            return repr(self)
+
 
 def _escaped(tracer, what):
     return EscapedTracerError(
@@ -203,4 +209,4 @@ _primitive.Primitive.bind = _prim_bind
 
 
 def concreteness_error(transform, what, hint):
-    return TracerError(f"{what}: the value is traced by {transform} and has no concrete value here. {hint}")
+    return ConcretizationTypeError(f"{what}: the value is traced by {transform} and has no concrete value here. {hint}")

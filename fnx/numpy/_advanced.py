@@ -82,11 +82,11 @@ def _consumes(e):
 
 def _concrete_mask(opname, mask):
     if isinstance(mask, Tracer):
-        from ..errors import TracerError
+        from ..errors import NonConcreteBooleanIndexError
         by = mask._main.name
         varies = " (and each example could select a different number)" if by == "vmap" else ""
         fix = "fnx.numpy.where(mask, values, x)" if opname.startswith("x.at") else "fnx.numpy.where(mask, x, 0)"
-        raise TracerError(
+        raise NonConcreteBooleanIndexError(
             f"{opname}: a boolean mask traced by {by} cannot be used as an index, because the output's shape "
             f"depends on how many of its elements are True{varies}. Select with {fix} instead, or compute the "
             f"mask outside the transform")

@@ -28,7 +28,7 @@ from ..core.array import Array
 from ..core.backend import devices, get_default_device, to_host
 from ..core.primitive import NOT_DIFFERENTIABLE, Primitive, ShapedArray
 from ..core.trace import Trace, Tracer, new_main
-from ..errors import DTypeError, ShapeError, TracerError, TreeError
+from ..errors import DTypeError, ShapeError, TracerError, TreeError, conversion_error
 from .autodiff import TAPE, jacrev, jvp, vjp
 from .custom import custom_vjp
 from .graph import Eqn, Graph, GraphTrace, GraphTracer, Literal, Var, mark_weak
@@ -93,7 +93,7 @@ class AbstractTracer(Tracer):
 
     def _concrete(self, what):
         aval = self.var.aval
-        raise TracerError(
+        raise conversion_error(what,
             f"{what} of a {aval.dtype}{list(aval.shape)} value: inside fnx.{self._main.name} values are abstract "
             f"(a shape and a dtype, no data), so Python control flow cannot depend on them. Mark the argument "
             f"static (static_argnums), or select with fnx.numpy.where instead of branching")

@@ -15,8 +15,10 @@ On a GPU, each run of consecutive elementwise steps becomes one cupy kernel
 few kernel launches instead of N.
 
 Because the graph is fixed, the function must not branch on traced values:
-turning one into a Python ``bool``/``int``/``float`` while tracing raises a
-:class:`TracerError` naming jit, the conversion and the operation that computed
+turning one into a Python ``bool``/``int``/``float`` while tracing raises
+JAX's error for the conversion (``TracerBoolConversionError`` for ``bool``, a
+``ConcretizationTypeError`` for ``int`` and ``float``; each a
+:class:`TracerError`, so a TypeError) naming jit, the conversion and the operation that computed
 the value (``bool() of the bool[] result of `greater```), and suggesting
 ``static_argnums`` or ``fnx.numpy.where``. ``fnx.lax.cond`` and ``switch``
 branch inside the graph: the replay runs only the branch the value picks.
@@ -36,6 +38,7 @@ keeps reading a module's parameters. Passing the parameters as arguments
 """
 import functools
 import inspect
+import types
 import weakref
 
 import numpy as np
@@ -43,7 +46,7 @@ import numpy as np
 from ..core import tree as tree_util
 from ..core.array import Array, wrap
 from ..core.trace import Tracer, new_main
-from ..errors import StaticArgumentError, TracerError
+from ..errors import StaticArgumentError, UnknownBackendError, conversion_error
 from .graph import Graph, GraphTrace, GraphTracer, Literal, Var, _short, mark_weak
 
 
@@ -62,11 +65,15 @@ class JitTracer(GraphTracer):
         origin = next((e.prim.name for e in reversed(self._main.data) if any(v is self.var for v in e.outputs)),
                       None)
         value = f"the {value} result of `{origin}`" if origin else f"a {value} input"
-        raise TracerError(
+        raise conversion_error(what,
             f"{what} of {value}: inside fnx.jit the value is traced (it stands for every input of this shape), "
             f"so it has "
             f"no concrete value and Python control flow cannot depend on it. Mark the argument it comes from "
-            f"static with static_argnums/static_argnames, or select with fnx.numpy.where instead of branching")
+            f"static with static_argnums/static_argnames, or select with fnx.numpy.where instead of branching"
+            + (_CAST_HINT if what in ("int()", "float()", "complex()") else ""))
+
+
+_CAST_HINT = "; to change a value's dtype, use x.astype(dtype) or fnx.numpy.asarray(x, dtype)"
 
 
 class JitTrace(GraphTrace):
@@ -336,16 +343,11 @@ def _static_positions_and_names(f, nums, names):
     parameter of a signature without ``*args`` is refused, as by ``jax.jit``. Negative positions
     (``static_argnums=-1``) count from the end of each call's arguments, so they name no parameter."""
     _check_nums_and_names("static", nums, names, TypeError)
-    try:
-        params = list(inspect.signature(f).parameters.values())
-    except (TypeError, ValueError):  # a builtin or a callable without a signature: take them as given
+    params = _parameters(f)
+    if params is None:  # a builtin or a callable without a signature: take them as given
         return nums, names
+    _check_against_signature(f, "static", nums, names, params)
     positional = [p.name for p in params if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)]
-    if not any(p.kind == p.VAR_POSITIONAL for p in params):
-        beyond = [n for n in nums if n >= len(positional)]
-        if beyond:
-            raise ValueError(f"jit: {getattr(f, '__name__', 'the function')} has static_argnums={nums}, but "
-                             f"only accepts {len(positional)} positional argument{'s' if len(positional) != 1 else ''}")
     nums_from_end = tuple(n for n in nums if n < 0)
     nums = tuple(n for n in nums if n >= 0)
     by_name = [p.name for p in params if p.kind in (p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY)]
@@ -353,6 +355,70 @@ def _static_positions_and_names(f, nums, names):
     names = tuple(dict.fromkeys(names + tuple(positional[i] for i in nums
                                               if i < len(positional) and positional[i] in by_name)))
     return nums + nums_from_end, names
+
+
+def _parameters(f):
+    try:
+        return list(inspect.signature(f).parameters.values())
+    except (TypeError, ValueError):
+        return None
+
+
+def _check_against_signature(f, what, nums, names, params):
+    """``<what>_argnums`` past the positional parameters of a signature without ``*args``, and
+    ``<what>_argnames`` that name no parameter of one without ``**kwargs``, are refused, as by ``jax.jit``."""
+    positional = [p.name for p in params if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)]
+    fname = getattr(f, "__name__", "the function")
+    if not any(p.kind == p.VAR_POSITIONAL for p in params):
+        beyond = [n for n in nums if n >= len(positional)]
+        if beyond:
+            raise ValueError(f"jit: {fname} has {what}_argnums={nums}, but only accepts {len(positional)} "
+                             f"positional argument{'s' if len(positional) != 1 else ''}")
+    if not any(p.kind == p.VAR_KEYWORD for p in params):
+        by_name = {p.name for p in params if p.kind in (p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY)}
+        unknown = [n for n in names if n not in by_name]
+        if unknown:
+            raise ValueError(f"jit: {fname} has invalid argnames {unknown} in {what}_argnames; it takes no "
+                             f"arguments of these names")
+
+
+def _placement(device, backend):
+    """The device ``jit(device=..., backend=...)`` names, or None."""
+    from ..core import backend as backends
+    if device is not None and backend is not None:
+        raise ValueError(f"jit: can't specify both a device and a backend, got device={device!r} and "
+                         f"backend={backend!r}")
+    if device is not None:
+        return backends.parse_device(device)
+    if backend is None:
+        return None
+    platform = {"gpu": "cuda", "cuda": "cuda", "cpu": "cpu"}.get(str(backend).lower())
+    found = backends.devices(platform) if platform else []
+    if not found:
+        available = sorted({"gpu" if d.platform == "cuda" else d.platform for d in backends.devices()})
+        raise UnknownBackendError(f"jit: unknown or unavailable backend {backend!r}; available backends are "
+                                  f"{available}")
+    return found[0]
+
+
+def _on_device(f, device):
+    from .device import on_device
+    return on_device(f, device)
+
+
+# One cache per function and options, shared by every jit of them, as JAX's: ``fnx.jit(f)(x)`` in a loop
+# traces once. Keyed weakly by the function, so a cache lives no longer than its function; callables that
+# cannot be weakly referenced, and bound methods (a new object at each attribute lookup), keep their own.
+_caches = weakref.WeakKeyDictionary()
+
+
+def _shared_cache(f, options):
+    if not isinstance(f, types.FunctionType):
+        return {}
+    try:
+        return _caches.setdefault(f, {}).setdefault(options, {})
+    except TypeError:  # unhashable options: a device object that cannot be hashed
+        return {}
 
 
 def _in_context(impl, dev):
@@ -365,13 +431,17 @@ def _in_context(impl, dev):
 def _check_donated(f, donate_argnums, donate_argnames, static_nums, static_names):
     nums, names = _as_tuple(donate_argnums), _as_tuple(donate_argnames)
     _check_nums_and_names("donate", nums, names, ValueError)
+    params = _parameters(f)
+    if params is not None:
+        _check_against_signature(f, "donate", nums, names, params)
     both = sorted(set(nums) & set(static_nums)) + sorted(set(names) & set(static_names))
     if both:
         raise ValueError(f"jit: {both} are both static and donated; only array arguments can be donated")
 
 
 def jit(f=None, *, static_argnums=(), static_argnames=(), donate_argnums=(), donate_argnames=(),
-        keep_unused=False, inline=False):
+        keep_unused=False, inline=False, device=None, backend=None, compiler_options=None, in_shardings=None,
+        out_shardings=None):
     """Compiles ``f``: traced once per input signature, then replayed without per-op tracing.
 
     Args:
@@ -386,6 +456,19 @@ def jit(f=None, *, static_argnums=(), static_argnames=(), donate_argnums=(), don
       keep_unused / inline: accepted for JAX's signature; they change nothing
         here (unused arguments cost nothing in a replay, and a jitted function
         called inside another is traced into it).
+      device / backend: where ``f`` runs (``backend`` names a platform, "cpu"
+        or "gpu", and means its first device; giving both is an error, as in
+        JAX): array arguments are moved there, arrays ``f`` creates are made
+        there, and the outputs are returned there, as :func:`fnx.on_device` does.
+      compiler_options: accepted for JAX's signature and unused: no compiler
+        stands behind the replay to take XLA's options.
+      in_shardings / out_shardings: only None (fnx has one device per array
+        and no shardings); anything else is refused.
+
+    Jitted functions of the same ``f`` with the same options share one cache,
+    as in JAX: ``fnx.jit(f)(x)`` written inside a loop traces once. Static
+    arguments are compared by type and value, so ``1`` and ``True`` (equal in
+    Python) are two entries.
 
     The returned function has ``.lower(*args)`` (a :class:`Lowered`: the
     cached :class:`Graph` for those arguments, which may be ``ShapeDtypeStruct``s,
@@ -402,12 +485,22 @@ def jit(f=None, *, static_argnums=(), static_argnames=(), donate_argnums=(), don
     if f is None:
         return functools.partial(jit, static_argnums=static_argnums, static_argnames=static_argnames,
                                  donate_argnums=donate_argnums, donate_argnames=donate_argnames,
-                                 keep_unused=keep_unused, inline=inline)
+                                 keep_unused=keep_unused, inline=inline, device=device, backend=backend,
+                                 compiler_options=compiler_options, in_shardings=in_shardings,
+                                 out_shardings=out_shardings)
+    if not callable(f):
+        raise TypeError(f"jit: expected a callable value, got {f!r}")
+    for name, given in (("in_shardings", in_shardings), ("out_shardings", out_shardings)):
+        if given is not None:
+            raise ValueError(f"jit: {name} must be None: fnx places each array on one device and has no "
+                             f"shardings (got {given!r}); use device= or fnx.device_put to place arrays")
     nums = _as_tuple(static_argnums)
     names = _as_tuple(static_argnames)
     nums, names = _static_positions_and_names(f, nums, names)
     _check_donated(f, donate_argnums, donate_argnames, nums, names)
-    cache = {}
+    place = _placement(device, backend)
+    cache = _shared_cache(f, (nums, names, place))
+    traced_f = f if place is None else _on_device(f, place)
 
     from_end = any(n < 0 for n in nums)
 
@@ -444,7 +537,8 @@ def jit(f=None, *, static_argnums=(), static_argnames=(), donate_argnums=(), don
                 if not isinstance(x, Array):
                     x = flat[i] = fnp.asarray(x)
                 avals.append((x.shape, x.dtype, x.device, "weak") if weak else (x.shape, x.dtype, x.device))
-        key = (in_tree, tuple(avals), static)
+        # Static values by type too: 1 == True == 1.0 would otherwise share a graph (JAX keys them apart).
+        key = (in_tree, tuple(avals), static, tuple([type(v) for _, v in static]) if static else ())
         try:
             compiled = cache.get(key)
         except TypeError:
@@ -459,12 +553,16 @@ def jit(f=None, *, static_argnums=(), static_argnames=(), donate_argnums=(), don
 
     def _trace(static, flat, in_tree, weak):
         from .. import numpy as fnp
+        from .extras import AbstractTrace, AbstractTracer
         eqns = []
-        with new_main(JitTrace, "jit", eqns) as main:
-            boxed = [JitTracer(main, x, Var(x.aval, x.device), w) for x, w in zip(flat, weak)]
+        # The primals are abstract: staging computes nothing, and records nothing on an enclosing transform
+        # (inside grad or another jit, that transform sees the graph's replay, once).
+        with new_main(AbstractTrace, "jit", []) as abstract, new_main(JitTrace, "jit", eqns) as main:
+            boxed = [JitTracer(main, AbstractTracer(abstract, Var(x.aval, x.device), w), Var(x.aval, x.device), w)
+                     for x, w in zip(flat, weak)]
             dyn_args, dyn_kwargs = in_tree.unflatten(boxed)
             args, kwargs = rebuild(static, dyn_args, dyn_kwargs)
-            out = f(*args, **kwargs)
+            out = traced_f(*args, **kwargs)
         out_flat, out_tree = tree_util.flatten(out)
         outvars = []
         for o in out_flat:
@@ -484,12 +582,12 @@ def jit(f=None, *, static_argnums=(), static_argnames=(), donate_argnums=(), don
     @functools.wraps(f)
     def jitted(*args, **kwargs):
         if _disabled[0]:
-            return f(*args, **kwargs)
+            return traced_f(*args, **kwargs)
         compiled, flat = lookup(args, kwargs)
         if compiled.captured:
             # A Parameter read from a closure (``fnx.jit(model)``): run f itself, so that the Parameter's
             # current value is used and backward() reaches it, as torch.compile tracks a module's parameters.
-            return f(*args, **kwargs)
+            return traced_f(*args, **kwargs)
         graph = compiled.graph
         if any(isinstance(x, Tracer) for x in flat):
             # An outer transform is active: replay the primitives through bind for it to see.
@@ -511,7 +609,7 @@ def jit(f=None, *, static_argnums=(), static_argnames=(), donate_argnums=(), don
 
         def run_f(dyn_args, dyn_kwargs):  # what a captured graph runs instead of its replay
             args, kwargs = rebuild(static, dyn_args, dyn_kwargs)
-            return f(*args, **kwargs)
+            return traced_f(*args, **kwargs)
         return Lowered(compiled, [(x.shape, x.dtype, x.device) for x in flat], getattr(f, "__name__", "f"), run_f)
 
     def eval_shape(*args, **kwargs):
@@ -521,7 +619,7 @@ def jit(f=None, *, static_argnums=(), static_argnames=(), donate_argnums=(), don
 
         def of_dynamic(dyn_args, dyn_kwargs):
             args, kwargs = rebuild(static, dyn_args, dyn_kwargs)
-            return f(*args, **kwargs)
+            return traced_f(*args, **kwargs)
         return eval_shape_of(of_dynamic, dyn_args, dyn_kwargs)
 
     def trace(*args, **kwargs):
@@ -655,3 +753,6 @@ def clear_caches():
     """Drops the traced graphs of every jitted function (``jax.clear_caches``); the next calls trace again."""
     for jitted in list(_every_jitted):
         jitted.clear_cache()
+    for caches in list(_caches.values()):  # also those of jitted functions already gone
+        for cache in caches.values():
+            cache.clear()

@@ -14,7 +14,7 @@ A batched value has no single concrete value, so turning one into a Python
 from ..core import tree as tree_util
 from ..core.array import Array
 from ..core.trace import Trace, Tracer, new_main
-from ..errors import ShapeError, TracerError, TreeError
+from ..errors import ShapeError, TreeError, conversion_error
 
 
 class BatchTracer(Tracer):
@@ -37,7 +37,7 @@ class BatchTracer(Tracer):
         return self.val.dtype
 
     def _concrete(self, what):
-        raise TracerError(
+        raise conversion_error(what,
             f"{what}: this value is batched by vmap (one value per example), so it has no single "
             f"concrete value; Python control flow on it cannot be vectorised. Compute both branches and "
             f"select with fnx.numpy.where(condition, x, y), or move the test outside the vmapped function")

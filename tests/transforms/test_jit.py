@@ -499,3 +499,119 @@ def test_a_cast_of_a_weak_number_is_strong_as_jax():
     assert fnx.jit(lambda n: n * 2.0)(2).dtype == fnp.asarray(2.0).dtype  # without the cast, still weak
     weak, strong = fnx.jit(lambda n: (n * 2.0, fnp.astype(n, "int64") * 2.0))(2)  # the cast leaves n weak
     assert weak.dtype == fnp.asarray(2.0).dtype and strong.dtype == np.float64
+
+
+def test_a_jit_traced_inside_another_is_staged_once():
+    """The inner function's first trace records nothing on the outer trace: its operations are in the outer graph
+    once, and a callback inside runs once per call, as in JAX."""
+    calls = []
+
+    def callback(v):
+        calls.append(1)
+        return np.asarray(v)
+
+    inner = fnx.jit(lambda x: fnx.pure_callback(callback, fnx.ShapeDtypeStruct(x.shape, x.dtype), x) * 2.0)
+    outer = fnx.jit(lambda x: inner(x) + 1.0)
+    x = arr(2)
+    close(outer(x), np.asarray(x) * 2.0 + 1.0)
+    assert len(calls) == 1
+    outer(x)
+    assert len(calls) == 2
+    nested = fnx.jit(lambda x: fnx.jit(lambda y: fnp.sin(y) * 2.0)(x) + 1.0)
+    assert nested.lower(x).primitives() == ["sin", "multiply", "add"]
+    close(fnx.grad(lambda x: fnp.sum(fnx.jit(fnp.sin)(x)))(x), np.cos(np.asarray(x)))
+
+
+def test_static_arguments_are_keyed_by_type_as_in_jax():
+    f = fnx.jit(lambda x, flag: x * 2.0 if flag is True else x * 3.0, static_argnums=1)
+    x = arr(2)
+    close(f(x, 1), np.asarray(x) * 3.0)
+    close(f(x, True), np.asarray(x) * 2.0)  # 1 == True in Python, yet another entry
+    fill = fnx.jit(lambda n: fnp.full(2, n), static_argnums=0)
+    assert [fill(n).dtype.kind for n in (1, True, 1.0)] == ["i", "b", "f"]
+    assert fill._cache_size() == 3
+
+
+def test_jit_of_the_same_function_shares_its_cache_as_in_jax():
+    traces = []
+
+    def g(x):
+        traces.append(1)
+        return x + 1.0
+
+    x = arr(3)
+    for _ in range(3):
+        close(fnx.jit(g)(x), np.asarray(x) + 1.0)
+    assert len(traces) == 1
+    fnx.jit(g, static_argnames=())(x)  # the same options: the same cache
+    assert len(traces) == 1
+    fnx.clear_caches()  # also the caches of jitted functions already collected
+    fnx.jit(g)(x)
+    assert len(traces) == 2
+
+
+def test_print_of_a_traced_value_shows_what_it_stands_for(capsys):
+    fnx.jit(lambda x: print("x is", x) or x)(fnp.ones(2))
+    fnx.vmap(lambda x: print(f"row {x}") or x)(fnp.ones((2, 3)))
+    out = capsys.readouterr().out
+    assert "x is Traced<float32[2]> by jit" in out and "row Batched<float32[3], axis 0> by vmap" in out
+
+
+def test_conversion_errors_are_jaxs_classes():
+    from fnx import errors
+    x = fnp.ones(3)
+    cases = [(lambda x: bool(x[0] > 0), errors.TracerBoolConversionError),
+             (lambda x: int(x[0]), errors.ConcretizationTypeError),
+             (lambda x: float(x[0]), errors.ConcretizationTypeError),
+             (lambda x: x[0].item(), errors.ConcretizationTypeError),
+             (lambda x: [1, 2][x[0].astype(int)], errors.TracerIntegerConversionError),
+             (lambda x: np.asarray(x), errors.TracerArrayConversionError),
+             (lambda x: x[x > 0], errors.NonConcreteBooleanIndexError),
+             (lambda x: fnp.nonzero(x), errors.ConcretizationTypeError)]
+    for transform in (fnx.jit, fnx.vmap):
+        for fn, expected in cases:
+            with pytest.raises(expected) as info:
+                transform(fn)(x if transform is fnx.jit else x[None])
+            assert isinstance(info.value, (TracerError, TypeError))
+    assert issubclass(errors.TracerBoolConversionError, errors.ConcretizationTypeError)
+    assert issubclass(errors.NonConcreteBooleanIndexError, IndexError)
+    assert errors.UnexpectedTracerError is errors.EscapedTracerError
+    with pytest.raises(errors.ConcretizationTypeError, match=r"astype"):
+        fnx.jit(lambda x: int(x[0]))(x)
+    jax = pytest.importorskip("jax")
+    for name in ("ConcretizationTypeError", "TracerBoolConversionError", "TracerIntegerConversionError",
+                 "TracerArrayConversionError", "NonConcreteBooleanIndexError", "UnexpectedTracerError"):
+        theirs, ours = getattr(jax.errors, name), getattr(errors, name)
+        for builtin in (TypeError, IndexError):
+            if issubclass(theirs, builtin):
+                assert issubclass(ours, builtin), (name, builtin)
+
+
+def test_placement_and_compiler_keywords_of_jax_jit():
+    x = arr(3)
+    for f in (fnx.jit(fnp.sin, device="cpu"), fnx.jit(fnp.sin, backend="cpu"),
+              fnx.jit(fnp.sin, compiler_options={"xla_cpu_enable_fast_math": False}),
+              fnx.jit(fnp.sin, in_shardings=None, out_shardings=None)):
+        close(f(x), np.sin(np.asarray(x)))
+    made = fnx.jit(lambda: fnp.ones(2), device="cpu")()
+    assert str(made.device) == "cpu:0"
+    with pytest.raises(ValueError, match="both a device and a backend"):
+        fnx.jit(fnp.sin, device="cpu", backend="cpu")
+    with pytest.raises(RuntimeError, match=r"unknown or unavailable backend 'tpu'.*\['cpu"):
+        fnx.jit(fnp.sin, backend="tpu")
+    with pytest.raises(ValueError, match="in_shardings must be None"):
+        fnx.jit(fnp.sin, in_shardings=object())
+
+
+def test_jit_arguments_are_checked_against_the_signature_as_by_jax():
+    with pytest.raises(TypeError, match="expected a callable value, got 3"):
+        fnx.jit(3)
+    with pytest.raises(ValueError, match=r"invalid argnames \['zzz'\] in static_argnames"):
+        fnx.jit(lambda x, n: x, static_argnames="zzz")
+    with pytest.raises(ValueError, match=r"donate_argnums=\(5,\), but only accepts 1 positional argument"):
+        fnx.jit(lambda x: x, donate_argnums=5)
+    with pytest.raises(ValueError, match=r"invalid argnames \['zzz'\] in donate_argnames"):
+        fnx.jit(lambda x: x, donate_argnames="zzz")
+    y = arr(2)
+    close(fnx.jit(lambda x, **kw: x * kw["zzz"], static_argnames="zzz")(y, zzz=2.0), np.asarray(y) * 2.0)
+    close(fnx.jit(lambda x: x * 2.0, donate_argnums=-1)(y), np.asarray(y) * 2.0)
