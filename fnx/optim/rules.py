@@ -120,6 +120,9 @@ def _leaves(rule, what, tree, treedef):
     return flat
 
 
+_NO_BUFFERS = {}  # what a stateless rule's step sees as its buffers (it never writes into them)
+
+
 def _leafwise(name, default_lr, slots, step, counted=True):
     """The :class:`Rule` that applies ``step`` to every parameter leaf.
 
@@ -152,6 +155,11 @@ def _leafwise(name, default_lr, slots, step, counted=True):
         bufs = {key: _leaves(name, f"state[{key!r}]", state[key], treedef) for key in slots}
         t = state["step"] + 1 if counted else None
         new_p, new_bufs = [], {key: [] for key in slots}
+        if not slots and t is None:  # a rule without state (plain SGD): one call per leaf and nothing else
+            for p, g in zip(flat, g_flat):
+                new_p.append(step(p if type(p) is Array else fnp.asarray(p), g if type(g) is Array else fnp.asarray(g),
+                                  _NO_BUFFERS, None, lr)[0])
+            return treedef.unflatten(new_p), {}
         for i, (p, g) in enumerate(zip(flat, g_flat)):
             if type(p) is not Array:
                 p = fnp.asarray(p)
