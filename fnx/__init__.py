@@ -21,7 +21,7 @@ from .transforms.graph import make_graph
 from .transforms.vmap import vmap
 from .transforms.jit import clear_caches, disable_jit, jit
 from .transforms.device import device_put, on_device
-from .core.backend import Device, default_device, devices, parse_device as device
+from .core.backend import Device, default_device, device, devices, get_default_device, set_default_device
 from .transforms.custom import checkpoint, checkpoint_name, checkpoint_policies, custom_jvp, custom_vjp
 from .transforms.extras import (ShapeDtypeStruct, block_until_ready, custom_gradient, default_backend, device_count,
                                 device_get, eval_shape, jacobian, linear_transpose, linearize, local_device_count,

@@ -165,3 +165,66 @@ def test_on_device_returns_every_array_output_on_its_device():
     assert nested.device == D1
     g = fnx.grad(lambda x: fnp.sum(fnx.device_put(fnx.on_device(lambda a: a * 2.0, D1)(x), D0)))(fnp.ones(2))
     assert g.device == D0 and np.allclose(np.asarray(g), 2.0)
+
+
+def test_jit_refuses_mixed_devices_as_eager_does_and_keys_the_default_device():
+    a, b = fnp.ones(3), fnp.ones(3, device=D1)
+    for f, args in ((lambda x, y: x + y, (a, b)), (lambda x: x @ b, (a,))):
+        with pytest.raises(DeviceError, match=r"operands are on different devices \(cpu:0 and cpu:1\)"):
+            fnx.jit(f)(*args)
+    assert fnx.jit(lambda x: fnx.device_put(x, D1) + b)(a).device is D1  # an explicit transfer is fine
+    made = fnx.jit(lambda: fnp.zeros(3))
+    assert made().device is D0
+    with fnx.default_device(D1):
+        assert made().device is D1  # a new default device retraces: created arrays land there
+
+
+def test_default_device_blocks_belong_to_their_thread():
+    import threading
+    entered, release, seen = threading.Event(), threading.Event(), {}
+
+    def worker():
+        with fnx.default_device(D1):
+            entered.set()
+            release.wait()
+            seen["worker"] = fnp.zeros(1).device
+
+    thread = threading.Thread(target=worker)
+    thread.start()
+    entered.wait()
+    seen["main"] = fnp.zeros(1).device  # while the worker is inside its block
+    release.set()
+    thread.join()
+    assert seen == {"worker": D1, "main": D0} and fnx.default_device() is D0
+
+
+def test_torch_device_forms_context_and_process_default():
+    assert fnx.device("cpu", 1) is D1 and fnx.device(type="cpu", index=1) is D1
+    if not fnx.devices("cuda"):
+        with pytest.raises(DeviceError, match="'cuda:0' is not available"):
+            fnx.device(0)  # a bare int is a GPU's number, as in PyTorch
+    with fnx.device("cpu:1"):
+        assert fnp.zeros(2).device is D1 and fnx.get_default_device() is D1
+        with fnx.device("cpu:0"):
+            assert fnp.zeros(2).device is D0
+        assert fnp.zeros(2).device is D1
+    assert fnp.zeros(2).device is D0
+    fnx.set_default_device("cpu:1")
+    try:
+        assert fnp.ones(1).device is D1 and fnx.get_default_device() is D1
+    finally:
+        fnx.set_default_device(None)
+    assert fnp.ones(1).device is D0
+    assert fnx.devices("gpu") == fnx.devices("cuda") and fnx.devices("cpu") == [D0, D1]
+    with pytest.raises(RuntimeError, match="unknown backend 'tpu'"):
+        fnx.devices("tpu")
+
+
+def test_module_to_a_tensor_takes_its_device_and_dtype_and_refuses_unknown_keywords():
+    import fnx.nn as nn
+    x = fnx.device_put(fnp.ones(2, dtype="float64"), D1)
+    for moved in (nn.Linear(2, 2).to(x), nn.Linear(2, 2).to(tensor=x)):
+        assert {(p.device, str(p.dtype)) for p in moved.parameters()} == {(D1, "float64")}
+    assert {p.device for p in nn.Linear(2, 2).to("cpu:1", non_blocking=True).parameters()} == {D1}
+    with pytest.raises(TypeError, match="unexpected keyword"):
+        nn.Linear(2, 2).to(devce="cpu:1")

@@ -12,10 +12,11 @@ cupy is imported lazily, the first time CUDA devices are listed or used, and
 only counts when a GPU is actually usable.
 """
 import os
+import threading
 
 import numpy as np
 
-from ..errors import DeviceError
+from ..errors import DeviceError, UnknownBackendError
 
 
 class Device:
@@ -51,6 +52,16 @@ class Device:
 
     def __reduce__(self):
         return parse_device, (str(self),)
+
+    def __enter__(self):
+        """``with fnx.device("cuda:0"):``: this device is the default while the block runs (in its thread)."""
+        _in_thread.entered.append(_in_thread.device)
+        _in_thread.device = self
+        return self
+
+    def __exit__(self, *exc):
+        _in_thread.device = _in_thread.entered.pop()
+        return False
 
     def context(self):
         """A context manager making this device current for the backend (cupy's Device)."""
@@ -107,10 +118,35 @@ def cuda_device(device=None):
     return parse_device(f"cuda:{device}" if isinstance(device, int) else "cuda:0" if device is None else device)
 
 
+_PLATFORMS = {"cpu": "cpu", "cuda": "cuda", "gpu": "cuda"}  # JAX calls the CUDA platform "gpu"
+
+
 def devices(platform=None):
-    """All usable devices, CPU first; ``platform`` ("cpu" or "cuda") filters them."""
+    """All usable devices, CPU first; ``platform`` ("cpu", or "cuda" or JAX's "gpu") filters them."""
     found = CPU_DEVICES + cuda_devices()
-    return [d for d in found if platform is None or d.platform == platform]
+    if platform is None:
+        return list(found)
+    name = _PLATFORMS.get(platform.lower() if isinstance(platform, str) else platform)
+    if name is None:
+        raise UnknownBackendError(f"devices: unknown backend {platform!r}; fnx's are 'cpu' and 'gpu' (or 'cuda')")
+    return [d for d in found if d.platform == name]
+
+
+def device(type=None, index=None):
+    """A Device, from any of ``torch.device``'s forms: ``device("cuda:1")``, ``device("cuda", 1)``,
+    ``device(type="cuda", index=1)``, ``device(1)`` (a GPU's number) or a Device. As PyTorch's, it is
+    also a context manager making itself the default device (``with fnx.device("cuda"): ...``)."""
+    if isinstance(type, int) and not isinstance(type, bool) and index is None:
+        return cuda_device(type)
+    if index is not None:
+        if not isinstance(type, str) or ":" in type:
+            raise DeviceError(f"device: with an index, the type must be 'cpu' or 'cuda', got {type!r}")
+        if not isinstance(index, int) or isinstance(index, bool) or index < 0:
+            raise DeviceError(f"device: the index must be a non-negative int, got {index!r}")
+        return parse_device(f"{type}:{index}")
+    if type is None:
+        raise TypeError("device() missing its type: give a name such as 'cpu' or 'cuda:0'")
+    return parse_device(type)
 
 
 def parse_device(name):
@@ -131,33 +167,52 @@ def parse_device(name):
     return pool[i]
 
 
-_default = [CPU]
+_default = [CPU]  # the process's default device; a ``default_device`` block overrides it in its own thread
+
+
+class _ThreadDefault(threading.local):
+    device = None  # set inside a ``default_device`` block of this thread
+
+    def __init__(self):
+        self.entered = []  # the defaults that ``with device:`` blocks replaced, innermost last
+
+
+_in_thread = _ThreadDefault()
 
 
 def get_default_device():
-    return _default[0]
+    device = _in_thread.device
+    return _default[0] if device is None else device
+
+
+def set_default_device(device):
+    """Makes ``device`` (None: the CPU) the process's default device (``torch.set_default_device``); a
+    ``default_device`` block still overrides it in its own thread."""
+    _default[0] = CPU if device is None else parse_device(device)
 
 
 class default_device:
     """Where creation functions and Python scalars land: ``with fnx.default_device("cpu:1"): ...``.
 
-    Called with no argument it returns the current default device.
+    Called with no argument it returns the current default device. A block sets
+    the default of its own thread only, as JAX's and PyTorch's device contexts
+    do: other threads (a DataLoader's, a server's) keep theirs.
     """
 
     def __new__(cls, device=None):
         if device is None:
-            return _default[0]
+            return get_default_device()
         self = object.__new__(cls)
         self.device = parse_device(device)
         return self
 
     def __enter__(self):
-        self._prev = _default[0]
-        _default[0] = self.device
+        self._prev = _in_thread.device
+        _in_thread.device = self.device
         return self.device
 
     def __exit__(self, *exc):
-        _default[0] = self._prev
+        _in_thread.device = self._prev
         return False
 
 

@@ -434,16 +434,30 @@ class Module:
     def to(self, *args, **kwargs):
         """Moves parameters and buffers to a device and/or casts floating ones to a dtype, in place.
 
-        ``to(device)``, ``to(dtype)``, ``to(device, dtype)`` or keywords, as in PyTorch.
+        ``to(device)``, ``to(dtype)``, ``to(device, dtype)``, ``to(tensor)`` (its device and
+        dtype) or keywords, as in PyTorch; a bare int is a GPU's number.
         """
         from ..core import backend, dtypes
+        from ..core.array import Array
         device = kwargs.pop("device", None)
         dtype = kwargs.pop("dtype", None)
+        tensor = kwargs.pop("tensor", None)
+        kwargs.pop("non_blocking", None)  # PyTorch's asynchronous copy: fnx's transfers complete on return
+        kwargs.pop("memory_format", None)
+        if kwargs:
+            raise TypeError(f"to() received an invalid combination of arguments: unexpected keyword "
+                            f"{sorted(kwargs)}; it takes device, dtype, tensor, non_blocking and memory_format")
         for a in args:
             if isinstance(a, backend.Device) or isinstance(a, str) and a.partition(":")[0] in ("cpu", "cuda"):
                 device = a
-            else:
+            elif isinstance(a, int) and not isinstance(a, bool):
+                device = backend.cuda_device(a)
+            elif isinstance(a, Array):
+                tensor = a
+            elif not isinstance(a, bool):  # non_blocking given positionally, as PyTorch allows
                 dtype = a
+        if tensor is not None:
+            device, dtype = tensor.device, tensor.dtype
         dtype = None if dtype is None else dtypes.canonical(dtype)
 
         def convert(x):

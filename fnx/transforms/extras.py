@@ -27,7 +27,7 @@ from ..core import tree as tree_util
 from ..core.array import Array
 from ..core.backend import devices, get_default_device, to_host
 from ..core.primitive import NOT_DIFFERENTIABLE, Primitive, ShapedArray
-from ..core.trace import Trace, Tracer, new_main
+from ..core.trace import Trace, Tracer, device_mismatch, new_main
 from ..errors import DTypeError, ShapeError, TracerError, TreeError, conversion_error
 from .autodiff import TAPE, jacrev, jvp, vjp
 from .custom import custom_vjp
@@ -115,13 +115,16 @@ class AbstractTrace(Trace):
             if type(a) is AbstractTracer and a._main is main:
                 inputs.append(a.var)
                 avals.append(a.var.aval)
-                device = device or a.var.device
+                here = a.var.device
             else:
                 lit = Literal(a)
                 inputs.append(lit)
                 avals.append(ShapedArray(a.shape, a.dtype) if isinstance(a, Array) else lit.aval)
-                if isinstance(a, Array):
-                    device = device or a.device
+                here = a.device if isinstance(a, Array) else None
+            if here is not None and here is not device:
+                if device is not None:  # what eager evaluation refuses, staging refuses too (jit, eval_shape)
+                    raise device_mismatch(prim.name, args)
+                device = here
         out = prim.shape(*avals, **params)
         if prim.transfers:
             device = params["device"]

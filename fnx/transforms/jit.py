@@ -45,6 +45,7 @@ import numpy as np
 
 from ..core import tree as tree_util
 from ..core.array import Array, wrap
+from ..core.backend import get_default_device
 from ..core.trace import Tracer, new_main
 from ..errors import StaticArgumentError, UnknownBackendError, conversion_error
 from .graph import Graph, GraphTrace, GraphTracer, Literal, Var, _short, mark_weak
@@ -392,8 +393,10 @@ def _placement(device, backend):
         return backends.parse_device(device)
     if backend is None:
         return None
-    platform = {"gpu": "cuda", "cuda": "cuda", "cpu": "cpu"}.get(str(backend).lower())
-    found = backends.devices(platform) if platform else []
+    try:
+        found = backends.devices(backend)
+    except UnknownBackendError:
+        found = []
     if not found:
         available = sorted({"gpu" if d.platform == "cuda" else d.platform for d in backends.devices()})
         raise UnknownBackendError(f"jit: unknown or unavailable backend {backend!r}; available backends are "
@@ -538,7 +541,9 @@ def jit(f=None, *, static_argnums=(), static_argnames=(), donate_argnums=(), don
                     x = flat[i] = fnp.asarray(x)
                 avals.append((x.shape, x.dtype, x.device, "weak") if weak else (x.shape, x.dtype, x.device))
         # Static values by type too: 1 == True == 1.0 would otherwise share a graph (JAX keys them apart).
-        key = (in_tree, tuple(avals), static, tuple([type(v) for _, v in static]) if static else ())
+        # The default device too: it is where the arrays f creates land.
+        key = (in_tree, tuple(avals), static, tuple([type(v) for _, v in static]) if static else (),
+               get_default_device())
         try:
             compiled = cache.get(key)
         except TypeError:
