@@ -18,6 +18,7 @@ import numpy as np
 
 from . import numpy as fnp
 from .core import tree as tree_util
+from .core.backend import data_device
 from .errors import DTypeError, ShapeError
 from .numpy.windows import conv_general_dilated as _conv_nc, patches as _patches
 
@@ -423,7 +424,8 @@ def dynamic_slice(operand, start_indices, slice_sizes):
     """The block of ``slice_sizes`` at ``start_indices``, which may be traced; starts are clamped to fit."""
     x = fnp.asarray(operand)
     sizes = tuple(int(s) for s in slice_sizes)
-    return x[_grid(_clamped_starts("dynamic_slice", x, list(start_indices), sizes), sizes)]
+    with data_device(x):  # Python starts and the index grid join the operand's device
+        return x[_grid(_clamped_starts("dynamic_slice", x, list(start_indices), sizes), sizes)]
 
 
 def dynamic_update_slice(operand, update, start_indices):
@@ -431,7 +433,8 @@ def dynamic_update_slice(operand, update, start_indices):
     x, u = fnp.asarray(operand), fnp.asarray(update)
     if u.ndim != x.ndim:
         raise ShapeError(f"lax.dynamic_update_slice: update {u.shape} and operand {x.shape} need the same rank")
-    return x.at[_grid(_clamped_starts("dynamic_update_slice", x, list(start_indices), u.shape), u.shape)].set(u)
+    with data_device(x):
+        return x.at[_grid(_clamped_starts("dynamic_update_slice", x, list(start_indices), u.shape), u.shape)].set(u)
 
 
 def _in_dim(x, index, axis, fill):

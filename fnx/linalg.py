@@ -22,6 +22,7 @@ from collections import namedtuple
 import numpy as np
 
 from . import numpy as fnp
+from .core.backend import data_device
 from .errors import ShapeError
 from .numpy.linalg import LinAlgError
 
@@ -396,6 +397,11 @@ def matrix_exp(A):
     Array([[1., 1.],
            [0., 1.]], dtype=float32)
     """
+    with data_device(A):
+        return _matrix_exp_here(A)
+
+
+def _matrix_exp_here(A):
     from .scipy.linalg import expm
     return expm(_matrix("matrix_exp", A))
 
@@ -418,6 +424,11 @@ def householder_product(A, tau):
     Array([[ 0.],
            [-1.]], dtype=float32)
     """
+    with data_device(A):
+        return _householder_product_here(A, tau)
+
+
+def _householder_product_here(A, tau):
     A, tau = fnp.asarray(A), fnp.asarray(tau)
     if A.ndim < 2:
         raise ShapeError(f"householder_product: A must have at least 2 dimensions, got shape {A.shape}")

@@ -46,6 +46,7 @@ import numpy as np
 from . import numpy as fnp
 from . import random as _random
 from .core.array import Array
+from .core.backend import data_device
 from .core.dtypes import default_float, result_type as _result_type
 from .core.trace import Tracer
 from .errors import DTypeError, ShapeError
@@ -392,7 +393,8 @@ def index_select(input, dim, index):
 def masked_fill(input, mask, value):
     """``value`` where ``mask`` holds, ``input`` elsewhere (``torch.masked_fill``), in ``input``'s dtype."""
     x = fnp.asarray(input)
-    return fnp.where(mask, fnp.asarray(value).astype(x.dtype), x)
+    with data_device(x):
+        return fnp.where(mask, fnp.asarray(value).astype(x.dtype), x)
 
 
 # ----- reductions: dim and keepdim ----------------------------------------------------------------
@@ -479,7 +481,8 @@ def topk(input, k, dim=-1, largest=True, sorted=True):
     x = fnp.asarray(input)
     if not 0 <= k <= x.shape[dim]:
         raise ShapeError(f"topk: k={k} is out of range for axis {dim} of shape {x.shape}")
-    indices = fnp.take(argsort(x, dim, descending=largest), fnp.arange(k), axis=dim)
+    with data_device(x):
+        indices = fnp.take(argsort(x, dim, descending=largest), fnp.arange(k), axis=dim)
     return values_indices(fnp.take_along_axis(x, indices, axis=dim), indices)
 
 
@@ -1026,6 +1029,11 @@ def column_stack(tensors):
 def block_diag(*tensors):
     """The arrays placed along the diagonal of one matrix, zeros elsewhere (``torch.block_diag``); a 0-d
     array counts as ``(1, 1)``, a 1-d one as a row."""
+    with data_device(*tensors):
+        return _block_diag_here(*tensors)
+
+
+def _block_diag_here(*tensors):
     mats = []
     for i, t in enumerate(tensors):
         t = fnp.asarray(t)
@@ -1211,6 +1219,11 @@ def scatter(input, dim, index, src=None, *, value=None, reduce=None):
     Array([[0., 0., 7.],
            [7., 0., 0.]], dtype=float32)
     """
+    with data_device(input):
+        return _scatter_here(input, dim, index, src, value=value, reduce=reduce)
+
+
+def _scatter_here(input, dim, index, src=None, *, value=None, reduce=None):
     x = fnp.asarray(input)
     if (src is None) == (value is None):
         raise TypeError("scatter: give exactly one of src and value")
@@ -1227,6 +1240,11 @@ def scatter(input, dim, index, src=None, *, value=None, reduce=None):
 
 def scatter_add(input, dim, index, src):
     """``input`` plus every ``src[i][j]`` at ``[index[i][j]][j]`` for ``dim=0`` and so on (``torch.scatter_add``)."""
+    with data_device(input):
+        return _scatter_add_here(input, dim, index, src)
+
+
+def _scatter_add_here(input, dim, index, src):
     x = fnp.asarray(input)
     return x.at[_scatter_index("scatter_add", x, dim, index)].add(_scatter_src("scatter_add", x, index, src))
 
@@ -1288,6 +1306,11 @@ def index_copy(input, dim, index, source):
 
 def index_fill(input, dim, index, value):
     """``input`` with the slices ``index`` along ``dim`` set to ``value`` (``torch.index_fill``)."""
+    with data_device(input):
+        return _index_fill_here(input, dim, index, value)
+
+
+def _index_fill_here(input, dim, index, value):
     x, d, index, _ = _index_along("index_fill", fnp.asarray(input), dim, index)
     return fnp.moveaxis(x.at[index].set(fnp.asarray(value).astype(x.dtype)), 0, d)
 
@@ -1393,6 +1416,11 @@ def cosine_similarity(x1, x2, dim=1, eps=1e-8):
 def lerp(input, end, weight):
     """``input + weight * (end - input)`` (``torch.lerp``), computed from ``end`` when ``weight >= 0.5`` so
     that weight 1 gives ``end`` exactly, as PyTorch does."""
+    with data_device(input):
+        return _lerp_here(input, end, weight)
+
+
+def _lerp_here(input, end, weight):
     d = end - input
     return fnp.where(fnp.abs(weight) < 0.5, input + weight * d, end - d * (1 - weight))
 
@@ -1444,6 +1472,10 @@ logaddexp, logaddexp2 = fnp.logaddexp, fnp.logaddexp2
 
 def _cumulative_extreme(name, better):
     def fn(input, dim):
+        with data_device(input):  # the index ranges it builds join the input's device
+            return on_its_device(input, dim)
+
+    def on_its_device(input, dim):
         x = fnp.asarray(input)
         if x.ndim == 0:
             return values_indices(x, fnp.zeros((), int64))
@@ -1501,6 +1533,10 @@ def _kth(x, d, k, keepdim):
 
 def _median(name, skip_nan):
     def fn(input, dim=None, keepdim=False):
+        with data_device(input):
+            return on_its_device(input, dim, keepdim)
+
+    def on_its_device(input, dim=None, keepdim=False):
         x = fnp.asarray(input)
         flat = dim is None
         if flat:
@@ -1541,6 +1577,11 @@ def kthvalue(input, k, dim=-1, keepdim=False):
     >>> fnx.kthvalue(fnx.tensor([3.0, 1.0, 2.0, 1.0]), 2)
     values_indices(values=Array(1., dtype=float32), indices=Array(3, dtype=int64))
     """
+    with data_device(input):
+        return _kthvalue_here(input, k, dim, keepdim)
+
+
+def _kthvalue_here(input, k, dim=-1, keepdim=False):
     x = fnp.asarray(input)
     d = dim % builtins.max(x.ndim, 1)
     n = x.shape[d] if x.ndim else 1
@@ -1675,6 +1716,11 @@ def histc(input, bins=100, min=0, max=0):
     """A histogram of ``bins`` equal bins over ``[min, max]`` (``torch.histc``), in ``input``'s dtype; with
     ``min == max == 0`` the data's range is used (widened by 1 each side if it is one value). Elements
     outside are ignored; ``max`` itself goes to the last bin."""
+    with data_device(input):
+        return _histc_here(input, bins, min, max)
+
+
+def _histc_here(input, bins=100, min=0, max=0):
     x = fnp.ravel(fnp.asarray(input))
     lo, hi = builtins.float(min), builtins.float(max)
     if lo == hi == 0 and x.size:
@@ -1692,6 +1738,12 @@ def histc(input, bins=100, min=0, max=0):
 def normal(mean=0.0, std=1.0, size=None, *, generator=None, dtype=None, device=None, requires_grad=False):
     """Normal draws ``mean + std * z`` (``torch.normal``): ``mean`` and ``std`` arrays broadcast against
     each other, or numbers with ``size``. Differentiable in ``mean`` and ``std``."""
+    with data_device(mean, std):  # with an explicit device= that device wins, as below
+        return _normal_here(mean, std, size, generator=generator, dtype=dtype, device=device,
+                            requires_grad=requires_grad)
+
+
+def _normal_here(mean=0.0, std=1.0, size=None, *, generator=None, dtype=None, device=None, requires_grad=False):
     if not isinstance(std, Array) and std < 0:
         raise ValueError(f"normal: std must be non-negative, got {std}")
     shape = tuple(size) if size is not None else tuple(fnp.broadcast_shapes(fnp.shape(mean), fnp.shape(std)))
@@ -1706,6 +1758,11 @@ def normal(mean=0.0, std=1.0, size=None, *, generator=None, dtype=None, device=N
 def bernoulli(input, p=None, *, generator=None):
     """0/1 draws in ``input``'s dtype, 1 with probability ``input`` (``torch.bernoulli``), or with
     probability ``p`` for every element when given."""
+    with data_device(input):
+        return _bernoulli_here(input, p, generator=generator)
+
+
+def _bernoulli_here(input, p=None, *, generator=None):
     x = fnp.asarray(input)
     prob = (x.detach() if isinstance(x, Array) else x) if p is None else p
     u = _random.uniform(_draw_key("bernoulli", generator), x.shape,
@@ -1716,6 +1773,11 @@ def bernoulli(input, p=None, *, generator=None):
 def multinomial(input, num_samples, replacement=False, *, generator=None):
     """``num_samples`` category indices per row of the non-negative weights ``input`` (1-d or 2-d),
     int64 (``torch.multinomial``); without ``replacement`` no index repeats in a row (Gumbel top-k)."""
+    with data_device(input):
+        return _multinomial_here(input, num_samples, replacement, generator=generator)
+
+
+def _multinomial_here(input, num_samples, replacement=False, *, generator=None):
     w = fnp.asarray(input).detach()
     if w.ndim not in (1, 2):
         raise ShapeError(f"multinomial: expected 1-d or 2-d weights, got shape {w.shape}")
@@ -1831,6 +1893,11 @@ def roll(input, shifts, dims=None):
 def diag_embed(input, offset=0, dim1=-2, dim2=-1):
     """Matrices with ``input``'s last axis on their ``offset`` diagonal, over the new axes ``dim1`` and
     ``dim2`` (``torch.diag_embed``)."""
+    with data_device(input):
+        return _diag_embed_here(input, offset, dim1, dim2)
+
+
+def _diag_embed_here(input, offset=0, dim1=-2, dim2=-1):
     x = fnp.asarray(input)
     n = x.shape[-1] + builtins.abs(offset)
     nd = x.ndim + 1

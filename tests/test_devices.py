@@ -228,3 +228,39 @@ def test_module_to_a_tensor_takes_its_device_and_dtype_and_refuses_unknown_keywo
     assert {p.device for p in nn.Linear(2, 2).to("cpu:1", non_blocking=True).parameters()} == {D1}
     with pytest.raises(TypeError, match="unexpected keyword"):
         nn.Linear(2, 2).to(devce="cpu:1")
+
+
+def test_functions_build_their_constants_on_the_datas_device():
+    """Masks, index ranges, fill values and numpy or Python operands that a function makes for itself land on
+    its data's device, with no default-device block around the call (a model moved with ``.to("cuda")``)."""
+    import fnx.nn.functional as F
+    rng = np.random.default_rng(0)
+    x = fnx.device_put(fnp.asarray(rng.standard_normal((3, 4)).astype(np.float32)), D1)
+    prob = fnx.device_put(fnp.full((3, 4), 0.3), D1)
+    idx = fnx.device_put(fnp.asarray(np.array([0, 2])), D1)
+    calls = {
+        "tril": lambda x: fnp.tril(x), "triu": lambda x: fnp.triu(x, 1), "diag": lambda x: fnp.diag(x[0]),
+        "pad": lambda x: fnp.pad(x, ((1, 0), (0, 2)), constant_values=3.0), "median": lambda x: fnp.median(x),
+        "quantile": lambda x: fnp.quantile(x, 0.3), "nan_to_num": lambda x: fnp.nan_to_num(x),
+        "isclose": lambda x: x * fnp.isclose(x, 0.0), "heaviside": lambda x: x * fnp.heaviside(x, 0.5),
+        "ldexp": lambda x: fnp.ldexp(x, 2), "float_power": lambda x: fnp.float_power(x, 2.0),
+        "at_set": lambda x: x.at[0, 1].set(5.0), "at_add": lambda x: x.at[idx].add(1.0),
+        "at_min": lambda x: x.at[0].min(0.0), "masked_fill": lambda x: x.masked_fill(x > 0, 0.0),
+        "topk": lambda x: fnx.topk(x, 2)[0], "cummax": lambda x: fnx.cummax(x, 1)[0],
+        "kthvalue": lambda x: fnx.kthvalue(x, 2)[0], "median_dim": lambda x: fnx.median(x, 1)[0],
+        "lerp": lambda x: fnx.lerp(x, x * 2.0, 0.3), "diag_embed": lambda x: fnx.diag_embed(x),
+        "block_diag": lambda x: fnx.block_diag(x, x), "histc": lambda x: x * fnx.histc(x, 4)[0],
+        "scatter": lambda x: x.scatter(1, fnx.device_put(fnp.zeros((3, 1), "int64"), D1), 1.0),
+        "index_fill": lambda x: x.index_fill(1, idx, 0.0),
+        "sdpa_causal": lambda x: F.scaled_dot_product_attention(x[None], x[None], x[None], is_causal=True),
+        "matrix_exp": lambda x: fnx.linalg.matrix_exp(x[:, :3] * 0.1),
+        "householder": lambda x: fnx.linalg.householder_product(x.T, x[0, :3]),
+        "dynamic_slice": lambda x: fnx.lax.dynamic_slice(x, (1, 0), (2, 2)),
+        "dynamic_update_slice": lambda x: fnx.lax.dynamic_update_slice(x, x[:1, :2] * 3.0, (1, 1)),
+        "bernoulli": lambda x: x * fnx.bernoulli(prob), "normal": lambda x: fnx.normal(x, 1.0),
+        "multinomial": lambda x: x[:, fnx.multinomial(prob[0], 2)],
+    }
+    assert fnx.default_device() is D0
+    for name, f in calls.items():
+        assert f(x).device is D1, name
+        assert fnx.grad(lambda x: fnp.sum(f(x)))(x).device is D1, name

@@ -216,6 +216,19 @@ class default_device:
         return False
 
 
+def data_device(*values):
+    """A context that makes the device of the first fnx array among ``values`` the default while a function
+    builds what it combines with it (masks, index ranges, fill values, numpy operands): computation follows
+    data, so ``tril`` of an array on ``cuda:0`` makes its mask there. A no-op when that device is the
+    default already or no value is an fnx array."""
+    from .array import Array
+    for x in values:
+        if isinstance(x, Array):
+            dev = x.device
+            return _NULL_CONTEXT if dev is get_default_device() else default_device(dev)
+    return _NULL_CONTEXT
+
+
 def to_host(value):
     """The payload as a numpy array (copied off a GPU)."""
     if isinstance(value, (np.ndarray, np.generic)):

@@ -1087,7 +1087,7 @@ def scaled_dot_product_attention(query, key, value, attn_mask=None, dropout_p=0.
         if attn_mask is not None:
             raise ValueError("scaled_dot_product_attention: explicit attn_mask should not be set when "
                              "is_causal=True")
-        attn_mask = fnp.tri(L, S, dtype=bool)
+        attn_mask = fnp.tri(L, S, dtype=bool, device=scores.device)
     unattended = None
     if attn_mask is not None:
         mask = fnp.asarray(attn_mask)

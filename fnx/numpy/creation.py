@@ -20,6 +20,7 @@ import operator
 import numpy as np
 
 from ..core import backend, dtypes
+from ..core.backend import data_device
 from ..core.array import Array, wrap
 from ..core.primitive import Abstract
 from ..errors import DTypeError
@@ -398,6 +399,11 @@ def diag(v, k=0):
            [0, 0, 2],
            [0, 0, 0]], dtype=int64)
     """
+    with data_device(v):
+        return _diag_here(v, k)
+
+
+def _diag_here(v, k=0):
     from .elementwise import where
     from .shape import concatenate, reshape
     v = _asarray(v)

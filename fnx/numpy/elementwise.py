@@ -22,7 +22,7 @@ import numpy as np
 
 from ..core import dtypes
 from ..core.array import Array, wrap
-from ..core.backend import xp_of
+from ..core.backend import data_device, xp_of
 from ..core.primitive import NOT_DIFFERENTIABLE, Missing, Primitive, ShapedArray, defprim
 from ..errors import DTypeError, ImmutableError
 from . import _base
@@ -602,8 +602,10 @@ def positive(x):
 
 
 def _operands(*values):
-    """Python scalars kept as they are (weak, for promotion), anything else as an array."""
-    return tuple(v if isinstance(v, (bool, int, float, complex)) else asarray(v) for v in values)
+    """Python scalars kept as they are (weak, for promotion), anything else as an array; numpy arrays and
+    lists join the device of the fnx arrays among them."""
+    with data_device(*values):
+        return tuple(v if isinstance(v, (bool, int, float, complex)) else asarray(v) for v in values)
 
 
 def _to_float(x):
@@ -626,7 +628,8 @@ def float_power(x1, x2, *, dtype=None):
         if np.dtype(dtype) not in (np.float64, np.complex128):  # NumPy's loops: float64 and complex128 only
             raise DTypeError(f"float_power: dtype must be float64 or complex128, got {np.dtype(dtype)}")
         dt = np.dtype(dtype)
-    return power(astype(x1, dt), astype(x2, dt))
+    with data_device(x1, x2):
+        return power(astype(x1, dt), astype(x2, dt))
 
 
 def deg2rad(x):
@@ -808,7 +811,8 @@ def isclose(a, b, rtol=1e-05, atol=1e-08, equal_nan=False):
     """
     a, b = _operands(a, b)
     dt = dtypes.result_type(a, b, 1.0)  # integers compare as floats, so |a - b| cannot overflow
-    a, b = asarray(a, dt), asarray(b, dt)
+    with data_device(a, b):
+        a, b = asarray(a, dt), asarray(b, dt)
     with np.errstate(invalid="ignore", over="ignore"):  # inf - inf is NaN here; the equality below decides it
         close = logical_and(less_equal(abs(a - b), atol + rtol * abs(b)), isfinite(b))
         out = logical_or(close, equal(a, b))
@@ -879,8 +883,9 @@ def nan_to_num(x, copy=True, nan=0.0, posinf=None, neginf=None):
     part = _real_dtype(x.dtype)
     big = float(np.finfo(part).max)
     # Arrays of the part's dtype: two Python floats alone would meet in the default float dtype.
-    hi = asarray(big if posinf is None else posinf, part)
-    lo = asarray(-big if neginf is None else neginf, part)
+    with data_device(x):
+        hi = asarray(big if posinf is None else posinf, part)
+        lo = asarray(-big if neginf is None else neginf, part)
 
     def fix(r):
         return where(isnan(r), nan, where(isinf(r), where(signbit(r), lo, hi), r))
@@ -906,7 +911,8 @@ def heaviside(x1, x2):
         raise DTypeError(f"heaviside: complex input ({dt}) is not supported")
     if dt.kind in "biu":
         dt = np.promote_types(dt, dtypes.float16)  # NumPy's loop: the smallest float holding the integers
-    x1, x2 = asarray(x1, dt), asarray(x2, dt)
+    with data_device(x1, x2):
+        x1, x2 = asarray(x1, dt), asarray(x2, dt)
     step = where(less(x1, 0), 0.0, where(greater(x1, 0), 1.0, x2))
     return where(isnan(x1), x1, step)
 
@@ -1011,7 +1017,8 @@ def ldexp(x1, x2, out=None):
     if out is not None:
         raise ImmutableError("ldexp: fnx arrays are immutable, so out= is not supported; use the returned array")
     x1 = _to_float(x1)
-    x2 = asarray(x2)
+    with data_device(x1):
+        x2 = asarray(x2)
     if x2.dtype.kind not in "biu":
         raise DTypeError(f"ldexp: the exponent must be integer, got {x2.dtype}")
     _real_only("ldexp", x1)

@@ -37,7 +37,7 @@ import numpy as np
 
 from ..core import dtypes
 from ..core.array import Array, wrap
-from ..core.backend import xp_of
+from ..core.backend import data_device, xp_of
 from ..core.primitive import ShapedArray, defprim
 from ..core.trace import Tracer, concreteness_error
 from ..errors import DTypeError, ImmutableError, ShapeError
@@ -702,7 +702,8 @@ def _update(opname, prim, x, idx, values):
     x = asarray(x)
     plan = parse(opname, x.shape, idx, x.device)
     target = indexed_shape(plan.shape, plan.index, plan.arrays[0].shape if plan.arrays else ())
-    v = asarray(values, x.dtype)
+    with data_device(x):  # Python numbers and numpy values join x's device
+        v = asarray(values, x.dtype)
     while v.ndim > len(target) and v.shape[0] == 1:  # numpy drops leading length-one axes of the values
         v = reshape(v, v.shape[1:])
     if v.shape != target:

@@ -29,6 +29,7 @@ import operator
 import numpy as np
 
 from ..core.array import Array, wrap
+from ..core.backend import data_device
 from ..core.primitive import ShapedArray, defprim
 from ..errors import ImmutableError, ShapeError, TracerError
 from ._base import (asarray, batch_size, broadcast_shapes, linear_jvp, normalize_axes, normalize_axis,
@@ -688,7 +689,8 @@ def tril(m, k=0):
     from .creation import zeros
     from .elementwise import where
     x = asarray(m)
-    return where(_tri_mask(x.shape, operator.index(k), True), x, zeros((), x.dtype))
+    with data_device(x):
+        return where(_tri_mask(x.shape, operator.index(k), True), x, zeros((), x.dtype))
 
 
 def triu(m, k=0):
@@ -696,7 +698,8 @@ def triu(m, k=0):
     from .creation import zeros
     from .elementwise import where
     x = asarray(m)
-    return where(_tri_mask(x.shape, operator.index(k), False), x, zeros((), x.dtype))
+    with data_device(x):
+        return where(_tri_mask(x.shape, operator.index(k), False), x, zeros((), x.dtype))
 
 
 # ----- tile, repeat, pad -------------------------------------------------------------------------
@@ -825,6 +828,11 @@ def pad(array, pad_width, mode="constant", **kwargs):
     >>> fnp.pad(fnp.array([1, 2, 3]), (2, 1), mode="reflect")
     Array([3, 2, 1, 2, 3, 2], dtype=int64)
     """
+    with data_device(array):
+        return _pad_here(array, pad_width, mode, **kwargs)
+
+
+def _pad_here(array, pad_width, mode="constant", **kwargs):
     x = asarray(array)
     if isinstance(pad_width, dict):
         by_axis = [(0, 0)] * x.ndim

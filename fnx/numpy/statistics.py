@@ -12,6 +12,7 @@ product. Nothing here is a primitive.
 import numpy as np
 
 from ..core import dtypes
+from ..core.backend import data_device
 from ..errors import ShapeError
 from . import elementwise as el, reductions as red, shape as sh
 from ._base import asarray, is_traced, normalize_axes
@@ -26,6 +27,11 @@ _METHODS = ("linear", "lower", "higher", "nearest", "midpoint")
 
 
 def _quantile(opname, a, q, axis, method, keepdims, skip_nan=False):
+    with data_device(a):  # the positions and weights it makes join a's device
+        return _quantile_here(opname, a, q, axis, method, keepdims, skip_nan)
+
+
+def _quantile_here(opname, a, q, axis, method, keepdims, skip_nan=False):
     if method not in _METHODS:
         raise ValueError(f"{opname}: method {method!r} is not supported; use one of {', '.join(_METHODS)}")
     x = asarray(a)

@@ -23,6 +23,7 @@ import math
 import numpy as np
 
 from ..core import dtypes
+from ..core.backend import data_device
 from ..core.primitive import ShapedArray, defprim
 from ..errors import DTypeError
 from ..numpy._base import (asarray, batch_front, binary, binary_fn, move_to_front, normalize_axes, same_shape,
@@ -1091,6 +1092,11 @@ def zeta(x, q=None):
     >>> fsp.zeta(2.0)  # pi^2 / 6
     Array(1.644934, dtype=float32)
     """
+    with data_device(x, q):
+        return _zeta_here(x, q)
+
+
+def _zeta_here(x, q=None):
     if q is None:
         from ..numpy import less, where
         x = _float("zeta", x)
