@@ -393,9 +393,10 @@ def _worst_output_element(f, args, v, t_out):
             f"(|difference| {gap:.3g})")
 
 
-def check_jacobians(f, args, argnums=0, rtol=None, atol=None):
+def check_jacobians(f, args, argnums=None, rtol=None, atol=None):
     """Checks that ``jacfwd(f)`` and ``jacrev(f)`` agree element by element (to 1e-7 and 1e-10 in float64,
-    looser with a less precise argument).
+    looser with a less precise argument), with respect to the arguments ``argnums`` (by default every
+    argument whose leaves are all floating: integer and boolean arguments are held fixed).
 
     >>> import fnx.numpy as fnp
     >>> from fnx.testing import check_jacobians
@@ -404,6 +405,11 @@ def check_jacobians(f, args, argnums=0, rtol=None, atol=None):
     import fnx
     args = _as_args("check_jacobians", args)
     rtol, atol = _defaults(args, rtol, atol, (1e-7, 1e-10))
+    if argnums is None:
+        argnums = tuple(i for i, a in enumerate(args) if tree_util.leaves(a) and all(
+            np.dtype(getattr(leaf, "dtype", np.result_type(leaf))).kind in "fc" for leaf in tree_util.leaves(a)))
+        if not argnums:
+            raise TypeError("check_jacobians: no argument has floating leaves to differentiate")
     fwd = tree_util.leaves(fnx.jacfwd(f, argnums)(*args))
     rev = tree_util.leaves(fnx.jacrev(f, argnums)(*args))
     for k, (a, b) in enumerate(zip(fwd, rev)):
@@ -440,8 +446,21 @@ def check_custom_vjp(f, args, rtol=None, atol=None):
     rng = np.random.default_rng(0)
     args = _as_args("check_custom_vjp", args)
     rtol, atol = _defaults(args, rtol, atol, (1e-6, 1e-9))
-    out, custom = fnx.vjp(f, *args)
-    plain, derived = fnx.vjp(f.fun, *args)
+    static = getattr(f, "nondiff_argnums", ())
+    if static:  # the rule differentiates the other arguments only: hold these fixed, as its caller does
+        held = {i: args[i] for i in static}
+        args = tuple(a for i, a in enumerate(args) if i not in held)
+
+        def with_held(g):
+            def call(*dyn):
+                it = iter(dyn)
+                return g(*[held[i] if i in held else next(it) for i in range(len(dyn) + len(held))])
+            return call
+        f_call, fun_call = with_held(f), with_held(f.fun)
+    else:
+        f_call, fun_call = f, f.fun
+    out, custom = fnx.vjp(f_call, *args)
+    plain, derived = fnx.vjp(fun_call, *args)
     for k, (a, b) in enumerate(zip(tree_util.leaves(out), tree_util.leaves(plain))):
         if np.shape(a) != np.shape(b) or not np.allclose(np.asarray(a), np.asarray(b), rtol=rtol, atol=atol):
             raise GradientCheckError(f"check_custom_vjp: output leaf {k}: the rule's forward returns "

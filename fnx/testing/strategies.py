@@ -12,8 +12,8 @@ the rule and not the singularity:
 ``"open_unit_ball"``  (-0.9, 0.9), for arcsin/arctanh
 ``"above_one"``       [1.2, 4], for arccosh
 ``"away_from_integers"`` reals at least 0.1 from an integer (floor, round...)
-``"well_conditioned"`` square matrices ``M + n I`` (for solve, inv, det)
-``"spd"``             symmetric positive definite ``M M^T + n I`` (cholesky, eigh)
+``"well_conditioned"`` square matrices ``M / (3n) + 2 I``, strictly diagonally dominant (solve, inv, det)
+``"spd"``             symmetric positive definite, eigenvalues in [1, n + 0.5] at least 0.5 apart (cholesky, eigh)
 
 ``programs()`` draws random fnx programs composed from the primitive
 registry: every elementwise primitive (``kind`` unary or binary) with its
@@ -99,10 +99,24 @@ def numpy_arrays(shape=None, dtype=np.float64, domain="real", elements=None, **s
             eye = np.eye(n, dtype=dtype)
             base = hnp.arrays(dtype, sh, elements=_domain_elements("real", dtype))
             if domain == "spd":
-                return base.map(lambda m: m @ np.swapaxes(m, -1, -2) / n + eye)
-            return base.map(lambda m: m / n + 2 * eye)
+                return base.map(_spd_from)
+            # Entries of M / (3n) are at most 1/n: each row's off-diagonal sum stays below 1 and its diagonal
+            # above 1, so the matrix is strictly diagonally dominant, never singular, and
+            # ||A||_inf <= 3, ||A^-1||_inf <= 1.
+            return base.map(lambda m: m / (3 * n) + 2 * eye)
         return shape.flatmap(build)
     return hnp.arrays(dtype, shape, elements=_domain_elements(domain, dtype))
+
+
+def _spd_from(m):
+    """``Q diag(l) Q^T`` with ``Q`` the orthogonal factor of ``m`` and ``l_k = k + 1 + (tanh(m_kk) + 1) / 4``:
+    symmetric positive definite with eigenvalues in [1, n + 0.5] at least 0.5 apart, as eigh's derivative needs
+    (it has none at a repeated eigenvalue), whatever ``m`` hypothesis shrinks to."""
+    n = m.shape[-1]
+    q = np.linalg.qr(m.astype(np.float64))[0]
+    lam = np.arange(1, n + 1) + (np.tanh(np.diagonal(m, axis1=-2, axis2=-1)) + 1) / 4
+    s = (q * lam[..., None, :]) @ np.swapaxes(q, -1, -2)
+    return ((s + np.swapaxes(s, -1, -2)) / 2).astype(m.dtype)
 
 
 def arrays(shape=None, dtype=np.float64, domain="real", elements=None, **shape_kw):

@@ -162,3 +162,37 @@ def test_the_other_checkers_take_float32_and_catch_a_wrong_forward_value():
                         (check_jvp_vjp_consistent, fnp.sin)):
         with pytest.raises(TypeError, match="args must be a tuple"):
             checker(fn, fnp.ones((3, 2)))
+
+
+def test_check_jacobians_checks_every_floating_argument_by_default():
+    @fnx.custom_vjp
+    def mul(a, b):
+        return a * b
+    mul.defvjp(lambda a, b: (a * b, (a, b)), lambda r, g: (g * r[1], 2.0 * g * r[0]))  # d/db doubled
+    y = fnp.array([1.1, -0.4, 0.5], dtype="float64")
+    with pytest.raises(GradientCheckError, match="block 1"):
+        check_jacobians(mul, (X, y))
+    check_jacobians(lambda x, n: x ** n, (X, 3))  # an integer argument is held fixed
+
+
+def test_check_custom_vjp_holds_nondiff_arguments_fixed():
+    import functools
+
+    @functools.partial(fnx.custom_vjp, nondiff_argnums=(0,))
+    def scale(k, x):
+        return k * x * x
+    scale.defvjp(lambda k, x: (k * x * x, x), lambda k, x, g: (2.0 * k * x * g,))
+    check_custom_vjp(scale, (2.0, X))
+    scale.defvjp(lambda k, x: (k * x * x, x), lambda k, x, g: (3.0 * k * x * g,))
+    with pytest.raises(GradientCheckError, match="custom rule gives"):
+        check_custom_vjp(scale, (2.0, X))
+
+
+@settings(max_examples=60, deadline=None)
+@given(strategies.numpy_arrays(shape=st.sampled_from([(1, 1), (2, 2), (4, 4)]), domain="well_conditioned"),
+       strategies.numpy_arrays(shape=st.sampled_from([(1, 1), (2, 2), (4, 4)]), domain="spd"))
+def test_matrix_domains_are_well_conditioned_and_spd_eigenvalues_are_distinct(a, s):
+    assert np.linalg.cond(a, np.inf) <= 3.0 + 1e-9
+    eigenvalues = np.linalg.eigvalsh(s)
+    assert eigenvalues[0] > 0.99 and (s.shape[0] == 1 or np.min(np.diff(eigenvalues)) > 0.49)
+    assert np.allclose(s, s.T)
