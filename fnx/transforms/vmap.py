@@ -11,6 +11,8 @@ here knows any primitive by name: the rules live with the primitives.
 A batched value has no single concrete value, so turning one into a Python
 ``bool``/``int``/``float`` (an ``if`` on it) raises, pointing to ``fnp.where``.
 """
+import functools
+
 from ..core import tree as tree_util
 from ..core.array import Array
 from ..core.trace import Trace, Tracer, new_main
@@ -102,7 +104,15 @@ def vmap(f, in_axes=0, out_axes=0, axis_name=None, axis_size=None, spmd_axis_nam
     Array([2., 2., 2.], dtype=float32)
     """
     from .. import numpy as fnp
+    if not callable(f):
+        raise TypeError(f"vmap: expected a callable value, got {f!r}")
+    if not (in_axes is None or isinstance(in_axes, (int, tuple, list))) or isinstance(in_axes, bool):
+        raise TypeError(f"vmap: in_axes must be an int, None, or a tuple of entries corresponding to the "
+                        f"positional arguments passed to the function, but got {in_axes!r}")
+    _check_axes(in_axes, "in_axes")
+    _check_axes(out_axes, "out_axes")
 
+    @functools.wraps(f)
     def vmapped(*args, **kwargs):
         if isinstance(in_axes, list):
             axes_prefix = tuple(in_axes)
@@ -145,9 +155,15 @@ def vmap(f, in_axes=0, out_axes=0, axis_name=None, axis_size=None, spmd_axis_nam
             results.append(_moveaxis(val, bdim, _normalize(ax, val.ndim, "out_axes")))
         return out_tree.unflatten(results)
 
-    vmapped.__name__ = f"vmap({getattr(f, '__name__', 'f')})"
-    vmapped.__doc__ = f.__doc__
     return vmapped
+
+
+def _check_axes(axes, what):
+    """Every leaf of an in_axes/out_axes prefix is an int or None (a bool is neither), as jax.vmap checks
+    when it is called."""
+    for leaf in tree_util.leaves(axes):  # None is an empty subtree: only the ints are leaves
+        if not isinstance(leaf, int) or isinstance(leaf, bool):
+            raise TypeError(f"vmap: {what} entries must be ints or None, got {leaf!r} in {axes!r}")
 
 
 def _normalize(ax, ndim, what):

@@ -129,3 +129,21 @@ def test_none_arguments_with_none_or_any_in_axes_as_jax():
                            ((0, {"a": 0}), {"a": None})]:
         out = fnx.vmap(lambda x, e: f(x, e if e is None else e["a"]), in_axes=in_axes)(x, extra)
         np.testing.assert_array_equal(np.asarray(out), [0.0, 2.0, 4.0])
+
+
+def test_vmap_checks_its_arguments_when_made_and_keeps_the_functions_name_as_jax():
+    for bad in ({"a": 0}, True, 1.5):
+        with pytest.raises(TypeError, match="in_axes must be an int, None, or a tuple"):
+            fnx.vmap(lambda d: d, in_axes=bad)
+    with pytest.raises(TypeError, match="out_axes entries must be ints or None"):
+        fnx.vmap(lambda x: x, out_axes=(0, True))
+    with pytest.raises(TypeError, match="expected a callable value, got 3"):
+        fnx.vmap(3)
+    x = fnp.ones((2, 3))
+    np.testing.assert_allclose(fnx.vmap(lambda d: d["a"] * 2.0, in_axes=({"a": 0},))({"a": x}), 2.0 * np.ones((2, 3)))
+
+    def named(v):
+        """A doc."""
+        return v
+    vmapped = fnx.vmap(named)
+    assert (vmapped.__name__, vmapped.__doc__, vmapped.__wrapped__) == ("named", "A doc.", named)
