@@ -268,8 +268,17 @@ class Module:
                 yield from child.named_modules(memo, f"{prefix}.{name}" if prefix else name, remove_duplicate)
 
     def modules(self):
-        for _, m in self.named_modules():
-            yield m
+        return self._each_module(set())
+
+    def _each_module(self, memo):
+        """named_modules' walk without the names (a training step lists its parameters at every step)."""
+        if id(self) in memo:
+            return
+        memo.add(id(self))
+        yield self
+        for child in self._modules.values():
+            if child is not None:
+                yield from child._each_module(memo)
 
     def named_children(self):
         seen = set()
@@ -298,8 +307,12 @@ class Module:
         yield from self._named_members("_parameters", prefix, recurse, remove_duplicate)
 
     def parameters(self, recurse=True):
-        for _, p in self.named_parameters(recurse=recurse):
-            yield p
+        seen = set()
+        for mod in self._each_module(set()) if recurse else (self,):
+            for p in mod._parameters.values():
+                if p is not None and id(p) not in seen:
+                    seen.add(id(p))
+                    yield p
 
     def named_buffers(self, prefix="", recurse=True, remove_duplicate=True):
         yield from self._named_members("_buffers", prefix, recurse, remove_duplicate)
@@ -557,6 +570,8 @@ class Module:
         return self.register_full_backward_hook(hook)
 
     def __call__(self, *args, **kwargs):
+        if not (self._forward_pre_hooks or self._forward_hooks or self._backward_hooks or self._backward_pre_hooks):
+            return self.forward(*args, **kwargs)  # the common call: no hook to run
         if self._backward_hooks or self._backward_pre_hooks:
             from ._backward_hooks import call_with_backward_hooks
             return call_with_backward_hooks(self, args, kwargs)
