@@ -474,11 +474,13 @@ def _cond_vjp(cts, index, *operands, out, branches):
     return tuple(result)
 
 
-def _cond_batch(vals, bdims, *, branches):
+def _cond_batch(vals, bdims, axis, *, branches):
     from .transforms.vmap import vmap
     index, operands = vals[0], list(vals[1:])
     size = next(v.shape[d] for v, d in zip(vals, bdims) if d is not None)
-    batched = [vmap(lambda *xs, g=g: list(g(*xs)), in_axes=tuple(bdims[1:]), axis_size=size) for g in branches]
+    # The branches map over this vmap's examples under its axis name, so a psum inside one still sums them.
+    batched = [vmap(lambda *xs, g=g: list(g(*xs)), in_axes=tuple(bdims[1:]), axis_size=size, axis_name=axis[0])
+               for g in branches]
     if bdims[0] is None:  # one branch for the whole batch: the batched branches, chosen when the graph runs
         graphs, captured, _ = _stage_branches("cond", batched, operands)
         out = cond_p.bind(index, *captured, *operands, branches=graphs)
@@ -495,7 +497,7 @@ def _cond_batch(vals, bdims, *, branches):
 #: ``branches[index](*operands)``, the branches as graphs (see ``_stage_branches``): what ``cond`` and
 #: ``switch`` bind when their predicate or index has no concrete value.
 cond_p = defprim("cond", impl=_cond_impl, shape=_cond_shape, jvp=_cond_jvp, vjp=_cond_vjp, batch=_cond_batch,
-                 multiple_results=True)
+                 multiple_results=True, collective=True)  # (its branches may hold collectives)
 
 
 # ----- while_loop on a traced predicate: one primitive, the condition and the body as graphs -------------

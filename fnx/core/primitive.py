@@ -125,7 +125,8 @@ class Primitive:
     its ``device`` parameter rather than on its operands' (``device_put``).
 
     ``collective`` marks a primitive that communicates across a named ``vmap``
-    axis (``fnx.lax.psum``): its batching rule is also handed the batch's
+    axis (``fnx.lax.psum``), or runs functions that may (``cond``'s branches, a
+    custom function's body): its batching rule is also handed the batch's
     ``(axis_name, axis_size)``, to tell its own axis from the ones it passes through.
 
     ``symbolic_zeros``, for a primitive with several outputs, hands its VJP rule

@@ -143,7 +143,7 @@ def _transposed_rule(call, primals, given, cts):
     return vjp(lambda *ts: list(call.rule(tuple(given), ts)[1]), *zeros)[1](list(cts))
 
 
-def _custom_call_batch(vals, bdims, *, call):
+def _custom_call_batch(vals, bdims, axis, *, call):
     """Every operand batched along axis 0 (shared ones broadcast), and the user's functions vmapped: the
     batched call goes to the transform below, so its rule applies there too. A shared operand's
     cotangent is then summed over the batch by the broadcast's own rule. Residuals that are not arrays
@@ -158,7 +158,8 @@ def _custom_call_batch(vals, bdims, *, call):
             front.append(fnp.broadcast_to(v, (size,) + v.shape))
         else:
             front.append(fnp.moveaxis(v, d, 0))
-    batched = CustomCall(call.name, vmap(call.fun))
+    named = functools.partial(vmap, axis_name=axis[0])  # collectives inside still reach this vmap's examples
+    batched = CustomCall(call.name, named(call.fun))
     if call.is_vjp:
         recompute = []  # the residuals are not all arrays (a closure, a count): keep the operands instead
 
@@ -171,9 +172,9 @@ def _custom_call_batch(vals, bdims, *, call):
 
         def bwd(res, cts):
             return call.bwd(call.fwd(*res)[1] if recompute else res, cts)
-        batched.fwd, batched.bwd = vmap(fwd), vmap(bwd)
+        batched.fwd, batched.bwd = named(fwd), named(bwd)
     if call.rule is not None:
-        batched.rule = vmap(call.rule)
+        batched.rule = named(call.rule)
     out = call_custom(batched, front)
     return out, (0,) * len(out)
 
@@ -181,7 +182,8 @@ def _custom_call_batch(vals, bdims, *, call):
 #: A custom_vjp or custom_jvp call as one operation, for the transforms that do not apply the rule
 #: themselves; ``call`` (a :class:`CustomCall`) carries the user's functions.
 custom_call_p = defprim("custom_call", impl=_custom_call_impl, shape=_custom_call_shape, jvp=_custom_call_jvp,
-                        vjp=_custom_call_vjp, batch=_custom_call_batch, multiple_results=True)
+                        vjp=_custom_call_vjp, batch=_custom_call_batch, multiple_results=True,
+                        collective=True)  # (the user's functions may hold collectives)
 
 
 def closed_over_tracers(fun):

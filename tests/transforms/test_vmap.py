@@ -147,3 +147,30 @@ def test_vmap_checks_its_arguments_when_made_and_keeps_the_functions_name_as_jax
         return v
     vmapped = fnx.vmap(named)
     assert (vmapped.__name__, vmapped.__doc__, vmapped.__wrapped__) == ("named", "A doc.", named)
+
+
+def test_collectives_inside_cond_checkpoint_and_custom_functions_reach_the_named_vmap():
+    """A branch, a checkpointed function or a custom function is batched by a vmap of its own; it runs under
+    the enclosing vmap's axis name, so psum and its kin sum over that vmap's examples (JAX's values)."""
+    lax = fnx.lax
+    x, p = arr([1.0, 2.0, 4.0]), fnp.array([True, False, True])
+    cases = {
+        "cond": (fnx.vmap(lambda p, x: lax.cond(p, lambda v: lax.psum(v, "i"), lambda v: v * 0 + 100, x),
+                          axis_name="i")(p, x), [7, 100, 7]),
+        "switch": (fnx.vmap(lambda i, x: lax.switch(i, [lambda v: lax.pmax(v, "i"), lambda v: -v], x),
+                            axis_name="i")(fnp.array([0, 1, 0]), x), [4, -2, 4]),
+        "checkpoint": (fnx.vmap(fnx.checkpoint(lambda x: lax.psum(x, "i") * x), axis_name="i")(x), [7, 14, 28]),
+        "pmean": (fnx.vmap(fnx.checkpoint(lambda x: lax.pmean(x, "i")), axis_name="i")(x), [7 / 3] * 3),
+        "axis_index": (fnx.vmap(fnx.checkpoint(lambda x: x + lax.axis_index("i")), axis_name="i")(x), [1, 3, 6]),
+        "grad": (fnx.grad(lambda y: fnx.vmap(fnx.checkpoint(lambda x: lax.psum(x, "i") * x),
+                                             axis_name="i")(y).sum())(x), [14, 14, 14]),
+    }
+
+    @fnx.custom_jvp
+    def f(x):
+        return lax.psum(x, "i") * x
+    f.defjvp(lambda primals, tangents: (f(primals[0]), tangents[0]))
+    cases["custom_jvp"] = (fnx.vmap(f, axis_name="i")(x), [7, 14, 28])
+    for name, (got, want) in cases.items():
+        assert type(got) is fnx.Array, name
+        np.testing.assert_allclose(np.asarray(got), want, rtol=1e-12, err_msg=name)
