@@ -34,8 +34,9 @@ class GradDTypeError(DTypeError, RuntimeError):
     RuntimeError, as PyTorch raises one."""
 
 
-class DeviceError(FnxError, ValueError):
-    """Operands on different devices, or an unknown device."""
+class DeviceError(FnxError, ValueError, RuntimeError):
+    """Operands on different devices, or an unknown device: a ValueError, as JAX raises, and a RuntimeError, as
+    PyTorch raises ("Expected all tensors to be on the same device")."""
 
 
 class UnknownBackendError(DeviceError, RuntimeError):

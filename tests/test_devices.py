@@ -264,3 +264,14 @@ def test_functions_build_their_constants_on_the_datas_device():
     for name, f in calls.items():
         assert f(x).device is D1, name
         assert fnx.grad(lambda x: fnp.sum(f(x)))(x).device is D1, name
+
+
+def test_torch_cuda_queries_and_pinning_without_a_gpu():
+    x = fnp.ones(2)
+    assert x.is_pinned() is False and x.pin_memory() is x
+    if not fnx.cuda.is_available():
+        for query in (fnx.cuda.current_device, fnx.cuda.get_device_name):
+            with pytest.raises(RuntimeError, match="'cuda:0' is not available"):
+                query()  # a DeviceError, also a RuntimeError as PyTorch's "no NVIDIA driver"
+    with pytest.raises(RuntimeError, match="different devices"):
+        fnp.ones(2) + fnp.ones(2, device=D1)  # a ported `except RuntimeError` catches a device mismatch

@@ -119,6 +119,15 @@ class Array:
         """This array on a GPU (``torch.Tensor.cuda``): ``cuda:0``, or ``device`` given as an index or a name."""
         return self.to(backend.cuda_device(device))
 
+    def is_pinned(self, device=None):
+        """False (``torch.Tensor.is_pinned``): fnx keeps host arrays in ordinary numpy memory."""
+        return False
+
+    def pin_memory(self, device=None):
+        """The array itself (``torch.Tensor.pin_memory``): fnx's host-to-GPU copies take ordinary memory, so
+        there is nothing to pin, as DataLoader's ``pin_memory=True`` is accepted and changes nothing."""
+        return self
+
     def numpy(self):
         """The values as a read-only numpy array (``torch.Tensor.numpy``).
 

@@ -26,6 +26,22 @@ def synchronize(device=None):
         dev.xp.cuda.runtime.deviceSynchronize()
 
 
+def current_device():
+    """The index of the GPU fnx's CUDA work goes to by default (``torch.cuda.current_device``): the default
+    device's when it is a GPU, else 0; a :class:`~fnx.errors.DeviceError` (a RuntimeError, as PyTorch's)
+    when there is no usable GPU."""
+    from ..core.backend import get_default_device
+    default = get_default_device()
+    return default.id if default.platform == "cuda" else cuda_device(0).id
+
+
+def get_device_name(device=None):
+    """The GPU's name, such as ``"NVIDIA H100 80GB HBM3"`` (``torch.cuda.get_device_name``)."""
+    dev = cuda_device(device)
+    name = dev.xp.cuda.runtime.getDeviceProperties(dev.id)["name"]
+    return name.decode() if isinstance(name, bytes) else str(name)
+
+
 def manual_seed(seed):
     """Seeds the generator fnx's GPU draws use (``torch.cuda.manual_seed``).
 

@@ -89,6 +89,9 @@ def numpy_arrays(shape=None, dtype=np.float64, domain="real", elements=None, **s
             raise ValueError(f"numpy_arrays: domain {domain!r} builds its own matrices; give elements= or that "
                              f"domain, not both")
         return hnp.arrays(dtype, shapes(**shape_kw) if shape is None else shape, elements=elements)
+    if np.dtype(dtype).kind not in "f":
+        raise ValueError(f"numpy_arrays: the domains draw floating values, and dtype {np.dtype(dtype)} is not "
+                         f"floating; for other dtypes give elements= (e.g. hypothesis.strategies.integers(0, 9))")
     shape = shapes(**shape_kw) if shape is None else shape
     shape = st.just(tuple(shape)) if isinstance(shape, (tuple, list)) else shape
     if domain in ("well_conditioned", "spd"):
