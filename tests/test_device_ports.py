@@ -184,3 +184,12 @@ def test_accelerator_answers_pytorchs_quickstart():
             fnx.accelerator.current_device_index()
     x = fnx.ones(2, device=device)
     assert x.device.type == device
+
+
+def test_map_location_entries_are_checked_only_for_tags_the_file_uses(tmp_path):
+    path = tmp_path / "w.safetensors"
+    fnx.save({"w": fnp.ones(2)}, path)
+    missing = "cuda:7" if len(fnx.devices("cuda")) < 8 else "cpu:99"
+    assert fnx.load(path, map_location={"cuda:0": missing})["w"].device is fnx.device("cpu")  # unused: as torch
+    with pytest.raises(fnx.errors.DeviceError, match=r"map_location\['cpu'\].*not available"):
+        fnx.load(path, map_location={"cpu": missing})
