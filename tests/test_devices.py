@@ -275,3 +275,28 @@ def test_torch_cuda_queries_and_pinning_without_a_gpu():
                 query()  # a DeviceError, also a RuntimeError as PyTorch's "no NVIDIA driver"
     with pytest.raises(RuntimeError, match="different devices"):
         fnp.ones(2) + fnp.ones(2, device=D1)  # a ported `except RuntimeError` catches a device mismatch
+
+
+def test_lbfgs_state_loads_onto_its_parameters_device():
+    import fnx.nn as nn
+    from fnx import optim
+    fnx.manual_seed(0)
+    x, y = fnx.randn(8, 3), fnx.randn(8, 1)
+
+    def fitted(model, opt, x, y):
+        def closure():
+            opt.zero_grad()
+            loss = ((model(x) - y) ** 2).mean()
+            loss.backward()
+            return loss
+        return closure
+
+    m1 = nn.Linear(3, 1).to(D1)
+    o1 = optim.LBFGS(m1.parameters())
+    o1.step(fitted(m1, o1, x.to(D1), y.to(D1)))
+    m0 = nn.Linear(3, 1)
+    o0 = optim.LBFGS(m0.parameters())
+    o0.load_state_dict(o1.state_dict())
+    state = o0.state[next(iter(m0.parameters()))]
+    assert {a.device for a in fnx.tree.leaves(state["old_dirs"])} == {D0}
+    o0.step(fitted(m0, o0, x, y))  # the histories were on cpu:1 before: a device mismatch here

@@ -325,6 +325,8 @@ class Optimizer:
 
 
 def _restore(key, value, p):
+    if isinstance(value, (list, tuple)) and key != "step":  # LBFGS's histories: lists of arrays
+        return type(value)(_restore(key, v, p) for v in value)
     if not (isinstance(value, Array) or hasattr(value, "__array__") or key == "step"):
         return value
     value = fnp.asarray(value, device=p.device)
