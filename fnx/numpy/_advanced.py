@@ -94,8 +94,10 @@ def _concrete_mask(opname, mask):
 
 
 def _check_bounds(opname, arr, axis, size):
-    if isinstance(arr, Tracer) or not arr.size:
-        return  # traced values are checked by the backend when the gather runs
+    while isinstance(arr, Tracer):  # grad's and vmap's values are still there to check (vmap's: every example's)
+        arr = getattr(arr, "primal", None) if hasattr(arr, "primal") else getattr(arr, "val", None)
+    if arr is None or isinstance(arr, Tracer) or not arr.size:
+        return  # no values while jit traces: the backend checks them when the gather runs
     value = arr._value if isinstance(arr, Array) else arr
     lo, hi = int(value.min()), int(value.max())
     if hi >= size or lo < -size:

@@ -174,3 +174,12 @@ def test_collectives_inside_cond_checkpoint_and_custom_functions_reach_the_named
     for name, (got, want) in cases.items():
         assert type(got) is fnx.Array, name
         np.testing.assert_allclose(np.asarray(got), want, rtol=1e-12, err_msg=name)
+
+
+def test_an_index_out_of_bounds_under_vmap_is_named_as_outside_it():
+    a = fnp.ones((3, 4))
+    with pytest.raises(IndexError, match="getitem: index 7 is out of bounds for axis 0 with size 4"):
+        fnx.vmap(lambda a, i: a[i])(a, fnp.array([7, -9, 0]))
+    with pytest.raises(IndexError, match=r"x.at\[idx\].set: index 7 is out of bounds"):
+        fnx.vmap(lambda a, i: a.at[i].set(9.0))(a, fnp.array([7, 1, 0]))
+    np.testing.assert_allclose(fnx.vmap(lambda a, i: a.at[i].get(mode="clip"))(a, fnp.array([7, 1, 0])), [1, 1, 1])
