@@ -163,8 +163,8 @@ def check_grads(f, args, order=1, modes=("fwd", "rev"), atol=None, rtol=None, ep
         JVP and the VJP of ``f`` (every mode over every mode), and so on.
       modes: any of ``"fwd"`` (JVPs) and ``"rev"`` (VJPs), or one of them as a string.
       atol, rtol: tolerances, or JAX's dicts of them by dtype; eps: the step. The
-        defaults follow the least precise floating dtype among the arguments
-        (1e-5, 1e-5 and 1e-6 in float64; 5e-2, 5e-2 and 1e-2 below it).
+        defaults follow the least precise floating dtype among the arguments and
+        the outputs (1e-5, 1e-5 and 1e-6 in float64; 5e-2, 5e-2 and 1e-2 below it).
       seed: for the random tangents and cotangents of the higher orders.
 
     At each order the value ``f`` gives under ``jvp`` and ``vjp`` is also checked
@@ -200,13 +200,21 @@ def check_grads(f, args, order=1, modes=("fwd", "rev"), atol=None, rtol=None, ep
             full[i] = x
         return f(*treedef.unflatten(full))
     floats = [leaves[i] for i in moving]
-    least = min((x.dtype for x in floats), key=lambda d: d.itemsize)
+    # The least precise floating dtype among the arguments and the outputs: a float64 argument computed in
+    # float32 inside has float32's precision, and central differences must step and compare as for float32.
+    outputs = [o for o in tree_util.leaves(of_floats(*floats)) if np.dtype(getattr(o, "dtype", "O")).kind in "fc"]
+    least = min([x.dtype for x in floats] + [_real(np.dtype(o.dtype)) for o in outputs], key=lambda d: d.itemsize)
     d_eps, d_atol, d_rtol = _default_tols(least)
     atol, rtol = _tolerance(atol, least, d_atol), _tolerance(rtol, least, d_rtol)
     eps = d_eps if eps is None else eps
     rng = np.random.default_rng(seed)
     flat_tree = tree_util.structure(tuple(range(len(floats))))
     _check(of_floats, floats, flat_tree, order, modes, eps, atol, rtol, rng, 1)
+
+
+def _real(dtype):
+    """The real dtype of a complex one's parts (complex64's precision is float32's)."""
+    return np.dtype(np.float32 if dtype == np.complex64 else np.float64) if dtype.kind == "c" else dtype
 
 
 def _tolerance(given, dtype, default):

@@ -196,3 +196,16 @@ def test_matrix_domains_are_well_conditioned_and_spd_eigenvalues_are_distinct(a,
     eigenvalues = np.linalg.eigvalsh(s)
     assert eigenvalues[0] > 0.99 and (s.shape[0] == 1 or np.min(np.diff(eigenvalues)) > 0.49)
     assert np.allclose(s, s.T)
+
+
+def test_check_grads_steps_and_compares_at_the_outputs_precision_too():
+    """A float64 argument computed in float32 inside: the float32 step and tolerances, as JAX's check_grads
+    compares at the outputs' dtype (central differences at float64's step would be float32 rounding noise)."""
+    check_grads(lambda x: fnp.sin(x.astype("float32")), (X,), 1)
+
+    @fnx.custom_vjp
+    def f(x):
+        return fnp.sin(x.astype("float32"))
+    f.defvjp(lambda x: (f(x), x), lambda x, g: (g * fnp.cos(x) * 1.5,))  # still caught at float32's tolerance
+    with pytest.raises(GradientCheckError):
+        check_grads(f, (X,), 1, modes=["rev"])
