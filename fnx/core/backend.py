@@ -221,10 +221,9 @@ def data_device(*values):
     builds what it combines with it (masks, index ranges, fill values, numpy operands): computation follows
     data, so ``tril`` of an array on ``cuda:0`` makes its mask there. A no-op when that device is the
     default already or no value is an fnx array."""
-    from .array import Array
     for x in values:
-        if isinstance(x, Array):
-            dev = x.device
+        dev = getattr(x, "device", None)  # (numpy's and cupy's arrays have a device of their own kind)
+        if isinstance(dev, Device):
             return _NULL_CONTEXT if dev is get_default_device() else default_device(dev)
     return _NULL_CONTEXT
 
