@@ -342,9 +342,15 @@ def _defaults(args, rtol, atol, float64):
     return (d_rtol if rtol is None else rtol), (d_atol if atol is None else atol)
 
 
-def _as_args(fname, args):
+def _as_args(fname, args, real=False):
     if not isinstance(args, (tuple, list)):
         raise TypeError(f"{fname}: args must be a tuple of arguments, got {type(args).__name__}")
+    if real:
+        complex_leaves = [i for i, x in enumerate(tree_util.leaves(tuple(args)))
+                          if np.dtype(getattr(x, "dtype", np.result_type(x))).kind == "c"]
+        if complex_leaves:  # the random directions and inner products here are real: a wrong rule would pass
+            raise TypeError(f"{fname}: input leaf {complex_leaves[0]} is complex; this check takes real floating "
+                            f"inputs (pass the real and imaginary parts as two real arguments)")
     return tuple(args)
 
 
@@ -360,7 +366,7 @@ def check_jvp_vjp_consistent(f, args, seed=0, rtol=None, atol=None):
     """
     import fnx
     rng = np.random.default_rng(seed)
-    args = _as_args("check_jvp_vjp_consistent", args)
+    args = _as_args("check_jvp_vjp_consistent", args, real=True)
     rtol, atol = _defaults(args, rtol, atol, (1e-6, 1e-9))
     v = _random_like(args, rng)
     out, t_out = fnx.jvp(f, args, v)
@@ -411,7 +417,7 @@ def check_jacobians(f, args, argnums=None, rtol=None, atol=None):
     >>> check_jacobians(lambda x: fnp.exp(x) * x[0], (fnp.array([0.1, 0.7], dtype="float64"),))
     """
     import fnx
-    args = _as_args("check_jacobians", args)
+    args = _as_args("check_jacobians", args, real=True)
     rtol, atol = _defaults(args, rtol, atol, (1e-7, 1e-10))
     if argnums is None:
         argnums = tuple(i for i, a in enumerate(args) if tree_util.leaves(a) and all(

@@ -209,3 +209,10 @@ def test_check_grads_steps_and_compares_at_the_outputs_precision_too():
     f.defvjp(lambda x: (f(x), x), lambda x, g: (g * fnp.cos(x) * 1.5,))  # still caught at float32's tolerance
     with pytest.raises(GradientCheckError):
         check_grads(f, (X,), 1, modes=["rev"])
+
+
+def test_checks_built_on_real_directions_refuse_complex_inputs():
+    z = fnp.array([1.0 + 2.0j, -0.5j])
+    for check in (check_jvp_vjp_consistent, check_jacobians):
+        with pytest.raises(TypeError, match="input leaf 0 is complex"):
+            check(lambda z: z * z, (z,))
