@@ -300,3 +300,23 @@ def test_lbfgs_state_loads_onto_its_parameters_device():
     state = o0.state[next(iter(m0.parameters()))]
     assert {a.device for a in fnx.tree.leaves(state["old_dirs"])} == {D0}
     o0.step(fitted(m0, o0, x, y))  # the histories were on cpu:1 before: a device mismatch here
+
+
+def test_custom_rules_must_leave_derivatives_on_their_primals_device():
+    b = fnp.ones(3, device=D1)
+
+    @fnx.custom_vjp
+    def f(x):
+        return x * 2.0
+    f.defvjp(lambda x: (x * 2.0, None), lambda r, g: (fnx.device_put(g, D0),))
+    with pytest.raises(DeviceError, match="cotangent leaf 0 on cpu:0, its primal is on cpu:1"):
+        fnx.grad(lambda x: f(x).sum())(b)
+    f.defvjp(lambda x: (x * 2.0, None), lambda r, g: (g * 2.0,))
+    assert fnx.grad(lambda x: f(x).sum())(b).device is D1
+
+    @fnx.custom_jvp
+    def h(x):
+        return x * 2.0
+    h.defjvp(lambda p, t: (h(p[0]), fnx.device_put(t[0], D0) * 2.0))
+    with pytest.raises(DeviceError, match="tangent output 0 on cpu:0, its primal is on cpu:1"):
+        fnx.jvp(h, (b,), (fnp.ones(3, device=D1),))

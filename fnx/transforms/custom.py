@@ -29,7 +29,8 @@ from ..core.array import Array, wrap
 from ..core.backend import device_of
 from ..core.primitive import ShapedArray, defprim
 from ..core.trace import Trace, Tracer, find_top, new_main
-from ..errors import ShapeError, TangentDTypeError, TreeError
+from ..core.backend import Device
+from ..errors import DeviceError, ShapeError, TangentDTypeError, TreeError
 
 
 class CustomCall:
@@ -319,6 +320,7 @@ class custom_vjp(_CustomBase):
                     raise ShapeError(f"custom_vjp bwd of {self.__name__} must return cotangents of the arguments' "
                                      f"shapes (as JAX requires): cotangent leaf {i} has shape "
                                      f"{getattr(c, 'shape', ())}, its argument {getattr(x, 'shape', ())}")
+                _same_device(f"custom_vjp bwd of {self.__name__}", "cotangent leaf", i, c, x)
             return tuple(ct_flat)
 
         def rule_flat(primals, tangents):
@@ -400,11 +402,21 @@ class custom_jvp(_CustomBase):
                     raise TangentDTypeError(f"custom_jvp rule of {self.__name__} must give each tangent output its "
                                             f"primal's dtype (as JAX requires): output {i} is {o_dtype}, its "
                                             f"tangent {t_dtype}")
+                _same_device(f"custom_jvp rule of {self.__name__}", "tangent output", i, t, o)
             return out_flat, t_flat
 
         call = CustomCall(self.__name__, _flat_outputs(fun_flat, holder), rule=rule_flat)
         out = call_custom(call, flat)
         return holder.tree.unflatten(out)
+
+
+def _same_device(where, what, i, value, like):
+    """A rule's cotangent or tangent must be on its primal's device: computation follows data, and a derivative
+    on another device would reach the caller there, or meet its primal's device in a later operation."""
+    dev, want = getattr(value, "device", None), getattr(like, "device", None)
+    if isinstance(dev, Device) and isinstance(want, Device) and dev is not want:
+        raise DeviceError(f"{where} gave {what} {i} on {dev}, its primal is on {want}; derivatives stay on their "
+                          f"primal's device (fnx moves nothing silently): build it there, or use fnx.device_put")
 
 
 def _pair(name, result, what="fwd"):
