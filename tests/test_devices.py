@@ -320,3 +320,12 @@ def test_custom_rules_must_leave_derivatives_on_their_primals_device():
     h.defjvp(lambda p, t: (h(p[0]), fnx.device_put(t[0], D0) * 2.0))
     with pytest.raises(DeviceError, match="tangent output 0 on cpu:0, its primal is on cpu:1"):
         fnx.jvp(h, (b,), (fnp.ones(3, device=D1),))
+
+
+def test_a_device_mismatch_names_the_operands_as_given():
+    with pytest.raises(DeviceError, match=r"add: .*: float32\[\] on cpu:0, float32\[2, 3\] on cpu:1"):
+        fnp.array(2.0) + fnp.ones((2, 3), device=D1)  # before broadcasting
+    with pytest.raises(DeviceError, match=r"int32\[3\] on cpu:0, float32\[3\] on cpu:1"):
+        fnp.arange(3, dtype="int32") + fnp.ones(3, device=D1)  # before promotion
+    with pytest.raises(DeviceError, match=r"where: .*bool\[3\] on cpu:0, float32\[3\] on cpu:1\. fnx"):
+        fnp.where(fnp.ones(3) > 0, fnp.ones(3, device=D1), 0.0)  # named where, not its primitive

@@ -16,7 +16,7 @@ import numpy as np
 from ..core import backend, dtypes
 from ..core.array import Array, wrap
 from ..core.primitive import NOT_DIFFERENTIABLE, Abstract, ShapedArray, defprim
-from ..core.trace import Tracer, bind
+from ..core.trace import Tracer, bind, device_mismatch
 from ..errors import DTypeError, ShapeError
 
 _SCALARS = (bool, int, float, complex)
@@ -153,12 +153,14 @@ def canonicalize(opname, *args, dtype=None):
 
     Returns ``(arrays, dtype)``. ``dtype`` forces the common dtype.
     """
-    dt = dtype if dtype is not None else dtypes.result_type(*args)
     device = None  # numpy arrays and Python scalars join the fnx operands' device
     for a in args:
         if isinstance(a, Array):
-            device = a.device
-            break
+            if device is None:
+                device = a.device
+            elif a.device is not device:  # named now, with the shapes and dtypes the caller gave
+                raise device_mismatch(opname, args)
+    dt = dtype if dtype is not None else dtypes.result_type(*args)
     arrays = []
     scalars = []
     for a in args:

@@ -23,6 +23,7 @@ import numpy as np
 from ..core import dtypes
 from ..core.array import Array, wrap
 from ..core.backend import data_device, xp_of
+from ..core.trace import device_mismatch
 from ..core.primitive import NOT_DIFFERENTIABLE, Missing, Primitive, ShapedArray, defprim
 from ..errors import DTypeError, ImmutableError
 from . import _base
@@ -717,6 +718,8 @@ def where(condition, x=None, y=None, *, size=None, fill_value=None):
     x, y = _operands(x, y)
     dt = dtypes.result_type(x, y)
     dev = next((a.device for a in (condition, x, y) if isinstance(a, Array)), None)  # scalars join arrays
+    if any(isinstance(a, Array) and a.device is not dev for a in (condition, x, y)):
+        raise device_mismatch("where", (condition, x, y))  # with the operands as given
     c, x, y = asarray(condition, device=dev), asarray(x, dt, device=dev), asarray(y, dt, device=dev)
     if c.dtype != dtypes.bool_:
         c = astype(c, dtypes.bool_)
