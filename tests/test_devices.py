@@ -329,3 +329,20 @@ def test_a_device_mismatch_names_the_operands_as_given():
         fnp.arange(3, dtype="int32") + fnp.ones(3, device=D1)  # before promotion
     with pytest.raises(DeviceError, match=r"where: .*bool\[3\] on cpu:0, float32\[3\] on cpu:1\. fnx"):
         fnp.where(fnp.ones(3) > 0, fnp.ones(3, device=D1), 0.0)  # named where, not its primitive
+
+
+def test_a_prefetching_loader_builds_batches_on_its_consumers_default_device():
+    from fnx.data import DataLoader, Dataset
+
+    class Rows(Dataset):  # numpy rows: collating makes the arrays, on the default device of whoever collates
+        def __len__(self):
+            return 4
+
+        def __getitem__(self, i):
+            return np.full(2, i, dtype=np.float32)
+
+    with fnx.default_device(D1):  # the prefetch thread has no block of its own
+        batches = list(DataLoader(Rows(), batch_size=2, num_workers=1))
+        in_place = list(DataLoader(Rows(), batch_size=2))
+    assert {b.device for b in batches} == {b.device for b in in_place} == {D1}
+    assert {b.device for b in DataLoader(Rows(), batch_size=2, num_workers=1)} == {D0}

@@ -30,6 +30,7 @@ import threading
 import numpy as np
 
 from ..core.array import Array
+from ..core.backend import default_device, get_default_device
 from .dataset import IterableDataset, _base_key, _check_seed, _has_collated
 
 __all__ = ["DataLoader", "default_collate", "default_convert", "get_worker_info", "WorkerInfo"]
@@ -334,6 +335,7 @@ def _prefetched(batches, depth, info=None, worker_init_fn=None, timeout=0):
     """Runs the generator ``batches`` in a thread, ``depth`` items ahead of the consumer."""
     q = queue.Queue(maxsize=depth)
     stop = threading.Event()
+    device = get_default_device()  # a default_device block is per thread: the batches land where the consumer's would
 
     def put(item):
         # A timed put, so that a consumer that went away (stop set) cannot leave us blocked forever.
@@ -348,11 +350,12 @@ def _prefetched(batches, depth, info=None, worker_init_fn=None, timeout=0):
     def work():
         _worker.info = info
         try:
-            if worker_init_fn is not None:
-                worker_init_fn(0)
-            for batch in batches:
-                if not put((batch, None)):
-                    return
+            with default_device(device):
+                if worker_init_fn is not None:
+                    worker_init_fn(0)
+                for batch in batches:
+                    if not put((batch, None)):
+                        return
             put((_DONE, None))
         except BaseException as e:  # handed to the consumer, which raises it
             put((None, e))
