@@ -32,6 +32,7 @@ import numpy as np
 
 from . import numpy as fnp
 from .core import tree as tree_util
+from .core.backend import data_device
 from .core.dtypes import is_differentiable
 from .core.primitive import ShapedArray, defprim
 from .core.trace import Tracer, _stack
@@ -87,7 +88,8 @@ def scan(f, init, xs=None, length=None, reverse=False, unroll=1):
     n = _length(xs_flat, length) if xs_flat or length is None else length
     steps = range(n - 1, -1, -1) if reverse else range(n)
     slices = [xs_tree.unflatten([x[i] for x in xs_flat]) for i in steps]
-    carry, ys = _typed_start(lambda c: f(c, slices[0])[0], init) if slices else _carry(init), []
+    with data_device(*xs_flat):  # Python numbers in init become arrays where the scanned data lives
+        carry, ys = _typed_start(lambda c: f(c, slices[0])[0], init) if slices else _carry(init), []
     numbers = _python_numbers(init)
     for x in slices:
         out, y = f(carry, x)

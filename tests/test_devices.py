@@ -257,6 +257,7 @@ def test_functions_build_their_constants_on_the_datas_device():
         "householder": lambda x: fnx.linalg.householder_product(x.T, x[0, :3]),
         "dynamic_slice": lambda x: fnx.lax.dynamic_slice(x, (1, 0), (2, 2)),
         "dynamic_update_slice": lambda x: fnx.lax.dynamic_update_slice(x, x[:1, :2] * 3.0, (1, 1)),
+        "scan_python_init": lambda x: fnx.lax.scan(lambda c, r: (c + r.sum(), r * c), 0.0, x)[1],
         "bernoulli": lambda x: x * fnx.bernoulli(prob), "normal": lambda x: fnx.normal(x, 1.0),
         "multinomial": lambda x: x[:, fnx.multinomial(prob[0], 2)],
     }
