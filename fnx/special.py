@@ -24,6 +24,7 @@ import math
 
 from . import numpy as fnp
 from .core import dtypes
+from .core.backend import data_device
 from .scipy import special as _sp
 
 __all__ = ["expit", "logit", "erf", "erfc", "erfcx", "erfinv", "gammaln", "digamma", "psi", "polygamma",
@@ -45,7 +46,8 @@ def _floats(input, other):
     dt = dtypes.result_type(a, b)
     if dt.kind in "biu":
         dt = dtypes.default_float()
-    return fnp.asarray(a, dtype=dt), fnp.asarray(b, dtype=dt)
+    with data_device(a, b):
+        return fnp.asarray(a, dtype=dt), fnp.asarray(b, dtype=dt)
 
 
 def _unary(name, fn, doc):

@@ -57,6 +57,7 @@ import opt_einsum
 
 from ..core import autocast as _autocast, dtypes
 from ..core.array import Array, wrap
+from ..core.backend import data_device
 from ..core.primitive import ShapedArray, defprim
 from ..errors import ShapeError
 from . import creation, elementwise as el, reductions as red, shape as sh
@@ -1461,6 +1462,11 @@ def matrix_rank(A, tol=None, hermitian=False, *, rtol=None):
     >>> fnp.linalg.matrix_rank(fnp.array([[1., 2.], [2., 4.]]))
     Array(1, dtype=int64)
     """
+    with data_device(A):
+        return _matrix_rank_here(A, tol, hermitian, rtol=rtol)
+
+
+def _matrix_rank_here(A, tol=None, hermitian=False, *, rtol=None):
     x = asarray(A)
     if x.ndim < 2:
         return el.astype(red.any(el.not_equal(x, 0)), dtypes.int64)

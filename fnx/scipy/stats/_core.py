@@ -19,6 +19,7 @@ import numpy as np
 
 from ... import numpy as fnp
 from ...core import dtypes
+from ...core.backend import data_device
 from ...errors import DTypeError, TracerError
 from ..special import betaln
 
@@ -36,7 +37,8 @@ def promote_args_inexact(opname, *args):
         dt = dtypes.float64
     elif dt.kind != "f":
         raise DTypeError(f"{opname}: expected real arguments, got {', '.join(str(fnp.asarray(v).dtype) for v in vals)}")
-    return [fnp.asarray(v, dtype=dt) for v in vals]
+    with data_device(*vals):  # numbers (loc=0, scale=1) join the arrays' device
+        return [fnp.asarray(v, dtype=dt) for v in vals]
 
 
 def concrete(x):
