@@ -258,7 +258,9 @@ def test_functions_build_their_constants_on_the_datas_device():
         "dynamic_slice": lambda x: fnx.lax.dynamic_slice(x, (1, 0), (2, 2)),
         "dynamic_update_slice": lambda x: fnx.lax.dynamic_update_slice(x, x[:1, :2] * 3.0, (1, 1)),
         "scan_python_init": lambda x: fnx.lax.scan(lambda c, r: (c + r.sum(), r * c), 0.0, x)[1],
-        "matrix_rank": lambda x: x * fnp.linalg.matrix_rank(x), "norm_logpdf": lambda x: fnx.scipy.stats.norm.logpdf(x), "torch_zeta": lambda x: fnx.special.zeta(3.0, x * x + 1.0),
+        "matrix_rank": lambda x: x * fnp.linalg.matrix_rank(x),
+        "norm_logpdf": lambda x: fnx.scipy.stats.norm.logpdf(x),
+        "torch_zeta": lambda x: fnx.special.zeta(3.0, x * x + 1.0),
         "bernoulli": lambda x: x * fnx.bernoulli(prob), "normal": lambda x: fnx.normal(x, 1.0),
         "multinomial": lambda x: x[:, fnx.multinomial(prob[0], 2)],
     }
