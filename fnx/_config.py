@@ -19,8 +19,6 @@ False
 """
 from .core import backend, dtypes
 
-_PLATFORMS = {"cpu": "cpu", "cuda": "cuda", "gpu": "cuda"}
-
 
 class _Config:
     def update(self, name, value):
@@ -29,9 +27,10 @@ class _Config:
             dtypes.set_default_dtype("float64" if value else "float32")
         elif name in ("jax_platform_name", "jax_platforms"):
             first = str(value).split(",")[0].strip().lower()
-            if first not in _PLATFORMS:
-                raise ValueError(f"config.update({name!r}): fnx runs on {sorted(set(_PLATFORMS))}, got {value!r}")
-            backend._default[0] = backend.parse_device(_PLATFORMS[first])
+            if first not in backend.PLATFORMS:
+                raise ValueError(f"config.update({name!r}): fnx runs on {sorted(set(backend.PLATFORMS))}, "
+                                 f"got {value!r}")
+            backend._default[0] = backend.parse_device(backend.PLATFORMS[first])
         else:
             raise AttributeError(f"Unrecognized config option: {name} (fnx has jax_enable_x64, "
                                  f"jax_platform_name and jax_platforms)")

@@ -55,12 +55,10 @@ class Device:
 
     def __enter__(self):
         """``with fnx.device("cuda:0"):``: this device is the default while the block runs (in its thread)."""
-        _in_thread.entered.append(_in_thread.device)
-        _in_thread.device = self
-        return self
+        return _enter_default(self)
 
     def __exit__(self, *exc):
-        _in_thread.device = _in_thread.entered.pop()
+        _exit_default()
         return False
 
     def context(self):
@@ -118,7 +116,7 @@ def cuda_device(device=None):
     return parse_device(f"cuda:{device}" if isinstance(device, int) else "cuda:0" if device is None else device)
 
 
-_PLATFORMS = {"cpu": "cpu", "cuda": "cuda", "gpu": "cuda"}  # JAX calls the CUDA platform "gpu"
+PLATFORMS = {"cpu": "cpu", "cuda": "cuda", "gpu": "cuda"}  # platform names, JAX's "gpu" for CUDA included
 
 
 def devices(platform=None):
@@ -126,7 +124,7 @@ def devices(platform=None):
     found = CPU_DEVICES + cuda_devices()
     if platform is None:
         return list(found)
-    name = _PLATFORMS.get(platform.lower() if isinstance(platform, str) else platform)
+    name = PLATFORMS.get(platform.lower() if isinstance(platform, str) else platform)
     if name is None:
         raise UnknownBackendError(f"devices: unknown backend {platform!r}; fnx's are 'cpu' and 'gpu' (or 'cuda')")
     return [d for d in found if d.platform == name]
@@ -185,6 +183,16 @@ def get_default_device():
     return _default[0] if device is None else device
 
 
+def _enter_default(device):
+    _in_thread.entered.append(_in_thread.device)
+    _in_thread.device = device
+    return device
+
+
+def _exit_default():
+    _in_thread.device = _in_thread.entered.pop()
+
+
 def set_default_device(device):
     """Makes ``device`` (None: the CPU) the process's default device (``torch.set_default_device``); a
     ``default_device`` block still overrides it in its own thread."""
@@ -207,12 +215,10 @@ class default_device:
         return self
 
     def __enter__(self):
-        self._prev = _in_thread.device
-        _in_thread.device = self.device
-        return self.device
+        return _enter_default(self.device)
 
     def __exit__(self, *exc):
-        _in_thread.device = self._prev
+        _exit_default()
         return False
 
 

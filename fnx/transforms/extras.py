@@ -25,7 +25,7 @@ import numpy as np
 
 from ..core import tree as tree_util
 from ..core.array import Array
-from ..core.backend import devices, get_default_device, to_host
+from ..core.backend import PLATFORMS, devices, get_default_device, to_host
 from ..core.primitive import NOT_DIFFERENTIABLE, Primitive, ShapedArray
 from ..core.trace import Trace, Tracer, device_mismatch, new_main
 from ..errors import DTypeError, ShapeError, TracerError, TreeError, conversion_error
@@ -419,14 +419,11 @@ def device_get(x):
     return tree_util.map(get, x)
 
 
-_BACKENDS = {"cpu": "cpu", "gpu": "cuda", "cuda": "cuda"}
-
-
 def _platform(fname, backend):
     if backend is None:
         return get_default_device().platform
-    if isinstance(backend, str) and backend in _BACKENDS:
-        return _BACKENDS[backend]
+    if isinstance(backend, str) and backend in PLATFORMS:
+        return PLATFORMS[backend]
     raise ValueError(f"{fname}: backend must be 'cpu', 'gpu' or 'cuda', got {backend!r}")
 
 
