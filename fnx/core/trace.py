@@ -153,6 +153,14 @@ def find_top(args):
 
 
 def bind(prim, args, params):
+    device = None
+    for a in args:  # the common case first, written inline: concrete operands on one CPU device
+        if type(a) is not Array or (a._device is not device and device is not None):
+            break
+        device = a._device
+    else:
+        if device is not None and device.platform == "cpu" and not prim.transfers:
+            return run_on_cpu(prim, [a._value for a in args], params, device)
     top = None
     for a in args:
         if isinstance(a, Tracer):
@@ -164,6 +172,14 @@ def bind(prim, args, params):
     if top is None:
         return eval_primitive(prim, args, params)
     return top.trace.process(prim, args, params)
+
+
+def run_on_cpu(prim, payloads, params, device):
+    """``prim`` on numpy payloads that all live on the CPU ``device``: eval_primitive's common case."""
+    out = prim.impl(np, *payloads, **params)
+    if prim.multiple_results:
+        return tuple([wrap(o, device) for o in out])
+    return wrap(out, device)
 
 
 def eval_primitive(prim, args, params):
@@ -182,6 +198,8 @@ def eval_primitive(prim, args, params):
     if dev is None:
         dev = get_default_device()
     if dev.platform == "cpu":
+        if not prim.transfers:
+            return run_on_cpu(prim, vals, params, dev)
         out = prim.impl(np, *vals, **params)
     else:
         with dev.context():

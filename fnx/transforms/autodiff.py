@@ -27,10 +27,10 @@ import numpy as np
 from .. import numpy as fnp  # fnx.numpy is imported first (fnx/__init__.py)
 from ..numpy._base import constant
 from ..core import tree as tree_util
-from ..core.array import Array, wrap
+from ..core.array import Array
 from ..core.dtypes import float0, is_differentiable
 from ..core.primitive import NOT_DIFFERENTIABLE, Abstract, Primitive
-from ..core.trace import Trace, Tracer, bind, eval_primitive, live_levels, new_main
+from ..core.trace import Trace, Tracer, bind, eval_primitive, live_levels, new_main, run_on_cpu
 from ..errors import (ArgnumsError, DTypeError, ImplicitGradError, NonScalarOutputError, ShapeError,
                       TangentDTypeError, TreeError)
 
@@ -271,13 +271,7 @@ class ReverseTrace(Trace):
                 else:  # a tracer of an outer transform, a Python value or a second device
                     payloads = None
         if payloads is not None and device is not None and device.platform == "cpu" and not prim.transfers:
-            # eval_primitive's common case, written inline: this runs once per recorded operation.
-            result = prim.impl(np, *payloads, **params)
-            if prim.multiple_results:
-                out = tuple([wrap(r, device) for r in result])
-            else:
-                out = _new(Array)
-                out._value, out._device = result, device
+            out = run_on_cpu(prim, payloads, params, device)  # the payloads are collected above already
         elif any(type(a) is not Array and isinstance(a, Tracer) for a in primals):
             out = bind(prim, primals, params)
         else:
@@ -405,6 +399,10 @@ def backward_pass(roots, free=False, create_graph=False, capture=()):
                 if callable(c):  # a rule may defer a cotangent nobody might need (see numpy._base.binary)
                     c = c()
                 target, index = parent
+                if target.prim is None and not hooked:  # a leaf: its sum is the result, no visit needed
+                    prev = grads.get(target)
+                    grads[target] = c if prev is None else add(prev, c)
+                    continue
                 slots = cts.get(target)
                 if slots is None:
                     out = target.out  # a tuple exactly when the primitive has several outputs
