@@ -133,6 +133,11 @@ class Primitive:
     None (rather than an array of zeros) as the cotangent of an output nobody
     differentiated, as JAX's ``custom_vjp(symbolic_zeros=True)`` does.
 
+    ``piecewise_constant`` marks a primitive with a floating output whose derivative
+    is zero wherever it exists (``floor``, ``sign``): it is declared not differentiable,
+    so the transforms treat its output as a constant, while the ``backward()`` tape,
+    as PyTorch does, still makes its output require grad, with a zero gradient.
+
     ``relabels`` marks a primitive whose output is its first operand's value unchanged
     (``checkpoint_name``'s tag): a checkpoint policy that keeps its output keeps what
     computed its operand too.
@@ -140,11 +145,12 @@ class Primitive:
 
     __slots__ = ("name", "impl", "shape", "jvp", "vjp", "batch", "multiple_results",
                  "smooth", "domain", "kind", "kinks", "residuals", "ufunc", "transfers", "collective",
-                 "symbolic_zeros", "relabels", "__weakref__")
+                 "symbolic_zeros", "relabels", "piecewise_constant", "__weakref__")
 
     def __init__(self, name, impl, shape, jvp=None, vjp=None, batch=None,
                  multiple_results=False, smooth=True, domain="real", kind=None, kinks=None, residuals=None,
-                 ufunc=None, transfers=False, collective=False, symbolic_zeros=False, relabels=False):
+                 ufunc=None, transfers=False, collective=False, symbolic_zeros=False, relabels=False,
+                 piecewise_constant=False):
         self.name = name
         self.impl = impl
         self.shape = shape
@@ -161,6 +167,7 @@ class Primitive:
         self.collective = collective
         self.symbolic_zeros = symbolic_zeros
         self.relabels = relabels
+        self.piecewise_constant = piecewise_constant
         self.residuals = None if residuals is None else frozenset(residuals)
         if self.residuals is not None and any(r not in ("inputs", "partners", "out") and not
                                               (multiple_results and r[:3] == "out" and r[3:].isdigit())

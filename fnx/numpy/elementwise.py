@@ -178,7 +178,7 @@ reciprocal_p = unary("reciprocal", lambda xp, x: xp.reciprocal(x), lambda x, out
 square_p = unary("square", lambda xp, x: xp.square(x), lambda x, out: 2.0 * x, residuals=("inputs",),
                  ufunc="square")
 sign_p = not_differentiable("sign", lambda xp, x: xp.sign(x), same_shape, domain="nonzero",
-                            kinks=lambda xp, x: xp.abs(x))
+                            kinks=lambda xp, x: xp.abs(x), piecewise_constant=True)
 
 
 def _unit_conj(x, out):
@@ -282,17 +282,17 @@ arctanh_p = unary("arctanh", lambda xp, x: xp.arctanh(x), lambda x, out: 1.0 / (
 # ----- rounding: piecewise constant, so their derivative is zero wherever it exists -----------
 
 floor_p = not_differentiable("floor", lambda xp, x: xp.floor(x), same_shape, domain="away_from_integers",
-                             kinks=_to_integers)
+                             kinks=_to_integers, piecewise_constant=True)
 ceil_p = not_differentiable("ceil", lambda xp, x: xp.ceil(x), same_shape, domain="away_from_integers",
-                            kinks=_to_integers)
+                            kinks=_to_integers, piecewise_constant=True)
 trunc_p = not_differentiable("trunc", lambda xp, x: xp.trunc(x), same_shape, domain="away_from_integers",
-                             kinks=lambda xp, x: _to_integers(xp, x, nonzero=True))
+                             kinks=lambda xp, x: _to_integers(xp, x, nonzero=True), piecewise_constant=True)
 fix_p = not_differentiable("fix", lambda xp, x: xp.fix(x), same_shape, domain="away_from_integers",
-                           kinks=lambda xp, x: _to_integers(xp, x, nonzero=True))
+                           kinks=lambda xp, x: _to_integers(xp, x, nonzero=True), piecewise_constant=True)
 rint_p = not_differentiable("rint", lambda xp, x: xp.rint(x), same_shape, domain="away_from_integers",
-                            kinks=_to_halves)
+                            kinks=_to_halves, piecewise_constant=True)
 round_p = not_differentiable("round", lambda xp, x, *, decimals: xp.round(x, decimals), same_shape,
-                             domain="away_from_integers", kinks=_to_halves)
+                             domain="away_from_integers", kinks=_to_halves, piecewise_constant=True)
 
 # ----- selection -------------------------------------------------------------------------------
 

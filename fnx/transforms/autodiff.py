@@ -17,6 +17,7 @@ transform still active outside: that is all it takes for ``grad(grad(f))``,
 ``jvp(vjp(f))`` and ``hessian`` to work. ``loss.backward()`` uses the same
 ``backward_pass``.
 """
+import functools
 import heapq
 import itertools
 import warnings
@@ -916,14 +917,26 @@ class TapeTrace(ReverseTrace):
         # The tape sits below every transform: when it processes an operation, no operand is traced by
         # another transform, so the unboxed operands are concrete.
         out = eval_primitive(prim, primals, params)
-        if not recorded or prim.vjp is NOT_DIFFERENTIABLE:
+        if not recorded:
             return out
+        if prim.vjp is NOT_DIFFERENTIABLE:
+            if not prim.piecewise_constant:
+                return out
+            # PyTorch's floor, sign, round...: the output requires grad, and the gradient it passes back is zero.
+            return self._box(out, Node(_zero_rule(prim), params, parents, primals, out), 0)
         return self._box_outputs(prim, out, record(prim, params, parents, primals, out))
 
     def _unbox(self, a):
         if isinstance(a, ReverseTracer) and a._main is self.main:
             return a.primal, ((a.node, a.index) if a.node is not None and _grad_enabled[0] else None)
         return a, None
+
+
+@functools.lru_cache(maxsize=None)
+def _zero_rule(prim):
+    """The tape's stand-in for a piecewise-constant ``prim``: its rule gives each operand a zero cotangent."""
+    return Primitive(prim.name, impl=None, shape=None,
+                     vjp=lambda ct, *operands, out, **params: [functools.partial(fnp.zeros_like, x) for x in operands])
 
 
 def _make_tape():

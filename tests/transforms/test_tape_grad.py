@@ -181,3 +181,21 @@ def test_custom_vjp_and_custom_jvp_functions_of_parameters():
     (gg,) = tape_grad(fnp.sum(g), w)
     sig = 1 / (1 + np.exp(-wv))
     np.testing.assert_allclose(gg, sig * (1 - sig))
+
+
+@pytest.mark.parametrize("method", ["sign", "floor", "ceil", "trunc", "round", "fix"])
+def test_piecewise_constant_outputs_require_grad_with_a_zero_gradient_as_in_pytorch(method):
+    # torch: x.floor().requires_grad is True (grad_fn FloorBackward0) and its gradient is zero; the functional
+    # transforms treat the output as a constant, which gives the same zero.
+    w = _param([1.5, -2.5, 0.25])
+    y = getattr(w, method)()
+    assert y.requires_grad and type(y.grad_fn).__name__.endswith("Backward0")
+    (y * w).sum().backward()
+    np.testing.assert_array_equal(w.grad, np.asarray(y.primal))  # d(y w)/dw = y, with dy/dw = 0
+    w.grad = None
+    fnp.sum(getattr(w, method)()).backward()
+    np.testing.assert_array_equal(w.grad, np.zeros(3))
+    assert not getattr(w.detach(), method)().requires_grad
+    with fnx.no_grad():
+        assert not getattr(w, method)().requires_grad
+    assert not (w > 0).requires_grad  # booleans never do
