@@ -677,15 +677,21 @@ def outer(a, b):
 
 def vecdot(x1, x2, /, *, axis=-1):
     """Vector dot product over ``axis`` with broadcasting (conjugating ``x1``), as ``numpy.vecdot``."""
-    (a, b), _ = canonicalize("vecdot", asarray(x1), asarray(x2))
-    if a.ndim == 0:
+    x1, x2 = asarray(x1), asarray(x2)
+    if x1.ndim == 0 or x2.ndim == 0:
         raise ShapeError("vecdot: the inputs must have at least one dimension")
-    axis = normalize_axis("vecdot", axis, a.ndim)
+    # ``axis`` names each operand's own vector axis (a gufunc's core dimension), before broadcasting.
+    a = sh.moveaxis(x1, normalize_axis("vecdot", axis, x1.ndim), -1)
+    b = sh.moveaxis(x2, normalize_axis("vecdot", axis, x2.ndim), -1)
+    if a.shape[-1] != b.shape[-1]:
+        raise ShapeError(f"vecdot: the vectors along axis {axis} of shapes {x1.shape} and {x2.shape} have lengths "
+                         f"{a.shape[-1]} and {b.shape[-1]}")
+    (a, b), _ = canonicalize("vecdot", a, b)
     if a.dtype.kind == "c":
         from . import conj
         a = conj(a)
     la = _letters(a.ndim)
-    return _einsum_bind(f"{la},{la}->{la[:axis] + la[axis + 1:]}", a, b)
+    return _einsum_bind(f"{la},{la}->{la[:-1]}", a, b)
 
 
 def kron(a, b):

@@ -372,6 +372,18 @@ def test_linalg_namespace_has_the_products():
     assert fnp.matmul is fnp.linalg.matmul and fnp.einsum is fnp.linalg.einsum
 
 
+@pytest.mark.parametrize("shapes, axis", [(((3, 3), (3,)), 0), (((4, 2, 3), (4, 1, 3)), 0), (((2, 5), (5,)), -1),
+                                          (((5,), (5, 2)), 0), (((3, 2), (4, 3, 2)), -2)])
+def test_vecdot_takes_each_operands_own_axis_as_numpy(shapes, axis):
+    # numpy.vecdot is a gufunc: ``axis`` is each operand's core axis, found before the loop axes broadcast
+    rng = np.random.default_rng(0)
+    x, y = (rng.standard_normal(s) for s in shapes)
+    np.testing.assert_allclose(np.asarray(fnp.vecdot(fnp.asarray(x), fnp.asarray(y), axis=axis)),
+                               np.vecdot(x, y, axis=axis), rtol=1e-12)
+    with pytest.raises(ValueError, match=r"vecdot: .*lengths 3 and 2"):
+        fnp.vecdot(fnp.ones(3), fnp.ones((4, 2)))
+
+
 def test_vector_and_matrix_norm():
     rng = np.random.default_rng(3)
     x = rng.standard_normal((2, 3, 4))
