@@ -852,16 +852,20 @@ class _IndexUpdateRef:
     mul = multiply
 
     def divide(self, values, *, mode=None, indices_are_sorted=False, unique_indices=False):
-        """``x`` divided by ``values`` at ``idx`` (floating ``x`` only)."""
-        x = asarray(self.array)
-        if x.dtype.kind not in "fc":
-            raise DTypeError(f"x.at[idx].divide: x must be floating, got {x.dtype}")
-        return self.multiply(1.0 / asarray(values, x.dtype), mode=mode)
+        """``x / d`` with ``d`` one but at ``idx``, where it is the product of the ``values`` given there:
+        JAX's rule (an index repeated divides by each of its values), with ``x / v`` rounded as a division."""
+        from .elementwise import true_divide
+        return true_divide(self.array, self._ones_times(values, mode))
 
     def power(self, values, *, mode=None, indices_are_sorted=False, unique_indices=False):
-        """``x`` with ``x[idx] = x[idx] ** values`` (each index once)."""
+        """``x ** e`` with ``e`` one but at ``idx``, where it is the product of the ``values`` given there (JAX's
+        rule: an index repeated raises to each of its values in turn)."""
         from .elementwise import power
-        return self.set(power(self.get(mode="clip" if mode is not None else None), values), mode=mode)
+        return power(self.array, self._ones_times(values, mode))
+
+    def _ones_times(self, values, mode):
+        from .creation import ones_like
+        return _IndexUpdateRef(ones_like(self.array), self.index).multiply(values, mode=mode)
 
     def min(self, values, *, mode=None, indices_are_sorted=False, unique_indices=False):
         """``x`` with ``x[idx] = minimum(x[idx], values)``."""
