@@ -690,6 +690,8 @@ class _Size(builtins.int):
 
 def _view(self, *shape):
     """``x.view(2, -1)``: ``x`` reshaped (``torch.Tensor.view``); arrays are immutable, so nothing is shared."""
+    if not shape:  # jax.Array's x.view(): x itself
+        return self
     if len(shape) == 1 and not isinstance(shape[0], (builtins.int, np.integer, tuple, list)):
         return _view_as_dtype(self, shape[0])
     return fnp.reshape(self, _sizes(shape))
@@ -760,11 +762,16 @@ def _as(dtype):
     return method
 
 
-def _numpy_or_torch(numpy_method, torch_fn, torch_keys, torch_when=None):
-    """A method with NumPy's meaning, or PyTorch's when a PyTorch-only keyword (or ``torch_when``) says so."""
+def _numpy_or_torch(numpy_method, torch_fn, torch_keys, torch_when=None, numpy_keys=frozenset()):
+    """A method with NumPy's meaning, or PyTorch's when a PyTorch-only keyword (or ``torch_when``) says so.
+
+    A keyword of ``numpy_keys`` (one PyTorch lacks) keeps NumPy's (JAX's) meaning, even beside a keyword the
+    two share: ``x.sort(axis=0, descending=True)`` is jax.Array's sort, ``x.sort(descending=True)`` PyTorch's.
+    """
     def method(self, *args, **kwargs):
         # Checked only when there is something to check: x.sum() stays one call away from fnx.numpy.sum.
-        if (kwargs and torch_keys.intersection(kwargs)) or (args and torch_when and torch_when(self, args)):
+        if ((kwargs and torch_keys.intersection(kwargs) and not numpy_keys.intersection(kwargs))
+                or (args and torch_when and torch_when(self, args))):
             return torch_fn(self, *args, **kwargs)
         return numpy_method(self, *args, **kwargs)
     method.__name__ = method.__qualname__ = numpy_method.__name__
@@ -844,8 +851,9 @@ def _install():
         setattr(A, name, _numpy_or_torch(getattr(A, name), torch_fn, dim_keys | {"unbiased"}, _keepdim_given))
     A.cumsum = _numpy_or_torch(A.cumsum, cumsum, frozenset(("dim",)))
     A.cumprod = _numpy_or_torch(A.cumprod, cumprod, frozenset(("dim",)))
-    A.sort = _numpy_or_torch(A.sort, sort, frozenset(("dim", "descending")))
-    A.argsort = _numpy_or_torch(A.argsort, argsort, frozenset(("dim", "descending")))
+    jax_sort_keys = frozenset(("axis", "kind", "order"))
+    A.sort = _numpy_or_torch(A.sort, sort, frozenset(("dim", "descending")), numpy_keys=jax_sort_keys)
+    A.argsort = _numpy_or_torch(A.argsort, argsort, frozenset(("dim", "descending")), numpy_keys=jax_sort_keys)
     A.squeeze = _numpy_or_torch(A.squeeze, squeeze, frozenset(("dim",)), _squeezes_a_longer_axis)
     A.flatten = _numpy_or_torch(A.flatten, flatten, frozenset(("start_dim", "end_dim")),
                                 lambda self, args: isinstance(args[0], (builtins.int, np.integer)))

@@ -393,6 +393,20 @@ def test_sort_returns_a_new_array():
     same(x, np.array([3, 1, 2]))
 
 
+def test_jax_array_methods_round_to_device_tobytes_view_and_sort_keywords():
+    x = fnp.array([[3.25, 1.0], [0.5, 2.75]])
+    r = round(fnp.array(2.7))  # jax.Array's __round__: integers without ndigits
+    assert r.dtype.kind == "i" and int(r) == 3
+    np.testing.assert_array_equal(np.asarray(round(x, 1)), np.round(np.asarray(x), 1))
+    assert x.to_device(fnx.devices()[0]) is x and x.view() is x
+    assert x.tobytes() == np.asarray(x).tobytes()
+    # NumPy/JAX keywords beside descending keep jax.Array's meaning (an array), PyTorch's alone a pair
+    np.testing.assert_array_equal(np.asarray(x.sort(axis=0, descending=True)), [[3.25, 2.75], [0.5, 1.0]])
+    np.testing.assert_array_equal(np.asarray(x.argsort(axis=1, descending=True)), [[0, 1], [1, 0]])
+    values, indices = x.sort(descending=True)
+    np.testing.assert_array_equal(np.asarray(indices), [[0, 1], [1, 0]])
+
+
 def test_squeeze_and_properties():
     x = fnp.asarray(np.arange(6.0).reshape(1, 2, 3))
     same(x.squeeze(), np.arange(6.0).reshape(2, 3))

@@ -145,7 +145,25 @@ def copy(self, order="K"):
     return self.__copy__()
 
 
-for _f in (reshape, transpose, astype, flatten, copy):
+def __round__(self, ndigits=None):
+    """Python's ``round(x)`` (integers of the default integer dtype, as jax.Array's) or ``round(x, n)``."""
+    if ndigits is None:
+        return fnp.astype(fnp.round(self), fnp.int64)
+    return fnp.round(self, ndigits)
+
+
+def to_device(self, device, /, *, stream=None):
+    """``x`` on ``device`` (the array API's name for ``fnx.device_put``)."""
+    from ..transforms.device import device_put
+    return device_put(self, device)
+
+
+def tobytes(self, order="C"):
+    """The raw bytes of ``x``'s values, as ``numpy.ndarray.tobytes``."""
+    return np.asarray(self).tobytes(order)
+
+
+for _f in (reshape, transpose, astype, flatten, copy, __round__, to_device, tobytes):
     setattr(Array, _f.__name__, _f)
 
 Array.T = property(lambda self: fnp.transpose(self), doc="The array with its axes reversed.")
