@@ -351,21 +351,25 @@ def irfft2(a, s=None, axes=(-2, -1), norm=None):
     return _irfftn("irfft2", a, s, axes, norm)
 
 
-def fftfreq(n, d=1.0, device=None):
-    """Sample frequencies of an ``n``-point :func:`fft` with spacing ``d`` (float64, as NumPy); a constant.
+def fftfreq(n, d=1.0, *, dtype=None, device=None):
+    """Sample frequencies of an ``n``-point :func:`fft` with spacing ``d``, as ``jax.numpy.fft.fftfreq``: NumPy's
+    values, in ``dtype`` (default: the default float dtype, as JAX's); a constant.
 
     >>> import fnx.numpy as fnp
     >>> fnp.fft.fftfreq(4, d=0.5)
-    Array([ 0. ,  0.5, -1. , -0.5], dtype=float64)
+    Array([ 0. ,  0.5, -1. , -0.5], dtype=float32)
     """
-    from .creation import asarray as place
-    return place(np.fft.fftfreq(_length("fftfreq", n), d), device=device)
+    return _frequencies(np.fft.fftfreq(_length("fftfreq", n), d), dtype, device)
 
 
-def rfftfreq(n, d=1.0, device=None):
-    """Sample frequencies of an ``n``-point :func:`rfft` (float64, as NumPy); a constant."""
+def rfftfreq(n, d=1.0, *, dtype=None, device=None):
+    """Sample frequencies of an ``n``-point :func:`rfft`, as :func:`fftfreq` gives them."""
+    return _frequencies(np.fft.rfftfreq(_length("rfftfreq", n), d), dtype, device)
+
+
+def _frequencies(values, dtype, device):
     from .creation import asarray as place
-    return place(np.fft.rfftfreq(_length("rfftfreq", n), d), device=device)
+    return place(values, dtype=dtypes.default_float() if dtype is None else dtype, device=device)
 
 
 def _roll_half(opname, x, axes, inverse):
@@ -387,7 +391,7 @@ def fftshift(x, axes=None):
 
     >>> import fnx.numpy as fnp
     >>> fnp.fft.fftshift(fnp.fft.fftfreq(5))
-    Array([-0.4, -0.2,  0. ,  0.2,  0.4], dtype=float64)
+    Array([-0.4, -0.2,  0. ,  0.2,  0.4], dtype=float32)
     """
     return _roll_half("fftshift", x, axes, False)
 

@@ -13,6 +13,7 @@ import operator
 import numpy as np
 
 from ..core import dtypes
+from ..core.array import Array
 from ..errors import DTypeError, ShapeError
 from . import elementwise as el, shape as sh
 from ._base import asarray, normalize_axis
@@ -383,61 +384,67 @@ def _window(opname, M):
 
 def _cosine_window(opname, M, coeffs):
     M, n = _window(opname, M)
-    if M < 1:
-        return n
-    if M == 1:
-        return el.astype(n * 0 + 1, dtypes.float64)
+    if M <= 1:
+        return _in_default_float(n * 0 + 1)
     phase = 2 * np.pi * n / (M - 1)
     out = coeffs[0] + 0 * n
     for k, c in enumerate(coeffs[1:], 1):
         out = out + c * el.cos(k * phase)
-    return out
+    return _in_default_float(out)
+
+
+def _in_default_float(window):
+    """A window computed in float64 (NumPy's values), given in the default float dtype as JAX's and PyTorch's are:
+    made from a length alone, it is a new array, like ``linspace``'s."""
+    return el.astype(window, dtypes.default_float())
 
 
 def hamming(M):
-    """The Hamming window of ``M`` points (float64), as ``numpy.hamming``.
+    """The Hamming window of ``M`` points, as ``numpy.hamming`` (in the default float dtype).
 
     >>> import fnx.numpy as fnp
     >>> fnp.hamming(3)
-    Array([0.08, 1.  , 0.08], dtype=float64)
+    Array([0.08, 1.  , 0.08], dtype=float32)
     """
     return _cosine_window("hamming", M, (0.54, -0.46))
 
 
 def hanning(M):
-    """The Hann window of ``M`` points (float64), as ``numpy.hanning``."""
+    """The Hann window of ``M`` points, as ``numpy.hanning`` (in the default float dtype)."""
     return _cosine_window("hanning", M, (0.5, -0.5))
 
 
 def blackman(M):
-    """The Blackman window of ``M`` points (float64), as ``numpy.blackman``."""
+    """The Blackman window of ``M`` points, as ``numpy.blackman`` (in the default float dtype)."""
     return _cosine_window("blackman", M, (0.42, -0.5, 0.08))
 
 
 def bartlett(M):
-    """The Bartlett (triangular) window of ``M`` points (float64), as ``numpy.bartlett``."""
+    """The Bartlett (triangular) window of ``M`` points, as ``numpy.bartlett`` (in the default float dtype)."""
     M, n = _window("bartlett", M)
     if M <= 1:
-        return el.astype(n * 0 + 1, dtypes.float64)
-    return 1 - el.abs(2 * n / (M - 1) - 1)
+        return _in_default_float(n * 0 + 1)
+    return _in_default_float(1 - el.abs(2 * n / (M - 1) - 1))
 
 
 def kaiser(M, beta):
-    """The Kaiser window of ``M`` points with shape parameter ``beta`` (float64), as ``numpy.kaiser``:
+    """The Kaiser window of ``M`` points with shape parameter ``beta``, as ``numpy.kaiser``:
     ``i0(beta * sqrt(1 - (2 n / (M - 1) - 1) ** 2)) / i0(beta)``. Differentiable in ``beta``.
+
+    Computed in float64; given in the default float dtype, or in ``beta``'s when that is a wider float array.
 
     >>> import fnx.numpy as fnp
     >>> fnp.kaiser(4, 5.0)
-    Array([0.03671089, 0.7753221 , 0.7753221 , 0.03671089], dtype=float64)
+    Array([0.03671089, 0.7753221 , 0.7753221 , 0.03671089], dtype=float32)
     """
     from .bessel import i0
     M, n = _window("kaiser", M)
+    wide = getattr(beta, "dtype", None) if isinstance(beta, (Array, np.ndarray)) else None
+    out_dt = dtypes.result_type(dtypes.default_float(), wide if wide is not None and wide.kind == "f" else 1.0)
     beta = el.astype(asarray(beta), dtypes.float64)
     if beta.ndim != 0:
         raise ShapeError(f"kaiser: beta must be a scalar, got shape {beta.shape}")
-    if M == 1:
-        return el.astype(n * 0 + 1, dtypes.float64)
-    if M < 1:
-        return n
+    if M <= 1:
+        return el.astype(n * 0 + 1, out_dt)
     alpha = (M - 1) / 2.0
-    return i0(beta * el.sqrt(1 - ((n - alpha) / alpha) ** 2.0)) / i0(beta)
+    return el.astype(i0(beta * el.sqrt(1 - ((n - alpha) / alpha) ** 2.0)) / i0(beta), out_dt)

@@ -103,14 +103,16 @@ def test_round_trips():
 
 
 def test_frequencies_and_shifts_match_numpy():
-    for n in (1, 4, 5):
-        np.testing.assert_array_equal(fnp.fft.fftfreq(n, 0.1), np.fft.fftfreq(n, 0.1))
-        np.testing.assert_array_equal(fnp.fft.rfftfreq(n, 0.1), np.fft.rfftfreq(n, 0.1))
+    for n in (1, 4, 5):  # NumPy's values in the default float dtype, or the one asked for (jax.numpy's rule)
+        np.testing.assert_array_equal(fnp.fft.fftfreq(n, 0.1), np.fft.fftfreq(n, 0.1).astype(np.float32))
+        np.testing.assert_array_equal(fnp.fft.rfftfreq(n, 0.1), np.fft.rfftfreq(n, 0.1).astype(np.float32))
+        np.testing.assert_array_equal(fnp.fft.fftfreq(n, 0.1, dtype="float64"), np.fft.fftfreq(n, 0.1))
+        assert fnp.fft.rfftfreq(n, dtype=fnp.float16).dtype == np.float16
     x = np.arange(30.).reshape(5, 6)
     for axes in (None, 0, 1, (0, 1), (-1,)):
         np.testing.assert_array_equal(fnp.fft.fftshift(x, axes), np.fft.fftshift(x, axes))
         np.testing.assert_array_equal(fnp.fft.ifftshift(x, axes), np.fft.ifftshift(x, axes))
-    assert fnp.fft.fftfreq(4).dtype == np.float64
+    assert fnp.fft.fftfreq(4).dtype == np.float32
 
 
 def test_vjp_is_the_transpose_as_in_jax():

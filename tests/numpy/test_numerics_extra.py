@@ -2,6 +2,7 @@
 import numpy as np
 import pytest
 
+import fnx
 import fnx.numpy as fnp
 from fnx.errors import ShapeError
 from fnx.testing import check_grads
@@ -47,11 +48,20 @@ def test_trapezoid_and_ediff1d_match_numpy():
 
 @pytest.mark.parametrize("name", ["hamming", "hanning", "blackman", "bartlett"])
 def test_windows_match_numpy(name):
+    # NumPy's values in the default float dtype, as jax.numpy's and torch's windows (a window times a float32
+    # signal stays float32); float64 under set_default_dtype("float64")
     for m in (0, 1, 2, 5, 12):
         out = getattr(fnp, name)(m)
         expected = getattr(np, name)(m)
-        assert out.shape == expected.shape and out.dtype == expected.dtype
-        np.testing.assert_allclose(np.asarray(out), expected, atol=1e-14)
+        assert out.shape == expected.shape and out.dtype == np.float32
+        np.testing.assert_array_equal(np.asarray(out), expected.astype(np.float32))
+    fnx.set_default_dtype("float64")
+    try:
+        out = getattr(fnp, name)(12)
+        assert out.dtype == np.float64
+        np.testing.assert_allclose(np.asarray(out), getattr(np, name)(12), atol=1e-14)
+    finally:
+        fnx.set_default_dtype("float32")
 
 
 def test_dtype_aliases_are_jax_numpys():

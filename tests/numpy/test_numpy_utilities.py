@@ -215,9 +215,11 @@ def test_unwrap_axes_ints_and_gradients():
 
 def test_kaiser_and_i0():
     for M in (0, 1, 2, 5, 12):
-        for beta in (0., 5., 14.):
-            _same(fnp.kaiser(M, beta), np.kaiser(M, beta)) if M < 2 else np.testing.assert_allclose(
-                fnp.kaiser(M, beta), np.kaiser(M, beta), rtol=1e-14)
+        for beta in (0., 5., 14.):  # the default float dtype for a Python beta, a float64 beta's dtype for one
+            out = fnp.kaiser(M, beta)
+            assert out.dtype == np.float32 and out.shape == (M,)
+            np.testing.assert_allclose(out, np.kaiser(M, beta).astype(np.float32), rtol=1e-6)
+            np.testing.assert_allclose(fnp.kaiser(M, fnp.asarray(np.float64(beta))), np.kaiser(M, beta), rtol=1e-14)
     check_grads(lambda b: fnp.kaiser(6, b), (fnp.asarray(np.array(3.0)),), order=2)
     with pytest.raises(ShapeError, match="kaiser"):
         fnp.kaiser(4, fnp.ones(2))
