@@ -679,10 +679,12 @@ def switch(index, branches, *operands):
 
 
 def select(pred, on_true, on_false):
-    """``on_true`` where ``pred`` holds, else ``on_false`` (``jax.lax.select``: no broadcasting)."""
+    """``on_true`` where ``pred`` holds, else ``on_false`` (``jax.lax.select``: no broadcasting, except that
+    ``pred`` may be a scalar, choosing one case whole)."""
     pred, on_true, on_false = fnp.asarray(pred), fnp.asarray(on_true), fnp.asarray(on_false)
-    if not (pred.shape == on_true.shape == on_false.shape) or on_true.dtype != on_false.dtype:
-        raise ShapeError(f"select: pred, on_true and on_false must have one shape (and the cases one dtype); got "
+    if not (pred.shape in (on_true.shape, ()) and on_true.shape == on_false.shape) or on_true.dtype != on_false.dtype:
+        raise ShapeError(f"select: pred (a scalar or of the cases' shape), on_true and on_false must have one "
+                         f"shape (and the cases one dtype); got "
                          f"{pred.dtype}{list(pred.shape)}, {on_true.dtype}{list(on_true.shape)} and "
                          f"{on_false.dtype}{list(on_false.shape)}")
     return fnp.where(pred, on_true, on_false)

@@ -89,8 +89,11 @@ def test_cond_and_switch_run_one_branch_when_concrete_and_select_when_batched():
 def test_select_and_clamp():
     np.testing.assert_array_equal(np.asarray(fnx.lax.select(fnp.asarray([True, False]), fnp.ones(2), fnp.zeros(2))),
                                   [1.0, 0.0])
+    # a scalar pred chooses one case whole, as jax.lax.select's does; any other shape must be the cases'
+    np.testing.assert_array_equal(np.asarray(fnx.lax.select(fnp.asarray(False), fnp.ones(2), fnp.zeros(2))), [0., 0.])
+    np.testing.assert_array_equal(np.asarray(fnx.jit(fnx.lax.select)(True, fnp.ones(2), fnp.zeros(2))), [1., 1.])
     with pytest.raises(ShapeError, match="select"):
-        fnx.lax.select(fnp.asarray(True), fnp.ones(2), fnp.zeros(2))
+        fnx.lax.select(fnp.asarray([True]), fnp.ones(2), fnp.zeros(2))
     np.testing.assert_array_equal(np.asarray(fnx.lax.clamp(0.0, fnp.asarray([-1.0, 0.5, 2.0]), 1.0)), [0.0, 0.5, 1.0])
 
 

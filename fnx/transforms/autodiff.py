@@ -610,7 +610,11 @@ def _check_argnums(fname, argnums, nargs):
         if not isinstance(n, int) or not -nargs <= n < nargs:
             raise ArgnumsError(f"{fname}: argnums {argnums} out of range for a function called with {nargs} "
                                f"positional argument{'s' if nargs != 1 else ''}")
-    return [n % nargs for n in nums]
+    resolved = [n % nargs for n in nums]
+    if len(resolved) > 1 and len(set(resolved)) < len(resolved):
+        raise ArgnumsError(f"{fname}: argnums {argnums} names an argument twice; each argument can be "
+                           f"differentiated once")
+    return resolved
 
 
 def _partial(f, args, kwargs, nums):

@@ -213,6 +213,10 @@ class _CustomBase:
         self.fun = fun
         self.nondiff_argnums = tuple(nondiff_argnums)
         self._signature = inspect.signature(fun)
+        # Positional parameters that have defaults: a call that leaves them out still hands the rules every
+        # argument, the defaults filled in (JAX's resolve_kwargs).
+        self._fills_defaults = any(p.default is not p.empty and p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)
+                                   for p in self._signature.parameters.values())
 
     #: checkpoint's: a function that closes over traced values runs as it is, without the recomputation
     #: (which could not reach them); its values and derivatives are the same.
@@ -244,8 +248,9 @@ class _CustomBase:
 
     def _split(self, args, kwargs):
         """Positional arguments from ``args``/``kwargs``; the differentiable ones flattened."""
-        if kwargs:
+        if kwargs or self._fills_defaults:
             bound = self._signature.bind(*args, **kwargs)
+            bound.apply_defaults()
             args = bound.args
         nondiff = [args[i] for i in self.nondiff_argnums]
         dyn = tuple(a for i, a in enumerate(args) if i not in self.nondiff_argnums)
@@ -311,10 +316,13 @@ class custom_vjp(_CustomBase):
             if not isinstance(cts, (tuple, list)):
                 raise TypeError(f"custom_vjp bwd of {self.__name__} must return a tuple of cotangents, one per "
                                 f"differentiable argument, got {type(cts).__name__}")
-            ct_flat, ct_tree = tree_util.flatten(tuple(cts), is_leaf=lambda x: x is None)
-            if len(ct_flat) != len(flat):
-                raise TreeError(f"custom_vjp bwd of {self.__name__} returned cotangents of structure {ct_tree}, "
-                                f"the arguments have structure {tree}")
+            ct_flat = []  # None for a whole argument is its zero, whatever its structure (an argument None too)
+            for c, arg_tree in zip(cts, tree.subtrees):
+                ct_flat += [None] * arg_tree.num_leaves if c is None else tree_util.leaves(c, is_leaf=_is_none)
+            if len(cts) != len(tree.subtrees) or len(ct_flat) != len(flat):
+                raise TreeError(f"custom_vjp bwd of {self.__name__} returned cotangents of structure "
+                                f"{tree_util.structure(tuple(cts), is_leaf=_is_none)}, the arguments have "
+                                f"structure {tree}")
             for i, (c, x) in enumerate(zip(ct_flat, flat)):
                 if c is not None and not callable(c) and getattr(c, "shape", ()) != getattr(x, "shape", ()):
                     raise ShapeError(f"custom_vjp bwd of {self.__name__} must return cotangents of the arguments' "
@@ -332,6 +340,10 @@ class custom_vjp(_CustomBase):
                           None if self._jvp_rule is None else rule_flat)
         out = call_custom(call, flat)
         return holder.tree.unflatten(out)
+
+
+def _is_none(x):
+    return x is None
 
 
 class custom_jvp(_CustomBase):

@@ -178,6 +178,13 @@ def test_argnums_out_of_range():
         fnx.grad(lambda x: x, argnums=2)(arr(1.0))
 
 
+@pytest.mark.parametrize("transform", [fnx.grad, fnx.jacrev, fnx.jacfwd, fnx.value_and_grad])
+def test_an_argument_named_twice_in_argnums_is_refused(transform):
+    # differentiating one argument twice had given the first place a zero (d(x y)/dx read as 0)
+    with pytest.raises(TypeError, match=r"argnums \(0, -2\) names an argument twice"):
+        transform(lambda x, y: x * y, argnums=(0, -2))(arr(1.0), arr(2.0))
+
+
 def test_jvp_checks_tangent_shapes():
     with pytest.raises(ShapeError, match="tangent"):
         fnx.jvp(fnp.sin, (arr([1.0, 2.0]),), (arr([1.0]),))
@@ -222,6 +229,35 @@ def test_custom_vjp_pytrees_and_nondiff_argnums():
     f.defvjp(fwd, bwd)
     g = fnx.grad(lambda xs: f(2.0, xs))({"a": arr(1.0), "b": arr(1.0)})
     assert float(g["a"]) == 20.0 and float(g["b"]) == 2.0
+
+
+def test_custom_rules_get_the_functions_defaults_and_none_for_a_none_argument():
+    # JAX binds the call to the signature, defaults filled in, before calling fwd, bwd or the jvp rule
+    @fnx.custom_vjp
+    def f(x, eps=1e-3, mask=None):
+        return fnp.sqrt(x + eps) if mask is None else fnp.sqrt(x + eps) * mask
+
+    f.defvjp(lambda x, eps, mask: (f(x, eps, mask), (x, eps, mask)),
+             lambda r, g: (g * 0.5 / fnp.sqrt(r[0] + r[1]) * (1.0 if r[2] is None else r[2]), None, None))
+    np.testing.assert_allclose(float(fnx.grad(f)(arr(1.0))), 0.5 / np.sqrt(1.001), rtol=1e-6)
+    np.testing.assert_allclose(float(fnx.grad(lambda x: f(x, 0.0, arr(3.0)))(arr(1.0))), 1.5, rtol=1e-6)
+
+    @fnx.custom_jvp
+    def h(x, eps=1e-3):
+        return fnp.sqrt(x + eps)
+
+    @h.defjvp
+    def h_rule(primals, tangents):
+        x, eps = primals
+        return h(x, eps), tangents[0] * 0.5 / fnp.sqrt(x + eps)
+    np.testing.assert_allclose(float(fnx.jvp(h, (arr(1.0),), (arr(1.0),))[1]), 0.5 / np.sqrt(1.001), rtol=1e-6)
+
+    @fnx.custom_vjp
+    def k(d):
+        return d["a"] * d["b"]
+    k.defvjp(lambda d: (k(d), d), lambda d, g: (None,))  # None for a whole argument: its zero
+    g = fnx.grad(k)({"a": arr(2.0), "b": arr(3.0)})
+    assert float(g["a"]) == 0.0 and float(g["b"]) == 0.0
 
 
 def test_custom_jvp_forward_and_reverse():
