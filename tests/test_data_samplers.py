@@ -111,6 +111,46 @@ def test_loader_with_samplers():
         DataLoader(Count(3), sampler=[0])
 
 
+class _Shard(IterableDataset):
+    """PyTorch's documented IterableDataset: each worker reads its share of ``range(start, end)``."""
+
+    def __init__(self, start, end, split_in_iter=True):
+        self.start, self.end, self.split_in_iter = start, end, split_in_iter
+
+    def __iter__(self):
+        info = get_worker_info()
+        lo, hi = self.start, self.end
+        if info is not None and self.split_in_iter:
+            per = -(-(self.end - self.start) // info.num_workers)
+            lo = self.start + info.id * per
+            hi = min(lo + per, self.end)
+        return iter(range(lo, hi))
+
+
+def _split_in_init(worker_id):  # PyTorch's second pattern: worker_init_fn narrows the worker's own copy
+    info = get_worker_info()
+    ds = info.dataset
+    per = -(-(ds.end - ds.start) // info.num_workers)
+    ds.start = ds.start + worker_id * per
+    ds.end = min(ds.start + per, ds.end)
+
+
+@pytest.mark.parametrize("prefetch", [None, 0])
+def test_an_iterable_dataset_is_read_by_num_workers_workers_as_in_pytorch(prefetch):
+    # The lists are torch 2.14's: each worker batches its own samples, and the workers yield a batch each in turn.
+    def batches(ds, **kw):
+        return [b.tolist() for b in DataLoader(ds, prefetch=prefetch, **kw)]
+    assert batches(_Shard(0, 10), batch_size=2, num_workers=2) == [[0, 1], [5, 6], [2, 3], [7, 8], [4], [9]]
+    assert batches(_Shard(0, 9, False), batch_size=2, num_workers=3, worker_init_fn=_split_in_init) == [
+        [0, 1], [3, 4], [6, 7], [2], [5], [8]]
+    ds = _Shard(0, 9, False)
+    assert batches(ds, batch_size=2, num_workers=3, worker_init_fn=_split_in_init) and (ds.start, ds.end) == (0, 9)
+    # without sharding every worker reads it all, as PyTorch's do; drop_last applies to each worker's batches
+    assert batches(_Shard(0, 5, False), batch_size=2, num_workers=2, drop_last=True) == [[0, 1], [0, 1], [2, 3],
+                                                                                       [2, 3]]
+    assert batches(_Shard(0, 5), batch_size=2) == [[0, 1], [2, 3], [4]] and get_worker_info() is None
+
+
 def test_worker_options_run_in_the_loading_thread():
     seen = collections.defaultdict(list)
 

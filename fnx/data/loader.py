@@ -23,6 +23,7 @@ abandoning the iteration (``break``, or dropping the iterator) stops the
 thread.
 """
 import collections.abc
+import copy
 import math
 import queue
 import threading
@@ -150,7 +151,10 @@ class DataLoader:
         default) prepares each batch when it is asked for.
       num_workers: PyTorch's loading in the background. Here one thread loads,
         so ``num_workers=N`` means ``prefetch=2 * N`` unless ``prefetch`` is
-        given: PyTorch's two batches per worker ahead.
+        given: PyTorch's two batches per worker ahead. An IterableDataset is
+        read as PyTorch's N workers read it: N copies, each told by
+        :func:`get_worker_info` which worker it is (so it can read its shard),
+        each batching its own samples, yielding one batch each in turn.
       pin_memory, persistent_workers: accepted so PyTorch loops run unchanged;
         neither changes what the loader yields (fnx has no page-locked host
         memory, and its loading thread lives for one epoch).
@@ -163,9 +167,10 @@ class DataLoader:
       generator: an :class:`fnx.Generator`, as PyTorch's ``torch.Generator``:
         each shuffled epoch takes its next key, so loaders given generators
         seeded alike shuffle alike; or, as ``seed``, an int or an ``fnx.random`` key.
-      worker_init_fn: with ``num_workers > 0``, called as ``worker_init_fn(0)``
-        in the loading thread at the start of each epoch (one thread: worker 0);
-        :func:`get_worker_info` describes that worker inside it.
+      worker_init_fn: with ``num_workers > 0``, called at the start of each
+        epoch as ``worker_init_fn(k)`` for each worker ``k`` of an
+        IterableDataset, and as ``worker_init_fn(0)`` in the loading thread of
+        a map-style one; :func:`get_worker_info` describes the worker inside it.
       prefetch_factor: batches loaded ahead per worker (needs ``num_workers > 0``).
       timeout: seconds to wait for a batch from the loading thread before a
         RuntimeError (0: wait forever).
@@ -282,16 +287,18 @@ class DataLoader:
         for indices in index_batches:
             yield self._fetch(indices)
 
-    def _stream(self):
-        """Batches of an IterableDataset, in its own order."""
-        self.epoch += 1
+    def _stream(self, dataset=None):
+        """Batches of an IterableDataset (``dataset``, a worker's copy, or the loader's), in its own order."""
+        if dataset is None:
+            self.epoch += 1
+            dataset = self.dataset
         convert = self.collate_fn or (default_convert if self.batch_size is None else default_collate)
         if self.batch_size is None:
-            for sample in self.dataset:
+            for sample in dataset:
                 yield convert(sample)
             return
         batch = []
-        for sample in self.dataset:
+        for sample in dataset:
             batch.append(sample)
             if len(batch) == self.batch_size:
                 yield convert(batch)
@@ -299,8 +306,34 @@ class DataLoader:
         if batch and not self.drop_last:
             yield convert(batch)
 
+    def _worker_streams(self):
+        """An IterableDataset read as PyTorch's ``num_workers`` processes read it: each worker iterates its own
+        copy of the dataset (which :func:`get_worker_info` describes, and ``worker_init_fn`` may change), makes
+        batches of its own samples, and the workers take turns, one batch each, until all are done."""
+        n, seed = self.num_workers, self.epoch
+        streams = []
+        for k in range(n):
+            info = WorkerInfo(id=k, num_workers=n, seed=seed + k, dataset=copy.copy(self.dataset))
+            with _as_worker(info):
+                if self.worker_init_fn is not None:
+                    self.worker_init_fn(k)
+            streams.append((info, self._stream(info.dataset)))
+        self.epoch = seed + 1
+        while streams:
+            for entry in list(streams):
+                info, stream = entry
+                with _as_worker(info):
+                    batch = next(stream, _DONE)
+                if batch is _DONE:
+                    streams.remove(entry)
+                else:
+                    yield batch
+
     def __iter__(self):
         if isinstance(self.dataset, IterableDataset):
+            if self.num_workers:  # the workers' batches, in turn: the thread below only loads them ahead
+                return self._worker_streams() if not self.prefetch else _prefetched(
+                    self._worker_streams(), self.prefetch, None, None, self.timeout)
             batches = self._stream()
         elif self.batch_sampler is not None:
             self.epoch += 1
@@ -329,6 +362,19 @@ def get_worker_info():
     """Inside the loader's background thread, a ``WorkerInfo(id, num_workers, seed, dataset)``; elsewhere
     None (``torch.utils.data.get_worker_info``), so a dataset can tell where it is being read."""
     return getattr(_worker, "info", None)
+
+
+class _as_worker:
+    """Inside the block, :func:`get_worker_info` (in this thread) describes the worker ``info``."""
+
+    def __init__(self, info):
+        self.info = info
+
+    def __enter__(self):
+        self.prev, _worker.info = getattr(_worker, "info", None), self.info
+
+    def __exit__(self, *exc):
+        _worker.info = self.prev
 
 
 def _prefetched(batches, depth, info=None, worker_init_fn=None, timeout=0):
