@@ -151,6 +151,13 @@ def test_an_iterable_dataset_is_read_by_num_workers_workers_as_in_pytorch(prefet
     assert batches(_Shard(0, 5), batch_size=2) == [[0, 1], [2, 3], [4]] and get_worker_info() is None
 
 
+def test_a_sampler_orders_a_dataset_without_a_length():
+    class Lazy(Dataset):  # __getitem__ only: torch reads it in the sampler's order
+        def __getitem__(self, i):
+            return i * 10
+    assert [b.tolist() for b in DataLoader(Lazy(), batch_size=2, sampler=[0, 1, 2])] == [[0, 10], [20]]
+
+
 def test_worker_options_run_in_the_loading_thread():
     seen = collections.defaultdict(list)
 

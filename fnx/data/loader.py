@@ -254,10 +254,10 @@ class DataLoader:
     def _order(self):
         """The sample indices of the next epoch (advancing the epoch counter)."""
         from .. import random
-        n = len(self.dataset)
         epoch, self.epoch = self.epoch, self.epoch + 1
-        if self.sampler is not None:
+        if self.sampler is not None:  # the sampler alone gives the order: the dataset need not have a length
             return list(self.sampler)
+        n = len(self.dataset)
         if not self.shuffle or n == 0:
             return list(range(n))
         if self.seed is None or isinstance(self.seed, random.Generator):

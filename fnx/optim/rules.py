@@ -173,6 +173,7 @@ def _leafwise(name, default_lr, slots, step, counted=True):
         new_state.update({key: treedef.unflatten(v) for key, v in new_bufs.items()})
         return treedef.unflatten(new_p), new_state
 
+    update.state_keys = expected  # what the object-style optimizers hand it (see Optimizer._update)
     return Rule(init, update)
 
 

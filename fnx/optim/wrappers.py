@@ -254,7 +254,9 @@ class Optimizer:
             state = rule.init(params)
             if not state and len(self._stateless_rules) < 64:  # (a subclass may make a new rule per step)
                 self._stateless_rules.add(rule)
+        aside = _fit_state(rule, state, params) if first else {}
         new, state = rule.update([p._grad for p in batch], state, params)
+        state.update(aside)
         for i, p in enumerate(batch):
             p.set_(new[i])
             if state:
@@ -936,3 +938,19 @@ class Adafactor(Optimizer):
             s = self.state[p]
             self.state[p] = {k: v for k, v in s.items()
                              if k not in _ADAFACTOR_SLOTS or (k == "variance") != (p.ndim > 1)}
+
+
+def _fit_state(rule, state, params):
+    """Makes ``state`` (in place) hold the buffers ``rule`` reads, when a hyper-parameter changed which those are
+    (a scheduler taking SGD's momentum to 0 and back): a buffer it does not read is taken aside and returned, to
+    be kept as PyTorch keeps it; one it reads and the state lacks starts as ``rule.init`` makes it."""
+    keys = getattr(rule.update, "state_keys", None)
+    if keys is None or state.keys() == keys:
+        return {}
+    aside = {k: state.pop(k) for k in list(state) if k not in keys}
+    missing = keys - state.keys()
+    if missing:
+        fresh = rule.init(params)
+        state.update({k: fresh[k] for k in missing})
+    return aside
+

@@ -91,6 +91,25 @@ def test_parameters_sharing_a_step_count_are_updated_in_one_call_with_the_same_n
     assert [int(opt.state[p]["step"]) for p in batched] == [5, 5, 4]
 
 
+@pytest.mark.parametrize("cls, kw, expected", [
+    # torch 2.14's weights after 8 steps of sum(w ** 2) from [1, -2] with lr=0.1, momentum set to 0 before
+    # step 4 and to 0.8 before step 7: torch keeps the buffer aside meanwhile and takes it up again
+    ("SGD", dict(momentum=0.9), [-0.494203, 0.988406]),
+    ("RMSprop", dict(momentum=0.5), [0.147713, 0.537149]),
+])
+def test_momentum_a_scheduler_takes_to_zero_and_back_keeps_its_buffer_as_in_pytorch(cls, kw, expected):
+    w = Parameter(fnp.array([1.0, -2.0]))
+    opt = getattr(fnx.optim, cls)([w], lr=0.1, **kw)
+    for i in range(8):
+        if i in (3, 6):
+            opt.param_groups[0]["momentum"] = 0.0 if i == 3 else 0.8
+        opt.zero_grad()
+        (w ** 2).sum().backward()
+        opt.step()
+    np.testing.assert_allclose(np.asarray(w.primal), expected, atol=2e-6)
+    assert "momentum_buffer" in opt.state_dict()["state"][0]
+
+
 def test_a_rule_without_state_is_initialised_once():
     inits, counted = [], {}
 
