@@ -151,6 +151,20 @@ def test_an_iterable_dataset_is_read_by_num_workers_workers_as_in_pytorch(prefet
     assert batches(_Shard(0, 5), batch_size=2) == [[0, 1], [2, 3], [4]] and get_worker_info() is None
 
 
+def test_the_loader_has_pytorchs_sampler_and_batch_sampler_attributes():
+    loader = DataLoader(list(range(10)), batch_size=4, shuffle=True)
+    assert isinstance(loader.sampler, RandomSampler) and len(loader.sampler) == 10
+    assert isinstance(loader.batch_sampler, BatchSampler) and loader.batch_sampler.batch_size == 4
+    assert len(loader.batch_sampler) == len(loader) == 3
+    assert isinstance(DataLoader(list(range(3))).sampler, SequentialSampler)
+    assert DataLoader(list(range(3)), batch_size=None).batch_sampler is None
+    given = [2, 0, 1]
+    assert DataLoader(list(range(3)), sampler=given).sampler is given
+    loader = DataLoader(list(range(3)), num_workers=1, prefetch_factor=3, pin_memory=True)
+    assert (loader.generator, loader.prefetch_factor, loader.pin_memory, loader.persistent_workers) == (
+        None, 3, True, False)
+
+
 def test_a_sampler_orders_a_dataset_without_a_length():
     class Lazy(Dataset):  # __getitem__ only: torch reads it in the sampler's order
         def __getitem__(self, i):

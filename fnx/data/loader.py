@@ -232,8 +232,8 @@ class DataLoader:
         self.dataset = dataset
         self.batch_size = batch_size
         self.shuffle = shuffle
-        self.sampler = sampler
-        self.batch_sampler = batch_sampler
+        self._sampler = sampler
+        self._batch_sampler = batch_sampler
         self.drop_last = bool(drop_last)
         self.collate_fn = collate_fn
         self.seed = seed
@@ -242,11 +242,33 @@ class DataLoader:
         self.worker_init_fn = worker_init_fn
         self.timeout = timeout
         self.epoch = 0
+        # PyTorch's attributes, as given (they change nothing here beyond what the docstring says)
+        self.generator, self.prefetch_factor = generator, prefetch_factor
+        self.pin_memory, self.persistent_workers = bool(pin_memory), bool(persistent_workers)
+
+    @property
+    def sampler(self):
+        """The sampler given, or (as PyTorch's loader has one) a Sequential/RandomSampler of the dataset that
+        describes the order: ``len(loader.sampler)`` is the number of samples per epoch. The loader orders a
+        shuffled epoch itself (see ``seed``). None for an IterableDataset."""
+        if self._sampler is not None or isinstance(self.dataset, IterableDataset):
+            return self._sampler
+        from .sampler import RandomSampler, SequentialSampler
+        return RandomSampler(self.dataset) if self.shuffle else SequentialSampler(self.dataset)
+
+    @property
+    def batch_sampler(self):
+        """The batch sampler given, or a BatchSampler over :attr:`sampler` with the loader's ``batch_size`` and
+        ``drop_last`` (None without batching, as in PyTorch)."""
+        if self._batch_sampler is not None or self.batch_size is None or isinstance(self.dataset, IterableDataset):
+            return self._batch_sampler
+        from .sampler import BatchSampler
+        return BatchSampler(self.sampler, self.batch_size, self.drop_last)
 
     def __len__(self):
-        if self.batch_sampler is not None:
-            return len(self.batch_sampler)
-        n = len(self.dataset) if self.sampler is None else len(self.sampler)
+        if self._batch_sampler is not None:
+            return len(self._batch_sampler)
+        n = len(self.dataset) if self._sampler is None else len(self._sampler)
         if self.batch_size is None:
             return n
         return n // self.batch_size if self.drop_last else math.ceil(n / self.batch_size)
@@ -255,8 +277,8 @@ class DataLoader:
         """The sample indices of the next epoch (advancing the epoch counter)."""
         from .. import random
         epoch, self.epoch = self.epoch, self.epoch + 1
-        if self.sampler is not None:  # the sampler alone gives the order: the dataset need not have a length
-            return list(self.sampler)
+        if self._sampler is not None:  # the sampler alone gives the order: the dataset need not have a length
+            return list(self._sampler)
         n = len(self.dataset)
         if not self.shuffle or n == 0:
             return list(range(n))
@@ -274,7 +296,7 @@ class DataLoader:
         return [order[i:i + bs] for i in range(0, stop, bs)]
 
     def _fetch(self, indices):
-        if self.batch_size is None and self.batch_sampler is None:
+        if self.batch_size is None and self._batch_sampler is None:
             sample = self.dataset[indices[0]]
             return self.collate_fn(sample) if self.collate_fn is not None else default_convert(sample)
         if self.collate_fn is None and _has_collated(self.dataset):
@@ -335,9 +357,9 @@ class DataLoader:
                 return self._worker_streams() if not self.prefetch else _prefetched(
                     self._worker_streams(), self.prefetch, None, None, self.timeout)
             batches = self._stream()
-        elif self.batch_sampler is not None:
+        elif self._batch_sampler is not None:
             self.epoch += 1
-            batches = self._batches_of([list(b) for b in self.batch_sampler])
+            batches = self._batches_of([list(b) for b in self._batch_sampler])
         else:
             batches = self._batches_of(self._index_batches(self._order()))
         if not self.prefetch:
