@@ -30,6 +30,8 @@ class ScalarType:
         from .elementwise import astype
         if isinstance(x, Array):
             return astype(x, self.dtype)
+        if type(x) is int:  # out of the dtype's range: OverflowError, as numpy.uint8(300) and jnp.uint8(300) raise
+            return asarray(np.asarray(x, dtype=self.dtype))
         # Python numbers and lists straight to the dtype: through the default float32 they would lose digits
         with np.errstate(invalid="ignore"):  # float to int truncates, as numpy's and JAX's conversions do
             return asarray(np.asarray(x).astype(self.dtype))

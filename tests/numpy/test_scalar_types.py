@@ -30,6 +30,15 @@ def test_calling_a_scalar_type_converts_like_numpy(name):
         np.testing.assert_array_equal(np.asarray(out), want)
 
 
+def test_a_python_int_out_of_range_is_an_overflow_error_as_in_numpy():
+    for name, value in (("uint8", 300), ("uint8", -1), ("int8", -129), ("int16", 2 ** 15)):
+        with pytest.raises(OverflowError, match="out of bounds"):
+            getattr(np, name)(value)  # the reference: NumPy 2 refuses rather than wrapping
+        with pytest.raises(OverflowError, match="out of bounds"):
+            getattr(fnp, name)(value)
+    assert int(fnp.uint8(255)) == 255 and int(fnp.int8(-128)) == -128
+
+
 def test_called_on_a_traced_value_it_is_a_differentiable_cast():
     assert float(fnx.grad(lambda x: fnp.float64(x) * 3.0)(fnp.float32(2.0))) == 3.0
     assert fnx.vmap(fnp.float16)(fnp.ones((2, 3))).dtype == np.float16
