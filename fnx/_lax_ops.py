@@ -18,6 +18,7 @@ import numpy as np
 
 from . import numpy as fnp
 from .core import tree as tree_util
+from .core.array import Array
 from .core.backend import data_device
 from .errors import DTypeError, ShapeError
 from .numpy.windows import conv_general_dilated as _conv_nc, patches as _patches
@@ -433,6 +434,9 @@ def dynamic_update_slice(operand, update, start_indices):
     x, u = fnp.asarray(operand), fnp.asarray(update)
     if u.ndim != x.ndim:
         raise ShapeError(f"lax.dynamic_update_slice: update {u.shape} and operand {x.shape} need the same rank")
+    if u.dtype != x.dtype and isinstance(update, (Array, np.ndarray)):  # a Python number is weak: it fits
+        raise DTypeError(f"lax.dynamic_update_slice requires arguments to have the same dtypes, got {x.dtype} "
+                         f"(operand) and {u.dtype} (update)")
     with data_device(x):
         return x.at[_grid(_clamped_starts("dynamic_update_slice", x, list(start_indices), u.shape), u.shape)].set(u)
 

@@ -291,6 +291,9 @@ def _while(cond_fun, body_fun, val, weak=(), promotable=()):
     and those at ``promotable`` (Python numbers at the start) take the dtype the body's first step gives them."""
     while True:
         pred = cond_fun(val)
+        if not (type(pred) is bool or (getattr(pred, "dtype", None) == np.bool_ and getattr(pred, "shape", 0) == ())):
+            raise TypeError(f"while_loop: cond_fun must return a boolean scalar, got "
+                            f"{getattr(pred, 'dtype', type(pred).__name__)}{list(getattr(pred, 'shape', ()))}")
         try:
             some = _holds_for_some_example(pred)
             go = bool(pred) if some is None else some

@@ -161,3 +161,17 @@ def test_scan_sees_arrays_and_checks_the_carry_as_jax_does():
         fnx.grad(lambda v: v * 2)(fnp.ones(3))
     with pytest.raises(ShapeError):
         fnx.grad(lambda v: v * 2)(fnp.ones(3))
+
+
+def test_loop_predicates_and_update_dtypes_are_checked_as_jax_checks_them():
+    # jax.lax.while_loop: cond_fun must return a boolean scalar (checked eagerly too, not only under jit)
+    for cond, init in ((lambda c: c, 5), (lambda c: c < 5, fnp.zeros(2))):
+        with pytest.raises(TypeError, match="cond_fun must return a boolean scalar"):
+            fnx.lax.while_loop(cond, lambda c: c + 1, init)
+    assert int(fnx.lax.while_loop(lambda c: c < 5, lambda c: c + 1, 0)) == 5
+    # dynamic_update_slice: the update has the operand's dtype (jax raises TypeError; fnx cast it silently)
+    with pytest.raises(TypeError, match="same dtypes"):
+        fnx.lax.dynamic_update_slice(fnp.zeros(5), fnp.ones(2, "int32"), (1,))
+    np.testing.assert_array_equal(np.asarray(fnx.lax.dynamic_update_slice(fnp.zeros(4), fnp.ones(2), (1,))),
+                                  [0., 1., 1., 0.])
+

@@ -65,7 +65,7 @@ def test_dynamic_slices_clamp_wrap_and_trace():
     np.testing.assert_array_equal(lax.dynamic_update_slice(fnp.arange(5.0), fnp.ones(2), (4,)), [0, 1, 2, 1, 1])
     np.testing.assert_array_equal(lax.dynamic_index_in_dim(x, 2, 0, keepdims=False), a[2])
     np.testing.assert_array_equal(
-        lax.dynamic_update_index_in_dim(x, fnp.zeros(4), 1, 0), np.where(np.arange(3)[:, None] == 1, 0.0, a)
+        lax.dynamic_update_index_in_dim(x, fnp.zeros(4, x.dtype), 1, 0), np.where(np.arange(3)[:, None] == 1, 0.0, a)
     )
     np.testing.assert_array_equal(fnx.jit(lambda v, i: lax.dynamic_slice(v, (i, 0), (2, 4)))(x, 1), a[1:3])
     starts = fnp.asarray(np.array([0, 4, 9]))
@@ -234,7 +234,7 @@ def _cases(lax, jnp, grad, vmap, jit):
         "dus": lambda: lax.dynamic_update_slice(jnp.arange(10.0), jnp.ones(3), (9,)),
         "dsid": lambda: lax.dynamic_slice_in_dim(A, 1, 2, axis=1),
         "diid": lambda: lax.dynamic_index_in_dim(A, 2, 0, False),
-        "dusid": lambda: lax.dynamic_update_index_in_dim(A, jnp.zeros(4), 1, 0),
+        "dusid": lambda: lax.dynamic_update_index_in_dim(A, jnp.zeros(4, A.dtype), 1, 0),
         "ds_jit": lambda: jit(lambda a, i: lax.dynamic_slice(a, (i, 0), (2, 4)))(A, 2),
         "ds_vmap": lambda: vmap(lambda i: lax.dynamic_slice_in_dim(jnp.arange(10.0), i, 3))(
             jnp.asarray(np.array([0, 4, 9]))

@@ -30,7 +30,7 @@ from ..core.backend import device_of
 from ..core.primitive import ShapedArray, defprim
 from ..core.trace import Trace, Tracer, find_top, new_main
 from ..core.backend import Device
-from ..errors import DeviceError, ShapeError, TangentDTypeError, TreeError
+from ..errors import DeviceError, ShapeError, ShapeTypeError, TangentDTypeError, TreeError
 
 
 class CustomCall:
@@ -409,6 +409,10 @@ class custom_jvp(_CustomBase):
                 raise TreeError(f"custom_jvp rule of {self.__name__}: primal output {holder.tree} and tangent "
                                 f"output {t_tree} differ")
             for i, (o, t) in enumerate(zip(out_flat, t_flat)):
+                if t is not None and getattr(t, "shape", ()) != getattr(o, "shape", ()):
+                    raise ShapeTypeError(f"custom_jvp rule of {self.__name__} must give each tangent output its "
+                                         f"primal's shape (as JAX requires): output {i} has shape "
+                                         f"{getattr(o, 'shape', ())}, its tangent {getattr(t, 'shape', ())}")
                 o_dtype, t_dtype = getattr(o, "dtype", None), getattr(t, "dtype", None)
                 if o_dtype is not None and t_dtype is not None and o_dtype.kind in "fc" and t_dtype != o_dtype:
                     raise TangentDTypeError(f"custom_jvp rule of {self.__name__} must give each tangent output its "

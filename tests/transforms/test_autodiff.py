@@ -260,6 +260,16 @@ def test_custom_rules_get_the_functions_defaults_and_none_for_a_none_argument():
     assert float(g["a"]) == 0.0 and float(g["b"]) == 0.0
 
 
+def test_custom_jvp_tangent_of_another_shape_is_refused_as_jax_refuses_it():
+    @fnx.custom_jvp
+    def total(x):
+        return x.sum()
+    total.defjvps(lambda t, ans, x: t)  # the mistake: the tangent is not summed
+    for transform in (lambda: fnx.jvp(total, (fnp.ones(3),), (fnp.ones(3),)), lambda: fnx.grad(total)(fnp.ones(3))):
+        with pytest.raises(TypeError, match=r"tangent output its primal's shape .* has shape \(\), its tangent \(3,\)"):
+            transform()
+
+
 def test_custom_jvp_forward_and_reverse():
     @fnx.custom_jvp
     def log1pexp(x):
