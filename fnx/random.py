@@ -27,7 +27,8 @@ parameters given as Python numbers, lists or numpy arrays are made there too,
 while fnx arrays must already be there, as fnx moves nothing silently.
 
 Samples are constants in their key. Most are constants in their distribution
-parameters too; the exceptions are reparameterised: ``lognormal`` (in ``sigma``),
+parameters too; the exceptions are reparameterised: ``uniform`` (in ``minval`` and
+``maxval``), ``truncated_normal`` (in ``lower`` and ``upper``), ``lognormal`` (in ``sigma``),
 ``pareto``, ``weibull_min``, ``triangular`` and ``multivariate_normal`` (in
 ``mean`` and ``cov``) are smooth functions of their parameters and the draws,
 and differentiate as such, as in JAX. ``gamma`` and the samplers built on it
@@ -438,7 +439,9 @@ def uniform(key, shape=(), dtype=None, minval=0.0, maxval=1.0):
     (True, dtype('float32'))
     """
     key, shape, dt = _check_key("uniform", key), _shape("uniform", shape), _float_dtype("uniform", dtype)
-    lo, hi = _param("uniform", key, "minval", minval, shape, dt), _param("uniform", key, "maxval", maxval, shape, dt)
+    # Differentiable in the bounds, as JAX's: a sample is minval + u (maxval - minval) for a fixed u.
+    lo = _param("uniform", key, "minval", minval, shape, dt, differentiable=True)
+    hi = _param("uniform", key, "maxval", maxval, shape, dt, differentiable=True)
     return _inside(lo + _unit("uniform", key, shape, dt) * (hi - lo), lo, _below(hi))
 
 
@@ -472,8 +475,9 @@ def truncated_normal(key, lower, upper, shape=None, dtype=None):
     lo, hi = _on(key, lower, dt), _on(key, upper, dt)
     shape = (broadcast_shapes("truncated_normal", lo.shape, hi.shape) if shape is None
              else _shape("truncated_normal", shape))
-    lo = _param("truncated_normal", key, "lower", lo, shape, dt)
-    hi = _param("truncated_normal", key, "upper", hi, shape, dt)
+    # Differentiable in the bounds, as JAX's: a sample is Phi^-1 of a fixed point between Phi(lower) and Phi(upper).
+    lo = _param("truncated_normal", key, "lower", lo, shape, dt, differentiable=True)
+    hi = _param("truncated_normal", key, "upper", hi, shape, dt, differentiable=True)
     values = _concrete(lo, hi)
     if values is not None and np.any(~(values[0] < values[1])):
         raise ValueError("truncated_normal: lower must be below upper everywhere")

@@ -278,13 +278,17 @@ def test_batched_draws_are_independent():
     corr = np.corrcoef(z)[np.triu_indices(50, 1)]
     assert np.abs(corr).max() < 0.1
 
-# ----- samples are constants under differentiation --------------------------------------------------------
+# ----- samples under differentiation: constants, but for the reparameterised bounds ------------------------
 
 
-def test_samples_are_constants():
+def test_samples_are_constants_but_uniform_and_truncated_normal_follow_their_bounds_as_in_jax():
     x = fnp.asarray(0.5, dtype="float64")
-    assert float(fnx.grad(lambda lo: fnp.sum(fr.uniform(K, (3,), "float64", lo, lo + 2.0)))(x)) == 0.0
-    assert float(fnx.grad(lambda lo: fnp.sum(fr.truncated_normal(K, lo, lo + 1.0, (3,), "float64")))(x)) == 0.0
+    # jax.random.uniform is minval + u (maxval - minval) and truncated_normal Phi^-1 of a point between
+    # Phi(lower) and Phi(upper), for fixed draws: both differentiate in their bounds (they gave zero)
+    assert float(fnx.grad(lambda lo: fnp.sum(fr.uniform(K, (3,), "float64", lo, lo + 2.0)))(x)) == 3.0
+    check_grads(lambda lo, hi: fr.uniform(K, (4,), "float64", lo, hi), (x, x + 2.0), order=2)
+    check_grads(lambda lo, hi: fr.truncated_normal(K, lo, hi, (4,), "float64"), (x - 1.5, x + 1.0), order=1)
+    check_grads(lambda lo: fr.truncated_normal(K, lo, lo + 1.0, (4,), "float64"), (x,), order=1)
     assert float(fnx.grad(lambda s: fnp.sum(fr.categorical(K, fnp.stack([s, -s])) * 1.0))(x)) == 0.0
     x = fnp.asarray(np.linspace(-1.0, 1.0, 6))
     check_grads(lambda x: x * fr.bernoulli(K, 0.5, (6,)) + x ** 2 * fr.normal(K, (6,), "float64"), (x,), order=2)
