@@ -799,9 +799,11 @@ def batch_norm(input, running_mean, running_var, weight=None, bias=None, trainin
     normalised with the batch's mean and biased variance; otherwise with
     ``running_mean`` and ``running_var``. Then ``* weight + bias`` per channel.
 
-    Unlike PyTorch this function is pure: it does not update the running
-    statistics. :func:`batch_norm_stats` computes the updated ones (``momentum``
-    is accepted here for signature compatibility and used there).
+    In training, running statistics that a module hands out (its buffers, as
+    ``self.running_mean`` reads them) are updated in place with ``momentum``, as
+    PyTorch updates them: a batch-norm module written with this function tracks
+    its statistics. Plain arrays are immutable and stay as they are;
+    :func:`batch_norm_stats` computes their updated values.
 
     >>> import fnx.numpy as fnp, fnx.nn.functional as F
     >>> F.batch_norm(fnp.array([[1.], [3.]]), None, None, training=True)
@@ -820,12 +822,23 @@ def batch_norm(input, running_mean, running_var, weight=None, bias=None, trainin
             raise ValueError(f"batch_norm: expected more than 1 value per channel when training, got input of "
                              f"shape {x.shape}")
         y = _standardize(x, axes, eps)
+        _update_buffers(x, running_mean, running_var, momentum)
     else:
         if running_mean is None or running_var is None:
             raise ValueError("batch_norm: running_mean and running_var must be given in evaluation mode "
                              "(training=False)")
         y = (x - view(fnp.asarray(running_mean))) / fnp.sqrt(view(fnp.asarray(running_var)) + eps)
     return _affine(y, weight, bias, view)
+
+
+def _update_buffers(x, running_mean, running_var, momentum):
+    """Writes the new running statistics into those of them that are a module's buffers (views)."""
+    from .parameter import _DataView
+    if type(running_mean) is _DataView or type(running_var) is _DataView:
+        new = batch_norm_stats(x, running_mean, running_var, momentum)
+        for view, value in zip((running_mean, running_var), new):
+            if type(view) is _DataView:
+                view.copy_(value)
 
 
 def batch_norm_stats(input, running_mean, running_var, momentum=0.1):

@@ -515,6 +515,33 @@ def test_batch_norm_stats_details():
         F.batch_norm_stats(x, fnp.zeros(2), fnp.ones(2), momentum=None)
 
 
+def test_batch_norm_updates_a_modules_buffers_in_training_as_pytorch():
+    class MyBatchNorm(fnx.nn.Module):  # written with F.batch_norm, as custom PyTorch batch norms are
+        def __init__(self, c):
+            super().__init__()
+            self.register_buffer("running_mean", fnp.zeros(c))
+            self.register_buffer("running_var", fnp.ones(c))
+
+        def forward(self, x):
+            return F.batch_norm(x, self.running_mean, self.running_var, training=self.training, momentum=0.1)
+
+    m, x = MyBatchNorm(2), fnp.array([[1., 2.], [3., 5.], [0., -1.]])
+    m(x)
+    m(x)
+    close(m.running_mean, [0.76 / 3, 0.38], rtol=1e-6)  # torch 2.14's after the same two steps
+    close(m.running_var, [3.76 / 3, 2.52], rtol=1e-6)
+    m.eval()
+    m(x)
+    close(m.running_mean, [0.76 / 3, 0.38], rtol=1e-6)
+    plain = fnp.zeros(2)
+    F.batch_norm(x, plain, fnp.ones(2), training=True)  # an array is immutable: left as it was
+    close(plain, [0., 0.])
+    bn = fnx.nn.BatchNorm1d(2)
+    bn(x)
+    bn(x)
+    close(bn.running_mean, [0.76 / 3, 0.38], rtol=1e-6)  # the layer updates once per step, as before
+
+
 def test_batch_norm_errors():
     x = fnp.ones((2, 3))
     with pytest.raises(ValueError, match="evaluation mode"):

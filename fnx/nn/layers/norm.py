@@ -23,7 +23,7 @@ from ... import numpy as fnp
 from ...transforms.autodiff import no_grad
 from .. import functional as F
 from .. import init
-from ..module import Module
+from ..module import Module, _plain_buffer
 from .linear import _empty
 
 __all__ = ["BatchNorm1d", "BatchNorm2d", "BatchNorm3d", "SyncBatchNorm", "LayerNorm", "GroupNorm", "RMSNorm"]
@@ -103,8 +103,9 @@ class _BatchNorm(_NormBase):
         if self.training and self.track_running_stats and self.running_mean is not None:
             self.running_mean, self.running_var = F.batch_norm_stats(x, self.running_mean, self.running_var,
                                                                      factor)
-        stats = (self.running_mean, self.running_var) if not self.training or self.track_running_stats else \
-            (None, None)
+        # updated above: handed on as plain arrays, which F.batch_norm leaves as they are
+        stats = (_plain_buffer(self.running_mean), _plain_buffer(self.running_var)) \
+            if not self.training or self.track_running_stats else (None, None)
         return F.batch_norm(x, *stats, self.weight, self.bias, use_batch, factor, self.eps)
 
     def extra_repr(self):
