@@ -18,6 +18,8 @@ import copy
 import functools
 from collections import OrderedDict, namedtuple
 
+import numpy as np
+
 from ..core import tree as tree_util
 from ..core.array import Array, wrap
 from ..core.dtypes import is_differentiable
@@ -205,7 +207,17 @@ class Module:
         module (``self.name``, ``buffers()``), it takes PyTorch's in-place updates, which write into the
         module: ``self.queue[:, i:j] = keys.T``, ``self.ema.mul_(0.9)``, ``self.steps += 1``."""
         self._check_init()
+        if not isinstance(name, str):
+            raise TypeError(f"register_buffer: buffer name should be a string, got {type(name).__name__}")
+        if "." in name or not name:  # PyTorch's KeyErrors: a dotted name would read as a submodule's
+            raise KeyError(f"register_buffer: buffer name {name!r} can't be empty or contain '.'")
+        if name not in self._buffers and hasattr(self, name):
+            raise KeyError(f"register_buffer: attribute {name!r} already exists (a parameter, submodule or "
+                           f"attribute of {type(self).__name__})")
         if tensor is not None and not isinstance(tensor, Array):
+            if not isinstance(tensor, np.ndarray):
+                raise TypeError(f"register_buffer: cannot assign {type(tensor).__name__!r} object to buffer "
+                                f"{name!r} (an array or None required)")
             from .. import numpy as fnp
             tensor = fnp.asarray(tensor)
         tensor = _plain_buffer(tensor)  # a view read from another buffer: its value, not a link to that buffer

@@ -427,6 +427,19 @@ def test_parameter_in_place_methods_keep_dtype_shape_and_identity():
         x.normal_(0.0, 0.02)
 
 
+def test_register_buffer_refuses_what_pytorch_refuses():
+    m = nn.Linear(2, 2)
+    for name in ("weight", "a.b", ""):  # a parameter's name, a submodule path, nothing: KeyError, as in PyTorch
+        with pytest.raises(KeyError):
+            m.register_buffer(name, fnp.zeros(2))
+    with pytest.raises(TypeError, match="cannot assign 'float' object to buffer 'c'"):
+        m.register_buffer("c", 3.0)
+    m.register_buffer("d", None)
+    m.register_buffer("e", fnp.zeros(1))
+    m.register_buffer("e", fnp.ones(1))  # registering a buffer again replaces it
+    assert float(m.e[0]) == 1.0 and "weight" in dict(m.named_parameters())
+
+
 def test_buffer_assigned_to_an_attribute_registers_it_as_torch():
     torch = pytest.importorskip("torch")
 
