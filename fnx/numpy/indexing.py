@@ -437,8 +437,12 @@ def take(a, indices, axis=None, out=None, mode=None, unique_indices=False, indic
     return _getitem("take", x, index[:-1] + (i,))
 
 
-def take_along_axis(arr, indices, axis=-1):
+def take_along_axis(arr, indices, axis=-1, mode=None, fill_value=None):
     """``arr`` indexed by ``indices`` along ``axis``, matching the other axes, as ``numpy.take_along_axis``.
+
+    ``mode`` and ``fill_value`` are JAX's: negative indices count from the end, then ``'clip'`` clamps
+    into the axis, ``'fill'`` gives ``fill_value`` (NaN for floats) where an index is out of bounds, and
+    :func:`take`'s ``'wrap'`` wraps around.
 
     >>> import fnx.numpy as fnp
     >>> x = fnp.array([[10, 30, 20], [60, 40, 50]])
@@ -457,9 +461,17 @@ def take_along_axis(arr, indices, axis=-1):
         raise ShapeError(f"take_along_axis: indices of shape {tuple(i.shape)} and an array of shape {x.shape} "
                          f"must have the same number of dimensions")
     axis = normalize_axis("take_along_axis", axis, x.ndim)
+    if mode == "clip":
+        from .elementwise import clip, where
+        n = x.shape[axis]
+        i = clip(where(i < 0, i + n, i), 0, max(n - 1, 0))
+    elif mode not in (None, "fill"):
+        i = normalize_index("take_along_axis", i, x.shape[axis], mode)
     # The other axes are indexed by aranges shaped to broadcast against the indices (numpy's construction).
     grid = tuple(i if d == axis else np.arange(n).reshape((1,) * d + (n,) + (1,) * (x.ndim - d - 1))
                  for d, n in enumerate(x.shape))
+    if mode == "fill":
+        return _IndexUpdateRef(x, grid).get(mode="fill", fill_value=fill_value)
     return _getitem("take_along_axis", x, grid)
 
 

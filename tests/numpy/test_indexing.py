@@ -331,6 +331,16 @@ def test_take_along_axis_matches_numpy():
         fnp.take_along_axis(a, np.zeros((2, 2), int), 0)
 
 
+def test_take_along_axis_takes_jaxs_modes():
+    # jax.numpy.take_along_axis's values: negative indices from the end, then clamped or filled
+    x, i = fnp.array([[10., 30., 20.], [60., 40., 50.]]), fnp.array([[0, 5], [-1, 2]])
+    assert fnp.take_along_axis(x, i, axis=1, mode="clip").tolist() == [[10., 20.], [50., 50.]]
+    assert fnp.take_along_axis(x, i, axis=1, mode="fill", fill_value=-1.).tolist() == [[10., -1.], [50., 50.]]
+    assert np.isnan(np.asarray(fnp.take_along_axis(x, i, axis=1, mode="fill"))[0, 1])
+    with pytest.raises(IndexError):
+        fnp.take_along_axis(x, i, axis=1)
+
+
 def test_nonzero_family():
     a = np.array([[0, 1, 0], [2, 0, 3]])
     for out, expected in zip(fnp.nonzero(a), np.nonzero(a)):
