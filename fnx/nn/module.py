@@ -529,17 +529,16 @@ class Module:
     def forward(self, *args, **kwargs):
         raise NotImplementedError(f"{type(self).__name__} does not define forward()")
 
-    def register_forward_hook(self, hook, *, with_kwargs=False):
-        """``hook(module, args, output)`` runs after ``forward``; a non-None result replaces the output."""
-        handle = RemovableHandle(self._forward_hooks)
-        self._forward_hooks[handle.id] = (hook, with_kwargs)
-        return handle
+    def register_forward_hook(self, hook, *, prepend=False, with_kwargs=False, always_call=False):
+        """``hook(module, args, output)`` (``hook(module, args, kwargs, output)`` ``with_kwargs``) runs after
+        ``forward``; a non-None result replaces the output. ``prepend`` runs it before the hooks registered
+        earlier; ``always_call`` runs it (with output None) also when ``forward`` raises, as PyTorch's."""
+        return _add_hook(self._forward_hooks, (hook, with_kwargs, always_call), prepend)
 
-    def register_forward_pre_hook(self, hook, *, with_kwargs=False):
-        """``hook(module, args)`` runs before ``forward``; a non-None result replaces the args."""
-        handle = RemovableHandle(self._forward_pre_hooks)
-        self._forward_pre_hooks[handle.id] = (hook, with_kwargs)
-        return handle
+    def register_forward_pre_hook(self, hook, *, prepend=False, with_kwargs=False):
+        """``hook(module, args)`` (``hook(module, args, kwargs)`` ``with_kwargs``) runs before ``forward``; a
+        non-None result replaces the args (``(args, kwargs)`` ``with_kwargs``). ``prepend``: before the others."""
+        return _add_hook(self._forward_pre_hooks, (hook, with_kwargs), prepend)
 
     def _upgrade_state_dict(self, state_dict, prefix):
         """Fills in, in place, the entries of this module (keys starting ``prefix``) that checkpoints of older
@@ -604,8 +603,14 @@ class Module:
                     args = res if isinstance(res, tuple) else (res,)
         if after_pre_hooks is not None:
             args = after_pre_hooks(args)
-        out = self.forward(*args, **kwargs)
-        for hook, with_kwargs in list(hooks.values()):
+        try:
+            out = self.forward(*args, **kwargs)
+        except BaseException:
+            for hook, with_kwargs, always_call in list(hooks.values()):
+                if always_call:  # PyTorch's: run, and what it returns is dropped, as the error goes on
+                    hook(self, args, kwargs, None) if with_kwargs else hook(self, args, None)
+            raise
+        for hook, with_kwargs, _ in list(hooks.values()):
             res = hook(self, args, kwargs, out) if with_kwargs else hook(self, args, out)
             if res is not None:
                 out = res

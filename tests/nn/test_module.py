@@ -247,6 +247,21 @@ def test_forward_hooks_and_removal():
     assert len(seen) == 2
 
 
+def test_forward_hooks_prepend_and_always_call_as_pytorch():
+    m, calls = nn.Linear(2, 2), []
+    m.register_forward_hook(lambda mod, a, o: calls.append("a"))
+    m.register_forward_hook(lambda mod, a, o: calls.append("b"), prepend=True)
+    m.register_forward_hook(lambda mod, a, o: calls.append(("c", o)), always_call=True)
+    m.register_forward_pre_hook(lambda mod, a: calls.append("pre"))
+    m.register_forward_pre_hook(lambda mod, a: calls.append("pre0"), prepend=True)
+    m(fnp.ones(2))
+    assert calls[:4] == ["pre0", "pre", "b", "a"]
+    calls.clear()
+    with pytest.raises(ValueError):  # forward fails: only the always_call hook runs, given None, and it re-raises
+        m(fnp.ones(3))
+    assert calls == ["pre0", "pre", ("c", None)]
+
+
 def test_hooks_replace_args_and_output():
     lin = nn.Linear(2, 2)
     x = fnp.ones((3, 2))
