@@ -1424,6 +1424,30 @@ def fork_rng(devices=None, enabled=True, _caller="fork_rng", _devices_kw="device
         set_rng_state(state)
 
 
+class _replaying:
+    """Inside the block the global source stands at ``position`` (a :func:`_position` taken earlier), so a
+    recomputation draws what the first computation drew (checkpoint's dropout masks); it is put back after.
+    A ``position`` of None changes nothing."""
+
+    def __init__(self, position):
+        self.position = position
+
+    def __enter__(self):
+        if self.position is not None:
+            self.saved = _position()
+            _global["key"], _global["count"] = self.position
+
+    def __exit__(self, *exc):
+        if self.position is not None:
+            _global["key"], _global["count"] = self.saved
+        return False
+
+
+def _position():
+    """Where the global source stands: its root key and counter."""
+    return _global["key"], _global["count"]
+
+
 def next_key(generator=None):
     """A fresh key from ``generator`` (default: the global source), for initialisers, dropout and the
     ``generator=`` arguments of object-style code."""

@@ -469,17 +469,19 @@ def checkpoint(fun, static_argnums=(), *, prevent_cse=True, policy=None):
     Array(1., dtype=float32)
     """
     from .autodiff import vjp
+    from .. import random as _random
     static = (static_argnums,) if isinstance(static_argnums, int) else tuple(static_argnums)
 
     def fwd_dyn(*args):
         dyn = tuple(a for i, a in enumerate(args) if i not in static)
+        rng = _random._position()  # the recomputation draws what this run draws (dropout's masks)
         if policy is None:
-            return fun(*args), (dyn, None)
+            return fun(*args), (dyn, None, rng)
         out, kept = _run_remat(fun, args, static, policy, None)
-        return out, (dyn, kept)
+        return out, (dyn, kept, rng)
 
     def bwd_dyn(*nondiff_res_ct):
-        nondiff, ((dyn_args, kept), ct) = nondiff_res_ct[:-2], nondiff_res_ct[-2:]
+        nondiff, ((dyn_args, kept, rng), ct) = nondiff_res_ct[:-2], nondiff_res_ct[-2:]
 
         def full(dyn):
             it, nd = iter(dyn), iter(nondiff)
@@ -489,7 +491,8 @@ def checkpoint(fun, static_argnums=(), *, prevent_cse=True, policy=None):
             if kept is None:
                 return fun(*full(dyn))
             return _run_remat(fun, full(dyn), static, policy, kept)[0]
-        return vjp(dyn_fun, *dyn_args)[1](ct)
+        with _random._replaying(rng):
+            return vjp(dyn_fun, *dyn_args)[1](ct)
 
     wrapped = custom_vjp(fun, nondiff_argnums=static)
     wrapped.defvjp(fwd_dyn, bwd_dyn)

@@ -43,7 +43,7 @@ def checkpoint(function, *args, use_reentrant=None, preserve_rng_state=True, con
         return remat(lambda *leaves: _call(function, tree, leaves))(*flat)
     if not is_grad_enabled():
         return function(*args, **kwargs)
-    rng = (_random._global["key"], _random._global["count"]) if preserve_rng_state else None
+    rng = _random._position() if preserve_rng_state else None
 
     def run(primals):
         with no_grad():
@@ -55,7 +55,7 @@ def checkpoint(function, *args, use_reentrant=None, preserve_rng_state=True, con
             from ..tensor import _leaf
             leaves = [_leaf(_detach(v), True) if _requires_grad(a) else _detach(v)
                       for a, v in zip(flat, given)]
-            with enable_grad(), _rng_state(rng):
+            with enable_grad(), _random._replaying(rng):
                 out2 = _call(function, tree, leaves)
             seeds = [(o.node, o.index, c) for o, c in zip(tree_util.flatten(out2)[0], cts)
                      if c is not None and _requires_grad(o)]
@@ -91,21 +91,3 @@ def _run_all(functions, x):
 def _call(function, tree, leaves):
     args, kwargs = tree.unflatten(list(leaves))
     return function(*args, **kwargs)
-
-
-class _rng_state:
-    """Puts the global key source back where it was for the first run, and restores it after."""
-
-    def __init__(self, state):
-        self.state = state
-
-    def __enter__(self):
-        if self.state is not None:
-            self.saved = (_random._global["key"], _random._global["count"])
-            _random._global["key"], _random._global["count"] = self.state
-
-    def __exit__(self, *exc):
-        if self.state is not None:
-            _random._global["key"], _random._global["count"] = self.saved
-        return False
-

@@ -216,3 +216,22 @@ def test_a_custom_rule_closing_over_a_value_jit_traces_says_what_to_do():
     assert float(fnx.grad(f, argnums=1)(2.0, x)[0]) == pytest.approx(2 * np.cos(0.1))  # eager: fine
     with pytest.raises(fnx.errors.TracerError, match="closes over a value traced by jit.*as an argument"):
         fnx.jit(f)(2.0, x)
+
+
+@pytest.mark.parametrize("policy", [None, "nothing_saveable", "everything_saveable"])
+def test_the_recomputation_draws_the_same_dropout_mask_as_the_first_run(policy):
+    # stateful randomness (the global source dropout draws from) is replayed, as torch.utils.checkpoint's
+    # preserve_rng_state does: the gradient is the one of the value computed (it had taken a fresh mask)
+    import fnx.nn.functional as F
+    pol = None if policy is None else getattr(fnx.checkpoint_policies, policy)
+    x = fnp.asarray(np.linspace(0.1, 1.0, 16))
+
+    def f(x):
+        return fnp.sum(F.dropout(x, 0.5, training=True) * x)
+    fnx.manual_seed(0)
+    value, grad = fnx.value_and_grad(fnx.checkpoint(f, policy=pol))(x)
+    after = fnx.random.next_key()
+    fnx.manual_seed(0)
+    np.testing.assert_array_equal(np.asarray(fnx.grad(f)(x)), np.asarray(grad))
+    assert bool((fnx.random.next_key() == after).all())  # and the stream goes on from the same place
+
