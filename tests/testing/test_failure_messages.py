@@ -216,3 +216,28 @@ def test_checks_built_on_real_directions_refuse_complex_inputs():
     for check in (check_jvp_vjp_consistent, check_jacobians):
         with pytest.raises(TypeError, match="input leaf 0 is complex"):
             check(lambda z: z * z, (z,))
+
+
+def _planted(scale):
+    @fnx.custom_vjp
+    def f(x):
+        return fnp.sin(x) * x
+    f.defvjp(lambda x: (fnp.sin(x) * x, x), lambda x, g: (g * (fnp.cos(x) * x + fnp.sin(x)) * scale,))
+    return f
+
+
+@pytest.mark.parametrize("scale", [1.1, 0.9, 0.0, -1.0])
+def test_float32_defaults_catch_a_rule_ten_percent_off_or_missing(scale):
+    # jax.test_util.check_grads catches these in float32; defaults as loose as 5e-2 had let the 10% ones pass
+    x = fnp.asarray([0.2, 0.25], dtype="float32")
+    with pytest.raises(GradientCheckError):
+        check_grads(_planted(scale), (x,))
+    check_grads(_planted(1.0), (x,), order=2)  # and the right rule passes
+
+
+def test_float32_defaults_pass_correct_functions_near_kinks_and_with_large_values():
+    import fnx.nn.functional as F
+    check_grads(F.relu, (fnp.asarray([0.005, -0.3], dtype="float32"),))  # the step does not reach the kink
+    x = fnp.asarray(np.linspace(1.0, 3.0, 6), dtype="float32")
+    check_grads(lambda v: fnp.sum(fnp.exp(v) * 30.0), (x,), order=2)  # values of a few thousand
+
