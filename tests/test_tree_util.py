@@ -262,6 +262,28 @@ def test_register_dataclass_reads_static_fields_from_metadata():
     assert g.width == 3 and np.allclose(np.asarray(g.w), 3.0)
 
 
+def test_register_dataclass_names_every_field_and_rebuilds_through_the_constructor_as_jax():
+    import dataclasses
+
+    @dataclasses.dataclass
+    class Box:
+        x: object
+        y: object
+        name: str = "n"
+        total: float = dataclasses.field(init=False, default=0.0)
+
+        def __post_init__(self):
+            self.total = self.x + 1.0  # derived: recomputed for a rebuilt box, as JAX's unflatten calls Box(...)
+
+    with pytest.raises(ValueError, match=r"missing \['y'\]"):  # y would be lost by every tree.map
+        fnx.tree_util.register_dataclass(Box, data_fields=["x"], meta_fields=["name"])
+    with pytest.raises(ValueError, match=r"unexpected \['total'\]"):  # not a constructor argument
+        fnx.tree_util.register_dataclass(Box, data_fields=["x", "y", "total"], meta_fields=["name"])
+    fnx.tree_util.register_dataclass(Box, data_fields=["x", "y"], meta_fields=["name"])
+    doubled = fnx.tree.map(lambda v: v * 2, Box(1.0, [2.0], "q"))
+    assert (doubled.x, doubled.y, doubled.name, doubled.total) == (2.0, [4.0], "q", 3.0)
+
+
 def test_fnx_tree_has_every_name_of_jax_tree():
     jax = pytest.importorskip("jax")
     missing = {n for n in dir(jax.tree) if not n.startswith("_")} - {n for n in dir(fnx.tree) if not n.startswith("_")}

@@ -52,33 +52,38 @@ def register_node(cls, flatten, unflatten, flatten_with_keys=None):
     return cls
 
 
-def register_dataclass(cls=None, *, data_fields=None, meta_fields=None):
-    """Registers a dataclass: ``data_fields`` are children, ``meta_fields`` static.
+def register_dataclass(cls=None, *, data_fields=None, meta_fields=None, drop_fields=()):
+    """Registers a dataclass: ``data_fields`` are children, ``meta_fields`` static (``jax.tree_util``'s).
 
     Usable as a decorator. Without either list, as in JAX, a field declared with
     ``dataclasses.field(metadata=dict(static=True))`` is static and every other
-    field is a data field.
+    field is a data field; with one list, the other fields are the other kind.
+    Between them the lists must name every field the constructor takes (but
+    ``drop_fields``), as JAX requires: a field left out would be lost. An object
+    is rebuilt by calling the class, so ``__post_init__`` runs again.
     """
     if cls is None:
-        return lambda c: register_dataclass(c, data_fields=data_fields, meta_fields=meta_fields)
+        return lambda c: register_dataclass(c, data_fields=data_fields, meta_fields=meta_fields,
+                                            drop_fields=drop_fields)
     if not dataclasses.is_dataclass(cls):
         raise TypeError(f"register_dataclass: {cls.__name__} is not a dataclass")
-    fields = [f.name for f in dataclasses.fields(cls)]
+    init_fields = [f.name for f in dataclasses.fields(cls) if f.init and f.name not in drop_fields]
     if data_fields is None and meta_fields is None:
         meta_fields = [f.name for f in dataclasses.fields(cls) if f.metadata.get("static", False)]
-    meta = list(meta_fields or [])
-    data = list(data_fields) if data_fields is not None else [f for f in fields if f not in meta]
+    meta = list(meta_fields) if meta_fields is not None else [f for f in init_fields if f not in data_fields]
+    data = list(data_fields) if data_fields is not None else [f for f in init_fields if f not in meta]
+    missing, unexpected = set(init_fields) - {*meta, *data}, {*meta, *data} - set(init_fields)
+    if missing or unexpected:
+        raise ValueError(f"register_dataclass({cls.__name__}): data_fields and meta_fields must name every field "
+                         f"the constructor takes (with init=True), and only those"
+                         + (f"; missing {sorted(missing)}" if missing else "")
+                         + (f"; unexpected {sorted(unexpected)}" if unexpected else ""))
 
     def flatten(x):
         return [getattr(x, f) for f in data], tuple(getattr(x, f) for f in meta)
 
     def unflatten(aux, children):
-        obj = object.__new__(cls)
-        for f, v in zip(data, children):
-            object.__setattr__(obj, f, v)
-        for f, v in zip(meta, aux):
-            object.__setattr__(obj, f, v)
-        return obj
+        return cls(**dict(zip(meta, aux)), **dict(zip(data, children)))
 
     register_node(cls, flatten, unflatten, lambda x: list(data))
     return cls
