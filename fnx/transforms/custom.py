@@ -471,6 +471,12 @@ def checkpoint(fun, static_argnums=(), *, prevent_cse=True, policy=None):
     from .autodiff import vjp
     from .. import random as _random
     static = (static_argnums,) if isinstance(static_argnums, int) else tuple(static_argnums)
+    if any(i < 0 for i in static):  # counted from the end of each call's arguments, as in JAX
+        @functools.wraps(fun)
+        def counted_from_the_end(*args, **kwargs):
+            return checkpoint(fun, tuple(i % len(args) for i in static), prevent_cse=prevent_cse,
+                              policy=policy)(*args, **kwargs)
+        return counted_from_the_end
 
     def fwd_dyn(*args):
         dyn = tuple(a for i, a in enumerate(args) if i not in static)

@@ -9,6 +9,7 @@ closed-over arrays) enter as constants. The printed form reads like a jaxpr.
 from ..core import tree as tree_util
 from ..core.array import Array
 from ..core.trace import Trace, Tracer, new_main
+from ..errors import TracerError
 
 
 class Var:
@@ -107,8 +108,19 @@ class Graph:
 
     __repr__ = __str__
 
+    decided_by = None  # make_graph's: the conversion by which the traced call read a value, if it did
+
     def __call__(self, *args):
-        """Replays the equations on ``args`` (same structure as the traced call)."""
+        """Replays the equations on ``args`` (same structure as the traced call).
+
+        A graph whose call read a traced value into Python (``if x > 0``, a concrete ``lax.cond``, a loop
+        bound) holds only what was decided then, so it refuses to replay rather than give wrong values.
+        """
+        if self.decided_by is not None:
+            raise TracerError(f"graph: the traced call read a traced value with {self.decided_by} (Python control "
+                              f"flow, or lax.cond/while_loop on concrete values), so this graph holds only the "
+                              f"branch taken then and cannot be replayed on other arguments; use fnx.jit(f), which "
+                              f"stages lax.cond and while_loop whole (or print the graph to inspect it)")
         flat, tree = tree_util.flatten(args)
         if tree != self.in_tree:
             raise ValueError(f"graph: arguments {tree} do not match the traced {self.in_tree}")
@@ -157,6 +169,27 @@ class GraphTracer(Tracer):
     def __init__(self, main, primal, var):
         self._main, self.primal, self.var = main, primal, var
 
+    def _concrete(self, what):
+        record = self._main.data
+        if type(record) is _Recording and what in _DECIDING:
+            record.decided_by = what  # Python took a value here: the graph holds only what it decided then
+        return Tracer._concrete(self, what)
+
+
+# The conversions by which Python control flow (an ``if``, a loop's bound, lax.cond's concrete branch) reads a
+# traced value; printing and the checks that only validate values do not change what is recorded.
+_DECIDING = frozenset(("bool()", "int()", "float()", "complex()", "__index__", "item()", "tolist()"))
+
+
+class _Recording(list):
+    """make_graph's equations, and the conversion (if any) by which the traced call read a value."""
+
+    __slots__ = ("decided_by",)
+
+    def __init__(self):
+        super().__init__()
+        self.decided_by = None
+
 
 class GraphTrace(Trace):
     __slots__ = ()
@@ -196,16 +229,19 @@ def make_graph(f, static_argnums=()):
     static = (static_argnums,) if isinstance(static_argnums, int) else tuple(static_argnums)
 
     def graph_of(*args):
-        dyn = tuple(a for i, a in enumerate(args) if i not in static)
+        static_here = {i % len(args) for i in static} if args else set()  # -1: the last argument, as in JAX
+        dyn = tuple(a for i, a in enumerate(args) if i not in static_here)
         flat, in_tree = tree_util.flatten(dyn)
         flat = [fnp.asarray(x) for x in flat]
-        eqns = []
+        eqns = _Recording()
         with new_main(GraphTrace, "make_graph", eqns) as main:
             boxed = [GraphTracer(main, x, Var(x.aval, x.device)) for x in flat]
             it = iter(in_tree.unflatten(boxed))
-            out = f(*[a if i in static else next(it) for i, a in enumerate(args)])
+            out = f(*[a if i in static_here else next(it) for i, a in enumerate(args)])
         out_flat, out_tree = tree_util.flatten(out)
         outvars = [o.var if type(o) is GraphTracer and o._main is main else Literal(o) for o in out_flat]
-        return Graph([t.var for t in boxed], eqns, outvars, in_tree, out_tree)
+        graph = Graph([t.var for t in boxed], eqns, outvars, in_tree, out_tree)
+        graph.decided_by = eqns.decided_by
+        return graph
 
     return graph_of

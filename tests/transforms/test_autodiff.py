@@ -315,6 +315,31 @@ def test_make_graph_text_and_replay():
     assert float(out) == 0.0
 
 
+def test_a_graph_whose_call_took_a_python_branch_refuses_to_replay():
+    # the graph holds the branch taken at trace time: replayed on other values it would be silently wrong
+    def f(x):
+        return fnx.lax.cond(fnp.sum(x) > 0, lambda v: v * 2.0, lambda v: -v, x)
+    g = fnx.make_graph(f)(arr([1.0, 2.0]))
+    assert "multiply" in str(g)  # still printable
+    with pytest.raises(TypeError, match=r"read a traced value with int\(\).*fnx.jit"):
+        g(arr([-1.0, -2.0]))
+
+    def printing(x):
+        print(x)  # printing reads the value too, but decides nothing
+        return x * 2.0
+    assert fnx.make_graph(printing)(arr([1.0]))(arr([3.0])).tolist() == [6.0]
+
+
+def test_static_argnums_count_from_the_end_when_negative():
+    def f(x, n):
+        for _ in range(n):
+            x = fnp.sin(x)
+        return fnp.sum(x)
+    x = arr([0.5, 1.0])
+    np.testing.assert_allclose(fnx.grad(fnx.checkpoint(f, static_argnums=-1))(x, 3), fnx.grad(f)(x, 3))
+    assert fnx.make_graph(f, static_argnums=-1)(x, 2).primitives() == ["sin", "sin", "reduce_sum"]
+
+
 @pytest.mark.parametrize("transform", [
     lambda f, x: fnx.grad(f, has_aux=True)(x), lambda f, x: fnx.value_and_grad(f, has_aux=True)(x),
     lambda f, x: fnx.jacfwd(f, has_aux=True)(x), lambda f, x: fnx.jacrev(f, has_aux=True)(x),
