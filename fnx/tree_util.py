@@ -319,7 +319,14 @@ def tree_transpose(outer_treedef, inner_treedef, pytree_to_transpose):
     >>> from fnx.tree_util import tree_structure, tree_transpose
     >>> tree_transpose(tree_structure([0, 0]), tree_structure((0, 0)), [(1, 2), (3, 4)])
     ([1, 3], [2, 4])
+
+    ``inner_treedef`` None is the structure of the first inner tree, as in JAX.
     """
+    if inner_treedef is None:
+        inners = outer_treedef.flatten_up_to(pytree_to_transpose)
+        if not inners:
+            raise TreeError("tree_transpose: inner_treedef=None needs an outer structure with at least one leaf")
+        inner_treedef = tree_structure(inners[0])
     flat, treedef = tree_flatten(pytree_to_transpose)
     n_in, n_out = inner_treedef.num_leaves, outer_treedef.num_leaves
     expected = _compose(outer_treedef, inner_treedef)

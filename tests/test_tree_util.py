@@ -290,6 +290,9 @@ def test_fnx_tree_has_every_name_of_jax_tree():
     assert not missing
     assert fnx.tree.transpose(fnx.tree.structure([0, 0]), fnx.tree.structure((0, 0)), [(1, 2), (3, 4)]) == \
         jax.tree.transpose(jax.tree.structure([0, 0]), jax.tree.structure((0, 0)), [(1, 2), (3, 4)])
+    t = [(1, {"a": 2}), (3, {"a": 4})]  # inner_treedef None: the first inner tree's structure
+    assert fnx.tree.transpose(fnx.tree.structure([0, 0]), None, t) == jax.tree.transpose(
+        jax.tree.structure([0, 0]), None, t)
     assert fnx.tree.broadcast([1, 2], [(0, 0), 0]) == jax.tree.broadcast([1, 2], [(0, 0), 0])
     assert fnx.tree.reduce_associative(lambda a, b: a + b, [1, 2, 3]) == 6
 
