@@ -17,6 +17,7 @@ changes is PyTorch's surface:
   not NaN.
 """
 import builtins
+import functools
 from collections import namedtuple
 
 import numpy as np
@@ -55,6 +56,18 @@ def _matrix(fname, A):
     return A
 
 
+def accumulates_half_in_float32(norm):
+    """``norm`` of a float16 ``x`` computed in float32 and given back in float16, as PyTorch's norms accumulate
+    (a float16 square overflows from 256 on: the norm of ``[300.]`` would be inf)."""
+    @functools.wraps(norm)
+    def wrapped(x, *args, **kwargs):
+        if x.dtype == np.float16:
+            return fnp.astype(norm(fnp.astype(x, np.float32), *args, **kwargs), np.float16)
+        return norm(x, *args, **kwargs)
+    return wrapped
+
+
+@accumulates_half_in_float32
 def _safe_two_norm(x, dim, keepdim):
     """sqrt(sum |x|²), whose gradient at a zero vector is 0 rather than NaN."""
     sq = fnp.sum(fnp.real(x * fnp.conj(x)) if x.dtype.kind == "c" else x * x, axis=dim, keepdims=keepdim)

@@ -304,6 +304,15 @@ def randn_like(input, *, generator=None, dtype=None, device=None, requires_grad=
 # ----- shapes ------------------------------------------------------------------------------------
 
 def cat(tensors, dim=0):
+    """``tensors`` joined along ``dim`` (``torch.cat``). As in PyTorch, an empty 1-d tensor (shape ``(0,)``)
+    is skipped beside tensors of other ranks: ``acc = fnx.cat([acc, batch])`` from ``acc = fnx.tensor([])``."""
+    tensors = [fnp.asarray(t) for t in tensors]
+    if builtins.any(t.ndim != 1 for t in tensors):
+        legacy = [t for t in tensors if t.shape == (0,)]
+        kept = [t for t in tensors if t.shape != (0,)]
+        if legacy and kept:
+            dt = _result_type(*tensors)
+            tensors = [t if t.dtype == dt else t.astype(dt) for t in kept]
     return fnp.concatenate(tensors, axis=dim)
 
 
@@ -382,12 +391,30 @@ def gather(input, dim, index):
     d = dim % x.ndim
     if builtins.any(i > s for k, (i, s) in enumerate(zip(index.shape, x.shape)) if k != d):
         raise ShapeError(f"gather: index of shape {index.shape} is larger than input {x.shape} outside axis {dim}")
+    _in_range("gather", index, dim, x.shape[d])
     x = x[tuple(slice(0, i) if k != d else slice(None) for k, i in enumerate(index.shape))]
     return fnp.take_along_axis(x, index, axis=d)
 
 
 def index_select(input, dim, index):
-    return fnp.take(input, index, axis=dim)
+    """The entries of ``input`` at ``index`` (a 1-d, or 0-d, integer array) along ``dim`` (``torch.index_select``);
+    the result keeps ``dim``, and a negative index is an IndexError, as in PyTorch."""
+    x, index = fnp.asarray(input), fnp.asarray(index)
+    if index.ndim > 1:
+        raise ShapeError(f"index_select: index must be 0- or 1-dimensional, got shape {index.shape}")
+    index = fnp.reshape(index, (-1,))
+    _in_range("index_select", index, dim, x.shape[dim % builtins.max(x.ndim, 1)] if x.ndim else 1)
+    return fnp.take(x, index, axis=dim)
+
+
+def _in_range(fname, index, dim, size):
+    """PyTorch's bounds check of a gather/scatter index along ``dim``: a negative index is an error there, where
+    NumPy's take would count it from the end (a label of -1 would silently read the last class)."""
+    from .nn.functional import _peek
+    values = _peek(index)
+    if values is not None and values.size and (values.min() < 0 or values.max() >= size):
+        bad = values.min() if values.min() < 0 else values.max()
+        raise IndexError(f"{fname}: index {bad} is out of bounds for dimension {dim} with size {size}")
 
 
 def masked_fill(input, mask, value):
@@ -785,8 +812,11 @@ def _keepdim_given(self, args):  # x.sum(0, True): NumPy's second place (dtype, 
 
 
 def _squeezes_a_longer_axis(self, args):  # x.squeeze(0) of a longer axis: NumPy refuses, PyTorch keeps x
-    return (len(args) == 1 and isinstance(args[0], (builtins.int, np.integer)) and -self.ndim <= args[0] < self.ndim
-            and self.shape[args[0]] != 1)
+    if len(args) != 1:
+        return False
+    axes = args[0] if isinstance(args[0], tuple) else (args[0],)
+    return builtins.all(isinstance(a, (builtins.int, np.integer)) and -self.ndim <= a < self.ndim for a in axes) \
+        and builtins.any(self.shape[a] != 1 for a in axes)
 
 
 def _swaps_axes(self, axes):  # x.transpose(0, 1) of a 3-d array: NumPy would refuse two axes for three
@@ -1204,6 +1234,8 @@ def _scatter_index(fname, x, dim, index):
         raise ShapeError(f"{fname}: index of shape {index.shape} is larger than input {x.shape} outside axis {dim}")
     if index.dtype.kind not in "iu":
         raise TypeError(f"{fname}: index must be integer, got {index.dtype}")
+    if x.ndim:
+        _in_range(fname, index, dim, x.shape[d])
     return tuple(index if k == d else fnp.reshape(fnp.arange(s), (1,) * k + (s,) + (1,) * (x.ndim - k - 1))
                  for k, s in enumerate(index.shape))
 

@@ -624,3 +624,35 @@ def test_argument_mistakes_raise_pytorchs_runtime_error_and_a_value_error(mistak
     with pytest.raises(RuntimeError) as error:
         mistake()
     assert isinstance(error.value, ValueError) and isinstance(error.value, fnx.errors.FnxError)
+
+
+def test_gather_scatter_and_index_select_refuse_negative_indices_as_pytorch():
+    # NumPy's take would count -1 from the end: an ignore label of -1 would silently read the last class
+    x = fnx.tensor([[1., 2., 3.], [4., 5., 6.]])
+    with pytest.raises(IndexError, match="gather: index -1 is out of bounds for dimension 1 with size 3"):
+        fnx.gather(x, 1, fnx.tensor([[-1], [0]]))
+    with pytest.raises(IndexError, match="index_select: index -1"):
+        x.index_select(1, fnx.tensor([-1]))
+    with pytest.raises(IndexError, match="scatter: index 3"):
+        fnx.scatter(x, 1, fnx.tensor([[3], [0]]), 0.0)
+    assert fnx.index_select(x, 1, fnx.tensor(2)).tolist() == [[3.], [6.]]  # a 0-d index keeps the axis
+    assert x.gather(1, fnx.tensor([[2], [0]])).tolist() == [[3.], [4.]]
+
+
+def test_cat_skips_an_empty_1d_accumulator_and_squeeze_takes_a_tuple_as_pytorch():
+    acc = fnx.tensor([])
+    for _ in range(2):
+        acc = fnx.cat([acc, fnx.ones((2, 3))])  # the eval loop's accumulator
+    assert acc.shape == (4, 3)
+    assert fnx.cat([fnx.tensor([]), fnx.tensor([1., 2.])]).shape == (2,)
+    x = fnx.ones((1, 3, 1))
+    assert x.squeeze((0, 1)).shape == (3, 1) and x.squeeze((0, 2)).shape == (3,)
+
+
+def test_float16_norms_accumulate_in_float32_as_pytorch():
+    import fnx.nn.functional as F
+    x = fnx.tensor(np.array([[300., 310., 290.]], np.float16))  # the squares overflow float16
+    for norm in (fnx.linalg.vector_norm(x), x.norm(), F.normalize(x)[0, 0] * 0 + fnx.linalg.vector_norm(x)):
+        assert norm.dtype == np.float16 and float(norm) == 520.0
+    np.testing.assert_allclose(np.asarray(F.normalize(x)), [[0.577, 0.596, 0.5576]], rtol=1e-3)
+    assert float(F.cosine_similarity(x, x)[0]) > 0.99

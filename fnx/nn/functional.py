@@ -43,6 +43,7 @@ from ..core.array import Array, wrap
 from ..core.dtypes import default_float, result_type
 from ..core.trace import Tracer
 from ..errors import DTypeError, ShapeError, ValueRangeError
+from ..linalg import accumulates_half_in_float32
 from ..numpy.elementwise import relu_p, relu_value
 from ..numpy.indexing import gather_p
 from ..numpy.linalg import linear_p
@@ -518,6 +519,7 @@ def glu(input, dim=-1):
     return a * fsp.expit(b)
 
 
+@accumulates_half_in_float32
 def _norm(x, p, axis, keepdims=True):
     """The ``p``-norm along ``axis``, with a finite (zero-safe) derivative where the norm is 0."""
     if p == math.inf:
