@@ -142,8 +142,8 @@ def _special():
 def _leaf(x, requires_grad):
     if not requires_grad:
         return x
-    from .nn import Parameter  # a leaf that accumulates .grad, as PyTorch's requires_grad tensors do
-    return Parameter(x)
+    from .nn.parameter import LeafTensor  # accumulates .grad, as PyTorch's requires_grad tensors do
+    return LeafTensor(x)
 
 
 # ----- creation ----------------------------------------------------------------------------------

@@ -24,7 +24,7 @@ from ..core import tree as tree_util
 from ..core.array import Array, wrap
 from ..core.dtypes import is_differentiable
 from ..core.hooks import RemovableHandle
-from .parameter import Parameter, _DataView, _Storage, _view
+from .parameter import LeafTensor, Parameter, _DataView, _Storage, _view
 
 class _IncompatibleKeys(namedtuple("IncompatibleKeys", ["missing_keys", "unexpected_keys"])):
     """What ``load_state_dict`` returns, printed as PyTorch's."""
@@ -138,7 +138,7 @@ class Module:
 
     def __setattr__(self, name, value):
         d = self.__dict__
-        if isinstance(value, Parameter):
+        if isinstance(value, Parameter) and type(value) is not LeafTensor:  # a requires_grad tensor: an attribute
             self._check_init()
             self._remove_from(name, keep="_parameters")
             d["_parameters"][name] = value  # a reassigned name keeps its place, as in PyTorch

@@ -216,6 +216,18 @@ class Parameter(ReverseTracer):
         return "Parameter containing:\n" + repr(self.primal)
 
 
+class LeafTensor(Parameter):
+    """A tensor made with ``requires_grad=True`` (``fnx.tensor(..., requires_grad=True)``, ``fnx.zeros(...,
+    requires_grad=True)``, ``x.requires_grad_()``): it gathers ``.grad`` as a Parameter does but, as PyTorch's
+    leaf tensors, is no module parameter. A module keeps it as a plain attribute (not in ``parameters()`` or
+    ``state_dict``), and it prints as an array that requires grad."""
+
+    __slots__ = ()
+
+    def __repr__(self):
+        return repr(self.primal)[:-1] + ", requires_grad=True)"
+
+
 def _rebuild_parameter(cls, value, requires_grad):
     # Parameter.__init__ rather than cls(...): UninitializedParameter's constructor takes no value.
     p = cls.__new__(cls)

@@ -442,6 +442,25 @@ def test_parameter_in_place_methods_keep_dtype_shape_and_identity():
         x.normal_(0.0, 0.02)
 
 
+def test_a_requires_grad_tensor_is_no_module_parameter_as_in_pytorch():
+    import fnx
+
+    class M(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.h0 = fnx.zeros(2, requires_grad=True)  # an attribute in PyTorch, not a parameter
+            self.w = nn.Parameter(fnp.ones(2))
+
+        def forward(self, x):
+            return (x * self.w + self.h0).sum()
+    m = M()
+    assert [n for n, _ in m.named_parameters()] == ["w"] and list(m.state_dict()) == ["w"]
+    m(fnp.ones(2)).backward()
+    assert m.h0.grad.tolist() == [1.0, 1.0] and m.w.grad.tolist() == [1.0, 1.0]
+    assert repr(fnx.tensor([1.0], requires_grad=True)) == "Array([1.], dtype=float32, requires_grad=True)"
+    assert type(nn.Parameter(fnx.tensor([1.0], requires_grad=True))) is nn.Parameter
+
+
 def test_register_buffer_refuses_what_pytorch_refuses():
     m = nn.Linear(2, 2)
     for name in ("weight", "a.b", ""):  # a parameter's name, a submodule path, nothing: KeyError, as in PyTorch
