@@ -1121,9 +1121,12 @@ def log_ndtr(x):
     from .. import numpy as fnp
     x = _float("log_ndtr", x)
     lower, upper = (-20.0, 0.0) if x.dtype == dtypes.float64 else (-10.0, 0.0)
-    low = fnp.minimum(x, lower)  # each branch sees only arguments in its own range
-    mid = fnp.clip(x, lower, upper)
-    high = fnp.maximum(x, upper)
+    # Each branch sees only arguments in its own range, chosen by where: its derivative goes whole to the branch
+    # that is taken, where minimum/clip would split it at the boundaries (halving d/dx at x = 0).
+    below, above = x < lower, x > upper
+    low = fnp.where(below, x, lower)
+    mid = fnp.where(below | above, upper, x)
+    high = fnp.where(above, x, upper)
     # log(ndtr(x)) = -x^2/2 - log(-x) - log(2 pi)/2 + log(1 + sum_n (-1)^n (2n-1)!! / x^(2n)) for x << 0
     x2 = low * low
     term, series = fnp.ones_like(low), fnp.zeros_like(low)
@@ -1133,7 +1136,7 @@ def log_ndtr(x):
     tail = -0.5 * x2 - log(-low) - 0.5 * math.log(2 * math.pi) + log1p(series)
     middle = log(ndtr(mid))
     top = log1p(-ndtr(-high))
-    return fnp.where(x < lower, tail, fnp.where(x > upper, top, middle))
+    return fnp.where(below, tail, fnp.where(above, top, middle))
 
 
 def _entropy_args(opname, x, y):

@@ -190,3 +190,19 @@ def test_errors():
         fsp.gamma(np.array([1j]))
     with pytest.raises(DTypeError, match="kl_div"):
         fsp.kl_div(np.array([1j]), 1.0)
+
+
+def test_piecewise_functions_differentiate_whole_at_their_branch_points():
+    # log_ndtr switches formulas at 0 and -20 (-10 in float32), laplace.cdf at loc: the derivative there is
+    # the function's, not half of it (minimum/clip had split it between the two branches)
+    import fnx
+    import fnx.scipy.special as fsp
+    import fnx.scipy.stats as stats
+    from scipy.stats import norm
+    for x in (0.0, -20.0):
+        g = float(fnx.grad(fsp.log_ndtr)(fnp.asarray(np.float64(x))))
+        np.testing.assert_allclose(g, norm.pdf(x) / norm.cdf(x), rtol=1e-9)
+    g32 = float(fnx.grad(fsp.log_ndtr)(fnp.asarray(np.float32(-10.0))))
+    np.testing.assert_allclose(g32, norm.pdf(-10.0) / norm.cdf(-10.0), rtol=1e-5)
+    assert float(fnx.grad(stats.laplace.cdf)(fnp.asarray(np.float64(0.0)))) == 0.5
+    check_grads(fsp.log_ndtr, (fnp.asarray(np.array([-30.0, -20.0, -3.0, 0.0, 2.0])),), order=2)

@@ -32,5 +32,6 @@ def cdf(x, loc=0, scale=1):
     x, loc, scale = promote_args_inexact("laplace.cdf", x, loc, scale)
     z = (x - loc) / scale
     below = z <= 0
-    # each branch sees only its own half-line, so neither exp overflows into the other's gradient
-    return fnp.where(below, 0.5 * fnp.exp(fnp.minimum(z, 0.0)), 1.0 - 0.5 * fnp.exp(-fnp.maximum(z, 0.0)))
+    # each branch sees only its own half-line, so neither exp overflows into the other's gradient (chosen by
+    # where, not minimum/maximum, whose derivative at z = 0 would be split between them)
+    return fnp.where(below, 0.5 * fnp.exp(fnp.where(below, z, 0.0)), 1.0 - 0.5 * fnp.exp(-fnp.where(below, 0.0, z)))
