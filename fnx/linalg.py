@@ -25,7 +25,7 @@ import numpy as np
 from . import numpy as fnp
 from .core.backend import data_device
 from .errors import ShapeError
-from .numpy.linalg import LinAlgError
+from .numpy.linalg import LinAlgError, triangle_read
 
 __all__ = ["norm", "vector_norm", "matrix_norm", "solve", "solve_triangular", "inv", "det", "slogdet", "eig",
            "eigvals", "eigh", "eigvalsh", "svd", "svdvals", "qr", "cholesky", "lstsq", "matrix_rank", "pinv",
@@ -220,13 +220,18 @@ def eigvals(A):
 def eigh(A, UPLO="L"):
     """``(eigenvalues, eigenvectors)`` of a symmetric (Hermitian) matrix, the eigenvalues ascending
     (``torch.linalg.eigh``); only the ``UPLO`` triangle is read."""
-    w, v = fnp.linalg.eigh(_matrix("eigh", A), UPLO=UPLO)
+    if UPLO not in ("L", "U"):
+        raise ValueError(f"linalg.eigh: UPLO must be 'L' or 'U', got {UPLO!r}")
+    w, v = fnp.linalg.eigh(triangle_read(_matrix("eigh", A), UPLO))
     return EighResult(w, v)
 
 
 def eigvalsh(A, UPLO="L"):
-    """The eigenvalues of a symmetric (Hermitian) matrix, ascending (``torch.linalg.eigvalsh``)."""
-    return fnp.linalg.eigvalsh(_matrix("eigvalsh", A), UPLO=UPLO)
+    """The eigenvalues of a symmetric (Hermitian) matrix, ascending (``torch.linalg.eigvalsh``); only the
+    ``UPLO`` triangle is read."""
+    if UPLO not in ("L", "U"):
+        raise ValueError(f"linalg.eigvalsh: UPLO must be 'L' or 'U', got {UPLO!r}")
+    return fnp.linalg.eigvalsh(triangle_read(_matrix("eigvalsh", A), UPLO))
 
 
 def svd(A, full_matrices=True, *, driver=None):
@@ -260,8 +265,10 @@ def qr(A, mode="reduced"):
 
 def cholesky(A, *, upper=False):
     """The Cholesky factor of a symmetric positive-definite matrix: lower ``L`` with ``A = L Lᴴ``, or upper
-    ``U = Lᴴ`` (``torch.linalg.cholesky``)."""
-    return fnp.linalg.cholesky(_matrix("cholesky", A), upper=upper)
+    ``U = Lᴴ`` (``torch.linalg.cholesky``). As PyTorch's, it reads only the lower triangle of ``A`` (the upper
+    one with ``upper=True``)."""
+    return fnp.linalg.cholesky(triangle_read(_matrix("cholesky", A), "U" if upper else "L"), upper=upper)
+
 
 
 def _rtol(A, atol, rtol):

@@ -231,3 +231,15 @@ def test_against_pytorch():
         g = np.asarray(got[key])
         assert g.shape == w.shape and g.dtype == w.dtype, (key, g.shape, w.shape, g.dtype, w.dtype)
         np.testing.assert_allclose(g, w, rtol=1e-6, atol=1e-8, err_msg=key)
+
+
+def test_factorizations_read_one_triangle_and_give_hermitian_gradients_as_pytorch():
+    # torch reads the lower triangle (the upper with UPLO='U' / upper=True) and its gradients are Hermitian
+    A = np.array([[4., 100.], [2., 3.]])  # the upper triangle alone is not positive definite
+    np.testing.assert_allclose(np.asarray(L.cholesky(fnx.tensor(A))), [[2., 0.], [1., np.sqrt(2.)]])
+    np.testing.assert_allclose(np.asarray(L.cholesky(fnx.tensor(A.T), upper=True)), [[2., 1.], [0., np.sqrt(2.)]])
+    np.testing.assert_allclose(np.asarray(L.eigvalsh(fnx.tensor(A))), np.linalg.eigvalsh(A, UPLO="L"))
+    np.testing.assert_allclose(np.asarray(L.eigh(fnx.tensor(A), UPLO="U").eigenvalues), np.linalg.eigvalsh(A, UPLO="U"))
+    x = fnx.tensor(np.array([[4., 1.], [1., 3.]]), requires_grad=True)
+    L.cholesky(x).sum().backward()
+    np.testing.assert_allclose(np.asarray(x.grad), [[0.20634446, 0.17462216], [0.17462216, 0.30151134]], rtol=1e-7)

@@ -1213,10 +1213,23 @@ def eigh(a, UPLO="L", symmetrize_input=True):
     if UPLO not in ("L", "U"):
         raise ValueError(f"eigh: UPLO must be 'L' or 'U', got {UPLO!r}")
     a = _square("eigh", asarray(a), floating=True)
-    if not symmetrize_input:  # the named triangle, mirrored: what the input means to NumPy and to LAPACK
-        part = sh.tril(a) if UPLO == "L" else sh.triu(a)
-        a = part + el.conj(sh.swapaxes(sh.tril(a, -1) if UPLO == "L" else sh.triu(a, 1), -1, -2))
+    if not symmetrize_input:
+        a = triangle_mirrored(a, UPLO)
     return EighResult(*eigh_p.bind(a))
+
+
+def triangle_read(a, UPLO):
+    """``a``'s ``UPLO`` triangle mirrored (what PyTorch's and SciPy's factorizations read), differentiated as
+    ``a``'s Hermitian part: their gradients are Hermitian, as for a matrix known to be symmetric."""
+    hermitian = (a + el.conj(sh.swapaxes(a, -1, -2))) * 0.5
+    return hermitian + el.stop_gradient(triangle_mirrored(a, UPLO) - hermitian)
+
+
+def triangle_mirrored(a, UPLO):
+    """The Hermitian matrix that the ``UPLO`` triangle of ``a`` stands for, mirrored across the diagonal: what
+    the input means to NumPy, LAPACK and PyTorch, which read that triangle alone."""
+    part = sh.tril(a) if UPLO == "L" else sh.triu(a)
+    return part + el.conj(sh.swapaxes(sh.tril(a, -1) if UPLO == "L" else sh.triu(a, 1), -1, -2))
 
 
 def eigvalsh(a, UPLO="L"):

@@ -43,6 +43,7 @@ from .. import numpy as fnp
 from ..core import dtypes
 from ..errors import DTypeError, ShapeError, TracerError
 from ..numpy._base import is_traced
+from ..numpy.linalg import triangle_read
 
 __all__ = ["cholesky", "cho_factor", "cho_solve", "solve_triangular", "solve", "lu", "lu_factor", "lu_solve",
            "inv", "det", "eigh", "svd", "qr", "expm", "expm_frechet", "block_diag", "toeplitz", "hankel", "circulant",
@@ -147,7 +148,8 @@ def solve_triangular(a, b, trans=0, lower=False, unit_diagonal=False, overwrite_
 
 def cholesky(a, lower=False, overwrite_a=False, check_finite=True):
     """The Cholesky factor of a symmetric (Hermitian) positive-definite matrix, as ``scipy.linalg.cholesky``:
-    upper ``U`` with ``a = U^H U`` by default, lower ``L`` with ``a = L L^H`` when ``lower``.
+    upper ``U`` with ``a = U^H U`` by default, lower ``L`` with ``a = L L^H`` when ``lower``. As SciPy's, it
+    reads only that triangle of ``a``.
 
     >>> import fnx.numpy as fnp, fnx.scipy.linalg as sl
     >>> sl.cholesky(fnp.array([[4., 2.], [2., 2.]]))
@@ -156,7 +158,7 @@ def cholesky(a, lower=False, overwrite_a=False, check_finite=True):
     """
     del overwrite_a, check_finite
     (a,) = _inexact("cholesky", a)
-    return fnp.linalg.cholesky(_square("cholesky", a), upper=not lower)
+    return fnp.linalg.cholesky(triangle_read(_square("cholesky", a), "L" if lower else "U"), upper=not lower)
 
 
 def cho_factor(a, lower=False, overwrite_a=False, check_finite=True):
