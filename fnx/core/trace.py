@@ -153,14 +153,6 @@ def find_top(args):
 
 
 def bind(prim, args, params):
-    device = None
-    for a in args:  # the common case first, written inline: concrete operands on one CPU device
-        if type(a) is not Array or (a._device is not device and device is not None):
-            break
-        device = a._device
-    else:
-        if device is not None and device.platform == "cpu" and not prim.transfers:
-            return run_on_cpu(prim, [a._value for a in args], params, device)
     top = None
     for a in args:
         if isinstance(a, Tracer):
@@ -169,9 +161,16 @@ def bind(prim, args, params):
                 raise _escaped(a, prim.name)
             if top is None or main.level > top.level:
                 top = main
-    if top is None:
-        return eval_primitive(prim, args, params)
-    return top.trace.process(prim, args, params)
+    if top is not None:
+        return top.trace.process(prim, args, params)
+    device = None
+    for a in args:  # eval_primitive's common case, written inline: concrete operands on one CPU device
+        if type(a) is not Array or (a._device is not device and device is not None):
+            return eval_primitive(prim, args, params)
+        device = a._device
+    if device is not None and device.platform == "cpu" and not prim.transfers:
+        return run_on_cpu(prim, [a._value for a in args], params, device)
+    return eval_primitive(prim, args, params)
 
 
 def run_on_cpu(prim, payloads, params, device):

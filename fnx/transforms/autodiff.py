@@ -28,10 +28,10 @@ import numpy as np
 from .. import numpy as fnp  # fnx.numpy is imported first (fnx/__init__.py)
 from ..numpy._base import constant
 from ..core import tree as tree_util
-from ..core.array import Array
+from ..core.array import Array, wrap
 from ..core.dtypes import float0, is_differentiable
 from ..core.primitive import NOT_DIFFERENTIABLE, Abstract, Primitive
-from ..core.trace import Trace, Tracer, bind, eval_primitive, live_levels, new_main, run_on_cpu
+from ..core.trace import Trace, Tracer, bind, eval_primitive, live_levels, new_main
 from ..errors import (ArgnumsError, DTypeError, ImplicitGradError, NonScalarOutputError, ShapeError,
                       TangentDTypeError, TreeError)
 
@@ -272,7 +272,13 @@ class ReverseTrace(Trace):
                 else:  # a tracer of an outer transform, a Python value or a second device
                     payloads = None
         if payloads is not None and device is not None and device.platform == "cpu" and not prim.transfers:
-            out = run_on_cpu(prim, payloads, params, device)  # the payloads are collected above already
+            # run_on_cpu's body, written inline: this runs once per recorded operation.
+            result = prim.impl(np, *payloads, **params)
+            if prim.multiple_results:
+                out = tuple([wrap(r, device) for r in result])
+            else:
+                out = _new(Array)
+                out._value, out._device = result, device
         elif any(type(a) is not Array and isinstance(a, Tracer) for a in primals):
             out = bind(prim, primals, params)
         else:
