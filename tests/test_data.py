@@ -335,3 +335,14 @@ def test_default_collate_matches_torch():
         for a, t in zip(ours_leaves, theirs_leaves):
             assert str(a.dtype) == str(t.dtype).replace("torch.", ""), batch
             np.testing.assert_array_equal(np.asarray(a), t.numpy())
+
+
+def test_batches_of_tuples_are_lists_as_in_pytorch():
+    # torch's default_collate (and default_convert) make a list of a tuple sample, so batch[0] = ... works
+    from fnx.data import ArrayDataset, default_collate, default_convert
+    ds = ArrayDataset(fnp.ones((4, 2)), fnp.zeros(4))
+    batch = next(iter(DataLoader(ds, batch_size=2)))
+    assert type(batch) is list and batch[0].shape == (2, 2)
+    assert type(next(iter(DataLoader(ds, batch_size=None)))) is list
+    assert type(default_convert((np.ones(1), 3))) is list
+    assert default_collate([(1, "a"), (2, "b")])[1] == ("a", "b")  # strings as they come: a tuple here

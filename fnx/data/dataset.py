@@ -133,7 +133,8 @@ class ArrayDataset(Dataset):
         if idx.size and (idx.min() < -n or idx.max() >= n):
             bad = idx[(idx < -n) | (idx >= n)][0]
             raise IndexError(f"ArrayDataset: index {bad} is out of range for {n} samples")
-        return tuple(take(a, asarray(idx % n if n else idx, device=a.device), axis=0) for a in self.arrays)
+        # a list, as default_collate makes of tuple samples (PyTorch's): batch[0] = batch[0].to(device) works
+        return [take(a, asarray(idx % n if n else idx, device=a.device), axis=0) for a in self.arrays]
 
 
 TensorDataset = ArrayDataset

@@ -45,7 +45,7 @@ def default_collate(batch):
     * Python ``int`` becomes int64 (the default float dtype where a later sample
       is a float, as ``torch.tensor`` would infer), ``float`` float64, ``bool``
       bool, ``complex`` complex128, all as in PyTorch;
-    * strings and bytes stay a list;
+    * strings and bytes stay as they come (a list of them; a tuple inside a tuple);
     * dicts, namedtuples and lists are collated per key or position and keep
       their type; tuples become lists, as in PyTorch.
 
@@ -81,7 +81,7 @@ def default_collate(batch):
     if isinstance(elem, complex):
         return fnp.asarray(np.array(batch, dtype=np.complex128))
     if isinstance(elem, (str, bytes)):
-        return list(batch)
+        return batch
     if isinstance(elem, collections.abc.Mapping):
         out = {key: default_collate([d[key] for d in batch]) for key in elem}
         try:
@@ -89,13 +89,13 @@ def default_collate(batch):
         except TypeError:  # a mapping type that cannot be built from a dict
             return out
     if isinstance(elem, tuple) and hasattr(elem, "_fields"):
-        return type(elem)(*(default_collate(list(s)) for s in zip(*batch)))
+        return type(elem)(*(default_collate(s) for s in zip(*batch)))
     if isinstance(elem, collections.abc.Sequence):
         size = len(elem)
         if any(len(s) != size for s in batch):
             raise RuntimeError("default_collate: each element in list of batch should be of equal size, got "
                                f"lengths {sorted({len(s) for s in batch})}")
-        parts = [default_collate(list(s)) for s in zip(*batch)]
+        parts = [default_collate(s) for s in zip(*batch)]
         if isinstance(elem, tuple):
             return parts
         try:
@@ -107,7 +107,8 @@ def default_collate(batch):
 
 
 def default_convert(data):
-    """Turns numpy arrays inside ``data`` into fnx arrays, leaving everything else as it is.
+    """Turns numpy arrays inside ``data`` into fnx arrays, leaving everything else as it is, but tuples
+    (not namedtuples) become lists, as PyTorch's ``default_convert`` makes them.
 
     The loader applies it to single samples when ``batch_size=None``.
 
@@ -128,7 +129,7 @@ def default_convert(data):
         return type(data)(*(default_convert(d) for d in data))
     if isinstance(data, (tuple, list)):
         parts = [default_convert(d) for d in data]
-        return tuple(parts) if isinstance(data, tuple) else type(data)(parts) if type(data) is list else parts
+        return parts if isinstance(data, tuple) or type(data) is list else type(data)(parts)
     return data
 
 
