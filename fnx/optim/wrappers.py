@@ -27,10 +27,12 @@ fnx's ``step()`` records nothing (differentiate through updates with the pure
 rule under ``fnx.grad`` instead).
 """
 import copy
+import functools
 from collections.abc import MutableMapping
 
 from .. import numpy as fnp
 from ..core.array import Array
+from ..core.hooks import RemovableHandle
 from ..nn.parameter import Parameter
 from ..transforms.autodiff import enable_grad, no_grad
 from . import rules
@@ -83,6 +85,31 @@ class _StateByParam(MutableMapping):
         return "{" + ", ".join(f"<Parameter {tuple(p.shape)}>: {sorted(s)}" for p, s in self._items.values()) + "}"
 
 
+def _running_step_hooks(step):
+    """``step`` with the optimizer's step hooks run around it (once: a step calling its parent's runs them once)."""
+    @functools.wraps(step)
+    def hooked(self, *args, **kwargs):
+        if self.__dict__.get("_in_step") or not (self._step_pre_hooks or self._step_post_hooks):
+            return step(self, *args, **kwargs)
+        self._in_step = True
+        args = (self,) + args  # as PyTorch hands them to the hooks: the optimizer first
+        try:
+            for hook in list(self._step_pre_hooks.values()):
+                result = hook(self, args, kwargs)
+                if result is not None:
+                    if not (isinstance(result, tuple) and len(result) == 2):
+                        raise RuntimeError(f"optimizer step pre-hook {getattr(hook, '__name__', hook)!r} must "
+                                           f"return None or a tuple (new_args, new_kwargs), got {result!r}")
+                    args, kwargs = result
+            out = step(*args, **kwargs)
+            for hook in list(self._step_post_hooks.values()):
+                hook(self, args, kwargs)
+            return out
+        finally:
+            self._in_step = False
+    return hooked
+
+
 class Optimizer:
     """Base class of the optimizers (``torch.optim.Optimizer``).
 
@@ -105,6 +132,7 @@ class Optimizer:
     """
 
     _rule = None
+    _step_pre_hooks = _step_post_hooks = {}  # an instance's own, once it registers one (below)
     _eager_state = False  # Adagrad creates its state at construction, as in PyTorch
     _leafwise = False  # True: the rule updates each leaf on its own (all of rules.py's do)
     _unsaved_state = frozenset()  # state keys the rule keeps that PyTorch's state_dict does not hold
@@ -189,6 +217,29 @@ class Optimizer:
         for group in self.param_groups:
             for p in group["params"]:
                 p._zero_grad(set_to_none)
+
+    def __init_subclass__(cls, **kwargs):
+        super().__init_subclass__(**kwargs)
+        if "step" in cls.__dict__:  # a subclass's own step runs the step hooks too, as PyTorch patches it to
+            cls.step = _running_step_hooks(cls.__dict__["step"])
+
+    def register_step_pre_hook(self, hook):
+        """``hook(optimizer, args, kwargs)`` runs before each :meth:`step`; a ``(args, kwargs)`` it returns
+        replaces the step's arguments (``torch.optim.Optimizer.register_step_pre_hook``)."""
+        return self._add_step_hook("_step_pre_hooks", hook)
+
+    def register_step_post_hook(self, hook):
+        """``hook(optimizer, args, kwargs)`` runs after each :meth:`step`
+        (``torch.optim.Optimizer.register_step_post_hook``)."""
+        return self._add_step_hook("_step_post_hooks", hook)
+
+    def _add_step_hook(self, kind, hook):
+        if kind not in self.__dict__:
+            setattr(self, kind, {})
+        hooks = getattr(self, kind)
+        handle = RemovableHandle(hooks)
+        hooks[handle.id] = hook
+        return handle
 
     def step(self, closure=None):
         """One update of every parameter that has a ``.grad``.
@@ -953,4 +1004,6 @@ def _fit_state(rule, state, params):
         fresh = rule.init(params)
         state.update({k: fresh[k] for k in missing})
     return aside
+
+Optimizer.step = _running_step_hooks(Optimizer.step)
 

@@ -434,3 +434,30 @@ def test_sgd_state_dict_holds_pytorchs_keys_and_resumes_exactly():
     step(model, opt)
     step(twin, twin_opt)
     np.testing.assert_array_equal(np.asarray(model.weight.data), np.asarray(twin.weight.data))
+
+
+def test_step_hooks_run_around_every_optimizers_step_as_pytorch():
+    w = Parameter(fnp.array([1.0, 2.0]))
+    calls = []
+    for cls in (optim.SGD, optim.LBFGS):
+        opt = cls([w], lr=0.1)
+        pre = opt.register_step_pre_hook(lambda o, args, kwargs: calls.append(("pre", type(o).__name__, len(args))))
+        opt.register_step_post_hook(lambda o, args, kwargs: calls.append(("post", type(o).__name__)))
+
+        def closure():
+            opt.zero_grad()
+            loss = (w ** 2).sum()
+            loss.backward()
+            return loss
+        closure()
+        opt.step(closure)  # args as torch hands them: the optimizer, then the step's own
+        pre.remove()
+        opt.step(closure)
+    assert calls == [("pre", "SGD", 2), ("post", "SGD"), ("post", "SGD"),
+                     ("pre", "LBFGS", 2), ("post", "LBFGS"), ("post", "LBFGS")]
+
+    def replace(o, args, kwargs):  # a pre-hook may replace the arguments
+        return args, {"closure": None}
+    opt = optim.SGD([w], lr=0.1)
+    opt.register_step_pre_hook(replace)
+    assert opt.step(closure=lambda: 1 / 0) is None  # the closure it replaced is never called
