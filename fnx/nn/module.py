@@ -26,6 +26,9 @@ from ..core.dtypes import is_differentiable
 from ..core.hooks import RemovableHandle
 from .parameter import LeafTensor, Parameter, _DataView, _Storage, _view
 
+_EXTRA_STATE = "_extra_state"  # the state_dict entry of a module's get_extra_state(), as PyTorch names it
+
+
 class _IncompatibleKeys(namedtuple("IncompatibleKeys", ["missing_keys", "unexpected_keys"])):
     """What ``load_state_dict`` returns, printed as PyTorch's."""
 
@@ -350,7 +353,21 @@ class Module:
             for name, buf in mod._buffers.items():
                 if buf is not None and name not in mod._non_persistent:
                     out[p + name] = buf
+            if type(mod).get_extra_state is not Module.get_extra_state:
+                out[p + _EXTRA_STATE] = mod.get_extra_state()
         return out
+
+    def get_extra_state(self):
+        """What a subclass that overrides it adds to ``state_dict`` as ``"<prefix>_extra_state"`` (any value
+        ``fnx.save`` stores: arrays, numbers, strings, lists and dicts of them); :meth:`set_extra_state` takes
+        it back in ``load_state_dict``. As in PyTorch, the base class has none to give."""
+        raise RuntimeError("Reached a code path in Module.get_extra_state() that should never be called: "
+                           "override get_extra_state (and set_extra_state) to save extra state")
+
+    def set_extra_state(self, state):
+        """Takes back what :meth:`get_extra_state` gave, when ``load_state_dict`` finds it."""
+        raise RuntimeError("Reached a code path in Module.set_extra_state() that should never be called: "
+                           "override set_extra_state along with get_extra_state")
 
     def load_state_dict(self, state_dict, strict=True, assign=False):
         """Copies values from ``state_dict`` into this module's parameters and buffers.
@@ -378,8 +395,9 @@ class Module:
         own = self.state_dict(keep_vars=True)
         missing = [k for k in own if k not in state_dict] + from_hooks[0]
         unexpected = [k for k in state_dict if k not in own] + from_hooks[1]
+        extra = {key for key in own if key.rpartition(".")[2] == _EXTRA_STATE}
         for key, target in own.items():
-            if key not in state_dict:
+            if key not in state_dict or key in extra:
                 continue
             value = fnp.asarray(state_dict[key])
             if tuple(value.shape) != tuple(target.shape):
@@ -401,6 +419,9 @@ class Module:
                 continue
             path, _, name = key.rpartition(".")
             mod = self.get_submodule(path)
+            if key in extra:
+                mod.set_extra_state(state_dict[key])
+                continue
             value = fnp.asarray(state_dict[key])
             if not assign:
                 if target.dtype != value.dtype:

@@ -461,6 +461,39 @@ def test_a_requires_grad_tensor_is_no_module_parameter_as_in_pytorch():
     assert type(nn.Parameter(fnx.tensor([1.0], requires_grad=True))) is nn.Parameter
 
 
+def test_extra_state_is_saved_and_loaded_as_pytorch(tmp_path):
+    import fnx
+
+    class Tagged(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.lin = nn.Linear(2, 2)
+            self.config = {"k": 1}
+
+        def get_extra_state(self):
+            return {"k": self.config["k"], "name": "x"}
+
+        def set_extra_state(self, state):
+            self.config = dict(state)
+
+    class Outer(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.m = Tagged()
+    model = Outer()
+    model.m.config = {"k": 5}
+    state = model.state_dict()
+    assert list(state) == ["m._extra_state", "m.lin.weight", "m.lin.bias"]  # torch 2.14's keys, in its order
+    fnx.save(state, tmp_path / "c.safetensors")
+    fresh = Outer()
+    fresh.load_state_dict(fnx.load(tmp_path / "c.safetensors"))
+    assert fresh.m.config == {"k": 5, "name": "x"}
+    del state["m._extra_state"]
+    with pytest.raises(RuntimeError, match='Missing key\\(s\\) in state_dict: "m._extra_state"'):
+        Outer().load_state_dict(state)
+    assert "_extra_state" not in " ".join(nn.Linear(2, 2).state_dict())  # none without the override
+
+
 def test_register_buffer_refuses_what_pytorch_refuses():
     m = nn.Linear(2, 2)
     for name in ("weight", "a.b", ""):  # a parameter's name, a submodule path, nothing: KeyError, as in PyTorch
