@@ -131,7 +131,19 @@ def _sizes(size):
 
 
 def _axis(dim):
+    if isinstance(dim, (list, tuple)) and not dim:  # PyTorch reads dim=() as every dimension
+        return None
     return tuple(dim) if isinstance(dim, list) else dim
+
+
+def _scalar_dim(fname, x, dim):
+    """Whether ``x`` is 0-d and ``dim`` names its one dimension as PyTorch lets it: 0 or -1 (a scalar is then
+    treated as one element, and the result is 0-d again)."""
+    if x.ndim:
+        return False
+    if dim not in (0, -1):
+        raise IndexError(f"{fname}: dimension out of range (expected to be in range of [-1, 0], but got {dim})")
+    return True
 
 
 def _special():
@@ -385,6 +397,8 @@ def gather(input, dim, index):
     """``out[i][j] = input[index[i][j]][j]`` for ``dim=0`` and so on (``torch.gather``); ``index`` may be
     smaller than ``input`` along the other axes."""
     x, index = fnp.asarray(input), fnp.asarray(index)
+    if _scalar_dim("gather", x, dim) and index.ndim == 0:
+        return fnp.reshape(gather(fnp.reshape(x, (1,)), 0, fnp.reshape(index, (1,))), ())
     if index.ndim != x.ndim:
         raise ShapeError(f"gather: index has {index.ndim} dimensions, input {x.ndim} (shapes {index.shape} "
                          f"and {x.shape})")
@@ -483,11 +497,21 @@ min = _extreme("min", fnp.min, fnp.argmin, fnp.minimum)
 
 
 def argmax(input, dim=None, keepdim=False):
-    return fnp.argmax(input, axis=dim, keepdims=keepdim and dim is not None)
+    """The index of the largest entry along ``dim``, or in the flattened array; with ``keepdim`` and no ``dim``,
+    shaped as one entry of every axis, as PyTorch gives it."""
+    return _arg_extreme(fnp.argmax, input, dim, keepdim)
 
 
 def argmin(input, dim=None, keepdim=False):
-    return fnp.argmin(input, axis=dim, keepdims=keepdim and dim is not None)
+    """The index of the smallest entry, as :func:`argmax` gives the largest."""
+    return _arg_extreme(fnp.argmin, input, dim, keepdim)
+
+
+def _arg_extreme(find, input, dim, keepdim):
+    x = fnp.asarray(input)
+    if dim is None and keepdim:
+        return fnp.reshape(find(x), (1,) * x.ndim)
+    return find(x, axis=dim, keepdims=keepdim and dim is not None)
 
 
 def argsort(input, dim=-1, descending=False, stable=False):
@@ -499,6 +523,8 @@ def argsort(input, dim=-1, descending=False, stable=False):
 def sort(input, dim=-1, descending=False, stable=False):
     """``(values, indices)`` sorted along ``dim`` (``torch.sort``)."""
     x = fnp.asarray(input)
+    if _scalar_dim("sort", x, dim):
+        return values_indices(x, fnp.zeros((), dtype=fnp.int64, device=x.device))
     indices = argsort(x, dim, descending)
     return values_indices(fnp.take_along_axis(x, indices, axis=dim), indices)
 
@@ -506,6 +532,10 @@ def sort(input, dim=-1, descending=False, stable=False):
 def topk(input, k, dim=-1, largest=True, sorted=True):
     """The ``k`` largest (or smallest) elements along ``dim`` and their indices, in order (``torch.topk``)."""
     x = fnp.asarray(input)
+    if _scalar_dim("topk", x, dim):
+        values, indices = topk(fnp.reshape(x, (1,)), k, 0, largest, sorted)
+        return values_indices(fnp.reshape(values, ()), fnp.reshape(indices, ())) if k == 1 else \
+            values_indices(values, indices)
     if not 0 <= k <= x.shape[dim]:
         raise ShapeError(f"topk: k={k} is out of range for axis {dim} of shape {x.shape}")
     with data_device(x):
@@ -680,11 +710,17 @@ def any(input, dim=None, keepdim=False):
 
 
 def cumsum(input, dim, *, dtype=None):
-    return fnp.cumsum(input, axis=dim, dtype=dtype)
+    x = fnp.asarray(input)
+    if _scalar_dim("cumsum", x, dim):
+        return fnp.reshape(fnp.cumsum(x, dtype=dtype), ())
+    return fnp.cumsum(x, axis=dim, dtype=dtype)
 
 
 def cumprod(input, dim, *, dtype=None):
-    return fnp.cumprod(input, axis=dim, dtype=dtype)
+    x = fnp.asarray(input)
+    if _scalar_dim("cumprod", x, dim):
+        return fnp.reshape(fnp.cumprod(x, dtype=dtype), ())
+    return fnp.cumprod(x, axis=dim, dtype=dtype)
 
 
 # Functions whose positional meaning is the same in NumPy and PyTorch (torch.exp(x), torch.where(c, x, y),
@@ -815,6 +851,8 @@ def _squeezes_a_longer_axis(self, args):  # x.squeeze(0) of a longer axis: NumPy
     if len(args) != 1:
         return False
     axes = args[0] if isinstance(args[0], tuple) else (args[0],)
+    if not self.ndim:  # a scalar's one dimension, as PyTorch lets 0 and -1 name it: x itself
+        return builtins.all(isinstance(a, (builtins.int, np.integer)) and a in (0, -1) for a in axes)
     return builtins.all(isinstance(a, (builtins.int, np.integer)) and -self.ndim <= a < self.ndim for a in axes) \
         and builtins.any(self.shape[a] != 1 for a in axes)
 

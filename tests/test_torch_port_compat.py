@@ -656,3 +656,17 @@ def test_float16_norms_accumulate_in_float32_as_pytorch():
         assert norm.dtype == np.float16 and float(norm) == 520.0
     np.testing.assert_allclose(np.asarray(F.normalize(x)), [[0.577, 0.596, 0.5576]], rtol=1e-3)
     assert float(F.cosine_similarity(x, x)[0]) > 0.99
+
+
+def test_a_scalar_is_one_element_along_dim_0_as_pytorch():
+    # torch lets dim 0 (or -1) name a 0-d tensor's one element; fnx crashed (IndexError, ZeroDivisionError)
+    x = fnx.tensor(3.0)
+    for out in (fnx.sort(x, dim=0).values, fnx.topk(x, 1).values, fnx.cumsum(x, dim=0), x.cumsum(dim=0),
+                fnx.gather(x, 0, fnx.tensor(0)), x.squeeze(0), fnx.squeeze(x, -1)):
+        assert out.shape == () and float(out) == 3.0
+    assert fnx.sort(x).indices.shape == () and int(fnx.topk(x, 1).indices) == 0
+    with pytest.raises(IndexError, match="dimension out of range"):
+        fnx.sort(x, dim=1)
+    assert fnx.argmax(fnx.ones((2, 3)), keepdim=True).shape == (1, 1)  # keepdim without dim: every axis kept
+    assert float(fnx.ones((2, 3)).sum(dim=())) == 6.0  # dim=() is every dimension in torch
+    assert fnp.squeeze(fnp.asarray(3.0), 0).shape == ()  # and NumPy's squeeze takes axis 0 of a scalar too

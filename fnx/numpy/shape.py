@@ -288,6 +288,11 @@ def squeeze(a, axis=None):
     x = asarray(a)
     if axis is None:
         axes = tuple(i for i, d in enumerate(x.shape) if d == 1)
+    elif not x.ndim:  # NumPy lets 0 and -1 name a scalar's one position: nothing to remove
+        for a in axis if isinstance(axis, (tuple, list)) else (axis,):
+            if a not in (0, -1):
+                raise np.exceptions.AxisError(f"squeeze: axis {a} is out of bounds for an array of dimension 0")
+        return x
     else:
         axes = normalize_axes("squeeze", axis, x.ndim)
         for a in axes:
