@@ -315,9 +315,11 @@ def randn_like(input, *, generator=None, dtype=None, device=None, requires_grad=
 
 # ----- shapes ------------------------------------------------------------------------------------
 
-def cat(tensors, dim=0):
-    """``tensors`` joined along ``dim`` (``torch.cat``). As in PyTorch, an empty 1-d tensor (shape ``(0,)``)
-    is skipped beside tensors of other ranks: ``acc = fnx.cat([acc, batch])`` from ``acc = fnx.tensor([])``."""
+def cat(tensors, dim=0, *, axis=None):
+    """``tensors`` joined along ``dim`` (``torch.cat``; ``axis`` is its alias there too). As in PyTorch, an empty
+    1-d tensor (shape ``(0,)``) is skipped beside tensors of other ranks: ``acc = fnx.cat([acc, batch])`` from
+    ``acc = fnx.tensor([])``."""
+    dim = dim if axis is None else axis
     tensors = [fnp.asarray(t) for t in tensors]
     if builtins.any(t.ndim != 1 for t in tensors):
         legacy = [t for t in tensors if t.shape == (0,)]
@@ -331,8 +333,8 @@ def cat(tensors, dim=0):
 concat = cat
 
 
-def stack(tensors, dim=0):
-    return fnp.stack(tensors, axis=dim)
+def stack(tensors, dim=0, *, axis=None):
+    return fnp.stack(tensors, axis=dim if axis is None else axis)
 
 
 def flatten(input, start_dim=0, end_dim=-1):
@@ -751,8 +753,11 @@ class _Size(builtins.int):
         return self._dims if dim is None else self._dims[dim]
 
 
-def _view(self, *shape):
-    """``x.view(2, -1)``: ``x`` reshaped (``torch.Tensor.view``); arrays are immutable, so nothing is shared."""
+def _view(self, *shape, size=None):
+    """``x.view(2, -1)`` or ``x.view(size=...)``: ``x`` reshaped (``torch.Tensor.view``); arrays are immutable, so
+    nothing is shared."""
+    if size is not None:
+        shape = (size,)
     if not shape:  # jax.Array's x.view(): x itself
         return self
     if len(shape) == 1 and not isinstance(shape[0], (builtins.int, np.integer, tuple, list)):
@@ -780,9 +785,10 @@ def _view_as_dtype(x, dtype):
     return wrap(x._value.copy().view(dtype), x._device)
 
 
-def _expand(self, *sizes):
-    """``x.expand(3, -1)``: ``x`` broadcast to ``sizes``, -1 keeping an axis (``torch.Tensor.expand``)."""
-    sizes = _sizes(sizes)
+def _expand(self, *sizes, size=None):
+    """``x.expand(3, -1)`` or ``x.expand(size=...)``: ``x`` broadcast to ``sizes``, -1 keeping an axis
+    (``torch.Tensor.expand``)."""
+    sizes = _sizes(sizes if size is None else (size,))
     lead = len(sizes) - self.ndim
     if lead < 0:
         raise ShapeError(f"expand: {len(sizes)} sizes {sizes} for an array of {self.ndim} dimensions {self.shape}")
@@ -889,7 +895,7 @@ def _install():
                      ("index_select", index_select), ("masked_fill", masked_fill), ("topk", topk),
                      ("clamp", clamp), ("mm", mm), ("bmm", bmm), ("softmax", softmax), ("log_softmax", log_softmax)):
         setattr(A, name, fn)
-    A.permute = lambda self, *dims: permute(self, _sizes(dims))
+    A.permute = lambda self, *dims, **named: permute(self, _sizes(dims) if dims else named.pop("dims"), **named)
     A.unbind = lambda self, dim=0: tuple(fnp.moveaxis(self, dim, 0)[i] for i in range(self.shape[dim]))
     A.logsumexp = logsumexp
     A.allclose, A.equal = allclose, equal  # torch.Tensor's; NumPy arrays have neither method
@@ -925,7 +931,7 @@ def _install():
     A.squeeze = _numpy_or_torch(A.squeeze, squeeze, frozenset(("dim",)), _squeezes_a_longer_axis)
     A.flatten = _numpy_or_torch(A.flatten, flatten, frozenset(("start_dim", "end_dim")),
                                 lambda self, args: isinstance(args[0], (builtins.int, np.integer)))
-    A.transpose = _numpy_or_torch(A.transpose, transpose, frozenset(), _swaps_axes)
+    A.transpose = _numpy_or_torch(A.transpose, transpose, frozenset(("dim0", "dim1")), _swaps_axes)
 
 
 

@@ -670,3 +670,10 @@ def test_a_scalar_is_one_element_along_dim_0_as_pytorch():
     assert fnx.argmax(fnx.ones((2, 3)), keepdim=True).shape == (1, 1)  # keepdim without dim: every axis kept
     assert float(fnx.ones((2, 3)).sum(dim=())) == 6.0  # dim=() is every dimension in torch
     assert fnp.squeeze(fnp.asarray(3.0), 0).shape == ()  # and NumPy's squeeze takes axis 0 of a scalar too
+
+
+def test_pytorchs_keyword_names_for_shapes_and_joins():
+    x = fnx.ones((2, 3))
+    assert x.transpose(dim0=0, dim1=1).shape == (3, 2) and x.permute(dims=(1, 0)).shape == (3, 2)
+    assert x.view(size=(3, 2)).shape == (3, 2) and x.expand(size=(2, 3)).shape == (2, 3)
+    assert fnx.cat([x, x], axis=0).shape == (4, 3) and fnx.stack([x, x], axis=1).shape == (2, 2, 3)
