@@ -426,10 +426,9 @@ def index_select(input, dim, index):
 def _in_range(fname, index, dim, size):
     """PyTorch's bounds check of a gather/scatter index along ``dim``: a negative index is an error there, where
     NumPy's take would count it from the end (a label of -1 would silently read the last class)."""
-    from .nn.functional import _peek
-    values = _peek(index)
-    if values is not None and values.size and (values.min() < 0 or values.max() >= size):
-        bad = values.min() if values.min() < 0 else values.max()
+    from .nn.functional import _out_of_range
+    bad = _out_of_range(index, size)
+    if bad is not None:
         raise IndexError(f"{fname}: index {bad} is out of bounds for dimension {dim} with size {size}")
 
 

@@ -19,3 +19,14 @@ class RemovableHandle:
 
     def __exit__(self, *exc):
         self.remove()
+
+
+def add_hook(hooks, hook, prepend=False):
+    """Registers ``hook`` in the dict ``hooks`` (run in its order) and returns its handle; ``prepend`` puts it
+    first (``hooks`` is then an OrderedDict)."""
+    handle = RemovableHandle(hooks)
+    hooks[handle.id] = hook
+    if prepend:
+        hooks.move_to_end(handle.id, last=False)
+    return handle
+

@@ -86,6 +86,16 @@ def _peek(x):
     return np.asarray(x) if isinstance(x, Array) else None
 
 
+def _out_of_range(index, size):
+    """The concrete ``index``'s first value outside ``[0, size)`` (its lowest below 0, else its highest at or
+    above ``size``), or None when all lie inside or the values are traced (the checks are then skipped)."""
+    values = _peek(index)
+    if values is None or not values.size:
+        return None
+    low, high = values.min(), values.max()
+    return low if low < 0 else high if high >= size else None
+
+
 def _where0(cond, x):
     return fnp.where(cond, x, 0.0)
 
@@ -949,9 +959,8 @@ def embedding(input, weight, padding_idx=None, max_norm=None, norm_type=2.0, sca
         if not -n <= padding_idx < n:
             raise ValueError(f"embedding: padding_idx {padding_idx} must be within num_embeddings ({n})")
         padding_idx %= n
-    values = _peek(idx)
-    if values is not None and values.size and (values.min() < 0 or values.max() >= n):
-        bad = values.min() if values.min() < 0 else values.max()
+    bad = _out_of_range(idx, n)
+    if bad is not None:
         raise IndexError(f"embedding: index {bad} is out of range for {n} embeddings (indices must lie in "
                          f"[0, {n - 1}])")
     rows = fnp.take(w, idx, axis=0)
@@ -2020,10 +2029,9 @@ def multi_margin_loss(input, target, p=1, margin=1.0, weight=None, size_average=
     t2 = fnp.reshape(t, (-1,))
     if t2.shape[0] != n:
         raise ShapeError(f"{opname}: inconsistent target size {t.shape} for input of shape {x0.shape}")
-    values = _peek(t2)
-    if values is not None and values.size and (values.min() < 0 or values.max() >= c):
-        raise IndexError(f"{opname}: target {values.min() if values.min() < 0 else values.max()} is out of "
-                         f"bounds for {c} classes")
+    bad = _out_of_range(t2, c)
+    if bad is not None:
+        raise IndexError(f"{opname}: target {bad} is out of bounds for {c} classes")
     _check_param(opname, "weight", weight, (c,))
     x_y = fnp.take_along_axis(x, t2[:, None], axis=1)
     h = fnp.maximum(margin - x_y + x, 0.0)
@@ -2372,10 +2380,10 @@ def _max_unpool(opname, nd, input, indices, kernel_size, stride, padding, output
                                  f'{hi})')
     size = int(np.prod(out))
     lead = x.shape[:-nd]
-    values = _peek(idx)
-    if values is not None and values.size and (values.min() < 0 or values.max() >= size):
-        raise IndexError(f"{opname}: found an invalid max index {values.min() if values.min() < 0 else values.max()} "
-                         f"(output volumes are of size {'x'.join(map(str, out))})")
+    bad = _out_of_range(idx, size)
+    if bad is not None:
+        raise IndexError(f"{opname}: found an invalid max index {bad} (output volumes are of size "
+                         f"{'x'.join(map(str, out))})")
     flat_x = fnp.reshape(x, (-1, int(np.prod(spatial))))
     flat_i = fnp.reshape(idx, flat_x.shape)
     rows = fnp.asarray(np.arange(flat_x.shape[0])[:, None], device=x.device)

@@ -23,7 +23,7 @@ import numpy as np
 from ..core import tree as tree_util
 from ..core.array import Array, wrap
 from ..core.dtypes import is_differentiable
-from ..core.hooks import RemovableHandle
+from ..core.hooks import add_hook
 from .parameter import LeafTensor, Parameter, _DataView, _Storage, _view
 
 _EXTRA_STATE = "_extra_state"  # the state_dict entry of a module's get_extra_state(), as PyTorch names it
@@ -554,12 +554,12 @@ class Module:
         """``hook(module, args, output)`` (``hook(module, args, kwargs, output)`` ``with_kwargs``) runs after
         ``forward``; a non-None result replaces the output. ``prepend`` runs it before the hooks registered
         earlier; ``always_call`` runs it (with output None) also when ``forward`` raises, as PyTorch's."""
-        return _add_hook(self._forward_hooks, (hook, with_kwargs, always_call), prepend)
+        return add_hook(self._forward_hooks, (hook, with_kwargs, always_call), prepend)
 
     def register_forward_pre_hook(self, hook, *, prepend=False, with_kwargs=False):
         """``hook(module, args)`` (``hook(module, args, kwargs)`` ``with_kwargs``) runs before ``forward``; a
         non-None result replaces the args (``(args, kwargs)`` ``with_kwargs``). ``prepend``: before the others."""
-        return _add_hook(self._forward_pre_hooks, (hook, with_kwargs), prepend)
+        return add_hook(self._forward_pre_hooks, (hook, with_kwargs), prepend)
 
     def _upgrade_state_dict(self, state_dict, prefix):
         """Fills in, in place, the entries of this module (keys starting ``prefix``) that checkpoints of older
@@ -574,9 +574,7 @@ class Module:
     def _register_load_state_dict_pre_hook(self, hook, with_module=False):
         """PyTorch's older form: ``hook(state_dict, prefix, ...)``, without the module unless ``with_module``."""
         hooks = self.__dict__.setdefault("_load_state_dict_pre_hooks", OrderedDict())
-        handle = RemovableHandle(hooks)
-        hooks[handle.id] = functools.partial(hook, self) if with_module else hook
-        return handle
+        return add_hook(hooks, functools.partial(hook, self) if with_module else hook)
 
     def register_full_backward_hook(self, hook, prepend=False):
         """``hook(module, grad_input, grad_output)`` runs once the gradients with respect to the module's
@@ -589,12 +587,12 @@ class Module:
         requires grad the hook runs with the gradients of the outputs, and every
         ``grad_input`` entry is None.
         """
-        return _add_hook(self._backward_hooks, hook, prepend)
+        return add_hook(self._backward_hooks, hook, prepend)
 
     def register_full_backward_pre_hook(self, hook, prepend=False):
         """``hook(module, grad_output)`` runs when the gradients of the module's outputs are computed, before
         they flow into the module; a tuple returned replaces ``grad_output``."""
-        return _add_hook(self._backward_pre_hooks, hook, prepend)
+        return add_hook(self._backward_pre_hooks, hook, prepend)
 
     def register_backward_hook(self, hook):
         """PyTorch's deprecated form: registered as :meth:`register_full_backward_hook`, whose gradients
@@ -710,14 +708,6 @@ def _unflatten_module(aux, children):
     for table, keys in names:
         d[table] = OrderedDict((k, next(it)) for k in keys)
     return m
-
-
-def _add_hook(hooks, hook, prepend):
-    handle = RemovableHandle(hooks)
-    hooks[handle.id] = hook
-    if prepend:
-        hooks.move_to_end(handle.id, last=False)
-    return handle
 
 
 class _Static:

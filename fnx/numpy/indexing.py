@@ -461,17 +461,13 @@ def take_along_axis(arr, indices, axis=-1, mode=None, fill_value=None):
         raise ShapeError(f"take_along_axis: indices of shape {tuple(i.shape)} and an array of shape {x.shape} "
                          f"must have the same number of dimensions")
     axis = normalize_axis("take_along_axis", axis, x.ndim)
-    if mode == "clip":
-        from .elementwise import clip, where
-        n = x.shape[axis]
-        i = clip(where(i < 0, i + n, i), 0, max(n - 1, 0))
-    elif mode not in (None, "fill"):
+    if mode not in (None, "clip", "fill"):
         i = normalize_index("take_along_axis", i, x.shape[axis], mode)
     # The other axes are indexed by aranges shaped to broadcast against the indices (numpy's construction).
     grid = tuple(i if d == axis else np.arange(n).reshape((1,) * d + (n,) + (1,) * (x.ndim - d - 1))
                  for d, n in enumerate(x.shape))
-    if mode == "fill":
-        return _IndexUpdateRef(x, grid).get(mode="fill", fill_value=fill_value)
+    if mode in ("clip", "fill"):  # JAX's modes, as x.at[grid].get applies them
+        return _IndexUpdateRef(x, grid).get(mode=mode, fill_value=fill_value)
     return _getitem("take_along_axis", x, grid)
 
 

@@ -32,7 +32,7 @@ from collections.abc import MutableMapping
 
 from .. import numpy as fnp
 from ..core.array import Array
-from ..core.hooks import RemovableHandle
+from ..core.hooks import add_hook
 from ..nn.parameter import Parameter
 from ..transforms.autodiff import enable_grad, no_grad
 from . import rules
@@ -236,10 +236,7 @@ class Optimizer:
     def _add_step_hook(self, kind, hook):
         if kind not in self.__dict__:
             setattr(self, kind, {})
-        hooks = getattr(self, kind)
-        handle = RemovableHandle(hooks)
-        hooks[handle.id] = hook
-        return handle
+        return add_hook(getattr(self, kind), hook)
 
     def step(self, closure=None):
         """One update of every parameter that has a ``.grad``.

@@ -1271,11 +1271,8 @@ def register_hook(self, hook):
     >>> x.grad
     Array([30., 30.], dtype=float32)
     """
-    from ..core.hooks import RemovableHandle
-    fns = _hook_entry(_hook_node(self, "register_hook"))["hooks"].setdefault(self.index, {})
-    handle = RemovableHandle(fns)
-    fns[handle.id] = hook
-    return handle
+    from ..core.hooks import add_hook
+    return add_hook(_hook_entry(_hook_node(self, "register_hook"))["hooks"].setdefault(self.index, {}), hook)
 
 
 def retain_grad(self):
@@ -1327,16 +1324,13 @@ def _set_computed_grad(self, grad):
 def register_post_accumulate_grad_hook(self, hook):
     """Runs ``hook(leaf)`` after ``backward()`` has added to this leaf's ``.grad``
     (``torch.Tensor.register_post_accumulate_grad_hook``). Returns a handle."""
-    from ..core.hooks import RemovableHandle
+    from ..core.hooks import add_hook
     node = _hook_node(self, "register_post_accumulate_grad_hook")
     if node.prim is not None:
         from ..errors import GraphError
         raise GraphError("register_post_accumulate_grad_hook: only a leaf (a Parameter or a tensor made with "
                          "requires_grad=True) accumulates a .grad; use register_hook on a computed value")
-    fns = _hook_entry(node).setdefault("post_accumulate", {})
-    handle = RemovableHandle(fns)
-    fns[handle.id] = hook
-    return handle
+    return add_hook(_hook_entry(node).setdefault("post_accumulate", {}), hook)
 
 
 # PyTorch's names for the backward nodes of operations fnx names otherwise (``(x * 2).grad_fn`` prints
