@@ -1188,7 +1188,12 @@ def _every_target_counts(opname, t, c, ignore_index):
         return False
     if values.size == 0:
         return True
-    if np.minimum.reduce(values, axis=None) < 0 or np.maximum.reduce(values, axis=None) >= c:
+    kind = values.dtype.kind
+    if kind in "iu":  # one reduction: read as unsigned, a negative index is larger than any class count
+        outside = np.maximum.reduce(values.view(f"u{values.dtype.itemsize}"), axis=None) >= c
+    else:
+        outside = np.minimum.reduce(values, axis=None) < 0 or np.maximum.reduce(values, axis=None) >= c
+    if outside:
         bad = values[(values != ignore_index) & ((values < 0) | (values >= c))]
         if bad.size:
             raise IndexError(f"{opname}: target {bad.flat[0]} is out of bounds for {c} classes")

@@ -287,13 +287,15 @@ class Module:
 
     def _each_module(self, memo):
         """named_modules' walk without the names (a training step lists its parameters at every step)."""
-        if id(self) in memo:
-            return
-        memo.add(id(self))
-        yield self
-        for child in self._modules.values():
-            if child is not None:
-                yield from child._each_module(memo)
+        stack = [self]  # depth first, children in registration order: the recursive walk's order, without
+        while stack:    # a generator per module
+            mod = stack.pop()
+            if mod is None or id(mod) in memo:
+                continue
+            memo.add(id(mod))
+            yield mod
+            if mod._modules:
+                stack.extend(reversed(mod._modules.values()))
 
     def named_children(self):
         seen = set()

@@ -183,7 +183,8 @@ class Parameter(ReverseTracer):
 
     def set_(self, value):
         """Rebinds the slot to ``value`` (same shape; dtype and device may change), keeping identity and ``.grad``."""
-        value = _plain(value) if isinstance(value, (ReverseTracer, _DataView)) else fnp.asarray(value)
+        if type(value) is not Array:  # (an optimizer's step hands it arrays: nothing to convert)
+            value = _plain(value) if isinstance(value, (ReverseTracer, _DataView)) else fnp.asarray(value)
         if value.shape != self.primal.shape:
             raise ShapeError(f"Parameter.set_: new value has shape {value.shape}, the parameter {self.primal.shape}")
         self.primal = value

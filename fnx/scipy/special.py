@@ -18,6 +18,7 @@ every order come from one primitive. Compositions (``logsumexp``, ``softmax``,
 ``logsumexp`` shifts by a ``stop_gradient``-ed maximum, which leaves its value
 and its gradient (the softmax) exact while keeping ``exp`` from overflowing.
 """
+import functools
 import math
 
 import numpy as np
@@ -525,21 +526,44 @@ softmax_p.batch = batch_front(softmax_p, shift_axes)
 # (plus ``softmax(x)`` times the second output's), is a primitive too, so it differentiates again.
 
 
+@functools.lru_cache(maxsize=64)
+def _row_numbers(n):
+    rows = np.arange(n)
+    rows.flags.writeable = False  # shared by every call: nothing may write into it
+    return rows
+
+
 def _rows_and_classes(xp, a, t):
     """``a`` as (rows, classes) and each row's index: the pairs ``a2[rows, t]`` address the targets."""
-    return a.reshape(-1, a.shape[-1]), xp.arange(t.size), t.reshape(-1)
+    rows = _row_numbers(t.size) if xp is np else xp.arange(t.size)
+    if a.ndim == 2:  # (the common case; its targets are one row of class indices)
+        return a, rows, t
+    return a.reshape(-1, a.shape[-1]), rows, t.reshape(-1)
 
 
 def _cross_entropy_impl(xp, x, t, *, reduction):
-    shifted, m, add = _shift_by_max(xp, x, -1)
+    # Every numpy call counts here: a classifier's step runs this once, on a small array. So on numpy a
+    # reduced loss mends a row maximum that is not finite only when the total shows one (an infinite or NaN
+    # maximum makes its row's loss NaN, so a finite total means there was none).
+    on_numpy = xp is np
+    maximum, add = (np.maximum.reduce, np.add.reduce) if on_numpy else (xp.max, xp.sum)
+    m = maximum(x, axis=-1, keepdims=True)
+    checked_later = on_numpy and reduction != "none"
+    if not checked_later:
+        m = xp.where(xp.isfinite(m), m, 0)
+    shifted = x - m
     flat, rows, cols = _rows_and_classes(xp, shifted, t)
     log_sum = xp.log(add(xp.exp(shifted), axis=-1))
-    lse = xp.asarray(log_sum + m[..., 0])  # one row's is a scalar, made an array again
-    losses = xp.asarray(log_sum - flat[rows, cols].reshape(t.shape))
+    picked = flat[rows, cols]
+    losses = log_sum - (picked if x.ndim == 2 else picked.reshape(t.shape))
     if reduction != "none":
         total = add(losses, axis=None)
+        if checked_later and not math.isfinite(total) and not np.isfinite(m).all():
+            losses, lse = _cross_entropy_impl(xp, x, t, reduction="none")
+            total = add(losses, axis=None)
+            return xp.asarray(total / losses.size if reduction == "mean" else total, dtype=x.dtype), lse
         losses = xp.asarray(total / losses.size if reduction == "mean" else total, dtype=x.dtype)
-    return losses, lse
+    return xp.asarray(losses), xp.asarray(log_sum + m[..., 0])  # (one row's are scalars: made arrays again)
 
 
 def _row_scale(ct, rows_shape, reduction):
@@ -573,8 +597,12 @@ def _cross_entropy_jvp(primals, tangents, *, reduction):
 
 
 def _cross_entropy_vjp(cts, x, t, *, out, reduction):
-    ct, ct_lse = cts
-    return cross_entropy_grad_p.bind(x, out[1], t, ct, ct_lse, reduction=reduction), None
+    ct, ct_lse = cts  # (None where nobody differentiated that output: the lse's usually)
+    if ct is None:
+        from ..numpy import zeros
+        ct = zeros(out[0].shape, out[0].dtype, device=out[0].device)
+    lse_ct = () if ct_lse is None else (ct_lse,)
+    return cross_entropy_grad_p.bind(x, out[1], t, ct, *lse_ct, reduction=reduction), None
 
 
 def _cross_entropy_batch(vals, bdims, *, reduction):
@@ -591,17 +619,18 @@ cross_entropy_p = defprim(
     shape=lambda x, t, *, reduction: (ShapedArray(x.shape[:-1] if reduction == "none" else (), x.dtype),
                                       ShapedArray(x.shape[:-1], x.dtype)),
     jvp=_cross_entropy_jvp, vjp=_cross_entropy_vjp, batch=_cross_entropy_batch, multiple_results=True,
-    residuals=("inputs", "out1"))
+    residuals=("inputs", "out1"), symbolic_zeros=True)
 
 
 # The gradient as a function of its own operands: ``exp(x - lse) (c + ct_lse) - onehot(t) c`` with
-# ``c`` each row's loss cotangent. Elementwise in x and lse, linear in the two cotangents.
+# ``c`` each row's loss cotangent. Elementwise in x and lse, linear in the two cotangents. The lse's
+# cotangent is an optional fifth operand: without it, it is zero (no (rows,) zeros to build and add).
 
-def _cross_entropy_grad_impl(xp, x, lse, t, ct, ct_lse, *, reduction):
+def _cross_entropy_grad_impl(xp, x, lse, t, ct, ct_lse=None, *, reduction):
     g = xp.subtract(x, lse[..., None])
     xp.exp(g, out=g)
     c = _row_scale(ct, t.shape, reduction)
-    g *= c + ct_lse[..., None]
+    g *= c if ct_lse is None else c + ct_lse[..., None]
     flat, rows, cols = _rows_and_classes(xp, g, t)  # flat is a view: g is fresh and contiguous
     flat[rows, cols] -= c.reshape(-1) if reduction == "none" else c
     return g
@@ -609,13 +638,14 @@ def _cross_entropy_grad_impl(xp, x, lse, t, ct, ct_lse, *, reduction):
 
 def _cross_entropy_grad_jvp(primals, tangents, *, reduction):
     from ..numpy import expand_dims
-    (x, lse, t, ct, ct_lse), (tx, tlse, _, tct, tct_lse) = primals, tangents
-    out = cross_entropy_grad_p.bind(x, lse, t, ct, ct_lse, reduction=reduction)
+    (x, lse, t, ct, *lse_ct), (tx, tlse, _, tct, *lse_tangent) = primals, tangents
+    out = cross_entropy_grad_p.bind(*primals, reduction=reduction)
+    tct_lse = lse_tangent[0] if lse_tangent else None
     s = _softmax_from(x, lse)
     terms = []
     if tx is not None or tlse is not None:  # d exp(x - lse) = exp(x - lse) (dx - dlse)
         d = tx if tlse is None else (-expand_dims(tlse, -1) if tx is None else tx - expand_dims(tlse, -1))
-        terms.append(s * d * (_row_scale(ct, t.shape, reduction) + expand_dims(ct_lse, -1)))
+        terms.append(s * d * _cotangent_scale(ct, lse_ct, t.shape, reduction))
     if tct is not None:
         terms.append((s - _onehot(t, x)) * _row_scale(tct, t.shape, reduction))
     if tct_lse is not None:
@@ -626,22 +656,29 @@ def _cross_entropy_grad_jvp(primals, tangents, *, reduction):
     return out, tangent
 
 
-def _cross_entropy_grad_vjp(g, x, lse, t, ct, ct_lse, *, out, reduction):
-    from ..numpy import expand_dims, sum as sum_
+def _cotangent_scale(ct, lse_ct, rows_shape, reduction):
+    """What multiplies ``exp(x - lse)`` in the gradient: the row's loss cotangent plus the lse's (if given)."""
+    from ..numpy import expand_dims
+    c = _row_scale(ct, rows_shape, reduction)
+    return c + expand_dims(lse_ct[0], -1) if lse_ct else c
+
+
+def _cross_entropy_grad_vjp(g, x, lse, t, ct, *lse_ct, out, reduction):
+    from ..numpy import sum as sum_
     s = _softmax_from(x, lse)
-    dx = g * s * (_row_scale(ct, t.shape, reduction) + expand_dims(ct_lse, -1))
+    dx = g * s * _cotangent_scale(ct, lse_ct, t.shape, reduction)
     dct = _reduce_rows(sum_(g * (s - _onehot(t, x)), axis=-1), reduction)
-    return dx, -sum_(dx, axis=-1), None, dct, sum_(g * s, axis=-1)
+    return (dx, -sum_(dx, axis=-1), None, dct) + ((sum_(g * s, axis=-1),) if lse_ct else ())
 
 
 def _cross_entropy_grad_batch(vals, bdims, *, reduction):
     from ..numpy import broadcast_to, reshape
-    x, lse, t, ct, ct_lse = move_to_front(vals, bdims)
+    x, lse, t, ct, *lse_ct = move_to_front(vals, bdims)
     if reduction != "none":  # one reduced cotangent per batch entry becomes one per row
         ct = broadcast_to(reshape(ct, ct.shape + (1,) * (t.ndim - 1)), t.shape)
         if reduction == "mean":
             ct = ct / math.prod(t.shape[1:])
-    return cross_entropy_grad_p.bind(x, lse, t, ct, ct_lse, reduction="none"), 0
+    return cross_entropy_grad_p.bind(x, lse, t, ct, *lse_ct, reduction="none"), 0
 
 
 cross_entropy_grad_p = defprim(

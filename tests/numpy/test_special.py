@@ -98,6 +98,11 @@ CASES += [
     Case("softmax_cross_entropy_grad",
          lambda x, lse, t, red, ct, ct_lse: fsp.cross_entropy_grad_p.bind(x, lse, t, ct, ct_lse, reduction=red),
          _cross_entropy_grad_ref, _class_problem(True), diff=(0, 1, 4, 5)),
+    # What the loss's rule binds when nobody differentiated the lse (every training step): no fifth operand.
+    Case("softmax_cross_entropy_grad",
+         lambda x, lse, t, red, ct: fsp.cross_entropy_grad_p.bind(x, lse, t, ct, reduction=red),
+         lambda x, lse, t, red, ct: _cross_entropy_grad_ref(x, lse, t, red, ct, np.zeros_like(lse)),
+         _class_problem(True).map(lambda a: a[:5]), diff=(0, 1, 4), name="softmax_cross_entropy_grad without ct_lse"),
 ]
 
 
@@ -317,6 +322,22 @@ def test_logsumexp_neither_overflows_nor_underflows():
     np.testing.assert_allclose(fsp.logsumexp(a, axis=1), [1000 + math.log(2), -1000 + math.log(2), -np.inf])
     np.testing.assert_allclose(fnx.grad(lambda a: fsp.logsumexp(a[:2], axis=1).sum())(a)[:2], np.full((2, 2), 0.5))
     assert float(fsp.logsumexp(fnp.asarray([np.inf, 0.0]))) == np.inf
+
+
+def test_cross_entropy_rows_with_infinite_logits():
+    # A reduced loss mends an infinite row maximum only once the total shows one: the lse output (and the
+    # reduced value) must still be those of the per-row path, which mends every row.
+    x = fnp.asarray([[np.inf, 0.0, 0.0], [-np.inf, -np.inf, -np.inf], [1.0, 2.0, 3.0]], dtype="float64")
+    t = fnp.asarray([1, 0, 2])
+    rows, lse = fsp.cross_entropy_p.bind(x, t, reduction="none")
+    np.testing.assert_array_equal(lse, [np.inf, -np.inf, 3 + math.log(1 + math.exp(-1) + math.exp(-2))])
+    for reduction, reduce in (("mean", np.mean), ("sum", np.sum)):
+        total, lse_reduced = fsp.cross_entropy_p.bind(x, t, reduction=reduction)
+        np.testing.assert_array_equal(lse_reduced, lse)
+        np.testing.assert_array_equal(total, reduce(np.asarray(rows)))
+        finite, lse_finite = fsp.cross_entropy_p.bind(x[2:], t[2:], reduction=reduction)
+        np.testing.assert_allclose(finite, rows[2], rtol=1e-15)
+        np.testing.assert_array_equal(lse_finite, lse[2:])
 
 
 def test_softmax_and_log_softmax_match_scipy():
