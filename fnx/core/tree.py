@@ -10,6 +10,7 @@ namedtuple and None (a node with no children); ``fnx.tree_util`` adds
 import builtins
 import dataclasses
 import functools
+import itertools
 from collections import namedtuple
 
 from ..errors import TreeError
@@ -221,7 +222,13 @@ class TreeDef:
                 return next(it)
             except StopIteration:
                 raise TreeError(f"unflatten: too few leaves for structure {self}") from None
-        children = [c._build(it) for c in self.subtrees]
+        if self._row:  # (a parameter dict inside the arguments' tuple: its leaves in one slice, not one call each)
+            n = len(self.subtrees)
+            children = list(itertools.islice(it, n))
+            if len(children) < n:
+                raise TreeError(f"unflatten: too few leaves for structure {self}")
+        else:
+            children = [c._build(it) for c in self.subtrees]
         if k is None:
             return None
         if k is tuple:
