@@ -906,16 +906,49 @@ def _expand2(x):
     return sh.expand_dims(x, (-2, -1))
 
 
+# det's derivative is the cofactor matrix ``det(x) x^-T``, which is defined at a singular x too (a rank
+# n-1 matrix has a nonzero one): its own primitive computes it from the SVD ``x = u diag(s) vh`` as
+# ``det(u) det(vh) u diag(p) vh`` (conjugated for complex x), ``p_i`` the product of the other singular
+# values, so no inverse is formed (JAX's det gradient is the same there).
+
+
+def _cofactor_impl(xp, x):
+    u, s, vh = xp.linalg.svd(x)
+    ones = xp.ones(s.shape[:-1] + (1,), s.dtype)
+    before = xp.cumprod(xp.concatenate([ones, s[..., :-1]], axis=-1), axis=-1)
+    after = xp.flip(xp.cumprod(xp.flip(xp.concatenate([s[..., 1:], ones], axis=-1), axis=-1), axis=-1), axis=-1)
+    others = (before * after).astype(x.dtype)
+    phase = xp.linalg.det(u) * xp.linalg.det(vh)
+    if x.dtype.kind == "c":
+        u, vh = xp.conj(u), xp.conj(vh)
+    return xp.matmul(u * others[..., None, :], vh) * phase[..., None, None]
+
+
+# The cofactor's own derivative, d(det x x^-T) = C tr(x^-1 dx) - C dx^T x^-T, needs the inverse: second
+# derivatives of det are taken where x is invertible.
+def _cofactor_jvp(primals, tangents):
+    (x,), (t,) = primals, tangents
+    out, x_inv = cofactor_p.bind(x), inv_p.bind(x)
+    return out, out * _expand2(_tr(_mm(x_inv, t))) - _mm(_mm(out, _T(t)), _T(x_inv))
+
+
+def _cofactor_vjp(ct, x, *, out):
+    x_inv_t = _T(inv_p.bind(x))
+    return (_expand2(red.sum(ct * out, axis=(-2, -1))) * x_inv_t - _mm(_mm(x_inv_t, _T(ct)), out),)
+
+
+cofactor_p = defprim("det_cofactor", impl=_cofactor_impl, shape=same_shape, jvp=_cofactor_jvp, vjp=_cofactor_vjp,
+                     batch=lambda vals, bdims: _front(cofactor_p, vals, bdims, {}))
+
 det_p = defprim(
     "det", impl=lambda xp, x: xp.linalg.det(x), shape=lambda x: ShapedArray(x.shape[:-2], x.dtype),
     jvp=lambda primals, tangents: _det_jvp(*primals, *tangents),
-    vjp=lambda ct, x, *, out: (_expand2(ct * out) * _T(inv_p.bind(x)),),
+    vjp=lambda ct, x, *, out: (_expand2(ct) * cofactor_p.bind(x),),
     batch=lambda vals, bdims: _front(det_p, vals, bdims, {}))
 
 
 def _det_jvp(x, t):
-    out = det_p.bind(x)
-    return out, out * _tr(solve_p.bind(x, t))
+    return det_p.bind(x), red.sum(cofactor_p.bind(x) * t, axis=(-2, -1))
 
 
 def det(a):

@@ -198,6 +198,9 @@ CASES = [
          _square().flatmap(lambda a: st.tuples(st.just(a), _raw(a.shape[-1:]))), diff=(0, 1), name="solve_vector",
          extra=_STRUCTURED),
     Case("det", fnp.linalg.det, np.linalg.det, st.tuples(_square()), extra=_STRUCTURED),
+    Case("det_cofactor", fnp.linalg.cofactor_p.bind,
+         lambda x: np.linalg.det(x)[..., None, None] * np.swapaxes(np.linalg.inv(x), -1, -2), st.tuples(_square()),
+         extra=_STRUCTURED),
     Case("slogdet", fnp.linalg.slogdet, np.linalg.slogdet, st.tuples(_square()), extra=_STRUCTURED),
     Case("cholesky", fnp.linalg.cholesky, np.linalg.cholesky, st.tuples(_spd()), extra=_STRUCTURED),
     Case("cholesky", lambda a: fnp.linalg.cholesky(a, upper=True), lambda a: np.linalg.cholesky(a, upper=True),
@@ -435,6 +438,26 @@ def test_integer_input_computes_in_float64():
     x = fnp.asarray(np.array([[2, 1], [1, 3]]))
     for f in (fnp.linalg.inv, fnp.linalg.det, fnp.linalg.cholesky, fnp.linalg.pinv, fnp.linalg.svdvals):
         assert f(x).dtype == np.float64, f
+
+
+def test_det_gradient_at_a_singular_matrix_is_the_cofactor_matrix():
+    # The values JAX 0.10 gives (jax.grad(jnp.linalg.det)): the cofactor matrix, nonzero at rank n-1 and zero
+    # below it; forward mode agrees, and torch's face shares the rule.
+    cases = [([[1., 2.], [2., 4.]], [[4., -2.], [-2., 1.]]),
+             ([[1., 2., 3.], [4., 5., 6.], [7., 8., 9.]], [[-3., 6., -3.], [6., -12., 6.], [-3., 6., -3.]]),
+             (np.diag([1., 0., 0.]), np.zeros((3, 3))), (np.zeros((3, 3)), np.zeros((3, 3)))]
+    for a, cofactors in cases:
+        a = fnp.asarray(a, dtype="float64")
+        np.testing.assert_allclose(fnx.grad(fnp.linalg.det)(a), cofactors, atol=1e-12)
+        np.testing.assert_allclose(fnx.grad(fnx.linalg.det)(a), cofactors, atol=1e-12)
+        tangent = fnp.asarray(np.arange(a.size).reshape(a.shape), dtype="float64")
+        np.testing.assert_allclose(fnx.jvp(fnp.linalg.det, (a,), (tangent,))[1],
+                                   np.sum(np.asarray(cofactors) * tangent), atol=1e-11)
+    for a, cofactors in (([[1 + 1j, 2], [-1 + 1j, 2j]], [[2j, 1 - 1j], [-2, 1 + 1j]]),  # rank 1 (row 2 = i row 1)
+                         ([[1 + 1j, 2], [1j, 2j - 2]], [[2j - 2, -1j], [-2, 1 + 1j]])):  # invertible
+        a = fnp.asarray(a, dtype="complex128")
+        np.testing.assert_allclose(fnx.vjp(fnp.linalg.det, a)[1](fnp.asarray(1 + 0j, "complex128"))[0], cofactors,
+                                   atol=1e-12)
 
 
 def test_slogdet_is_a_named_pair():
