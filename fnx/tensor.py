@@ -36,6 +36,8 @@ name two meanings, NumPy's stands unless a PyTorch-only keyword says otherwise:
 those names.
 """
 import builtins
+import functools
+import inspect
 import math
 import operator
 import sys
@@ -2723,3 +2725,43 @@ def _set_requires_grad(self, flag):
 Array.requires_grad_ = _requires_grad_
 Array.requires_grad = property(Array.requires_grad.fget, _set_requires_grad, doc="Whether backward() reaches "
                                "this array (it depends on a Parameter with requires_grad=True).")
+
+
+# ----- NumPy's argument names, which PyTorch's functions accept too --------------------------------
+#
+# PyTorch's argument parser takes ``axis`` for ``dim`` and ``keepdims`` for ``keepdim`` in every function
+# (``torch.sum(x, axis=0, keepdims=True)``, ``x.softmax(axis=1)``). Each function here with a ``dim`` or
+# ``keepdim`` parameter (and no NumPy name of its own) is wrapped once to read them, and so is the
+# method installed from it.
+
+_NUMPY_NAMES = {"axis": "dim", "keepdims": "keepdim"}
+
+
+def _taking_numpy_names(fn, names):
+    @functools.wraps(fn)
+    def with_numpy_names(*args, **kwargs):
+        for numpy_name, torch_name in names:
+            if numpy_name in kwargs:
+                if torch_name in kwargs:
+                    raise TypeError(f"{fn.__name__}() got both {torch_name!r} and its alias {numpy_name!r}")
+                kwargs[torch_name] = kwargs.pop(numpy_name)
+        return fn(*args, **kwargs)
+    return with_numpy_names
+
+
+def _accept_numpy_names():
+    wrapped = {}
+    for name in __all__:
+        fn = globals().get(name)
+        if not inspect.isfunction(fn) or fn.__module__ != __name__:
+            continue
+        params = inspect.signature(fn).parameters
+        names = tuple((n, t) for n, t in _NUMPY_NAMES.items() if t in params and n not in params)
+        if names:
+            wrapped[fn] = globals()[name] = _taking_numpy_names(fn, names)
+    for attr, value in list(vars(Array).items()):
+        if inspect.isfunction(value) and value in wrapped:
+            setattr(Array, attr, wrapped[value])
+
+
+_accept_numpy_names()

@@ -156,3 +156,22 @@ def test_against_torch(torch):
     close(fnx.conv1d(a, fnp.asarray(w), None, 2, 1), torch.conv1d(t, torch.tensor(w), None, 2, 1))
     close(fnx.pdist(a[0]), torch.pdist(t[0]))
     close(fnx.prelu(a, fnp.asarray([0.25])), torch.prelu(t, torch.tensor([0.25], dtype=torch.float64)))
+
+
+def test_numpy_argument_names_are_aliases_as_in_torch(torch):
+    # PyTorch's parser reads axis as dim and keepdims as keepdim, in functions and methods alike.
+    x = rng.standard_normal((3, 4))
+    t, a = torch.tensor(x), fnp.asarray(x)
+    close(fnx.sum(a, axis=0, keepdims=True), torch.sum(t, axis=0, keepdims=True))
+    assert fnx.sum(a, axis=0, keepdims=True).shape == (1, 4)
+    close(fnx.std(a, axis=1), torch.std(t, axis=1))  # Bessel-corrected: the torch function, not NumPy's
+    close(fnx.softmax(a, axis=1), torch.softmax(t, axis=1))
+    close(a.softmax(axis=0), t.softmax(axis=0))
+    close(fnx.logsumexp(a, axis=1, keepdims=True), torch.logsumexp(t, axis=1, keepdims=True))
+    for got, want in zip(fnx.max(a, axis=1), torch.max(t, axis=1)):
+        close(got, want)
+    close(fnx.topk(a, 2, axis=0).values, torch.topk(t, 2, axis=0).values)
+    close(fnx.cumsum(a, axis=1), torch.cumsum(t, axis=1))
+    assert fnx.unsqueeze(a, axis=1).shape == tuple(torch.unsqueeze(t, axis=1).shape)
+    with pytest.raises(TypeError, match="'dim' and its alias 'axis'"):
+        fnx.sum(a, dim=0, axis=1)
