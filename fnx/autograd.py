@@ -25,13 +25,13 @@ from . import numpy as fnp
 from .core import tree as tree_util
 from .core.array import Array
 from .core.trace import Tracer
-from .errors import GraphError, ImplicitGradError, ShapeError, TreeError
+from .errors import GraphError, ShapeError, TreeError
 from .tensor import inference_mode, is_inference_mode_enabled, set_grad_enabled
 from .core.dtypes import is_differentiable
 from .core.trace import new_main
 from .errors import DTypeError
-from .transforms.autodiff import (TAPE, JVPTrace, JVPTracer, ReverseTracer, _tangent_like, decorate_with, enable_grad,
-                                  is_grad_enabled, no_grad, tape_backward, tape_grad)
+from .transforms.autodiff import (TAPE, JVPTrace, JVPTracer, ReverseTracer, _seed, _tangent_like, decorate_with,
+                                  enable_grad, is_grad_enabled, no_grad, tape_backward, tape_grad, torch_convention)
 from .transforms.custom import custom_vjp
 from .transforms import autodiff as _autodiff
 
@@ -64,17 +64,7 @@ def _seeds(fname, outputs, grad_outputs):
         if not _on_tape(out):
             raise GraphError(f"{fname}: output {i} does not depend on any Parameter with requires_grad=True "
                              f"(was it computed under fnx.no_grad()?), so it has no gradient")
-        if g is None:
-            if out.size != 1:  # PyTorch asks for one element, so shape (1,) or (1, 1) qualifies
-                raise ImplicitGradError(f"{fname}: grad can be implicitly created only for scalar outputs, but "
-                                        f"output {i} has shape {out.shape}; pass a gradient of that shape")
-            g = fnp.ones_like(out.primal)
-        else:
-            g = g if isinstance(g, ReverseTracer) else fnp.asarray(g)  # a recorded seed stays recorded
-            if g.shape != out.shape:
-                raise ShapeError(f"{fname}: the gradient for output {i} has shape {g.shape}, output {i} has shape "
-                                 f"{out.shape}")
-        seeds.append((out.node, out.index, g))
+        seeds.append((out.node, out.index, _seed(fname, f"output {i}", out, g)))
     return seeds
 
 
@@ -267,7 +257,7 @@ class Function:
 
     @classmethod
     def _grads(cls, ctx, ct, args):
-        grads = cls.backward(ctx, *(ct if isinstance(ct, tuple) else (ct,)))
+        grads = cls.backward(ctx, *[torch_convention(c) for c in (ct if isinstance(ct, tuple) else (ct,))])
         if not isinstance(grads, tuple):
             grads = (grads,)
         if len(grads) < len(args) or any(g is not None for g in grads[len(args):]):
@@ -287,7 +277,7 @@ class Function:
                                      f"{i} of shape {a.shape}")
                 if g.dtype != a.dtype and g.dtype.kind in "fc" and a.dtype.kind in "fc":
                     g = g.astype(a.dtype)  # as PyTorch casts a gradient to its input's dtype
-            out.append(g)
+            out.append(torch_convention(g))
         return tuple(out)
 
     @classmethod
@@ -578,8 +568,8 @@ def _vjp(func, inputs, v=None, create_graph=False, strict=False):
     is_tuple, xs = _fn_inputs("vjp", inputs)
     out, pull = _fvjp(_call(func, is_tuple), *xs)
     outs = _check_outputs("vjp", out)
-    v = _vectors("vjp", _ones_if_single("vjp", v, outs, "output"), outs, "output")
-    g = pull(v if isinstance(out, tuple) else v[0])
+    v = tuple(map(torch_convention, _vectors("vjp", _ones_if_single("vjp", v, outs, "output"), outs, "output")))
+    g = tuple(map(torch_convention, pull(v if isinstance(out, tuple) else v[0])))  # (PyTorch's complex convention)
     return _finish((out, g if is_tuple else g[0]), create_graph)
 
 

@@ -12,6 +12,9 @@ under PyTorch's argument names. The differences a port meets are handled here:
   (``fnx.randn``, dropout), ``"same"`` lets it, with one draw shared by the whole
   batch. Per-example draws come from explicit keys (vmap over
   ``fnx.random.split(key, n)``).
+- :func:`grad`, :func:`grad_and_value` and :func:`vjp` give complex values
+  PyTorch's convention, the conjugate of JAX's (the conjugate Wirtinger
+  derivative; the real ones are the same).
 - :func:`functional_call` takes a dict or a sequence of dicts and, with
   ``tie_weights``, gives a value to every name of a tied parameter.
 
@@ -20,13 +23,36 @@ All of them compose, to any order, with each other and with ``fnx.jit``.
 from . import numpy as fnp
 from . import random as _random
 from .nn.stateless import functional_call as _functional_call
-from .transforms.autodiff import grad, hessian as _hessian, jacfwd as _jacfwd, jacrev as _jacrev, jvp as _jvp
-from .transforms.autodiff import value_and_grad, vjp as _vjp
+from .core import tree as tree_util
+from .transforms.autodiff import grad as _grad, hessian as _hessian, jacfwd as _jacfwd, jacrev as _jacrev, jvp as _jvp
+from .transforms.autodiff import torch_convention, value_and_grad, vjp as _vjp
 from .transforms.extras import linearize as _linearize
 from .transforms.vmap import vmap as _vmap
 
 __all__ = ["grad", "grad_and_value", "vjp", "jvp", "linearize", "jacrev", "jacfwd", "hessian", "vmap",
            "functional_call", "stack_module_state"]
+
+
+def _torch_convention(tree):
+    """Every complex leaf conjugated: PyTorch's (co)tangent convention for complex values, see
+    :func:`fnx.transforms.autodiff.torch_convention` (real ones are the same in both)."""
+    return tree_util.map(lambda c: torch_convention(c) if isinstance(c, fnp.ndarray) else c, tree)
+
+
+def grad(func, argnums=0, has_aux=False):
+    """The gradient of a scalar ``func`` (``torch.func.grad``): fnx's :func:`fnx.grad`, whose gradient of a
+    complex input is conjugated to PyTorch's convention (the conjugate Wirtinger derivative).
+
+    >>> import fnx, fnx.numpy as fnp
+    >>> fnx.func.grad(lambda z: fnp.real(z * z))(fnp.array(1 + 2j))
+    Array(2.-4.j, dtype=complex64)
+    """
+    g = _grad(func, argnums, has_aux)
+
+    def grad_f(*args, **kwargs):
+        out = g(*args, **kwargs)
+        return (_torch_convention(out[0]), out[1]) if has_aux else _torch_convention(out)
+    return grad_f
 
 
 def grad_and_value(func, argnums=0, has_aux=False):
@@ -41,7 +67,7 @@ def grad_and_value(func, argnums=0, has_aux=False):
 
     def grad_and_value_f(*args, **kwargs):
         value, g = vg(*args, **kwargs)
-        return g, value
+        return _torch_convention(g), value
     return grad_and_value_f
 
 
@@ -67,12 +93,14 @@ def vjp(func, *primals, has_aux=False):
     >>> out, vjp_fn = fnx.func.vjp(fnp.sin, fnp.zeros(2, dtype="float64"))
     >>> vjp_fn(fnp.ones(2))
     (Array([1., 1.], dtype=float64),)
+
+    For complex values it follows PyTorch's convention, ``conj(fnx.vjp(...)(conj(v)))``.
     """
     res = _vjp(func, *primals, has_aux=has_aux)
     out, pull = res[0], res[1]
 
     def vjp_fn(cotangents):
-        return pull(_cast_like(cotangents, out))
+        return _torch_convention(pull(_torch_convention(_cast_like(cotangents, out))))
     return (out, vjp_fn) + tuple(res[2:])
 
 

@@ -631,3 +631,84 @@ def test_gradcheck_warns_of_single_precision_inputs_as_pytorch_does():
     x = fnx.tensor([0.5, 1.5], requires_grad=True)  # float32
     with pytest.warns(UserWarning, match="Input #0 requires gradient and is not a double precision"):
         fnx.autograd.gradcheck(lambda v: v * 2, (x,), raise_exception=False)  # (eps 1e-6 is too fine for float32)
+
+
+# ----- complex values: PyTorch's convention ------------------------------------------------------------
+#
+# PyTorch's gradient of a real loss in a complex value is the conjugate of JAX's (the conjugate Wirtinger
+# derivative), and its vector-Jacobian product is conj(vjp(conj(v))). The expected values are what torch
+# 2.14 computes for the same code.
+
+Z0 = np.array([1 + 2j, -0.5 + 0.3j], dtype=np.complex64)
+V = np.array([1 + 1j, 2 - 0.5j], dtype=np.complex64)
+
+
+def _cubic(z):
+    return z ** 2 * fnp.conj(z) + 3 * z
+
+
+def test_complex_gradients_follow_pytorchs_convention():
+    z = fnx.nn.Parameter(fnp.asarray(Z0))
+    (fnp.abs(z) ** 2).sum().backward()
+    eq(z.grad, [2 + 4j, -1 + 0.6j])  # 2z, where fnx.grad (JAX's convention) gives 2 conj(z)
+    eq(fnx.grad(lambda z: (fnp.abs(z) ** 2).sum())(fnp.asarray(Z0)), [2 - 4j, -1 - 0.6j])
+    want = [14 + 20j, 7.83 - 2.36j]
+    z = fnx.tensor(Z0, requires_grad=True)
+    eq(fnx.autograd.grad(_cubic(z), z, fnp.asarray(V))[0], want)
+    _cubic(z).backward(fnp.asarray(V))
+    eq(z.grad, want)
+    eq(fnx.func.vjp(_cubic, fnp.asarray(Z0))[1](fnp.asarray(V))[0], want)
+    eq(AF.vjp(_cubic, fnp.asarray(Z0), fnp.asarray(V))[1], want)
+    eq(fnx.func.grad(lambda z: fnp.real(z ** 2).sum())(fnp.asarray(Z0)), [2 - 4j, -1 - 0.6j])
+    with pytest.raises(RuntimeError, match="real scalar outputs"):
+        (z * 1j).sum().backward()
+
+
+def test_complex_hooks_and_functions_see_pytorchs_convention():
+    z = fnx.tensor(Z0, requires_grad=True)
+    y = z * (2 + 1j)
+    seen = []
+    y.register_hook(lambda g: seen.append(g) or g * (1 + 1j))
+    y.retain_grad()
+    (fnp.abs(y) ** 2).sum().backward()
+    eq(seen[0], [10j, -2.6 + 0.2j])  # 2y
+    eq(y.grad, [-10 + 10j, -2.8 - 2.4j])
+    eq(z.grad, [-10 + 30j, -8 - 2j])
+
+    class Square(fnx.autograd.Function):
+        @staticmethod
+        def forward(ctx, x):
+            ctx.save_for_backward(x)
+            return x * x
+
+        @staticmethod
+        def backward(ctx, g):  # written as for PyTorch: the conjugate of the derivative
+            x, = ctx.saved_tensors
+            return g * 2 * fnp.conj(x)
+
+    z = fnx.tensor(Z0, requires_grad=True)
+    (fnp.abs(Square.apply(z)) ** 2).sum().backward()
+    eq(z.grad, [20 + 40j, -0.68 + 0.408j])
+
+
+@pytest.mark.parametrize("name", ["SGD", "Adam", "AdamW", "RMSprop", "Adagrad", "Adamax", "NAdam", "RAdam",
+                                  "Adadelta", "ASGD", "Rprop"])
+def test_optimizers_update_a_complex_parameter_as_its_real_view(name):
+    # PyTorch's rule: a complex parameter steps exactly as its view_as_real would, and its state stays complex.
+    kwargs = {"SGD": {"momentum": 0.9}, "RMSprop": {"centered": True, "momentum": 0.5}}.get(name, {})
+    z = fnx.nn.Parameter(fnp.asarray(Z0))
+    r = fnx.nn.Parameter(fnx.view_as_real(fnp.asarray(Z0)))
+    opt_z = getattr(fnx.optim, name)([z], lr=0.1, **kwargs)
+    opt_r = getattr(fnx.optim, name)([r], lr=0.1, **kwargs)
+    for _ in range(4):
+        opt_z.zero_grad()
+        (fnp.abs(z) ** 2 + fnp.real(z * (0.7 + 2j))).sum().backward()  # (no gradient entry exactly 0: Rprop
+        opt_z.step()                                                     # and Adamax would step on its rounding)
+        opt_r.zero_grad()
+        (r ** 2 + r * fnp.asarray([0.7, -2.0])).sum().backward()  # the same loss of the real and imaginary parts
+        opt_r.step()
+    assert z.dtype == np.complex64
+    eq(fnx.view_as_real(z.detach()), r.detach())
+    for key, value in opt_z.state[z].items():
+        if getattr(value, "shape", ()) == z.shape:
+            assert value.dtype == np.complex64, key

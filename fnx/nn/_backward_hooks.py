@@ -11,7 +11,7 @@ import warnings
 from .. import numpy as fnp
 from ..core import tree as tree_util
 from ..core.array import Array
-from ..transforms.autodiff import TAPE, _requires_grad
+from ..transforms.autodiff import TAPE, _requires_grad, torch_convention
 
 
 def call_with_backward_hooks(module, args, kwargs):
@@ -29,13 +29,13 @@ def call_with_backward_hooks(module, args, kwargs):
                 # As in PyTorch: zeros for an array input that does not require grad, None for a non-array.
                 grad_input = [fnp.zeros_like(a) if isinstance(a, Array) else None for a in args]
                 for i, c in zip(positions, cts):
-                    grad_input[i] = c
+                    grad_input[i] = torch_convention(c)  # the hooks see PyTorch's complex convention
                 grad_input = tuple(grad_input)
                 for hook in list(full.values()):
                     res = hook(module, grad_input, seen.get("grad_output"))
                     if res is not None:
                         grad_input = _replacement(module, "full backward hook", "grad_input", res, grad_input)
-                return tuple(grad_input[i] for i in positions)
+                return tuple(torch_convention(grad_input[i]) for i in positions)
             return tuple(primals), backward
 
         wrapped = TAPE.trace._record_call("BackwardHookFunction", [args[i] for i in positions], run)
@@ -53,7 +53,7 @@ def call_with_backward_hooks(module, args, kwargs):
 
     def run(primals):
         def backward(cts, given):
-            grad_output = tuple(cts)
+            grad_output = tuple(map(torch_convention, cts))
             for hook in list(module._backward_pre_hooks.values()):
                 res = hook(module, grad_output)
                 if res is not None:
@@ -64,7 +64,7 @@ def call_with_backward_hooks(module, args, kwargs):
                               f"outputs, since no input requires grad (grad_input is all None)", UserWarning)
                 for hook in list(full.values()):
                     hook(module, (None,) * seen["inputs"], grad_output)
-            return grad_output
+            return tuple(map(torch_convention, grad_output))
         return tuple(primals), backward
 
     wrapped = TAPE.trace._record_call("BackwardHookFunction", [flat[i] for i in positions], run, symbolic_zeros=True)

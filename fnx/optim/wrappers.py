@@ -291,10 +291,15 @@ class Optimizer:
             if state:
                 self.state[p] = state
             return
-        params = [p.primal for p in batch]
+        params, grads = [p.primal for p in batch], [p._grad for p in batch]
+        # PyTorch's optimizers update a complex parameter as its view_as_real (so Adam's second moment is of the
+        # real and imaginary parts, not a complex square); its state stays complex, as PyTorch's does.
+        complex_at = {i: x.shape for i, x in enumerate(params) if x.dtype.kind == "c"}
+        if complex_at:
+            params, grads = _as_real(params, complex_at), _as_real(grads, complex_at)
         first = self.state.get(batch[0])
         if first:  # the batch shares its step count: gather each buffer into a list
-            state = {key: value if key == "step" else [self.state[p][key] for p in batch]
+            state = {key: value if key == "step" else _as_real([self.state[p][key] for p in batch], complex_at)
                      for key, value in first.items()}
         elif rule in self._stateless_rules:  # its init made no state before, and a leafwise rule's keys are fixed
             state = {}
@@ -303,8 +308,11 @@ class Optimizer:
             if not state and len(self._stateless_rules) < 64:  # (a subclass may make a new rule per step)
                 self._stateless_rules.add(rule)
         aside = _fit_state(rule, state, params) if first else {}
-        new, state = rule.update([p._grad for p in batch], state, params)
+        new, state = rule.update(grads, state, params)
         state.update(aside)
+        if complex_at:
+            new = _as_complex(new, complex_at)
+            state = {key: value if key == "step" else _as_complex(value, complex_at) for key, value in state.items()}
         for i, p in enumerate(batch):
             p.set_(new[i])
             if state:
@@ -986,6 +994,21 @@ class Adafactor(Optimizer):
             s = self.state[p]
             self.state[p] = {k: v for k, v in s.items()
                              if k not in _ADAFACTOR_SLOTS or (k == "variance") != (p.ndim > 1)}
+
+
+def _as_real(values, at):
+    """``values`` with the complex ones at the positions ``at`` (``{position: complex shape}``) as their
+    view_as_real; a rule's per-parameter scalars (NAdam's mu_product) stay as they are."""
+    if not at:
+        return values
+    from ..tensor import view_as_real
+    return [view_as_real(v) if i in at and v.dtype.kind == "c" else v for i, v in enumerate(values)]
+
+
+def _as_complex(values, at):
+    """:func:`_as_real` undone: what has the real view's shape at the positions ``at`` becomes complex."""
+    from ..tensor import view_as_complex
+    return [view_as_complex(v) if i in at and v.shape == at[i] + (2,) else v for i, v in enumerate(values)]
 
 
 def _fit_state(rule, state, params):

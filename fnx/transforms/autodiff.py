@@ -493,6 +493,7 @@ def _run_tensor_hooks(node, node_cts):
         g = node_cts[index]
         if g is None:
             continue
+        g = torch_convention(g)  # what the hooks see and return
         for fn in list(fns.values()):
             new = fn(g)
             if new is not None:
@@ -501,10 +502,10 @@ def _run_tensor_hooks(node, node_cts):
                     raise GraphError(f"the hook {getattr(fn, '__name__', fn)!r} returned a gradient of shape "
                                      f"{getattr(new, 'shape', type(new).__name__)} for a value of shape {g.shape}")
                 g = new
-        node_cts[index] = g
+        node_cts[index] = torch_convention(g)
     retained = entry["retained"]
     for index, prev in retained.items():
-        g = node_cts[index]
+        g = torch_convention(node_cts[index])
         if g is not None:
             retained[index] = g if prev is None else prev + g
 
@@ -524,6 +525,14 @@ def _tape_outputs(node):
 
 def _broadcast_zero(like):
     return constant(False if like.dtype.kind == "b" else 0, like.dtype, like.shape, like.device)
+
+
+def torch_convention(c):
+    """A cotangent as PyTorch states it, from fnx's (JAX's), or back: the same for real values, the conjugate
+    for complex ones. PyTorch's gradient of a real loss is the conjugate Wirtinger derivative, the conjugate of
+    JAX's, and its vector-Jacobian product is ``conj(vjp(conj(v)))`` ("Autograd for Complex Numbers"); the
+    tape's users (``.grad``, ``autograd.grad``, hooks, ``Function.backward``) see PyTorch's."""
+    return fnp.conj(c) if c is not None and c.dtype.kind == "c" else c
 
 
 def vjp(f, *primals, has_aux=False):
@@ -1159,11 +1168,12 @@ def tape_backward(seeds, retain_graph=None, create_graph=False, only=None):
     """One backward pass from ``seeds`` (``(node, index, cotangent)``) into the ``.grad`` of the Parameters
     reached (those whose leaf node is in ``only``, when given), adding to what is there."""
     retain_graph = create_graph if retain_graph is None else retain_graph
+    seeds = [(node, index, torch_convention(c)) for node, index, c in seeds]  # (given in PyTorch's convention)
     with _GradMode(create_graph):
         grads = backward_pass(seeds, free=not retain_graph, create_graph=create_graph)
         for leaf, g in grads.items():
             if only is None or leaf in only:
-                _accumulate_leaf(leaf, g)
+                _accumulate_leaf(leaf, torch_convention(g))
 
 
 def _as_list(xs):
@@ -1178,6 +1188,9 @@ def _seed(fname, what, output, gradient):
             raise ImplicitGradError(f"{fname}: grad can be implicitly created only for scalar outputs, but {what} "
                                     f"has shape {output.shape}; pass a gradient of that shape, or reduce the output "
                                     f"first (e.g. .sum())")
+        if output.dtype.kind == "c":
+            raise ImplicitGradError(f"{fname}: grad can be implicitly created only for real scalar outputs, but "
+                                    f"{what} is {output.dtype}; pass a gradient, or take a real part first")
         return fnp.ones_like(output.primal)
     if not isinstance(gradient, ReverseTracer):
         gradient = fnp.asarray(gradient)
@@ -1217,7 +1230,7 @@ def tape_grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_grap
         if not (isinstance(o, ReverseTracer) and o._main is TAPE and o.node is not None):
             raise GraphError(f"autograd.grad: outputs[{i}] does not require grad: it depends on no Parameter "
                              f"(or tensor made with requires_grad=True), or it was computed under no_grad()")
-        roots.append((o.node, o.index, _seed("autograd.grad", f"outputs[{i}]", o, g)))
+        roots.append((o.node, o.index, torch_convention(_seed("autograd.grad", f"outputs[{i}]", o, g))))
     for i, x in enumerate(inputs):
         if not (isinstance(x, ReverseTracer) and x._main is TAPE and x.node is not None):
             raise GraphError(f"autograd.grad: inputs[{i}] does not require grad, so no gradient can flow to it")
@@ -1235,7 +1248,7 @@ def tape_grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_grap
             elif not allow_unused:
                 raise GraphError(f"autograd.grad: inputs[{i}] was not used to compute the outputs; pass "
                                  f"allow_unused=True to get None for it (or materialize_grads=True for zeros)")
-        result.append(g)
+        result.append(torch_convention(g))
     return tuple(result)
 
 
