@@ -70,6 +70,11 @@ class TracerIntegerConversionError(TracerError):
     """A traced value used as a Python index, through ``__index__`` (JAX's ``TracerIntegerConversionError``)."""
 
 
+class NonConcreteSliceError(TracerIntegerConversionError, IndexError):
+    """A traced value as a slice's start, stop or step (``x[:n]`` with ``n`` traced): an IndexError, as JAX
+    raises for slice entries that are not static integers."""
+
+
 class TracerArrayConversionError(TracerError):
     """A traced value converted to a NumPy array (JAX's ``TracerArrayConversionError``)."""
 
@@ -113,6 +118,11 @@ class ImmutableError(FnxError, TypeError):
 class InPlaceError(ImmutableError, AttributeError):
     """PyTorch's in-place method (``x.mul_(2)``) called on an immutable array; an AttributeError too, as
     code written for arrays without such methods expects."""
+
+
+class LoopDifferentiationError(FnxError, ValueError, TypeError):
+    """Reverse mode through a loop that keeps no iterations to go back through (a ``while_loop`` inside
+    ``jit``): a ValueError, as in JAX."""
 
 
 class TreeError(FnxError, ValueError):

@@ -285,7 +285,7 @@ def while_loop(cond_fun, body_fun, init_val):
     return _while(cond_fun, body_fun, _typed_start(body_fun, init_val), promotable=_python_numbers(init_val))
 
 
-def _while(cond_fun, body_fun, val, weak=(), promotable=()):
+def _while(cond_fun, body_fun, val, weak=(), promotable=frozenset()):
     """:func:`while_loop` from the carry ``val``; the leaves at the positions ``weak`` promote as Python
     numbers in a loop that jit compiles (``fori_loop``'s index, a Python int when the loop runs in Python),
     and those at ``promotable`` (Python numbers at the start) take the dtype the body's first step gives them."""
@@ -303,7 +303,7 @@ def _while(cond_fun, body_fun, val, weak=(), promotable=()):
             return val
         out = body_fun(val)
         if promotable:
-            promoted, promotable = _promoted_carry(val, out, promotable), ()
+            promoted, promotable = _promoted_carry(val, out, promotable), frozenset()
             if promoted is not None:  # the step again, from the promoted value, as JAX retraces
                 val, out = promoted, body_fun(promoted)
         stepped = _check_carry("while_loop", val, out)
@@ -602,10 +602,11 @@ def _while_jvp(primals, tangents, *, cond, body, n_cond, n_body):
 
 
 def _while_vjp(cts, *operands, out, cond, body, n_cond, n_body):
-    raise TypeError("while_loop: reverse-mode differentiation of a loop whose predicate is traced (inside jit) is "
-                    "not supported, as in JAX: the compiled loop keeps no iterations to go back through. Use "
-                    "fori_loop with static bounds or scan, or take the gradient outside jit, where the loop runs "
-                    "in Python and differentiates")
+    from .errors import LoopDifferentiationError
+    raise LoopDifferentiationError(
+        "while_loop: reverse-mode differentiation of a loop whose predicate is traced (inside jit) is not "
+        "supported, as in JAX: the compiled loop keeps no iterations to go back through. Use fori_loop with static "
+        "bounds or scan, or take the gradient outside jit, where the loop runs in Python and differentiates")
 
 
 def _while_batch(vals, bdims, *, cond, body, n_cond, n_body):

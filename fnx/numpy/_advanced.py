@@ -29,6 +29,7 @@ import numpy as np
 from ..core.array import Array, wrap
 from ..core.backend import xp_of
 from ..core.trace import Tracer
+from ..errors import TracerError
 from ._base import asarray, from_host
 from .shape import as_slice
 
@@ -105,6 +106,16 @@ def _check_bounds(opname, arr, axis, size):
                          f"with size {size}")
 
 
+def _slice_bounds(opname, s, size, dim):
+    """``s.indices(size)``; a traced bound is refused with an IndexError, as JAX refuses it."""
+    try:
+        return s.indices(size)
+    except TracerError as err:
+        from ..errors import NonConcreteSliceError
+        raise NonConcreteSliceError(f"{opname}: slice entries must be static integers, got {s!r} at position {dim} "
+                                    f"({err}); use lax.dynamic_slice for a traced start") from None
+
+
 def parse(opname, shape, idx, device=None):
     """The :class:`IndexPlan` of ``x[idx]`` for an ``x`` of ``shape`` on ``device`` (where host index arrays go)."""
     items = [_entry(opname, i) for i in (idx if isinstance(idx, tuple) else (idx,))]
@@ -128,7 +139,7 @@ def parse(opname, shape, idx, device=None):
             index.append((0, 1, 1))
         elif isinstance(e, slice):
             new_shape.append(shape[dim])
-            index.append(e.indices(shape[dim]))
+            index.append(_slice_bounds(opname, e, shape[dim], dim))
             dim += 1
         elif isinstance(e, int):
             d = shape[dim]

@@ -223,8 +223,10 @@ def test_while_loop_under_jit_differentiates_in_forward_mode_only():
     _same(fnx.jit(fnx.jacfwd(root))(a), fnx.jacfwd(root)(a))
     np.testing.assert_allclose(fnx.jit(fnx.jacfwd(root))(a), 1 / 6, rtol=1e-3)  # the last step's derivative
     _same(fnx.grad(root)(a), fnx.jit(fnx.jacfwd(root))(a))  # outside jit the Python loop reverses
-    with pytest.raises(TypeError, match="while_loop: reverse-mode differentiation .* not supported, as in JAX"):
-        fnx.jit(fnx.grad(root))(a)
+    with pytest.raises(ValueError, match="while_loop: reverse-mode differentiation .* not supported, as in JAX"):
+        fnx.jit(fnx.grad(root))(a)  # (a ValueError, as JAX's; a TypeError too)
+    with pytest.raises(ValueError, match="while_loop: reverse-mode differentiation"):
+        fnx.grad(fnx.jit(root))(a)
 
 
 def test_a_loop_closing_over_traced_values_and_fori_loop_with_traced_bounds():
@@ -301,6 +303,12 @@ def test_a_python_number_start_of_while_loop_and_pytrees_and_the_first_step_agai
     assert out.dtype == np.float64 and float(out) == 3.0
     jitted = fnx.jit(lambda n: lax.while_loop(lambda c: c < n, lambda c: c + half, 0))(3)
     assert jitted.dtype == np.float64 and float(jitted) == 3.0
+    # A first step taken in Python (its predicate concrete), the rest staged once the carry is traced.
+    staged = fnx.jit(lambda x: lax.while_loop(lambda c: c < 5, lambda c: c + x, 0.0))(fnp.asarray(1.0))
+    assert staged.dtype == np.float32 and float(staged) == 5.0
+    newton = fnx.jit(lambda a: lax.while_loop(lambda s: s[1] > 1e-6, lambda s: (0.5 * (s[0] + a / s[0]),
+                                              fnp.abs(0.5 * (s[0] + a / s[0]) - s[0])), (a, 1.0))[0])
+    np.testing.assert_allclose(newton(fnp.asarray(2.0)), np.sqrt(2.0), rtol=1e-6)  # jax.jit: 1.4142135
     total, count = lax.fori_loop(0, 4, lambda i, c: (c[0] + fnp.asarray(_F64)[i], c[1] + 1), (0, 0))
     assert (total.dtype, float(total), count.dtype, int(count)) == (np.float64, 6.0, np.int64, 4)
     seen = []

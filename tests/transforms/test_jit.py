@@ -567,6 +567,7 @@ def test_conversion_errors_are_jaxs_classes():
              (lambda x: [1, 2][x[0].astype(int)], errors.TracerIntegerConversionError),
              (lambda x: np.asarray(x), errors.TracerArrayConversionError),
              (lambda x: x[x > 0], errors.NonConcreteBooleanIndexError),
+             (lambda x: x[:x[0].astype(int)], errors.NonConcreteSliceError),
              (lambda x: fnp.nonzero(x), errors.ConcretizationTypeError)]
     for transform in (fnx.jit, fnx.vmap):
         for fn, expected in cases:
@@ -575,6 +576,8 @@ def test_conversion_errors_are_jaxs_classes():
             assert isinstance(info.value, (TracerError, TypeError))
     assert issubclass(errors.TracerBoolConversionError, errors.ConcretizationTypeError)
     assert issubclass(errors.NonConcreteBooleanIndexError, IndexError)
+    with pytest.raises(IndexError, match="slice entries must be static integers"):  # JAX's class for it
+        fnx.jit(lambda x, n: x[:n])(x, 2)
     assert errors.UnexpectedTracerError is errors.EscapedTracerError
     with pytest.raises(errors.ConcretizationTypeError, match=r"astype"):
         fnx.jit(lambda x: int(x[0]))(x)
