@@ -641,6 +641,18 @@ def jit(f=None, *, static_argnums=(), static_argnames=(), donate_argnums=(), don
     return jitted
 
 
+def _out_info(graph):
+    """The outputs' shapes and dtypes, as ShapeDtypeStructs in the output's structure (JAX's ``out_info``)."""
+    from .extras import ShapeDtypeStruct
+    return graph.out_tree.unflatten([ShapeDtypeStruct(v.aval.shape, v.aval.dtype) for v in graph.outvars])
+
+
+def _args_info(graph, in_avals):
+    """The dynamic arguments' shapes and dtypes, in the structure ``(args, kwargs)`` (JAX's ``args_info``)."""
+    from .extras import ShapeDtypeStruct
+    return graph.in_tree.unflatten([ShapeDtypeStruct(shape, dtype) for shape, dtype, _ in in_avals])
+
+
 class Traced:
     """``jitted.trace(*args)``: the graph jit traced for one input signature, before lowering (JAX's stage)."""
 
@@ -649,6 +661,9 @@ class Traced:
 
     jaxpr = property(lambda self: self._lowered.graph)
     in_avals = property(lambda self: self._lowered.in_avals)
+    out_info = property(lambda self: self._lowered.out_info)
+    out_avals = property(lambda self: self._lowered.graph.out_tree.unflatten([v.aval for v in
+                                                                             self._lowered.graph.outvars]))
 
     def lower(self):
         return self._lowered
@@ -682,6 +697,8 @@ class Lowered:
     outvars = property(lambda self: self.graph.outvars)
     in_tree = property(lambda self: self.graph.in_tree)
     out_tree = property(lambda self: self.graph.out_tree)
+    out_info = property(lambda self: _out_info(self.graph))
+    args_info = property(lambda self: _args_info(self.graph, self.in_avals))
 
     def as_text(self):
         return str(self.graph)
@@ -703,6 +720,11 @@ class Compiled:
 
     def __init__(self, compiled, in_avals, name, run_f):
         self._compiled, self.in_avals, self._name, self._run_f = compiled, in_avals, name, run_f
+
+    in_tree = property(lambda self: self._compiled.graph.in_tree)
+    out_tree = property(lambda self: self._compiled.graph.out_tree)
+    out_info = property(lambda self: _out_info(self._compiled.graph))
+    args_info = property(lambda self: _args_info(self._compiled.graph, self.in_avals))
 
     def as_text(self):
         return str(self._compiled.graph)

@@ -389,6 +389,19 @@ def test_lowered_and_compiled_stages_match_the_unjitted_function():
         compiled(x, 3)
 
 
+def test_stages_describe_their_inputs_and_outputs_as_jax():
+    jitted = fnx.jit(lambda x, y=1.0: (x.sum(), {"a": x * y}))
+    lowered = jitted.lower(fnp.ones(3), y=fnp.float32(2))
+    want = (fnx.ShapeDtypeStruct((), "float32"), {"a": fnx.ShapeDtypeStruct((3,), "float32")})
+    for stage in (lowered, lowered.compile(), jitted.trace(fnp.ones(3), y=fnp.float32(2))):
+        assert stage.out_info == want
+    for stage in (lowered, lowered.compile()):
+        assert stage.args_info == ((fnx.ShapeDtypeStruct((3,), "float32"),), {"y": fnx.ShapeDtypeStruct((), "float32")})
+        assert (stage.in_tree, stage.out_tree) == (lowered.graph.in_tree, lowered.graph.out_tree)
+    avals = jitted.trace(fnp.ones(3)).out_avals
+    assert (avals[0].shape, avals[1]["a"].shape, avals[1]["a"].dtype) == ((), (3,), np.float32)
+
+
 def test_eval_shape_of_a_jitted_function_computes_nothing_and_traces_nothing():
     def f(x, k):
         return fnp.stack([x] * k) @ fnp.ones((x.shape[-1], 2))
