@@ -660,6 +660,10 @@ def cond(pred, true_fun, false_fun, *operands, operand=_NO_OPERAND):
     pred = fnp.asarray(pred)
     if pred.shape != ():
         raise ShapeError(f"cond: the predicate must be a scalar, got shape {pred.shape}")
+    if pred.dtype.kind not in "biuf":
+        raise DTypeError(f"cond: the predicate must be a boolean or a real number, got {pred.dtype}")
+    if pred.dtype.kind != "b":  # a number counts as true where it is not 0 (0.5 and NaN too), as in JAX
+        pred = pred != 0
     taken = _concrete(pred)
     if taken is not None:  # Python numbers among the operands stay weak (fnx arrays have no weak dtypes)
         return _carry((true_fun if taken else false_fun)(*operands))  # arrays, as JAX returns

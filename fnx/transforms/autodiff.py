@@ -102,10 +102,11 @@ def jvp(f, primals, tangents, has_aux=False):
     t_flat, t_tree = tree_util.flatten(tuple(tangents))
     if p_tree != t_tree:
         raise TreeError(f"jvp: primals {p_tree} and tangents {t_tree} have different structures")
-    p_flat = [fnp.asarray(p) for p in p_flat]
+    given, p_flat = p_flat, [fnp.asarray(p) for p in p_flat]
     t_flat = [_tangent_like("jvp", "tangent", i, t, p) for i, (t, p) in enumerate(zip(t_flat, p_flat))]
     with new_main(JVPTrace, "jvp") as main:
-        boxed = [JVPTracer(main, p, t) if is_differentiable(p.dtype) else p for p, t in zip(p_flat, t_flat)]
+        boxed = [JVPTracer(main, p, t) if is_differentiable(p.dtype) else _as_given(g, p)
+                 for g, p, t in zip(given, p_flat, t_flat)]
         out = f(*p_tree.unflatten(boxed))
         if has_aux:
             out, aux = _output_and_aux(f, out)
@@ -123,6 +124,12 @@ def jvp(f, primals, tangents, has_aux=False):
     if has_aux:
         return res + (_lower(aux, main),)
     return res
+
+
+def _as_given(given, array):
+    """An operand that is not differentiated, as the function sees it: a Python int or bool stays one (weak, as
+    JAX's Python scalars are: ``x * 2`` keeps float32), anything else as ``array``."""
+    return given if type(given) is int or type(given) is bool else array
 
 
 def _lower(tree, main):
@@ -549,14 +556,14 @@ def vjp(f, *primals, has_aux=False):
 
 def _vjp(f, primals, has_aux, refuse=None):
     """:func:`vjp`; ``refuse()``, when given, raises the caller's error for an input that is not floating."""
-    p_flat, p_tree = tree_util.flatten(primals)
-    p_flat = [fnp.asarray(p) for p in p_flat]
+    given, p_tree = tree_util.flatten(primals)
+    p_flat = [fnp.asarray(p) for p in given]
     if refuse is not None and not all(is_differentiable(p.dtype) for p in p_flat):
         refuse()
     with new_main(ReverseTrace, "vjp") as main:
         leaves = [Node(None, None, (), None, None) for _ in p_flat]
-        boxed = [ReverseTracer(main, p, leaf) if is_differentiable(p.dtype) else p
-                 for p, leaf in zip(p_flat, leaves)]
+        boxed = [ReverseTracer(main, p, leaf) if is_differentiable(p.dtype) else _as_given(g, p)
+                 for g, p, leaf in zip(given, p_flat, leaves)]
         out = f(*p_tree.unflatten(boxed))
         if has_aux:
             out, aux = _output_and_aux(f, out)

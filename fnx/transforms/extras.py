@@ -29,7 +29,7 @@ from ..core.backend import PLATFORMS, devices, get_default_device, to_host
 from ..core.primitive import NOT_DIFFERENTIABLE, Primitive, ShapedArray
 from ..core.trace import Trace, Tracer, device_mismatch, new_main
 from ..errors import DTypeError, ShapeError, TracerError, TreeError, conversion_error
-from .autodiff import TAPE, jacrev, jvp, vjp
+from .autodiff import TAPE, _as_given, jacrev, jvp, vjp
 from .custom import custom_vjp
 from .graph import Eqn, Graph, GraphTrace, GraphTracer, Literal, Var, mark_weak
 
@@ -288,9 +288,9 @@ def linearize(fun, *primals):
     (Array(0., dtype=float32), Array(2., dtype=float32))
     """
     from .. import numpy as fnp
-    p_flat, p_tree = tree_util.flatten(primals)
-    p_flat = [fnp.asarray(p) for p in p_flat]
-    primals = p_tree.unflatten(p_flat)
+    given, p_tree = tree_util.flatten(primals)
+    p_flat = [fnp.asarray(p) for p in given]
+    primals = p_tree.unflatten([_as_given(g, p) for g, p in zip(given, p_flat)])  # (Python ints stay weak)
     eqns = []
     with new_main(GraphTrace, "linearize", eqns) as main:
         zeros = [fnp.zeros_like(p) for p in p_flat]

@@ -324,6 +324,17 @@ def test_a_python_number_start_of_while_loop_and_pytrees_and_the_first_step_agai
         lax.fori_loop(0, 4, lambda i, acc: fnp.astype(acc * 2, "int64"), 1.0)
 
 
+def test_cond_reads_a_number_as_true_where_it_is_not_zero_as_jax():
+    # jax.lax.cond(0.5, ...) takes the true branch (pred != 0); truncating to an int took the false one.
+    branches = (lambda a: a, lambda a: -a)
+    for pred, want in ((0.5, 1.0), (-0.3, 1.0), (0.0, -1.0), (float("nan"), 1.0), (2, 1.0), (0, -1.0)):
+        assert float(lax.cond(fnp.asarray(pred), *branches, 1.0)) == want
+        assert float(fnx.jit(lambda p: lax.cond(p, *branches, 1.0))(fnp.asarray(pred))) == want
+    np.testing.assert_array_equal(fnx.vmap(lambda p: lax.cond(p, *branches, 1.0))(fnp.asarray([0.5, 0.0])), [1, -1])
+    with pytest.raises(TypeError, match="predicate must be a boolean or a real number, got complex64"):
+        lax.cond(fnp.asarray(1j, "complex64"), *branches, 1.0)
+
+
 def test_cond_takes_jaxs_operand_keyword():
     x = fnp.asarray(2.0)
     assert float(lax.cond(True, lambda v: v * 10, lambda v: v, operand=x)) == 20.0

@@ -373,3 +373,16 @@ def test_argnums_past_the_positional_arguments_raise_jaxs_type_error():
         fnx.grad(lambda x, y: x * y, argnums=1)(2.0, y=3.0)
     with pytest.raises(ValueError):
         fnx.grad(lambda x, y: x * y, argnums=2)(2.0, 3.0)
+
+
+def test_a_python_int_operand_stays_weak_in_every_transform_as_in_jax():
+    # JAX's values: float32 throughout (a Python int is weakly typed), where a strong int64 made them float64.
+    x = fnp.asarray([1.0, 2.0])
+    out, pull = fnx.vjp(lambda x, n: x * n, x, 3)
+    assert out.dtype == np.float32 and np.asarray(pull(fnp.ones(2))[0]).tolist() == [3.0, 3.0]
+    assert fnx.jvp(lambda x, n: x * n, (x, 3), (fnp.ones(2), 0))[0].dtype == np.float32
+    assert fnx.linearize(lambda x, n: x * n, x, 3)[0].dtype == np.float32
+    g = fnx.grad(lambda x: fnx.checkpoint(lambda x, s: x * s)(x, 2).sum())(x)
+    assert g.dtype == np.float32 and np.asarray(g).tolist() == [2.0, 2.0]
+    np.testing.assert_allclose(fnx.grad(fnx.checkpoint(lambda x, n: fnp.sum(x ** n)))(x, 3), [3.0, 12.0])
+    assert fnx.jvp(lambda x: fnx.checkpoint(lambda x, s: x * s)(x, 2), (x,), (fnp.ones(2),))[1].dtype == np.float32
