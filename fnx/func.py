@@ -12,6 +12,8 @@ under PyTorch's argument names. The differences a port meets are handled here:
   (``fnx.randn``, dropout), ``"same"`` lets it, with one draw shared by the whole
   batch. Per-example draws come from explicit keys (vmap over
   ``fnx.random.split(key, n)``).
+- dicts in the results keep the insertion order of the arguments' and the
+  function's output dicts, as PyTorch's pytrees do (fnx's, as JAX's, sort keys).
 - :func:`grad`, :func:`grad_and_value` and :func:`vjp` give complex values
   PyTorch's convention, the conjugate of JAX's (the conjugate Wirtinger
   derivative; the real ones are the same).
@@ -39,6 +41,57 @@ def _torch_convention(tree):
     return tree_util.map(lambda c: torch_convention(c) if isinstance(c, fnp.ndarray) else c, tree)
 
 
+# PyTorch's pytrees keep a dict's insertion order where fnx's, as JAX's, sort the keys: a result whose dicts
+# mirror the arguments' (a gradient) or the function's output (vmap) gets their order back, so that
+# ``zip(model.parameters(), grads.values())`` pairs each parameter with its own gradient.
+
+def _order_of(tree):
+    """The key order of every plain dict in ``tree``, nested as the tree is (None where there is none)."""
+    if type(tree) is dict:
+        return dict, [(k, _order_of(v)) for k, v in tree.items()]
+    if type(tree) in (tuple, list):
+        inner = [_order_of(v) for v in tree]
+        return (type(tree), inner) if any(o is not None for o in inner) else None
+    return None
+
+
+def _in_order(tree, order):
+    """``tree`` with its dicts rebuilt in ``order`` (from :func:`_order_of`)."""
+    if order is None:
+        return tree
+    kind, parts = order
+    if kind is dict:
+        if type(tree) is not dict or len(tree) != len(parts) or any(k not in tree for k, _ in parts):
+            return tree
+        return {k: _in_order(tree[k], o) for k, o in parts}
+    if type(tree) is not kind or len(tree) != len(parts):
+        return tree
+    return kind(_in_order(t, o) for t, o in zip(tree, parts))
+
+
+def _nested(outer, inner):
+    """The order of a Jacobian: ``outer``'s (the output's) with ``inner`` (the inputs') at each of its leaves."""
+    if outer is None:
+        return inner
+    kind, parts = outer
+    if kind is dict:
+        return dict, [(k, _nested(o, inner)) for k, o in parts]
+    return kind, [_nested(o, inner) for o in parts]
+
+
+def _argument_order(args, argnums):
+    return _order_of(args[argnums] if isinstance(argnums, int) else tuple(args[i] for i in argnums))
+
+
+def _recording_order(func, box):
+    """``func``, noting the key order of what it returns in ``box``."""
+    def recording(*args, **kwargs):
+        out = func(*args, **kwargs)
+        box[0] = _order_of(out)
+        return out
+    return recording
+
+
 def grad(func, argnums=0, has_aux=False):
     """The gradient of a scalar ``func`` (``torch.func.grad``): fnx's :func:`fnx.grad`, whose gradient of a
     complex input is conjugated to PyTorch's convention (the conjugate Wirtinger derivative).
@@ -51,7 +104,10 @@ def grad(func, argnums=0, has_aux=False):
 
     def grad_f(*args, **kwargs):
         out = g(*args, **kwargs)
-        return (_torch_convention(out[0]), out[1]) if has_aux else _torch_convention(out)
+        order = _argument_order(args, argnums)
+        if has_aux:
+            return _in_order(_torch_convention(out[0]), order), out[1]
+        return _in_order(_torch_convention(out), order)
     return grad_f
 
 
@@ -67,7 +123,7 @@ def grad_and_value(func, argnums=0, has_aux=False):
 
     def grad_and_value_f(*args, **kwargs):
         value, g = vg(*args, **kwargs)
-        return _torch_convention(g), value
+        return _in_order(_torch_convention(g), _argument_order(args, argnums)), value
     return grad_and_value_f
 
 
@@ -96,12 +152,14 @@ def vjp(func, *primals, has_aux=False):
 
     For complex values it follows PyTorch's convention, ``conj(fnx.vjp(...)(conj(v)))``.
     """
-    res = _vjp(func, *primals, has_aux=has_aux)
+    box = [None]
+    res = _vjp(_recording_order(func, box) if not has_aux else func, *primals, has_aux=has_aux)
     out, pull = res[0], res[1]
+    order = _order_of(tuple(primals))
 
     def vjp_fn(cotangents):
-        return _torch_convention(pull(_torch_convention(_cast_like(cotangents, out))))
-    return (out, vjp_fn) + tuple(res[2:])
+        return _in_order(_torch_convention(pull(_torch_convention(_cast_like(cotangents, out)))), order)
+    return (_in_order(out, box[0]), vjp_fn) + tuple(res[2:])
 
 
 def jvp(func, primals, tangents, *, strict=False, has_aux=False):
@@ -135,12 +193,29 @@ def jacrev(func, argnums=0, *, has_aux=False, chunk_size=None):
     """The Jacobian by reverse mode (``torch.func.jacrev``); every row is pulled back in one vectorized
     pass, so ``chunk_size`` (PyTorch's memory knob) does not change the result."""
     _check_chunk("jacrev", chunk_size)
-    return _jacrev(func, argnums, has_aux)
+    return _jacobian_in_order(_jacrev, func, argnums, has_aux)
+
+
+def _jacobian_in_order(transform, func, argnums, has_aux):
+    """``transform(func, argnums, has_aux)`` whose result's dicts keep the output's and the arguments' orders."""
+    box = [None]
+
+    def inner(*args, **kwargs):
+        out = func(*args, **kwargs)
+        box[0] = _order_of(out[0] if has_aux else out)
+        return out
+    jac = transform(inner, argnums, has_aux)
+
+    def jac_f(*args, **kwargs):
+        out = jac(*args, **kwargs)
+        order = _nested(box[0], _argument_order(args, argnums))
+        return (_in_order(out[0], order), out[1]) if has_aux else _in_order(out, order)
+    return jac_f
 
 
 def jacfwd(func, argnums=0, has_aux=False, *, randomness="error"):
     """The Jacobian by forward mode (``torch.func.jacfwd``); ``randomness`` as in :func:`vmap`."""
-    return _guard_randomness("jacfwd", _jacfwd(func, argnums, has_aux), randomness)
+    return _guard_randomness("jacfwd", _jacobian_in_order(_jacfwd, func, argnums, has_aux), randomness)
 
 
 def hessian(func, argnums=0):
@@ -151,7 +226,12 @@ def hessian(func, argnums=0):
     Array([[ 6.,  0.],
            [ 0., 12.]], dtype=float32)
     """
-    return _hessian(func, argnums)
+    hess = _hessian(func, argnums)
+
+    def hessian_f(*args, **kwargs):
+        order = _argument_order(args, argnums)
+        return _in_order(hess(*args, **kwargs), _nested(order, order))
+    return hessian_f
 
 
 def _check_chunk(fname, chunk_size):
@@ -162,10 +242,6 @@ def _check_chunk(fname, chunk_size):
 def _guard_randomness(fname, fn, randomness):
     if randomness not in ("error", "same", "different"):
         raise ValueError(f"{fname}: randomness must be 'error', 'same' or 'different', got {randomness!r}")
-    if randomness == "different":
-        raise ValueError(f"{fname}: randomness='different' is not supported: fnx's global generator gives one draw "
-                         f"to the whole batch. Draw per-example values from explicit keys (map over "
-                         f"fnx.random.split(key, n)), or pass randomness='same'")
     if randomness == "same":
         return fn
 
@@ -173,6 +249,11 @@ def _guard_randomness(fname, fn, randomness):
         before = _random._global["count"]
         out = fn(*args, **kwargs)
         if _random._global["count"] != before:
+            if randomness == "different":  # (a function that draws nothing runs as with any setting)
+                raise ValueError(f"{fname}: randomness='different' is not supported: the function draws from fnx's "
+                                 f"global random generator, which gives one draw to the whole batch. Draw "
+                                 f"per-example values from explicit keys (map over fnx.random.split(key, n)), or "
+                                 f"pass randomness='same'")
             raise RuntimeError(f"{fname}: the function draws from the global random generator (fnx.randn, dropout "
                                f"in training mode...), and randomness='error'. Pass randomness='same' for one draw "
                                f"shared by the batch, or use explicit keys for per-example draws")
@@ -189,7 +270,8 @@ def vmap(func, in_dims=0, out_dims=0, randomness="error", *, chunk_size=None):
         positional argument.
       out_dims: the same for the outputs.
       randomness: ``"error"`` refuses draws from the global generator inside ``func``;
-        ``"same"`` allows them (one draw shared by the batch). ``"different"`` is refused.
+        ``"same"`` allows them (one draw shared by the batch); ``"different"`` refuses them
+        too (the global generator cannot give each example its own draw).
       chunk_size: PyTorch's memory knob; the whole batch runs at once, with the same result.
 
     >>> import fnx, fnx.numpy as fnp
@@ -199,9 +281,13 @@ def vmap(func, in_dims=0, out_dims=0, randomness="error", *, chunk_size=None):
     _check_chunk("vmap", chunk_size)
 
     def vmapped(*args, **kwargs):
+        box = [None]
+
         def positional(*a):
-            return func(*a, **kwargs)  # PyTorch maps positional arguments only
-        return _vmap(positional, in_axes=in_dims, out_axes=out_dims)(*args)
+            out = func(*a, **kwargs)  # PyTorch maps positional arguments only
+            box[0] = _order_of(out)
+            return out
+        return _in_order(_vmap(positional, in_axes=in_dims, out_axes=out_dims)(*args), box[0])
     return _guard_randomness("vmap", vmapped, randomness)
 
 

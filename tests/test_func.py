@@ -89,7 +89,7 @@ def test_vmap_randomness():
     same = np.asarray(fnx.func.vmap(lambda a: a + fnx.randn(2), randomness="same")(xs))
     assert (same == same[0]).all()  # one draw shared by the batch
     with pytest.raises(ValueError, match="different"):
-        fnx.func.vmap(lambda a: a, randomness="different")
+        fnx.func.vmap(lambda a: a + fnx.randn(2), randomness="different")(xs)
     with pytest.raises(RuntimeError, match="jacfwd"):
         fnx.func.jacfwd(lambda a: a * fnx.rand(1))(fnp.ones(2))
     with pytest.raises(ValueError, match="randomness"):
@@ -247,3 +247,31 @@ def test_stack_module_state_gives_leaves_that_require_grad_as_pytorch_does():
     out.sum().backward()  # trains the ensemble's stacked weights
     np.testing.assert_allclose(np.asarray(params["weight"].grad), np.broadcast_to(np.asarray(x.sum(0)), (4, 3, 2)),
                                rtol=1e-5)
+
+
+def test_dicts_keep_their_insertion_order_as_torch_funcs_do():
+    # torch.func keeps a dict's order (PyTorch's pytrees); fnx's trees sort keys, as JAX's. The torch-style
+    # zip(model.parameters(), grads.values()) must pair each parameter with its own gradient.
+    model = fnx.nn.Linear(2, 3)
+    params = {k: v.detach() for k, v in model.named_parameters()}
+    loss = lambda p: fnx.func.functional_call(model, p, (fnx.ones((1, 2)),)).sum()  # noqa: E731
+    grads = fnx.func.grad(loss)(params)
+    assert list(grads) == ["weight", "bias"]
+    assert all(p.shape == g.shape for p, g in zip(model.parameters(), grads.values()))
+    assert list(fnx.func.grad_and_value(loss)(params)[0]) == ["weight", "bias"]
+    assert list(fnx.func.vmap(lambda x: {"z": x * 2, "a": x})(fnp.ones((2, 3)))) == ["z", "a"]
+    p = {"w": fnp.ones(2), "b": fnp.ones(3)}
+    jac = fnx.func.jacrev(lambda p: {"z": p["w"].sum(), "a": p["b"] * 2})(p)
+    assert list(jac) == ["z", "a"] and list(jac["z"]) == ["w", "b"]  # torch.func.jacrev's nesting
+    assert list(fnx.func.jacfwd(lambda p: {"z": p["w"].sum(), "a": p["b"] * 2})(p)["a"]) == ["w", "b"]
+    hess = fnx.func.hessian(lambda p: (p["w"] ** 2).sum() + p["b"].sum())(p)
+    assert list(hess) == ["w", "b"] and list(hess["w"]) == ["w", "b"]
+    out, pull = fnx.func.vjp(lambda p: {"z": p["w"] * 2, "a": p["b"]}, p)
+    assert list(out) == ["z", "a"] and list(pull({"z": fnp.ones(2), "a": fnp.ones(3)})[0]) == ["w", "b"]
+    assert list(fnx.grad(lambda p: p["w"].sum() + p["b"].sum())(p)) == ["b", "w"]  # fnx.grad keeps JAX's order
+
+
+def test_randomness_different_refuses_only_a_function_that_draws():
+    assert fnx.func.vmap(lambda x: x * 2, randomness="different")(fnx.ones((2, 2))).shape == (2, 2)  # as torch
+    with pytest.raises(ValueError, match="randomness='different' is not supported"):
+        fnx.func.vmap(lambda x: x * fnx.randn(2), randomness="different")(fnx.ones((2, 2)))
