@@ -153,6 +153,9 @@ def backward(tensors, grad_tensors=None, retain_graph=None, create_graph=False, 
     only = None
     if inputs is not None:
         inputs = _as_seq("autograd.backward", "inputs", inputs)
+        if not inputs:
+            raise GraphError("autograd.backward: the inputs argument cannot be empty (as in PyTorch): pass the "
+                             "tensors to accumulate gradients into, or leave it out for every leaf")
         for i, x in enumerate(inputs):
             if not (_on_tape(x) and x.node.prim is None):
                 raise GraphError(f"autograd.backward: inputs[{i}] is not a Parameter with requires_grad=True; only "

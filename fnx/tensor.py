@@ -554,21 +554,48 @@ def log_softmax(input, dim, dtype=None):
     return _modules["fnx.nn.functional"].log_softmax(input, dim, dtype=dtype)
 
 
-_BOUNDS = frozenset([int, float, type(None)])
+_NUMBERS = (builtins.int, builtins.float, np.number)  # (this module's int and float are PyTorch's dtypes)
+
+
+def _number_or_none(bound):
+    return bound is None or (isinstance(bound, _NUMBERS) and not isinstance(bound, builtins.bool))
 
 
 def clamp(input, min=None, max=None):
     """``min(max(input, min), max)`` (``torch.clamp``); either bound may be None.
 
-    As PyTorch's, the gradient reaches ``input`` only where it lies strictly inside
-    the bounds (0 at a bound), and a bound given as an array gets the gradient
-    where it is the output. ``fnx.numpy.clip`` splits a tie evenly instead, as JAX.
+    The gradient follows PyTorch's two rules. With numbers for bounds it reaches
+    ``input`` only where it lies strictly inside them (0 at a bound). With arrays,
+    a tie of ``input`` and a bound splits the gradient evenly between them (all of
+    it to ``input`` where both bounds equal it), a bound gets it where it is the
+    output, and ``max`` all of it where ``min > max``. ``fnx.numpy.clip`` splits
+    every tie evenly, as JAX.
     """
     if min is None and max is None:
         raise ValueError("clamp: at least one of min and max must be given")
     x = fnp.asarray(input)
-    if type(x) is Array and type(min) in _BOUNDS and type(max) in _BOUNDS:
-        return fnp.clip(x, min, max)  # nothing differentiates x, and numbers have no gradient: the values agree
+    if _number_or_none(min) and _number_or_none(max):
+        if type(x) is Array:
+            return fnp.clip(x, min, max)  # nothing differentiates x, and numbers have no gradient: the values agree
+        return _clamp_by_numbers(x, min, max)
+    if max is None:
+        return fnp.maximum(x, min)  # (a tie split evenly, as PyTorch's clamp with a tensor bound)
+    if min is None:
+        return fnp.minimum(x, max)
+    lo, hi = fnp.asarray(min), fnp.asarray(max)
+    # PyTorch's cases, each output a single operand, or at a tie the mean of two equal ones (which splits the
+    # gradient; elsewhere the mean is of x with itself, so no inf - inf is formed where it is not taken).
+    def tie_mean(bound, tie):
+        return x * 0.5 + fnp.where(tie, bound, x) * 0.5
+    at_hi, at_lo = x == hi, x == lo
+    out = fnp.where(at_hi, tie_mean(hi, at_hi), x)  # (min < x == max)
+    out = fnp.where(at_lo, tie_mean(lo, at_lo), out)  # (x == min < max)
+    out = fnp.where(at_lo & (lo == hi), x, out)
+    out = fnp.where(x < lo, lo, fnp.where(x > hi, hi, out))
+    return fnp.where(lo > hi, hi, out)
+
+
+def _clamp_by_numbers(x, min, max):
     inside = None
     for bound, strictly_inside in ((min, fnp.greater), (max, fnp.less)):
         if bound is not None:
@@ -2139,13 +2166,13 @@ def sgn(input):
 
 
 def clamp_min(input, min):
-    """``clamp(input, min=min)`` in ``input``'s dtype (``torch.clamp_min``)."""
-    return clamp(input, min=fnp.asarray(min).astype(fnp.asarray(input).dtype))
+    """``clamp(input, min=min)`` (``torch.clamp_min``)."""
+    return clamp(input, min=min)
 
 
 def clamp_max(input, max):
-    """``clamp(input, max=max)`` in ``input``'s dtype (``torch.clamp_max``)."""
-    return clamp(input, max=fnp.asarray(max).astype(fnp.asarray(input).dtype))
+    """``clamp(input, max=max)`` (``torch.clamp_max``)."""
+    return clamp(input, max=max)
 
 
 def randint_like(input, low=0, high=None, *, dtype=None, device=None):

@@ -712,3 +712,12 @@ def test_optimizers_update_a_complex_parameter_as_its_real_view(name):
     for key, value in opt_z.state[z].items():
         if getattr(value, "shape", ()) == z.shape:
             assert value.dtype == np.complex64, key
+
+
+def test_backward_refuses_an_empty_inputs_list_as_pytorch():
+    x = fnx.tensor([1.0, 2.0], requires_grad=True)
+    with pytest.raises(RuntimeError, match="inputs argument cannot be empty"):
+        x.sum().backward(inputs=[])
+    with pytest.raises(RuntimeError, match="inputs argument cannot be empty"):
+        fnx.autograd.backward([(x * x).sum()], inputs=[])
+    assert x.grad is None

@@ -47,6 +47,22 @@ def test_clamp_has_torchs_gradient_at_its_bounds():
     np.testing.assert_array_equal(grad_of(lambda x: fnp.clip(x, 0.0, 1.0), [0.0, 1.0]), [0.5, 0.5])  # JAX's ties
 
 
+def test_clamp_with_array_bounds_has_torchs_gradient_at_ties():
+    # torch 2.14's gradients (input, min, max) for each (input, min, max): a tie splits evenly, all to the input
+    # where both bounds equal it, and max takes it all where min > max.
+    table = {(3, 3, 5): (0.5, 0.5, 0), (3, 1, 3): (0.5, 0, 0.5), (3, 3, 3): (1, 0, 0), (2, 3, 1): (0, 0, 1),
+             (0, 1, 1): (0, 1, 0), (2, 1, 3): (1, 0, 0), (np.inf, 1, np.inf): (0.5, 0, 0.5)}
+    a, lo, hi = (fnx.tensor([float(k[i]) for k in table], requires_grad=True) for i in range(3))
+    out = fnx.clamp(a, min=lo, max=hi)
+    out.sum().backward()
+    np.testing.assert_array_equal(out, [3, 3, 3, 1, 1, 2, np.inf])
+    for i, got in enumerate((a.grad, lo.grad, hi.grad)):
+        np.testing.assert_array_equal(got, [v[i] for v in table.values()])
+    a, lo = fnx.tensor([1.0, 2.0], requires_grad=True), fnx.tensor([1.0, 0.0], requires_grad=True)
+    a.clamp(min=lo).sum().backward()  # one array bound: a tie splits, as torch's
+    assert a.grad.tolist() == [0.5, 1.0] and lo.grad.tolist() == [0.5, 0.0]
+
+
 def test_norms_and_std_of_a_zero_or_constant_row_have_zero_gradient():
     rows = [[0.0, 0.0, 0.0], [1.0, 2.0, 2.0]]
     norm_grad = grad_of(lambda x: x.norm(dim=1), rows)

@@ -1142,6 +1142,10 @@ def backward(tensor, gradient=None, retain_graph=None, create_graph=False, input
                          "x = x.requires_grad_(), or make x with requires_grad=True)")
     gradient = _seed("backward()", "the output", tensor, gradient)
     inputs = None if inputs is None else _as_list(inputs)
+    if inputs is not None and not inputs:
+        from ..errors import GraphError
+        raise GraphError("backward(): the inputs argument cannot be empty (as in PyTorch): pass the tensors to "
+                         "accumulate gradients into, or leave it out for every leaf")
     if inputs is None or not any(_requires_grad(x) and x.node.prim is not None for x in inputs):
         only = None if inputs is None else {_leaf_node("backward()", x, i) for i, x in enumerate(inputs)}
         return tape_backward([(tensor.node, tensor.index, gradient)], retain_graph, create_graph, only)
