@@ -2,6 +2,7 @@
 import collections
 import threading
 import time
+import warnings
 
 import numpy as np
 import pytest
@@ -346,3 +347,106 @@ def test_batches_of_tuples_are_lists_as_in_pytorch():
     assert type(next(iter(DataLoader(ds, batch_size=None)))) is list
     assert type(default_convert((np.ones(1), 3))) is list
     assert default_collate([(1, "a"), (2, "b")])[1] == ("a", "b")  # strings as they come: a tuple here
+
+
+def test_the_loader_honours_a_subclass_that_overrides_how_samples_are_read():
+    # The batched gather of ArrayDataset must not bypass a subclass's __getitem__ (augmentation), as torch's
+    # loader calls it; nor a Subset subclass's own __getitem__/__getitems__.
+    class Scaled(fnx.data.TensorDataset):
+        def __getitem__(self, i):
+            x, y = super().__getitem__(i)
+            return x * 10, y
+
+    ds = Scaled(fnp.arange(4.0), fnp.arange(4))
+    x, y = next(iter(fnx.data.DataLoader(ds, batch_size=4)))
+    assert x.tolist() == [0, 10, 20, 30] and y.tolist() == [0, 1, 2, 3]
+
+    class Noisy(fnx.data.Subset):
+        def __getitem__(self, i):
+            x, y = self.dataset[self.indices[i]]
+            return x + 100, y
+
+        def __getitems__(self, indices):
+            return [self[i] for i in indices]
+
+    base = fnx.data.TensorDataset(fnp.arange(4.0), fnp.arange(4))
+    assert next(iter(fnx.data.DataLoader(Noisy(base, [0, 2]), batch_size=2)))[0].tolist() == [100, 102]
+    plain = next(iter(fnx.data.DataLoader(fnx.data.Subset(base, [3, 1]), batch_size=2)))
+    assert plain[0].tolist() == [3, 1]  # the gather still serves the classes that do not override
+
+
+def test_a_subset_fetches_batches_through_its_datasets_getitems():
+    class Store(fnx.data.Dataset):
+        def __init__(self):
+            self.calls = []
+
+        def __len__(self):
+            return 6
+
+        def __getitem__(self, i):
+            self.calls.append(("item", i))
+            return float(i)
+
+        def __getitems__(self, indices):
+            self.calls.append(("batch", list(indices)))
+            return [float(i) for i in indices]
+
+    store = Store()
+    batch = next(iter(fnx.data.DataLoader(fnx.data.Subset(store, [5, 0, 3]), batch_size=3)))
+    assert store.calls == [("batch", [5, 0, 3])] and batch.tolist() == [5, 0, 3]  # one read, as torch's
+    ds = fnx.data.TensorDataset(fnp.arange(5.0))
+    assert fnx.data.Subset(ds, [4, 0, 2])[[0, 2]][0].tolist() == [4, 2]  # the dataset indexed with the list
+
+
+def test_datasets_and_samplers_are_generic_and_streams_chain_with_plus():
+    class Pairs(fnx.data.Dataset[tuple]):
+        def __len__(self):
+            return 2
+
+        def __getitem__(self, i):
+            return i
+
+    class Backwards(fnx.data.Sampler[int]):
+        def __iter__(self):
+            return iter([1, 0])
+
+        def __len__(self):
+            return 2
+
+    assert next(iter(fnx.data.DataLoader(Pairs(), sampler=Backwards(), batch_size=2))).tolist() == [1, 0]
+
+    class Count(fnx.data.IterableDataset[int]):
+        def __init__(self, n):
+            self.n = n
+
+        def __iter__(self):
+            return iter(range(self.n))
+
+    both = Count(2) + Count(3)
+    assert isinstance(both, fnx.data.ChainDataset) and list(both) == [0, 1, 0, 1, 2]
+
+
+def test_pytorchs_submodule_paths_import():
+    from fnx.data.distributed import DistributedSampler
+    from fnx.nn.utils.clip_grad import clip_grad_norm_
+    from fnx.nn.utils.convert_parameters import parameters_to_vector
+    from fnx.optim.optimizer import Optimizer, required
+    from fnx.utils.data.distributed import DistributedSampler as from_utils
+    assert Optimizer is fnx.optim.Optimizer and DistributedSampler is from_utils is fnx.data.DistributedSampler
+    assert clip_grad_norm_ is fnx.nn.utils.clip_grad_norm_ and parameters_to_vector is fnx.nn.utils.parameters_to_vector
+    assert repr(required) == "<required parameter>"
+
+
+def test_the_warnings_pytorch_gives_a_misordered_loop():
+    p = fnx.nn.Parameter(fnp.ones(2))
+    with pytest.warns(UserWarning, match="duplicate parameters"):
+        opt = fnx.optim.SGD([p, p], lr=0.1)
+    sched = fnx.optim.lr_scheduler.StepLR(opt, 1)
+    with pytest.warns(UserWarning, match=r"lr_scheduler.step\(\)` before `optimizer.step\(\)"):
+        sched.step()
+    opt = fnx.optim.SGD([p], lr=0.1)
+    sched = fnx.optim.lr_scheduler.StepLR(opt, 1)
+    opt.step()
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        sched.step()  # the right order: nothing to say

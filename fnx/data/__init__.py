@@ -13,6 +13,11 @@ import sys as _sys  # noqa: E402
 _sys.modules[__name__ + ".dataloader"] = dataloader
 from .sampler import (BatchSampler, DistributedSampler, RandomSampler, Sampler, SequentialSampler,
                       SubsetRandomSampler, WeightedRandomSampler)
+import types as _types  # noqa: E402
+
+distributed = _types.ModuleType(__name__ + ".distributed", "``torch.utils.data.distributed``: DistributedSampler.")
+distributed.DistributedSampler = DistributedSampler
+_sys.modules[distributed.__name__] = distributed
 
 __all__ = ["Dataset", "IterableDataset", "ArrayDataset", "TensorDataset", "Subset", "ConcatDataset", "ChainDataset",
            "StackDataset", "random_split", "DataLoader", "default_collate", "default_convert", "get_worker_info",

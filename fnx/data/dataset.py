@@ -22,6 +22,7 @@ default generator.
 import bisect
 import math
 import warnings
+from typing import Generic, TypeVar
 
 import numpy as np
 
@@ -31,10 +32,14 @@ __all__ = ["Dataset", "IterableDataset", "ArrayDataset", "TensorDataset", "Subse
            "ChainDataset", "StackDataset", "random_split"]
 
 
-class Dataset:
+_T_co = TypeVar("_T_co", covariant=True)
+
+
+class Dataset(Generic[_T_co]):
     """A map-style dataset: subclasses define ``__getitem__(index)`` and ``__len__()``.
 
-    ``a + b`` is ``ConcatDataset([a, b])``.
+    ``a + b`` is ``ConcatDataset([a, b])``. As PyTorch's, the class is generic in its
+    sample type (``class Pairs(Dataset[tuple])``).
 
     >>> import fnx.data
     >>> class Squares(fnx.data.Dataset):
@@ -59,7 +64,7 @@ class Dataset:
         return ConcatDataset([self, other])
 
 
-class IterableDataset(Dataset):
+class IterableDataset(Dataset[_T_co]):
     """A stream of samples: subclasses define ``__iter__`` (``__len__`` is optional).
 
     A :class:`~fnx.data.DataLoader` batches the stream in order; it cannot shuffle it.
@@ -82,7 +87,7 @@ class IterableDataset(Dataset):
         raise TypeError(f"{type(self).__name__} is an IterableDataset that does not define __len__")
 
     def __add__(self, other):
-        raise TypeError("ConcatDataset does not support IterableDataset; chain the iterators instead")
+        return ChainDataset([self, other])  # one stream after the other, as PyTorch's
 
 
 class ArrayDataset(Dataset):
@@ -154,9 +159,17 @@ class Subset(Dataset):
         self.indices = [int(i) for i in indices]
 
     def __getitem__(self, index):
-        if isinstance(index, (list, tuple)):
-            return [self.dataset[self.indices[i]] for i in index]
+        if isinstance(index, list):  # the dataset indexed with the list, as PyTorch's Subset does
+            return self.dataset[[self.indices[i] for i in index]]
         return self.dataset[self.indices[index]]
+
+    def __getitems__(self, indices):
+        """The samples at ``indices``, fetched by the dataset's own ``__getitems__`` when it has one (batched
+        reads survive a split, as in PyTorch)."""
+        getitems = getattr(self.dataset, "__getitems__", None)
+        if callable(getitems):
+            return getitems([self.indices[i] for i in indices])
+        return [self.dataset[self.indices[i]] for i in indices]
 
     def __len__(self):
         return len(self.indices)
@@ -166,10 +179,17 @@ class Subset(Dataset):
 
 
 def _has_collated(dataset):
-    """Whether ``dataset`` can gather a default-collated batch at once (a Subset can if its base can)."""
-    if isinstance(dataset, Subset):
-        return _has_collated(dataset.dataset)
-    return callable(getattr(dataset, "_collated", None))
+    """Whether ``dataset`` can gather a default-collated batch at once: its class's ``_collated`` is not
+    undercut by a subclass's own ``__getitem__`` or ``__getitems__`` (augmentation must run), and a Subset's
+    base can too."""
+    for cls in type(dataset).__mro__:
+        if "_collated" in vars(cls):
+            break
+        if "__getitem__" in vars(cls) or "__getitems__" in vars(cls):
+            return False
+    else:
+        return False
+    return _has_collated(dataset.dataset) if isinstance(dataset, Subset) else callable(dataset._collated)
 
 
 class ConcatDataset(Dataset):

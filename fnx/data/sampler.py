@@ -8,16 +8,19 @@ one seed agree pass by pass), an :class:`fnx.Generator` gives its next key at ea
 ``None`` takes a key from the global source at each pass (``fnx.manual_seed`` makes that
 reproducible), as PyTorch's default generator does.
 """
+from typing import Generic
+
 import numpy as np
 
-from .dataset import _base_key, _check_seed
+from .dataset import _T_co, _base_key, _check_seed
 
 __all__ = ["Sampler", "SequentialSampler", "RandomSampler", "SubsetRandomSampler", "WeightedRandomSampler",
            "BatchSampler", "DistributedSampler"]
 
 
-class Sampler:
-    """Base class: subclasses define ``__iter__`` over indices (and ``__len__`` when they know it)."""
+class Sampler(Generic[_T_co]):
+    """Base class: subclasses define ``__iter__`` over indices (and ``__len__`` when they know it); generic in
+    what it yields, as PyTorch's (``Sampler[int]``)."""
 
     def __init__(self, data_source=None):
         pass

@@ -24,3 +24,20 @@ __all__ += ["adamax", "nadam", "radam", "adadelta", "rprop", "asgd", "Adamax", "
 from . import swa_utils  # noqa: E402
 
 __all__ += ["swa_utils"]
+
+# ``torch.optim.optimizer``'s path, which custom optimizers import from (``from torch.optim.optimizer import
+# Optimizer, required``): the same class, and the sentinel for a hyper-parameter without a default.
+import sys as _sys  # noqa: E402
+import types as _types  # noqa: E402
+
+
+class _RequiredParameter:
+    """A hyper-parameter that has no default and must be given (``torch.optim.optimizer.required``)."""
+
+    def __repr__(self):
+        return "<required parameter>"
+
+
+optimizer = _types.ModuleType(__name__ + ".optimizer", "``torch.optim.optimizer``: Optimizer and required.")
+optimizer.Optimizer, optimizer.required = Optimizer, _RequiredParameter()
+_sys.modules[optimizer.__name__] = optimizer

@@ -227,6 +227,10 @@ class LRScheduler:
 
     def step(self, epoch=None):
         """Advances ``last_epoch`` by one (or sets it to ``epoch``, deprecated) and writes the groups' lrs."""
+        if self._step_count == 1 and not self.optimizer.__dict__.get("_opt_called"):
+            warnings.warn("Detected call of `lr_scheduler.step()` before `optimizer.step()`: call them in the "
+                          "opposite order, `optimizer.step()` before `lr_scheduler.step()`, or the first value of "
+                          "the learning rate schedule is skipped (as PyTorch warns)", UserWarning, stacklevel=2)
         self._is_initial = self._step_count == 0
         self._step_count += 1
         try:

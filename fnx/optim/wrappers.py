@@ -28,6 +28,7 @@ rule under ``fnx.grad`` instead).
 """
 import copy
 import functools
+import warnings
 from collections.abc import MutableMapping
 
 from .. import numpy as fnp
@@ -89,6 +90,7 @@ def _running_step_hooks(step):
     """``step`` with the optimizer's step hooks run around it (once: a step calling its parent's runs them once)."""
     @functools.wraps(step)
     def hooked(self, *args, **kwargs):
+        self._opt_called = True  # (what a scheduler's first step checks, as PyTorch's)
         if self.__dict__.get("_in_step") or not (self._step_pre_hooks or self._step_post_hooks):
             return step(self, *args, **kwargs)
         self._in_step = True
@@ -200,6 +202,10 @@ class Optimizer:
         for key, value in self.defaults.items():
             group.setdefault(key, value)
         ids = {id(p) for p in params}
+        if len(ids) < len(params):
+            warnings.warn("optimizer contains a parameter group with duplicate parameters; each is updated once "
+                          "(PyTorch warns too, updates it once per listing, and will refuse it)", UserWarning,
+                          stacklevel=3)
         if any(id(p) in ids for g in self.param_groups for p in g["params"]):
             raise ValueError("some parameters appear in more than one parameter group")
         _check_kernel_flags(type(self).__name__, group)

@@ -9,14 +9,11 @@ from ..data import __all__  # noqa: F401
 
 # ``torch.utils.data``'s submodule paths that scripts import from: the same objects.
 import sys as _sys  # noqa: E402
-import types as _types  # noqa: E402
 
-from ..data import DistributedSampler as _DistributedSampler, dataset, loader as _loader, sampler  # noqa: E402
+from ..data import dataset, distributed, loader as _loader, sampler  # noqa: E402
 
-distributed = _types.ModuleType(__name__ + ".distributed", "``torch.utils.data.distributed``: DistributedSampler.")
-distributed.DistributedSampler = _DistributedSampler
 dataloader = _loader  # ``torch.utils.data.dataloader``: DataLoader, default_collate...
-_sys.modules[distributed.__name__] = distributed
+_sys.modules[__name__ + ".distributed"] = distributed  # ``torch.utils.data.distributed``: DistributedSampler
 _sys.modules[__name__ + ".dataloader"] = dataloader
 _sys.modules[__name__ + ".dataset"] = dataset  # ``torch.utils.data.dataset``: Dataset, Subset, random_split...
 _sys.modules[__name__ + ".sampler"] = sampler  # ``torch.utils.data.sampler``: Sampler, RandomSampler...

@@ -504,3 +504,16 @@ def clip_grad_norm(parameters, max_norm, norm_type=2.0, error_if_nonfinite=False
 # torch.nn.utils.parametrize and its parametrizations (weight_norm, spectral_norm, orthogonal); last, since
 # they build on this module's norms and on the layers.
 from . import parametrize, parametrizations  # noqa: E402
+
+
+# ``torch.nn.utils``' submodule paths that scripts import from: the same functions.
+import sys as _sys  # noqa: E402
+import types as _types  # noqa: E402
+
+clip_grad = _types.ModuleType(__name__ + ".clip_grad", "``torch.nn.utils.clip_grad``.")
+clip_grad.clip_grad_norm_, clip_grad.clip_grad_value_ = clip_grad_norm_, clip_grad_value_
+clip_grad.get_total_norm, clip_grad.clip_grads_with_norm_ = get_total_norm, clip_grads_with_norm_
+convert_parameters = _types.ModuleType(__name__ + ".convert_parameters", "``torch.nn.utils.convert_parameters``.")
+convert_parameters.parameters_to_vector = parameters_to_vector
+convert_parameters.vector_to_parameters = vector_to_parameters
+_sys.modules[clip_grad.__name__], _sys.modules[convert_parameters.__name__] = clip_grad, convert_parameters
