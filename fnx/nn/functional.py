@@ -1117,6 +1117,9 @@ def scaled_dot_product_attention(query, key, value, attn_mask=None, dropout_p=0.
         mask = fnp.asarray(attn_mask)
         if mask.dtype == bool:
             scores = fnp.where(mask, scores, -math.inf)
+        elif mask.dtype.kind != "f":  # (added as scores, a 0/1 integer mask would mask nothing)
+            raise DTypeError(f"scaled_dot_product_attention: attn_mask must be bool (True where attention is "
+                             f"allowed) or floating (added to the scores), got {mask.dtype}")
         else:
             scores = scores + fnp.astype(mask, scores.dtype)
         if not is_causal:  # a causal row always has its first key
@@ -1307,6 +1310,9 @@ def cross_entropy(input, target, weight=None, size_average=None, ignore_index=-1
         raise ShapeError(f"cross_entropy: weight must hold one value per class, shape ({c},), got {w.shape}")
     wv = None if w is None else _channel_view(fnp.astype(w, x.dtype), x.ndim, cax)
     if t.dtype.kind == "f":
+        if ignore_index != -100:
+            raise ValueRangeError("cross_entropy: ignore_index is not supported for floating point (probability) "
+                                  "targets, as in PyTorch")
         if t.shape != x.shape:
             raise ShapeError(f"cross_entropy: probability targets must have the input's shape {x.shape}, got "
                              f"{t.shape} (class-index targets must have an integer dtype)")
@@ -2039,7 +2045,7 @@ def multi_margin_loss(input, target, p=1, margin=1.0, weight=None, size_average=
         raise IndexError(f"{opname}: target {bad} is out of bounds for {c} classes")
     _check_param(opname, "weight", weight, (c,))
     x_y = fnp.take_along_axis(x, t2[:, None], axis=1)
-    h = fnp.maximum(margin - x_y + x, 0.0)
+    h = relu(margin - x_y + x)  # (a term exactly at the margin passes no gradient, as PyTorch's)
     h = h * h if p == 2 else h
     if weight is not None:
         h = h * fnp.take(fnp.asarray(weight, dtype=x.dtype), t2)[:, None]
@@ -2518,6 +2524,9 @@ def embedding_bag(input, weight, offsets=None, max_norm=None, norm_type=2, scale
         if first is not None and first.size and first[0] != 0:
             raise ValueError(f"offsets[0] has to be 0, i.e., the first sequence in the mini-batch has to start from "
                              f"position 0. However, got {first[0]}")
+        if first is not None and first.size and first.max() > idx.shape[0]:
+            raise ValueRangeError(f"embedding_bag: offsets[-1] can not be greater than input's length "
+                                  f"{idx.shape[0]} but got offsets[-1] of {first.max()}")
         n = fnp.asarray([idx.shape[0]], dtype=off.dtype, device=off.device)
         if include_last_offset:
             starts, ends = off[:-1], off[1:]
@@ -2541,8 +2550,9 @@ def embedding_bag(input, weight, offsets=None, max_norm=None, norm_type=2, scale
             raise ValueError(f"embedding_bag: padding_idx {padding_idx} must be within num_embeddings ({n_emb})")
         member = member & (idx != padding_idx % n_emb)[None, :]
     m = fnp.astype(member, rows.dtype)
-    if mode == "max":
-        best = fnp.max(fnp.where(member[:, :, None], rows[None, :, :], -math.inf), axis=1)
+    if mode == "max":  # the first row holding a bag's maximum takes its gradient, as PyTorch's
+        candidates = fnp.where(member[:, :, None], rows[None, :, :], -math.inf)
+        best = fnp.take_along_axis(candidates, fnp.argmax(candidates, axis=1)[:, None, :], axis=1)[:, 0]
         return _where0(fnp.any(member, axis=1)[:, None], best)
     if psw is not None:
         m = m * fnp.astype(psw, rows.dtype)[None, :]

@@ -197,8 +197,22 @@ class Module:
     def __dir__(self):
         return sorted(set(super().__dir__()) | set(self._parameters) | set(self._buffers) | set(self._modules))
 
+    def _check_name(self, kind, name, table):
+        """PyTorch's checks of a name given to register_parameter, register_buffer or add_module: a string,
+        not empty, without '.' (which would read as a submodule's path in ``state_dict``), and not taken by
+        another attribute."""
+        if not isinstance(name, str):
+            raise TypeError(f"{kind} name should be a string. Got {type(name).__name__}")
+        if "." in name:
+            raise KeyError(f"{kind} name can't contain \".\", got: {name}")
+        if not name:
+            raise KeyError(f"{kind} name can't be empty string \"\"")
+        if name not in self.__dict__[table] and hasattr(self, name):
+            raise KeyError(f"attribute '{name}' already exists")
+
     def register_parameter(self, name, param):
         self._check_init()
+        self._check_name("parameter", name, "_parameters")
         if param is not None and not isinstance(param, Parameter):
             raise TypeError(f"register_parameter({name!r}): expected a fnx.nn.Parameter or None, "
                             f"got {type(param).__name__}")
@@ -210,13 +224,7 @@ class Module:
         module (``self.name``, ``buffers()``), it takes PyTorch's in-place updates, which write into the
         module: ``self.queue[:, i:j] = keys.T``, ``self.ema.mul_(0.9)``, ``self.steps += 1``."""
         self._check_init()
-        if not isinstance(name, str):
-            raise TypeError(f"register_buffer: buffer name should be a string, got {type(name).__name__}")
-        if "." in name or not name:  # PyTorch's KeyErrors: a dotted name would read as a submodule's
-            raise KeyError(f"register_buffer: buffer name {name!r} can't be empty or contain '.'")
-        if name not in self._buffers and hasattr(self, name):
-            raise KeyError(f"register_buffer: attribute {name!r} already exists (a parameter, submodule or "
-                           f"attribute of {type(self).__name__})")
+        self._check_name("buffer", name, "_buffers")
         if tensor is not None and not isinstance(tensor, Array):
             if not isinstance(tensor, np.ndarray):
                 raise TypeError(f"register_buffer: cannot assign {type(tensor).__name__!r} object to buffer "
@@ -231,6 +239,7 @@ class Module:
 
     def add_module(self, name, module):
         self._check_init()
+        self._check_name("module", name, "_modules")
         if module is not None and not isinstance(module, Module):
             raise TypeError(f"add_module({name!r}): {type(module).__name__} is not a Module")
         self._remove_from(name, keep="_modules")

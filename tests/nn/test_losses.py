@@ -582,3 +582,32 @@ def test_binary_cross_entropy_with_logits_promotes_a_float64_target_as_torch():
     assert str(ours.dtype) == str(theirs.dtype).replace("torch.", "") == "float64"
     np.testing.assert_allclose(float(ours), theirs.item(), rtol=1e-6)
     assert F.binary_cross_entropy_with_logits(fnp.asarray(x), fnp.asarray(y.astype(np.float32))).dtype == np.float32
+
+
+def test_torchs_choices_at_ties_and_its_refusals():
+    # torch 2.14's values: a hinge term exactly at the margin passes nothing, and embedding_bag's max sends a
+    # bag's gradient to the first row holding the maximum.
+    x = fnx.tensor([[1.0, 0.0, 2.0]], requires_grad=True)
+    F.multi_margin_loss(x, fnx.tensor([0])).backward()
+    np.testing.assert_allclose(x.grad, [[-1 / 3, 0.0, 1 / 3]], rtol=1e-6)
+    w = fnx.tensor([[1.0, 2.0], [1.0, 0.0], [0.0, 2.0]], requires_grad=True)
+    F.embedding_bag(fnx.tensor([[0, 1, 2]]), w, mode="max").sum().backward()
+    assert w.grad.tolist() == [[1, 1], [0, 0], [0, 0]]
+    with pytest.raises(RuntimeError, match="offsets\\[-1\\] can not be greater than input's length 3"):
+        fnx.nn.EmbeddingBag(6, 3)(fnx.tensor([1, 2, 3]), fnx.tensor([0, 5]))
+    with pytest.raises(RuntimeError, match="ignore_index is not supported for floating point"):
+        F.cross_entropy(fnp.zeros((2, 3)), fnp.ones((2, 3)) / 3, ignore_index=0)
+
+
+def test_an_integer_attention_mask_is_refused_as_in_torch():
+    # Added as scores, a 0/1 mask would mask nothing; torch accepts only bool and floating masks.
+    q = fnp.ones((1, 3, 4))
+    mha = fnx.nn.MultiheadAttention(4, 1, batch_first=True)
+    mask = fnp.triu(fnp.ones((3, 3), dtype="int64"), 1)
+    with pytest.raises(TypeError, match="only bool and floating types of attn_mask"):
+        mha(q, q, q, attn_mask=mask)
+    with pytest.raises(TypeError, match="only bool and floating types of key_padding_mask"):
+        mha(q, q, q, key_padding_mask=fnp.asarray([[0, 0, 1]]))
+    with pytest.raises(TypeError, match="attn_mask must be bool"):
+        F.scaled_dot_product_attention(q, q, q, attn_mask=mask)
+    mha(q, q, q, attn_mask=mask.astype(bool))  # the same mask as booleans works

@@ -562,3 +562,31 @@ def test_in_place_updates_of_buffers_write_into_the_module_as_torch():
     other.ema = copy_of_view
     ours.ema.add_(1.0)
     assert np.asarray(other.ema).tolist() == [0.0, 0.0] and np.asarray(ours.ema).tolist() == [1.0, 1.0]
+
+
+def test_names_are_checked_as_pytorch_checks_them():
+    # A dotted name would read as a submodule's path in state_dict, so the model could not reload itself.
+    with pytest.raises(KeyError, match=r'module name can.*contain ".", got: v1\.0'):
+        nn.ModuleDict({"v1.0": nn.Linear(2, 2)})
+    layer = nn.Linear(1, 1)
+    for name, error in (("a.b", KeyError), ("", KeyError), (3, TypeError), ("weight", KeyError)):
+        with pytest.raises(error):
+            layer.add_module(name, nn.Linear(1, 1))
+    with pytest.raises(KeyError, match=r"parameter name can.*contain"):
+        layer.register_parameter("x.y", nn.Parameter(fnp.ones(1)))
+    with pytest.raises(KeyError, match="attribute 'bias' already exists"):
+        layer.register_buffer("bias", fnp.ones(1))
+    layer.register_parameter("bias", None)  # its own name again is fine
+    assert [n for n, _ in layer.named_parameters()] == ["weight"]
+
+
+def test_sequential_repeats_its_layers_with_star():
+    seq = nn.Sequential(nn.Linear(1, 1), nn.ReLU())
+    twice = seq * 2
+    assert len(twice) == 4 and twice[0] is twice[2] and len(2 * seq) == 4  # the same modules, as torch's
+    seq *= 3
+    assert len(seq) == 6 and seq[4] is seq[0]
+    with pytest.raises(ValueError, match="non-positive"):
+        seq * 0
+    with pytest.raises(TypeError):
+        seq * 1.5

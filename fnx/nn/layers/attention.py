@@ -21,7 +21,7 @@ import warnings
 from ... import numpy as fnp
 from ... import random
 from ...core.trace import Tracer
-from ...errors import ShapeError
+from ...errors import DTypeError, ShapeError
 from ...transforms.autodiff import TAPE, is_grad_enabled
 from .. import functional as F
 from .. import init
@@ -35,11 +35,15 @@ from .norm import LayerNorm
 __all__ = ["MultiheadAttention", "TransformerEncoderLayer", "TransformerEncoder"]
 
 
-def _additive(mask, dtype):
-    """A mask as scores to add: booleans (True = masked) become -inf, floats are used as they are."""
+def _additive(mask, dtype, name):
+    """A mask as scores to add: booleans (True = masked) become -inf, floats are used as they are. An integer
+    mask is refused, as PyTorch refuses it: added as scores, its 1s would mask nothing."""
     mask = fnp.asarray(mask)
     if mask.dtype == bool:
         return fnp.where(mask, -math.inf, 0.0).astype(dtype)
+    if mask.dtype.kind != "f":
+        raise DTypeError(f"MultiheadAttention: only bool and floating types of {name} are supported, got "
+                         f"{mask.dtype} (convert a 0/1 mask with .astype(bool), True where attention is not allowed)")
     return fnp.astype(mask, dtype)
 
 
@@ -171,7 +175,7 @@ class MultiheadAttention(Module):
         dtype = q.dtype
         mask = None
         if attn_mask is not None:
-            mask = _additive(attn_mask, dtype)
+            mask = _additive(attn_mask, dtype, "attn_mask")
             if mask.ndim == 2 and mask.shape != (tgt, src):
                 raise ShapeError(f"MultiheadAttention: the shape of the 2D attn_mask is {mask.shape}, but should "
                                  f"be {(tgt, src)}")
@@ -184,7 +188,7 @@ class MultiheadAttention(Module):
                 raise ShapeError(f"MultiheadAttention: attn_mask must be 2-D or 3-D, got shape {mask.shape}")
         pad_mask = None
         if key_padding_mask is not None:
-            pad_mask = _additive(key_padding_mask, dtype)
+            pad_mask = _additive(key_padding_mask, dtype, "key_padding_mask")
             if pad_mask.shape != (n, src):
                 raise ShapeError(f"MultiheadAttention: expecting key_padding_mask shape of {(n, src)}, but got "
                                  f"{pad_mask.shape}")

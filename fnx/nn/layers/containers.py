@@ -100,6 +100,28 @@ class Sequential(_Numbered):
     def __iadd__(self, other):
         return self.extend(other)
 
+    def __mul__(self, times):
+        """The layers repeated ``times`` times (the same module objects, as PyTorch's)."""
+        if not isinstance(times, int) or isinstance(times, bool):
+            return NotImplemented
+        if times <= 0:
+            raise ValueError(f"Sequential: non-positive multiplication factor {times}")
+        out = Sequential()
+        for _ in range(times):
+            for layer in self:
+                out.append(layer)
+        return out
+
+    __rmul__ = __mul__
+
+    def __imul__(self, times):
+        repeated = self * times
+        if repeated is NotImplemented:
+            return NotImplemented
+        for layer in list(repeated)[len(self):]:
+            self.append(layer)
+        return self
+
     def append(self, module):
         _check_module("Sequential.append", module)
         self.add_module(str(len(self)), module)
