@@ -29,6 +29,11 @@ class DTypeError(FnxError, TypeError):
     """Operands whose dtypes do not fit the operation."""
 
 
+class DTypeArgumentError(DTypeError, ValueError):
+    """A ``dtype=`` argument the operation cannot produce (``fnx.random.uniform(key, dtype="int32")``): a
+    DTypeError, and the ValueError JAX raises for it."""
+
+
 class GradDTypeError(DTypeError, RuntimeError):
     """An array of a dtype without derivatives (integers, bools) asked to require gradients; also a
     RuntimeError, as PyTorch raises one."""

@@ -103,7 +103,7 @@ import numpy as np
 from .core import dtypes
 from .core.array import Array
 from .core.primitive import ShapedArray
-from .errors import DTypeError, ShapeError
+from .errors import DTypeArgumentError, DTypeError, ShapeError, ShapeTypeError
 from .numpy._base import broadcast_shapes, is_traced, move_to_front, normalize_axis, not_differentiable
 
 __all__ = ["key", "PRNGKey", "split", "fold_in", "bits", "threefry2x32", "normal", "uniform", "bernoulli",
@@ -246,8 +246,8 @@ def _check_key(opname, k):
     if k.shape != (2,) or k.dtype != dtypes.uint32:
         hint = (" (index a batch of keys, as keys[i], or map over them with fnx.vmap)"
                 if k.ndim == 2 and k.shape[-1] == 2 else "")
-        raise TypeError(f"{opname}: expected a key, a uint32 array of shape (2,) from fnx.random.key or split, "
-                        f"got {k.dtype} array of shape {k.shape}{hint}")
+        raise ShapeTypeError(f"{opname}: expected a key, a uint32 array of shape (2,) from fnx.random.key or "
+                             f"split, got {k.dtype} array of shape {k.shape}{hint}")
     return k
 
 
@@ -326,7 +326,7 @@ def bits(key, shape=(), dtype="uint32"):
     from .numpy import astype
     dt = dtypes.canonical(dtype)
     if dt not in (np.dtype("uint8"), np.dtype("uint16"), dtypes.uint32, dtypes.uint64):
-        raise DTypeError(f"bits: dtype must be uint8, uint16, uint32 or uint64, got {dt}")
+        raise DTypeArgumentError(f"bits: dtype must be uint8, uint16, uint32 or uint64, got {dt}")
     shape = _shape("bits", shape)
     if dt.itemsize >= 4:
         return _random_bits("bits", key, shape, 8 * dt.itemsize)
@@ -355,7 +355,7 @@ def _shape(opname, shape):
 def _float_dtype(opname, dtype):
     dt = dtypes.default_float() if dtype is None else dtypes.canonical(dtype)
     if dt.kind != "f":
-        raise DTypeError(f"{opname}: dtype must be a floating dtype, got {dt}")
+        raise DTypeArgumentError(f"{opname}: dtype must be a floating dtype, got {dt}")
     return dt
 
 
@@ -598,9 +598,17 @@ def randint(key, shape, minval, maxval, dtype="int64"):
             raise ValueError("randint: minval must be below maxval everywhere (maxval is exclusive)")
         if values[0].min() < info.min or values[1].max() - 1 > info.max:
             raise ValueError(f"randint: the range [{values[0].min()}, {values[1].max()}) does not fit {dt}")
-    lo, hi = astype(lo, dtypes.uint64), astype(hi, dtypes.uint64)  # modulo 2**64, so hi - lo is exact
-    offset = _mulhi(_random_bits("randint", key, shape, 64), hi - lo)
-    return astype(astype(lo + offset, dtypes.int64), dt)
+    # Traced bounds cannot be checked: they get JAX's meaning, bounds clipped to the dtype (a maxval above its
+    # largest value keeps that value in range) and minval wherever maxval <= minval.
+    from .numpy import clip, where
+    info, wide = np.iinfo(dt), np.iinfo(np.int64)
+    bottom, top = max(int(info.min), int(wide.min)), min(int(info.max), int(wide.max))
+    above = hi > top
+    lo, hi = clip(lo, bottom, top), clip(hi, bottom, top)
+    span = astype(hi, dtypes.uint64) - astype(lo, dtypes.uint64)  # modulo 2**64, so exact
+    span = where(hi <= lo, np.uint64(1), where(above, span + np.uint64(1), span))
+    offset = _mulhi(_random_bits("randint", key, shape, 64), span)
+    return astype(astype(astype(lo, dtypes.uint64) + offset, dtypes.int64), dt)
 
 
 def _order(opname, key, n):
@@ -712,7 +720,7 @@ def _work(dt):
 def _signed_int(opname, dtype):
     dt = dtypes.canonical(dtype)
     if dt.kind != "i":
-        raise DTypeError(f"{opname}: dtype must be a signed integer dtype, got {dt}")
+        raise DTypeArgumentError(f"{opname}: dtype must be a signed integer dtype, got {dt}")
     return dt
 
 
@@ -1607,8 +1615,8 @@ def _check_keys(opname, keys):
     from .numpy import asarray
     keys = asarray(keys)
     if keys.dtype != dtypes.uint32 or keys.ndim == 0 or keys.shape[-1] != 2:
-        raise TypeError(f"{opname}: expected keys, a uint32 array whose last axis has length 2 (from "
-                        f"fnx.random.key or split), got {keys.dtype} array of shape {keys.shape}")
+        raise ShapeTypeError(f"{opname}: expected keys, a uint32 array whose last axis has length 2 (from "
+                             f"fnx.random.key or split), got {keys.dtype} array of shape {keys.shape}")
     return keys
 
 

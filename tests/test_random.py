@@ -432,3 +432,27 @@ def test_key_from_a_traced_seed_under_vmap_and_jit_as_jax():
     jax = pytest.importorskip("jax")
     np.testing.assert_array_equal(np.asarray(fnx.vmap(fnx.random.PRNGKey)(fnp.arange(4))),
                                   np.asarray(jax.vmap(jax.random.PRNGKey)(np.arange(4))))
+
+
+def test_randint_with_traced_bounds_has_jaxs_meaning():
+    # Unchecked under jit and vmap, bounds are read as JAX reads them: minval where maxval <= minval, and
+    # clipped to the dtype (a maxval past its largest value keeps that value in range).
+    k = fnx.random.key(0)
+    out = fnx.jit(lambda hi: fnx.random.randint(k, (3,), 0, hi))(fnp.asarray([-3, 4, 2]))
+    assert out[0] == 0 and 0 <= out[1] < 4 and 0 <= out[2] < 2
+    assert fnx.vmap(lambda lo: fnx.random.randint(k, (3,), lo, 2))(fnp.asarray([0, 5]))[1].tolist() == [5, 5, 5]
+    small = fnx.jit(lambda hi: fnx.random.randint(k, (2000,), -5, hi, dtype="int8"))(fnp.asarray(300))
+    assert small.dtype == np.int8 and int(small.min()) >= -5 and int(small.max()) == 127
+    full = fnx.jit(lambda hi: fnx.random.randint(k, (4000,), 0, hi, dtype="uint8"))(fnp.asarray(256))
+    assert int(full.max()) == 255 and int(full.min()) == 0
+    np.testing.assert_array_equal(full, fnx.random.randint(k, (4000,), 0, 256, dtype="uint8"))  # as eager
+
+
+def test_argument_errors_are_the_classes_jax_raises():
+    k = fnx.random.key(0)
+    for bad in (lambda: fnx.random.uniform(k, dtype="int32"), lambda: fnx.random.normal(k, dtype="int32"),
+                lambda: fnx.random.bits(k, dtype="int32"), lambda: fnx.random.split(fnx.random.split(k, 2))):
+        with pytest.raises(ValueError):  # jax.random's class (and a TypeError, as before)
+            bad()
+    with pytest.raises(TypeError, match="integer dtype"):
+        fnx.random.randint(k, (2,), 0, 3, dtype="float32")

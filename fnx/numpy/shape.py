@@ -385,7 +385,15 @@ def concatenate(arrays, axis=0, out=None, *, dtype=None, casting="same_kind"):
         raise ValueError("concatenate: need at least one array")
     if axis is None:
         arrays, axis = [ravel(a) for a in arrays], 0
-    dt = dtypes.canonical(dtype) if dtype is not None else dtypes.result_type(*arrays)
+    if dtype is not None:
+        dt = dtypes.canonical(dtype)
+        for a in arrays:  # numpy's rule: the cast to dtype must be allowed by casting (same_kind: no float -> int)
+            if not np.can_cast(a.dtype, dt, casting):
+                from ..errors import DTypeError
+                raise DTypeError(f"concatenate: cannot cast array data from {a.dtype} to {dt} according to the rule "
+                                 f"{casting!r}")
+    else:
+        dt = dtypes.result_type(*arrays)
     arrays = [astype(a, dt) for a in arrays]
     nd = arrays[0].ndim
     if nd == 0:
@@ -426,9 +434,7 @@ def stack(arrays, axis=0, out=None, *, dtype=None, casting="same_kind"):
         raise ShapeError(f"stack: all input arrays must have the same shape, got {', '.join(map(str, shapes))}")
     axis = normalize_axis("stack", axis, arrays[0].ndim + 1)
     expanded = [expand_dims(a, axis) for a in arrays]
-    if len(expanded) == 1:
-        return expanded[0] if dtype is None else expanded[0].astype(dtype)
-    return concatenate(expanded, axis=axis, dtype=dtype)
+    return concatenate(expanded, axis=axis, dtype=dtype, casting=casting)
 
 
 def _seq(opname, tup):
@@ -440,12 +446,12 @@ def _seq(opname, tup):
 def hstack(tup, *, dtype=None, casting="same_kind"):
     """Joins arrays column-wise: along axis 1, or axis 0 for 1-d arrays."""
     arrays = [atleast_1d(a) for a in _seq("hstack", tup)]
-    return concatenate(arrays, axis=0 if arrays and arrays[0].ndim == 1 else 1, dtype=dtype)
+    return concatenate(arrays, axis=0 if arrays and arrays[0].ndim == 1 else 1, dtype=dtype, casting=casting)
 
 
 def vstack(tup, *, dtype=None, casting="same_kind"):
     """Joins arrays row-wise (along axis 0), after making 1-d arrays ``(1, N)``."""
-    return concatenate([atleast_2d(a) for a in _seq("vstack", tup)], axis=0, dtype=dtype)
+    return concatenate([atleast_2d(a) for a in _seq("vstack", tup)], axis=0, dtype=dtype, casting=casting)
 
 
 def dstack(tup):

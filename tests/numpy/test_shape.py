@@ -431,3 +431,14 @@ def test_repeat_with_traced_repeats_and_a_total_length_as_jax():
     assert grads.tolist() == [0.0, 2.0, 4.0]  # x[0] twice: 2 * 0 * 2; x[1] once: 2 * 1
     with pytest.raises(fnx.errors.TracerError, match="total_repeat_length"):
         fnx.jit(lambda r: fnp.repeat(fnp.arange(3.0), r))(fnp.asarray([1, 1, 1]))
+
+
+def test_joins_cast_to_dtype_by_numpys_casting_rule():
+    with pytest.raises(TypeError, match="cannot cast array data from float64 to int32 according to the rule"):
+        fnp.concatenate([np.ones(2), np.ones(2)], dtype="int32")  # numpy refuses it too: same_kind
+    for join in (fnp.stack, fnp.vstack, fnp.hstack):
+        with pytest.raises(TypeError, match="same_kind"):
+            join([np.ones(2), np.ones(2)], dtype="int32")
+    assert fnp.concatenate([np.full(2, 1.7), np.ones(2)], dtype="int32", casting="unsafe").tolist() == [1, 1, 1, 1]
+    assert fnp.stack([np.ones(2, "int32"), np.ones(2, "int64")], dtype="float32").dtype == np.float32
+    assert fnp.bincount(fnp.asarray([True, False, True])).tolist() == [1, 2]  # booleans count, as in numpy
