@@ -205,6 +205,12 @@ def closed_over_tracers(fun):
     return [x for x in tree_util.leaves(sources) if isinstance(x, Tracer) and x._main.alive]
 
 
+def _no_symbolic_zeros(fname, symbolic_zeros):
+    if symbolic_zeros:
+        raise NotImplementedError(f"{fname}: symbolic_zeros=True is not supported; the rule is given zeros "
+                                  f"(arrays) for the arguments and outputs nobody differentiates, as JAX's default")
+
+
 class _CustomBase:
     def __init__(self, fun, nondiff_argnums=()):
         functools.update_wrapper(self, fun)
@@ -291,7 +297,11 @@ class custom_vjp(_CustomBase):
         # mode differentiates ``fun``.
         self._jvp_rule = None
 
-    def defvjp(self, fwd, bwd):
+    def defvjp(self, fwd, bwd, symbolic_zeros=False, optimize_remat=False):
+        """The rules: ``fwd(*args) -> (out, residuals)`` and ``bwd(residuals, ct) -> cotangents``. JAX's
+        ``optimize_remat`` only changes when ``fwd`` runs there, so it is accepted and changes nothing here;
+        ``symbolic_zeros=True`` (SymbolicZero cotangents) is not supported."""
+        _no_symbolic_zeros("custom_vjp.defvjp", symbolic_zeros)
         self.fwd, self.bwd = fwd, bwd
 
     def __call__(self, *args, **kwargs):
@@ -369,7 +379,10 @@ class custom_jvp(_CustomBase):
         super().__init__(fun, nondiff_argnums)
         self.rule = None
 
-    def defjvp(self, rule):
+    def defjvp(self, rule, symbolic_zeros=False):
+        """``rule(primals, tangents) -> (out, tangent_out)``; JAX's ``symbolic_zeros=True`` (SymbolicZero
+        tangents) is not supported."""
+        _no_symbolic_zeros("custom_jvp.defjvp", symbolic_zeros)
         self.rule = rule
         return rule
 

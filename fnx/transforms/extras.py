@@ -273,9 +273,10 @@ def _check_like(fname, what, given, expected):
     return e_tree.unflatten(out)
 
 
-def linearize(fun, *primals):
+def linearize(fun, *primals, has_aux=False):
     """``(fun(*primals), f_jvp)`` where ``f_jvp(*tangents)`` is the JVP of ``fun`` at ``primals``
-    (``jax.linearize``).
+    (``jax.linearize``); with ``has_aux``, ``fun`` returns ``(output, aux)`` and the result is
+    ``(output, f_jvp, aux)``.
 
     The primal computation runs once, now: the JVP is staged with only the
     tangents traced, so ``f_jvp`` replays just the linear tangent operations,
@@ -295,8 +296,8 @@ def linearize(fun, *primals):
     with new_main(GraphTrace, "linearize", eqns) as main:
         zeros = [fnp.zeros_like(p) for p in p_flat]
         boxed = [GraphTracer(main, z, Var(z.aval, z.device)) for z in zeros]
-        out, t_out = jvp(fun, tuple(primals), tuple(p_tree.unflatten(boxed)))
-    out = tree_util.map(lambda o: o.primal if type(o) is GraphTracer and o._main is main else o, out)
+        out, t_out, *aux = jvp(fun, tuple(primals), tuple(p_tree.unflatten(boxed)), has_aux=has_aux)
+    out, aux = tree_util.map(lambda o: o.primal if type(o) is GraphTracer and o._main is main else o, (out, aux))
     t_flat, t_tree = tree_util.flatten(t_out)
     outvars = [o.var if type(o) is GraphTracer and o._main is main else Literal(o) for o in t_flat]
     graph = Graph([t.var for t in boxed], eqns, outvars, p_tree, t_tree)
@@ -306,7 +307,7 @@ def linearize(fun, *primals):
         return graph(*tangents)
 
     f_jvp.graph = graph
-    return out, f_jvp
+    return (out, f_jvp, aux[0]) if has_aux else (out, f_jvp)
 
 
 def linear_transpose(fun, *primals):

@@ -367,3 +367,16 @@ def test_on_every_device(device):
     got = []
     fnx.jit(lambda a: fnx.debug.callback(lambda v: got.append(type(v)), a))(x)
     assert got == [np.ndarray]
+
+
+def test_linearize_has_aux_and_jaxs_rule_keywords():
+    out, f_jvp, aux = fnx.linearize(lambda x: (x ** 2, {"seen": x + 1}), fnp.asarray(3.0), has_aux=True)
+    assert float(out) == 9.0 and float(f_jvp(fnp.asarray(1.0))) == 6.0 and float(aux["seen"]) == 4.0  # as jax
+    double = fnx.custom_vjp(lambda x: x * 2)
+    double.defvjp(lambda x: (x * 2, None), lambda r, ct: (ct * 3,), optimize_remat=True)  # accepted, as JAX
+    assert float(fnx.grad(double)(1.0)) == 3.0
+    with pytest.raises(NotImplementedError, match="symbolic_zeros=True is not supported"):
+        double.defvjp(lambda x: (x, None), lambda r, ct: (ct,), symbolic_zeros=True)
+    square = fnx.custom_jvp(lambda x: x * x)
+    square.defjvp(lambda p, t: (p[0] * p[0], 2 * p[0] * t[0]), symbolic_zeros=False)
+    assert float(fnx.grad(square)(3.0)) == 6.0
