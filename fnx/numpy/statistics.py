@@ -23,7 +23,12 @@ from .sorting import sort
 
 __all__ = ["median", "quantile", "percentile", "nanmedian", "nanquantile", "nanpercentile", "cov", "corrcoef"]
 
-_METHODS = ("linear", "lower", "higher", "nearest", "midpoint")
+# NumPy's continuous methods (Hyndman and Fan's 4 to 9) place the q-quantile at the sorted position
+# ``n q + alpha + q (1 - alpha - beta) - 1`` and interpolate linearly; these are their (alpha, beta).
+_CONTINUOUS = {"linear": (1.0, 1.0), "interpolated_inverted_cdf": (0.0, 1.0), "hazen": (0.5, 0.5),
+               "weibull": (0.0, 0.0), "median_unbiased": (1 / 3, 1 / 3), "normal_unbiased": (3 / 8, 3 / 8)}
+_METHODS = tuple(_CONTINUOUS) + ("lower", "higher", "nearest", "midpoint", "inverted_cdf", "averaged_inverted_cdf",
+                                 "closest_observation")
 
 
 def _quantile(opname, a, q, axis, method, keepdims, skip_nan=False):
@@ -66,33 +71,46 @@ def _quantile_here(opname, a, q, axis, method, keepdims, skip_nan=False):
             out = sh.reshape(take_along_axis(ordered, flat, axis=-1), lead + q.shape)
             return sh.moveaxis(out, tuple(range(len(lead), out.ndim)), tuple(range(q.ndim))) if q.ndim else out
 
-        position = sh.reshape(q, q.shape + (1,) * len(lead)) * last
+        qq, count_n = sh.reshape(q, q.shape + (1,) * len(lead)), count
     else:
-        last = n - 1
-
         def at(index):  # the sorted values at integer positions ``index`` (shape q.shape), q's axes first
-            out = take(ordered, el.astype(index, dtypes.int64), axis=-1)
+            out = take(ordered, el.astype(el.clip(index, 0, n - 1), dtypes.int64), axis=-1)
             return sh.moveaxis(out, tuple(range(len(kept), out.ndim)), tuple(range(q.ndim)))
 
-        position = q * (n - 1)
-    below = el.floor(position)
-    above = el.minimum(below + 1, last)
-    if method == "lower":
-        out = at(below)
-    elif method == "higher":
-        out = at(el.ceil(position))
-    elif method == "nearest":
-        out = at(el.round(position))  # halves to the even position, as NumPy
-    else:
-        lo, hi = at(below), at(above)
-        if method == "midpoint":
-            hi = at(el.ceil(position))
-            weight = 0.5 * el.astype(el.not_equal(position, below), dt)
-        else:
-            weight = position - below
+        qq, count_n, last = q, n, n - 1
+
+    def between(below, weight):  # the sorted values at below and below + 1 (both kept in range), mixed
+        lo, hi = at(el.clip(below, 0, last)), at(el.clip(below + 1, 0, last))
         if not skip_nan:
             weight = sh.reshape(weight, q.shape + (1,) * len(kept))
-        out = lo + weight * (hi - lo)
+        return lo + weight * (hi - lo)
+
+    if method in _CONTINUOUS:
+        alpha, beta = _CONTINUOUS[method]
+        position = qq * last if method == "linear" else count_n * qq + (alpha + qq * (1 - alpha - beta)) - 1
+        below = el.floor(position)
+        out = between(below, position - below)
+    elif method in ("inverted_cdf", "averaged_inverted_cdf", "closest_observation"):  # NumPy's discontinuous ones
+        position = count_n * qq - (1.5 if method == "closest_observation" else 1)
+        below = el.floor(position)
+        on_one = el.equal(position, below)
+        if method == "averaged_inverted_cdf":
+            out = between(below, el.where(on_one, 0.5, 1.0).astype(dt))
+        else:
+            if method == "closest_observation":  # a tie goes to the even order statistic (odd 0-based position)
+                on_one = el.logical_and(on_one, el.equal(el.remainder(below, 2), 1))
+            out = at(el.clip(el.where(on_one, below, below + 1), 0, last))
+    else:
+        position = qq * last
+        below = el.floor(position)
+        if method == "lower":
+            out = at(below)
+        elif method == "higher":
+            out = at(el.ceil(position))
+        elif method == "nearest":
+            out = at(el.round(position))  # halves to the even position, as NumPy
+        else:  # midpoint
+            out = between(below, 0.5 * el.astype(el.not_equal(position, below), dt))
     if skip_nan:
         out = el.where(el.equal(count, 0), np.nan, out)  # an all-NaN slice, as NumPy
     else:
@@ -106,8 +124,11 @@ def quantile(a, q, axis=None, out=None, overwrite_input=False, method="linear", 
     """The ``q``-th quantiles (``q`` in [0, 1], a number or an array) of ``a`` along ``axis``, as
     ``numpy.quantile``.
 
-    ``method`` is ``'linear'`` (NumPy's default), ``'lower'``, ``'higher'``,
-    ``'nearest'`` or ``'midpoint'``. The result has ``q``'s axes first. Integer
+    ``method`` is any of NumPy's thirteen: ``'linear'`` (the default),
+    ``'lower'``, ``'higher'``, ``'nearest'``, ``'midpoint'``, the discontinuous
+    ``'inverted_cdf'``, ``'averaged_inverted_cdf'`` and ``'closest_observation'``,
+    and the continuous ``'interpolated_inverted_cdf'``, ``'hazen'``, ``'weibull'``,
+    ``'median_unbiased'`` and ``'normal_unbiased'``. The result has ``q``'s axes first. Integer
     input gives float64; a slice with a NaN gives NaN. Differentiable in ``a``
     (through the sort) and in ``q`` (``'linear'``).
 
