@@ -1666,7 +1666,15 @@ def _median(name, skip_nan):
             idx = fnp.where(has_nan, fnp.argmax(nans, axis=d, keepdims=True).astype(int64), idx)
             values = fnp.take_along_axis(x, idx, axis=d)
         if flat:
-            return fnp.reshape(values, ())
+            median = fnp.reshape(values, ())
+            if x.dtype.kind not in "fc":
+                return median
+            # PyTorch spreads the gradient evenly over the elements equal to the median (NaN ones for a NaN
+            # median): deterministic, where the one element's index would depend on the sort.
+            median = fnx_stop_gradient(median)
+            ties = (x == median) | (nans & fnp.isnan(median))
+            spread = fnp.sum(fnp.where(ties, x - median, 0)) / fnp.sum(ties).astype(x.dtype)
+            return median + spread
         if not keepdim:
             values, idx = fnp.squeeze(values, d), fnp.squeeze(idx, d)
         return values_indices(values, idx)

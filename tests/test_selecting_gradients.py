@@ -95,3 +95,15 @@ def test_any_shape_and_width(dtype):
         with np.errstate(divide="ignore", invalid="ignore"):
             g = fnx.grad(lambda v: fnp.sum(fnp.sqrt(F.relu(v))))(x)
         assert g.dtype == np.dtype(dtype) and np.asarray(g).ravel().tolist() == ([0.0] if x.ndim == 0 else [0.0, 0.25])
+
+
+def test_a_full_median_spreads_its_gradient_over_ties_as_torch():
+    # torch 2.14: median() (and nanmedian()) of all elements divides the gradient evenly among the elements
+    # equal to the median, NaN ones for a NaN median; along a dim it picks one, as before.
+    for values, want in (([1.0, 2.0, 2.0, 3.0], [0, 0.5, 0.5, 0]), ([2.0, 2.0, 2.0], [1 / 3] * 3),
+                         ([1.0, np.nan, 2.0], [0, 1, 0]), ([3.0, 1.0, 2.0], [0, 0, 1])):
+        np.testing.assert_allclose(grad_of(lambda x: x.median(), values), want, rtol=1e-6)
+    np.testing.assert_allclose(grad_of(lambda x: x.nanmedian(), [1.0, 2.0, np.nan, np.nan]), [1, 0, 0, 0])
+    np.testing.assert_allclose(grad_of(lambda x: fnx.nanmedian(x), [np.nan, np.nan]), [0.5, 0.5])
+    assert fnx.median(fnx.tensor([[1, 2], [3, 4]])).dtype == np.int64  # integers stay integers
+    assert float(fnx.tensor([0.1, 0.1, 0.1]).median()) == np.float32(0.1)  # the value itself, not a rounded mean
