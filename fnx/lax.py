@@ -699,8 +699,17 @@ def select(pred, on_true, on_false):
 
 
 def clamp(min, x, max):
-    """``x`` clipped to ``[min, max]`` (``jax.lax.clamp``: note the argument order)."""
-    return fnp.clip(x, min, max)
+    """``x`` clipped to ``[min, max]`` (``jax.lax.clamp``: note the argument order).
+
+    Its derivative is JAX's: ``x`` gets it strictly inside the bounds, ``min`` where
+    ``x`` is below it (and ``min < max``), ``max`` where ``x`` is above it, and nobody
+    at a tie (``fnx.numpy.clip`` splits a tie instead, as ``jnp.clip`` does).
+    """
+    lo, x, hi = fnp.asarray(min), fnp.asarray(x), fnp.asarray(max)
+    value = fnp.clip(x, lo, hi)
+    out = fnp.where(hi < x, hi, fnp.stop_gradient(value))
+    out = fnp.where((x > lo) & (x < hi), x, out)
+    return fnp.where((lo > x) & (lo < hi), lo, out)
 
 
 # ----- collectives over a named vmap axis -------------------------------------------------------

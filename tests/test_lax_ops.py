@@ -402,3 +402,14 @@ def test_betainc_and_comb_match_scipy():
     with pytest.raises(ValueError, match="exact=True"):
         fnx.scipy.special.comb(5, 2, exact=True)
     check_grads(lambda v: fnx.scipy.special.betainc(2.0, 3.0, v), (fnp.asarray(x),), order=1)
+
+
+def test_clamp_has_jaxs_derivative_at_its_bounds():
+    # jax.lax.clamp's rule: the operand strictly inside, min where the operand is below it (min < max), max
+    # where it is above, nobody at a tie; values as JAX's, integers kept.
+    grads = lambda lo, x, hi: [float(g) for g in fnx.grad(fnx.lax.clamp, argnums=(0, 1, 2))(  # noqa: E731
+        fnp.asarray(lo), fnp.asarray(x), fnp.asarray(hi))]
+    assert grads(0.0, 0.5, 1.0) == [0, 1, 0] and grads(1.0, 0.0, 2.0) == [1, 0, 0] and grads(0.0, 3.0, 2.0) == [0, 0, 1]
+    assert grads(0.0, 0.0, 1.0) == [0, 0, 0] and grads(0.0, 1.0, 1.0) == [0, 0, 0]  # ties: nobody
+    assert grads(2.0, 1.0, 1.0) == [0, 0, 0] and grads(2.0, 0.0, 1.0) == [0, 0, 0]  # (JAX: min >= max)
+    assert fnx.lax.clamp(0, fnp.asarray([-1, 5, 3]), 4).tolist() == [0, 4, 3]
