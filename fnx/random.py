@@ -48,7 +48,7 @@ The derivation below is JAX's with ``jax_threefry_partitionable`` (its default
 since JAX 0.5): keys, ``split``, ``fold_in``, bits and uniforms in [0, 1) agree
 with ``jax.random`` bit for bit, and normals to rounding.
 
-* ``key(seed)``: ``s = seed mod 2**64``; the key is ``(s >> 32, s & 0xFFFFFFFF)``.
+* ``key(seed)`` (an int64 seed, as JAX takes): ``s = seed mod 2**64``; the key is ``(s >> 32, s & 0xFFFFFFFF)``.
 * ``split(key, num)[i] = T(key, (i >> 32, i & 0xFFFFFFFF))`` and
   ``fold_in(key, data) = T(key, (0, data mod 2**32))``, so ``fold_in(key, i)``
   equals ``split(key, n)[i]``.
@@ -103,7 +103,7 @@ import numpy as np
 from .core import dtypes
 from .core.array import Array
 from .core.primitive import ShapedArray
-from .errors import DTypeArgumentError, DTypeError, ShapeError, ShapeTypeError
+from .errors import DTypeArgumentError, DTypeError, ShapeError, ShapeTypeError, ValueRangeError
 from .numpy._base import broadcast_shapes, is_traced, move_to_front, normalize_axis, not_differentiable
 
 __all__ = ["key", "PRNGKey", "split", "fold_in", "bits", "threefry2x32", "normal", "uniform", "bernoulli",
@@ -211,7 +211,8 @@ def _on(key, value, dtype=None):
 
 
 def key(seed):
-    """A key from an integer seed (any Python int; taken modulo 2**64).
+    """A key from an integer seed in int64's range, as JAX's (outside it, an OverflowError); the words are
+    JAX's with ``jax_enable_x64``, a negative seed taken modulo 2**64.
 
     >>> import fnx
     >>> fnx.random.key(42)
@@ -223,7 +224,15 @@ def key(seed):
         s = fnp.astype(fnp.astype(seed, "int64") if seed.dtype.kind == "i" else seed, "uint64")
         return fnp.stack([fnp.astype(fnp.right_shift(s, np.uint64(32)), dtypes.uint32),
                           fnp.astype(fnp.bitwise_and(s, np.uint64(_MASK32)), dtypes.uint32)])
-    s = _integer("key", seed, "the seed") % 2 ** 64
+    s = _integer("key", seed, "the seed")
+    if not -2 ** 63 <= s < 2 ** 63:
+        raise OverflowError(f"key: the seed {s} does not fit int64 (JAX refuses it too)")
+    return _key_words(s)
+
+
+def _key_words(seed):
+    """The key of an integer seed, taken modulo 2**64."""
+    s = seed % 2 ** 64
     return _as_array([s >> 32, s & _MASK32])
 
 
@@ -1317,9 +1326,13 @@ class Generator:
         return g
 
     def manual_seed(self, seed):
-        """Restarts the stream from ``seed`` (an int, taken modulo 2**64); returns the generator."""
-        seed = _integer("Generator.manual_seed", seed, "the seed") % 2 ** 64
-        root = np.asarray(key(seed))
+        """Restarts the stream from ``seed`` (an int in ``[-2**63, 2**64)``, PyTorch's range, taken modulo
+        2**64); returns the generator."""
+        seed = _integer("Generator.manual_seed", seed, "the seed")
+        if not -2 ** 63 <= seed < 2 ** 64:
+            raise ValueRangeError(f"manual_seed: the seed {seed} is outside [-2**63, 2**64), as PyTorch refuses it")
+        seed %= 2 ** 64
+        root = np.asarray(_key_words(seed))
         with _lock:
             self._state.update(key=root, count=0, seed=seed)
         return self

@@ -456,3 +456,17 @@ def test_argument_errors_are_the_classes_jax_raises():
             bad()
     with pytest.raises(TypeError, match="integer dtype"):
         fnx.random.randint(k, (2,), 0, 3, dtype="float32")
+
+
+def test_a_seed_outside_int64_is_refused_as_jax_refuses_it():
+    assert fnx.random.key(2 ** 63 - 1).tolist() == [2 ** 31 - 1, 2 ** 32 - 1]  # JAX's words
+    assert fnx.random.key(-1).tolist() == [2 ** 32 - 1, 2 ** 32 - 1]  # JAX's with jax_enable_x64
+    for seed in (2 ** 63, 2 ** 64, -2 ** 63 - 1):
+        with pytest.raises(OverflowError, match="does not fit int64"):
+            fnx.random.key(seed)
+    for seed in (2 ** 63, 2 ** 64 - 1, -1):  # torch.manual_seed's range is wider: [-2**63, 2**64)
+        fnx.manual_seed(seed)
+        assert fnx.random.default_generator.initial_seed() == seed % 2 ** 64
+    with pytest.raises(ValueError, match="outside"):
+        fnx.manual_seed(2 ** 64)
+    fnx.manual_seed(0)
