@@ -110,7 +110,8 @@ def _method(fname, takes_out):
 # NumPy lets its functions call these methods with out=None (np.sum(x) calls x.sum(axis=None, out=None)).
 _WITH_OUT = ["sum", "mean", "prod", "max", "min", "argmax", "argmin", "var", "std", "all", "any", "cumsum",
              "cumprod", "clip", "round", "dot", "take", "trace", "ptp"]
-_PLAIN = ["ravel", "squeeze", "swapaxes", "repeat", "sort", "argsort", "nonzero", "diagonal", "conj", "searchsorted"]
+_PLAIN = ["ravel", "squeeze", "swapaxes", "repeat", "sort", "argsort", "nonzero", "diagonal", "conj", "searchsorted",
+          "choose", "argpartition"]
 
 for _name in _WITH_OUT:
     setattr(Array, _name, _method(_name, takes_out=True))
@@ -152,6 +153,13 @@ def __round__(self, ndigits=None):
     return fnp.round(self, ndigits)
 
 
+def compress(self, condition, axis=None, out=None):
+    """``fnx.numpy.compress(condition, x, axis)``: the method takes the condition first, as NumPy's."""
+    if out is not None:
+        raise ImmutableError("compress: fnx arrays are immutable, so out= is not supported; use the returned array")
+    return fnp.compress(condition, self, axis=axis)
+
+
 def to_device(self, device, /, *, stream=None):
     """``x`` on ``device`` (the array API's name for ``fnx.device_put``)."""
     from ..transforms.device import device_put
@@ -163,7 +171,7 @@ def tobytes(self, order="C"):
     return np.asarray(self).tobytes(order)
 
 
-for _f in (reshape, transpose, astype, flatten, copy, __round__, to_device, tobytes):
+for _f in (reshape, transpose, astype, flatten, copy, __round__, compress, to_device, tobytes):
     setattr(Array, _f.__name__, _f)
 
 Array.T = property(lambda self: fnp.transpose(self), doc="The array with its axes reversed.")

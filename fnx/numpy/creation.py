@@ -213,7 +213,7 @@ def tri(N, M=None, k=0, dtype=None, *, device=None):
 # ----- ranges --------------------------------------------------------------------------------
 
 
-def arange(start, stop=None, step=None, dtype=None, *, device=None):
+def arange(start=None, stop=None, step=None, dtype=None, *, device=None):
     """Evenly spaced values in ``[start, stop)``.
 
     Python ints give int64 and Python floats the default float dtype, so
@@ -224,8 +224,12 @@ def arange(start, stop=None, step=None, dtype=None, *, device=None):
     >>> fnp.arange(3), fnp.arange(0., 1., .25)
     (Array([0, 1, 2], dtype=int64), Array([0.  , 0.25, 0.5 , 0.75], dtype=float32))
     """
+    if start is None and stop is None:
+        raise TypeError("arange: stop must be given (arange(stop), arange(start, stop) or arange(stop=stop))")
     if stop is None:
         start, stop = 0, start
+    elif start is None:  # arange(stop=4), as NumPy 2 takes it
+        start = 0
     if step is None:
         step = 1
     dt = dtypes.canonical(dtype) if dtype is not None else dtypes.result_type(start, stop, step)

@@ -331,3 +331,9 @@ def test_index_grids_match_numpy():
     for o, e in zip(fnp.indices((2, 3), dtype="int32", sparse=True), np.indices((2, 3), dtype="int32", sparse=True)):
         assert o.dtype == e.dtype and o.shape == e.shape
         np.testing.assert_array_equal(o, e)
+
+
+def test_arange_takes_stop_by_keyword_as_numpy_2():
+    assert fnp.arange(stop=4).tolist() == [0, 1, 2, 3] and fnp.arange(1, stop=3).tolist() == [1, 2]
+    with pytest.raises(TypeError, match="stop must be given"):
+        fnp.arange()

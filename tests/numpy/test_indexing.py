@@ -633,3 +633,11 @@ def test_a_range_indexes_as_numpy_reads_it():
     want = np.zeros_like(a)
     want[range(3), labels] = -1 / 3
     np.testing.assert_allclose(np.asarray(g), want)
+
+
+def test_compress_choose_and_argpartition_methods_as_numpys():
+    a, n = fnp.asarray([3, 1, 2]), np.array([3, 1, 2])
+    assert a.compress([True, False, True]).tolist() == n.compress([True, False, True]).tolist()  # condition first
+    choices = [[1, 2, 3], [4, 5, 6]]
+    assert fnp.asarray([0, 1, 0]).choose(fnp.asarray(choices)).tolist() == np.array([0, 1, 0]).choose(choices).tolist()
+    assert int(a[a.argpartition(1)[1]]) == 2
