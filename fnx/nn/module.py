@@ -400,9 +400,7 @@ class Module:
         from_hooks, errors = ([], []), []
         for path, mod in self.named_modules(remove_duplicate=False):  # PyTorch visits every path of state_dict
             prefix = f"{path}." if path else ""
-            mod._upgrade_state_dict(state_dict, prefix)
-            for hook in list(mod.__dict__.get("_load_state_dict_pre_hooks", {}).values()):
-                hook(state_dict, prefix, {}, strict, *from_hooks, errors)
+            mod._load_from_state_dict(state_dict, prefix, {}, strict, *from_hooks, errors)
         own = self.state_dict(keep_vars=True)
         missing = [k for k in own if k not in state_dict] + from_hooks[0]
         unexpected = [k for k in state_dict if k not in own] + from_hooks[1]
@@ -571,6 +569,20 @@ class Module:
         """``hook(module, args)`` (``hook(module, args, kwargs)`` ``with_kwargs``) runs before ``forward``; a
         non-None result replaces the args (``(args, kwargs)`` ``with_kwargs``). ``prepend``: before the others."""
         return add_hook(self._forward_pre_hooks, (hook, with_kwargs), prepend)
+
+    def _load_from_state_dict(self, state_dict, prefix, local_metadata, strict, missing_keys, unexpected_keys,
+                              error_msgs):
+        """PyTorch's per-module step of ``load_state_dict``, run for every module before any entry is read.
+
+        Here it prepares this module's entries (keys starting ``prefix``): it fills in what older
+        checkpoints lack and runs the load pre-hooks; ``load_state_dict`` then checks every entry and
+        copies them all at once, so that a bad one changes nothing. A subclass overrides it as in PyTorch,
+        to rename or convert its entries in ``state_dict`` before calling ``super()._load_from_state_dict``;
+        what it adds to the three lists is reported with the rest.
+        """
+        self._upgrade_state_dict(state_dict, prefix)
+        for hook in list(self.__dict__.get("_load_state_dict_pre_hooks", {}).values()):
+            hook(state_dict, prefix, local_metadata, strict, missing_keys, unexpected_keys, error_msgs)
 
     def _upgrade_state_dict(self, state_dict, prefix):
         """Fills in, in place, the entries of this module (keys starting ``prefix``) that checkpoints of older

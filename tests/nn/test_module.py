@@ -590,3 +590,28 @@ def test_sequential_repeats_its_layers_with_star():
         seq * 0
     with pytest.raises(TypeError):
         seq * 1.5
+
+
+def test_a_subclass_load_from_state_dict_renames_its_entries_as_in_pytorch():
+    # The migration pattern of PyTorch libraries: rewrite old key names, then let the base class load.
+    seen = []
+
+    class Renamed(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.proj = nn.Linear(2, 2)
+
+        def _load_from_state_dict(self, state_dict, prefix, local_metadata, strict, missing_keys, unexpected_keys,
+                                  error_msgs):
+            seen.append(prefix)
+            for old, new in (("w", "proj.weight"), ("b", "proj.bias")):
+                if prefix + old in state_dict:
+                    state_dict[prefix + new] = state_dict.pop(prefix + old)
+            super()._load_from_state_dict(state_dict, prefix, local_metadata, strict, missing_keys, unexpected_keys,
+                                          error_msgs)
+
+    model = nn.Sequential(Renamed())
+    old = {"0.w": fnp.ones((2, 2)), "0.b": fnp.full(2, 3.0)}
+    assert not model.load_state_dict(old).missing_keys and seen == ["0."]
+    assert model[0].proj.weight.tolist() == [[1, 1], [1, 1]] and model[0].proj.bias.tolist() == [3, 3]
+    assert list(old) == ["0.w", "0.b"]  # the caller's dict is left as it was
