@@ -647,7 +647,9 @@ _NO_OPERAND = object()
 
 def cond(pred, true_fun, false_fun, *operands, operand=_NO_OPERAND):
     """``true_fun(*operands)`` if ``pred`` else ``false_fun(*operands)`` (``jax.lax.cond``); JAX's older
-    ``operand=x`` keyword is ``cond(pred, true_fun, false_fun, x)``.
+    ``operand=x`` keyword is ``cond(pred, true_fun, false_fun, x)``. As in JAX, both branches are traced
+    (abstractly) and must return the same structure, shapes and dtypes, even when ``pred`` is known; only
+    the branch taken then runs.
 
     >>> import fnx, fnx.numpy as fnp
     >>> fnx.lax.cond(fnp.array(2.0) > 1, lambda x: x * 10, lambda x: x, fnp.array(2.0))
@@ -666,8 +668,18 @@ def cond(pred, true_fun, false_fun, *operands, operand=_NO_OPERAND):
         pred = pred != 0
     taken = _concrete(pred)
     if taken is not None:  # Python numbers among the operands stay weak (fnx arrays have no weak dtypes)
+        _check_branches("cond", [false_fun, true_fun], operands)
         return _carry((true_fun if taken else false_fun)(*operands))  # arrays, as JAX returns
     return _staged_branches("cond", pred.astype("int32"), [false_fun, true_fun], operands)
+
+
+def _check_branches(fname, branches, operands):
+    """What JAX checks of the branches even when the predicate is known: they return one structure, shapes
+    and dtypes (each is traced abstractly, as _staged_branches stages them; only the taken one then runs)."""
+    leaves, in_tree = tree_util.flatten(operands)
+    weak = {i for i, x in enumerate(leaves) if isinstance(x, (bool, int, float, builtins.complex))}
+    funs = [lambda *xs, f=f: f(*in_tree.unflatten(list(xs))) for f in branches]
+    _stage_branches(fname, funs, [fnp.asarray(x) for x in leaves], weak)
 
 
 def switch(index, branches, *operands):
@@ -682,6 +694,7 @@ def switch(index, branches, *operands):
         raise DTypeError(f"switch: the index must be an integer, got {index.dtype}")
     taken = _concrete(index)
     if taken is not None:
+        _check_branches("switch", branches, operands)
         return _carry(branches[min(max(taken, 0), len(branches) - 1)](*operands))
     return _staged_branches("switch", index.astype("int32"), branches, operands)
 
