@@ -539,6 +539,8 @@ def torch_convention(c):
     for complex ones. PyTorch's gradient of a real loss is the conjugate Wirtinger derivative, the conjugate of
     JAX's, and its vector-Jacobian product is ``conj(vjp(conj(v)))`` ("Autograd for Complex Numbers"); the
     tape's users (``.grad``, ``autograd.grad``, hooks, ``Function.backward``) see PyTorch's."""
+    if type(c) is Array:  # (the common case, read without the dtype property: every backward() passes here)
+        return c if c._value.dtype.kind != "c" else fnp.conj(c)
     return fnp.conj(c) if c is not None and c.dtype.kind == "c" else c
 
 
