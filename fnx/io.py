@@ -82,7 +82,8 @@ def _encode(obj, path, tensors, locations):
         arr = np.asarray(arr, dtype=arr.dtype.newbyteorder("<"), order="C")  # not ascontiguousarray: keeps 0-d
         name = ".".join(map(str, path)) or "_"
         base, k = name, 1
-        while name in tensors:  # paths can collide once joined ({"a.b": x, "a": {"b": y}})
+        while name in tensors or name == "__metadata__":  # paths can collide once joined ({"a.b": x, "a": {"b": y}}),
+            # and safetensors keeps the name __metadata__ for its own record
             k += 1
             name = f"{base}#{k}"
         tensors[name] = arr
@@ -252,12 +253,15 @@ def _header(data, what):
     if len(data) < 8:
         raise CheckpointError(f"fnx.load: {what} is not a safetensors file: it has only {len(data)} bytes "
                               "(truncated or empty?)")
-    if bytes(data[:4]) == b"PK\x03\x04" or bytes(data[:1]) == b"\x80":
+    n = int.from_bytes(data[:8], "little")
+    # A safetensors header is a JSON object right after its 8-byte length; a pickle starts with 0x80 (which a
+    # header length can also start with, so the JSON is what tells them apart) and torch.save's zip with PK.
+    if not (n <= len(data) - 8 and bytes(data[8:9]) == b"{") and (
+            bytes(data[:4]) == b"PK\x03\x04" or bytes(data[:1]) == b"\x80"):
         kind = "a torch.save file (a zip archive of pickles)" if data[:2] == b"PK" else "a pickle"
         raise CheckpointError(f"fnx.load: {what} is {kind}; fnx never unpickles, since loading a pickle runs "
                               f"code. Convert it in PyTorch with safetensors.torch.save_file(state_dict, path) "
                               f"(tensors in float32 or another NumPy dtype), then fnx.load that file")
-    n = int.from_bytes(data[:8], "little")
     if n > len(data) - 8:
         raise CheckpointError(f"fnx.load: {what} is truncated or not a safetensors file: its header claims "
                               f"{n} bytes, but only {len(data) - 8} follow")

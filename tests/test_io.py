@@ -306,3 +306,23 @@ def test_a_multisteplr_state_with_its_counter_round_trips(path):
         resumed.optimizer.step()
         resumed.step()
         assert resumed.get_last_lr() == sched.get_last_lr()
+
+
+def test_a_header_whose_length_starts_with_0x80_is_not_taken_for_a_pickle(tmp_path):
+    # One header length in 256 has 0x80 as its first (little-endian) byte, the byte a pickle starts with.
+    path = str(tmp_path / "ckpt.safetensors")
+    for pad in range(300):
+        fnx.save({"w": fnp.ones(3), "note": "x" * pad}, path)
+        with open(path, "rb") as f:
+            if f.read(1) == b"\x80":
+                break
+    else:
+        pytest.fail("no padding gave a header length starting with 0x80")
+    assert fnx.load(path)["w"].tolist() == [1, 1, 1]
+
+
+def test_a_key_named_like_safetensors_own_record_round_trips(tmp_path):
+    path = str(tmp_path / "meta.safetensors")
+    fnx.save({"__metadata__": fnp.ones(2), "x": 1}, path)
+    back = fnx.load(path)
+    assert back["__metadata__"].tolist() == [1, 1] and back["x"] == 1
