@@ -57,9 +57,13 @@ def _numeric_jacobian(f, leaves, treedef, eps):
                 args[i] = fnp.asarray(moved, device=x.device)
                 return _flat_out(f(*treedef.unflatten(args)))[0]
             plus, minus = at(eps), at(-eps)
-            cols.append(((i, j), [(p.astype(np.float64) - m.astype(np.float64)) / (2 * eps)
-                                  for p, m in zip(plus, minus)]))
+            cols.append(((i, j), [(_wide(p) - _wide(m)) / (2 * eps) for p, m in zip(plus, minus)]))
     return cols
+
+
+def _wide(x):
+    """``x`` in float64, or complex128 for a complex output (whose imaginary part is checked too)."""
+    return x.astype(np.complex128 if x.dtype.kind == "c" else np.float64)
 
 
 def _shown(leaves):
@@ -137,14 +141,18 @@ def _rev_cols(f, leaves, treedef):
     outs, out_tree = tree_util.flatten(out)
     outs = [fnp.asarray(o) for o in outs]
     jac = [[np.zeros(o.shape + x.shape, np.result_type(o.dtype, x.dtype)) for x in leaves] for o in outs]
+    def pull(k, oi, value):
+        cts = [np.zeros(oo.shape, oo.dtype) for oo in outs]
+        cts[k][oi] = value
+        return [_as_np(g) for g in tree_util.leaves(f_vjp(out_tree.unflatten([fnp.asarray(c, device=o.device)
+                                                                              for c, o in zip(cts, outs)])))]
     for k, o in enumerate(outs):
         for oi in np.ndindex(o.shape):
-            cts = [np.zeros(oo.shape, oo.dtype) for oo in outs]
-            cts[k][oi] = 1
-            grads = tree_util.leaves(f_vjp(out_tree.unflatten([fnp.asarray(c, device=o.device)
-                                                               for c, o in zip(cts, outs)])))
+            grads = pull(k, oi, 1)
+            if o.dtype.kind == "c":  # a real input's cotangent keeps Re(ct J): the imaginary part comes from ct = 1j
+                grads = [g - 1j * h for g, h in zip(grads, pull(k, oi, 1j))]
             for i, g in enumerate(grads):
-                jac[k][i][oi] = _as_np(g)
+                jac[k][i][oi] = g
     cols = []
     for i, x in enumerate(leaves):
         for j in np.ndindex(x.shape):

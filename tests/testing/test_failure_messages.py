@@ -241,3 +241,27 @@ def test_float32_defaults_pass_correct_functions_near_kinks_and_with_large_value
     x = fnp.asarray(np.linspace(1.0, 3.0, 6), dtype="float32")
     check_grads(lambda v: fnp.sum(fnp.exp(v) * 30.0), (x,), order=2)  # values of a few thousand
 
+
+
+def test_a_complex_output_of_real_inputs_is_checked_whole():
+    # As jax.test_util.check_grads: a right function passes, and a rule wrong only in the imaginary part fails.
+    x = fnp.asarray([0.3, 1.2], dtype="float64")
+    check_grads(lambda a: a * (1 + 2j), (x,), order=2)
+
+    @fnx.custom_vjp
+    def scaled(a):
+        return a * (1 + 2j)
+    scaled.defvjp(lambda a: (a * (1 + 2j), None), lambda _, g: (fnp.real(g * (1 + 3j)),))  # should be (1 + 2j)
+    with pytest.raises(GradientCheckError, match=r"(?s)reverse-mode .* analytic \(1\+3j\)"):
+        check_grads(scaled, (x,), modes="rev")
+
+    class Wrong(fnx.autograd.Function):  # PyTorch's convention: the backward of a * (1 + 2j) is g * (1 - 2j)
+        @staticmethod
+        def forward(ctx, a):
+            return a * (1 + 2j)
+
+        @staticmethod
+        def backward(ctx, g):
+            return fnp.real(g * (1 - 3j))
+    assert not fnx.autograd.gradcheck(Wrong.apply, (fnx.tensor([0.3, 1.2], dtype=fnx.float64, requires_grad=True),),
+                                      raise_exception=False)  # torch's gradcheck says False too
