@@ -369,9 +369,12 @@ sys.modules[function.__name__] = function
 
 # ----- gradcheck: derivatives against finite differences ------------------------------------------------
 
-def _check(fname, func, inputs, eps, atol, rtol, raise_exception, order, modes=("rev",), grad_outputs=None):
+def _check(fname, func, inputs, eps, atol, rtol, raise_exception, order, modes=("rev",), grad_outputs=None,
+           masked=None, extra=(False, False, False)):
     from .testing import check_grads
     from .errors import GradcheckError, GradientCheckError
+    if masked:
+        raise NotImplementedError(f"{fname}: masked=True checks sparse inputs, which fnx does not have")
     xs = tuple(inputs) if isinstance(inputs, (tuple, list)) else (inputs,)
     if not modes:
         raise ValueError(f"{fname}: check_forward_ad and check_backward_ad are both False: nothing to check")
@@ -384,7 +387,7 @@ def _check(fname, func, inputs, eps, atol, rtol, raise_exception, order, modes=(
             out = inner(*args)
             outs = out if isinstance(out, (tuple, list)) else (out,)
             return sum(fnp.sum(o * s) for o, s in zip(outs, seeds))
-    which = [i for i, x in enumerate(xs) if _on_tape(x) and x.node.prim is None]
+    which = [i for i, x in enumerate(xs) if _on_tape(x)]  # leaves, and computed values that require grad
     if not which:
         raise ValueError(f"{fname}: no input requires grad; make the ones to check with requires_grad=True")
     for i in which:
@@ -399,8 +402,10 @@ def _check(fname, func, inputs, eps, atol, rtol, raise_exception, order, modes=(
         for i, d in zip(which, dyn):
             full[i] = d
         return func(*full)
+    dyn = tuple(consts[i] for i in which)
     try:
-        check_grads(f, tuple(consts[i] for i in which), order=order, modes=modes, eps=eps, atol=atol, rtol=rtol)
+        check_grads(f, dyn, order=order, modes=modes, eps=eps, atol=atol, rtol=rtol)
+        _batched_and_dtype_checks(fname, f, dyn, atol, rtol, *extra)
     except GradientCheckError as mismatch:
         if raise_exception:
             raise GradcheckError(str(mismatch)) from None
@@ -408,17 +413,56 @@ def _check(fname, func, inputs, eps, atol, rtol, raise_exception, order, modes=(
     return True
 
 
+def _batched_and_dtype_checks(fname, f, dyn, atol, rtol, grad_dtypes, batched_grad, batched_forward_grad):
+    """gradcheck's optional checks: each gradient's dtype is its input's; vmap over two random cotangents
+    (tangents) gives what pulling (pushing) them one at a time gives."""
+    from .errors import GradientCheckError
+    from .transforms.autodiff import jvp as _fjvp, vjp as _fvjp
+    from .transforms.vmap import vmap
+    rng = np.random.default_rng(0)
+
+    def draws(like):
+        return [fnp.asarray(rng.standard_normal((2,) + x.shape).astype(x.dtype)) for x in like]
+    out, pull = _fvjp(f, *dyn)
+    outs, out_tree = tree_util.flatten(out)
+    if grad_dtypes:
+        for i, (g, x) in enumerate(zip(pull(out_tree.unflatten([fnp.ones_like(o) for o in outs])), dyn)):
+            if g.dtype != x.dtype:
+                raise GradientCheckError(f"{fname}: gradient {i} has dtype {g.dtype}, its input {x.dtype}")
+    checks = []
+    if batched_grad:
+        cts = draws(outs)
+        checks.append(("batched gradient", vmap(lambda *c: pull(out_tree.unflatten(list(c))))(*cts),
+                       [pull(out_tree.unflatten([c[k] for c in cts])) for k in range(2)]))
+    if batched_forward_grad:
+        tangents = draws(dyn)
+        checks.append(("batched forward gradient", vmap(lambda *t: _fjvp(f, dyn, t)[1])(*tangents),
+                       [_fjvp(f, dyn, tuple(t[k] for t in tangents))[1] for k in range(2)]))
+    for what, batched, looped in checks:
+        for k in range(2):
+            for got, want in zip(tree_util.leaves(batched), tree_util.leaves(looped[k])):
+                if not np.allclose(np.asarray(got)[k], np.asarray(want), atol=atol, rtol=rtol):
+                    raise GradientCheckError(f"{fname}: the {what} of example {k} under vmap differs from the one "
+                                             f"computed alone")
+
+
 def _modes(check_forward_ad, check_backward_ad):
     return (("fwd",) if check_forward_ad else ()) + (("rev",) if check_backward_ad else ())
 
 
-def gradcheck(func, inputs, *, eps=1e-06, atol=1e-05, rtol=0.001, raise_exception=True, fast_mode=False,
-              check_forward_ad=False, check_backward_ad=True):
+def gradcheck(func, inputs, *, eps=1e-06, atol=1e-05, rtol=0.001, raise_exception=True, nondet_tol=0.0,
+              check_undefined_grad=True, check_grad_dtypes=False, check_batched_grad=False,
+              check_batched_forward_grad=False, check_forward_ad=False, check_backward_ad=True, fast_mode=False,
+              masked=None):
     """Whether ``func``'s reverse-mode gradients match central differences (``torch.autograd.gradcheck``),
-    with respect to the inputs (a tuple or list) made with ``requires_grad=True``; use float64 inputs. A
-    mismatch raises ``GradcheckError`` (an ``AssertionError``, and a ``RuntimeError`` as PyTorch's is), naming the
-    worst element, or returns False when ``raise_exception`` is False. ``check_forward_ad`` adds forward mode;
-    ``fast_mode`` is accepted and the full Jacobian is checked either way.
+    with respect to the inputs (a tuple or list) that require grad; use float64 inputs. A mismatch raises
+    ``GradcheckError`` (an ``AssertionError``, and a ``RuntimeError`` as PyTorch's is), naming the worst
+    element, or returns False when ``raise_exception`` is False. ``check_forward_ad`` adds forward mode;
+    ``check_grad_dtypes`` checks that each gradient has its input's dtype; ``check_batched_grad`` and
+    ``check_batched_forward_grad`` that ``vmap`` over the cotangents (tangents) gives what a loop gives.
+    ``fast_mode`` is accepted and the full Jacobian is checked either way; ``nondet_tol`` and
+    ``check_undefined_grad`` are accepted as what they check always holds here (fnx's backward passes are
+    deterministic, and an output nobody differentiates gets zeros); ``masked`` (sparse inputs) must be falsy.
 
     >>> import fnx
     >>> x = fnx.randn(3, dtype=fnx.float64, requires_grad=True)
@@ -426,15 +470,21 @@ def gradcheck(func, inputs, *, eps=1e-06, atol=1e-05, rtol=0.001, raise_exceptio
     True
     """
     return _check("gradcheck", func, inputs, eps, atol, rtol, raise_exception, 1,
-                  _modes(check_forward_ad, check_backward_ad))
+                  _modes(check_forward_ad, check_backward_ad), masked=masked,
+                  extra=(check_grad_dtypes, check_batched_grad, check_batched_forward_grad))
 
 
-def gradgradcheck(func, inputs, grad_outputs=None, *, eps=1e-06, atol=1e-05, rtol=0.001, raise_exception=True,
-                  fast_mode=False, check_fwd_over_rev=False, check_rev_over_rev=True):
+def gradgradcheck(func, inputs, grad_outputs=None, *, eps=1e-06, atol=1e-05, rtol=0.001,
+                  gen_non_contig_grad_outputs=False, raise_exception=True, nondet_tol=0.0, check_undefined_grad=True,
+                  check_grad_dtypes=False, check_batched_grad=False, check_fwd_over_rev=False,
+                  check_rev_over_rev=True, fast_mode=False, masked=False):
     """:func:`gradcheck` of first and second derivatives (``torch.autograd.gradgradcheck``); with
-    ``grad_outputs``, of ``func``'s outputs contracted with them (the vector-Jacobian product's derivatives)."""
+    ``grad_outputs``, of ``func``'s outputs contracted with them (the vector-Jacobian product's derivatives).
+    The keywords are :func:`gradcheck`'s (``gen_non_contig_grad_outputs`` is accepted: fnx arrays have no
+    memory layout to vary)."""
     return _check("gradgradcheck", func, inputs, eps, atol, rtol, raise_exception, 2,
-                  _modes(check_fwd_over_rev, check_rev_over_rev), grad_outputs)
+                  _modes(check_fwd_over_rev, check_rev_over_rev), grad_outputs, masked=masked,
+                  extra=(check_grad_dtypes, check_batched_grad, False))
 
 
 # ----- torch.autograd.functional -------------------------------------------------------------------

@@ -721,3 +721,15 @@ def test_backward_refuses_an_empty_inputs_list_as_pytorch():
     with pytest.raises(RuntimeError, match="inputs argument cannot be empty"):
         fnx.autograd.backward([(x * x).sum()], inputs=[])
     assert x.grad is None
+
+
+def test_gradcheck_takes_pytorchs_keywords_and_checks_what_they_ask():
+    x = fnx.tensor(X, requires_grad=True)
+    assert fnx.autograd.gradcheck(lambda v: (fnp.sin(v) * v).sum(), (x,), nondet_tol=1e-9,
+                                  check_undefined_grad=True, check_grad_dtypes=True, check_batched_grad=True,
+                                  check_batched_forward_grad=True)
+    assert fnx.autograd.gradgradcheck(lambda v: fnp.sin(v) * v, (x,), check_batched_grad=True,
+                                      gen_non_contig_grad_outputs=True)
+    assert fnx.autograd.gradcheck(lambda v: (v ** 2).sum(), (x * 2,))  # a computed input that requires grad
+    with pytest.raises(NotImplementedError, match="masked"):
+        fnx.autograd.gradcheck(lambda v: v.sum(), (x,), masked=True)
