@@ -51,7 +51,7 @@ from .core.array import Array
 from .core.backend import data_device
 from .core.dtypes import default_float, result_type as _result_type
 from .core.trace import Tracer
-from .errors import DTypeError, ShapeError
+from .errors import DTypeError, ShapeError, ValueRangeError
 from .numpy import stop_gradient as fnx_stop_gradient
 from .numpy._base import normalize_axis
 from .numpy.reductions import shifted as _shifted  # x moved along an axis, a fill coming in
@@ -255,6 +255,10 @@ def arange(start, end=None, step=1, *, dtype=None, device=None, requires_grad=Fa
 
 
 def linspace(start, end, steps, *, dtype=None, device=None, requires_grad=False):
+    """``steps`` evenly spaced values from ``start`` to ``end`` (``torch.linspace``); an integer ``dtype`` takes
+    them rounded toward zero, as PyTorch does (NumPy rounds down)."""
+    if dtype is not None and np.dtype(dtype).kind in "iu":
+        return _leaf(fnp.linspace(start, end, steps, dtype="float64", device=device).astype(dtype), requires_grad)
     return _leaf(fnp.linspace(start, end, steps, dtype=dtype, device=device), requires_grad)
 
 
@@ -289,14 +293,19 @@ def randn(*size, generator=None, dtype=None, device=None, requires_grad=False, *
     return _leaf(_placed(x, device), requires_grad)
 
 
-def randint(low=0, high=None, size=None, *, generator=None, dtype=None, device=None):
-    """Integers in [low, high) (``torch.randint(high, size)`` or ``torch.randint(low, high, size)``), int64."""
-    if size is None:  # randint(high, size)
+def randint(low=0, high=None, size=None, *, generator=None, dtype=None, device=None, requires_grad=False):
+    """Integers in [low, high) (``torch.randint(high, size)`` or ``torch.randint(low, high, size)``, ``size``
+    positional or by keyword), int64 unless ``dtype`` says otherwise (a float dtype holds the integers)."""
+    if high is None:  # randint(high, size) or randint(high, size=...)
+        low, high = 0, low
+    elif size is None and isinstance(high, (tuple, list, Size)):  # randint(high, size) positionally
         low, high, size = 0, low, high
     if size is None or high is None:
         raise TypeError("randint: expected randint(high, size) or randint(low, high, size)")
-    x = _random.randint(_draw_key("randint", generator), _sizes((size,)), low, high, dtype=dtype or int64)
-    return _placed(x, device)
+    dt = np.dtype(dtype) if dtype is not None else int64
+    x = _random.randint(_draw_key("randint", generator), _sizes((size,)), low, high,
+                        dtype=dt if dt.kind in "iu" else int64)
+    return _leaf(_placed(x if dt.kind in "iu" else x.astype(dt), device), requires_grad)
 
 
 def randperm(n, *, generator=None, dtype=None, device=None):
@@ -375,6 +384,8 @@ def transpose(input, dim0, dim1):
 
 def chunk(input, chunks, dim=0):
     """Up to ``chunks`` pieces along ``dim`` of ``ceil(n / chunks)`` each, the last smaller (``torch.chunk``)."""
+    if not isinstance(chunks, (builtins.int, np.integer)) or chunks <= 0:
+        raise ValueRangeError(f"chunk: chunks must be a positive int, got {chunks!r}")
     n = input.shape[dim]
     step = -(-n // chunks) if n else 1
     return split(input, step, dim)
@@ -758,11 +769,29 @@ def cumprod(input, dim, *, dtype=None):
 mul, pow, neg = fnp.multiply, fnp.power, fnp.negative
 _SAME = ["where", "exp", "exp2", "log", "log2", "log10", "log1p", "expm1", "sqrt", "square", "abs", "sin", "cos",
          "tan", "tanh", "sinh", "cosh", "arcsin", "arccos", "arctan", "arctan2", "floor", "ceil", "round", "trunc",
-         "sign", "maximum", "minimum", "isnan", "isinf", "isfinite", "matmul", "einsum", "outer", "dot", "kron",
+         "sign", "maximum", "minimum", "isnan", "isinf", "isfinite", "matmul", "einsum", "dot", "kron",
          "trace", "tile", "broadcast_to", "take", "logical_and",
-         "logical_or", "logical_not", "logical_xor", "remainder", "fmod", "reciprocal", "erf"]
+         "logical_or", "logical_not", "logical_xor", "remainder", "fmod", "erf"]
 for _name in _SAME:
     globals()[_name] = getattr(fnp, _name, None) or getattr(_special(), _name)
+
+
+def outer(input, vec2):
+    """The outer product of two vectors (``torch.outer``: 1-d operands, where NumPy's flattens)."""
+    a, b = fnp.asarray(input), fnp.asarray(vec2)
+    if a.ndim != 1 or b.ndim != 1:
+        raise ShapeError(f"outer: expected two 1-d vectors, got shapes {a.shape} and {b.shape}")
+    return fnp.outer(a, b)
+
+
+def reciprocal(input):
+    """``1 / input`` (``torch.reciprocal``): integers and booleans become the default float first, as in
+    PyTorch (NumPy's reciprocal of an integer divides as integers)."""
+    x = fnp.asarray(input)
+    return fnp.reciprocal(x if x.dtype.kind in "fc" else x.astype(default_float()))
+
+
+_SAME += ["outer", "reciprocal"]
 __all__ += _SAME + ["add", "sub", "div", "mul", "pow", "neg", "rsqrt", "sigmoid", "relu", "logsumexp", "all", "any",
                     "cumsum", "cumprod", "norm"]
 
@@ -778,7 +807,7 @@ class _Size(builtins.int):
         return self
 
     def __call__(self, dim=None):
-        return self._dims if dim is None else self._dims[dim]
+        return Size(self._dims) if dim is None else self._dims[dim]
 
 
 def _view(self, *shape, size=None):
@@ -933,9 +962,9 @@ def _install():
                         ("exp", "exp"), ("log", "log"), ("log1p", "log1p"), ("expm1", "expm1"), ("sqrt", "sqrt"),
                         ("abs", "abs"), ("neg", "negative"), ("sin", "sin"), ("cos", "cos"), ("tanh", "tanh"),
                         ("floor", "floor"), ("ceil", "ceil"), ("sign", "sign"), ("square", "square"),
-                        ("reciprocal", "reciprocal"), ("isnan", "isnan"), ("isfinite", "isfinite")):
+                        ("isnan", "isnan"), ("isfinite", "isfinite")):
         setattr(A, name, getattr(fnp, fname))
-    A.add, A.sub = add, sub
+    A.add, A.sub, A.reciprocal = add, sub, reciprocal
     A.div = div
     A.rsqrt, A.sigmoid, A.relu = rsqrt, sigmoid, relu
     A.new_zeros, A.new_ones, A.new_empty = _new(zeros), _new(ones), _new(empty)
@@ -2106,16 +2135,22 @@ def tril_indices(row, col, offset=0, *, dtype=None, device=None):
     return _placed(_triangle_indices(row, col, offset, dtype, False), device)
 
 
-def std_mean(input, dim=None, *, correction=1, keepdim=False):
-    """``(std, mean)`` over ``dim`` (``torch.std_mean``), the std Bessel-corrected by default."""
-    return (std(input, dim, keepdim=keepdim, correction=correction),
-            fnp.mean(input, axis=_axis(dim), keepdims=keepdim))
+def std_mean(input, dim=None, unbiased=None, keepdim=False, *, correction=None):
+    """``(std, mean)`` over ``dim`` (``torch.std_mean``, its forms as :func:`std`'s), the std Bessel-corrected
+    by default."""
+    if isinstance(dim, builtins.bool):  # the old std_mean(input, unbiased) form
+        dim, unbiased = None, dim
+    return std(input, dim, unbiased, keepdim, correction=correction), fnp.mean(input, axis=_axis(dim),
+                                                                              keepdims=keepdim)
 
 
-def var_mean(input, dim=None, *, correction=1, keepdim=False):
-    """``(var, mean)`` over ``dim`` (``torch.var_mean``), the variance Bessel-corrected by default."""
-    return (var(input, dim, keepdim=keepdim, correction=correction),
-            fnp.mean(input, axis=_axis(dim), keepdims=keepdim))
+def var_mean(input, dim=None, unbiased=None, keepdim=False, *, correction=None):
+    """``(var, mean)`` over ``dim`` (``torch.var_mean``, its forms as :func:`var`'s), the variance
+    Bessel-corrected by default."""
+    if isinstance(dim, builtins.bool):
+        dim, unbiased = None, dim
+    return var(input, dim, unbiased, keepdim, correction=correction), fnp.mean(input, axis=_axis(dim),
+                                                                              keepdims=keepdim)
 
 
 def dist(input, other, p=2):

@@ -175,3 +175,25 @@ def test_numpy_argument_names_are_aliases_as_in_torch(torch):
     assert fnx.unsqueeze(a, axis=1).shape == tuple(torch.unsqueeze(t, axis=1).shape)
     with pytest.raises(TypeError, match="'dim' and its alias 'axis'"):
         fnx.sum(a, dim=0, axis=1)
+
+
+def test_day_to_day_torch_spellings():
+    # torch 2.14's results for each spelling.
+    x = fnx.tensor([1, 2])
+    assert fnx.reciprocal(x).tolist() == [1.0, 0.5] and x.reciprocal().dtype == np.float32  # ints promote
+    assert fnp.reciprocal(fnp.asarray([1, 2])).tolist() == [1, 0]  # (NumPy's divides as integers)
+    with pytest.raises(ShapeError, match="1-d vectors"):
+        fnx.outer(fnx.ones((2, 2)), fnx.ones(2))
+    a = fnx.tensor([[1.0, 2.0, 3.0], [4.0, 5.0, 7.0]])
+    std, mean = fnx.std_mean(a, False)  # the old std_mean(input, unbiased) form: over everything
+    close(std, np.std([1, 2, 3, 4, 5, 7]))
+    close(mean, 11 / 3)
+    close(fnx.var_mean(a, 1, unbiased=False)[0], np.var(np.asarray(a), axis=1))
+    assert fnx.randint(10, size=(3,)).shape == (3,) and fnx.randint(2, 10, (3,)).min() >= 2
+    assert fnx.randint(10, size=(3,), dtype=fnx.float32).dtype == np.float32
+    assert fnx.linspace(-1, 1, 4, dtype=fnx.int32).tolist() == [-1, 0, 0, 1]  # toward zero, as torch
+    with pytest.raises(ValueError, match="chunks must be a positive int"):
+        fnx.chunk(a, 0)
+    assert a.size().numel() == 6 and a.size() == (2, 3) and a.size(1) == 3
+    assert 3.0 in a and 6.0 not in a
+    assert a.to(float).dtype == a.to(dtype=float).dtype == np.float64  # torch's float is float64 in .to

@@ -107,7 +107,8 @@ class Array:
             elif isinstance(a, (str, Device)) or type(a) is int:
                 device = f"cuda:{a}" if type(a) is int else a  # an int is a GPU's index, as in PyTorch
             else:
-                dtype = np.dtype(a)
+                dtype = a
+        dtype = None if dtype is None else np.dtype(dtype)  # (x.to(float) and x.to(dtype=float): float64 both)
         x = self if device is None else device_put(self, device)
         return x if dtype is None or np.dtype(dtype) == x.dtype else x.astype(dtype)
 
@@ -143,6 +144,10 @@ class Array:
     def aval(self):
         from .primitive import ShapedArray
         return ShapedArray(self.shape, self.dtype)
+
+    def __contains__(self, value):
+        """``value in x``: whether some element equals it, as NumPy (and PyTorch) read it."""
+        return bool((self == value).any())
 
     def __len__(self):
         if not self.shape:
