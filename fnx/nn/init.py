@@ -59,8 +59,12 @@ def _assign(tensor, value):
     return value
 
 
-def _key(key):
-    return random.next_key() if key is None else key
+def _key(key, generator=None):
+    """The key of one draw: ``key`` as given, else the next of ``generator`` (PyTorch's argument, an
+    :class:`fnx.Generator`), else the global generator's."""
+    if key is not None:
+        return key
+    return random.next_key(generator)
 
 
 def calculate_gain(nonlinearity, param=None):
@@ -116,7 +120,7 @@ def _calculate_correct_fan(tensor, mode):
 
 
 @no_grad()
-def uniform_(tensor, a=0.0, b=1.0, *, key=None):
+def uniform_(tensor, a=0.0, b=1.0, generator=None, *, key=None):
     """Fills ``tensor`` from ``U(a, b)``.
 
     >>> import fnx, fnx.numpy as fnp, fnx.nn.init as init
@@ -125,11 +129,11 @@ def uniform_(tensor, a=0.0, b=1.0, *, key=None):
     True
     """
     x = _target("uniform_", tensor)
-    return _assign(tensor, random.uniform(_key(key), x.shape, _float_dtype(x), a, b))
+    return _assign(tensor, random.uniform(_key(key, generator), x.shape, _float_dtype(x), a, b))
 
 
 @no_grad()
-def normal_(tensor, mean=0.0, std=1.0, *, key=None):
+def normal_(tensor, mean=0.0, std=1.0, generator=None, *, key=None):
     """Fills ``tensor`` from ``N(mean, std^2)``.
 
     >>> import fnx, fnx.nn.init as init
@@ -138,11 +142,11 @@ def normal_(tensor, mean=0.0, std=1.0, *, key=None):
     True
     """
     x = _target("normal_", tensor)
-    return _assign(tensor, random.normal(_key(key), x.shape, _float_dtype(x)) * std + mean)
+    return _assign(tensor, random.normal(_key(key, generator), x.shape, _float_dtype(x)) * std + mean)
 
 
 @no_grad()
-def trunc_normal_(tensor, mean=0.0, std=1.0, a=-2.0, b=2.0, *, key=None):
+def trunc_normal_(tensor, mean=0.0, std=1.0, a=-2.0, b=2.0, generator=None, *, key=None):
     """Fills ``tensor`` from ``N(mean, std^2)`` conditioned on ``[a, b]`` (bounds in the tensor's units,
     not in standard deviations).
 
@@ -154,7 +158,8 @@ def trunc_normal_(tensor, mean=0.0, std=1.0, a=-2.0, b=2.0, *, key=None):
     if std <= 0 or not a < b:
         raise ValueError(f"init.trunc_normal_: need std > 0 and a < b, got std={std}, a={a}, b={b}")
     x = _target("trunc_normal_", tensor)
-    z = random.truncated_normal(_key(key), (a - mean) / std, (b - mean) / std, x.shape, _float_dtype(x))
+    z = random.truncated_normal(_key(key, generator), (a - mean) / std, (b - mean) / std, x.shape,
+                                _float_dtype(x))
     return _assign(tensor, fnp.clip(z * std + mean, a, b))
 
 
@@ -221,7 +226,7 @@ def dirac_(tensor, groups=1):
     return _assign(tensor, value)
 
 
-def xavier_uniform_(tensor, gain=1.0, *, key=None):
+def xavier_uniform_(tensor, gain=1.0, generator=None, *, key=None):
     """Glorot uniform: ``U(-a, a)`` with ``a = gain * sqrt(6 / (fan_in + fan_out))``.
 
     >>> import fnx, fnx.numpy as fnp, fnx.nn.init as init
@@ -231,13 +236,13 @@ def xavier_uniform_(tensor, gain=1.0, *, key=None):
     """
     fan_in, fan_out = _calculate_fan_in_and_fan_out(tensor)
     a = math.sqrt(3.0) * gain * math.sqrt(2.0 / float(fan_in + fan_out))
-    return uniform_(tensor, -a, a, key=key)
+    return uniform_(tensor, -a, a, generator, key=key)
 
 
-def xavier_normal_(tensor, gain=1.0, *, key=None):
+def xavier_normal_(tensor, gain=1.0, generator=None, *, key=None):
     """Glorot normal: ``N(0, std^2)`` with ``std = gain * sqrt(2 / (fan_in + fan_out))``."""
     fan_in, fan_out = _calculate_fan_in_and_fan_out(tensor)
-    return normal_(tensor, 0.0, gain * math.sqrt(2.0 / float(fan_in + fan_out)), key=key)
+    return normal_(tensor, 0.0, gain * math.sqrt(2.0 / float(fan_in + fan_out)), generator, key=key)
 
 
 def _kaiming_std(opname, tensor, a, mode, nonlinearity):
@@ -248,7 +253,7 @@ def _kaiming_std(opname, tensor, a, mode, nonlinearity):
     return calculate_gain(nonlinearity, a) / math.sqrt(fan)
 
 
-def kaiming_uniform_(tensor, a=0, mode="fan_in", nonlinearity="leaky_relu", *, key=None):
+def kaiming_uniform_(tensor, a=0, mode="fan_in", nonlinearity="leaky_relu", generator=None, *, key=None):
     """He uniform: ``U(-bound, bound)`` with ``bound = gain * sqrt(3 / fan)``, ``gain =
     calculate_gain(nonlinearity, a)`` and ``fan`` the fan-in or fan-out (``mode``).
 
@@ -261,19 +266,19 @@ def kaiming_uniform_(tensor, a=0, mode="fan_in", nonlinearity="leaky_relu", *, k
     if std is None:
         return tensor
     bound = math.sqrt(3.0) * std
-    return uniform_(tensor, -bound, bound, key=key)
+    return uniform_(tensor, -bound, bound, generator, key=key)
 
 
-def kaiming_normal_(tensor, a=0, mode="fan_in", nonlinearity="leaky_relu", *, key=None):
+def kaiming_normal_(tensor, a=0, mode="fan_in", nonlinearity="leaky_relu", generator=None, *, key=None):
     """He normal: ``N(0, std^2)`` with ``std = gain / sqrt(fan)`` (see :func:`kaiming_uniform_`)."""
     std = _kaiming_std("kaiming_normal_", tensor, a, mode, nonlinearity)
     if std is None:
         return tensor
-    return normal_(tensor, 0.0, std, key=key)
+    return normal_(tensor, 0.0, std, generator, key=key)
 
 
 @no_grad()
-def orthogonal_(tensor, gain=1, *, key=None):
+def orthogonal_(tensor, gain=1, generator=None, *, key=None):
     """A (semi-)orthogonal matrix times ``gain``, from the QR decomposition of a normal matrix with the
     signs of R's diagonal moved into Q (so Q is uniformly distributed). Dimensions after the first
     are flattened.
@@ -290,7 +295,7 @@ def orthogonal_(tensor, gain=1, *, key=None):
     if x.size == 0:
         return tensor
     rows, cols = x.shape[0], x.size // x.shape[0]
-    flat = random.normal(_key(key), (rows, cols), _float_dtype(x))
+    flat = random.normal(_key(key, generator), (rows, cols), _float_dtype(x))
     if rows < cols:
         flat = flat.T
     q, r = fnp.linalg.qr(flat)
@@ -301,7 +306,7 @@ def orthogonal_(tensor, gain=1, *, key=None):
 
 
 @no_grad()
-def sparse_(tensor, sparsity, std=0.01, *, key=None):
+def sparse_(tensor, sparsity, std=0.01, generator=None, *, key=None):
     """Fills the 2-d ``tensor`` from ``N(0, std^2)`` and zeroes ``ceil(sparsity * rows)`` random
     entries of every column.
 
@@ -316,7 +321,7 @@ def sparse_(tensor, sparsity, std=0.01, *, key=None):
     if not isinstance(sparsity, numbers.Real) or not 0 <= sparsity <= 1:
         raise ValueError(f"init.sparse_: sparsity must lie in [0, 1], got {sparsity!r}")
     rows, cols = x.shape
-    k_values, k_order = random.split(_key(key))
+    k_values, k_order = random.split(_key(key, generator))
     values = random.normal(k_values, x.shape, _float_dtype(x)) * std
     # each column's entries ranked by a random draw: the lowest ceil(sparsity * rows) ranks are zeroed
     rank = fnp.argsort(fnp.argsort(random.uniform(k_order, x.shape), axis=0), axis=0)

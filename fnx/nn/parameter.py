@@ -445,9 +445,11 @@ def _torch():
     return sys.modules["fnx.tensor"]  # PyTorch's functions of the top level (the name fnx.tensor is the function)
 
 
-def _random(draw):
+def _random(draw, names=None):
     def rule(x, *args, **kwargs):
         from . import init  # init imports this module
+        if names:  # Tensor.uniform_'s from=/to= are init.uniform_'s a/b
+            kwargs = {names.get(k, k): v for k, v in kwargs.items()}
         return getattr(init, draw)(x, *args, **kwargs)  # a new array drawn from the global generator
     return rule
 
@@ -493,7 +495,7 @@ _RULES = {
     "triu_": lambda x, diagonal=0: fnp.triu(x, diagonal),
     "reciprocal_": fnp.reciprocal,
     "normal_": _random("normal_"),
-    "uniform_": _random("uniform_"),
+    "uniform_": _random("uniform_", {"from": "a", "to": "b"}),
     "__setitem__": lambda x, index, value: x.at[index].set(value),
 }
 # Python's augmented assignments on a Parameter or a view: without them ``p -= g`` would rebind the name.

@@ -255,3 +255,20 @@ def test_init_through_data_fills_the_parameter():
     assert float(fnp.std(p.primal)) > 0 and np.array_equal(np.asarray(out), np.asarray(p.primal))
     init.constant_(p.data, 0.5)
     assert np.all(np.asarray(p.primal) == 0.5)
+
+
+def test_the_random_initialisers_take_pytorchs_generator():
+    gen = fnx.Generator().manual_seed(0)
+    w = fnx.nn.Parameter(fnp.zeros((4, 3)))
+    for init_fn in (lambda: init.normal_(w, generator=gen), lambda: init.kaiming_uniform_(w, generator=gen),
+                    lambda: init.xavier_normal_(w, 1.0, gen), lambda: init.trunc_normal_(w, generator=gen),
+                    lambda: init.orthogonal_(w, generator=gen)):
+        gen.manual_seed(7)
+        first = np.asarray(init_fn().detach())
+        gen.manual_seed(7)
+        np.testing.assert_array_equal(init_fn().detach(), first)  # the generator decides the draw
+    with fnx.no_grad():
+        gen.manual_seed(1)
+        w.normal_(0.0, 1.0, generator=gen)
+        w.uniform_(**{"from": -0.5, "to": 0.5})  # Tensor.uniform_'s own names
+    assert float(w.detach().min()) >= -0.5 and float(w.detach().max()) < 0.5
