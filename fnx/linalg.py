@@ -239,7 +239,16 @@ def svd(A, full_matrices=True, *, driver=None):
     ``full_matrices`` (the default) ``U`` and ``Vh`` are square. ``driver`` (a CUDA option) must be None."""
     if driver is not None:
         raise ValueError(f"linalg.svd: driver={driver!r} is a cuSOLVER option; fnx takes driver=None")
-    U, S, Vh = fnp.linalg.svd(_matrix("svd", A), full_matrices=full_matrices)
+    A = _matrix("svd", A)
+    U, S, Vh = fnp.linalg.svd(A, full_matrices=False)
+    m, n = A.shape[-2:]
+    if full_matrices and m != n:
+        # The extra columns of U (rows of Vh) are any basis of the complement: PyTorch ignores their gradient,
+        # so they come from a full decomposition as constants, beside the differentiable reduced one.
+        U_full, _, Vh_full = fnp.linalg.svd(fnp.stop_gradient(A), full_matrices=True)
+        k = min(m, n)
+        U = fnp.concatenate([U, U_full[..., :, k:]], axis=-1) if m > k else U
+        Vh = fnp.concatenate([Vh, Vh_full[..., k:, :]], axis=-2) if n > k else Vh
     return SVDResult(U, S, Vh)
 
 

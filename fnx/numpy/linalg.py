@@ -1417,8 +1417,8 @@ def _vector_norm(x, ord, axis, keepdims):
         return _reduce("max", _abs(x), axis, keepdims)
     if ord == -np.inf:
         return _reduce("min", _abs(x), axis, keepdims)
-    if ord == 0:
-        return red.sum(el.astype(el.not_equal(x, 0), x.dtype), axis=axis, keepdims=keepdims)
+    if ord == 0:  # the count of nonzero entries, in the real dtype a norm has (complex input too)
+        return red.sum(el.astype(el.not_equal(x, 0), _abs(x).dtype), axis=axis, keepdims=keepdims)
     if ord == 1:
         return red.sum(_abs(x), axis=axis, keepdims=keepdims)
     if isinstance(ord, str):
@@ -1540,9 +1540,8 @@ def cond(x, p=None):
 
     ``p`` None, 2 or -2 is the ratio of extreme singular values; 'fro', 'nuc',
     1, -1, inf and -inf use ``norm(x, p) * norm(inv(x), p)`` (square input).
-    A singular matrix gives inf for the singular-value orders; for the others
-    the inverse raises ``LinAlgError`` (NumPy returns inf). Differentiable
-    where the matrix is regular.
+    A singular matrix gives inf, as NumPy's (in a stack, just its entry).
+    Differentiable where the matrix is regular.
 
     >>> import fnx.numpy as fnp
     >>> fnp.linalg.cond(fnp.array([[2., 0.], [0., 0.5]]))
@@ -1556,7 +1555,14 @@ def cond(x, p=None):
     else:
         a = _square("cond", a)
         axes = (a.ndim - 2, a.ndim - 1)
-        out = _matrix_norm(a, p, axes, False) * _matrix_norm(inv_p.bind(a), p, axes, False)
+        try:
+            a_inv = inv_p.bind(a)
+        except np.linalg.LinAlgError:  # a singular matrix: inf, as NumPy's (each of a stack on its own)
+            if a.ndim == 2:
+                return asarray(np.inf, dtype=_matrix_norm(a, p, axes, False).dtype)
+            flat = sh.reshape(a, (-1,) + a.shape[-2:])
+            return sh.reshape(sh.stack([cond(flat[i], p) for i in range(flat.shape[0])]), a.shape[:-2])
+        out = _matrix_norm(a, p, axes, False) * _matrix_norm(a_inv, p, axes, False)
     return el.where(el.isnan(out) & ~red.any(el.isnan(a), axis=(-2, -1)), np.inf, out)
 
 

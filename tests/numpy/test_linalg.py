@@ -548,3 +548,23 @@ def test_unneeded_cotangents_are_not_computed(monkeypatch):
     # Planned as (b c) first, a constant, then x with it: two forward steps and one backward.
     fnx.grad(lambda x: fnp.einsum("ij,jk,kl->", x, b, c))(fnp.ones((2, 3)))
     assert calls.count(einsum_p) == 3
+
+
+def test_cond_of_a_singular_matrix_is_inf_in_every_norm_as_numpy():
+    singular, regular = np.array([[1.0, 2.0], [2.0, 4.0]]), np.array([[2.0, 0.0], [0.0, 0.5]])
+    for p in (1, -1, np.inf, -np.inf, "fro"):
+        assert float(fnp.linalg.cond(fnp.asarray(singular), p)) == np.inf
+        np.testing.assert_allclose(fnp.linalg.cond(fnp.asarray(np.stack([singular, regular])), p),
+                                   np.linalg.cond(np.stack([singular, regular]), p))  # only its own entry
+    assert fnp.linalg.norm(fnp.asarray([1 + 1j, 0, 2j]), ord=0).dtype == np.float32  # a count, real
+
+
+def test_torch_svd_with_full_matrices_differentiates_as_torch():
+    # torch.linalg.svd's default (full_matrices=True) on a non-square matrix: the extra vectors carry no gradient.
+    a0 = np.random.default_rng(0).standard_normal((4, 3))
+    a = fnx.tensor(a0, requires_grad=True)
+    U, S, Vh = fnx.linalg.svd(a)
+    assert U.shape == (4, 4) and Vh.shape == (3, 3)
+    np.testing.assert_allclose(np.asarray(U.detach()).T @ np.asarray(U.detach()), np.eye(4), atol=1e-12)
+    (S ** 2).sum().backward()
+    np.testing.assert_allclose(a.grad, 2 * a0, rtol=1e-10)  # d sum(s^2) = d ||A||_F^2

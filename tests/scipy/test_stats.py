@@ -429,3 +429,8 @@ def test_multivariate_against_jax():
         want_dir = np.asarray(jst.dirichlet.logpdf(pts, alpha))
     eq(fst.multivariate_normal.logpdf(x, mean, cov), want_mvn, rtol=1e-10)
     eq(fst.dirichlet.logpdf(pts, alpha), want_dir, rtol=1e-10)
+
+
+def test_bernoulli_ppf_keeps_float64():
+    from fnx.scipy import stats
+    assert stats.bernoulli.ppf(fnp.asarray([0.2, 0.9], "float64"), fnp.asarray(0.5, "float64")).dtype == np.float64

@@ -42,4 +42,4 @@ def ppf(q, p):
     """The smallest ``k`` with ``cdf(k, p) >= q``: 0 for ``q <= 1 - p``, else 1; nan outside ``[0, 1]``."""
     q, p = promote_args_inexact("bernoulli.ppf", q, p)
     bad = fnp.isnan(q) | fnp.isnan(p) | (p < 0) | (p > 1) | (q < 0) | (q > 1)
-    return fnp.where(bad, np.nan, fnp.where(q <= 1.0 - p, 0.0, 1.0))
+    return fnp.where(bad, np.nan, fnp.where(q <= 1.0 - p, 0.0, 1.0)).astype(q.dtype)  # (float64 in, out)
