@@ -434,3 +434,15 @@ def test_multivariate_against_jax():
 def test_bernoulli_ppf_keeps_float64():
     from fnx.scipy import stats
     assert stats.bernoulli.ppf(fnp.asarray([0.2, 0.9], "float64"), fnp.asarray(0.5, "float64")).dtype == np.float64
+
+
+def test_truncnorm_gradients_are_finite_with_points_outside_the_support():
+    # jax.scipy.stats.truncnorm's values (x64): a point outside [a, b] adds nothing to the gradient in loc.
+    from fnx.scipy import stats
+    xs = fnp.asarray([-3.0, -0.5, 0.2, 0.9, 2.5], "float64")
+    for name, want in (("cdf", -1.4938983459928543), ("logcdf", -4.3842183950767195), ("sf", 1.493898345992854),
+                       ("logsf", 7.349436251752388)):
+        with np.errstate(all="ignore"):
+            got = fnx.grad(lambda loc: getattr(stats.truncnorm, name)(xs, -1.0, 1.0, loc, 1.0).sum())(
+                fnp.asarray(0.1, "float64"))
+        np.testing.assert_allclose(float(got), want, rtol=1e-10)

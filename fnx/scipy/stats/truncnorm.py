@@ -58,8 +58,9 @@ def logcdf(x, a, b, loc=0, scale=1):
     x, a, b = fnp.broadcast_arrays(x, a, b)
     z = (x - loc) / scale
     mass = _log_gauss_mass(a, b)
-    low = _log_gauss_mass(a, z) - mass
-    high = _log_gauss_mass(z, b) - mass
+    inside = fnp.clip(z, a, b)  # outside the support the answer is a constant: no NaN to flow back from there
+    low = _log_gauss_mass(a, inside) - mass
+    high = _log_gauss_mass(inside, b) - mass
     out = fnp.select([z >= b, z <= a, low > -0.1, z > a],
                      [fnp.zeros_like(z), fnp.full_like(z, -np.inf), fnp.log1p(-fnp.exp(high)), low])
     return fnp.where(a >= b, np.nan, out)
