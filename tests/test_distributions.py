@@ -1072,3 +1072,13 @@ def test_torch_submodule_paths_import():
             assert getattr(ours, name) is getattr(fnx.distributions, name), (info.name, name)
             checked += 1
     assert checked >= 30
+
+
+def test_a_negative_category_is_refused_and_a_0d_affine_scale_counts_per_element():
+    import fnx.distributions as D
+    with pytest.raises(IndexError, match="index -1 is out of bounds"):  # torch raises too; it scored class 2
+        D.Categorical(fnp.asarray([0.2, 0.3, 0.5]), validate_args=False).log_prob(fnp.asarray([-1, 0]))
+    x = fnp.arange(5.0)
+    for scale in (fnp.asarray(2.0), 2.0):  # 5 log 2 both ways (it crashed for the 0-d array)
+        t = D.transforms.AffineTransform(fnp.zeros(5), scale, event_dim=1)
+        np.testing.assert_allclose(t.log_abs_det_jacobian(x, t(x)), 5 * np.log(2.0), rtol=1e-6)

@@ -201,6 +201,10 @@ class Categorical(_ProbsOrLogits):
             self._validate_sample(value)
         value = fnp.expand_dims(fnp.astype(fnp.asarray(value), "int64"), -1)
         logits = self.logits
+        known = _peek(value)  # (take_along_axis would wrap -1 to the last class; traced values go unchecked)
+        if known is not None and known.size and known.min() < 0:
+            raise IndexError(f"Categorical.log_prob: index {known.min()} is out of bounds for {logits.shape[-1]} "
+                             f"categories")
         batch = fnp.broadcast_shapes(value.shape[:-1], logits.shape[:-1])
         value = fnp.broadcast_to(value, batch + (1,))
         logits = fnp.broadcast_to(logits, batch + logits.shape[-1:])

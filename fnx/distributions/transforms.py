@@ -465,8 +465,8 @@ class AffineTransform(Transform):
         shape = fnp.shape(x)
         if isinstance(self.scale, numbers.Number):
             result = fnp.full_like(x, math.log(abs(self.scale)))
-        else:
-            result = fnp.log(fnp.abs(self.scale))
+        else:  # (broadcast to x first: a 0-d scale counts once per element of the event, as a number does)
+            result = fnp.broadcast_to(fnp.log(fnp.abs(self.scale)), fnp.broadcast_shapes(shape, fnp.shape(self.scale)))
         if self._event_dim:
             result = _sum_rightmost(result, self._event_dim)
             shape = shape[:len(shape) - self._event_dim]
