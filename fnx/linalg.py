@@ -477,3 +477,56 @@ def _householder_product_here(A, tau):
         w = fnp.sum(fnp.conj(v) * Q, axis=-2, keepdims=True)  # v^H Q, one row
         Q = Q - tau[..., i, None, None] * v * w
     return Q
+
+
+# ----- LU, with PyTorch's pivot convention (1-based, int32), over fnx.scipy.linalg's -----------------------
+
+LUFactorResult = namedtuple("LUFactorResult", ["LU", "pivots"])
+LUFactorExResult = namedtuple("LUFactorExResult", ["LU", "pivots", "info"])
+LUResult = namedtuple("LUResult", ["P", "L", "U"])
+
+
+def _pivoting(fname, pivot):
+    if not pivot:
+        raise ValueError(f"linalg.{fname}: pivot=False is a CUDA-only option in PyTorch; fnx pivots")
+
+
+def lu_factor(A, *, pivot=True):
+    """``(LU, pivots)`` (``torch.linalg.lu_factor``): ``L`` (unit diagonal) below the diagonal of ``LU`` and
+    ``U`` on and above it; row ``i`` was swapped with row ``pivots[i]``, counted from 1 as LAPACK and PyTorch
+    count (``fnx.scipy.linalg.lu_factor`` counts from 0)."""
+    from .scipy import linalg as sl
+    _pivoting("lu_factor", pivot)
+    packed, piv = sl.lu_factor(_matrix("lu_factor", A))
+    return LUFactorResult(packed, piv + np.int32(1))
+
+
+def lu_factor_ex(A, *, pivot=True, check_errors=False):
+    """:func:`lu_factor` and ``info`` (zeros: partial pivoting always completes; a singular ``U`` shows in
+    :func:`lu_solve`), as ``torch.linalg.lu_factor_ex``."""
+    packed, piv = lu_factor(A, pivot=pivot)
+    return LUFactorExResult(packed, piv, fnp.zeros(packed.shape[:-2], dtype="int32"))
+
+
+def lu(A, *, pivot=True):
+    """``(P, L, U)`` with ``A = P L U`` (``torch.linalg.lu``); differentiable where the pivots do not change."""
+    from .scipy import linalg as sl
+    _pivoting("lu", pivot)
+    return LUResult(*sl.lu(_matrix("lu", A)))
+
+
+def lu_solve(LU, pivots, B, *, left=True, adjoint=False):
+    """The solution ``X`` of ``A X = B`` (or ``X A = B`` without ``left``; ``A`` conjugate-transposed with
+    ``adjoint``) from ``lu_factor(A)`` (``torch.linalg.lu_solve``)."""
+    from .scipy import linalg as sl
+    factors = (LU, fnp.asarray(pivots) - np.int32(1))
+    B = fnp.asarray(B)
+    if left:
+        return sl.lu_solve(factors, B, trans=2 if adjoint else 0)
+    # X A = B is A^T X^T = B^T (and X A^H = B is A X^H = B^H)
+    if adjoint:
+        return fnp.conj(fnp.swapaxes(sl.lu_solve(factors, fnp.conj(fnp.swapaxes(B, -1, -2))), -1, -2))
+    return fnp.swapaxes(sl.lu_solve(factors, fnp.swapaxes(B, -1, -2), trans=1), -1, -2)
+
+
+__all__ += ["lu_factor", "lu_factor_ex", "lu", "lu_solve"]

@@ -243,3 +243,23 @@ def test_factorizations_read_one_triangle_and_give_hermitian_gradients_as_pytorc
     x = fnx.tensor(np.array([[4., 1.], [1., 3.]]), requires_grad=True)
     L.cholesky(x).sum().backward()
     np.testing.assert_allclose(np.asarray(x.grad), [[0.20634446, 0.17462216], [0.17462216, 0.30151134]], rtol=1e-7)
+
+
+def test_lu_family_with_pytorchs_pivots():
+    # torch 2.14's values for [[1, 2], [3, 4]]: pivots count from 1, int32.
+    a = fnp.asarray([[1.0, 2.0], [3.0, 4.0]], dtype="float64")
+    LU, pivots = fnx.linalg.lu_factor(a)
+    np.testing.assert_allclose(LU, [[3.0, 4.0], [1 / 3, 2 / 3]])
+    assert pivots.tolist() == [2, 2] and pivots.dtype == np.int32
+    assert fnx.linalg.lu_factor_ex(a).info.tolist() == 0
+    P, L, U = fnx.linalg.lu(a)
+    np.testing.assert_allclose(np.asarray(P) @ np.asarray(L) @ np.asarray(U), a)
+    b = fnp.asarray([[1.0], [2.0]], dtype="float64")
+    np.testing.assert_allclose(fnx.linalg.lu_solve(LU, pivots, b), [[0.0], [0.5]], atol=1e-15)
+    np.testing.assert_allclose(fnx.linalg.lu_solve(LU, pivots, b, adjoint=True), [[1.0], [0.0]], atol=1e-15)
+    np.testing.assert_allclose(fnx.linalg.lu_solve(LU, pivots, fnp.asarray([[1.0, 2.0]], dtype="float64"),
+                                                   left=False), [[1.0, 0.0]], atol=1e-15)
+    x = fnx.tensor(np.asarray(a), requires_grad=True)  # differentiable through the factorisation, as torch's
+    fnx.linalg.lu_solve(*fnx.linalg.lu_factor(x), b).sum().backward()
+    np.testing.assert_allclose(x.grad, -np.linalg.inv(np.asarray(a)).T @ np.ones((2, 1)) @ np.array([[0.0, 0.5]]),
+                               atol=1e-12)
