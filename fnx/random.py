@@ -535,11 +535,13 @@ def _float_of(x):
     return astype(x, dtypes.default_float() if x.dtype.kind == "b" else dtypes.float64)
 
 
-def categorical(key, logits, axis=-1, shape=None):
+def categorical(key, logits, axis=-1, shape=None, replace=True):
     """Indices drawn with probabilities ``softmax(logits, axis)`` (int64), by the Gumbel-max trick.
 
     ``shape`` defaults to the batch shape (``logits``' shape without ``axis``); a
-    given shape must end with the batch shape, as in JAX.
+    given shape must end with the batch shape, as in JAX. With ``replace=False``
+    the draws of each batch entry (the leading axes of ``shape``) are distinct
+    categories, by the Gumbel top-k trick, as JAX's.
 
     >>> import fnx
     >>> fnx.random.categorical(fnx.random.key(0), fnx.array([-60., 0., -60.]), shape=(4,))
@@ -558,7 +560,17 @@ def categorical(key, logits, axis=-1, shape=None):
     if len(shape) < len(batch) or shape[len(shape) - len(batch):] != batch:
         raise ShapeError(f"categorical: shape {shape} must end with the batch shape {batch} of logits "
                          f"{logits.shape} (axis {axis} removed)")
-    return argmax(scores + _gumbel("categorical", key, shape + scores.shape[-1:], scores.dtype), axis=-1)
+    if replace:
+        return argmax(scores + _gumbel("categorical", key, shape + scores.shape[-1:], scores.dtype), axis=-1)
+    from .numpy import argsort, reshape
+    lead = shape[:len(shape) - len(batch)]
+    count, n = math.prod(lead), scores.shape[-1]
+    if count > n:
+        raise ValueError(f"categorical: number of samples without replacement ({count}) cannot exceed number of "
+                         f"categories ({n})")
+    perturbed = scores + _gumbel("categorical", key, scores.shape, scores.dtype)
+    top = argsort(-perturbed, axis=-1, stable=True)[..., :count]  # (batch..., count): the k largest, in order
+    return reshape(moveaxis(top, -1, 0), shape).astype("int64")
 
 
 def _mulhi(a, b):

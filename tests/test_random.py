@@ -470,3 +470,16 @@ def test_a_seed_outside_int64_is_refused_as_jax_refuses_it():
     with pytest.raises(ValueError, match="outside"):
         fnx.manual_seed(2 ** 64)
     fnx.manual_seed(0)
+
+
+def test_categorical_without_replacement_as_jax():
+    # jax.random.categorical(key(0), ..., replace=False) gives these draws (the Gumbel noise is JAX's bit for bit).
+    k = fnx.random.key(0)
+    logits = fnp.log(fnp.asarray([0.1, 0.2, 0.3, 0.4]))
+    assert fnx.random.categorical(k, logits, shape=(3,), replace=False).tolist() == [1, 0, 3]
+    both = fnx.random.categorical(k, fnp.stack([logits, logits]), shape=(3, 2), replace=False)
+    assert both.tolist() == [[1, 3], [0, 2], [3, 0]]
+    draws = fnx.random.categorical(k, logits, shape=(4,), replace=False)
+    assert sorted(draws.tolist()) == [0, 1, 2, 3]  # each category once
+    with pytest.raises(ValueError, match="cannot exceed number of categories"):
+        fnx.random.categorical(k, logits, shape=(5,), replace=False)
