@@ -31,7 +31,8 @@ from .core.dtypes import is_differentiable
 from .core.trace import new_main
 from .errors import DTypeError
 from .transforms.autodiff import (TAPE, JVPTrace, JVPTracer, ReverseTracer, _seed, _tangent_like, decorate_with,
-                                  enable_grad, is_grad_enabled, no_grad, tape_backward, tape_grad, torch_convention)
+                                  enable_grad, is_grad_enabled, no_grad, refuse_empty_inputs, tape_backward, tape_grad,
+                                  torch_convention)
 from .transforms.custom import custom_vjp
 from .transforms import autodiff as _autodiff
 
@@ -153,9 +154,7 @@ def backward(tensors, grad_tensors=None, retain_graph=None, create_graph=False, 
     only = None
     if inputs is not None:
         inputs = _as_seq("autograd.backward", "inputs", inputs)
-        if not inputs:
-            raise GraphError("autograd.backward: the inputs argument cannot be empty (as in PyTorch): pass the "
-                             "tensors to accumulate gradients into, or leave it out for every leaf")
+        refuse_empty_inputs("autograd.backward", inputs)
         for i, x in enumerate(inputs):
             if not (_on_tape(x) and x.node.prim is None):
                 raise GraphError(f"autograd.backward: inputs[{i}] is not a Parameter with requires_grad=True; only "

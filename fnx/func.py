@@ -83,11 +83,11 @@ def _argument_order(args, argnums):
     return _order_of(args[argnums] if isinstance(argnums, int) else tuple(args[i] for i in argnums))
 
 
-def _recording_order(func, box):
-    """``func``, noting the key order of what it returns in ``box``."""
+def _recording_order(func, box, has_aux=False):
+    """``func``, noting the key order of what it returns (its output, without the aux) in ``box``."""
     def recording(*args, **kwargs):
         out = func(*args, **kwargs)
-        box[0] = _order_of(out)
+        box[0] = _order_of(out[0] if has_aux else out)
         return out
     return recording
 
@@ -153,7 +153,7 @@ def vjp(func, *primals, has_aux=False):
     For complex values it follows PyTorch's convention, ``conj(fnx.vjp(...)(conj(v)))``.
     """
     box = [None]
-    res = _vjp(_recording_order(func, box) if not has_aux else func, *primals, has_aux=has_aux)
+    res = _vjp(_recording_order(func, box, has_aux), *primals, has_aux=has_aux)
     out, pull = res[0], res[1]
     order = _order_of(tuple(primals))
 
@@ -199,12 +199,7 @@ def jacrev(func, argnums=0, *, has_aux=False, chunk_size=None):
 def _jacobian_in_order(transform, func, argnums, has_aux):
     """``transform(func, argnums, has_aux)`` whose result's dicts keep the output's and the arguments' orders."""
     box = [None]
-
-    def inner(*args, **kwargs):
-        out = func(*args, **kwargs)
-        box[0] = _order_of(out[0] if has_aux else out)
-        return out
-    jac = transform(inner, argnums, has_aux)
+    jac = transform(_recording_order(func, box, has_aux), argnums, has_aux)
 
     def jac_f(*args, **kwargs):
         out = jac(*args, **kwargs)
@@ -282,11 +277,7 @@ def vmap(func, in_dims=0, out_dims=0, randomness="error", *, chunk_size=None):
 
     def vmapped(*args, **kwargs):
         box = [None]
-
-        def positional(*a):
-            out = func(*a, **kwargs)  # PyTorch maps positional arguments only
-            box[0] = _order_of(out)
-            return out
+        positional = _recording_order(lambda *a: func(*a, **kwargs), box)  # PyTorch maps positional arguments only
         return _in_order(_vmap(positional, in_axes=in_dims, out_axes=out_dims)(*args), box[0])
     return _guard_randomness("vmap", vmapped, randomness)
 

@@ -396,13 +396,19 @@ def _match_weak_outputs(fname, staged):
                             f"{' and '.join(f'{a.dtype}{list(a.shape)}' for a in avals)}")
 
 
+def _branches_of_leaves(branches, operands):
+    """``(funs, leaves, weak)``: the branches as functions of the operands' leaves (arrays), and the positions
+    of the leaves that are Python numbers, which stay weakly typed in the branches (as where a branch runs in
+    Python, and in JAX)."""
+    leaves, in_tree = tree_util.flatten(operands)
+    weak = {i for i, x in enumerate(leaves) if isinstance(x, (bool, int, float, builtins.complex))}
+    funs = [lambda *xs, f=f: f(*in_tree.unflatten(list(xs))) for f in branches]
+    return funs, [fnp.asarray(x) for x in leaves], weak
+
+
 def _staged_branches(fname, index, branches, operands):
     """``branches[index](*operands)`` for an ``index`` that has no concrete value: one ``cond`` operation."""
-    leaves, in_tree = tree_util.flatten(operands)
-    # A Python number stays weakly typed in the branches, as where the branch runs in Python (and in JAX).
-    weak = {i for i, x in enumerate(leaves) if isinstance(x, (bool, int, float, builtins.complex))}
-    leaves = [fnp.asarray(x) for x in leaves]
-    funs = [lambda *xs, f=f: f(*in_tree.unflatten(list(xs))) for f in branches]
+    funs, leaves, weak = _branches_of_leaves(branches, operands)
     graphs, captured, out_tree = _stage_branches(fname, funs, leaves, weak)
     if not len(graphs[0].outvars):  # nothing to compute: the branches return empty structures
         return out_tree.unflatten([])
@@ -676,10 +682,7 @@ def cond(pred, true_fun, false_fun, *operands, operand=_NO_OPERAND):
 def _check_branches(fname, branches, operands):
     """What JAX checks of the branches even when the predicate is known: they return one structure, shapes
     and dtypes (each is traced abstractly, as _staged_branches stages them; only the taken one then runs)."""
-    leaves, in_tree = tree_util.flatten(operands)
-    weak = {i for i, x in enumerate(leaves) if isinstance(x, (bool, int, float, builtins.complex))}
-    funs = [lambda *xs, f=f: f(*in_tree.unflatten(list(xs))) for f in branches]
-    _stage_branches(fname, funs, [fnp.asarray(x) for x in leaves], weak)
+    _stage_branches(fname, *_branches_of_leaves(branches, operands))
 
 
 def switch(index, branches, *operands):

@@ -230,6 +230,13 @@ def key(seed):
     return _key_words(s)
 
 
+def torch_seed(opname, seed):
+    """An int seed in PyTorch's range ``[-2**63, 2**64)`` (a torch.Generator's), taken modulo 2**64."""
+    if not -2 ** 63 <= seed < 2 ** 64:
+        raise ValueRangeError(f"{opname}: the seed {seed} is outside [-2**63, 2**64), as PyTorch refuses it")
+    return seed % 2 ** 64
+
+
 def _key_words(seed):
     """The key of an integer seed, taken modulo 2**64."""
     s = seed % 2 ** 64
@@ -1340,10 +1347,7 @@ class Generator:
     def manual_seed(self, seed):
         """Restarts the stream from ``seed`` (an int in ``[-2**63, 2**64)``, PyTorch's range, taken modulo
         2**64); returns the generator."""
-        seed = _integer("Generator.manual_seed", seed, "the seed")
-        if not -2 ** 63 <= seed < 2 ** 64:
-            raise ValueRangeError(f"manual_seed: the seed {seed} is outside [-2**63, 2**64), as PyTorch refuses it")
-        seed %= 2 ** 64
+        seed = torch_seed("manual_seed", _integer("Generator.manual_seed", seed, "the seed"))
         root = np.asarray(_key_words(seed))
         with _lock:
             self._state.update(key=root, count=0, seed=seed)

@@ -472,17 +472,20 @@ def _ddof(unbiased, correction):
     return 1 if unbiased is None or unbiased else 0
 
 
+def _unbiased_form(dim, unbiased):
+    """``(dim, unbiased)``, reading PyTorch's old ``std(input, unbiased)`` form (a bool where dim stands)."""
+    return (None, dim) if isinstance(dim, builtins.bool) else (dim, unbiased)
+
+
 def std(input, dim=None, unbiased=None, keepdim=False, *, correction=None):
     """``torch.std``: Bessel-corrected by default (``correction=1``), unlike ``fnx.numpy.std``."""
-    if isinstance(dim, builtins.bool):  # the old std(input, unbiased) form
-        dim, unbiased = None, dim
+    dim, unbiased = _unbiased_form(dim, unbiased)
     return fnp.std(input, axis=_axis(dim), ddof=_ddof(unbiased, correction), keepdims=keepdim)
 
 
 def var(input, dim=None, unbiased=None, keepdim=False, *, correction=None):
     """``torch.var``: Bessel-corrected by default (``correction=1``), unlike ``fnx.numpy.var``."""
-    if isinstance(dim, builtins.bool):
-        dim, unbiased = None, dim
+    dim, unbiased = _unbiased_form(dim, unbiased)
     return fnp.var(input, axis=_axis(dim), ddof=_ddof(unbiased, correction), keepdims=keepdim)
 
 
@@ -2138,8 +2141,7 @@ def tril_indices(row, col, offset=0, *, dtype=None, device=None):
 def std_mean(input, dim=None, unbiased=None, keepdim=False, *, correction=None):
     """``(std, mean)`` over ``dim`` (``torch.std_mean``, its forms as :func:`std`'s), the std Bessel-corrected
     by default."""
-    if isinstance(dim, builtins.bool):  # the old std_mean(input, unbiased) form
-        dim, unbiased = None, dim
+    dim, unbiased = _unbiased_form(dim, unbiased)
     return std(input, dim, unbiased, keepdim, correction=correction), fnp.mean(input, axis=_axis(dim),
                                                                               keepdims=keepdim)
 
@@ -2147,8 +2149,7 @@ def std_mean(input, dim=None, unbiased=None, keepdim=False, *, correction=None):
 def var_mean(input, dim=None, unbiased=None, keepdim=False, *, correction=None):
     """``(var, mean)`` over ``dim`` (``torch.var_mean``, its forms as :func:`var`'s), the variance
     Bessel-corrected by default."""
-    if isinstance(dim, builtins.bool):
-        dim, unbiased = None, dim
+    dim, unbiased = _unbiased_form(dim, unbiased)
     return var(input, dim, unbiased, keepdim, correction=correction), fnp.mean(input, axis=_axis(dim),
                                                                               keepdims=keepdim)
 

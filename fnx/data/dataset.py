@@ -297,10 +297,7 @@ def _base_key(opname, seed):
         return seed if isinstance(seed, Array) else random._as_array(seed)
     if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)):
         raise TypeError(f"{opname}: seed must be None, an fnx.Generator, an int or an fnx.random key, got {seed!r}")
-    if not -2 ** 63 <= int(seed) < 2 ** 64:  # (a torch.Generator's seed range)
-        from ..errors import ValueRangeError
-        raise ValueRangeError(f"{opname}: the seed {seed} is outside [-2**63, 2**64)")
-    return random._key_words(int(seed))
+    return random._key_words(random.torch_seed(opname, int(seed)))
 
 
 def _check_seed(opname, seed):

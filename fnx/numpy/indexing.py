@@ -685,8 +685,7 @@ def bincount(x, weights=None, minlength=0, *, length=None):
     from .elementwise import astype, less, minimum, where
     i = asarray(x)
     if i.dtype.kind == "b":  # booleans count as 0 and 1, as numpy's safe cast reads them
-        from .elementwise import astype as _astype
-        i = _astype(i, dtypes.int64)
+        i = astype(i, dtypes.int64)
     i = _integers("bincount", i)
     if i.ndim != 1:
         raise ShapeError(f"bincount: x must be 1-d, got shape {i.shape}")

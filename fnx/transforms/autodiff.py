@@ -1144,10 +1144,8 @@ def backward(tensor, gradient=None, retain_graph=None, create_graph=False, input
                          "x = x.requires_grad_(), or make x with requires_grad=True)")
     gradient = _seed("backward()", "the output", tensor, gradient)
     inputs = None if inputs is None else _as_list(inputs)
-    if inputs is not None and not inputs:
-        from ..errors import GraphError
-        raise GraphError("backward(): the inputs argument cannot be empty (as in PyTorch): pass the tensors to "
-                         "accumulate gradients into, or leave it out for every leaf")
+    if inputs is not None:
+        refuse_empty_inputs("backward()", inputs)
     if inputs is None or not any(_requires_grad(x) and x.node.prim is not None for x in inputs):
         only = None if inputs is None else {_leaf_node("backward()", x, i) for i, x in enumerate(inputs)}
         return tape_backward([(tensor.node, tensor.index, gradient)], retain_graph, create_graph, only)
@@ -1187,6 +1185,14 @@ def tape_backward(seeds, retain_graph=None, create_graph=False, only=None):
         for leaf, g in grads.items():
             if only is None or leaf in only:
                 _accumulate_leaf(leaf, torch_convention(g))
+
+
+def refuse_empty_inputs(fname, inputs):
+    """PyTorch's error for ``backward(inputs=[])``: an empty list would silently accumulate nothing."""
+    if not inputs:
+        from ..errors import GraphError
+        raise GraphError(f"{fname}: the inputs argument cannot be empty (as in PyTorch): pass the tensors to "
+                         f"accumulate gradients into, or leave it out for every leaf")
 
 
 def _as_list(xs):
