@@ -714,6 +714,19 @@ def test_optimizers_update_a_complex_parameter_as_its_real_view(name):
             assert value.dtype == np.complex64, key
 
 
+def test_plain_sgd_steps_real_and_complex_parameters_of_one_group_and_skips_those_without_grad():
+    z = fnx.nn.Parameter(fnp.asarray(Z0))
+    w = fnx.nn.Parameter(fnp.asarray([1.0, -2.0]))
+    idle = fnx.nn.Parameter(fnp.asarray([3.0]))
+    opt = fnx.optim.SGD([w, z, idle], lr=0.1)
+    (fnp.abs(z) ** 2 + w * w).sum().backward()
+    opt.step()
+    eq(w.detach(), np.asarray([1.0, -2.0]) * 0.8)
+    eq(z.detach(), np.asarray(Z0) * 0.8)  # d|z|^2, PyTorch's convention: 2z
+    eq(idle.detach(), [3.0])
+    assert z.dtype == np.complex64 and not opt.state[w] and not opt.state[z]
+
+
 def test_backward_refuses_an_empty_inputs_list_as_pytorch():
     x = fnx.tensor([1.0, 2.0], requires_grad=True)
     with pytest.raises(RuntimeError, match="inputs argument cannot be empty"):

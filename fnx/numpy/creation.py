@@ -82,7 +82,7 @@ def asarray(a, dtype=None, order=None, *, device=None, copy=None):
     >>> fnp.asarray([1., 2.]), fnp.asarray(np.arange(2.))
     (Array([1., 2.], dtype=float32), Array([0., 1.], dtype=float64))
     """
-    if type(a) is Array and dtype is None and device is None:  # the common call, from fnx's own functions
+    if dtype is None and device is None and isinstance(a, Array):  # the common call, from fnx's own functions
         return a
     if copy is False and not (isinstance(a, Array) and (dtype is None or dtypes.canonical(dtype) == a.dtype)):
         raise ValueError(f"asarray: copy=False, but making an fnx array from {type(a).__name__} needs a copy "

@@ -174,6 +174,8 @@ def _leafwise(name, default_lr, slots, step, counted=True):
         return treedef.unflatten(new_p), new_state
 
     update.state_keys = expected  # what the object-style optimizers hand it (see Optimizer._update)
+    if not slots and not counted:  # the object-style step's path for a stateless rule: one leaf, no pytrees
+        update.stateless_leaf_update = lambda p, g: step(p, g, _NO_BUFFERS, None, default_lr)[0]
     return Rule(init, update)
 
 

@@ -263,9 +263,27 @@ class Optimizer:
         with no_grad():
             for group in self.param_groups:
                 rule = self._rule_for(group)
+                leaf_update = rule.update.__dict__.get("stateless_leaf_update") if self._leafwise else None
+                if leaf_update is not None:  # plain SGD: no state to gather or batch, one call per parameter
+                    group = self._update_stateless(leaf_update, group)
                 for batch in self._batches(group):
                     self._update(rule, batch)
         return loss
+
+    @staticmethod
+    def _update_stateless(leaf_update, group):
+        """Updates the group's real parameters with ``leaf_update``; returns the rest (complex ones) as a group."""
+        rest = []
+        for p in group["params"]:
+            g = p._grad
+            if g is None:
+                continue
+            x = p.primal
+            if x.dtype.kind == "c":  # stepped as its view_as_real by _update
+                rest.append(p)
+            else:
+                p.set_(leaf_update(x, g if type(g) is Array else fnp.asarray(g)))
+        return {"params": rest}
 
     def _batches(self, group):
         """The group's parameters with a gradient, in lists that one call of the rule can update.
