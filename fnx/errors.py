@@ -4,6 +4,7 @@ Each one subclasses the builtin a user would catch for the same mistake, so
 ``except ValueError`` keeps working, while ``except fnx.errors.FnxError``
 catches everything fnx raises on purpose.
 """
+import numpy as np
 
 
 class FnxError(Exception):
@@ -150,6 +151,11 @@ class NonScalarOutputError(ShapeTypeError):
 
 class AxisNameError(FnxError, NameError):
     """A collective (``fnx.lax.psum``...) naming an axis no enclosing ``vmap`` defines."""
+
+
+class FactorizationError(FnxError, np.linalg.LinAlgError, RuntimeError):
+    """A factorization that could not be completed (a matrix not positive-definite, or singular): NumPy's
+    ``LinAlgError`` and, as PyTorch's ``torch.linalg.LinAlgError``, a RuntimeError."""
 
 
 class GraphError(FnxError, RuntimeError):

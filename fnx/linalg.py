@@ -24,13 +24,13 @@ import numpy as np
 
 from . import numpy as fnp
 from .core.backend import data_device
-from .errors import ShapeError
-from .numpy.linalg import LinAlgError, triangle_read
+from .errors import FactorizationError, ShapeError
+from .numpy.linalg import LinAlgError, cholesky_info_p, solve_info_p, triangle_read
 
 __all__ = ["norm", "vector_norm", "matrix_norm", "solve", "solve_triangular", "inv", "det", "slogdet", "eig",
            "eigvals", "eigh", "eigvalsh", "svd", "svdvals", "qr", "cholesky", "lstsq", "matrix_rank", "pinv",
            "cross", "vander", "matrix_power", "multi_dot", "diagonal", "vecdot", "matmul", "cond", "tensorinv",
-           "tensorsolve", "matrix_exp", "householder_product", "LinAlgError"]
+           "tensorsolve", "matrix_exp", "householder_product", "LinAlgError", "cholesky_ex", "inv_ex", "solve_ex"]
 
 SVDResult = namedtuple("SVDResult", ["U", "S", "Vh"])
 QRResult = namedtuple("QRResult", ["Q", "R"])
@@ -38,6 +38,9 @@ SlogdetResult = namedtuple("SlogdetResult", ["sign", "logabsdet"])
 EighResult = namedtuple("EighResult", ["eigenvalues", "eigenvectors"])
 EigResult = namedtuple("EigResult", ["eigenvalues", "eigenvectors"])
 LstsqResult = namedtuple("LstsqResult", ["solution", "residuals", "rank", "singular_values"])
+CholeskyExResult = namedtuple("CholeskyExResult", ["L", "info"])
+InvExResult = namedtuple("InvExResult", ["inverse", "info"])
+SolveExResult = namedtuple("SolveExResult", ["result", "info"])
 
 
 def _cast(A, dtype):
@@ -153,18 +156,136 @@ def solve(A, B, *, left=True):
     >>> fnx.linalg.solve(fnx.tensor([[2.0, 0.0], [0.0, 4.0]]), fnx.tensor([2.0, 2.0]))
     Array([1. , 0.5], dtype=float32)
     """
-    A, B = _matrix("solve", A), fnp.asarray(B)
+    A, B, transpose, back = _system("solve", A, B, left)
+    try:
+        return back(fnp.linalg.solve(fnp.swapaxes(A, -1, -2) if transpose else A, B))
+    except LinAlgError as error:
+        _explain("solve", A, solve_info_p.bind(fnp.stop_gradient(A), fnp.stop_gradient(B), transpose=transpose)[0],
+                 _singular, error)
+
+
+def _system(fname, A, B, left):
+    """``(A', B', transpose, back)``: the system ``A' X' = B'`` (``A'ᵀ X' = B'`` with ``transpose``) of stacked
+    matrices, batch dimensions broadcast, that ``solve(A, B, left=left)`` stands for, and ``back(X')``, its
+    solution in ``B``'s layout. ``A'`` is ``A``: it is ``A`` that is factored, as in PyTorch."""
+    A, B = _matrix(fname, A), fnp.asarray(B)
     if A.shape[-1] != A.shape[-2]:
-        raise ShapeError(f"linalg.solve: A must be square, got shape {A.shape}")
+        raise ShapeError(f"linalg.{fname}: A must be square, got shape {A.shape}")
+    back, transpose = (lambda X: X), False
     if _vector_rhs(A, B):
         if not left:
-            raise ShapeError(f"linalg.solve: left=False needs B to be a matrix, got shape {B.shape}")
+            raise ShapeError(f"linalg.{fname}: left=False needs B to be a matrix, got shape {B.shape}")
         if B.shape[-1] != A.shape[-1]:
-            raise ShapeError(f"linalg.solve: A of shape {A.shape} and vector B of shape {B.shape} do not match")
-        return fnp.linalg.solve(A, B[..., None])[..., 0]
-    if left:
-        return fnp.linalg.solve(A, B)
-    return fnp.swapaxes(fnp.linalg.solve(fnp.swapaxes(A, -1, -2), fnp.swapaxes(B, -1, -2)), -1, -2)
+            raise ShapeError(f"linalg.{fname}: A of shape {A.shape} and vector B of shape {B.shape} do not match")
+        B, back = B[..., None], (lambda X: X[..., 0])
+    elif not left:  # X A = B is Aᵀ Xᵀ = Bᵀ
+        B, transpose, back = fnp.swapaxes(B, -1, -2), True, (lambda X: fnp.swapaxes(X, -1, -2))
+    if B.ndim < 2 or B.shape[-2] != A.shape[-1]:
+        raise ShapeError(f"linalg.{fname}: A of shape {A.shape} and B of shape {B.shape} do not match")
+    batch = builtins.tuple(np.broadcast_shapes(A.shape[:-2], B.shape[:-2]))
+    return fnp.broadcast_to(A, batch + A.shape[-2:]), fnp.broadcast_to(B, batch + B.shape[-2:]), transpose, back
+
+
+def _failed(info):
+    """``info != 0`` shaped to select whole matrices."""
+    return (info != 0)[..., None, None]
+
+
+def _where_solvable(info, A):
+    """``A`` with each matrix that failed replaced by the identity (which every factorization takes)."""
+    return fnp.where(_failed(info), fnp.eye(A.shape[-1], dtype=A.dtype), A)
+
+
+def _raise_on_failure(fname, A, info, reason):
+    """PyTorch's error for the first matrix whose ``info`` is not 0; ``reason(k)`` says why, from its info ``k``."""
+    info = np.asarray(info)
+    failing = np.flatnonzero(info.reshape(-1))
+    if failing.size:
+        first = failing[0]
+        where = f"(Batch element {first}): " if A.ndim > 2 else ""
+        raise FactorizationError(f"linalg.{fname}: {where}{reason(int(info.reshape(-1)[first]))}")
+
+
+def _explain(fname, A, info, reason, error):
+    """Raises PyTorch's error for a factorization NumPy refused (``error``, raised again if ``info`` finds
+    nothing to say)."""
+    _raise_on_failure(fname, A, info, reason)
+    raise error
+
+
+def _not_positive_definite(k):
+    return (f"The factorization could not be completed because the input is not positive-definite (the leading "
+            f"minor of order {k} is not positive-definite).")
+
+
+def _singular_pivot(k):
+    return (f"The diagonal element {k} is zero, the inversion could not be completed because the input matrix is "
+            f"singular.")
+
+
+def _singular(k):
+    return "The solver failed because the input matrix is singular."
+
+
+def cholesky_ex(A, *, upper=False, check_errors=False):
+    """``(L, info)``: :func:`cholesky` without raising (``torch.linalg.cholesky_ex``). ``info`` (int32, one per
+    matrix) is 0 where the factorization succeeded, else the order of the leading minor that is not
+    positive-definite; ``L`` then holds LAPACK's partial factor, whose pivot at that order is left unrooted.
+    With ``check_errors`` a failure raises as :func:`cholesky` does.
+
+    >>> import fnx
+    >>> fnx.linalg.cholesky_ex(fnx.tensor([[1.0, 2.0], [2.0, 1.0]]))
+    CholeskyExResult(L=Array([[ 1.,  0.],
+           [ 2., -3.]], dtype=float32), info=Array(2, dtype=int32))
+    """
+    A = _matrix("cholesky_ex", A)
+    if A.shape[-1] != A.shape[-2]:
+        raise ShapeError(f"linalg.cholesky_ex: A must be square, got shape {A.shape}")
+    read = triangle_read(A, "U" if upper else "L")
+    info, partial = cholesky_info_p.bind(fnp.stop_gradient(read))
+    if check_errors:
+        _raise_on_failure("cholesky_ex", A, info, _not_positive_definite)
+    L = fnp.where(_failed(info), partial, fnp.linalg.cholesky(_where_solvable(info, read)))
+    return CholeskyExResult(fnp.conj(fnp.swapaxes(L, -1, -2)) if upper else L, info)
+
+
+def inv_ex(A, *, check_errors=False):
+    """``(inverse, info)``: :func:`inv` without raising (``torch.linalg.inv_ex``). ``info`` (int32, one per
+    matrix) is 0 where ``A`` is invertible, else the first zero pivot of its LU factorization, counted from 1;
+    that matrix's inverse then holds the infinities and NaNs of dividing by it, as LAPACK's. With
+    ``check_errors`` a singular matrix raises as :func:`inv` does.
+
+    >>> import fnx
+    >>> fnx.linalg.inv_ex(fnx.tensor([[2.0, 0.0], [0.0, 4.0]]))
+    InvExResult(inverse=Array([[0.5 , 0.  ],
+           [0.  , 0.25]], dtype=float32), info=Array(0, dtype=int32))
+    """
+    A = _matrix("inv_ex", A)
+    if A.shape[-1] != A.shape[-2]:
+        raise ShapeError(f"linalg.inv_ex: A must be square, got shape {A.shape}")
+    eye = fnp.broadcast_to(fnp.eye(A.shape[-1], dtype=A.dtype), A.shape)
+    info, partial = solve_info_p.bind(fnp.stop_gradient(A), eye, transpose=False)
+    if check_errors:
+        _raise_on_failure("inv_ex", A, info, _singular_pivot)
+    return InvExResult(fnp.where(_failed(info), partial, fnp.linalg.inv(_where_solvable(info, A))), info)
+
+
+def solve_ex(A, B, *, left=True, check_errors=False):
+    """``(result, info)``: :func:`solve` without raising (``torch.linalg.solve_ex``); ``info`` as
+    :func:`inv_ex`'s, and a singular matrix's result holds LAPACK's infinities and NaNs. With ``check_errors``
+    a singular matrix raises as :func:`solve` does.
+
+    >>> import fnx
+    >>> fnx.linalg.solve_ex(fnx.tensor([[2.0, 0.0], [0.0, 4.0]]), fnx.tensor([2.0, 2.0]))
+    SolveExResult(result=Array([1. , 0.5], dtype=float32), info=Array(0, dtype=int32))
+    """
+    A, B, transpose, back = _system("solve_ex", A, B, left)
+    info, partial = solve_info_p.bind(fnp.stop_gradient(A), fnp.stop_gradient(B), transpose=transpose)
+    if check_errors:
+        _raise_on_failure("solve_ex", A, info, _singular)
+    solvable = _where_solvable(info, A)
+    solved = fnp.linalg.solve(fnp.swapaxes(solvable, -1, -2) if transpose else solvable, B)
+    return SolveExResult(back(fnp.where(_failed(info), partial, solved)), info)
 
 
 def solve_triangular(A, B, *, upper, left=True, unitriangular=False):
@@ -186,8 +307,14 @@ def solve_triangular(A, B, *, upper, left=True, unitriangular=False):
 
 
 def inv(A):
-    """The inverse of square matrices (``torch.linalg.inv``); a singular one raises ``LinAlgError``."""
-    return fnp.linalg.inv(_matrix("inv", A))
+    """The inverse of square matrices (``torch.linalg.inv``); a singular one raises ``LinAlgError`` (a
+    RuntimeError too, as PyTorch's), naming its first zero pivot."""
+    A = _matrix("inv", A)
+    try:
+        return fnp.linalg.inv(A)
+    except LinAlgError as error:
+        eye = fnp.broadcast_to(fnp.eye(A.shape[-1], dtype=A.dtype), A.shape)
+        _explain("inv", A, solve_info_p.bind(fnp.stop_gradient(A), eye, transpose=False)[0], _singular_pivot, error)
 
 
 def det(A):
@@ -275,8 +402,14 @@ def qr(A, mode="reduced"):
 def cholesky(A, *, upper=False):
     """The Cholesky factor of a symmetric positive-definite matrix: lower ``L`` with ``A = L Lᴴ``, or upper
     ``U = Lᴴ`` (``torch.linalg.cholesky``). As PyTorch's, it reads only the lower triangle of ``A`` (the upper
-    one with ``upper=True``)."""
-    return fnp.linalg.cholesky(triangle_read(_matrix("cholesky", A), "U" if upper else "L"), upper=upper)
+    one with ``upper=True``). A matrix that is not positive-definite raises ``LinAlgError`` (a RuntimeError
+    too, as PyTorch's), naming its first leading minor that is not."""
+    A = _matrix("cholesky", A)
+    read = triangle_read(A, "U" if upper else "L")
+    try:
+        return fnp.linalg.cholesky(read, upper=upper)
+    except LinAlgError as error:
+        _explain("cholesky", A, cholesky_info_p.bind(fnp.stop_gradient(read))[0], _not_positive_definite, error)
 
 
 

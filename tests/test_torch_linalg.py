@@ -263,3 +263,89 @@ def test_lu_family_with_pytorchs_pivots():
     fnx.linalg.lu_solve(*fnx.linalg.lu_factor(x), b).sum().backward()
     np.testing.assert_allclose(x.grad, -np.linalg.inv(np.asarray(a)).T @ np.ones((2, 1)) @ np.array([[0.0, 0.5]]),
                                atol=1e-12)
+
+
+# ----- the _ex forms: LAPACK's info instead of an error -------------------------------------------
+#
+# The expected values are PyTorch 2.14's (CPU): info per matrix, and what LAPACK leaves in the result of a
+# matrix that failed (the partial Cholesky factor with its pivot unrooted; a singular solve's infinities).
+
+NOT_PD = np.array([[[1.0, 2.0], [2.0, 1.0]], [[2.0, 0.0], [0.0, 2.0]], [[1.0, 0.0], [0.0, -1.0]]], np.float32)
+SINGULAR = np.array([[[1.0, 2.0], [2.0, 4.0]], [[2.0, 0.0], [0.0, 2.0]], [[0.0, 0.0], [0.0, 1.0]],
+                     [[1.0, 1.0], [0.0, 0.0]], [[0.0, 1.0], [0.0, 1.0]]], np.float32)
+RHS = np.arange(20.0, dtype=np.float32).reshape(5, 2, 2)
+
+
+def test_cholesky_ex_gives_info_and_lapacks_partial_factor_as_pytorch():
+    L_, info = L.cholesky_ex(fnp.asarray(NOT_PD))
+    assert info.dtype == np.int32 and info.tolist() == [2, 0, 2]
+    eq(L_, [[[1, 0], [2, -3]], [[2 ** 0.5, 0], [0, 2 ** 0.5]], [[1, 0], [0, -1]]])
+    eq(L.cholesky_ex(fnp.asarray(NOT_PD), upper=True).L, np.swapaxes(np.asarray(L_), -1, -2))
+    ok = L.cholesky_ex(fnp.asarray(A @ A.T))
+    assert ok.info.shape == () and int(ok.info) == 0
+    eq(ok.L, np.linalg.cholesky(A @ A.T))
+    with pytest.raises(RuntimeError, match=r"linalg.cholesky_ex: \(Batch element 0\): .*leading minor of order 2 is "
+                                           r"not positive-definite"):
+        L.cholesky_ex(fnp.asarray(NOT_PD), check_errors=True)
+
+
+def test_factorizations_that_fail_in_a_stack_keep_lapacks_values_for_the_others():
+    # A failing matrix sends the whole stack through fnx's own LAPACK steps: the others must still be right.
+    spd = np.stack([m @ m.T + np.eye(4) for m in rng.standard_normal((3, 4, 4))])
+    spd[1, 2, 2] = -50.0
+    info, factor = fnp.linalg.cholesky_info_p.bind(fnp.asarray(spd))
+    assert info.tolist() == [0, 3, 0]
+    eq(np.asarray(factor)[[0, 2]], np.linalg.cholesky(spd[[0, 2]]), rtol=1e-12)
+    square = rng.standard_normal((3, 4, 4))
+    square[1, 2] = 0.0  # exactly singular: its last pivot is exactly 0
+    b = rng.standard_normal((3, 4, 2))
+    for transpose in (False, True):
+        info, x = fnp.linalg.solve_info_p.bind(fnp.asarray(square), fnp.asarray(b), transpose=transpose)
+        assert info.tolist() == [0, 4, 0]
+        good = np.swapaxes(square, -1, -2)[[0, 2]] if transpose else square[[0, 2]]
+        eq(np.asarray(x)[[0, 2]], np.linalg.solve(good, b[[0, 2]]), rtol=1e-10)
+
+
+def test_inv_ex_and_solve_ex_give_info_and_lapacks_infinities_as_pytorch():
+    inverse, info = L.inv_ex(fnp.asarray(SINGULAR[:3]))
+    assert info.dtype == np.int32 and info.tolist() == [2, 0, 1]
+    eq(inverse, [[[-np.inf, np.inf], [np.inf, -np.inf]], [[0.5, 0], [0, 0.5]], [[np.inf, np.nan], [0, 1]]])
+    result, info = L.solve_ex(fnp.asarray(SINGULAR), fnp.asarray(RHS))
+    assert info.tolist() == [2, 0, 1, 2, 1]
+    eq(result, np.array([np.inf, np.inf, -np.inf, -np.inf, 2, 2.5, 3, 3.5, np.inf, np.inf, 10, 11, -np.inf, -np.inf,
+                         np.inf, np.inf, -np.inf, -np.inf, 18, 19]).reshape(5, 2, 2))
+    result, info = L.solve_ex(fnp.asarray(SINGULAR), fnp.asarray(RHS), left=False)  # A is factored, not A^T
+    assert info.tolist() == [2, 0, 1, 2, 1]
+    eq(result, np.array([np.inf, -np.inf, -np.inf, np.inf, 2, 2.5, 3, 3.5, np.nan, np.nan, np.nan, np.nan, np.nan,
+                         np.inf, np.nan, np.inf, np.nan, -np.inf, np.nan, -np.inf]).reshape(5, 2, 2))
+    vector, info = L.solve_ex(fnp.asarray(A), fnp.asarray([1.0, 2.0, 3.0]))
+    eq(vector, np.linalg.solve(A, [1.0, 2.0, 3.0]))
+    assert int(info) == 0
+    with pytest.raises(RuntimeError, match=r"linalg.inv_ex: \(Batch element 0\): The diagonal element 2 is zero"):
+        L.inv_ex(fnp.asarray(SINGULAR), check_errors=True)
+    with pytest.raises(RuntimeError, match=r"linalg.solve_ex: \(Batch element 0\): The solver failed"):
+        L.solve_ex(fnp.asarray(SINGULAR), fnp.asarray(RHS), check_errors=True)
+
+
+def test_failed_factorizations_raise_pytorchs_errors_naming_the_minor_or_pivot():
+    from fnx.errors import FactorizationError
+    with pytest.raises(FactorizationError, match=r"^linalg.cholesky: The factorization .* order 2 is not"):
+        L.cholesky(fnp.asarray(NOT_PD[0]))
+    with pytest.raises(RuntimeError, match=r"^linalg.inv: \(Batch element 1\): The diagonal element 1 is zero"):
+        L.inv(fnp.asarray(SINGULAR[1:]))
+    with pytest.raises(np.linalg.LinAlgError, match=r"^linalg.solve: The solver failed because the input matrix is "
+                                                    r"singular"):
+        L.solve(fnp.asarray(SINGULAR[0]), fnp.ones(2))
+
+
+def test_ex_forms_differentiate_where_they_succeed_and_map_under_vmap_and_jit():
+    spd = fnp.asarray(A @ A.T)
+    check_grads(lambda a: L.cholesky_ex((a + a.T) / 2).L, (spd,), order=1)
+    check_grads(lambda a: L.inv_ex(a).inverse, (fnp.asarray(A),), order=1)
+    check_grads(lambda a, b: L.solve_ex(a, b, left=False).result, (fnp.asarray(A), fnp.asarray(M)), order=1)
+    stack = fnp.asarray(NOT_PD.astype(np.float64))
+    for f in (lambda a: L.cholesky_ex(a), lambda a: L.inv_ex(a)):
+        want = f(stack)
+        for got in (fnx.vmap(f)(stack), fnx.jit(f)(stack)):
+            for g, w in zip(got, want):
+                np.testing.assert_array_equal(g, w)

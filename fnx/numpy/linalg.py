@@ -61,7 +61,8 @@ from ..core.backend import data_device
 from ..core.primitive import ShapedArray, defprim
 from ..errors import ShapeError
 from . import creation, elementwise as el, reductions as red, shape as sh
-from ._base import asarray, broadcast_shapes, canonicalize, move_to_front, normalize_axis, same_shape
+from ._base import (asarray, broadcast_shapes, canonicalize, move_to_front, normalize_axis, not_differentiable,
+                    same_shape)
 
 __all__ = ["matmul", "dot", "vdot", "inner", "outer", "tensordot", "einsum", "trace", "kron", "vecdot",
            "matrix_transpose"]
@@ -1087,6 +1088,105 @@ cholesky_p = defprim(
     "cholesky", impl=lambda xp, x: xp.linalg.cholesky(_hermitian_part(xp, x)),
     shape=same_shape, jvp=_cholesky_jvp, vjp=_cholesky_vjp,
     batch=lambda vals, bdims: _front(cholesky_p, vals, bdims, {}))
+
+
+# ----- where a factorization fails: LAPACK's info ------------------------------------------------
+#
+# PyTorch's ``*_ex`` functions return LAPACK's ``info`` beside their result instead of raising, and their
+# raising forms name the failing minor or pivot. These two primitives give both the info and the values
+# LAPACK leaves behind on failure (potf2's partial factor; getrf and getrs's infinities), by running those
+# routines' column steps over a whole stack at once. NumPy raises instead, so on the CPU the steps run only
+# for a stack NumPy refuses.
+
+
+def _stack(x):
+    return x.reshape((-1,) + x.shape[-2:])
+
+
+def _potf2_impl(xp, a):
+    """``(info, factor)``: LAPACK's unblocked lower Cholesky (potf2) of each matrix of ``a``, which stops at the
+    first pivot that is not positive (``info``, counted from 1; 0 when none), leaving it unrooted and the
+    columns after it as they were."""
+    if xp is np:
+        try:
+            return np.zeros(a.shape[:-2], np.int32), np.linalg.cholesky(a)
+        except np.linalg.LinAlgError:
+            pass
+    work = _stack(xp.tril(a))
+    info = xp.zeros(work.shape[0], np.int32)
+    for j in range(a.shape[-1]):
+        row = work[:, j, :j]
+        pivot = work[:, j, j] - (row * row.conj()).sum(-1)
+        pivot = pivot.real if pivot.dtype.kind == "c" else pivot
+        failed = (info == 0) & ~(pivot > 0)  # (NaN fails too)
+        info[failed] = j + 1
+        going = info == 0
+        root = xp.sqrt(xp.where(going, pivot, 1))
+        work[:, j, j] = xp.where(going, root, xp.where(failed, pivot, work[:, j, j]))
+        below = work[:, j + 1:, j] - (work[:, j + 1:, :j] @ row.conj()[:, :, None])[:, :, 0]
+        work[:, j + 1:, j] = xp.where(going[:, None], below / root[:, None], work[:, j + 1:, j])
+    return info.reshape(a.shape[:-2]), work.reshape(a.shape)
+
+
+def _getrf_solve_impl(xp, a, b, *, transpose=False):
+    """``(info, x)``: LAPACK's LU with partial pivoting (getrf) of each matrix of ``a`` and the solution of
+    ``a x = b`` from it (getrs; ``aᵀ x = b`` with ``transpose``, from the same factors). ``info`` is the first
+    exactly zero pivot, counted from 1 (0 when none); the factorization goes on past it, and the triangular
+    solves multiply by its reciprocal, giving the infinities and NaNs that LAPACK's optimised solvers give."""
+    if xp is np:
+        try:
+            return np.zeros(a.shape[:-2], np.int32), np.linalg.solve(np.swapaxes(a, -1, -2) if transpose else a, b)
+        except np.linalg.LinAlgError:
+            pass
+    lu, x = _stack(a).copy(), _stack(b).copy()
+    n, rows = a.shape[-1], xp.arange(lu.shape[0])
+    info = xp.zeros(lu.shape[0], np.int32)
+    swaps = []
+    with np.errstate(divide="ignore", invalid="ignore"):
+        for j in range(n):
+            p = j + xp.argmax(abs(lu[:, j:, j]), axis=1)
+            swaps.append(p)
+            for m in (lu,) if transpose else (lu, x):
+                _swap_rows(m, rows, j, p)
+            pivot = lu[:, j, j]
+            info[(info == 0) & (pivot == 0)] = j + 1
+            scaled = lu[:, j + 1:, j] * (1 / xp.where(pivot == 0, 1, pivot))[:, None]  # a zero pivot's column is 0
+            lu[:, j + 1:, j] = scaled
+            lu[:, j + 1:, j + 1:] -= scaled[:, :, None] * lu[:, j, None, j + 1:]
+        if not transpose:
+            for k in range(n):  # L has a unit diagonal
+                x[:, k + 1:] -= lu[:, k + 1:, k, None] * x[:, k, None]
+            for k in reversed(range(n)):
+                x[:, k] *= (1 / lu[:, k, k])[:, None]
+                x[:, :k] -= lu[:, :k, k, None] * x[:, k, None]
+        else:  # Uᵀ, then Lᵀ, then the row swaps undone
+            for k in range(n):
+                x[:, k] *= (1 / lu[:, k, k])[:, None]
+                x[:, k + 1:] -= lu[:, k, k + 1:, None] * x[:, k, None]
+            for k in reversed(range(n)):
+                x[:, :k] -= lu[:, k, :k, None] * x[:, k, None]
+            for j in reversed(range(n)):
+                _swap_rows(x, rows, j, swaps[j])
+    return info.reshape(a.shape[:-2]), x.reshape(b.shape)
+
+
+def _swap_rows(m, rows, j, p):
+    """Row ``j`` of each matrix of the stack ``m`` trades places with its row ``p`` (one per matrix)."""
+    taken = m[rows, p].copy()
+    m[rows, p] = m[:, j]
+    m[:, j] = taken
+
+
+def _info_shape(a, *rest):
+    return ShapedArray(a.shape[:-2], dtypes.int32), ShapedArray((rest or (a,))[0].shape, a.dtype)
+
+
+cholesky_info_p = not_differentiable(
+    "cholesky_info", _potf2_impl, _info_shape, multiple_results=True,
+    batch=lambda vals, bdims: _front(cholesky_info_p, vals, bdims, {}))
+solve_info_p = not_differentiable(
+    "solve_info", _getrf_solve_impl, lambda a, b, *, transpose: _info_shape(a, b), multiple_results=True,
+    batch=lambda vals, bdims, **params: _front(solve_info_p, vals, bdims, params))
 
 
 def cholesky(a, /, *, upper=False):
