@@ -63,8 +63,16 @@ def test_array_dataset_checks_first_dimension():
 def test_dataset_base_is_abstract_and_concatenates():
     with pytest.raises(NotImplementedError, match="__getitem__"):
         Dataset()[0]
-    with pytest.raises(NotImplementedError, match="__len__"):
+    with pytest.raises(TypeError):  # no __len__, as PyTorch's base class
         len(Dataset())
+    assert not hasattr(Dataset(), "__len__") and not hasattr(IterableDataset(), "__len__")
+
+    class Listed(Dataset):  # only __getitem__: iterated by the sequence protocol, as in PyTorch
+        def __getitem__(self, i):
+            if i >= 3:
+                raise IndexError(i)
+            return i * 10
+    assert list(Listed()) == [0, 10, 20]
     both = Range(2) + Range(3)
     assert isinstance(both, ConcatDataset) and len(both) == 5
     assert [s[0] for s in both] == [0, 1, 0, 1, 2]
@@ -450,3 +458,54 @@ def test_the_warnings_pytorch_gives_a_misordered_loop():
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         sched.step()  # the right order: nothing to say
+
+
+def test_loader_reads_its_sampler_one_batch_at_a_time_so_an_endless_sampler_works():
+    drawn = []
+
+    class Endless(fnx.data.Sampler):  # detectron2's InfiniteSampler, in short
+        def __iter__(self):
+            i = 0
+            while True:
+                drawn.append(i)
+                yield i % 10
+                i += 1
+
+    class EndlessBatches(fnx.data.Sampler):
+        def __iter__(self):
+            while True:
+                drawn.append(None)
+                yield [1, 2]
+
+    batches = iter(DataLoader(list(range(10)), batch_size=4, sampler=Endless()))
+    assert next(batches).tolist() == [0, 1, 2, 3] and len(drawn) == 4
+    assert next(batches).tolist() == [4, 5, 6, 7] and len(drawn) == 8
+    drawn.clear()
+    assert next(iter(DataLoader(list(range(10)), batch_sampler=EndlessBatches()))).tolist() == [1, 2]
+    assert len(drawn) == 1
+    with_thread = iter(DataLoader(list(range(10)), batch_size=2, sampler=Endless(), num_workers=1))
+    assert next(with_thread).tolist() == [0, 1]
+    with_thread.close()
+
+
+def test_loader_sampler_is_one_object_and_arguments_are_checked_as_pytorch():
+    loader = DataLoader(list(range(5)), batch_size=2, shuffle=True)
+    assert loader.sampler is loader.sampler and loader.batch_sampler is loader.batch_sampler
+    assert loader.batch_sampler.sampler is loader.sampler
+    with pytest.raises(ValueError, match="persistent_workers option needs num_workers > 0"):
+        DataLoader(list(range(5)), persistent_workers=True)
+    with pytest.raises(ValueError, match="drop_last should be a boolean value"):
+        DataLoader(list(range(5)), batch_size=2, drop_last=1)
+    with pytest.raises(ValueError, match="prefetch_factor should be a positive integer"):
+        DataLoader(list(range(5)), num_workers=1, prefetch_factor=0)
+    with pytest.raises(ValueError, match="num_samples=0"):
+        fnx.data.RandomSampler([])
+
+
+def test_default_collate_keeps_numpy_strings_as_a_list_and_tensors_can_be_reassigned():
+    labels = np.array(["cat", "dog"])
+    assert fnx.data.default_collate([labels[0], labels[1]]) == ["cat", "dog"]
+    ds = TensorDataset(fnp.arange(4))
+    ds.tensors = (fnp.arange(4) * 10,)
+    assert int(ds[1][0]) == 10
+    assert next(iter(DataLoader(ds, batch_size=4)))[0].tolist() == [0, 10, 20, 30]

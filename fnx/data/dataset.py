@@ -36,10 +36,12 @@ _T_co = TypeVar("_T_co", covariant=True)
 
 
 class Dataset(Generic[_T_co]):
-    """A map-style dataset: subclasses define ``__getitem__(index)`` and ``__len__()``.
+    """A map-style dataset: subclasses define ``__getitem__(index)`` and (for a loader to know the
+    epoch's size) ``__len__()``, which this class leaves undefined, as PyTorch's does.
 
     ``a + b`` is ``ConcatDataset([a, b])``. As PyTorch's, the class is generic in its
-    sample type (``class Pairs(Dataset[tuple])``).
+    sample type (``class Pairs(Dataset[tuple])``). Iterating visits indices ``0 ..
+    len - 1``, or without a length, indices from 0 until one raises IndexError.
 
     >>> import fnx.data
     >>> class Squares(fnx.data.Dataset):
@@ -52,13 +54,14 @@ class Dataset(Generic[_T_co]):
     def __getitem__(self, index):
         raise NotImplementedError(f"{type(self).__name__} is a Dataset but does not define __getitem__")
 
-    def __len__(self):
-        raise NotImplementedError(f"{type(self).__name__} is a Dataset but does not define __len__")
-
     def __iter__(self):
-        # The old sequence protocol would probe indices until IndexError, which a dataset
-        # is not obliged to raise; iterate over exactly ``len(self)`` samples instead.
-        return (self[i] for i in range(len(self)))
+        # The old sequence protocol probes indices until IndexError, which a dataset with a length is not
+        # obliged to raise: such a dataset yields exactly ``len(self)`` samples.
+        try:
+            n = len(self)
+        except TypeError:
+            return _probed(self)
+        return (self[i] for i in range(n))
 
     def __add__(self, other):
         return ConcatDataset([self, other])
@@ -81,10 +84,6 @@ class IterableDataset(Dataset[_T_co]):
 
     def __getitem__(self, index):
         raise TypeError(f"{type(self).__name__} is an IterableDataset: iterate over it instead of indexing")
-
-    def __len__(self):
-        # A TypeError, as for any object without a length, so that list(dataset) and friends still work.
-        raise TypeError(f"{type(self).__name__} is an IterableDataset that does not define __len__")
 
     def __add__(self, other):
         return ChainDataset([self, other])  # one stream after the other, as PyTorch's
@@ -122,7 +121,15 @@ class ArrayDataset(Dataset):
             raise ShapeError(f"ArrayDataset: size mismatch between arrays: first dimensions {sizes} "
                              f"(shapes {shapes}); every array must hold one row per sample")
         self.arrays = arrays
-        self.tensors = arrays  # PyTorch's attribute name, for ported code
+
+    @property
+    def tensors(self):
+        """:attr:`arrays` under PyTorch's name; assigning it replaces the data, as for a ``TensorDataset``."""
+        return self.arrays
+
+    @tensors.setter
+    def tensors(self, arrays):
+        self.arrays = tuple(arrays)
 
     def __getitem__(self, index):
         return tuple(a[index] for a in self.arrays)
@@ -280,6 +287,18 @@ class StackDataset(Dataset):
 
     def __len__(self):
         return self._length
+
+
+def _probed(dataset):
+    """``dataset[0], dataset[1], ...`` until an index raises IndexError (Python's sequence protocol)."""
+    i = 0
+    while True:
+        try:
+            sample = dataset[i]
+        except IndexError:
+            return
+        yield sample
+        i += 1
 
 
 def _base_key(opname, seed):

@@ -66,6 +66,8 @@ def default_collate(batch):
     elem = batch[0]
     if isinstance(elem, Array):
         return fnp.stack(batch)
+    if isinstance(elem, (str, bytes)):  # numpy's str_ and bytes_ among them, as in PyTorch
+        return batch
     if isinstance(elem, (np.ndarray, np.generic)):
         if elem.dtype.kind in "OUSV":
             raise TypeError(f"default_collate: numpy arrays of dtype {elem.dtype} cannot be collated; "
@@ -80,8 +82,6 @@ def default_collate(batch):
         return fnp.asarray(np.array(batch, dtype=np.float64))
     if isinstance(elem, complex):
         return fnp.asarray(np.array(batch, dtype=np.complex128))
-    if isinstance(elem, (str, bytes)):
-        return batch
     if isinstance(elem, collections.abc.Mapping):
         out = {key: default_collate([d[key] for d in batch]) for key in elem}
         try:
@@ -199,9 +199,11 @@ class DataLoader:
             if num_workers == 0:
                 raise ValueError("DataLoader: prefetch_factor option could only be specified in multiprocessing; "
                                  "let num_workers > 0 to enable it, otherwise set prefetch_factor to None")
-            if isinstance(prefetch_factor, bool) or not isinstance(prefetch_factor, int) or prefetch_factor < 0:
-                raise ValueError(f"DataLoader: prefetch_factor should be a non-negative integer, got "
+            if isinstance(prefetch_factor, bool) or not isinstance(prefetch_factor, int) or prefetch_factor <= 0:
+                raise ValueError(f"DataLoader: prefetch_factor should be a positive integer, got "
                                  f"{prefetch_factor!r}")
+        if persistent_workers and num_workers == 0:
+            raise ValueError("DataLoader: persistent_workers option needs num_workers > 0")
         if prefetch is None:
             prefetch = (2 if prefetch_factor is None else prefetch_factor) * num_workers
         if not isinstance(timeout, (int, float)) or isinstance(timeout, bool) or timeout < 0:
@@ -224,6 +226,8 @@ class DataLoader:
             batch_size = None  # the batch sampler decides each batch (PyTorch's loader.batch_size is None too)
         if batch_size is None and drop_last:
             raise ValueError("DataLoader: batch_size=None disables batching, so drop_last must be False")
+        if batch_size is not None and not isinstance(drop_last, bool):
+            raise ValueError(f"DataLoader: drop_last should be a boolean value, but got drop_last={drop_last!r}")
         if isinstance(prefetch, bool) or not isinstance(prefetch, int) or prefetch < 0:
             raise ValueError(f"DataLoader: prefetch should be a non-negative integer, got {prefetch!r}")
         if isinstance(dataset, IterableDataset) and (shuffle or sampler is not None or batch_sampler is not None):
@@ -246,6 +250,7 @@ class DataLoader:
         # PyTorch's attributes, as given (they change nothing here beyond what the docstring says)
         self.generator, self.prefetch_factor = generator, prefetch_factor
         self.pin_memory, self.persistent_workers = bool(pin_memory), bool(persistent_workers)
+        self._described = {}  # the samplers made to describe the order, made once (PyTorch's loader has them)
 
     @property
     def sampler(self):
@@ -254,8 +259,11 @@ class DataLoader:
         shuffled epoch itself (see ``seed``). None for an IterableDataset."""
         if self._sampler is not None or isinstance(self.dataset, IterableDataset):
             return self._sampler
-        from .sampler import RandomSampler, SequentialSampler
-        return RandomSampler(self.dataset) if self.shuffle else SequentialSampler(self.dataset)
+        if "sampler" not in self._described:
+            from .sampler import RandomSampler, SequentialSampler
+            self._described["sampler"] = RandomSampler(self.dataset) if self.shuffle else SequentialSampler(
+                self.dataset)
+        return self._described["sampler"]
 
     @property
     def batch_sampler(self):
@@ -263,8 +271,10 @@ class DataLoader:
         ``drop_last`` (None without batching, as in PyTorch)."""
         if self._batch_sampler is not None or self.batch_size is None or isinstance(self.dataset, IterableDataset):
             return self._batch_sampler
-        from .sampler import BatchSampler
-        return BatchSampler(self.sampler, self.batch_size, self.drop_last)
+        if "batch_sampler" not in self._described:
+            from .sampler import BatchSampler
+            self._described["batch_sampler"] = BatchSampler(self.sampler, self.batch_size, self.drop_last)
+        return self._described["batch_sampler"]
 
     def __len__(self):
         if self._batch_sampler is not None:
@@ -275,11 +285,12 @@ class DataLoader:
         return n // self.batch_size if self.drop_last else math.ceil(n / self.batch_size)
 
     def _order(self):
-        """The sample indices of the next epoch (advancing the epoch counter)."""
+        """The sample indices of the next epoch (advancing the epoch counter): an iterable that a given sampler
+        fills as it is read, as PyTorch reads one (which may never end)."""
         from .. import random
         epoch, self.epoch = self.epoch, self.epoch + 1
         if self._sampler is not None:  # the sampler alone gives the order: the dataset need not have a length
-            return list(self._sampler)
+            return iter(self._sampler)
         n = len(self.dataset)
         if not self.shuffle or n == 0:
             return list(range(n))
@@ -290,11 +301,19 @@ class DataLoader:
         return np.asarray(random.permutation(key, n)).tolist()
 
     def _index_batches(self, order):
+        """The index lists of the batches, taken from ``order`` one batch at a time."""
         if self.batch_size is None:
-            return [[i] for i in order]
-        bs = self.batch_size
-        stop = len(order) - len(order) % bs if self.drop_last else len(order)
-        return [order[i:i + bs] for i in range(0, stop, bs)]
+            for i in order:
+                yield [i]
+            return
+        batch = []
+        for i in order:
+            batch.append(i)
+            if len(batch) == self.batch_size:
+                yield batch
+                batch = []
+        if batch and not self.drop_last:
+            yield batch
 
     def _fetch(self, indices):
         if self.batch_size is None and self._batch_sampler is None:
@@ -360,7 +379,7 @@ class DataLoader:
             batches = self._stream()
         elif self._batch_sampler is not None:
             self.epoch += 1
-            batches = self._batches_of([list(b) for b in self._batch_sampler])
+            batches = self._batches_of(list(b) for b in iter(self._batch_sampler))
         else:
             batches = self._batches_of(self._index_batches(self._order()))
         if not self.prefetch:

@@ -80,6 +80,9 @@ class RandomSampler(Sampler, _Keyed):
         self.data_source, self.replacement, self.generator = data_source, replacement, generator
         self._num_samples = None if num_samples is None else _positive_int("RandomSampler", "num_samples",
                                                                             num_samples)
+        if num_samples is None and len(data_source) == 0:  # as PyTorch's, which checks the count it will draw
+            raise ValueError("RandomSampler: num_samples should be a positive integer value, but got num_samples=0 "
+                             "(the data source is empty)")
         self._passes = 0
 
     @property
