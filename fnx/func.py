@@ -12,8 +12,10 @@ under PyTorch's argument names. The differences a port meets are handled here:
   (``fnx.randn``, dropout), ``"same"`` lets it, with one draw shared by the whole
   batch. Per-example draws come from explicit keys (vmap over
   ``fnx.random.split(key, n)``).
-- dicts in the results keep the insertion order of the arguments' and the
-  function's output dicts, as PyTorch's pytrees do (fnx's, as JAX's, sort keys).
+- the function sees its dict arguments in their insertion order, and dicts in
+  the results keep the insertion order of the arguments' and the function's
+  output dicts (aux included), at any depth of nesting, as PyTorch's pytrees do
+  (fnx's, as JAX's, sort keys).
 - :func:`grad`, :func:`grad_and_value` and :func:`vjp` give complex values
   PyTorch's convention, the conjugate of JAX's (the conjugate Wirtinger
   derivative; the real ones are the same).
@@ -84,12 +86,32 @@ def _argument_order(args, argnums):
 
 
 def _recording_order(func, box, has_aux=False):
-    """``func``, noting the key order of what it returns (its output, without the aux) in ``box``."""
+    """``func``, noting the key order of what it returns in ``box``: its output's in ``box[0]`` and, with
+    ``has_aux``, its aux's in ``box[1]``."""
     def recording(*args, **kwargs):
         out = func(*args, **kwargs)
         box[0] = _order_of(out[0] if has_aux else out)
+        if has_aux:
+            box[1:] = [_order_of(out[1])]
         return out
     return recording
+
+
+def _seeing_argument_orders(func, args):
+    """``func`` called with its positional arguments' dicts in the key orders of ``args``: a transform hands
+    them over sorted (fnx's pytrees, as JAX's), where PyTorch's keep the insertion order the function sees."""
+    orders = [_order_of(a) for a in args]
+    if all(o is None for o in orders):
+        return func
+
+    def ordered(*given, **kwargs):
+        return func(*[_in_order(g, o) for g, o in zip(given, orders)], *given[len(orders):], **kwargs)
+    return ordered
+
+
+def _ordered(func, args, box, has_aux=False):
+    """``func`` seeing its arguments in their own key orders, and recording its results' orders in ``box``."""
+    return _recording_order(_seeing_argument_orders(func, args), box, has_aux)
 
 
 def grad(func, argnums=0, has_aux=False):
@@ -100,13 +122,12 @@ def grad(func, argnums=0, has_aux=False):
     >>> fnx.func.grad(lambda z: fnp.real(z * z))(fnp.array(1 + 2j))
     Array(2.-4.j, dtype=complex64)
     """
-    g = _grad(func, argnums, has_aux)
-
     def grad_f(*args, **kwargs):
-        out = g(*args, **kwargs)
+        box = [None, None]
+        out = _grad(_ordered(func, args, box, has_aux), argnums, has_aux)(*args, **kwargs)
         order = _argument_order(args, argnums)
         if has_aux:
-            return _in_order(_torch_convention(out[0]), order), out[1]
+            return _in_order(_torch_convention(out[0]), order), _in_order(out[1], box[1])
         return _in_order(_torch_convention(out), order)
     return grad_f
 
@@ -119,10 +140,11 @@ def grad_and_value(func, argnums=0, has_aux=False):
     >>> fnx.func.grad_and_value(lambda x: fnp.sum(x ** 2))(fnp.array([1.0, 2.0]))
     (Array([2., 4.], dtype=float32), Array(5., dtype=float32))
     """
-    vg = value_and_grad(func, argnums, has_aux)
-
     def grad_and_value_f(*args, **kwargs):
-        value, g = vg(*args, **kwargs)
+        box = [None, None]
+        value, g = value_and_grad(_ordered(func, args, box, has_aux), argnums, has_aux)(*args, **kwargs)
+        if has_aux:
+            value = (value[0], _in_order(value[1], box[1]))
         return _in_order(_torch_convention(g), _argument_order(args, argnums)), value
     return grad_and_value_f
 
@@ -152,19 +174,20 @@ def vjp(func, *primals, has_aux=False):
 
     For complex values it follows PyTorch's convention, ``conj(fnx.vjp(...)(conj(v)))``.
     """
-    box = [None]
-    res = _vjp(_recording_order(func, box, has_aux), *primals, has_aux=has_aux)
+    box = [None, None]
+    res = _vjp(_ordered(func, primals, box, has_aux), *primals, has_aux=has_aux)
     out, pull = res[0], res[1]
     order = _order_of(tuple(primals))
 
     def vjp_fn(cotangents):
         return _in_order(_torch_convention(pull(_torch_convention(_cast_like(cotangents, out)))), order)
-    return (_in_order(out, box[0]), vjp_fn) + tuple(res[2:])
+    return (_in_order(out, box[0]), vjp_fn) + ((_in_order(res[2], box[1]),) if has_aux else ())
 
 
 def jvp(func, primals, tangents, *, strict=False, has_aux=False):
-    """``(func(*primals), J·tangents)``, plus ``aux`` with ``has_aux`` (``torch.func.jvp``). ``strict`` is
-    accepted for PyTorch's signature; fnx always returns a (zero) tangent for outputs independent of the inputs.
+    """``(func(*primals), J·tangents)``, plus ``aux`` with ``has_aux`` (``torch.func.jvp``). fnx returns a
+    (zero) tangent for an output independent of the inputs, so ``strict=True``, PyTorch's request to raise
+    for one, is refused.
 
     >>> import fnx, fnx.numpy as fnp
     >>> fnx.func.jvp(fnp.sin, (fnp.array(0.0),), (fnp.array(2.0),))
@@ -173,7 +196,10 @@ def jvp(func, primals, tangents, *, strict=False, has_aux=False):
     if strict:
         raise ValueError("func.jvp: strict=True is not supported; fnx returns zero tangents for outputs that do "
                          "not depend on the primals")
-    return _jvp(func, primals, _cast_like(tuple(tangents), tuple(primals)), has_aux=has_aux)
+    box = [None, None]
+    res = _jvp(_ordered(func, primals, box, has_aux), primals, _cast_like(tuple(tangents), tuple(primals)),
+               has_aux=has_aux)
+    return (_in_order(res[0], box[0]), _in_order(res[1], box[0])) + ((_in_order(res[2], box[1]),) if has_aux else ())
 
 
 def linearize(func, *primals):
@@ -186,7 +212,9 @@ def linearize(func, *primals):
     >>> jvp_fn(fnp.array(3.0))
     Array(3., dtype=float32)
     """
-    return _linearize(func, *primals)
+    box = [None]
+    out, jvp_fn = _linearize(_ordered(func, primals, box), *primals)
+    return _in_order(out, box[0]), lambda *tangents: _in_order(jvp_fn(*tangents), box[0])
 
 
 def jacrev(func, argnums=0, *, has_aux=False, chunk_size=None):
@@ -198,13 +226,11 @@ def jacrev(func, argnums=0, *, has_aux=False, chunk_size=None):
 
 def _jacobian_in_order(transform, func, argnums, has_aux):
     """``transform(func, argnums, has_aux)`` whose result's dicts keep the output's and the arguments' orders."""
-    box = [None]
-    jac = transform(_recording_order(func, box, has_aux), argnums, has_aux)
-
     def jac_f(*args, **kwargs):
-        out = jac(*args, **kwargs)
+        box = [None, None]
+        out = transform(_ordered(func, args, box, has_aux), argnums, has_aux)(*args, **kwargs)
         order = _nested(box[0], _argument_order(args, argnums))
-        return (_in_order(out[0], order), out[1]) if has_aux else _in_order(out, order)
+        return (_in_order(out[0], order), _in_order(out[1], box[1])) if has_aux else _in_order(out, order)
     return jac_f
 
 
@@ -221,11 +247,9 @@ def hessian(func, argnums=0):
     Array([[ 6.,  0.],
            [ 0., 12.]], dtype=float32)
     """
-    hess = _hessian(func, argnums)
-
     def hessian_f(*args, **kwargs):
         order = _argument_order(args, argnums)
-        return _in_order(hess(*args, **kwargs), _nested(order, order))
+        return _in_order(_hessian(_seeing_argument_orders(func, args), argnums)(*args, **kwargs), _nested(order, order))
     return hessian_f
 
 
@@ -277,7 +301,7 @@ def vmap(func, in_dims=0, out_dims=0, randomness="error", *, chunk_size=None):
 
     def vmapped(*args, **kwargs):
         box = [None]
-        positional = _recording_order(lambda *a: func(*a, **kwargs), box)  # PyTorch maps positional arguments only
+        positional = _ordered(lambda *a: func(*a, **kwargs), args, box)  # PyTorch maps positional arguments only
         return _in_order(_vmap(positional, in_axes=in_dims, out_axes=out_dims)(*args), box[0])
     return _guard_randomness("vmap", vmapped, randomness)
 

@@ -271,6 +271,36 @@ def test_dicts_keep_their_insertion_order_as_torch_funcs_do():
     assert list(fnx.grad(lambda p: p["w"].sum() + p["b"].sum())(p)) == ["b", "w"]  # fnx.grad keeps JAX's order
 
 
+def test_functions_see_their_dicts_in_insertion_order_and_nested_transforms_keep_it():
+    # The per-sample-gradient recipe: vmap(grad) must give the parameters' order back, and a function that
+    # flattens its dict by iterating it must see the order it was given (a sorted dict changes the numbers).
+    p = {"weight": fnp.ones((2, 3)), "bias": fnp.zeros(2)}
+    xs = fnp.ones((4, 3))
+    loss = lambda p, x: (x @ p["weight"].T + p["bias"]).sum()  # noqa: E731
+    assert list(fnx.func.vmap(fnx.func.grad(loss), in_dims=(None, 0))(p, xs)) == ["weight", "bias"]
+    assert list(fnx.func.vmap(fnx.func.jacrev(loss), in_dims=(None, 0))(p, xs)) == ["weight", "bias"]
+    w = fnp.arange(6.0)
+    flat = lambda d: (fnp.concatenate(list(d.values())) * w).sum()  # noqa: E731
+    g = fnx.func.grad(flat)({"z": fnp.ones(3), "a": fnp.ones(3)})
+    eq(g["z"], [0, 1, 2])
+    eq(g["a"], [3, 4, 5])
+    eq(fnx.func.vmap(lambda d: fnp.stack(list(d.values())))({"z": fnp.zeros(2), "a": fnp.ones(2)}), [[0, 1], [0, 1]])
+    eq(fnx.func.hessian(lambda d: (fnp.concatenate(list(d.values())) ** 3 * w).sum())(
+        {"z": fnp.ones(3), "a": fnp.ones(3)})["z"]["z"], np.diag([0.0, 6, 12]))
+    x = fnp.ones(2)
+    both = lambda a: {"z": a, "a": a}  # noqa: E731
+    out, tangent = fnx.func.jvp(both, (x,), (x,))
+    assert list(out) == list(tangent) == ["z", "a"]
+    out, jvp_fn = fnx.func.linearize(both, x)
+    assert list(out) == list(jvp_fn(x)) == ["z", "a"]
+    with_aux = lambda a: (a.sum(), both(a))  # noqa: E731
+    assert list(fnx.func.grad(with_aux, has_aux=True)(x)[1]) == ["z", "a"]
+    assert list(fnx.func.grad_and_value(with_aux, has_aux=True)(x)[1][1]) == ["z", "a"]
+    assert list(fnx.func.vjp(lambda a: (a, both(a)), x, has_aux=True)[2]) == ["z", "a"]
+    assert list(fnx.func.jacrev(lambda a: (a, both(a)), has_aux=True)(x)[1]) == ["z", "a"]
+    assert list(fnx.func.jvp(lambda a: (a, both(a)), (x,), (x,), has_aux=True)[2]) == ["z", "a"]
+
+
 def test_randomness_different_refuses_only_a_function_that_draws():
     assert fnx.func.vmap(lambda x: x * 2, randomness="different")(fnx.ones((2, 2))).shape == (2, 2)  # as torch
     with pytest.raises(ValueError, match="randomness='different' is not supported"):

@@ -44,6 +44,20 @@ def test_namedtuple_and_registered_classes():
         fnx.tree.register_dataclass(Box)
 
 
+def test_a_registered_node_is_rebuilt_from_a_tuple_of_children_as_in_jax():
+    class Pair:
+        def __init__(self, a, b):
+            self.a, self.b = a, b
+    seen = []
+
+    def unflatten(aux, children):
+        seen.append(type(children))
+        return Pair(*children)
+    fnx.tree_util.register_pytree_node(Pair, lambda p: ((p.a, p.b), None), unflatten)
+    assert fnx.tree.leaves(fnx.tree.map(lambda v: v + 1, Pair(1, 2))) == [2, 3]
+    assert seen == [tuple]
+
+
 def test_meta_fields_are_static():
     @fnx.tree.register_dataclass
     @dataclasses.dataclass

@@ -239,7 +239,7 @@ class TreeDef:
             return dict(zip(self.aux, children))
         if k is namedtuple:
             return self.aux(*children)
-        return _nodes[k][1](self.aux, children)
+        return _nodes[k][1](self.aux, tuple(children))  # a tuple, as JAX hands a registered node's children
 
 
 _LEAF = TreeDef(False, None, ())

@@ -18,7 +18,8 @@ def functional_call(module, parameters_and_buffers, args=(), kwargs=None, *, str
     Args:
       module: the Module.
       parameters_and_buffers: ``{name: array}``; a tuple of such dicts is merged.
-        Names it lacks keep the module's own values (unless ``strict``).
+        Names it lacks keep the module's own values, and names the module lacks
+        are ignored, as in PyTorch (unless ``strict``).
       args: the positional arguments (a tuple, or a single value).
       kwargs: keyword arguments.
       strict: require exactly the module's parameter and buffer names.
@@ -43,18 +44,10 @@ def functional_call(module, parameters_and_buffers, args=(), kwargs=None, *, str
         missing, unexpected = sorted(own - set(values)), sorted(set(values) - own)
         if missing or unexpected:
             raise RuntimeError(f"functional_call (strict): missing keys {missing}, unexpected keys {unexpected}")
-    clone = _with_values(module, values, "", {})
-    unused = [k for k in values if k not in _names(module)]
-    if unused:
-        raise ValueError(f"functional_call: {unused} are not parameters or buffers of {type(module).__name__}")
+    clone = _with_values(module, values, "", {})  # (a name the module lacks changes nothing, as in PyTorch)
     if not isinstance(args, tuple):
         args = (args,)
     return clone(*args, **(kwargs or {}))
-
-
-def _names(module):
-    return {n for n, _ in module.named_parameters(remove_duplicate=False)} | {
-        n for n, _ in module.named_buffers(remove_duplicate=False)}
 
 
 def _with_values(module, values, prefix, memo):
