@@ -46,7 +46,9 @@ the next key words in the cycle ``k0, k1, k2`` plus the group's number ``s`` to
 the second word (after group ``s``: ``x0 += k[s % 3]``, ``x1 += k[(s + 1) % 3] + s``).
 The derivation below is JAX's with ``jax_threefry_partitionable`` (its default
 since JAX 0.5): keys, ``split``, ``fold_in``, bits and uniforms in [0, 1) agree
-with ``jax.random`` bit for bit, and normals to rounding.
+with ``jax.random`` bit for bit; normals are the same transform of the same uniforms,
+and differ only where JAX's float32 ``erf_inv`` approximation does (fnx's ``erfinv`` is
+within 1.5 ulp of the exact value; JAX's is up to about 90 ulp away in the far tails).
 
 * ``key(seed)`` (an int64 seed, as JAX takes): ``s = seed mod 2**64``; the key is ``(s >> 32, s & 0xFFFFFFFF)``.
 * ``split(key, num)[i] = T(key, (i >> 32, i & 0xFFFFFFFF))`` and
@@ -56,12 +58,13 @@ with ``jax.random`` bit for bit, and normals to rounding.
   ``y0 ^ y1``, with ``(y0, y1) = T(key, (i >> 32, i & 0xFFFFFFFF))``; with 64 bits
   it is ``y0 * 2**32 + y1``. A longer array extends a shorter one's stream.
 * A float dtype with ``m`` explicit mantissa bits (float64: 52, float32: 23,
-  float16: 10) reads one 64-bit word per value for float64, else one 32-bit
-  word, and keeps its top ``m`` bits ``j``. ``uniform`` is ``j * 2**-m`` in
+  float16: 10) reads one word as wide as the float per value (a 16-bit word is
+  the low half of the 32-bit one, as for ``bits``), and keeps its top ``m`` bits ``j``. ``uniform`` is ``j * 2**-m`` in
   [0, 1), scaled to ``minval + u * (maxval - minval)`` and kept below ``maxval``
   (rounding could reach it). The *open* uniform ``(j + 1/2) * 2**-m`` lies in
-  (0, 1). ``normal`` is ``sqrt(2) * erfinv(2 o - 1)`` of an open uniform ``o``
-  (``2 o - 1`` is exact, symmetric and never +-1), ``gumbel`` ``-log(-log(o))``,
+  (0, 1). ``normal`` is ``sqrt(2) * erfinv(v)`` of JAX's uniform ``v`` in [lo, 1),
+  ``lo`` the float after -1: ``max(lo, u (1 - lo) + lo)`` in the dtype's arithmetic,
+  never +-1; ``gumbel`` is ``-log(-log(o))``,
   ``exponential`` ``-log(o)``; ``truncated_normal`` is ``ndtri(Phi(a) + (Phi(b) -
   Phi(a)) o)``, with an interval above 0 mirrored below it (so far tails keep
   their relative accuracy) and the result kept strictly inside the bounds.
@@ -401,11 +404,15 @@ def _concrete(*xs):
 
 
 def _mantissa(opname, key, shape, dt):
-    """``(j, m)``: integers ``j`` uniform in [0, 2**m) as floats of ``dt`` (exact), ``m`` its mantissa bits."""
-    from .numpy import astype, right_shift
+    """``(j, m)``: integers ``j`` uniform in [0, 2**m) as floats of ``dt`` (exact), ``m`` its mantissa bits: the
+    top bits of a word as wide as ``dt`` (a 16-bit word is the low half of the 32-bit one, as JAX takes it)."""
+    from .numpy import astype, bitwise_and, right_shift
     width = 64 if dt.itemsize == 8 else 32
     m = int(np.finfo(dt).nmant)
-    return astype(right_shift(_random_bits(opname, key, shape, width), width - m), dt), m
+    words = _random_bits(opname, key, shape, width)
+    if dt.itemsize == 2:
+        words, width = bitwise_and(words, np.uint32(0xFFFF)), 16
+    return astype(right_shift(words, width - m), dt), m
 
 
 def _unit(opname, key, shape, dt):
@@ -462,7 +469,7 @@ def uniform(key, shape=(), dtype=None, minval=0.0, maxval=1.0):
 
 
 def normal(key, shape=(), dtype=None):
-    """Standard normal samples, ``sqrt(2) erfinv(2 o - 1)`` of open uniforms ``o`` (see the module notes).
+    """Standard normal samples, ``sqrt(2) erfinv(v)`` of JAX's uniforms ``v`` in (-1, 1) (see the module notes).
 
     A complex ``dtype`` gives standard complex normals, as JAX's: real and imaginary
     parts independent, each of variance 1/2.
@@ -479,8 +486,10 @@ def normal(key, shape=(), dtype=None):
         key_re, key_im = split(_check_key("normal", key))
         return astype((normal(key_re, shape, real) + 1j * normal(key_im, shape, real)) / math.sqrt(2.0),
                       dtypes.canonical(dtype))
+    from .numpy import maximum
     shape, dt = _shape("normal", shape), _float_dtype("normal", dtype)
-    return math.sqrt(2.0) * erfinv(_open_unit("normal", key, shape, dt) * 2.0 - 1.0)
+    lo = np.nextafter(dt.type(-1.0), dt.type(0.0))  # JAX's: uniform in [lo, 1), never -1, in dt's arithmetic
+    return math.sqrt(2.0) * erfinv(maximum(lo, _unit("normal", key, shape, dt) * (dt.type(1.0) - lo) + lo))
 
 
 def truncated_normal(key, lower, upper, shape=None, dtype=None):
@@ -546,7 +555,7 @@ def categorical(key, logits, axis=-1, shape=None, replace=True):
     """Indices drawn with probabilities ``softmax(logits, axis)`` (int64), by the Gumbel-max trick.
 
     ``shape`` defaults to the batch shape (``logits``' shape without ``axis``); a
-    given shape must end with the batch shape, as in JAX. With ``replace=False``
+    given shape must end with a shape the batch shape broadcasts to, as in JAX. With ``replace=False``
     the draws of each batch entry (the leading axes of ``shape``) are distinct
     categories, by the Gumbel top-k trick, as JAX's.
 
@@ -564,9 +573,13 @@ def categorical(key, logits, axis=-1, shape=None, replace=True):
     scores = stop_gradient(moveaxis(_float_of(logits), axis, -1))
     batch = scores.shape[:-1]
     shape = batch if shape is None else _shape("categorical", shape)
-    if len(shape) < len(batch) or shape[len(shape) - len(batch):] != batch:
-        raise ShapeError(f"categorical: shape {shape} must end with the batch shape {batch} of logits "
-                         f"{logits.shape} (axis {axis} removed)")
+    tail = shape[len(shape) - len(batch):]
+    if len(shape) < len(batch) or not _broadcasts(batch, tail) or np.broadcast_shapes(batch, tail) != tail:
+        raise ShapeError(f"categorical: shape {shape} must end with a shape that the batch shape {batch} of logits "
+                         f"{logits.shape} (axis {axis} removed) broadcasts to")
+    if tail != batch:  # (as JAX's: a batch dimension of 1 stands for any number)
+        from .numpy import broadcast_to
+        scores, batch = broadcast_to(scores, tail + scores.shape[-1:]), tail
     if replace:
         return argmax(scores + _gumbel("categorical", key, shape + scores.shape[-1:], scores.dtype), axis=-1)
     from .numpy import argsort, reshape
@@ -639,9 +652,35 @@ def randint(key, shape, minval, maxval, dtype="int64"):
     return astype(astype(astype(lo, dtypes.uint64) + offset, dtypes.int64), dt)
 
 
+def _shuffle_rounds(size):
+    """JAX's number of sorting rounds for ``size`` entries: enough that 32-bit sort keys tie with negligible
+    chance (three times the entries' bits, in 32-bit words)."""
+    return int(np.ceil(3 * np.log(max(1, size)) / np.log(np.iinfo(np.uint32).max)))
+
+
+def _shuffled(opname, key, x, axis):
+    """``x`` shuffled along ``axis`` by JAX's rounds of stable sorts on 32-bit words, each round's from the
+    second half of ``split(key)`` (the first carries on): the same order as ``jax.random.permutation``."""
+    from .numpy import argsort, take_along_axis
+    for _ in range(_shuffle_rounds(math.prod(x.shape))):
+        key, round_key = split(key)
+        x = take_along_axis(x, argsort(_random_bits(opname, round_key, x.shape, 32), axis=axis, stable=True),
+                            axis=axis)
+    return x
+
+
 def _order(opname, key, n):
-    from .numpy import argsort
-    return argsort(_random_bits(opname, key, (n,), 64), stable=True)
+    """A random order of ``range(n)``: JAX's ``permutation(key, n)``."""
+    from .numpy import arange
+    key = _check_key(opname, key)
+    return _shuffled(opname, key, arange(n, dtype="int64", device=key.device), 0)
+
+
+def _integer_scalar(x):
+    """A 0-d integer array as the int it holds (JAX takes one as that int; a traced one cannot be), else ``x``."""
+    if isinstance(x, (Array, np.ndarray)) and x.ndim == 0 and x.dtype.kind in "iu":
+        return int(x)
+    return x
 
 
 def permutation(key, x, axis=0, independent=False):
@@ -649,12 +688,14 @@ def permutation(key, x, axis=0, independent=False):
 
     With ``independent=True`` each slice along ``axis`` gets its own order (JAX's
     argument); otherwise one order moves whole slices. Shuffling an array is a
-    gather, so it is differentiable in ``x``.
+    gather, so it is differentiable in ``x``. The orders are JAX's: rounds of
+    stable sorts on random 32-bit words.
 
     >>> import fnx
     >>> sorted(fnx.random.permutation(fnx.random.key(0), 5).tolist())
     [0, 1, 2, 3, 4]
     """
+    x = _integer_scalar(x)
     if isinstance(x, (int, np.integer)) and not isinstance(x, bool):
         return _order("permutation", key, _count("permutation", x, "n"))
     from .numpy import take
@@ -664,8 +705,7 @@ def permutation(key, x, axis=0, independent=False):
         raise ShapeError("permutation: x must be an integer or an array of at least one dimension")
     axis = normalize_axis("permutation", axis, x.ndim)
     if independent:
-        from .numpy import argsort, take_along_axis
-        return take_along_axis(x, argsort(uniform(key, x.shape), axis=axis), axis=axis)
+        return _shuffled("permutation", key, x, axis)
     return take(x, _order("permutation", key, x.shape[axis]), axis=axis)
 
 
@@ -676,7 +716,7 @@ def choice(key, a, shape=(), replace=True, p=None, axis=0):
     ``shape`` may hold at most as many entries as there are candidates.
     """
     from .numpy import cumsum, log, minimum, reshape, searchsorted, stop_gradient, sum as fsum, take, where
-    key, shape = _check_key("choice", key), _shape("choice", shape)
+    key, shape, a = _check_key("choice", key), _shape("choice", shape), _integer_scalar(a)
     if isinstance(a, (int, np.integer)) and not isinstance(a, bool):
         n, arr = _count("choice", a, "a"), None
     else:

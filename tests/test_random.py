@@ -97,7 +97,7 @@ def test_bad_keys_and_arguments_are_refused():
         fr.randint(K, (2,), 0, 300, dtype="uint8")
     with pytest.raises(ShapeError, match="uniform: minval of shape \\(3,\\) does not broadcast to shape \\(2,\\)"):
         fr.uniform(K, (2,), minval=np.zeros(3))
-    with pytest.raises(ShapeError, match="categorical: shape \\(3,\\) must end with the batch shape \\(2,\\)"):
+    with pytest.raises(ShapeError, match="categorical: shape \\(3,\\) must end with a shape that the batch shape \\(2,\\)"):
         fr.categorical(K, np.zeros((2, 4)), shape=(3,))
     with pytest.raises(ValueError, match="truncated_normal: lower must be below upper"):
         fr.truncated_normal(K, 1.0, 0.0)
@@ -258,7 +258,8 @@ def test_vmap_of_normal_is_the_loop_exactly():
 def test_vmap_draws_the_whole_batch_in_one_call(name):
     graph = fnx.make_graph(fnx.vmap(SAMPLERS[name]))(KEYS)
     names = [eqn.prim.name for eqn in graph.eqns]
-    assert names.count("random_bits") + names.count("threefry2x32") == 1, names
+    rounds = 2 if name == "permutation" else 1  # (a sorting round splits its key, then draws: as JAX's)
+    assert names.count("random_bits") + names.count("threefry2x32") == rounds, names
 
 
 def test_vmap_over_distribution_parameters():
@@ -372,6 +373,38 @@ def test_samplers_equal_jaxs_values(name):
         ours = np.asarray(getattr(fr, name)(fr.PRNGKey(seed), (500,)))
         theirs = np.asarray(getattr(jax.random, name)(jax.random.PRNGKey(seed), (500,)))
         np.testing.assert_allclose(ours, theirs, rtol=1e-3, atol=2e-6)  # float32 log and tan in the far tails
+
+
+def test_half_precision_uniforms_and_normals_and_normals_near_zero_are_jaxs():
+    # JAX 0.10's values, pinned. float16 reads 16-bit words (the low half of each 32-bit one); a normal is
+    # sqrt(2) erfinv(u) of JAX's uniform u in [nextafter(-1, 0), 1), which matters most near zero.
+    np.testing.assert_array_equal(np.asarray(fr.uniform(fr.PRNGKey(0), (6,), "float16")).view(np.uint16),
+                                  [13560, 13008, 11008, 14656, 13168, 13972])
+    np.testing.assert_array_equal(fr.normal(fr.PRNGKey(0), (6,), "float16"),
+                                  np.array([-0.49365234375, -0.79541015625, -1.5986328125, 0.40283203125,
+                                            -0.72998046875, -0.2239990234375], np.float16))
+    z = np.asarray(fr.normal(fr.PRNGKey(0), (20_000,)))
+    np.testing.assert_allclose(z[[14467, 7301, 11061]], [-7.881201599957421e-05, -8.060489926720038e-05,
+                                                          -8.628235082142055e-05], rtol=1e-6)
+
+
+def test_permutations_and_draws_without_replacement_are_jaxs():
+    # JAX 0.10's values, pinned: one round of sorting for 10 entries, two for 3000 (each on 32-bit words).
+    assert fr.permutation(fr.PRNGKey(3), 10).tolist() == [0, 5, 6, 7, 4, 2, 1, 3, 9, 8]
+    assert fr.permutation(fr.PRNGKey(3), fnp.asarray(10)).tolist() == [0, 5, 6, 7, 4, 2, 1, 3, 9, 8]  # 0-d: an int
+    assert fr.permutation(fr.PRNGKey(3), 3000)[:8].tolist() == [861, 411, 2542, 2416, 949, 1036, 329, 2075]
+    x = np.arange(12.0).reshape(3, 4)
+    np.testing.assert_array_equal(fr.permutation(fr.PRNGKey(0), fnp.asarray(x), axis=1, independent=True),
+                                  [[0, 1, 3, 2], [5, 6, 4, 7], [8, 10, 11, 9]])
+    assert fr.choice(fr.PRNGKey(0), 5, (3,), replace=False).tolist() == [0, 1, 4]
+    assert fr.choice(fr.PRNGKey(0), fnp.asarray(5), (3,), replace=False).tolist() == [0, 1, 4]
+
+
+def test_categorical_broadcasts_a_batch_dimension_of_one_against_shape_as_jax():
+    draws = fr.categorical(fr.PRNGKey(0), fnp.zeros((1, 5)), shape=(4,))
+    assert draws.shape == (4,) and draws.tolist() == [1, 3, 0, 0]  # JAX 0.10's draws
+    with pytest.raises(ShapeError, match="categorical: shape \\(4,\\) must end with a shape"):
+        fr.categorical(fr.PRNGKey(0), fnp.zeros((2, 5)), shape=(4,))
 
 
 def test_exponential_laplace_and_rademacher_moments():
