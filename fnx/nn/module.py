@@ -513,6 +513,13 @@ class Module:
                 dtype = a
         if tensor is not None:
             device, dtype = tensor.device, tensor.dtype
+        if isinstance(dtype, str):
+            try:
+                dtypes.canonical(dtype)
+            except TypeError:
+                from ..errors import DeviceError
+                raise DeviceError(f"{type(self).__name__}.to: {dtype!r} is neither a device (fnx has 'cpu' and "
+                                  f"'cuda:N'; no 'meta' device) nor a dtype") from None
         dtype = None if dtype is None else dtypes.canonical(dtype)
 
         def convert(x):

@@ -195,6 +195,10 @@ def test_to_device_and_dtype():
     assert model[1].num_batches_tracked.dtype == np.int64  # only floating arrays are cast
     model.to(device="cpu:0", dtype=fnp.float32)
     assert {(str(p.device), p.dtype) for p in model.parameters()} == {("cpu:0", np.dtype("float32"))}
+    model.to("float64")  # a dtype by name
+    assert {p.dtype for p in model.parameters()} == {np.dtype("float64")}
+    with pytest.raises(RuntimeError, match=r"Sequential.to: 'meta' is neither a device .* nor a dtype"):
+        model.to("meta")
 
 
 def test_deepcopy_is_independent():
