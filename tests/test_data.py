@@ -505,6 +505,9 @@ def test_loader_sampler_is_one_object_and_arguments_are_checked_as_pytorch():
 def test_default_collate_keeps_numpy_strings_as_a_list_and_tensors_can_be_reassigned():
     labels = np.array(["cat", "dog"])
     assert fnx.data.default_collate([labels[0], labels[1]]) == ["cat", "dog"]
+    counts = fnx.data.default_collate([collections.defaultdict(list, a=1), collections.defaultdict(list, a=2)])
+    assert type(counts) is collections.defaultdict and counts.default_factory is list
+    assert counts["a"].tolist() == [1, 2]
     ds = TensorDataset(fnp.arange(4))
     ds.tensors = (fnp.arange(4) * 10,)
     assert int(ds[1][0]) == 10

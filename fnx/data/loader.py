@@ -84,6 +84,10 @@ def default_collate(batch):
         return fnp.asarray(np.array(batch, dtype=np.complex128))
     if isinstance(elem, collections.abc.Mapping):
         out = {key: default_collate([d[key] for d in batch]) for key in elem}
+        if isinstance(elem, collections.abc.MutableMapping):  # a copy keeps its type and state (a defaultdict's
+            clone = copy.copy(elem)                           # factory), as PyTorch's
+            clone.update(out)
+            return clone
         try:
             return type(elem)(out)
         except TypeError:  # a mapping type that cannot be built from a dict
