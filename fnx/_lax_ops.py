@@ -48,13 +48,14 @@ __all__ = [
 _SCALARS = (builtins.bool, builtins.int, builtins.float, builtins.complex)  # this module defines lax.complex
 
 
-def _same_dtypes(name, args):
+def _same_dtypes(name, args, numpy_name=None):
     """lax's binary operations do no promotion: every array operand has one dtype (scalars are weak)."""
     arrays = [a if isinstance(a, _SCALARS) else fnp.asarray(a) for a in args]
     dts = {a.dtype for a in arrays if not isinstance(a, _SCALARS)}
     if len(dts) > 1:
         raise DTypeError(f"lax.{name} requires arguments to have the same dtypes, got "
-                         f"{', '.join(str(d) for d in sorted(dts, key=str))} (fnx.numpy.{name} promotes)")
+                         f"{', '.join(str(d) for d in sorted(dts, key=str))} (fnx.numpy.{numpy_name or name} "
+                         f"promotes)")
     return arrays
 
 
@@ -209,15 +210,23 @@ def div(x, y):
     x, y = _same_dtypes("div", (x, y))
     kind = (y if isinstance(x, _SCALARS) else x).dtype.kind
     if kind in "iub":
+        zero = fnp.asarray(y) == 0
+        y = fnp.where(zero, fnp.asarray(1).astype(fnp.asarray(y).dtype), y)
         q = fnp.floor_divide(x, y)
         # floor and truncation differ where the quotient is negative and inexact
-        return fnp.where((fnp.remainder(x, y) != 0) & ((fnp.asarray(x) < 0) != (fnp.asarray(y) < 0)), q + 1, q)
+        q = fnp.where((fnp.remainder(x, y) != 0) & ((fnp.asarray(x) < 0) != (fnp.asarray(y) < 0)), q + 1, q)
+        return fnp.where(zero, fnp.asarray(-1).astype(q.dtype), q)  # by 0, XLA's: every bit set
     return fnp.divide(x, y)
 
 
 def rem(x, y):
-    """The remainder of ``div``: the sign of ``x`` (C's ``fmod``), not Python's."""
-    return fnp.fmod(*_same_dtypes("rem", (x, y)))
+    """The remainder of ``div``: the sign of ``x`` (C's ``fmod``), not Python's; an integer ``x`` by 0 is ``x``,
+    as XLA's."""
+    x, y = _same_dtypes("rem", (x, y))
+    if (y if isinstance(x, _SCALARS) else x).dtype.kind not in "iu":
+        return fnp.fmod(x, y)
+    zero = fnp.asarray(y) == 0
+    return fnp.where(zero, x, fnp.fmod(x, fnp.where(zero, fnp.asarray(1).astype(fnp.asarray(y).dtype), y)))
 
 
 def shift_right_logical(x, y):
@@ -259,7 +268,8 @@ def round(x, rounding_method=RoundingMethod.AWAY_FROM_ZERO):
     x = fnp.asarray(x)
     if RoundingMethod(rounding_method) == RoundingMethod.TO_NEAREST_EVEN:
         return fnp.round(x)
-    return fnp.sign(x) * fnp.floor(fnp.abs(x) + 0.5)
+    whole = fnp.trunc(x)  # x - whole is exact, where |x| + 0.5 would round (0.49999997 + 0.5 is 1)
+    return whole + fnp.sign(x) * (fnp.abs(x - whole) >= 0.5)
 
 
 def clz(x):
@@ -274,8 +284,16 @@ def clz(x):
 
 
 def convert_element_type(operand, new_dtype):
-    """``operand`` as ``new_dtype``; floats become integers by truncation toward zero, as in C."""
-    return fnp.asarray(operand).astype(np.dtype(new_dtype))
+    """``operand`` as ``new_dtype``. Floats become integers as XLA converts them: truncated toward zero, NaN to
+    0, and values beyond the integer type's range to its end (NumPy's cast would wrap)."""
+    x, dt = fnp.asarray(operand), np.dtype(new_dtype)
+    if x.dtype.kind != "f" or dt.kind not in "iu":
+        return x.astype(dt)
+    info = np.iinfo(dt)
+    x = fnp.where(fnp.isnan(x), 0, x)
+    above, below = x >= float(info.max), x <= float(info.min)  # (the ends as floats may round past them)
+    inside = fnp.where(above | below, 0, x).astype(dt)
+    return fnp.where(above, fnp.asarray(info.max, dtype=dt), fnp.where(below, fnp.asarray(info.min, dtype=dt), inside))
 
 
 # ----- shapes --------------------------------------------------------------------------------------
@@ -498,12 +516,19 @@ def _axes(axes):
     return tuple(axes)
 
 
+def _kept(x):
+    """The dtype lax's sums and products keep: the operand's, where NumPy's would widen an integer."""
+    return x.dtype if x.dtype.kind in "iu" else None
+
+
 def reduce_sum(operand, axes):
-    return fnp.sum(fnp.asarray(operand), axis=_axes(axes))
+    x = fnp.asarray(operand)
+    return fnp.sum(x, axis=_axes(axes), dtype=_kept(x))
 
 
 def reduce_prod(operand, axes):
-    return fnp.prod(fnp.asarray(operand), axis=_axes(axes))
+    x = fnp.asarray(operand)
+    return fnp.prod(x, axis=_axes(axes), dtype=_kept(x))
 
 
 def reduce_max(operand, axes):
@@ -550,13 +575,20 @@ def reduce(operands, init_values, computation, dimensions):
     reducer = _monoid(computation) if len(flat) == 1 else None
     if reducer is not None:
         x = fnp.asarray(flat[0])
-        return computation(reducer(x, axis=dims), fnp.asarray(init_flat[0], dtype=x.dtype))
+        return computation(_reduced(reducer, x, dims), fnp.asarray(init_flat[0], dtype=x.dtype))
     xs = [fnp.moveaxis(fnp.asarray(x), dims, tuple(range(len(dims)))) for x in flat]
     xs = [fnp.reshape(x, (-1,) + x.shape[len(dims):]) for x in xs]
     acc = tree.unflatten([fnp.broadcast_to(fnp.asarray(i, dtype=x.dtype), x.shape[1:]) for i, x in zip(init_flat, xs)])
     for k in range(xs[0].shape[0]):
         acc = computation(acc, tree.unflatten([x[k] for x in xs]))
     return acc
+
+
+def _reduced(reducer, x, axes):
+    """``reducer`` (from :func:`_monoid`) over ``axes`` of ``x``, in ``x``'s dtype as lax reduces."""
+    if reducer in (fnp.sum, fnp.prod):
+        return reducer(x, axis=axes, dtype=_kept(x))
+    return reducer(x, axis=axes)
 
 
 def _cumulative(name, fn):
@@ -590,8 +622,8 @@ def _associative_along(fn, x, axis):
     return fnp.moveaxis(fnp.stack(out), 0, axis) if out else fnp.moveaxis(x, 0, axis)
 
 
-cumsum = _cumulative("cumsum", lambda x, axis: fnp.cumsum(x, axis=axis))
-cumprod = _cumulative("cumprod", lambda x, axis: fnp.cumprod(x, axis=axis))
+cumsum = _cumulative("cumsum", lambda x, axis: fnp.cumsum(x, axis=axis, dtype=_kept(x)))
+cumprod = _cumulative("cumprod", lambda x, axis: fnp.cumprod(x, axis=axis, dtype=_kept(x)))
 cummax = _cumulative("cummax", _cummax)
 cummin = _cumulative("cummin", _cummin)
 cumlogsumexp = _cumulative("cumlogsumexp", _cumlogsumexp)
@@ -641,8 +673,19 @@ def top_k(operand, k):
     x = fnp.asarray(operand)
     if not 0 <= k <= x.shape[-1]:
         raise ShapeError(f"lax.top_k: k={k} for a last axis of {x.shape[-1]}")
-    order = fnp.argsort(-x if x.dtype.kind != "b" else ~x, axis=-1, stable=True)[..., :k]
+    order = fnp.argsort(~_total_order(x), axis=-1, stable=True)[..., :k]  # (~ reverses an integer order)
     return [fnp.take_along_axis(x, order, -1), order.astype("int32")]
+
+
+def _total_order(x):
+    """Integers ordered as XLA orders ``x``: for floats, -NaN < -inf < ... < -0 < +0 < ... < inf < NaN (the
+    bits as a signed integer, with a negative number's other bits flipped)."""
+    x = fnp.stop_gradient(x)
+    if x.dtype.kind != "f":
+        return x
+    bits = 8 * x.dtype.itemsize
+    signed = x.view(np.dtype(f"int{bits}"))
+    return signed ^ ((signed >> (bits - 1)) & np.array(2 ** (bits - 1) - 1, signed.dtype))
 
 
 def approx_max_k(operand, k, reduction_dimension=-1, recall_target=0.95, reduction_input_size_override=-1,
@@ -683,10 +726,24 @@ def broadcast_shapes(*shapes):
 # ----- products and convolutions -------------------------------------------------------------------
 
 
-def dot(lhs, rhs, precision=None, preferred_element_type=None):
-    """Vector, matrix-vector or matrix-matrix product (``precision`` is accepted; numpy has one)."""
-    out = fnp.dot(*_same_dtypes("dot", (lhs, rhs)))
+def _accumulating(operands, preferred_element_type):
+    """The operands of a product that accumulates in ``preferred_element_type``: cast to it where it is wider
+    (an int8 product into int32 must not wrap in int8), else as they are (the result is cast)."""
+    if preferred_element_type is None:
+        return operands
+    dt = np.dtype(preferred_element_type)
+    return [a.astype(dt) if np.promote_types(a.dtype, dt) == dt and a.dtype != dt else a for a in operands]
+
+
+def _as_preferred(out, preferred_element_type):
     return out if preferred_element_type is None else out.astype(np.dtype(preferred_element_type))
+
+
+def dot(lhs, rhs, precision=None, preferred_element_type=None):
+    """Vector, matrix-vector or matrix-matrix product (``precision`` is accepted; numpy has one), accumulated
+    in ``preferred_element_type`` when it is given."""
+    x, y = _accumulating(_same_dtypes("dot", (lhs, rhs)), preferred_element_type)
+    return _as_preferred(fnp.dot(x, y), preferred_element_type)
 
 
 def dot_general(lhs, rhs, dimension_numbers, precision=None, preferred_element_type=None):
@@ -694,7 +751,7 @@ def dot_general(lhs, rhs, dimension_numbers, precision=None, preferred_element_t
 
     The result has the batch axes, then ``lhs``'s free axes, then ``rhs``'s.
     """
-    x, y = _same_dtypes("dot_general", (lhs, rhs))
+    x, y = _accumulating(_same_dtypes("dot_general", (lhs, rhs)), preferred_element_type)
     (lc, rc), (lb, rb) = dimension_numbers
     lc, rc, lb, rb = (tuple(d % a.ndim for d in ds) for ds, a in ((lc, x), (rc, y), (lb, x), (rb, y)))
     if len(lc) != len(rc) or len(lb) != len(rb) or any(x.shape[a] != y.shape[b] for a, b in zip(lc + lb, rc + rb)):
@@ -709,7 +766,7 @@ def dot_general(lhs, rhs, dimension_numbers, precision=None, preferred_element_t
     out = [xs[a] for a in lb] + [c for i, c in enumerate(xs) if i not in lb + lc] + \
           [c for i, c in enumerate(ys) if i not in rb + rc]
     result = fnp.einsum(f"{''.join(xs)},{''.join(ys)}->{''.join(out)}", x, y)
-    return result if preferred_element_type is None else result.astype(np.dtype(preferred_element_type))
+    return _as_preferred(result, preferred_element_type)
 
 
 def batch_matmul(lhs, rhs, precision=None):
@@ -761,7 +818,7 @@ def conv_general_dilated(lhs, rhs, window_strides, padding, lhs_dilation=None, r
                          preferred_element_type=None):
     """``jax.lax.conv_general_dilated``: any layout (``dimension_numbers`` such as ``('NHWC', 'HWIO', 'NHWC')``),
     ``'SAME'``/``'SAME_LOWER'``/``'VALID'`` or explicit padding, both dilations and feature groups."""
-    x, w = _same_dtypes("conv_general_dilated", (lhs, rhs))
+    x, w = _accumulating(_same_dtypes("conv_general_dilated", (lhs, rhs)), preferred_element_type)
     if batch_group_count != 1:
         raise ValueError("lax.conv_general_dilated: batch_group_count other than 1 is not supported; it arises in "
                          "the kernel gradient of a grouped convolution, which fnx.grad derives by itself")
@@ -780,7 +837,7 @@ def conv_general_dilated(lhs, rhs, window_strides, padding, lhs_dilation=None, r
     y = _conv_nc(x, w, strides, [tuple(p) for p in padding], lhs_dilation=lhs_dil, rhs_dilation=rhs_dil,
                  feature_group_count=feature_group_count)
     y = fnp.transpose(y, tuple(np.argsort(dn.out_spec)))
-    return y if preferred_element_type is None else y.astype(np.dtype(preferred_element_type))
+    return _as_preferred(y, preferred_element_type)
 
 
 def conv(lhs, rhs, window_strides, padding, precision=None, preferred_element_type=None):
@@ -850,15 +907,21 @@ def reduce_window(operand, init_value, computation, window_dimensions, window_st
         raise ShapeError(f"lax.reduce_window: window {window}, strides {strides} and dilations need one entry per "
                          f"axis of the operand (shape {x.shape})")
     if isinstance(padding, str):
-        padding = padtype_to_pads([(n - 1) * b + 1 for n, b in zip(x.shape, base)],
-                                  [(k - 1) * d + 1 for k, d in zip(window, wdil)], strides, padding)
+        # (from the operand's own shape, base dilation or not, as JAX works them out)
+        padding = padtype_to_pads(x.shape, [(k - 1) * d + 1 for k, d in zip(window, wdil)], strides, padding)
     init = fnp.asarray(init_value, dtype=x.dtype)
     x = pad(x, init, [(lo, hi, b - 1) for (lo, hi), b in zip(padding, base)])
     cols = _patches(x, window, strides, wdil)  # out... + window...
     reducer = _monoid(computation)
     axes = tuple(range(nd, 2 * nd))
+    if reducer in (fnp.max, fnp.min):
+        # The window's first extreme entry, picked: its derivative goes to that one entry, as XLA's
+        # select-and-scatter sends it (a reduction's would split it among ties, common after a relu).
+        flat = fnp.reshape(cols, cols.shape[:nd] + (-1,))
+        pick = (fnp.argmax if reducer is fnp.max else fnp.argmin)(fnp.stop_gradient(flat), axis=-1)
+        return computation(fnp.take_along_axis(flat, pick[..., None], axis=-1)[..., 0], init)
     if reducer is not None:
-        return computation(reducer(cols, axis=axes), init)
+        return computation(_reduced(reducer, cols, axes), init)
     flat = fnp.reshape(cols, cols.shape[:nd] + (-1,))
     acc = fnp.broadcast_to(init, flat.shape[:nd])
     for k in range(flat.shape[-1]):

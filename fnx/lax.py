@@ -721,7 +721,10 @@ def clamp(min, x, max):
     ``x`` is below it (and ``min < max``), ``max`` where ``x`` is above it, and nobody
     at a tie (``fnx.numpy.clip`` splits a tie instead, as ``jnp.clip`` does).
     """
-    lo, x, hi = fnp.asarray(min), fnp.asarray(x), fnp.asarray(max)
+    from ._lax_ops import _SCALARS, _same_dtypes
+    lo, x, hi = _same_dtypes("clamp", (min, x, max), "clip")  # arrays of one dtype; Python numbers take it
+    x = fnp.asarray(x)
+    lo, hi = (fnp.asarray(b, dtype=x.dtype) if isinstance(b, _SCALARS) else b for b in (lo, hi))
     value = fnp.clip(x, lo, hi)
     out = fnp.where(hi < x, hi, fnp.stop_gradient(value))
     out = fnp.where((x > lo) & (x < hi), x, out)

@@ -119,8 +119,8 @@ def logit(input, eps=None):
     Array([0.       , 1.0986123], dtype=float32)
     """
     p = _float(input)
-    if eps is not None:
-        p = fnp.clip(p, eps, 1.0 - eps)
+    if eps is not None:  # (PyTorch's derivative passes through on the closed interval, its ends included)
+        p = fnp.where(p < eps, eps, fnp.where(p > 1.0 - eps, 1.0 - eps, p))
     return _sp.logit(p)
 
 

@@ -413,3 +413,73 @@ def test_clamp_has_jaxs_derivative_at_its_bounds():
     assert grads(0.0, 0.0, 1.0) == [0, 0, 0] and grads(0.0, 1.0, 1.0) == [0, 0, 0]  # ties: nobody
     assert grads(2.0, 1.0, 1.0) == [0, 0, 0] and grads(2.0, 0.0, 1.0) == [0, 0, 0]  # (JAX: min >= max)
     assert fnx.lax.clamp(0, fnp.asarray([-1, 5, 3]), 4).tolist() == [0, 4, 3]
+
+
+# ----- XLA's semantics where NumPy's differ (the values are jax 0.10's) ------------------------------------
+
+
+def test_products_accumulate_in_the_preferred_element_type():
+    a, b = np.full((1, 64), 100, np.int8), np.ones((64, 1), np.int8)
+    assert lax.dot(a, b, preferred_element_type=np.int32).tolist() == [[6400]]
+    assert lax.dot_general(a, b, (((1,), (0,)), ((), ())), preferred_element_type=np.int32).tolist() == [[6400]]
+    image, kernel = np.full((1, 1, 2, 2), 100, np.int8), np.full((1, 1, 2, 2), 100, np.int8)
+    out = lax.conv_general_dilated(image, kernel, (1, 1), "VALID", preferred_element_type=np.int32)
+    assert out.dtype == np.int32 and out.tolist() == [[[[40000]]]]
+    half = np.full((1, 4096), 1.0 + 2.0 ** -10, np.float16)  # float16 sums would lose the 2**-10 parts
+    assert float(lax.dot(half, half.T, preferred_element_type=np.float32)[0, 0]) == pytest.approx(4104.0, abs=0.1)
+
+
+def test_round_away_from_zero_does_not_round_the_half_it_adds():
+    x = np.float32([0.49999997, -0.49999997, 8388609.0, 2.5, -2.5, -0.3])
+    got = np.asarray(lax.round(x))
+    np.testing.assert_array_equal(got, [0.0, -0.0, 8388609.0, 3.0, -3.0, -0.0])
+    assert np.signbit(got[[1, 5]]).all()
+
+
+def test_float_to_integer_conversion_saturates_and_sends_nan_to_zero():
+    assert lax.convert_element_type(np.float32([1.7, np.nan, 1e10, -1e10, -1.7]), np.int32).tolist() == \
+        [1, 0, 2147483647, -2147483648, -1]
+    assert lax.convert_element_type(np.float32([300, -5, 1.5]), np.uint8).tolist() == [255, 0, 1]
+
+
+def test_integer_sums_and_products_keep_the_operand_dtype():
+    small = np.int8([100, 100, 100])
+    total = lax.reduce_sum(small, (0,))
+    assert total.dtype == np.int8 and int(total) == 44
+    assert lax.cumsum(small).tolist() == [100, -56, 44] and lax.cumsum(small).dtype == np.int8
+    assert lax.reduce_prod(np.int32([1, 2, 3]), (0,)).dtype == np.int32
+    m = np.arange(12, dtype=np.int32).reshape(3, 4)
+    assert lax.reduce(m, np.int32(0), lax.add, (1,)).tolist() == [6, 22, 38]
+    windows = lax.reduce_window(m, np.int32(0), lax.add, (1, 2), (1, 1), "VALID")
+    assert windows.dtype == np.int32 and windows.shape == (3, 3)
+
+
+def test_max_pooling_by_reduce_window_sends_the_gradient_to_the_first_maximum():
+    t = np.array([[[[2.0, 2.0, 0.0, 0.0], [1.0, 2.0, 0.0, 0.0]]]], np.float32)
+    pooled = lambda v: fnp.sum(lax.reduce_window(v, -np.inf, lax.max, (1, 1, 2, 2), (1, 1, 2, 2), "VALID"))  # noqa
+    np.testing.assert_array_equal(fnx.grad(pooled)(t), [[[[1, 0, 1, 0], [0, 0, 0, 0]]]])
+
+
+def test_same_padding_of_a_base_dilated_window_is_worked_out_from_the_operand():
+    x = np.arange(2 * 6 * 7 * 3, dtype=np.float32).reshape(2, 6, 7, 3)
+    out = lax.reduce_window(x, 0.0, lax.add, (1, 3, 2, 1), (1, 2, 1, 1), "SAME", base_dilation=(1, 2, 2, 1))
+    assert out.shape == (2, 5, 13, 3)
+
+
+def test_top_k_orders_nan_first_and_positive_zero_before_negative():
+    values, index = lax.top_k(np.float32([3, np.nan, 1, np.inf]), 2)
+    assert np.isnan(values[0]) and float(values[1]) == np.inf and index.tolist() == [1, 3]
+    assert lax.top_k(np.float32([-0.0, 0.0, -0.0, 0.0]), 2)[1].tolist() == [1, 3]
+    assert lax.top_k(np.int32([-2 ** 31, 5, 2 ** 31 - 1]), 3)[1].tolist() == [2, 1, 0]
+
+
+def test_integer_division_by_zero_is_xlas():
+    assert lax.div(np.int32([7, -7]), np.int32(0)).tolist() == [-1, -1]
+    assert lax.rem(np.int32([7, -7]), np.int32(0)).tolist() == [7, -7]
+    assert lax.div(np.uint8([7]), np.uint8(0)).tolist() == [255]
+
+
+def test_clamp_keeps_the_operand_dtype_and_refuses_mixed_ones():
+    assert lax.clamp(0, np.int32([-3, 4, 20]), 10).dtype == np.int32
+    with pytest.raises(DTypeError, match="lax.clamp requires arguments to have the same dtypes"):
+        lax.clamp(np.int32(0), np.float32([1.0]), np.int32(10))

@@ -287,3 +287,9 @@ def test_matrix_exp_against_torch():
     torch.linalg.matrix_exp(a).pow(2).sum().backward()
     g = fnx.grad(lambda a: fnp.sum(fnx.linalg.matrix_exp(a) ** 2))(a.detach().numpy())
     _agree(g, a.grad, 1e-9, 1e-9)
+
+
+def test_logit_with_eps_passes_the_whole_gradient_at_the_ends_of_its_interval_as_pytorch():
+    # torch.special.logit(x, eps)'s derivative: 1 / (x (1 - x)) on [eps, 1 - eps], its ends included; 0 outside.
+    grads = fnx.grad(lambda v: fnp.sum(fnx.special.logit(v, 0.1)))(np.array([0.1, 0.5, 0.9, 0.05, 0.95]))
+    np.testing.assert_allclose(grads, [1 / 0.09, 4.0, 1 / 0.09, 0.0, 0.0])

@@ -762,7 +762,8 @@ def comb(N, k, *, exact=False, repetition=False):
         N = N + k - 1
     ok = (k >= 0) & (k <= N) & (N >= 0)
     safe_n, safe_k = fnp.where(ok, N, 1.0), fnp.where(ok, k, 0.0)
-    value = fnp.exp(gammaln(safe_n + 1) - gammaln(safe_k + 1) - gammaln(safe_n - safe_k + 1))
+    value = fnp.exp(_gammaln_combination(lambda n, k: gammaln(n + 1) - gammaln(k + 1) - gammaln(n - k + 1),
+                                         safe_n, safe_k))
     return fnp.where(ok, value, 0.0)
 
 
@@ -824,7 +825,17 @@ def betaln(a, b):
     from ..numpy._base import canonicalize
     (a, b), _ = canonicalize("betaln", _float("betaln", a), _float("betaln", b),
                             dtype=dtypes.result_type(_float("betaln", a), _float("betaln", b)))
-    return gammaln(a) + gammaln(b) - gammaln(a + b)
+    return _gammaln_combination(lambda a, b: gammaln(a) + gammaln(b) - gammaln(a + b), a, b)
+
+
+def _gammaln_combination(fun, *args):
+    """``fun(*args)`` computed in float64 and given back in the arguments' float dtype: a difference of
+    ``gammaln`` values, each rounded to float32 first, would lose every digit for large arguments."""
+    from ..numpy import astype
+    dt = args[0].dtype
+    if dt.kind != "f" or dt.itemsize >= 8:
+        return fun(*args)
+    return astype(fun(*(astype(x, dtypes.float64) for x in args)), dt)
 
 
 def beta(a, b):
@@ -871,7 +882,7 @@ def poch(z, m):
     z, m = _float("poch", z), _float("poch", m)
     (z, m), _ = canonicalize("poch", z, m, dtype=dtypes.result_type(z, m))
     sign = _gamma_sign(z + m) * _gamma_sign(z)
-    out = exp(gammaln(z + m) - gammaln(z)) * where(isnan(sign), 1.0, sign)
+    out = exp(_gammaln_combination(lambda z, m: gammaln(z + m) - gammaln(z), z, m)) * where(isnan(sign), 1.0, sign)
     return where(equal(m, 0), 1.0, out)
 
 

@@ -206,3 +206,16 @@ def test_piecewise_functions_differentiate_whole_at_their_branch_points():
     np.testing.assert_allclose(g32, norm.pdf(-10.0) / norm.cdf(-10.0), rtol=1e-5)
     assert float(fnx.grad(stats.laplace.cdf)(fnp.asarray(np.float64(0.0)))) == 0.5
     check_grads(fsp.log_ndtr, (fnp.asarray(np.array([-30.0, -20.0, -3.0, 0.0, 2.0])),), order=2)
+
+
+def test_gammaln_combinations_keep_float32_accuracy_for_large_arguments():
+    # Each gammaln of 1e7 rounded to float32 first would leave nothing of their difference. Values: scipy's
+    # (float64), which jax.scipy.special.betaln matches in float32.
+    a = np.array([1e4, 1e5, 1e6, 1e7], np.float32)
+    betaln = fsp.betaln(a, np.float32(0.5))
+    assert betaln.dtype == np.float32
+    np.testing.assert_allclose(betaln, [-4.0327928, -5.1840964, -6.3353900, -7.4866832], rtol=1e-6)
+    np.testing.assert_allclose(fsp.beta(a, np.float32(0.5)), np.exp([-4.0327928, -5.1840964, -6.33539, -7.4866832]),
+                               rtol=1e-5)
+    np.testing.assert_allclose(fsp.poch(a, np.float32(0.5)), [99.998750, 316.22737, 1000.0, 3162.2776], rtol=1e-5)
+    np.testing.assert_allclose(fsp.comb(np.float32(1e5), np.float32(2.0)), 4.99995e9, rtol=1e-5)
