@@ -35,6 +35,11 @@ def _dims(dim):
     return tuple(dim) if isinstance(dim, (list, tuple)) else dim
 
 
+def _sizes(s):
+    """``s`` as a tuple of sizes: PyTorch takes one int for a single axis."""
+    return (s,) if isinstance(s, int) and not isinstance(s, bool) else _dims(s)
+
+
 def _swap(opname, norm):
     """The ``norm`` of the opposite direction (a Hermitian transform is a real one, scaled the other way)."""
     swapped = {None: "forward", "backward": "forward", "ortho": "ortho", "forward": "backward"}
@@ -92,42 +97,42 @@ def ihfft(input, n=None, dim=-1, norm=None):
 def fftn(input, s=None, dim=None, norm=None):
     """The n-dimensional transform over ``dim`` (all axes, or the last ``len(s)``, by default)
     (``torch.fft.fftn``)."""
-    return _nfft.fftn(_input(input), s, _dims(dim), norm)
+    return _nfft.fftn(_input(input), _sizes(s), _dims(dim), norm)
 
 
 def ifftn(input, s=None, dim=None, norm=None):
     """The inverse of :func:`fftn` (``torch.fft.ifftn``)."""
-    return _nfft.ifftn(_input(input), s, _dims(dim), norm)
+    return _nfft.ifftn(_input(input), _sizes(s), _dims(dim), norm)
 
 
 def fft2(input, s=None, dim=(-2, -1), norm=None):
     """The two-dimensional transform over ``dim`` (``torch.fft.fft2``)."""
-    return _nfft.fft2(_input(input), s, _dims(dim), norm)
+    return _nfft.fft2(_input(input), _sizes(s), _dims(dim), norm)
 
 
 def ifft2(input, s=None, dim=(-2, -1), norm=None):
     """The inverse of :func:`fft2` (``torch.fft.ifft2``)."""
-    return _nfft.ifft2(_input(input), s, _dims(dim), norm)
+    return _nfft.ifft2(_input(input), _sizes(s), _dims(dim), norm)
 
 
 def rfftn(input, s=None, dim=None, norm=None):
     """The n-dimensional transform of a real signal, halved along the last of ``dim`` (``torch.fft.rfftn``)."""
-    return _nfft.rfftn(_input(input), s, _dims(dim), norm)
+    return _nfft.rfftn(_input(input), _sizes(s), _dims(dim), norm)
 
 
 def irfftn(input, s=None, dim=None, norm=None):
     """The inverse of :func:`rfftn` (``torch.fft.irfftn``)."""
-    return _nfft.irfftn(_input(input), s, _dims(dim), norm)
+    return _nfft.irfftn(_input(input), _sizes(s), _dims(dim), norm)
 
 
 def rfft2(input, s=None, dim=(-2, -1), norm=None):
     """The two-dimensional :func:`rfftn` (``torch.fft.rfft2``)."""
-    return _nfft.rfft2(_input(input), s, _dims(dim), norm)
+    return _nfft.rfft2(_input(input), _sizes(s), _dims(dim), norm)
 
 
 def irfft2(input, s=None, dim=(-2, -1), norm=None):
     """The two-dimensional :func:`irfftn` (``torch.fft.irfft2``)."""
-    return _nfft.irfft2(_input(input), s, _dims(dim), norm)
+    return _nfft.irfft2(_input(input), _sizes(s), _dims(dim), norm)
 
 
 def hfftn(input, s=None, dim=None, norm=None):
@@ -140,12 +145,12 @@ def hfftn(input, s=None, dim=None, norm=None):
            [-4.,  0.]], dtype=float32)
     """
     x = _input(input)
-    return _nfft.irfftn(fnp.conj(x), s, _dims(dim), _swap("hfftn", norm))
+    return _nfft.irfftn(fnp.conj(x), _sizes(s), _dims(dim), _swap("hfftn", norm))
 
 
 def ihfftn(input, s=None, dim=None, norm=None):
     """The inverse of :func:`hfftn`: the conjugated half spectrum of a real signal (``torch.fft.ihfftn``)."""
-    return fnp.conj(_nfft.rfftn(_input(input), s, _dims(dim), _swap("ihfftn", norm)))
+    return fnp.conj(_nfft.rfftn(_input(input), _sizes(s), _dims(dim), _swap("ihfftn", norm)))
 
 
 def hfft2(input, s=None, dim=(-2, -1), norm=None):
@@ -171,6 +176,8 @@ def fftfreq(n, d=1.0, *, dtype=None, device=None, requires_grad=False):
     """
     del requires_grad  # a constant: nothing flows back into it
     dt = dtypes.default_float() if dtype is None else dtypes.canonical(dtype)
+    if n == 0:  # (numpy divides by n; PyTorch gives no frequencies)
+        return fnp.zeros((0,), dt, device=device)
     return fnp.asarray(np.fft.fftfreq(n, d).astype(dt), device=device)
 
 
@@ -178,6 +185,8 @@ def rfftfreq(n, d=1.0, *, dtype=None, device=None, requires_grad=False):
     """The sample frequencies of an ``n``-point :func:`rfft` (``torch.fft.rfftfreq``); a constant."""
     del requires_grad
     dt = dtypes.default_float() if dtype is None else dtypes.canonical(dtype)
+    if n == 0:  # (numpy divides by n; PyTorch's one frequency is 0 / 0)
+        return fnp.full((1,), np.nan, dt, device=device)
     return fnp.asarray(np.fft.rfftfreq(n, d).astype(dt), device=device)
 
 

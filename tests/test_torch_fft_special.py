@@ -293,3 +293,12 @@ def test_logit_with_eps_passes_the_whole_gradient_at_the_ends_of_its_interval_as
     # torch.special.logit(x, eps)'s derivative: 1 / (x (1 - x)) on [eps, 1 - eps], its ends included; 0 outside.
     grads = fnx.grad(lambda v: fnp.sum(fnx.special.logit(v, 0.1)))(np.array([0.1, 0.5, 0.9, 0.05, 0.95]))
     np.testing.assert_allclose(grads, [1 / 0.09, 4.0, 1 / 0.09, 0.0, 0.0])
+
+
+def test_n_dimensional_transforms_take_one_int_size_and_no_frequencies_of_zero_points_as_pytorch():
+    x = fnp.ones((4, 3))
+    assert fnx.fft.fftn(x, s=4, dim=0).shape == (4, 3) and fnx.fft.fftn(x, s=4).shape == (4, 4)
+    assert fnx.fft.rfftn(x, s=4).shape == (4, 3) and fnx.fft.hfftn(x, s=4).shape == (4, 4)
+    assert fnx.fft.ihfftn(x, s=4).shape == (4, 3) and fnx.fft.irfftn(x, s=6).shape == (4, 6)
+    assert fnx.fft.fftfreq(0).shape == (0,)
+    assert fnx.fft.rfftfreq(0).shape == (1,) and np.isnan(fnx.fft.rfftfreq(0)[0])
