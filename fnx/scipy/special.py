@@ -1014,10 +1014,12 @@ def _igam_impl(upper):
 
 
 def _igam_dx(a, x, out):
-    """d/dx P(a, x) = x^(a-1) e^-x / Gamma(a)."""
+    """d/dx P(a, x) = x^(a-1) e^-x / Gamma(a); at x = 0, inf for a < 1, 1 / Gamma(1) for a = 1 and 0 above."""
     from ..numpy import where, equal
-    safe = where(equal(x, 0), 1.0, x)
-    return where(equal(x, 0), 0.0, exp((a - 1.0) * log(safe) - safe - gammaln(a)))
+    at_zero = equal(x, 0)
+    safe = where(at_zero, 1.0, x)
+    edge = where(a < 1, math.inf, where(equal(a, 1), exp(-gammaln(a)), 0.0))
+    return where(at_zero, edge, exp((a - 1.0) * log(safe) - safe - gammaln(a)))
 
 
 def _no_derivative_in(opname, what):

@@ -219,3 +219,10 @@ def test_gammaln_combinations_keep_float32_accuracy_for_large_arguments():
                                rtol=1e-5)
     np.testing.assert_allclose(fsp.poch(a, np.float32(0.5)), [99.998750, 316.22737, 1000.0, 3162.2776], rtol=1e-5)
     np.testing.assert_allclose(fsp.comb(np.float32(1e5), np.float32(2.0)), 4.99995e9, rtol=1e-5)
+
+
+def test_gammainc_derivative_in_x_at_zero_is_the_limit():
+    # x^(a-1) e^-x / Gamma(a) as x -> 0: inf below a = 1, 1 at a = 1, 0 above (JAX gives inf and 0; at a = 1 NaN).
+    grad = fnx.grad(lambda x, a: fsp.gammainc(a, x))
+    assert [float(grad(np.float64(0.0), np.float64(a))) for a in (0.5, 1.0, 2.0)] == [np.inf, 1.0, 0.0]
+    assert float(fnx.grad(lambda x: fsp.gammaincc(np.float64(0.5), x))(np.float64(0.0))) == -np.inf
