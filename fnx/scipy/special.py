@@ -1369,3 +1369,18 @@ def expn(n, x):
     if not isinstance(n, (int, np.integer)) or isinstance(n, bool) or n < 0:
         raise ValueError(f"expn: the order n must be a non-negative integer, got {n!r}")
     return expn_p.bind(_float("expn", x), n=int(n))
+
+
+def erfcx(x):
+    """The scaled complementary error function ``exp(x^2) erfc(x)``, as ``jax.scipy.special.erfcx``: finite for
+    large positive ``x`` where the product would overflow (the same function as ``fnx.special.erfcx``).
+
+    >>> import fnx.scipy.special as fsp
+    >>> fsp.erfcx(30.0)
+    Array(0.01879589, dtype=float32)
+    """
+    from ..special import erfcx as scaled
+    return scaled(x)
+
+
+__all__ += ["erfcx"]

@@ -226,3 +226,9 @@ def test_gammainc_derivative_in_x_at_zero_is_the_limit():
     grad = fnx.grad(lambda x, a: fsp.gammainc(a, x))
     assert [float(grad(np.float64(0.0), np.float64(a))) for a in (0.5, 1.0, 2.0)] == [np.inf, 1.0, 0.0]
     assert float(fnx.grad(lambda x: fsp.gammaincc(np.float64(0.5), x))(np.float64(0.0))) == -np.inf
+
+
+def test_erfcx_is_also_a_jax_scipy_special_name():
+    x = np.array([-3.0, 0.0, 1.5, 30.0, 1e4])  # scipy.special.erfcx's values
+    np.testing.assert_allclose(fsp.erfcx(x), [1.62059889e+04, 1.0, 3.21585416e-01, 1.87958889e-02, 5.64189581e-05],
+                               rtol=1e-7)
