@@ -569,6 +569,15 @@ def linear(input, weight, bias=None):
     >>> F.linear(fnp.ones((2, 3)), fnp.ones((4, 3)), fnp.arange(4.)).shape
     (2, 4)
     """
+    if bias is not None and not _autocast.state and isinstance(input, Array) and isinstance(weight, Array) \
+            and isinstance(bias, Array):
+        # A dense layer's call, checked in one pass: matching shapes and one floating dtype go straight to the
+        # primitive (anything else takes the general path below, which names what is wrong).
+        x_shape, w_shape = input.shape, weight.shape
+        if len(x_shape) == 2 and len(w_shape) == 2 and x_shape[1] == w_shape[1] and bias.shape == w_shape[:1]:
+            dt = input.dtype
+            if dt == weight.dtype == bias.dtype and dt.kind in "fc":
+                return linear_p.bind(input, weight, bias)
     x, w = fnp.asarray(input), fnp.asarray(weight)
     if _autocast.state:
         x, w, bias = _autocast.lower(x, w, bias)

@@ -78,6 +78,8 @@ SVDResult = namedtuple("SVDResult", ["U", "S", "Vh"])
 
 def _T(x):
     """The last two axes swapped (the rules' operands have at least two, so nothing needs checking)."""
+    if type(x) is Array:  # a concrete operand (a rule run outside every transform): the view transpose_p makes
+        return wrap(x._value.swapaxes(-1, -2), x._device)
     nd = x.ndim
     return sh.transpose_p.bind(x, axes=_SWAP_LAST.get(nd) or _swap_last(nd))
 
