@@ -173,8 +173,10 @@ def check_grads(f, args, order=1, modes=("fwd", "rev"), atol=None, rtol=None, ep
 
     Args:
       f: a function of ``*args`` returning a pytree of arrays.
-      args: a tuple of the arguments to differentiate at: pytrees of real floating
-        arrays. Integer and boolean leaves (an index, a count) are held fixed.
+      args: a tuple of the arguments to differentiate at: pytrees of floating
+        arrays. A complex leaf is checked through its real and imaginary parts,
+        which a failure message counts as two inputs. Integer and boolean leaves
+        (an index, a count) are held fixed.
       order: 1 checks first derivatives; 2 also checks the derivatives of the
         JVP and the VJP of ``f`` (every mode over every mode), and so on.
       modes: any of ``"fwd"`` (JVPs) and ``"rev"`` (VJPs), or one of them as a string.
@@ -201,22 +203,24 @@ def check_grads(f, args, order=1, modes=("fwd", "rev"), atol=None, rtol=None, ep
             raise ValueError(f"check_grads: unknown mode {m!r}; use 'fwd' and/or 'rev'")
     if not isinstance(args, (tuple, list)):
         raise TypeError("check_grads: args must be a tuple of arguments")
+    import fnx.numpy as fnp
     leaves, treedef = _flat_args(args)
-    complex_leaves = [i for i, x in enumerate(leaves) if x.dtype.kind == "c"]
-    if complex_leaves:
-        raise TypeError(f"check_grads: input leaf {complex_leaves[0]} is complex; the checks take real floating "
-                        f"inputs (pass the real and imaginary parts as two real arguments)")
-    moving = [i for i, x in enumerate(leaves) if x.dtype.kind == "f"]
+    moving = [i for i, x in enumerate(leaves) if x.dtype.kind in "fc"]
     if not moving:
         raise TypeError("check_grads: no floating argument to differentiate with respect to")
     fixed = list(leaves)
+    # A complex leaf is checked through its real and imaginary parts, as two real inputs (in that order): the
+    # derivatives in both directions of the plane are what its rules must get right, holomorphic or not.
+    floats = []
+    for i in moving:
+        x = leaves[i]
+        floats += [fnp.real(x), fnp.imag(x)] if x.dtype.kind == "c" else [x]
 
-    def of_floats(*floats):  # f of the floating leaves, the others held at their values
-        full = list(fixed)
-        for i, x in zip(moving, floats):
-            full[i] = x
+    def of_floats(*parts):  # f of the floating leaves (complex ones from their parts), the others held fixed
+        full, parts = list(fixed), list(parts)
+        for i in moving:
+            full[i] = parts.pop(0) + parts.pop(0) * 1j if leaves[i].dtype.kind == "c" else parts.pop(0)
         return f(*treedef.unflatten(full))
-    floats = [leaves[i] for i in moving]
     # The least precise floating dtype among the arguments and the outputs: a float64 argument computed in
     # float32 inside has float32's precision, and central differences must step and compare as for float32.
     outputs = [o for o in tree_util.leaves(of_floats(*floats)) if np.dtype(getattr(o, "dtype", "O")).kind in "fc"]

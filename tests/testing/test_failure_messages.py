@@ -113,11 +113,6 @@ def test_jax_signature_string_modes_dict_tolerances_and_zero_tolerances():
         check_grads(slightly_off, (_X64,), 1, modes="fwd", atol=0.0, rtol=1e-9)
 
 
-def test_complex_inputs_are_refused_with_what_to_do():
-    with pytest.raises(TypeError, match="real and imaginary parts"):
-        check_grads(lambda z: z * z, (fnp.asarray([1 + 1j]),), 1)
-
-
 _BOUNDS = {"positive": (0.2, 4.0), "unit_interval": (0.05, 0.95), "open_unit_ball": (-0.9, 0.9),
            "above_one": (1.2, 4.0), "real": (-3.0, 3.0)}
 
@@ -216,6 +211,24 @@ def test_checks_built_on_real_directions_refuse_complex_inputs():
     for check in (check_jvp_vjp_consistent, check_jacobians):
         with pytest.raises(TypeError, match="input leaf 0 is complex"):
             check(lambda z: z * z, (z,))
+
+
+def test_check_grads_checks_a_complex_input_through_its_real_and_imaginary_parts():
+    z = fnp.asarray(np.array([1.0 + 2.0j, -0.5 + 0.3j]))
+    check_grads(lambda z: fnp.sin(z) * fnp.conj(z), (z,), order=2)  # not holomorphic: both directions matter
+    check_grads(lambda z, x: fnp.sum(fnp.exp(z) * x), (z, fnp.asarray(np.array([0.3, 0.7]))), order=2)
+
+    def squaring(rule):
+        @fnx.custom_vjp
+        def square(z):
+            return z * z
+        square.defvjp(lambda z: (z * z, z), lambda z, g: (rule(z, g),))
+        return square
+    check_grads(squaring(lambda z, g: g * 2 * z), (z,), modes="rev")  # JAX's convention: ct * f'(z)
+    with pytest.raises(GradientCheckError, match="reverse-mode"):  # a conjugate too many is caught
+        check_grads(squaring(lambda z, g: g * 2 * fnp.conj(z)), (z,), modes="rev")
+    x = fnx.tensor(np.array([1.0 + 2.0j, -0.5j]), requires_grad=True)  # PyTorch's gradcheck takes them too
+    assert fnx.autograd.gradcheck(lambda v: (v * v.conj() * v).sum(), (x,))
 
 
 def _planted(scale):
