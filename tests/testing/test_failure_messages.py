@@ -230,6 +230,25 @@ def test_check_grads_checks_a_complex_input_through_its_real_and_imaginary_parts
     x = fnx.tensor(np.array([1.0 + 2.0j, -0.5j]), requires_grad=True)  # PyTorch's gradcheck takes them too
     assert fnx.autograd.gradcheck(lambda v: (v * v.conj() * v).sum(), (x,))
 
+    class Square(fnx.autograd.Function):  # a backward in PyTorch's convention: the conjugate of the derivative
+        @staticmethod
+        def forward(ctx, v):
+            ctx.save_for_backward(v)
+            return v * v
+
+        @staticmethod
+        def backward(ctx, g):
+            v, = ctx.saved_tensors
+            return g * 2 * fnp.conj(v)
+
+    class Unconjugated(Square):
+        @staticmethod
+        def backward(ctx, g):
+            v, = ctx.saved_tensors
+            return g * 2 * v
+    assert fnx.autograd.gradcheck(Square.apply, (x,))  # torch.autograd.gradcheck: True and False, as here
+    assert not fnx.autograd.gradcheck(Unconjugated.apply, (x,), raise_exception=False)
+
 
 def _planted(scale):
     @fnx.custom_vjp
