@@ -112,7 +112,14 @@ sub = _binary("sub", fnp.subtract)
 mul = _binary("mul", fnp.multiply)
 max = _binary("max", fnp.maximum)
 min = _binary("min", fnp.minimum)
-pow = _binary("pow", fnp.power)
+def pow(x, y):
+    """``x ** y`` elementwise: operands of one dtype, or, as JAX allows, an integer exponent array for a
+    floating or complex base (the result in the base's dtype)."""
+    if not isinstance(x, _SCALARS) and not isinstance(y, _SCALARS):
+        x, y = fnp.asarray(x), fnp.asarray(y)
+        if x.dtype.kind in "fc" and y.dtype.kind in "iu":
+            return fnp.power(x, y.astype(x.dtype))
+    return fnp.power(*_same_dtypes("pow", (x, y)))
 atan2 = _binary("atan2", fnp.arctan2)
 nextafter = _binary("nextafter", lambda x, y: fnp.nextafter(x, y))  # looked up when called
 bitwise_and = _binary("bitwise_and", fnp.bitwise_and)

@@ -483,3 +483,11 @@ def test_clamp_keeps_the_operand_dtype_and_refuses_mixed_ones():
     assert lax.clamp(0, np.int32([-3, 4, 20]), 10).dtype == np.int32
     with pytest.raises(DTypeError, match="lax.clamp requires arguments to have the same dtypes"):
         lax.clamp(np.int32(0), np.float32([1.0]), np.int32(10))
+
+
+def test_pow_takes_an_integer_exponent_array_for_a_floating_base_as_jax():
+    got = lax.pow(np.float32([2.0, 3.0]), np.int32([3, -1]))
+    assert got.dtype == np.float32
+    np.testing.assert_allclose(got, [8.0, 1 / 3], rtol=1e-7)
+    with pytest.raises(DTypeError, match="lax.pow requires arguments to have the same dtypes"):
+        lax.pow(np.int32([2]), np.float32([1.0]))

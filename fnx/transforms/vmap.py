@@ -147,10 +147,10 @@ def vmap(f, in_axes=0, out_axes=0, axis_name=None, axis_size=None, spmd_axis_nam
                                      "examples); give it a batch axis or make it independent of the batch")
                 val, bdim = o.val, o.bdim
             else:
-                val, bdim = fnp.asarray(o), None
-                if ax is None:
-                    results.append(val)
+                if ax is None:  # unmapped and unbatched: the output as the function gave it, as JAX's
+                    results.append(o)
                     continue
+                val, bdim = fnp.asarray(o), None
                 val, bdim = fnp.broadcast_to(fnp.expand_dims(val, 0), (size,) + val.shape), 0
             results.append(_moveaxis(val, bdim, _normalize(ax, val.ndim, "out_axes")))
         return out_tree.unflatten(results)

@@ -45,6 +45,8 @@ def test_unbatched_outputs_are_broadcast_and_out_axes_none():
     assert out[1].shape == (3,)
     out = fnx.vmap(lambda x: (x, arr(7.0)), out_axes=(0, None))(randn(3))
     assert out[1].shape == ()
+    out = fnx.vmap(lambda x: (x, 3, np.ones(2)), out_axes=(0, None, None))(randn(3))
+    assert type(out[1]) is int and type(out[2]) is np.ndarray  # unmapped values come back as given, as in JAX
     with pytest.raises(ValueError, match="out_axes=None"):
         fnx.vmap(lambda x: x, out_axes=None)(randn(3))
 
