@@ -512,3 +512,22 @@ def test_default_collate_keeps_numpy_strings_as_a_list_and_tensors_can_be_reassi
     ds.tensors = (fnp.arange(4) * 10,)
     assert int(ds[1][0]) == 10
     assert next(iter(DataLoader(ds, batch_size=4)))[0].tolist() == [0, 10, 20, 30]
+
+
+def test_stack_dataset_reads_its_datasets_a_batch_at_a_time():
+    asked = []
+
+    class Batched(Dataset):
+        def __len__(self):
+            return 3
+
+        def __getitem__(self, i):
+            raise AssertionError("read one at a time")
+
+        def __getitems__(self, indices):
+            asked.append(list(indices))
+            return [i * 10 for i in indices]
+    stacked = fnx.data.StackDataset(x=Batched(), y=["a", "b", "c"])
+    assert stacked.__getitems__([2, 0]) == [{"x": 20, "y": "c"}, {"x": 0, "y": "a"}]
+    batch = next(iter(DataLoader(stacked, batch_size=2)))
+    assert batch["x"].tolist() == [0, 10] and batch["y"] == ["a", "b"] and asked == [[2, 0], [0, 1]]

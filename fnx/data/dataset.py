@@ -285,8 +285,28 @@ class StackDataset(Dataset):
             return {k: d[index] for k, d in self.datasets.items()}
         return tuple(d[index] for d in self.datasets)
 
+    def __getitems__(self, indices):
+        """The samples at ``indices``, each dataset read for all of them at once (through its own
+        ``__getitems__`` where it has one), as PyTorch's loader asks."""
+        parts = self.datasets.values() if isinstance(self.datasets, dict) else self.datasets
+        columns = [_items_of(d, indices) for d in parts]
+        rows = zip(*columns)
+        if isinstance(self.datasets, dict):
+            return [dict(zip(self.datasets, row)) for row in rows]
+        return [tuple(row) for row in rows]
+
     def __len__(self):
         return self._length
+
+
+def _items_of(dataset, indices):
+    """``[dataset[i] for i in indices]``, by the dataset's own ``__getitems__`` where it has one."""
+    getitems = getattr(dataset, "__getitems__", None)
+    items = getitems(list(indices)) if getitems is not None else [dataset[i] for i in indices]
+    if len(items) != len(indices):
+        raise ValueError(f"{type(dataset).__name__}.__getitems__ returned {len(items)} samples for "
+                         f"{len(indices)} indices")
+    return items
 
 
 def _probed(dataset):
