@@ -307,17 +307,9 @@ class DataLoader:
     def _index_batches(self, order):
         """The index lists of the batches, taken from ``order`` one batch at a time."""
         if self.batch_size is None:
-            for i in order:
-                yield [i]
-            return
-        batch = []
-        for i in order:
-            batch.append(i)
-            if len(batch) == self.batch_size:
-                yield batch
-                batch = []
-        if batch and not self.drop_last:
-            yield batch
+            return ([i] for i in order)
+        from .sampler import BatchSampler
+        return iter(BatchSampler(order, self.batch_size, self.drop_last))
 
     def _fetch(self, indices):
         if self.batch_size is None and self._batch_sampler is None:

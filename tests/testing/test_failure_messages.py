@@ -232,9 +232,12 @@ def test_check_grads_checks_a_complex_input_through_its_real_and_imaginary_parts
 
     class Square(fnx.autograd.Function):  # a backward in PyTorch's convention: the conjugate of the derivative
         @staticmethod
-        def forward(ctx, v):
-            ctx.save_for_backward(v)
+        def forward(v):  # (PyTorch's second form: the context set up apart)
             return v * v
+
+        @staticmethod
+        def setup_context(ctx, inputs, output):
+            ctx.save_for_backward(*inputs)
 
         @staticmethod
         def backward(ctx, g):
