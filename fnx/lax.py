@@ -776,6 +776,10 @@ def psum(x, axis_name):
     Array([0.25, 0.75], dtype=float32)
     """
     def one(leaf):
+        if isinstance(leaf, (builtins.int, builtins.float, builtins.complex)) and not isinstance(leaf, builtins.bool):
+            # The same number on every example: its sum is a Python number too, weak as JAX's (psum(1, "i") is
+            # the axis size, and dividing a float32 array by it keeps float32)
+            return leaf * _axis_size(axis_name, "psum")
         leaf = fnp.asarray(leaf)
         for name in _names(axis_name):
             leaf = psum_p.bind(leaf, axis_name=name, axis_size=_named_vmap(name, "psum").data[1])

@@ -133,3 +133,13 @@ def test_errors_name_the_axis():
         fnx.vmap(lambda r: lax.all_gather(r, "i", axis=3), axis_name="i")(fnp.ones((2, 2)))
     with pytest.raises(ShapeError, match="tiled=True needs at least one axis"):
         fnx.vmap(lambda r: lax.all_gather(r, "i", tiled=True), axis_name="i")(fnp.ones(2))
+
+
+def test_psum_of_a_python_number_is_a_weak_python_number_as_in_jax():
+    # psum(1, axis) is the axis size; dividing float32 (or float16) data by it keeps their dtype, as JAX's weak type
+    x = fnp.ones(4, dtype="float32")
+    out = fnx.vmap(lambda v: v / fnx.lax.psum(1, "i"), axis_name="i")(x)
+    assert out.dtype == np.float32 and out.tolist() == [0.25] * 4
+    half = fnx.vmap(lambda v: v.astype("float16") * fnx.lax.psum(2.0, "i"), axis_name="i")(x)
+    assert half.dtype == np.float16 and half.tolist() == [8.0] * 4
+    assert fnx.jit(fnx.vmap(lambda v: v / fnx.lax.psum(1, "i"), axis_name="i"))(x).dtype == np.float32
