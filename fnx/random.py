@@ -940,7 +940,7 @@ _GAMMA_ROUNDS = 24
 
 
 def _log_gamma(opname, key, a, shape, dt):
-    """Logarithms of standard gamma samples of shape ``a > 0`` (broadcast to ``shape``).
+    """Logarithms of standard gamma samples of shape ``a >= 0`` (broadcast to ``shape``; -inf where ``a`` is 0).
 
     Marsaglia and Tsang's squeeze: ``d (1 + c x)**3`` for normal ``x``, ``d = a - 1/3``,
     ``c = 1 / sqrt(9 d)``; shapes below 1 draw with ``a + 1`` and add ``log(u) / a``
@@ -968,7 +968,7 @@ def _log_gamma(opname, key, a, shape, dt):
     out = _first_accepted(keys, _GAMMA_ROUNDS, shape, wt, propose)
     boost = log(_open_unit(opname, keys[_GAMMA_ROUNDS], shape, wt)) / where(small, a1 - 1.0, 1.0)
     out = where(small, out + boost, out)
-    return astype(where(valid, out, np.nan), dt)
+    return astype(where(valid, out, where(a == 0, -np.inf, np.nan)), dt)  # (a shape of 0 samples 0, as JAX's)
 
 
 def _no_derivative(opname, name, value):
@@ -994,7 +994,7 @@ def _shape_param(opname, key, shape, dtype, name, value):
     # The guard, not a stop_gradient, stands between the parameter and the samples: a derivative reaching it raises.
     value = _no_derivative(opname, name, value)
     key, shape, dt, (a,) = _dist(opname, key, shape, dtype, {name: value}, grads=(name,))
-    _require(opname, f"{name} must be positive", a, lambda v: v > 0)
+    _require(opname, f"{name} must be non-negative", a, lambda v: v >= 0)
     return key, shape, dt, a
 
 
@@ -1012,7 +1012,8 @@ def loggamma(key, a, shape=None, dtype=None):
 
 def gamma(key, a, shape=None, dtype=None):
     """Gamma samples of shape ``a`` and scale 1, as ``jax.random.gamma`` (Marsaglia and Tsang's
-    rejection sampler, in fixed vectorised rounds).
+    rejection sampler, in fixed vectorised rounds). A shape of 0 samples 0, as JAX's (so a 0 in
+    ``dirichlet``'s ``alpha`` masks its category); a negative one is refused.
 
     JAX's implicit derivative in ``a`` is not implemented: differentiating through ``a``
     raises a TracerError (wrap it in ``fnx.stop_gradient`` when its derivative is not wanted).
@@ -1066,8 +1067,8 @@ def beta(key, a, b, shape=None, dtype=None):
     from .numpy import exp, logaddexp
     a, b = _no_derivative("beta", "a", a), _no_derivative("beta", "b", b)
     key, shape, dt, (a, b) = _dist("beta", key, shape, dtype, {"a": a, "b": b}, grads=("a", "b"))
-    _require("beta", "a and b must be positive", a, lambda v: v > 0)
-    _require("beta", "a and b must be positive", b, lambda v: v > 0)
+    _require("beta", "a and b must be non-negative", a, lambda v: v >= 0)
+    _require("beta", "a and b must be non-negative", b, lambda v: v >= 0)
     ka, kb = split(key)
     la, lb = _log_gamma("beta", ka, a, shape, dt), _log_gamma("beta", kb, b, shape, dt)
     return exp(la - logaddexp(la, lb))
@@ -1097,7 +1098,7 @@ def dirichlet(key, alpha, shape=None, dtype=None):
         raise ShapeError(f"dirichlet: alpha of shape {alpha.shape} does not broadcast to the batch shape "
                          f"{tuple(shape)} plus its last axis")
     alpha = _param("dirichlet", key, "alpha", alpha, full, dt, differentiable=True)  # guarded above
-    _require("dirichlet", "alpha must be positive", alpha, lambda v: v > 0)
+    _require("dirichlet", "alpha must be non-negative", alpha, lambda v: v >= 0)  # (a 0 masks its category)
     lg = _log_gamma("dirichlet", key, alpha, full, dt)
     return exp(lg - logsumexp(lg, axis=-1, keepdims=True))
 

@@ -320,7 +320,7 @@ def test_errors():
         fr.multivariate_normal(K, np.zeros((2, 3)), np.eye(3), (4,))
     with pytest.raises(ValueError, match="multivariate_normal: method must be"):
         fr.multivariate_normal(K, np.zeros(3), np.eye(3), method="qr")
-    with pytest.raises(ValueError, match="gamma: a must be positive"):
+    with pytest.raises(ValueError, match="gamma: a must be non-negative"):
         fr.gamma(K, [1.0, -1.0])
     with pytest.raises(ValueError, match="poisson: lam must be non-negative"):
         fr.poisson(K, -0.5)
@@ -344,3 +344,14 @@ def test_traced_invalid_parameters_give_nan_or_minus_one():
     """Checks on values need concrete parameters; under a transform invalid ones give NaN (or -1), as in JAX."""
     assert np.isnan(_np(fnx.jit(lambda a: fr.gamma(K, a, dtype="float64"))(fnp.asarray(-1.0))))
     assert int(fnx.jit(lambda lam: fr.poisson(K, lam))(fnp.asarray(-1.0))) == -1
+
+
+def test_a_shape_parameter_of_zero_samples_zero_as_jax_so_dirichlet_can_mask_a_category():
+    # jax 0.10: gamma(0) = 0, loggamma(0) = -inf, beta(0, 1) = 0, beta(1, 0) = 1, a 0 in dirichlet's alpha a 0 draw
+    g = fr.gamma(K, np.array([0.0, 1.0, 0.5]))
+    assert float(g[0]) == 0.0 and (np.asarray(g[1:]) > 0).all()
+    assert float(fr.loggamma(K, np.array([0.0, 1.0]))[0]) == -np.inf
+    assert float(fr.beta(K, 0.0, 1.0)) == 0.0 and float(fr.beta(K, 1.0, 0.0)) == 1.0
+    for draw in (fr.dirichlet(K, np.array([1.0, 0.0, 1.0])),
+                 fnx.jit(lambda a: fr.dirichlet(K, a))(np.array([1.0, 0.0, 1.0]))):
+        assert float(draw[1]) == 0.0 and float(draw.sum()) == pytest.approx(1.0)
